@@ -1,0 +1,76 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+// loadConfig reads the config named by -c, or the first one in the search
+// path, and prints its warnings. On failure it prints every error and
+// returns false.
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	if path == "" {
+		found, err := config.Find()
+		if err != nil {
+			fmt.Fprintf(stderr, "failwatch: %v\n", err)
+			return nil, false
+		}
+		path = found
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stderr, e)
+			}
+			fmt.Fprintf(stderr, "failwatch: %s: %d problem(s)\n", path, len(errs))
+		} else {
+			fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		}
+		return nil, false
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
+	}
+	return cfg, true
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check", "[-c FILE]", `
+Validate a config file and print every problem as file:line:column: key: message.
+Without -c, the first of ./failwatch.yaml and $XDG_CONFIG_HOME/failwatch/config.yaml
+is read. Exit 0 when valid, 2 when not.`, stderr)
+	path := fs.String("c", "", "config `FILE`")
+	pos, code, ok := parseFlags(fs, args, stdout)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "failwatch check: unexpected argument %q (use -c FILE)\n", pos[0])
+		return exitUsage
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", cfg.Path)
+	if cfg.Router.Address != "" {
+		fmt.Fprintf(stdout, "  router   %s as %s\n", cfg.Router.RouterAddr(), cfg.Router.User)
+	}
+	if cfg.Service.Name != "" {
+		fmt.Fprintf(stdout, "  service  %s (%s layout)\n", cfg.Service.Name, cfg.Service.Layout)
+	}
+	for _, s := range cfg.Servers {
+		labels := make([]string, len(s.Checks))
+		for i, c := range s.Checks {
+			labels[i] = c.Label()
+		}
+		fmt.Fprintf(stdout, "  %-8s %s %s [%s]\n", s.Role, s.Name, s.Address, strings.Join(labels, ", "))
+	}
+	return exitOK
+}

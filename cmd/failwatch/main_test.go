@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/failwatch/failwatch/internal/netlab"
+)
+
+func runCLI(args ...string) (stdout, stderr string, code int) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{nil, exitUsage, "", "Usage: failwatch COMMAND"},
+		{[]string{"--help"}, exitOK, "report", ""},
+		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
+		{[]string{"report", "--help"}, exitOK, "Usage: failwatch report", ""},
+		{[]string{"check", "--help"}, exitOK, "Usage: failwatch check", ""},
+		{[]string{"report", "--count", "0", "127.0.0.1"}, exitUsage, "", "--count must be at least 1"},
+		{[]string{"report", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
+		{[]string{"report", "-c", "x.yaml", "127.0.0.1"}, exitUsage, "", "either -c FILE or HOSTs"},
+		{[]string{"report", "tcp://127.0.0.1"}, exitUsage, "", `"tcp://127.0.0.1" is not tcp://HOST:PORT`},
+		{[]string{"report", "ftp://x"}, exitUsage, "", `"ftp://x" is not a host`},
+		{[]string{"check", "-c", "/nonexistent/failwatch.yaml"}, exitUsage, "", "read config: open /nonexistent/failwatch.yaml"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errs, code := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.inStdout) || !strings.Contains(errs, tc.inStderr) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tc.code, out, errs)
+			}
+		})
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	out, errs, code := runCLI("check", "-c", "../../failwatch.example.yaml")
+	if code != exitOK || !strings.Contains(out, "primary  public 104.247.193.168 [icmp, http http://tomtotrading.com/]") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("router:\n  address: r\n  pasword: x\nservers: []\n"), 0o600)
+	_, errs, code = runCLI("check", "-c", bad)
+	want := bad + `:3:3: router.pasword: unknown key "pasword" (did you mean "password"?)`
+	if code != exitUsage || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant a line %s", code, errs, want)
+	}
+}
+
+func TestReportLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	out, errs, code := runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "10ms", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got []jsonServer
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	c := got[0].Checks[0]
+	if len(got) != 1 || got[0].State.String() != "UP" || c.Sent != 3 || c.Received != 3 || c.AvgMS == nil {
+		t.Errorf("json: %s", out)
+	}
+
+	ln.Close()
+	out, _, code = runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "10ms")
+	if code != exitUnhealthy || !strings.Contains(out, "3 packets transmitted, 0 received, 100% packet loss") ||
+		!strings.Contains(out, "last error: connection refused") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// The paper's scenario 2 figure on real packets: every 4th echo request
+// dropped by nft in a namespace; the report reads like ping's.
+func TestReportEveryFourthDropped(t *testing.T) {
+	h := netlab.TestHost(t)
+	if err := h.DropEcho(4); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI("report", "--count", "20", "--interval", "20ms", h.Addr.String())
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"--- " + h.Addr.String() + " icmp statistics ---",
+		"20 packets transmitted, 15 received, 25% packet loss",
+		"rtt min/avg/max/mdev = ",
+		"state UP",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}

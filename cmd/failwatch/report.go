@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+)
+
+func runReport(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("report", "[-c FILE | HOST...] [--count N] [--interval D] [--json]", `
+Probe every server N times, all at once, then print for each check a summary
+shaped like ping's (transmitted, received, loss, rtt min/avg/max/mdev) with
+jitter (RFC 3550), p95 and the up/down state.
+
+A HOST is an address or name (ICMP echo), http://... or https://... (HTTP GET,
+2xx/3xx is up), or tcp://HOST:PORT (TCP connect). Without HOSTs the servers of
+the config are probed with their configured checks. Ctrl-C stops early and
+prints what has been gathered.
+
+Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
+2 on bad usage or config.`, stderr)
+	path := fs.String("c", "", "config `FILE` (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
+	count := fs.Int("count", 10, "probes per check")
+	interval := fs.Duration("interval", 0, "time between probes (default: the config's, else 1s)")
+	timeout := fs.Duration("timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	hosts, code, ok := parseFlags(fs, args, stdout)
+	if !ok {
+		return code
+	}
+	if *count < 1 {
+		fmt.Fprintln(stderr, "failwatch report: --count must be at least 1")
+		return exitUsage
+	}
+	if *interval < 0 || *timeout < 0 {
+		fmt.Fprintln(stderr, "failwatch report: --interval and --timeout must be positive")
+		return exitUsage
+	}
+
+	var cfg *config.Config
+	switch {
+	case len(hosts) > 0 && *path != "":
+		fmt.Fprintln(stderr, "failwatch report: give either -c FILE or HOSTs, not both")
+		return exitUsage
+	case len(hosts) > 0:
+		c := config.Defaults()
+		cfg = &c
+		for _, h := range hosts {
+			s, err := serverFromArg(h)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+				return exitUsage
+			}
+			cfg.Servers = append(cfg.Servers, s)
+		}
+	default:
+		if cfg, ok = loadConfig(*path, stderr); !ok {
+			return exitUsage
+		}
+	}
+	if *interval > 0 {
+		cfg.Probe.Interval = *interval
+	}
+	if *timeout > 0 {
+		cfg.Probe.Timeout = *timeout
+	}
+	// A short report must still reach a verdict, and its window must hold
+	// every probe so p95 covers the whole run.
+	cfg.Probe.UpAfter = min(cfg.Probe.UpAfter, *count)
+	cfg.Probe.DownAfter = min(cfg.Probe.DownAfter, *count)
+	cfg.Probe.LossWindow = min(cfg.Probe.LossWindow, *count)
+	cfg.Probe.Window = max(cfg.Probe.Window, *count)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	statuses, err := probeAll(ctx, cfg, *count, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+		return exitUnhealthy
+	}
+	if *asJSON {
+		err = writeReportJSON(stdout, statuses)
+	} else {
+		err = writeReportText(stdout, statuses)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+		return exitUnhealthy
+	}
+	for _, s := range statuses {
+		if s.State != monitor.Up {
+			return exitUnhealthy
+		}
+	}
+	return exitOK
+}
+
+// serverFromArg turns a HOST argument into a server with one check.
+func serverFromArg(arg string) (config.Server, error) {
+	s := config.Server{Name: arg, Role: "monitor"}
+	switch {
+	case strings.HasPrefix(arg, "http://"), strings.HasPrefix(arg, "https://"):
+		u, err := url.Parse(arg)
+		if err != nil || u.Host == "" {
+			return s, fmt.Errorf("%q is not a URL with a host", arg)
+		}
+		s.Address = u.Hostname()
+		s.Checks = []config.Check{{Kind: config.HTTP, URL: arg, Expect: config.DefaultExpect}}
+	case strings.HasPrefix(arg, "tcp://"):
+		host, port, err := net.SplitHostPort(strings.TrimPrefix(arg, "tcp://"))
+		p, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || p < 1 || p > 65535 || host == "" {
+			return s, fmt.Errorf("%q is not tcp://HOST:PORT", arg)
+		}
+		s.Address = host
+		s.Checks = []config.Check{{Kind: config.TCP, Port: p}}
+	default:
+		if arg == "" || strings.Contains(arg, "://") || strings.ContainsAny(arg, " /") {
+			return s, fmt.Errorf("%q is not a host, http(s):// URL or tcp://HOST:PORT", arg)
+		}
+		s.Address = strings.Trim(arg, "[]")
+		s.Checks = []config.Check{{Kind: config.ICMP}}
+	}
+	return s, nil
+}
+
+// probeAll runs every server's monitor at once and returns their final
+// statuses in config order.
+func probeAll(ctx context.Context, cfg *config.Config, count int, stderr io.Writer) ([]monitor.ServerStatus, error) {
+	opts := monitor.Options{Probe: cfg.Probe, Count: count}
+	needICMP := slices.ContainsFunc(cfg.Servers, func(s config.Server) bool {
+		return len(s.Checks) == 0 || slices.ContainsFunc(s.Checks, func(c config.Check) bool { return c.Kind == config.ICMP })
+	})
+	if needICMP {
+		icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
+		if err != nil {
+			return nil, err
+		}
+		opts.ICMP = icmp
+	}
+	servers := make([]*monitor.Server, len(cfg.Servers))
+	for i, s := range cfg.Servers {
+		m, err := monitor.NewServer(s, opts)
+		if err != nil {
+			return nil, err
+		}
+		servers[i] = m
+	}
+	fmt.Fprintf(stderr, "probing %d server(s), %d probe(s) each every %s...\n", len(servers), count, cfg.Probe.Interval)
+	var wg sync.WaitGroup
+	for _, m := range servers {
+		wg.Go(func() {
+			// A server that cannot be resolved says so in its status; the
+			// others go on.
+			_ = m.Run(ctx, nil)
+		})
+	}
+	wg.Wait()
+	out := make([]monitor.ServerStatus, len(servers))
+	for i, m := range servers {
+		out[i] = m.Status()
+	}
+	return out, nil
+}
+
+func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+
+// writeReportText prints one ping-like block per check.
+func writeReportText(w io.Writer, statuses []monitor.ServerStatus) error {
+	var b strings.Builder
+	for i, s := range statuses {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		addr := s.Address
+		if s.Addr.IsValid() && s.Addr.String() != s.Address {
+			addr = fmt.Sprintf("%s (%s)", s.Address, s.Addr)
+		}
+		name := s.Name
+		if name != s.Address {
+			name = fmt.Sprintf("%s %s", s.Name, addr)
+		} else {
+			name = addr
+		}
+		if s.State == monitor.Unresolved {
+			fmt.Fprintf(&b, "--- %s ---\nstate UNRESOLVED: %s\n", name, s.Reason)
+			continue
+		}
+		for _, c := range s.Checks {
+			st := c.Window
+			fmt.Fprintf(&b, "--- %s %s statistics ---\n", name, c.Label)
+			fmt.Fprintf(&b, "%d packets transmitted, %d received, %s%% packet loss\n",
+				st.Sent, st.Received, strconv.FormatFloat(st.LossPercent(), 'g', 6, 64))
+			if st.Received > 0 {
+				fmt.Fprintf(&b, "rtt min/avg/max/mdev = %s/%s/%s/%s ms\n", ms(st.Min), ms(st.Avg), ms(st.Max), ms(st.Mdev))
+				fmt.Fprintf(&b, "jitter %s ms (RFC 3550), p95 %s ms, ", ms(st.Jitter), ms(st.P95))
+			}
+			fmt.Fprintf(&b, "state %s\n", c.State)
+			if c.LastErr != "" {
+				fmt.Fprintf(&b, "last error: %s\n", c.LastErr)
+			}
+		}
+		if len(s.Checks) > 1 {
+			fmt.Fprintf(&b, "server %s\n", s.State)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type jsonCheck struct {
+	Check       string        `json:"check"`
+	State       monitor.State `json:"state"`
+	Sent        int           `json:"sent"`
+	Received    int           `json:"received"`
+	LossPercent float64       `json:"loss_percent"`
+	MinMS       *float64      `json:"min_ms,omitempty"`
+	AvgMS       *float64      `json:"avg_ms,omitempty"`
+	MaxMS       *float64      `json:"max_ms,omitempty"`
+	MdevMS      *float64      `json:"mdev_ms,omitempty"`
+	JitterMS    *float64      `json:"jitter_ms,omitempty"`
+	P95MS       *float64      `json:"p95_ms,omitempty"`
+	LastError   string        `json:"last_error,omitempty"`
+}
+
+type jsonServer struct {
+	Name    string        `json:"name"`
+	Role    string        `json:"role,omitempty"`
+	Address string        `json:"address"`
+	IP      string        `json:"ip,omitempty"`
+	State   monitor.State `json:"state"`
+	Reason  string        `json:"reason,omitempty"`
+	Checks  []jsonCheck   `json:"checks"`
+}
+
+func writeReportJSON(w io.Writer, statuses []monitor.ServerStatus) error {
+	msp := func(d time.Duration) *float64 {
+		v := math.Round(float64(d)/1e3) / 1e3
+		return &v
+	}
+	out := make([]jsonServer, 0, len(statuses))
+	for _, s := range statuses {
+		js := jsonServer{Name: s.Name, Address: s.Address, State: s.State, Reason: s.Reason, Checks: []jsonCheck{}}
+		if s.Role != "monitor" {
+			js.Role = string(s.Role)
+		}
+		if s.Addr.IsValid() {
+			js.IP = s.Addr.String()
+		}
+		for _, c := range s.Checks {
+			st := c.Window
+			jc := jsonCheck{Check: c.Label, State: c.State, Sent: st.Sent, Received: st.Received,
+				LossPercent: math.Round(st.LossPercent()*1000) / 1000, LastError: c.LastErr}
+			if st.Received > 0 {
+				jc.MinMS, jc.AvgMS, jc.MaxMS = msp(st.Min), msp(st.Avg), msp(st.Max)
+				jc.MdevMS, jc.JitterMS, jc.P95MS = msp(st.Mdev), msp(st.Jitter), msp(st.P95)
+			}
+			js.Checks = append(js.Checks, jc)
+		}
+		out = append(out, js)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

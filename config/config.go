@@ -1,0 +1,236 @@
+// Package config reads failwatch's YAML file: the router, the service name and
+// its failover layout, the servers with their roles and checks, probe settings
+// and UI options. Every problem found is reported with file:line:column and the
+// key it concerns, all of them at once, so a typo costs one run, not five.
+package config
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Role says what a server is for in the failover.
+type Role string
+
+// The two roles of the paper's setup.
+const (
+	Primary Role = "primary" // the server the name normally points at
+	Standby Role = "standby" // the server the name moves to while the primary is out
+)
+
+// Layout is how the router's static DNS records carry the service name.
+type Layout string
+
+const (
+	// Toggle is the paper's layout: one static record per server for the same
+	// name, exactly one of them enabled.
+	Toggle Layout = "toggle"
+	// Rewrite keeps one record for the name and changes its address, which is
+	// atomic on the router.
+	Rewrite Layout = "rewrite"
+)
+
+// CheckKind is the kind of probe a check runs.
+type CheckKind string
+
+// Probe kinds. ICMP sees the host; TCP and HTTP see the service, which is what
+// the paper's 503 scenario needs.
+const (
+	ICMP CheckKind = "icmp"
+	TCP  CheckKind = "tcp"
+	HTTP CheckKind = "http"
+)
+
+// ICMPMode chooses the kind of ICMP socket.
+type ICMPMode string
+
+// ICMP socket modes: raw sockets need root or CAP_NET_RAW, datagram ("ping")
+// sockets need the user's group inside net.ipv4.ping_group_range.
+const (
+	ICMPAuto         ICMPMode = "auto"
+	ICMPPrivileged   ICMPMode = "privileged"
+	ICMPUnprivileged ICMPMode = "unprivileged"
+)
+
+// Config is a whole, validated configuration.
+type Config struct {
+	// Path is the file it was read from, empty when built in code.
+	Path    string
+	Router  Router
+	Service Service
+	Servers []Server
+	Probe   Probe
+	UI      UI
+	// Warnings are problems that do not stop failwatch, such as a password
+	// file that others can read.
+	Warnings []string
+}
+
+// Router is how to reach the MikroTik router's API.
+type Router struct {
+	// Address is host:port; the port defaults to 8728, or 8729 with TLS.
+	Address  string
+	TLS      bool
+	CAFile   string
+	Insecure bool
+	User     string
+	// Password is resolved from the file, the environment or a password file.
+	Password     Secret
+	PasswordEnv  string
+	PasswordFile string
+	Timeout      time.Duration
+}
+
+// Service is the DNS name that fails over and how the router carries it.
+type Service struct {
+	Name   string
+	Layout Layout
+	// Record finds the single record of the rewrite layout.
+	Record RecordMatch
+	// HoldNetwatch disables the router's netwatch entries for the servers
+	// while the name is failed over by hand, so they cannot flip it back.
+	HoldNetwatch bool
+	// DNSServer is the resolver asked what the name resolves to right now;
+	// it defaults to the router's address on port 53.
+	DNSServer string
+	// AuditLog is the JSON-lines file every operation is appended to.
+	AuditLog string
+}
+
+// RecordMatch finds a static DNS record by comment or by address, never by its
+// print position, which changes when records are added or removed.
+type RecordMatch struct {
+	Comment string
+	Address string
+}
+
+// IsZero reports whether no way of finding the record was given.
+func (m RecordMatch) IsZero() bool { return m.Comment == "" && m.Address == "" }
+
+// Server is one of the machines the name can point at.
+type Server struct {
+	Name string
+	Role Role
+	// Address is an IP address or a host name (re-resolved while running).
+	Address string
+	// Record finds this server's static record (toggle layout); by default
+	// the record whose address is the server's address.
+	Record RecordMatch
+	Checks []Check
+}
+
+// Check is one probe of a server.
+type Check struct {
+	Kind CheckKind
+	// Port is the TCP port of a tcp check.
+	Port int
+	// URL is fetched by an http check; the connection goes to the server's
+	// address, while the Host header and TLS name come from the URL.
+	URL string
+	// Expect lists the HTTP status codes counted as up.
+	Expect StatusRanges
+	// Insecure skips TLS verification of an https check.
+	Insecure bool
+}
+
+// Label names the check for screens and reports, e.g. "icmp", "tcp/443".
+func (c Check) Label() string {
+	switch c.Kind {
+	case TCP:
+		return fmt.Sprintf("tcp/%d", c.Port)
+	case HTTP:
+		return "http " + c.URL
+	}
+	return string(c.Kind)
+}
+
+// Probe holds the probing and state-machine settings shared by all servers.
+type Probe struct {
+	Interval time.Duration
+	Timeout  time.Duration
+	// Window is the number of recent samples statistics are computed over.
+	Window int
+	// DownAfter consecutive losses make a check DOWN.
+	DownAfter int
+	// UpAfter consecutive successes make it UP again.
+	UpAfter int
+	// LossWindow recent samples with DownLossPercent or more lost also make
+	// it DOWN: a flaky link that never loses DownAfter in a row.
+	LossWindow      int
+	DownLossPercent float64
+	// ResolveEvery is how often host names are looked up again.
+	ResolveEvery time.Duration
+	ICMPMode     ICMPMode
+}
+
+// UI holds the dashboard's display options.
+type UI struct {
+	Theme    string // auto, dark or light
+	ASCII    bool
+	NoColor  bool
+	ReadOnly bool
+}
+
+// Secret is a password. It never prints itself.
+type Secret string
+
+// String hides the secret from %s and %v.
+func (Secret) String() string { return "********" }
+
+// GoString hides the secret from %#v.
+func (Secret) GoString() string { return `"********"` }
+
+// MarshalText hides the secret from encoders.
+func (Secret) MarshalText() ([]byte, error) { return []byte("********"), nil }
+
+// Reveal returns the password itself, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Defaults returns the settings used for everything the file leaves out.
+func Defaults() Config {
+	return Config{
+		Router: Router{User: "admin", Timeout: 5 * time.Second},
+		Service: Service{
+			Layout: Toggle,
+		},
+		Probe: Probe{
+			Interval:        time.Second,
+			Timeout:         time.Second,
+			Window:          120,
+			DownAfter:       3,
+			UpAfter:         2,
+			LossWindow:      20,
+			DownLossPercent: 50,
+			ResolveEvery:    time.Minute,
+			ICMPMode:        ICMPAuto,
+		},
+		UI: UI{Theme: "auto"},
+	}
+}
+
+// RouterAddr returns the router address with the API port filled in.
+func (r Router) RouterAddr() string {
+	if r.Address == "" {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(r.Address); err == nil {
+		return r.Address
+	}
+	port := "8728"
+	if r.TLS {
+		port = "8729"
+	}
+	return net.JoinHostPort(strings.Trim(r.Address, "[]"), port)
+}
+
+// Server returns the server with the given role, if there is one.
+func (c *Config) Server(role Role) (Server, bool) {
+	for _, s := range c.Servers {
+		if s.Role == role {
+			return s, true
+		}
+	}
+	return Server{}, false
+}

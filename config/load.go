@@ -1,0 +1,596 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrNotFound is returned by Find when no config file is in the search path.
+var ErrNotFound = errors.New("no config file found")
+
+// SearchPath lists where a config is looked for when -c is not given:
+// ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml.
+func SearchPath() []string {
+	paths := []string{"failwatch.yaml"}
+	if dir, err := os.UserConfigDir(); err == nil {
+		paths = append(paths, filepath.Join(dir, "failwatch", "config.yaml"))
+	}
+	return paths
+}
+
+// Find returns the first config file of the search path that exists.
+func Find() (string, error) {
+	for _, p := range SearchPath() {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w (looked for %s; give one with -c FILE)", ErrNotFound, strings.Join(SearchPath(), ", "))
+}
+
+// Load reads and validates a config file. A validation failure returns
+// Errors, one entry per problem, each with its position.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if r := cfg.Router; r.Password != "" && r.PasswordEnv == "" && r.PasswordFile == "" {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf(
+				"%s holds a password and is readable by others (mode %04o): chmod 600 %s, or use router.password_env",
+				path, fi.Mode().Perm(), path))
+		}
+	}
+	return cfg, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse validates a config held in memory; file names it in errors.
+func Parse(file string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		e := &Error{File: file, Msg: err.Error()}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = "yaml: " + m[2]
+		}
+		return nil, Errors{e}
+	}
+	d := &decoder{file: file}
+	cfg := Defaults()
+	cfg.Path = file
+	if len(doc.Content) == 0 {
+		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: "the file is empty; see failwatch.example.yaml"}}
+	}
+	d.config(doc.Content[0], &cfg)
+	if len(d.errs) == 0 {
+		d.validate(&cfg)
+	}
+	if len(d.errs) > 0 {
+		slices.SortStableFunc(d.errs, func(a, b *Error) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Col - b.Col
+		})
+		return nil, d.errs
+	}
+	cfg.Warnings = append(cfg.Warnings, d.warnings...)
+	return &cfg, nil
+}
+
+type decoder struct {
+	file     string
+	errs     Errors
+	warnings []string
+	// positions of the nodes later checks point at
+	serverNodes []serverNodes
+	routerNode  *yaml.Node
+	serviceNode *yaml.Node
+	passwords   []passwordSource
+}
+
+type serverNodes struct {
+	node, role, address *yaml.Node
+}
+
+type passwordSource struct {
+	key  string
+	node *yaml.Node
+}
+
+func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Col: n.Column, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// fields decodes a mapping, calling the handler of each known key and
+// reporting unknown and repeated keys.
+func (d *decoder) fields(n *yaml.Node, path string, handlers map[string]func(key string, v *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping of keys to values, got %s", describe(n))
+		return
+	}
+	known := make([]string, 0, len(handlers))
+	for k := range handlers {
+		known = append(known, k)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := join(path, k.Value)
+		h, ok := handlers[k.Value]
+		switch {
+		case !ok:
+			msg := fmt.Sprintf("unknown key %q", k.Value)
+			if s := suggest(k.Value, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			d.errorf(k, key, "%s", msg)
+		case seen[k.Value]:
+			d.errorf(k, key, "%q is given twice", k.Value)
+		default:
+			seen[k.Value] = true
+			h(key, v)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	if n.Tag == "!!null" {
+		return "nothing"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func (d *decoder) scalar(key string, n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		d.errorf(n, key, "want a value, got %s", describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) str(dst *string) func(string, *yaml.Node) {
+	return func(key string, n *yaml.Node) {
+		if v, ok := d.scalar(key, n); ok {
+			*dst = v
+		}
+	}
+}
+
+func (d *decoder) boolean(dst *bool) func(string, *yaml.Node) {
+	return func(key string, n *yaml.Node) {
+		v, ok := d.scalar(key, n)
+		if !ok {
+			return
+		}
+		switch strings.ToLower(v) {
+		case "true", "yes", "on":
+			*dst = true
+		case "false", "no", "off":
+			*dst = false
+		default:
+			d.errorf(n, key, "want true or false, got %q", v)
+		}
+	}
+}
+
+func (d *decoder) integer(dst *int, lo, hi int) func(string, *yaml.Node) {
+	return func(key string, n *yaml.Node) {
+		v, ok := d.scalar(key, n)
+		if !ok {
+			return
+		}
+		i, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			d.errorf(n, key, "want a whole number, got %q", v)
+		case i < lo || i > hi:
+			d.errorf(n, key, "%d is outside %d..%d", i, lo, hi)
+		default:
+			*dst = i
+		}
+	}
+}
+
+func (d *decoder) duration(dst *time.Duration) func(string, *yaml.Node) {
+	return func(key string, n *yaml.Node) {
+		v, ok := d.scalar(key, n)
+		if !ok {
+			return
+		}
+		dur, err := ParseDuration(v)
+		switch {
+		case err != nil:
+			d.errorf(n, key, "%v", err)
+		case dur <= 0:
+			d.errorf(n, key, "must be greater than zero, got %q", v)
+		default:
+			*dst = dur
+		}
+	}
+}
+
+func (d *decoder) percent(dst *float64) func(string, *yaml.Node) {
+	return func(key string, n *yaml.Node) {
+		v, ok := d.scalar(key, n)
+		if !ok {
+			return
+		}
+		p, err := ParsePercent(v)
+		switch {
+		case err != nil:
+			d.errorf(n, key, "%v", err)
+		case p == 0:
+			d.errorf(n, key, "must be greater than 0%%")
+		default:
+			*dst = p
+		}
+	}
+}
+
+func (d *decoder) oneOf(dst *string, choices ...string) func(string, *yaml.Node) {
+	return func(key string, n *yaml.Node) {
+		v, ok := d.scalar(key, n)
+		if !ok {
+			return
+		}
+		if !slices.Contains(choices, v) {
+			d.errorf(n, key, "%q is not one of %s", v, strings.Join(choices, ", "))
+			return
+		}
+		*dst = v
+	}
+}
+
+func (d *decoder) config(root *yaml.Node, cfg *Config) {
+	d.fields(root, "", map[string]func(string, *yaml.Node){
+		"router": func(key string, n *yaml.Node) { d.routerNode = n; d.router(key, n, &cfg.Router) },
+		"service": func(key string, n *yaml.Node) {
+			d.serviceNode = n
+			d.service(key, n, &cfg.Service)
+		},
+		"servers": func(key string, n *yaml.Node) { d.servers(key, n, cfg) },
+		"probe":   func(key string, n *yaml.Node) { d.probe(key, n, &cfg.Probe) },
+		"ui":      func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
+	})
+}
+
+func (d *decoder) router(path string, n *yaml.Node, r *Router) {
+	var password string
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"address":  d.str(&r.Address),
+		"tls":      d.boolean(&r.TLS),
+		"ca_file":  d.str(&r.CAFile),
+		"insecure": d.boolean(&r.Insecure),
+		"user":     d.str(&r.User),
+		"password": func(key string, v *yaml.Node) {
+			d.str(&password)(key, v)
+			d.passwords = append(d.passwords, passwordSource{key, v})
+		},
+		"password_env": func(key string, v *yaml.Node) {
+			d.str(&r.PasswordEnv)(key, v)
+			d.passwords = append(d.passwords, passwordSource{key, v})
+		},
+		"password_file": func(key string, v *yaml.Node) {
+			d.str(&r.PasswordFile)(key, v)
+			d.passwords = append(d.passwords, passwordSource{key, v})
+		},
+		"timeout": d.duration(&r.Timeout),
+	})
+	r.Password = Secret(password)
+}
+
+func (d *decoder) service(path string, n *yaml.Node, s *Service) {
+	layout := string(s.Layout)
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"name":          d.str(&s.Name),
+		"layout":        d.oneOf(&layout, string(Toggle), string(Rewrite)),
+		"record":        func(key string, v *yaml.Node) { d.record(key, v, &s.Record) },
+		"hold_netwatch": d.boolean(&s.HoldNetwatch),
+		"dns_server":    d.str(&s.DNSServer),
+		"audit_log":     d.str(&s.AuditLog),
+	})
+	s.Layout = Layout(layout)
+}
+
+func (d *decoder) record(path string, n *yaml.Node, m *RecordMatch) {
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"comment": d.str(&m.Comment),
+		"address": d.str(&m.Address),
+	})
+}
+
+func (d *decoder) servers(path string, n *yaml.Node, cfg *Config) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "want a list of servers, got %s", describe(n))
+		return
+	}
+	for i, sn := range n.Content {
+		key := fmt.Sprintf("%s[%d]", path, i)
+		var s Server
+		var role string
+		nodes := serverNodes{node: sn}
+		d.fields(sn, key, map[string]func(string, *yaml.Node){
+			"name": d.str(&s.Name),
+			"role": func(k string, v *yaml.Node) {
+				nodes.role = v
+				d.oneOf(&role, string(Primary), string(Standby), "monitor")(k, v)
+			},
+			"address": func(k string, v *yaml.Node) { nodes.address = v; d.str(&s.Address)(k, v) },
+			"record":  func(k string, v *yaml.Node) { d.record(k, v, &s.Record) },
+			"checks":  func(k string, v *yaml.Node) { s.Checks = d.checks(k, v) },
+		})
+		s.Role = Role(role)
+		cfg.Servers = append(cfg.Servers, s)
+		d.serverNodes = append(d.serverNodes, nodes)
+	}
+}
+
+func (d *decoder) checks(path string, n *yaml.Node) []Check {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "want a list of checks, got %s", describe(n))
+		return nil
+	}
+	var out []Check
+	for i, cn := range n.Content {
+		key := fmt.Sprintf("%s[%d]", path, i)
+		c := Check{Expect: DefaultExpect}
+		var kind string
+		var kindNode *yaml.Node
+		d.fields(cn, key, map[string]func(string, *yaml.Node){
+			"type": func(k string, v *yaml.Node) {
+				kindNode = v
+				d.oneOf(&kind, string(ICMP), string(TCP), string(HTTP))(k, v)
+			},
+			"port": d.integer(&c.Port, 1, 65535),
+			"url":  d.str(&c.URL),
+			"expect": func(k string, v *yaml.Node) {
+				s, ok := d.scalar(k, v)
+				if !ok {
+					return
+				}
+				rs, err := ParseStatusRanges(s)
+				if err != nil {
+					d.errorf(v, k, "%v", err)
+					return
+				}
+				c.Expect = rs
+			},
+			"insecure": d.boolean(&c.Insecure),
+		})
+		c.Kind = CheckKind(kind)
+		switch {
+		case kindNode == nil && cn.Kind == yaml.MappingNode:
+			d.errorf(cn, key, "a check needs a type (icmp, tcp or http)")
+		case c.Kind == TCP && c.Port == 0:
+			d.errorf(cn, key, "a tcp check needs a port")
+		case c.Kind == HTTP:
+			d.checkURL(cn, key, c.URL)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (d *decoder) checkURL(n *yaml.Node, key, raw string) {
+	if raw == "" {
+		d.errorf(n, key, "an http check needs a url")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.errorf(n, key+".url", "%q is not an http:// or https:// URL with a host", raw)
+	}
+}
+
+func (d *decoder) probe(path string, n *yaml.Node, p *Probe) {
+	mode := string(p.ICMPMode)
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"interval":          d.duration(&p.Interval),
+		"timeout":           d.duration(&p.Timeout),
+		"window":            d.integer(&p.Window, 2, 100000),
+		"down_after":        d.integer(&p.DownAfter, 1, 1000),
+		"up_after":          d.integer(&p.UpAfter, 1, 1000),
+		"loss_window":       d.integer(&p.LossWindow, 1, 100000),
+		"down_loss_percent": d.percent(&p.DownLossPercent),
+		"resolve_every":     d.duration(&p.ResolveEvery),
+		"icmp_mode":         d.oneOf(&mode, string(ICMPAuto), string(ICMPPrivileged), string(ICMPUnprivileged)),
+	})
+	p.ICMPMode = ICMPMode(mode)
+	if p.LossWindow > p.Window {
+		d.errorf(n, path+".loss_window", "loss_window (%d) is larger than window (%d)", p.LossWindow, p.Window)
+	}
+}
+
+func (d *decoder) ui(path string, n *yaml.Node, u *UI) {
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"theme":     d.oneOf(&u.Theme, "auto", "dark", "light"),
+		"ascii":     d.boolean(&u.ASCII),
+		"no_color":  d.boolean(&u.NoColor),
+		"read_only": d.boolean(&u.ReadOnly),
+	})
+}
+
+// validate checks what spans several keys, once every key has decoded.
+func (d *decoder) validate(cfg *Config) {
+	d.validateRouter(cfg)
+	d.validateServers(cfg)
+	if cfg.Router.CAFile != "" {
+		cfg.Router.CAFile = cfg.resolvePath(cfg.Router.CAFile)
+	}
+	if cfg.Service.AuditLog != "" {
+		cfg.Service.AuditLog = cfg.resolvePath(cfg.Service.AuditLog)
+	}
+	if d.serviceNode != nil {
+		if cfg.Service.Name == "" {
+			d.errorf(d.serviceNode, "service.name", "the service needs a name (the DNS name that fails over)")
+		}
+		if cfg.Service.Layout == Rewrite && cfg.Service.Record.IsZero() {
+			d.errorf(d.serviceNode, "service.record", "the rewrite layout needs the record's comment or address")
+		}
+	}
+}
+
+func (d *decoder) validateRouter(cfg *Config) {
+	r := &cfg.Router
+	if len(d.passwords) > 1 {
+		second := d.passwords[1]
+		d.errorf(second.node, second.key, "the password is given twice (%s and %s): keep one", d.passwords[0].key, second.key)
+		return
+	}
+	if r.Address != "" {
+		host := r.Address
+		if h, port, err := net.SplitHostPort(r.Address); err == nil {
+			host = h
+			if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+				d.errorf(d.routerNode, "router.address", "bad port %q in %q", port, r.Address)
+			}
+		}
+		if host == "" {
+			d.errorf(d.routerNode, "router.address", "no host in %q", r.Address)
+		}
+	} else if d.routerNode != nil {
+		d.errorf(d.routerNode, "router.address", "the router needs an address (host or host:port)")
+	}
+	if r.Insecure && !r.TLS {
+		d.errorf(d.routerNode, "router.insecure", "insecure only applies with tls: true")
+	}
+	if r.PasswordEnv != "" {
+		if v, ok := os.LookupEnv(r.PasswordEnv); ok {
+			r.Password = Secret(v)
+		} else {
+			d.warnings = append(d.warnings, fmt.Sprintf("router.password_env: %s is not set; logging in with an empty password", r.PasswordEnv))
+		}
+	}
+	if r.PasswordFile != "" {
+		d.readPasswordFile(cfg)
+	}
+}
+
+func (d *decoder) readPasswordFile(cfg *Config) {
+	r := &cfg.Router
+	path := cfg.resolvePath(r.PasswordFile)
+	src := d.passwords[0]
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			d.errorf(src.node, src.key, "password file %s does not exist", path)
+		} else {
+			d.errorf(src.node, src.key, "read password file: %v", err)
+		}
+		return
+	}
+	r.Password = Secret(strings.TrimRight(string(data), "\r\n"))
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		d.warnings = append(d.warnings, fmt.Sprintf(
+			"password file %s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
+	}
+}
+
+func (d *decoder) validateServers(cfg *Config) {
+	if len(cfg.Servers) == 0 {
+		d.errs = append(d.errs, &Error{File: d.file, Line: 1, Col: 1, Key: "servers",
+			Msg: "no servers: list the primary and the standby"})
+		return
+	}
+	roles := map[Role]int{}
+	names := map[string]int{}
+	addrs := map[string]int{}
+	for i := range cfg.Servers {
+		s := &cfg.Servers[i]
+		nodes := d.serverNodes[i]
+		key := fmt.Sprintf("servers[%d]", i)
+		if s.Name == "" {
+			s.Name = s.Address
+		}
+		if j, dup := names[s.Name]; dup && s.Name != "" {
+			d.errorf(nodes.node, key+".name", "name %q is also used by servers[%d]", s.Name, j)
+		}
+		names[s.Name] = i
+		if s.Address == "" {
+			d.errorf(nodes.node, key+".address", "the server needs an address (IP or host name)")
+		} else {
+			norm := normalizeHost(s.Address)
+			if j, dup := addrs[norm]; dup {
+				d.errorf(nodes.address, key+".address", "address %s is also servers[%d]'s: two servers with one address cannot fail over", s.Address, j)
+			}
+			addrs[norm] = i
+		}
+		if s.Role == "" {
+			d.errorf(nodes.node, key+".role", "the server needs a role (primary, standby or monitor)")
+		} else if j, dup := roles[s.Role]; dup && s.Role != "monitor" {
+			d.errorf(nodes.role, key+".role", "servers[%d] is already the %s", j, s.Role)
+		}
+		roles[s.Role] = i
+		if len(s.Checks) == 0 {
+			s.Checks = []Check{{Kind: ICMP}}
+		}
+		if s.Record.IsZero() && net.ParseIP(s.Address) != nil {
+			s.Record.Address = s.Address
+		}
+		if d.serviceNode != nil && cfg.Service.Layout == Toggle && s.Role != "monitor" && s.Record.IsZero() && s.Address != "" {
+			d.errorf(nodes.node, key+".record", "%s is a host name: say how to find its static record (record.comment or record.address)", s.Address)
+		}
+	}
+	for _, role := range []Role{Primary, Standby} {
+		if _, ok := roles[role]; !ok {
+			d.errs = append(d.errs, &Error{File: d.file, Line: d.serverNodes[0].node.Line, Col: d.serverNodes[0].node.Column,
+				Key: "servers", Msg: fmt.Sprintf("no server has role %s", role)})
+		}
+	}
+}
+
+func normalizeHost(h string) string {
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.String()
+	}
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+// resolvePath expands a leading ~/ and reads a relative path as relative to
+// the config file, which is where its author was looking.
+func (c *Config) resolvePath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	if !filepath.IsAbs(p) && c.Path != "" {
+		return filepath.Join(filepath.Dir(c.Path), p)
+	}
+	return p
+}

@@ -1,0 +1,268 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// base is a valid file the broken cases are made from.
+const base = `router:
+  address: 192.168.137.2
+servers:
+  - name: public
+    role: primary
+    address: 104.247.193.168
+  - name: private
+    role: standby
+    address: 192.10.10.2
+`
+
+func TestParseBroken(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"typo in a top-level key", "rooter:\n  address: 1.2.3.4\n" + base[strings.Index(base, "servers"):],
+			[]string{`f.yaml:1:1: rooter: unknown key "rooter" (did you mean "router"?)`}},
+		{"typo in a nested key", base + "probe:\n  intervall: 2s\n",
+			[]string{`f.yaml:11:3: probe.intervall: unknown key "intervall" (did you mean "interval"?)`}},
+		{"bad duration", base + "probe:\n  interval: fast\n",
+			[]string{`f.yaml:11:13: probe.interval: bad duration "fast" (use units like 500ms, 10s, 5m, 1d)`}},
+		{"duration without unit", base + "probe:\n  timeout: 10\n",
+			[]string{`f.yaml:11:12: probe.timeout: duration "10" needs a unit, e.g. 10s or 10ms`}},
+		{"zero interval", base + "probe:\n  interval: 0s\n",
+			[]string{`f.yaml:11:13: probe.interval: must be greater than zero, got "0s"`}},
+		{"negative interval", base + "probe:\n  interval: -1s\n",
+			[]string{`f.yaml:11:13: probe.interval: must be greater than zero, got "-1s"`}},
+		{"percentage over 100", base + "probe:\n  down_loss_percent: 150%\n",
+			[]string{`f.yaml:11:22: probe.down_loss_percent: percentage "150%" is outside 0%..100%`}},
+		{"percentage not a number", base + "probe:\n  down_loss_percent: half\n",
+			[]string{`f.yaml:11:22: probe.down_loss_percent: bad percentage "half"`}},
+		{"zero down_after", base + "probe:\n  down_after: 0\n",
+			[]string{`f.yaml:11:15: probe.down_after: 0 is outside 1..1000`}},
+		{"no standby", strings.Replace(base, "role: standby", "role: primary", 1),
+			[]string{`f.yaml:4:5: servers: no server has role standby`,
+				`f.yaml:8:11: servers[1].role: servers[0] is already the primary`}},
+		{"no primary", strings.Replace(base, "role: primary", "role: monitor", 1),
+			[]string{`f.yaml:4:5: servers: no server has role primary`}},
+		{"two servers with one address", strings.Replace(base, "192.10.10.2", "104.247.193.168", 1),
+			[]string{`f.yaml:9:14: servers[1].address: address 104.247.193.168 is also servers[0]'s: two servers with one address cannot fail over`}},
+		{"password inline and from env", "router:\n  address: r\n  password: secret\n  password_env: FW_PW\n" + base[strings.Index(base, "servers"):],
+			[]string{`f.yaml:4:17: router.password_env: the password is given twice (router.password and router.password_env): keep one`}},
+		{"unknown role", strings.Replace(base, "role: standby", "role: backup", 1),
+			[]string{`f.yaml:8:11: servers[1].role: "backup" is not one of primary, standby, monitor`}},
+		{"unknown check type", strings.Replace(base, "address: 192.10.10.2", "address: 192.10.10.2\n    checks:\n      - type: ping", 1),
+			[]string{`f.yaml:11:15: servers[1].checks[0].type: "ping" is not one of icmp, tcp, http`}},
+		{"tcp check without port", strings.Replace(base, "address: 192.10.10.2", "address: 192.10.10.2\n    checks:\n      - type: tcp", 1),
+			[]string{`f.yaml:11:9: servers[1].checks[0]: a tcp check needs a port`}},
+		{"http check with a bad url", strings.Replace(base, "address: 192.10.10.2", "address: 192.10.10.2\n    checks:\n      - type: http\n        url: ftp://x", 1),
+			[]string{`f.yaml:11:9: servers[1].checks[0].url: "ftp://x" is not an http:// or https:// URL with a host`}},
+		{"bad expect range", strings.Replace(base, "address: 192.10.10.2", "address: 192.10.10.2\n    checks:\n      - type: http\n        url: http://x/\n        expect: 200-999", 1),
+			[]string{`f.yaml:13:17: servers[1].checks[0].expect: status range "200-999" is not within 100-599 low to high`}},
+		{"servers is not a list", "router:\n  address: r\nservers: public\n",
+			[]string{`f.yaml:3:10: servers: want a list of servers, got "public"`}},
+		{"yaml syntax error", "router:\n\taddress: r\n",
+			[]string{`f.yaml:2: yaml: found character that cannot start any token`}},
+		{"empty file", "",
+			[]string{`f.yaml:1:1: the file is empty; see failwatch.example.yaml`}},
+		{"repeated key", "router:\n  address: a\n  address: b\n" + base[strings.Index(base, "servers"):],
+			[]string{`f.yaml:3:3: router.address: "address" is given twice`}},
+		{"loss window larger than window", base + "probe:\n  window: 10\n  loss_window: 20\n",
+			[]string{`f.yaml:11:3: probe.loss_window: loss_window (20) is larger than window (10)`}},
+		{"bad router port", strings.Replace(base, "192.168.137.2", "192.168.137.2:99999", 1),
+			[]string{`f.yaml:2:3: router.address: bad port "99999" in "192.168.137.2:99999"`}},
+		{"rewrite without record", base + "service:\n  name: tomtotrading.com\n  layout: rewrite\n",
+			[]string{`f.yaml:11:3: service.record: the rewrite layout needs the record's comment or address`}},
+		{"host name server without record", base + "service:\n  name: tomtotrading.com\n" + "  layout: toggle\n",
+			nil},
+		{"toggle with a host name and no record", strings.Replace(base, "address: 192.10.10.2", "address: private.example", 1) + "service:\n  name: tomtotrading.com\n",
+			[]string{`f.yaml:7:5: servers[1].record: private.example is a host name: say how to find its static record (record.comment or record.address)`}},
+		{"bad boolean", base + "ui:\n  ascii: maybe\n",
+			[]string{`f.yaml:11:10: ui.ascii: want true or false, got "maybe"`}},
+		{"two problems in one file are both reported", base + "probe:\n  interval: 0s\n  up_after: x\n",
+			[]string{`f.yaml:11:13: probe.interval: must be greater than zero, got "0s"`,
+				`f.yaml:12:13: probe.up_after: want a whole number, got "x"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.yaml))
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("want no error, got:\n%v", err)
+				}
+				return
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("want Errors, got %v", err)
+			}
+			got := strings.Split(errs.Error(), "\n")
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("errors:\n got  %q\n want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse("f.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Probe.Interval != time.Second || cfg.Probe.Window != 120 || cfg.Probe.DownAfter != 3 || cfg.Probe.UpAfter != 2 {
+		t.Errorf("probe defaults: %+v", cfg.Probe)
+	}
+	if cfg.Service.Layout != Toggle || cfg.Router.User != "admin" || cfg.Router.RouterAddr() != "192.168.137.2:8728" {
+		t.Errorf("router/service defaults: %+v %+v", cfg.Router, cfg.Service)
+	}
+	pub, _ := cfg.Server(Primary)
+	if pub.Record.Address != "104.247.193.168" || len(pub.Checks) != 1 || pub.Checks[0].Kind != ICMP {
+		t.Errorf("server defaults: %+v", pub)
+	}
+}
+
+func TestExampleIsValid(t *testing.T) {
+	t.Setenv("FAILWATCH_PASSWORD", "x")
+	cfg, err := Load("../failwatch.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings: %v", cfg.Warnings)
+	}
+	pub, _ := cfg.Server(Primary)
+	priv, _ := cfg.Server(Standby)
+	if pub.Record.Comment != "Server Public" || priv.Record.Comment != "ServerPrivate" {
+		t.Errorf("records: %+v %+v", pub.Record, priv.Record)
+	}
+	if len(pub.Checks) != 2 || pub.Checks[1].Kind != HTTP || pub.Checks[1].Expect.Contains(503) {
+		t.Errorf("public checks: %+v", pub.Checks)
+	}
+}
+
+func TestPasswordSources(t *testing.T) {
+	dir := t.TempDir()
+	servers := base[strings.Index(base, "servers"):]
+	write := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	t.Run("env", func(t *testing.T) {
+		t.Setenv("FW_TEST_PW", "s3cret")
+		cfg, err := Load(write("env.yaml", "router:\n  address: r\n  password_env: FW_TEST_PW\n"+servers, 0o600))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Router.Password.Reveal() != "s3cret" || len(cfg.Warnings) != 0 {
+			t.Errorf("password %q warnings %v", cfg.Router.Password.Reveal(), cfg.Warnings)
+		}
+	})
+	t.Run("file readable by others warns", func(t *testing.T) {
+		write("pw", "fromfile\n", 0o644)
+		cfg, err := Load(write("file.yaml", "router:\n  address: r\n  password_file: pw\n"+servers, 0o600))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Router.Password.Reveal() != "fromfile" {
+			t.Errorf("password %q", cfg.Router.Password.Reveal())
+		}
+		if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "readable by others (mode 0644)") {
+			t.Errorf("warnings %v", cfg.Warnings)
+		}
+	})
+	t.Run("inline in a world-readable config warns", func(t *testing.T) {
+		cfg, err := Load(write("inline.yaml", "router:\n  address: r\n  password: hunter2\n"+servers, 0o644))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "holds a password and is readable by others") {
+			t.Errorf("warnings %v", cfg.Warnings)
+		}
+		for _, w := range cfg.Warnings {
+			if strings.Contains(w, "hunter2") {
+				t.Errorf("warning shows the password: %s", w)
+			}
+		}
+	})
+	t.Run("missing password file", func(t *testing.T) {
+		_, err := Load(write("missing.yaml", "router:\n  address: r\n  password_file: nope\n"+servers, 0o600))
+		want := filepath.Join(dir, "missing.yaml") + ":3:18: router.password_file: password file " + filepath.Join(dir, "nope") + " does not exist"
+		if err == nil || err.Error() != want {
+			t.Errorf("got %v\nwant %s", err, want)
+		}
+	})
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	r := Router{Password: "hunter2"}
+	for _, s := range []string{
+		r.Password.String(), r.Password.GoString(),
+		strings.Join([]string{func() string { b, _ := r.Password.MarshalText(); return string(b) }()}, ""),
+	} {
+		if strings.Contains(s, "hunter2") {
+			t.Errorf("secret printed: %s", s)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"1s", time.Second, false},
+		{"500ms", 500 * time.Millisecond, false},
+		{"1d", 24 * time.Hour, false},
+		{"1w2d3h", 9*24*time.Hour + 3*time.Hour, false},
+		{"10", 0, true},
+		{"", 0, true},
+		{"xd", 0, true},
+	}
+	for _, tc := range tests {
+		got, err := ParseDuration(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseDuration(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestStatusRanges(t *testing.T) {
+	rs, err := ParseStatusRanges("200-299, 301")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[int]bool{200: true, 299: true, 301: true, 302: false, 503: false} {
+		if rs.Contains(code) != want {
+			t.Errorf("Contains(%d) = %v", code, !want)
+		}
+	}
+	if rs.String() != "200-299,301" {
+		t.Errorf("String() = %q", rs.String())
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(base)
+	f.Add(base + "probe:\n  interval: 1w2d\n  down_loss_percent: 50%\n")
+	f.Add("servers:\n  - checks:\n      - type: http\n        expect: 200-299,301\n")
+	f.Add("router: [1, 2]\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg, err := Parse("f.yaml", []byte(s))
+		if (cfg == nil) == (err == nil) {
+			t.Fatalf("want exactly one of config and error, got %v and %v", cfg, err)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "f.yaml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}

@@ -1,0 +1,190 @@
+// Package netlab builds throw-away test hosts in Linux network namespaces:
+// each host is a namespace joined to this one by a veth pair, with addresses
+// from 198.18.0.0/15, the range RFC 2544 sets aside for benchmarking, so no
+// packet meant for a host can reach a real network. Faults are injected with
+// nft inside the host's namespace. It needs root (CAP_NET_ADMIN).
+package netlab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Available says why hosts cannot be built here, or nil when they can.
+func Available() error {
+	if os.Geteuid() != 0 {
+		return errors.New("network namespaces need root")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is not installed (apt-get install iproute2 nftables)", tool)
+		}
+	}
+	name := fmt.Sprintf("fwprobe%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns add: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return exec.Command("ip", "netns", "del", name).Run()
+}
+
+// Host is a test host: a namespace with one veth interface and an address.
+type Host struct {
+	// NS is the namespace's name, as `ip netns` knows it.
+	NS string
+	// Addr is the host's address; Gateway is this namespace's end of the link.
+	Addr, Gateway netip.Addr
+	outer         string
+}
+
+var seq atomic.Int32
+
+// NewHost builds a host on the first free /30 of 198.18.0.0/15. A lock file
+// keeps test processes running side by side from picking the same subnet.
+func NewHost() (*Host, error) {
+	lock, err := os.OpenFile(os.TempDir()+"/failwatch-netlab.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("netlab lock: %w", err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("netlab lock: %w", err)
+	}
+	gw, err := freeSubnet()
+	if err != nil {
+		return nil, err
+	}
+	addr := gw.Next()
+	n := seq.Add(1)
+	pid := os.Getpid() % 100000
+	h := &Host{
+		NS:      fmt.Sprintf("fw%d-%d", pid, n),
+		Addr:    addr,
+		Gateway: gw,
+		outer:   fmt.Sprintf("fwo%d-%d", pid, n),
+	}
+	inner := fmt.Sprintf("fwi%d-%d", pid, n)
+	steps := [][]string{
+		{"netns", "add", h.NS},
+		{"link", "add", h.outer, "type", "veth", "peer", "name", inner},
+		{"link", "set", inner, "netns", h.NS},
+		{"addr", "add", gw.String() + "/30", "dev", h.outer},
+		{"link", "set", h.outer, "up"},
+		{"-n", h.NS, "addr", "add", addr.String() + "/30", "dev", inner},
+		{"-n", h.NS, "link", "set", inner, "up"},
+		{"-n", h.NS, "link", "set", "lo", "up"},
+		{"-n", h.NS, "route", "add", "default", "via", gw.String()},
+	}
+	for _, args := range steps {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+		}
+	}
+	return h, nil
+}
+
+// freeSubnet returns the first address .4n+1 of a /30 in 198.18.0.0/15
+// that no interface of this namespace uses.
+func freeSubnet() (netip.Addr, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("list addresses: %w", err)
+	}
+	used := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			used[p.Addr()] = true
+		}
+	}
+	lab := netip.MustParsePrefix("198.18.0.0/15")
+	for a := lab.Addr(); lab.Contains(a); {
+		gw := a.Next()
+		if !used[gw] {
+			return gw, nil
+		}
+		for range 4 {
+			a = a.Next()
+		}
+	}
+	return netip.Addr{}, errors.New("no free subnet left in 198.18.0.0/15")
+}
+
+// Close removes the namespace, which takes the veth pair with it.
+func (h *Host) Close() error {
+	exec.Command("ip", "link", "del", h.outer).Run()
+	if out, err := exec.Command("ip", "netns", "del", h.NS).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns del %s: %v: %s", h.NS, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// NFT loads an nft script inside the host's namespace.
+func (h *Host) NFT(script string) error {
+	cmd := exec.Command("ip", "netns", "exec", h.NS, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft in %s: %v: %s", h.NS, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// The nft table every fault lives in; replacing it replaces the fault.
+const faultTable = "inet failwatch_fault"
+
+// DropEcho drops incoming echo requests: every one when every is 1,
+// otherwise one in every `every`, the first of each group (a deterministic
+// pattern: requests 1, 1+every, 1+2*every, ... are lost).
+func (h *Host) DropEcho(every int) error {
+	match := "icmp type echo-request"
+	if every > 1 {
+		match += fmt.Sprintf(" numgen inc mod %d == 0", every)
+	}
+	return h.NFT(fmt.Sprintf("table %s\ndelete table %s\ntable %s {\n chain input {\n  type filter hook input priority 0; policy accept;\n  %s drop\n }\n}\n",
+		faultTable, faultTable, faultTable, match))
+}
+
+// ClearFaults removes every fault.
+func (h *Host) ClearFaults() error {
+	return h.NFT(fmt.Sprintf("table %s\ndelete table %s\n", faultTable, faultTable))
+}
+
+// Listen opens a listening socket inside the host's namespace. The socket
+// stays in the namespace while this process serves it, so a test can run a
+// server "on" the host without a helper process.
+func (h *Host) Listen(network, address string) (net.Listener, error) {
+	type result struct {
+		ln  net.Listener
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// The thread is left locked on purpose: when this goroutine ends
+		// the runtime throws the thread away rather than reuse one whose
+		// namespace was changed.
+		runtime.LockOSThread()
+		f, err := os.Open("/run/netns/" + h.NS)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			done <- result{err: fmt.Errorf("setns %s: %w", h.NS, err)}
+			return
+		}
+		ln, err := net.Listen(network, address)
+		done <- result{ln, err}
+	}()
+	r := <-done
+	return r.ln, r.err
+}

@@ -1,0 +1,29 @@
+package netlab
+
+import (
+	"os"
+	"testing"
+)
+
+// TestHost builds a host for a test and removes it when the test ends. Where
+// namespaces cannot be made the test is skipped with the reason, except under
+// CI (CI set in the environment), where every test must really run.
+func TestHost(t testing.TB) *Host {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the namespace tests: %v", err)
+		}
+		t.Skipf("needs network namespaces: %v", err)
+	}
+	h, err := NewHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return h
+}

@@ -1,0 +1,135 @@
+package monitor
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/netlab"
+)
+
+func labICMP(t *testing.T) *ICMP {
+	t.Helper()
+	icmp, err := NewICMP(config.ICMPAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return icmp
+}
+
+// A real drop of every 4th echo request inside a namespace shows the paper's
+// scenario 2 figure: 20 sent, 15 received, 25% loss, and the host stays UP.
+func TestNetnsEveryFourthDropped(t *testing.T) {
+	h := netlab.TestHost(t)
+	if err := h.DropEcho(4); err != nil {
+		t.Fatal(err)
+	}
+	s := config.Server{Name: "public", Address: h.Addr.String(), Checks: []config.Check{{Kind: config.ICMP}}}
+	_, st, err := runServer(t, context.Background(), s, Options{Probe: fastProbe(), Count: 20, ICMP: labICMP(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := st.Checks[0].Window
+	if w.Sent != 20 || w.Received != 15 || w.LossPercent() != 25 || st.State != Up {
+		t.Errorf("got %d sent, %d received, %v%% loss, %v", w.Sent, w.Received, w.LossPercent(), st.State)
+	}
+}
+
+// Dropping everything turns the check DOWN at exactly the down_after-th lost
+// probe; lifting the drop brings it UP at exactly the up_after-th reply.
+func TestNetnsDownAndUpWithHysteresis(t *testing.T) {
+	h := netlab.TestHost(t)
+	p := fastProbe()
+	p.Interval, p.Timeout = 100*time.Millisecond, 80*time.Millisecond
+	s := config.Server{Name: "public", Address: h.Addr.String(), Checks: []config.Check{{Kind: config.ICMP}}}
+	m, err := NewServer(s, Options{Probe: p, ICMP: labICMP(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events := make(chan Event, 16)
+	go m.Run(ctx, events)
+
+	// next returns the next check transition, counting the samples of each
+	// outcome seen before it.
+	next := func() (tr Transition, lostRun, okRun int) {
+		for {
+			select {
+			case ev := <-events:
+				switch ev.Type {
+				case EventSample:
+					if ev.Sample.OK {
+						okRun, lostRun = okRun+1, 0
+					} else {
+						lostRun, okRun = lostRun+1, 0
+					}
+				case EventCheck:
+					return ev.Transition, lostRun, okRun
+				}
+			case <-ctx.Done():
+				t.Fatal("timed out waiting for a transition")
+			}
+		}
+	}
+	if tr, _, ok := next(); tr.To != Up || ok != p.UpAfter {
+		t.Fatalf("first transition %v after %d replies", tr.To, ok)
+	}
+	if err := h.DropEcho(1); err != nil {
+		t.Fatal(err)
+	}
+	tr, lostRun, _ := next()
+	if tr.To != Down || lostRun != p.DownAfter {
+		t.Errorf("after the drop: %v after %d lost in a row, want DOWN after %d", tr.To, lostRun, p.DownAfter)
+	}
+	if err := h.ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	tr, _, okRun := next()
+	if tr.To != Up || okRun != p.UpAfter {
+		t.Errorf("after lifting: %v after %d replies, want UP after %d", tr.To, okRun, p.UpAfter)
+	}
+}
+
+// A web server in the namespace switched to 503 turns the HTTP check DOWN
+// while ICMP stays UP: the server is DEGRADED, which ICMP alone never shows.
+func TestNetnsHTTP503WhileICMPUp(t *testing.T) {
+	h := netlab.TestHost(t)
+	ln, err := h.Listen("tcp", h.Addr.String()+":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status atomic.Int32
+	status.Store(http.StatusOK)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(int(status.Load()))
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	s := config.Server{Name: "public", Address: h.Addr.String(), Checks: []config.Check{
+		{Kind: config.ICMP},
+		{Kind: config.HTTP, URL: "http://tomtotrading.com:" + strconv.Itoa(8080) + "/", Expect: config.DefaultExpect},
+	}}
+	opts := Options{Probe: fastProbe(), Count: 4, ICMP: labICMP(t)}
+	_, st, err := runServer(t, context.Background(), s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != Up {
+		t.Fatalf("serving 200: %v", st.State)
+	}
+	status.Store(http.StatusServiceUnavailable)
+	_, st, err = runServer(t, context.Background(), s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icmp, web := st.Checks[0], st.Checks[1]
+	if icmp.State != Up || web.State != Down || st.State != Degraded || web.LastErr != "HTTP 503 Service Unavailable" {
+		t.Errorf("serving 503: icmp %v, http %v (%s), server %v", icmp.State, web.State, web.LastErr, st.State)
+	}
+}

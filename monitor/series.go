@@ -1,0 +1,179 @@
+// Package monitor probes servers and keeps their statistics and up/down state.
+// It knows nothing of terminals: it emits events that the dashboard, the
+// report and the metrics endpoint consume.
+package monitor
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Sample is the outcome of one probe. A lost probe is a sample too: OK is
+// false and Err says why (timeout, refused, HTTP 503, ...).
+type Sample struct {
+	At  time.Time
+	RTT time.Duration
+	OK  bool
+	Err string
+}
+
+// Stats summarises a run of samples the way iputils ping does, plus jitter
+// and p95.
+//
+// Mdev is ping's: sqrt(mean(rtt²) − mean(rtt)²), the population standard
+// deviation of the replies' round trips. Jitter is RFC 3550's interarrival
+// jitter estimator, J += (|D| − J)/16, where D is the difference between the
+// round trips of consecutive replies. P95 is the nearest-rank 95th percentile
+// and is only computed over a window (it is zero for lifetime statistics).
+type Stats struct {
+	Sent, Received int
+	// Last is the round trip of the most recent reply; LastOK says whether
+	// the most recent probe got one.
+	Last   time.Duration
+	LastOK bool
+	Min    time.Duration
+	Avg    time.Duration
+	Max    time.Duration
+	Mdev   time.Duration
+	Jitter time.Duration
+	P95    time.Duration
+}
+
+// LossPercent is the share of probes that got no reply, 0 to 100.
+func (s Stats) LossPercent() float64 {
+	if s.Sent == 0 {
+		return 0
+	}
+	return float64(s.Sent-s.Received) / float64(s.Sent) * 100
+}
+
+// Series keeps the most recent samples in a fixed ring, and running
+// accumulators over every sample since the start, so its memory does not grow
+// however long it runs.
+type Series struct {
+	ring []Sample
+	next int
+	full bool
+	life accumulator
+}
+
+// NewSeries returns a series whose window holds the last window samples.
+func NewSeries(window int) *Series {
+	return &Series{ring: make([]Sample, max(window, 1))}
+}
+
+// Add records a sample.
+func (s *Series) Add(x Sample) {
+	s.ring[s.next] = x
+	s.next++
+	if s.next == len(s.ring) {
+		s.next, s.full = 0, true
+	}
+	s.life.add(x)
+}
+
+// Reset forgets every sample, for the admin's "reset statistics" key.
+func (s *Series) Reset() {
+	clear(s.ring)
+	s.next, s.full = 0, false
+	s.life = accumulator{}
+}
+
+// Len is the number of samples in the window.
+func (s *Series) Len() int {
+	if s.full {
+		return len(s.ring)
+	}
+	return s.next
+}
+
+// Samples returns a copy of the window, oldest first.
+func (s *Series) Samples() []Sample {
+	return s.AppendSamples(nil)
+}
+
+// AppendSamples appends the window, oldest first, to dst.
+func (s *Series) AppendSamples(dst []Sample) []Sample {
+	if s.full {
+		dst = append(dst, s.ring[s.next:]...)
+	}
+	return append(dst, s.ring[:s.next]...)
+}
+
+// Window returns the statistics of the samples in the window.
+func (s *Series) Window() Stats {
+	var acc accumulator
+	rtts := make([]time.Duration, 0, s.Len())
+	for _, x := range s.Samples() {
+		acc.add(x)
+		if x.OK {
+			rtts = append(rtts, x.RTT)
+		}
+	}
+	st := acc.stats()
+	st.P95 = percentile(rtts, 95)
+	return st
+}
+
+// Lifetime returns the statistics of every sample since the start or the
+// last Reset.
+func (s *Series) Lifetime() Stats { return s.life.stats() }
+
+// accumulator keeps running sums in O(1) memory. The mean and variance use
+// Welford's update, which gives ping's mdev without the cancellation that
+// sum-of-squares suffers over long runs.
+type accumulator struct {
+	sent, recv int
+	last       time.Duration
+	lastOK     bool
+	min, max   time.Duration
+	mean, m2   float64 // nanoseconds
+	jitter     float64 // nanoseconds
+}
+
+func (a *accumulator) add(x Sample) {
+	a.sent++
+	a.lastOK = x.OK
+	if !x.OK {
+		return
+	}
+	rtt := float64(x.RTT)
+	if a.recv > 0 {
+		a.jitter += (math.Abs(rtt-float64(a.last)) - a.jitter) / 16
+	}
+	a.recv++
+	if a.recv == 1 || x.RTT < a.min {
+		a.min = x.RTT
+	}
+	if x.RTT > a.max {
+		a.max = x.RTT
+	}
+	delta := rtt - a.mean
+	a.mean += delta / float64(a.recv)
+	a.m2 += delta * (rtt - a.mean)
+	a.last = x.RTT
+}
+
+func (a *accumulator) stats() Stats {
+	st := Stats{Sent: a.sent, Received: a.recv, LastOK: a.lastOK}
+	if a.recv == 0 {
+		return st
+	}
+	st.Last = a.last
+	st.Min, st.Max = a.min, a.max
+	st.Avg = time.Duration(math.Round(a.mean))
+	st.Mdev = time.Duration(math.Round(math.Sqrt(a.m2 / float64(a.recv))))
+	st.Jitter = time.Duration(math.Round(a.jitter))
+	return st
+}
+
+// percentile returns the nearest-rank p-th percentile; it sorts rtts.
+func percentile(rtts []time.Duration, p float64) time.Duration {
+	if len(rtts) == 0 {
+		return 0
+	}
+	slices.Sort(rtts)
+	rank := int(math.Ceil(p / 100 * float64(len(rtts))))
+	return rtts[max(rank, 1)-1]
+}

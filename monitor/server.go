@@ -1,0 +1,388 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+// EventType says what an Event reports.
+type EventType int
+
+// Event types, in the order a server usually produces them.
+const (
+	// EventResolved: the server's name resolved to Addr (first time or changed).
+	EventResolved EventType = iota
+	// EventUnresolved: the name did not resolve; Reason says why.
+	EventUnresolved
+	// EventSample: a check finished a probe; Sample and Check are set.
+	EventSample
+	// EventCheck: a check went up or down; Transition says why.
+	EventCheck
+	// EventServer: the server's combined state changed.
+	EventServer
+)
+
+// Event is what a server monitor tells its consumers.
+type Event struct {
+	Time       time.Time
+	Server     string
+	Type       EventType
+	Addr       netip.Addr
+	Reason     string
+	Sample     Sample
+	Check      CheckStatus
+	Transition Transition
+	// State is the server's combined state after the event.
+	State State
+}
+
+// CheckStatus is a snapshot of one check.
+type CheckStatus struct {
+	Label    string
+	State    State
+	Since    time.Time
+	Window   Stats
+	Lifetime Stats
+	// LastErr is why the most recent probe failed, empty after a reply.
+	LastErr string
+}
+
+// ServerStatus is a snapshot of one server.
+type ServerStatus struct {
+	Name    string
+	Role    config.Role
+	Address string
+	Addr    netip.Addr
+	State   State
+	Since   time.Time
+	// Reason explains an UNRESOLVED state.
+	Reason string
+	Checks []CheckStatus
+}
+
+// Resolver looks host names up; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// Options configure a server monitor.
+type Options struct {
+	Probe config.Probe
+	// Count stops after this many probes per check; 0 probes until the
+	// context ends.
+	Count int
+	// ICMP is the shared ICMP prober; needed when a check is icmp.
+	ICMP *ICMP
+	// Resolver defaults to net.DefaultResolver.
+	Resolver Resolver
+}
+
+// Server probes one server with all its checks. Its state belongs to the
+// goroutine running Run; Status may be read once Run has returned.
+type Server struct {
+	cfg     config.Server
+	opts    Options
+	checks  []*check
+	literal bool
+	addr    netip.Addr
+	state   State
+	since   time.Time
+	reason  string
+}
+
+type check struct {
+	label  string
+	prober Prober
+	series *Series
+	hyst   *Hysteresis
+	err    string
+	// Probes overlap when the timeout is longer than the interval, and a
+	// lost one finishes last; results are recorded in the order the probes
+	// were sent, as ping does, or a loss would be counted out of place.
+	sent, recorded uint64
+	early          map[uint64]Sample
+}
+
+// NewServer prepares the monitor of one server.
+func NewServer(s config.Server, opts Options) (*Server, error) {
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	m := &Server{cfg: s, opts: opts}
+	if a, err := netip.ParseAddr(s.Address); err == nil {
+		m.addr, m.literal = a, true
+	}
+	checks := s.Checks
+	if len(checks) == 0 {
+		checks = []config.Check{{Kind: config.ICMP}}
+	}
+	th := Thresholds{
+		DownAfter: opts.Probe.DownAfter, UpAfter: opts.Probe.UpAfter,
+		LossWindow: opts.Probe.LossWindow, DownLossPercent: opts.Probe.DownLossPercent,
+	}
+	for _, c := range checks {
+		p, err := NewProber(c, opts.ICMP)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: %w", s.Name, err)
+		}
+		m.checks = append(m.checks, &check{
+			label: c.Label(), prober: p,
+			series: NewSeries(opts.Probe.Window), hyst: NewHysteresis(th),
+		})
+	}
+	return m, nil
+}
+
+// Name is the server's name.
+func (m *Server) Name() string { return m.cfg.Name }
+
+type result struct {
+	check  *check
+	seq    uint64
+	sample Sample
+}
+
+type resolution struct {
+	addr netip.Addr
+	err  error
+}
+
+// Run probes until ctx ends or, with a Count, until every check has sent
+// Count probes and heard back. Probes cut short by ctx are not recorded:
+// stopping is not a loss.
+func (m *Server) Run(ctx context.Context, events chan<- Event) error {
+	interval := m.opts.Probe.Interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	timeout := m.opts.Probe.Timeout
+	if timeout <= 0 {
+		timeout = interval
+	}
+	results := make(chan result, 4*len(m.checks))
+	resolved := make(chan resolution, 1)
+	inflight, sent := 0, 0
+	resolving := false
+	var nextResolve time.Time
+	retry := interval
+
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+
+	resolve := func() {
+		resolving = true
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, max(timeout, 5*time.Second))
+			defer cancel()
+			addrs, err := m.opts.Resolver.LookupNetIP(rctx, "ip", m.cfg.Address)
+			var r resolution
+			switch {
+			case err != nil:
+				r.err = err
+			case len(addrs) == 0:
+				r.err = errors.New("no addresses")
+			default:
+				r.addr = addrs[0].Unmap()
+			}
+			resolved <- r
+		}()
+	}
+	probe := func() {
+		for _, c := range m.checks {
+			inflight++
+			seq := c.sent
+			c.sent++
+			go func() {
+				pctx, cancel := context.WithTimeout(ctx, timeout)
+				defer cancel()
+				results <- result{c, seq, c.prober.Probe(pctx, m.addr)}
+			}()
+		}
+		sent++
+	}
+	tick := func(now time.Time) {
+		if !m.literal && !resolving && !now.Before(nextResolve) {
+			resolve()
+		}
+		if m.addr.IsValid() && (m.opts.Count == 0 || sent < m.opts.Count) {
+			probe()
+		}
+	}
+	drain := func() {
+		for ; inflight > 0; inflight-- {
+			<-results
+		}
+		if resolving {
+			<-resolved
+		}
+	}
+
+	if m.literal {
+		m.emit(ctx, events, Event{Type: EventResolved, Addr: m.addr})
+	}
+	tick(time.Now())
+	for {
+		if m.opts.Count > 0 && sent >= m.opts.Count && inflight == 0 {
+			drain()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			drain()
+			return ctx.Err()
+		case now := <-ticker.C:
+			tick(now)
+		case r := <-results:
+			inflight--
+			if ctx.Err() == nil {
+				m.inOrder(ctx, events, r)
+			}
+		case r := <-resolved:
+			resolving = false
+			if done := m.resolved(ctx, events, r, &nextResolve, &retry); done {
+				drain()
+				return fmt.Errorf("server %s: %s", m.cfg.Name, m.reason)
+			}
+		}
+	}
+}
+
+// resolved applies a lookup's outcome. A failed lookup is retried at the
+// probe interval, backing off to resolve_every. It returns true when a
+// counted run cannot go on.
+func (m *Server) resolved(ctx context.Context, events chan<- Event, r resolution, next *time.Time, retry *time.Duration) bool {
+	now := time.Now()
+	if r.err != nil {
+		*next = now.Add(*retry)
+		*retry = min(*retry*2, m.opts.Probe.ResolveEvery)
+		reason := "cannot resolve " + m.cfg.Address + ": " + lookupReason(r.err)
+		m.addr = netip.Addr{}
+		if m.state != Unresolved || m.reason != reason {
+			m.reason = reason
+			m.setState(ctx, events, Unresolved, now)
+			m.emit(ctx, events, Event{Type: EventUnresolved, Reason: reason})
+		}
+		return m.opts.Count > 0
+	}
+	*next = now.Add(m.opts.Probe.ResolveEvery)
+	*retry = m.opts.Probe.Interval
+	changed := r.addr != m.addr
+	m.addr, m.reason = r.addr, ""
+	if changed {
+		m.emit(ctx, events, Event{Type: EventResolved, Addr: r.addr})
+	}
+	if m.state == Unresolved {
+		m.setState(ctx, events, m.combined(), now)
+	}
+	return false
+}
+
+func lookupReason(err error) string {
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		switch {
+		case de.IsNotFound:
+			return "no such host"
+		case de.IsTimeout:
+			return "lookup timed out"
+		}
+		return strings.TrimPrefix(de.Err, "lookup ")
+	}
+	return err.Error()
+}
+
+// inOrder records a result once every probe sent before it is recorded.
+func (m *Server) inOrder(ctx context.Context, events chan<- Event, r result) {
+	c := r.check
+	if r.seq != c.recorded {
+		if c.early == nil {
+			c.early = map[uint64]Sample{}
+		}
+		c.early[r.seq] = r.sample
+		return
+	}
+	m.record(ctx, events, c, r.sample)
+	for {
+		x, ok := c.early[c.recorded]
+		if !ok {
+			return
+		}
+		delete(c.early, c.recorded)
+		m.record(ctx, events, c, x)
+	}
+}
+
+func (m *Server) record(ctx context.Context, events chan<- Event, c *check, x Sample) {
+	c.recorded++
+	c.series.Add(x)
+	c.err = x.Err
+	tr, changed := c.hyst.Observe(x)
+	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: c.status()})
+	if changed {
+		m.emit(ctx, events, Event{Type: EventCheck, Transition: tr, Check: c.status(), Reason: tr.Reason})
+		if m.state != Unresolved {
+			m.setState(ctx, events, m.combined(), tr.At)
+		}
+	}
+}
+
+func (m *Server) combined() State {
+	states := make([]State, len(m.checks))
+	for i, c := range m.checks {
+		states[i], _ = c.hyst.State()
+	}
+	return ServerState(states)
+}
+
+func (m *Server) setState(ctx context.Context, events chan<- Event, s State, at time.Time) {
+	if s == m.state {
+		return
+	}
+	tr := Transition{From: m.state, To: s, At: at}
+	m.state, m.since = s, at
+	m.emit(ctx, events, Event{Type: EventServer, Transition: tr, Reason: m.reason})
+}
+
+func (m *Server) emit(ctx context.Context, events chan<- Event, ev Event) {
+	if events == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Server, ev.State = m.cfg.Name, m.state
+	if !ev.Addr.IsValid() {
+		ev.Addr = m.addr
+	}
+	select {
+	case events <- ev:
+	case <-ctx.Done():
+	}
+}
+
+func (c *check) status() CheckStatus {
+	st, since := c.hyst.State()
+	return CheckStatus{
+		Label: c.label, State: st, Since: since,
+		Window: c.series.Window(), Lifetime: c.series.Lifetime(), LastErr: c.err,
+	}
+}
+
+// Status returns a snapshot; call it only after Run has returned.
+func (m *Server) Status() ServerStatus {
+	s := ServerStatus{
+		Name: m.cfg.Name, Role: m.cfg.Role, Address: m.cfg.Address, Addr: m.addr,
+		State: m.state, Since: m.since, Reason: m.reason,
+	}
+	for _, c := range m.checks {
+		s.Checks = append(s.Checks, c.status())
+	}
+	return s
+}
