@@ -1,0 +1,211 @@
+package routeros
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// emulator starts a router seeded with the paper's setup on loopback.
+func emulator(t *testing.T, opts rosim.Options) (*rosim.Router, string) {
+	t.Helper()
+	r := rosim.New(opts)
+	if err := r.SeedPaper(); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r, addr.String()
+}
+
+func client(t *testing.T, addr, user, password string) *Client {
+	t.Helper()
+	c, _, err := New(Options{Address: addr, User: user, Password: config.Secret(password), Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestReadIdentityRecordsNetwatch(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		_, addr := emulator(t, rosim.Options{Identity: "edge-1", LegacyLogin: legacy})
+		c := client(t, addr, "admin", "")
+		ctx := context.Background()
+		id, err := c.Identity(ctx)
+		if err != nil {
+			t.Fatalf("legacy=%v: %v", legacy, err)
+		}
+		if id.Name != "edge-1" || !strings.HasPrefix(id.Version, "7.") || id.Board != "CHR" {
+			t.Errorf("identity %+v", id)
+		}
+		recs, err := c.StaticRecords(ctx, "tomtotrading.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[0].Comment != "ServerPrivate" || !recs[0].Disabled || recs[0].Type != "A" ||
+			recs[1].Address != "104.247.193.168" || recs[1].Disabled || recs[1].TTL != "1d" {
+			t.Errorf("records %+v", recs)
+		}
+		nw, err := c.NetwatchEntries(ctx, "104.247.193.168")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nw) != 2 || nw[0].UpScript != "/ip dns static disable numbers=0" || nw[0].Type != "simple" {
+			t.Errorf("netwatch %+v", nw)
+		}
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		_, addr := emulator(t, rosim.Options{Users: map[string]string{"admin": "right"}, LegacyLogin: legacy})
+		c := client(t, addr, "admin", "wrong-secret")
+		_, err := c.Identity(context.Background())
+		var le *LoginError
+		if !errors.As(err, &le) || le.Message != "invalid user name or password (6)" {
+			t.Fatalf("legacy=%v: %v", legacy, err)
+		}
+		if strings.Contains(err.Error(), "wrong-secret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+func TestTrapKeepsConnection(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	ctx := context.Background()
+	err := c.SetRecordDisabled(ctx, "*99", true)
+	var trap *TrapError
+	if !errors.As(err, &trap) || trap.Message != "no such item" || trap.Category != "0" {
+		t.Fatalf("set on a missing item: %v", err)
+	}
+	_, err = c.Run(ctx, "/ip/dns/statik/print")
+	if !errors.As(err, &trap) || trap.Message != "no such command prefix" {
+		t.Fatalf("unknown command: %v", err)
+	}
+	err = c.set(ctx, "/ip/dns/static", "*1", "disabled", "maybe")
+	if !errors.As(err, &trap) || trap.Category != "1" || trap.Message != "value of disabled must be yes or no" {
+		t.Fatalf("bad value: %v", err)
+	}
+	if c.Connects() != 1 {
+		t.Errorf("traps reconnected the client: %d connects", c.Connects())
+	}
+}
+
+// A !fatal (here the answer to /quit) is reported with its reason, and the
+// next call reconnects.
+func TestFatalAndReconnect(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	ctx := context.Background()
+	_, err := c.Run(ctx, "/quit")
+	var fatal *FatalError
+	if !errors.As(err, &fatal) || fatal.Reason != "session terminated on request" {
+		t.Fatalf("quit: %v", err)
+	}
+	if _, err := c.Identity(ctx); err != nil {
+		t.Fatalf("after the fatal: %v", err)
+	}
+	if c.Connects() != 2 {
+		t.Errorf("connects %d, want 2", c.Connects())
+	}
+}
+
+func TestDialFailures(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().String()
+	ln.Close()
+	c := client(t, closed, "admin", "")
+	_, err := c.Identity(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "refused the connection: is the API service enabled") {
+		t.Errorf("refused: %v", err)
+	}
+	_, err = c.Identity(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "retrying in") {
+		t.Errorf("second call within the backoff: %v", err)
+	}
+
+	// A router that accepts and never answers: the call ends at the timeout.
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer silent.Close()
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	s, _, _ := New(Options{Address: silent.Addr().String(), User: "admin", Timeout: 300 * time.Millisecond})
+	defer s.Close()
+	start := time.Now()
+	_, err = s.Identity(context.Background())
+	if err == nil || time.Since(start) > 3*time.Second {
+		t.Errorf("silent router: %v after %s", err, time.Since(start))
+	}
+}
+
+// A call whose context ends is cut short even though go-routeros' sync
+// calls ignore the context.
+func TestContextCancelsCall(t *testing.T) {
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer silent.Close()
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	c, _, _ := New(Options{Address: silent.Addr().String(), User: "admin", Timeout: time.Minute})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Identity(ctx); err == nil {
+		t.Fatal("no error from a silent router")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s, the context allowed 200ms", took)
+	}
+}
+
+func TestTLSWithoutCertificate(t *testing.T) {
+	// A server that answers the ClientHello with a handshake_failure alert,
+	// as RouterOS does when it has no certificate and so only anonymous DH.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			conn.Read(buf)
+			conn.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28})
+			conn.Close()
+		}
+	}()
+	c, _, _ := New(Options{Address: ln.Addr().String(), TLS: true, User: "admin", Timeout: time.Second})
+	defer c.Close()
+	_, err := c.Identity(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "anonymous Diffie-Hellman") || !strings.Contains(err.Error(), "add a certificate") {
+		t.Errorf("got %v", err)
+	}
+}

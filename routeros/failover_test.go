@@ -1,0 +1,295 @@
+package routeros
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+func paperFailover(t *testing.T, c *Client, layout config.Layout) (*Failover, *[]Step, string) {
+	audit := filepath.Join(t.TempDir(), "audit", "audit.jsonl")
+	var steps []Step
+	f := &Failover{
+		Client:  c,
+		Service: config.Service{Name: rosim.PaperName, Layout: layout},
+		Primary: config.Server{Name: "public", Role: config.Primary, Address: rosim.PaperPublic,
+			Record: config.RecordMatch{Comment: "Server Public"}},
+		Standby: config.Server{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate,
+			Record: config.RecordMatch{Comment: "ServerPrivate"}},
+		User:     "tester",
+		Audit:    NewAudit(audit),
+		Progress: func(s Step) { steps = append(steps, s) },
+	}
+	return f, &steps, audit
+}
+
+// enabled returns the addresses of the enabled records for the paper's name.
+func enabled(t *testing.T, c *Client) []string {
+	t.Helper()
+	recs, err := c.StaticRecords(context.Background(), rosim.PaperName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		if !r.Disabled {
+			out = append(out, r.Address)
+		}
+	}
+	return out
+}
+
+func stepNames(steps []Step, status StepStatus) []string {
+	var out []string
+	for _, s := range steps {
+		if s.Status == status {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+func TestFailoverAndRestoreWithHold(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, steps, audit := paperFailover(t, c, config.Toggle)
+	ctx := context.Background()
+
+	res, err := f.FailoverToStandby(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPrivate}) || res.From != "public" || res.To != "private" || !res.Changed {
+		t.Errorf("after failover: enabled %v, result %+v", got, res)
+	}
+	wantOK := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
+	if got := stepNames(*steps, StepOK); !slices.Equal(got, wantOK) {
+		t.Errorf("steps ok %q, want %q", got, wantOK)
+	}
+	if got := stepNames(*steps, StepRunning); !slices.Equal(got, wantOK) {
+		t.Errorf("each step is reported as it starts: %q", got)
+	}
+	if r.CacheFlushes() != 1 {
+		t.Errorf("cache flushed %d times", r.CacheFlushes())
+	}
+	nw, _ := c.NetwatchEntries(ctx)
+	for _, e := range nw {
+		if !e.Disabled || !strings.HasSuffix(e.Comment, HoldMark) {
+			t.Errorf("netwatch %s not held: %+v", e.ID, e)
+		}
+	}
+
+	// Idempotent: failing over again changes nothing and says so.
+	*steps = nil
+	res, err = f.FailoverToStandby(ctx, false)
+	if err != nil || res.Changed || r.CacheFlushes() != 1 {
+		t.Errorf("second failover: changed %v, err %v, flushes %d", res.Changed, err, r.CacheFlushes())
+	}
+	if got := stepNames(*steps, StepSkipped); !slices.Equal(got, []string{"enable private record", "disable public record", "flush DNS cache"}) {
+		t.Errorf("skipped %q", got)
+	}
+
+	res, err = f.Restore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) || res.From != "private" {
+		t.Errorf("after restore: enabled %v, from %q", got, res.From)
+	}
+	nw, _ = c.NetwatchEntries(ctx)
+	for _, e := range nw {
+		if e.Disabled || strings.Contains(e.Comment, "held") {
+			t.Errorf("netwatch %s not released: %+v", e.ID, e)
+		}
+	}
+
+	lines := readAudit(t, audit)
+	if len(lines) != 3 {
+		t.Fatalf("audit has %d lines", len(lines))
+	}
+	for i, want := range []struct{ op, result, from, to string }{
+		{"failover", "ok", "public", "private"}, {"failover", "unchanged", "private", "private"}, {"restore", "ok", "private", "public"},
+	} {
+		l := lines[i]
+		if l["operation"] != want.op || l["result"] != want.result || l["from"] != want.from || l["to"] != want.to || l["user"] != "tester" {
+			t.Errorf("audit line %d: %v", i, l)
+		}
+	}
+}
+
+func readAudit(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The router refuses the second record change: the first is undone, the name
+// is still answered by the public server, the trap's text reaches the user,
+// and the audit says failed.
+func TestFailoverRollsBackOnTrap(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, addr, "admin", "")
+	f, steps, audit := paperFailover(t, c, config.Toggle)
+	r.FailNext("/ip/dns/static/set", 1, "failure: item is locked by another session")
+
+	_, err = f.FailoverToStandby(context.Background(), true)
+	if err == nil || !strings.Contains(err.Error(), "item is locked by another session") || !strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("err %v", err)
+	}
+	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
+		t.Errorf("after rollback: enabled %v", got)
+	}
+	wantUndo := []string{"undo: enable private record", "undo: hold netwatch *2", "undo: hold netwatch *1"}
+	if got := stepNames(*steps, StepRolledBack); !slices.Equal(got, wantUndo) {
+		t.Errorf("rolled back steps %q, want %q", got, wantUndo)
+	}
+	nw, _ := c.NetwatchEntries(context.Background())
+	for _, e := range nw {
+		if e.Disabled {
+			t.Errorf("netwatch %s left held after rollback", e.ID)
+		}
+	}
+	if got := lookup(t, dns.String(), rosim.PaperName); !slices.Equal(got, []string{rosim.PaperPublic}) {
+		t.Errorf("DNS answers %v after the rollback", got)
+	}
+	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "failed" {
+		t.Errorf("audit %v", l)
+	}
+}
+
+func TestRewriteLayout(t *testing.T) {
+	r := rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	addr, _ := r.ListenAndServe("127.0.0.1:0")
+	c := client(t, addr.String(), "admin", "")
+	ctx := context.Background()
+	if _, err := c.Run(ctx, "/ip/dns/static/add", "=name="+rosim.PaperName, "=address="+rosim.PaperPublic, "=comment=service", "=ttl=30s"); err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ := paperFailover(t, c, config.Rewrite)
+	f.Service.Record = config.RecordMatch{Comment: "service"}
+	res, err := f.FailoverToStandby(ctx, false)
+	if err != nil || res.From != "public" {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPrivate}) {
+		t.Errorf("after failover: %v", got)
+	}
+	if _, err := f.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
+		t.Errorf("after restore: %v", got)
+	}
+}
+
+func TestFailoverMissingRecord(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	f.Standby.Record = config.RecordMatch{Comment: "Backup"}
+	_, err := f.FailoverToStandby(context.Background(), false)
+	if err == nil || !strings.Contains(err.Error(), `no static record for tomtotrading.com matches server private (comment "Backup")`) {
+		t.Errorf("err %v", err)
+	}
+	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
+		t.Errorf("records changed: %v", got)
+	}
+}
+
+// lookup asks a DNS server for a name's A records.
+func lookup(t *testing.T, server, name string) []string {
+	t.Helper()
+	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "udp", server)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	addrs, err := res.LookupNetIP(ctx, "ip4", name)
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// The paper's netwatch scripts, run by the emulator's engine: the public
+// host goes down, the records flip by print position, the router logs it,
+// and the DNS answer changes; it comes back and they flip back.
+func TestPaperNetwatchFlipsRecords(t *testing.T) {
+	sim := rosim.NewSimulated()
+	r, addr := emulator(t, rosim.Options{Probe: sim.Probe})
+	dns, _ := r.ServeDNS("127.0.0.1:0")
+	c := client(t, addr, "admin", "")
+	ctx := context.Background()
+	nw, _ := c.NetwatchEntries(ctx)
+	for _, e := range nw {
+		if err := c.set(ctx, "/tool/netwatch", e.ID, "interval", "100ms"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if got := lookup(t, dns.String(), rosim.PaperName); slices.Equal(got, []string{want}) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("DNS never answered %s; records %v", want, enabled(t, c))
+	}
+	waitFor(rosim.PaperPublic)
+	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	waitFor(rosim.PaperPrivate)
+	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), true)
+	waitFor(rosim.PaperPublic)
+
+	logs, err := c.Run(ctx, "/log/print", "?topics=netwatch,info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, row := range logs.Rows {
+		msgs = append(msgs, row["message"])
+	}
+	want := "event down [ type: simple, host: 104.247.193.168 ]"
+	if !slices.Contains(msgs, want) {
+		t.Errorf("log %q lacks %q", msgs, want)
+	}
+	changes, _ := c.Run(ctx, "/log/print", "?message=static dns entry changed")
+	if len(changes.Rows) < 4 {
+		t.Errorf("%d 'static dns entry changed' lines, want at least 4", len(changes.Rows))
+	}
+}

@@ -1,0 +1,174 @@
+package routeros
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Identity is who the router is.
+type Identity struct {
+	Name    string
+	Version string
+	Board   string
+	Uptime  string
+}
+
+// Record is one static DNS record, as /ip/dns/static prints it.
+type Record struct {
+	ID      string
+	Name    string
+	Regexp  string
+	Address string
+	// Type is "A" when RouterOS leaves it out, as it does for A records.
+	Type     string
+	TTL      string
+	Comment  string
+	Disabled bool
+	Dynamic  bool
+}
+
+// Netwatch is one /tool/netwatch entry.
+type Netwatch struct {
+	ID         string
+	Host       string
+	Type       string
+	Interval   string
+	Timeout    string
+	Status     string // up, down or unknown
+	Since      string
+	UpScript   string
+	DownScript string
+	Comment    string
+	Disabled   bool
+}
+
+// boolean reads a RouterOS boolean, absent meaning false.
+func boolean(v string) bool { return v == "true" || v == "yes" }
+
+func recordFrom(m map[string]string) Record {
+	r := Record{
+		ID: m[".id"], Name: m["name"], Regexp: m["regexp"], Address: m["address"], Type: m["type"],
+		TTL: m["ttl"], Comment: m["comment"], Disabled: boolean(m["disabled"]), Dynamic: boolean(m["dynamic"]),
+	}
+	if r.Type == "" {
+		r.Type = "A"
+	}
+	return r
+}
+
+func netwatchFrom(m map[string]string) Netwatch {
+	n := Netwatch{
+		ID: m[".id"], Host: m["host"], Type: m["type"], Interval: m["interval"], Timeout: m["timeout"],
+		Status: m["status"], Since: m["since"], UpScript: m["up-script"], DownScript: m["down-script"],
+		Comment: m["comment"], Disabled: boolean(m["disabled"]),
+	}
+	if n.Type == "" {
+		n.Type = "simple"
+	}
+	if n.Status == "" {
+		n.Status = "unknown"
+	}
+	return n
+}
+
+// Identity reads the router's name, version and board.
+func (c *Client) Identity(ctx context.Context) (Identity, error) {
+	id, err := c.Run(ctx, "/system/identity/print")
+	if err != nil {
+		return Identity{}, fmt.Errorf("read identity: %w", err)
+	}
+	res, err := c.Run(ctx, "/system/resource/print", "=.proplist=version,board-name,uptime")
+	if err != nil {
+		return Identity{}, fmt.Errorf("read version: %w", err)
+	}
+	var out Identity
+	if len(id.Rows) > 0 {
+		out.Name = id.Rows[0]["name"]
+	}
+	if len(res.Rows) > 0 {
+		out.Version, out.Board, out.Uptime = res.Rows[0]["version"], res.Rows[0]["board-name"], res.Rows[0]["uptime"]
+	}
+	return out, nil
+}
+
+// StaticRecords reads the static DNS records for a name, in print order.
+func (c *Client) StaticRecords(ctx context.Context, name string) ([]Record, error) {
+	r, err := c.Run(ctx, "/ip/dns/static/print", "?name="+name)
+	if err != nil {
+		return nil, fmt.Errorf("read static dns: %w", err)
+	}
+	out := make([]Record, 0, len(r.Rows))
+	for _, m := range r.Rows {
+		out = append(out, recordFrom(m))
+	}
+	return out, nil
+}
+
+// NetwatchEntries reads the netwatch entries for the given hosts (all of
+// them when none are given).
+func (c *Client) NetwatchEntries(ctx context.Context, hosts ...string) ([]Netwatch, error) {
+	words := []string{"/tool/netwatch/print"}
+	for i, h := range hosts {
+		words = append(words, "?host="+h)
+		if i > 0 {
+			words = append(words, "?#|")
+		}
+	}
+	r, err := c.Run(ctx, words...)
+	if err != nil {
+		return nil, fmt.Errorf("read netwatch: %w", err)
+	}
+	out := make([]Netwatch, 0, len(r.Rows))
+	for _, m := range r.Rows {
+		out = append(out, netwatchFrom(m))
+	}
+	return out, nil
+}
+
+// set changes properties of one item of a menu.
+func (c *Client) set(ctx context.Context, menu, id string, kv ...string) error {
+	words := []string{menu + "/set", "=.id=" + id}
+	for i := 0; i+1 < len(kv); i += 2 {
+		words = append(words, "="+kv[i]+"="+kv[i+1])
+	}
+	_, err := c.Run(ctx, words...)
+	return err
+}
+
+// SetRecordDisabled enables or disables a static record.
+func (c *Client) SetRecordDisabled(ctx context.Context, id string, disabled bool) error {
+	return c.set(ctx, "/ip/dns/static", id, "disabled", yesNo(disabled))
+}
+
+// SetRecordAddress points a static record at an address.
+func (c *Client) SetRecordAddress(ctx context.Context, id, address string) error {
+	return c.set(ctx, "/ip/dns/static", id, "address", address)
+}
+
+// SetNetwatch changes a netwatch entry's disabled flag and comment.
+func (c *Client) SetNetwatch(ctx context.Context, id string, disabled bool, comment string) error {
+	return c.set(ctx, "/tool/netwatch", id, "disabled", yesNo(disabled), "comment", comment)
+}
+
+// FlushDNSCache clears the router's DNS cache, so it answers from the
+// static records at once.
+func (c *Client) FlushDNSCache(ctx context.Context) error {
+	_, err := c.Run(ctx, "/ip/dns/cache/flush")
+	return err
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// Matches reports whether a record is the one a RecordMatch describes.
+func (r Record) Matches(comment, address string) bool {
+	if comment != "" {
+		return strings.EqualFold(strings.TrimSpace(r.Comment), strings.TrimSpace(comment))
+	}
+	return address != "" && r.Address == address
+}

@@ -1,0 +1,370 @@
+// Package rosim is a RouterOS emulator: an API server that speaks the real
+// wire protocol (plain logins and the pre-6.43 challenge, tags, !re !done
+// !trap !fatal !empty, queries, follow and cancel), with the menus failwatch
+// uses (static DNS, DNS cache, netwatch, log, identity, resource), a netwatch
+// engine that runs its up/down scripts, and a UDP DNS responder answering
+// from the enabled static records. Tests and `failwatch demo` talk to it
+// through the same client as to a real router.
+package rosim
+
+import (
+	"context"
+	"crypto/rand"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure an emulated router. The zero value is a fresh
+// RouterOS 7.18 router named MikroTik with user admin and no password.
+type Options struct {
+	Identity string
+	Version  string
+	// Users maps user names to passwords; default admin with "".
+	Users map[string]string
+	// NoEmpty makes an empty print answer only !done, as before 7.18.
+	NoEmpty bool
+	// LegacyLogin answers /login with a challenge, as before 6.43.
+	LegacyLogin bool
+	// Probe is what netwatch uses to test a host; default: every host up,
+	// without sending a packet (see Simulated).
+	Probe Probe
+	// LogSize is how many log entries are kept; default 1000.
+	LogSize int
+}
+
+// Router is an emulated router. Its methods are safe for concurrent use.
+type Router struct {
+	opts  Options
+	start time.Time
+
+	mu       sync.Mutex
+	static   *table
+	netwatch *table
+	log      logBook
+	flushes  int
+	watchers map[string]*watcher
+	faults   map[string]*fault
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	conns  sync.WaitGroup
+	lns    []net.Listener
+}
+
+// New returns an empty router; Seed* methods fill it.
+func New(opts Options) *Router {
+	if opts.Identity == "" {
+		opts.Identity = "MikroTik"
+	}
+	if opts.Version == "" {
+		opts.Version = "7.18.2 (stable)"
+	}
+	if opts.Users == nil {
+		opts.Users = map[string]string{"admin": ""}
+	}
+	if opts.Probe == nil {
+		opts.Probe = NewSimulated().Probe
+	}
+	if opts.LogSize <= 0 {
+		opts.LogSize = 1000
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Router{
+		opts: opts, start: time.Now(),
+		static: dnsStaticTable(), netwatch: netwatchTable(),
+		log:      logBook{size: opts.LogSize},
+		watchers: map[string]*watcher{},
+		ctx:      ctx, cancel: cancel,
+	}
+	r.log.add("system,info", "router rebooted")
+	return r
+}
+
+// Close stops the netwatch engine, the listeners and every session.
+func (r *Router) Close() {
+	r.cancel()
+	r.mu.Lock()
+	for _, ln := range r.lns {
+		ln.Close()
+	}
+	watchers := r.watchers
+	r.watchers = map[string]*watcher{}
+	r.mu.Unlock()
+	for _, w := range watchers {
+		w.stop()
+	}
+	r.conns.Wait()
+}
+
+// CacheFlushes counts /ip/dns/cache/flush calls, for tests.
+func (r *Router) CacheFlushes() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.flushes
+}
+
+// Log appends an entry to the router's log, as the router itself would.
+func (r *Router) Log(topics, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log.add(topics, message)
+}
+
+type fault struct {
+	skip    int
+	message string
+}
+
+// FailNext makes a command fail with a general-failure !trap carrying
+// message, once, after letting skip calls of it through: fault injection for
+// tests of what a client does when the router refuses halfway.
+func (r *Router) FailNext(command string, skip int, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.faults == nil {
+		r.faults = map[string]*fault{}
+	}
+	r.faults[command] = &fault{skip, message}
+}
+
+// result is what one command answers: data rows, then done, or a trap.
+type result struct {
+	rows [][]string
+	done []string
+	trap *trap
+	// extra traps RouterOS sends before the last one (unknown commands).
+	pre []*trap
+}
+
+// exec runs a non-streaming command. Callers hold no lock.
+func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f := r.faults[cmd]; f != nil {
+		if f.skip > 0 {
+			f.skip--
+		} else {
+			delete(r.faults, cmd)
+			return result{trap: trapf(catGeneral, "%s", f.message)}
+		}
+	}
+	switch cmd {
+	case "/system/identity/print":
+		return result{rows: [][]string{{"=name=" + r.opts.Identity}}}
+	case "/system/identity/set":
+		for _, a := range attrs {
+			if a.key == "name" {
+				r.opts.Identity = a.value
+			}
+		}
+		return result{}
+	case "/system/resource/print":
+		up := time.Since(r.start).Truncate(time.Second)
+		return result{rows: [][]string{{
+			"=uptime=" + routerDuration(up), "=version=" + r.opts.Version,
+			"=build-time=2025-02-18 10:44:36", "=cpu=QEMU", "=cpu-count=1", "=cpu-load=1",
+			"=free-memory=" + strconv.Itoa(200<<20), "=total-memory=" + strconv.Itoa(256<<20),
+			"=architecture-name=x86_64", "=board-name=CHR", "=platform=MikroTik",
+		}}}
+	case "/ip/dns/cache/flush":
+		r.flushes++
+		return result{}
+	case "/log/print":
+		var rows [][]string
+		for _, e := range r.log.entries() {
+			w := e.words()
+			if ok, tr := q.match(e.row()); tr != nil {
+				return result{trap: tr}
+			} else if ok {
+				rows = append(rows, w)
+			}
+		}
+		return result{rows: rows}
+	}
+	i := strings.LastIndexByte(cmd, '/')
+	if i <= 0 {
+		return unknownCommand(cmd)
+	}
+	path, verb := cmd[:i], cmd[i+1:]
+	var t *table
+	switch path {
+	case "/ip/dns/static":
+		t = r.static
+	case "/tool/netwatch":
+		t = r.netwatch
+	default:
+		return unknownCommand(cmd)
+	}
+	res := r.tableCommand(t, user, verb, attrs, q)
+	if res.trap == nil && t == r.netwatch && verb != "print" {
+		r.reconcile()
+	}
+	return res
+}
+
+func unknownCommand(cmd string) result {
+	last := cmd[strings.LastIndexByte(cmd, '/')+1:]
+	return result{
+		pre:  []*trap{trapf(catMissing, "no such command or directory (%s)", last)},
+		trap: trapf(catNone, "no such command prefix"),
+	}
+}
+
+func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query) result {
+	ids := func() ([]row, []attr, *trap) {
+		var rest []attr
+		var sel string
+		for _, a := range attrs {
+			if a.key == ".id" || a.key == "numbers" {
+				sel = a.value
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		if sel == "" {
+			return nil, nil, trapf(catMissing, "no such item")
+		}
+		rows, tr := t.find(sel)
+		return rows, rest, tr
+	}
+	changed := func(verb string) {
+		if t == r.static {
+			r.log.add("system,info", "static dns entry "+verb+" by "+user)
+		}
+	}
+	switch verb {
+	case "print", "getall":
+		var proplist []string
+		for _, a := range attrs {
+			if a.key == ".proplist" {
+				proplist = strings.Split(a.value, ",")
+			}
+		}
+		var res result
+		for _, row := range t.rows {
+			ok, tr := q.match(row)
+			if tr != nil {
+				return result{trap: tr}
+			}
+			if ok {
+				res.rows = append(res.rows, t.words(row, proplist))
+			}
+		}
+		return res
+	case "add":
+		id, tr := t.add(attrs)
+		if tr != nil {
+			return result{trap: tr}
+		}
+		changed("added")
+		return result{done: []string{"=ret=" + id}}
+	case "set", "enable", "disable", "remove":
+		rows, rest, tr := ids()
+		if tr != nil {
+			return result{trap: tr}
+		}
+		switch verb {
+		case "set":
+			tr = t.set(rows, rest)
+		case "enable":
+			tr = t.set(rows, []attr{{"disabled", "false"}})
+		case "disable":
+			tr = t.set(rows, []attr{{"disabled", "true"}})
+		case "remove":
+			t.remove(rows)
+		}
+		if tr != nil {
+			return result{trap: tr}
+		}
+		if verb == "remove" {
+			changed("removed")
+		} else {
+			changed("changed")
+		}
+		return result{}
+	}
+	return unknownCommand(t.path + "/" + verb)
+}
+
+// routerDuration prints a duration as RouterOS does: 1w2d3h4m5s.
+func routerDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if n := d / u.unit; n > 0 {
+			b.WriteString(strconv.FormatInt(int64(n), 10) + u.suffix)
+			d -= n * u.unit
+		}
+	}
+	return b.String()
+}
+
+// logEntry is one line of the router's log.
+type logEntry struct {
+	id      int
+	time    time.Time
+	topics  string
+	message string
+}
+
+func (e logEntry) idString() string { return "*" + strings.ToUpper(strconv.FormatInt(int64(e.id), 16)) }
+
+func (e logEntry) row() row {
+	return row{".id": e.idString(), "time": formatTime(e.time), "topics": e.topics, "message": e.message}
+}
+
+func (e logEntry) words() []string {
+	return []string{"=.id=" + e.idString(), "=time=" + formatTime(e.time), "=topics=" + e.topics, "=message=" + e.message}
+}
+
+// logBook keeps the last entries and feeds followers. Entry ids rise by one,
+// so a follower that skips an id knows it lost a line.
+type logBook struct {
+	size      int
+	ring      []logEntry
+	nextID    int
+	followers map[chan logEntry]struct{}
+}
+
+func (l *logBook) add(topics, message string) {
+	l.nextID++
+	e := logEntry{id: l.nextID, time: time.Now(), topics: topics, message: message}
+	if len(l.ring) >= l.size {
+		copy(l.ring, l.ring[1:])
+		l.ring = l.ring[:len(l.ring)-1]
+	}
+	l.ring = append(l.ring, e)
+	for ch := range l.followers {
+		select {
+		case ch <- e:
+		default:
+			// A follower that does not keep up loses lines rather than
+			// stalling the router; the id gap tells its client.
+		}
+	}
+}
+
+func (l *logBook) entries() []logEntry { return append([]logEntry(nil), l.ring...) }
+
+func (l *logBook) follow(ch chan logEntry) {
+	if l.followers == nil {
+		l.followers = map[chan logEntry]struct{}{}
+	}
+	l.followers[ch] = struct{}{}
+}
+
+func (l *logBook) unfollow(ch chan logEntry) { delete(l.followers, ch) }
+
+func randomChallenge() []byte {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return b
+}

@@ -1,0 +1,79 @@
+package rosim
+
+import (
+	"fmt"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros/wire"
+)
+
+// The paper's setup: its service name and its two servers.
+const (
+	PaperName    = "tomtotrading.com"
+	PaperPublic  = "104.247.193.168"
+	PaperPrivate = "192.10.10.2"
+)
+
+// SeedPaper loads the paper's configuration: two static records for one name
+// (the private one first and disabled, so print positions 0 and 1 are what
+// the paper's scripts expect) and the two netwatch entries that flip them.
+func (r *Router) SeedPaper() error {
+	return r.seed([]string{
+		"/ip/dns/static/add =name=" + PaperName + " =address=" + PaperPrivate + " =ttl=1d =comment=ServerPrivate =disabled=yes",
+		"/ip/dns/static/add =name=" + PaperName + " =address=" + PaperPublic + " =ttl=1d =comment=Server Public",
+		"/tool/netwatch/add =host=" + PaperPublic + " =type=simple =interval=10s =timeout=1s" +
+			" =up-script=/ip dns static disable numbers=0 =down-script=/ip dns static enable numbers=0",
+		"/tool/netwatch/add =host=" + PaperPublic + " =type=simple =interval=10s =timeout=1s" +
+			" =up-script=/ip dns static enable numbers=1 =down-script=/ip dns static disable numbers=1",
+	})
+}
+
+// SeedConfig loads records for a config's service and servers, the primary's
+// enabled, and a netwatch entry on the primary that flips them by comment.
+// interval is the netwatch interval, e.g. "10s".
+func (r *Router) SeedConfig(cfg *config.Config, interval string) error {
+	primary, ok1 := cfg.Server(config.Primary)
+	standby, ok2 := cfg.Server(config.Standby)
+	if !ok1 || !ok2 || cfg.Service.Name == "" {
+		return fmt.Errorf("seed: the config needs a service name, a primary and a standby")
+	}
+	comment := func(s config.Server) string {
+		if s.Record.Comment != "" {
+			return s.Record.Comment
+		}
+		return "failwatch " + s.Name
+	}
+	find := func(s config.Server) string { return `[find comment="` + comment(s) + `"]` }
+	return r.seed([]string{
+		"/ip/dns/static/add =name=" + cfg.Service.Name + " =address=" + primary.Address + " =ttl=30s =comment=" + comment(primary),
+		"/ip/dns/static/add =name=" + cfg.Service.Name + " =address=" + standby.Address + " =ttl=30s =disabled=yes =comment=" + comment(standby),
+		"/tool/netwatch/add =host=" + primary.Address + " =type=simple =interval=" + interval + " =timeout=1s" +
+			" =comment=failwatch " + primary.Name +
+			" =up-script=/ip dns static enable " + find(primary) + "; /ip dns static disable " + find(standby) +
+			" =down-script=/ip dns static enable " + find(standby) + "; /ip dns static disable " + find(primary),
+	})
+}
+
+// seed runs commands written as space-separated "=key=value" words, where a
+// value runs until the next " =".
+func (r *Router) seed(cmds []string) error {
+	for _, c := range cmds {
+		sen := wire.Parse(splitSeedWords(c))
+		if res := r.exec("admin", sen.Word, attrsOf(sen), nil); res.trap != nil {
+			return fmt.Errorf("seed %s: %s", sen.Word, res.trap.message)
+		}
+	}
+	return nil
+}
+
+func splitSeedWords(c string) []string {
+	var words []string
+	start := 0
+	for i := 0; i+1 < len(c); i++ {
+		if c[i] == ' ' && c[i+1] == '=' {
+			words = append(words, c[start:i])
+			start = i + 1
+		}
+	}
+	return append(words, c[start:])
+}

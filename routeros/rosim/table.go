@@ -1,0 +1,300 @@
+package rosim
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+// trap is a RouterOS !trap: a category (-1 for none) and the router's message.
+type trap struct {
+	category int
+	message  string
+}
+
+func (t *trap) Error() string { return t.message }
+
+func trapf(category int, format string, args ...any) *trap {
+	return &trap{category, fmt.Sprintf(format, args...)}
+}
+
+// Trap categories as the RouterOS API manual numbers them.
+const (
+	catMissing     = 0 // missing item or command
+	catValue       = 1 // argument value failure
+	catInterrupted = 2 // execution of command interrupted
+	catGeneral     = 4 // general failure
+	catNone        = -1
+)
+
+// row is one item of a menu, with its properties as RouterOS prints them.
+type row map[string]string
+
+// prop describes one property of a menu.
+type prop struct {
+	name string
+	// def is the value printed when unset; "" means absent when unset.
+	def      string
+	kind     propKind
+	readOnly bool
+}
+
+type propKind int
+
+const (
+	kindText propKind = iota
+	kindBool
+	kindDuration
+	kindAddress
+	kindInt
+)
+
+// table is a menu such as /ip/dns/static: items in print order, each with
+// a stable .id, and the properties it knows.
+type table struct {
+	path   string
+	props  []prop
+	rows   []row
+	nextID int
+	// check validates an item after add or set.
+	check func(row) *trap
+}
+
+func (t *table) prop(name string) (prop, bool) {
+	for _, p := range t.props {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return prop{}, false
+}
+
+// value normalises a value as RouterOS stores it: yes/no become true/false.
+func (p prop) value(v string) (string, *trap) {
+	switch p.kind {
+	case kindBool:
+		switch strings.ToLower(v) {
+		case "yes", "true":
+			return "true", nil
+		case "no", "false":
+			return "false", nil
+		}
+		return "", trapf(catValue, "value of %s must be yes or no", p.name)
+	case kindDuration:
+		if _, err := config.ParseDuration(v); err != nil {
+			return "", trapf(catValue, "value of %s out of range or invalid time interval", p.name)
+		}
+	case kindAddress:
+		if _, err := netip.ParseAddr(v); err != nil {
+			return "", trapf(catValue, "invalid value for argument %s", p.name)
+		}
+	case kindInt:
+		if _, err := strconv.Atoi(v); err != nil {
+			return "", trapf(catValue, "invalid value for argument %s", p.name)
+		}
+	}
+	return v, nil
+}
+
+// apply sets attributes on r, refusing unknown and read-only properties.
+func (t *table) apply(r row, attrs []attr) *trap {
+	for _, a := range attrs {
+		p, ok := t.prop(a.key)
+		if !ok || p.readOnly {
+			return trapf(catNone, "unknown parameter %s", a.key)
+		}
+		if a.value == "" && p.kind != kindText {
+			delete(r, a.key)
+			continue
+		}
+		v, tr := p.value(a.value)
+		if tr != nil {
+			return tr
+		}
+		r[a.key] = v
+	}
+	return nil
+}
+
+type attr struct{ key, value string }
+
+// add creates an item and returns its .id.
+func (t *table) add(attrs []attr) (string, *trap) {
+	r := row{}
+	for _, p := range t.props {
+		if p.def != "" {
+			r[p.name] = p.def
+		}
+	}
+	if tr := t.apply(r, attrs); tr != nil {
+		return "", tr
+	}
+	if t.check != nil {
+		if tr := t.check(r); tr != nil {
+			return "", tr
+		}
+	}
+	t.nextID++
+	id := "*" + strings.ToUpper(strconv.FormatInt(int64(t.nextID), 16))
+	r[".id"] = id
+	t.rows = append(t.rows, r)
+	return id, nil
+}
+
+// find returns the items named by an API "numbers" or ".id" value: a comma
+// separated list of ids (over the API, numbers are ids, not positions).
+func (t *table) find(ids string) ([]row, *trap) {
+	var out []row
+	for id := range strings.SplitSeq(ids, ",") {
+		i := slices.IndexFunc(t.rows, func(r row) bool { return r[".id"] == id })
+		if i < 0 {
+			return nil, trapf(catMissing, "no such item")
+		}
+		out = append(out, t.rows[i])
+	}
+	return out, nil
+}
+
+// set changes items; on a failure nothing is changed.
+func (t *table) set(rows []row, attrs []attr) *trap {
+	updated := make([]row, len(rows))
+	for i, r := range rows {
+		c := cloneRow(r)
+		if tr := t.apply(c, attrs); tr != nil {
+			return tr
+		}
+		if t.check != nil {
+			if tr := t.check(c); tr != nil {
+				return tr
+			}
+		}
+		updated[i] = c
+	}
+	for i, r := range rows {
+		clear(r)
+		for k, v := range updated[i] {
+			r[k] = v
+		}
+	}
+	return nil
+}
+
+func (t *table) remove(rows []row) {
+	t.rows = slices.DeleteFunc(t.rows, func(r row) bool {
+		for _, x := range rows {
+			if x[".id"] == r[".id"] {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func cloneRow(r row) row {
+	c := make(row, len(r))
+	for k, v := range r {
+		c[k] = v
+	}
+	return c
+}
+
+// words renders an item as =key=value words in the menu's property order,
+// limited to proplist when it is given.
+func (t *table) words(r row, proplist []string) []string {
+	out := []string{}
+	emit := func(k string) {
+		if v, ok := r[k]; ok {
+			out = append(out, "="+k+"="+v)
+		}
+	}
+	if proplist != nil {
+		for _, k := range proplist {
+			emit(k)
+		}
+		return out
+	}
+	emit(".id")
+	for _, p := range t.props {
+		emit(p.name)
+	}
+	return out
+}
+
+func dnsStaticTable() *table {
+	return &table{
+		path: "/ip/dns/static",
+		props: []prop{
+			{name: "name"},
+			{name: "regexp"},
+			{name: "address", kind: kindAddress},
+			{name: "type"},
+			{name: "ttl", def: "1d", kind: kindDuration},
+			{name: "dynamic", def: "false", kind: kindBool, readOnly: true},
+			{name: "disabled", def: "false", kind: kindBool},
+			{name: "match-subdomain", def: "false", kind: kindBool},
+			{name: "comment"},
+		},
+		check: func(r row) *trap {
+			if r["name"] == "" && r["regexp"] == "" {
+				return trapf(catValue, "name or regexp must be set")
+			}
+			if r["type"] == "A" {
+				delete(r, "type")
+			}
+			switch r["type"] {
+			case "":
+				if a, err := netip.ParseAddr(r["address"]); err != nil || !a.Is4() {
+					return trapf(catValue, "invalid value for argument address")
+				}
+			case "AAAA":
+				if a, err := netip.ParseAddr(r["address"]); err != nil || !a.Is6() {
+					return trapf(catValue, "invalid value for argument address")
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func netwatchTable() *table {
+	return &table{
+		path: "/tool/netwatch",
+		props: []prop{
+			{name: "host"},
+			{name: "type", def: "simple"},
+			{name: "interval", def: "10s", kind: kindDuration},
+			{name: "timeout", def: "1s", kind: kindDuration},
+			{name: "packet-count", kind: kindInt},
+			{name: "thr-loss-percent"},
+			{name: "ignore-initial-up", kind: kindBool},
+			{name: "ignore-initial-down", kind: kindBool},
+			{name: "up-script"},
+			{name: "down-script"},
+			{name: "status", def: "unknown", readOnly: true},
+			{name: "since", readOnly: true},
+			{name: "done-tests", def: "0", readOnly: true},
+			{name: "failed-tests", def: "0", readOnly: true},
+			{name: "disabled", def: "false", kind: kindBool},
+			{name: "comment"},
+		},
+		check: func(r row) *trap {
+			if _, err := netip.ParseAddr(r["host"]); err != nil {
+				return trapf(catValue, "invalid value for argument host")
+			}
+			switch r["type"] {
+			case "simple", "icmp", "tcp-conn", "http-get", "https-get", "dns":
+			default:
+				return trapf(catValue, "invalid value for argument type")
+			}
+			return nil
+		},
+	}
+}
+
+// formatTime prints a time the way RouterOS 7.10 and later do.
+func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04:05") }
