@@ -104,8 +104,14 @@ func (s *Series) AppendSamples(dst []Sample) []Sample {
 // Window returns the statistics of the samples in the window.
 func (s *Series) Window() Stats {
 	var acc accumulator
-	rtts := make([]time.Duration, 0, s.Len())
-	for _, x := range s.Samples() {
+	n := s.Len()
+	rtts := make([]time.Duration, 0, n)
+	start := 0
+	if s.full {
+		start = s.next
+	}
+	for i := range n {
+		x := s.ring[(start+i)%len(s.ring)]
 		acc.add(x)
 		if x.OK {
 			rtts = append(rtts, x.RTT)

@@ -110,28 +110,37 @@ func New(opts Options) (*Client, []string, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Second
 	}
-	c := &Client{opts: opts}
-	var warnings []string
-	if opts.TLS {
-		host, _, _ := net.SplitHostPort(opts.Address)
-		c.tls = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-		if opts.CAFile != "" {
-			pem, err := os.ReadFile(opts.CAFile)
-			if err != nil {
-				return nil, nil, fmt.Errorf("router CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, nil, fmt.Errorf("router CA file %s holds no PEM certificate", opts.CAFile)
-			}
-			c.tls.RootCAs = pool
-		}
-		if opts.Insecure {
-			c.tls.InsecureSkipVerify = true
-			warnings = append(warnings, "router TLS certificate is not verified (insecure: true): anyone on the path can read the password")
-		}
+	tlsConf, warnings, err := newTLSConfig(opts)
+	if err != nil {
+		return nil, nil, err
 	}
-	return c, warnings, nil
+	return &Client{opts: opts, tls: tlsConf}, warnings, nil
+}
+
+// newTLSConfig builds the API-SSL settings, nil for the plain API.
+func newTLSConfig(opts Options) (*tls.Config, []string, error) {
+	if !opts.TLS {
+		return nil, nil, nil
+	}
+	host, _, _ := net.SplitHostPort(opts.Address)
+	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	var warnings []string
+	if opts.CAFile != "" {
+		pem, err := os.ReadFile(opts.CAFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("router CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("router CA file %s holds no PEM certificate", opts.CAFile)
+		}
+		conf.RootCAs = pool
+	}
+	if opts.Insecure {
+		conf.InsecureSkipVerify = true
+		warnings = append(warnings, "router TLS certificate is not verified (insecure: true): anyone on the path can read the password")
+	}
+	return conf, warnings, nil
 }
 
 // Address is the router's host:port.

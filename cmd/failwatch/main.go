@@ -28,6 +28,7 @@ type command struct {
 var commands = map[string]command{
 	"report": {"probe each server N times and print ping-style statistics", runReport},
 	"check":  {"validate a config file", runCheck},
+	"sim":    {"run the RouterOS API emulator alone (seeded with the paper's setup)", runSim},
 }
 
 func main() {

@@ -47,6 +47,7 @@ type Router struct {
 	flushes  int
 	watchers map[string]*watcher
 	faults   map[string]*fault
+	sessions map[net.Conn]struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -77,6 +78,7 @@ func New(opts Options) *Router {
 		static: dnsStaticTable(), netwatch: netwatchTable(),
 		log:      logBook{size: opts.LogSize},
 		watchers: map[string]*watcher{},
+		sessions: map[net.Conn]struct{}{},
 		ctx:      ctx, cancel: cancel,
 	}
 	r.log.add("system,info", "router rebooted")
@@ -97,6 +99,23 @@ func (r *Router) Close() {
 		w.stop()
 	}
 	r.conns.Wait()
+}
+
+// DropConnections hangs up every API session without a word, as a network
+// outage would; the router's state is kept.
+func (r *Router) DropConnections() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.sessions {
+		c.Close()
+	}
+}
+
+// Sessions counts the open API sessions.
+func (r *Router) Sessions() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sessions)
 }
 
 // CacheFlushes counts /ip/dns/cache/flush calls, for tests.

@@ -42,13 +42,25 @@ func (r *Router) Serve(ln net.Listener) error {
 			return err
 		}
 		r.conns.Add(1)
+		r.mu.Lock()
+		r.sessions[conn] = struct{}{}
+		r.mu.Unlock()
 		go func() {
 			defer r.conns.Done()
+			defer func() {
+				r.mu.Lock()
+				delete(r.sessions, conn)
+				r.mu.Unlock()
+			}()
 			s := &session{r: r, conn: conn, w: bufio.NewWriter(conn), follows: map[string]*follow{}}
 			s.serve()
 		}()
 	}
 }
+
+// maxWord is the longest word a session accepts: enough for every length
+// prefix but the five-byte one (256 MiB), which no menu value needs.
+const maxWord = 8 << 20
 
 type session struct {
 	r    *Router
@@ -116,6 +128,7 @@ func (s *session) serve() {
 		s.conn.Close()
 	}()
 	rd := wire.NewReader(s.conn)
+	rd.Max = maxWord
 	for {
 		words, err := rd.ReadSentence()
 		if err != nil {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+func runSim(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("sim", "[--listen ADDR] [--dns ADDR] [--user U --password P] [-c FILE]", `
+Run the RouterOS API emulator alone, for tests and for trying clients. It speaks
+the real API wire protocol and is seeded with the paper's setup: two static
+records for tomtotrading.com (comments "ServerPrivate", disabled, and "Server
+Public") and the paper's two netwatch entries. With -c it is seeded from the
+config's service and servers instead. Log in as admin with an empty password
+unless --user/--password say otherwise.
+
+Netwatch probes are simulated (every host up) and send no packet; --netwatch-icmp
+makes them real ICMP echoes, only for addresses you own, such as test namespaces.
+Runs until Ctrl-C.`, stderr)
+	listen := fs.String("listen", "127.0.0.1:8728", "API `address` to listen on (port 0 picks one)")
+	dnsAddr := fs.String("dns", "", "also answer DNS over UDP on this `address` from the enabled static records")
+	user := fs.String("user", "admin", "API user name")
+	password := fs.String("password", "", "API password")
+	path := fs.String("c", "", "seed from this config `FILE` instead of the paper's setup")
+	interval := fs.String("netwatch-interval", "10s", "netwatch interval of entries seeded from -c")
+	noEmpty := fs.Bool("no-empty", false, "answer empty prints with !done only, as RouterOS before 7.18")
+	legacy := fs.Bool("legacy-login", false, "use the pre-6.43 challenge login")
+	realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes (only to addresses you own)")
+	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	opts := rosim.Options{Users: map[string]string{*user: *password}, NoEmpty: *noEmpty, LegacyLogin: *legacy}
+	if *realICMP {
+		icmp, err := monitor.NewICMP(config.ICMPAuto)
+		if err != nil {
+			fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
+			return exitUnhealthy
+		}
+		opts.Probe = func(ctx context.Context, host netip.Addr, _ time.Duration) bool {
+			return icmp.Probe(ctx, host).OK
+		}
+	}
+	r := rosim.New(opts)
+	defer r.Close()
+	if *path != "" {
+		cfg, ok := loadConfig(*path, stderr)
+		if !ok {
+			return exitUsage
+		}
+		if err := r.SeedConfig(cfg, *interval); err != nil {
+			fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
+			return exitUsage
+		}
+	} else if err := r.SeedPaper(); err != nil {
+		fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
+		return exitUnhealthy
+	}
+	addr, err := r.ListenAndServe(*listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch sim: listen: %v\n", err)
+		return exitUnhealthy
+	}
+	fmt.Fprintf(stdout, "RouterOS API emulator listening on %s (user %s)\n", addr, *user)
+	if *dnsAddr != "" {
+		daddr, err := r.ServeDNS(*dnsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "failwatch sim: dns: %v\n", err)
+			return exitUnhealthy
+		}
+		fmt.Fprintf(stdout, "DNS answering from static records on %s/udp\n", daddr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return exitOK
+}

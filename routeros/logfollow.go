@@ -1,0 +1,322 @@
+package routeros
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// LogEntry is one line of the router's log.
+type LogEntry struct {
+	ID string
+	// Seq is the number in ID; RouterOS numbers lines one after another.
+	Seq     uint64
+	Time    time.Time
+	RawTime string
+	Topics  []string
+	Message string
+	// Netwatch is set when the line is a netwatch event.
+	Netwatch *NetwatchEvent
+}
+
+// NetwatchEvent is a parsed "event down [ type: simple, host: X ]" line.
+type NetwatchEvent struct {
+	Status string // up or down
+	Type   string
+	Host   string
+}
+
+// LogEventKind says what a LogEvent reports.
+type LogEventKind int
+
+// Kinds of log follower events.
+const (
+	LogLine LogEventKind = iota
+	// LogConnected: the follow (re)started; Reason says after what.
+	LogConnected
+	// LogDisconnected: the follow stopped; Err says why. It reconnects.
+	LogDisconnected
+	// LogGap: lines may have been missed here; Reason says which.
+	LogGap
+)
+
+// LogEvent is what a LogFollower emits.
+type LogEvent struct {
+	Kind   LogEventKind
+	Entry  LogEntry
+	Reason string
+	Err    error
+	At     time.Time
+}
+
+// LogFollower follows the router's log on a connection of its own (a
+// follow makes go-routeros asynchronous, and a slow reader would stall
+// every other reply on the connection).
+type LogFollower struct {
+	Opts Options
+	// Keep selects the lines to emit; nil keeps netwatch, DNS and script
+	// lines (see Interesting).
+	Keep func(LogEntry) bool
+	// Loc is the router's time zone for its times; default time.Local.
+	Loc *time.Location
+}
+
+// Interesting keeps what a failover watcher needs: netwatch, DNS and
+// script topics, and the system lines about static DNS entries.
+func Interesting(e LogEntry) bool {
+	for _, t := range e.Topics {
+		switch t {
+		case "netwatch", "dns", "script":
+			return true
+		}
+	}
+	return strings.Contains(e.Message, "dns entry")
+}
+
+// Run follows until ctx ends, reconnecting with backoff. Each connection
+// first reads the newest line number, then follows with the past included,
+// skipping lines already seen: nothing is emitted twice, and a jump in the
+// numbers (lines rotated out while disconnected, or dropped by a router
+// that could not send fast enough) is reported as a LogGap.
+func (f *LogFollower) Run(ctx context.Context, out chan<- LogEvent) error {
+	keep := f.Keep
+	if keep == nil {
+		keep = Interesting
+	}
+	emit := func(ev LogEvent) bool {
+		ev.At = time.Now()
+		select {
+		case out <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if f.Opts.Timeout <= 0 {
+		f.Opts.Timeout = 5 * time.Second
+	}
+	tlsConf, _, err := newTLSConfig(f.Opts)
+	if err != nil {
+		return err
+	}
+	var st followState
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		connected, err := f.session(ctx, tlsConf, &st, keep, emit)
+		if ctx.Err() != nil {
+			break
+		}
+		if connected {
+			backoff, st.downSince = 0, time.Now()
+		} else if st.downSince.IsZero() {
+			st.downSince = time.Now()
+		}
+		if !emit(LogEvent{Kind: LogDisconnected, Err: err}) {
+			break
+		}
+		backoff = min(max(backoff*2, minBackoff), maxBackoff)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
+	return ctx.Err()
+}
+
+// followState is what a follower remembers across connections.
+type followState struct {
+	last      uint64 // the newest line seen
+	known     bool   // whether last has been read from the router
+	downSince time.Time
+}
+
+// session follows on one connection; connected says whether it got as far
+// as following.
+func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *followState,
+	keep func(LogEntry) bool, emit func(LogEvent) bool) (connected bool, err error) {
+	conn, api, err := dial(ctx, f.Opts, tlsConf)
+	if err != nil {
+		return false, err
+	}
+	stopOnCancel := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stopOnCancel()
+	defer conn.Close()
+	defer api.Close()
+
+	// The newest line now: where to start, or proof of a restarted router.
+	stop := deadline(ctx, conn, f.Opts.Timeout)
+	r, err := api.RunArgs([]string{"/log/print", "=.proplist=.id"})
+	stop()
+	if err != nil {
+		return false, fmt.Errorf("read log: %w", callError(err))
+	}
+	var newest uint64
+	for _, s := range r.Re {
+		newest = max(newest, seqOf(s.Map[".id"]))
+	}
+	switch {
+	case !st.known:
+		st.last, st.known = newest, true
+	case newest < st.last:
+		if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log restarted (newest line %s, had %s): the router may have rebooted", idOf(newest), idOf(st.last))}) {
+			return false, nil
+		}
+		st.last = 0
+	}
+	listen, err := api.ListenArgsQueue([]string{"/log/print", "=follow="}, 256)
+	if err != nil {
+		return false, fmt.Errorf("follow log: %w", err)
+	}
+	reason := "following the router log"
+	if !st.downSince.IsZero() {
+		reason = fmt.Sprintf("reconnected after %s", time.Since(st.downSince).Round(time.Millisecond))
+		st.downSince = time.Time{}
+	}
+	if !emit(LogEvent{Kind: LogConnected, Reason: reason}) {
+		return true, nil
+	}
+	loc := f.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	for s := range listen.Chan() {
+		e := ParseLogEntry(s.Map, time.Now().In(loc))
+		if e.Seq <= st.last {
+			continue
+		}
+		if st.last > 0 && e.Seq > st.last+1 {
+			if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log lines %s to %s were missed", idOf(st.last+1), idOf(e.Seq-1))}) {
+				return true, nil
+			}
+		}
+		st.last = e.Seq
+		if keep(e) && !emit(LogEvent{Kind: LogLine, Entry: e}) {
+			return true, nil
+		}
+	}
+	if err := listen.Err(); err != nil {
+		return true, fmt.Errorf("follow log: %w", callError(err))
+	}
+	return true, fmt.Errorf("follow log: the router ended the follow")
+}
+
+func seqOf(id string) uint64 {
+	n, _ := strconv.ParseUint(strings.TrimPrefix(id, "*"), 16, 64)
+	return n
+}
+
+func idOf(seq uint64) string { return "*" + strings.ToUpper(strconv.FormatUint(seq, 16)) }
+
+// ParseLogEntry reads a /log/print row; now dates times given without a
+// date or year.
+func ParseLogEntry(m map[string]string, now time.Time) LogEntry {
+	e := LogEntry{ID: m[".id"], Seq: seqOf(m[".id"]), RawTime: m["time"], Message: m["message"]}
+	if m["topics"] != "" {
+		e.Topics = strings.Split(m["topics"], ",")
+	}
+	if t, err := ParseLogTime(e.RawTime, now); err == nil {
+		e.Time = t
+	}
+	if ev, ok := ParseNetwatchMessage(e.Message); ok {
+		e.Netwatch = &ev
+	}
+	return e
+}
+
+var months = map[string]time.Month{
+	"jan": time.January, "feb": time.February, "mar": time.March, "apr": time.April,
+	"may": time.May, "jun": time.June, "jul": time.July, "aug": time.August,
+	"sep": time.September, "oct": time.October, "nov": time.November, "dec": time.December,
+}
+
+// ParseLogTime reads every time format RouterOS logs use: "18:33:31"
+// (today), "oct/23 18:33:31" (this year), "oct/23/2023 18:33:31", and
+// "2023-10-23 18:33:31" or "10-23 18:33:31" (7.10 and later). now gives
+// the date, year and time zone where the text leaves them out; a date that
+// would lie in the future is taken as last year's.
+func ParseLogTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	date, clock, hasDate := strings.Cut(s, " ")
+	if !hasDate {
+		date, clock = "", s
+	}
+	hms := strings.Split(clock, ":")
+	if len(hms) != 3 {
+		return time.Time{}, fmt.Errorf("bad log time %q", s)
+	}
+	var hmsv [3]int
+	for i, p := range hms {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 || v > 59 || (i == 0 && v > 23) {
+			return time.Time{}, fmt.Errorf("bad log time %q", s)
+		}
+		hmsv[i] = v
+	}
+	year, month, day := now.Date()
+	yearGiven := false
+	switch {
+	case date == "":
+	case strings.Contains(date, "/"):
+		parts := strings.Split(date, "/")
+		m, ok := months[strings.ToLower(parts[0])]
+		if !ok || len(parts) > 3 || len(parts) < 2 {
+			return time.Time{}, fmt.Errorf("bad log date %q", s)
+		}
+		d, err := strconv.Atoi(parts[1])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("bad log date %q", s)
+		}
+		month, day = m, d
+		if len(parts) == 3 {
+			y, err := strconv.Atoi(parts[2])
+			if err != nil {
+				return time.Time{}, fmt.Errorf("bad log date %q", s)
+			}
+			year, yearGiven = y, true
+		}
+	case strings.Contains(date, "-"):
+		parts := strings.Split(date, "-")
+		nums := make([]int, len(parts))
+		for i, p := range parts {
+			v, err := strconv.Atoi(p)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("bad log date %q", s)
+			}
+			nums[i] = v
+		}
+		switch len(nums) {
+		case 3:
+			year, month, day, yearGiven = nums[0], time.Month(nums[1]), nums[2], true
+		case 2:
+			month, day = time.Month(nums[0]), nums[1]
+		default:
+			return time.Time{}, fmt.Errorf("bad log date %q", s)
+		}
+	default:
+		return time.Time{}, fmt.Errorf("bad log date %q", s)
+	}
+	if month < 1 || month > 12 || day < 1 || day > 31 {
+		return time.Time{}, fmt.Errorf("bad log date %q", s)
+	}
+	t := time.Date(year, month, day, hmsv[0], hmsv[1], hmsv[2], 0, now.Location())
+	if !yearGiven && date != "" && t.After(now.Add(24*time.Hour)) {
+		t = t.AddDate(-1, 0, 0)
+	}
+	return t, nil
+}
+
+var netwatchMessage = regexp.MustCompile(`^event (up|down) \[\s*type:\s*([a-z-]+),\s*host:\s*([^\s\],]+)\s*\]$`)
+
+// ParseNetwatchMessage reads "event down [ type: simple, host: X ]", with or
+// without the spaces inside the brackets (older versions leave them out).
+func ParseNetwatchMessage(msg string) (NetwatchEvent, bool) {
+	m := netwatchMessage.FindStringSubmatch(strings.TrimSpace(msg))
+	if m == nil {
+		return NetwatchEvent{}, false
+	}
+	return NetwatchEvent{Status: m[1], Type: m[2], Host: m[3]}, true
+}

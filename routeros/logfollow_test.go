@@ -1,0 +1,225 @@
+package routeros
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+func TestParseLogTime(t *testing.T) {
+	now := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"18:33:31", time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)},
+		{"oct/23 18:33:31", time.Date(2026, 10, 23, 18, 33, 31, 0, time.UTC)},
+		{"Oct/23/2023 18:33:31", time.Date(2023, 10, 23, 18, 33, 31, 0, time.UTC)},
+		{"2023-10-23 18:33:31", time.Date(2023, 10, 23, 18, 33, 31, 0, time.UTC)},
+		{"10-23 18:33:31", time.Date(2026, 10, 23, 18, 33, 31, 0, time.UTC)},
+		// December's lines read in November are last year's.
+		{"dec/30 23:59:59", time.Date(2025, 12, 30, 23, 59, 59, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		got, err := ParseLogTime(tc.in, now)
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("ParseLogTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "25:00:00", "oct 23 18:33:31", "foo/23 18:33:31", "13-40 10:00:00", "18:33", "2023-10-23-1 18:33:31"} {
+		if _, err := ParseLogTime(bad, now); err == nil {
+			t.Errorf("ParseLogTime(%q) took it", bad)
+		}
+	}
+}
+
+func TestParseNetwatchMessage(t *testing.T) {
+	tests := []struct {
+		in   string
+		want NetwatchEvent
+		ok   bool
+	}{
+		{"event down [ type: simple, host: 104.247.193.168 ]", NetwatchEvent{"down", "simple", "104.247.193.168"}, true},
+		{"event up [type: simple, host: 104.247.193.168]", NetwatchEvent{"up", "simple", "104.247.193.168"}, true},
+		{"event down [ type: http-get, host: 2001:db8::1 ]", NetwatchEvent{"down", "http-get", "2001:db8::1"}, true},
+		{"static dns entry changed", NetwatchEvent{}, false},
+		{"event sideways [ type: simple, host: x ]", NetwatchEvent{}, false},
+	}
+	for _, tc := range tests {
+		got, ok := ParseNetwatchMessage(tc.in)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("ParseNetwatchMessage(%q) = %+v, %v", tc.in, got, ok)
+		}
+	}
+}
+
+func FuzzParseLogTime(f *testing.F) {
+	for _, s := range []string{"18:33:31", "oct/23 18:33:31", "oct/23/2023 18:33:31", "2023-10-23 18:33:31", "10-23 18:33:31", "dec/99/0 1:2:3"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, err := ParseLogTime(s, now); err == nil && got.IsZero() {
+			t.Fatalf("%q parsed to the zero time", s)
+		}
+	})
+}
+
+func FuzzParseLogEntry(f *testing.F) {
+	f.Add("*1A", "18:33:31", "netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]")
+	f.Add("*FFFFFFFFFFFFFFFFFF", "oct/23/2023 18:33:31", "", "event up [type: simple, host: ]")
+	f.Fuzz(func(t *testing.T, id, tm, topics, msg string) {
+		e := ParseLogEntry(map[string]string{".id": id, "time": tm, "topics": topics, "message": msg}, time.Now())
+		if e.Netwatch != nil && e.Netwatch.Status != "up" && e.Netwatch.Status != "down" {
+			t.Fatalf("netwatch status %q", e.Netwatch.Status)
+		}
+	})
+}
+
+// follower runs a LogFollower against addr and returns its events.
+func follower(t *testing.T, addr string) (<-chan LogEvent, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan LogEvent, 64)
+	f := &LogFollower{Opts: Options{Address: addr, User: "admin", Timeout: 2 * time.Second}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Run(ctx, out)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return out, cancel
+}
+
+func next(t *testing.T, events <-chan LogEvent, kind LogEventKind) LogEvent {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == kind {
+				return ev
+			}
+			if ev.Kind == LogGap && kind != LogGap {
+				t.Fatalf("unexpected gap: %s", ev.Reason)
+			}
+		case <-timeout:
+			t.Fatalf("no event of kind %d", kind)
+		}
+	}
+}
+
+func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	events, _ := follower(t, addr)
+	if ev := next(t, events, LogConnected); ev.Reason != "following the router log" {
+		t.Errorf("connected: %q", ev.Reason)
+	}
+	r.Log("netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]")
+	if ev := next(t, events, LogLine); ev.Entry.Netwatch == nil || ev.Entry.Netwatch.Status != "down" {
+		t.Errorf("line %+v", ev.Entry)
+	}
+
+	r.DropConnections()
+	next(t, events, LogDisconnected)
+	// Lines written while the follower is away arrive once it is back.
+	r.Log("system,info", "static dns entry changed")
+	r.Log("firewall,info", "not interesting")
+	r.Log("netwatch,info", "event up [ type: simple, host: 104.247.193.168 ]")
+	if ev := next(t, events, LogConnected); !strings.HasPrefix(ev.Reason, "reconnected after ") {
+		t.Errorf("reconnected: %q", ev.Reason)
+	}
+	var got []string
+	for len(got) < 2 {
+		got = append(got, next(t, events, LogLine).Entry.Message)
+	}
+	want := []string{"static dns entry changed", "event up [ type: simple, host: 104.247.193.168 ]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("after reconnect %q, want %q", got, want)
+	}
+	select {
+	case ev := <-events:
+		t.Errorf("extra event after resume: %+v", ev)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// Lines rotated out of the router's log while disconnected are a gap.
+func TestFollowReportsGap(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{LogSize: 5})
+	events, _ := follower(t, addr)
+	next(t, events, LogConnected)
+	r.DropConnections()
+	next(t, events, LogDisconnected)
+	for i := range 10 {
+		r.Log("dns,info", fmt.Sprintf("line %d", i))
+	}
+	ev := next(t, events, LogGap)
+	if !strings.Contains(ev.Reason, "were missed") {
+		t.Errorf("gap: %q", ev.Reason)
+	}
+	// The ring keeps 5 lines: "line 6" to "line 9" and the reconnect's own
+	// login line.
+	if line := next(t, events, LogLine); line.Entry.Message != "line 6" {
+		t.Errorf("first line after the gap %q", line.Entry.Message)
+	}
+}
+
+// Killing the emulator and starting a new one on the same address looks
+// like a router reboot: the follower reconnects, and says its numbering
+// restarted.
+func TestFollowAcrossRouterRestart(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	for range 5 {
+		r.Log("system,info", "filler")
+	}
+	events, _ := follower(t, addr)
+	next(t, events, LogConnected)
+	r.Close()
+	next(t, events, LogDisconnected)
+
+	r2 := rosim.New(rosim.Options{})
+	defer r2.Close()
+	var err error
+	for range 50 {
+		if _, err = r2.ListenAndServe(addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, events, LogGap); !strings.Contains(ev.Reason, "may have rebooted") {
+		t.Errorf("gap %q", ev.Reason)
+	}
+	next(t, events, LogConnected)
+	r2.Log("netwatch,info", "event up [type: simple, host: 104.247.193.168]")
+	if ev := next(t, events, LogLine); ev.Entry.Netwatch == nil {
+		t.Errorf("line %+v", ev.Entry)
+	}
+}
+
+// The follow's connection is separate: a failover runs while it follows.
+func TestFollowAndCommandsTogether(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	events, _ := follower(t, addr)
+	next(t, events, LogConnected)
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, events, LogLine); ev.Entry.Message != "static dns entry changed by admin" {
+		t.Errorf("line %q", ev.Entry.Message)
+	}
+}
