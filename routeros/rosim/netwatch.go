@@ -39,7 +39,9 @@ func (s *Simulated) Up(host netip.Addr) bool {
 }
 
 // Probe answers at once from the simulated state.
-func (s *Simulated) Probe(_ context.Context, host netip.Addr, _ time.Duration) bool { return s.Up(host) }
+func (s *Simulated) Probe(_ context.Context, host netip.Addr, _ time.Duration) bool {
+	return s.Up(host)
+}
 
 // watcher probes one enabled netwatch entry on its interval.
 type watcher struct {
