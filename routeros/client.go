@@ -200,6 +200,10 @@ func (c *Client) ensure(ctx context.Context) error {
 		return fmt.Errorf("%w (retrying in %s)", c.dialErr, wait.Round(100*time.Millisecond))
 	}
 	conn, api, err := dial(ctx, c.opts, c.tls)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up; the router did not fail, so no backoff.
+		return fmt.Errorf("router %s: %w", c.opts.Address, ctx.Err())
+	}
 	if err != nil {
 		c.backoff = min(max(c.backoff*2, minBackoff), maxBackoff)
 		c.dialErr, c.nextDial = err, time.Now().Add(c.backoff)

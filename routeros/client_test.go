@@ -209,3 +209,64 @@ func TestTLSWithoutCertificate(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// The command connection never goes asynchronous (go-routeros can lose a
+// fast reply there): many goroutines share one client and every call gets
+// its own answer.
+func TestConcurrentCallsShareOneConnection(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	errs := make(chan error, 400)
+	done := make(chan struct{})
+	for i := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				var err error
+				if i%2 == 0 {
+					var recs []Record
+					recs, err = c.StaticRecords(ctx, rosim.PaperName)
+					if err == nil && len(recs) != 2 {
+						err = errors.New("wrong reply to a print")
+					}
+				} else {
+					var id Identity
+					id, err = c.Identity(ctx)
+					if err == nil && id.Name != "MikroTik" {
+						err = errors.New("wrong reply to identity")
+					}
+				}
+				cancel()
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if c.Connects() != 1 {
+		t.Errorf("%d connects", c.Connects())
+	}
+}
+
+// A cancelled call costs the connection, not the client: the next call
+// reconnects.
+func TestCancelledCallThenReconnect(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Identity(ctx); err == nil {
+		t.Fatal("a cancelled call succeeded")
+	}
+	if _, err := c.Identity(context.Background()); err != nil {
+		t.Fatalf("after a cancelled call: %v", err)
+	}
+}

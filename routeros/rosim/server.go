@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"net"
@@ -20,6 +21,20 @@ func (r *Router) ListenAndServe(addr string) (net.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.serveInBackground(ln), nil
+}
+
+// ListenAndServeTLS is ListenAndServe for API-SSL: a router with a
+// certificate.
+func (r *Router) ListenAndServeTLS(addr string, conf *tls.Config) (net.Addr, error) {
+	ln, err := tls.Listen("tcp", addr, conf)
+	if err != nil {
+		return nil, err
+	}
+	return r.serveInBackground(ln), nil
+}
+
+func (r *Router) serveInBackground(ln net.Listener) net.Addr {
 	r.mu.Lock()
 	r.lns = append(r.lns, ln)
 	r.mu.Unlock()
@@ -28,7 +43,7 @@ func (r *Router) ListenAndServe(addr string) (net.Addr, error) {
 		defer r.conns.Done()
 		r.Serve(ln)
 	}()
-	return ln.Addr(), nil
+	return ln.Addr()
 }
 
 // Serve answers API connections on ln until it is closed.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/internal/netlab"
+)
+
+// Ctrl-C stops a long report early and it prints what it has.
+func TestReportInterruptPrintsWhatItHas(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "20ms", "tcp://127.0.0.1:1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitUnhealthy {
+		t.Errorf("exit: %v (stderr %s)", err, errb.String())
+	}
+	s := out.String()
+	if !strings.Contains(s, "packets transmitted, 0 received, 100% packet loss") || strings.Contains(s, "1000 packets") {
+		t.Errorf("output after Ctrl-C:\n%s", s)
+	}
+}
+
+// Without root, CAP_NET_RAW or ping sockets, the report names both fixes;
+// with ping sockets allowed (here in a namespace of its own, where the
+// sysctl is separate) it probes unprivileged.
+func TestICMPWithoutPrivileges(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop to an unprivileged user")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	h := netlab.TestHost(t)
+	// The unprivileged user needs to reach the binary: a directory of its
+	// own that others may enter, directly in the world-readable temp dir.
+	dir, err := os.MkdirTemp("", "failwatch-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "failwatch")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	asNobody := func(args ...string) (string, string, int) {
+		full := append([]string{"netns", "exec", h.NS, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin}, args...)
+		cmd := exec.Command("ip", full...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), code
+	}
+	sysctl := func(v string) {
+		if out, err := exec.Command("ip", "netns", "exec", h.NS, "sysctl", "-w", "net.ipv4.ping_group_range="+v).CombinedOutput(); err != nil {
+			t.Fatalf("sysctl: %v %s", err, out)
+		}
+	}
+	sysctl("1 0")
+	_, errs, code := asNobody("report", "--count", "1", "127.0.0.1")
+	if code != exitUnhealthy || !strings.Contains(errs, "setcap cap_net_raw") || !strings.Contains(errs, "ping_group_range") {
+		t.Errorf("no ICMP: exit %d, %s", code, errs)
+	}
+	sysctl("0 2147483647")
+	out, errs, code := asNobody("report", "--count", "3", "--interval", "50ms", "127.0.0.1")
+	if code != exitOK || !strings.Contains(out, "3 packets transmitted, 3 received") {
+		t.Errorf("ping sockets: exit %d\n%s%s", code, out, errs)
+	}
+}

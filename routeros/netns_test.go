@@ -1,0 +1,67 @@
+package routeros
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// The emulator's netwatch on real packets: it pings a namespace host with
+// real ICMP; nft drops the echoes, netwatch goes down, its script moves the
+// name to the standby; lifting the drop moves it back.
+func TestNetwatchRealICMP(t *testing.T) {
+	public, private := netlab.TestHost(t), netlab.TestHost(t)
+	icmp, err := monitor.NewICMP(config.ICMPAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rosim.New(rosim.Options{Probe: func(ctx context.Context, host netip.Addr, _ time.Duration) bool {
+		return icmp.Probe(ctx, host).OK
+	}})
+	defer r.Close()
+	cfg := &config.Config{
+		Service: config.Service{Name: "svc.test"},
+		Servers: []config.Server{
+			{Name: "public", Role: config.Primary, Address: public.Addr.String(), Record: config.RecordMatch{Comment: "Server Public"}},
+			{Name: "private", Role: config.Standby, Address: private.Addr.String(), Record: config.RecordMatch{Comment: "ServerPrivate"}},
+		},
+	}
+	if err := r.SeedConfig(cfg, "200ms"); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := r.ListenAndServe("127.0.0.1:0")
+	dns, _ := r.ServeDNS("127.0.0.1:0")
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if got := lookup(t, dns.String(), "svc.test"); slices.Equal(got, []string{want}) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("DNS never answered %s", want)
+	}
+	waitFor(public.Addr.String())
+	if err := public.DropEcho(1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(private.Addr.String())
+	if err := public.ClearFaults(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(public.Addr.String())
+
+	c := client(t, addr.String(), "admin", "")
+	nw, err := c.NetwatchEntries(context.Background(), public.Addr.String())
+	if err != nil || len(nw) != 1 || nw[0].Status != "up" {
+		t.Errorf("netwatch %+v %v", nw, err)
+	}
+}
