@@ -138,18 +138,8 @@ func TestDialFailures(t *testing.T) {
 	}
 
 	// A router that accepts and never answers: the call ends at the timeout.
-	silent, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer silent.Close()
-	go func() {
-		for {
-			conn, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-		}
-	}()
-	s, _, _ := New(Options{Address: silent.Addr().String(), User: "admin", Timeout: 300 * time.Millisecond})
+	silent := silentRouter(t)
+	s, _, _ := New(Options{Address: silent, User: "admin", Timeout: 300 * time.Millisecond})
 	defer s.Close()
 	start := time.Now()
 	_, err = s.Identity(context.Background())
@@ -158,21 +148,37 @@ func TestDialFailures(t *testing.T) {
 	}
 }
 
-// A call whose context ends is cut short even though go-routeros' sync
-// calls ignore the context.
-func TestContextCancelsCall(t *testing.T) {
-	silent, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer silent.Close()
+// silentRouter accepts connections and never says a word.
+func silentRouter(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
 	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
 		for {
-			conn, err := silent.Accept()
+			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			defer conn.Close()
+			conns = append(conns, conn)
 		}
 	}()
-	c, _, _ := New(Options{Address: silent.Addr().String(), User: "admin", Timeout: time.Minute})
+	return ln.Addr().String()
+}
+
+// A call whose context ends is cut short even though go-routeros' sync
+// calls ignore the context.
+func TestContextCancelsCall(t *testing.T) {
+	silent := silentRouter(t)
+	c, _, _ := New(Options{Address: silent, User: "admin", Timeout: time.Minute})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

@@ -303,6 +303,9 @@ func ParseLogTime(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("bad log date %q", s)
 	}
 	t := time.Date(year, month, day, hmsv[0], hmsv[1], hmsv[2], 0, now.Location())
+	if t.Day() != day {
+		return time.Time{}, fmt.Errorf("bad log date %q", s)
+	}
 	if !yearGiven && date != "" && t.After(now.Add(24*time.Hour)) {
 		t = t.AddDate(-1, 0, 0)
 	}

@@ -32,7 +32,7 @@ func TestParseLogTime(t *testing.T) {
 			t.Errorf("ParseLogTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "25:00:00", "oct 23 18:33:31", "foo/23 18:33:31", "13-40 10:00:00", "18:33", "2023-10-23-1 18:33:31"} {
+	for _, bad := range []string{"", "25:00:00", "oct 23 18:33:31", "foo/23 18:33:31", "13-40 10:00:00", "feb/30 10:00:00", "18:33", "2023-10-23-1 18:33:31"} {
 		if _, err := ParseLogTime(bad, now); err == nil {
 			t.Errorf("ParseLogTime(%q) took it", bad)
 		}

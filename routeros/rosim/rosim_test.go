@@ -67,6 +67,15 @@ func (c *raw) until(word string) [][]string {
 	}
 }
 
+// expect sends a command and checks every reply up to its !done.
+func (c *raw) expect(words []string, want [][]string) {
+	c.t.Helper()
+	c.send(words...)
+	if got := c.until("!done"); !slices.EqualFunc(got, want, slices.Equal[[]string]) {
+		c.t.Errorf("%q:\n got  %q\n want %q", words, got, want)
+	}
+}
+
 func seeded(t *testing.T, opts Options) (*Router, string) {
 	t.Helper()
 	r := New(opts)
@@ -106,11 +115,7 @@ func TestQueriesAndProplist(t *testing.T) {
 				"=disabled=false", "=match-subdomain=false", "=comment=Server Public"}, {"!done"}}},
 	}
 	for _, tc := range tests {
-		c.send(tc.words...)
-		got := c.until("!done")
-		if !slices.EqualFunc(got, tc.want, slices.Equal[[]string]) {
-			t.Errorf("%q:\n got  %q\n want %q", tc.words, got, tc.want)
-		}
+		c.expect(tc.words, tc.want)
 	}
 }
 
@@ -150,11 +155,7 @@ func TestAddSetRemoveAndTraps(t *testing.T) {
 		{[]string{"/ip/dns/static/print", "=.proplist=.id"}, [][]string{{"!re", "=.id=*1"}, {"!re", "=.id=*2"}, {"!done"}}},
 	}
 	for _, tc := range tests {
-		c.send(tc.words...)
-		got := c.until("!done")
-		if !slices.EqualFunc(got, tc.want, slices.Equal[[]string]) {
-			t.Errorf("%q:\n got  %q\n want %q", tc.words, got, tc.want)
-		}
+		c.expect(tc.words, tc.want)
 	}
 }
 
