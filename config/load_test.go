@@ -266,3 +266,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestFormatDuration(t *testing.T) {
+	for in, want := range map[time.Duration]string{
+		24 * time.Hour: "1d", 30 * time.Second: "30s", 9*24*time.Hour + 3*time.Hour + 4*time.Second: "1w2d3h4s", 0: "0s", 500 * time.Millisecond: "500ms",
+	} {
+		if got := FormatDuration(in); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", in, got, want)
+		}
+		if in >= time.Second {
+			if back, err := ParseDuration(want); err != nil || back != in {
+				t.Errorf("ParseDuration(%q) = %v, %v", want, back, err)
+			}
+		}
+	}
+}

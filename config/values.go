@@ -46,6 +46,28 @@ func ParseDuration(s string) (time.Duration, error) {
 	return total, nil
 }
 
+// FormatDuration prints a duration as RouterOS does, the inverse of
+// ParseDuration: 1w2d3h4m5s, with zero parts left out ("1d", "30s").
+func FormatDuration(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if n := d / u.unit; n > 0 {
+			b.WriteString(strconv.FormatInt(int64(n), 10) + u.suffix)
+			d -= n * u.unit
+		}
+	}
+	if b.Len() == 0 {
+		return d.String()
+	}
+	return b.String()
+}
+
 // ParsePercent reads "25%", "25" or "2.5%" as a percentage in [0, 100].
 func ParsePercent(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)

@@ -82,6 +82,9 @@ type Options struct {
 	ICMP *ICMP
 	// Resolver defaults to net.DefaultResolver.
 	Resolver Resolver
+	// Prober, when set, builds each check's prober instead of NewProber
+	// (the demo's simulated servers).
+	Prober func(config.Server, config.Check) (Prober, error)
 }
 
 // Server probes one server with all its checks. Its state belongs to the
@@ -95,6 +98,7 @@ type Server struct {
 	state   State
 	since   time.Time
 	reason  string
+	reset   chan struct{}
 }
 
 type check struct {
@@ -115,7 +119,7 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 	if opts.Resolver == nil {
 		opts.Resolver = net.DefaultResolver
 	}
-	m := &Server{cfg: s, opts: opts}
+	m := &Server{cfg: s, opts: opts, reset: make(chan struct{}, 1)}
 	if a, err := netip.ParseAddr(s.Address); err == nil {
 		m.addr, m.literal = a, true
 	}
@@ -128,7 +132,13 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 		LossWindow: opts.Probe.LossWindow, DownLossPercent: opts.Probe.DownLossPercent,
 	}
 	for _, c := range checks {
-		p, err := NewProber(c, opts.ICMP)
+		var p Prober
+		var err error
+		if opts.Prober != nil {
+			p, err = opts.Prober(s, c)
+		} else {
+			p, err = NewProber(c, opts.ICMP)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("server %s: %w", s.Name, err)
 		}
@@ -138,6 +148,14 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 		})
 	}
 	return m, nil
+}
+
+// Reset clears the statistics (not the up/down state); it never blocks.
+func (m *Server) Reset() {
+	select {
+	case m.reset <- struct{}{}:
+	default:
+	}
 }
 
 // Name is the server's name.
@@ -239,6 +257,10 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 			return ctx.Err()
 		case now := <-ticker.C:
 			tick(now)
+		case <-m.reset:
+			for _, c := range m.checks {
+				c.series.Reset()
+			}
 		case r := <-results:
 			inflight--
 			if ctx.Err() == nil {

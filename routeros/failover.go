@@ -143,9 +143,39 @@ func (o *op) rollback() error {
 }
 
 func (f *Failover) run(ctx context.Context, name string, to, from config.Server, hold, release bool) (Result, error) {
-	res := Result{Operation: name, Service: f.Service.Name, To: to.Name, Started: time.Now()}
+	return f.operation(name, to.Name, func(o *op) error { return f.switchName(ctx, o, to, from, hold, release) })
+}
+
+// HoldNetwatch disables the servers' netwatch entries without moving the
+// name, so it stays where it is during maintenance.
+func (f *Failover) HoldNetwatch(ctx context.Context) (Result, error) {
+	return f.operation("hold", "", func(o *op) error {
+		return o.step(ctx, "hold netwatch", func(ctx context.Context) (string, error) { return f.hold(ctx, o) })
+	})
+}
+
+// ReleaseNetwatch re-enables the entries a hold disabled.
+func (f *Failover) ReleaseNetwatch(ctx context.Context) (Result, error) {
+	return f.operation("release", "", func(o *op) error {
+		return o.step(ctx, "release netwatch", func(ctx context.Context) (string, error) { return f.release(ctx) })
+	})
+}
+
+// Held reports whether any of the entries is held by failwatch.
+func Held(entries []Netwatch) bool {
+	for _, e := range entries {
+		if strings.HasSuffix(e.Comment, HoldMark) {
+			return true
+		}
+	}
+	return false
+}
+
+// operation runs body as one audited operation with rollback.
+func (f *Failover) operation(name, to string, body func(*op) error) (Result, error) {
+	res := Result{Operation: name, Service: f.Service.Name, To: to, Started: time.Now()}
 	o := &op{f: f, res: &res}
-	err := f.switchName(ctx, o, to, from, hold, release)
+	err := body(o)
 	if err != nil {
 		if rerr := o.rollback(); rerr != nil {
 			err = fmt.Errorf("%w; rollback also failed: %v (check the records on the router now)", err, rerr)
@@ -230,9 +260,13 @@ func (f *Failover) recordOf(records []Record, s config.Server) (Record, bool) {
 	return Record{}, false
 }
 
-// activeServer names the server the enabled record points at, "" if none
-// or if more than one record is enabled (an undefined answer).
 func (f *Failover) activeServer(records []Record) string {
+	return Active(f.Service, records, f.Primary, f.Standby)
+}
+
+// Active names the server the service's enabled record points at, "" if
+// none or if more than one record is enabled (an undefined answer).
+func Active(svc config.Service, records []Record, servers ...config.Server) string {
 	var enabled []Record
 	for _, r := range records {
 		if !r.Disabled {
@@ -242,8 +276,8 @@ func (f *Failover) activeServer(records []Record) string {
 	if len(enabled) != 1 {
 		return ""
 	}
-	for _, s := range []config.Server{f.Primary, f.Standby} {
-		if f.Service.Layout == config.Rewrite {
+	for _, s := range servers {
+		if svc.Layout == config.Rewrite {
 			if enabled[0].Address == s.Address {
 				return s.Name
 			}

@@ -28,6 +28,7 @@ type command struct {
 var commands = map[string]command{
 	"report": {"probe each server N times and print ping-style statistics", runReport},
 	"check":  {"validate a config file", runCheck},
+	"demo":   {"the dashboard on a built-in router emulator and simulated servers", runDemo},
 	"sim":    {"run the RouterOS API emulator alone (seeded with the paper's setup)", runSim},
 }
 
@@ -36,12 +37,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
+		return runDashboard(args, stdout, stderr)
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	if isHelp(args[0]) {
 		usage(stdout)
 		return exitOK
 	}
@@ -54,8 +53,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return cmd.run(args[1:], stdout, stderr)
 }
 
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: failwatch COMMAND [flags]")
+	fmt.Fprintln(w, "Usage: failwatch [-c FILE] [--read-only] [--wall] [--no-color] [--ascii]   (the dashboard)")
+	fmt.Fprintln(w, "       failwatch COMMAND [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	names := make([]string, 0, len(commands))
@@ -78,7 +86,7 @@ func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "Usage: failwatch %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(about))
+		fmt.Fprintf(out, "Usage: %s %s\n\n%s\n", strings.TrimSpace("failwatch "+name), synopsis, strings.TrimSpace(about))
 		fmt.Fprintln(out, "\nFlags:")
 		fs.PrintDefaults()
 	}

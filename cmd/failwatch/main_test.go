@@ -26,7 +26,7 @@ func TestUsage(t *testing.T) {
 		inStdout string
 		inStderr string
 	}{
-		{nil, exitUsage, "", "Usage: failwatch COMMAND"},
+		{[]string{"-c", "/nonexistent/f.yaml"}, exitUsage, "", "read config: open /nonexistent/f.yaml"},
 		{[]string{"--help"}, exitOK, "report", ""},
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
 		{[]string{"report", "--help"}, exitOK, "Usage: failwatch report", ""},

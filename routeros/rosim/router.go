@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/failwatch/failwatch/config"
 )
 
 // Options configure an emulated router. The zero value is a fresh
@@ -183,7 +185,7 @@ func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
 	case "/system/resource/print":
 		up := time.Since(r.start).Truncate(time.Second)
 		return result{rows: [][]string{{
-			"=uptime=" + routerDuration(up), "=version=" + r.opts.Version,
+			"=uptime=" + config.FormatDuration(up), "=version=" + r.opts.Version,
 			"=build-time=2025-02-18 10:44:36", "=cpu=QEMU", "=cpu-count=1", "=cpu-load=1",
 			"=free-memory=" + strconv.Itoa(200<<20), "=total-memory=" + strconv.Itoa(256<<20),
 			"=architecture-name=x86_64", "=board-name=CHR", "=platform=MikroTik",
@@ -306,24 +308,6 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		return result{}
 	}
 	return unknownCommand(t.path + "/" + verb)
-}
-
-// routerDuration prints a duration as RouterOS does: 1w2d3h4m5s.
-func routerDuration(d time.Duration) string {
-	if d <= 0 {
-		return "0s"
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		suffix string
-		unit   time.Duration
-	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
-		if n := d / u.unit; n > 0 {
-			b.WriteString(strconv.FormatInt(int64(n), 10) + u.suffix)
-			d -= n * u.unit
-		}
-	}
-	return b.String()
 }
 
 // logEntry is one line of the router's log.

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/tui"
+)
+
+// uiFlags are the display flags every dashboard command takes.
+type uiFlags struct {
+	readOnly, wall, noColor, ascii *bool
+}
+
+func addUIFlags(fs interface {
+	Bool(string, bool, string) *bool
+}) uiFlags {
+	return uiFlags{
+		readOnly: fs.Bool("read-only", false, "no keys that change anything (for wall displays)"),
+		wall:     fs.Bool("wall", false, "large layout without footer, readable from across a room"),
+		noColor:  fs.Bool("no-color", false, "no colours (also when NO_COLOR is set)"),
+		ascii:    fs.Bool("ascii", false, "no Unicode blocks or box drawing"),
+	}
+}
+
+// dashboard is everything one dashboard run wires together.
+type dashboard struct {
+	cfg      *config.Config
+	router   routeros.Options
+	dns      string
+	monitor  monitor.Options
+	ui       tui.Options
+	demo     *demoWorld
+	auditLog string
+}
+
+// run starts the probes and router watchers, runs the TUI until it quits,
+// and stops everything.
+func (d *dashboard) run(stderr io.Writer) int {
+	client, warnings, err := routeros.New(d.router)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		return exitUsage
+	}
+	defer client.Close()
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
+	}
+	primary, _ := d.cfg.Server(config.Primary)
+	standby, _ := d.cfg.Server(config.Standby)
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	ctl := &controller{
+		readOnly: d.ui.ReadOnly,
+		demo:     d.demo,
+		failover: &routeros.Failover{Client: client, Service: d.cfg.Service, Primary: primary, Standby: standby,
+			User: who, Audit: routeros.NewAudit(d.auditLog)},
+	}
+	var hosts []string
+	for _, s := range d.cfg.Servers {
+		hosts = append(hosts, s.Address)
+	}
+	ctl.watcher = routeros.NewWatcher(client, d.cfg.Service.Name, hosts, 2*time.Second)
+	for _, s := range d.cfg.Servers {
+		m, err := monitor.NewServer(s, d.monitor)
+		if err != nil {
+			fmt.Fprintf(stderr, "failwatch: %v\n", err)
+			return exitUsage
+		}
+		ctl.monitors = append(ctl.monitors, m)
+	}
+	d.ui.Actions = ctl
+	opts := []tea.ProgramOption{}
+	if d.ui.NoColor {
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	p := tea.NewProgram(tui.New(d.ui), opts...)
+	ctl.send = p.Send
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	ctl.start(ctx, &wg, d)
+	_, err = p.Run()
+	cancel()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		return exitUnhealthy
+	}
+	return exitOK
+}
+
+// controller turns the dashboard's requests into operations and feeds it
+// what the probes and the router say.
+type controller struct {
+	readOnly bool
+	send     func(tea.Msg)
+	failover *routeros.Failover
+	watcher  *routeros.Watcher
+	monitors []*monitor.Server
+	demo     *demoWorld
+	busy     atomic.Bool
+	ctx      context.Context
+}
+
+func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard) {
+	c.ctx = ctx
+	for _, m := range c.monitors {
+		events := make(chan monitor.Event, 64)
+		wg.Go(func() { m.Run(ctx, events); close(events) })
+		wg.Go(func() {
+			for ev := range events {
+				c.send(tui.ServerMsg(ev))
+			}
+		})
+	}
+	states := make(chan routeros.RouterState, 4)
+	wg.Go(func() { c.watcher.Run(ctx, states) })
+	wg.Go(func() {
+		for {
+			select {
+			case st := <-states:
+				c.send(tui.RouterMsg(st))
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	logs := make(chan routeros.LogEvent, 64)
+	follower := &routeros.LogFollower{Opts: d.router}
+	wg.Go(func() { follower.Run(ctx, logs) })
+	wg.Go(func() {
+		for {
+			select {
+			case ev := <-logs:
+				c.send(tui.LogMsg(ev))
+				if ev.Kind == routeros.LogLine {
+					c.watcher.Poke()
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			qctx, cancel := context.WithTimeout(ctx, time.Second)
+			ans := monitor.QueryA(qctx, d.dns, d.cfg.Service.Name)
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			c.send(tui.DNSMsg(ans))
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+}
+
+// operation runs one router operation in the background, one at a time,
+// reporting its steps as they happen.
+func (c *controller) operation(name string, fn func(context.Context) (routeros.Result, error)) {
+	if c.readOnly || !c.busy.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer c.busy.Store(false)
+		c.failover.Progress = func(s routeros.Step) { c.send(tui.StepMsg{Op: name, Step: s}) }
+		ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
+		defer cancel()
+		res, err := fn(ctx)
+		res.Operation = name
+		c.send(tui.OpDoneMsg{Result: res, Err: err})
+		c.watcher.Poke()
+	}()
+}
+
+func (c *controller) Failover(hold bool) {
+	c.operation("failover", func(ctx context.Context) (routeros.Result, error) {
+		return c.failover.FailoverToStandby(ctx, hold)
+	})
+}
+
+func (c *controller) Restore() { c.operation("restore", c.failover.Restore) }
+
+func (c *controller) Hold() { c.operation("hold", c.failover.HoldNetwatch) }
+
+func (c *controller) Release() { c.operation("release", c.failover.ReleaseNetwatch) }
+
+func (c *controller) ResetStats() {
+	if c.readOnly {
+		return
+	}
+	for _, m := range c.monitors {
+		m.Reset()
+	}
+}
+
+func (c *controller) DemoToggle() {
+	if c.demo == nil || c.readOnly {
+		return
+	}
+	down := c.demo.toggle()
+	// Actions run inside the dashboard's Update: sending from here would
+	// wait for the very loop that is calling.
+	go c.send(tui.DemoMsg{Down: down, At: time.Now()})
+}
+
+// defaultAuditLog is $XDG_STATE_HOME/failwatch/audit.jsonl.
+func defaultAuditLog() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "failwatch-audit.jsonl")
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "failwatch", "audit.jsonl")
+}
+
+func runDashboard(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("", "[-c FILE] [--router ADDR] [--read-only] [--wall] [--no-color] [--ascii]", `
+The dashboard against a real router and real servers: each server's latency,
+jitter and loss, the router's static records, netwatch and log, what the
+resolver answers for the service name, and one key (with a confirmation) to
+fail over or restore.`, stderr)
+	path := fs.String("c", "", "config `FILE` (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
+	routerAddr := fs.String("router", "", "router API `address`, overriding the config's (e.g. a failwatch sim)")
+	userName := fs.String("user", "", "router user, overriding the config's")
+	passwordEnv := fs.String("password-env", "", "read the router password from this environment `variable`")
+	ui := addUIFlags(fs)
+	pos, code, ok := parseFlags(fs, args, stdout)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "failwatch: unknown command %q\n\n", pos[0])
+		usage(stderr)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitUsage
+	}
+	if *routerAddr != "" {
+		cfg.Router.Address = *routerAddr
+	}
+	if *userName != "" {
+		cfg.Router.User = *userName
+	}
+	if *passwordEnv != "" {
+		cfg.Router.Password = config.Secret(os.Getenv(*passwordEnv))
+	}
+	if cfg.Router.Address == "" || cfg.Service.Name == "" {
+		fmt.Fprintln(stderr, "failwatch: the dashboard needs router.address and service.name in the config")
+		return exitUsage
+	}
+	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		return exitUnhealthy
+	}
+	dns := cfg.Service.DNSServer
+	if dns == "" {
+		host, _, _ := net.SplitHostPort(cfg.Router.RouterAddr())
+		dns = net.JoinHostPort(host, "53")
+	}
+	audit := cfg.Service.AuditLog
+	if audit == "" {
+		audit = defaultAuditLog()
+	}
+	d := &dashboard{
+		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dns, auditLog: audit,
+		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp},
+		ui:      uiOptions(cfg, ui),
+	}
+	return d.run(stderr)
+}
+
+func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {
+	return tui.Options{
+		Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(),
+		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII,
+		NoColor: *ui.noColor || cfg.UI.NoColor || os.Getenv("NO_COLOR") != "",
+	}
+}

@@ -1,0 +1,59 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is every key of the dashboard, in one place.
+type KeyMap struct {
+	Failover, Restore, Hold, Demo      key.Binding
+	Up, Down, Next, Detail, Back       key.Binding
+	Pause, Reset, ScrollUp, ScrollDown key.Binding
+	Help, Quit, Confirm                key.Binding
+}
+
+// DefaultKeyMap returns the keys; read-only drops every key that changes the
+// router (they neither work nor show in help), and only the demo has its
+// key that takes the public server down.
+func DefaultKeyMap(readOnly, demo bool) KeyMap {
+	k := KeyMap{
+		Failover:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fail over to standby")),
+		Restore:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restore primary")),
+		Hold:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hold/release netwatch")),
+		Demo:       key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "demo: public down/up")),
+		Up:         key.NewBinding(key.WithKeys("up", "k", "left"), key.WithHelp("↑/k", "previous server")),
+		Down:       key.NewBinding(key.WithKeys("down", "j", "right"), key.WithHelp("↓/j", "next server")),
+		Next:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next server")),
+		Detail:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause display")),
+		Reset:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reset statistics")),
+		ScrollUp:   key.NewBinding(key.WithKeys("pgup", "u"), key.WithHelp("pgup/u", "older events")),
+		ScrollDown: key.NewBinding(key.WithKeys("pgdown", "d"), key.WithHelp("pgdn/d", "newer events")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+	}
+	if readOnly {
+		k.Failover.SetEnabled(false)
+		k.Restore.SetEnabled(false)
+		k.Hold.SetEnabled(false)
+		k.Reset.SetEnabled(false)
+	}
+	if !demo || readOnly {
+		k.Demo.SetEnabled(false)
+	}
+	return k
+}
+
+// ShortHelp is the footer.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Failover, k.Restore, k.Hold, k.Demo, k.Down, k.Detail, k.Help, k.Quit}
+}
+
+// FullHelp is the ? screen.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Failover, k.Restore, k.Hold, k.Demo},
+		{k.Up, k.Down, k.Next, k.Detail, k.Back},
+		{k.Pause, k.Reset, k.ScrollUp, k.ScrollDown, k.Help, k.Quit},
+	}
+}

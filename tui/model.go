@@ -1,0 +1,544 @@
+// Package tui is the dashboard: Bubble Tea components that render the state
+// probes and router watchers send in, and turn keys into requests. It never
+// talks to the network itself.
+package tui
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+// Smallest usable terminal.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// Options configure the dashboard.
+type Options struct {
+	Service config.Service
+	Servers []config.Server
+	// RouterAddr is shown until the router's identity is known.
+	RouterAddr string
+	ReadOnly   bool
+	// Wall is for a NOC wall: no footer, large status, few events.
+	Wall    bool
+	ASCII   bool
+	NoColor bool
+	// Demo marks the screen DEMO and enables the demo key.
+	Demo    bool
+	Actions Actions
+	// Now is the clock; tests fix it.
+	Now func() time.Time
+	// History is how many samples per server the detail chart keeps.
+	History int
+}
+
+// Model is the root model.
+type Model struct {
+	opts   Options
+	keys   KeyMap
+	help   help.Model
+	styles Styles
+	isDark bool
+
+	width, height int
+	servers       []*serverView
+	selected      int
+	router        routerView
+	dns           dnsView
+	events        []event
+	scroll        int
+	op            *opView
+	confirm       *confirmView
+	detail        bool
+	showHelp      bool
+	paused        bool
+	frozen        string
+
+	lastDown   map[string]time.Time
+	demoDownAt time.Time
+}
+
+type serverView struct {
+	cfg     config.Server
+	state   monitor.State
+	since   time.Time
+	reason  string
+	addr    netip.Addr
+	checks  []monitor.CheckStatus
+	history []monitor.Sample
+	// netwatch is the router's view of this host, "" when it has none.
+	netwatch string
+}
+
+type routerView struct {
+	connected bool
+	seen      bool
+	err       string
+	identity  routeros.Identity
+	active    string
+	held      bool
+}
+
+type dnsView struct {
+	addr   netip.Addr
+	server string
+	ttl    time.Duration
+	err    string
+	seen   bool
+	note   string
+}
+
+type event struct {
+	at     time.Time
+	source string
+	text   string
+	level  level
+	gap    bool
+}
+
+type opView struct {
+	name  string
+	steps []routeros.Step
+	done  bool
+	err   error
+	took  time.Duration
+}
+
+type confirmView struct {
+	text string
+	run  func()
+}
+
+// New returns the dashboard.
+func New(opts Options) Model {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.History <= 0 {
+		opts.History = 600
+	}
+	m := Model{
+		opts:     opts,
+		keys:     DefaultKeyMap(opts.ReadOnly, opts.Demo),
+		help:     help.New(),
+		isDark:   true,
+		lastDown: map[string]time.Time{},
+	}
+	m.styles = NewStyles(true, opts.NoColor, opts.ASCII)
+	m.applyHelpStyles()
+	for _, s := range opts.Servers {
+		m.servers = append(m.servers, &serverView{cfg: s})
+	}
+	return m
+}
+
+func (m *Model) applyHelpStyles() {
+	if m.opts.NoColor {
+		m.help.Styles = help.Styles{}
+	} else {
+		m.help.Styles = help.DefaultStyles(m.isDark)
+	}
+	if m.opts.ASCII {
+		m.help.ShortSeparator, m.help.FullSeparator, m.help.Ellipsis = " | ", "   ", "..."
+	}
+}
+
+// Init asks the terminal for its background and starts the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, tick())
+}
+
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+func (m *Model) addEvent(at time.Time, source, text string, l level) {
+	const keep = 1000
+	if len(m.events) >= keep {
+		m.events = append(m.events[:0], m.events[len(m.events)-keep+1:]...)
+	}
+	m.events = append(m.events, event{at: at, source: source, text: text, level: l})
+}
+
+// Update applies one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		if m.paused {
+			m.frozen = m.render()
+		}
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.isDark = msg.IsDark()
+		m.styles = NewStyles(m.isDark, m.opts.NoColor, m.opts.ASCII)
+		m.applyHelpStyles()
+		return m, nil
+	case tickMsg:
+		return m, tick()
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case ServerMsg:
+		m.server(monitor.Event(msg))
+	case RouterMsg:
+		m.routerState(routeros.RouterState(msg))
+	case DNSMsg:
+		m.dnsAnswer(monitor.DNSAnswer(msg))
+	case LogMsg:
+		m.logEvent(routeros.LogEvent(msg))
+	case StepMsg:
+		m.step(msg)
+	case OpDoneMsg:
+		m.opDone(msg)
+	case DemoMsg:
+		state := "UP again"
+		if msg.Down {
+			state, m.demoDownAt = "DOWN", msg.At
+		}
+		m.addEvent(msg.At, "demo", "simulated public server taken "+state, warn)
+	}
+	return m, nil
+}
+
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if m.confirm != nil {
+		c := m.confirm
+		m.confirm = nil
+		if key.Matches(msg, m.keys.Confirm) {
+			c.run()
+		} else {
+			m.addEvent(m.opts.Now(), "you", "cancelled: "+c.text, muted)
+		}
+		return m, nil
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+	case key.Matches(msg, k.Pause):
+		m.paused = !m.paused
+		m.frozen = ""
+		if m.paused {
+			m.frozen = m.render()
+		}
+	case key.Matches(msg, k.Up):
+		m.selected = (m.selected + len(m.servers) - 1) % max(len(m.servers), 1)
+	case key.Matches(msg, k.Down), key.Matches(msg, k.Next):
+		m.selected = (m.selected + 1) % max(len(m.servers), 1)
+	case key.Matches(msg, k.Detail):
+		m.detail = !m.detail
+	case key.Matches(msg, k.Back):
+		m.detail, m.showHelp = false, false
+	case key.Matches(msg, k.ScrollUp):
+		m.scroll = min(m.scroll+5, max(len(m.events)-1, 0))
+	case key.Matches(msg, k.ScrollDown):
+		m.scroll = max(m.scroll-5, 0)
+	case key.Matches(msg, k.Reset):
+		for _, s := range m.servers {
+			s.history = s.history[:0]
+		}
+		m.opts.Actions.ResetStats()
+		m.addEvent(m.opts.Now(), "you", "statistics reset", muted)
+	case key.Matches(msg, k.Demo):
+		m.opts.Actions.DemoToggle()
+	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold):
+		m.ask(msg)
+	}
+	if m.paused {
+		m.frozen = m.render()
+	}
+	return m, nil
+}
+
+// ask opens the confirmation for an action key.
+func (m *Model) ask(msg tea.KeyPressMsg) {
+	if m.op != nil && !m.op.done {
+		m.addEvent(m.opts.Now(), "you", "an operation is still running: wait for it", warn)
+		return
+	}
+	primary, standby := m.role(config.Primary), m.role(config.Standby)
+	name := m.opts.Service.Name
+	a := m.opts.Actions
+	switch {
+	case key.Matches(msg, m.keys.Failover):
+		hold := m.opts.Service.HoldNetwatch
+		text := fmt.Sprintf("Fail over %s from %s to %s", name, primary, standby)
+		if hold {
+			text += ", holding the router's netwatch so it cannot move it back"
+		}
+		m.confirm = &confirmView{text: text, run: func() { a.Failover(hold) }}
+	case key.Matches(msg, m.keys.Restore):
+		m.confirm = &confirmView{text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: a.Restore}
+	case m.router.held:
+		m.confirm = &confirmView{text: "Release the router's netwatch entries (they may move the name again)", run: a.Release}
+	default:
+		m.confirm = &confirmView{text: "Hold the router's netwatch entries (the name stays where it is)", run: a.Hold}
+	}
+}
+
+func (m *Model) role(r config.Role) string {
+	for _, s := range m.servers {
+		if s.cfg.Role == r {
+			return s.cfg.Name
+		}
+	}
+	return string(r)
+}
+
+func (m *Model) find(name string) *serverView {
+	for _, s := range m.servers {
+		if s.cfg.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (m *Model) server(ev monitor.Event) {
+	s := m.find(ev.Server)
+	if s == nil {
+		return
+	}
+	switch ev.Type {
+	case monitor.EventResolved:
+		s.addr = ev.Addr
+	case monitor.EventUnresolved:
+		s.reason = ev.Reason
+		m.addEvent(ev.Time, "local", s.cfg.Name+": "+ev.Reason, warn)
+	case monitor.EventSample:
+		first := len(s.checks) == 0 || s.checks[0].Label == ev.Check.Label
+		m.setCheck(s, ev.Check)
+		if first {
+			if len(s.history) >= m.opts.History {
+				s.history = append(s.history[:0], s.history[len(s.history)-m.opts.History+1:]...)
+			}
+			s.history = append(s.history, ev.Sample)
+		}
+	case monitor.EventCheck:
+		m.setCheck(s, ev.Check)
+		if ev.Transition.From != monitor.Unknown || ev.Transition.To == monitor.Down {
+			m.addEvent(ev.Time, "local", fmt.Sprintf("%s %s %s: %s", s.cfg.Name, ev.Check.Label, ev.Transition.To, ev.Reason), stateLevel(ev.Transition.To))
+		}
+	case monitor.EventServer:
+		s.state, s.since = ev.Transition.To, ev.Transition.At
+		if ev.Transition.To == monitor.Down {
+			m.lastDown[s.cfg.Name] = ev.Transition.At
+		}
+		if ev.Transition.From != monitor.Unknown || ev.Transition.To != monitor.Up {
+			m.addEvent(ev.Time, "local", fmt.Sprintf("%s is %s", s.cfg.Name, ev.Transition.To), stateLevel(ev.Transition.To))
+		}
+	}
+}
+
+func (m *Model) setCheck(s *serverView, c monitor.CheckStatus) {
+	for i := range s.checks {
+		if s.checks[i].Label == c.Label {
+			s.checks[i] = c
+			return
+		}
+	}
+	s.checks = append(s.checks, c)
+}
+
+func (m *Model) routerState(st routeros.RouterState) {
+	now := st.At
+	if st.Err != nil {
+		if m.router.connected || !m.router.seen {
+			m.addEvent(now, "router", "unreachable: "+st.Err.Error(), bad)
+		}
+		m.router.connected, m.router.seen, m.router.err = false, true, st.Err.Error()
+		return
+	}
+	if !m.router.connected && m.router.seen {
+		m.addEvent(now, "router", "connected again", good)
+	}
+	m.router.connected, m.router.seen, m.router.err = true, true, ""
+	m.router.identity = st.Identity
+	active := routeros.Active(m.opts.Service, st.Records, m.opts.Servers...)
+	if active != m.router.active && m.router.active != "" {
+		m.addEvent(now, "router", fmt.Sprintf("static records now point at %s", orNone(active)), info)
+	}
+	m.router.active = active
+	held := routeros.Held(st.Netwatch)
+	if held != m.router.held {
+		m.router.held = held
+	}
+	for _, s := range m.servers {
+		var statuses []string
+		for _, n := range st.Netwatch {
+			if n.Host == s.cfg.Address && !n.Disabled && !containsStr(statuses, n.Status) {
+				statuses = append(statuses, n.Status)
+			}
+		}
+		s.netwatch = strings.Join(statuses, "/")
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no single server"
+	}
+	return s
+}
+
+func (m *Model) serverFor(addr netip.Addr) string {
+	for _, s := range m.servers {
+		if s.cfg.Address == addr.String() || s.addr == addr {
+			return s.cfg.Name
+		}
+	}
+	return ""
+}
+
+func (m *Model) dnsAnswer(a monitor.DNSAnswer) {
+	if a.Err != nil {
+		m.dns.err = a.Err.Error()
+		return
+	}
+	m.dns.err = ""
+	var addr netip.Addr
+	if len(a.Addrs) > 0 {
+		addr = a.Addrs[0]
+	}
+	if m.dns.seen && addr != m.dns.addr {
+		from, to := describe(m.dns.addr, m.dns.server), describe(addr, m.serverFor(addr))
+		note := fmt.Sprintf("DNS answer changed: %s %s %s", from, m.styles.Glyphs.Arrow, to)
+		if fault := m.faultAt(m.dns.server); !fault.IsZero() && a.At.After(fault) {
+			note += fmt.Sprintf(", %s after %s went down", a.At.Sub(fault).Round(10*time.Millisecond), m.dns.server)
+		}
+		m.dns.note = note
+		m.addEvent(a.At, "dns", note, info)
+	}
+	m.dns.seen, m.dns.addr, m.dns.ttl = true, addr, a.TTL
+	m.dns.server = m.serverFor(addr)
+}
+
+// faultAt is when the server last went down, by our probes or the demo.
+func (m *Model) faultAt(server string) time.Time {
+	t := m.lastDown[server]
+	if s := m.find(server); s != nil && s.cfg.Role == config.Primary && m.demoDownAt.After(t) {
+		t = m.demoDownAt
+	}
+	return t
+}
+
+func describe(addr netip.Addr, server string) string {
+	if !addr.IsValid() {
+		return "nothing"
+	}
+	if server == "" {
+		return addr.String()
+	}
+	return fmt.Sprintf("%s (%s)", addr, server)
+}
+
+func (m *Model) logEvent(ev routeros.LogEvent) {
+	switch ev.Kind {
+	case routeros.LogLine:
+		at := ev.Entry.Time
+		if at.IsZero() {
+			at = ev.At
+		}
+		text := strings.Join(ev.Entry.Topics, ",") + ": " + ev.Entry.Message
+		l := info
+		if n := ev.Entry.Netwatch; n != nil && n.Status == "up" {
+			l = good
+		} else if n != nil {
+			l = bad
+		}
+		m.addEvent(at, "router", text, l)
+	case routeros.LogGap:
+		m.events = append(m.events, event{at: ev.At, source: "router", text: "log gap: " + ev.Reason, gap: true})
+	case routeros.LogConnected:
+		m.addEvent(ev.At, "router", "log: "+ev.Reason, muted)
+	case routeros.LogDisconnected:
+		reason := "connection lost"
+		if ev.Err != nil {
+			reason = ev.Err.Error()
+		}
+		m.addEvent(ev.At, "router", "log follow stopped: "+reason, warn)
+	}
+}
+
+func (m *Model) step(msg StepMsg) {
+	if m.op == nil || m.op.done || m.op.name != msg.Op {
+		m.op = &opView{name: msg.Op}
+	}
+	for i := range m.op.steps {
+		if m.op.steps[i].Name == msg.Step.Name && m.op.steps[i].Status == routeros.StepRunning {
+			m.op.steps[i] = msg.Step
+			m.stepEvent(msg)
+			return
+		}
+	}
+	m.op.steps = append(m.op.steps, msg.Step)
+	if msg.Step.Status != routeros.StepRunning {
+		m.stepEvent(msg)
+	}
+}
+
+func (m *Model) stepEvent(msg StepMsg) {
+	s := msg.Step
+	text := fmt.Sprintf("%s: %s %s", msg.Op, s.Name, s.Status)
+	if s.Detail != "" {
+		text += " (" + s.Detail + ")"
+	}
+	l := muted
+	switch s.Status {
+	case routeros.StepFailed:
+		l = bad
+	case routeros.StepRolledBack:
+		l = warn
+	}
+	m.addEvent(s.At.Add(s.Took), "op", text, l)
+}
+
+func (m *Model) opDone(msg OpDoneMsg) {
+	if m.op == nil || m.op.name != msg.Result.Operation {
+		m.op = &opView{name: msg.Result.Operation}
+	}
+	m.op.done, m.op.err, m.op.took = true, msg.Err, msg.Result.Took
+	at := msg.Result.Started.Add(msg.Result.Took)
+	switch {
+	case msg.Err != nil:
+		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), bad)
+	case !msg.Result.Changed && msg.Result.To != "":
+		m.addEvent(at, "op", fmt.Sprintf("%s: %s is already on %s, nothing changed", msg.Result.Operation, m.opts.Service.Name, msg.Result.To), info)
+	default:
+		m.addEvent(at, "op", fmt.Sprintf("%s done in %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond)), good)
+	}
+}
+
+func stateLevel(st monitor.State) level {
+	switch st {
+	case monitor.Up:
+		return good
+	case monitor.Down:
+		return bad
+	}
+	return warn
+}

@@ -1,0 +1,478 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/config"
+
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+// cardWidth is the narrowest a server card is laid out at.
+const cardWidth = 40
+
+// View renders the screen.
+func (m Model) View() tea.View {
+	content := m.frozen
+	if content == "" {
+		content = m.render()
+	}
+	v := tea.NewView(content)
+	v.AltScreen = true
+	v.WindowTitle = "failwatch " + m.opts.Service.Name
+	return v
+}
+
+// render draws the whole screen as a string.
+func (m Model) render() string {
+	if m.width == 0 {
+		return ""
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		msg := fmt.Sprintf("terminal too small: %dx%d, failwatch needs at least %dx%d", m.width, m.height, MinWidth, MinHeight)
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, m.styles.Warn.Render(msg))
+	}
+	header := m.header()
+	var footer string
+	if !m.opts.Wall {
+		footer = m.help.View(m.keys)
+		if m.showHelp {
+			footer = ""
+		}
+	}
+	bodyHeight := m.height - lipgloss.Height(header) - lipgloss.Height(footer)
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.fullHelp(bodyHeight)
+	case m.detail && len(m.servers) > 0:
+		body = m.detailView(bodyHeight)
+	default:
+		cards := m.cards()
+		rest := bodyHeight - lipgloss.Height(cards)
+		if m.confirm != nil {
+			body = lipgloss.JoinVertical(lipgloss.Left, cards, m.dialog(rest))
+		} else {
+			body = lipgloss.JoinVertical(lipgloss.Left, cards, m.eventPane(rest))
+		}
+	}
+	body = lipgloss.NewStyle().Height(bodyHeight).MaxHeight(bodyHeight).Render(body)
+	parts := []string{header, body}
+	if footer != "" {
+		parts = append(parts, footer)
+	}
+	return lipgloss.NewStyle().MaxWidth(m.width).Render(lipgloss.JoinVertical(lipgloss.Left, parts...))
+}
+
+func (m Model) header() string {
+	st, g := m.styles, m.styles.Glyphs
+	now := m.opts.Now()
+	var line1 []string
+	line1 = append(line1, st.Title.Render("failwatch"))
+	r := m.router
+	switch {
+	case !r.seen:
+		line1 = append(line1, st.Muted.Render("router "+m.opts.RouterAddr+" "+g.Ellipse+" connecting"))
+	case r.connected:
+		id := r.identity.Name
+		if r.identity.Version != "" {
+			id += " · RouterOS " + r.identity.Version
+		}
+		line1 = append(line1, st.Bold.Render(id), st.Good.Render(g.Dot+" connected"))
+	default:
+		line1 = append(line1, st.Bad.Render(g.Dot+" router unreachable: "+r.err))
+	}
+	left := strings.Join(line1, "  ")
+	if m.opts.Demo {
+		badge := st.Demo.Render("DEMO: simulated servers, emulated router")
+		if lipgloss.Width(left)+lipgloss.Width(badge)+1 > m.width {
+			badge = st.Demo.Render("DEMO")
+		}
+		gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(badge), 1)
+		left += strings.Repeat(" ", gap) + badge
+	}
+
+	var line2 []string
+	answer := st.Muted.Render("resolver: no answer yet")
+	switch {
+	case m.dns.err != "":
+		answer = st.Bad.Render("resolver: " + m.dns.err)
+	case m.dns.seen && !m.dns.addr.IsValid():
+		answer = st.Bad.Render(m.opts.Service.Name + " " + g.Arrow + " no address")
+	case m.dns.seen:
+		answer = st.Bold.Render(m.opts.Service.Name+" "+g.Arrow+" "+describe(m.dns.addr, m.dns.server)) +
+			st.Muted.Render(" ttl "+config.FormatDuration(m.dns.ttl))
+	}
+	line2 = append(line2, answer)
+	line2 = append(line2, "ACTIVE "+st.Bold.Render(orNone(r.active)))
+	if m.opts.ReadOnly {
+		line2 = append(line2, st.Flag.Render("[READ-ONLY]"))
+	}
+	if r.held {
+		line2 = append(line2, st.Flag.Render("[NETWATCH HELD]"))
+	}
+	if m.paused {
+		line2 = append(line2, st.Flag.Render("[PAUSED]"))
+	}
+	line3 := m.statusLine(now)
+	return strings.Join([]string{left, strings.Join(line2, "  "), line3}, "\n")
+}
+
+// statusLine shows an operation in place, or the last DNS switch.
+func (m Model) statusLine(now time.Time) string {
+	st, g := m.styles, m.styles.Glyphs
+	if m.op == nil {
+		if m.dns.note != "" {
+			return st.Info.Render(m.dns.note)
+		}
+		return st.Muted.Render("watching " + m.opts.Service.Name)
+	}
+	parts := []string{st.Bold.Render(m.op.name)}
+	for _, s := range m.op.steps {
+		mark := g.Ellipse
+		style := st.Muted
+		switch s.Status {
+		case routeros.StepOK:
+			mark, style = g.Check, st.Good
+		case routeros.StepSkipped:
+			mark = "-"
+		case routeros.StepFailed:
+			mark, style = g.Cross, st.Bad
+		case routeros.StepRolledBack:
+			mark, style = "<", st.Warn
+		}
+		parts = append(parts, style.Render(mark+" "+s.Name))
+	}
+	switch {
+	case m.op.done && m.op.err != nil:
+		parts = append(parts, st.Bad.Render("FAILED"))
+	case m.op.done:
+		parts = append(parts, st.Good.Render("done in "+m.op.took.Round(time.Millisecond).String()))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// cards lays the server cards out in as many columns as fit.
+func (m Model) cards() string {
+	if len(m.servers) == 0 {
+		return ""
+	}
+	cols := max(1, min(len(m.servers), m.width/cardWidth))
+	w := m.width / cols
+	var rows []string
+	for i := 0; i < len(m.servers); i += cols {
+		var row []string
+		for j := i; j < min(i+cols, len(m.servers)); j++ {
+			row = append(row, m.card(j, w))
+		}
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, rows...)
+}
+
+func (m Model) card(i, width int) string {
+	s := m.servers[i]
+	st := m.styles
+	box := st.Card
+	if i == m.selected {
+		box = st.CardSelected
+	}
+	inner := width - box.GetHorizontalFrameSize()
+	now := m.opts.Now()
+
+	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" · "+string(s.cfg.Role))
+	if m.router.active == s.cfg.Name {
+		title += "  " + st.Good.Render("ACTIVE")
+	}
+	addr := s.cfg.Address
+	if s.addr.IsValid() && s.addr.String() != s.cfg.Address {
+		addr += " (" + s.addr.String() + ")"
+	}
+	state := s.state
+	if s.reason != "" && state == monitor.Unresolved {
+		addr = s.reason
+	}
+	status := st.State(state).Render(state.String())
+	if !s.since.IsZero() {
+		status += st.Muted.Render(" for " + shortDuration(now.Sub(s.since)))
+	}
+	nw := "netwatch " + st.Muted.Render("none")
+	if s.netwatch != "" {
+		nw = "netwatch " + m.netwatchStyle(s).Render(s.netwatch)
+		if disagree(s) {
+			nw += st.Warn.Render("  (we say " + s.state.String() + ")")
+		}
+	}
+	lines := []string{
+		fit(title, inner),
+		fit(addr+"  "+status, inner),
+		fit(nw, inner),
+		m.sparkline(s.history, inner),
+	}
+	var w monitor.Stats
+	if len(s.checks) > 0 {
+		w = s.checks[0].Window
+	}
+	if w.Received > 0 {
+		lines = append(lines,
+			fit(fmt.Sprintf("rtt ms  last %s  avg %s", ms(w.Last), ms(w.Avg)), inner),
+			fit(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner),
+			fit(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), m.loss(w)), inner))
+	} else {
+		lines = append(lines, fit(st.Muted.Render("no reply yet"), inner), "", fit("loss "+m.loss(w), inner))
+	}
+	var checks []string
+	for _, c := range s.checks {
+		text := c.Label + " " + st.State(c.State).Render(c.State.String())
+		if c.State == monitor.Down && c.LastErr != "" {
+			text += " " + st.Muted.Render(c.LastErr)
+		}
+		checks = append(checks, text)
+	}
+	lines = append(lines, fit(strings.Join(checks, "  "), inner))
+	if m.opts.Wall {
+		banner := lipgloss.NewStyle().Width(inner).Align(lipgloss.Center).Render(st.State(state).Render(state.String()))
+		lines = append([]string{lines[0], banner}, lines[1:]...)
+	}
+	return box.Width(width).Render(strings.Join(lines, "\n"))
+}
+
+func (m Model) netwatchStyle(s *serverView) lipgloss.Style {
+	switch s.netwatch {
+	case "up":
+		return m.styles.Good
+	case "down":
+		return m.styles.Bad
+	}
+	return m.styles.Warn
+}
+
+// disagree is true when the router's netwatch and our probes differ.
+func disagree(s *serverView) bool {
+	switch s.netwatch {
+	case "up":
+		return s.state == monitor.Down
+	case "down":
+		return s.state == monitor.Up
+	}
+	return false
+}
+
+func (m Model) loss(w monitor.Stats) string {
+	text := fmt.Sprintf("%.1f%% (%d/%d)", w.LossPercent(), w.Sent-w.Received, w.Sent)
+	switch {
+	case w.Sent == 0:
+		return m.styles.Muted.Render(text)
+	case w.LossPercent() >= 20:
+		return m.styles.Bad.Render(text)
+	case w.LossPercent() > 0:
+		return m.styles.Warn.Render(text)
+	}
+	return m.styles.Good.Render(text)
+}
+
+// sparkline draws the newest samples, one cell each; a lost probe is its own
+// glyph in the alarm colour, never a blank.
+func (m Model) sparkline(samples []monitor.Sample, width int) string {
+	g := m.styles.Glyphs
+	if len(samples) > width {
+		samples = samples[len(samples)-width:]
+	}
+	lo, hi := time.Duration(-1), time.Duration(0)
+	for _, x := range samples {
+		if x.OK {
+			if lo < 0 || x.RTT < lo {
+				lo = x.RTT
+			}
+			hi = max(hi, x.RTT)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat(g.Empty, width-len(samples)))
+	var run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			b.WriteString(m.styles.Spark.Render(run.String()))
+			run.Reset()
+		}
+	}
+	for _, x := range samples {
+		if !x.OK {
+			flush()
+			b.WriteString(m.styles.Lost.Render(g.Lost))
+			continue
+		}
+		level := len(g.Levels) / 2
+		if hi > lo {
+			level = int(float64(x.RTT-lo) / float64(hi-lo) * float64(len(g.Levels)-1))
+		}
+		run.WriteString(g.Levels[level])
+	}
+	flush()
+	return b.String()
+}
+
+func (m Model) eventPane(height int) string {
+	st := m.styles
+	if height <= 1 {
+		return ""
+	}
+	title := st.Bold.Render("Events")
+	if m.scroll > 0 {
+		title += st.Muted.Render(fmt.Sprintf("  (%d newer below, d to scroll down)", m.scroll))
+	}
+	rows := height - 1
+	end := len(m.events) - m.scroll
+	start := max(0, end-rows)
+	lines := []string{title}
+	for _, e := range m.events[start:end] {
+		lines = append(lines, m.eventLine(e))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) eventLine(e event) string {
+	st := m.styles
+	stamp := e.at.Format("15:04:05")
+	if e.gap {
+		text := fmt.Sprintf("%s %s %s %s", strings.Repeat("-", 3), stamp, e.text, strings.Repeat("-", 3))
+		return fit(st.Gap.Render(text), m.width)
+	}
+	return fit(st.Muted.Render(stamp)+" "+st.Muted.Render(fmt.Sprintf("%-6s", e.source))+" "+st.Level(e.level).Render(e.text), m.width)
+}
+
+func (m Model) dialog(height int) string {
+	text := m.styles.Bold.Render(m.confirm.text+"?") + "\n\n" +
+		m.styles.Warn.Render("y") + " confirm   " + m.styles.Muted.Render("any other key cancels")
+	box := m.styles.Dialog.Width(min(m.width-4, 72)).Render(text)
+	return lipgloss.Place(m.width, max(height, lipgloss.Height(box)), lipgloss.Center, lipgloss.Center, box)
+}
+
+func (m Model) fullHelp(height int) string {
+	h := m.help
+	h.ShowAll = true
+	title := m.styles.Bold.Render("Keys") + m.styles.Muted.Render("  (? or esc to close)")
+	return lipgloss.NewStyle().Height(height).Render(title + "\n\n" + h.View(m.keys))
+}
+
+// detailView is the selected server with a taller chart over its history.
+func (m Model) detailView(height int) string {
+	s := m.servers[m.selected]
+	st := m.styles
+	lines := []string{st.Bold.Render(s.cfg.Name) + st.Muted.Render(fmt.Sprintf(" · %s · %s  (esc back)", s.cfg.Role, s.cfg.Address))}
+	statsLines := []string{}
+	for _, c := range s.checks {
+		statsLines = append(statsLines,
+			fmt.Sprintf("%-10s %s  window %d: avg %s  p95 %s  mdev %s  jitter %s ms  loss %.1f%%",
+				c.Label, st.State(c.State).Render(fmt.Sprintf("%-4s", c.State)), c.Window.Sent, ms(c.Window.Avg), ms(c.Window.P95),
+				ms(c.Window.Mdev), ms(c.Window.Jitter), c.Window.LossPercent()),
+			fmt.Sprintf("%-10s       lifetime %d: min %s  avg %s  max %s  mdev %s ms  loss %.1f%%",
+				"", c.Lifetime.Sent, ms(c.Lifetime.Min), ms(c.Lifetime.Avg), ms(c.Lifetime.Max), ms(c.Lifetime.Mdev), c.Lifetime.LossPercent()))
+	}
+	chartHeight := max(height-len(lines)-len(statsLines)-2, 3)
+	lines = append(lines, m.chart(s.history, m.width-10, chartHeight)...)
+	lines = append(lines, "")
+	for _, l := range statsLines {
+		lines = append(lines, fit(l, m.width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// chart draws round trips as columns of blocks, newest on the right, with
+// the scale on the left; lost probes are a column of the lost glyph.
+func (m Model) chart(samples []monitor.Sample, width, height int) []string {
+	st, g := m.styles, m.styles.Glyphs
+	if len(samples) > width {
+		samples = samples[len(samples)-width:]
+	}
+	lo, hi := time.Duration(-1), time.Duration(0)
+	for _, x := range samples {
+		if x.OK {
+			hi = max(hi, x.RTT)
+			if lo < 0 || x.RTT < lo {
+				lo = x.RTT
+			}
+		}
+	}
+	// The scale starts a little below the fastest reply, so variation on a
+	// 196 ms path is not flattened against a zero baseline.
+	base := max(lo-(hi-lo)/4, 0)
+	full := g.Levels[len(g.Levels)-1]
+	rows := make([]string, height)
+	for r := range height {
+		// Row r covers (height-r-1)/height .. (height-r)/height of hi.
+		var b strings.Builder
+		for range width - len(samples) {
+			b.WriteString(" ")
+		}
+		for _, x := range samples {
+			switch {
+			case !x.OK:
+				b.WriteString(st.Lost.Render(g.Lost))
+			case hi == 0:
+				b.WriteString(" ")
+			default:
+				fill := float64(x.RTT-base) / float64(max(hi-base, 1)) * float64(height)
+				below := float64(height - r - 1)
+				switch {
+				case fill >= below+1:
+					b.WriteString(st.Spark.Render(full))
+				case fill > below:
+					i := int((fill - below) * float64(len(g.Levels)-1))
+					b.WriteString(st.Spark.Render(g.Levels[i]))
+				default:
+					b.WriteString(" ")
+				}
+			}
+		}
+		label := ""
+		switch r {
+		case 0:
+			label = ms(hi)
+		case height - 1:
+			label = ms(base)
+		}
+		rows[r] = st.Muted.Render(fmt.Sprintf("%8s ", label)) + b.String()
+	}
+	return rows
+}
+
+// fit cuts a styled line to width cells.
+func fit(s string, width int) string {
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	return lipgloss.NewStyle().MaxWidth(width).Render(s)
+}
+
+// ms formats a duration in milliseconds with precision that suits its size.
+func ms(d time.Duration) string {
+	v := float64(d) / 1e6
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// shortDuration is 42s, 3m12s, 2h05m or 3d04h.
+func shortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
