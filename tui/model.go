@@ -138,6 +138,10 @@ func New(opts Options) Model {
 	}
 	m.styles = NewStyles(true, opts.NoColor, opts.ASCII)
 	m.applyHelpStyles()
+	if opts.ASCII {
+		m.keys.Up.SetHelp("up/k", m.keys.Up.Help().Desc)
+		m.keys.Down.SetHelp("down/j", m.keys.Down.Help().Desc)
+	}
 	for _, s := range opts.Servers {
 		m.servers = append(m.servers, &serverView{cfg: s})
 	}

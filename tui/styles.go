@@ -32,6 +32,7 @@ type Glyphs struct {
 	Lost    string   // a lost probe: its own glyph, never a gap
 	Empty   string   // no sample yet
 	Dot     string
+	Sep     string
 	Arrow   string
 	Check   string
 	Cross   string
@@ -42,13 +43,13 @@ type Glyphs struct {
 
 var unicodeGlyphs = Glyphs{
 	Levels: []string{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"},
-	Lost:   "✕", Empty: " ", Dot: "●", Arrow: "→", Check: "✓", Cross: "✗", Ellipse: "…",
+	Lost:   "✕", Empty: " ", Dot: "●", Sep: "·", Arrow: "→", Check: "✓", Cross: "✗", Ellipse: "…",
 	Border: lipgloss.RoundedBorder(), Select: lipgloss.ThickBorder(),
 }
 
 var asciiGlyphs = Glyphs{
 	Levels: []string{"_", ".", "-", "~", "=", "+", "*", "#"},
-	Lost:   "X", Empty: " ", Dot: "*", Arrow: "->", Check: "ok", Cross: "!!", Ellipse: "...",
+	Lost:   "X", Empty: " ", Dot: "*", Sep: "-", Arrow: "->", Check: "ok", Cross: "!!", Ellipse: "...",
 	Border: lipgloss.ASCIIBorder(), Select: lipgloss.Border{
 		Top: "=", Bottom: "=", Left: "#", Right: "#",
 		TopLeft: "#", TopRight: "#", BottomLeft: "#", BottomRight: "#",

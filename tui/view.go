@@ -82,7 +82,7 @@ func (m Model) header() string {
 	case r.connected:
 		id := r.identity.Name
 		if r.identity.Version != "" {
-			id += " · RouterOS " + r.identity.Version
+			id += " " + g.Sep + " RouterOS " + r.identity.Version
 		}
 		line1 = append(line1, st.Bold.Render(id), st.Good.Render(g.Dot+" connected"))
 	default:
@@ -186,7 +186,7 @@ func (m Model) card(i, width int) string {
 	inner := width - box.GetHorizontalFrameSize()
 	now := m.opts.Now()
 
-	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" · "+string(s.cfg.Role))
+	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" "+st.Glyphs.Sep+" "+string(s.cfg.Role))
 	if m.router.active == s.cfg.Name {
 		title += "  " + st.Good.Render("ACTIVE")
 	}
@@ -365,7 +365,8 @@ func (m Model) fullHelp(height int) string {
 func (m Model) detailView(height int) string {
 	s := m.servers[m.selected]
 	st := m.styles
-	lines := []string{st.Bold.Render(s.cfg.Name) + st.Muted.Render(fmt.Sprintf(" · %s · %s  (esc back)", s.cfg.Role, s.cfg.Address))}
+	sep := st.Glyphs.Sep
+	lines := []string{st.Bold.Render(s.cfg.Name) + st.Muted.Render(fmt.Sprintf(" %s %s %s %s  (esc back)", sep, s.cfg.Role, sep, s.cfg.Address))}
 	statsLines := []string{}
 	for _, c := range s.checks {
 		statsLines = append(statsLines,
@@ -418,7 +419,10 @@ func (m Model) chart(samples []monitor.Sample, width, height int) []string {
 			case hi == 0:
 				b.WriteString(" ")
 			default:
-				fill := float64(x.RTT-base) / float64(max(hi-base, 1)) * float64(height)
+				fill := float64(height) / 2
+				if hi > base {
+					fill = float64(x.RTT-base) / float64(hi-base) * float64(height)
+				}
 				below := float64(height - r - 1)
 				switch {
 				case fill >= below+1:

@@ -1,0 +1,265 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+var t0 = time.Date(2023, 10, 23, 18, 33, 31, 0, time.UTC)
+
+func paperServers() []config.Server {
+	return []config.Server{
+		{Name: "public", Role: config.Primary, Address: "104.247.193.168", Record: config.RecordMatch{Comment: "Server Public"},
+			Checks: []config.Check{{Kind: config.ICMP}, {Kind: config.HTTP, URL: "http://tomtotrading.com/"}}},
+		{Name: "private", Role: config.Standby, Address: "192.10.10.2", Record: config.RecordMatch{Comment: "ServerPrivate"},
+			Checks: []config.Check{{Kind: config.ICMP}}},
+	}
+}
+
+type recorder struct{ calls []string }
+
+func (r *recorder) Failover(hold bool) { r.calls = append(r.calls, fmt.Sprintf("failover hold=%v", hold)) }
+func (r *recorder) Restore()           { r.calls = append(r.calls, "restore") }
+func (r *recorder) Hold()              { r.calls = append(r.calls, "hold") }
+func (r *recorder) Release()           { r.calls = append(r.calls, "release") }
+func (r *recorder) ResetStats()        { r.calls = append(r.calls, "reset") }
+func (r *recorder) DemoToggle()        { r.calls = append(r.calls, "demo") }
+
+// scene is the paper's scenario 2 as messages: the public server loses
+// every fourth probe and then goes down, netwatch fails over, the DNS answer
+// changes, and an admin's failover with hold has run.
+func scene() []tea.Msg {
+	var msgs []tea.Msg
+	send := func(name string, i int, label string, rtt time.Duration, ok bool, series *monitor.Series, h *monitor.Hysteresis) {
+		at := t0.Add(time.Duration(i) * time.Second)
+		x := monitor.Sample{At: at, RTT: rtt, OK: ok}
+		if !ok {
+			x.Err = "timeout"
+		}
+		series.Add(x)
+		tr, changed := h.Observe(x)
+		st, since := h.State()
+		cs := monitor.CheckStatus{Label: label, State: st, Since: since, Window: series.Window(), Lifetime: series.Lifetime(), LastErr: x.Err}
+		msgs = append(msgs, ServerMsg{Time: at, Server: name, Type: monitor.EventSample, Sample: x, Check: cs})
+		if changed {
+			msgs = append(msgs, ServerMsg{Time: at, Server: name, Type: monitor.EventCheck, Check: cs, Transition: tr, Reason: tr.Reason})
+			// Both of public's checks change together: one server change.
+			if label == "icmp" {
+				msgs = append(msgs, ServerMsg{Time: at, Server: name, Type: monitor.EventServer, Transition: tr, State: tr.To})
+			}
+		}
+	}
+	th := monitor.Thresholds{DownAfter: 3, UpAfter: 2, LossWindow: 20, DownLossPercent: 50}
+	pubS, pubH := monitor.NewSeries(120), monitor.NewHysteresis(th)
+	webS, webH := monitor.NewSeries(120), monitor.NewHysteresis(th)
+	privS, privH := monitor.NewSeries(120), monitor.NewHysteresis(th)
+	for i := range 60 {
+		rtt := 195838*time.Microsecond + time.Duration(4e6*math.Sin(float64(i)))
+		up := i < 50
+		send("public", i, "icmp", rtt, up && i%4 != 3, pubS, pubH)
+		send("public", i, "http http://tomtotrading.com/", rtt+3*time.Millisecond, up, webS, webH)
+		send("private", i, "icmp", 2741*time.Microsecond+time.Duration(3e5*math.Cos(float64(i))), true, privS, privH)
+	}
+	records := []routeros.Record{
+		{ID: "*1", Name: "tomtotrading.com", Address: "192.10.10.2", Comment: "ServerPrivate"},
+		{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public", Disabled: true},
+	}
+	msgs = append(msgs,
+		RouterMsg{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+			Records: []routeros.Record{records[0], records[1]}},
+		DNSMsg{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour},
+		LogMsg{Kind: routeros.LogConnected, Reason: "following the router log", At: t0},
+	)
+	msgs[len(msgs)-3] = RouterMsg{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Address: "192.10.10.2", Comment: "ServerPrivate", Disabled: true},
+			{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public"}}}
+	down := t0.Add(52 * time.Second)
+	for _, l := range []struct{ topics, msg string }{
+		{"netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]"},
+		{"system,info", "static dns entry changed"},
+		{"system,info", "static dns entry changed"},
+	} {
+		e := routeros.ParseLogEntry(map[string]string{".id": "*10", "time": down.Format("2006-01-02 15:04:05"), "topics": l.topics, "message": l.msg}, down)
+		msgs = append(msgs, LogMsg{Kind: routeros.LogLine, Entry: e, At: down})
+	}
+	msgs = append(msgs,
+		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
+		RouterMsg{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
+			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + routeros.HoldMark}}},
+		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
+	)
+	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
+	for i, s := range steps {
+		status := routeros.StepOK
+		if i == 2 || i == 3 || i == 4 {
+			status = routeros.StepSkipped
+		}
+		msgs = append(msgs, StepMsg{Op: "failover", Step: routeros.Step{Name: s, Status: status, At: down.Add(3 * time.Second)}})
+	}
+	msgs = append(msgs, OpDoneMsg{Result: routeros.Result{Operation: "failover", To: "private", Changed: true, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
+	return msgs
+}
+
+func fixture(opts Options) Model {
+	opts.Service = config.Service{Name: "tomtotrading.com", Layout: config.Toggle, HoldNetwatch: true}
+	opts.Servers = paperServers()
+	opts.RouterAddr = "192.168.137.2:8728"
+	opts.Now = func() time.Time { return t0.Add(70 * time.Second) }
+	if opts.Actions == nil {
+		opts.Actions = &recorder{}
+	}
+	return New(opts)
+}
+
+// TestGolden renders the scene at three sizes, in colour and in ASCII
+// without colour, through a real Bubble Tea program.
+func TestGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		for _, plain := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%d", size[0], size[1])
+			if plain {
+				name += "-ascii-nocolor"
+			}
+			t.Run(name, func(t *testing.T) {
+				tm := teatest.NewTestModel(t, fixture(Options{ASCII: plain, NoColor: plain}), teatest.WithInitialTermSize(size[0], size[1]))
+				for _, msg := range scene() {
+					tm.Send(msg)
+				}
+				tm.Send(tea.QuitMsg{})
+				out := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View().Content
+				if plain {
+					if ansi := regexp.MustCompile("\x1b\\[").FindString(out); ansi != "" {
+						t.Error("no-colour output has escape sequences")
+					}
+					for _, r := range out {
+						if r > 127 {
+							t.Fatalf("ASCII output has %q", r)
+						}
+					}
+				}
+				if lines := strings.Count(out, "\n") + 1; lines != size[1] {
+					t.Errorf("%d lines on a %d-line terminal", lines, size[1])
+				}
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// plain is the screen without escape sequences.
+func plain(m Model) string { return ansi.Strip(m.render()) }
+
+func update(m Model, msgs ...tea.Msg) Model {
+	for _, msg := range msgs {
+		next, _ := m.Update(msg)
+		m = next.(Model)
+	}
+	return m
+}
+
+func press(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	}
+	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
+}
+
+func TestConfirmation(t *testing.T) {
+	rec := &recorder{}
+	m := update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, press("f"))
+	if !strings.Contains(plain(m), "Fail over tomtotrading.com from public to private, holding the") {
+		t.Fatalf("no confirmation:\n%s", plain(m))
+	}
+	m = update(m, press("n"))
+	if len(rec.calls) != 0 || !strings.Contains(plain(m), "cancelled: Fail over") {
+		t.Errorf("n did not cancel: %v", rec.calls)
+	}
+	m = update(m, press("f"), press("y"), press("r"), press("y"), press("c"))
+	want := []string{"failover hold=true", "restore", "reset"}
+	if strings.Join(rec.calls, ",") != strings.Join(want, ",") {
+		t.Errorf("calls %v, want %v", rec.calls, want)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	rec := &recorder{}
+	m := update(fixture(Options{Actions: rec, ReadOnly: true}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, press("f"), press("y"), press("r"), press("y"), press("h"), press("y"), press("c"))
+	out := plain(m)
+	if len(rec.calls) != 0 || strings.Contains(out, "Fail over") || !strings.Contains(out, "[READ-ONLY]") {
+		t.Errorf("read-only acted: %v\n%s", rec.calls, out)
+	}
+	if strings.Contains(out, "fail over to standby") || strings.Contains(out, "restore primary") {
+		t.Errorf("read-only help shows action keys:\n%s", out)
+	}
+}
+
+func TestTooSmallAndPause(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 60, Height: 20})
+	if !strings.Contains(plain(m), "terminal too small: 60x20, failwatch needs at least 80x24") {
+		t.Errorf("small terminal:\n%s", plain(m))
+	}
+	m = update(m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = update(m, scene()...)
+	m = update(m, press("p"))
+	frozen := m.View().Content
+	m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: t0})
+	if m.View().Content != frozen || !strings.Contains(frozen, "[PAUSED]") {
+		t.Error("the paused screen changed")
+	}
+	m = update(m, press("p"))
+	if !strings.Contains(m.View().Content, "log follow stopped: connection reset") {
+		t.Error("unpausing did not show what came in")
+	}
+}
+
+func TestDetailAndSelection(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	m = update(m, press("j"), press("enter"))
+	out := plain(m)
+	if !strings.Contains(out, "private · standby · 192.10.10.2") || !strings.Contains(out, "lifetime 60") {
+		t.Errorf("detail of the second server:\n%s", out)
+	}
+	m = update(m, press("esc"))
+	if strings.Contains(plain(m), "(esc back)") {
+		t.Error("esc did not leave the detail view")
+	}
+}
+
+// The switch is measured from the public server's DOWN to the answer change.
+func TestSwitchTime(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	if !strings.Contains(plain(m), "DNS answer changed: 104.247.193.168 (public) → 192.10.10.2 (private), 1.5s after public went down") {
+		t.Errorf("no switch time:\n%s", plain(m))
+	}
+}
+
+func BenchmarkView(b *testing.B) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
