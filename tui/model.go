@@ -51,6 +51,8 @@ type Model struct {
 	help   help.Model
 	styles Styles
 	isDark bool
+	// styleGen changes with the styles, so cached cards are redrawn.
+	styleGen int
 
 	width, height int
 	servers       []*serverView
@@ -80,6 +82,19 @@ type serverView struct {
 	history []monitor.Sample
 	// netwatch is the router's view of this host, "" when it has none.
 	netwatch string
+	// version counts changes; the rendered card is kept until it or the
+	// card's surroundings change, since View runs on every message.
+	version  int
+	cacheKey cardKey
+	cached   string
+}
+
+// cardKey is everything a rendered card depends on besides its server.
+type cardKey struct {
+	version, width, styleGen int
+	selected, wall           bool
+	active                   string
+	second                   int64
 }
 
 type routerView struct {
@@ -189,6 +204,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		m.isDark = msg.IsDark()
 		m.styles = NewStyles(m.isDark, m.opts.NoColor, m.opts.ASCII)
+		m.styleGen++
 		m.applyHelpStyles()
 		return m, nil
 	case tickMsg:
@@ -255,6 +271,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Reset):
 		for _, s := range m.servers {
 			s.history = s.history[:0]
+			s.version++
 		}
 		m.opts.Actions.ResetStats()
 		m.addEvent(m.opts.Now(), "you", "statistics reset", muted)
@@ -318,6 +335,7 @@ func (m *Model) server(ev monitor.Event) {
 	if s == nil {
 		return
 	}
+	s.version++
 	switch ev.Type {
 	case monitor.EventResolved:
 		s.addr = ev.Addr
@@ -389,7 +407,10 @@ func (m *Model) routerState(st routeros.RouterState) {
 				statuses = append(statuses, n.Status)
 			}
 		}
-		s.netwatch = strings.Join(statuses, "/")
+		if nw := strings.Join(statuses, "/"); nw != s.netwatch {
+			s.netwatch = nw
+			s.version++
+		}
 	}
 }
 

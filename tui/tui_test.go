@@ -164,6 +164,21 @@ func TestGolden(t *testing.T) {
 // plain is the screen without escape sequences.
 func plain(m Model) string { return ansi.Strip(m.render()) }
 
+// A wall display: large status, no footer, no action keys.
+func TestGoldenWall(t *testing.T) {
+	tm := teatest.NewTestModel(t, fixture(Options{Wall: true, ReadOnly: true}), teatest.WithInitialTermSize(200, 60))
+	for _, msg := range scene() {
+		tm.Send(msg)
+	}
+	tm.Send(tea.QuitMsg{})
+	out := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View().Content
+	plain := ansi.Strip(out)
+	if strings.Contains(plain, "fail over to standby") || !strings.Contains(plain, "[READ-ONLY]") {
+		t.Errorf("wall screen:\n%s", plain)
+	}
+	golden.RequireEqual(t, out)
+}
+
 func update(m Model, msgs ...tea.Msg) Model {
 	for _, msg := range msgs {
 		next, _ := m.Update(msg)

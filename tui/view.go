@@ -62,12 +62,33 @@ func (m Model) render() string {
 			body = lipgloss.JoinVertical(lipgloss.Left, cards, m.eventPane(rest))
 		}
 	}
-	body = lipgloss.NewStyle().Height(bodyHeight).MaxHeight(bodyHeight).Render(body)
-	parts := []string{header, body}
+	parts := []string{header, fitHeight(body, bodyHeight)}
 	if footer != "" {
 		parts = append(parts, footer)
 	}
-	return lipgloss.NewStyle().MaxWidth(m.width).Render(lipgloss.JoinVertical(lipgloss.Left, parts...))
+	return strings.Join(parts, "\n")
+}
+
+// fitHeight pads or cuts a block to exactly height lines. Every line is
+// already fitted to the width, so no measuring is needed: this runs on
+// every frame.
+func fitHeight(block string, height int) string {
+	if height <= 0 {
+		return ""
+	}
+	n := strings.Count(block, "\n") + 1
+	switch {
+	case n < height:
+		return block + strings.Repeat("\n", height-n)
+	case n > height:
+		i := 0
+		for range height {
+			j := strings.IndexByte(block[i:], '\n')
+			i += j + 1
+		}
+		return block[:i-1]
+	}
+	return block
 }
 
 func (m Model) header() string {
@@ -121,7 +142,7 @@ func (m Model) header() string {
 		line2 = append(line2, st.Flag.Render("[PAUSED]"))
 	}
 	line3 := m.statusLine(now)
-	return strings.Join([]string{left, strings.Join(line2, "  "), line3}, "\n")
+	return strings.Join([]string{fit(left, m.width), fit(strings.Join(line2, "  "), m.width), fit(line3, m.width)}, "\n")
 }
 
 // statusLine shows an operation in place, or the last DNS switch.
@@ -178,6 +199,15 @@ func (m Model) cards() string {
 
 func (m Model) card(i, width int) string {
 	s := m.servers[i]
+	key := cardKey{version: s.version, width: width, styleGen: m.styleGen, selected: i == m.selected,
+		wall: m.opts.Wall, active: m.router.active, second: m.opts.Now().Unix()}
+	if s.cached == "" || s.cacheKey != key {
+		s.cached, s.cacheKey = m.renderCard(s, i, width), key
+	}
+	return s.cached
+}
+
+func (m Model) renderCard(s *serverView, i, width int) string {
 	st := m.styles
 	box := st.Card
 	if i == m.selected {
@@ -237,7 +267,9 @@ func (m Model) card(i, width int) string {
 	}
 	lines = append(lines, fit(strings.Join(checks, "  "), inner))
 	if m.opts.Wall {
-		banner := lipgloss.NewStyle().Width(inner).Align(lipgloss.Center).Render(st.State(state).Render(state.String()))
+		// A solid bar three lines tall in the state's colour: the one thing
+		// to read from across the room.
+		banner := st.State(state).Reverse(!st.NoColor).Width(inner).Padding(1, 0).Align(lipgloss.Center).Render(state.String())
 		lines = append([]string{lines[0], banner}, lines[1:]...)
 	}
 	return box.Width(width).Render(strings.Join(lines, "\n"))

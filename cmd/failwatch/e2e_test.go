@@ -1,0 +1,144 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmuxSession drives the real binary in a tmux server of its own.
+type tmuxSession struct {
+	t    *testing.T
+	sock string
+	exit string
+}
+
+func newTmux(t *testing.T, width, height int, command string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI must run the tmux tests: tmux is not installed (scripts/test installs it)")
+		}
+		t.Skip("needs tmux")
+	}
+	dir := t.TempDir()
+	s := &tmuxSession{t: t, sock: filepath.Join(dir, "tmux.sock"), exit: filepath.Join(dir, "exit")}
+	shell := command + "; echo $? > " + s.exit + "; sleep 60"
+	s.run("new-session", "-d", "-s", "fw", "-x", strconv.Itoa(width), "-y", strconv.Itoa(height), shell)
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", s.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "fw") }
+
+func (s *tmuxSession) keys(keys ...string) { s.run(append([]string{"send-keys", "-t", "fw"}, keys...)...) }
+
+// waitFor waits until every pattern matches the screen.
+func (s *tmuxSession) waitFor(what string, patterns ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var screen string
+	for time.Now().Before(deadline) {
+		screen = s.screen()
+		ok := true
+		for _, p := range patterns {
+			if !regexp.MustCompile(p).MatchString(screen) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return screen
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: %q not on screen:\n%s", what, patterns, screen)
+	return ""
+}
+
+func (s *tmuxSession) exitCode() string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(s.exit); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("the program did not exit:\n%s", s.screen())
+	return ""
+}
+
+// The demo, driven like an admin would: fail over, restore, let netwatch fail
+// over by itself, resize, quit.
+func TestDemoEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	s := newTmux(t, 120, 40, bin+" demo --netwatch-interval 1s")
+	s.waitFor("both cards", `public · primary`, `private · standby`, `DEMO`, `tomtotrading\.com → 104\.247\.193\.168 \(public\)`)
+
+	s.keys("f")
+	s.waitFor("confirmation", `Fail over tomtotrading\.com from public to private`)
+	s.keys("y")
+	s.waitFor("failover", `ACTIVE private`, `static dns entry changed by admin`, `failover done in`, `NETWATCH HELD`,
+		`tomtotrading\.com → 192\.10\.10\.2 \(private\)`)
+
+	s.keys("r")
+	s.waitFor("restore confirmation", `Restore tomtotrading\.com from private to public`)
+	s.keys("y")
+	s.waitFor("restore", `ACTIVE public`, `restore done in`, `tomtotrading\.com → 104\.247\.193\.168 \(public\)`)
+
+	s.keys("x")
+	s.waitFor("netwatch failover", `simulated public server taken DOWN`, `event down \[ type: simple, host: 104\.247\.193\.168 \]`,
+		`ACTIVE private`, `DNS answer changed: 104\.247\.193\.168 \(public\) → 192\.10\.10\.2 \(private\)`)
+
+	for _, size := range [][2]int{{80, 24}, {200, 60}, {100, 30}, {60, 20}, {120, 40}} {
+		s.run("resize-window", "-t", "fw", "-x", strconv.Itoa(size[0]), "-y", strconv.Itoa(size[1]))
+		if size[0] < 80 {
+			s.waitFor("too small", `terminal too small: 60x20`)
+		} else {
+			s.waitFor("after resize", `Events`, `public . primary`)
+		}
+	}
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		t.Errorf("exit %s", code)
+	}
+	if screen := s.screen(); strings.Contains(screen, "primary") {
+		t.Errorf("the dashboard is still on screen after quitting:\n%s", screen)
+	}
+}
+
+// Read-only: the action keys do nothing and are not offered.
+func TestDemoReadOnly(t *testing.T) {
+	bin := buildBinary(t)
+	s := newTmux(t, 120, 40, bin+" demo --read-only")
+	screen := s.waitFor("cards", `public · primary`, `READ-ONLY`, `ACTIVE public`)
+	if strings.Contains(screen, "fail over to standby") {
+		t.Errorf("read-only help offers fail over:\n%s", screen)
+	}
+	s.keys("f")
+	s.keys("y")
+	time.Sleep(time.Second)
+	screen = s.screen()
+	if strings.Contains(screen, "Fail over") || strings.Contains(screen, "failover") || !strings.Contains(screen, "ACTIVE public") {
+		t.Errorf("f changed something in read-only mode:\n%s", screen)
+	}
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		t.Errorf("exit %s", code)
+	}
+}

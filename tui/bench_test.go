@@ -1,0 +1,111 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+type countingWriter struct{ n atomic.Int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n.Add(int64(len(p))); return len(p), nil }
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkSteadyState runs the dashboard at 120x40 with four servers
+// probed once a second (simulated probers through the real monitor), the
+// router read every 2 s and the resolver every second, for
+// FAILWATCH_BENCH_SECONDS (default 20) after a 5 s warm-up, and reports the
+// bytes written to the terminal per second and the CPU used by the whole
+// process as a share of one core. Run with -benchtime 1x.
+func BenchmarkSteadyState(b *testing.B) {
+	secs := 20
+	if v := os.Getenv("FAILWATCH_BENCH_SECONDS"); v != "" {
+		fmt.Sscan(v, &secs)
+	}
+	for b.Loop() {
+		servers := []config.Server{}
+		sims := map[string]*monitor.Simulated{}
+		for i, p := range []*monitor.Simulated{monitor.PaperPublic(), monitor.PaperPrivate(), monitor.PaperPublic(), monitor.PaperPrivate()} {
+			name := fmt.Sprintf("server-%d", i+1)
+			role := config.Role("monitor")
+			switch i {
+			case 0:
+				role = config.Primary
+			case 1:
+				role = config.Standby
+			}
+			servers = append(servers, config.Server{Name: name, Role: role, Address: fmt.Sprintf("192.0.2.%d", i+1),
+				Checks: []config.Check{{Kind: config.ICMP}}})
+			sims[name] = p
+		}
+		out := &countingWriter{}
+		m := New(Options{Service: config.Service{Name: "svc.example", Layout: config.Toggle}, Servers: servers,
+			RouterAddr: "192.0.2.254:8728", Actions: &recorder{}})
+		p := tea.NewProgram(m, tea.WithOutput(out), tea.WithInput(nil), tea.WithWindowSize(120, 40), tea.WithoutSignals())
+		ctx, cancel := context.WithCancel(context.Background())
+		probe := config.Defaults().Probe
+		for _, s := range servers {
+			mon, err := monitor.NewServer(s, monitor.Options{Probe: probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
+				return sims[s.Name], nil
+			}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			events := make(chan monitor.Event, 16)
+			go mon.Run(ctx, events)
+			go func() {
+				for {
+					select {
+					case ev := <-events:
+						p.Send(ServerMsg(ev))
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+		}
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-ctx.Done():
+					return
+				case now := <-t.C:
+					p.Send(DNSMsg{At: now, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second})
+					if i%2 == 0 {
+						p.Send(RouterMsg{At: now, Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18.2"},
+							Records: []routeros.Record{{ID: "*1", Name: "svc.example", Address: "192.0.2.1"}}})
+					}
+				}
+			}
+		}()
+		done := make(chan error, 1)
+		go func() { _, err := p.Run(); done <- err }()
+		time.Sleep(5 * time.Second)
+		bytes0, cpu0, t0 := out.n.Load(), cpuTime(), time.Now()
+		time.Sleep(time.Duration(secs) * time.Second)
+		bytes1, cpu1, wall := out.n.Load(), cpuTime(), time.Since(t0)
+		p.Quit()
+		cancel()
+		<-done
+		b.ReportMetric(float64(bytes1-bytes0)/wall.Seconds(), "bytes/s")
+		b.ReportMetric(float64(cpu1-cpu0)/float64(wall)*100, "cpu-%")
+	}
+}
