@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,5 +141,57 @@ func TestDemoReadOnly(t *testing.T) {
 	s.keys("q")
 	if code := s.exitCode(); code != "0" {
 		t.Errorf("exit %s", code)
+	}
+}
+
+// The real dashboard (not the demo) against `failwatch sim`, with servers on
+// loopback probed by real ICMP: the wiring a router admin runs.
+func TestDashboardAgainstSim(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs ICMP sockets (root)")
+	}
+	bin := buildBinary(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsAddr := pc.LocalAddr().String()
+	pc.Close()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	servers := `service:
+  name: svc.test
+  hold_netwatch: true
+  audit_log: ` + filepath.Join(dir, "audit.jsonl") + `
+  dns_server: ` + dnsAddr + `
+servers:
+  - name: web1
+    role: primary
+    address: 127.0.0.2
+    record: {comment: web1}
+  - name: web2
+    role: standby
+    address: 127.0.0.3
+    record: {comment: web2}
+probe:
+  interval: 500ms
+`
+	os.WriteFile(cfgPath, []byte("router:\n  address: 127.0.0.1:1\n"+servers), 0o600)
+	apiAddr := startSim(t, bin, "-c", cfgPath, "--dns", dnsAddr, "--netwatch-interval", "1s")
+
+	s := newTmux(t, 120, 40, bin+" -c "+cfgPath+" --router "+apiAddr)
+	s.waitFor("dashboard", `MikroTik · RouterOS`, `connected`, `web1 · primary\s+ACTIVE`, `127\.0\.0\.2\s+UP`, `127\.0\.0\.3\s+UP`,
+		`svc\.test → 127\.0\.0\.2 \(web1\)`)
+	s.keys("f")
+	s.waitFor("confirmation", `Fail over svc\.test from web1 to web2`)
+	s.keys("y")
+	s.waitFor("failover", `ACTIVE web2`, `failover done in`, `svc\.test → 127\.0\.0\.3 \(web2\)`, `NETWATCH HELD`)
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		t.Errorf("exit %s", code)
+	}
+	audit, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
+	if err != nil || !strings.Contains(string(audit), `"operation":"failover"`) || !strings.Contains(string(audit), `"result":"ok"`) {
+		t.Errorf("audit log: %v\n%s", err, audit)
 	}
 }
