@@ -33,12 +33,14 @@ func paperServers() []config.Server {
 
 type recorder struct{ calls []string }
 
-func (r *recorder) Failover(hold bool) { r.calls = append(r.calls, fmt.Sprintf("failover hold=%v", hold)) }
-func (r *recorder) Restore()           { r.calls = append(r.calls, "restore") }
-func (r *recorder) Hold()              { r.calls = append(r.calls, "hold") }
-func (r *recorder) Release()           { r.calls = append(r.calls, "release") }
-func (r *recorder) ResetStats()        { r.calls = append(r.calls, "reset") }
-func (r *recorder) DemoToggle()        { r.calls = append(r.calls, "demo") }
+func (r *recorder) Failover(hold bool) {
+	r.calls = append(r.calls, fmt.Sprintf("failover hold=%v", hold))
+}
+func (r *recorder) Restore()    { r.calls = append(r.calls, "restore") }
+func (r *recorder) Hold()       { r.calls = append(r.calls, "hold") }
+func (r *recorder) Release()    { r.calls = append(r.calls, "release") }
+func (r *recorder) ResetStats() { r.calls = append(r.calls, "reset") }
+func (r *recorder) DemoToggle() { r.calls = append(r.calls, "demo") }
 
 // scene is the paper's scenario 2 as messages: the public server loses
 // every fourth probe and then goes down, netwatch fails over, the DNS answer

@@ -46,7 +46,9 @@ func (s *tmuxSession) run(args ...string) string {
 
 func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "fw") }
 
-func (s *tmuxSession) keys(keys ...string) { s.run(append([]string{"send-keys", "-t", "fw"}, keys...)...) }
+func (s *tmuxSession) keys(keys ...string) {
+	s.run(append([]string{"send-keys", "-t", "fw"}, keys...)...)
+}
 
 // waitFor waits until every pattern matches the screen.
 func (s *tmuxSession) waitFor(what string, patterns ...string) string {
