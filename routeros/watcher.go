@@ -25,7 +25,9 @@ type Watcher struct {
 	// Every is the interval; default 2s.
 	Every time.Duration
 
-	poke chan struct{}
+	poke     chan struct{}
+	identity Identity
+	connects int
 }
 
 // NewWatcher returns a watcher of the service name and hosts.
@@ -44,38 +46,40 @@ func (w *Watcher) Poke() {
 	}
 }
 
+// Read takes one reading.
+func (w *Watcher) Read(ctx context.Context) RouterState {
+	st := RouterState{At: time.Now()}
+	cctx, cancel := context.WithTimeout(ctx, w.Client.opts.Timeout)
+	defer cancel()
+	st.Err = func() error {
+		recs, err := w.Client.StaticRecords(cctx, w.Service)
+		if err != nil {
+			return err
+		}
+		if n := w.Client.Connects(); n != w.connects {
+			if w.identity, err = w.Client.Identity(cctx); err != nil {
+				return err
+			}
+			w.connects = n
+		}
+		nw, err := w.Client.NetwatchEntries(cctx, w.Hosts...)
+		if err != nil {
+			return err
+		}
+		st.Records, st.Netwatch = recs, nw
+		return nil
+	}()
+	st.Identity, st.Connected = w.identity, st.Err == nil
+	return st
+}
+
 // Run emits a RouterState per reading until ctx ends.
 func (w *Watcher) Run(ctx context.Context, out chan<- RouterState) {
 	t := time.NewTicker(w.Every)
 	defer t.Stop()
-	var id Identity
-	connects := 0
 	for {
-		st := RouterState{At: time.Now()}
-		err := func() error {
-			cctx, cancel := context.WithTimeout(ctx, w.Client.opts.Timeout)
-			defer cancel()
-			recs, err := w.Client.StaticRecords(cctx, w.Service)
-			if err != nil {
-				return err
-			}
-			if n := w.Client.Connects(); n != connects {
-				if id, err = w.Client.Identity(cctx); err != nil {
-					return err
-				}
-				connects = n
-			}
-			nw, err := w.Client.NetwatchEntries(cctx, w.Hosts...)
-			if err != nil {
-				return err
-			}
-			st.Records, st.Netwatch = recs, nw
-			return nil
-		}()
-		st.Identity = id
-		st.Connected, st.Err = err == nil, err
 		select {
-		case out <- st:
+		case out <- w.Read(ctx):
 		case <-ctx.Done():
 			return
 		}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -62,15 +60,11 @@ func (d *dashboard) run(stderr io.Writer) int {
 	}
 	primary, _ := d.cfg.Server(config.Primary)
 	standby, _ := d.cfg.Server(config.Standby)
-	who := "unknown"
-	if u, err := user.Current(); err == nil {
-		who = u.Username
-	}
 	ctl := &controller{
 		readOnly: d.ui.ReadOnly,
 		demo:     d.demo,
 		failover: &routeros.Failover{Client: client, Service: d.cfg.Service, Primary: primary, Standby: standby,
-			User: who, Audit: routeros.NewAudit(d.auditLog)},
+			User: currentUser(), Audit: routeros.NewAudit(d.auditLog)},
 	}
 	var hosts []string
 	for _, s := range d.cfg.Servers {
@@ -251,10 +245,7 @@ The dashboard against a real router and real servers: each server's latency,
 jitter and loss, the router's static records, netwatch and log, what the
 resolver answers for the service name, and one key (with a confirmation) to
 fail over or restore.`, stderr)
-	path := fs.String("c", "", "config `FILE` (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
-	routerAddr := fs.String("router", "", "router API `address`, overriding the config's (e.g. a failwatch sim)")
-	userName := fs.String("user", "", "router user, overriding the config's")
-	passwordEnv := fs.String("password-env", "", "read the router password from this environment `variable`")
+	rf := addRouterFlags(fs)
 	ui := addUIFlags(fs)
 	pos, code, ok := parseFlags(fs, args, stdout)
 	if !ok {
@@ -265,21 +256,8 @@ fail over or restore.`, stderr)
 		usage(stderr)
 		return exitUsage
 	}
-	cfg, ok := loadConfig(*path, stderr)
+	cfg, ok := rf.load(stderr)
 	if !ok {
-		return exitUsage
-	}
-	if *routerAddr != "" {
-		cfg.Router.Address = *routerAddr
-	}
-	if *userName != "" {
-		cfg.Router.User = *userName
-	}
-	if *passwordEnv != "" {
-		cfg.Router.Password = config.Secret(os.Getenv(*passwordEnv))
-	}
-	if cfg.Router.Address == "" || cfg.Service.Name == "" {
-		fmt.Fprintln(stderr, "failwatch: the dashboard needs router.address and service.name in the config")
 		return exitUsage
 	}
 	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
@@ -287,17 +265,8 @@ fail over or restore.`, stderr)
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
 		return exitUnhealthy
 	}
-	dns := cfg.Service.DNSServer
-	if dns == "" {
-		host, _, _ := net.SplitHostPort(cfg.Router.RouterAddr())
-		dns = net.JoinHostPort(host, "53")
-	}
-	audit := cfg.Service.AuditLog
-	if audit == "" {
-		audit = defaultAuditLog()
-	}
 	d := &dashboard{
-		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dns, auditLog: audit,
+		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp},
 		ui:      uiOptions(cfg, ui),
 	}

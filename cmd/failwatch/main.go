@@ -26,10 +26,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"report": {"probe each server N times and print ping-style statistics", runReport},
-	"check":  {"validate a config file", runCheck},
-	"demo":   {"the dashboard on a built-in router emulator and simulated servers", runDemo},
-	"sim":    {"run the RouterOS API emulator alone (seeded with the paper's setup)", runSim},
+	"report":   {"probe each server N times and print ping-style statistics", runReport},
+	"check":    {"validate a config file", runCheck},
+	"demo":     {"the dashboard on a built-in router emulator and simulated servers", runDemo},
+	"sim":      {"run the RouterOS API emulator alone (seeded with the paper's setup)", runSim},
+	"failover": {"point the service name at the standby server, verified and audited", runFailover},
+	"restore":  {"point the service name back at the primary server", runRestore},
+	"status":   {"show the router's records, the active server and the DNS answer", runStatus},
 }
 
 func main() {
@@ -72,7 +75,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'failwatch COMMAND --help' for a command's flags.")

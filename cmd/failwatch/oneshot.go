@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"os/user"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+// routerFlags are the flags that say which config and router to use.
+type routerFlags struct {
+	path, router, user, passwordEnv *string
+}
+
+func addRouterFlags(fs *flag.FlagSet) routerFlags {
+	return routerFlags{
+		path:        fs.String("c", "", "config `FILE` (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)"),
+		router:      fs.String("router", "", "router API `address`, overriding the config's (e.g. a failwatch sim)"),
+		user:        fs.String("user", "", "router user, overriding the config's"),
+		passwordEnv: fs.String("password-env", "", "read the router password from this environment `variable`"),
+	}
+}
+
+// load reads the config and applies the overrides; it needs a router and a
+// service name.
+func (f routerFlags) load(stderr io.Writer) (*config.Config, bool) {
+	cfg, ok := loadConfig(*f.path, stderr)
+	if !ok {
+		return nil, false
+	}
+	if *f.router != "" {
+		cfg.Router.Address = *f.router
+	}
+	if *f.user != "" {
+		cfg.Router.User = *f.user
+	}
+	if *f.passwordEnv != "" {
+		cfg.Router.Password = config.Secret(os.Getenv(*f.passwordEnv))
+	}
+	if cfg.Router.Address == "" || cfg.Service.Name == "" {
+		fmt.Fprintln(stderr, "failwatch: this needs router.address and service.name in the config (or --router)")
+		return nil, false
+	}
+	return cfg, true
+}
+
+// dnsServer is the resolver to ask about the service name.
+func dnsServer(cfg *config.Config) string {
+	if cfg.Service.DNSServer != "" {
+		return cfg.Service.DNSServer
+	}
+	host, _, _ := net.SplitHostPort(cfg.Router.RouterAddr())
+	return net.JoinHostPort(host, "53")
+}
+
+func auditPath(cfg *config.Config) string {
+	if cfg.Service.AuditLog != "" {
+		return cfg.Service.AuditLog
+	}
+	return defaultAuditLog()
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}
+
+// newFailover connects the operation code the dashboard uses too.
+func newFailover(cfg *config.Config, stderr io.Writer) (*routeros.Failover, bool) {
+	client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		return nil, false
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
+	}
+	primary, _ := cfg.Server(config.Primary)
+	standby, _ := cfg.Server(config.Standby)
+	return &routeros.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
+		User: currentUser(), Audit: routeros.NewAudit(auditPath(cfg))}, true
+}
+
+// confirm asks on stdin unless --yes; without a terminal it refuses.
+func confirm(question string, yes bool, stdin io.Reader, stderr io.Writer) bool {
+	if yes {
+		return true
+	}
+	if f, ok := stdin.(*os.File); !ok || !isTerminal(f) {
+		fmt.Fprintf(stderr, "failwatch: %s? not asked: no terminal; pass --yes to do it\n", question)
+		return false
+	}
+	fmt.Fprintf(stderr, "%s? [y/N] ", question)
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func runFailover(args []string, stdout, stderr io.Writer) int {
+	return runOperation("failover", args, stdout, stderr)
+}
+
+func runRestore(args []string, stdout, stderr io.Writer) int {
+	return runOperation("restore", args, stdout, stderr)
+}
+
+func runOperation(name string, args []string, stdout, stderr io.Writer) int {
+	about := map[string]string{
+		"failover": "Point the service name at the standby server: read the records, optionally hold netwatch, " +
+			"enable the standby's record, disable the primary's, flush the DNS cache, verify. A failed step is rolled back.",
+		"restore": "Point the service name back at the primary server and release held netwatch entries.",
+	}[name]
+	fs := newFlags(name, "[-c FILE] [--router ADDR] [--yes] [--json]", about+`
+Asks before changing anything unless --yes. Every operation goes to the audit
+log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
+	rf := addRouterFlags(fs)
+	yes := fs.Bool("yes", false, "do it without asking")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	var hold *bool
+	if name == "failover" {
+		hold = fs.Bool("hold", false, "hold the router's netwatch entries so they cannot move the name back (default: service.hold_netwatch)")
+	}
+	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	cfg, ok := rf.load(stderr)
+	if !ok {
+		return exitUsage
+	}
+	f, ok := newFailover(cfg, stderr)
+	if !ok {
+		return exitUsage
+	}
+	defer f.Client.Close()
+	primary, standby := f.Primary.Name, f.Standby.Name
+	question := fmt.Sprintf("Fail over %s from %s to %s", cfg.Service.Name, primary, standby)
+	if name == "restore" {
+		question = fmt.Sprintf("Restore %s from %s to %s", cfg.Service.Name, standby, primary)
+	}
+	if !confirm(question, *yes, os.Stdin, stderr) {
+		return exitUsage
+	}
+	if !*asJSON {
+		f.Progress = func(s routeros.Step) {
+			if s.Status == routeros.StepRunning {
+				return
+			}
+			line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
+			if s.Detail != "" {
+				line += ": " + s.Detail
+			}
+			fmt.Fprintln(stdout, line)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var res routeros.Result
+	var err error
+	if name == "failover" {
+		h := cfg.Service.HoldNetwatch || *hold
+		res, err = f.FailoverToStandby(ctx, h)
+	} else {
+		res, err = f.Restore(ctx)
+	}
+	if *asJSON {
+		out := struct {
+			routeros.Result
+			OK    bool   `json:"ok"`
+			Error string `json:"error,omitempty"`
+		}{Result: res, OK: err == nil}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "failwatch %s: %v\n", name, err)
+		return exitUnhealthy
+	case !*asJSON && !res.Changed:
+		fmt.Fprintf(stdout, "%s is already on %s: nothing changed\n", cfg.Service.Name, res.To)
+	case !*asJSON:
+		fmt.Fprintf(stdout, "%s now points at %s (%s)\n", cfg.Service.Name, res.To, res.Took.Round(time.Millisecond))
+	}
+	return exitOK
+}
+
+// statusReport is what `failwatch status` knows.
+type statusReport struct {
+	Router    string              `json:"router"`
+	Connected bool                `json:"connected"`
+	Error     string              `json:"error,omitempty"`
+	Identity  routeros.Identity   `json:"identity"`
+	Service   string              `json:"service"`
+	Active    string              `json:"active"`
+	Records   []routeros.Record   `json:"records"`
+	Netwatch  []routeros.Netwatch `json:"netwatch"`
+	Held      bool                `json:"netwatch_held"`
+	DNS       []string            `json:"dns_answer"`
+	DNSError  string              `json:"dns_error,omitempty"`
+	Healthy   bool                `json:"healthy"`
+}
+
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("status", "[-c FILE] [--router ADDR] [--json]", `
+Print what the router's records say, which server is active, the netwatch
+entries, and what the resolver answers for the service name. Exit 0 when the
+router answers and exactly one record is enabled and it belongs to a known
+server, 1 otherwise, 2 on bad usage or config.`, stderr)
+	rf := addRouterFlags(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	cfg, ok := rf.load(stderr)
+	if !ok {
+		return exitUsage
+	}
+	f, ok := newFailover(cfg, stderr)
+	if !ok {
+		return exitUsage
+	}
+	defer f.Client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)
+	defer cancel()
+	rep := statusReport{Router: cfg.Router.RouterAddr(), Service: cfg.Service.Name}
+	var hosts []string
+	for _, s := range cfg.Servers {
+		hosts = append(hosts, s.Address)
+	}
+	st := routeros.NewWatcher(f.Client, cfg.Service.Name, hosts, 0).Read(ctx)
+	rep.Connected, rep.Identity, rep.Records, rep.Netwatch = st.Connected, st.Identity, st.Records, st.Netwatch
+	if st.Err != nil {
+		rep.Error = st.Err.Error()
+	}
+	rep.Active = routeros.Active(cfg.Service, st.Records, cfg.Servers...)
+	rep.Held = routeros.Held(st.Netwatch)
+	ans := monitor.QueryA(ctx, dnsServer(cfg), cfg.Service.Name)
+	for _, a := range ans.Addrs {
+		rep.DNS = append(rep.DNS, a.String())
+	}
+	if ans.Err != nil {
+		rep.DNSError = ans.Err.Error()
+	}
+	rep.Healthy = rep.Connected && rep.Active != ""
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		writeStatus(stdout, rep)
+	}
+	if !rep.Healthy {
+		return exitUnhealthy
+	}
+	return exitOK
+}
+
+func writeStatus(w io.Writer, r statusReport) {
+	if !r.Connected {
+		fmt.Fprintf(w, "router   %s: %s\n", r.Router, r.Error)
+		return
+	}
+	fmt.Fprintf(w, "router   %s (%s, RouterOS %s)\n", r.Router, r.Identity.Name, r.Identity.Version)
+	active := r.Active
+	if active == "" {
+		active = "NONE: no single enabled record"
+	}
+	fmt.Fprintf(w, "service  %s  active: %s\n", r.Service, active)
+	for _, rec := range r.Records {
+		state := "enabled "
+		if rec.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(w, "  record %-4s %s %-15s ttl %-4s %q\n", rec.ID, state, rec.Address, rec.TTL, rec.Comment)
+	}
+	for _, n := range r.Netwatch {
+		state := n.Status
+		if n.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(w, "  netwatch %-4s %-15s %-8s %q\n", n.ID, n.Host, state, n.Comment)
+	}
+	if r.DNSError != "" {
+		fmt.Fprintf(w, "resolver %s\n", r.DNSError)
+	} else {
+		fmt.Fprintf(w, "resolver %s -> %s\n", r.Service, strings.Join(r.DNS, ", "))
+	}
+}

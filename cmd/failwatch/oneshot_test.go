@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// paperRouter starts an emulator with the paper's setup and writes a config
+// for it; it returns the config's path, the router and the audit log's path.
+func paperRouter(t *testing.T) (string, *rosim.Router, string) {
+	t.Helper()
+	r := rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	if err := r.SeedPaper(); err != nil {
+		t.Fatal(err)
+	}
+	api, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit.jsonl")
+	cfg := `router:
+  address: ` + api.String() + `
+service:
+  name: tomtotrading.com
+  hold_netwatch: true
+  dns_server: ` + dns.String() + `
+  audit_log: ` + audit + `
+servers:
+  - {name: public, role: primary, address: 104.247.193.168, record: {comment: Server Public}}
+  - {name: private, role: standby, address: 192.10.10.2, record: {comment: ServerPrivate}}
+`
+	path := filepath.Join(dir, "failwatch.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	return path, r, audit
+}
+
+func status(t *testing.T, cfg string) statusReport {
+	t.Helper()
+	out, errs, _ := runCLI("status", "-c", cfg, "--json")
+	var rep statusReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status --json: %v\n%s%s", err, out, errs)
+	}
+	return rep
+}
+
+func TestOneShotCommands(t *testing.T) {
+	cfg, _, audit := paperRouter(t)
+	rep := status(t, cfg)
+	if !rep.Healthy || rep.Active != "public" || len(rep.DNS) != 1 || rep.DNS[0] != "104.247.193.168" || rep.Identity.Name != "MikroTik" {
+		t.Fatalf("status before: %+v", rep)
+	}
+	out, errs, code := runCLI("status", "-c", cfg)
+	if code != exitOK || !strings.Contains(out, "active: public") || !strings.Contains(out, "resolver tomtotrading.com -> 104.247.193.168") {
+		t.Errorf("status text: exit %d\n%s%s", code, out, errs)
+	}
+
+	// No terminal and no --yes: nothing is done.
+	_, errs, code = runCLI("failover", "-c", cfg)
+	if code != exitUsage || !strings.Contains(errs, "pass --yes") {
+		t.Errorf("failover without --yes: exit %d, %s", code, errs)
+	}
+	out, errs, code = runCLI("failover", "-c", cfg, "--yes")
+	if code != exitOK || !strings.Contains(out, "ok       hold netwatch") || !strings.Contains(out, "tomtotrading.com now points at private") {
+		t.Fatalf("failover: exit %d\n%s%s", code, out, errs)
+	}
+	rep = status(t, cfg)
+	if rep.Active != "private" || !rep.Held || rep.DNS[0] != "192.10.10.2" {
+		t.Errorf("status after failover: %+v", rep)
+	}
+	out, _, code = runCLI("failover", "-c", cfg, "--yes")
+	if code != exitOK || !strings.Contains(out, "already on private: nothing changed") {
+		t.Errorf("second failover: exit %d\n%s", code, out)
+	}
+	out, errs, code = runCLI("restore", "-c", cfg, "--yes", "--json")
+	var res struct {
+		OK      bool   `json:"ok"`
+		To      string `json:"to"`
+		Changed bool   `json:"changed"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || !res.OK || res.To != "public" || !res.Changed {
+		t.Errorf("restore --json: exit %d %v\n%s%s", code, err, out, errs)
+	}
+	if rep = status(t, cfg); rep.Active != "public" || rep.Held {
+		t.Errorf("status after restore: %+v", rep)
+	}
+	b, _ := os.ReadFile(audit)
+	if n := strings.Count(string(b), "\n"); n != 3 {
+		t.Errorf("audit has %d lines:\n%s", n, b)
+	}
+}
+
+func TestFailoverCommandFails(t *testing.T) {
+	cfg, r, _ := paperRouter(t)
+	r.FailNext("/ip/dns/static/set", 1, "failure: router busy")
+	_, errs, code := runCLI("failover", "-c", cfg, "--yes")
+	if code != exitUnhealthy || !strings.Contains(errs, "failure: router busy") || !strings.Contains(errs, "rolled back") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	if rep := status(t, cfg); rep.Active != "public" {
+		t.Errorf("active %q after a failed failover", rep.Active)
+	}
+	r.Close()
+	_, _, code = runCLI("status", "-c", cfg)
+	if code != exitUnhealthy {
+		t.Errorf("status with the router gone: exit %d", code)
+	}
+}
