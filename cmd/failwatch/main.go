@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"failover": {"point the service name at the standby server, verified and audited", runFailover},
 	"restore":  {"point the service name back at the primary server", runRestore},
 	"status":   {"show the router's records, the active server and the DNS answer", runStatus},
+	"setup":    {"print (or --apply) a robust netwatch and static DNS configuration", runSetup},
 }
 
 func main() {

@@ -12,9 +12,13 @@ import (
 
 // paperRouter starts an emulator with the paper's setup and writes a config
 // for it; it returns the config's path, the router and the audit log's path.
-func paperRouter(t *testing.T) (string, *rosim.Router, string) {
+func paperRouter(t *testing.T, probe ...rosim.Probe) (string, *rosim.Router, string) {
 	t.Helper()
-	r := rosim.New(rosim.Options{})
+	opts := rosim.Options{}
+	if len(probe) > 0 {
+		opts.Probe = probe[0]
+	}
+	r := rosim.New(opts)
 	t.Cleanup(r.Close)
 	if err := r.SeedPaper(); err != nil {
 		t.Fatal(err)

@@ -64,7 +64,8 @@ func (r *Router) reconcile() {
 		if row["disabled"] == "true" {
 			continue
 		}
-		want[row[".id"]] = row["host"] + "|" + row["type"] + "|" + row["interval"] + "|" + row["timeout"]
+		want[row[".id"]] = row["host"] + "|" + row["type"] + "|" + row["interval"] + "|" + row["timeout"] +
+			"|" + row["packet-count"] + "|" + row["thr-loss-percent"]
 	}
 	for id, w := range r.watchers {
 		if want[id] != w.key {
@@ -91,18 +92,57 @@ func (r *Router) reconcile() {
 		ctx, cancel := context.WithCancel(r.ctx)
 		w := &watcher{key: key, cancel: cancel, done: make(chan struct{})}
 		r.watchers[id] = w
-		go r.watch(ctx, w, id, host, max(interval, 100*time.Millisecond), max(timeout, 10*time.Millisecond))
+		test := netwatchTest{probe: r.opts.Probe, host: host, timeout: max(timeout, 10*time.Millisecond), count: 1}
+		if row["type"] == "icmp" {
+			// RouterOS's icmp type sends packet-count echoes (10 by
+			// default) and is down at thr-loss-percent lost (85%).
+			test.count, test.lossLimit = 10, 85
+			if n, err := strconv.Atoi(row["packet-count"]); err == nil && n > 0 {
+				test.count = n
+			}
+			if p, err := config.ParsePercent(row["thr-loss-percent"]); err == nil {
+				test.lossLimit = p
+			}
+		}
+		go r.watch(ctx, w, id, test, max(interval, 100*time.Millisecond))
 	}
 }
 
-func (r *Router) watch(ctx context.Context, w *watcher, id string, host netip.Addr, interval, timeout time.Duration) {
+// netwatchTest is one entry's test: count probes, down when lossLimit
+// percent or more are lost (any loss for a single probe).
+type netwatchTest struct {
+	probe     Probe
+	host      netip.Addr
+	timeout   time.Duration
+	count     int
+	lossLimit float64
+}
+
+func (nt netwatchTest) run(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, nt.timeout)
+	defer cancel()
+	if nt.count == 1 {
+		return nt.probe(ctx, nt.host, nt.timeout)
+	}
+	results := make(chan bool, nt.count)
+	for range nt.count {
+		go func() { results <- nt.probe(ctx, nt.host, nt.timeout) }()
+	}
+	lost := 0
+	for range nt.count {
+		if !<-results {
+			lost++
+		}
+	}
+	return float64(lost)*100 < nt.lossLimit*float64(nt.count)
+}
+
+func (r *Router) watch(ctx context.Context, w *watcher, id string, test netwatchTest, interval time.Duration) {
 	defer close(w.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		up := r.opts.Probe(pctx, host, timeout)
-		cancel()
+		up := test.run(ctx)
 		if ctx.Err() != nil {
 			return
 		}

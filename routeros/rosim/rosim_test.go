@@ -293,6 +293,12 @@ func TestScripts(t *testing.T) {
 		t.Errorf("by comment: %q", got)
 	}
 	r.mu.Lock()
+	r.runScript(`/ip dns static disable [find name=tomtotrading.com comment!="ServerPrivate" comment~"Public"]; /ip dns static enable [find comment~"Private"]`, "test")
+	r.mu.Unlock()
+	if got := enabledComments(); !slices.Equal(got, []string{"ServerPrivate"}) {
+		t.Errorf("by != and ~: %q", got)
+	}
+	r.mu.Lock()
 	r.runScript(`/system reboot`, "netwatch")
 	r.runScript(`/ip dns static enable numbers=7`, "netwatch")
 	msgs := []string{}

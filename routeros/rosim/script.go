@@ -216,22 +216,46 @@ func (r *Router) find(t *table, expr string) ([]row, error) {
 	if len(toks) == 0 || (toks[0] != "find" && !strings.HasSuffix(toks[0], "/find")) {
 		return nil, fmt.Errorf("only [find ...] is understood, got [%s]", expr)
 	}
-	var conds []attr
+	type cond struct{ key, op, value string }
+	var conds []cond
 	for _, tok := range toks[1:] {
 		if tok == "where" {
 			continue
 		}
-		k, v, ok := strings.Cut(tok, "=")
-		if !ok {
+		i := strings.IndexAny(tok, "!=~")
+		if i <= 0 {
 			return nil, fmt.Errorf("expected property=value in find, got %q", tok)
 		}
-		conds = append(conds, attr{k, strings.Trim(v, `"`)})
+		c := cond{key: tok[:i]}
+		switch {
+		case strings.HasPrefix(tok[i:], "!="):
+			c.op, c.value = "!=", tok[i+2:]
+		case tok[i] == '~':
+			c.op, c.value = "~", tok[i+1:]
+		case tok[i] == '=':
+			c.op, c.value = "=", tok[i+1:]
+		default:
+			return nil, fmt.Errorf("expected property=value in find, got %q", tok)
+		}
+		c.value = strings.Trim(c.value, `"`)
+		conds = append(conds, c)
 	}
 	var out []row
 	for _, row := range t.rows {
 		match := true
 		for _, c := range conds {
-			if !equalValue(row[c.key], c.value) {
+			var ok bool
+			switch c.op {
+			case "=":
+				ok = equalValue(row[c.key], c.value)
+			case "!=":
+				ok = !equalValue(row[c.key], c.value)
+			case "~":
+				// RouterOS's ~ is a regular expression; a plain substring
+				// covers what failwatch's scripts write.
+				ok = strings.Contains(row[c.key], c.value)
+			}
+			if !ok {
 				match = false
 				break
 			}

@@ -271,6 +271,8 @@ func netwatchTable() *table {
 			{name: "timeout", def: "1s", kind: kindDuration},
 			{name: "packet-count", kind: kindInt},
 			{name: "thr-loss-percent"},
+			{name: "port", kind: kindInt},
+			{name: "http-codes"},
 			{name: "ignore-initial-up", kind: kindBool},
 			{name: "ignore-initial-down", kind: kindBool},
 			{name: "up-script"},
