@@ -15,6 +15,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/tui"
 )
@@ -44,17 +45,17 @@ type dashboard struct {
 	ui       tui.Options
 	demo     *demoWorld
 	auditLog string
+	metrics  *metrics.Collector
 }
 
-// run starts the probes and router watchers, runs the TUI until it quits,
-// and stops everything.
-func (d *dashboard) run(stderr io.Writer) int {
+// newController connects the router client, the operation code and the
+// server monitors.
+func (d *dashboard) newController(stderr io.Writer) (*controller, bool) {
 	client, warnings, err := routeros.New(d.router)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
-		return exitUsage
+		return nil, false
 	}
-	defer client.Close()
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
 	}
@@ -63,6 +64,9 @@ func (d *dashboard) run(stderr io.Writer) int {
 	ctl := &controller{
 		readOnly: d.ui.ReadOnly,
 		demo:     d.demo,
+		send:     func(tea.Msg) {},
+		metrics:  d.metrics,
+		servers:  d.cfg.Servers,
 		failover: &routeros.Failover{Client: client, Service: d.cfg.Service, Primary: primary, Standby: standby,
 			User: currentUser(), Audit: routeros.NewAudit(d.auditLog)},
 	}
@@ -74,11 +78,47 @@ func (d *dashboard) run(stderr io.Writer) int {
 	for _, s := range d.cfg.Servers {
 		m, err := monitor.NewServer(s, d.monitor)
 		if err != nil {
+			client.Close()
 			fmt.Fprintf(stderr, "failwatch: %v\n", err)
-			return exitUsage
+			return nil, false
 		}
 		ctl.monitors = append(ctl.monitors, m)
 	}
+	return ctl, true
+}
+
+// serveMetrics starts the metrics endpoint when one is asked for.
+func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Writer) bool {
+	if addr == "" {
+		return true
+	}
+	names := make([]string, len(d.cfg.Servers))
+	for i, s := range d.cfg.Servers {
+		names[i] = s.Name
+	}
+	d.metrics = metrics.New(names)
+	bound, err := d.metrics.Serve(ctx, addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch: metrics: %v\n", err)
+		return false
+	}
+	fmt.Fprintf(stderr, "failwatch: metrics on http://%s/metrics\n", bound)
+	return true
+}
+
+// run starts the probes and router watchers, runs the TUI until it quits,
+// and stops everything.
+func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !d.serveMetrics(ctx, metricsAddr, stderr) {
+		return exitUsage
+	}
+	ctl, ok := d.newController(stderr)
+	if !ok {
+		return exitUsage
+	}
+	defer ctl.failover.Client.Close()
 	d.ui.Actions = ctl
 	opts := []tea.ProgramOption{}
 	if d.ui.NoColor {
@@ -87,10 +127,9 @@ func (d *dashboard) run(stderr io.Writer) int {
 	p := tea.NewProgram(tui.New(d.ui), opts...)
 	ctl.send = p.Send
 
-	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	ctl.start(ctx, &wg, d)
-	_, err = p.Run()
+	_, err := p.Run()
 	cancel()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -114,6 +153,8 @@ type controller struct {
 	watcher  *routeros.Watcher
 	monitors []*monitor.Server
 	demo     *demoWorld
+	metrics  *metrics.Collector
+	servers  []config.Server
 	busy     atomic.Bool
 	ctx      context.Context
 }
@@ -125,6 +166,9 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 		wg.Go(func() { m.Run(ctx, events); close(events) })
 		wg.Go(func() {
 			for ev := range events {
+				if c.metrics != nil {
+					c.metrics.ObserveServer(ev)
+				}
 				c.send(tui.ServerMsg(ev))
 			}
 		})
@@ -135,6 +179,7 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 		for {
 			select {
 			case st := <-states:
+				c.observeRouter(st)
 				c.send(tui.RouterMsg(st))
 			case <-ctx.Done():
 				return
@@ -190,9 +235,25 @@ func (c *controller) operation(name string, fn func(context.Context) (routeros.R
 		defer cancel()
 		res, err := fn(ctx)
 		res.Operation = name
+		if c.metrics != nil {
+			c.metrics.ObserveOperation(name, err)
+		}
 		c.send(tui.OpDoneMsg{Result: res, Err: err})
 		c.watcher.Poke()
 	}()
+}
+
+func (c *controller) observeRouter(st routeros.RouterState) {
+	if c.metrics == nil {
+		return
+	}
+	netwatch := map[string]string{}
+	for _, n := range st.Netwatch {
+		if !n.Disabled {
+			netwatch[n.Host] = n.Status
+		}
+	}
+	c.metrics.ObserveRouter(st.At, st.Connected, routeros.Active(c.failover.Service, st.Records, c.servers...), netwatch)
 }
 
 func (c *controller) Failover(hold bool) {
@@ -247,6 +308,7 @@ resolver answers for the service name, and one key (with a confirmation) to
 fail over or restore.`, stderr)
 	rf := addRouterFlags(fs)
 	ui := addUIFlags(fs)
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address` (e.g. 127.0.0.1:9455)")
 	pos, code, ok := parseFlags(fs, args, stdout)
 	if !ok {
 		return code
@@ -270,7 +332,7 @@ fail over or restore.`, stderr)
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp},
 		ui:      uiOptions(cfg, ui),
 	}
-	return d.run(stderr)
+	return d.run(*metricsAddr, stderr)
 }
 
 func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {

@@ -62,6 +62,7 @@ and the DNS answer changes. Sends no packet to any address; the paper's
 addresses are labels. Needs no root, no router, no network.`, stderr)
 	interval := fs.String("netwatch-interval", "10s", "the emulator's netwatch interval (the paper's is 10s)")
 	ui := addUIFlags(fs)
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address`")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -103,7 +104,7 @@ addresses are labels. Needs no root, no router, no network.`, stderr)
 		}},
 		ui: uiOpts,
 	}
-	return d.run(stderr)
+	return d.run(*metricsAddr, stderr)
 }
 
 // setNetwatchInterval sets every netwatch entry's interval over the API, as

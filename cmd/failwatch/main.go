@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"restore":  {"point the service name back at the primary server", runRestore},
 	"status":   {"show the router's records, the active server and the DNS answer", runStatus},
 	"setup":    {"print (or --apply) a robust netwatch and static DNS configuration", runSetup},
+	"exporter": {"probe and watch without a screen, serving Prometheus metrics", runExporter},
 }
 
 func main() {

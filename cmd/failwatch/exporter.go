@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+func runExporter(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("exporter", "[-c FILE] [--router ADDR] [--listen ADDR]", `
+Probe the servers and watch the router without a screen, and serve what is seen
+as Prometheus metrics on /metrics: round trips (histogram), loss, jitter, up/down
+per check and server, the active server, whether the router answers, its netwatch
+status per host, operations and the duration of the last switch. Runs until
+Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stderr)
+	rf := addRouterFlags(fs)
+	listen := fs.String("listen", "127.0.0.1:9455", "metrics `address`")
+	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	cfg, ok := rf.load(stderr)
+	if !ok {
+		return exitUsage
+	}
+	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch exporter: %v\n", err)
+		return exitUnhealthy
+	}
+	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
+		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}}
+	d.ui.ReadOnly = true
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !d.serveMetrics(ctx, *listen, stderr) {
+		return exitUsage
+	}
+	ctl, ok := d.newController(stderr)
+	if !ok {
+		return exitUsage
+	}
+	defer ctl.failover.Client.Close()
+	var wg sync.WaitGroup
+	ctl.start(ctx, &wg, d)
+	<-ctx.Done()
+	wg.Wait()
+	return exitOK
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startExporter runs `failwatch exporter` and returns its metrics address.
+func startExporter(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, append([]string{"exporter", "--listen", "127.0.0.1:0"}, args...)...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if _, rest, ok := strings.Cut(sc.Text(), "metrics on http://"); ok {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return strings.TrimSuffix(rest, "/metrics")
+		}
+	}
+	t.Fatal("the exporter never said where it listens")
+	return ""
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// promQuery asks Prometheus for one instant vector and returns its values.
+func promQuery(prom, query string) ([]string, error) {
+	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range body.Data.Result {
+		out = append(out, fmt.Sprint(r.Value[1]))
+	}
+	return out, nil
+}
+
+// A real Prometheus scrapes the exporter, which watches `failwatch sim` and
+// probes two loopback servers with ICMP; the metrics come back over
+// Prometheus's HTTP API, and the shipped alert rules load and evaluate.
+func TestPrometheusScrapesExporter(t *testing.T) {
+	prom, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI must run the Prometheus test: prometheus is not installed (scripts/test installs it)")
+		}
+		t.Skip("needs prometheus (Debian package prometheus)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs ICMP sockets (root)")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	os.WriteFile(cfgPath, []byte(`router:
+  address: 127.0.0.1:1
+service:
+  name: svc.test
+servers:
+  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
+  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
+probe:
+  interval: 200ms
+`), 0o600)
+	api := startSim(t, bin, "-c", cfgPath)
+	exporter := startExporter(t, bin, "-c", cfgPath, "--router", api)
+
+	rules, _ := filepath.Abs("../../docs/prometheus/alerts.yml")
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(promCfg, []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: failwatch
+    static_configs:
+      - targets: [%q]
+`, rules, exporter)), 0o600)
+	web := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, prom, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		"--web.listen-address="+web)
+	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); cmd.Wait() }()
+
+	want := map[string]string{
+		`failwatch_server_up{server="web1"}`:                                "1",
+		`failwatch_server_up{server="web2"}`:                                "1",
+		`failwatch_active_server{server="web1"}`:                            "1",
+		`failwatch_active_server{server="web2"}`:                            "0",
+		`failwatch_router_connected`:                                        "1",
+		`failwatch_router_netwatch_up{host="127.0.0.2"}`:                    "1",
+		`failwatch_probe_loss_ratio{server="web2",check="icmp"}`:            "0",
+		`failwatch_probe_rtt_seconds_count{server="web1",check="icmp"} > 0`: "",
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for q, v := range want {
+		for {
+			got, err := promQuery(web, q)
+			if err == nil && len(got) == 1 && (v == "" || got[0] == v) {
+				break
+			}
+			if time.Now().After(deadline) {
+				log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+				t.Fatalf("%s: got %v, %v; want %q\nprometheus log tail:\n%s", q, got, err, v, tail(string(log), 20))
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	resp, err := http.Get("http://" + web + "/api/v1/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name   string `json:"name"`
+					Health string `json:"health"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	var names []string
+	for _, g := range body.Data.Groups {
+		for _, r := range g.Rules {
+			names = append(names, r.Name+":"+r.Health)
+			if r.Health == "err" {
+				t.Errorf("rule %s does not evaluate", r.Name)
+			}
+		}
+	}
+	if len(names) != 4 {
+		t.Errorf("rules loaded: %v", names)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
