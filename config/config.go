@@ -63,6 +63,7 @@ type Config struct {
 	Servers []Server
 	Probe   Probe
 	UI      UI
+	Auto    Auto
 	// Warnings are problems that do not stop failwatch, such as a password
 	// file that others can read.
 	Warnings []string
@@ -165,6 +166,21 @@ type Probe struct {
 	ICMPMode     ICMPMode
 }
 
+// Auto is the automatic failover policy. It is off unless enabled.
+type Auto struct {
+	Enabled bool
+	// FailAfter: the active primary must be DOWN this long, with the
+	// standby UP, before failing over.
+	FailAfter time.Duration
+	// HoldDown: no automatic action this long after any switch, by anyone,
+	// so a flapping server cannot flap the name.
+	HoldDown time.Duration
+	// Restore is "manual" (default) or "auto".
+	Restore string
+	// RestoreAfter: with restore auto, the primary must be UP this long.
+	RestoreAfter time.Duration
+}
+
 // UI holds the dashboard's display options.
 type UI struct {
 	Theme    string // auto, dark or light
@@ -206,7 +222,8 @@ func Defaults() Config {
 			ResolveEvery:    time.Minute,
 			ICMPMode:        ICMPAuto,
 		},
-		UI: UI{Theme: "auto"},
+		UI:   UI{Theme: "auto"},
+		Auto: Auto{FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "manual", RestoreAfter: 5 * time.Minute},
 	}
 }
 

@@ -286,6 +286,7 @@ func (d *decoder) config(root *yaml.Node, cfg *Config) {
 		"servers": func(key string, n *yaml.Node) { d.servers(key, n, cfg) },
 		"probe":   func(key string, n *yaml.Node) { d.probe(key, n, &cfg.Probe) },
 		"ui":      func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
+		"auto":    func(key string, n *yaml.Node) { d.auto(key, n, &cfg.Auto) },
 	})
 }
 
@@ -442,6 +443,16 @@ func (d *decoder) ui(path string, n *yaml.Node, u *UI) {
 		"ascii":     d.boolean(&u.ASCII),
 		"no_color":  d.boolean(&u.NoColor),
 		"read_only": d.boolean(&u.ReadOnly),
+	})
+}
+
+func (d *decoder) auto(path string, n *yaml.Node, a *Auto) {
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"enabled":       d.boolean(&a.Enabled),
+		"fail_after":    d.duration(&a.FailAfter),
+		"hold_down":     d.duration(&a.HoldDown),
+		"restore":       d.oneOf(&a.Restore, "manual", "auto"),
+		"restore_after": d.duration(&a.RestoreAfter),
 	})
 }
 

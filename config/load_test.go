@@ -82,6 +82,8 @@ func TestParseBroken(t *testing.T) {
 			nil},
 		{"toggle with a host name and no record", strings.Replace(base, "address: 192.10.10.2", "address: private.example", 1) + "service:\n  name: tomtotrading.com\n",
 			[]string{`f.yaml:7:5: servers[1].record: private.example is a host name: say how to find its static record (record.comment or record.address)`}},
+		{"bad auto restore", base + "auto:\n  enabled: yes\n  restore: sometimes\n",
+			[]string{`f.yaml:12:12: auto.restore: "sometimes" is not one of manual, auto`}},
 		{"bad boolean", base + "ui:\n  ascii: maybe\n",
 			[]string{`f.yaml:11:10: ui.ascii: want true or false, got "maybe"`}},
 		{"two problems in one file are both reported", base + "probe:\n  interval: 0s\n  up_after: x\n",

@@ -59,6 +59,8 @@ type Failover struct {
 	Standby config.Server
 	// User is who asked, for the audit log.
 	User string
+	// Reason is why, for the audit log (set by the automatic policy).
+	Reason string
 	// Audit receives every operation; nil keeps none.
 	Audit *Audit
 	// Progress is told each step as it starts and ends; it must not block.
@@ -185,7 +187,7 @@ func (f *Failover) operation(name, to string, body func(*op) error) (Result, err
 	}
 	res.Took = time.Since(res.Started)
 	if f.Audit != nil {
-		if aerr := f.Audit.Append(f.User, res, err); aerr != nil {
+		if aerr := f.Audit.Append(f.User, f.Reason, res, err); aerr != nil {
 			err = errors.Join(err, fmt.Errorf("audit log: %w", aerr))
 		}
 	}
@@ -448,6 +450,7 @@ type auditLine struct {
 	User    string    `json:"user"`
 	Op      string    `json:"operation"`
 	Service string    `json:"service"`
+	Reason  string    `json:"reason,omitempty"`
 	From    string    `json:"from"`
 	To      string    `json:"to"`
 	Result  string    `json:"result"`
@@ -457,8 +460,8 @@ type auditLine struct {
 }
 
 // Append writes one line for an operation.
-func (a *Audit) Append(user string, r Result, opErr error) error {
-	line := auditLine{Time: r.Started, User: user, Op: r.Operation, Service: r.Service, From: r.From, To: r.To,
+func (a *Audit) Append(user, reason string, r Result, opErr error) error {
+	line := auditLine{Time: r.Started, User: user, Reason: reason, Op: r.Operation, Service: r.Service, From: r.From, To: r.To,
 		TookMS: float64(r.Took.Microseconds()) / 1000, Steps: r.Steps}
 	switch {
 	case opErr != nil:

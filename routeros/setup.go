@@ -242,15 +242,26 @@ func (s *Setup) Fighting(ctx context.Context, c *Client) ([]Netwatch, error) {
 		return nil, err
 	}
 	var out []Netwatch
-	for _, n := range entries {
-		if n.Disabled || n.Comment == s.netwatchComment() {
-			continue
-		}
-		if strings.Contains(n.UpScript+n.DownScript, "dns static") || strings.Contains(n.UpScript+n.DownScript, "dns/static") {
+	for _, n := range Switching(entries) {
+		if n.Comment != s.netwatchComment() {
 			out = append(out, n)
 		}
 	}
 	return out, nil
+}
+
+// Switching keeps the enabled entries whose scripts switch static DNS
+// records: the router's own failover, which a failover by hand or by policy
+// would fight unless they are held.
+func Switching(entries []Netwatch) []Netwatch {
+	var out []Netwatch
+	for _, n := range entries {
+		scripts := n.UpScript + n.DownScript
+		if !n.Disabled && (strings.Contains(scripts, "dns static") || strings.Contains(scripts, "dns/static")) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // sameValue compares as RouterOS stores values: booleans as true/false,

@@ -34,6 +34,12 @@ type (
 		Down bool
 		At   time.Time
 	}
+	// PolicyMsg is a decision, or a refusal, of the automatic policy.
+	PolicyMsg struct {
+		At      time.Time
+		Text    string
+		Refused bool
+	}
 	tickMsg time.Time
 )
 

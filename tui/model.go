@@ -223,6 +223,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.step(msg)
 	case OpDoneMsg:
 		m.opDone(msg)
+	case PolicyMsg:
+		l := info
+		if msg.Refused {
+			l = warn
+		}
+		m.addEvent(msg.At, "auto", msg.Text, l)
 	case DemoMsg:
 		state := "UP again"
 		if msg.Down {

@@ -17,6 +17,7 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/policy"
 	"github.com/failwatch/failwatch/tui"
 )
 
@@ -157,10 +158,21 @@ type controller struct {
 	servers  []config.Server
 	busy     atomic.Bool
 	ctx      context.Context
+	// log, when set, also gets the policy's messages (the exporter has no
+	// screen to show them on).
+	log io.Writer
+
+	mu     sync.Mutex
+	health map[string]policy.Health
+	router routeros.RouterState
 }
 
 func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard) {
 	c.ctx = ctx
+	c.health = map[string]policy.Health{}
+	if d.cfg.Auto.Enabled && !c.readOnly {
+		wg.Go(func() { c.autoPolicy(ctx, d.cfg) })
+	}
 	for _, m := range c.monitors {
 		events := make(chan monitor.Event, 64)
 		wg.Go(func() { m.Run(ctx, events); close(events) })
@@ -168,6 +180,11 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 			for ev := range events {
 				if c.metrics != nil {
 					c.metrics.ObserveServer(ev)
+				}
+				if ev.Type == monitor.EventServer {
+					c.mu.Lock()
+					c.health[ev.Server] = policy.Health{State: ev.Transition.To, Since: ev.Transition.At}
+					c.mu.Unlock()
 				}
 				c.send(tui.ServerMsg(ev))
 			}
@@ -179,6 +196,9 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 		for {
 			select {
 			case st := <-states:
+				c.mu.Lock()
+				c.router = st
+				c.mu.Unlock()
 				c.observeRouter(st)
 				c.send(tui.RouterMsg(st))
 			case <-ctx.Done():
@@ -222,14 +242,57 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 	})
 }
 
+// autoPolicy asks the policy once a second and carries out its decisions.
+func (c *controller) autoPolicy(ctx context.Context, cfg *config.Config) {
+	e := policy.New(cfg.Auto, c.failover.Primary.Name, c.failover.Standby.Name)
+	c.say(false, fmt.Sprintf("automatic failover on: after %s down, hold-down %s, restore %s",
+		config.FormatDuration(cfg.Auto.FailAfter), config.FormatDuration(cfg.Auto.HoldDown), cfg.Auto.Restore))
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			c.mu.Lock()
+			in := policy.Input{Now: now, RouterConnected: c.router.Connected, Busy: c.busy.Load(),
+				Active:  routeros.Active(c.failover.Service, c.router.Records, c.servers...),
+				Primary: c.health[c.failover.Primary.Name], Standby: c.health[c.failover.Standby.Name],
+				Switching: routeros.Switching(c.router.Netwatch)}
+			c.mu.Unlock()
+			d := e.Decide(in)
+			switch {
+			case d.Refused != "":
+				c.say(true, d.Refused)
+			case d.Action == policy.Failover:
+				c.say(false, "failing over: "+d.Reason)
+				c.operation("auto failover", d.Reason, func(ctx context.Context) (routeros.Result, error) {
+					return c.failover.FailoverToStandby(ctx, false)
+				})
+			case d.Action == policy.Restore:
+				c.say(false, "restoring: "+d.Reason)
+				c.operation("auto restore", d.Reason, c.failover.Restore)
+			}
+		}
+	}
+}
+
+func (c *controller) say(refused bool, text string) {
+	if c.log != nil {
+		fmt.Fprintf(c.log, "failwatch: auto: %s\n", text)
+	}
+	go c.send(tui.PolicyMsg{At: time.Now(), Text: text, Refused: refused})
+}
+
 // operation runs one router operation in the background, one at a time,
 // reporting its steps as they happen.
-func (c *controller) operation(name string, fn func(context.Context) (routeros.Result, error)) {
+func (c *controller) operation(name, reason string, fn func(context.Context) (routeros.Result, error)) {
 	if c.readOnly || !c.busy.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
 		defer c.busy.Store(false)
+		c.failover.Reason = reason
 		c.failover.Progress = func(s routeros.Step) { c.send(tui.StepMsg{Op: name, Step: s}) }
 		ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
 		defer cancel()
@@ -257,16 +320,16 @@ func (c *controller) observeRouter(st routeros.RouterState) {
 }
 
 func (c *controller) Failover(hold bool) {
-	c.operation("failover", func(ctx context.Context) (routeros.Result, error) {
+	c.operation("failover", "", func(ctx context.Context) (routeros.Result, error) {
 		return c.failover.FailoverToStandby(ctx, hold)
 	})
 }
 
-func (c *controller) Restore() { c.operation("restore", c.failover.Restore) }
+func (c *controller) Restore() { c.operation("restore", "", c.failover.Restore) }
 
-func (c *controller) Hold() { c.operation("hold", c.failover.HoldNetwatch) }
+func (c *controller) Hold() { c.operation("hold", "", c.failover.HoldNetwatch) }
 
-func (c *controller) Release() { c.operation("release", c.failover.ReleaseNetwatch) }
+func (c *controller) Release() { c.operation("release", "", c.failover.ReleaseNetwatch) }
 
 func (c *controller) ResetStats() {
 	if c.readOnly {

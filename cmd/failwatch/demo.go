@@ -63,6 +63,7 @@ addresses are labels. Needs no root, no router, no network.`, stderr)
 	interval := fs.String("netwatch-interval", "10s", "the emulator's netwatch interval (the paper's is 10s)")
 	ui := addUIFlags(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address`")
+	autoOn := fs.Bool("auto", false, "turn the automatic failover policy on (5s down, 1m hold-down, manual restore)")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -88,6 +89,9 @@ addresses are labels. Needs no root, no router, no network.`, stderr)
 		return exitUnhealthy
 	}
 	cfg := demoConfig()
+	if *autoOn {
+		cfg.Auto = config.Auto{Enabled: true, FailAfter: 5 * time.Second, HoldDown: time.Minute, Restore: "manual", RestoreAfter: time.Minute}
+	}
 	cfg.Router = config.Router{Address: addr.String(), User: "admin", Timeout: 5 * cfg.Probe.Timeout}
 	if err := setNetwatchInterval(addr.String(), *interval); err != nil {
 		fmt.Fprintf(stderr, "failwatch demo: %v\n", err)

@@ -197,3 +197,22 @@ probe:
 		t.Errorf("audit log: %v\n%s", err, audit)
 	}
 }
+
+// The automatic policy in the demo: it refuses while the paper's netwatch
+// would fight it, and fails over by itself once netwatch is held.
+func TestDemoAutoPolicy(t *testing.T) {
+	bin := buildBinary(t)
+	// Netwatch tests once an hour: it cannot beat the policy to the switch.
+	s := newTmux(t, 120, 40, bin+" demo --auto --netwatch-interval 1h")
+	s.waitFor("cards", `public · primary`, `automatic failover on: after 5s down`)
+	s.keys("x")
+	s.waitFor("refusal", `would failover \(public DOWN for \d+s, private UP\), but the router's netwatch \*1, \*2 would fight it`)
+	s.keys("h")
+	s.waitFor("hold confirmation", `Hold the router's netwatch entries`)
+	s.keys("y")
+	s.waitFor("auto failover", `NETWATCH HELD`, `auto\s+failing over: public DOWN for`, `auto failover done in`, `ACTIVE private`)
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		t.Errorf("exit %s", code)
+	}
+}

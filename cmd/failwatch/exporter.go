@@ -36,7 +36,6 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 	}
 	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}}
-	d.ui.ReadOnly = true
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if !d.serveMetrics(ctx, *listen, stderr) {
@@ -47,6 +46,7 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 		return exitUsage
 	}
 	defer ctl.failover.Client.Close()
+	ctl.log = stderr
 	var wg sync.WaitGroup
 	ctl.start(ctx, &wg, d)
 	<-ctx.Done()

@@ -1,0 +1,50 @@
+package metrics
+
+import (
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/monitor"
+)
+
+func TestCollector(t *testing.T) {
+	c := New([]string{"public", "private"})
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventSample,
+		Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond},
+		Check:  monitor.CheckStatus{Label: "icmp", State: monitor.Up, Window: monitor.Stats{Sent: 20, Received: 15, Jitter: 4 * time.Millisecond}}})
+	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventSample, Sample: monitor.Sample{Err: "timeout"},
+		Check: monitor.CheckStatus{Label: "icmp", State: monitor.Down, Window: monitor.Stats{Sent: 20, Received: 15}}})
+	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Down, At: t0}})
+	c.ObserveRouter(t0, true, "public", map[string]string{"104.247.193.168": "up"})
+	c.ObserveRouter(t0.Add(17*time.Second), true, "private", map[string]string{"104.247.193.168": "down"})
+	c.ObserveOperation("failover", nil)
+	c.ObserveOperation("failover", errors.New("trap"))
+
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`failwatch_probe_rtt_seconds_count{check="icmp",server="public"} 1`,
+		`failwatch_probes_total{check="icmp",result="lost",server="public"} 1`,
+		`failwatch_probe_loss_ratio{check="icmp",server="public"} 0.25`,
+		`failwatch_probe_jitter_seconds{check="icmp",server="public"} 0`,
+		`failwatch_check_up{check="icmp",server="public"} 0`,
+		`failwatch_server_up{server="public"} 0`,
+		`failwatch_active_server{server="private"} 1`,
+		`failwatch_active_server{server="public"} 0`,
+		`failwatch_router_connected 1`,
+		`failwatch_router_netwatch_up{host="104.247.193.168"} 0`,
+		`failwatch_last_switch_duration_seconds 17`,
+		`failwatch_active_server_changes_total 1`,
+		`failwatch_operations_total{operation="failover",result="failed"} 1`,
+		`failwatch_operations_total{operation="failover",result="ok"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+}
