@@ -49,6 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
+	if args[0] == "lab" {
+		// Hidden: a measurement bench for the docs, not an admin's tool.
+		return runLab(args[1:], stdout, stderr)
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "failwatch: unknown command %q\n\n", args[0])

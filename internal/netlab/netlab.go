@@ -158,15 +158,10 @@ func (h *Host) ClearFaults() error {
 	return h.NFT(fmt.Sprintf("table %s\ndelete table %s\n", faultTable, faultTable))
 }
 
-// Listen opens a listening socket inside the host's namespace. The socket
-// stays in the namespace while this process serves it, so a test can run a
-// server "on" the host without a helper process.
-func (h *Host) Listen(network, address string) (net.Listener, error) {
-	type result struct {
-		ln  net.Listener
-		err error
-	}
-	done := make(chan result, 1)
+// inNS runs open on a thread inside the host's namespace: sockets it opens
+// stay in the namespace while this process serves them.
+func (h *Host) inNS(open func() error) error {
+	done := make(chan error, 1)
 	go func() {
 		// The thread is left locked on purpose: when this goroutine ends
 		// the runtime throws the thread away rather than reuse one whose
@@ -174,17 +169,26 @@ func (h *Host) Listen(network, address string) (net.Listener, error) {
 		runtime.LockOSThread()
 		f, err := os.Open("/run/netns/" + h.NS)
 		if err != nil {
-			done <- result{err: err}
+			done <- err
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("setns %s: %w", h.NS, err)}
+			done <- fmt.Errorf("setns %s: %w", h.NS, err)
 			return
 		}
-		ln, err := net.Listen(network, address)
-		done <- result{ln, err}
+		done <- open()
 	}()
-	r := <-done
-	return r.ln, r.err
+	return <-done
+}
+
+// Listen opens a listening socket inside the host's namespace, so a test
+// can run a server "on" the host without a helper process.
+func (h *Host) Listen(network, address string) (net.Listener, error) {
+	var ln net.Listener
+	err := h.inNS(func() (err error) {
+		ln, err = net.Listen(network, address)
+		return err
+	})
+	return ln, err
 }

@@ -1,9 +1,14 @@
 package netlab
 
 import (
+	"context"
 	"net"
 	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestHostAnswersAndDrops(t *testing.T) {
@@ -45,4 +50,28 @@ func TestHostAnswersAndDrops(t *testing.T) {
 		t.Fatalf("dial the host's listener: %v", err)
 	}
 	c.Close()
+}
+
+// A delayed host answers pings after about the delay, in user space.
+func TestDelayEcho(t *testing.T) {
+	h := TestHost(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.DelayEcho(ctx, 50*time.Millisecond, 0); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ping", "-c", "3", "-i", "0.2", "-W", "1", "-q", h.Addr.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ping: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`= ([\d.]+)/([\d.]+)/`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no rtt in %s", out)
+	}
+	if avg, _ := strconv.ParseFloat(string(m[2]), 64); avg < 49 || avg > 80 {
+		t.Errorf("avg rtt %.3f ms, want about 50 ms:\n%s", avg, out)
+	}
+	if strings.Contains(string(out), "duplicates") {
+		t.Errorf("the kernel answered too:\n%s", out)
+	}
 }

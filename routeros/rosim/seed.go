@@ -17,13 +17,16 @@ const (
 // SeedPaper loads the paper's configuration: two static records for one name
 // (the private one first and disabled, so print positions 0 and 1 are what
 // the paper's scripts expect) and the two netwatch entries that flip them.
-func (r *Router) SeedPaper() error {
+func (r *Router) SeedPaper() error { return r.SeedPaperWith(PaperName, PaperPublic, PaperPrivate) }
+
+// SeedPaperWith is the paper's setup for other addresses, such as a lab's.
+func (r *Router) SeedPaperWith(name, public, private string) error {
 	return r.seed([]string{
-		"/ip/dns/static/add =name=" + PaperName + " =address=" + PaperPrivate + " =ttl=1d =comment=ServerPrivate =disabled=yes",
-		"/ip/dns/static/add =name=" + PaperName + " =address=" + PaperPublic + " =ttl=1d =comment=Server Public",
-		"/tool/netwatch/add =host=" + PaperPublic + " =type=simple =interval=10s =timeout=1s" +
+		"/ip/dns/static/add =name=" + name + " =address=" + private + " =ttl=1d =comment=ServerPrivate =disabled=yes",
+		"/ip/dns/static/add =name=" + name + " =address=" + public + " =ttl=1d =comment=Server Public",
+		"/tool/netwatch/add =host=" + public + " =type=simple =interval=10s =timeout=1s" +
 			" =up-script=/ip dns static disable numbers=0 =down-script=/ip dns static enable numbers=0",
-		"/tool/netwatch/add =host=" + PaperPublic + " =type=simple =interval=10s =timeout=1s" +
+		"/tool/netwatch/add =host=" + public + " =type=simple =interval=10s =timeout=1s" +
 			" =up-script=/ip dns static enable numbers=1 =down-script=/ip dns static disable numbers=1",
 	})
 }

@@ -1,0 +1,302 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/policy"
+)
+
+// Row is one scenario's result, shaped like the paper's table.
+type Row struct {
+	Scenario string
+	Stats    monitor.Stats
+	// Switch is from the fault to the DNS answer changing (scenario 2).
+	Switch time.Duration
+	// LostInSwitch counts the probes lost between the fault and the switch.
+	LostInSwitch int
+}
+
+func stats(samples []monitor.Sample) monitor.Stats {
+	s := monitor.NewSeries(len(samples))
+	for _, x := range samples {
+		s.Add(x)
+	}
+	return s.Window()
+}
+
+// Scenario1 pings the name while the public server is up.
+func (l *Lab) Scenario1(ctx context.Context, count int, interval time.Duration) Row {
+	samples, _ := l.PingName(ctx, count, interval, nil)
+	return Row{Scenario: "1: public server, normal", Stats: stats(samples)}
+}
+
+// Scenario2 cuts the public server before probe cutAt and lets the router's
+// netwatch fail the name over, as the paper did; then it restores the
+// public server and waits for netwatch to move the name back.
+func (l *Lab) Scenario2(ctx context.Context, count, cutAt int, interval time.Duration) (Row, error) {
+	var fault time.Time
+	switched := make(chan time.Time, 1)
+	samples, _ := l.PingName(ctx, count, interval, func(i int) {
+		if i != cutAt {
+			return
+		}
+		fault = time.Now()
+		l.CutPublic()
+		go func() {
+			at, _ := l.WaitAnswer(ctx, l.Private.Addr, 60*time.Second)
+			switched <- at
+		}()
+	})
+	row := Row{Scenario: "2: public server taken down, DNS fails over", Stats: stats(samples)}
+	at := <-switched
+	if at.IsZero() {
+		return row, fmt.Errorf("scenario 2: %w", errNotSwitched)
+	}
+	row.Switch = at.Sub(fault)
+	for _, x := range samples {
+		if !x.OK && !x.At.Before(fault.Add(-time.Millisecond)) && x.At.Before(at) {
+			row.LostInSwitch++
+		}
+	}
+	if err := l.RestorePublic(); err != nil {
+		return row, err
+	}
+	_, err := l.WaitAnswer(ctx, l.Public.Addr, 60*time.Second)
+	return row, err
+}
+
+// Scenario3 moves the name to the private server by hand, pings it, and
+// moves it back.
+func (l *Lab) Scenario3(ctx context.Context, count int, interval time.Duration) (Row, error) {
+	c, err := l.Client()
+	if err != nil {
+		return Row{}, err
+	}
+	defer c.Close()
+	f := l.Failover(c)
+	if _, err := f.FailoverToStandby(ctx, true); err != nil {
+		return Row{}, err
+	}
+	samples, _ := l.PingName(ctx, count, interval, nil)
+	_, err = f.Restore(ctx)
+	return Row{Scenario: "3: private server, normal", Stats: stats(samples)}, err
+}
+
+// Mode is how the name is failed over.
+type Mode string
+
+// The three ways the issue compares.
+const (
+	// Paper: the paper's netwatch entries (simple, 10s, by print position).
+	Paper Mode = "paper netwatch (simple, 10s)"
+	// Setup: the entry `failwatch setup` emits (icmp, 5 echoes, 5s, by comment).
+	Setup Mode = "failwatch setup netwatch (icmp x5, 5s)"
+	// Failwatch: failwatch's own probes (every 100 ms, 300 ms timeout, DOWN
+	// after 2 lost) and its automatic policy, with the router's netwatch held.
+	Failwatch Mode = "failwatch probes + auto policy"
+)
+
+// Timing is one failover measured.
+type Timing struct {
+	// Detect is from the fault to the router's netwatch (or failwatch)
+	// saying DOWN; Switch to the DNS answer changing.
+	Detect, Switch time.Duration
+}
+
+// Phase chooses when, after a netwatch test, the fault is injected.
+type Phase func(interval time.Duration) time.Duration
+
+// RandomPhase injects at a uniformly random point of the interval, as a
+// real outage would.
+func RandomPhase(interval time.Duration) time.Duration {
+	return time.Duration(rand.Int64N(int64(interval)))
+}
+
+// MidPhase injects half an interval after a test: the expected value of a
+// random phase, for a check that must not depend on luck.
+func MidPhase(interval time.Duration) time.Duration { return interval / 2 }
+
+// Measure prepares the router for the mode and fails over runs times,
+// restoring in between.
+func (l *Lab) Measure(ctx context.Context, mode Mode, runs int, phase Phase) ([]Timing, error) {
+	c, err := l.Client()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	f := l.Failover(c)
+	cfg := l.Config()
+	interval := 10 * time.Second
+	switch mode {
+	case Setup:
+		s := &routeros.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe}
+		changes, err := s.Plan(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Apply(ctx, c, changes); err != nil {
+			return nil, err
+		}
+		interval = 5 * time.Second
+	case Failwatch:
+		if _, err := f.HoldNetwatch(ctx); err != nil {
+			return nil, err
+		}
+		interval = 0
+	}
+	var out []Timing
+	for range runs {
+		t, err := l.measureOnce(ctx, mode, f, cfg, interval, phase)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func (l *Lab) measureOnce(ctx context.Context, mode Mode, f *routeros.Failover, cfg *config.Config, interval time.Duration, phase Phase) (Timing, error) {
+	var detected chan time.Time
+	stop := func() {}
+	if mode == Failwatch {
+		detected = l.watchWithPolicy(ctx, f, cfg, &stop)
+		time.Sleep(time.Second) // let the probes call the server UP first
+	} else {
+		if err := l.afterNetwatchTest(ctx, f.Client); err != nil {
+			return Timing{}, err
+		}
+		time.Sleep(phase(interval))
+		detected = make(chan time.Time, 1)
+		go func() { detected <- l.pollNetwatchDown(ctx, f.Client) }()
+	}
+	defer stop()
+	fault := time.Now()
+	if err := l.CutPublic(); err != nil {
+		return Timing{}, err
+	}
+	at, err := l.WaitAnswer(ctx, l.Private.Addr, 60*time.Second)
+	if err != nil {
+		return Timing{}, err
+	}
+	det := <-detected
+	t := Timing{Detect: det.Sub(fault), Switch: at.Sub(fault)}
+	if err := l.RestorePublic(); err != nil {
+		return t, err
+	}
+	if mode == Failwatch {
+		stop()
+		if _, err := f.Restore(ctx); err != nil {
+			return t, err
+		}
+		if _, err := f.HoldNetwatch(ctx); err != nil {
+			return t, err
+		}
+	}
+	_, err = l.WaitAnswer(ctx, l.Public.Addr, 60*time.Second)
+	return t, err
+}
+
+// afterNetwatchTest returns right after the router's netwatch finished a
+// test of the public host.
+func (l *Lab) afterNetwatchTest(ctx context.Context, c *routeros.Client) error {
+	tests := func() (string, error) {
+		r, err := c.Run(ctx, "/tool/netwatch/print", "=.proplist=done-tests", "?host="+l.Public.Addr.String(), "?disabled=false")
+		if err != nil {
+			return "", err
+		}
+		var n string
+		for _, row := range r.Rows {
+			n += row["done-tests"] + ","
+		}
+		return n, nil
+	}
+	before, err := tests()
+	if err != nil {
+		return err
+	}
+	for {
+		now, err := tests()
+		if err != nil {
+			return err
+		}
+		if now != before {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// pollNetwatchDown returns when an enabled netwatch entry of the public host
+// says down.
+func (l *Lab) pollNetwatchDown(ctx context.Context, c *routeros.Client) time.Time {
+	for ctx.Err() == nil {
+		nw, err := c.NetwatchEntries(ctx, l.Public.Addr.String())
+		if err == nil {
+			for _, e := range nw {
+				if !e.Disabled && e.Status == "down" {
+					return time.Now()
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Time{}
+}
+
+// watchWithPolicy probes the public server as failwatch does and lets the
+// automatic policy fail over; it returns when failwatch saw it DOWN.
+func (l *Lab) watchWithPolicy(ctx context.Context, f *routeros.Failover, cfg *config.Config, stop *func()) chan time.Time {
+	ctx, cancel := context.WithCancel(ctx)
+	*stop = cancel
+	probe := cfg.Probe
+	probe.Interval, probe.Timeout, probe.DownAfter, probe.UpAfter = 100*time.Millisecond, 300*time.Millisecond, 2, 2
+	detected := make(chan time.Time, 1)
+	m, _ := monitor.NewServer(cfg.Servers[0], monitor.Options{Probe: probe, ICMP: l.ICMP})
+	events := make(chan monitor.Event, 16)
+	go m.Run(ctx, events)
+	engine := policy.New(config.Auto{Enabled: true, Restore: "manual"}, "public", "private")
+	go func() {
+		standby := policy.Health{State: monitor.Up, Since: time.Now()}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-events:
+				if ev.Type != monitor.EventServer {
+					continue
+				}
+				health := policy.Health{State: ev.Transition.To, Since: ev.Transition.At}
+				if health.State != monitor.Down {
+					continue
+				}
+				select {
+				case detected <- ev.Time:
+				default:
+				}
+				recs, err := f.Client.StaticRecords(ctx, Name)
+				if err != nil {
+					continue
+				}
+				nw, _ := f.Client.NetwatchEntries(ctx)
+				d := engine.Decide(policy.Input{Now: time.Now(), RouterConnected: true,
+					Active:  routeros.Active(cfg.Service, recs, cfg.Servers...),
+					Primary: health, Standby: standby, Switching: routeros.Switching(nw)})
+				if d.Action == policy.Failover {
+					f.Reason = d.Reason
+					f.FailoverToStandby(ctx, false)
+				}
+			}
+		}
+	}()
+	return detected
+}

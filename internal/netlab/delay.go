@@ -1,0 +1,62 @@
+package netlab
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os/exec"
+	"time"
+
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+)
+
+// DelayEcho makes the host answer pings after a delay drawn from a normal
+// distribution, as a far server would. The kernel has no netem here, so the
+// delay is made in user space: the host's kernel stops answering echo
+// requests (net.ipv4.icmp_echo_ignore_all in its namespace) and a raw socket
+// inside the namespace answers each one after the delay. nft faults still
+// apply, since they drop requests before any socket sees them. It answers
+// until ctx ends.
+func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
+	if out, err := exec.Command("ip", "netns", "exec", h.NS, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1").CombinedOutput(); err != nil {
+		return fmt.Errorf("sysctl in %s: %v: %s", h.NS, err, out)
+	}
+	var conn *icmp.PacketConn
+	if err := h.inNS(func() (err error) {
+		conn, err = icmp.ListenPacket("ip4:icmp", h.Addr.String())
+		return err
+	}); err != nil {
+		return fmt.Errorf("echo responder in %s: %w", h.NS, err)
+	}
+	go func() {
+		<-ctx.Done()
+		conn.Close()
+	}()
+	rng := rand.New(rand.NewPCG(uint64(mean), uint64(mdev)))
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			msg, err := icmp.ParseMessage(1, buf[:n])
+			if err != nil || msg.Type != ipv4.ICMPTypeEcho {
+				continue
+			}
+			echo, ok := msg.Body.(*icmp.Echo)
+			if !ok {
+				continue
+			}
+			delay := max(mean+time.Duration(rng.NormFloat64()*float64(mdev)), 0)
+			reply, err := (&icmp.Message{Type: ipv4.ICMPTypeEchoReply, Body: echo}).Marshal(nil)
+			if err != nil {
+				continue
+			}
+			time.AfterFunc(delay, func() { conn.WriteTo(reply, from.(*net.IPAddr)) })
+		}
+	}()
+	return nil
+}
