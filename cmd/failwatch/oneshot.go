@@ -82,6 +82,23 @@ func currentUser() string {
 	return "unknown"
 }
 
+// connect parses the flags, loads the config and connects the operation
+// code; when ok is false the command exits with code.
+func (f routerFlags) connect(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (*config.Config, *routeros.Failover, int, bool) {
+	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+		return nil, nil, code, false
+	}
+	cfg, ok := f.load(stderr)
+	if !ok {
+		return nil, nil, exitUsage, false
+	}
+	fo, ok := newFailover(cfg, stderr)
+	if !ok {
+		return nil, nil, exitUsage, false
+	}
+	return cfg, fo, exitOK, true
+}
+
 // newFailover connects the operation code the dashboard uses too.
 func newFailover(cfg *config.Config, stderr io.Writer) (*routeros.Failover, bool) {
 	client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
@@ -141,16 +158,9 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 	if name == "failover" {
 		hold = fs.Bool("hold", false, "hold the router's netwatch entries so they cannot move the name back (default: service.hold_netwatch)")
 	}
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+	cfg, f, code, ok := rf.connect(fs, args, stdout, stderr)
+	if !ok {
 		return code
-	}
-	cfg, ok := rf.load(stderr)
-	if !ok {
-		return exitUsage
-	}
-	f, ok := newFailover(cfg, stderr)
-	if !ok {
-		return exitUsage
 	}
 	defer f.Client.Close()
 	primary, standby := f.Primary.Name, f.Standby.Name
@@ -234,16 +244,9 @@ router answers and exactly one record is enabled and it belongs to a known
 server, 1 otherwise, 2 on bad usage or config.`, stderr)
 	rf := addRouterFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
+	cfg, f, code, ok := rf.connect(fs, args, stdout, stderr)
+	if !ok {
 		return code
-	}
-	cfg, ok := rf.load(stderr)
-	if !ok {
-		return exitUsage
-	}
-	f, ok := newFailover(cfg, stderr)
-	if !ok {
-		return exitUsage
 	}
 	defer f.Client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)

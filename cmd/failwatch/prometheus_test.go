@@ -151,6 +151,19 @@ scrape_configs:
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
+	// The exposition itself passes Prometheus's own lint of names and help.
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		metricsResp, err := http.Get("http://" + exporter + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lint := exec.Command(promtool, "check", "metrics")
+		lint.Stdin = metricsResp.Body
+		if out, err := lint.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+		metricsResp.Body.Close()
+	}
 	resp, err := http.Get("http://" + web + "/api/v1/rules")
 	if err != nil {
 		t.Fatal(err)
