@@ -167,7 +167,11 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		}
 		st.last = 0
 	}
-	listen, err := api.ListenArgsQueue([]string{"/log/print", "=follow="}, 256)
+	// go-routeros parks a goroutine on the listen's context until it ends:
+	// end it with the session, or every reconnect would leave two behind.
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+	listen, err := api.ListenArgsQueueContext(sctx, []string{"/log/print", "=follow="}, 256)
 	if err != nil {
 		return false, fmt.Errorf("follow log: %w", err)
 	}

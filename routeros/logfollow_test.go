@@ -3,6 +3,7 @@ package routeros
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -150,6 +151,28 @@ func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {
 	case ev := <-events:
 		t.Errorf("extra event after resume: %+v", ev)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// Reconnecting again and again leaves no goroutines behind.
+func TestFollowReconnectsDoNotLeak(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	events, _ := follower(t, addr)
+	next(t, events, LogConnected)
+	reconnect := func() {
+		r.DropConnections()
+		next(t, events, LogDisconnected)
+		next(t, events, LogConnected)
+	}
+	reconnect()
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for range 10 {
+		reconnect()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if after := runtime.NumGoroutine(); after > before+3 {
+		t.Errorf("%d goroutines after 10 reconnects, %d before", after, before)
 	}
 }
 

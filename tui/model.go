@@ -36,7 +36,9 @@ type Options struct {
 	ASCII   bool
 	NoColor bool
 	// Demo marks the screen DEMO and enables the demo key.
-	Demo    bool
+	Demo bool
+	// Theme is "dark", "light", or "auto" (ask the terminal, the default).
+	Theme   string
 	Actions Actions
 	// Now is the clock; tests fix it.
 	Now func() time.Time
@@ -148,10 +150,10 @@ func New(opts Options) Model {
 		opts:     opts,
 		keys:     DefaultKeyMap(opts.ReadOnly, opts.Demo),
 		help:     help.New(),
-		isDark:   true,
+		isDark:   opts.Theme != "light",
 		lastDown: map[string]time.Time{},
 	}
-	m.styles = NewStyles(true, opts.NoColor, opts.ASCII)
+	m.styles = NewStyles(m.isDark, opts.NoColor, opts.ASCII)
 	m.applyHelpStyles()
 	if opts.ASCII {
 		m.keys.Up.SetHelp("up/k", m.keys.Up.Help().Desc)
@@ -202,6 +204,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case tea.BackgroundColorMsg:
+		if m.opts.Theme == "dark" || m.opts.Theme == "light" {
+			return m, nil
+		}
 		m.isDark = msg.IsDark()
 		m.styles = NewStyles(m.isDark, m.opts.NoColor, m.opts.ASCII)
 		m.styleGen++

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"net/netip"
 	"regexp"
@@ -227,6 +228,20 @@ func TestReadOnly(t *testing.T) {
 	}
 	if strings.Contains(out, "fail over to standby") || strings.Contains(out, "restore primary") {
 		t.Errorf("read-only help shows action keys:\n%s", out)
+	}
+}
+
+// A theme from the config wins over what the terminal says.
+func TestThemeFromConfig(t *testing.T) {
+	dark := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	light := update(fixture(Options{Theme: "light"}), tea.WindowSizeMsg{Width: 120, Height: 40},
+		tea.BackgroundColorMsg{Color: color.Black})
+	if dark.isDark == light.isDark || light.isDark || dark.render() == light.render() {
+		t.Errorf("light theme: isDark %v", light.isDark)
+	}
+	auto := update(fixture(Options{}), tea.BackgroundColorMsg{Color: color.White})
+	if auto.isDark {
+		t.Error("auto did not follow a white background")
 	}
 }
 

@@ -403,5 +403,6 @@ func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {
 		Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(),
 		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII,
 		NoColor: *ui.noColor || cfg.UI.NoColor || os.Getenv("NO_COLOR") != "",
+		Theme:   cfg.UI.Theme,
 	}
 }
