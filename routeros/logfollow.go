@@ -21,6 +21,9 @@ type LogEntry struct {
 	Message string
 	// Netwatch is set when the line is a netwatch event.
 	Netwatch *NetwatchEvent
+	// History marks a line that was already in the log when the follower
+	// first connected.
+	History bool
 }
 
 // NetwatchEvent is a parsed "event down [ type: simple, host: X ]" line.
@@ -148,8 +151,14 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	defer api.Close()
 
 	// The newest line now: where to start, or proof of a restarted router.
+	// The first time, the recent interesting lines are history worth
+	// showing.
+	words := []string{"/log/print", "=.proplist=.id"}
+	if !st.known {
+		words = []string{"/log/print"}
+	}
 	stop := deadline(ctx, conn, f.Opts.Timeout)
-	r, err := api.RunArgs([]string{"/log/print", "=.proplist=.id"})
+	r, err := api.RunArgs(words)
 	stop()
 	if err != nil {
 		return false, fmt.Errorf("read log: %w", callError(err))
@@ -161,6 +170,19 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	switch {
 	case !st.known:
 		st.last, st.known = newest, true
+		now := time.Now().In(f.location())
+		var history []LogEntry
+		for _, s := range r.Re {
+			if e := ParseLogEntry(s.Map, now); keep(e) {
+				e.History = true
+				history = append(history, e)
+			}
+		}
+		for _, e := range history[max(0, len(history)-historyLines):] {
+			if !emit(LogEvent{Kind: LogLine, Entry: e}) {
+				return false, nil
+			}
+		}
 	case newest < st.last:
 		if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log restarted (newest line %s, had %s): the router may have rebooted", idOf(newest), idOf(st.last))}) {
 			return false, nil
@@ -183,12 +205,8 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	if !emit(LogEvent{Kind: LogConnected, Reason: reason}) {
 		return true, nil
 	}
-	loc := f.Loc
-	if loc == nil {
-		loc = time.Local
-	}
 	for s := range listen.Chan() {
-		e := ParseLogEntry(s.Map, time.Now().In(loc))
+		e := ParseLogEntry(s.Map, time.Now().In(f.location()))
 		if e.Seq <= st.last {
 			continue
 		}
@@ -206,6 +224,17 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		return true, fmt.Errorf("follow log: %w", callError(err))
 	}
 	return true, fmt.Errorf("follow log: the router ended the follow")
+}
+
+// historyLines is how many past interesting lines the first connection
+// emits.
+const historyLines = 20
+
+func (f *LogFollower) location() *time.Location {
+	if f.Loc == nil {
+		return time.Local
+	}
+	return f.Loc
 }
 
 func seqOf(id string) uint64 {

@@ -121,9 +121,25 @@ func next(t *testing.T, events <-chan LogEvent, kind LogEventKind) LogEvent {
 
 func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {
 	r, addr := emulator(t, rosim.Options{})
+	r.Log("netwatch,info", "event up [ type: simple, host: 104.247.193.168 ]")
+	r.Log("firewall,info", "not interesting")
 	events, _ := follower(t, addr)
-	if ev := next(t, events, LogConnected); ev.Reason != "following the router log" {
-		t.Errorf("connected: %q", ev.Reason)
+	// The interesting lines already in the log come first, as history.
+	var history []string
+	for ev := range events {
+		if ev.Kind == LogConnected {
+			if ev.Reason != "following the router log" {
+				t.Errorf("connected: %q", ev.Reason)
+			}
+			break
+		}
+		if !ev.Entry.History {
+			t.Errorf("not marked history: %+v", ev.Entry)
+		}
+		history = append(history, ev.Entry.Message)
+	}
+	if !slices.Contains(history, "event up [ type: simple, host: 104.247.193.168 ]") || slices.Contains(history, "not interesting") {
+		t.Errorf("history %q", history)
 	}
 	r.Log("netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]")
 	if ev := next(t, events, LogLine); ev.Entry.Netwatch == nil || ev.Entry.Netwatch.Status != "down" {
