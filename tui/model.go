@@ -72,6 +72,9 @@ type Model struct {
 
 	lastDown   map[string]time.Time
 	demoDownAt time.Time
+	// logDown is why the log follow last stopped; a reconnect loop against
+	// a dead router repeats it, and the pane says it once.
+	logDown string
 }
 
 type serverView struct {
@@ -510,13 +513,17 @@ func (m *Model) logEvent(ev routeros.LogEvent) {
 	case routeros.LogGap:
 		m.events = append(m.events, event{at: ev.At, source: "router", text: "log gap: " + ev.Reason, gap: true})
 	case routeros.LogConnected:
+		m.logDown = ""
 		m.addEvent(ev.At, "router", "log: "+ev.Reason, muted)
 	case routeros.LogDisconnected:
 		reason := "connection lost"
 		if ev.Err != nil {
 			reason = ev.Err.Error()
 		}
-		m.addEvent(ev.At, "router", "log follow stopped: "+reason, warn)
+		if reason != m.logDown {
+			m.addEvent(ev.At, "router", "log follow stopped: "+reason+" (retrying)", warn)
+		}
+		m.logDown = reason
 	}
 }
 

@@ -262,6 +262,13 @@ func TestTooSmallAndPause(t *testing.T) {
 	if !strings.Contains(m.View().Content, "log follow stopped: connection reset") {
 		t.Error("unpausing did not show what came in")
 	}
+	// A reconnect loop against a dead router says it once.
+	for range 5 {
+		m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: t0})
+	}
+	if n := strings.Count(plain(m), "log follow stopped: connection reset"); n != 1 {
+		t.Errorf("the same disconnect shown %d times", n)
+	}
 }
 
 func TestDetailAndSelection(t *testing.T) {
