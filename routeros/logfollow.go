@@ -189,10 +189,16 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		}
 		st.last = 0
 	}
-	// go-routeros parks a goroutine on the listen's context until it ends:
-	// end it with the session, or every reconnect would leave two behind.
-	sctx, scancel := context.WithCancel(ctx)
-	defer scancel()
+	// go-routeros parks two goroutines on the listen's context until it
+	// ends: end it with the session, or every reconnect would leave them
+	// behind. It must end after the client is closed (the library's cancel
+	// and close race otherwise), so it is not derived from ctx, whose end
+	// closes the connection from another goroutine.
+	sctx, scancel := context.WithCancel(context.Background())
+	defer func() {
+		api.Close()
+		scancel()
+	}()
 	listen, err := api.ListenArgsQueueContext(sctx, []string{"/log/print", "=follow="}, 256)
 	if err != nil {
 		return false, fmt.Errorf("follow log: %w", err)

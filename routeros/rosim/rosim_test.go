@@ -269,6 +269,10 @@ func TestScripts(t *testing.T) {
 	if err := r.SeedPaper(); err != nil {
 		t.Fatal(err)
 	}
+	// The seeded netwatch would run its own scripts meanwhile: stop it.
+	if res := r.exec("admin", "/tool/netwatch/disable", []attr{{"numbers", "*1,*2"}}, nil); res.trap != nil {
+		t.Fatal(res.trap)
+	}
 	enabledComments := func() []string {
 		r.mu.Lock()
 		defer r.mu.Unlock()
