@@ -1,8 +1,10 @@
 // Package netlab builds throw-away test hosts in Linux network namespaces:
 // each host is a namespace joined to this one by a veth pair, with addresses
 // from 198.18.0.0/15, the range RFC 2544 sets aside for benchmarking, so no
-// packet meant for a host can reach a real network. Faults are injected with
-// nft inside the host's namespace. It needs root (CAP_NET_ADMIN).
+// packet meant for a host can reach a real network; an unreachable route for
+// the whole range makes sure of it even when a host's link is down. Faults
+// are injected with nft inside the host's namespace, or by taking the link
+// down. It needs root (CAP_NET_ADMIN).
 package netlab
 
 import (
@@ -48,6 +50,9 @@ type Host struct {
 
 var seq atomic.Int32
 
+// labRange is RFC 2544's benchmarking range, where every host lives.
+var labRange = netip.MustParsePrefix("198.18.0.0/15")
+
 // NewHost builds a host on the first free /30 of 198.18.0.0/15. A lock file
 // keeps test processes running side by side from picking the same subnet.
 func NewHost() (*Host, error) {
@@ -58,6 +63,11 @@ func NewHost() (*Host, error) {
 	defer lock.Close()
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
 		return nil, fmt.Errorf("netlab lock: %w", err)
+	}
+	// Nothing addressed to the lab's range may ever take the default route
+	// off this machine, not even to a host whose link is down or gone.
+	if out, err := exec.Command("ip", "route", "replace", "unreachable", labRange.String()).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("ip route replace unreachable %s: %v: %s", labRange, err, bytes.TrimSpace(out))
 	}
 	gw, err := freeSubnet()
 	if err != nil {
@@ -106,8 +116,7 @@ func freeSubnet() (netip.Addr, error) {
 			used[p.Addr()] = true
 		}
 	}
-	lab := netip.MustParsePrefix("198.18.0.0/15")
-	for a := lab.Addr(); lab.Contains(a); {
+	for a := labRange.Addr(); labRange.Contains(a); {
 		gw := a.Next()
 		if !used[gw] {
 			return gw, nil
@@ -151,6 +160,18 @@ func (h *Host) DropEcho(every int) error {
 	}
 	return h.NFT(fmt.Sprintf("table %s\ndelete table %s\ntable %s {\n chain input {\n  type filter hook input priority 0; policy accept;\n  %s drop\n }\n}\n",
 		faultTable, faultTable, faultTable, match))
+}
+
+// SetLink takes the host's link down (the cable pulled) or back up.
+func (h *Host) SetLink(up bool) error {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	if out, err := exec.Command("ip", "link", "set", h.outer, state).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip link set %s %s: %v: %s", h.outer, state, err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // ClearFaults removes every fault.

@@ -34,6 +34,26 @@ func TestHostAnswersAndDrops(t *testing.T) {
 	if err := ping(); err != nil {
 		t.Fatalf("echo still dropped after ClearFaults: %v", err)
 	}
+	if err := h.SetLink(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(); err == nil {
+		t.Fatal("echo answered with the link down")
+	}
+	if err := h.SetLink(true); err != nil {
+		t.Fatal(err)
+	}
+	// The route comes back with the link; give the kernel a moment.
+	var err error
+	for range 20 {
+		if err = ping(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("no echo after the link came back: %v", err)
+	}
 
 	ln, err := h.Listen("tcp", h.Addr.String()+":0")
 	if err != nil {
