@@ -60,9 +60,6 @@ func NewICMP(mode config.ICMPMode) (*ICMP, error) {
 	return nil, ErrNoICMP
 }
 
-// Privileged reports whether raw sockets are used.
-func (p *ICMP) Privileged() bool { return p.privileged }
-
 // Probe sends one echo request and waits for its reply until ctx's deadline.
 func (p *ICMP) Probe(ctx context.Context, addr netip.Addr) Sample {
 	start := time.Now()

@@ -158,9 +158,6 @@ func (m *Server) Reset() {
 	}
 }
 
-// Name is the server's name.
-func (m *Server) Name() string { return m.cfg.Name }
-
 type result struct {
 	check  *check
 	seq    uint64
@@ -346,9 +343,11 @@ func (m *Server) record(ctx context.Context, events chan<- Event, c *check, x Sa
 	c.series.Add(x)
 	c.err = x.Err
 	tr, changed := c.hyst.Observe(x)
-	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: c.status()})
+	// One snapshot per sample: the window statistics are the costly part.
+	st := c.status()
+	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: st})
 	if changed {
-		m.emit(ctx, events, Event{Type: EventCheck, Transition: tr, Check: c.status(), Reason: tr.Reason})
+		m.emit(ctx, events, Event{Type: EventCheck, Transition: tr, Check: st, Reason: tr.Reason})
 		if m.state != Unresolved {
 			m.setState(ctx, events, m.combined(), tr.At)
 		}

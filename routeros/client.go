@@ -143,9 +143,6 @@ func newTLSConfig(opts Options) (*tls.Config, []string, error) {
 	return conf, warnings, nil
 }
 
-// Address is the router's host:port.
-func (c *Client) Address() string { return c.opts.Address }
-
 // Connects counts the logins so far; a rise means the client reconnected.
 func (c *Client) Connects() int {
 	c.mu.Lock()

@@ -14,13 +14,13 @@ import (
 type Styles struct {
 	NoColor bool
 
-	App, Title, Muted, Bold, Demo, Flag lipgloss.Style
-	Good, Bad, Warn, Info               lipgloss.Style
-	Card, CardSelected                  lipgloss.Style
-	Dialog                              lipgloss.Style
-	Lost                                lipgloss.Style
-	Spark                               lipgloss.Style
-	Gap                                 lipgloss.Style
+	Title, Muted, Bold, Demo, Flag lipgloss.Style
+	Good, Bad, Warn, Info          lipgloss.Style
+	Card, CardSelected             lipgloss.Style
+	Dialog                         lipgloss.Style
+	Lost                           lipgloss.Style
+	Spark                          lipgloss.Style
+	Gap                            lipgloss.Style
 
 	Glyphs Glyphs
 }
@@ -68,7 +68,7 @@ func NewStyles(isDark, noColor, ascii bool) Styles {
 	s.CardSelected = plain.Border(g.Select).Padding(0, 1)
 	s.Dialog = plain.Border(g.Select).Padding(1, 2)
 	if noColor {
-		s.App, s.Title, s.Muted, s.Bold, s.Demo, s.Flag = plain, plain, plain, plain, plain, plain
+		s.Title, s.Muted, s.Bold, s.Demo, s.Flag = plain, plain, plain, plain, plain
 		s.Good, s.Bad, s.Warn, s.Info, s.Lost, s.Spark, s.Gap = plain, plain, plain, plain, plain, plain, plain
 		return s
 	}
@@ -77,7 +77,6 @@ func NewStyles(isDark, noColor, ascii bool) Styles {
 	green, red, yellow := c("#1a7f37", "#3fb950"), c("#cf222e", "#f85149"), c("#9a6700", "#d29922")
 	blue, magenta, gray := c("#0969da", "#58a6ff"), c("#8250df", "#bc8cff"), c("#57606a", "#8b949e")
 	border := c("#8c959f", "#484f58")
-	s.App = plain
 	s.Title = plain.Bold(true).Foreground(blue)
 	s.Muted = plain.Foreground(gray)
 	s.Bold = plain.Bold(true)
