@@ -24,6 +24,7 @@ import (
 	ros "github.com/go-routeros/routeros/v3"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/safetext"
 )
 
 // Options say how to reach and log in to a router.
@@ -93,6 +94,49 @@ type Client struct {
 	backoff  time.Duration
 	// connects counts successful logins, so callers can tell a reconnect.
 	connects int
+	link     Link
+}
+
+// LinkState is how the command connection stands.
+type LinkState int
+
+// Link states, as the dashboard's header names them.
+const (
+	// LinkUnknown: nothing has been tried yet.
+	LinkUnknown LinkState = iota
+	// LinkUp: the last call got its reply.
+	LinkUp
+	// LinkReconnecting: the connection dropped; the next call redials.
+	LinkReconnecting
+	// LinkUnreachable: a dial or login failed.
+	LinkUnreachable
+)
+
+func (s LinkState) String() string {
+	return [...]string{"unknown", "connected", "reconnecting", "unreachable"}[s]
+}
+
+// Link is the connection's state, since when, and the error that put it
+// there.
+type Link struct {
+	State LinkState
+	Since time.Time
+	Err   error
+}
+
+// Link says how the connection stands.
+func (c *Client) Link() Link {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.link
+}
+
+// setLink moves to a state, keeping the time it was first entered.
+func (c *Client) setLink(s LinkState, err error) {
+	if c.link.State != s {
+		c.link.Since = time.Now()
+	}
+	c.link.State, c.link.Err = s, err
 }
 
 // Backoff bounds between failed dials.
@@ -169,22 +213,46 @@ func (c *Client) drop() {
 }
 
 // Run sends one command and waits for its reply, within the context's
-// deadline and the client's timeout, whichever comes first.
+// deadline and the client's timeout, whichever comes first. A read (print)
+// that fails on a connection kept from an earlier call is tried once more
+// on a fresh one: the router may have dropped an idle session, and a read
+// changes nothing. A change is never resent here: whether it was applied
+// is for the caller to read back.
 func (c *Client) Run(ctx context.Context, words ...string) (*Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	kept := c.api != nil
+	reply, err := c.attempt(ctx, words)
+	if err != nil && kept && isRead(words[0]) && ctx.Err() == nil && !isTrap(err) {
+		reply, err = c.attempt(ctx, words)
+	}
+	return reply, err
+}
+
+func (c *Client) attempt(ctx context.Context, words []string) (*Reply, error) {
 	if err := c.ensure(ctx); err != nil {
 		return nil, err
 	}
 	reply, err := c.call(ctx, words)
 	if err != nil {
-		var trap *TrapError
-		if !errors.As(err, &trap) {
+		if !isTrap(err) {
 			c.drop()
+			c.setLink(LinkReconnecting, err)
 		}
 		return nil, err
 	}
+	c.setLink(LinkUp, nil)
 	return reply, nil
+}
+
+func isTrap(err error) bool {
+	var trap *TrapError
+	return errors.As(err, &trap)
+}
+
+// isRead reports whether a command only reads.
+func isRead(cmd string) bool {
+	return strings.HasSuffix(cmd, "/print") || strings.HasSuffix(cmd, "/getall")
 }
 
 // ensure dials and logs in when there is no connection, unless the last
@@ -204,15 +272,17 @@ func (c *Client) ensure(ctx context.Context) error {
 	if err != nil {
 		c.backoff = min(max(c.backoff*2, minBackoff), maxBackoff)
 		c.dialErr, c.nextDial = err, time.Now().Add(c.backoff)
+		c.setLink(LinkUnreachable, err)
 		return err
 	}
 	c.conn, c.api, c.backoff, c.dialErr = conn, api, 0, nil
 	c.connects++
+	c.setLink(LinkUp, nil)
 	return nil
 }
 
 // dial connects and logs in, classifying failures in the admin's terms.
-func dial(ctx context.Context, opts Options, tlsConf *tls.Config) (net.Conn, *ros.Client, error) {
+func dial(ctx context.Context, opts Options, tlsConf *tls.Config) (*replyConn, *ros.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	var conn net.Conn
@@ -225,26 +295,26 @@ func dial(ctx context.Context, opts Options, tlsConf *tls.Config) (net.Conn, *ro
 	if err != nil {
 		return nil, nil, dialError(opts, err)
 	}
-	conn = newFatalFixConn(conn)
-	api, err := ros.NewClient(conn)
+	rc := newReplyConn(conn)
+	api, err := ros.NewClient(rc)
 	if err != nil {
-		conn.Close()
+		rc.Close()
 		return nil, nil, fmt.Errorf("router %s: %w", opts.Address, err)
 	}
 	api.SetLogHandler(slog.DiscardHandler)
-	stop := deadline(ctx, conn, opts.Timeout)
+	stop := deadline(ctx, rc, opts.Timeout)
 	err = api.Login(opts.User, opts.Password.Reveal())
 	stop()
 	if err != nil {
 		api.Close()
-		conn.Close()
+		rc.Close()
 		var dev *ros.DeviceError
 		if errors.As(err, &dev) && dev.Sentence.Word == "!trap" {
-			return nil, nil, &LoginError{User: opts.User, Message: dev.Sentence.Map["message"]}
+			return nil, nil, &LoginError{User: opts.User, Message: safetext.Line(dev.Sentence.Map["message"])}
 		}
 		return nil, nil, fmt.Errorf("router %s: login: %w", opts.Address, callError(err))
 	}
-	return conn, api, nil
+	return rc, api, nil
 }
 
 func dialError(opts Options, err error) error {
@@ -295,28 +365,51 @@ func (c *Client) call(ctx context.Context, words []string) (*Reply, error) {
 		}
 		var dev *ros.DeviceError
 		if errors.As(err, &dev) && dev.Sentence.Word == "!trap" {
-			return nil, &TrapError{Command: words[0], Category: dev.Sentence.Map["category"], Message: dev.Sentence.Map["message"]}
+			return nil, &TrapError{Command: words[0], Category: safetext.Line(dev.Sentence.Map["category"]), Message: safetext.Line(dev.Sentence.Map["message"])}
 		}
 		return nil, fmt.Errorf("router %s: %s: %w", c.opts.Address, words[0], callError(err))
 	}
 	out := &Reply{Done: map[string]string{}}
 	for _, s := range r.Re {
-		out.Rows = append(out.Rows, s.Map)
+		out.Rows = append(out.Rows, cleanRow(s.Map))
 	}
 	if r.Done != nil {
-		out.Done = r.Done.Map
+		out.Done = cleanRow(r.Done.Map)
 	}
 	return out, nil
+}
+
+// cleanRow strips control characters from what the router sent, keeping
+// the line breaks and tabs that scripts have: nothing a router sends
+// reaches a terminal with an escape sequence in it. One-line fields are
+// stripped of line breaks too where they are read (recordFrom and others).
+func cleanRow(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[safetext.Line(k)] = safetext.Block(v)
+	}
+	return out
 }
 
 // callError turns library errors into ours.
 func callError(err error) error {
 	var dev *ros.DeviceError
 	if errors.As(err, &dev) && dev.Sentence.Word == "!fatal" {
-		return &FatalError{Reason: dev.Sentence.Map["message"]}
+		return &FatalError{Reason: safetext.Line(dev.Sentence.Map["message"])}
 	}
 	if isTimeout(err) {
 		return errors.New("no reply in time")
 	}
-	return err
+	if errors.Is(err, ErrReplyTooLarge) {
+		return err
+	}
+	// The library's own errors can quote what the router sent.
+	return cleanError{err}
 }
+
+// cleanError shows an error without the control characters a router may
+// have put in it, keeping it for errors.Is.
+type cleanError struct{ err error }
+
+func (e cleanError) Error() string { return safetext.Line(e.err.Error()) }
+func (e cleanError) Unwrap() error { return e.err }

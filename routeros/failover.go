@@ -2,13 +2,10 @@ package routeros
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/failwatch/failwatch/config"
@@ -35,16 +32,56 @@ type Step struct {
 	Took   time.Duration `json:"took_ns"`
 }
 
-// Result is the outcome of a failover or restore.
+// Outcome is how an operation ended, decided from what the router holds
+// when it ended (read back), never from an error alone.
+type Outcome string
+
+// Outcomes.
+const (
+	// OutcomeChanged: done, and verified.
+	OutcomeChanged Outcome = "changed"
+	// OutcomeAlreadySo: the router already was as asked; nothing sent.
+	OutcomeAlreadySo Outcome = "already so"
+	// OutcomeCompleted: a reply was lost, the read-back showed the change
+	// applied, and the operation then completed and verified.
+	OutcomeCompleted Outcome = "completed after all"
+	// OutcomeRolledBack: it failed, and a read-back showed everything it
+	// changed undone.
+	OutcomeRolledBack Outcome = "rolled back"
+	// OutcomeFailed: it failed; the read-back shows the name defined, but
+	// not everything is as it was (or nothing had changed at all).
+	OutcomeFailed Outcome = "failed"
+	// OutcomeUnknown: the router could not be read back, or holds a name
+	// with no or several enabled records: an admin must look.
+	OutcomeUnknown Outcome = "unknown"
+)
+
+// Change is one change an operation made, or tried to make, on the router.
+type Change struct {
+	Kind string `json:"kind"` // record or netwatch
+	ID   string `json:"id"`
+	What string `json:"what"`
+	// Status: changed, failed (refused or read back as not applied),
+	// unknown (not read back), undone (rolled back).
+	Status string `json:"status"`
+}
+
+// Result is the outcome of an operation.
 type Result struct {
-	Operation string    `json:"operation"` // failover or restore
-	Service   string    `json:"service"`
-	From      string    `json:"from"` // server name active before, "" if none
-	To        string    `json:"to"`
-	Changed   bool      `json:"changed"`
-	Steps     []Step    `json:"steps"`
-	Started   time.Time `json:"started"`
-	Took      time.Duration
+	Operation string  `json:"operation"` // failover, restore, hold or release
+	Service   string  `json:"service"`
+	From      string  `json:"from"` // server name active before, "" if none
+	To        string  `json:"to"`
+	Outcome   Outcome `json:"outcome"`
+	// Changed: the router now holds something this operation changed.
+	Changed bool     `json:"changed"`
+	Changes  []Change `json:"changes"`
+	// Records are the name's records of the failed-over type as last read
+	// back: after an unknown outcome, the last ones known.
+	Records []Record  `json:"records,omitempty"`
+	Steps   []Step    `json:"steps"`
+	Started time.Time `json:"started"`
+	Took    time.Duration
 }
 
 // HoldMark is appended to the comment of a netwatch entry failwatch has
@@ -70,33 +107,98 @@ type Failover struct {
 // FailoverToStandby points the name at the standby. With hold, the router's
 // netwatch entries for the servers are disabled first so they cannot move
 // the name back during maintenance.
+//
+// Every operation outlives ctx: when ctx ends (a quit, a signal) no further
+// change is started, the one under way is awaited (each call is bounded by
+// the router timeout), and what was changed is rolled back, read back and
+// audited before it returns.
 func (f *Failover) FailoverToStandby(ctx context.Context, hold bool) (Result, error) {
-	return f.run(ctx, "failover", f.Standby, f.Primary, hold, false)
+	return f.operation(ctx, "failover", f.Standby.Name, func(o *op) error { return o.switchName(f.Standby, f.Primary, hold, false) })
 }
 
 // Restore points the name back at the primary and releases held netwatch
 // entries.
 func (f *Failover) Restore(ctx context.Context) (Result, error) {
-	return f.run(ctx, "restore", f.Primary, f.Standby, false, true)
+	return f.operation(ctx, "restore", f.Primary.Name, func(o *op) error { return o.switchName(f.Primary, f.Standby, false, true) })
 }
 
-// op is one running operation: its steps and what to undo.
+// HoldNetwatch disables the servers' netwatch entries without moving the
+// name, so it stays where it is during maintenance.
+func (f *Failover) HoldNetwatch(ctx context.Context) (Result, error) {
+	return f.operation(ctx, "hold", "", func(o *op) error {
+		return o.step("hold netwatch", o.hold)
+	})
+}
+
+// ReleaseNetwatch re-enables the entries a hold disabled.
+func (f *Failover) ReleaseNetwatch(ctx context.Context) (Result, error) {
+	return f.operation(ctx, "release", "", func(o *op) error {
+		return o.step("release netwatch", o.release)
+	})
+}
+
+// Held reports whether any of the entries is held by failwatch.
+func Held(entries []Netwatch) bool {
+	for _, e := range entries {
+		if strings.HasSuffix(e.Comment, HoldMark) {
+			return true
+		}
+	}
+	return false
+}
+
+// op is one running operation.
 type op struct {
-	f      *Failover
+	f *Failover
+	// caller's context: once it ends, no new change starts.
+	caller context.Context
 	res    *Result
-	undo   []func(context.Context) error
-	undoOn []string
+	typ    string // the record type failed over: A or AAAA
+	to     config.Server
+	// before and last are the name's records of that type, as read at the
+	// start and as last read.
+	before, last []Record
+	// held and released are the netwatch entries this operation changed,
+	// as they were before.
+	held, released []Netwatch
+	// dirty: a change was sent whose effect may stand (applied, or its
+	// reply lost): a failure must then be rolled back.
+	dirty bool
+	// lost: a reply was lost and the read-back showed the change applied.
+	lost bool
+	// undoing: the changes now sent are a rollback's, not the operation's.
+	undoing bool
 }
 
-func (o *op) step(ctx context.Context, name string, fn func(context.Context) (string, error)) error {
-	return o.do(ctx, name, StepOK, fn)
+// errSkipped marks a step that had nothing to do; see skip.
+var errSkipped = errors.New("skipped")
+
+// skip ends a step that had nothing to do, saying why.
+func skip(why string) (string, error) { return why, errSkipped }
+
+// unknownError is a change whose reply never came and whose effect could
+// not be read back.
+type unknownError struct{ call, readBack error }
+
+func (e *unknownError) Error() string {
+	return fmt.Sprintf("%v; could not read the router back: %v", e.call, e.readBack)
 }
 
-// do runs a step; done is the status it ends with when it succeeds.
-func (o *op) do(ctx context.Context, name string, done StepStatus, fn func(context.Context) (string, error)) error {
+// step runs one reported step.
+func (o *op) step(name string, fn func(context.Context) (string, error)) error {
+	return o.do(name, StepOK, fn)
+}
+
+// do runs a step; done is the status it ends with when it succeeds. Steps
+// run on a context of their own: the caller's may end at any moment, and a
+// step cut off between a change and its read-back would leave the router
+// in a state nobody knows.
+func (o *op) do(name string, done StepStatus, fn func(context.Context) (string, error)) error {
 	s := Step{Name: name, Status: StepRunning, At: time.Now()}
 	o.report(s)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.caller), 4*o.f.Client.opts.Timeout)
 	detail, err := fn(ctx)
+	cancel()
 	s.Took, s.Detail = time.Since(s.At), detail
 	switch {
 	case errors.Is(err, errSkipped):
@@ -117,74 +219,34 @@ func (o *op) report(s Step) {
 	}
 }
 
-// errSkipped marks a step that had nothing to do; see skip.
-var errSkipped = errors.New("skipped")
-
-// skip ends a step that had nothing to do, saying why.
-func skip(why string) (string, error) { return why, errSkipped }
-
-// onFailure registers how to undo a step that succeeded.
-func (o *op) onFailure(name string, fn func(context.Context) error) {
-	o.undo = append(o.undo, fn)
-	o.undoOn = append(o.undoOn, name)
-}
-
-// rollback undoes in reverse order. It runs on a fresh context: the one
-// that failed may be the one that expired.
-func (o *op) rollback() error {
-	var errs []error
-	for i := len(o.undo) - 1; i >= 0; i-- {
-		ctx, cancel := context.WithTimeout(context.Background(), o.f.Client.opts.Timeout)
-		err := o.do(ctx, "undo: "+o.undoOn[i], StepRolledBack, func(ctx context.Context) (string, error) { return "", o.undo[i](ctx) })
-		cancel()
-		if err != nil {
-			errs = append(errs, err)
-		}
+// interrupted says whether the caller has gone, before a change starts.
+func (o *op) interrupted(before string) error {
+	if o.caller.Err() == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	return fmt.Errorf("interrupted before %s (%v)", before, context.Cause(o.caller))
 }
 
-func (f *Failover) run(ctx context.Context, name string, to, from config.Server, hold, release bool) (Result, error) {
-	return f.operation(name, to.Name, func(o *op) error { return f.switchName(ctx, o, to, from, hold, release) })
-}
-
-// HoldNetwatch disables the servers' netwatch entries without moving the
-// name, so it stays where it is during maintenance.
-func (f *Failover) HoldNetwatch(ctx context.Context) (Result, error) {
-	return f.operation("hold", "", func(o *op) error {
-		return o.step(ctx, "hold netwatch", func(ctx context.Context) (string, error) { return f.hold(ctx, o) })
-	})
-}
-
-// ReleaseNetwatch re-enables the entries a hold disabled.
-func (f *Failover) ReleaseNetwatch(ctx context.Context) (Result, error) {
-	return f.operation("release", "", func(o *op) error {
-		return o.step(ctx, "release netwatch", func(ctx context.Context) (string, error) { return f.release(ctx) })
-	})
-}
-
-// Held reports whether any of the entries is held by failwatch.
-func Held(entries []Netwatch) bool {
-	for _, e := range entries {
-		if strings.HasSuffix(e.Comment, HoldMark) {
-			return true
-		}
-	}
-	return false
-}
-
-// operation runs body as one audited operation with rollback.
-func (f *Failover) operation(name, to string, body func(*op) error) (Result, error) {
+// operation runs body as one audited operation: on a failure it rolls back
+// and decides the outcome from a read-back.
+func (f *Failover) operation(ctx context.Context, name, to string, body func(*op) error) (Result, error) {
 	res := Result{Operation: name, Service: f.Service.Name, To: to, Started: time.Now()}
-	o := &op{f: f, res: &res}
+	o := &op{f: f, caller: ctx, res: &res, typ: RecordType(f.Primary, f.Standby)}
 	err := body(o)
-	if err != nil {
-		if rerr := o.rollback(); rerr != nil {
-			err = fmt.Errorf("%w; rollback also failed: %v (check the records on the router now)", err, rerr)
-		} else if len(o.undo) > 0 {
-			err = fmt.Errorf("%w (rolled back: the name still points where it did)", err)
-		}
+	switch {
+	case err != nil && o.dirty:
+		err = o.rollback(err)
+	case err != nil:
+		res.Outcome = OutcomeFailed
+		err = fmt.Errorf("%w (nothing was changed)", err)
+	case o.lost:
+		res.Outcome = OutcomeCompleted
+	case slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Status == "changed" }):
+		res.Outcome = OutcomeChanged
+	default:
+		res.Outcome = OutcomeAlreadySo
 	}
+	res.Changed = slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Status == "changed" || c.Status == "unknown" })
 	res.Took = time.Since(res.Started)
 	if f.Audit != nil {
 		if aerr := f.Audit.Append(f.User, f.Reason, res, err); aerr != nil {
@@ -194,56 +256,402 @@ func (f *Failover) operation(name, to string, body func(*op) error) (Result, err
 	return res, err
 }
 
-func (f *Failover) switchName(ctx context.Context, o *op, to, from config.Server, hold, release bool) error {
-	var records []Record
-	if err := o.step(ctx, "read state", func(ctx context.Context) (string, error) {
-		var err error
-		records, err = f.Client.StaticRecords(ctx, f.Service.Name)
+// readRecords reads the name's records of the failed-over type.
+func (o *op) readRecords(ctx context.Context) ([]Record, error) {
+	all, err := o.f.Client.StaticRecords(ctx, o.f.Service.Name)
+	if err != nil {
+		return nil, err
+	}
+	o.last = OfType(all, o.typ)
+	o.res.Records = o.last
+	return o.last, nil
+}
+
+// apply sends one change. A !trap is the router refusing it: not applied.
+// Any other error (the connection closed, !fatal, no reply in time) leaves
+// it unknown, so the router is read back, on a fresh connection, and
+// applied decides.
+func (o *op) apply(ctx context.Context, change Change, send func(context.Context) error, applied func(context.Context) (bool, error)) (string, error) {
+	note := func(status string) {
+		if !o.undoing {
+			change.Status = status
+			o.res.Changes = append(o.res.Changes, change)
+		}
+	}
+	err := send(ctx)
+	if err == nil {
+		o.dirty = true
+		note("changed")
+		return "", nil
+	}
+	if isTrap(err) {
+		note("failed")
+		return "", err
+	}
+	o.dirty = true
+	ok, rerr := applied(ctx)
+	switch {
+	case rerr != nil:
+		note("unknown")
+		return "", &unknownError{call: err, readBack: rerr}
+	case ok:
+		if !o.undoing {
+			o.lost = true
+		}
+		note("changed")
+		return fmt.Sprintf("reply lost (%v); read back: applied", err), nil
+	}
+	note("failed")
+	return "", fmt.Errorf("%w; read back: not applied", err)
+}
+
+// recordWant is the state one record should reach.
+type recordWant struct {
+	step     string
+	id       string
+	disabled bool
+	// address, when set, is where the record should point.
+	address string
+}
+
+func (w recordWant) holds(r Record) bool {
+	return r.ID == w.id && r.Disabled == w.disabled && (w.address == "" || r.Address == w.address)
+}
+
+func (w recordWant) what() string {
+	verb := "enable"
+	if w.disabled {
+		verb = "disable"
+	}
+	if w.address != "" {
+		return verb + ", address " + w.address
+	}
+	return verb
+}
+
+// reach brings one record to its wanted state, reading it back when the
+// reply is lost.
+func (o *op) reach(w recordWant, undo bool) error {
+	status := StepOK
+	if undo {
+		status = StepRolledBack
+	}
+	return o.do(w.step, status, func(ctx context.Context) (string, error) {
+		i := slices.IndexFunc(o.last, func(r Record) bool { return r.ID == w.id })
+		if i < 0 {
+			return "", fmt.Errorf("record %s is gone from %s", w.id, o.f.Service.Name)
+		}
+		if w.holds(o.last[i]) {
+			return skip("already so")
+		}
+		if !undo {
+			if err := o.interrupted(w.step); err != nil {
+				return "", err
+			}
+		}
+		kv := []string{"disabled", yesNo(w.disabled)}
+		if w.address != "" {
+			kv = append([]string{"address", w.address}, kv...)
+		}
+		detail, err := o.apply(ctx, Change{Kind: "record", ID: w.id, What: w.what()},
+			func(ctx context.Context) error { return o.f.Client.set(ctx, "/ip/dns/static", w.id, kv...) },
+			func(ctx context.Context) (bool, error) {
+				recs, err := o.readRecords(ctx)
+				return slices.ContainsFunc(recs, w.holds), err
+			})
 		if err != nil {
 			return "", err
 		}
-		if len(records) == 0 {
-			return "", fmt.Errorf("the router has no static record for %s", f.Service.Name)
+		// Keep the last reading true without another read.
+		if j := slices.IndexFunc(o.last, func(r Record) bool { return r.ID == w.id }); j >= 0 {
+			o.last = slices.Clone(o.last)
+			o.last[j].Disabled = w.disabled
+			if w.address != "" {
+				o.last[j].Address = w.address
+			}
 		}
-		o.res.From = f.activeServer(records)
-		return fmt.Sprintf("%d record(s) for %s, active: %s", len(records), f.Service.Name, orNone(o.res.From)), nil
+		if detail == "" {
+			detail = w.id + " " + w.what()
+		}
+		return detail, nil
+	})
+}
+
+func (o *op) switchName(to, from config.Server, hold, release bool) error {
+	o.to = to
+	if err := o.step("read state", func(ctx context.Context) (string, error) {
+		recs, err := o.readRecords(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(recs) == 0 {
+			return "", fmt.Errorf("the router has no static %s record for %s", o.typ, o.f.Service.Name)
+		}
+		o.before = recs
+		o.res.From = Active(o.f.Service, recs, o.f.Primary, o.f.Standby)
+		return fmt.Sprintf("%d %s record(s) for %s, active: %s", len(recs), o.typ, o.f.Service.Name, orNone(o.res.From)), nil
 	}); err != nil {
 		return err
 	}
-
+	wants, err := o.forward(to, from)
+	if err != nil {
+		return o.step("find records", func(context.Context) (string, error) { return "", err })
+	}
 	if hold {
-		if err := o.step(ctx, "hold netwatch", func(ctx context.Context) (string, error) { return f.hold(ctx, o) }); err != nil {
+		if err := o.step("hold netwatch", o.hold); err != nil {
 			return err
 		}
 	}
-
-	var err error
-	if f.Service.Layout == config.Rewrite {
-		err = f.rewrite(ctx, o, records, to)
-	} else {
-		err = f.toggle(ctx, o, records, to, from)
-	}
-	if err != nil {
-		return err
-	}
-
-	if err := o.step(ctx, "flush DNS cache", func(ctx context.Context) (string, error) {
-		if !o.res.Changed {
-			return skip("nothing changed")
+	for _, w := range wants {
+		if err := o.reach(w, false); err != nil {
+			return err
 		}
-		return "", f.Client.FlushDNSCache(ctx)
+	}
+	recordsChanged := slices.ContainsFunc(o.res.Changes, func(c Change) bool { return c.Kind == "record" })
+	if err := o.step("flush DNS cache", func(ctx context.Context) (string, error) {
+		if !recordsChanged {
+			return skip("no record changed")
+		}
+		// A flush changes nothing that matters if repeated: one more try
+		// on a fresh connection when the first reply is lost.
+		if err := o.f.Client.FlushDNSCache(ctx); err != nil && !isTrap(err) {
+			return "", o.f.Client.FlushDNSCache(ctx)
+		} else if err != nil {
+			return "", err
+		}
+		return "", nil
 	}); err != nil {
 		return err
 	}
-	if err := o.step(ctx, "verify", func(ctx context.Context) (string, error) { return f.verify(ctx, to) }); err != nil {
+	if err := o.step("verify", func(ctx context.Context) (string, error) {
+		recs, err := o.readRecords(ctx)
+		if err != nil {
+			return "", err
+		}
+		if err := o.pointsAt(recs, to); err != nil {
+			return "", err
+		}
+		return o.f.Service.Name + " -> " + to.Address, nil
+	}); err != nil {
 		return err
 	}
 	if release {
-		if err := o.step(ctx, "release netwatch", func(ctx context.Context) (string, error) { return f.release(ctx) }); err != nil {
-			return err
-		}
+		return o.step("release netwatch", o.release)
 	}
 	return nil
+}
+
+// forward is what the records must become: in the toggle layout the
+// target's record is enabled before the other is disabled, so the name
+// always has a record even if the second change fails.
+func (o *op) forward(to, from config.Server) ([]recordWant, error) {
+	if o.f.Service.Layout == config.Rewrite {
+		i := slices.IndexFunc(o.before, func(r Record) bool { return r.Matches(o.f.Service.Record.Comment, o.f.Service.Record.Address) })
+		if i < 0 {
+			return nil, fmt.Errorf("no static %s record for %s matches the service record (%s)", o.typ, o.f.Service.Name,
+				describeMatch(config.Server{Record: o.f.Service.Record}))
+		}
+		return []recordWant{{step: "point record at " + to.Name, id: o.before[i].ID, address: to.Address}}, nil
+	}
+	target, ok := recordOf(o.before, to)
+	if !ok {
+		return nil, fmt.Errorf("no static %s record for %s matches server %s (%s)", o.typ, o.f.Service.Name, to.Name, describeMatch(to))
+	}
+	wants := []recordWant{{step: "enable " + to.Name + " record", id: target.ID}}
+	if other, ok := recordOf(o.before, from); ok && other.ID != target.ID {
+		wants = append(wants, recordWant{step: "disable " + from.Name + " record", id: other.ID, disabled: true})
+	}
+	return wants, nil
+}
+
+// pointsAt checks that exactly one record of the type is enabled, and that
+// it points at s.
+func (o *op) pointsAt(recs []Record, s config.Server) error {
+	enabled := enabledRecords(recs)
+	switch {
+	case len(enabled) == 0:
+		return fmt.Errorf("no enabled %s record for %s", o.typ, o.f.Service.Name)
+	case len(enabled) > 1:
+		return fmt.Errorf("%d enabled %s records for %s: the router's answer is undefined", len(enabled), o.typ, o.f.Service.Name)
+	case enabled[0].Address != s.Address:
+		return fmt.Errorf("%s points at %s, not %s (%s)", o.f.Service.Name, enabled[0].Address, s.Name, s.Address)
+	}
+	return nil
+}
+
+func enabledRecords(recs []Record) []Record {
+	var out []Record
+	for _, r := range recs {
+		if !r.Disabled {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// rollback undoes what the operation may have changed, from what a fresh
+// read of the router shows, and decides the outcome from a last read-back.
+// The goal is exactly one enabled record for the name, where it pointed
+// before (or, if it had no single record before, where the operation was
+// taking it), then the netwatch entries as they were.
+//
+// Undoing runs in the reverse order of the operation: a restore released
+// netwatch after moving the records, so netwatch is held again first (a
+// released entry's script could otherwise move the records under the
+// rollback). A netwatch script may still have run in between: the records
+// get a second pass when the first read-back does not show them as before.
+func (o *op) rollback(cause error) error {
+	o.undoing = true
+	var undoErrs []error
+	if len(o.released) > 0 {
+		o.undoNetwatch(&undoErrs)
+	}
+	if o.before != nil {
+		if err := o.do("read back", StepOK, o.readBack); err != nil {
+			o.res.Outcome = OutcomeUnknown
+			return o.unknown(cause, err)
+		}
+		prefer := o.to
+		if was := enabledRecords(o.before); len(was) == 1 {
+			prefer = config.Server{Name: orNone(o.res.From), Address: was[0].Address}
+		}
+		for pass := range 2 {
+			var passErrs []error
+			for _, w := range o.backward() {
+				if err := o.reach(w, true); err != nil {
+					passErrs = append(passErrs, err)
+				}
+			}
+			if pass == 0 && len(o.released) == 0 {
+				o.undoNetwatch(&passErrs)
+			}
+			if err := o.do("verify rollback", StepOK, o.readBack); err != nil {
+				o.res.Outcome = OutcomeUnknown
+				return o.unknown(cause, err)
+			}
+			undoErrs = append(undoErrs, passErrs...)
+			if o.pointsAt(o.last, prefer) == nil {
+				break
+			}
+		}
+		if err := o.pointsAt(o.last, prefer); err != nil {
+			enabled := enabledRecords(o.last)
+			if len(enabled) != 1 {
+				o.res.Outcome = OutcomeUnknown
+				return fmt.Errorf("%w; UNKNOWN: check the router now: rollback left %s (%v)", cause, describeRecords(o.last), errors.Join(undoErrs...))
+			}
+			o.res.Outcome = OutcomeFailed
+			return fmt.Errorf("%w; rollback incomplete: read back shows %s -> %s (%v)", cause, o.f.Service.Name, enabled[0].Address, errors.Join(undoErrs...))
+		}
+	} else if len(o.released) == 0 {
+		o.undoNetwatch(&undoErrs)
+	}
+	if len(undoErrs) > 0 {
+		o.res.Outcome = OutcomeFailed
+		return fmt.Errorf("%w; rollback incomplete: %v", cause, errors.Join(undoErrs...))
+	}
+	for i := range o.res.Changes {
+		if o.res.Changes[i].Status == "changed" || o.res.Changes[i].Status == "unknown" {
+			o.res.Changes[i].Status = "undone"
+		}
+	}
+	o.res.Outcome = OutcomeRolledBack
+	if o.before == nil {
+		return fmt.Errorf("%w (rolled back: netwatch read back as it was)", cause)
+	}
+	return fmt.Errorf("%w (rolled back: read back shows %s -> %s, as before)", cause, o.f.Service.Name, enabledRecords(o.last)[0].Address)
+}
+
+// readBack is a step that reads the records and lists them.
+func (o *op) readBack(ctx context.Context) (string, error) {
+	recs, err := o.readRecords(ctx)
+	if err != nil {
+		return "", err
+	}
+	return describeRecords(recs), nil
+}
+
+// backward is the record changes that bring the records this operation
+// touched back to how they were, enabling before disabling. When the name
+// had no single enabled record before, it keeps the one that now stands
+// rather than bring back an undefined answer.
+func (o *op) backward() []recordWant {
+	if len(enabledRecords(o.before)) != 1 {
+		if len(enabledRecords(o.last)) == 1 {
+			return nil
+		}
+		wants, _ := o.forward(o.to, o.otherServer())
+		for i := range wants {
+			wants[i].step = "undo: " + wants[i].step
+		}
+		return wants
+	}
+	var enable, disable []recordWant
+	for _, b := range o.before {
+		now := slices.IndexFunc(o.last, func(r Record) bool { return r.ID == b.ID })
+		if now < 0 {
+			continue
+		}
+		cur := o.last[now]
+		if cur.Disabled == b.Disabled && cur.Address == b.Address {
+			continue
+		}
+		w := recordWant{id: b.ID, disabled: b.Disabled}
+		if cur.Address != b.Address {
+			w.address = b.Address
+		}
+		w.step = "undo: " + w.what() + " " + o.recordName(b) + " record"
+		if b.Disabled {
+			disable = append(disable, w)
+		} else {
+			enable = append(enable, w)
+		}
+	}
+	return append(enable, disable...)
+}
+
+// recordName names a record by its server, as the steps do.
+func (o *op) recordName(r Record) string {
+	for _, s := range []config.Server{o.f.Primary, o.f.Standby} {
+		if o.f.Service.Layout != config.Rewrite && r.Matches(s.Record.Comment, s.Record.Address) {
+			return s.Name
+		}
+	}
+	if o.f.Service.Layout == config.Rewrite {
+		return "service"
+	}
+	return r.ID
+}
+
+func (o *op) otherServer() config.Server {
+	if o.to.Name == o.f.Primary.Name {
+		return o.f.Standby
+	}
+	return o.f.Primary
+}
+
+// unknown is the error for an operation whose end state could not be read.
+func (o *op) unknown(cause, readErr error) error {
+	return fmt.Errorf("%w; UNKNOWN: check the router: could not read it back (%v); last known: %s", cause, readErr, describeRecords(o.last))
+}
+
+// describeRecords lists records as an admin would check them.
+func describeRecords(recs []Record) string {
+	if len(recs) == 0 {
+		return "no records"
+	}
+	parts := make([]string, len(recs))
+	for i, r := range recs {
+		state := "enabled"
+		if r.Disabled {
+			state = "disabled"
+		}
+		parts[i] = fmt.Sprintf("%s %s %s %s", r.ID, r.Type, r.Address, state)
+		if r.Comment != "" {
+			parts[i] += fmt.Sprintf(" %q", r.Comment)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orNone(s string) string {
@@ -253,7 +661,7 @@ func orNone(s string) string {
 	return s
 }
 
-func (f *Failover) recordOf(records []Record, s config.Server) (Record, bool) {
+func recordOf(records []Record, s config.Server) (Record, bool) {
 	for _, r := range records {
 		if r.Matches(s.Record.Comment, s.Record.Address) {
 			return r, true
@@ -262,19 +670,12 @@ func (f *Failover) recordOf(records []Record, s config.Server) (Record, bool) {
 	return Record{}, false
 }
 
-func (f *Failover) activeServer(records []Record) string {
-	return Active(f.Service, records, f.Primary, f.Standby)
-}
-
 // Active names the server the service's enabled record points at, "" if
-// none or if more than one record is enabled (an undefined answer).
+// none or if more than one is enabled (an undefined answer). Only records
+// of the servers' type count (A, or AAAA for IPv6 servers): a TXT or MX
+// record on the same name is normal and does not count.
 func Active(svc config.Service, records []Record, servers ...config.Server) string {
-	var enabled []Record
-	for _, r := range records {
-		if !r.Disabled {
-			enabled = append(enabled, r)
-		}
-	}
+	enabled := enabledRecords(OfType(records, RecordType(servers...)))
 	if len(enabled) != 1 {
 		return ""
 	}
@@ -290,203 +691,9 @@ func Active(svc config.Service, records []Record, servers ...config.Server) stri
 	return ""
 }
 
-// toggle enables the target's record before disabling the other, so the
-// name always has an enabled record, even if the second step fails.
-func (f *Failover) toggle(ctx context.Context, o *op, records []Record, to, from config.Server) error {
-	target, ok := f.recordOf(records, to)
-	if !ok {
-		return o.step(ctx, "find records", func(context.Context) (string, error) {
-			return "", fmt.Errorf("no static record for %s matches server %s (%s)", f.Service.Name, to.Name, describeMatch(to))
-		})
-	}
-	other, hasOther := f.recordOf(records, from)
-	if err := o.step(ctx, "enable "+to.Name+" record", func(ctx context.Context) (string, error) {
-		if !target.Disabled {
-			return skip("already enabled")
-		}
-		if err := f.Client.SetRecordDisabled(ctx, target.ID, false); err != nil {
-			return "", err
-		}
-		o.res.Changed = true
-		o.onFailure("enable "+to.Name+" record", func(ctx context.Context) error {
-			return f.Client.SetRecordDisabled(ctx, target.ID, true)
-		})
-		return target.ID + " " + target.Address, nil
-	}); err != nil {
-		return err
-	}
-	return o.step(ctx, "disable "+from.Name+" record", func(ctx context.Context) (string, error) {
-		if !hasOther || other.Disabled {
-			return skip("already disabled")
-		}
-		if err := f.Client.SetRecordDisabled(ctx, other.ID, true); err != nil {
-			return "", err
-		}
-		o.res.Changed = true
-		o.onFailure("disable "+from.Name+" record", func(ctx context.Context) error {
-			return f.Client.SetRecordDisabled(ctx, other.ID, false)
-		})
-		return other.ID + " " + other.Address, nil
-	})
-}
-
 func describeMatch(s config.Server) string {
 	if s.Record.Comment != "" {
 		return fmt.Sprintf("comment %q", s.Record.Comment)
 	}
 	return "address " + s.Record.Address
-}
-
-// rewrite points the one record at the target: a single atomic set.
-func (f *Failover) rewrite(ctx context.Context, o *op, records []Record, to config.Server) error {
-	var rec Record
-	found := false
-	for _, r := range records {
-		if r.Matches(f.Service.Record.Comment, f.Service.Record.Address) {
-			rec, found = r, true
-			break
-		}
-	}
-	return o.step(ctx, "point record at "+to.Name, func(ctx context.Context) (string, error) {
-		if !found {
-			return "", fmt.Errorf("no static record for %s matches the service record (%s)", f.Service.Name,
-				describeMatch(config.Server{Record: f.Service.Record}))
-		}
-		if rec.Address == to.Address && !rec.Disabled {
-			return skip("already points at " + to.Address)
-		}
-		if err := f.Client.set(ctx, "/ip/dns/static", rec.ID, "address", to.Address, "disabled", "no"); err != nil {
-			return "", err
-		}
-		o.res.Changed = true
-		o.onFailure("point record at "+to.Name, func(ctx context.Context) error {
-			return f.Client.set(ctx, "/ip/dns/static", rec.ID, "address", rec.Address, "disabled", yesNo(rec.Disabled))
-		})
-		return rec.ID + " " + rec.Address + " -> " + to.Address, nil
-	})
-}
-
-// verify reads the records back: exactly one enabled, pointing at target.
-func (f *Failover) verify(ctx context.Context, to config.Server) (string, error) {
-	records, err := f.Client.StaticRecords(ctx, f.Service.Name)
-	if err != nil {
-		return "", err
-	}
-	var enabled []Record
-	for _, r := range records {
-		if !r.Disabled {
-			enabled = append(enabled, r)
-		}
-	}
-	switch {
-	case len(enabled) == 0:
-		return "", fmt.Errorf("no enabled record for %s", f.Service.Name)
-	case len(enabled) > 1:
-		return "", fmt.Errorf("%d enabled records for %s: the router's answer is undefined", len(enabled), f.Service.Name)
-	case enabled[0].Address != to.Address:
-		return "", fmt.Errorf("%s points at %s, not %s (%s)", f.Service.Name, enabled[0].Address, to.Name, to.Address)
-	}
-	return f.Service.Name + " -> " + to.Address, nil
-}
-
-// hold disables the enabled netwatch entries of both servers' hosts.
-func (f *Failover) hold(ctx context.Context, o *op) (string, error) {
-	entries, err := f.Client.NetwatchEntries(ctx, f.Primary.Address, f.Standby.Address)
-	if err != nil {
-		return "", err
-	}
-	var held []string
-	for _, e := range entries {
-		if e.Disabled {
-			continue
-		}
-		if err := f.Client.SetNetwatch(ctx, e.ID, true, e.Comment+HoldMark); err != nil {
-			return "", err
-		}
-		o.onFailure("hold netwatch "+e.ID, func(ctx context.Context) error {
-			return f.Client.SetNetwatch(ctx, e.ID, false, e.Comment)
-		})
-		held = append(held, e.ID)
-	}
-	if len(held) == 0 {
-		return skip("no enabled netwatch entry for the servers")
-	}
-	return "disabled " + strings.Join(held, ", "), nil
-}
-
-// release re-enables the entries hold disabled, found by their mark.
-func (f *Failover) release(ctx context.Context) (string, error) {
-	entries, err := f.Client.NetwatchEntries(ctx, f.Primary.Address, f.Standby.Address)
-	if err != nil {
-		return "", err
-	}
-	var released []string
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Comment, HoldMark) {
-			continue
-		}
-		if err := f.Client.SetNetwatch(ctx, e.ID, false, strings.TrimSuffix(e.Comment, HoldMark)); err != nil {
-			return "", err
-		}
-		released = append(released, e.ID)
-	}
-	if len(released) == 0 {
-		return skip("nothing held")
-	}
-	return "enabled " + strings.Join(released, ", "), nil
-}
-
-// Audit appends every operation to a JSON-lines file.
-type Audit struct {
-	mu   sync.Mutex
-	path string
-}
-
-// NewAudit returns an audit log writing to path, creating its directory.
-func NewAudit(path string) *Audit { return &Audit{path: path} }
-
-type auditLine struct {
-	Time    time.Time `json:"time"`
-	User    string    `json:"user"`
-	Op      string    `json:"operation"`
-	Service string    `json:"service"`
-	Reason  string    `json:"reason,omitempty"`
-	From    string    `json:"from"`
-	To      string    `json:"to"`
-	Result  string    `json:"result"`
-	Error   string    `json:"error,omitempty"`
-	TookMS  float64   `json:"took_ms"`
-	Steps   []Step    `json:"steps"`
-}
-
-// Append writes one line for an operation.
-func (a *Audit) Append(user, reason string, r Result, opErr error) error {
-	line := auditLine{Time: r.Started, User: user, Reason: reason, Op: r.Operation, Service: r.Service, From: r.From, To: r.To,
-		TookMS: float64(r.Took.Microseconds()) / 1000, Steps: r.Steps}
-	switch {
-	case opErr != nil:
-		line.Result, line.Error = "failed", opErr.Error()
-	case r.Changed:
-		line.Result = "ok"
-	default:
-		line.Result = "unchanged"
-	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(a.path), 0o700); err != nil {
-		return err
-	}
-	fh, err := os.OpenFile(a.path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(append(b, '\n')); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

@@ -119,7 +119,7 @@ func TestFailoverAndRestoreWithHold(t *testing.T) {
 		t.Fatalf("audit has %d lines", len(lines))
 	}
 	for i, want := range []struct{ op, result, from, to string }{
-		{"failover", "ok", "public", "private"}, {"failover", "unchanged", "private", "private"}, {"restore", "ok", "private", "public"},
+		{"failover", "changed", "public", "private"}, {"failover", "already so", "private", "private"}, {"restore", "changed", "private", "public"},
 	} {
 		l := lines[i]
 		if l["operation"] != want.op || l["result"] != want.result || l["from"] != want.from || l["to"] != want.to || l["user"] != "tester" {
@@ -158,7 +158,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 	}
 	c := client(t, addr, "admin", "")
 	f, steps, audit := paperFailover(t, c, config.Toggle)
-	r.FailNext("/ip/dns/static/set", 1, "failure: item is locked by another session")
+	r.Inject("/ip/dns/static/set", 1, rosim.Fault{Message: "failure: item is locked by another session"})
 
 	_, err = f.FailoverToStandby(context.Background(), true)
 	if err == nil || !strings.Contains(err.Error(), "item is locked by another session") || !strings.Contains(err.Error(), "rolled back") {
@@ -167,7 +167,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
 		t.Errorf("after rollback: enabled %v", got)
 	}
-	wantUndo := []string{"undo: enable private record", "undo: hold netwatch *2", "undo: hold netwatch *1"}
+	wantUndo := []string{"undo: disable private record", "undo: hold netwatch *2", "undo: hold netwatch *1"}
 	if got := stepNames(*steps, StepRolledBack); !slices.Equal(got, wantUndo) {
 		t.Errorf("rolled back steps %q, want %q", got, wantUndo)
 	}
@@ -180,7 +180,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 	if got := lookup(t, dns.String(), rosim.PaperName); !slices.Equal(got, []string{rosim.PaperPublic}) {
 		t.Errorf("DNS answers %v after the rollback", got)
 	}
-	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "failed" {
+	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "rolled back" {
 		t.Errorf("audit %v", l)
 	}
 }
@@ -217,7 +217,7 @@ func TestFailoverMissingRecord(t *testing.T) {
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	f.Standby.Record = config.RecordMatch{Comment: "Backup"}
 	_, err := f.FailoverToStandby(context.Background(), false)
-	if err == nil || !strings.Contains(err.Error(), `no static record for tomtotrading.com matches server private (comment "Backup")`) {
+	if err == nil || !strings.Contains(err.Error(), `no static A record for tomtotrading.com matches server private (comment "Backup")`) {
 		t.Errorf("err %v", err)
 	}
 	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {

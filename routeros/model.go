@@ -3,7 +3,11 @@ package routeros
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/safetext"
 )
 
 // Identity is who the router is.
@@ -21,7 +25,10 @@ type Record struct {
 	Regexp  string
 	Address string
 	// Type is "A" when RouterOS leaves it out, as it does for A records.
-	Type     string
+	Type string
+	// Data is what a record of another type answers (a CNAME's target, a
+	// TXT's text, an MX's exchange, a FWD's forward-to), for display.
+	Data     string
 	TTL      string
 	Comment  string
 	Disabled bool
@@ -46,22 +53,33 @@ type Netwatch struct {
 // boolean reads a RouterOS boolean, absent meaning false.
 func boolean(v string) bool { return v == "true" || v == "yes" }
 
+// line reads a one-line field, without the line breaks Client.Run keeps.
+func line(m map[string]string, key string) string { return safetext.Line(m[key]) }
+
 func recordFrom(m map[string]string) Record {
 	r := Record{
-		ID: m[".id"], Name: m["name"], Regexp: m["regexp"], Address: m["address"], Type: m["type"],
-		TTL: m["ttl"], Comment: m["comment"], Disabled: boolean(m["disabled"]), Dynamic: boolean(m["dynamic"]),
+		ID: line(m, ".id"), Name: line(m, "name"), Regexp: line(m, "regexp"), Address: line(m, "address"),
+		Type: strings.ToUpper(line(m, "type")), TTL: line(m, "ttl"), Comment: line(m, "comment"),
+		Disabled: boolean(m["disabled"]), Dynamic: boolean(m["dynamic"]),
 	}
 	if r.Type == "" {
 		r.Type = "A"
+	}
+	for _, k := range []string{"cname", "text", "mx-exchange", "ns", "srv-target", "forward-to"} {
+		if v := line(m, k); v != "" {
+			r.Data = v
+			break
+		}
 	}
 	return r
 }
 
 func netwatchFrom(m map[string]string) Netwatch {
 	n := Netwatch{
-		ID: m[".id"], Host: m["host"], Type: m["type"], Interval: m["interval"], Timeout: m["timeout"],
-		Status: m["status"], Since: m["since"], UpScript: m["up-script"], DownScript: m["down-script"],
-		Comment: m["comment"], Disabled: boolean(m["disabled"]),
+		ID: line(m, ".id"), Host: line(m, "host"), Type: line(m, "type"), Interval: line(m, "interval"),
+		Timeout: line(m, "timeout"), Status: line(m, "status"), Since: line(m, "since"),
+		UpScript: m["up-script"], DownScript: m["down-script"],
+		Comment: line(m, "comment"), Disabled: boolean(m["disabled"]),
 	}
 	if n.Type == "" {
 		n.Type = "simple"
@@ -84,10 +102,10 @@ func (c *Client) Identity(ctx context.Context) (Identity, error) {
 	}
 	var out Identity
 	if len(id.Rows) > 0 {
-		out.Name = id.Rows[0]["name"]
+		out.Name = line(id.Rows[0], "name")
 	}
 	if len(res.Rows) > 0 {
-		out.Version, out.Board, out.Uptime = res.Rows[0]["version"], res.Rows[0]["board-name"], res.Rows[0]["uptime"]
+		out.Version, out.Board, out.Uptime = line(res.Rows[0], "version"), line(res.Rows[0], "board-name"), line(res.Rows[0], "uptime")
 	}
 	return out, nil
 }
@@ -163,6 +181,32 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// RecordType is the type of record a failover between these servers
+// moves: AAAA when the primary's address is IPv6, else A. Records of other
+// types on the name (TXT, MX, ...) are not the failover's business.
+func RecordType(servers ...config.Server) string {
+	for _, s := range servers {
+		if a, err := netip.ParseAddr(s.Address); err == nil {
+			if a.Is6() && !a.Is4In6() {
+				return "AAAA"
+			}
+			return "A"
+		}
+	}
+	return "A"
+}
+
+// OfType keeps the records of one type.
+func OfType(records []Record, typ string) []Record {
+	var out []Record
+	for _, r := range records {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Matches reports whether a record is the one a RecordMatch describes.

@@ -179,17 +179,17 @@ func (s *Setup) Script() string {
 	return b.String()
 }
 
-// Change is one thing --apply does, said in the admin's words, and the API
+// PlanStep is one thing --apply does, said in the admin's words, and the API
 // words that do it.
-type Change struct {
+type PlanStep struct {
 	Say   string
 	Words []string
 }
 
 // Plan compares the router with the setup and lists the changes needed;
 // an empty plan means the router already has it.
-func (s *Setup) Plan(ctx context.Context, c *Client) ([]Change, error) {
-	var changes []Change
+func (s *Setup) Plan(ctx context.Context, c *Client) ([]PlanStep, error) {
+	var changes []PlanStep
 	for _, d := range s.items() {
 		r, err := c.Run(ctx, d.menu+"/print", "?comment="+d.comment)
 		if err != nil {
@@ -202,7 +202,7 @@ func (s *Setup) Plan(ctx context.Context, c *Client) ([]Change, error) {
 				words = append(words, "="+p.key+"="+p.value)
 			}
 			words = append(words, "=comment="+d.comment)
-			changes = append(changes, Change{Say: fmt.Sprintf("+ %s add %s comment=%q", d.menu, summary(d.props), d.comment), Words: words})
+			changes = append(changes, PlanStep{Say: fmt.Sprintf("+ %s add %s comment=%q", d.menu, summary(d.props), d.comment), Words: words})
 		case 1:
 			row := r.Rows[0]
 			words := []string{d.menu + "/set", "=.id=" + row[".id"]}
@@ -214,7 +214,7 @@ func (s *Setup) Plan(ctx context.Context, c *Client) ([]Change, error) {
 				}
 			}
 			if len(diffs) > 0 {
-				changes = append(changes, Change{Say: fmt.Sprintf("~ %s %s (%q): %s", d.menu, row[".id"], d.comment, strings.Join(diffs, ", ")), Words: words})
+				changes = append(changes, PlanStep{Say: fmt.Sprintf("~ %s %s (%q): %s", d.menu, row[".id"], d.comment, strings.Join(diffs, ", ")), Words: words})
 			}
 		default:
 			return nil, fmt.Errorf("%d items in %s have the comment %q: remove the extra ones first", len(r.Rows), d.menu, d.comment)
@@ -225,7 +225,7 @@ func (s *Setup) Plan(ctx context.Context, c *Client) ([]Change, error) {
 		return nil, err
 	}
 	for _, n := range fights {
-		changes = append(changes, Change{
+		changes = append(changes, PlanStep{
 			Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
 			Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
 		})
@@ -303,7 +303,7 @@ func short(v string) string {
 }
 
 // Apply makes the changes, then plans again to verify that nothing is left.
-func (s *Setup) Apply(ctx context.Context, c *Client, changes []Change) error {
+func (s *Setup) Apply(ctx context.Context, c *Client, changes []PlanStep) error {
 	for _, ch := range changes {
 		if _, err := c.Run(ctx, ch.Words...); err != nil {
 			return fmt.Errorf("%s: %w", ch.Say, err)

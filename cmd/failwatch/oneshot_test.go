@@ -107,7 +107,7 @@ func TestOneShotCommands(t *testing.T) {
 
 func TestFailoverCommandFails(t *testing.T) {
 	cfg, r, _ := paperRouter(t)
-	r.FailNext("/ip/dns/static/set", 1, "failure: router busy")
+	r.Inject("/ip/dns/static/set", 1, rosim.Fault{Message: "failure: router busy"})
 	_, errs, code := runCLI("failover", "-c", cfg, "--yes")
 	if code != exitUnhealthy || !strings.Contains(errs, "failure: router busy") || !strings.Contains(errs, "rolled back") {
 		t.Errorf("exit %d: %s", code, errs)

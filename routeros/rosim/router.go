@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,9 @@ type Router struct {
 	log      logBook
 	flushes  int
 	watchers map[string]*watcher
-	faults   map[string]*fault
+	faults   map[string]*armedFault
+	// forget lists menus whose items take a comment change but keep none.
+	forget map[string]bool
 	sessions map[net.Conn]struct{}
 
 	ctx    context.Context
@@ -134,21 +137,79 @@ func (r *Router) Log(topics, message string) {
 	r.log.add(topics, message)
 }
 
-type fault struct {
-	skip    int
-	message string
+// FaultKind is how an injected fault hits a command.
+type FaultKind int
+
+// Kinds of injected faults. Only FaultTrap leaves the router unchanged: the
+// others apply the command first, as a router whose reply is lost on the way
+// back would, so a client cannot tell from the error whether it happened.
+const (
+	// FaultTrap refuses the command with a general-failure !trap.
+	FaultTrap FaultKind = iota
+	// FaultDrop applies the command, then hangs up without a reply.
+	FaultDrop
+	// FaultFatal applies the command, then sends !fatal and hangs up.
+	FaultFatal
+	// FaultLate applies the command and replies only after Delay.
+	FaultLate
+	// FaultSlow waits Delay before applying the command and replying.
+	FaultSlow
+)
+
+// Fault is one injected fault.
+type Fault struct {
+	Kind FaultKind
+	// Message is the !trap's or the !fatal's text.
+	Message string
+	Delay   time.Duration
+	// Before, when set, is called as the command arrives, before anything
+	// else: a test's hook to act while the command is in flight.
+	Before func()
 }
 
-// FailNext makes a command fail with a general-failure !trap carrying
-// message, once, after letting skip calls of it through: fault injection for
-// tests of what a client does when the router refuses halfway.
-func (r *Router) FailNext(command string, skip int, message string) {
+type armedFault struct {
+	skip int
+	Fault
+}
+
+// Inject arms a fault for one call of command, after letting skip calls of
+// it through: fault injection for tests of what a client does when the
+// router refuses, or its reply is lost, halfway through an operation.
+func (r *Router) Inject(command string, skip int, f Fault) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.faults == nil {
-		r.faults = map[string]*fault{}
+		r.faults = map[string]*armedFault{}
 	}
-	r.faults[command] = &fault{skip, message}
+	r.faults[command] = &armedFault{skip, f}
+}
+
+// ForgetComments makes a menu's set take a comment without keeping it, as
+// a router that lost a change would: for tests that what is written is
+// read back.
+func (r *Router) ForgetComments(menu string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.forget == nil {
+		r.forget = map[string]bool{}
+	}
+	r.forget[menu] = true
+}
+
+// takeFault returns the fault armed for this call of command, if any.
+func (r *Router) takeFault(command string) *Fault {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.faults[command]
+	if f == nil {
+		return nil
+	}
+	if f.skip > 0 {
+		f.skip--
+		return nil
+	}
+	delete(r.faults, command)
+	return &f.Fault
 }
 
 // result is what one command answers: data rows, then done, or a trap.
@@ -164,14 +225,6 @@ type result struct {
 func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if f := r.faults[cmd]; f != nil {
-		if f.skip > 0 {
-			f.skip--
-		} else {
-			delete(r.faults, cmd)
-			return result{trap: trapf(catGeneral, "%s", f.message)}
-		}
-	}
 	switch cmd {
 	case "/system/identity/print":
 		return result{rows: [][]string{{"=name=" + r.opts.Identity}}}
@@ -289,6 +342,9 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		}
 		switch verb {
 		case "set":
+			if r.forget[t.path] {
+				rest = slices.DeleteFunc(rest, func(a attr) bool { return a.key == "comment" })
+			}
 			tr = t.set(rows, rest)
 		case "enable":
 			tr = t.set(rows, []attr{{"disabled", "false"}})

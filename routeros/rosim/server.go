@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/failwatch/failwatch/routeros/wire"
 )
@@ -195,7 +196,36 @@ func (s *session) command(ctx context.Context, sen wire.Sentence, attrs []attr) 
 			return true
 		}
 	}
+	fault := s.r.takeFault(sen.Word)
+	if fault != nil && fault.Before != nil {
+		fault.Before()
+	}
+	if fault != nil {
+		switch fault.Kind {
+		case FaultTrap:
+			s.sendTrap(sen.Tag, trapf(catGeneral, "%s", fault.Message))
+			s.send(sen.Tag, "!done")
+			return true
+		case FaultSlow:
+			if !sleepCtx(ctx, fault.Delay) {
+				return false
+			}
+		}
+	}
 	res := s.r.exec(s.user, sen.Word, attrs, query(sen.Queries))
+	if fault != nil {
+		switch fault.Kind {
+		case FaultDrop:
+			return false
+		case FaultFatal:
+			s.fatal(fault.Message)
+			return false
+		case FaultLate:
+			if !sleepCtx(ctx, fault.Delay) {
+				return false
+			}
+		}
+	}
 	for _, t := range res.pre {
 		s.sendTrap(sen.Tag, t)
 	}
@@ -212,6 +242,18 @@ func (s *session) command(ctx context.Context, sen wire.Sentence, attrs []attr) 
 	}
 	s.send(sen.Tag, "!done", res.done...)
 	return true
+}
+
+// sleepCtx waits d, or less if the session ends; false when it ended.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func isPrint(cmd string) bool {

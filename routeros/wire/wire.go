@@ -21,6 +21,9 @@ const MaxWord = 1 << 20
 // ErrWordTooLong is returned for a word over the reader's limit.
 var ErrWordTooLong = errors.New("word too long")
 
+// ErrTooManyWords is returned for a sentence over the reader's word limit.
+var ErrTooManyWords = errors.New("too many words in one sentence")
+
 // AppendLength appends the length prefix of an n-byte word.
 func AppendLength(b []byte, n int) []byte {
 	switch {
@@ -50,6 +53,8 @@ type Reader struct {
 	r *bufio.Reader
 	// Max is the longest word accepted; MaxWord when zero.
 	Max int
+	// MaxWords bounds the words of one sentence; no bound when zero.
+	MaxWords int
 }
 
 // NewReader returns a Reader over r.
@@ -136,6 +141,9 @@ func (r *Reader) ReadSentence() ([]string, error) {
 		}
 		if w == "" {
 			return words, nil
+		}
+		if r.MaxWords > 0 && len(words) >= r.MaxWords {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooManyWords, r.MaxWords)
 		}
 		words = append(words, w)
 	}

@@ -1,0 +1,54 @@
+// Package safetext makes text from a router or a network safe to show on a
+// terminal: a router's identity, a record's comment or a log line could
+// otherwise carry escape sequences that move the cursor, retitle the
+// window or rewrite what the admin sees.
+package safetext
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Line strips every control character (C0, DEL, C1, and line breaks) and
+// turns invalid UTF-8 into U+FFFD: for text shown on one line.
+func Line(s string) string { return clean(s, false) }
+
+// Block is Line that keeps newlines and tabs: for scripts and other
+// multi-line text.
+func Block(s string) string { return clean(s, true) }
+
+func clean(s string, keepLines bool) string {
+	if safe(s, keepLines) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case keepLines && (r == '\n' || r == '\t'):
+			b.WriteRune(r)
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// safe is the fast path: plain printable ASCII needs no copy.
+func safe(s string, keepLines bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false
+		}
+		if c < 0x20 || c == 0x7f {
+			if keepLines && (c == '\n' || c == '\t') {
+				continue
+			}
+			return false
+		}
+	}
+	return true
+}

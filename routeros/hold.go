@@ -1,0 +1,146 @@
+package routeros
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// hold disables the enabled netwatch entries of both servers' hosts, marking
+// each so a later release (from any machine) finds it, and reads them back:
+// a router that did not keep the mark would leave netwatch off for good
+// after a restore, with no word.
+func (o *op) hold(ctx context.Context) (string, error) {
+	entries, err := o.netwatch(ctx)
+	if err != nil {
+		return "", err
+	}
+	var held []string
+	for _, e := range entries {
+		if e.Disabled {
+			continue
+		}
+		if err := o.interrupted("holding netwatch " + e.ID); err != nil {
+			return "", err
+		}
+		o.held = append(o.held, e)
+		want := Netwatch{ID: e.ID, Disabled: true, Comment: e.Comment + HoldMark}
+		if _, err := o.setNetwatch(ctx, want, "hold (disable)"); err != nil {
+			return "", err
+		}
+		held = append(held, e.ID)
+	}
+	if len(held) == 0 {
+		return skip("no enabled netwatch entry for the servers")
+	}
+	if err := o.readBackNetwatch(ctx, o.held, func(e Netwatch) bool { return e.Disabled && strings.HasSuffix(e.Comment, HoldMark) }, "hold"); err != nil {
+		return "", err
+	}
+	return "disabled " + strings.Join(held, ", ") + " (read back)", nil
+}
+
+// release re-enables the entries a hold disabled, found by their mark, and
+// reads them back.
+func (o *op) release(ctx context.Context) (string, error) {
+	entries, err := o.netwatch(ctx)
+	if err != nil {
+		return "", err
+	}
+	var released []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Comment, HoldMark) {
+			continue
+		}
+		o.released = append(o.released, e)
+		want := Netwatch{ID: e.ID, Disabled: false, Comment: strings.TrimSuffix(e.Comment, HoldMark)}
+		if _, err := o.setNetwatch(ctx, want, "release (enable)"); err != nil {
+			return "", err
+		}
+		released = append(released, e.ID)
+	}
+	if len(released) == 0 {
+		return skip("nothing held")
+	}
+	if err := o.readBackNetwatch(ctx, o.released, func(e Netwatch) bool { return !e.Disabled && !strings.HasSuffix(e.Comment, HoldMark) }, "release"); err != nil {
+		return "", err
+	}
+	return "enabled " + strings.Join(released, ", ") + " (read back)", nil
+}
+
+// undoNetwatch puts back the entries this operation held or released, the
+// last changed first, each read back.
+func (o *op) undoNetwatch(errs *[]error) {
+	type undo struct {
+		name string
+		was  Netwatch
+	}
+	var undos []undo
+	for _, e := range o.held {
+		undos = append(undos, undo{"undo: hold netwatch " + e.ID, e})
+	}
+	for _, e := range o.released {
+		undos = append(undos, undo{"undo: release netwatch " + e.ID, e})
+	}
+	for _, u := range slices.Backward(undos) {
+		err := o.do(u.name, StepRolledBack, func(ctx context.Context) (string, error) {
+			cur, err := o.netwatchEntry(ctx, u.was.ID)
+			if err != nil {
+				return "", err
+			}
+			if cur.Disabled == u.was.Disabled && cur.Comment == u.was.Comment {
+				return skip("already so")
+			}
+			return o.setNetwatch(ctx, Netwatch{ID: u.was.ID, Disabled: u.was.Disabled, Comment: u.was.Comment}, "put back")
+		})
+		if err != nil {
+			*errs = append(*errs, err)
+		}
+	}
+}
+
+// setNetwatch changes an entry's disabled flag and comment, reading it back
+// when the reply is lost.
+func (o *op) setNetwatch(ctx context.Context, want Netwatch, what string) (string, error) {
+	return o.apply(ctx, Change{Kind: "netwatch", ID: want.ID, What: what},
+		func(ctx context.Context) error { return o.f.Client.SetNetwatch(ctx, want.ID, want.Disabled, want.Comment) },
+		func(ctx context.Context) (bool, error) {
+			e, err := o.netwatchEntry(ctx, want.ID)
+			return err == nil && e.Disabled == want.Disabled && e.Comment == want.Comment, err
+		})
+}
+
+// netwatch reads the entries for both servers' hosts.
+func (o *op) netwatch(ctx context.Context) ([]Netwatch, error) {
+	return o.f.Client.NetwatchEntries(ctx, o.f.Primary.Address, o.f.Standby.Address)
+}
+
+func (o *op) netwatchEntry(ctx context.Context, id string) (Netwatch, error) {
+	entries, err := o.netwatch(ctx)
+	if err != nil {
+		return Netwatch{}, err
+	}
+	i := slices.IndexFunc(entries, func(e Netwatch) bool { return e.ID == id })
+	if i < 0 {
+		return Netwatch{}, fmt.Errorf("netwatch %s is gone", id)
+	}
+	return entries[i], nil
+}
+
+// readBackNetwatch checks that every entry changed is as ok says.
+func (o *op) readBackNetwatch(ctx context.Context, changed []Netwatch, ok func(Netwatch) bool, what string) error {
+	entries, err := o.netwatch(ctx)
+	if err != nil {
+		return fmt.Errorf("read back the %s: %w", what, err)
+	}
+	for _, c := range changed {
+		i := slices.IndexFunc(entries, func(e Netwatch) bool { return e.ID == c.ID })
+		if i < 0 {
+			return fmt.Errorf("read back the %s: netwatch %s is gone", what, c.ID)
+		}
+		if e := entries[i]; !ok(e) {
+			return fmt.Errorf("read back the %s: the router did not keep it on netwatch %s (disabled %v, comment %q)", what, e.ID, e.Disabled, e.Comment)
+		}
+	}
+	return nil
+}
