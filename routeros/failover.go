@@ -75,7 +75,7 @@ type Result struct {
 	Outcome   Outcome `json:"outcome"`
 	// Changed: the router now holds something this operation changed.
 	Changed bool     `json:"changed"`
-	Changes  []Change `json:"changes"`
+	Changes []Change `json:"changes"`
 	// Records are the name's records of the failed-over type as last read
 	// back: after an unknown outcome, the last ones known.
 	Records []Record  `json:"records,omitempty"`
@@ -696,4 +696,48 @@ func describeMatch(s config.Server) string {
 		return fmt.Sprintf("comment %q", s.Record.Comment)
 	}
 	return "address " + s.Record.Address
+}
+
+// Summary says in one line what the operation did, from its outcome and
+// changes; a failure's details are in its error.
+func (r Result) Summary() string {
+	var records int
+	var netwatch []string
+	verb := "held"
+	for _, c := range r.Changes {
+		switch {
+		case c.Status != "changed":
+		case c.Kind == "netwatch":
+			netwatch = append(netwatch, c.ID)
+			if strings.HasPrefix(c.What, "release") {
+				verb = "released"
+			}
+		default:
+			records++
+		}
+	}
+	var s string
+	switch {
+	case r.Outcome != OutcomeChanged && r.Outcome != OutcomeCompleted && r.Outcome != OutcomeAlreadySo:
+		return r.Operation + " " + strings.ToUpper(string(r.Outcome))
+	case r.Outcome == OutcomeAlreadySo && r.To == "":
+		return "netwatch already so: nothing changed"
+	case r.Outcome == OutcomeAlreadySo:
+		return fmt.Sprintf("%s is already on %s: nothing changed", r.Service, r.To)
+	case r.To == "":
+	case records > 0:
+		s = fmt.Sprintf("%s now points at %s", r.Service, r.To)
+	default:
+		s = fmt.Sprintf("%s is already on %s", r.Service, r.To)
+	}
+	if len(netwatch) > 0 {
+		if s != "" {
+			s += "; "
+		}
+		s += fmt.Sprintf("netwatch %s: %s", verb, strings.Join(netwatch, ", "))
+	}
+	if r.Outcome == OutcomeCompleted {
+		s += " (a reply was lost; the read-back shows it done)"
+	}
+	return s
 }

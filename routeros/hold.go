@@ -103,7 +103,9 @@ func (o *op) undoNetwatch(errs *[]error) {
 // when the reply is lost.
 func (o *op) setNetwatch(ctx context.Context, want Netwatch, what string) (string, error) {
 	return o.apply(ctx, Change{Kind: "netwatch", ID: want.ID, What: what},
-		func(ctx context.Context) error { return o.f.Client.SetNetwatch(ctx, want.ID, want.Disabled, want.Comment) },
+		func(ctx context.Context) error {
+			return o.f.Client.SetNetwatch(ctx, want.ID, want.Disabled, want.Comment)
+		},
 		func(ctx context.Context) (bool, error) {
 			e, err := o.netwatchEntry(ctx, want.ID)
 			return err == nil && e.Disabled == want.Disabled && e.Comment == want.Comment, err

@@ -567,12 +567,14 @@ func (m *Model) opDone(msg OpDoneMsg) {
 	m.op.done, m.op.err, m.op.took = true, msg.Err, msg.Result.Took
 	at := msg.Result.Started.Add(msg.Result.Took)
 	switch {
+	case msg.Err != nil && msg.Result.Outcome == routeros.OutcomeRolledBack:
+		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), warn)
 	case msg.Err != nil:
 		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), bad)
-	case !msg.Result.Changed && msg.Result.To != "":
-		m.addEvent(at, "op", fmt.Sprintf("%s: %s is already on %s, nothing changed", msg.Result.Operation, m.opts.Service.Name, msg.Result.To), info)
+	case msg.Result.Outcome == routeros.OutcomeAlreadySo:
+		m.addEvent(at, "op", msg.Result.Operation+": "+msg.Result.Summary(), info)
 	default:
-		m.addEvent(at, "op", fmt.Sprintf("%s done in %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond)), good)
+		m.addEvent(at, "op", fmt.Sprintf("%s done in %s: %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond), msg.Result.Summary()), good)
 	}
 }
 

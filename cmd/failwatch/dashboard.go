@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -121,17 +123,46 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	}
 	defer ctl.failover.Client.Close()
 	d.ui.Actions = ctl
-	opts := []tea.ProgramOption{}
+	// Signals are ours, not Bubble Tea's: a SIGHUP (the SSH session of a
+	// jump host dropping) must end the dashboard as cleanly as q, and none
+	// may kill the process while an operation is rolling back.
+	opts := []tea.ProgramOption{tea.WithoutSignalHandler()}
 	if d.ui.NoColor {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	p := tea.NewProgram(tui.New(d.ui), opts...)
 	ctl.send = p.Send
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+			p.Quit()
+		case <-ctx.Done():
+		}
+	}()
 
 	var wg sync.WaitGroup
 	ctl.start(ctx, &wg, d)
 	_, err := p.Run()
+	// An operation under way stops before its next change and rolls back
+	// (or finishes), audited, before the process exits.
+	cutShort := ctl.busy.Load()
 	cancel()
+	ctl.ops.Wait()
+	code := exitOK
+	if cutShort {
+		ctl.mu.Lock()
+		res, opErr := ctl.last, ctl.lastErr
+		ctl.mu.Unlock()
+		if opErr != nil {
+			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended: %s: %v\n", res.Operation, res.Outcome, opErr)
+			code = exitUnhealthy
+		} else {
+			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended, and finished: %s\n", res.Operation, res.Summary())
+		}
+	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -142,7 +173,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
 		return exitUnhealthy
 	}
-	return exitOK
+	return code
 }
 
 // controller turns the dashboard's requests into operations and feeds it
@@ -157,7 +188,9 @@ type controller struct {
 	metrics  *metrics.Collector
 	servers  []config.Server
 	busy     atomic.Bool
-	ctx      context.Context
+	// ops counts the operation under way, so the process waits for it.
+	ops sync.WaitGroup
+	ctx context.Context
 	// log, when set, also gets the policy's messages (the exporter has no
 	// screen to show them on).
 	log io.Writer
@@ -165,6 +198,9 @@ type controller struct {
 	mu     sync.Mutex
 	health map[string]policy.Health
 	router routeros.RouterState
+	// last is the latest operation's result and error.
+	last    routeros.Result
+	lastErr error
 }
 
 func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard) {
@@ -290,14 +326,17 @@ func (c *controller) operation(name, reason string, fn func(context.Context) (ro
 	if c.readOnly || !c.busy.CompareAndSwap(false, true) {
 		return
 	}
+	c.ops.Add(1)
 	go func() {
+		defer c.ops.Done()
 		defer c.busy.Store(false)
 		c.failover.Reason = reason
 		c.failover.Progress = func(s routeros.Step) { c.send(tui.StepMsg{Op: name, Step: s}) }
-		ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
-		defer cancel()
-		res, err := fn(ctx)
+		res, err := fn(c.ctx)
 		res.Operation = name
+		c.mu.Lock()
+		c.last, c.lastErr = res, err
+		c.mu.Unlock()
 		if c.metrics != nil {
 			c.metrics.ObserveOperation(name, err)
 		}

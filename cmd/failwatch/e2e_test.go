@@ -193,7 +193,7 @@ probe:
 		t.Errorf("exit %s", code)
 	}
 	audit, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
-	if err != nil || !strings.Contains(string(audit), `"operation":"failover"`) || !strings.Contains(string(audit), `"result":"ok"`) {
+	if err != nil || !strings.Contains(string(audit), `"operation":"failover"`) || !strings.Contains(string(audit), `"result":"changed"`) {
 		t.Errorf("audit log: %v\n%s", err, audit)
 	}
 }

@@ -183,10 +183,12 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 			fmt.Fprintln(stdout, line)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A signal (Ctrl-C, SIGTERM, an SSH session's SIGHUP) stops the
+	// operation before its next change; it rolls back what it did, reads
+	// the router back and writes its audit line before this returns. The
+	// signals stay caught until then, so a second one cannot cut that short.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	var res routeros.Result
 	var err error
 	if name == "failover" {
@@ -208,14 +210,12 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 		enc.SetIndent("", "  ")
 		enc.Encode(out)
 	}
-	switch {
-	case err != nil:
-		fmt.Fprintf(stderr, "failwatch %s: %v\n", name, err)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch %s: %s: %v\n", name, res.Outcome, err)
 		return exitUnhealthy
-	case !*asJSON && !res.Changed:
-		fmt.Fprintf(stdout, "%s is already on %s: nothing changed\n", cfg.Service.Name, res.To)
-	case !*asJSON:
-		fmt.Fprintf(stdout, "%s now points at %s (%s)\n", cfg.Service.Name, res.To, res.Took.Round(time.Millisecond))
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "%s (%s)\n", res.Summary(), res.Took.Round(time.Millisecond))
 	}
 	return exitOK
 }

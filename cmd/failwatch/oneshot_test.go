@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -100,24 +104,39 @@ func TestOneShotCommands(t *testing.T) {
 		t.Errorf("status after restore: %+v", rep)
 	}
 	b, _ := os.ReadFile(audit)
-	if n := strings.Count(string(b), "\n"); n != 3 {
-		t.Errorf("audit has %d lines:\n%s", n, b)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var results []string
+	for _, l := range lines {
+		var m map[string]any
+		json.Unmarshal([]byte(l), &m)
+		results = append(results, fmt.Sprint(m["operation"], " ", m["result"]))
+	}
+	want := []string{"failover changed", "failover already so", "restore changed"}
+	if !slices.Equal(results, want) {
+		t.Errorf("audit results %q, want %q", results, want)
 	}
 }
 
-func TestFailoverCommandFails(t *testing.T) {
-	cfg, r, _ := paperRouter(t)
-	r.Inject("/ip/dns/static/set", 1, rosim.Fault{Message: "failure: router busy"})
-	_, errs, code := runCLI("failover", "-c", cfg, "--yes")
-	if code != exitUnhealthy || !strings.Contains(errs, "failure: router busy") || !strings.Contains(errs, "rolled back") {
-		t.Errorf("exit %d: %s", code, errs)
+// Netwatch has already moved the name to the standby (the public server is
+// down); a failover with hold keeps the records and holds netwatch, and
+// says and audits that as a change.
+func TestFailoverOnStandbyHolds(t *testing.T) {
+	sim := rosim.NewSimulated()
+	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	cfg, _, audit := paperRouter(t, sim.Probe)
+	deadline := time.Now().Add(5 * time.Second)
+	for status(t, cfg).Active != "private" {
+		if time.Now().After(deadline) {
+			t.Fatal("netwatch never moved the name")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	if rep := status(t, cfg); rep.Active != "public" {
-		t.Errorf("active %q after a failed failover", rep.Active)
+	out, errs, code := runCLI("failover", "-c", cfg, "--yes")
+	if code != exitOK || !strings.Contains(out, "tomtotrading.com is already on private; netwatch held: *1, *2") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
-	r.Close()
-	_, _, code = runCLI("status", "-c", cfg)
-	if code != exitUnhealthy {
-		t.Errorf("status with the router gone: exit %d", code)
+	b, _ := os.ReadFile(audit)
+	if !strings.Contains(string(b), `"result":"changed"`) || !strings.Contains(string(b), `"what":"hold (disable)"`) {
+		t.Errorf("audit:\n%s", b)
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
 // Ctrl-C stops a long report early and it prints what it has.
@@ -89,5 +91,42 @@ func TestICMPWithoutPrivileges(t *testing.T) {
 	out, errs, code := asNobody("report", "--count", "3", "--interval", "50ms", "127.0.0.1")
 	if code != exitOK || !strings.Contains(out, "3 packets transmitted, 3 received") {
 		t.Errorf("ping sockets: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// SIGTERM or SIGHUP while a failover's first change is in flight: the
+// change lands, no further one starts, the failover rolls back, the audit
+// has its line, and the exit code says it did not complete.
+func TestOperationSurvivesSignals(t *testing.T) {
+	bin := buildBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cfg, r, audit := paperRouter(t)
+			cmd := exec.Command(bin, "failover", "-c", cfg, "--yes")
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			// The router takes a while over the first record change; the
+			// signal comes as it arrives.
+			r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond,
+				Before: func() { cmd.Process.Signal(sig) }})
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitUnhealthy {
+				t.Errorf("exit: %v\n%s%s", err, out.String(), errb.String())
+			}
+			if !strings.Contains(errb.String(), "interrupted before disable public record") || !strings.Contains(errb.String(), "rolled back") {
+				t.Errorf("stderr:\n%s", errb.String())
+			}
+			if rep := status(t, cfg); rep.Active != "public" || rep.Held {
+				t.Errorf("after the signal: %+v", rep)
+			}
+			b, _ := os.ReadFile(audit)
+			if !strings.Contains(string(b), `"result":"rolled back"`) {
+				t.Errorf("audit:\n%s", b)
+			}
+		})
 	}
 }

@@ -51,7 +51,7 @@ type Router struct {
 	watchers map[string]*watcher
 	faults   map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
-	forget map[string]bool
+	forget   map[string]bool
 	sessions map[net.Conn]struct{}
 
 	ctx    context.Context
