@@ -27,8 +27,13 @@ type DNSAnswer struct {
 	Err   error
 }
 
-// QueryA asks server (host:port, UDP) for the A records of name.
-func QueryA(ctx context.Context, server, name string) DNSAnswer {
+// Query asks server (host:port, UDP) for the A records of name, or its
+// AAAA records when typ is "AAAA" (an IPv6 pair of servers).
+func Query(ctx context.Context, server, name, typ string) DNSAnswer {
+	qtype := dnsmessage.TypeA
+	if typ == "AAAA" {
+		qtype = dnsmessage.TypeAAAA
+	}
 	ans := DNSAnswer{Server: server, Name: name, At: time.Now()}
 	qname, err := dnsmessage.NewName(strings.TrimSuffix(name, ".") + ".")
 	if err != nil {
@@ -38,7 +43,7 @@ func QueryA(ctx context.Context, server, name string) DNSAnswer {
 	id := uint16(rand.Uint32())
 	msg := dnsmessage.Message{
 		Header:    dnsmessage.Header{ID: id, RecursionDesired: true},
-		Questions: []dnsmessage.Question{{Name: qname, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET}},
+		Questions: []dnsmessage.Question{{Name: qname, Type: qtype, Class: dnsmessage.ClassINET}},
 	}
 	query, err := msg.Pack()
 	if err != nil {
@@ -75,12 +80,19 @@ func QueryA(ctx context.Context, server, name string) DNSAnswer {
 		ans.RTT = time.Since(ans.At)
 		ans.RCode = strings.TrimPrefix(resp.Header.RCode.String(), "RCode")
 		for _, rr := range resp.Answers {
-			if a, ok := rr.Body.(*dnsmessage.AResource); ok {
-				ans.Addrs = append(ans.Addrs, netip.AddrFrom4(a.A))
-				ttl := time.Duration(rr.Header.TTL) * time.Second
-				if len(ans.Addrs) == 1 || ttl < ans.TTL {
-					ans.TTL = ttl
-				}
+			var addr netip.Addr
+			switch body := rr.Body.(type) {
+			case *dnsmessage.AResource:
+				addr = netip.AddrFrom4(body.A)
+			case *dnsmessage.AAAAResource:
+				addr = netip.AddrFrom16(body.AAAA)
+			default:
+				continue
+			}
+			ans.Addrs = append(ans.Addrs, addr)
+			ttl := time.Duration(rr.Header.TTL) * time.Second
+			if len(ans.Addrs) == 1 || ttl < ans.TTL {
+				ans.TTL = ttl
 			}
 		}
 		if resp.Header.RCode != dnsmessage.RCodeSuccess {

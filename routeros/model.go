@@ -202,7 +202,7 @@ func RecordType(servers ...config.Server) string {
 func OfType(records []Record, typ string) []Record {
 	var out []Record
 	for _, r := range records {
-		if r.Type == typ {
+		if r.Type == typ || (r.Type == "" && typ == "A") {
 			out = append(out, r)
 		}
 	}

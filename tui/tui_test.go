@@ -114,7 +114,7 @@ func scene() []tea.Msg {
 		}
 		msgs = append(msgs, StepMsg{Op: "failover", Step: routeros.Step{Name: s, Status: status, At: down.Add(3 * time.Second)}})
 	}
-	msgs = append(msgs, OpDoneMsg{Result: routeros.Result{Operation: "failover", To: "private", Changed: true, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
+	msgs = append(msgs, OpDoneMsg{Result: routeros.Result{Operation: "failover", Service: "tomtotrading.com", To: "private", Changed: true, Outcome: routeros.OutcomeChanged, Changes: []routeros.Change{{Kind: "netwatch", ID: "*1", What: "hold (disable)", Status: "changed"}, {Kind: "netwatch", ID: "*2", What: "hold (disable)", Status: "changed"}}, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
 	return msgs
 }
 

@@ -258,12 +258,13 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 			}
 		}
 	})
+	family := routeros.RecordType(d.cfg.Servers...)
 	wg.Go(func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			qctx, cancel := context.WithTimeout(ctx, time.Second)
-			ans := monitor.QueryA(qctx, d.dns, d.cfg.Service.Name)
+			ans := monitor.Query(qctx, d.dns, d.cfg.Service.Name, family)
 			cancel()
 			if ctx.Err() != nil {
 				return

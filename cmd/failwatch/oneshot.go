@@ -263,7 +263,7 @@ server, 1 otherwise, 2 on bad usage or config.`, stderr)
 	}
 	rep.Active = routeros.Active(cfg.Service, st.Records, cfg.Servers...)
 	rep.Held = routeros.Held(st.Netwatch)
-	ans := monitor.QueryA(ctx, dnsServer(cfg), cfg.Service.Name)
+	ans := monitor.Query(ctx, dnsServer(cfg), cfg.Service.Name, routeros.RecordType(cfg.Servers...))
 	for _, a := range ans.Addrs {
 		rep.DNS = append(rep.DNS, a.String())
 	}
@@ -300,7 +300,11 @@ func writeStatus(w io.Writer, r statusReport) {
 		if rec.Disabled {
 			state = "disabled"
 		}
-		fmt.Fprintf(w, "  record %-4s %s %-15s ttl %-4s %q\n", rec.ID, state, rec.Address, rec.TTL, rec.Comment)
+		value := rec.Address
+		if value == "" {
+			value = rec.Data
+		}
+		fmt.Fprintf(w, "  record %-4s %-5s %s %-15s ttl %-4s %q\n", rec.ID, rec.Type, state, value, rec.TTL, rec.Comment)
 	}
 	for _, n := range r.Netwatch {
 		state := n.Status

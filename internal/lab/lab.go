@@ -167,7 +167,7 @@ func (l *Lab) RestorePublic() error {
 func (l *Lab) Answer(ctx context.Context) netip.Addr {
 	qctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	a := monitor.QueryA(qctx, l.DNS, Name)
+	a := monitor.Query(qctx, l.DNS, Name, "A")
 	if len(a.Addrs) == 0 {
 		return netip.Addr{}
 	}

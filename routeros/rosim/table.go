@@ -225,14 +225,28 @@ func (t *table) words(r row, proplist []string) []string {
 	return out
 }
 
+// dnsTypes are the record types /ip/dns/static takes (RouterOS 7).
+var dnsTypes = []string{"A", "AAAA", "CNAME", "FWD", "MX", "NS", "NXDOMAIN", "SRV", "TXT"}
+
 func dnsStaticTable() *table {
 	return &table{
 		path: "/ip/dns/static",
 		props: []prop{
 			{name: "name"},
 			{name: "regexp"},
-			{name: "address", kind: kindAddress},
 			{name: "type"},
+			{name: "address", kind: kindAddress},
+			{name: "cname"},
+			{name: "forward-to"},
+			{name: "mx-exchange"},
+			{name: "mx-preference", kind: kindInt},
+			{name: "ns"},
+			{name: "srv-port", kind: kindInt},
+			{name: "srv-priority", kind: kindInt},
+			{name: "srv-target"},
+			{name: "srv-weight", kind: kindInt},
+			{name: "text"},
+			{name: "address-list"},
 			{name: "ttl", def: "1d", kind: kindDuration},
 			{name: "dynamic", def: "false", kind: kindBool, readOnly: true},
 			{name: "disabled", def: "false", kind: kindBool},
@@ -243,6 +257,13 @@ func dnsStaticTable() *table {
 			if r["name"] == "" && r["regexp"] == "" {
 				return trapf(catValue, "name or regexp must be set")
 			}
+			if t, ok := r["type"]; ok {
+				r["type"] = strings.ToUpper(t)
+				if !slices.Contains(dnsTypes, r["type"]) {
+					return trapf(catValue, "input does not match any value of type")
+				}
+			}
+			// RouterOS prints no type for an A record.
 			if r["type"] == "A" {
 				delete(r, "type")
 			}
@@ -254,6 +275,26 @@ func dnsStaticTable() *table {
 			case "AAAA":
 				if a, err := netip.ParseAddr(r["address"]); err != nil || !a.Is6() {
 					return trapf(catValue, "invalid value for argument address")
+				}
+			case "CNAME":
+				if r["cname"] == "" {
+					return trapf(catValue, "cname must be set")
+				}
+			case "FWD":
+				if r["forward-to"] == "" {
+					return trapf(catValue, "forward-to must be set")
+				}
+			case "MX":
+				if r["mx-exchange"] == "" {
+					return trapf(catValue, "mx-exchange must be set")
+				}
+			case "NS":
+				if r["ns"] == "" {
+					return trapf(catValue, "ns must be set")
+				}
+			case "SRV":
+				if r["srv-target"] == "" {
+					return trapf(catValue, "srv-target must be set")
 				}
 			}
 			return nil
