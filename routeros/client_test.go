@@ -276,3 +276,53 @@ func TestCancelledCallThenReconnect(t *testing.T) {
 		t.Fatalf("after a cancelled call: %v", err)
 	}
 }
+
+// The router drops an idle session: the next read redials and answers at
+// once, without an error and without "unreachable"; a failover pressed
+// right then works. Only a failed redial makes the link unreachable, since
+// when it first failed.
+func TestStaleConnectionIsRetriedOnce(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	ctx := context.Background()
+	w := NewWatcher(c, rosim.PaperName, []string{rosim.PaperPublic}, time.Second)
+	if st := w.Read(ctx); st.Err != nil || c.Link().State != LinkUp {
+		t.Fatalf("first reading: %v, link %v", st.Err, c.Link().State)
+	}
+	r.DropConnections()
+	time.Sleep(20 * time.Millisecond)
+	if st := w.Read(ctx); st.Err != nil || !st.Connected || st.Link.State != LinkUp {
+		t.Fatalf("reading after the drop: %v, link %+v", st.Err, st.Link)
+	}
+	if c.Connects() != 2 {
+		t.Errorf("connects %d, want 2 (one redial)", c.Connects())
+	}
+	r.DropConnections()
+	time.Sleep(20 * time.Millisecond)
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	if res, err := f.FailoverToStandby(ctx, false); err != nil || res.Outcome != OutcomeChanged {
+		t.Fatalf("failover right after a drop: %v", err)
+	}
+
+	// A change is never resent: after a drop it fails, unknown to the
+	// caller, and the link says reconnecting until the next call.
+	r.DropConnections()
+	time.Sleep(20 * time.Millisecond)
+	if err := c.SetRecordDisabled(ctx, "*1", false); err == nil {
+		t.Error("a set on a dropped connection succeeded: it must not be resent")
+	} else if l := c.Link(); l.State != LinkReconnecting {
+		t.Errorf("link after a failed set: %v", l.State)
+	}
+
+	r.Close()
+	before := time.Now()
+	st := w.Read(ctx)
+	if st.Err == nil || st.Link.State != LinkUnreachable || st.Link.Since.Before(before) {
+		t.Errorf("router gone: err %v, link %+v", st.Err, st.Link)
+	}
+	since := st.Link.Since
+	time.Sleep(600 * time.Millisecond)
+	if st := w.Read(ctx); st.Link.State != LinkUnreachable || !st.Link.Since.Equal(since) {
+		t.Errorf("still gone: link %+v, want since %v kept", st.Link, since)
+	}
+}

@@ -10,7 +10,10 @@ type RouterState struct {
 	At        time.Time
 	Connected bool
 	// Err says why the router could not be read; the watcher goes on.
-	Err      error
+	Err error
+	// Link is how the connection stood after the reading: reconnecting
+	// (it dropped, the next reading redials) or unreachable since when.
+	Link     Link
 	Identity Identity
 	Records  []Record
 	Netwatch []Netwatch
@@ -69,7 +72,7 @@ func (w *Watcher) Read(ctx context.Context) RouterState {
 		st.Records, st.Netwatch = recs, nw
 		return nil
 	}()
-	st.Identity, st.Connected = w.identity, st.Err == nil
+	st.Identity, st.Connected, st.Link = w.identity, st.Err == nil, w.Client.Link()
 	return st
 }
 

@@ -106,9 +106,13 @@ type routerView struct {
 	connected bool
 	seen      bool
 	err       string
-	identity  routeros.Identity
-	active    string
-	held      bool
+	// state is "reconnecting" (the connection dropped; the next reading
+	// redials) or "unreachable" (a redial failed), since when.
+	state    string
+	since    time.Time
+	identity routeros.Identity
+	active   string
+	held     bool
 }
 
 type dnsView struct {
@@ -394,10 +398,15 @@ func (m *Model) setCheck(s *serverView, c monitor.CheckStatus) {
 func (m *Model) routerState(st routeros.RouterState) {
 	now := st.At
 	if st.Err != nil {
-		if m.router.connected || !m.router.seen {
-			m.addEvent(now, "router", "unreachable: "+st.Err.Error(), bad)
+		state := "unreachable"
+		if st.Link.State == routeros.LinkReconnecting {
+			state = "reconnecting"
+		}
+		if m.router.connected || !m.router.seen || m.router.state != state {
+			m.addEvent(now, "router", state+": "+st.Err.Error(), bad)
 		}
 		m.router.connected, m.router.seen, m.router.err = false, true, st.Err.Error()
+		m.router.state, m.router.since = state, st.Link.Since
 		return
 	}
 	if !m.router.connected && m.router.seen {

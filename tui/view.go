@@ -106,8 +106,14 @@ func (m Model) header() string {
 			id += " " + g.Sep + " RouterOS " + r.identity.Version
 		}
 		line1 = append(line1, st.Bold.Render(id), st.Good.Render(g.Dot+" connected"))
+	case r.state == "reconnecting":
+		line1 = append(line1, st.Warn.Render(g.Dot+" router reconnecting: "+r.err))
 	default:
-		line1 = append(line1, st.Bad.Render(g.Dot+" router unreachable: "+r.err))
+		since := ""
+		if !r.since.IsZero() {
+			since = " since " + r.since.Format("15:04:05")
+		}
+		line1 = append(line1, st.Bad.Render(g.Dot+" router unreachable"+since+": "+r.err))
 	}
 	left := strings.Join(line1, "  ")
 	if m.opts.Demo {
