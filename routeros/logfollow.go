@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/safetext"
 )
 
 // LogEntry is one line of the router's log.
@@ -199,6 +201,8 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		api.Close()
 		scancel()
 	}()
+	// A follow never ends: its rows are bounded per line, not per call.
+	conn.Stream()
 	listen, err := api.ListenArgsQueueContext(sctx, []string{"/log/print", "=follow="}, 256)
 	if err != nil {
 		return false, fmt.Errorf("follow log: %w", err)
@@ -253,9 +257,10 @@ func idOf(seq uint64) string { return "*" + strings.ToUpper(strconv.FormatUint(s
 // ParseLogEntry reads a /log/print row; now dates times given without a
 // date or year.
 func ParseLogEntry(m map[string]string, now time.Time) LogEntry {
-	e := LogEntry{ID: m[".id"], Seq: seqOf(m[".id"]), RawTime: m["time"], Message: m["message"]}
-	if m["topics"] != "" {
-		e.Topics = strings.Split(m["topics"], ",")
+	e := LogEntry{ID: safetext.Line(m[".id"]), RawTime: safetext.Line(m["time"]), Message: safetext.Line(m["message"])}
+	e.Seq = seqOf(e.ID)
+	if t := safetext.Line(m["topics"]); t != "" {
+		e.Topics = strings.Split(t, ",")
 	}
 	if t, err := ParseLogTime(e.RawTime, now); err == nil {
 		e.Time = t
