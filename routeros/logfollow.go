@@ -137,6 +137,22 @@ type followState struct {
 	last      uint64 // the newest line seen
 	known     bool   // whether last has been read from the router
 	downSince time.Time
+	// odd holds the ids of lines shown without moving last, so a replay
+	// does not show them again; bounded, as a hostile router could send
+	// any number.
+	odd map[string]struct{}
+}
+
+// oddSeen records an odd id; false when it was already shown.
+func (st *followState) oddSeen(id string) bool {
+	if _, ok := st.odd[id]; ok {
+		return false
+	}
+	if st.odd == nil || len(st.odd) >= 1024 {
+		st.odd = map[string]struct{}{}
+	}
+	st.odd[id] = struct{}{}
+	return true
 }
 
 // session follows on one connection; connected says whether it got as far
@@ -167,7 +183,9 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	}
 	var newest uint64
 	for _, s := range r.Re {
-		newest = max(newest, seqOf(s.Map[".id"]))
+		if seq := seqOf(s.Map[".id"]); seq > 0 && (newest == 0 || plausible(newest, seq)) {
+			newest = seq
+		}
 	}
 	switch {
 	case !st.known:
@@ -217,15 +235,29 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	}
 	for s := range listen.Chan() {
 		e := ParseLogEntry(s.Map, time.Now().In(f.location()))
-		if e.Seq <= st.last {
-			continue
-		}
-		if st.last > 0 && e.Seq > st.last+1 {
-			if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log lines %s to %s were missed", idOf(st.last+1), idOf(e.Seq-1))}) {
-				return true, nil
+		switch {
+		case e.Seq == 0 || (st.last > 0 && e.Seq > st.last+maxLogJump):
+			// An id that cannot be read, or a jump no real log makes: the
+			// line is shown (once: a follow replays the past), but the
+			// position stays where it was, so one odd id cannot make every
+			// later line look old.
+			if !st.oddSeen(e.ID) {
+				continue
 			}
+		case e.Seq <= st.last && st.last-e.Seq < maxLogJump:
+			continue
+		case st.last > 0 && e.Seq <= st.last:
+			// Far behind the position: the position was the odd one (taken
+			// from the history); follow the router's numbering again.
+			st.last = e.Seq
+		default:
+			if st.last > 0 && e.Seq > st.last+1 {
+				if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log lines %s to %s were missed", idOf(st.last+1), idOf(e.Seq-1))}) {
+					return true, nil
+				}
+			}
+			st.last = e.Seq
 		}
-		st.last = e.Seq
 		if keep(e) && !emit(LogEvent{Kind: LogLine, Entry: e}) {
 			return true, nil
 		}
@@ -239,6 +271,14 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 // historyLines is how many past interesting lines the first connection
 // emits.
 const historyLines = 20
+
+// maxLogJump is the largest step between two line ids that a real log
+// makes: no router keeps more lines than this, so a larger jump (or a line
+// as far behind) is an id not to be trusted.
+const maxLogJump = maxReplyRows
+
+// plausible says whether seq can follow last in a router's numbering.
+func plausible(last, seq uint64) bool { return seq > last && seq-last <= maxLogJump }
 
 func (f *LogFollower) location() *time.Location {
 	if f.Loc == nil {

@@ -274,3 +274,61 @@ func TestFollowAndCommandsTogether(t *testing.T) {
 		}
 	}
 }
+
+// Lines with an id that is huge or unreadable cannot blind the follower:
+// each is shown once, and the lines after them still come.
+func TestFollowSurvivesOddIDs(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	events, _ := follower(t, addr)
+	next(t, events, LogConnected)
+	for _, l := range []struct{ id, msg string }{
+		{"*FFFFFFFFFFFF", "huge id"},
+		{"", "normal 1"},
+		{"zz", "unreadable id"},
+		{"", "normal 2"},
+	} {
+		if l.id == "" {
+			r.Log("netwatch,info", l.msg)
+		} else {
+			r.LogWithID(l.id, "netwatch,info", l.msg)
+		}
+	}
+	want := []string{"huge id", "normal 1", "unreadable id", "normal 2"}
+	if got := lines(t, events, len(want)); !slices.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	// A reconnect replays the past: the odd lines are not shown again.
+	r.DropConnections()
+	next(t, events, LogConnected)
+	r.Log("netwatch,info", "normal 3")
+	if got := lines(t, events, 1); !slices.Equal(got, []string{"normal 3"}) {
+		t.Errorf("after reconnect %q", got)
+	}
+}
+
+// The oldest line a router's log holds has a huge id: the follower starts
+// there, and the router's real numbers, far behind it, still come. (The log
+// keeps two lines: that one and the follower's own login.)
+func TestFollowStartsAfterAnOddNewestLine(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{LogSize: 2})
+	r.LogWithID("*FFFFFFFFFFFF", "netwatch,info", "huge id")
+	events, _ := follower(t, addr)
+	next(t, events, LogConnected)
+	r.Log("netwatch,info", "normal 1")
+	r.Log("netwatch,info", "normal 2")
+	if got := lines(t, events, 2); !slices.Equal(got, []string{"normal 1", "normal 2"}) {
+		t.Errorf("lines %q", got)
+	}
+}
+
+// lines collects the next n lines that are not history.
+func lines(t *testing.T, events <-chan LogEvent, n int) []string {
+	t.Helper()
+	var got []string
+	for len(got) < n {
+		if ev := next(t, events, LogLine); !ev.Entry.History {
+			got = append(got, ev.Entry.Message)
+		}
+	}
+	return got
+}

@@ -130,6 +130,14 @@ func (r *Router) CacheFlushes() int {
 	return r.flushes
 }
 
+// LogWithID appends an entry that prints id as its .id, whatever it is: a
+// hostile or broken router's numbering, for tests.
+func (r *Router) LogWithID(id, topics, message string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.log.addEntry(id, topics, message)
+}
+
 // Log appends an entry to the router's log, as the router itself would.
 func (r *Router) Log(topics, message string) {
 	r.mu.Lock()
@@ -368,13 +376,20 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 
 // logEntry is one line of the router's log.
 type logEntry struct {
-	id      int
+	id int
+	// rawID, when set, is printed instead of id: a hostile router's.
+	rawID   string
 	time    time.Time
 	topics  string
 	message string
 }
 
-func (e logEntry) idString() string { return "*" + strings.ToUpper(strconv.FormatInt(int64(e.id), 16)) }
+func (e logEntry) idString() string {
+	if e.rawID != "" {
+		return e.rawID
+	}
+	return "*" + strings.ToUpper(strconv.FormatInt(int64(e.id), 16))
+}
 
 func (e logEntry) row() row {
 	return row{".id": e.idString(), "time": formatTime(e.time), "topics": e.topics, "message": e.message}
@@ -393,9 +408,14 @@ type logBook struct {
 	followers map[chan logEntry]struct{}
 }
 
-func (l *logBook) add(topics, message string) {
-	l.nextID++
-	e := logEntry{id: l.nextID, time: time.Now(), topics: topics, message: message}
+func (l *logBook) add(topics, message string) { l.addEntry("", topics, message) }
+
+func (l *logBook) addEntry(rawID, topics, message string) {
+	// An entry with an id of its own takes no number from the sequence.
+	if rawID == "" {
+		l.nextID++
+	}
+	e := logEntry{id: l.nextID, rawID: rawID, time: time.Now(), topics: topics, message: message}
 	if len(l.ring) >= l.size {
 		copy(l.ring, l.ring[1:])
 		l.ring = l.ring[:len(l.ring)-1]
