@@ -29,6 +29,7 @@ type Watcher struct {
 	Every time.Duration
 
 	poke     chan struct{}
+	soon     chan struct{}
 	identity Identity
 	connects int
 }
@@ -38,7 +39,20 @@ func NewWatcher(c *Client, service string, hosts []string, every time.Duration) 
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	return &Watcher{Client: c, Service: service, Hosts: hosts, Every: every, poke: make(chan struct{}, 1)}
+	return &Watcher{Client: c, Service: service, Hosts: hosts, Every: every, poke: make(chan struct{}, 1), soon: make(chan struct{}, 1)}
+}
+
+// MinGap is the least time between two readings that PokeSoon asks for.
+const MinGap = time.Second
+
+// PokeSoon asks for a reading at most MinGap after the last one: for the
+// router's log lines, which come in bursts (a flapping host, a script in a
+// loop) and must not turn into a reading per line.
+func (w *Watcher) PokeSoon() {
+	select {
+	case w.soon <- struct{}{}:
+	default:
+	}
 }
 
 // Poke asks for a reading now, e.g. right after a failover; it never blocks.
@@ -86,11 +100,28 @@ func (w *Watcher) Run(ctx context.Context, out chan<- RouterState) {
 		case <-ctx.Done():
 			return
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-w.poke:
+		last := time.Now()
+		var due <-chan time.Time
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				break wait
+			case <-w.poke:
+				break wait
+			case <-due:
+				break wait
+			case <-w.soon:
+				gap := MinGap - time.Since(last)
+				if gap <= 0 {
+					break wait
+				}
+				if due == nil {
+					due = time.After(gap)
+				}
+			}
 		}
 	}
 }

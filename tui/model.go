@@ -193,9 +193,11 @@ func tick() tea.Cmd {
 }
 
 func (m *Model) addEvent(at time.Time, source, text string, l level) {
+	// Trimmed in halves, not one event at a time: a burst of router log
+	// lines would otherwise copy the whole list for every line.
 	const keep = 1000
-	if len(m.events) >= keep {
-		m.events = append(m.events[:0], m.events[len(m.events)-keep+1:]...)
+	if len(m.events) >= 2*keep {
+		m.events = append(m.events[:0], m.events[len(m.events)-keep:]...)
 	}
 	m.events = append(m.events, event{at: at, source: source, text: text, level: l})
 }
@@ -231,6 +233,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dnsAnswer(monitor.DNSAnswer(msg))
 	case LogMsg:
 		m.logEvent(routeros.LogEvent(msg))
+	case LogBatchMsg:
+		for _, ev := range msg {
+			m.logEvent(ev)
+		}
 	case StepMsg:
 		m.step(msg)
 	case OpDoneMsg:

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image/color"
@@ -300,5 +301,47 @@ func BenchmarkView(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.View()
+	}
+}
+
+// ForwardLog keeps the order of the lines and takes what is waiting into
+// one message, at most maxLogBatch lines each.
+func TestForwardLogBatches(t *testing.T) {
+	in := make(chan routeros.LogEvent, 2500)
+	for i := range 2500 {
+		in <- routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Seq: uint64(i)}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var msgs []tea.Msg
+	var seen int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ForwardLog(ctx, in, func(m tea.Msg) {
+			msgs = append(msgs, m)
+			if b, ok := m.(LogBatchMsg); ok && len(msgs) == 3 && len(b) == 500 {
+				cancel()
+			}
+		}, func(routeros.LogEvent) { seen++ })
+	}()
+	<-done
+	var got []uint64
+	for _, m := range msgs {
+		switch m := m.(type) {
+		case LogBatchMsg:
+			for _, ev := range m {
+				got = append(got, ev.Entry.Seq)
+			}
+		case LogMsg:
+			got = append(got, m.Entry.Seq)
+		}
+	}
+	if len(msgs) != 3 || len(got) != 2500 || seen != 2500 {
+		t.Fatalf("%d messages, %d lines, %d seen", len(msgs), len(got), seen)
+	}
+	for i, s := range got {
+		if s != uint64(i) {
+			t.Fatalf("line %d is %d: out of order", i, s)
+		}
 	}
 }

@@ -246,17 +246,11 @@ func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard
 	follower := &routeros.LogFollower{Opts: d.router}
 	wg.Go(func() { follower.Run(ctx, logs) })
 	wg.Go(func() {
-		for {
-			select {
-			case ev := <-logs:
-				c.send(tui.LogMsg(ev))
-				if ev.Kind == routeros.LogLine {
-					c.watcher.Poke()
-				}
-			case <-ctx.Done():
-				return
+		tui.ForwardLog(ctx, logs, c.send, func(ev routeros.LogEvent) {
+			if ev.Kind == routeros.LogLine {
+				c.watcher.PokeSoon()
 			}
-		}
+		})
 	})
 	family := routeros.RecordType(d.cfg.Servers...)
 	wg.Go(func() {

@@ -1,0 +1,45 @@
+package routeros
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// A burst of log pokes (10,000 in 1.5 s) makes at most one reading a second;
+// an operation's poke makes one at once.
+func TestWatcherCoalescesLogPokes(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	w := NewWatcher(c, rosim.PaperName, []string{rosim.PaperPublic}, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	states := make(chan RouterState, 100)
+	go w.Run(ctx, states)
+	<-states
+	start := time.Now()
+	for i := range 10_000 {
+		w.PokeSoon()
+		if i%100 == 0 {
+			time.Sleep(15 * time.Millisecond)
+		}
+	}
+	burst := time.Since(start)
+	time.Sleep(MinGap + 200*time.Millisecond)
+	readings := len(states)
+	// One reading per started second of the burst and the wait after it.
+	if most := int((burst+MinGap)/MinGap) + 1; readings < 1 || readings > most {
+		t.Errorf("%d readings for a %s burst of 10,000 pokes, want 1 to %d", readings, burst.Round(time.Millisecond), most)
+	}
+	for len(states) > 0 {
+		<-states
+	}
+	w.Poke()
+	select {
+	case <-states:
+	case <-time.After(MinGap / 2):
+		t.Error("an operation's poke waited")
+	}
+}
