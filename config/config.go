@@ -149,8 +149,8 @@ func (c Check) Label() string {
 
 // Probe holds the probing and state-machine settings shared by all servers.
 type Probe struct {
-	Interval time.Duration
-	Timeout  time.Duration
+	Interval time.Duration // at least MinInterval
+	Timeout  time.Duration // at least MinTimeout
 	// Window is the number of recent samples statistics are computed over.
 	Window int
 	// DownAfter consecutive losses make a check DOWN.
@@ -251,3 +251,10 @@ func (c *Config) Server(role Role) (Server, bool) {
 	}
 	return Server{}, false
 }
+
+// Floors of the probe settings: below them a probe measures its own
+// scheduling, not the server, and a config typo turns into a flood.
+const (
+	MinInterval = 100 * time.Millisecond
+	MinTimeout  = 10 * time.Millisecond
+)

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/url"
@@ -43,9 +45,9 @@ func Find() (string, error) {
 // Load reads and validates a config file. A validation failure returns
 // Errors, one entry per problem, each with its position.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
 	cfg, err := Parse(path, data)
 	if err != nil {
@@ -63,16 +65,65 @@ func Load(path string) (*Config, error) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlError places a YAML syntax error. The parser names the line only; the
+// column given is where that line's text starts.
+func yamlError(file string, data []byte, err error) *Error {
+	e := &Error{File: file, Msg: err.Error()}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = "yaml: " + m[2]
+		lines := bytes.Split(data, []byte("\n"))
+		if e.Line >= 1 && e.Line <= len(lines) {
+			l := lines[e.Line-1]
+			e.Col = len(l) - len(bytes.TrimLeft(l, " ")) + 1
+		}
+	}
+	return e
+}
+
+// MaxFileSize bounds a config file: a real one is a few KB, and a path
+// given by mistake (a log, a disk image) must not be read into memory.
+const MaxFileSize = 4 << 20
+
+// readConfigFile reads a regular file of at most MaxFileSize: a FIFO or a
+// device would block or never end.
+func readConfigFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read config: %s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("read config: %s is larger than %d MiB: not a failwatch config", path, MaxFileSize>>20)
+	}
+	return data, nil
+}
+
 // Parse validates a config held in memory; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &Error{File: file, Msg: err.Error()}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Msg = "yaml: " + m[2]
-		}
-		return nil, Errors{e}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return nil, Errors{yamlError(file, data, err)}
+	}
+	var second yaml.Node
+	switch err := dec.Decode(&second); {
+	case err == nil:
+		return nil, Errors{{File: file, Line: second.Line, Col: second.Column,
+			Msg: "a second YAML document (after ---): failwatch reads one; put everything in the first"}}
+	case err != io.EOF:
+		return nil, Errors{yamlError(file, data, err)}
 	}
 	d := &decoder{file: file}
 	cfg := Defaults()
@@ -227,6 +278,11 @@ func (d *decoder) integer(dst *int, lo, hi int) func(string, *yaml.Node) {
 }
 
 func (d *decoder) duration(dst *time.Duration) func(string, *yaml.Node) {
+	return d.durationAtLeast(dst, 0)
+}
+
+// durationAtLeast reads a duration no shorter than floor.
+func (d *decoder) durationAtLeast(dst *time.Duration, floor time.Duration) func(string, *yaml.Node) {
 	return func(key string, n *yaml.Node) {
 		v, ok := d.scalar(key, n)
 		if !ok {
@@ -238,6 +294,8 @@ func (d *decoder) duration(dst *time.Duration) func(string, *yaml.Node) {
 			d.errorf(n, key, "%v", err)
 		case dur <= 0:
 			d.errorf(n, key, "must be greater than zero, got %q", v)
+		case dur < floor:
+			d.errorf(n, key, "must be at least %s, got %q", floor, v)
 		default:
 			*dst = dur
 		}
@@ -421,8 +479,8 @@ func (d *decoder) checkURL(n *yaml.Node, key, raw string) {
 func (d *decoder) probe(path string, n *yaml.Node, p *Probe) {
 	mode := string(p.ICMPMode)
 	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"interval":          d.duration(&p.Interval),
-		"timeout":           d.duration(&p.Timeout),
+		"interval":          d.durationAtLeast(&p.Interval, MinInterval),
+		"timeout":           d.durationAtLeast(&p.Timeout, MinTimeout),
 		"window":            d.integer(&p.Window, 2, 100000),
 		"down_after":        d.integer(&p.DownAfter, 1, 1000),
 		"up_after":          d.integer(&p.UpAfter, 1, 1000),

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -32,9 +33,13 @@ func TestParseBroken(t *testing.T) {
 		{"typo in a nested key", base + "probe:\n  intervall: 2s\n",
 			[]string{`f.yaml:11:3: probe.intervall: unknown key "intervall" (did you mean "interval"?)`}},
 		{"bad duration", base + "probe:\n  interval: fast\n",
-			[]string{`f.yaml:11:13: probe.interval: bad duration "fast" (use units like 500ms, 10s, 5m, 1d)`}},
-		{"duration without unit", base + "probe:\n  timeout: 10\n",
-			[]string{`f.yaml:11:12: probe.timeout: duration "10" needs a unit, e.g. 10s or 10ms`}},
+			[]string{`f.yaml:11:13: probe.interval: bad duration "fast" (use units like 500ms, 10s, 5m, 1d, or 00:00:30)`}},
+		{"timeout below the floor", base + "probe:\n  timeout: 5ms\n",
+			[]string{`f.yaml:11:12: probe.timeout: must be at least 10ms, got "5ms"`}},
+		{"interval below the floor", base + "probe:\n  interval: 1ms\n",
+			[]string{`f.yaml:11:13: probe.interval: must be at least 100ms, got "1ms"`}},
+		{"duration that overflows", base + "probe:\n  interval: 99999999999w\n",
+			[]string{`f.yaml:11:13: probe.interval: duration "99999999999w" out of range`}},
 		{"zero interval", base + "probe:\n  interval: 0s\n",
 			[]string{`f.yaml:11:13: probe.interval: must be greater than zero, got "0s"`}},
 		{"negative interval", base + "probe:\n  interval: -1s\n",
@@ -67,7 +72,11 @@ func TestParseBroken(t *testing.T) {
 		{"servers is not a list", "router:\n  address: r\nservers: public\n",
 			[]string{`f.yaml:3:10: servers: want a list of servers, got "public"`}},
 		{"yaml syntax error", "router:\n\taddress: r\n",
-			[]string{`f.yaml:2: yaml: found character that cannot start any token`}},
+			[]string{`f.yaml:2:1: yaml: found character that cannot start any token`}},
+		{"yaml syntax error, indented", "router:\n  address: r\n  user: [admin\n",
+			[]string{`f.yaml:2:3: yaml: did not find expected ',' or ']'`}},
+		{"two documents", "router:\n  address: r\n---\nrouter:\n  address: s\n",
+			[]string{`f.yaml:3:1: a second YAML document (after ---): failwatch reads one; put everything in the first`}},
 		{"empty file", "",
 			[]string{`f.yaml:1:1: the file is empty; see failwatch.example.yaml`}},
 		{"repeated key", "router:\n  address: a\n  address: b\n" + base[strings.Index(base, "servers"):],
@@ -226,7 +235,17 @@ func TestParseDuration(t *testing.T) {
 		{"500ms", 500 * time.Millisecond, false},
 		{"1d", 24 * time.Hour, false},
 		{"1w2d3h", 9*24*time.Hour + 3*time.Hour, false},
-		{"10", 0, true},
+		{"10", 10 * time.Second, false},
+		{"300", 300 * time.Second, false},
+		{"00:00:30", 30 * time.Second, false},
+		{"1d00:00:00", 24 * time.Hour, false},
+		{"2w3d04:05:06", 17*24*time.Hour + 4*time.Hour + 5*time.Minute + 6*time.Second, false},
+		{"00:61:00", 0, true},
+		{"1:2", 0, true},
+		{"99999999999w", 0, true},
+		{"9223372036854775807", 0, true},
+		{"2562048h", 0, true},
+		{"106751d23:47:17", 0, true},
 		{"", 0, true},
 		{"xd", 0, true},
 	}
@@ -280,6 +299,30 @@ func TestFormatDuration(t *testing.T) {
 			if back, err := ParseDuration(want); err != nil || back != in {
 				t.Errorf("ParseDuration(%q) = %v, %v", want, back, err)
 			}
+		}
+	}
+}
+
+// Only a regular file of a sane size is read: a FIFO would block, a device
+// or a huge file would fill memory.
+func TestLoadRefusesOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(huge, []byte("router:\n  address: r\n"+strings.Repeat("# padding\n", MaxFileSize/10+1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		dir:         "is not a regular file (d",
+		fifo:        "is not a regular file (p",
+		"/dev/zero": "is not a regular file (D",
+		huge:        "is larger than 4 MiB",
+	} {
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(%s): %v, want %q", path, err, want)
 		}
 	}
 }

@@ -3,21 +3,24 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// ParseDuration reads a Go duration ("1s", "1m30s") and also RouterOS's day and
-// week units ("1d", "1w2d"), since admins copy TTLs and intervals from the
-// router. A bare number is refused: "10" could mean seconds or milliseconds.
+// ParseDuration reads every form a duration takes in a config or from a
+// router: Go's ("1s", "1m30s", "500ms"), RouterOS's with days and weeks
+// ("1w2d3h4m5s", "1d"), the clock form ("00:00:30", "1d00:00:00",
+// "2w3d04:05:06") and bare seconds ("300"). A value too large for a
+// duration (about 292 years) is an error, not a wrap-around.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("empty duration")
 	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return 0, fmt.Errorf("duration %q needs a unit, e.g. %ss or %sms", s, s, s)
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return scale(s, n, time.Second)
 	}
 	var total time.Duration
 	rest := s
@@ -29,21 +32,75 @@ func ParseDuration(s string) (time.Duration, error) {
 		if i < 0 {
 			continue
 		}
-		n, err := strconv.Atoi(rest[:i])
-		if err != nil || n < 0 {
+		n, err := strconv.ParseUint(rest[:i], 10, 64)
+		if err != nil {
 			return 0, fmt.Errorf("bad duration %q", s)
 		}
-		total += time.Duration(n) * u.unit
+		d, err := scale(s, n, u.unit)
+		if err != nil {
+			return 0, err
+		}
+		if total, err = add(s, total, d); err != nil {
+			return 0, err
+		}
 		rest = rest[i+1:]
 	}
-	if rest != "" {
-		d, err := time.ParseDuration(rest)
-		if err != nil {
-			return 0, fmt.Errorf("bad duration %q (use units like 500ms, 10s, 5m, 1d)", s)
+	if rest == "" {
+		return total, nil
+	}
+	var d time.Duration
+	var err error
+	if strings.Contains(rest, ":") {
+		d, err = clock(s, rest)
+	} else if d, err = time.ParseDuration(rest); err != nil {
+		if strings.Contains(err.Error(), "invalid duration") || strings.Contains(err.Error(), "missing unit") || strings.Contains(err.Error(), "unknown unit") {
+			err = fmt.Errorf("bad duration %q (use units like 500ms, 10s, 5m, 1d, or 00:00:30)", s)
+		} else {
+			err = fmt.Errorf("duration %q out of range", s)
 		}
-		total += d
+	}
+	if err != nil {
+		return 0, err
+	}
+	return add(s, total, d)
+}
+
+// clock reads hh:mm:ss, as RouterOS prints times of day and intervals.
+func clock(s, hms string) (time.Duration, error) {
+	parts := strings.Split(hms, ":")
+	if len(parts) != 3 {
+		return 0, fmt.Errorf("bad duration %q (hh:mm:ss)", s)
+	}
+	var total time.Duration
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil || (i > 0 && n > 59) {
+			return 0, fmt.Errorf("bad duration %q (hh:mm:ss)", s)
+		}
+		d, err := scale(s, n, []time.Duration{time.Hour, time.Minute, time.Second}[i])
+		if err != nil {
+			return 0, err
+		}
+		if total, err = add(s, total, d); err != nil {
+			return 0, err
+		}
 	}
 	return total, nil
+}
+
+// scale is n units, or an error when that does not fit.
+func scale(s string, n uint64, unit time.Duration) (time.Duration, error) {
+	if n > uint64(math.MaxInt64/int64(unit)) {
+		return 0, fmt.Errorf("duration %q out of range", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+func add(s string, a, b time.Duration) (time.Duration, error) {
+	if b > 0 && a > math.MaxInt64-b {
+		return 0, fmt.Errorf("duration %q out of range", s)
+	}
+	return a + b, nil
 }
 
 // FormatDuration prints a duration as RouterOS does, the inverse of

@@ -3,6 +3,8 @@ package monitor
 import (
 	"context"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -131,5 +133,40 @@ func TestNetnsHTTP503WhileICMPUp(t *testing.T) {
 	icmp, web := st.Checks[0], st.Checks[1]
 	if icmp.State != Up || web.State != Down || st.State != Degraded || web.LastErr != "HTTP 503 Service Unavailable" {
 		t.Errorf("serving 503: icmp %v, http %v (%s), server %v", icmp.State, web.State, web.LastErr, st.State)
+	}
+}
+
+// A server that drops SYNs: the HTTP probe's dial ends with the probe, so
+// no socket or goroutine outlives its timeout, however many probes.
+func TestHTTPProbeDialEndsWithProbe(t *testing.T) {
+	h := netlab.TestHost(t)
+	if err := h.NFT("table inet failwatch_fault {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 8080 drop\n }\n}\n"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewHTTPProber("http://tomtotrading.com:8080/", config.DefaultExpect, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds := func() int {
+		ents, _ := os.ReadDir("/proc/self/fd")
+		return len(ents)
+	}
+	runtime.GC()
+	goroutines, files := runtime.NumGoroutine(), fds()
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		s := p.Probe(ctx, h.Addr)
+		cancel()
+		if s.OK || s.Err != "timeout" {
+			t.Fatalf("probe of a dropping server: %+v", s)
+		}
+	}
+	// Give the runtime a moment to reap what the probes ended.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && (runtime.NumGoroutine() > goroutines+2 || fds() > files) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if g, f := runtime.NumGoroutine(), fds(); g > goroutines+2 || f > files {
+		t.Errorf("after 20 probes: %d goroutines (had %d), %d files (had %d)", g, goroutines, f, files)
 	}
 }

@@ -217,7 +217,7 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 			go func() {
 				pctx, cancel := context.WithTimeout(ctx, timeout)
 				defer cancel()
-				results <- result{c, seq, c.prober.Probe(pctx, m.addr)}
+				results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, m.addr), timeout)}
 			}()
 		}
 		sent++
@@ -404,6 +404,18 @@ func (m *Server) Status() ServerStatus {
 	}
 	for _, c := range m.checks {
 		s.Checks = append(s.Checks, c.status())
+	}
+	return s
+}
+
+// lateIsLost counts a reply that came after the timeout as a loss, as ping
+// does: a prober that measured past its deadline must not report an RTT
+// longer than the admin allowed.
+func lateIsLost(s Sample, timeout time.Duration) Sample {
+	if s.OK && s.RTT > timeout {
+		s.OK = false
+		s.Err = fmt.Sprintf("reply after the timeout (%s > %s)", s.RTT.Round(time.Microsecond), timeout)
+		s.RTT = 0
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package monitor
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // run feeds a pattern ('.' reply, 'x' loss) and returns the state after each
@@ -79,6 +80,24 @@ func TestServerState(t *testing.T) {
 	for _, tc := range tests {
 		if got := ServerState(tc.checks); got != tc.want {
 			t.Errorf("ServerState(%v) = %v, want %v", tc.checks, got, tc.want)
+		}
+	}
+}
+
+// A reply that came after the timeout is a loss, whatever the prober says.
+func TestLateReplyIsLost(t *testing.T) {
+	for _, tc := range []struct {
+		in   Sample
+		lost bool
+	}{
+		{Sample{OK: true, RTT: 900 * time.Millisecond}, false},
+		{Sample{OK: true, RTT: time.Second}, false},
+		{Sample{OK: true, RTT: 1200 * time.Millisecond}, true},
+		{Sample{Err: "timeout"}, true},
+	} {
+		got := lateIsLost(tc.in, time.Second)
+		if got.OK == tc.lost || (tc.lost && tc.in.OK && (got.RTT != 0 || !strings.Contains(got.Err, "after the timeout"))) {
+			t.Errorf("lateIsLost(%+v) = %+v", tc.in, got)
 		}
 	}
 }

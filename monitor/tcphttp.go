@@ -66,6 +66,13 @@ type HTTPProber struct {
 
 type dialAddrKey struct{}
 
+// dialTarget is what a probe tells its transport's dialer: where to dial,
+// and the probe's context, which the dial must not outlive.
+type dialTarget struct {
+	ctx  context.Context
+	addr netip.Addr
+}
+
 // NewHTTPProber builds a prober for rawURL that counts the expect statuses
 // as up.
 func NewHTTPProber(rawURL string, expect config.StatusRanges, insecure bool) (*HTTPProber, error) {
@@ -89,9 +96,14 @@ func NewHTTPProber(rawURL string, expect config.StatusRanges, insecure bool) (*H
 		// A fresh connection per probe: a kept-alive one would hide a
 		// server that no longer accepts connections.
 		DisableKeepAlives: true,
+		// The transport dials on a context cut loose from the request's
+		// (so a later request could use the connection): against a server
+		// that drops SYNs the dial would go on for minutes after the probe
+		// gave up, a socket and a goroutine per probe. Dial on the probe's
+		// own context, carried as a value, so the dial ends with the probe.
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			addr, _ := ctx.Value(dialAddrKey{}).(netip.Addr)
-			return d.DialContext(ctx, network, net.JoinHostPort(addr.String(), p.port))
+			probe, _ := ctx.Value(dialAddrKey{}).(dialTarget)
+			return d.DialContext(probe.ctx, network, net.JoinHostPort(probe.addr.String(), p.port))
 		},
 		TLSClientConfig: &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: insecure},
 	}
@@ -106,7 +118,7 @@ func NewHTTPProber(rawURL string, expect config.StatusRanges, insecure bool) (*H
 // Probe sends a GET and times it to the response headers.
 func (p *HTTPProber) Probe(ctx context.Context, addr netip.Addr) Sample {
 	start := time.Now()
-	ctx = context.WithValue(ctx, dialAddrKey{}, addr)
+	ctx = context.WithValue(ctx, dialAddrKey{}, dialTarget{ctx: ctx, addr: addr})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url.String(), nil)
 	if err != nil {
 		return lost(start, "%v", err)

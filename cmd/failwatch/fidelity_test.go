@@ -39,9 +39,9 @@ func TestFidelityWithPing(t *testing.T) {
 	var pingOut []byte
 	var pingErr error
 	wg.Go(func() {
-		pingOut, pingErr = exec.Command("ping", "-q", "-n", "-c", strconv.Itoa(count), "-i", "0.05", "-W", "1", h.Addr.String()).Output()
+		pingOut, pingErr = exec.Command("ping", "-q", "-n", "-c", strconv.Itoa(count), "-i", "0.1", "-W", "1", h.Addr.String()).Output()
 	})
-	out, errs, code := runCLI("report", "--json", "--count", strconv.Itoa(count), "--interval", "50ms", h.Addr.String())
+	out, errs, code := runCLI("report", "--json", "--count", strconv.Itoa(count), "--interval", "100ms", h.Addr.String())
 	wg.Wait()
 	if pingErr != nil {
 		t.Fatalf("ping: %v\n%s", pingErr, pingOut)

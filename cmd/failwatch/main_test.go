@@ -78,7 +78,7 @@ func TestReportLoopback(t *testing.T) {
 		}
 	}()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	out, errs, code := runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "10ms", "--json")
+	out, errs, code := runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "100ms", "--json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -92,7 +92,7 @@ func TestReportLoopback(t *testing.T) {
 	}
 
 	ln.Close()
-	out, _, code = runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "10ms")
+	out, _, code = runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "100ms")
 	if code != exitUnhealthy || !strings.Contains(out, "3 packets transmitted, 0 received, 100% packet loss") ||
 		!strings.Contains(out, "last error: connection refused") {
 		t.Errorf("exit %d:\n%s", code, out)
@@ -106,7 +106,7 @@ func TestReportEveryFourthDropped(t *testing.T) {
 	if err := h.DropEcho(4); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCLI("report", "--count", "20", "--interval", "20ms", h.Addr.String())
+	out, errs, code := runCLI("report", "--count", "20", "--interval", "100ms", h.Addr.String())
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -47,8 +47,12 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 		fmt.Fprintln(stderr, "failwatch report: --count must be at least 1")
 		return exitUsage
 	}
-	if *interval < 0 || *timeout < 0 {
-		fmt.Fprintln(stderr, "failwatch report: --interval and --timeout must be positive")
+	if *interval != 0 && *interval < config.MinInterval {
+		fmt.Fprintf(stderr, "failwatch report: --interval must be at least %s, got %s\n", config.MinInterval, *interval)
+		return exitUsage
+	}
+	if *timeout != 0 && *timeout < config.MinTimeout {
+		fmt.Fprintf(stderr, "failwatch report: --timeout must be at least %s, got %s\n", config.MinTimeout, *timeout)
 		return exitUsage
 	}
 

@@ -18,7 +18,7 @@ import (
 // Ctrl-C stops a long report early and it prints what it has.
 func TestReportInterruptPrintsWhatItHas(t *testing.T) {
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "20ms", "tcp://127.0.0.1:1")
+	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "100ms", "tcp://127.0.0.1:1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -88,7 +88,7 @@ func TestICMPWithoutPrivileges(t *testing.T) {
 		t.Errorf("no ICMP: exit %d, %s", code, errs)
 	}
 	sysctl("0 2147483647")
-	out, errs, code := asNobody("report", "--count", "3", "--interval", "50ms", "127.0.0.1")
+	out, errs, code := asNobody("report", "--count", "3", "--interval", "100ms", "127.0.0.1")
 	if code != exitOK || !strings.Contains(out, "3 packets transmitted, 3 received") {
 		t.Errorf("ping sockets: exit %d\n%s%s", code, out, errs)
 	}
@@ -107,11 +107,13 @@ func TestOperationSurvivesSignals(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			// The router takes a while over the first record change; the
 			// signal comes as it arrives.
+			started := make(chan *os.Process, 1)
 			r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond,
-				Before: func() { cmd.Process.Signal(sig) }})
+				Before: func() { (<-started).Signal(sig) }})
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			started <- cmd.Process
 			err := cmd.Wait()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != exitUnhealthy {
