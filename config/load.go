@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -88,18 +89,20 @@ const MaxFileSize = 4 << 20
 // readConfigFile reads a regular file of at most MaxFileSize: a FIFO or a
 // device would block or never end.
 func readConfigFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
+	// Opened without blocking (a FIFO would wait for a writer), then
+	// checked on the open file itself.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("read config: %s is not a regular file (%s)", path, fi.Mode().Type())
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)

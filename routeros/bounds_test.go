@@ -63,7 +63,7 @@ func fakeRouter(t *testing.T, reply func(n int) [][]string) string {
 // Replies over the bounds are refused with "router reply too large" and the
 // connection dropped; the next call redials and works.
 func TestReplyBounds(t *testing.T) {
-	big := strings.Repeat("x", maxReplyWord-16)
+	big := strings.Repeat("x", 64<<10)
 	for _, tc := range []struct {
 		name  string
 		reply [][]string
@@ -71,7 +71,7 @@ func TestReplyBounds(t *testing.T) {
 	}{
 		{"words in a sentence", [][]string{append([]string{"!re"}, manyWords(maxReplyWords+1)...)}, "too many words in one sentence"},
 		{"one huge word", [][]string{{"!re", "=x=" + strings.Repeat("y", maxReplyWord+1)}}, "word too long"},
-		{"bytes in a reply", repeatRows([]string{"!re", "=x=" + big}, maxReplyBytes/len(big)+2), "more than 64 MiB"},
+		{"bytes in a reply", repeatRows([]string{"!re", "=x=" + big}, testMaxBytes/len(big)+2), "more than 1024 KiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := fakeRouter(t, func(n int) [][]string {
@@ -80,7 +80,7 @@ func TestReplyBounds(t *testing.T) {
 				}
 				return [][]string{{"!re", "=name=ok"}}
 			})
-			c := client(t, addr, "admin", "")
+			c := boundedClient(t, addr)
 			_, err := c.Run(context.Background(), "/ip/dns/static/print")
 			if !errors.Is(err, ErrReplyTooLarge) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v", err)
@@ -93,19 +93,40 @@ func TestReplyBounds(t *testing.T) {
 	}
 }
 
-// A log of more lines than a router keeps is refused by row count.
+// Test bounds, small so the tests run fast under the race detector; the
+// defaults are checked to be what the docs say.
+const (
+	testMaxRows  = 1000
+	testMaxBytes = 1 << 20
+)
+
+func boundedClient(t *testing.T, addr string) *Client {
+	t.Helper()
+	c, _, err := New(Options{Address: addr, User: "admin", Timeout: 5 * time.Second, MaxReplyRows: testMaxRows, MaxReplyBytes: testMaxBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// A log of more lines than the bound is refused by row count; the defaults
+// are a real router's largest log and 64 MiB.
 func TestReplyRowBound(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{LogSize: maxReplyRows + 10})
-	for i := range maxReplyRows + 1 {
+	r, addr := emulator(t, rosim.Options{LogSize: testMaxRows + 10})
+	for i := range testMaxRows + 1 {
 		r.Log("system,info", "line "+strconv.Itoa(i))
 	}
-	c := client(t, addr, "admin", "")
-	c.opts.Timeout = 20 * time.Second
-	if _, err := c.Run(context.Background(), "/log/print"); !errors.Is(err, ErrReplyTooLarge) || !strings.Contains(err.Error(), "rows") {
+	c := boundedClient(t, addr)
+	if _, err := c.Run(context.Background(), "/log/print"); !errors.Is(err, ErrReplyTooLarge) || !strings.Contains(err.Error(), "more than 1000 rows") {
 		t.Fatalf("err %v", err)
 	}
 	if _, err := c.StaticRecords(context.Background(), rosim.PaperName); err != nil {
 		t.Errorf("after: %v", err)
+	}
+	d, _, _ := New(Options{Address: addr})
+	if d.opts.MaxReplyRows != 100_000 || d.opts.MaxReplyBytes != 64<<20 {
+		t.Errorf("default bounds %d rows, %d bytes", d.opts.MaxReplyRows, d.opts.MaxReplyBytes)
 	}
 }
 

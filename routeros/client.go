@@ -38,6 +38,23 @@ type Options struct {
 	Password config.Secret
 	// Timeout bounds dialing, logging in and each call; default 5s.
 	Timeout time.Duration
+	// MaxReplyRows and MaxReplyBytes bound one call's reply; defaults
+	// DefaultMaxReplyRows and DefaultMaxReplyBytes.
+	MaxReplyRows  int
+	MaxReplyBytes int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.MaxReplyRows <= 0 {
+		o.MaxReplyRows = DefaultMaxReplyRows
+	}
+	if o.MaxReplyBytes <= 0 {
+		o.MaxReplyBytes = DefaultMaxReplyBytes
+	}
+	return o
 }
 
 // OptionsFrom takes the router settings of a config.
@@ -151,9 +168,7 @@ func New(opts Options) (*Client, []string, error) {
 	if opts.Address == "" {
 		return nil, nil, errors.New("no router address (router.address in the config, or --router)")
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 5 * time.Second
-	}
+	opts = opts.withDefaults()
 	tlsConf, warnings, err := newTLSConfig(opts)
 	if err != nil {
 		return nil, nil, err
@@ -295,7 +310,7 @@ func dial(ctx context.Context, opts Options, tlsConf *tls.Config) (*replyConn, *
 	if err != nil {
 		return nil, nil, dialError(opts, err)
 	}
-	rc := newReplyConn(conn)
+	rc := newReplyConn(conn, opts)
 	api, err := ros.NewClient(rc)
 	if err != nil {
 		rc.Close()

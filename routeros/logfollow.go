@@ -101,9 +101,7 @@ func (f *LogFollower) Run(ctx context.Context, out chan<- LogEvent) error {
 			return false
 		}
 	}
-	if f.Opts.Timeout <= 0 {
-		f.Opts.Timeout = 5 * time.Second
-	}
+	f.Opts = f.Opts.withDefaults()
 	tlsConf, _, err := newTLSConfig(f.Opts)
 	if err != nil {
 		return err
@@ -275,7 +273,7 @@ const historyLines = 20
 // maxLogJump is the largest step between two line ids that a real log
 // makes: no router keeps more lines than this, so a larger jump (or a line
 // as far behind) is an id not to be trusted.
-const maxLogJump = maxReplyRows
+const maxLogJump = DefaultMaxReplyRows
 
 // plausible says whether seq can follow last in a router's numbering.
 func plausible(last, seq uint64) bool { return seq > last && seq-last <= maxLogJump }

@@ -21,8 +21,10 @@ var ErrReplyTooLarge = errors.New("router reply too large")
 const (
 	maxReplyWords = 1024
 	maxReplyWord  = 1 << 20
-	maxReplyRows  = 100_000
-	maxReplyBytes = 64 << 20
+	// DefaultMaxReplyRows and DefaultMaxReplyBytes bound one call's reply
+	// unless Options say otherwise.
+	DefaultMaxReplyRows  = 100_000
+	DefaultMaxReplyBytes = 64 << 20
 )
 
 // replyConn sits between the router and go-routeros. It re-frames each
@@ -37,16 +39,18 @@ type replyConn struct {
 	rd  *wire.Reader
 	buf []byte
 
+	maxRows, maxBytes int
+
 	mu        sync.Mutex
 	rows      int
 	bytes     int
 	streaming bool
 }
 
-func newReplyConn(c net.Conn) *replyConn {
+func newReplyConn(c net.Conn, opts Options) *replyConn {
 	rd := wire.NewReader(c)
 	rd.Max, rd.MaxWords = maxReplyWord, maxReplyWords
-	return &replyConn{Conn: c, rd: rd}
+	return &replyConn{Conn: c, rd: rd, maxRows: opts.MaxReplyRows, maxBytes: opts.MaxReplyBytes}
 }
 
 // Stream lifts the per-call bounds: a follow's rows never end.
@@ -105,10 +109,10 @@ func (c *replyConn) count(n int) error {
 	c.rows++
 	c.bytes += n
 	switch {
-	case c.rows > maxReplyRows:
-		return fmt.Errorf("%w: more than %d rows", ErrReplyTooLarge, maxReplyRows)
-	case c.bytes > maxReplyBytes:
-		return fmt.Errorf("%w: more than %d MiB", ErrReplyTooLarge, maxReplyBytes>>20)
+	case c.rows > c.maxRows:
+		return fmt.Errorf("%w: more than %d rows", ErrReplyTooLarge, c.maxRows)
+	case c.bytes > c.maxBytes:
+		return fmt.Errorf("%w: more than %d KiB", ErrReplyTooLarge, c.maxBytes>>10)
 	}
 	return nil
 }
