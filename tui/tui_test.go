@@ -345,3 +345,18 @@ func TestForwardLogBatches(t *testing.T) {
 		}
 	}
 }
+
+// The header tells a dropped connection (reconnecting) from a router that
+// does not answer a redial (unreachable, since when).
+func TestRouterLinkInHeader(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	since := time.Date(2026, 11, 25, 18, 30, 5, 0, time.UTC)
+	m = update(m, RouterMsg{At: since, Err: errors.New("EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Since: since}})
+	if s := plain(m); !strings.Contains(s, "router reconnecting: EOF") || strings.Contains(s, "unreachable") {
+		t.Errorf("reconnecting:\n%s", s)
+	}
+	m = update(m, RouterMsg{At: since, Err: errors.New("refused"), Link: routeros.Link{State: routeros.LinkUnreachable, Since: since}})
+	if s := plain(m); !strings.Contains(s, "router unreachable since 18:30:05: refused") {
+		t.Errorf("unreachable:\n%s", s)
+	}
+}

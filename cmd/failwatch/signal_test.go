@@ -2,16 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -130,5 +134,77 @@ func TestOperationSurvivesSignals(t *testing.T) {
 				t.Errorf("audit:\n%s", b)
 			}
 		})
+	}
+}
+
+// The dashboard's SSH session drops (SIGHUP) while a failover it started is
+// in flight: the dashboard ends, the failover rolls back, the audit has its
+// line, stderr says what happened, and the exit code is 1.
+func TestDashboardHangupDuringFailover(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs ICMP sockets (root) for the dashboard's probes of 127.0.0.2 and 127.0.0.3")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit.jsonl")
+	r := rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	api, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	os.WriteFile(cfgPath, []byte(`router:
+  address: `+api.String()+`
+service:
+  name: svc.test
+  audit_log: `+audit+`
+  dns_server: 127.0.0.1:1
+servers:
+  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
+  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
+`), 0o600)
+	cfg, ok := loadConfig(cfgPath, io.Discard)
+	if !ok {
+		t.Fatal("config")
+	}
+	if err := r.SeedConfig(cfg, "1h"); err != nil {
+		t.Fatal(err)
+	}
+	r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond,
+		Before: func() { signalBinary(bin, syscall.SIGHUP) }})
+
+	s := newTmux(t, 120, 40, bin+" -c "+cfgPath)
+	s.waitFor("dashboard", `connected`, `web1 · primary\s+ACTIVE`)
+	s.keys("f")
+	s.waitFor("confirmation", `Fail over svc\.test from web1 to web2`)
+	s.keys("y")
+	if code := s.exitCode(); code != "1" {
+		t.Errorf("exit %s:\n%s", code, s.screen())
+	}
+	s.waitFor("what happened", `failover was under way when the dashboard ended: rolled back`)
+	c, _, _ := routeros.New(routeros.Options{Address: api.String(), User: "admin", Timeout: 2 * time.Second})
+	defer c.Close()
+	recs, err := c.StaticRecords(context.Background(), "svc.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := routeros.Active(cfg.Service, recs, cfg.Servers...); got != "web1" {
+		t.Errorf("after the hangup the name is on %q: %+v", got, recs)
+	}
+	b, _ := os.ReadFile(audit)
+	if !strings.Contains(string(b), `"result":"rolled back"`) {
+		t.Errorf("audit:\n%s", b)
+	}
+}
+
+// signalBinary sends sig to every process running bin (a test's own build).
+func signalBinary(bin string, sig syscall.Signal) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, exe := range procs {
+		if target, err := os.Readlink(exe); err == nil && target == bin {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(exe)))
+			syscall.Kill(pid, sig)
+		}
 	}
 }
