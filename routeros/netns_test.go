@@ -22,8 +22,9 @@ func TestNetwatchRealICMP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rosim.New(rosim.Options{Probe: func(ctx context.Context, host netip.Addr, _ time.Duration) bool {
-		return icmp.Probe(ctx, host).OK
+	r := rosim.New(rosim.Options{Probe: func(ctx context.Context, host netip.Addr, _ time.Duration) (time.Duration, bool) {
+		s := icmp.Probe(ctx, host)
+		return s.RTT, s.OK
 	}})
 	defer r.Close()
 	cfg := &config.Config{

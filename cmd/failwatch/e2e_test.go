@@ -204,7 +204,9 @@ func TestDemoAutoPolicy(t *testing.T) {
 	bin := buildBinary(t)
 	// Netwatch tests once an hour: it cannot beat the policy to the switch.
 	s := newTmux(t, 120, 40, bin+" demo --auto --netwatch-interval 1h")
-	s.waitFor("cards", `public · primary`, `automatic failover on: after 5s down`)
+	// The entries test first after their start-delay (3 s): only then is
+	// the next test an hour away.
+	s.waitFor("cards", `public · primary`, `automatic failover on: after 5s down`, `netwatch up`)
 	s.keys("x")
 	s.waitFor("refusal", `would failover \(public DOWN for \d+s, private UP\), but the router's netwatch \*1, \*2 would fight it`)
 	s.keys("h")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	_ "time/tzdata" // router zones resolve on hosts without a zone database
 )
 
 // Exit codes, the same for every subcommand.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,21 +34,32 @@ Runs until Ctrl-C.`, stderr)
 	password := fs.String("password", "", "API password")
 	path := fs.String("c", "", "seed from this config `FILE` instead of the paper's setup")
 	interval := fs.String("netwatch-interval", "10s", "netwatch interval of entries seeded from -c")
-	noEmpty := fs.Bool("no-empty", false, "answer empty prints with !done only, as RouterOS before 7.18")
+	version := fs.String("version", "7.18.2 (stable)", "the RouterOS `version` to be: what it takes and how it answers ("+strings.Join(rosim.ProfileNames(), ", ")+")")
+	zone := fs.String("zone", "UTC", "the router's time `zone` (its clock and log times), e.g. Asia/Jakarta")
 	legacy := fs.Bool("legacy-login", false, "use the pre-6.43 challenge login")
 	realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes (only to addresses you own)")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
-	opts := rosim.Options{Users: map[string]string{*user: *password}, NoEmpty: *noEmpty, LegacyLogin: *legacy}
+	if err := rosim.CheckVersion(*version); err != nil {
+		fmt.Fprintf(stderr, "failwatch sim: --version: %v\n", err)
+		return exitUsage
+	}
+	loc, err := time.LoadLocation(*zone)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch sim: --zone: %v\n", err)
+		return exitUsage
+	}
+	opts := rosim.Options{Users: map[string]string{*user: *password}, Version: *version, Zone: loc, LegacyLogin: *legacy}
 	if *realICMP {
 		icmp, err := monitor.NewICMP(config.ICMPAuto)
 		if err != nil {
 			fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
 			return exitUnhealthy
 		}
-		opts.Probe = func(ctx context.Context, host netip.Addr, _ time.Duration) bool {
-			return icmp.Probe(ctx, host).OK
+		opts.Probe = func(ctx context.Context, host netip.Addr, _ time.Duration) (time.Duration, bool) {
+			s := icmp.Probe(ctx, host)
+			return s.RTT, s.OK
 		}
 	}
 	r := rosim.New(opts)

@@ -90,8 +90,9 @@ func New() (*Lab, error) {
 		l.webs = append(l.webs, srv)
 		go srv.Serve(ln)
 	}
-	l.Router = rosim.New(rosim.Options{Probe: func(ctx context.Context, host netip.Addr, _ time.Duration) bool {
-		return icmp.Probe(ctx, host).OK
+	l.Router = rosim.New(rosim.Options{Probe: func(ctx context.Context, host netip.Addr, _ time.Duration) (time.Duration, bool) {
+		s := icmp.Probe(ctx, host)
+		return s.RTT, s.OK
 	}})
 	if err := l.Router.SeedPaperWith(Name, l.Public.Addr.String(), l.Private.Addr.String()); err != nil {
 		return fail(err)

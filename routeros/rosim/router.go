@@ -10,6 +10,7 @@ package rosim
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -20,27 +21,41 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
-// Options configure an emulated router. The zero value is a fresh
-// RouterOS 7.18 router named MikroTik with user admin and no password.
+// Options configure an emulated router. The zero value is a RouterOS 7.18
+// router named MikroTik, up for an hour, with user admin and no password.
 type Options struct {
 	Identity string
-	Version  string
+	// Version is what /system/resource says, and picks what the router
+	// takes and how it answers (see ProfileNames): "6.49.17 (long-term)",
+	// "7.13.5 (stable)", "7.18.2 (stable)" (the default).
+	Version string
 	// Users maps user names to passwords; default admin with "".
 	Users map[string]string
-	// NoEmpty makes an empty print answer only !done, as before 7.18.
-	NoEmpty bool
 	// LegacyLogin answers /login with a challenge, as before 6.43.
 	LegacyLogin bool
-	// Probe is what netwatch uses to test a host; default: every host up,
-	// without sending a packet (see Simulated).
+	// Probe is what netwatch uses to test a host; default: every host up
+	// at 1 ms, without sending a packet (see Simulated).
 	Probe Probe
 	// LogSize is how many log entries are kept; default 1000.
 	LogSize int
+	// Zone is the router's time zone (its clock, log times); default UTC.
+	Zone *time.Location
+	// Uptime is how long the router has been up when the emulator starts;
+	// default an hour, past netwatch's startup-delay. A small one is a
+	// router that just booted.
+	Uptime time.Duration
+	// ClockDurations prints durations as 00:00:30 and 1d00:00:00, as some
+	// versions and tools show them, instead of 30s and 1d.
+	ClockDurations bool
+	// TimeScale runs the router's clock (netwatch intervals and delays,
+	// uptime) this many times faster than the wall clock; default 1.
+	TimeScale float64
 }
 
 // Router is an emulated router. Its methods are safe for concurrent use.
 type Router struct {
 	opts  Options
+	prof  profile
 	start time.Time
 
 	mu       sync.Mutex
@@ -60,13 +75,24 @@ type Router struct {
 	lns    []net.Listener
 }
 
-// New returns an empty router; Seed* methods fill it.
+// CheckVersion says whether the emulator can be this RouterOS version.
+func CheckVersion(version string) error {
+	_, err := profileFor(version)
+	return err
+}
+
+// New returns an empty router; Seed* methods fill it. The version must pass
+// CheckVersion.
 func New(opts Options) *Router {
 	if opts.Identity == "" {
 		opts.Identity = "MikroTik"
 	}
 	if opts.Version == "" {
 		opts.Version = "7.18.2 (stable)"
+	}
+	prof, err := profileFor(opts.Version)
+	if err != nil {
+		panic(err)
 	}
 	if opts.Users == nil {
 		opts.Users = map[string]string{"admin": ""}
@@ -77,17 +103,65 @@ func New(opts Options) *Router {
 	if opts.LogSize <= 0 {
 		opts.LogSize = 1000
 	}
+	if opts.Zone == nil {
+		opts.Zone = time.UTC
+	}
+	if opts.Uptime <= 0 {
+		opts.Uptime = time.Hour
+	}
+	if opts.TimeScale <= 0 {
+		opts.TimeScale = 1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Router{
-		opts: opts, start: time.Now(),
-		static: dnsStaticTable(), netwatch: netwatchTable(),
+		opts: opts, prof: prof, start: time.Now(),
 		log:      logBook{size: opts.LogSize},
 		watchers: map[string]*watcher{},
 		sessions: map[net.Conn]struct{}{},
 		ctx:      ctx, cancel: cancel,
 	}
+	r.static, r.netwatch = dnsStaticTable(prof, r.formatDuration), netwatchTable(prof, r.formatDuration)
+	r.log.now = r.now
 	r.log.add("system,info", "router rebooted")
 	return r
+}
+
+// now is the router's clock: the wall clock, run TimeScale times faster
+// since the emulator started, in the router's zone.
+func (r *Router) now() time.Time {
+	elapsed := time.Duration(float64(time.Since(r.start)) * r.opts.TimeScale)
+	return r.start.Add(elapsed).In(r.opts.Zone)
+}
+
+// uptime is how long the router has been up by its own clock.
+func (r *Router) uptime() time.Duration { return r.opts.Uptime + r.now().Sub(r.start) }
+
+// wall turns a span of the router's clock into wall-clock time.
+func (r *Router) wall(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / r.opts.TimeScale)
+}
+
+// formatDuration prints a duration as this router does.
+func (r *Router) formatDuration(d time.Duration) string {
+	if !r.opts.ClockDurations {
+		return config.FormatDuration(d)
+	}
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	clock := fmt.Sprintf("%02d:%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second))
+	if days > 0 {
+		return fmt.Sprintf("%dd%s", days, clock)
+	}
+	return clock
+}
+
+// stamp prints a moment as this router prints "since" and log times.
+func (r *Router) stamp(t time.Time) string {
+	t = t.In(r.opts.Zone)
+	if r.prof.classicTimes {
+		return r.prof.clockDate(t) + " " + t.Format("15:04:05")
+	}
+	return t.Format("2006-01-02 15:04:05")
 }
 
 // Close stops the netwatch engine, the listeners and every session.
@@ -244,12 +318,24 @@ func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
 		}
 		return result{}
 	case "/system/resource/print":
-		up := time.Since(r.start).Truncate(time.Second)
+		up := r.uptime().Truncate(time.Second)
 		return result{rows: [][]string{{
-			"=uptime=" + config.FormatDuration(up), "=version=" + r.opts.Version,
+			"=uptime=" + r.formatDuration(up), "=version=" + r.opts.Version,
 			"=build-time=2025-02-18 10:44:36", "=cpu=QEMU", "=cpu-count=1", "=cpu-load=1",
 			"=free-memory=" + strconv.Itoa(200<<20), "=total-memory=" + strconv.Itoa(256<<20),
 			"=architecture-name=x86_64", "=board-name=CHR", "=platform=MikroTik",
+		}}}
+	case "/system/clock/print":
+		now := r.now()
+		_, offset := now.Zone()
+		sign := "+"
+		if offset < 0 {
+			sign, offset = "-", -offset
+		}
+		return result{rows: [][]string{{
+			"=time=" + now.Format("15:04:05"), "=date=" + r.prof.clockDate(now),
+			"=time-zone-autodetect=false", "=time-zone-name=" + r.opts.Zone.String(),
+			"=gmt-offset=" + fmt.Sprintf("%s%02d:%02d", sign, offset/3600, offset%3600/60), "=dst-active=" + strconv.FormatBool(now.IsDST()),
 		}}}
 	case "/ip/dns/cache/flush":
 		r.flushes++
@@ -257,8 +343,8 @@ func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
 	case "/log/print":
 		var rows [][]string
 		for _, e := range r.log.entries() {
-			w := e.words()
-			if ok, tr := q.match(e.row()); tr != nil {
+			w := r.logWords(e)
+			if ok, tr := q.match(r.logRow(e)); tr != nil {
 				return result{trap: tr}
 			} else if ok {
 				rows = append(rows, w)
@@ -391,17 +477,21 @@ func (e logEntry) idString() string {
 	return "*" + strings.ToUpper(strconv.FormatInt(int64(e.id), 16))
 }
 
-func (e logEntry) row() row {
-	return row{".id": e.idString(), "time": formatTime(e.time), "topics": e.topics, "message": e.message}
+// logRow is a log entry as this router prints it: its time in the router's
+// zone and the version's format.
+func (r *Router) logRow(e logEntry) row {
+	return row{".id": e.idString(), "time": r.prof.logTime(e.time.In(r.opts.Zone), r.now()), "topics": e.topics, "message": e.message}
 }
 
-func (e logEntry) words() []string {
-	return []string{"=.id=" + e.idString(), "=time=" + formatTime(e.time), "=topics=" + e.topics, "=message=" + e.message}
+func (r *Router) logWords(e logEntry) []string {
+	row := r.logRow(e)
+	return []string{"=.id=" + row[".id"], "=time=" + row["time"], "=topics=" + row["topics"], "=message=" + row["message"]}
 }
 
 // logBook keeps the last entries and feeds followers. Entry ids rise by one,
 // so a follower that skips an id knows it lost a line.
 type logBook struct {
+	now       func() time.Time
 	size      int
 	ring      []logEntry
 	nextID    int
@@ -415,7 +505,7 @@ func (l *logBook) addEntry(rawID, topics, message string) {
 	if rawID == "" {
 		l.nextID++
 	}
-	e := logEntry{id: l.nextID, rawID: rawID, time: time.Now(), topics: topics, message: message}
+	e := logEntry{id: l.nextID, rawID: rawID, time: l.now(), topics: topics, message: message}
 	if len(l.ring) >= l.size {
 		copy(l.ring, l.ring[1:])
 		l.ring = l.ring[:len(l.ring)-1]

@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/routeros/wire"
@@ -61,6 +62,10 @@ func (r *Router) SeedConfig(cfg *config.Config, interval string) error {
 // value runs until the next " =".
 func (r *Router) seed(cmds []string) error {
 	for _, c := range cmds {
+		if r.prof.netwatchTypes == nil {
+			// RouterOS 6 netwatch has no type: every entry is simple.
+			c = strings.Replace(c, " =type=simple", "", 1)
+		}
 		sen := wire.Parse(splitSeedWords(c))
 		if res := r.exec("admin", sen.Word, attrsOf(sen), nil); res.trap != nil {
 			return fmt.Errorf("seed %s: %s", sen.Word, res.trap.message)

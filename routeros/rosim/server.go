@@ -237,7 +237,7 @@ func (s *session) command(ctx context.Context, sen wire.Sentence, attrs []attr) 
 	for _, row := range res.rows {
 		s.send(sen.Tag, "!re", row...)
 	}
-	if len(res.rows) == 0 && res.done == nil && !s.r.opts.NoEmpty && isPrint(sen.Word) {
+	if len(res.rows) == 0 && res.done == nil && s.r.prof.empty && isPrint(sen.Word) {
 		s.send(sen.Tag, "!empty")
 	}
 	s.send(sen.Tag, "!done", res.done...)
@@ -339,8 +339,9 @@ func (s *session) follow(parent context.Context, tag string, q query, withPast b
 			s.fmu.Unlock()
 		}()
 		emit := func(e logEntry) {
-			if ok, _ := q.match(e.row()); ok {
-				s.send(tag, "!re", e.words()...)
+			row, words := s.r.logRow(e), s.r.logWords(e)
+			if ok, _ := q.match(row); ok {
+				s.send(tag, "!re", words...)
 			}
 		}
 		for _, e := range past {

@@ -52,6 +52,8 @@ const (
 	kindDuration
 	kindAddress
 	kindInt
+	kindPercent
+	kindRanges
 )
 
 // table is a menu such as /ip/dns/static: items in print order, each with
@@ -63,6 +65,8 @@ type table struct {
 	nextID int
 	// check validates an item after add or set.
 	check func(row) *trap
+	// duration prints a duration as the router does.
+	duration func(time.Duration) string
 }
 
 func (t *table) prop(name string) (prop, bool) {
@@ -74,8 +78,9 @@ func (t *table) prop(name string) (prop, bool) {
 	return prop{}, false
 }
 
-// value normalises a value as RouterOS stores it: yes/no become true/false.
-func (p prop) value(v string) (string, *trap) {
+// value normalises a value as RouterOS stores it: yes/no become true/false,
+// durations print in the router's own way.
+func (t *table) value(p prop, v string) (string, *trap) {
 	switch p.kind {
 	case kindBool:
 		switch strings.ToLower(v) {
@@ -86,8 +91,18 @@ func (p prop) value(v string) (string, *trap) {
 		}
 		return "", trapf(catValue, "value of %s must be yes or no", p.name)
 	case kindDuration:
-		if _, err := config.ParseDuration(v); err != nil {
+		d, err := config.ParseDuration(v)
+		if err != nil || d < 0 {
 			return "", trapf(catValue, "value of %s out of range or invalid time interval", p.name)
+		}
+		return t.duration(d), nil
+	case kindPercent:
+		if _, err := config.ParsePercent(v); err != nil {
+			return "", trapf(catValue, "invalid value for argument %s", p.name)
+		}
+	case kindRanges:
+		if _, err := config.ParseStatusRanges(v); err != nil {
+			return "", trapf(catValue, "invalid value for argument %s", p.name)
 		}
 	case kindAddress:
 		if _, err := netip.ParseAddr(v); err != nil {
@@ -112,7 +127,7 @@ func (t *table) apply(r row, attrs []attr) *trap {
 			delete(r, a.key)
 			continue
 		}
-		v, tr := p.value(a.value)
+		v, tr := t.value(p, a.value)
 		if tr != nil {
 			return tr
 		}
@@ -129,6 +144,9 @@ func (t *table) add(attrs []attr) (string, *trap) {
 	for _, p := range t.props {
 		if p.def != "" {
 			r[p.name] = p.def
+			if p.kind == kindDuration {
+				r[p.name], _ = t.value(p, p.def)
+			}
 		}
 	}
 	if tr := t.apply(r, attrs); tr != nil {
@@ -228,31 +246,38 @@ func (t *table) words(r row, proplist []string) []string {
 // dnsTypes are the record types /ip/dns/static takes (RouterOS 7).
 var dnsTypes = []string{"A", "AAAA", "CNAME", "FWD", "MX", "NS", "NXDOMAIN", "SRV", "TXT"}
 
-func dnsStaticTable() *table {
+func dnsStaticTable(prof profile, duration func(time.Duration) string) *table {
+	props := []prop{
+		{name: "name"},
+		{name: "regexp"},
+		{name: "type"},
+		{name: "address", kind: kindAddress},
+		{name: "cname"},
+		{name: "forward-to"},
+		{name: "mx-exchange"},
+		{name: "mx-preference", kind: kindInt},
+		{name: "ns"},
+		{name: "srv-port", kind: kindInt},
+		{name: "srv-priority", kind: kindInt},
+		{name: "srv-target"},
+		{name: "srv-weight", kind: kindInt},
+		{name: "text"},
+	}
+	if prof.matchSubdomain {
+		props = append(props, prop{name: "address-list"})
+	}
+	props = append(props,
+		prop{name: "ttl", def: "1d", kind: kindDuration},
+		prop{name: "dynamic", def: "false", kind: kindBool, readOnly: true},
+		prop{name: "disabled", def: "false", kind: kindBool})
+	if prof.matchSubdomain {
+		props = append(props, prop{name: "match-subdomain", def: "false", kind: kindBool})
+	}
+	props = append(props, prop{name: "comment"})
 	return &table{
-		path: "/ip/dns/static",
-		props: []prop{
-			{name: "name"},
-			{name: "regexp"},
-			{name: "type"},
-			{name: "address", kind: kindAddress},
-			{name: "cname"},
-			{name: "forward-to"},
-			{name: "mx-exchange"},
-			{name: "mx-preference", kind: kindInt},
-			{name: "ns"},
-			{name: "srv-port", kind: kindInt},
-			{name: "srv-priority", kind: kindInt},
-			{name: "srv-target"},
-			{name: "srv-weight", kind: kindInt},
-			{name: "text"},
-			{name: "address-list"},
-			{name: "ttl", def: "1d", kind: kindDuration},
-			{name: "dynamic", def: "false", kind: kindBool, readOnly: true},
-			{name: "disabled", def: "false", kind: kindBool},
-			{name: "match-subdomain", def: "false", kind: kindBool},
-			{name: "comment"},
-		},
+		path:     "/ip/dns/static",
+		duration: duration,
+		props:    props,
 		check: func(r row) *trap {
 			if r["name"] == "" && r["regexp"] == "" {
 				return trapf(catValue, "name or regexp must be set")
@@ -302,42 +327,35 @@ func dnsStaticTable() *table {
 	}
 }
 
-func netwatchTable() *table {
+func netwatchTable(prof profile, duration func(time.Duration) string) *table {
+	props := append([]prop{}, prof.netwatch...)
+	props = append(props,
+		prop{name: "status", def: "unknown", readOnly: true},
+		prop{name: "since", readOnly: true})
+	if prof.netwatchTypes != nil {
+		props = append(props,
+			prop{name: "done-tests", def: "0", readOnly: true},
+			prop{name: "failed-tests", def: "0", readOnly: true})
+		// The last icmp test's results.
+		for _, k := range []string{"sent-count", "response-count", "loss-count", "loss-percent", "rtt-avg", "rtt-min", "rtt-max", "rtt-jitter", "rtt-stdev"} {
+			props = append(props, prop{name: k, readOnly: true})
+		}
+	}
+	props = append(props,
+		prop{name: "disabled", def: "false", kind: kindBool},
+		prop{name: "comment"})
 	return &table{
-		path: "/tool/netwatch",
-		props: []prop{
-			{name: "host"},
-			{name: "type", def: "simple"},
-			{name: "interval", def: "10s", kind: kindDuration},
-			{name: "timeout", def: "1s", kind: kindDuration},
-			{name: "packet-count", kind: kindInt},
-			{name: "thr-loss-percent"},
-			{name: "port", kind: kindInt},
-			{name: "http-codes"},
-			{name: "ignore-initial-up", kind: kindBool},
-			{name: "ignore-initial-down", kind: kindBool},
-			{name: "up-script"},
-			{name: "down-script"},
-			{name: "status", def: "unknown", readOnly: true},
-			{name: "since", readOnly: true},
-			{name: "done-tests", def: "0", readOnly: true},
-			{name: "failed-tests", def: "0", readOnly: true},
-			{name: "disabled", def: "false", kind: kindBool},
-			{name: "comment"},
-		},
+		path:     "/tool/netwatch",
+		duration: duration,
+		props:    props,
 		check: func(r row) *trap {
 			if _, err := netip.ParseAddr(r["host"]); err != nil {
 				return trapf(catValue, "invalid value for argument host")
 			}
-			switch r["type"] {
-			case "simple", "icmp", "tcp-conn", "http-get", "https-get", "dns":
-			default:
+			if prof.netwatchTypes != nil && !slices.Contains(prof.netwatchTypes, r["type"]) {
 				return trapf(catValue, "invalid value for argument type")
 			}
 			return nil
 		},
 	}
 }
-
-// formatTime prints a time the way RouterOS 7.10 and later do.
-func formatTime(t time.Time) string { return t.Format("2006-01-02 15:04:05") }
