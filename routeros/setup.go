@@ -2,8 +2,11 @@ package routeros
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,9 +14,12 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
-// Setup is the robust router configuration for a service: static records
-// found by comment with a short TTL, and one netwatch entry on the primary
-// whose scripts find the records by comment, not by print position.
+// Setup is the robust router configuration for a service: the static
+// records (adopted where they exist, by comment or by address) with a short
+// TTL, and one netwatch entry on the primary whose scripts find the records
+// the same way, never by print position, with only the properties the
+// router's version takes. The printed script and --apply come from the same
+// items and the same rules, so they reach the same router state.
 type Setup struct {
 	Service config.Service
 	Primary config.Server
@@ -24,21 +30,67 @@ type Setup struct {
 	TTL time.Duration
 	// Interval of the netwatch entry; default 5s.
 	Interval time.Duration
-	// PacketCount is how many echoes an icmp netwatch test sends; default 5.
+	// PacketCount is how many echoes an icmp netwatch test sends; default 10.
 	PacketCount int
+	// RTT is the primary's round trip as the router sees it (measured or
+	// stated); the icmp thresholds are set above it. Zero: they are set at
+	// the timeout, and the script says so.
+	RTT time.Duration
+	// IgnoreInitialDown, only when asked: with it a primary that is already
+	// down when the entry starts (or the router boots) never fails over.
+	IgnoreInitialDown bool
 }
 
-// desired is one item as setup wants it.
-type desired struct {
-	menu    string
-	comment string
-	// props in the order they are written; on an existing item only these
-	// are compared and set.
-	props []prop
-	// addOnly are set when the item is added, never changed after: which
-	// record is enabled is the failover's business, not setup's.
-	addOnly []prop
+// Caps is what a RouterOS version's netwatch takes.
+type Caps struct {
+	Version string
+	// Types: 7.4 and later have type (icmp, tcp-conn, http-get, ...) and
+	// the probe options; before, and on 6.x, netwatch is simple ICMP with
+	// host, interval, timeout and the two scripts.
+	Types bool
+	// HTTPCodes: http-codes (7.18 and later); before it http-code-min/max.
+	HTTPCodes bool
+	// IgnoreInitial: ignore-initial-up/down (7.18 and later; 7.13 lists none).
+	IgnoreInitial bool
 }
+
+// CapsOf reads what a version string ("7.18.2 (stable)") takes.
+func CapsOf(version string) (Caps, error) {
+	v, _, _ := strings.Cut(strings.TrimSpace(version), " ")
+	parts := strings.Split(v, ".")
+	var major, minor int
+	var err1, err2 error
+	if len(parts) >= 2 {
+		major, err1 = strconv.Atoi(parts[0])
+		minor, err2 = strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	}
+	if len(parts) < 2 || err1 != nil || err2 != nil || major < 6 {
+		return Caps{}, fmt.Errorf("RouterOS version %q: failwatch setup supports 6.x and 7.x", version)
+	}
+	c := Caps{Version: version}
+	if major > 7 || (major == 7 && minor >= 4) {
+		c.Types = true
+	}
+	if major > 7 || (major == 7 && minor >= 18) {
+		c.HTTPCodes, c.IgnoreInitial = true, true
+	}
+	return c, nil
+}
+
+// item is one thing setup wants on the router.
+type item struct {
+	menu string
+	// find is the [find ...] that selects the item, the same in the script
+	// and over the API (as queries).
+	find []cond
+	// props are compared and set on an existing item; addOnly are written
+	// only when the item is added (which record is enabled is the
+	// failover's business, not setup's).
+	props, addOnly []prop
+	what           string
+}
+
+type cond struct{ key, value string }
 
 type prop struct{ key, value string }
 
@@ -50,7 +102,7 @@ func (s *Setup) defaults() {
 		s.Interval = 5 * time.Second
 	}
 	if s.PacketCount <= 0 {
-		s.PacketCount = 5
+		s.PacketCount = 10
 	}
 }
 
@@ -63,66 +115,166 @@ func recordComment(s config.Server) string {
 
 func (s *Setup) netwatchComment() string { return "failwatch " + s.Primary.Name }
 
-func findComment(c string) string { return `[find comment=` + strconv.Quote(c) + `]` }
+// recordFind selects a server's record: by the configured comment, else by
+// the name and the server's address (so an existing record is adopted,
+// never doubled).
+func (s *Setup) recordFind(srv config.Server) []cond {
+	if srv.Record.Comment != "" {
+		return []cond{{"comment", srv.Record.Comment}}
+	}
+	addr := srv.Record.Address
+	if addr == "" {
+		addr = srv.Address
+	}
+	return []cond{{"name", s.Service.Name}, {"address", addr}}
+}
 
-// scripts are the netwatch entry's down and up scripts.
+func findText(conds []cond) string {
+	parts := []string{"find"}
+	for _, c := range conds {
+		parts = append(parts, c.key+"="+rosQuote(c.value))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// scripts are the netwatch entry's down and up scripts, finding the records
+// as setup does. Enable first, then disable: the name always has a record.
 func (s *Setup) scripts() (down, up string) {
 	flush := "; /ip dns cache flush"
 	if s.Service.Layout == config.Rewrite {
 		set := func(addr string) string {
-			return "/ip dns static set " + findComment(s.Service.Record.Comment) + " address=" + addr + " disabled=no" + flush
+			return "/ip dns static set " + findText(s.serviceFind()) + " address=" + addr + " disabled=no" + flush
 		}
 		return set(s.Standby.Address), set(s.Primary.Address)
 	}
-	// Enable first, then disable: the name always has a record.
 	swap := func(on, off config.Server) string {
-		return "/ip dns static enable " + findComment(recordComment(on)) +
-			"; /ip dns static disable " + findComment(recordComment(off)) + flush
+		return "/ip dns static enable " + findText(s.recordFind(on)) +
+			"; /ip dns static disable " + findText(s.recordFind(off)) + flush
 	}
 	return swap(s.Standby, s.Primary), swap(s.Primary, s.Standby)
 }
 
-func (s *Setup) items() []desired {
+func (s *Setup) serviceFind() []cond {
+	if s.Service.Record.Comment != "" {
+		return []cond{{"comment", s.Service.Record.Comment}}
+	}
+	return []cond{{"name", s.Service.Name}, {"address", s.Service.Record.Address}}
+}
+
+func recordType(srv config.Server) []prop {
+	if RecordType(srv) == "AAAA" {
+		return []prop{{"type", "AAAA"}}
+	}
+	return nil
+}
+
+// items are what setup wants, for the version's caps; notes say in the
+// script what was chosen and why.
+func (s *Setup) items(caps Caps) ([]item, []string) {
 	s.defaults()
 	ttl := config.FormatDuration(s.TTL)
-	var out []desired
+	var out []item
+	var notes []string
 	if s.Service.Layout == config.Rewrite {
-		out = append(out, desired{menu: "/ip/dns/static", comment: s.Service.Record.Comment,
+		out = append(out, item{menu: "/ip/dns/static", find: s.serviceFind(), what: "the service record",
 			props:   []prop{{"name", s.Service.Name}, {"ttl", ttl}},
-			addOnly: []prop{{"address", s.Primary.Address}}})
+			addOnly: append(recordType(s.Primary), prop{"address", s.Primary.Address}, prop{"comment", s.Service.Record.Comment})})
 	} else {
 		for _, srv := range []config.Server{s.Primary, s.Standby} {
-			d := desired{menu: "/ip/dns/static", comment: recordComment(srv),
-				props: []prop{{"name", s.Service.Name}, {"address", srv.Address}, {"ttl", ttl}}}
-			if srv.Role == config.Standby {
-				d.addOnly = []prop{{"disabled", "yes"}}
+			it := item{menu: "/ip/dns/static", find: s.recordFind(srv), what: srv.Name + "'s record",
+				props: []prop{{"ttl", ttl}}}
+			if srv.Record.Comment == "" {
+				// Adopted by address: the comment names it from now on.
+				it.props = append(it.props, prop{"comment", recordComment(srv)})
+			} else {
+				it.addOnly = append(it.addOnly, prop{"comment", srv.Record.Comment})
 			}
-			out = append(out, d)
+			it.addOnly = append(append(it.addOnly, prop{"name", s.Service.Name}), recordType(srv)...)
+			it.addOnly = append(it.addOnly, prop{"address", srv.Address}, prop{"disabled", yesNo(srv.Role == config.Standby)})
+			out = append(out, it)
 		}
 	}
 	down, up := s.scripts()
-	nw := desired{menu: "/tool/netwatch", comment: s.netwatchComment(), props: []prop{{"host", s.Primary.Address}}}
-	if u := s.httpCheck(); u != nil {
-		port := u.Port()
-		if port == "" {
-			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-		}
-		typ := "http-get"
-		if u.Scheme == "https" {
-			typ = "https-get"
-		}
-		nw.props = append(nw.props, prop{"type", typ}, prop{"port", port}, prop{"http-codes", "200-399"})
-	} else {
-		nw.props = append(nw.props, prop{"type", "icmp"}, prop{"packet-count", strconv.Itoa(s.PacketCount)},
-			prop{"thr-loss-percent", strconv.FormatFloat(s.Probe.DownLossPercent, 'f', -1, 64) + "%"})
+	nw := item{menu: "/tool/netwatch", find: []cond{{"comment", s.netwatchComment()}}, what: "the netwatch entry",
+		props: []prop{{"host", s.Primary.Address}}, addOnly: []prop{{"comment", s.netwatchComment()}}}
+	timeout := max(s.Probe.Timeout, time.Second)
+	switch {
+	case !caps.Types:
+		notes = append(notes, fmt.Sprintf("RouterOS %s: netwatch is simple ICMP (one echo per test, no thresholds, no HTTP check).", caps.Version))
+	case s.httpCheck() != nil:
+		nw.props = append(nw.props, s.httpProps(caps, &notes)...)
+	default:
+		nw.props = append(nw.props, s.icmpProps(timeout, &notes)...)
 	}
-	nw.props = append(nw.props,
-		prop{"interval", config.FormatDuration(s.Interval)}, prop{"timeout", config.FormatDuration(max(s.Probe.Timeout, time.Second))},
-		// Without these a router reboot, or adding the entry, runs a script
-		// on the first test: a flip nobody asked for.
-		prop{"ignore-initial-up", "yes"}, prop{"ignore-initial-down", "yes"},
-		prop{"down-script", down}, prop{"up-script", up})
-	return append(out, nw)
+	nw.props = append(nw.props, prop{"interval", config.FormatDuration(s.Interval)}, prop{"timeout", config.FormatDuration(timeout)})
+	if caps.IgnoreInitial {
+		// A new entry's (or a rebooted router's) first test must not move
+		// the name back to the primary during a maintenance failover.
+		nw.props = append(nw.props, prop{"ignore-initial-up", "yes"})
+		if s.IgnoreInitialDown {
+			nw.props = append(nw.props, prop{"ignore-initial-down", "yes"})
+			notes = append(notes, "ignore-initial-down=yes (asked for): a primary already down when this entry starts never fails over.")
+		} else {
+			nw.props = append(nw.props, prop{"ignore-initial-down", "no"})
+		}
+	} else {
+		notes = append(notes, fmt.Sprintf("RouterOS %s has no ignore-initial-*: the entry's first test runs its script.", caps.Version))
+	}
+	nw.props = append(nw.props, prop{"down-script", down}, prop{"up-script", up})
+	return append(out, nw), notes
+}
+
+// icmpProps are the icmp probe's settings. RouterOS applies its default
+// thresholds (thr-avg 100ms, thr-max 1s, ...) even when none are set, so a
+// server further than 100 ms would be down on every test: the thresholds
+// are set above the primary's round trip.
+func (s *Setup) icmpProps(timeout time.Duration, notes *[]string) []prop {
+	avg, most := timeout, timeout
+	if s.RTT > 0 {
+		avg = roundUp(max(2*s.RTT, s.RTT+50*time.Millisecond), 10*time.Millisecond)
+		most = min(roundUp(max(4*s.RTT, s.RTT+200*time.Millisecond), 10*time.Millisecond), timeout)
+		avg = min(avg, most)
+		*notes = append(*notes, fmt.Sprintf("icmp thresholds above the primary's round trip of %s: thr-avg %s, thr-max %s (RouterOS's defaults, 100ms and 1s, apply when unset).",
+			s.RTT.Round(100*time.Microsecond), config.FormatDuration(avg), config.FormatDuration(most)))
+	} else {
+		*notes = append(*notes, fmt.Sprintf("No round trip known for the primary: thr-avg and thr-max at the timeout (%s). Give setup --rtt for tighter ones.", config.FormatDuration(timeout)))
+	}
+	// A test is a short burst: down at 80% of it lost is a host that stopped
+	// answering, while the paper's 5% loss (3 of 5 lost about once in a
+	// thousand tests, an hour at 5s) never gets there.
+	*notes = append(*notes, fmt.Sprintf("A test sends %d echoes and is down at %s of them lost.", s.PacketCount, lossThreshold))
+	return []prop{{"type", "icmp"}, {"packet-count", strconv.Itoa(s.PacketCount)},
+		{"thr-loss-percent", lossThreshold},
+		{"thr-avg", config.FormatDuration(avg)}, {"thr-max", config.FormatDuration(most)}}
+}
+
+// lossThreshold is the share of one test's echoes lost that makes it down.
+const lossThreshold = "80%"
+
+func roundUp(d, unit time.Duration) time.Duration { return (d + unit - 1) / unit * unit }
+
+// httpProps check the primary's HTTP service. Netwatch's http-get sends no
+// Host header and no path: it can test a server reached by its address, not
+// a name-based virtual host; for those the TCP port is what it can test.
+func (s *Setup) httpProps(caps Caps, notes *[]string) []prop {
+	u := s.httpCheck()
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if a, err := netip.ParseAddr(u.Hostname()); err != nil || a.String() != s.Primary.Address || (u.Path != "" && u.Path != "/") {
+		*notes = append(*notes, fmt.Sprintf("netwatch http-get sends no Host header and no path, so it cannot test %s: tcp-conn to port %s instead.", u, port))
+		return []prop{{"type", "tcp-conn"}, {"port", port}}
+	}
+	typ := "http-get"
+	if u.Scheme == "https" {
+		typ = "https-get"
+	}
+	out := []prop{{"type", typ}, {"port", port}}
+	if caps.HTTPCodes {
+		return append(out, prop{"http-codes", "200-399"})
+	}
+	return append(out, prop{"http-code-min", "200"}, prop{"http-code-max", "399"})
 }
 
 func (s *Setup) httpCheck() *url.URL {
@@ -136,108 +288,226 @@ func (s *Setup) httpCheck() *url.URL {
 	return nil
 }
 
-func quote(v string) string {
-	if v != "" && !strings.ContainsAny(v, " \t\";[]$\\") {
-		return v
+// rosQuote writes a RouterOS string: quotes, with " \ and $ escaped (an
+// unescaped $ starts a variable) and control characters as escapes.
+func rosQuote(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range v {
+		switch r {
+		case '"', '\\', '$':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\%02X`, r)
+				continue
+			}
+			b.WriteRune(r)
+		}
 	}
-	return strconv.Quote(v)
+	b.WriteByte('"')
+	return b.String()
 }
 
 func propsText(props []prop) string {
 	parts := make([]string, len(props))
 	for i, p := range props {
-		parts[i] = p.key + "=" + quote(p.value)
+		parts[i] = p.key + "=" + rosQuote(p.value)
 	}
 	return strings.Join(parts, " ")
 }
 
-// Script is the configuration as a RouterOS script to paste into a
-// terminal. Running it again finds everything by comment and updates it:
-// nothing is added twice.
-func (s *Setup) Script() string {
-	items := s.items()
+// fightPattern finds the scripts that switch static records, in both
+// syntaxes: "/ip dns static" and "/ip/dns/static".
+const fightPattern = "dns.static"
+
+var fightRe = regexp.MustCompile(fightPattern)
+
+// Script is the configuration as a RouterOS script for the version's caps,
+// to paste into a terminal or /import. Running it again finds everything as
+// before and updates it: nothing is added twice.
+func (s *Setup) Script(caps Caps) string {
+	items, notes := s.items(caps)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# failwatch setup for %s: %s (primary) %s, %s (standby) %s, %s layout\n",
-		s.Service.Name, s.Primary.Name, s.Primary.Address, s.Standby.Name, s.Standby.Address, s.Service.Layout)
-	b.WriteString("# Safe to run again: every item is found by its comment and updated, never added twice.\n")
+	fmt.Fprintf(&b, "# failwatch setup for %s: %s (primary) %s, %s (standby) %s, %s layout, RouterOS %s\n",
+		s.Service.Name, s.Primary.Name, s.Primary.Address, s.Standby.Name, s.Standby.Address, s.Service.Layout, caps.Version)
+	b.WriteString("# Safe to run again: every item is found as below and updated, never added twice.\n")
 	fmt.Fprintf(&b, "# TTL %s: clients cache the answer for the TTL, so the paper's 1d can keep them\n# on a dead server for a day after the switch.\n",
 		config.FormatDuration(s.TTL))
+	for _, n := range notes {
+		b.WriteString("# " + n + "\n")
+	}
 	menu := ""
-	for _, d := range items {
-		if d.menu != menu {
-			menu = d.menu
+	for _, it := range items {
+		if it.menu != menu {
+			menu = it.menu
 			b.WriteString("/" + strings.ReplaceAll(menu[1:], "/", " ") + "\n")
 		}
-		if d.menu == "/tool/netwatch" {
-			b.WriteString("# Older entries for this host that switch the records (such as the paper's, by\n# print position) would fight this one: disable them.\n")
-			fmt.Fprintf(&b, "disable [find host=%s comment!=%s down-script~\"dns static\"]\n", quote(s.Primary.Address), strconv.Quote(d.comment))
+		if it.menu == "/tool/netwatch" {
+			b.WriteString("# Other entries on the servers whose scripts switch the records (such as the\n# paper's, by print position) would fight this one: disable them.\n")
+			for _, host := range s.hosts() {
+				for _, script := range []string{"down-script", "up-script"} {
+					fmt.Fprintf(&b, "disable [find host=%s comment!=%s disabled=no %s~%s]\n", rosQuote(host), rosQuote(s.netwatchComment()), script, rosQuote(fightPattern))
+				}
+			}
 		}
-		all := append(append([]prop{}, d.props...), d.addOnly...)
-		fmt.Fprintf(&b, ":if ([:len [find comment=%s]] = 0) do={ add %s comment=%s } else={ set [find comment=%s] %s }\n",
-			strconv.Quote(d.comment), propsText(all), strconv.Quote(d.comment), strconv.Quote(d.comment), propsText(d.props))
+		find := findText(it.find)
+		fmt.Fprintf(&b, ":if ([:len %s] = 0) do={ add %s } else={ set %s %s }\n",
+			find, propsText(append(append([]prop{}, it.props...), it.addOnly...)), find, propsText(it.props))
 	}
 	return b.String()
 }
 
-// PlanStep is one thing --apply does, said in the admin's words, and the API
-// words that do it.
+func (s *Setup) hosts() []string {
+	if s.Standby.Address == s.Primary.Address {
+		return []string{s.Primary.Address}
+	}
+	return []string{s.Primary.Address, s.Standby.Address}
+}
+
+// PlanStep is one change --apply makes: in the admin's words with whole
+// values, and the API words that make it.
 type PlanStep struct {
 	Say   string
 	Words []string
 }
 
-// Plan compares the router with the setup and lists the changes needed;
-// an empty plan means the router already has it.
-func (s *Setup) Plan(ctx context.Context, c *Client) ([]PlanStep, error) {
-	var changes []PlanStep
-	for _, d := range s.items() {
-		r, err := c.Run(ctx, d.menu+"/print", "?comment="+d.comment)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", d.menu, err)
-		}
-		switch len(r.Rows) {
-		case 0:
-			words := []string{d.menu + "/add"}
-			for _, p := range append(append([]prop{}, d.props...), d.addOnly...) {
-				words = append(words, "="+p.key+"="+p.value)
-			}
-			words = append(words, "=comment="+d.comment)
-			changes = append(changes, PlanStep{Say: fmt.Sprintf("+ %s add %s comment=%q", d.menu, summary(d.props), d.comment), Words: words})
-		case 1:
-			row := r.Rows[0]
-			words := []string{d.menu + "/set", "=.id=" + row[".id"]}
-			var diffs []string
-			for _, p := range d.props {
-				if !sameValue(row[p.key], p.value) {
-					words = append(words, "="+p.key+"="+p.value)
-					diffs = append(diffs, fmt.Sprintf("%s %s -> %s", p.key, short(row[p.key]), short(p.value)))
-				}
-			}
-			if len(diffs) > 0 {
-				changes = append(changes, PlanStep{Say: fmt.Sprintf("~ %s %s (%q): %s", d.menu, row[".id"], d.comment, strings.Join(diffs, ", ")), Words: words})
-			}
-		default:
-			return nil, fmt.Errorf("%d items in %s have the comment %q: remove the extra ones first", len(r.Rows), d.menu, d.comment)
-		}
-	}
-	fights, err := s.Fighting(ctx, c)
+// Plan is what --apply will change on one router, for its version.
+type Plan struct {
+	Caps  Caps
+	Steps []PlanStep
+	Notes []string
+	setup *Setup
+}
+
+// Plan reads the router's version and items and lists the changes needed,
+// in an order that never leaves the name without a record: records first
+// (a new primary record is enabled only when the name has no enabled one),
+// then fighting netwatch entries disabled, then the entry itself. It
+// refuses, before anything is changed, what cannot be done safely.
+func (s *Setup) Plan(ctx context.Context, c *Client) (*Plan, error) {
+	id, err := c.Identity(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range fights {
-		changes = append(changes, PlanStep{
-			Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
-			Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
-		})
+	caps, err := CapsOf(id.Version)
+	if err != nil {
+		return nil, err
 	}
-	return changes, nil
+	items, notes := s.items(caps)
+	p := &Plan{Caps: caps, Notes: notes, setup: s}
+	recs, err := c.StaticRecords(ctx, s.Service.Name)
+	if err != nil {
+		return nil, err
+	}
+	typ := RecordType(s.Primary, s.Standby)
+	var ours []string
+	for _, it := range items {
+		if it.menu == "/tool/netwatch" {
+			fights, err := s.Fighting(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range fights {
+				p.Steps = append(p.Steps, PlanStep{
+					Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
+					Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
+				})
+			}
+		}
+		words := []string{it.menu + "/print"}
+		for _, c := range it.find {
+			words = append(words, "?"+c.key+"="+c.value)
+		}
+		r, err := c.Run(ctx, words...)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", it.menu, err)
+		}
+		switch len(r.Rows) {
+		case 0:
+			add := append(append([]prop{}, it.props...), it.addOnly...)
+			if it.menu == "/ip/dns/static" {
+				add = s.safeEnable(add, recs, typ)
+			}
+			words := []string{it.menu + "/add"}
+			for _, p := range add {
+				words = append(words, "="+p.key+"="+p.value)
+			}
+			p.Steps = append(p.Steps, PlanStep{Say: fmt.Sprintf("+ %s add %s (%s)", it.menu, propsText(add), it.what), Words: words})
+		case 1:
+			row := r.Rows[0]
+			if it.menu == "/ip/dns/static" {
+				ours = append(ours, row[".id"])
+			}
+			words := []string{it.menu + "/set", "=.id=" + row[".id"]}
+			var diffs []string
+			for _, p := range it.props {
+				if !sameValue(row[p.key], p.value) {
+					words = append(words, "="+p.key+"="+p.value)
+					diffs = append(diffs, fmt.Sprintf("%s %s -> %s", p.key, rosQuote(row[p.key]), rosQuote(p.value)))
+				}
+			}
+			if len(diffs) > 0 {
+				p.Steps = append(p.Steps, PlanStep{Say: fmt.Sprintf("~ %s %s (%s): %s", it.menu, row[".id"], it.what, strings.Join(diffs, ", ")), Words: words})
+			}
+		default:
+			return nil, fmt.Errorf("%d items in %s match %s (%s): remove the extra ones first; nothing was changed", len(r.Rows), it.menu, findText(it.find), it.what)
+		}
+	}
+	if s.Service.Layout != config.Rewrite {
+		for _, r := range enabledRecords(OfType(recs, typ)) {
+			if !containsID(ours, r.ID) && !s.matchesServer(r) {
+				return nil, fmt.Errorf("an enabled %s record for %s (%s %s) belongs to neither server: remove or disable it first; nothing was changed", typ, s.Service.Name, r.ID, r.Address)
+			}
+		}
+	}
+	return p, nil
+}
+
+// safeEnable keeps a new record disabled when the name already has an
+// enabled record of its type: two would make the router's answer undefined.
+func (s *Setup) safeEnable(add []prop, recs []Record, typ string) []prop {
+	if len(enabledRecords(OfType(recs, typ))) == 0 {
+		return add
+	}
+	for i, p := range add {
+		if p.key == "disabled" {
+			add[i].value = "yes"
+		}
+	}
+	return add
+}
+
+func (s *Setup) matchesServer(r Record) bool {
+	for _, srv := range []config.Server{s.Primary, s.Standby} {
+		if r.Matches(srv.Record.Comment, srv.Record.Address) || (srv.Record.Comment == "" && r.Address == srv.Address) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsID(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Fighting lists the enabled netwatch entries on the servers' hosts, other
 // than setup's own, whose scripts switch static DNS records: they would
 // fight a failover by hand or an automatic policy.
 func (s *Setup) Fighting(ctx context.Context, c *Client) ([]Netwatch, error) {
-	entries, err := c.NetwatchEntries(ctx, s.Primary.Address, s.Standby.Address)
+	entries, err := c.NetwatchEntries(ctx, s.hosts()...)
 	if err != nil {
 		return nil, err
 	}
@@ -251,13 +521,12 @@ func (s *Setup) Fighting(ctx context.Context, c *Client) ([]Netwatch, error) {
 }
 
 // Switching keeps the enabled entries whose scripts switch static DNS
-// records: the router's own failover, which a failover by hand or by policy
-// would fight unless they are held.
+// records, in either syntax: the router's own failover, which a failover by
+// hand or by policy would fight unless they are held.
 func Switching(entries []Netwatch) []Netwatch {
 	var out []Netwatch
 	for _, n := range entries {
-		scripts := n.UpScript + n.DownScript
-		if !n.Disabled && (strings.Contains(scripts, "dns static") || strings.Contains(scripts, "dns/static")) {
+		if !n.Disabled && (fightRe.MatchString(n.UpScript) || fightRe.MatchString(n.DownScript)) {
 			out = append(out, n)
 		}
 	}
@@ -274,7 +543,7 @@ func sameValue(have, want string) bool {
 	case "yes":
 		return have == "true"
 	case "no":
-		return have == "false"
+		return have == "false" || have == ""
 	}
 	if a, err := config.ParseDuration(have); err == nil {
 		if b, err := config.ParseDuration(want); err == nil {
@@ -284,37 +553,110 @@ func sameValue(have, want string) bool {
 	return strings.TrimSuffix(have, "%") == strings.TrimSuffix(want, "%")
 }
 
-func summary(props []prop) string {
-	var parts []string
-	for _, p := range props {
-		parts = append(parts, p.key+"="+short(p.value))
+// Apply makes the changes in order, then plans again to verify that nothing
+// is left. On any failure it puts back what the router held before (read
+// back, so a change whose reply was lost is undone too) and says how far
+// it got.
+func (p *Plan) Apply(ctx context.Context, c *Client) error {
+	before, err := p.snapshot(ctx, c)
+	if err != nil {
+		return fmt.Errorf("read the router before changing it: %w", err)
 	}
-	return strings.Join(parts, " ")
-}
-
-func short(v string) string {
-	if len(v) > 40 {
-		return strconv.Quote(v[:37] + "...")
-	}
-	if v == "" {
-		return `""`
-	}
-	return v
-}
-
-// Apply makes the changes, then plans again to verify that nothing is left.
-func (s *Setup) Apply(ctx context.Context, c *Client, changes []PlanStep) error {
-	for _, ch := range changes {
-		if _, err := c.Run(ctx, ch.Words...); err != nil {
-			return fmt.Errorf("%s: %w", ch.Say, err)
+	for i, st := range p.Steps {
+		if _, err := c.Run(ctx, st.Words...); err != nil {
+			if rerr := p.restore(ctx, c, before); rerr != nil {
+				return fmt.Errorf("%s: %w; applied %d of %d, and the rollback failed: %v (check the router)", st.Say, err, i, len(p.Steps), rerr)
+			}
+			return fmt.Errorf("%s: %w; applied %d of %d, rolled back (read back)", st.Say, err, i, len(p.Steps))
 		}
 	}
-	left, err := s.Plan(ctx, c)
+	left, err := p.setup.Plan(ctx, c)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	if len(left) > 0 {
-		return fmt.Errorf("verify: %d change(s) did not take: %s", len(left), left[0].Say)
+	if len(left.Steps) > 0 {
+		return fmt.Errorf("verify: %d change(s) did not take: %s", len(left.Steps), left.Steps[0].Say)
+	}
+	return nil
+}
+
+// snapshot is what setup may change, as the router holds it: the name's
+// static records and the servers' netwatch entries (and setup's own).
+type snapshot map[string]map[string]map[string]string // menu -> .id -> properties
+
+func (p *Plan) snapshot(ctx context.Context, c *Client) (snapshot, error) {
+	snap := snapshot{}
+	for menu, query := range map[string][]string{
+		"/ip/dns/static": {"?name=" + p.setup.Service.Name},
+		"/tool/netwatch": nil,
+	} {
+		r, err := c.Run(ctx, append([]string{menu + "/print"}, query...)...)
+		if err != nil {
+			return nil, err
+		}
+		snap[menu] = map[string]map[string]string{}
+		for _, row := range r.Rows {
+			snap[menu][row[".id"]] = row
+		}
+	}
+	return snap, nil
+}
+
+// restoredKeys are the properties setup writes, which a rollback puts back.
+var restoredKeys = map[string][]string{
+	"/ip/dns/static": {"ttl", "comment", "disabled"},
+	"/tool/netwatch": {"disabled", "comment", "host", "type", "interval", "timeout", "packet-count", "thr-loss-percent", "thr-avg", "thr-max",
+		"port", "http-codes", "http-code-min", "http-code-max", "ignore-initial-up", "ignore-initial-down", "up-script", "down-script"},
+}
+
+// restore brings the router back to the snapshot, then reads it back.
+func (p *Plan) restore(ctx context.Context, c *Client, before snapshot) error {
+	now, err := p.snapshot(ctx, c)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for menu, rows := range now {
+		for id, row := range rows {
+			was, existed := before[menu][id]
+			if !existed {
+				if _, err := c.Run(ctx, menu+"/remove", "=.id="+id); err != nil {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			words := []string{menu + "/set", "=.id=" + id}
+			for _, k := range restoredKeys[menu] {
+				// A property unset before is cleared with an empty value.
+				if row[k] != was[k] {
+					words = append(words, "="+k+"="+was[k])
+				}
+			}
+			if len(words) > 2 {
+				if _, err := c.Run(ctx, words...); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	after, err := p.snapshot(ctx, c)
+	if err != nil {
+		return err
+	}
+	for menu, rows := range before {
+		if len(after[menu]) != len(rows) {
+			return fmt.Errorf("read back: %s has %d items, had %d", menu, len(after[menu]), len(rows))
+		}
+		for id, was := range rows {
+			for _, k := range restoredKeys[menu] {
+				if after[menu][id][k] != was[k] {
+					return fmt.Errorf("read back: %s %s %s is %q, was %q", menu, id, k, after[menu][id][k], was[k])
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/failwatch/failwatch/config"
@@ -12,22 +13,29 @@ import (
 )
 
 func runSetup(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("setup", "[-c FILE] [--apply [--yes]] [--ttl D] [--interval D]", `
-Print a RouterOS script that makes the failover robust: static records for the
-service name found by comment with a short TTL, and one netwatch entry on the
-primary whose scripts find the records by comment (never by print position),
-with thresholds from the config (an http-get probe when the primary has an HTTP
-check, else icmp with packet-count and thr-loss-percent) and ignore-initial-* so
-a reboot does not flip the name. Older entries that would fight it are disabled.
-Running it again changes what differs and adds nothing twice.
+	fs := newFlags("setup", "[-c FILE] [--apply [--yes]] [--routeros VERSION] [--rtt D] [--ttl D] [--interval D] [--ignore-initial-down]", `
+Print a RouterOS script that makes the failover robust: the service's static
+records (existing ones adopted, found by comment or by address, never added
+twice) with a short TTL, and one netwatch entry on the primary whose scripts
+find the records the same way, never by print position. Only what the
+router's version takes is written (6.x: simple netwatch; 7.4 to 7.17:
+probe types, http-code-min/max, no ignore-initial-*; 7.18 and later:
+http-codes, ignore-initial-*). An icmp entry gets thresholds above the
+primary's round trip (--rtt), since RouterOS applies thr-avg 100ms even when
+unset. Older entries whose scripts switch the records are disabled.
 
---apply shows the difference against the router, asks, applies it over the API
-and reads it back to verify.`, stderr)
+The script is for --routeros VERSION (default 7.18). --apply reads the
+router's own version, shows every change with whole values, asks, applies in
+an order that never leaves the name without a record, reads back, and on a
+failure puts back what the router held ("applied k of n, rolled back").`, stderr)
 	rf := addRouterFlags(fs)
 	apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
 	yes := fs.Bool("yes", false, "with --apply: do it without asking")
+	version := fs.String("routeros", "7.18", "the RouterOS `version` the printed script is for")
+	rtt := fs.String("rtt", "", "the primary's round trip as the router sees it (e.g. 196ms): icmp thresholds are set above it")
 	ttl := fs.String("ttl", "30s", "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
 	interval := fs.String("interval", "5s", "netwatch interval")
+	ignoreDown := fs.Bool("ignore-initial-down", false, "no down-script for a primary already down when the entry starts (7.18+): it then never fails over")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -45,17 +53,30 @@ and reads it back to verify.`, stderr)
 	if !ok {
 		return exitUsage
 	}
-	ttlD, err1 := config.ParseDuration(*ttl)
-	intD, err2 := config.ParseDuration(*interval)
-	if err1 != nil || err2 != nil || ttlD <= 0 || intD <= 0 {
-		fmt.Fprintf(stderr, "failwatch setup: --ttl %q and --interval %q must be durations such as 30s\n", *ttl, *interval)
-		return exitUsage
+	durations := map[string]*string{"--ttl": ttl, "--interval": interval, "--rtt": rtt}
+	values := map[string]time.Duration{}
+	for name, v := range durations {
+		if *v == "" {
+			continue
+		}
+		d, err := config.ParseDuration(*v)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(stderr, "failwatch setup: %s %q: a duration such as 30s\n", name, *v)
+			return exitUsage
+		}
+		values[name] = d
 	}
 	primary, _ := cfg.Server(config.Primary)
 	standby, _ := cfg.Server(config.Standby)
-	s := &routeros.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe, TTL: ttlD, Interval: intD}
+	s := &routeros.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe,
+		TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown}
 	if !*apply {
-		fmt.Fprint(stdout, s.Script())
+		caps, err := routeros.CapsOf(*version)
+		if err != nil {
+			fmt.Fprintf(stderr, "failwatch setup: --routeros: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprint(stdout, s.Script(caps))
 		return exitOK
 	}
 	client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
@@ -69,25 +90,47 @@ and reads it back to verify.`, stderr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	changes, err := s.Plan(ctx, client)
+	plan, err := s.Plan(ctx, client)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
 		return exitUnhealthy
 	}
-	if len(changes) == 0 {
-		fmt.Fprintf(stdout, "%s already has this setup: nothing to change\n", cfg.Router.RouterAddr())
+	for _, n := range plan.Notes {
+		fmt.Fprintln(stdout, wrap("# "+n, 100, "# "))
+	}
+	if len(plan.Steps) == 0 {
+		fmt.Fprintf(stdout, "%s (RouterOS %s) already has this setup: nothing to change\n", cfg.Router.RouterAddr(), plan.Caps.Version)
 		return exitOK
 	}
-	for _, ch := range changes {
-		fmt.Fprintln(stdout, ch.Say)
+	for _, st := range plan.Steps {
+		fmt.Fprintln(stdout, wrap(st.Say, 100, "    "))
 	}
-	if !confirm(fmt.Sprintf("Apply %d change(s) to %s", len(changes), cfg.Router.RouterAddr()), *yes, os.Stdin, stderr) {
+	if !confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", len(plan.Steps), cfg.Router.RouterAddr(), plan.Caps.Version), *yes, os.Stdin, stderr) {
 		return exitUsage
 	}
-	if err := s.Apply(ctx, client, changes); err != nil {
+	if err := plan.Apply(ctx, client); err != nil {
 		fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
 		return exitUnhealthy
 	}
-	fmt.Fprintf(stdout, "applied %d change(s) and read them back: the router has the setup\n", len(changes))
+	fmt.Fprintf(stdout, "applied %d change(s) and read them back: the router has the setup\n", len(plan.Steps))
 	return exitOK
+}
+
+// wrap breaks a long line at spaces (a long script is never cut short),
+// starting each further line with indent.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Split(s, " ") {
+		if i > 0 && line+1+len(w) > width {
+			b.WriteString("\n" + indent)
+			line = len(indent)
+		} else if i > 0 {
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
 }

@@ -16,35 +16,60 @@ func TestSetupApply(t *testing.T) {
 	sim := rosim.NewSimulated()
 	cfg, _, _ := paperRouter(t, sim.Probe)
 
-	out, errs, code := runCLI("setup", "-c", cfg)
-	if code != exitOK || !strings.Contains(out, `ttl=30s comment="Server Public"`) || !strings.Contains(out, "ignore-initial-down=yes") {
-		t.Fatalf("script: exit %d\n%s%s", code, out, errs)
+	out, errs, code := runCLI("setup", "-c", cfg, "--rtt", "196ms")
+	for _, want := range []string{`set [find comment="Server Public"] ttl="30s"`, `thr-avg="400ms"`, `ignore-initial-up="yes"`, `ignore-initial-down="no"`,
+		`down-script~"dns.static"`, "RouterOS 7.18"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("script lacks %q: exit %d\n%s%s", want, code, out, errs)
+		}
+	}
+	out, _, _ = runCLI("setup", "-c", cfg, "--routeros", "6.49")
+	if strings.Contains(out, "type=") || strings.Contains(out, "ignore-initial-up=") || !strings.Contains(out, "netwatch is simple ICMP") {
+		t.Errorf("6.49 script:\n%s", out)
+	}
+	if _, errs, code := runCLI("setup", "-c", cfg, "--routeros", "5.26"); code != exitUsage || !strings.Contains(errs, "supports 6.x and 7.x") {
+		t.Errorf("5.26: exit %d %s", code, errs)
 	}
 
-	out, errs, code = runCLI("setup", "-c", cfg, "--apply", "--yes", "--interval", "200ms")
+	out, errs, code = runCLI("setup", "-c", cfg, "--apply", "--yes", "--interval", "200ms", "--rtt", "196ms")
 	for _, want := range []string{
-		`~ /ip/dns/static *2 ("Server Public"): ttl 1d -> 30s`,
-		`~ /ip/dns/static *1 ("ServerPrivate"): ttl 1d -> 30s`,
-		`+ /tool/netwatch add host=104.247.193.168 type=icmp packet-count=5 thr-loss-percent=50% interval=200ms`,
+		`~ /ip/dns/static *2 (public's record): ttl "1d" -> "30s"`,
+		`~ /ip/dns/static *1 (private's record): ttl "1d" -> "30s"`,
 		`- /tool/netwatch *1 (104.247.193.168, comment ""): disable`,
 		`- /tool/netwatch *2 (104.247.193.168, comment ""): disable`,
+		`+ /tool/netwatch add host="104.247.193.168" type="icmp" packet-count="10" thr-loss-percent="80%" thr-avg="400ms"`,
 		"applied 5 change(s) and read them back",
 	} {
-		if !strings.Contains(out, want) {
+		if !strings.Contains(strings.ReplaceAll(out, "\n    ", " "), want) {
 			t.Errorf("apply output lacks %q:\nexit %d\n%s%s", want, code, out, errs)
 		}
 	}
-	out, _, code = runCLI("setup", "-c", cfg, "--apply", "--yes", "--interval", "200ms")
+	out, _, code = runCLI("setup", "-c", cfg, "--apply", "--yes", "--interval", "200ms", "--rtt", "196ms")
 	if code != exitOK || !strings.Contains(out, "nothing to change") {
 		t.Errorf("second apply: exit %d\n%s", code, out)
 	}
 
-	// The setup's netwatch runs on the router: take the public host down.
-	time.Sleep(500 * time.Millisecond)
+	// The setup's netwatch runs on the router (after its 3 s start-delay):
+	// take the public host down.
+	waitNetwatchUp(t, cfg)
 	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
 	waitActive(t, cfg, "private")
 	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), true)
 	waitActive(t, cfg, "public")
+}
+
+func waitNetwatchUp(t *testing.T, cfg string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range status(t, cfg).Netwatch {
+			if n.Comment == "failwatch public" && n.Status == "up" {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the setup's netwatch entry never tested up")
 }
 
 func waitActive(t *testing.T, cfg, want string) {

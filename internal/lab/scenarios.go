@@ -135,12 +135,12 @@ func (l *Lab) Measure(ctx context.Context, mode Mode, runs int, phase Phase) ([]
 	interval := 10 * time.Second
 	switch mode {
 	case Setup:
-		s := &routeros.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe}
-		changes, err := s.Plan(ctx, c)
+		s := &routeros.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
+		plan, err := s.Plan(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.Apply(ctx, c, changes); err != nil {
+		if err := plan.Apply(ctx, c); err != nil {
 			return nil, err
 		}
 		interval = 5 * time.Second

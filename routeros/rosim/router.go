@@ -307,6 +307,11 @@ type result struct {
 func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.execLocked(user, cmd, attrs, q)
+}
+
+// execLocked is exec for a caller that holds r.mu.
+func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) result {
 	switch cmd {
 	case "/system/identity/print":
 		return result{rows: [][]string{{"=name=" + r.opts.Identity}}}

@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -59,7 +60,10 @@ func splitStatements(src string) []string {
 }
 
 // tokens splits a statement into words, keeping quoted strings and [...]
-// groups whole.
+// groups whole. A quoted string at the top level loses its quotes and its
+// escapes (\" \\ \$ \n \r \t); inside [...] the text is kept as written,
+// for find to split again. An unescaped $ in a string is a variable, which
+// this emulator does not have: an error, not a silent empty value.
 func tokens(stmt string) ([]string, error) {
 	var out []string
 	var cur strings.Builder
@@ -69,8 +73,24 @@ func tokens(stmt string) ([]string, error) {
 		switch {
 		case c == '\\' && quoted && i+1 < len(stmt):
 			i++
-			cur.WriteByte(stmt[i])
+			if depth > 0 {
+				cur.WriteByte(c)
+				cur.WriteByte(stmt[i])
+				continue
+			}
+			switch e := stmt[i]; e {
+			case 'n':
+				cur.WriteByte('\n')
+			case 'r':
+				cur.WriteByte('\r')
+			case 't':
+				cur.WriteByte('\t')
+			default:
+				cur.WriteByte(e)
+			}
 			continue
+		case c == '$' && quoted:
+			return nil, fmt.Errorf("undefined variable in %q (escape a literal $ as \\$)", stmt)
 		case c == '"':
 			quoted = !quoted
 			if depth > 0 {
@@ -216,10 +236,13 @@ func (r *Router) find(t *table, expr string) ([]row, error) {
 	if len(toks) == 0 || (toks[0] != "find" && !strings.HasSuffix(toks[0], "/find")) {
 		return nil, fmt.Errorf("only [find ...] is understood, got [%s]", expr)
 	}
-	type cond struct{ key, op, value string }
+	type cond struct {
+		key, op, value string
+		re             *regexp.Regexp
+	}
 	var conds []cond
 	for _, tok := range toks[1:] {
-		if tok == "where" {
+		if tok == "where" || tok == "and" {
 			continue
 		}
 		i := strings.IndexAny(tok, "!=~")
@@ -237,7 +260,13 @@ func (r *Router) find(t *table, expr string) ([]row, error) {
 		default:
 			return nil, fmt.Errorf("expected property=value in find, got %q", tok)
 		}
-		c.value = strings.Trim(c.value, `"`)
+		if c.op == "~" {
+			re, err := regexp.Compile(c.value)
+			if err != nil {
+				return nil, fmt.Errorf("bad regular expression %q", c.value)
+			}
+			c.re = re
+		}
 		conds = append(conds, c)
 	}
 	var out []row
@@ -251,9 +280,7 @@ func (r *Router) find(t *table, expr string) ([]row, error) {
 			case "!=":
 				ok = !equalValue(row[c.key], c.value)
 			case "~":
-				// RouterOS's ~ is a regular expression; a plain substring
-				// covers what failwatch's scripts write.
-				ok = strings.Contains(row[c.key], c.value)
+				ok = c.re.MatchString(row[c.key])
 			}
 			if !ok {
 				match = false
