@@ -238,6 +238,7 @@ func TestParseDuration(t *testing.T) {
 		{"10", 10 * time.Second, false},
 		{"300", 300 * time.Second, false},
 		{"00:00:30", 30 * time.Second, false},
+		{"00:00:00.4", 400 * time.Millisecond, false},
 		{"1d00:00:00", 24 * time.Hour, false},
 		{"2w3d04:05:06", 17*24*time.Hour + 4*time.Hour + 5*time.Minute + 6*time.Second, false},
 		{"00:61:00", 0, true},

@@ -72,6 +72,14 @@ func clock(s, hms string) (time.Duration, error) {
 		return 0, fmt.Errorf("bad duration %q (hh:mm:ss)", s)
 	}
 	var total time.Duration
+	// Seconds may carry a fraction: 00:00:00.400.
+	if whole, frac, ok := strings.Cut(parts[2], "."); ok {
+		f, err := time.ParseDuration("0." + frac + "s")
+		if err != nil || strings.ContainsAny(frac, "+-") {
+			return 0, fmt.Errorf("bad duration %q (hh:mm:ss)", s)
+		}
+		parts[2], total = whole, f
+	}
 	for i, p := range parts {
 		n, err := strconv.ParseUint(p, 10, 64)
 		if err != nil || (i > 0 && n > 59) {

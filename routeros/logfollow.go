@@ -66,7 +66,8 @@ type LogFollower struct {
 	// Keep selects the lines to emit; nil keeps netwatch, DNS and script
 	// lines (see Interesting).
 	Keep func(LogEntry) bool
-	// Loc is the router's time zone for its times; default time.Local.
+	// Loc is the router's time zone for its times; by default read from the
+	// router's /system/clock on every connection.
 	Loc *time.Location
 }
 
@@ -166,6 +167,27 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	defer conn.Close()
 	defer api.Close()
 
+	// Log times are in the router's zone, and "18:33:31" means today on the
+	// router: read its clock first.
+	loc := f.Loc
+	var clockName string
+	if loc == nil {
+		stop := deadline(ctx, conn, f.Opts.Timeout)
+		r, err := api.RunArgs([]string{"/system/clock/print"})
+		stop()
+		if err != nil {
+			return false, fmt.Errorf("read clock: %w", callError(err))
+		}
+		if len(r.Re) == 0 {
+			return false, fmt.Errorf("read clock: the router answered nothing")
+		}
+		clock, err := ParseClock(cleanRow(r.Re[0].Map))
+		if err != nil {
+			return false, err
+		}
+		loc, clockName = clock.Zone, clock.Name
+	}
+
 	// The newest line now: where to start, or proof of a restarted router.
 	// The first time, the recent interesting lines are history worth
 	// showing.
@@ -188,7 +210,7 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	switch {
 	case !st.known:
 		st.last, st.known = newest, true
-		now := time.Now().In(f.location())
+		now := time.Now().In(loc)
 		var history []LogEntry
 		for _, s := range r.Re {
 			if e := ParseLogEntry(s.Map, now); keep(e) {
@@ -224,6 +246,11 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		return false, fmt.Errorf("follow log: %w", err)
 	}
 	reason := "following the router log"
+	// Times are shown in the viewer's zone; name the router's when it
+	// differs, so "18:33" on the router and on the screen are not confused.
+	if _, theirs := time.Now().In(loc).Zone(); clockName != "" && theirs != localOffset() {
+		reason += fmt.Sprintf(" (router clock %s; times shown in %s)", clockName, time.Local)
+	}
 	if !st.downSince.IsZero() {
 		reason = fmt.Sprintf("reconnected after %s", time.Since(st.downSince).Round(time.Millisecond))
 		st.downSince = time.Time{}
@@ -232,7 +259,7 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		return true, nil
 	}
 	for s := range listen.Chan() {
-		e := ParseLogEntry(s.Map, time.Now().In(f.location()))
+		e := ParseLogEntry(s.Map, time.Now().In(loc))
 		switch {
 		case e.Seq == 0 || (st.last > 0 && e.Seq > st.last+maxLogJump):
 			// An id that cannot be read, or a jump no real log makes: the
@@ -275,15 +302,13 @@ const historyLines = 20
 // as far behind) is an id not to be trusted.
 const maxLogJump = DefaultMaxReplyRows
 
+func localOffset() int {
+	_, off := time.Now().Zone()
+	return off
+}
+
 // plausible says whether seq can follow last in a router's numbering.
 func plausible(last, seq uint64) bool { return seq > last && seq-last <= maxLogJump }
-
-func (f *LogFollower) location() *time.Location {
-	if f.Loc == nil {
-		return time.Local
-	}
-	return f.Loc
-}
 
 func seqOf(id string) uint64 {
 	n, _ := strconv.ParseUint(strings.TrimPrefix(id, "*"), 16, 64)

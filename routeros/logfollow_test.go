@@ -340,3 +340,54 @@ func lines(t *testing.T, events <-chan LogEvent, n int) []string {
 	}
 	return got
 }
+
+// A router in another zone than the viewer (Jakarta, +07:00), on a version
+// that stamps today's lines with the time only: the follower reads the
+// router's clock, so a line's time is the real moment it was logged, and
+// the connection says which zone the router's clock is in.
+func TestFollowInTheRoutersZone(t *testing.T) {
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"6.49.17 (long-term)", "7.18.2 (stable)"} {
+		t.Run(version, func(t *testing.T) {
+			r, addr := emulator(t, rosim.Options{Version: version, Zone: jakarta})
+			events, _ := follower(t, addr)
+			ev := next(t, events, LogConnected)
+			if _, local := time.Now().Zone(); local != 7*3600 && !strings.Contains(ev.Reason, "router clock Asia/Jakarta (+07:00)") {
+				t.Errorf("connected: %q", ev.Reason)
+			}
+			before := time.Now().Truncate(time.Second)
+			r.Log("netwatch,info", "event down [ type: simple, host: 192.0.2.1 ]")
+			after := time.Now()
+			line := next(t, events, LogLine).Entry
+			if line.Time.Before(before) || line.Time.After(after) {
+				t.Errorf("line %q read as %v, logged between %v and %v", line.RawTime, line.Time, before, after)
+			}
+		})
+	}
+}
+
+func TestParseClock(t *testing.T) {
+	for _, tc := range []struct {
+		name, offset string
+		want         int
+	}{
+		{"Asia/Jakarta", "+07:00", 7 * 3600},
+		{"manual", "-03:30", -(3*3600 + 30*60)},
+		{"Asia/Kathmandu", "+05:45", 5*3600 + 45*60},
+		{"Nowhere/Atlantis", "+0100", 3600},
+	} {
+		c, err := ParseClock(map[string]string{"time-zone-name": tc.name, "gmt-offset": tc.offset})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if _, off := time.Now().In(c.Zone).Zone(); off != tc.want {
+			t.Errorf("%s %s: offset %d, want %d", tc.name, tc.offset, off, tc.want)
+		}
+	}
+	if _, err := ParseClock(map[string]string{"gmt-offset": "+25:00"}); err == nil {
+		t.Error("+25:00 taken")
+	}
+}

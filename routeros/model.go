@@ -2,7 +2,10 @@ package routeros
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"time"
 	"net/netip"
 	"strings"
 
@@ -108,6 +111,68 @@ func (c *Client) Identity(ctx context.Context) (Identity, error) {
 		out.Version, out.Board, out.Uptime = line(res.Rows[0], "version"), line(res.Rows[0], "board-name"), line(res.Rows[0], "uptime")
 	}
 	return out, nil
+}
+
+// Clock is the router's clock: its zone, and how far its time is from ours.
+type Clock struct {
+	// Zone is the router's time zone: its log times and "since" are in it.
+	Zone *time.Location
+	// Name is the zone as the router names it, with its offset.
+	Name string
+}
+
+// Clock reads /system/clock: the router's zone by name (from the zone
+// database, which the binary carries) or, failing that, by its offset.
+func (c *Client) Clock(ctx context.Context) (Clock, error) {
+	r, err := c.Run(ctx, "/system/clock/print")
+	if err != nil {
+		return Clock{}, fmt.Errorf("read clock: %w", err)
+	}
+	if len(r.Rows) == 0 {
+		return Clock{}, errors.New("read clock: the router answered nothing")
+	}
+	return ParseClock(r.Rows[0])
+}
+
+// ParseClock reads a /system/clock row.
+func ParseClock(m map[string]string) (Clock, error) {
+	name, offset := line(m, "time-zone-name"), line(m, "gmt-offset")
+	secs, err := parseOffset(offset)
+	if err != nil {
+		return Clock{}, fmt.Errorf("read clock: gmt-offset %q: %w", offset, err)
+	}
+	label := fmt.Sprintf("%s (%s)", name, offset)
+	if loc, err := time.LoadLocation(name); err == nil && name != "" && name != "manual" {
+		if _, off := time.Now().In(loc).Zone(); off == secs {
+			return Clock{Zone: loc, Name: label}, nil
+		}
+	}
+	return Clock{Zone: time.FixedZone(offset, secs), Name: label}, nil
+}
+
+// parseOffset reads "+07:00", "-03:30" or "+0700" as seconds east of UTC.
+func parseOffset(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	sign := 1
+	switch s[0] {
+	case '-':
+		sign = -1
+		s = s[1:]
+	case '+':
+		s = s[1:]
+	}
+	h, m, ok := strings.Cut(s, ":")
+	if !ok && len(s) == 4 {
+		h, m = s[:2], s[2:]
+	}
+	hours, err1 := strconv.Atoi(h)
+	mins, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hours > 14 || mins > 59 {
+		return 0, errors.New("not an offset such as +07:00")
+	}
+	return sign * (hours*3600 + mins*60), nil
 }
 
 // StaticRecords reads the static DNS records for a name, in print order.

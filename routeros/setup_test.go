@@ -263,3 +263,25 @@ func logText(t *testing.T, c *Client) string {
 	}
 	return strings.Join(slices.Clip(out), "\n")
 }
+
+// A router that prints durations as 00:00:30 and 1d00:00:00: setup reads
+// them as the same values, so a second run changes nothing.
+func TestSetupWithClockDurations(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{ClockDurations: true})
+	c := client(t, addr, "admin", "")
+	ctx := context.Background()
+	recs, _ := c.StaticRecords(ctx, rosim.PaperName)
+	if len(recs) == 0 || recs[0].TTL != "1d00:00:00" {
+		t.Fatalf("the emulator prints %+v", recs)
+	}
+	plan, err := paperSetup(false).Plan(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := paperSetup(false).Plan(ctx, c); err != nil || len(again.Steps) != 0 {
+		t.Errorf("second plan: %v %+v", err, again.Steps)
+	}
+}

@@ -42,6 +42,9 @@ type Options struct {
 	Actions Actions
 	// Now is the clock; tests fix it.
 	Now func() time.Time
+	// Zone is the viewer's time zone, in which every time is shown (the
+	// router's log times converted); default time.Local.
+	Zone *time.Location
 	// History is how many samples per server the detail chart keeps.
 	History int
 }
@@ -149,6 +152,9 @@ type confirmView struct {
 func New(opts Options) Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Zone == nil {
+		opts.Zone = time.Local
 	}
 	if opts.History <= 0 {
 		opts.History = 600

@@ -124,6 +124,7 @@ func fixture(opts Options) Model {
 	opts.Servers = paperServers()
 	opts.RouterAddr = "192.168.137.2:8728"
 	opts.Now = func() time.Time { return t0.Add(70 * time.Second) }
+	opts.Zone = time.UTC
 	if opts.Actions == nil {
 		opts.Actions = &recorder{}
 	}
@@ -358,5 +359,16 @@ func TestRouterLinkInHeader(t *testing.T) {
 	m = update(m, RouterMsg{At: since, Err: errors.New("refused"), Link: routeros.Link{State: routeros.LinkUnreachable, Since: since}})
 	if s := plain(m); !strings.Contains(s, "router unreachable since 18:30:05: refused") {
 		t.Errorf("unreachable:\n%s", s)
+	}
+}
+
+// A router line stamped in the router's zone is shown in the viewer's.
+func TestRouterTimesInTheViewersZone(t *testing.T) {
+	jakarta := time.FixedZone("+07:00", 7*3600)
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40},
+		LogMsg{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.In(jakarta), Topics: []string{"system", "info"}, Message: "static dns entry changed"}})
+	s := plain(m)
+	if !strings.Contains(s, "18:33:31 router system,info: static dns entry changed") || strings.Contains(s, "01:33:31") {
+		t.Errorf("not in the viewer's zone:\n%s", s)
 	}
 }

@@ -111,7 +111,7 @@ func (m Model) header() string {
 	default:
 		since := ""
 		if !r.since.IsZero() {
-			since = " since " + r.since.Format("15:04:05")
+			since = " since " + r.since.In(m.opts.Zone).Format("15:04:05")
 		}
 		line1 = append(line1, st.Bad.Render(g.Dot+" router unreachable"+since+": "+r.err))
 	}
@@ -377,7 +377,8 @@ func (m Model) eventPane(height int) string {
 
 func (m Model) eventLine(e event) string {
 	st := m.styles
-	stamp := e.at.Format("15:04:05")
+	// The viewer's zone, whatever zone the router wrote the time in.
+	stamp := e.at.In(m.opts.Zone).Format("15:04:05")
 	if e.gap {
 		text := fmt.Sprintf("%s %s %s %s", strings.Repeat("-", 3), stamp, e.text, strings.Repeat("-", 3))
 		return fit(st.Gap.Render(text), m.width)

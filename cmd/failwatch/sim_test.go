@@ -67,7 +67,13 @@ func TestNodeRouterOSAgainstSim(t *testing.T) {
 		}
 		t.Skipf("needs node and node-routeros (npm ci --prefix %s): %v %v", dir, nodeErr, modErr)
 	}
-	addr := startSim(t, buildBinary(t))
+	bin := buildBinary(t)
+	for _, version := range []string{"7.18.2 (stable)", "6.49.17 (long-term)"} {
+		t.Run(version, func(t *testing.T) { nodeInterop(t, dir, startSim(t, bin, "--version", version)) })
+	}
+}
+
+func nodeInterop(t *testing.T, dir, addr string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "node", filepath.Join(dir, "interop.js"), addr).CombinedOutput()

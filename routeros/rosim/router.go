@@ -149,6 +149,9 @@ func (r *Router) formatDuration(d time.Duration) string {
 	days := d / (24 * time.Hour)
 	d -= days * 24 * time.Hour
 	clock := fmt.Sprintf("%02d:%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second))
+	if frac := d % time.Second; frac > 0 {
+		clock += strings.TrimRight(fmt.Sprintf(".%09d", frac), "0")
+	}
 	if days > 0 {
 		return fmt.Sprintf("%dd%s", days, clock)
 	}
