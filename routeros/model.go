@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"time"
 	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/safetext"

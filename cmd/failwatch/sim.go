@@ -37,7 +37,7 @@ Runs until Ctrl-C.`, stderr)
 	version := fs.String("version", "7.18.2 (stable)", "the RouterOS `version` to be: what it takes and how it answers ("+strings.Join(rosim.ProfileNames(), ", ")+")")
 	zone := fs.String("zone", "UTC", "the router's time `zone` (its clock and log times), e.g. Asia/Jakarta")
 	legacy := fs.Bool("legacy-login", false, "use the pre-6.43 challenge login")
-	realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes (only to addresses you own)")
+	realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes and HTTP requests (only to addresses you own)")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -61,6 +61,7 @@ Runs until Ctrl-C.`, stderr)
 			s := icmp.Probe(ctx, host)
 			return s.RTT, s.OK
 		}
+		opts.HTTP = rosim.HTTPGet
 	}
 	r := rosim.New(opts)
 	defer r.Close()

@@ -185,9 +185,16 @@ func (r *Router) firstTest(row row) time.Duration {
 // entry leaves unset: "Default Netwatch values are always used".
 type netwatchTest struct {
 	probe   Probe
+	http    HTTPProbe
+	wall    func(time.Duration) time.Duration
 	host    netip.Addr
 	typ     string
 	timeout time.Duration
+	// http-get and https-get: the port, the accepted codes and time.
+	port             int
+	codes            codeRanges
+	codeMin, codeMax int
+	thrHTTP          time.Duration
 	// icmp: packet-count echoes packet-interval apart, and the thresholds.
 	count                            int
 	spacing                          time.Duration
@@ -206,7 +213,30 @@ func (r *Router) netwatchTest(row row) netwatchTest {
 	if r.prof.netwatchTypes == nil {
 		defTimeout = time.Second
 	}
-	nt := netwatchTest{probe: r.opts.Probe, host: host, typ: typ, timeout: duration(row, "timeout", defTimeout), count: 1}
+	nt := netwatchTest{probe: r.opts.Probe, http: r.opts.HTTP, wall: r.wall, host: host, typ: typ, timeout: duration(row, "timeout", defTimeout), count: 1}
+	if nt.http == nil {
+		nt.http = simulatedHTTP(r.opts.Probe)
+	}
+	if typ == "http-get" || typ == "https-get" {
+		nt.port = 80
+		if typ == "https-get" {
+			nt.port = 443
+		}
+		if p, err := strconv.Atoi(row["port"]); err == nil && p > 0 {
+			nt.port = p
+		}
+		nt.codeMin, nt.codeMax = 100, 299
+		if v, ok := row["http-codes"]; ok {
+			nt.codeMin, nt.codeMax, nt.codes = 0, 999, parseCodes(v)
+		}
+		if n, err := strconv.Atoi(row["http-code-min"]); err == nil {
+			nt.codeMin = n
+		}
+		if n, err := strconv.Atoi(row["http-code-max"]); err == nil {
+			nt.codeMax = n
+		}
+		nt.thrHTTP = duration(row, "thr-http-time", 10*time.Second)
+	}
 	if typ == "icmp" {
 		nt.count = 10
 		if n, err := strconv.Atoi(row["packet-count"]); err == nil && n > 0 {
@@ -240,7 +270,10 @@ type testResult struct {
 // applies the thresholds: down when too many are lost, or when the average,
 // the largest, the deviation or the spread (max-min) of the round trips is
 // over its threshold.
-func (nt netwatchTest) run(ctx context.Context, wall func(time.Duration) time.Duration) testResult {
+func (nt netwatchTest) run(ctx context.Context) testResult {
+	if nt.typ == "http-get" || nt.typ == "https-get" {
+		return nt.httpTest(ctx)
+	}
 	type echo struct {
 		rtt time.Duration
 		ok  bool
@@ -248,11 +281,11 @@ func (nt netwatchTest) run(ctx context.Context, wall func(time.Duration) time.Du
 	results := make(chan echo, nt.count)
 	for i := range nt.count {
 		go func() {
-			if i > 0 && !sleepCtx(ctx, wall(time.Duration(i)*nt.spacing)) {
+			if i > 0 && !sleepCtx(ctx, nt.wall(time.Duration(i)*nt.spacing)) {
 				results <- echo{}
 				return
 			}
-			pctx, cancel := context.WithTimeout(ctx, wall(nt.timeout))
+			pctx, cancel := context.WithTimeout(ctx, nt.wall(nt.timeout))
 			defer cancel()
 			rtt, ok := nt.probe(pctx, nt.host, nt.timeout)
 			results <- echo{rtt, ok && rtt <= nt.timeout}
@@ -303,7 +336,7 @@ func (r *Router) watch(ctx context.Context, w *watcher, id string, test netwatch
 	t := time.NewTicker(max(r.wall(interval), time.Millisecond))
 	defer t.Stop()
 	for {
-		res := test.run(ctx, r.wall)
+		res := test.run(ctx)
 		if ctx.Err() != nil {
 			return
 		}

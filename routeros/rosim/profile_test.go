@@ -1,7 +1,11 @@
 package rosim
 
 import (
+	"context"
+	"net"
+	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +148,35 @@ func TestNetwatchDelaysAndInitialState(t *testing.T) {
 			t.Errorf("record %s disabled=%s: the down-script of %q", rec["comment"], rec["disabled"], rec["comment"])
 		}
 	}
+}
+
+// Netwatch's http-get sends no Host header: against a server with
+// name-based virtual hosts it tests the default host, not the service, so
+// an entry for a service that answers only to its name is down.
+func TestNetwatchHTTPGetSendsNoHost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Host != "www.example.test" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	host := netip.MustParseAddr("127.0.0.1")
+	status, _, err := HTTPGet(context.Background(), host, port, false)
+	if err != nil || status != http.StatusNotFound {
+		t.Fatalf("HTTPGet: %d %v", status, err)
+	}
+	r := New(Options{HTTP: HTTPGet, TimeScale: 100})
+	defer r.Close()
+	add(r, "/tool/netwatch", "host", "127.0.0.1", "type", "http-get", "port", strconv.Itoa(port), "comment", "default codes")
+	add(r, "/tool/netwatch", "host", "127.0.0.1", "type", "http-get", "port", strconv.Itoa(port), "http-codes", "200-404", "comment", "404 taken")
+	waitStatus(t, r, "*1", "down", 2*time.Second)
+	waitStatus(t, r, "*2", "up", 2*time.Second)
 }

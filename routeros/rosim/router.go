@@ -36,6 +36,10 @@ type Options struct {
 	// Probe is what netwatch uses to test a host; default: every host up
 	// at 1 ms, without sending a packet (see Simulated).
 	Probe Probe
+	// HTTP is what netwatch's http-get and https-get use; default: the
+	// simulated probe's view of the host, answering 200. HTTPGet is the real
+	// one, for addresses you own.
+	HTTP HTTPProbe
 	// LogSize is how many log entries are kept; default 1000.
 	LogSize int
 	// Zone is the router's time zone (its clock, log times); default UTC.
