@@ -7,33 +7,54 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/lab"
 )
 
 // runLab is the hidden `failwatch lab`: the paper's measurements on real
 // packets in network namespaces (root only). docs/BENCHMARKS.md quotes it.
 func runLab(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("lab", "[--runs N] [--count N]", `
+	fs := newFlags("lab", "[--runs N] [--count N] [--parts scenarios,timing,clients]", `
 Build the lab (two namespace hosts with the paper's round trips made in user
 space, the emulator with real-ICMP netwatch and its DNS responder), run the
 paper's three scenarios with a client that pings the service name, then time
 the failover, fault to DNS answer changed, for the paper's netwatch, the netwatch
 failwatch setup emits, and failwatch's own probes with its policy, each --runs
-times with the fault at a random point of the netwatch interval. Needs root.`, stderr)
+times with the fault at a random point of the netwatch interval. Then the
+paper's scenario 2 on each of those paths as two clients see it, side by side:
+one that asks the resolver before every ping, one that caches the answer for
+the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, stderr)
 	runs := fs.Int("runs", 5, "failovers per mode")
 	count := fs.Int("count", 20, "pings per scenario (the paper's 20)")
+	parts := fs.String("parts", "scenarios,timing,clients", "which parts to run")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	want := func(part string) bool { return slices.Contains(strings.Split(*parts, ","), part) }
+	if want("scenarios") && !labScenarios(ctx, *count, stdout, stderr) {
+		return exitUnhealthy
+	}
+	if want("timing") && !labTiming(ctx, *runs, stdout, stderr) {
+		return exitUnhealthy
+	}
+	if want("clients") && !labClients(ctx, *runs, *count, stdout, stderr) {
+		return exitUnhealthy
+	}
+	return exitOK
+}
+
+// labScenarios prints the paper's three scenarios.
+func labScenarios(ctx context.Context, count int, stdout, stderr io.Writer) bool {
 	l, err := lab.New()
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
-		return exitUnhealthy
+		return false
 	}
 	fmt.Fprintf(stdout, "lab: public %s (simulated ~196 ms), private %s (~2.7 ms), router API %s, DNS %s\n\n",
 		l.Public.Addr, l.Private.Addr, l.API, l.DNS)
@@ -43,13 +64,13 @@ times with the fault at a random point of the netwatch interval. Needs root.`, s
 		fmt.Fprintf(stdout, "| %s | %d | %d | %.0f%% | %s | %s | %s | %s |\n", r.Scenario, s.Sent, s.Received, s.LossPercent(),
 			msText(s.Min), msText(s.Avg), msText(s.Max), msText(s.Mdev))
 	}
-	row(l.Scenario1(ctx, *count, time.Second))
-	r2, err := l.Scenario2(ctx, *count, 3, time.Second)
+	row(l.Scenario1(ctx, count, time.Second))
+	r2, err := l.Scenario2(ctx, count, 3, time.Second)
 	row(r2)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
 	}
-	r3, err := l.Scenario3(ctx, *count, time.Second)
+	r3, err := l.Scenario3(ctx, count, time.Second)
 	row(r3)
 	l.Close()
 	if err != nil {
@@ -57,19 +78,23 @@ times with the fault at a random point of the netwatch interval. Needs root.`, s
 	}
 	fmt.Fprintf(stdout, "\nscenario 2: switch %s after the fault, %d of the client's pings lost during it\n\n",
 		r2.Switch.Round(time.Millisecond), r2.LostInSwitch)
+	return true
+}
 
+// labTiming times the failover on each path.
+func labTiming(ctx context.Context, runs int, stdout, stderr io.Writer) bool {
 	fmt.Fprintf(stdout, "| mode | runs | switch median | min | max | detection median | min | max |\n|---|---|---|---|---|---|---|---|\n")
 	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch} {
 		l, err := lab.New()
 		if err != nil {
 			fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
-			return exitUnhealthy
+			return false
 		}
-		timings, err := l.Measure(ctx, mode, *runs, lab.RandomPhase)
+		timings, err := l.Measure(ctx, mode, runs, lab.RandomPhase)
 		l.Close()
 		if err != nil {
 			fmt.Fprintf(stderr, "failwatch lab: %s: %v\n", mode, err)
-			return exitUnhealthy
+			return false
 		}
 		var sw, det []time.Duration
 		for _, t := range timings {
@@ -78,7 +103,73 @@ times with the fault at a random point of the netwatch interval. Needs root.`, s
 		fmt.Fprintf(stdout, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", mode, len(timings), median(sw), slices.Min(sw).Round(time.Millisecond),
 			slices.Max(sw).Round(time.Millisecond), median(det), slices.Min(det).Round(time.Millisecond), slices.Max(det).Round(time.Millisecond))
 	}
-	return exitOK
+	fmt.Fprintln(stdout)
+	return true
+}
+
+// labClients runs scenario 2 on every path and TTL, runs times, and prints
+// the paper's row per client: medians, with the spread of what was received.
+func labClients(ctx context.Context, runs, count int, stdout, stderr io.Writer) bool {
+	fmt.Fprintf(stdout, "scenario 2 as clients see it: %d pings at 1s, the public server cut before ping 4; medians of %d run(s)\n\n", count, runs)
+	fmt.Fprintf(stdout, "| path | TTL | client | sent | received (min-max) | loss | min ms | avg ms | max ms | mdev ms | fault to answer | client back after the switch |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch} {
+		for _, ttl := range []time.Duration{24 * time.Hour, 30 * time.Second} {
+			byClient := map[lab.Client][]lab.ClientRow{}
+			for range runs {
+				l, err := lab.New()
+				if err != nil {
+					fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
+					return false
+				}
+				rows, err := l.ClientsScenario2(ctx, mode, ttl, count, 3, time.Second)
+				l.Close()
+				if err != nil {
+					fmt.Fprintf(stderr, "failwatch lab: %s, TTL %s: %v\n", mode, ttl, err)
+					return false
+				}
+				for _, r := range rows {
+					byClient[r.Client] = append(byClient[r.Client], r)
+				}
+			}
+			for _, client := range []lab.Client{lab.Resolving, lab.Caching} {
+				fmt.Fprintln(stdout, clientLine(byClient[client]))
+			}
+		}
+	}
+	return true
+}
+
+// clientLine is one table row: the medians of the runs.
+func clientLine(rows []lab.ClientRow) string {
+	pick := func(f func(lab.ClientRow) time.Duration) time.Duration {
+		var ds []time.Duration
+		for _, r := range rows {
+			ds = append(ds, f(r))
+		}
+		return median(ds)
+	}
+	var received []int
+	var losses []float64
+	var back []time.Duration
+	for _, r := range rows {
+		received, losses = append(received, r.Stats.Received), append(losses, r.Stats.LossPercent())
+		if r.BackOK {
+			back = append(back, r.Back)
+		}
+	}
+	slices.Sort(received)
+	slices.Sort(losses)
+	backText := "not within the run (the TTL)"
+	if len(back) == len(rows) {
+		backText = median(back).String()
+	}
+	r := rows[0]
+	return fmt.Sprintf("| %s | %s | %s | %d | %d (%d-%d) | %.0f%% | %s | %s | %s | %s | %s | %s |", r.Mode, config.FormatDuration(r.TTL), r.Client, r.Stats.Sent,
+		received[len(received)/2], received[0], received[len(received)-1], losses[len(losses)/2],
+		msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Min })), msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Avg })),
+		msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Max })), msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Mdev })),
+		pick(func(r lab.ClientRow) time.Duration { return r.Switch }), backText)
 }
 
 func msText(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/1e6) }

@@ -95,8 +95,9 @@ type Mode string
 const (
 	// Paper: the paper's netwatch entries (simple, 10s, by print position).
 	Paper Mode = "paper netwatch (simple, 10s)"
-	// Setup: the entry `failwatch setup` emits (icmp, 5 echoes, 5s, by comment).
-	Setup Mode = "failwatch setup netwatch (icmp x5, 5s)"
+	// Setup: the entry `failwatch setup` emits (icmp, 10 echoes, 5s, by
+	// comment, thresholds above the public server's round trip).
+	Setup Mode = "failwatch setup netwatch (icmp x10, 5s)"
 	// Failwatch: failwatch's own probes (every 100 ms, 300 ms timeout, DOWN
 	// after 2 lost) and its automatic policy, with the router's netwatch held.
 	Failwatch Mode = "failwatch probes + auto policy"
@@ -132,24 +133,10 @@ func (l *Lab) Measure(ctx context.Context, mode Mode, runs int, phase Phase) ([]
 	defer c.Close()
 	f := l.Failover(c)
 	cfg := l.Config()
-	interval := 10 * time.Second
-	switch mode {
-	case Setup:
-		s := &routeros.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
-		plan, err := s.Plan(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		if err := plan.Apply(ctx, c); err != nil {
-			return nil, err
-		}
-		interval = 5 * time.Second
-	case Failwatch:
-		if _, err := f.HoldNetwatch(ctx); err != nil {
-			return nil, err
-		}
-		interval = 0
+	if err := l.preparePath(ctx, mode, c, f); err != nil {
+		return nil, err
 	}
+	interval := map[Mode]time.Duration{Paper: 10 * time.Second, Setup: 5 * time.Second, Failwatch: 0}[mode]
 	var out []Timing
 	for range runs {
 		t, err := l.measureOnce(ctx, mode, f, cfg, interval, phase)
