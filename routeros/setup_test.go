@@ -185,16 +185,8 @@ func TestSetupOnThePapersProfile(t *testing.T) {
 	sim.SetPath(public, 196*time.Millisecond, 6*time.Millisecond, 5)
 	sim.SetPath(netip.MustParseAddr(rosim.PaperPrivate), 2700*time.Microsecond, 300*time.Microsecond, 0)
 	// 60x: five minutes of the router's clock in five seconds.
-	r, addr := emulator(t, rosim.Options{Probe: sim.Probe, TimeScale: 60})
-	c := client(t, addr, "admin", "")
+	c := appliedSetup(t, sim)
 	ctx := context.Background()
-	plan, err := paperSetup(false).Plan(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Apply(ctx, c); err != nil {
-		t.Fatal(err)
-	}
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	active := func() string {
 		recs, err := c.StaticRecords(ctx, rosim.PaperName)
@@ -217,14 +209,12 @@ func TestSetupOnThePapersProfile(t *testing.T) {
 	waitFor(t, 2*time.Second, func() bool { return active() == "private" }, "the name never moved to private")
 	sim.SetUp(public, true)
 	waitFor(t, 2*time.Second, func() bool { return active() == "public" }, "the name never came back")
-	_ = r
 }
 
-// A primary already down when the entry is added fails over: no
-// ignore-initial-down unless asked.
-func TestSetupFailsOverAPrimaryDownFromTheStart(t *testing.T) {
-	sim := rosim.NewSimulated()
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+// appliedSetup is the paper's router, its clock 60 times faster, with the
+// paper's setup applied over the API.
+func appliedSetup(t *testing.T, sim *rosim.Simulated) *Client {
+	t.Helper()
 	_, addr := emulator(t, rosim.Options{Probe: sim.Probe, TimeScale: 60})
 	c := client(t, addr, "admin", "")
 	ctx := context.Background()
@@ -235,6 +225,16 @@ func TestSetupFailsOverAPrimaryDownFromTheStart(t *testing.T) {
 	if err := plan.Apply(ctx, c); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// A primary already down when the entry is added fails over: no
+// ignore-initial-down unless asked.
+func TestSetupFailsOverAPrimaryDownFromTheStart(t *testing.T) {
+	sim := rosim.NewSimulated()
+	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	c := appliedSetup(t, sim)
+	ctx := context.Background()
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	waitFor(t, 3*time.Second, func() bool {
 		recs, _ := c.StaticRecords(ctx, rosim.PaperName)

@@ -72,16 +72,12 @@ func (c *cache) lookup(ctx context.Context) netip.Addr {
 // (a TTL over a minute is not waited for). The lab is left as it was found,
 // the public server restored and the name back on it.
 func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration, count, cutAt int, interval time.Duration) ([]ClientRow, error) {
-	c, err := l.Client()
+	c, f, err := l.openPath(ctx, mode)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	f := l.Failover(c)
 	cfg := l.Config()
-	if err := l.preparePath(ctx, mode, c, f); err != nil {
-		return nil, err
-	}
 	recs, err := c.StaticRecords(ctx, Name)
 	if err != nil {
 		return nil, err
@@ -164,22 +160,30 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 	return rows, err
 }
 
-// preparePath makes the router fail over the way the mode says.
-func (l *Lab) preparePath(ctx context.Context, mode Mode, c *routeros.Client, f *routeros.Failover) error {
+// openPath connects to the lab's router and makes it fail over the way the
+// mode says; the caller closes the client.
+func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *routeros.Failover, error) {
+	c, err := l.Client()
+	if err != nil {
+		return nil, nil, err
+	}
+	f := l.Failover(c)
 	cfg := l.Config()
 	switch mode {
 	case Setup:
 		s := &routeros.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
-		plan, err := s.Plan(ctx, c)
-		if err != nil {
-			return err
+		var plan *routeros.Plan
+		if plan, err = s.Plan(ctx, c); err == nil {
+			err = plan.Apply(ctx, c)
 		}
-		return plan.Apply(ctx, c)
 	case Failwatch:
-		_, err := f.HoldNetwatch(ctx)
-		return err
+		_, err = f.HoldNetwatch(ctx)
 	}
-	return nil
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, f, nil
 }
 
 // ping is one of a client's pings and the address it went to.

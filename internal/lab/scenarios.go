@@ -126,16 +126,12 @@ func MidPhase(interval time.Duration) time.Duration { return interval / 2 }
 // Measure prepares the router for the mode and fails over runs times,
 // restoring in between.
 func (l *Lab) Measure(ctx context.Context, mode Mode, runs int, phase Phase) ([]Timing, error) {
-	c, err := l.Client()
+	c, f, err := l.openPath(ctx, mode)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	f := l.Failover(c)
 	cfg := l.Config()
-	if err := l.preparePath(ctx, mode, c, f); err != nil {
-		return nil, err
-	}
 	interval := map[Mode]time.Duration{Paper: 10 * time.Second, Setup: 5 * time.Second, Failwatch: 0}[mode]
 	var out []Timing
 	for range runs {
