@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 )
@@ -110,8 +111,8 @@ func BenchmarkSteadyState(b *testing.B) {
 	}
 }
 
-// BenchmarkLogBurst sends router log lines, through ForwardLog as the
-// dashboard's wiring does, to a running dashboard (120x40) as fast as it
+// BenchmarkLogBurst sends router log lines, as engine events through
+// Forward as the dashboard's wiring does, to a running dashboard (120x40) as fast as it
 // takes them, and reports how many it handles a second: the dashboard keeps
 // up with a router logging 10,000 lines a second while this stays well
 // above that.
@@ -123,20 +124,28 @@ func BenchmarkLogBurst(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { _, err := p.Run(); done <- err }()
 	ctx, cancel := context.WithCancel(context.Background())
-	in := make(chan routeros.LogEvent, 64)
+	in := make(chan engine.Event, 64)
 	var handled atomic.Int64
 	forwarded := make(chan struct{})
 	go func() {
 		defer close(forwarded)
-		ForwardLog(ctx, in, p.Send, func(routeros.LogEvent) { handled.Add(1) })
+		Forward(ctx, in, func(msg tea.Msg) {
+			switch msg := msg.(type) {
+			case LogBatchMsg:
+				handled.Add(int64(len(msg)))
+			case LogMsg:
+				handled.Add(1)
+			}
+			p.Send(msg)
+		})
 	}()
 	now := time.Now()
 	start := time.Now()
 	n := 0
 	for b.Loop() {
 		n++
-		in <- routeros.LogEvent{Kind: routeros.LogLine, At: now, Entry: routeros.LogEntry{ID: fmt.Sprintf("*%X", n), Time: now,
-			Topics: []string{"netwatch", "info"}, Message: "event down [ type: simple, host: 192.0.2.1 ]"}}
+		in <- engine.Event{Log: &routeros.LogEvent{Kind: routeros.LogLine, At: now, Entry: routeros.LogEntry{ID: fmt.Sprintf("*%X", n), Time: now,
+			Topics: []string{"netwatch", "info"}, Message: "event down [ type: simple, host: 192.0.2.1 ]"}}}
 	}
 	for handled.Load() < int64(n) {
 		time.Sleep(time.Millisecond)

@@ -2,10 +2,12 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 )
@@ -64,38 +66,72 @@ type Actions interface {
 // maxLogBatch bounds one LogBatchMsg.
 const maxLogBatch = 1000
 
-// ForwardLog sends what a log follower emits to a dashboard until ctx ends,
-// taking every event already waiting into one message: each message costs a
-// screen update, so a router logging thousands of lines a second would
-// otherwise leave the dashboard ever further behind. each, when set, sees
-// every event first (the wiring pokes the router watcher with it).
-func ForwardLog(ctx context.Context, in <-chan routeros.LogEvent, send func(tea.Msg), each func(routeros.LogEvent)) {
+// Forward sends what an engine subscription carries to a dashboard until
+// ctx ends. Events already waiting are taken together, and the router log
+// lines among them go as one message: each message costs a screen update,
+// so a router logging thousands of lines a second would otherwise leave the
+// dashboard ever further behind.
+func Forward(ctx context.Context, events <-chan engine.Event, send func(tea.Msg)) {
+	var lines []routeros.LogEvent
+	flush := func() {
+		switch len(lines) {
+		case 0:
+		case 1:
+			send(LogMsg(lines[0]))
+		default:
+			send(LogBatchMsg(lines))
+		}
+		lines = nil
+	}
 	for {
-		var batch []routeros.LogEvent
+		var ev engine.Event
 		select {
-		case ev := <-in:
-			batch = append(batch, ev)
+		case ev = <-events:
 		case <-ctx.Done():
 			return
 		}
-	drain:
-		for len(batch) < maxLogBatch {
+		for {
+			if ev.Log != nil {
+				lines = append(lines, *ev.Log)
+				if len(lines) >= maxLogBatch {
+					flush()
+				}
+			} else {
+				flush()
+				if msg := Message(ev); msg != nil {
+					send(msg)
+				}
+			}
 			select {
-			case ev := <-in:
-				batch = append(batch, ev)
+			case ev = <-events:
+				continue
 			default:
-				break drain
 			}
+			break
 		}
-		if each != nil {
-			for _, ev := range batch {
-				each(ev)
-			}
-		}
-		if len(batch) == 1 {
-			send(LogMsg(batch[0]))
-		} else {
-			send(LogBatchMsg(batch))
-		}
+		flush()
 	}
+}
+
+// Message is the dashboard's message for an engine event.
+func Message(ev engine.Event) tea.Msg {
+	switch {
+	case ev.Server != nil:
+		return ServerMsg(*ev.Server)
+	case ev.Router != nil:
+		return RouterMsg(*ev.Router)
+	case ev.Log != nil:
+		return LogMsg(*ev.Log)
+	case ev.DNS != nil:
+		return DNSMsg(*ev.DNS)
+	case ev.Step != nil:
+		return StepMsg{Op: ev.Step.Op, Step: ev.Step.Step}
+	case ev.Done != nil:
+		return OpDoneMsg{Result: ev.Done.Result, Err: ev.Done.Err}
+	case ev.Policy != nil:
+		return PolicyMsg{At: ev.Policy.At, Text: ev.Policy.Text, Refused: ev.Policy.Refused}
+	case ev.Dropped > 0:
+		return LogMsg{Kind: routeros.LogGap, At: time.Now(), Reason: fmt.Sprintf("this screen fell behind and missed %d events", ev.Dropped)}
+	}
+	return nil
 }

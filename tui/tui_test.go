@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 )
@@ -305,40 +306,51 @@ func BenchmarkView(b *testing.B) {
 	}
 }
 
-// ForwardLog keeps the order of the lines and takes what is waiting into
-// one message, at most maxLogBatch lines each.
-func TestForwardLogBatches(t *testing.T) {
-	in := make(chan routeros.LogEvent, 2500)
+// Forward keeps the order of the events, takes the log lines waiting
+// together into one message (at most maxLogBatch lines), and sends the
+// other events as they are, where they stand among the lines.
+func TestForwardBatchesLogLines(t *testing.T) {
+	in := make(chan engine.Event, 2600)
 	for i := range 2500 {
-		in <- routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Seq: uint64(i)}}
+		in <- engine.Event{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Seq: uint64(i)}}}
+		if i == 1200 {
+			in <- engine.Event{DNS: &monitor.DNSAnswer{Name: "between"}}
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var msgs []tea.Msg
-	var seen int
 	done := make(chan struct{})
+	lines := 0
 	go func() {
 		defer close(done)
-		ForwardLog(ctx, in, func(m tea.Msg) {
+		Forward(ctx, in, func(m tea.Msg) {
 			msgs = append(msgs, m)
-			if b, ok := m.(LogBatchMsg); ok && len(msgs) == 3 && len(b) == 500 {
+			if b, ok := m.(LogBatchMsg); ok {
+				lines += len(b)
+			}
+			if lines == 2500 {
 				cancel()
 			}
-		}, func(routeros.LogEvent) { seen++ })
+		})
 	}()
 	<-done
 	var got []uint64
+	dnsAt := -1
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case LogBatchMsg:
+			if len(m) > maxLogBatch {
+				t.Errorf("a batch of %d lines", len(m))
+			}
 			for _, ev := range m {
 				got = append(got, ev.Entry.Seq)
 			}
-		case LogMsg:
-			got = append(got, m.Entry.Seq)
+		case DNSMsg:
+			dnsAt = len(got)
 		}
 	}
-	if len(msgs) != 3 || len(got) != 2500 || seen != 2500 {
-		t.Fatalf("%d messages, %d lines, %d seen", len(msgs), len(got), seen)
+	if len(got) != 2500 || len(msgs) > 5 || dnsAt != 1201 {
+		t.Fatalf("%d messages, %d lines, the DNS event after line %d", len(msgs), len(got), dnsAt)
 	}
 	for i, s := range got {
 		if s != uint64(i) {

@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -16,10 +14,10 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
-	"github.com/failwatch/failwatch/routeros/policy"
 	"github.com/failwatch/failwatch/tui"
 )
 
@@ -39,7 +37,8 @@ func addUIFlags(fs interface {
 	}
 }
 
-// dashboard is everything one dashboard run wires together.
+// dashboard is everything one dashboard run wires together: an engine and
+// its subscribers.
 type dashboard struct {
 	cfg      *config.Config
 	router   routeros.Options
@@ -51,10 +50,10 @@ type dashboard struct {
 	metrics  *metrics.Collector
 }
 
-// newController connects the router client, the operation code and the
-// server monitors.
-func (d *dashboard) newController(stderr io.Writer) (*controller, bool) {
-	client, warnings, err := routeros.New(d.router)
+// newEngine builds the engine for this run.
+func (d *dashboard) newEngine(stderr io.Writer, log io.Writer) (*engine.Engine, bool) {
+	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
+		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly, Log: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
 		return nil, false
@@ -62,32 +61,7 @@ func (d *dashboard) newController(stderr io.Writer) (*controller, bool) {
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
 	}
-	primary, _ := d.cfg.Server(config.Primary)
-	standby, _ := d.cfg.Server(config.Standby)
-	ctl := &controller{
-		readOnly: d.ui.ReadOnly,
-		demo:     d.demo,
-		send:     func(tea.Msg) {},
-		metrics:  d.metrics,
-		servers:  d.cfg.Servers,
-		failover: &routeros.Failover{Client: client, Service: d.cfg.Service, Primary: primary, Standby: standby,
-			User: currentUser(), Audit: routeros.NewAudit(d.auditLog)},
-	}
-	var hosts []string
-	for _, s := range d.cfg.Servers {
-		hosts = append(hosts, s.Address)
-	}
-	ctl.watcher = routeros.NewWatcher(client, d.cfg.Service.Name, hosts, 2*time.Second)
-	for _, s := range d.cfg.Servers {
-		m, err := monitor.NewServer(s, d.monitor)
-		if err != nil {
-			client.Close()
-			fmt.Fprintf(stderr, "failwatch: %v\n", err)
-			return nil, false
-		}
-		ctl.monitors = append(ctl.monitors, m)
-	}
-	return ctl, true
+	return eng, true
 }
 
 // serveMetrics starts the metrics endpoint when one is asked for.
@@ -109,20 +83,49 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Wri
 	return true
 }
 
-// run starts the probes and router watchers, runs the TUI until it quits,
-// and stops everything.
+// feedMetrics is the metrics subscriber: it turns the engine's events
+// into the collector's observations until ctx ends.
+func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) {
+	sub, _ := eng.Subscribe(1024)
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-sub.C():
+			switch {
+			case ev.Server != nil:
+				m.ObserveServer(*ev.Server)
+			case ev.Router != nil:
+				netwatch := map[string]string{}
+				for _, n := range ev.Router.Netwatch {
+					if !n.Disabled {
+						netwatch[n.Host] = n.Status
+					}
+				}
+				m.ObserveRouter(ev.Router.At, ev.Router.Connected, ev.Active, netwatch)
+			case ev.Done != nil:
+				m.ObserveOperation(ev.Done.Result.Operation, ev.Done.Err)
+			}
+		}
+	}
+}
+
+// run starts the engine and the subscribers (the dashboard, metrics), runs
+// the TUI until it quits, and stops everything; an operation under way
+// finishes or rolls back, audited, before the process exits.
 func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if !d.serveMetrics(ctx, metricsAddr, stderr) {
 		return exitUsage
 	}
-	ctl, ok := d.newController(stderr)
+	eng, ok := d.newEngine(stderr, nil)
 	if !ok {
 		return exitUsage
 	}
-	defer ctl.failover.Client.Close()
-	d.ui.Actions = ctl
+	act := &actions{eng: eng, user: currentUser(), readOnly: d.ui.ReadOnly, demo: d.demo}
+	d.ui.Actions = act
 	// Signals are ours, not Bubble Tea's: a SIGHUP (the SSH session of a
 	// jump host dropping) must end the dashboard as cleanly as q, and none
 	// may kill the process while an operation is rolling back.
@@ -131,7 +134,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	p := tea.NewProgram(tui.New(d.ui), opts...)
-	ctl.send = p.Send
+	act.send = p.Send
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -143,31 +146,25 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 		}
 	}()
 
-	var wg sync.WaitGroup
-	ctl.start(ctx, &wg, d)
+	engineDone := make(chan struct{})
+	go func() { eng.Run(ctx); close(engineDone) }()
+	sub, _ := eng.Subscribe(4096)
+	go tui.Forward(ctx, sub.C(), p.Send)
+	if d.metrics != nil {
+		go feedMetrics(ctx, eng, d.metrics)
+	}
 	_, err := p.Run()
-	// An operation under way stops before its next change and rolls back
-	// (or finishes), audited, before the process exits.
-	cutShort := ctl.busy.Load()
+	cutShort := eng.Busy()
 	cancel()
-	ctl.ops.Wait()
+	<-engineDone
 	code := exitOK
-	if cutShort {
-		ctl.mu.Lock()
-		res, opErr := ctl.last, ctl.lastErr
-		ctl.mu.Unlock()
-		if opErr != nil {
-			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended: %s: %v\n", res.Operation, res.Outcome, opErr)
+	if last := eng.LastDone(); cutShort && last != nil {
+		if last.Err != nil {
+			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended: %s: %v\n", last.Result.Operation, last.Result.Outcome, last.Err)
 			code = exitUnhealthy
 		} else {
-			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended, and finished: %s\n", res.Operation, res.Summary())
+			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended, and finished: %s\n", last.Result.Operation, last.Result.Summary())
 		}
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
@@ -176,212 +173,46 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	return code
 }
 
-// controller turns the dashboard's requests into operations and feeds it
-// what the probes and the router say.
-type controller struct {
+// actions turn the dashboard's keys into requests to the engine.
+type actions struct {
+	eng      *engine.Engine
+	user     string
 	readOnly bool
-	send     func(tea.Msg)
-	failover *routeros.Failover
-	watcher  *routeros.Watcher
-	monitors []*monitor.Server
 	demo     *demoWorld
-	metrics  *metrics.Collector
-	servers  []config.Server
-	busy     atomic.Bool
-	// ops counts the operation under way, so the process waits for it.
-	ops sync.WaitGroup
-	ctx context.Context
-	// log, when set, also gets the policy's messages (the exporter has no
-	// screen to show them on).
-	log io.Writer
-
-	mu     sync.Mutex
-	health map[string]policy.Health
-	router routeros.RouterState
-	// last is the latest operation's result and error.
-	last    routeros.Result
-	lastErr error
+	send     func(tea.Msg)
 }
 
-func (c *controller) start(ctx context.Context, wg *sync.WaitGroup, d *dashboard) {
-	c.ctx = ctx
-	c.health = map[string]policy.Health{}
-	if d.cfg.Auto.Enabled && !c.readOnly {
-		wg.Go(func() { c.autoPolicy(ctx, d.cfg) })
+// The engine runs one operation at a time and refuses in read-only mode;
+// a key pressed meanwhile does nothing, as the screen shows the one under
+// way.
+func (a *actions) Failover(hold bool) {
+	op := engine.OpFailover
+	if hold {
+		op = engine.OpFailoverHold
 	}
-	for _, m := range c.monitors {
-		events := make(chan monitor.Event, 64)
-		wg.Go(func() { m.Run(ctx, events); close(events) })
-		wg.Go(func() {
-			for ev := range events {
-				if c.metrics != nil {
-					c.metrics.ObserveServer(ev)
-				}
-				if ev.Type == monitor.EventServer {
-					c.mu.Lock()
-					c.health[ev.Server] = policy.Health{State: ev.Transition.To, Since: ev.Transition.At}
-					c.mu.Unlock()
-				}
-				c.send(tui.ServerMsg(ev))
-			}
-		})
-	}
-	states := make(chan routeros.RouterState, 4)
-	wg.Go(func() { c.watcher.Run(ctx, states) })
-	wg.Go(func() {
-		for {
-			select {
-			case st := <-states:
-				c.mu.Lock()
-				c.router = st
-				c.mu.Unlock()
-				c.observeRouter(st)
-				c.send(tui.RouterMsg(st))
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
-	logs := make(chan routeros.LogEvent, 64)
-	follower := &routeros.LogFollower{Opts: d.router}
-	wg.Go(func() { follower.Run(ctx, logs) })
-	wg.Go(func() {
-		tui.ForwardLog(ctx, logs, c.send, func(ev routeros.LogEvent) {
-			if ev.Kind == routeros.LogLine {
-				c.watcher.PokeSoon()
-			}
-		})
-	})
-	family := routeros.RecordType(d.cfg.Servers...)
-	wg.Go(func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			qctx, cancel := context.WithTimeout(ctx, time.Second)
-			ans := monitor.Query(qctx, d.dns, d.cfg.Service.Name, family)
-			cancel()
-			if ctx.Err() != nil {
-				return
-			}
-			c.send(tui.DNSMsg(ans))
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
+	a.eng.Request(op, a.user, "failover", "")
 }
 
-// autoPolicy asks the policy once a second and carries out its decisions.
-func (c *controller) autoPolicy(ctx context.Context, cfg *config.Config) {
-	e := policy.New(cfg.Auto, c.failover.Primary.Name, c.failover.Standby.Name)
-	c.say(false, fmt.Sprintf("automatic failover on: after %s down, hold-down %s, restore %s",
-		config.FormatDuration(cfg.Auto.FailAfter), config.FormatDuration(cfg.Auto.HoldDown), cfg.Auto.Restore))
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			c.mu.Lock()
-			in := policy.Input{Now: now, RouterConnected: c.router.Connected, Busy: c.busy.Load(),
-				Active:  routeros.Active(c.failover.Service, c.router.Records, c.servers...),
-				Primary: c.health[c.failover.Primary.Name], Standby: c.health[c.failover.Standby.Name],
-				Switching: routeros.Switching(c.router.Netwatch)}
-			c.mu.Unlock()
-			d := e.Decide(in)
-			switch {
-			case d.Refused != "":
-				c.say(true, d.Refused)
-			case d.Action == policy.Failover:
-				c.say(false, "failing over: "+d.Reason)
-				c.operation("auto failover", d.Reason, func(ctx context.Context) (routeros.Result, error) {
-					return c.failover.FailoverToStandby(ctx, false)
-				})
-			case d.Action == policy.Restore:
-				c.say(false, "restoring: "+d.Reason)
-				c.operation("auto restore", d.Reason, c.failover.Restore)
-			}
-		}
+func (a *actions) Restore() { a.eng.Request(engine.OpRestore, a.user, "", "") }
+
+func (a *actions) Hold() { a.eng.Request(engine.OpHold, a.user, "", "") }
+
+func (a *actions) Release() { a.eng.Request(engine.OpRelease, a.user, "", "") }
+
+func (a *actions) ResetStats() {
+	if !a.readOnly {
+		a.eng.ResetStats()
 	}
 }
 
-func (c *controller) say(refused bool, text string) {
-	if c.log != nil {
-		fmt.Fprintf(c.log, "failwatch: auto: %s\n", text)
-	}
-	go c.send(tui.PolicyMsg{At: time.Now(), Text: text, Refused: refused})
-}
-
-// operation runs one router operation in the background, one at a time,
-// reporting its steps as they happen.
-func (c *controller) operation(name, reason string, fn func(context.Context) (routeros.Result, error)) {
-	if c.readOnly || !c.busy.CompareAndSwap(false, true) {
+func (a *actions) DemoToggle() {
+	if a.demo == nil || a.readOnly {
 		return
 	}
-	c.ops.Add(1)
-	go func() {
-		defer c.ops.Done()
-		defer c.busy.Store(false)
-		c.failover.Reason = reason
-		c.failover.Progress = func(s routeros.Step) { c.send(tui.StepMsg{Op: name, Step: s}) }
-		res, err := fn(c.ctx)
-		res.Operation = name
-		c.mu.Lock()
-		c.last, c.lastErr = res, err
-		c.mu.Unlock()
-		if c.metrics != nil {
-			c.metrics.ObserveOperation(name, err)
-		}
-		c.send(tui.OpDoneMsg{Result: res, Err: err})
-		c.watcher.Poke()
-	}()
-}
-
-func (c *controller) observeRouter(st routeros.RouterState) {
-	if c.metrics == nil {
-		return
-	}
-	netwatch := map[string]string{}
-	for _, n := range st.Netwatch {
-		if !n.Disabled {
-			netwatch[n.Host] = n.Status
-		}
-	}
-	c.metrics.ObserveRouter(st.At, st.Connected, routeros.Active(c.failover.Service, st.Records, c.servers...), netwatch)
-}
-
-func (c *controller) Failover(hold bool) {
-	c.operation("failover", "", func(ctx context.Context) (routeros.Result, error) {
-		return c.failover.FailoverToStandby(ctx, hold)
-	})
-}
-
-func (c *controller) Restore() { c.operation("restore", "", c.failover.Restore) }
-
-func (c *controller) Hold() { c.operation("hold", "", c.failover.HoldNetwatch) }
-
-func (c *controller) Release() { c.operation("release", "", c.failover.ReleaseNetwatch) }
-
-func (c *controller) ResetStats() {
-	if c.readOnly {
-		return
-	}
-	for _, m := range c.monitors {
-		m.Reset()
-	}
-}
-
-func (c *controller) DemoToggle() {
-	if c.demo == nil || c.readOnly {
-		return
-	}
-	down := c.demo.toggle()
+	down := a.demo.toggle()
 	// Actions run inside the dashboard's Update: sending from here would
 	// wait for the very loop that is calling.
-	go c.send(tui.DemoMsg{Down: down, At: time.Now()})
+	go a.send(tui.DemoMsg{Down: down, At: time.Now()})
 }
 
 // defaultAuditLog is $XDG_STATE_HOME/failwatch/audit.jsonl.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
 	"github.com/failwatch/failwatch/monitor"
@@ -41,15 +40,11 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 	if !d.serveMetrics(ctx, *listen, stderr) {
 		return exitUsage
 	}
-	ctl, ok := d.newController(stderr)
+	eng, ok := d.newEngine(stderr, stderr)
 	if !ok {
 		return exitUsage
 	}
-	defer ctl.failover.Client.Close()
-	ctl.log = stderr
-	var wg sync.WaitGroup
-	ctl.start(ctx, &wg, d)
-	<-ctx.Done()
-	wg.Wait()
+	go feedMetrics(ctx, eng, d.metrics)
+	eng.Run(ctx)
 	return exitOK
 }

@@ -100,8 +100,9 @@ func labTiming(ctx context.Context, runs int, stdout, stderr io.Writer) bool {
 		for _, t := range timings {
 			sw, det = append(sw, t.Switch), append(det, t.Detect)
 		}
-		fmt.Fprintf(stdout, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", mode, len(timings), median(sw), slices.Min(sw).Round(time.Millisecond),
-			slices.Max(sw).Round(time.Millisecond), median(det), slices.Min(det).Round(time.Millisecond), slices.Max(det).Round(time.Millisecond))
+		ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+		fmt.Fprintf(stdout, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", mode, len(timings), ms(median(sw)), ms(slices.Min(sw)),
+			ms(slices.Max(sw)), ms(median(det)), ms(slices.Min(det)), ms(slices.Max(det)))
 	}
 	fmt.Fprintln(stdout)
 	return true
@@ -162,14 +163,14 @@ func clientLine(rows []lab.ClientRow) string {
 	slices.Sort(losses)
 	backText := "not within the run (the TTL)"
 	if len(back) == len(rows) {
-		backText = median(back).String()
+		backText = median(back).Round(time.Millisecond).String()
 	}
 	r := rows[0]
 	return fmt.Sprintf("| %s | %s | %s | %d | %d (%d-%d) | %.0f%% | %s | %s | %s | %s | %s | %s |", r.Mode, config.FormatDuration(r.TTL), r.Client, r.Stats.Sent,
 		received[len(received)/2], received[0], received[len(received)-1], losses[len(losses)/2],
 		msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Min })), msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Avg })),
 		msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Max })), msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Mdev })),
-		pick(func(r lab.ClientRow) time.Duration { return r.Switch }), backText)
+		pick(func(r lab.ClientRow) time.Duration { return r.Switch }).Round(time.Millisecond), backText)
 }
 
 func msText(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/1e6) }
@@ -177,5 +178,5 @@ func msText(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/1e6)
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return s[len(s)/2].Round(time.Millisecond)
+	return s[len(s)/2]
 }

@@ -1,0 +1,454 @@
+// Package engine is failwatch's runtime core: it owns the probes of every
+// server, the router watcher, the log follower, the DNS answer watcher, the
+// automatic policy and the operations (one at a time, whoever asks), and
+// publishes one stream of events, with a current snapshot, to any number of
+// subscribers: a dashboard, metrics, and later SSH sessions. Subscribers
+// never probe or talk to the router themselves.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/policy"
+)
+
+// Options say where the engine's parts reach.
+type Options struct {
+	Router  routeros.Options
+	Monitor monitor.Options
+	// DNS is the resolver asked for the service name (host:port).
+	DNS string
+	// AuditLog is the operations' JSON-lines file.
+	AuditLog string
+	// User is who asks for operations that no subscriber names.
+	User string
+	// ReadOnly refuses every operation and keeps the policy off.
+	ReadOnly bool
+	// Log, when set, gets the policy's decisions (a headless engine has no
+	// screen to show them on).
+	Log io.Writer
+}
+
+// Event is one thing that happened; exactly one of its fields is set.
+type Event struct {
+	Server *monitor.Event
+	Router *routeros.RouterState
+	// Active and Held go with Router: the facts derived from it, once.
+	Active string
+	Held   bool
+	Log    *routeros.LogEvent
+	DNS    *monitor.DNSAnswer
+	Step   *Step
+	Done   *Done
+	Policy *PolicyNote
+	// Dropped is the number of events this subscriber missed because it
+	// did not keep up; the events after it are current again.
+	Dropped int
+}
+
+// Step is a step of an operation as it starts and ends.
+type Step struct {
+	Op   string
+	Step routeros.Step
+}
+
+// Done ends an operation.
+type Done struct {
+	Result routeros.Result
+	Err    error
+}
+
+// PolicyNote is a decision, or a refusal, of the automatic policy.
+type PolicyNote struct {
+	At      time.Time
+	Text    string
+	Refused bool
+}
+
+// Snapshot is what the engine knows now: a subscriber that joins late
+// starts from it.
+type Snapshot struct {
+	Router routeros.RouterState
+	// Active is the server the name's records point at, "" when none or
+	// several: derived here once, for every subscriber.
+	Active string
+	// Held says the router's netwatch entries are held by failwatch.
+	Held bool
+	// Health is each server's state as the probes say.
+	Health map[string]policy.Health
+	DNS    monitor.DNSAnswer
+	Busy   bool
+}
+
+// Engine is a running core.
+type Engine struct {
+	cfg      *config.Config
+	opts     Options
+	failover *routeros.Failover
+	watcher  *routeros.Watcher
+	monitors []*monitor.Server
+	ctx      context.Context
+
+	mu     sync.Mutex
+	snap   Snapshot
+	subs   map[*Subscription]struct{}
+	recent []Event
+	busy   bool
+	last   *Done
+	ops    sync.WaitGroup
+}
+
+// recentEvents is how many events a late subscriber gets after the
+// snapshot: enough for the sparklines and the last events.
+const recentEvents = 2000
+
+// New builds an engine for a config; Run starts it.
+func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
+	client, warnings, err := routeros.New(opts.Router)
+	if err != nil {
+		return nil, nil, err
+	}
+	primary, _ := cfg.Server(config.Primary)
+	standby, _ := cfg.Server(config.Standby)
+	if opts.User == "" {
+		opts.User = "unknown"
+	}
+	e := &Engine{cfg: cfg, opts: opts, subs: map[*Subscription]struct{}{},
+		snap: Snapshot{Health: map[string]policy.Health{}},
+		failover: &routeros.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
+			User: opts.User, Audit: routeros.NewAudit(opts.AuditLog)}}
+	var hosts []string
+	for _, s := range cfg.Servers {
+		hosts = append(hosts, s.Address)
+		m, err := monitor.NewServer(s, opts.Monitor)
+		if err != nil {
+			client.Close()
+			return nil, nil, err
+		}
+		e.monitors = append(e.monitors, m)
+	}
+	e.watcher = routeros.NewWatcher(client, cfg.Service.Name, hosts, 2*time.Second)
+	return e, warnings, nil
+}
+
+// Config is the engine's config.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+// Run runs every part until ctx ends, then waits for an operation under way
+// to finish or roll back (it is audited before Run returns) and closes the
+// router connection.
+func (e *Engine) Run(ctx context.Context) {
+	e.mu.Lock()
+	e.ctx = ctx
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	if e.cfg.Auto.Enabled && !e.opts.ReadOnly {
+		wg.Go(func() { e.autoPolicy(ctx) })
+	}
+	for _, m := range e.monitors {
+		events := make(chan monitor.Event, 64)
+		wg.Go(func() { m.Run(ctx, events); close(events) })
+		wg.Go(func() {
+			for ev := range events {
+				if ev.Type == monitor.EventServer {
+					e.mu.Lock()
+					e.snap.Health[ev.Server] = policy.Health{State: ev.Transition.To, Since: ev.Transition.At}
+					e.mu.Unlock()
+				}
+				e.publish(Event{Server: &ev})
+			}
+		})
+	}
+	states := make(chan routeros.RouterState, 4)
+	wg.Go(func() { e.watcher.Run(ctx, states) })
+	wg.Go(func() {
+		for {
+			select {
+			case st := <-states:
+				e.mu.Lock()
+				e.snap.Router = st
+				if st.Err == nil {
+					e.snap.Active = routeros.Active(e.cfg.Service, st.Records, e.cfg.Servers...)
+					e.snap.Held = routeros.Held(st.Netwatch)
+				}
+				active, held := e.snap.Active, e.snap.Held
+				e.mu.Unlock()
+				e.publish(Event{Router: &st, Active: active, Held: held})
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	logs := make(chan routeros.LogEvent, 64)
+	follower := &routeros.LogFollower{Opts: e.opts.Router}
+	wg.Go(func() { follower.Run(ctx, logs) })
+	wg.Go(func() {
+		for {
+			select {
+			case ev := <-logs:
+				if ev.Kind == routeros.LogLine {
+					e.watcher.PokeSoon()
+				}
+				e.publish(Event{Log: &ev})
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	family := routeros.RecordType(e.cfg.Servers...)
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			qctx, cancel := context.WithTimeout(ctx, time.Second)
+			ans := monitor.Query(qctx, e.opts.DNS, e.cfg.Service.Name, family)
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			e.mu.Lock()
+			e.snap.DNS = ans
+			e.mu.Unlock()
+			e.publish(Event{DNS: &ans})
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	<-ctx.Done()
+	e.ops.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
+	e.failover.Client.Close()
+}
+
+// Snapshot is what the engine knows now.
+func (e *Engine) Snapshot() Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.snapshotLocked()
+}
+
+func (e *Engine) snapshotLocked() Snapshot {
+	s := e.snap
+	s.Health = make(map[string]policy.Health, len(e.snap.Health))
+	for k, v := range e.snap.Health {
+		s.Health[k] = v
+	}
+	s.Busy = e.busy
+	return s
+}
+
+// publish hands an event to every subscriber without waiting for any.
+func (e *Engine) publish(ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.recent) >= 2*recentEvents {
+		e.recent = append(e.recent[:0], e.recent[len(e.recent)-recentEvents:]...)
+	}
+	e.recent = append(e.recent, ev)
+	for s := range e.subs {
+		s.offer(ev)
+	}
+}
+
+// Op is an operation a subscriber can ask for.
+type Op string
+
+// The operations.
+const (
+	OpFailover     Op = "failover"
+	OpFailoverHold Op = "failover with hold"
+	OpRestore      Op = "restore"
+	OpHold         Op = "hold"
+	OpRelease      Op = "release"
+)
+
+// ErrBusy is an operation asked for while another runs.
+var ErrBusy = errors.New("another operation is under way")
+
+// ErrReadOnly is an operation asked of a read-only engine.
+var ErrReadOnly = errors.New("read-only: no operations")
+
+// Request starts an operation for who, one at a time whoever asks; its
+// steps and end reach every subscriber. name is how the events name it
+// (the policy says "auto failover"), reason goes to the audit log.
+func (e *Engine) Request(op Op, who, name, reason string) error {
+	if e.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	e.mu.Lock()
+	if e.busy || e.ctx == nil || e.ctx.Err() != nil {
+		e.mu.Unlock()
+		return ErrBusy
+	}
+	e.busy = true
+	ctx := e.ctx
+	e.ops.Add(1)
+	e.mu.Unlock()
+	if name == "" {
+		name = string(op)
+	}
+	go func() {
+		defer e.ops.Done()
+		f := *e.failover
+		f.User, f.Reason = who, reason
+		if who == "" {
+			f.User = e.opts.User
+		}
+		f.Progress = func(s routeros.Step) { e.publish(Event{Step: &Step{Op: name, Step: s}}) }
+		var res routeros.Result
+		var err error
+		switch op {
+		case OpFailover, OpFailoverHold:
+			res, err = f.FailoverToStandby(ctx, op == OpFailoverHold)
+		case OpRestore:
+			res, err = f.Restore(ctx)
+		case OpHold:
+			res, err = f.HoldNetwatch(ctx)
+		case OpRelease:
+			res, err = f.ReleaseNetwatch(ctx)
+		default:
+			err = fmt.Errorf("unknown operation %q", op)
+		}
+		res.Operation = name
+		done := &Done{Result: res, Err: err}
+		e.mu.Lock()
+		e.busy, e.last = false, done
+		e.mu.Unlock()
+		e.publish(Event{Done: done})
+		e.watcher.Poke()
+	}()
+	return nil
+}
+
+// LastDone is how the latest operation ended, nil before the first.
+func (e *Engine) LastDone() *Done {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last
+}
+
+// Busy says whether an operation is under way.
+func (e *Engine) Busy() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.busy
+}
+
+// ResetStats clears every server's statistics.
+func (e *Engine) ResetStats() {
+	for _, m := range e.monitors {
+		m.Reset()
+	}
+}
+
+// autoPolicy asks the policy once a second and carries out its decisions.
+func (e *Engine) autoPolicy(ctx context.Context) {
+	p := policy.New(e.cfg.Auto, e.failover.Primary.Name, e.failover.Standby.Name)
+	e.note(false, fmt.Sprintf("automatic failover on: after %s down, hold-down %s, restore %s",
+		config.FormatDuration(e.cfg.Auto.FailAfter), config.FormatDuration(e.cfg.Auto.HoldDown), e.cfg.Auto.Restore))
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s := e.Snapshot()
+			d := p.Decide(policy.Input{Now: now, RouterConnected: s.Router.Connected, Busy: s.Busy, Active: s.Active,
+				Primary: s.Health[e.failover.Primary.Name], Standby: s.Health[e.failover.Standby.Name],
+				Switching: routeros.Switching(s.Router.Netwatch)})
+			switch {
+			case d.Refused != "":
+				e.note(true, d.Refused)
+			case d.Action == policy.Failover:
+				e.note(false, "failing over: "+d.Reason)
+				e.Request(OpFailover, "auto", "auto failover", d.Reason)
+			case d.Action == policy.Restore:
+				e.note(false, "restoring: "+d.Reason)
+				e.Request(OpRestore, "auto", "auto restore", d.Reason)
+			}
+		}
+	}
+}
+
+func (e *Engine) note(refused bool, text string) {
+	if e.opts.Log != nil {
+		fmt.Fprintf(e.opts.Log, "failwatch: auto: %s\n", text)
+	}
+	e.publish(Event{Policy: &PolicyNote{At: time.Now(), Text: text, Refused: refused}})
+}
+
+// Subscription is one subscriber's stream of events.
+type Subscription struct {
+	e  *Engine
+	ch chan Event
+	// dropped counts events lost since the last one delivered.
+	dropped int
+	closed  bool
+}
+
+// Subscribe joins the stream. The subscriber first gets the recent events
+// (the history behind the snapshot: sparklines, the last log lines), then
+// every new one; it must read C. A subscriber that falls more than buffer
+// events behind loses the oldest and is told how many (Event.Dropped): it
+// never slows the engine or anyone else.
+func (e *Engine) Subscribe(buffer int) (*Subscription, Snapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	history := e.recent[max(0, len(e.recent)-recentEvents):]
+	s := &Subscription{e: e, ch: make(chan Event, len(history)+max(buffer, 1))}
+	for _, ev := range history {
+		s.offer(ev)
+	}
+	e.subs[s] = struct{}{}
+	return s, e.snapshotLocked()
+}
+
+// C is the stream.
+func (s *Subscription) C() <-chan Event { return s.ch }
+
+// Close leaves the stream.
+func (s *Subscription) Close() {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		delete(s.e.subs, s)
+	}
+}
+
+// offer queues an event without blocking; the engine's lock is held. A full
+// queue drops the event and counts it, and the count goes out as soon as
+// there is room.
+func (s *Subscription) offer(ev Event) {
+	if s.dropped > 0 {
+		select {
+		case s.ch <- Event{Dropped: s.dropped}:
+			s.dropped = 0
+		default:
+			s.dropped++
+			return
+		}
+	}
+	select {
+	case s.ch <- ev:
+	default:
+		s.dropped++
+	}
+}

@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// paperEngine runs an engine on the emulator with the paper's setup and
+// simulated servers (no packet leaves the process).
+func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan struct{}) {
+	t.Helper()
+	r := rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	if err := r.SeedPaper(); err != nil {
+		t.Fatal(err)
+	}
+	api, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
+	cfg.Service = config.Service{Name: rosim.PaperName, Layout: config.Toggle}
+	cfg.Servers = []config.Server{
+		{Name: "public", Role: config.Primary, Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}, Checks: []config.Check{{Kind: config.ICMP}}},
+		{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}, Checks: []config.Check{{Kind: config.ICMP}}},
+	}
+	cfg.Probe.Interval = 100 * time.Millisecond
+	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
+	e, _, err := New(&cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), ReadOnly: readOnly, User: "tester",
+		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Monitor:  monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return e, cancel, done
+}
+
+// until reads a subscription until ok says so.
+func until(t *testing.T, s *Subscription, ok func(Event) bool) Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-s.C():
+			if ok(ev) {
+				return ev
+			}
+		case <-timeout:
+			t.Fatal("the event never came")
+		}
+	}
+}
+
+// One engine, several subscribers: each sees the same operation step by
+// step; a second operation while one runs is refused; a subscriber that
+// joins late starts from the snapshot and the recent history.
+func TestSubscribersShareOneEngine(t *testing.T) {
+	e, _, _ := paperEngine(t, false)
+	a, _ := e.Subscribe(256)
+	defer a.Close()
+	until(t, a, func(ev Event) bool { return ev.Router != nil && ev.Active == "public" })
+	b, _ := e.Subscribe(256)
+	defer b.Close()
+
+	if err := e.Request(OpFailoverHold, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Request(OpRestore, "bob", "", ""); !errors.Is(err, ErrBusy) {
+		t.Errorf("a second operation while one runs: %v", err)
+	}
+	for _, s := range []*Subscription{a, b} {
+		done := until(t, s, func(ev Event) bool { return ev.Done != nil })
+		if done.Done.Err != nil || done.Done.Result.To != "private" {
+			t.Errorf("done: %+v", done.Done)
+		}
+	}
+	until(t, a, func(ev Event) bool { return ev.Router != nil && ev.Active == "private" && ev.Held })
+
+	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State == monitor.Unknown; {
+		if time.Now().After(deadline) {
+			t.Fatal("the probes never called the public server")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	late, snap := e.Subscribe(16)
+	defer late.Close()
+	if snap.Active != "private" || !snap.Held || snap.Health["public"].State == monitor.Unknown {
+		t.Errorf("late snapshot: %+v", snap)
+	}
+	sawServer := false
+	for len(late.C()) > 0 {
+		if ev := <-late.C(); ev.Server != nil {
+			sawServer = true
+		}
+	}
+	if !sawServer {
+		t.Error("a late subscriber got no history of the probes")
+	}
+}
+
+// A subscriber that never reads does not slow the engine or the others,
+// and is told what it missed when it reads again.
+func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
+	e, _, _ := paperEngine(t, false)
+	slow, _ := e.Subscribe(4)
+	defer slow.Close()
+	fast, _ := e.Subscribe(256)
+	defer fast.Close()
+	// The fast one keeps receiving while the slow one's queue is full.
+	for range 30 {
+		until(t, fast, func(ev Event) bool { return ev.Server != nil })
+	}
+	dropped := 0
+	for len(slow.C()) > 0 {
+		<-slow.C()
+	}
+	ev := until(t, slow, func(Event) bool { return true })
+	dropped = ev.Dropped
+	if dropped == 0 {
+		t.Errorf("first event after the backlog: %+v, want a count of the dropped", ev)
+	}
+}
+
+// A read-only engine refuses every operation and runs no policy.
+func TestReadOnlyRefuses(t *testing.T) {
+	e, _, _ := paperEngine(t, true)
+	if err := e.Request(OpFailover, "mallory", "", ""); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("err %v", err)
+	}
+}
+
+// Ending the engine while an operation runs: it finishes or rolls back
+// before Run returns, and the end is published.
+func TestRunWaitsForTheOperation(t *testing.T) {
+	e, cancel, done := paperEngine(t, false)
+	s, _ := e.Subscribe(256)
+	defer s.Close()
+	until(t, s, func(ev Event) bool { return ev.Router != nil && ev.Active == "public" })
+	if err := e.Request(OpFailover, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	if last := e.LastDone(); last == nil {
+		t.Fatal("Run returned before the operation ended")
+	}
+}
