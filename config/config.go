@@ -64,6 +64,7 @@ type Config struct {
 	Probe   Probe
 	UI      UI
 	Auto    Auto
+	Serve   Serve
 	// Warnings are problems that do not stop failwatch, such as a password
 	// file that others can read.
 	Warnings []string
@@ -187,6 +188,21 @@ type UI struct {
 	ASCII    bool
 	NoColor  bool
 	ReadOnly bool
+}
+
+// Serve is `failwatch serve`: the dashboard over SSH, one engine for every
+// viewer, with a role per public key.
+type Serve struct {
+	// Listen is the SSH address; default 127.0.0.1:2222.
+	Listen string
+	// HostKey is the server's key file, made on first start; default in the
+	// state directory.
+	HostKey string
+	// Operators and Viewers are authorized_keys files: an operator may fail
+	// over, restore and hold; a viewer only watches. A key in neither is
+	// refused.
+	Operators string
+	Viewers   string
 }
 
 // Secret is a password. It never prints itself.

@@ -348,7 +348,22 @@ func (d *decoder) config(root *yaml.Node, cfg *Config) {
 		"probe":   func(key string, n *yaml.Node) { d.probe(key, n, &cfg.Probe) },
 		"ui":      func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
 		"auto":    func(key string, n *yaml.Node) { d.auto(key, n, &cfg.Auto) },
+		"serve":   func(key string, n *yaml.Node) { d.serve(key, n, &cfg.Serve) },
 	})
+}
+
+func (d *decoder) serve(path string, n *yaml.Node, s *Serve) {
+	d.fields(n, path, map[string]func(string, *yaml.Node){
+		"listen":    d.str(&s.Listen),
+		"host_key":  d.str(&s.HostKey),
+		"operators": d.str(&s.Operators),
+		"viewers":   d.str(&s.Viewers),
+	})
+	if s.Listen != "" {
+		if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+			d.errorf(n, path+".listen", "%q is not host:port", s.Listen)
+		}
+	}
 }
 
 func (d *decoder) router(path string, n *yaml.Node, r *Router) {

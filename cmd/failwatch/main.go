@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"status":   {"show the router's records, the active server and the DNS answer", runStatus},
 	"setup":    {"print (or --apply) a robust netwatch and static DNS configuration", runSetup},
 	"exporter": {"probe and watch without a screen, serving Prometheus metrics", runExporter},
+	"serve":    {"one engine, the dashboard served over SSH to many viewers, a role per key", runServe},
 }
 
 func main() {
