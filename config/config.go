@@ -195,14 +195,37 @@ type UI struct {
 type Serve struct {
 	// Listen is the SSH address; default 127.0.0.1:2222.
 	Listen string
-	// HostKey is the server's key file, made on first start; default in the
-	// state directory.
+	// HostKey is the server's key file, made on first start (mode 0600);
+	// default in the state directory.
 	HostKey string
-	// Operators and Viewers are authorized_keys files: an operator may fail
-	// over, restore and hold; a viewer only watches. A key in neither is
-	// refused.
-	Operators string
-	Viewers   string
+	// Users are who may log in, each with a role. Passwords are never
+	// accepted.
+	Users []ServeUser
+	// Anonymous is the role of a key no user lists: "" refuses it,
+	// "viewer" lets it watch.
+	Anonymous string
+	// MaxSessions bounds the sessions at once; default 50.
+	MaxSessions int
+	// IdleTimeout ends a session without a key pressed for that long
+	// (never a wall's); default 30m.
+	IdleTimeout time.Duration
+}
+
+// Roles of a serve user.
+const (
+	RoleViewer   = "viewer"   // watches: what --read-only shows
+	RoleOperator = "operator" // fails over, restores, holds and releases
+)
+
+// ServeUser is one person (or wall) allowed to log in.
+type ServeUser struct {
+	Name string
+	Role string
+	// Keys are authorized_keys lines; AuthorizedKeys a file of them.
+	Keys           []string
+	AuthorizedKeys string
+	// Wall gives this user the wall layout.
+	Wall bool
 }
 
 // Secret is a password. It never prints itself.
@@ -227,6 +250,7 @@ func Defaults() Config {
 		Service: Service{
 			Layout: Toggle,
 		},
+		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute},
 		Probe: Probe{
 			Interval:        time.Second,
 			Timeout:         time.Second,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	gossh "golang.org/x/crypto/ssh"
 	"io"
 	"io/fs"
 	"net"
@@ -354,16 +355,61 @@ func (d *decoder) config(root *yaml.Node, cfg *Config) {
 
 func (d *decoder) serve(path string, n *yaml.Node, s *Serve) {
 	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"listen":    d.str(&s.Listen),
-		"host_key":  d.str(&s.HostKey),
-		"operators": d.str(&s.Operators),
-		"viewers":   d.str(&s.Viewers),
+		"listen":       d.str(&s.Listen),
+		"host_key":     d.str(&s.HostKey),
+		"anonymous":    d.oneOf(&s.Anonymous, "", RoleViewer),
+		"max_sessions": d.integer(&s.MaxSessions, 1, 10000),
+		"idle_timeout": d.duration(&s.IdleTimeout),
+		"users":        func(k string, v *yaml.Node) { s.Users = d.serveUsers(k, v) },
 	})
 	if s.Listen != "" {
 		if _, _, err := net.SplitHostPort(s.Listen); err != nil {
 			d.errorf(n, path+".listen", "%q is not host:port", s.Listen)
 		}
 	}
+}
+
+func (d *decoder) serveUsers(path string, n *yaml.Node) []ServeUser {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "want a list of users, got %s", describe(n))
+		return nil
+	}
+	var out []ServeUser
+	for i, un := range n.Content {
+		key := fmt.Sprintf("%s[%d]", path, i)
+		var u ServeUser
+		d.fields(un, key, map[string]func(string, *yaml.Node){
+			"name":            d.str(&u.Name),
+			"role":            d.oneOf(&u.Role, RoleViewer, RoleOperator),
+			"authorized_keys": d.str(&u.AuthorizedKeys),
+			"wall":            d.boolean(&u.Wall),
+			"keys": func(k string, v *yaml.Node) {
+				if v.Kind != yaml.SequenceNode {
+					d.errorf(v, k, "want a list of public keys, got %s", describe(v))
+					return
+				}
+				for j, kn := range v.Content {
+					var line string
+					d.str(&line)(fmt.Sprintf("%s[%d]", k, j), kn)
+					if _, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line)); err != nil {
+						d.errorf(kn, fmt.Sprintf("%s[%d]", k, j), "not a public key (an authorized_keys line such as \"ssh-ed25519 AAAA... alice\"): %v", err)
+						continue
+					}
+					u.Keys = append(u.Keys, line)
+				}
+			},
+		})
+		switch {
+		case u.Name == "":
+			d.errorf(un, key, "a user needs a name (it goes into the audit log)")
+		case u.Role == "":
+			d.errorf(un, key+".role", "user %s needs a role: viewer or operator", u.Name)
+		case len(u.Keys) == 0 && u.AuthorizedKeys == "":
+			d.errorf(un, key, "user %s has no keys and no authorized_keys file", u.Name)
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 func (d *decoder) router(path string, n *yaml.Node, r *Router) {

@@ -11,16 +11,20 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	"charm.land/wish/v2/activeterm"
 	"charm.land/wish/v2/bubbletea"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
@@ -30,12 +34,13 @@ import (
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve", "[-c FILE] [--router ADDR] [--listen ADDR] [--metrics ADDR]", `
 One engine (probes, router, policy, audit) served to many viewers: the
-dashboard over SSH (ssh -p 2222 host), one program per session with its own
-size and colours, all fed by the same engine, so a NOC wall and two admins
-cost the servers and the router one set of probes and sessions. A public key
-listed in serve.operators may fail over, restore and hold; one in
-serve.viewers only watches; any other is refused. Operations are audited with
-the SSH user and key fingerprint. The host key is made on first start
+dashboard over SSH (ssh -p 2222 host; ssh -t -p 2222 host wall for the wall
+layout), one program per session with its own size and colours, all fed by
+the same engine, so a NOC wall and two admins cost the servers and the
+router one set of probes and sessions. serve.users name who may log in, by
+public key, each an operator (fail over, restore, hold) or a viewer (watch
+only); other keys are refused unless serve.anonymous is viewer; passwords
+never. Operations are audited with the user and key fingerprint. The host key is made on first start
 (serve.host_key). Runs until Ctrl-C or SIGTERM; an operation under way
 finishes or rolls back first.`, stderr)
 	rf := addRouterFlags(fs)
@@ -51,14 +56,11 @@ finishes or rolls back first.`, stderr)
 	if *listen != "" {
 		cfg.Serve.Listen = *listen
 	}
-	if cfg.Serve.Listen == "" {
-		cfg.Serve.Listen = "127.0.0.1:2222"
-	}
 	if cfg.Serve.HostKey == "" {
 		cfg.Serve.HostKey = filepath.Join(filepath.Dir(defaultAuditLog()), "ssh_host_ed25519")
 	}
-	if cfg.Serve.Operators == "" && cfg.Serve.Viewers == "" {
-		fmt.Fprintln(stderr, "failwatch serve: no serve.operators or serve.viewers authorized_keys file: nobody could log in")
+	if len(cfg.Serve.Users) == 0 && cfg.Serve.Anonymous == "" {
+		fmt.Fprintln(stderr, "failwatch serve: no serve.users and no serve.anonymous: nobody could log in")
 		return exitUsage
 	}
 	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
@@ -83,11 +85,12 @@ finishes or rolls back first.`, stderr)
 		fmt.Fprintf(stderr, "failwatch serve: host key: %v\n", err)
 		return exitUnhealthy
 	}
-	sv := &sshServer{eng: eng, ui: d.ui, operators: cfg.Serve.Operators, viewers: cfg.Serve.Viewers}
+	sv := &sshServer{eng: eng, ui: d.ui, serve: cfg.Serve}
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.Serve.HostKey),
 		wish.WithPublicKeyAuth(sv.auth),
-		wish.WithMiddleware(bubbletea.MiddlewareWithProgramHandler(sv.program), activeterm.Middleware()),
+		// Run last to first: a session needs a terminal, then a free place.
+		wish.WithMiddleware(bubbletea.MiddlewareWithProgramHandler(sv.program), sv.limit, needTerminal),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
@@ -126,45 +129,50 @@ finishes or rolls back first.`, stderr)
 
 // sshServer serves the dashboard to SSH sessions, all on one engine.
 type sshServer struct {
-	eng                *engine.Engine
-	ui                 tui.Options
-	operators, viewers string
-	ctx                context.Context
+	eng   *engine.Engine
+	ui    tui.Options
+	serve config.Serve
+
+	mu       sync.Mutex
+	sessions int
 }
 
-type roleKey struct{}
+type userKey struct{}
 
-// Roles of a session's key.
-const (
-	roleOperator = "operator"
-	roleViewer   = "viewer"
-)
-
-// auth lets in the keys of the two files, remembering which role each
-// has; the files are read at every login, so an edit needs no restart.
+// auth lets in the keys of the configured users, remembering whose each
+// is; authorized_keys files are read at every login, so an edit needs no
+// restart. A key nobody lists is refused, or watches when serve.anonymous
+// is viewer.
 func (sv *sshServer) auth(ctx ssh.Context, key ssh.PublicKey) bool {
-	for _, f := range []struct{ path, role string }{{sv.operators, roleOperator}, {sv.viewers, roleViewer}} {
-		if f.path != "" && keyListed(f.path, key) {
-			ctx.SetValue(roleKey{}, f.role)
+	for _, u := range sv.serve.Users {
+		if userHasKey(u, key) {
+			ctx.SetValue(userKey{}, u)
 			return true
 		}
+	}
+	if sv.serve.Anonymous == config.RoleViewer {
+		ctx.SetValue(userKey{}, config.ServeUser{Name: "anonymous", Role: config.RoleViewer})
+		return true
 	}
 	return false
 }
 
-// keyListed says whether an authorized_keys file lists key.
-func keyListed(path string, key ssh.PublicKey) bool {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
+func userHasKey(u config.ServeUser, key ssh.PublicKey) bool {
+	lines := u.Keys
+	if u.AuthorizedKeys != "" {
+		if data, err := os.ReadFile(u.AuthorizedKeys); err == nil {
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+			}
+		}
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] == '#' {
+	for _, line := range lines {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
 			continue
 		}
-		listed, _, _, _, err := gossh.ParseAuthorizedKey(line)
+		listed, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line))
 		if err == nil && ssh.KeysEqual(listed, key) {
 			return true
 		}
@@ -172,25 +180,88 @@ func keyListed(path string, key ssh.PublicKey) bool {
 	return false
 }
 
+// needTerminal refuses a session without a PTY, saying how to connect.
+func needTerminal(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, ok := sess.Pty(); !ok {
+			wish.Println(sess, "failwatch serve shows a dashboard and needs a terminal: ssh -t")
+			sess.Exit(1)
+			return
+		}
+		next(sess)
+	}
+}
+
+// limit keeps the sessions at serve.max_sessions.
+func (sv *sshServer) limit(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		sv.mu.Lock()
+		full := sv.sessions >= sv.serve.MaxSessions
+		if !full {
+			sv.sessions++
+		}
+		sv.mu.Unlock()
+		if full {
+			wish.Println(sess, fmt.Sprintf("failwatch serve: all %d sessions are taken; try again later", sv.serve.MaxSessions))
+			sess.Exit(1)
+			return
+		}
+		defer func() {
+			sv.mu.Lock()
+			sv.sessions--
+			sv.mu.Unlock()
+		}()
+		next(sess)
+	}
+}
+
 // program is one session's dashboard: the same TUI as the local one, on
-// its own subscription, read-only unless the key is an operator's.
+// its own subscription, read-only unless the user is an operator, the wall
+// layout for a wall user or "ssh -t host wall". A session idle (no key) for
+// serve.idle_timeout ends, unless it is a wall.
 func (sv *sshServer) program(sess ssh.Session) *tea.Program {
-	role, _ := sess.Context().Value(roleKey{}).(string)
+	u, _ := sess.Context().Value(userKey{}).(config.ServeUser)
 	ui := sv.ui
-	ui.ReadOnly = ui.ReadOnly || role != roleOperator
-	who := "ssh:" + sess.User()
+	ui.ReadOnly = ui.ReadOnly || u.Role != config.RoleOperator
+	ui.Wall = u.Wall || slices.Equal(sess.Command(), []string{"wall"})
+	who := "ssh:" + u.Name
 	if k := sess.PublicKey(); k != nil {
 		who += " " + gossh.FingerprintSHA256(k)
 	}
 	act := &actions{eng: sv.eng, user: who, readOnly: ui.ReadOnly}
 	ui.Actions = act
+	var lastKey atomic.Int64
+	lastKey.Store(time.Now().UnixNano())
+	noteKeys := tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+		if _, ok := msg.(tea.KeyPressMsg); ok {
+			lastKey.Store(time.Now().UnixNano())
+		}
+		return msg
+	})
 	// The process's signals are the server's, not each session's.
-	p := tea.NewProgram(tui.New(ui), append(bubbletea.MakeOptions(sess), tea.WithoutSignalHandler())...)
+	p := tea.NewProgram(tui.New(ui), append(bubbletea.MakeOptions(sess), tea.WithoutSignalHandler(), noteKeys)...)
 	act.send = p.Send
 	sub, _ := sv.eng.Subscribe(4096)
 	go func() {
 		tui.Forward(sess.Context(), sub.C(), p.Send)
 		sub.Close()
 	}()
+	if !ui.Wall && sv.serve.IdleTimeout > 0 {
+		go func() {
+			t := time.NewTicker(min(sv.serve.IdleTimeout/4, time.Minute))
+			defer t.Stop()
+			for {
+				select {
+				case <-sess.Context().Done():
+					return
+				case <-t.C:
+					if time.Since(time.Unix(0, lastKey.Load())) > sv.serve.IdleTimeout {
+						p.Quit()
+						return
+					}
+				}
+			}
+		}()
+	}
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,10 @@ func TestServeOverSSH(t *testing.T) {
 			t.Fatalf("ssh-keygen: %v %s", err, out)
 		}
 	}
+	opKey, err := os.ReadFile(filepath.Join(dir, "op.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := rosim.New(rosim.Options{})
 	t.Cleanup(r.Close)
 	api, err := r.ListenAndServe("127.0.0.1:0")
@@ -56,8 +61,9 @@ servers:
   - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
 serve:
   host_key: `+filepath.Join(dir, "host_key")+`
-  operators: `+filepath.Join(dir, "op.pub")+`
-  viewers: `+filepath.Join(dir, "view.pub")+`
+  users:
+    - {name: alice, role: operator, keys: [`+strconv.Quote(strings.TrimSpace(string(opKey)))+`]}
+    - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
 `), 0o600)
 	cfg, ok := loadConfig(cfgPath, io.Discard)
 	if !ok {
@@ -107,6 +113,20 @@ serve:
 	if err == nil || !strings.Contains(string(out), "Permission denied") {
 		t.Errorf("a stranger's key: %v %s", err, out)
 	}
-	operator.keys("q")
-	viewer.waitFor("the viewer stays", `ACTIVE web2`)
+	// Killing one ssh client leaves the other session and the engine.
+	exec.Command("tmux", "-S", operator.sock, "kill-server").Run()
+	if _, errs, code := runCLI("restore", "-c", cfgPath, "--yes"); code != exitOK {
+		t.Fatalf("restore: %s", errs)
+	}
+	viewer.waitFor("the viewer stays and sees the engine go on", `ACTIVE web1`)
+
+	out, err = exec.Command("sh", "-c", strings.Replace(sshCmd("view", "noc"), "-tt", "-T", 1)+" true").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs a terminal") {
+		t.Errorf("a session without a terminal: %v %s", err, out)
+	}
+	wall := newTmux(t, 120, 40, sshCmd("view", "noc")+" wall")
+	// The wall layout: no footer of keys, a banner per server.
+	if screen := wall.waitFor("the wall layout", `web1 · primary`, `UP`); strings.Contains(screen, "q quit") {
+		t.Errorf("not the wall layout:\n%s", screen)
+	}
 }
