@@ -378,6 +378,7 @@ func (d *decoder) serveUsers(path string, n *yaml.Node) []ServeUser {
 	for i, un := range n.Content {
 		key := fmt.Sprintf("%s[%d]", path, i)
 		var u ServeUser
+		listed := false
 		d.fields(un, key, map[string]func(string, *yaml.Node){
 			"name":            d.str(&u.Name),
 			"role":            d.oneOf(&u.Role, RoleViewer, RoleOperator),
@@ -391,8 +392,9 @@ func (d *decoder) serveUsers(path string, n *yaml.Node) []ServeUser {
 				for j, kn := range v.Content {
 					var line string
 					d.str(&line)(fmt.Sprintf("%s[%d]", k, j), kn)
+					listed = true
 					if _, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line)); err != nil {
-						d.errorf(kn, fmt.Sprintf("%s[%d]", k, j), "not a public key (an authorized_keys line such as \"ssh-ed25519 AAAA... alice\"): %v", err)
+						d.errorf(kn, fmt.Sprintf("%s[%d]", k, j), "not a public key: want an authorized_keys line such as \"ssh-ed25519 AAAA... alice\"")
 						continue
 					}
 					u.Keys = append(u.Keys, line)
@@ -404,7 +406,7 @@ func (d *decoder) serveUsers(path string, n *yaml.Node) []ServeUser {
 			d.errorf(un, key, "a user needs a name (it goes into the audit log)")
 		case u.Role == "":
 			d.errorf(un, key+".role", "user %s needs a role: viewer or operator", u.Name)
-		case len(u.Keys) == 0 && u.AuthorizedKeys == "":
+		case !listed && u.AuthorizedKeys == "":
 			d.errorf(un, key, "user %s has no keys and no authorized_keys file", u.Name)
 		}
 		out = append(out, u)
