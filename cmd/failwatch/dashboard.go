@@ -104,6 +104,8 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 					}
 				}
 				m.ObserveRouter(ev.Router.At, ev.Router.Connected, ev.Active, netwatch)
+			case ev.DNS != nil:
+				m.ObserveDNS(len(ev.DNS.Addrs) > 0, ev.Answer, ev.DNS.TTL)
 			case ev.Done != nil:
 				m.ObserveOperation(ev.Done.Result.Operation, ev.Done.Err)
 			}

@@ -46,6 +46,8 @@ type Event struct {
 	Held   bool
 	Log    *routeros.LogEvent
 	DNS    *monitor.DNSAnswer
+	// Answer goes with DNS: the server the answer points at, "" for none.
+	Answer string
 	Step   *Step
 	Done   *Done
 	Policy *PolicyNote
@@ -214,10 +216,16 @@ func (e *Engine) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			answer := ""
+			for _, s := range e.cfg.Servers {
+				if len(ans.Addrs) > 0 && ans.Addrs[0].String() == s.Address {
+					answer = s.Name
+				}
+			}
 			e.mu.Lock()
 			e.snap.DNS = ans
 			e.mu.Unlock()
-			e.publish(Event{DNS: &ans})
+			e.publish(Event{DNS: &ans, Answer: answer})
 			select {
 			case <-ctx.Done():
 				return

@@ -33,6 +33,9 @@ type Collector struct {
 	lastSwitch prometheus.Gauge
 	switches   prometheus.Counter
 	netwatch   *prometheus.GaugeVec
+	answer     *prometheus.GaugeVec
+	answerTTL  prometheus.Gauge
+	answered   prometheus.Gauge
 
 	mu         sync.Mutex
 	servers    []string
@@ -81,14 +84,24 @@ func New(servers []string) *Collector {
 		netwatch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_router_netwatch_up", Help: "The router's netwatch status of a host: 1 up, 0 down.",
 		}, []string{"host"}),
+		answer: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failwatch_dns_answer_server", Help: "1 for the server the resolver's answer for the service name points at: what clients are told.",
+		}, []string{"server"}),
+		answerTTL: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "failwatch_dns_answer_ttl_seconds", Help: "TTL of the resolver's answer: how long a client may keep it after a switch.",
+		}),
+		answered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service name with an address, else 0.",
+		}),
 		servers:  servers,
 		lastDown: map[string]time.Time{},
 	}
 	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.connected,
-		c.operations, c.lastSwitch, c.switches, c.netwatch)
+		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered)
 	for _, s := range servers {
 		c.serverUp.WithLabelValues(s).Set(0)
 		c.active.WithLabelValues(s).Set(0)
+		c.answer.WithLabelValues(s).Set(0)
 	}
 	return c
 }
@@ -98,6 +111,16 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// ObserveDNS records what the resolver answers: the server it points at
+// ("" for none of them) and the answer's TTL.
+func (c *Collector) ObserveDNS(answered bool, server string, ttl time.Duration) {
+	c.answered.Set(b2f(answered))
+	c.answerTTL.Set(ttl.Seconds())
+	for _, s := range c.servers {
+		c.answer.WithLabelValues(s).Set(b2f(s == server))
+	}
 }
 
 // ObserveServer records a monitor event.

@@ -23,6 +23,7 @@ func TestCollector(t *testing.T) {
 	c.ObserveRouter(t0.Add(17*time.Second), true, "private", map[string]string{"104.247.193.168": "down"})
 	c.ObserveOperation("failover", nil)
 	c.ObserveOperation("failover", errors.New("trap"))
+	c.ObserveDNS(true, "private", 30*time.Second)
 
 	rec := httptest.NewRecorder()
 	c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -42,6 +43,10 @@ func TestCollector(t *testing.T) {
 		`failwatch_active_server_changes_total 1`,
 		`failwatch_operations_total{operation="failover",result="failed"} 1`,
 		`failwatch_operations_total{operation="failover",result="ok"} 1`,
+		`failwatch_dns_answer_server{server="private"} 1`,
+		`failwatch_dns_answer_server{server="public"} 0`,
+		`failwatch_dns_answer_ttl_seconds 30`,
+		`failwatch_dns_answered 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %s", want)
