@@ -42,6 +42,13 @@ type (
 		Down bool
 		At   time.Time
 	}
+	// NoteMsg is a line for the event pane from the wiring (a replay's
+	// end, say).
+	NoteMsg struct {
+		At     time.Time
+		Source string
+		Text   string
+	}
 	// PolicyMsg is a decision, or a refusal, of the automatic policy.
 	PolicyMsg struct {
 		At      time.Time

@@ -37,6 +37,8 @@ type Options struct {
 	NoColor bool
 	// Demo marks the screen DEMO and enables the demo key.
 	Demo bool
+	// Replay names the recording being played: the screen says REPLAY.
+	Replay string
 	// Theme is "dark", "light", or "auto" (ask the terminal, the default).
 	Theme   string
 	Actions Actions
@@ -247,6 +249,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.step(msg)
 	case OpDoneMsg:
 		m.opDone(msg)
+	case NoteMsg:
+		m.addEvent(msg.At, msg.Source, msg.Text, info)
 	case PolicyMsg:
 		l := info
 		if msg.Refused {

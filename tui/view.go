@@ -116,10 +116,14 @@ func (m Model) header() string {
 		line1 = append(line1, st.Bad.Render(g.Dot+" router unreachable"+since+": "+r.err))
 	}
 	left := strings.Join(line1, "  ")
-	if m.opts.Demo {
-		badge := st.Demo.Render("DEMO: simulated servers, emulated router")
+	if m.opts.Demo || m.opts.Replay != "" {
+		long, short := "DEMO: simulated servers, emulated router", "DEMO"
+		if m.opts.Replay != "" {
+			long, short = "REPLAY of "+m.opts.Replay, "REPLAY"
+		}
+		badge := st.Demo.Render(long)
 		if lipgloss.Width(left)+lipgloss.Width(badge)+1 > m.width {
-			badge = st.Demo.Render("DEMO")
+			badge = st.Demo.Render(short)
 		}
 		gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(badge), 1)
 		left += strings.Repeat(" ", gap) + badge

@@ -15,6 +15,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/record"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
@@ -48,6 +49,35 @@ type dashboard struct {
 	demo     *demoWorld
 	auditLog string
 	metrics  *metrics.Collector
+	// record is a file to record every event into (--record).
+	record string
+}
+
+// recordFlag is --record, which every engine command takes.
+func recordFlag(fs interface {
+	String(string, string, string) *string
+}) *string {
+	return fs.String("record", "", "append every event (samples, router log, operations) to this `FILE` for failwatch replay; rotates at 64 MiB")
+}
+
+// startRecorder records the engine's events when --record asks for it.
+func (d *dashboard) startRecorder(ctx context.Context, eng *engine.Engine, stderr io.Writer) bool {
+	if d.record == "" {
+		return true
+	}
+	rec, err := record.Open(d.record, 0, record.Setup{Service: d.cfg.Service, Servers: d.cfg.Servers})
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		return false
+	}
+	sub, _ := eng.Subscribe(8192)
+	go func() {
+		defer sub.Close()
+		if err := rec.Run(ctx, sub.C()); err != nil {
+			fmt.Fprintf(stderr, "failwatch: recording stopped: %v\n", err)
+		}
+	}()
+	return true
 }
 
 // newEngine builds the engine for this run.
@@ -123,7 +153,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 		return exitUsage
 	}
 	eng, ok := d.newEngine(stderr, nil)
-	if !ok {
+	if !ok || !d.startRecorder(ctx, eng, stderr) {
 		return exitUsage
 	}
 	act := &actions{eng: eng, user: currentUser(), readOnly: d.ui.ReadOnly, demo: d.demo}
@@ -239,6 +269,7 @@ fail over or restore.`, stderr)
 	rf := addRouterFlags(fs)
 	ui := addUIFlags(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address` (e.g. 127.0.0.1:9455)")
+	recordTo := recordFlag(fs)
 	pos, code, ok := parseFlags(fs, args, stdout)
 	if !ok {
 		return code
@@ -260,7 +291,7 @@ fail over or restore.`, stderr)
 	d := &dashboard{
 		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp},
-		ui:      uiOptions(cfg, ui),
+		ui:      uiOptions(cfg, ui), record: *recordTo,
 	}
 	return d.run(*metricsAddr, stderr)
 }

@@ -63,6 +63,7 @@ addresses are labels. Needs no root, no router, no network.`, stderr)
 	interval := fs.String("netwatch-interval", "10s", "the emulator's netwatch interval (the paper's is 10s)")
 	ui := addUIFlags(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address`")
+	recordTo := recordFlag(fs)
 	autoOn := fs.Bool("auto", false, "turn the automatic failover policy on (5s down, 1m hold-down, manual restore)")
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
@@ -106,7 +107,7 @@ addresses are labels. Needs no root, no router, no network.`, stderr)
 		monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
 			return sims[s.Name], nil
 		}},
-		ui: uiOpts,
+		ui: uiOpts, record: *recordTo,
 	}
 	return d.run(*metricsAddr, stderr)
 }

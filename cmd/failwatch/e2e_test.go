@@ -218,3 +218,27 @@ func TestDemoAutoPolicy(t *testing.T) {
 		t.Errorf("exit %s", code)
 	}
 }
+
+// The demo's outage, recorded, plays back in the dashboard: read-only,
+// marked REPLAY, the switch as it happened, and the end said.
+func TestDemoRecordAndReplay(t *testing.T) {
+	bin := buildBinary(t)
+	rec := filepath.Join(t.TempDir(), "outage.jsonl")
+	s := newTmux(t, 120, 40, bin+" demo --netwatch-interval 1s --record "+rec)
+	s.waitFor("demo", `public · primary`, `netwatch up`)
+	s.keys("x")
+	s.waitFor("outage", `ACTIVE private`)
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		t.Fatalf("demo exit %s", code)
+	}
+	r := newTmux(t, 120, 40, bin+" replay --speed 0 "+rec)
+	screen := r.waitFor("replay", `REPLAY`, `ACTIVE private`, `end of the recording`, `event down`)
+	if strings.Contains(screen, "f fail over") {
+		t.Errorf("a replay offers to fail over:\n%s", screen)
+	}
+	r.keys("q")
+	if code := r.exitCode(); code != "0" {
+		t.Errorf("replay exit %s", code)
+	}
+}

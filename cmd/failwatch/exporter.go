@@ -21,6 +21,7 @@ status per host, operations and the duration of the last switch. Runs until
 Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stderr)
 	rf := addRouterFlags(fs)
 	listen := fs.String("listen", "127.0.0.1:9455", "metrics `address`")
+	recordTo := recordFlag(fs)
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -34,14 +35,14 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 		return exitUnhealthy
 	}
 	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
-		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}}
+		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: *recordTo}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if !d.serveMetrics(ctx, *listen, stderr) {
 		return exitUsage
 	}
 	eng, ok := d.newEngine(stderr, stderr)
-	if !ok {
+	if !ok || !d.startRecorder(ctx, eng, stderr) {
 		return exitUsage
 	}
 	go feedMetrics(ctx, eng, d.metrics)

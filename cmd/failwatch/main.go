@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"setup":    {"print (or --apply) a robust netwatch and static DNS configuration", runSetup},
 	"exporter": {"probe and watch without a screen, serving Prometheus metrics", runExporter},
 	"serve":    {"one engine, the dashboard served over SSH to many viewers, a role per key", runServe},
+	"replay":   {"play a recording (--record) into the dashboard, read-only", runReplay},
 }
 
 func main() {

@@ -46,6 +46,7 @@ finishes or rolls back first.`, stderr)
 	rf := addRouterFlags(fs)
 	listen := fs.String("listen", "", "SSH `address` (default: serve.listen, else 127.0.0.1:2222)")
 	metricsAddr := fs.String("metrics", "", "also serve Prometheus metrics on this `address`")
+	recordTo := recordFlag(fs)
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
@@ -71,14 +72,14 @@ finishes or rolls back first.`, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
-		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}}
+		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: *recordTo}
 	d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
 		ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
 	if !d.serveMetrics(ctx, *metricsAddr, stderr) {
 		return exitUsage
 	}
 	eng, ok := d.newEngine(stderr, stderr)
-	if !ok {
+	if !ok || !d.startRecorder(ctx, eng, stderr) {
 		return exitUsage
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Serve.HostKey), 0o700); err != nil {

@@ -1,0 +1,273 @@
+// Package record keeps what an engine saw, so an incident can be looked at
+// afterwards: a subscriber that appends every event (probe samples and state
+// changes, router readings and log lines, DNS answers, operation steps) to a
+// JSON-lines file, rotated by size, and a player that feeds a recording back
+// as the same events, in order, at its own pace or faster.
+package record
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+)
+
+// line is one event in a recording. Errors travel as their text.
+type line struct {
+	At     time.Time             `json:"at"`
+	Server *monitor.Event        `json:"server,omitempty"`
+	Router *routeros.RouterState `json:"router,omitempty"`
+	Active string                `json:"active,omitempty"`
+	Held   bool                  `json:"held,omitempty"`
+	Log    *routeros.LogEvent    `json:"log,omitempty"`
+	DNS    *monitor.DNSAnswer    `json:"dns,omitempty"`
+	Answer string                `json:"answer,omitempty"`
+	Step   *engine.Step          `json:"step,omitempty"`
+	Done   *routeros.Result      `json:"done,omitempty"`
+	Policy *engine.PolicyNote    `json:"policy,omitempty"`
+	// Setup opens each run's part of a recording: what was watched.
+	Setup *Setup `json:"setup,omitempty"`
+	// Err is the event's error (a router that did not answer, a failed
+	// operation), LinkErr the router connection's.
+	Err     string `json:"err,omitempty"`
+	LinkErr string `json:"link_err,omitempty"`
+}
+
+// Setup is what a recording watched: enough to draw the dashboard again.
+type Setup struct {
+	Service config.Service  `json:"service"`
+	Servers []config.Server `json:"servers"`
+}
+
+// textError is an error read back from a recording.
+type textError string
+
+func (e textError) Error() string { return string(e) }
+
+func errOf(s string) error {
+	if s == "" {
+		return nil
+	}
+	return textError(s)
+}
+
+func text(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// encode turns an event into a line, copying what it changes.
+func encode(at time.Time, ev engine.Event) (line, bool) {
+	l := line{At: at, Active: ev.Active, Held: ev.Held, Answer: ev.Answer, Step: ev.Step, Policy: ev.Policy, Server: ev.Server}
+	switch {
+	case ev.Router != nil:
+		st := *ev.Router
+		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
+		st.Err, st.Link.Err = nil, nil
+		l.Router = &st
+	case ev.Log != nil:
+		lg := *ev.Log
+		l.Err, lg.Err = text(lg.Err), nil
+		l.Log = &lg
+	case ev.DNS != nil:
+		d := *ev.DNS
+		l.Err, d.Err = text(d.Err), nil
+		l.DNS = &d
+	case ev.Done != nil:
+		r := ev.Done.Result
+		l.Done, l.Err = &r, text(ev.Done.Err)
+	case ev.Server == nil && ev.Step == nil && ev.Policy == nil:
+		return l, false
+	}
+	return l, true
+}
+
+// decode turns a line back into the event it was.
+func decode(l line) engine.Event {
+	ev := engine.Event{Server: l.Server, Active: l.Active, Held: l.Held, Answer: l.Answer, Step: l.Step, Policy: l.Policy}
+	switch {
+	case l.Router != nil:
+		st := *l.Router
+		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
+		ev.Router = &st
+	case l.Log != nil:
+		lg := *l.Log
+		lg.Err = errOf(l.Err)
+		ev.Log = &lg
+	case l.DNS != nil:
+		d := *l.DNS
+		d.Err = errOf(l.Err)
+		ev.DNS = &d
+	case l.Done != nil:
+		ev.Done = &engine.Done{Result: *l.Done, Err: errOf(l.Err)}
+	}
+	return ev
+}
+
+// Recorder appends events to a file, moving it to FILE.1 when it passes
+// MaxBytes (the one before is dropped): a recording runs for weeks on a
+// wall without filling the disk.
+type Recorder struct {
+	Path     string
+	MaxBytes int64
+
+	f     *os.File
+	w     *bufio.Writer
+	size  int64
+	setup Setup
+}
+
+// DefaultMaxBytes is a recording's size before it rotates.
+const DefaultMaxBytes = 64 << 20
+
+// Open starts a recorder, appending to what the file holds, and notes
+// what is watched.
+func Open(path string, maxBytes int64, watched Setup) (*Recorder, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	r := &Recorder{Path: path, MaxBytes: maxBytes, setup: watched}
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	return r, r.writeLine(line{At: time.Now(), Setup: &r.setup})
+}
+
+func (r *Recorder) open() error {
+	f, err := os.OpenFile(r.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("recording: %w", err)
+	}
+	r.f, r.w, r.size = f, bufio.NewWriter(f), fi.Size()
+	return nil
+}
+
+// Write appends one event.
+func (r *Recorder) Write(at time.Time, ev engine.Event) error {
+	l, ok := encode(at, ev)
+	if !ok {
+		return nil
+	}
+	return r.writeLine(l)
+}
+
+func (r *Recorder) writeLine(l line) error {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if r.size+int64(len(b))+1 > r.MaxBytes && r.size > 0 && l.Setup == nil {
+		if err := r.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := r.w.Write(append(b, '\n'))
+	r.size += int64(n)
+	return err
+}
+
+// rotate moves the file aside; the new one starts with what is watched,
+// so it plays on its own.
+func (r *Recorder) rotate() error {
+	if err := r.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(r.Path, r.Path+".1"); err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	if err := r.open(); err != nil {
+		return err
+	}
+	return r.writeLine(line{At: time.Now(), Setup: &r.setup})
+}
+
+// Close flushes and closes the file.
+func (r *Recorder) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := errors.Join(r.w.Flush(), r.f.Close())
+	r.f = nil
+	return err
+}
+
+// Run records a subscription until ctx ends, flushing once a second.
+func (r *Recorder) Run(ctx context.Context, events <-chan engine.Event) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return r.Close()
+		case ev := <-events:
+			if err := r.Write(time.Now(), ev); err != nil {
+				return err
+			}
+		case <-t.C:
+			if err := r.w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ReadSetup reads what a recording watched, from its first line.
+func ReadSetup(rd io.Reader) (Setup, error) {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	if !sc.Scan() {
+		return Setup{}, errors.New("recording: empty")
+	}
+	var l line
+	if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Setup == nil {
+		return Setup{}, errors.New("recording: line 1 does not say what was watched: not a failwatch recording")
+	}
+	return *l.Setup, nil
+}
+
+// Play reads a recording and hands each event to send with the moment it
+// was recorded, waiting between them as they were apart divided by speed
+// (0: no waiting). It stops at the end, at ctx's end, or at a line it
+// cannot read, saying which.
+func Play(ctx context.Context, rd io.Reader, speed float64, send func(time.Time, engine.Event)) error {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	var prev time.Time
+	for n := 1; sc.Scan(); n++ {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return fmt.Errorf("recording line %d: %w", n, err)
+		}
+		if l.Setup != nil {
+			continue
+		}
+		if speed > 0 && !prev.IsZero() {
+			if wait := time.Duration(float64(l.At.Sub(prev)) / speed); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(wait):
+				}
+			}
+		}
+		prev = l.At
+		send(l.At, decode(l))
+	}
+	return sc.Err()
+}

@@ -1,0 +1,197 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// describe is an event in a form two runs can be compared by.
+func describe(ev engine.Event) string {
+	switch {
+	case ev.Server != nil:
+		return fmt.Sprintf("server %s %d %v %s", ev.Server.Server, ev.Server.Type, ev.Server.Sample.OK, ev.Server.Transition.To)
+	case ev.Router != nil:
+		return fmt.Sprintf("router %v active=%s held=%v err=%v", ev.Router.Connected, ev.Active, ev.Held, ev.Router.Err)
+	case ev.Log != nil:
+		return fmt.Sprintf("log %d %s %v", ev.Log.Kind, ev.Log.Entry.Message, ev.Log.Err)
+	case ev.DNS != nil:
+		return fmt.Sprintf("dns %v %s %v", ev.DNS.Addrs, ev.Answer, ev.DNS.Err)
+	case ev.Step != nil:
+		return fmt.Sprintf("step %s %s %s", ev.Step.Op, ev.Step.Step.Name, ev.Step.Step.Status)
+	case ev.Done != nil:
+		return fmt.Sprintf("done %s %s %v", ev.Done.Result.Operation, ev.Done.Result.Outcome, ev.Done.Err)
+	case ev.Policy != nil:
+		return "policy " + ev.Policy.Text
+	}
+	return "other"
+}
+
+// Every kind of event, errors included, comes back as it went in.
+func TestRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
+	events := []engine.Event{
+		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}}},
+		{Router: &routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
+		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Address: "192.0.2.1", Type: "A"}}}, Active: "public", Held: true},
+		{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}}},
+		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Answer: "private"},
+		{Step: &engine.Step{Op: "failover", Step: routeros.Step{Name: "verify", Status: routeros.StepOK}}},
+		{Done: &engine.Done{Result: routeros.Result{Operation: "failover", Outcome: routeros.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")}},
+		{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}},
+	}
+	var buf bytes.Buffer
+	path := filepath.Join(t.TempDir(), "rec.jsonl")
+	r, err := Open(path, 0, Setup{Service: config.Service{Name: "svc.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range events {
+		if err := r.Write(at.Add(time.Duration(i)*time.Second), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	b, _ := os.ReadFile(path)
+	buf.Write(b)
+	var got []string
+	var times []time.Time
+	if err := Play(context.Background(), &buf, 0, func(at time.Time, ev engine.Event) {
+		got, times = append(got, describe(ev)), append(times, at)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(events) {
+		t.Fatalf("%d events back, want %d", len(got), len(events))
+	}
+	for i, ev := range events {
+		if want := describe(ev); got[i] != want || !times[i].Equal(at.Add(time.Duration(i)*time.Second)) {
+			t.Errorf("event %d: %q at %v, want %q", i, got[i], times[i], want)
+		}
+	}
+	if err := Play(context.Background(), bytes.NewBufferString("{}\nnot json\n"), 0, func(time.Time, engine.Event) {}); err == nil {
+		t.Error("a broken line was read")
+	}
+	if s, err := ReadSetup(bytes.NewReader(b)); err != nil || s.Service.Name != "svc.test" {
+		t.Errorf("setup %+v %v", s, err)
+	}
+	if _, err := ReadSetup(bytes.NewBufferString("{}\n")); err == nil {
+		t.Error("a file without a setup line was taken")
+	}
+}
+
+// A recording past its size moves to FILE.1 and starts again.
+func TestRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.jsonl")
+	r, err := Open(path, 2000, Setup{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		r.Write(time.Now(), engine.Event{Policy: &engine.PolicyNote{Text: "a note of some length to fill the file"}})
+	}
+	r.Close()
+	cur, err1 := os.Stat(path)
+	old, err2 := os.Stat(path + ".1")
+	if err1 != nil || err2 != nil || cur.Size() > 2000 || old.Size() > 2000 || old.Size() < 1000 {
+		t.Errorf("after rotation: %v %v %v %v", cur, old, err1, err2)
+	}
+}
+
+// The demo's outage (the public server taken down; the router's netwatch
+// moves the name): the recording replays with the same events in order.
+func TestRecordingReplaysTheOutage(t *testing.T) {
+	netsim := rosim.NewSimulated()
+	r := rosim.New(rosim.Options{Probe: netsim.Probe, TimeScale: 10})
+	t.Cleanup(r.Close)
+	if err := r.SeedPaper(); err != nil {
+		t.Fatal(err)
+	}
+	api, _ := r.ListenAndServe("127.0.0.1:0")
+	dns, _ := r.ServeDNS("127.0.0.1:0")
+	cfg := config.Defaults()
+	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
+	cfg.Service = config.Service{Name: rosim.PaperName, Layout: config.Toggle}
+	cfg.Servers = []config.Server{
+		{Name: "public", Role: config.Primary, Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}, Checks: []config.Check{{Kind: config.ICMP}}},
+		{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}, Checks: []config.Check{{Kind: config.ICMP}}},
+	}
+	cfg.Probe.Interval = 100 * time.Millisecond
+	public := monitor.PaperPublic()
+	sims := map[string]*monitor.Simulated{"public": public, "private": monitor.PaperPrivate()}
+	e, _, err := engine.New(&cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), AuditLog: filepath.Join(t.TempDir(), "a.jsonl"),
+		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, _ := e.Subscribe(100000)
+	recSub, _ := e.Subscribe(100000)
+	path := filepath.Join(t.TempDir(), "outage.jsonl")
+	rec, err := Open(path, 0, Setup{Service: cfg.Service, Servers: cfg.Servers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	recorded := make(chan error, 1)
+	go func() { recorded <- rec.Run(ctx, recSub.C()) }()
+	engineDone := make(chan struct{})
+	go func() { e.Run(ctx); close(engineDone) }()
+
+	var want []string
+	wait := func(ok func(engine.Event) bool) {
+		t.Helper()
+		timeout := time.After(15 * time.Second)
+		for {
+			select {
+			case ev := <-live.C():
+				want = append(want, describe(ev))
+				if ok(ev) {
+					return
+				}
+			case <-timeout:
+				t.Fatal("the outage never played out")
+			}
+		}
+	}
+	wait(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "public" })
+	public.SetDown(true)
+	netsim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	wait(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "private" })
+	live.Close()
+	// Let the recorder take what the live subscriber took, then stop.
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	<-engineDone
+	if err := <-recorded; err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	if err := Play(context.Background(), f, 0, func(_ time.Time, ev engine.Event) { got = append(got, describe(ev)) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < len(want) {
+		t.Fatalf("replayed %d events, saw %d live", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("event %d replayed as %q, was %q", i, got[i], want[i])
+		}
+	}
+}
