@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
-	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 )
 
 func labICMP(t *testing.T) *ICMP {
@@ -26,7 +26,7 @@ func labICMP(t *testing.T) *ICMP {
 // A real drop of every 4th echo request inside a namespace shows the paper's
 // scenario 2 figure: 20 sent, 15 received, 25% loss, and the host stays UP.
 func TestNetnsEveryFourthDropped(t *testing.T) {
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	if err := h.DropEcho(4); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestNetnsEveryFourthDropped(t *testing.T) {
 // Dropping everything turns the check DOWN at exactly the down_after-th lost
 // probe; lifting the drop brings it UP at exactly the up_after-th reply.
 func TestNetnsDownAndUpWithHysteresis(t *testing.T) {
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	p := fastProbe()
 	p.Interval, p.Timeout = 100*time.Millisecond, 80*time.Millisecond
 	s := config.Server{Name: "public", Address: h.Addr.String(), Checks: []config.Check{{Kind: config.ICMP}}}
@@ -100,7 +100,7 @@ func TestNetnsDownAndUpWithHysteresis(t *testing.T) {
 // A web server in the namespace switched to 503 turns the HTTP check DOWN
 // while ICMP stays UP: the server is DEGRADED, which ICMP alone never shows.
 func TestNetnsHTTP503WhileICMPUp(t *testing.T) {
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	ln, err := h.Listen("tcp", h.Addr.String()+":8080")
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestNetnsHTTP503WhileICMPUp(t *testing.T) {
 // A server that drops SYNs: the HTTP probe's dial ends with the probe, so
 // no socket or goroutine outlives its timeout, however many probes.
 func TestHTTPProbeDialEndsWithProbe(t *testing.T) {
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	if err := h.NFT("table inet failwatch_fault {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 8080 drop\n }\n}\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
-	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -17,7 +17,7 @@ import (
 // real ICMP; nft drops the echoes, netwatch goes down, its script moves the
 // name to the standby; lifting the drop moves it back.
 func TestNetwatchRealICMP(t *testing.T) {
-	public, private := netlab.TestHost(t), netlab.TestHost(t)
+	public, private := netlabtest.TestHost(t), netlabtest.TestHost(t)
 	icmp, err := monitor.NewICMP(config.ICMPAuto)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 )
 
 var pingSummary = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received.*\n` +
@@ -30,7 +30,7 @@ func TestFidelityWithPing(t *testing.T) {
 			t.Fatalf("FAILWATCH_FIDELITY_MS: %v", err)
 		}
 	}
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	if _, err := exec.LookPath("ping"); err != nil {
 		t.Fatal("iputils ping is not installed (apt-get install iputils-ping)")
 	}

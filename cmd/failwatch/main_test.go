@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 )
 
 func runCLI(args ...string) (stdout, stderr string, code int) {
@@ -102,7 +102,7 @@ func TestReportLoopback(t *testing.T) {
 // The paper's scenario 2 figure on real packets: every 4th echo request
 // dropped by nft in a namespace; the report reads like ping's.
 func TestReportEveryFourthDropped(t *testing.T) {
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	if err := h.DropEcho(4); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -51,7 +51,7 @@ func TestICMPWithoutPrivileges(t *testing.T) {
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("needs setpriv (util-linux)")
 	}
-	h := netlab.TestHost(t)
+	h := netlabtest.TestHost(t)
 	// The unprivileged user needs to reach the binary: a directory of its
 	// own that others may enter, directly in the world-readable temp dir.
 	dir, err := os.MkdirTemp("", "failwatch-nobody-")

@@ -1,4 +1,4 @@
-package netlab
+package netlab_test
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 )
 
 func TestHostAnswersAndDrops(t *testing.T) {
-	h := TestHost(t)
+	h := netlabtest.TestHost(t)
 	ping := func() error {
 		return exec.Command("ping", "-c", "1", "-W", "1", h.Addr.String()).Run()
 	}
@@ -74,7 +76,7 @@ func TestHostAnswersAndDrops(t *testing.T) {
 
 // A delayed host answers pings after about the delay, in user space.
 func TestDelayEcho(t *testing.T) {
-	h := TestHost(t)
+	h := netlabtest.TestHost(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := h.DelayEcho(ctx, 50*time.Millisecond, 0); err != nil {
