@@ -1,0 +1,33 @@
+package config_test
+
+import (
+	"fmt"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+// A config names the router, the service and its two servers; every problem
+// comes back with its file, line and column.
+func ExampleParse() {
+	cfg, err := config.Parse("failwatch.yaml", []byte(`
+router:
+  address: 192.0.2.254
+service:
+  name: www.example.test
+servers:
+  - {name: public, role: primary, address: 198.51.100.7}
+  - {name: private, role: standby, address: 192.0.2.7}
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	primary, _ := cfg.Server(config.Primary)
+	fmt.Println(cfg.Service.Name, "primary:", primary.Name, primary.Address, "router:", cfg.Router.RouterAddr())
+
+	_, err = config.Parse("failwatch.yaml", []byte("probe:\n  interval: 1ms\n"))
+	fmt.Println(err)
+	// Output:
+	// www.example.test primary: public 198.51.100.7 router: 192.0.2.254:8728
+	// failwatch.yaml:2:13: probe.interval: must be at least 100ms, got "1ms"
+}
