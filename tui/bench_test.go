@@ -91,8 +91,8 @@ func BenchmarkSteadyState(b *testing.B) {
 				case now := <-t.C:
 					p.Send(DNSMsg{At: now, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second})
 					if i%2 == 0 {
-						p.Send(RouterMsg{At: now, Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18.2"},
-							Records: []routeros.Record{{ID: "*1", Name: "svc.example", Address: "192.0.2.1"}}})
+						p.Send(RouterMsg{RouterState: routeros.RouterState{At: now, Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18.2"},
+							Records: []routeros.Record{{ID: "*1", Name: "svc.example", Address: "192.0.2.1"}}}})
 					}
 				}
 			}

@@ -18,8 +18,16 @@ import (
 type (
 	// ServerMsg is a probe event of one server.
 	ServerMsg monitor.Event
-	// RouterMsg is a reading of the router's records and netwatch.
-	RouterMsg routeros.RouterState
+	// RouterMsg is a reading of the router's records and netwatch, with the
+	// facts the engine derived from it: the dashboard shows them, it does
+	// not work them out again.
+	RouterMsg struct {
+		routeros.RouterState
+		// Active is the server the records point at, "" for none or several.
+		Active string
+		// Held: the router's netwatch entries are held by failwatch.
+		Held bool
+	}
 	// LogMsg is a line (or a connect, disconnect or gap) of the router log.
 	LogMsg routeros.LogEvent
 	// LogBatchMsg is several of them, in order: a burst of router log
@@ -126,7 +134,7 @@ func Message(ev engine.Event) tea.Msg {
 	case ev.Server != nil:
 		return ServerMsg(*ev.Server)
 	case ev.Router != nil:
-		return RouterMsg(*ev.Router)
+		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held}
 	case ev.Log != nil:
 		return LogMsg(*ev.Log)
 	case ev.DNS != nil:

@@ -236,7 +236,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ServerMsg:
 		m.server(monitor.Event(msg))
 	case RouterMsg:
-		m.routerState(routeros.RouterState(msg))
+		m.routerState(msg)
 	case DNSMsg:
 		m.dnsAnswer(monitor.DNSAnswer(msg))
 	case LogMsg:
@@ -411,7 +411,8 @@ func (m *Model) setCheck(s *serverView, c monitor.CheckStatus) {
 	s.checks = append(s.checks, c)
 }
 
-func (m *Model) routerState(st routeros.RouterState) {
+func (m *Model) routerState(msg RouterMsg) {
+	st := msg.RouterState
 	now := st.At
 	if st.Err != nil {
 		state := "unreachable"
@@ -430,12 +431,12 @@ func (m *Model) routerState(st routeros.RouterState) {
 	}
 	m.router.connected, m.router.seen, m.router.err = true, true, ""
 	m.router.identity = st.Identity
-	active := routeros.Active(m.opts.Service, st.Records, m.opts.Servers...)
+	active := msg.Active
 	if active != m.router.active && m.router.active != "" {
 		m.addEvent(now, "router", fmt.Sprintf("static records now point at %s", orNone(active)), info)
 	}
 	m.router.active = active
-	held := routeros.Held(st.Netwatch)
+	held := msg.Held
 	if held != m.router.held {
 		m.router.held = held
 	}

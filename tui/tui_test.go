@@ -85,14 +85,15 @@ func scene() []tea.Msg {
 		{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public", Disabled: true},
 	}
 	msgs = append(msgs,
-		RouterMsg{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
-			Records: []routeros.Record{records[0], records[1]}},
+		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+			Records: []routeros.Record{records[0], records[1]}}},
 		DNSMsg{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour},
 		LogMsg{Kind: routeros.LogConnected, Reason: "following the router log", At: t0},
 	)
-	msgs[len(msgs)-3] = RouterMsg{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+	// As the engine sends them: each reading with the facts it derived.
+	msgs[len(msgs)-3] = RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Address: "192.10.10.2", Comment: "ServerPrivate", Disabled: true},
-			{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public"}}}
+			{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public"}}}, Active: "public"}
 	down := t0.Add(52 * time.Second)
 	for _, l := range []struct{ topics, msg string }{
 		{"netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]"},
@@ -104,8 +105,8 @@ func scene() []tea.Msg {
 	}
 	msgs = append(msgs,
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
-		RouterMsg{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
-			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + routeros.HoldMark}}},
+		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
+			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + routeros.HoldMark}}}, Active: "private", Held: true},
 		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
@@ -364,11 +365,11 @@ func TestForwardBatchesLogLines(t *testing.T) {
 func TestRouterLinkInHeader(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	since := time.Date(2026, 11, 25, 18, 30, 5, 0, time.UTC)
-	m = update(m, RouterMsg{At: since, Err: errors.New("EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Since: since}})
+	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: since, Err: errors.New("EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Since: since}}})
 	if s := plain(m); !strings.Contains(s, "router reconnecting: EOF") || strings.Contains(s, "unreachable") {
 		t.Errorf("reconnecting:\n%s", s)
 	}
-	m = update(m, RouterMsg{At: since, Err: errors.New("refused"), Link: routeros.Link{State: routeros.LinkUnreachable, Since: since}})
+	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: since, Err: errors.New("refused"), Link: routeros.Link{State: routeros.LinkUnreachable, Since: since}}})
 	if s := plain(m); !strings.Contains(s, "router unreachable since 18:30:05: refused") {
 		t.Errorf("unreachable:\n%s", s)
 	}
