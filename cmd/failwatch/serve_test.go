@@ -89,6 +89,9 @@ serve:
 		return "ssh -tt -p " + port + " -i " + filepath.Join(dir, key) + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o IdentitiesOnly=yes " + user + "@127.0.0.1"
 	}
 
+	if fi, err := os.Stat(filepath.Join(dir, "host_key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("host key: %v %v, want mode 0600", fi, err)
+	}
 	viewer := newTmux(t, 120, 40, sshCmd("view", "noc"))
 	viewer.waitFor("viewer's dashboard", `connected`, `web1 · primary\s+ACTIVE`, `READ-ONLY`)
 	viewer.keys("f")
