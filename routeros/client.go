@@ -209,6 +209,9 @@ func (c *Client) Connects() int {
 	return c.connects
 }
 
+// Timeout is how long one call may take.
+func (c *Client) Timeout() time.Duration { return c.opts.Timeout }
+
 // Close hangs up.
 func (c *Client) Close() error {
 	c.mu.Lock()
@@ -238,7 +241,7 @@ func (c *Client) Run(ctx context.Context, words ...string) (*Reply, error) {
 	defer c.mu.Unlock()
 	kept := c.api != nil
 	reply, err := c.attempt(ctx, words)
-	if err != nil && kept && isRead(words[0]) && ctx.Err() == nil && !isTrap(err) {
+	if err != nil && kept && isRead(words[0]) && ctx.Err() == nil && !IsTrap(err) {
 		reply, err = c.attempt(ctx, words)
 	}
 	return reply, err
@@ -250,7 +253,7 @@ func (c *Client) attempt(ctx context.Context, words []string) (*Reply, error) {
 	}
 	reply, err := c.call(ctx, words)
 	if err != nil {
-		if !isTrap(err) {
+		if !IsTrap(err) {
 			c.drop()
 			c.setLink(LinkReconnecting, err)
 		}
@@ -260,7 +263,9 @@ func (c *Client) attempt(ctx context.Context, words []string) (*Reply, error) {
 	return reply, nil
 }
 
-func isTrap(err error) bool {
+// IsTrap says whether err is a router's !trap: it refused, and nothing was
+// applied. Any other error leaves the outcome of a change unknown.
+func IsTrap(err error) bool {
 	var trap *TrapError
 	return errors.As(err, &trap)
 }

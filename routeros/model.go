@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/safetext"
 )
 
@@ -209,8 +207,8 @@ func (c *Client) NetwatchEntries(ctx context.Context, hosts ...string) ([]Netwat
 	return out, nil
 }
 
-// set changes properties of one item of a menu.
-func (c *Client) set(ctx context.Context, menu, id string, kv ...string) error {
+// Set changes properties of one item of a menu, as key, value pairs.
+func (c *Client) Set(ctx context.Context, menu, id string, kv ...string) error {
 	words := []string{menu + "/set", "=.id=" + id}
 	for i := 0; i+1 < len(kv); i += 2 {
 		words = append(words, "="+kv[i]+"="+kv[i+1])
@@ -221,17 +219,17 @@ func (c *Client) set(ctx context.Context, menu, id string, kv ...string) error {
 
 // SetRecordDisabled enables or disables a static record.
 func (c *Client) SetRecordDisabled(ctx context.Context, id string, disabled bool) error {
-	return c.set(ctx, "/ip/dns/static", id, "disabled", yesNo(disabled))
+	return c.Set(ctx, "/ip/dns/static", id, "disabled", yesNo(disabled))
 }
 
 // SetRecordAddress points a static record at an address.
 func (c *Client) SetRecordAddress(ctx context.Context, id, address string) error {
-	return c.set(ctx, "/ip/dns/static", id, "address", address)
+	return c.Set(ctx, "/ip/dns/static", id, "address", address)
 }
 
 // SetNetwatch changes a netwatch entry's disabled flag and comment.
 func (c *Client) SetNetwatch(ctx context.Context, id string, disabled bool, comment string) error {
-	return c.set(ctx, "/tool/netwatch", id, "disabled", yesNo(disabled), "comment", comment)
+	return c.Set(ctx, "/tool/netwatch", id, "disabled", yesNo(disabled), "comment", comment)
 }
 
 // FlushDNSCache clears the router's DNS cache, so it answers from the
@@ -246,32 +244,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// RecordType is the type of record a failover between these servers
-// moves: AAAA when the primary's address is IPv6, else A. Records of other
-// types on the name (TXT, MX, ...) are not the failover's business.
-func RecordType(servers ...config.Server) string {
-	for _, s := range servers {
-		if a, err := netip.ParseAddr(s.Address); err == nil {
-			if a.Is6() && !a.Is4In6() {
-				return "AAAA"
-			}
-			return "A"
-		}
-	}
-	return "A"
-}
-
-// OfType keeps the records of one type.
-func OfType(records []Record, typ string) []Record {
-	var out []Record
-	for _, r := range records {
-		if r.Type == typ || (r.Type == "" && typ == "A") {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // Matches reports whether a record is the one a RecordMatch describes.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -43,7 +44,7 @@ func TestNetwatchRealICMP(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
-			if got := lookup(t, dns.String(), "svc.test"); slices.Equal(got, []string{want}) {
+			if got := testkit.LookupA(t, dns.String(), "svc.test"); slices.Equal(got, []string{want}) {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)

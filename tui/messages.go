@@ -10,6 +10,7 @@ import (
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // The messages the dashboard renders. Probes and router watchers produce
@@ -38,11 +39,11 @@ type (
 	// StepMsg is a step of an operation as it starts and ends.
 	StepMsg struct {
 		Op   string
-		Step routeros.Step
+		Step failover.Step
 	}
 	// OpDoneMsg ends an operation.
 	OpDoneMsg struct {
-		Result routeros.Result
+		Result failover.Result
 		Err    error
 	}
 	// DemoMsg says the demo took the public server down or up.

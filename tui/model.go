@@ -16,6 +16,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // Smallest usable terminal.
@@ -139,7 +140,7 @@ type event struct {
 
 type opView struct {
 	name  string
-	steps []routeros.Step
+	steps []failover.Step
 	done  bool
 	err   error
 	took  time.Duration
@@ -558,14 +559,14 @@ func (m *Model) step(msg StepMsg) {
 		m.op = &opView{name: msg.Op}
 	}
 	for i := range m.op.steps {
-		if m.op.steps[i].Name == msg.Step.Name && m.op.steps[i].Status == routeros.StepRunning {
+		if m.op.steps[i].Name == msg.Step.Name && m.op.steps[i].Status == failover.StepRunning {
 			m.op.steps[i] = msg.Step
 			m.stepEvent(msg)
 			return
 		}
 	}
 	m.op.steps = append(m.op.steps, msg.Step)
-	if msg.Step.Status != routeros.StepRunning {
+	if msg.Step.Status != failover.StepRunning {
 		m.stepEvent(msg)
 	}
 }
@@ -578,9 +579,9 @@ func (m *Model) stepEvent(msg StepMsg) {
 	}
 	l := muted
 	switch s.Status {
-	case routeros.StepFailed:
+	case failover.StepFailed:
 		l = bad
-	case routeros.StepRolledBack:
+	case failover.StepRolledBack:
 		l = warn
 	}
 	m.addEvent(s.At.Add(s.Took), "op", text, l)
@@ -593,11 +594,11 @@ func (m *Model) opDone(msg OpDoneMsg) {
 	m.op.done, m.op.err, m.op.took = true, msg.Err, msg.Result.Took
 	at := msg.Result.Started.Add(msg.Result.Took)
 	switch {
-	case msg.Err != nil && msg.Result.Outcome == routeros.OutcomeRolledBack:
+	case msg.Err != nil && msg.Result.Outcome == failover.OutcomeRolledBack:
 		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), warn)
 	case msg.Err != nil:
 		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), bad)
-	case msg.Result.Outcome == routeros.OutcomeAlreadySo:
+	case msg.Result.Outcome == failover.OutcomeAlreadySo:
 		m.addEvent(at, "op", msg.Result.Operation+": "+msg.Result.Summary(), info)
 	default:
 		m.addEvent(at, "op", fmt.Sprintf("%s done in %s: %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond), msg.Result.Summary()), good)

@@ -21,6 +21,7 @@ import (
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 var t0 = time.Date(2023, 10, 23, 18, 33, 31, 0, time.UTC)
@@ -106,18 +107,18 @@ func scene() []tea.Msg {
 	msgs = append(msgs,
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
 		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
-			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + routeros.HoldMark}}}, Active: "private", Held: true},
+			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + failover.HoldMark}}}, Active: "private", Held: true},
 		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
 	for i, s := range steps {
-		status := routeros.StepOK
+		status := failover.StepOK
 		if i == 2 || i == 3 || i == 4 {
-			status = routeros.StepSkipped
+			status = failover.StepSkipped
 		}
-		msgs = append(msgs, StepMsg{Op: "failover", Step: routeros.Step{Name: s, Status: status, At: down.Add(3 * time.Second)}})
+		msgs = append(msgs, StepMsg{Op: "failover", Step: failover.Step{Name: s, Status: status, At: down.Add(3 * time.Second)}})
 	}
-	msgs = append(msgs, OpDoneMsg{Result: routeros.Result{Operation: "failover", Service: "tomtotrading.com", To: "private", Changed: true, Outcome: routeros.OutcomeChanged, Changes: []routeros.Change{{Kind: "netwatch", ID: "*1", What: "hold (disable)", Status: "changed"}, {Kind: "netwatch", ID: "*2", What: "hold (disable)", Status: "changed"}}, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
+	msgs = append(msgs, OpDoneMsg{Result: failover.Result{Operation: "failover", Service: "tomtotrading.com", To: "private", Changed: true, Outcome: failover.OutcomeChanged, Changes: []failover.Change{{Kind: "netwatch", ID: "*1", What: "hold (disable)", Status: "changed"}, {Kind: "netwatch", ID: "*2", What: "hold (disable)", Status: "changed"}}, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
 	return msgs
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 
 	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // cardWidth is the narrowest a server card is laid out at.
@@ -169,13 +169,13 @@ func (m Model) statusLine(now time.Time) string {
 		mark := g.Ellipse
 		style := st.Muted
 		switch s.Status {
-		case routeros.StepOK:
+		case failover.StepOK:
 			mark, style = g.Check, st.Good
-		case routeros.StepSkipped:
+		case failover.StepSkipped:
 			mark = "-"
-		case routeros.StepFailed:
+		case failover.StepFailed:
 			mark, style = g.Cross, st.Bad
-		case routeros.StepRolledBack:
+		case failover.StepRolledBack:
 			mark, style = "<", st.Warn
 		}
 		parts = append(parts, style.Render(mark+" "+s.Name))

@@ -20,6 +20,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // routerFlags are the flags that say which config and router to use.
@@ -84,7 +85,7 @@ func currentUser() string {
 
 // connect parses the flags, loads the config and connects the operation
 // code; when ok is false the command exits with code.
-func (f routerFlags) connect(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (*config.Config, *routeros.Failover, int, bool) {
+func (f routerFlags) connect(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (*config.Config, *failover.Failover, int, bool) {
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return nil, nil, code, false
 	}
@@ -100,7 +101,7 @@ func (f routerFlags) connect(fs *flag.FlagSet, args []string, stdout, stderr io.
 }
 
 // newFailover connects the operation code the dashboard uses too.
-func newFailover(cfg *config.Config, stderr io.Writer) (*routeros.Failover, bool) {
+func newFailover(cfg *config.Config, stderr io.Writer) (*failover.Failover, bool) {
 	client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
@@ -111,8 +112,8 @@ func newFailover(cfg *config.Config, stderr io.Writer) (*routeros.Failover, bool
 	}
 	primary, _ := cfg.Server(config.Primary)
 	standby, _ := cfg.Server(config.Standby)
-	return &routeros.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
-		User: currentUser(), Audit: routeros.NewAudit(auditPath(cfg))}, true
+	return &failover.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
+		User: currentUser(), Audit: failover.NewAudit(auditPath(cfg))}, true
 }
 
 // confirm asks on stdin unless --yes; without a terminal it refuses.
@@ -172,8 +173,8 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 		return exitUsage
 	}
 	if !*asJSON {
-		f.Progress = func(s routeros.Step) {
-			if s.Status == routeros.StepRunning {
+		f.Progress = func(s failover.Step) {
+			if s.Status == failover.StepRunning {
 				return
 			}
 			line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
@@ -189,7 +190,7 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 	// signals stay caught until then, so a second one cannot cut that short.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	var res routeros.Result
+	var res failover.Result
 	var err error
 	if name == "failover" {
 		h := cfg.Service.HoldNetwatch || *hold
@@ -199,7 +200,7 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 	}
 	if *asJSON {
 		out := struct {
-			routeros.Result
+			failover.Result
 			OK    bool   `json:"ok"`
 			Error string `json:"error,omitempty"`
 		}{Result: res, OK: err == nil}
@@ -261,9 +262,9 @@ server, 1 otherwise, 2 on bad usage or config.`, stderr)
 	if st.Err != nil {
 		rep.Error = st.Err.Error()
 	}
-	rep.Active = routeros.Active(cfg.Service, st.Records, cfg.Servers...)
-	rep.Held = routeros.Held(st.Netwatch)
-	ans := monitor.Query(ctx, dnsServer(cfg), cfg.Service.Name, routeros.RecordType(cfg.Servers...))
+	rep.Active = failover.Active(cfg.Service, st.Records, cfg.Servers...)
+	rep.Held = failover.Held(st.Netwatch)
+	ans := monitor.Query(ctx, dnsServer(cfg), cfg.Service.Name, failover.RecordType(cfg.Servers...))
 	for _, a := range ans.Addrs {
 		rep.DNS = append(rep.DNS, a.String())
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 func runSetup(args []string, stdout, stderr io.Writer) int {
@@ -68,10 +69,10 @@ failure puts back what the router held ("applied k of n, rolled back").`, stderr
 	}
 	primary, _ := cfg.Server(config.Primary)
 	standby, _ := cfg.Server(config.Standby)
-	s := &routeros.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe,
+	s := &failover.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe,
 		TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown}
 	if !*apply {
-		caps, err := routeros.CapsOf(*version)
+		caps, err := failover.CapsOf(*version)
 		if err != nil {
 			fmt.Fprintf(stderr, "failwatch setup: --routeros: %v\n", err)
 			return exitUsage

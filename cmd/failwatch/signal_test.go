@@ -16,6 +16,7 @@ import (
 
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -189,7 +190,7 @@ servers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := routeros.Active(cfg.Service, recs, cfg.Servers...); got != "web1" {
+	if got := failover.Active(cfg.Service, recs, cfg.Servers...); got != "web1" {
 		t.Errorf("after the hangup the name is on %q: %+v", got, recs)
 	}
 	b, _ := os.ReadFile(audit)

@@ -17,7 +17,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
-	"github.com/failwatch/failwatch/routeros/policy"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // Options say where the engine's parts reach.
@@ -59,12 +59,12 @@ type Event struct {
 // Step is a step of an operation as it starts and ends.
 type Step struct {
 	Op   string
-	Step routeros.Step
+	Step failover.Step
 }
 
 // Done ends an operation.
 type Done struct {
-	Result routeros.Result
+	Result failover.Result
 	Err    error
 }
 
@@ -85,7 +85,7 @@ type Snapshot struct {
 	// Held says the router's netwatch entries are held by failwatch.
 	Held bool
 	// Health is each server's state as the probes say.
-	Health map[string]policy.Health
+	Health map[string]failover.Health
 	DNS    monitor.DNSAnswer
 	Busy   bool
 }
@@ -94,7 +94,7 @@ type Snapshot struct {
 type Engine struct {
 	cfg      *config.Config
 	opts     Options
-	failover *routeros.Failover
+	failover *failover.Failover
 	watcher  *routeros.Watcher
 	monitors []*monitor.Server
 	ctx      context.Context
@@ -124,9 +124,9 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		opts.User = "unknown"
 	}
 	e := &Engine{cfg: cfg, opts: opts, subs: map[*Subscription]struct{}{},
-		snap: Snapshot{Health: map[string]policy.Health{}},
-		failover: &routeros.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
-			User: opts.User, Audit: routeros.NewAudit(opts.AuditLog)}}
+		snap: Snapshot{Health: map[string]failover.Health{}},
+		failover: &failover.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
+			User: opts.User, Audit: failover.NewAudit(opts.AuditLog)}}
 	var hosts []string
 	for _, s := range cfg.Servers {
 		hosts = append(hosts, s.Address)
@@ -162,7 +162,7 @@ func (e *Engine) Run(ctx context.Context) {
 			for ev := range events {
 				if ev.Type == monitor.EventServer {
 					e.mu.Lock()
-					e.snap.Health[ev.Server] = policy.Health{State: ev.Transition.To, Since: ev.Transition.At}
+					e.snap.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
 					e.mu.Unlock()
 				}
 				e.publish(Event{Server: &ev})
@@ -178,8 +178,8 @@ func (e *Engine) Run(ctx context.Context) {
 				e.mu.Lock()
 				e.snap.Router = st
 				if st.Err == nil {
-					e.snap.Active = routeros.Active(e.cfg.Service, st.Records, e.cfg.Servers...)
-					e.snap.Held = routeros.Held(st.Netwatch)
+					e.snap.Active = failover.Active(e.cfg.Service, st.Records, e.cfg.Servers...)
+					e.snap.Held = failover.Held(st.Netwatch)
 				}
 				active, held := e.snap.Active, e.snap.Held
 				e.mu.Unlock()
@@ -205,7 +205,7 @@ func (e *Engine) Run(ctx context.Context) {
 			}
 		}
 	})
-	family := routeros.RecordType(e.cfg.Servers...)
+	family := failover.RecordType(e.cfg.Servers...)
 	wg.Go(func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
@@ -253,7 +253,7 @@ func (e *Engine) Snapshot() Snapshot {
 
 func (e *Engine) snapshotLocked() Snapshot {
 	s := e.snap
-	s.Health = make(map[string]policy.Health, len(e.snap.Health))
+	s.Health = make(map[string]failover.Health, len(e.snap.Health))
 	for k, v := range e.snap.Health {
 		s.Health[k] = v
 	}
@@ -318,8 +318,8 @@ func (e *Engine) Request(op Op, who, name, reason string) error {
 		if who == "" {
 			f.User = e.opts.User
 		}
-		f.Progress = func(s routeros.Step) { e.publish(Event{Step: &Step{Op: name, Step: s}}) }
-		var res routeros.Result
+		f.Progress = func(s failover.Step) { e.publish(Event{Step: &Step{Op: name, Step: s}}) }
+		var res failover.Result
 		var err error
 		switch op {
 		case OpFailover, OpFailoverHold:
@@ -367,7 +367,7 @@ func (e *Engine) ResetStats() {
 
 // autoPolicy asks the policy once a second and carries out its decisions.
 func (e *Engine) autoPolicy(ctx context.Context) {
-	p := policy.New(e.cfg.Auto, e.failover.Primary.Name, e.failover.Standby.Name)
+	p := failover.NewPolicy(e.cfg.Auto, e.failover.Primary.Name, e.failover.Standby.Name)
 	e.note(false, fmt.Sprintf("automatic failover on: after %s down, hold-down %s, restore %s",
 		config.FormatDuration(e.cfg.Auto.FailAfter), config.FormatDuration(e.cfg.Auto.HoldDown), e.cfg.Auto.Restore))
 	t := time.NewTicker(time.Second)
@@ -378,16 +378,16 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 			return
 		case now := <-t.C:
 			s := e.Snapshot()
-			d := p.Decide(policy.Input{Now: now, RouterConnected: s.Router.Connected, Busy: s.Busy, Active: s.Active,
+			d := p.Decide(failover.PolicyInput{Now: now, RouterConnected: s.Router.Connected, Busy: s.Busy, Active: s.Active,
 				Primary: s.Health[e.failover.Primary.Name], Standby: s.Health[e.failover.Standby.Name],
-				Switching: routeros.Switching(s.Router.Netwatch)})
+				Switching: failover.Switching(s.Router.Netwatch)})
 			switch {
 			case d.Refused != "":
 				e.note(true, d.Refused)
-			case d.Action == policy.Failover:
+			case d.Action == failover.ActionFailover:
 				e.note(false, "failing over: "+d.Reason)
 				e.Request(OpFailover, "auto", "auto failover", d.Reason)
-			case d.Action == policy.Restore:
+			case d.Action == failover.ActionRestore:
 				e.note(false, "restoring: "+d.Reason)
 				e.Request(OpRestore, "auto", "auto restore", d.Reason)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // Client is how a client finds the service's address before each ping.
@@ -162,7 +163,7 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 
 // openPath connects to the lab's router and makes it fail over the way the
 // mode says; the caller closes the client.
-func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *routeros.Failover, error) {
+func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failover.Failover, error) {
 	c, err := l.Client()
 	if err != nil {
 		return nil, nil, err
@@ -171,8 +172,8 @@ func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *route
 	cfg := l.Config()
 	switch mode {
 	case Setup:
-		s := &routeros.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
-		var plan *routeros.Plan
+		s := &failover.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
+		var plan *failover.Plan
 		if plan, err = s.Plan(ctx, c); err == nil {
 			err = plan.Apply(ctx, c)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/failwatch/failwatch/internal/netlab"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -146,9 +147,9 @@ func (l *Lab) Client() (*routeros.Client, error) {
 }
 
 // Failover returns the operation code for the lab's servers.
-func (l *Lab) Failover(c *routeros.Client) *routeros.Failover {
+func (l *Lab) Failover(c *routeros.Client) *failover.Failover {
 	cfg := l.Config()
-	return &routeros.Failover{Client: c, Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], User: "lab"}
+	return &failover.Failover{Client: c, Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], User: "lab"}
 }
 
 // CutPublic takes the public server down as the paper's scenario 2 did:

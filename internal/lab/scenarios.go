@@ -9,7 +9,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
-	"github.com/failwatch/failwatch/routeros/policy"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // Row is one scenario's result, shaped like the paper's table.
@@ -144,7 +144,7 @@ func (l *Lab) Measure(ctx context.Context, mode Mode, runs int, phase Phase) ([]
 	return out, nil
 }
 
-func (l *Lab) measureOnce(ctx context.Context, mode Mode, f *routeros.Failover, cfg *config.Config, interval time.Duration, phase Phase) (Timing, error) {
+func (l *Lab) measureOnce(ctx context.Context, mode Mode, f *failover.Failover, cfg *config.Config, interval time.Duration, phase Phase) (Timing, error) {
 	var detected chan time.Time
 	stop := func() {}
 	if mode == Failwatch {
@@ -238,7 +238,7 @@ func (l *Lab) pollNetwatchDown(ctx context.Context, c *routeros.Client) time.Tim
 
 // watchWithPolicy probes the public server as failwatch does and lets the
 // automatic policy fail over; it returns when failwatch saw it DOWN.
-func (l *Lab) watchWithPolicy(ctx context.Context, f *routeros.Failover, cfg *config.Config, stop *func()) chan time.Time {
+func (l *Lab) watchWithPolicy(ctx context.Context, f *failover.Failover, cfg *config.Config, stop *func()) chan time.Time {
 	ctx, cancel := context.WithCancel(ctx)
 	*stop = cancel
 	probe := cfg.Probe
@@ -247,9 +247,9 @@ func (l *Lab) watchWithPolicy(ctx context.Context, f *routeros.Failover, cfg *co
 	m, _ := monitor.NewServer(cfg.Servers[0], monitor.Options{Probe: probe, ICMP: l.ICMP})
 	events := make(chan monitor.Event, 16)
 	go m.Run(ctx, events)
-	engine := policy.New(config.Auto{Enabled: true, Restore: "manual"}, "public", "private")
+	engine := failover.NewPolicy(config.Auto{Enabled: true, Restore: "manual"}, "public", "private")
 	go func() {
-		standby := policy.Health{State: monitor.Up, Since: time.Now()}
+		standby := failover.Health{State: monitor.Up, Since: time.Now()}
 		for {
 			select {
 			case <-ctx.Done():
@@ -258,7 +258,7 @@ func (l *Lab) watchWithPolicy(ctx context.Context, f *routeros.Failover, cfg *co
 				if ev.Type != monitor.EventServer {
 					continue
 				}
-				health := policy.Health{State: ev.Transition.To, Since: ev.Transition.At}
+				health := failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
 				if health.State != monitor.Down {
 					continue
 				}
@@ -271,10 +271,10 @@ func (l *Lab) watchWithPolicy(ctx context.Context, f *routeros.Failover, cfg *co
 					continue
 				}
 				nw, _ := f.Client.NetwatchEntries(ctx)
-				d := engine.Decide(policy.Input{Now: time.Now(), RouterConnected: true,
-					Active:  routeros.Active(cfg.Service, recs, cfg.Servers...),
-					Primary: health, Standby: standby, Switching: routeros.Switching(nw)})
-				if d.Action == policy.Failover {
+				d := engine.Decide(failover.PolicyInput{Now: time.Now(), RouterConnected: true,
+					Active:  failover.Active(cfg.Service, recs, cfg.Servers...),
+					Primary: health, Standby: standby, Switching: failover.Switching(nw)})
+				if d.Action == failover.ActionFailover {
 					f.Reason = d.Reason
 					f.FailoverToStandby(ctx, false)
 				}

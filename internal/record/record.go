@@ -19,6 +19,7 @@ import (
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // line is one event in a recording. Errors travel as their text.
@@ -32,7 +33,7 @@ type line struct {
 	DNS    *monitor.DNSAnswer    `json:"dns,omitempty"`
 	Answer string                `json:"answer,omitempty"`
 	Step   *engine.Step          `json:"step,omitempty"`
-	Done   *routeros.Result      `json:"done,omitempty"`
+	Done   *failover.Result      `json:"done,omitempty"`
 	Policy *engine.PolicyNote    `json:"policy,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
 	Setup *Setup `json:"setup,omitempty"`

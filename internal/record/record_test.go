@@ -15,6 +15,7 @@ import (
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -48,8 +49,8 @@ func TestRoundTrip(t *testing.T) {
 		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Address: "192.0.2.1", Type: "A"}}}, Active: "public", Held: true},
 		{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}}},
 		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Answer: "private"},
-		{Step: &engine.Step{Op: "failover", Step: routeros.Step{Name: "verify", Status: routeros.StepOK}}},
-		{Done: &engine.Done{Result: routeros.Result{Operation: "failover", Outcome: routeros.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")}},
+		{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}}},
+		{Done: &engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")}},
 		{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}},
 	}
 	var buf bytes.Buffer

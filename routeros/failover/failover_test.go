@@ -1,10 +1,9 @@
-package routeros
+package failover
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,10 +13,12 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
+	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
-func paperFailover(t *testing.T, c *Client, layout config.Layout) (*Failover, *[]Step, string) {
+func paperFailover(t *testing.T, c *routeros.Client, layout config.Layout) (*Failover, *[]Step, string) {
 	audit := filepath.Join(t.TempDir(), "audit", "audit.jsonl")
 	var steps []Step
 	f := &Failover{
@@ -35,7 +36,7 @@ func paperFailover(t *testing.T, c *Client, layout config.Layout) (*Failover, *[
 }
 
 // enabled returns the addresses of the enabled records for the paper's name.
-func enabled(t *testing.T, c *Client) []string {
+func enabled(t *testing.T, c *routeros.Client) []string {
 	t.Helper()
 	recs, err := c.StaticRecords(context.Background(), rosim.PaperName)
 	if err != nil {
@@ -177,7 +178,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 			t.Errorf("netwatch %s left held after rollback", e.ID)
 		}
 	}
-	if got := lookup(t, dns.String(), rosim.PaperName); !slices.Equal(got, []string{rosim.PaperPublic}) {
+	if got := testkit.LookupA(t, dns.String(), rosim.PaperName); !slices.Equal(got, []string{rosim.PaperPublic}) {
 		t.Errorf("DNS answers %v after the rollback", got)
 	}
 	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "rolled back" {
@@ -225,25 +226,6 @@ func TestFailoverMissingRecord(t *testing.T) {
 	}
 }
 
-// lookup asks a DNS server for a name's A records.
-func lookup(t *testing.T, server, name string) []string {
-	t.Helper()
-	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return new(net.Dialer).DialContext(ctx, "udp", server)
-	}}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	addrs, err := res.LookupNetIP(ctx, "ip4", name)
-	if err != nil {
-		return []string{"error: " + err.Error()}
-	}
-	out := make([]string, len(addrs))
-	for i, a := range addrs {
-		out[i] = a.String()
-	}
-	return out
-}
-
 // The paper's netwatch scripts, run by the emulator's engine: the public
 // host goes down, the records flip by print position, the router logs it,
 // and the DNS answer changes; it comes back and they flip back.
@@ -255,7 +237,7 @@ func TestPaperNetwatchFlipsRecords(t *testing.T) {
 	ctx := context.Background()
 	nw, _ := c.NetwatchEntries(ctx)
 	for _, e := range nw {
-		if err := c.set(ctx, "/tool/netwatch", e.ID, "interval", "100ms"); err != nil {
+		if err := c.Set(ctx, "/tool/netwatch", e.ID, "interval", "100ms"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -263,7 +245,7 @@ func TestPaperNetwatchFlipsRecords(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
-			if got := lookup(t, dns.String(), rosim.PaperName); slices.Equal(got, []string{want}) {
+			if got := testkit.LookupA(t, dns.String(), rosim.PaperName); slices.Equal(got, []string{want}) {
 				return
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -291,5 +273,21 @@ func TestPaperNetwatchFlipsRecords(t *testing.T) {
 	changes, _ := c.Run(ctx, "/log/print", "?message=static dns entry changed")
 	if len(changes.Rows) < 4 {
 		t.Errorf("%d 'static dns entry changed' lines, want at least 4", len(changes.Rows))
+	}
+}
+
+// The router dropped the idle session: a failover pressed right then
+// works, its first step (a read) redialling transparently.
+func TestFailoverRightAfterADrop(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	if _, err := c.StaticRecords(context.Background(), rosim.PaperName); err != nil {
+		t.Fatal(err)
+	}
+	r.DropConnections()
+	time.Sleep(20 * time.Millisecond)
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	if res, err := f.FailoverToStandby(context.Background(), false); err != nil || res.Outcome != OutcomeChanged {
+		t.Fatalf("failover right after a drop: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package routeros
+package failover
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -32,7 +33,7 @@ func paperSetup(byAddress bool) *Setup {
 
 // state is what setup changes, keyed so two routers can be compared: the
 // records by address, the netwatch entries by host and comment.
-func state(t *testing.T, c *Client) string {
+func state(t *testing.T, c *routeros.Client) string {
 	t.Helper()
 	ctx := context.Background()
 	var lines []string
@@ -66,7 +67,7 @@ func state(t *testing.T, c *Client) string {
 	return strings.Join(lines, "\n")
 }
 
-func versionRouter(t *testing.T, version string) (*rosim.Router, *Client) {
+func versionRouter(t *testing.T, version string) (*rosim.Router, *routeros.Client) {
 	t.Helper()
 	r, addr := emulator(t, rosim.Options{Version: version})
 	return r, client(t, addr, "admin", "")
@@ -213,7 +214,7 @@ func TestSetupOnThePapersProfile(t *testing.T) {
 
 // appliedSetup is the paper's router, its clock 60 times faster, with the
 // paper's setup applied over the API.
-func appliedSetup(t *testing.T, sim *rosim.Simulated) *Client {
+func appliedSetup(t *testing.T, sim *rosim.Simulated) *routeros.Client {
 	t.Helper()
 	_, addr := emulator(t, rosim.Options{Probe: sim.Probe, TimeScale: 60})
 	c := client(t, addr, "admin", "")
@@ -252,7 +253,7 @@ func waitFor(t *testing.T, within time.Duration, ok func() bool, msg string) {
 	t.Fatal(msg)
 }
 
-func logText(t *testing.T, c *Client) string {
+func logText(t *testing.T, c *routeros.Client) string {
 	r, err := c.Run(context.Background(), "/log/print")
 	if err != nil {
 		return err.Error()

@@ -1,4 +1,4 @@
-package routeros
+package failover
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -84,7 +85,7 @@ type routerState struct {
 	off     int      // netwatch entries disabled
 }
 
-func readState(t *testing.T, c *Client) routerState {
+func readState(t *testing.T, c *routeros.Client) routerState {
 	t.Helper()
 	var st routerState
 	st.enabled = enabled(t, c)
@@ -105,10 +106,10 @@ func readState(t *testing.T, c *Client) routerState {
 
 // faultRig is an emulator with the paper's records, a client with a short
 // timeout, and a failover in the op's layout.
-func faultRig(t *testing.T, layout config.Layout) (*rosim.Router, *Client, *Failover, string) {
+func faultRig(t *testing.T, layout config.Layout) (*rosim.Router, *routeros.Client, *Failover, string) {
 	t.Helper()
 	r, addr := emulator(t, rosim.Options{})
-	c, _, err := New(Options{Address: addr, User: "admin", Timeout: faultTimeout})
+	c, _, err := routeros.New(routeros.Options{Address: addr, User: "admin", Timeout: faultTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

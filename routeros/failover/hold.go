@@ -1,10 +1,12 @@
-package routeros
+package failover
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/failwatch/failwatch/routeros"
 )
 
 // hold disables the enabled netwatch entries of both servers' hosts, marking
@@ -25,7 +27,7 @@ func (o *op) hold(ctx context.Context) (string, error) {
 			return "", err
 		}
 		o.held = append(o.held, e)
-		want := Netwatch{ID: e.ID, Disabled: true, Comment: e.Comment + HoldMark}
+		want := routeros.Netwatch{ID: e.ID, Disabled: true, Comment: e.Comment + HoldMark}
 		if _, err := o.setNetwatch(ctx, want, "hold (disable)"); err != nil {
 			return "", err
 		}
@@ -34,7 +36,7 @@ func (o *op) hold(ctx context.Context) (string, error) {
 	if len(held) == 0 {
 		return skip("no enabled netwatch entry for the servers")
 	}
-	if err := o.readBackNetwatch(ctx, o.held, func(e Netwatch) bool { return e.Disabled && strings.HasSuffix(e.Comment, HoldMark) }, "hold"); err != nil {
+	if err := o.readBackNetwatch(ctx, o.held, func(e routeros.Netwatch) bool { return e.Disabled && strings.HasSuffix(e.Comment, HoldMark) }, "hold"); err != nil {
 		return "", err
 	}
 	return "disabled " + strings.Join(held, ", ") + " (read back)", nil
@@ -53,7 +55,7 @@ func (o *op) release(ctx context.Context) (string, error) {
 			continue
 		}
 		o.released = append(o.released, e)
-		want := Netwatch{ID: e.ID, Disabled: false, Comment: strings.TrimSuffix(e.Comment, HoldMark)}
+		want := routeros.Netwatch{ID: e.ID, Disabled: false, Comment: strings.TrimSuffix(e.Comment, HoldMark)}
 		if _, err := o.setNetwatch(ctx, want, "release (enable)"); err != nil {
 			return "", err
 		}
@@ -62,7 +64,7 @@ func (o *op) release(ctx context.Context) (string, error) {
 	if len(released) == 0 {
 		return skip("nothing held")
 	}
-	if err := o.readBackNetwatch(ctx, o.released, func(e Netwatch) bool { return !e.Disabled && !strings.HasSuffix(e.Comment, HoldMark) }, "release"); err != nil {
+	if err := o.readBackNetwatch(ctx, o.released, func(e routeros.Netwatch) bool { return !e.Disabled && !strings.HasSuffix(e.Comment, HoldMark) }, "release"); err != nil {
 		return "", err
 	}
 	return "enabled " + strings.Join(released, ", ") + " (read back)", nil
@@ -73,7 +75,7 @@ func (o *op) release(ctx context.Context) (string, error) {
 func (o *op) undoNetwatch(errs *[]error) {
 	type undo struct {
 		name string
-		was  Netwatch
+		was  routeros.Netwatch
 	}
 	var undos []undo
 	for _, e := range o.held {
@@ -91,7 +93,7 @@ func (o *op) undoNetwatch(errs *[]error) {
 			if cur.Disabled == u.was.Disabled && cur.Comment == u.was.Comment {
 				return skip("already so")
 			}
-			return o.setNetwatch(ctx, Netwatch{ID: u.was.ID, Disabled: u.was.Disabled, Comment: u.was.Comment}, "put back")
+			return o.setNetwatch(ctx, routeros.Netwatch{ID: u.was.ID, Disabled: u.was.Disabled, Comment: u.was.Comment}, "put back")
 		})
 		if err != nil {
 			*errs = append(*errs, err)
@@ -101,7 +103,7 @@ func (o *op) undoNetwatch(errs *[]error) {
 
 // setNetwatch changes an entry's disabled flag and comment, reading it back
 // when the reply is lost.
-func (o *op) setNetwatch(ctx context.Context, want Netwatch, what string) (string, error) {
+func (o *op) setNetwatch(ctx context.Context, want routeros.Netwatch, what string) (string, error) {
 	return o.apply(ctx, Change{Kind: "netwatch", ID: want.ID, What: what},
 		func(ctx context.Context) error {
 			return o.f.Client.SetNetwatch(ctx, want.ID, want.Disabled, want.Comment)
@@ -113,30 +115,30 @@ func (o *op) setNetwatch(ctx context.Context, want Netwatch, what string) (strin
 }
 
 // netwatch reads the entries for both servers' hosts.
-func (o *op) netwatch(ctx context.Context) ([]Netwatch, error) {
+func (o *op) netwatch(ctx context.Context) ([]routeros.Netwatch, error) {
 	return o.f.Client.NetwatchEntries(ctx, o.f.Primary.Address, o.f.Standby.Address)
 }
 
-func (o *op) netwatchEntry(ctx context.Context, id string) (Netwatch, error) {
+func (o *op) netwatchEntry(ctx context.Context, id string) (routeros.Netwatch, error) {
 	entries, err := o.netwatch(ctx)
 	if err != nil {
-		return Netwatch{}, err
+		return routeros.Netwatch{}, err
 	}
-	i := slices.IndexFunc(entries, func(e Netwatch) bool { return e.ID == id })
+	i := slices.IndexFunc(entries, func(e routeros.Netwatch) bool { return e.ID == id })
 	if i < 0 {
-		return Netwatch{}, fmt.Errorf("netwatch %s is gone", id)
+		return routeros.Netwatch{}, fmt.Errorf("netwatch %s is gone", id)
 	}
 	return entries[i], nil
 }
 
 // readBackNetwatch checks that every entry changed is as ok says.
-func (o *op) readBackNetwatch(ctx context.Context, changed []Netwatch, ok func(Netwatch) bool, what string) error {
+func (o *op) readBackNetwatch(ctx context.Context, changed []routeros.Netwatch, ok func(routeros.Netwatch) bool, what string) error {
 	entries, err := o.netwatch(ctx)
 	if err != nil {
 		return fmt.Errorf("read back the %s: %w", what, err)
 	}
 	for _, c := range changed {
-		i := slices.IndexFunc(entries, func(e Netwatch) bool { return e.ID == c.ID })
+		i := slices.IndexFunc(entries, func(e routeros.Netwatch) bool { return e.ID == c.ID })
 		if i < 0 {
 			return fmt.Errorf("read back the %s: netwatch %s is gone", what, c.ID)
 		}

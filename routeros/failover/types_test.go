@@ -1,4 +1,4 @@
-package routeros
+package failover
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -44,7 +45,7 @@ func TestOtherRecordTypesDoNotBlock(t *testing.T) {
 	if got := Active(f.Service, all, f.Primary, f.Standby); got != "public" {
 		t.Errorf("active after restore: %q", got)
 	}
-	txt := slices.IndexFunc(all, func(r Record) bool { return r.Type == "TXT" })
+	txt := slices.IndexFunc(all, func(r routeros.Record) bool { return r.Type == "TXT" })
 	if txt < 0 || all[txt].Data != "v=spf1 -all" || all[txt].Disabled {
 		t.Errorf("TXT record: %+v", all)
 	}

@@ -1,4 +1,4 @@
-package routeros
+package failover
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros"
 )
 
 // Setup is the robust router configuration for a service: the static
@@ -392,7 +393,7 @@ type Plan struct {
 // (a new primary record is enabled only when the name has no enabled one),
 // then fighting netwatch entries disabled, then the entry itself. It
 // refuses, before anything is changed, what cannot be done safely.
-func (s *Setup) Plan(ctx context.Context, c *Client) (*Plan, error) {
+func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	id, err := c.Identity(ctx)
 	if err != nil {
 		return nil, err
@@ -473,7 +474,7 @@ func (s *Setup) Plan(ctx context.Context, c *Client) (*Plan, error) {
 
 // safeEnable keeps a new record disabled when the name already has an
 // enabled record of its type: two would make the router's answer undefined.
-func (s *Setup) safeEnable(add []prop, recs []Record, typ string) []prop {
+func (s *Setup) safeEnable(add []prop, recs []routeros.Record, typ string) []prop {
 	if len(enabledRecords(OfType(recs, typ))) == 0 {
 		return add
 	}
@@ -485,7 +486,7 @@ func (s *Setup) safeEnable(add []prop, recs []Record, typ string) []prop {
 	return add
 }
 
-func (s *Setup) matchesServer(r Record) bool {
+func (s *Setup) matchesServer(r routeros.Record) bool {
 	for _, srv := range []config.Server{s.Primary, s.Standby} {
 		if r.Matches(srv.Record.Comment, srv.Record.Address) || (srv.Record.Comment == "" && r.Address == srv.Address) {
 			return true
@@ -506,12 +507,12 @@ func containsID(ids []string, id string) bool {
 // Fighting lists the enabled netwatch entries on the servers' hosts, other
 // than setup's own, whose scripts switch static DNS records: they would
 // fight a failover by hand or an automatic policy.
-func (s *Setup) Fighting(ctx context.Context, c *Client) ([]Netwatch, error) {
+func (s *Setup) Fighting(ctx context.Context, c *routeros.Client) ([]routeros.Netwatch, error) {
 	entries, err := c.NetwatchEntries(ctx, s.hosts()...)
 	if err != nil {
 		return nil, err
 	}
-	var out []Netwatch
+	var out []routeros.Netwatch
 	for _, n := range Switching(entries) {
 		if n.Comment != s.netwatchComment() {
 			out = append(out, n)
@@ -523,8 +524,8 @@ func (s *Setup) Fighting(ctx context.Context, c *Client) ([]Netwatch, error) {
 // Switching keeps the enabled entries whose scripts switch static DNS
 // records, in either syntax: the router's own failover, which a failover by
 // hand or by policy would fight unless they are held.
-func Switching(entries []Netwatch) []Netwatch {
-	var out []Netwatch
+func Switching(entries []routeros.Netwatch) []routeros.Netwatch {
+	var out []routeros.Netwatch
 	for _, n := range entries {
 		if !n.Disabled && (fightRe.MatchString(n.UpScript) || fightRe.MatchString(n.DownScript)) {
 			out = append(out, n)
@@ -557,7 +558,7 @@ func sameValue(have, want string) bool {
 // is left. On any failure it puts back what the router held before (read
 // back, so a change whose reply was lost is undone too) and says how far
 // it got.
-func (p *Plan) Apply(ctx context.Context, c *Client) error {
+func (p *Plan) Apply(ctx context.Context, c *routeros.Client) error {
 	before, err := p.snapshot(ctx, c)
 	if err != nil {
 		return fmt.Errorf("read the router before changing it: %w", err)
@@ -584,7 +585,7 @@ func (p *Plan) Apply(ctx context.Context, c *Client) error {
 // static records and the servers' netwatch entries (and setup's own).
 type snapshot map[string]map[string]map[string]string // menu -> .id -> properties
 
-func (p *Plan) snapshot(ctx context.Context, c *Client) (snapshot, error) {
+func (p *Plan) snapshot(ctx context.Context, c *routeros.Client) (snapshot, error) {
 	snap := snapshot{}
 	for menu, query := range map[string][]string{
 		"/ip/dns/static": {"?name=" + p.setup.Service.Name},
@@ -610,7 +611,7 @@ var restoredKeys = map[string][]string{
 }
 
 // restore brings the router back to the snapshot, then reads it back.
-func (p *Plan) restore(ctx context.Context, c *Client, before snapshot) error {
+func (p *Plan) restore(ctx context.Context, c *routeros.Client, before snapshot) error {
 	now, err := p.snapshot(ctx, c)
 	if err != nil {
 		return err

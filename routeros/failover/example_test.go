@@ -1,4 +1,4 @@
-package routeros_test
+package failover_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -19,12 +20,12 @@ func ExampleFailover_FailoverToStandby() {
 	addr, _ := r.ListenAndServe("127.0.0.1:0")
 	c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin", Timeout: 2 * time.Second})
 	defer c.Close()
-	f := &routeros.Failover{Client: c,
+	f := &failover.Failover{Client: c,
 		Service: config.Service{Name: rosim.PaperName, Layout: config.Toggle},
 		Primary: config.Server{Name: "public", Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}},
 		Standby: config.Server{Name: "private", Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}},
-		Progress: func(s routeros.Step) {
-			if s.Status != routeros.StepRunning {
+		Progress: func(s failover.Step) {
+			if s.Status != failover.StepRunning {
 				fmt.Println(s.Status, s.Name)
 			}
 		}}

@@ -1,9 +1,10 @@
-// Package policy is the automatic failover policy: fail over when the
-// active primary has been down long enough and the standby is up, never
-// sooner than a hold-down after any switch, restore by hand or after the
-// primary has been healthy for a while, and refuse while the router's own
-// netwatch would fight it. It decides; the caller acts.
-package policy
+package failover
+
+// The automatic failover policy: fail over when the active primary has been
+// down long enough and the standby is up, never sooner than a hold-down
+// after any switch, restore by hand or after the primary has been healthy
+// for a while, and refuse while the router's own netwatch would fight it.
+// It decides; the caller acts.
 
 import (
 	"fmt"
@@ -22,7 +23,7 @@ type Health struct {
 }
 
 // Input is what the policy looks at, once a tick.
-type Input struct {
+type PolicyInput struct {
 	Now              time.Time
 	RouterConnected  bool
 	Active           string // the server the records point at, "" none
@@ -39,9 +40,9 @@ type Action string
 
 // Actions.
 const (
-	None     Action = ""
-	Failover Action = "failover"
-	Restore  Action = "restore"
+	None           Action = ""
+	ActionFailover Action = "failover"
+	ActionRestore  Action = "restore"
 )
 
 // Decision is an action with its reason, or a refusal to act and why.
@@ -53,8 +54,8 @@ type Decision struct {
 	Refused string
 }
 
-// Engine is the policy's state across ticks.
-type Engine struct {
+// Policy is the automatic policy's state across ticks.
+type Policy struct {
 	cfg              config.Auto
 	primary, standby string
 	lastActive       string
@@ -62,13 +63,13 @@ type Engine struct {
 	lastRefusal      string
 }
 
-// New returns an engine for the servers.
-func New(cfg config.Auto, primary, standby string) *Engine {
-	return &Engine{cfg: cfg, primary: primary, standby: standby}
+// NewPolicy returns the policy for the servers.
+func NewPolicy(cfg config.Auto, primary, standby string) *Policy {
+	return &Policy{cfg: cfg, primary: primary, standby: standby}
 }
 
 // Decide looks at one tick's input.
-func (e *Engine) Decide(in Input) Decision {
+func (e *Policy) Decide(in PolicyInput) Decision {
 	if !in.RouterConnected || in.Active == "" {
 		return Decision{}
 	}
@@ -87,11 +88,11 @@ func (e *Engine) Decide(in Input) Decision {
 		if in.Standby.State != monitor.Up {
 			return e.refuse(fmt.Sprintf("%s is DOWN but %s is %s: not failing over to it", e.primary, e.standby, in.Standby.State))
 		}
-		d = Decision{Action: Failover, Reason: fmt.Sprintf("%s DOWN for %s, %s UP", e.primary,
+		d = Decision{Action: ActionFailover, Reason: fmt.Sprintf("%s DOWN for %s, %s UP", e.primary,
 			in.Now.Sub(in.Primary.Since).Round(time.Second), e.standby)}
 	case e.cfg.Restore == "auto" && in.Active == e.standby && in.Primary.State == monitor.Up &&
 		in.Now.Sub(in.Primary.Since) >= e.cfg.RestoreAfter:
-		d = Decision{Action: Restore, Reason: fmt.Sprintf("%s UP for %s", e.primary, in.Now.Sub(in.Primary.Since).Round(time.Second))}
+		d = Decision{Action: ActionRestore, Reason: fmt.Sprintf("%s UP for %s", e.primary, in.Now.Sub(in.Primary.Since).Round(time.Second))}
 	default:
 		e.lastRefusal = ""
 		return Decision{}
@@ -108,7 +109,7 @@ func (e *Engine) Decide(in Input) Decision {
 	return d
 }
 
-func (e *Engine) refuse(why string) Decision {
+func (e *Policy) refuse(why string) Decision {
 	if why == e.lastRefusal {
 		return Decision{}
 	}

@@ -1,4 +1,4 @@
-package policy
+package failover
 
 import (
 	"context"
@@ -20,8 +20,8 @@ func auto() config.Auto {
 	return config.Auto{Enabled: true, FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "manual", RestoreAfter: 5 * time.Minute}
 }
 
-func in(at time.Duration, active string, primary, standby Health) Input {
-	return Input{Now: t0.Add(at), RouterConnected: true, Active: active, Primary: primary, Standby: standby}
+func in(at time.Duration, active string, primary, standby Health) PolicyInput {
+	return PolicyInput{Now: t0.Add(at), RouterConnected: true, Active: active, Primary: primary, Standby: standby}
 }
 
 func h(st monitor.State, since time.Duration) Health { return Health{State: st, Since: t0.Add(since)} }
@@ -31,39 +31,39 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		name   string
 		cfg    func(*config.Auto)
-		steps  []Input
+		steps  []PolicyInput
 		want   []Action
 		refuse string
 	}{
 		{"fails over after fail_after, not before", nil,
-			[]Input{in(29*time.Second, "public", h(down, 0), h(up, 0)), in(30*time.Second, "public", h(down, 0), h(up, 0))},
-			[]Action{None, Failover}, ""},
+			[]PolicyInput{in(29*time.Second, "public", h(down, 0), h(up, 0)), in(30*time.Second, "public", h(down, 0), h(up, 0))},
+			[]Action{None, ActionFailover}, ""},
 		{"not while the standby is down", nil,
-			[]Input{in(time.Minute, "public", h(down, 0), h(down, 0))},
+			[]PolicyInput{in(time.Minute, "public", h(down, 0), h(down, 0))},
 			[]Action{None}, "public is DOWN but private is DOWN"},
 		{"manual restore never restores", nil,
-			[]Input{in(time.Hour, "private", h(up, 0), h(up, 0))},
+			[]PolicyInput{in(time.Hour, "private", h(up, 0), h(up, 0))},
 			[]Action{None}, ""},
 		{"auto restore after restore_after", func(a *config.Auto) { a.Restore = "auto" },
-			[]Input{in(4*time.Minute, "private", h(up, 0), h(up, 0)), in(5*time.Minute, "private", h(up, 0), h(up, 0))},
-			[]Action{None, Restore}, ""},
+			[]PolicyInput{in(4*time.Minute, "private", h(up, 0), h(up, 0)), in(5*time.Minute, "private", h(up, 0), h(up, 0))},
+			[]Action{None, ActionRestore}, ""},
 		{"hold-down after a switch by anyone", func(a *config.Auto) { a.Restore = "auto" },
-			[]Input{
+			[]PolicyInput{
 				in(0, "public", h(up, -time.Hour), h(up, -time.Hour)),
 				in(time.Second, "private", h(up, -time.Hour), h(up, -time.Hour)), // someone switched
 				in(4*time.Minute, "private", h(up, -time.Hour), h(up, -time.Hour)),
 				in(5*time.Minute+time.Second, "private", h(up, -time.Hour), h(up, -time.Hour)),
 			},
-			[]Action{None, None, None, Restore}, ""},
+			[]Action{None, None, None, ActionRestore}, ""},
 		{"refuses while netwatch would fight", nil,
-			[]Input{func() Input {
+			[]PolicyInput{func() PolicyInput {
 				x := in(time.Minute, "public", h(down, 0), h(up, 0))
 				x.Switching = []routeros.Netwatch{{ID: "*1"}, {ID: "*2"}}
 				return x
 			}()},
 			[]Action{None}, "the router's netwatch *1, *2 would fight it"},
 		{"nothing while the router is away", nil,
-			[]Input{func() Input {
+			[]PolicyInput{func() PolicyInput {
 				x := in(time.Minute, "public", h(down, 0), h(up, 0))
 				x.RouterConnected = false
 				return x
@@ -76,7 +76,7 @@ func TestDecide(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
-			e := New(cfg, "public", "private")
+			e := NewPolicy(cfg, "public", "private")
 			var refused []string
 			for i, step := range tc.steps {
 				d := e.Decide(step)
@@ -99,13 +99,13 @@ func TestDecide(t *testing.T) {
 func TestNoFlapping(t *testing.T) {
 	cfg := auto()
 	cfg.Restore = "auto"
-	e := New(cfg, "public", "private")
+	e := NewPolicy(cfg, "public", "private")
 	state, since := monitor.Up, t0
 	for s := range 600 {
 		now := t0.Add(time.Duration(s) * time.Second)
 		state = map[monitor.State]monitor.State{monitor.Up: monitor.Down, monitor.Down: monitor.Up}[state]
 		since = now
-		if d := e.Decide(Input{Now: now, RouterConnected: true, Active: "public", Primary: Health{state, since}, Standby: Health{monitor.Up, t0}}); d.Action != None {
+		if d := e.Decide(PolicyInput{Now: now, RouterConnected: true, Active: "public", Primary: Health{state, since}, Standby: Health{monitor.Up, t0}}); d.Action != None {
 			t.Fatalf("acted at %ds: %s (%s)", s, d.Action, d.Reason)
 		}
 	}
@@ -126,7 +126,7 @@ func TestTwoInstancesDoNotFight(t *testing.T) {
 	// The paper's netwatch would fight: hold it first, as the policy asks.
 	setupClient, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin"})
 	defer setupClient.Close()
-	holder := &routeros.Failover{Client: setupClient, Service: svc, Primary: primary, Standby: standby}
+	holder := &Failover{Client: setupClient, Service: svc, Primary: primary, Standby: standby}
 	if _, err := holder.HoldNetwatch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +140,8 @@ func TestTwoInstancesDoNotFight(t *testing.T) {
 	for i := range 2 {
 		c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin"})
 		defer c.Close()
-		f := &routeros.Failover{Client: c, Service: svc, Primary: primary, Standby: standby, User: "instance"}
-		e := New(auto(), "public", "private")
+		f := &Failover{Client: c, Service: svc, Primary: primary, Standby: standby, User: "instance"}
+		e := NewPolicy(auto(), "public", "private")
 		wg.Go(func() {
 			for s := 0; s < 120; s++ {
 				now := t0.Add(time.Duration(s) * time.Second)
@@ -151,14 +151,14 @@ func TestTwoInstancesDoNotFight(t *testing.T) {
 					return
 				}
 				nw, _ := c.NetwatchEntries(context.Background())
-				d := e.Decide(Input{Now: now, RouterConnected: true, Active: routeros.Active(svc, recs, primary, standby),
-					Primary: Health{monitor.Down, t0}, Standby: Health{monitor.Up, t0}, Switching: routeros.Switching(nw)})
+				d := e.Decide(PolicyInput{Now: now, RouterConnected: true, Active: Active(svc, recs, primary, standby),
+					Primary: Health{monitor.Down, t0}, Standby: Health{monitor.Up, t0}, Switching: Switching(nw)})
 				switch d.Action {
-				case Failover:
+				case ActionFailover:
 					f.Reason = d.Reason
 					res, err := f.FailoverToStandby(context.Background(), false)
 					results[i] = outcome{results[i].changed || res.Changed, err}
-				case Restore:
+				case ActionRestore:
 					t.Errorf("instance %d restored", i)
 				}
 			}

@@ -1,4 +1,4 @@
-package routeros
+package failover
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/failwatch/failwatch/routeros"
 )
 
 // Audit appends every operation to a JSON-lines file.
@@ -18,19 +20,19 @@ type Audit struct {
 func NewAudit(path string) *Audit { return &Audit{path: path} }
 
 type auditLine struct {
-	Time    time.Time `json:"time"`
-	User    string    `json:"user"`
-	Op      string    `json:"operation"`
-	Service string    `json:"service"`
-	Reason  string    `json:"reason,omitempty"`
-	From    string    `json:"from"`
-	To      string    `json:"to"`
-	Result  string    `json:"result"`
-	Error   string    `json:"error,omitempty"`
-	Changes []Change  `json:"changes"`
-	Records []Record  `json:"records,omitempty"`
-	TookMS  float64   `json:"took_ms"`
-	Steps   []Step    `json:"steps"`
+	Time    time.Time         `json:"time"`
+	User    string            `json:"user"`
+	Op      string            `json:"operation"`
+	Service string            `json:"service"`
+	Reason  string            `json:"reason,omitempty"`
+	From    string            `json:"from"`
+	To      string            `json:"to"`
+	Result  string            `json:"result"`
+	Error   string            `json:"error,omitempty"`
+	Changes []Change          `json:"changes"`
+	Records []routeros.Record `json:"records,omitempty"`
+	TookMS  float64           `json:"took_ms"`
+	Steps   []Step            `json:"steps"`
 }
 
 // Append writes one line for an operation.

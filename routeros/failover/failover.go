@@ -1,4 +1,4 @@
-package routeros
+package failover
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros"
 )
 
 // StepStatus is where a failover step stands.
@@ -78,9 +79,9 @@ type Result struct {
 	Changes []Change `json:"changes"`
 	// Records are the name's records of the failed-over type as last read
 	// back: after an unknown outcome, the last ones known.
-	Records []Record  `json:"records,omitempty"`
-	Steps   []Step    `json:"steps"`
-	Started time.Time `json:"started"`
+	Records []routeros.Record `json:"records,omitempty"`
+	Steps   []Step            `json:"steps"`
+	Started time.Time         `json:"started"`
 	Took    time.Duration
 }
 
@@ -90,7 +91,7 @@ const HoldMark = " [held by failwatch]"
 
 // Failover moves the service name between the primary and the standby.
 type Failover struct {
-	Client  *Client
+	Client  *routeros.Client
 	Service config.Service
 	Primary config.Server
 	Standby config.Server
@@ -138,7 +139,7 @@ func (f *Failover) ReleaseNetwatch(ctx context.Context) (Result, error) {
 }
 
 // Held reports whether any of the entries is held by failwatch.
-func Held(entries []Netwatch) bool {
+func Held(entries []routeros.Netwatch) bool {
 	for _, e := range entries {
 		if strings.HasSuffix(e.Comment, HoldMark) {
 			return true
@@ -157,10 +158,10 @@ type op struct {
 	to     config.Server
 	// before and last are the name's records of that type, as read at the
 	// start and as last read.
-	before, last []Record
+	before, last []routeros.Record
 	// held and released are the netwatch entries this operation changed,
 	// as they were before.
-	held, released []Netwatch
+	held, released []routeros.Netwatch
 	// dirty: a change was sent whose effect may stand (applied, or its
 	// reply lost): a failure must then be rolled back.
 	dirty bool
@@ -196,7 +197,7 @@ func (o *op) step(name string, fn func(context.Context) (string, error)) error {
 func (o *op) do(name string, done StepStatus, fn func(context.Context) (string, error)) error {
 	s := Step{Name: name, Status: StepRunning, At: time.Now()}
 	o.report(s)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.caller), 4*o.f.Client.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.caller), 4*o.f.Client.Timeout())
 	detail, err := fn(ctx)
 	cancel()
 	s.Took, s.Detail = time.Since(s.At), detail
@@ -257,7 +258,7 @@ func (f *Failover) operation(ctx context.Context, name, to string, body func(*op
 }
 
 // readRecords reads the name's records of the failed-over type.
-func (o *op) readRecords(ctx context.Context) ([]Record, error) {
+func (o *op) readRecords(ctx context.Context) ([]routeros.Record, error) {
 	all, err := o.f.Client.StaticRecords(ctx, o.f.Service.Name)
 	if err != nil {
 		return nil, err
@@ -284,7 +285,7 @@ func (o *op) apply(ctx context.Context, change Change, send func(context.Context
 		note("changed")
 		return "", nil
 	}
-	if isTrap(err) {
+	if routeros.IsTrap(err) {
 		note("failed")
 		return "", err
 	}
@@ -314,7 +315,7 @@ type recordWant struct {
 	address string
 }
 
-func (w recordWant) holds(r Record) bool {
+func (w recordWant) holds(r routeros.Record) bool {
 	return r.ID == w.id && r.Disabled == w.disabled && (w.address == "" || r.Address == w.address)
 }
 
@@ -337,7 +338,7 @@ func (o *op) reach(w recordWant, undo bool) error {
 		status = StepRolledBack
 	}
 	return o.do(w.step, status, func(ctx context.Context) (string, error) {
-		i := slices.IndexFunc(o.last, func(r Record) bool { return r.ID == w.id })
+		i := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == w.id })
 		if i < 0 {
 			return "", fmt.Errorf("record %s is gone from %s", w.id, o.f.Service.Name)
 		}
@@ -354,7 +355,7 @@ func (o *op) reach(w recordWant, undo bool) error {
 			kv = append([]string{"address", w.address}, kv...)
 		}
 		detail, err := o.apply(ctx, Change{Kind: "record", ID: w.id, What: w.what()},
-			func(ctx context.Context) error { return o.f.Client.set(ctx, "/ip/dns/static", w.id, kv...) },
+			func(ctx context.Context) error { return o.f.Client.Set(ctx, "/ip/dns/static", w.id, kv...) },
 			func(ctx context.Context) (bool, error) {
 				recs, err := o.readRecords(ctx)
 				return slices.ContainsFunc(recs, w.holds), err
@@ -363,7 +364,7 @@ func (o *op) reach(w recordWant, undo bool) error {
 			return "", err
 		}
 		// Keep the last reading true without another read.
-		if j := slices.IndexFunc(o.last, func(r Record) bool { return r.ID == w.id }); j >= 0 {
+		if j := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == w.id }); j >= 0 {
 			o.last = slices.Clone(o.last)
 			o.last[j].Disabled = w.disabled
 			if w.address != "" {
@@ -414,7 +415,7 @@ func (o *op) switchName(to, from config.Server, hold, release bool) error {
 		}
 		// A flush changes nothing that matters if repeated: one more try
 		// on a fresh connection when the first reply is lost.
-		if err := o.f.Client.FlushDNSCache(ctx); err != nil && !isTrap(err) {
+		if err := o.f.Client.FlushDNSCache(ctx); err != nil && !routeros.IsTrap(err) {
 			return "", o.f.Client.FlushDNSCache(ctx)
 		} else if err != nil {
 			return "", err
@@ -446,7 +447,7 @@ func (o *op) switchName(to, from config.Server, hold, release bool) error {
 // always has a record even if the second change fails.
 func (o *op) forward(to, from config.Server) ([]recordWant, error) {
 	if o.f.Service.Layout == config.Rewrite {
-		i := slices.IndexFunc(o.before, func(r Record) bool { return r.Matches(o.f.Service.Record.Comment, o.f.Service.Record.Address) })
+		i := slices.IndexFunc(o.before, func(r routeros.Record) bool { return r.Matches(o.f.Service.Record.Comment, o.f.Service.Record.Address) })
 		if i < 0 {
 			return nil, fmt.Errorf("no static %s record for %s matches the service record (%s)", o.typ, o.f.Service.Name,
 				describeMatch(config.Server{Record: o.f.Service.Record}))
@@ -466,7 +467,7 @@ func (o *op) forward(to, from config.Server) ([]recordWant, error) {
 
 // pointsAt checks that exactly one record of the type is enabled, and that
 // it points at s.
-func (o *op) pointsAt(recs []Record, s config.Server) error {
+func (o *op) pointsAt(recs []routeros.Record, s config.Server) error {
 	enabled := enabledRecords(recs)
 	switch {
 	case len(enabled) == 0:
@@ -479,8 +480,8 @@ func (o *op) pointsAt(recs []Record, s config.Server) error {
 	return nil
 }
 
-func enabledRecords(recs []Record) []Record {
-	var out []Record
+func enabledRecords(recs []routeros.Record) []routeros.Record {
+	var out []routeros.Record
 	for _, r := range recs {
 		if !r.Disabled {
 			out = append(out, r)
@@ -588,7 +589,7 @@ func (o *op) backward() []recordWant {
 	}
 	var enable, disable []recordWant
 	for _, b := range o.before {
-		now := slices.IndexFunc(o.last, func(r Record) bool { return r.ID == b.ID })
+		now := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == b.ID })
 		if now < 0 {
 			continue
 		}
@@ -611,7 +612,7 @@ func (o *op) backward() []recordWant {
 }
 
 // recordName names a record by its server, as the steps do.
-func (o *op) recordName(r Record) string {
+func (o *op) recordName(r routeros.Record) string {
 	for _, s := range []config.Server{o.f.Primary, o.f.Standby} {
 		if o.f.Service.Layout != config.Rewrite && r.Matches(s.Record.Comment, s.Record.Address) {
 			return s.Name
@@ -636,7 +637,7 @@ func (o *op) unknown(cause, readErr error) error {
 }
 
 // describeRecords lists records as an admin would check them.
-func describeRecords(recs []Record) string {
+func describeRecords(recs []routeros.Record) string {
 	if len(recs) == 0 {
 		return "no records"
 	}
@@ -661,20 +662,20 @@ func orNone(s string) string {
 	return s
 }
 
-func recordOf(records []Record, s config.Server) (Record, bool) {
+func recordOf(records []routeros.Record, s config.Server) (routeros.Record, bool) {
 	for _, r := range records {
 		if r.Matches(s.Record.Comment, s.Record.Address) {
 			return r, true
 		}
 	}
-	return Record{}, false
+	return routeros.Record{}, false
 }
 
 // Active names the server the service's enabled record points at, "" if
 // none or if more than one is enabled (an undefined answer). Only records
 // of the servers' type count (A, or AAAA for IPv6 servers): a TXT or MX
 // record on the same name is normal and does not count.
-func Active(svc config.Service, records []Record, servers ...config.Server) string {
+func Active(svc config.Service, records []routeros.Record, servers ...config.Server) string {
 	enabled := enabledRecords(OfType(records, RecordType(servers...)))
 	if len(enabled) != 1 {
 		return ""

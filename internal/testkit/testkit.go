@@ -1,0 +1,61 @@
+// Package testkit holds the helpers tests of several packages share: an
+// emulated router with the paper's setup, and latency figures for
+// benchmarks. Tests only import it.
+package testkit
+
+import (
+	"context"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// Emulator starts a router seeded with the paper's setup on loopback and
+// stops it when the test ends; it returns the router and its API address.
+func Emulator(t testing.TB, opts rosim.Options) (*rosim.Router, string) {
+	t.Helper()
+	r := rosim.New(opts)
+	if err := r.SeedPaper(); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r, addr.String()
+}
+
+// ReportLatency adds the median and p95 of measured latencies to a
+// benchmark's figures.
+func ReportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2])/1e6, "median-ms")
+	b.ReportMetric(float64(lat[(len(lat)*95+99)/100-1])/1e6, "p95-ms")
+}
+
+// LookupA asks a DNS server (host:port, UDP) for a name's A records; an
+// error comes back as the one answer "error: ...".
+func LookupA(t testing.TB, server, name string) []string {
+	t.Helper()
+	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return new(net.Dialer).DialContext(ctx, "udp", server)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	addrs, err := res.LookupNetIP(ctx, "ip4", name)
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+package failover
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// One failover or restore against the emulator on loopback, from the request
+// to the verified switch (read state, enable, disable, flush, read back).
+func BenchmarkFailover(b *testing.B) {
+	r := rosim.New(rosim.Options{})
+	defer r.Close()
+	r.SeedPaper()
+	addr, _ := r.ListenAndServe("127.0.0.1:0")
+	c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin", Timeout: 5 * time.Second})
+	defer c.Close()
+	f := &Failover{Client: c, Service: config.Service{Name: rosim.PaperName, Layout: config.Toggle},
+		Primary: config.Server{Name: "public", Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}},
+		Standby: config.Server{Name: "private", Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}}}
+	ctx := context.Background()
+	if _, err := c.Identity(ctx); err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		var err error
+		if i%2 == 0 {
+			_, err = f.FailoverToStandby(ctx, false)
+		} else {
+			_, err = f.Restore(ctx)
+		}
+		lat = append(lat, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	testkit.ReportLatency(b, lat)
+}
