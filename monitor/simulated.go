@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/paper"
 )
 
 // Simulated is a prober that sends no packet: it answers after a round trip
@@ -25,12 +27,12 @@ type Simulated struct {
 // PaperPublic and PaperPrivate are the paper's measured profiles: the VPS at
 // about 196 ms with 4 ms mdev and 5% loss, the on-premises server at 2.7 ms.
 func PaperPublic() *Simulated {
-	return &Simulated{Mean: 195838 * time.Microsecond, Mdev: 4103 * time.Microsecond, Loss: 0.05}
+	return &Simulated{Mean: paper.PublicRTT[0], Mdev: paper.PublicRTT[1], Loss: paper.PublicLoss}
 }
 
 // PaperPrivate is the paper's private server profile; see PaperPublic.
 func PaperPrivate() *Simulated {
-	return &Simulated{Mean: 2741 * time.Microsecond, Mdev: 309 * time.Microsecond}
+	return &Simulated{Mean: paper.PrivateRTT[0], Mdev: paper.PrivateRTT[1]}
 }
 
 // SetDown takes the simulated server down (every probe lost) or back up.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros/rosim"
 	"github.com/failwatch/failwatch/routeros/wire"
 )
@@ -121,7 +122,7 @@ func TestReplyRowBound(t *testing.T) {
 	if _, err := c.Run(context.Background(), "/log/print"); !errors.Is(err, ErrReplyTooLarge) || !strings.Contains(err.Error(), "more than 1000 rows") {
 		t.Fatalf("err %v", err)
 	}
-	if _, err := c.StaticRecords(context.Background(), rosim.PaperName); err != nil {
+	if _, err := c.StaticRecords(context.Background(), paper.Name); err != nil {
 		t.Errorf("after: %v", err)
 	}
 	d, _, _ := New(Options{Address: addr})

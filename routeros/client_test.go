@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -224,7 +225,7 @@ func TestConcurrentCallsShareOneConnection(t *testing.T) {
 				var err error
 				if i%2 == 0 {
 					var recs []Record
-					recs, err = c.StaticRecords(ctx, rosim.PaperName)
+					recs, err = c.StaticRecords(ctx, paper.Name)
 					if err == nil && len(recs) != 2 {
 						err = errors.New("wrong reply to a print")
 					}
@@ -277,7 +278,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 	r, addr := emulator(t, rosim.Options{})
 	c := client(t, addr, "admin", "")
 	ctx := context.Background()
-	w := NewWatcher(c, rosim.PaperName, []string{rosim.PaperPublic}, time.Second)
+	w := NewWatcher(c, paper.Name, []string{paper.PublicAddress}, time.Second)
 	if st := w.Read(ctx); st.Err != nil || c.Link().State != LinkUp {
 		t.Fatalf("first reading: %v, link %v", st.Err, c.Link().State)
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -55,7 +56,7 @@ func TestAPISSL(t *testing.T) {
 		t.Fatalf("%v %v", err, warnings)
 	}
 	defer c.Close()
-	if recs, err := c.StaticRecords(ctx, rosim.PaperName); err != nil || len(recs) != 2 {
+	if recs, err := c.StaticRecords(ctx, paper.Name); err != nil || len(recs) != 2 {
 		t.Fatalf("with the CA: %v %v", recs, err)
 	}
 

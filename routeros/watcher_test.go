@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestWatcherCoalescesLogPokes(t *testing.T) {
 	_, addr := emulator(t, rosim.Options{})
 	c := client(t, addr, "admin", "")
-	w := NewWatcher(c, rosim.PaperName, []string{rosim.PaperPublic}, time.Minute)
+	w := NewWatcher(c, paper.Name, []string{paper.PublicAddress}, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	states := make(chan RouterState, 100)

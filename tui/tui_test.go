@@ -19,6 +19,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -27,12 +28,9 @@ import (
 var t0 = time.Date(2023, 10, 23, 18, 33, 31, 0, time.UTC)
 
 func paperServers() []config.Server {
-	return []config.Server{
-		{Name: "public", Role: config.Primary, Address: "104.247.193.168", Record: config.RecordMatch{Comment: "Server Public"},
-			Checks: []config.Check{{Kind: config.ICMP}, {Kind: config.HTTP, URL: "http://tomtotrading.com/"}}},
-		{Name: "private", Role: config.Standby, Address: "192.10.10.2", Record: config.RecordMatch{Comment: "ServerPrivate"},
-			Checks: []config.Check{{Kind: config.ICMP}}},
-	}
+	servers := paper.Servers(paper.PublicAddress, paper.PrivateAddress)
+	servers[0].Checks = append(servers[0].Checks, config.Check{Kind: config.HTTP, URL: "http://" + paper.Name + "/"})
+	return servers
 }
 
 type recorder struct{ calls []string }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -32,23 +33,16 @@ func (w *demoWorld) toggle() bool {
 	defer w.mu.Unlock()
 	w.down = !w.down
 	w.public.SetDown(w.down)
-	w.net.SetUp(netip.MustParseAddr(rosim.PaperPublic), !w.down)
+	w.net.SetUp(netip.MustParseAddr(paper.PublicAddress), !w.down)
 	return w.down
 }
 
-// demoConfig is the paper's setup as a config: the service name, the public
-// server as primary and the private one as standby, found by the comments
-// the paper gave their records.
+// demoConfig is the paper's setup as a config, holding netwatch on a
+// failover (the demo's maintenance story).
 func demoConfig() *config.Config {
-	cfg := config.Defaults()
-	cfg.Service = config.Service{Name: rosim.PaperName, Layout: config.Toggle, HoldNetwatch: true}
-	cfg.Servers = []config.Server{
-		{Name: "public", Role: config.Primary, Address: rosim.PaperPublic,
-			Record: config.RecordMatch{Comment: "Server Public"}, Checks: []config.Check{{Kind: config.ICMP}}},
-		{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate,
-			Record: config.RecordMatch{Comment: "ServerPrivate"}, Checks: []config.Check{{Kind: config.ICMP}}},
-	}
-	return &cfg
+	cfg := paper.Config()
+	cfg.Service.HoldNetwatch = true
+	return cfg
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -122,7 +123,7 @@ func TestOneShotCommands(t *testing.T) {
 // says and audits that as a change.
 func TestFailoverOnStandbyHolds(t *testing.T) {
 	sim := rosim.NewSimulated()
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	cfg, _, audit := paperRouter(t, sim.Probe)
 	deadline := time.Now().Add(5 * time.Second)
 	for status(t, cfg).Active != "private" {

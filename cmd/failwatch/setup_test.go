@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -52,9 +53,9 @@ func TestSetupApply(t *testing.T) {
 	// The setup's netwatch runs on the router (after its 3 s start-delay):
 	// take the public host down.
 	waitNetwatchUp(t, cfg)
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	waitActive(t, cfg, "private")
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), true)
+	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), true)
 	waitActive(t, cfg, "public")
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -30,16 +31,11 @@ func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Defaults()
+	cfg := paper.Config()
 	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
-	cfg.Service = config.Service{Name: rosim.PaperName, Layout: config.Toggle}
-	cfg.Servers = []config.Server{
-		{Name: "public", Role: config.Primary, Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}, Checks: []config.Check{{Kind: config.ICMP}}},
-		{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}, Checks: []config.Check{{Kind: config.ICMP}}},
-	}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
-	e, _, err := New(&cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), ReadOnly: readOnly, User: "tester",
+	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), ReadOnly: readOnly, User: "tester",
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor:  monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
 	if err != nil {

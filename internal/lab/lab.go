@@ -18,20 +18,21 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/netlab"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
-// Name is the service name in the lab.
-const Name = "tomtotrading.com"
+// Name is the service name in the lab: the paper's.
+const Name = paper.Name
 
 // The paper's round trips, made in user space (the kernel has no netem):
 // public about 196 ms (mdev 4.1 ms), private about 2.7 ms (mdev 0.3 ms).
 var (
-	PublicDelay    = [2]time.Duration{195838 * time.Microsecond, 4103 * time.Microsecond}
-	PrivateDelay   = [2]time.Duration{2741 * time.Microsecond, 309 * time.Microsecond}
+	PublicDelay    = paper.PublicRTT
+	PrivateDelay   = paper.PrivateRTT
 	errNotSwitched = errors.New("the DNS answer did not change")
 )
 
@@ -130,13 +131,9 @@ func (l *Lab) Close() {
 func (l *Lab) Config() *config.Config {
 	cfg := config.Defaults()
 	cfg.Router = config.Router{Address: l.API, User: "admin", Timeout: 5 * time.Second}
-	cfg.Service = config.Service{Name: Name, Layout: config.Toggle, DNSServer: l.DNS}
-	cfg.Servers = []config.Server{
-		{Name: "public", Role: config.Primary, Address: l.Public.Addr.String(), Record: config.RecordMatch{Comment: "Server Public"},
-			Checks: []config.Check{{Kind: config.ICMP}}},
-		{Name: "private", Role: config.Standby, Address: l.Private.Addr.String(), Record: config.RecordMatch{Comment: "ServerPrivate"},
-			Checks: []config.Check{{Kind: config.ICMP}}},
-	}
+	cfg.Service = paper.Service()
+	cfg.Service.DNSServer = l.DNS
+	cfg.Servers = paper.Servers(l.Public.Addr.String(), l.Private.Addr.String())
 	return &cfg
 }
 

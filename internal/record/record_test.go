@@ -13,6 +13,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -122,17 +123,12 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	}
 	api, _ := r.ListenAndServe("127.0.0.1:0")
 	dns, _ := r.ServeDNS("127.0.0.1:0")
-	cfg := config.Defaults()
+	cfg := paper.Config()
 	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
-	cfg.Service = config.Service{Name: rosim.PaperName, Layout: config.Toggle}
-	cfg.Servers = []config.Server{
-		{Name: "public", Role: config.Primary, Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}, Checks: []config.Check{{Kind: config.ICMP}}},
-		{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}, Checks: []config.Check{{Kind: config.ICMP}}},
-	}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	public := monitor.PaperPublic()
 	sims := map[string]*monitor.Simulated{"public": public, "private": monitor.PaperPrivate()}
-	e, _, err := engine.New(&cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), AuditLog: filepath.Join(t.TempDir(), "a.jsonl"),
+	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), AuditLog: filepath.Join(t.TempDir(), "a.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +164,7 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	}
 	wait(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "public" })
 	public.SetDown(true)
-	netsim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	netsim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	wait(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "private" })
 	live.Close()
 	// Let the recorder take what the live subscriber took, then stop.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -20,9 +21,9 @@ func BenchmarkFailover(b *testing.B) {
 	addr, _ := r.ListenAndServe("127.0.0.1:0")
 	c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin", Timeout: 5 * time.Second})
 	defer c.Close()
-	f := &Failover{Client: c, Service: config.Service{Name: rosim.PaperName, Layout: config.Toggle},
-		Primary: config.Server{Name: "public", Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}},
-		Standby: config.Server{Name: "private", Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}}}
+	f := &Failover{Client: c, Service: config.Service{Name: paper.Name, Layout: config.Toggle},
+		Primary: config.Server{Name: "public", Address: paper.PublicAddress, Record: config.RecordMatch{Comment: "Server Public"}},
+		Standby: config.Server{Name: "private", Address: paper.PrivateAddress, Record: config.RecordMatch{Comment: "ServerPrivate"}}}
 	ctx := context.Background()
 	if _, err := c.Identity(ctx); err != nil {
 		b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -21,9 +22,9 @@ func ExampleFailover_FailoverToStandby() {
 	c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin", Timeout: 2 * time.Second})
 	defer c.Close()
 	f := &failover.Failover{Client: c,
-		Service: config.Service{Name: rosim.PaperName, Layout: config.Toggle},
-		Primary: config.Server{Name: "public", Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}},
-		Standby: config.Server{Name: "private", Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}},
+		Service: config.Service{Name: paper.Name, Layout: config.Toggle},
+		Primary: config.Server{Name: "public", Address: paper.PublicAddress, Record: config.RecordMatch{Comment: "Server Public"}},
+		Standby: config.Server{Name: "private", Address: paper.PrivateAddress, Record: config.RecordMatch{Comment: "ServerPrivate"}},
 		Progress: func(s failover.Step) {
 			if s.Status != failover.StepRunning {
 				fmt.Println(s.Status, s.Name)

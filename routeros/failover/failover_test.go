@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -21,13 +22,14 @@ import (
 func paperFailover(t *testing.T, c *routeros.Client, layout config.Layout) (*Failover, *[]Step, string) {
 	audit := filepath.Join(t.TempDir(), "audit", "audit.jsonl")
 	var steps []Step
+	servers := paper.Servers(paper.PublicAddress, paper.PrivateAddress)
+	svc := paper.Service()
+	svc.Layout = layout
 	f := &Failover{
-		Client:  c,
-		Service: config.Service{Name: rosim.PaperName, Layout: layout},
-		Primary: config.Server{Name: "public", Role: config.Primary, Address: rosim.PaperPublic,
-			Record: config.RecordMatch{Comment: "Server Public"}},
-		Standby: config.Server{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate,
-			Record: config.RecordMatch{Comment: "ServerPrivate"}},
+		Client:   c,
+		Service:  svc,
+		Primary:  servers[0],
+		Standby:  servers[1],
 		User:     "tester",
 		Audit:    NewAudit(audit),
 		Progress: func(s Step) { steps = append(steps, s) },
@@ -38,7 +40,7 @@ func paperFailover(t *testing.T, c *routeros.Client, layout config.Layout) (*Fai
 // enabled returns the addresses of the enabled records for the paper's name.
 func enabled(t *testing.T, c *routeros.Client) []string {
 	t.Helper()
-	recs, err := c.StaticRecords(context.Background(), rosim.PaperName)
+	recs, err := c.StaticRecords(context.Background(), paper.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +73,7 @@ func TestFailoverAndRestoreWithHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPrivate}) || res.From != "public" || res.To != "private" || !res.Changed {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PrivateAddress}) || res.From != "public" || res.To != "private" || !res.Changed {
 		t.Errorf("after failover: enabled %v, result %+v", got, res)
 	}
 	wantOK := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
@@ -105,7 +107,7 @@ func TestFailoverAndRestoreWithHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) || res.From != "private" {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PublicAddress}) || res.From != "private" {
 		t.Errorf("after restore: enabled %v, from %q", got, res.From)
 	}
 	nw, _ = c.NetwatchEntries(ctx)
@@ -165,7 +167,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "item is locked by another session") || !strings.Contains(err.Error(), "rolled back") {
 		t.Fatalf("err %v", err)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Errorf("after rollback: enabled %v", got)
 	}
 	wantUndo := []string{"undo: disable private record", "undo: hold netwatch *2", "undo: hold netwatch *1"}
@@ -178,7 +180,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 			t.Errorf("netwatch %s left held after rollback", e.ID)
 		}
 	}
-	if got := testkit.LookupA(t, dns.String(), rosim.PaperName); !slices.Equal(got, []string{rosim.PaperPublic}) {
+	if got := testkit.LookupA(t, dns.String(), paper.Name); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Errorf("DNS answers %v after the rollback", got)
 	}
 	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "rolled back" {
@@ -192,7 +194,7 @@ func TestRewriteLayout(t *testing.T) {
 	addr, _ := r.ListenAndServe("127.0.0.1:0")
 	c := client(t, addr.String(), "admin", "")
 	ctx := context.Background()
-	if _, err := c.Run(ctx, "/ip/dns/static/add", "=name="+rosim.PaperName, "=address="+rosim.PaperPublic, "=comment=service", "=ttl=30s"); err != nil {
+	if _, err := c.Run(ctx, "/ip/dns/static/add", "=name="+paper.Name, "=address="+paper.PublicAddress, "=comment=service", "=ttl=30s"); err != nil {
 		t.Fatal(err)
 	}
 	f, _, _ := paperFailover(t, c, config.Rewrite)
@@ -201,13 +203,13 @@ func TestRewriteLayout(t *testing.T) {
 	if err != nil || res.From != "public" {
 		t.Fatalf("%v %+v", err, res)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPrivate}) {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PrivateAddress}) {
 		t.Errorf("after failover: %v", got)
 	}
 	if _, err := f.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Errorf("after restore: %v", got)
 	}
 }
@@ -221,7 +223,7 @@ func TestFailoverMissingRecord(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `no static A record for tomtotrading.com matches server private (comment "Backup")`) {
 		t.Errorf("err %v", err)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPublic}) {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Errorf("records changed: %v", got)
 	}
 }
@@ -245,18 +247,18 @@ func TestPaperNetwatchFlipsRecords(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
-			if got := testkit.LookupA(t, dns.String(), rosim.PaperName); slices.Equal(got, []string{want}) {
+			if got := testkit.LookupA(t, dns.String(), paper.Name); slices.Equal(got, []string{want}) {
 				return
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		t.Fatalf("DNS never answered %s; records %v", want, enabled(t, c))
 	}
-	waitFor(rosim.PaperPublic)
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
-	waitFor(rosim.PaperPrivate)
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), true)
-	waitFor(rosim.PaperPublic)
+	waitFor(paper.PublicAddress)
+	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
+	waitFor(paper.PrivateAddress)
+	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), true)
+	waitFor(paper.PublicAddress)
 
 	logs, err := c.Run(ctx, "/log/print", "?topics=netwatch,info")
 	if err != nil {
@@ -281,7 +283,7 @@ func TestPaperNetwatchFlipsRecords(t *testing.T) {
 func TestFailoverRightAfterADrop(t *testing.T) {
 	r, addr := emulator(t, rosim.Options{})
 	c := client(t, addr, "admin", "")
-	if _, err := c.StaticRecords(context.Background(), rosim.PaperName); err != nil {
+	if _, err := c.StaticRecords(context.Background(), paper.Name); err != nil {
 		t.Fatal(err)
 	}
 	r.DropConnections()

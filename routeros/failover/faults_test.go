@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -118,9 +119,9 @@ func faultRig(t *testing.T, layout config.Layout) (*rosim.Router, *routeros.Clie
 	if layout == config.Rewrite {
 		ctx := context.Background()
 		// One record whose address moves: the paper's public one.
-		recs, _ := c.StaticRecords(ctx, rosim.PaperName)
+		recs, _ := c.StaticRecords(ctx, paper.Name)
 		for _, rec := range recs {
-			if rec.Address == rosim.PaperPrivate {
+			if rec.Address == paper.PrivateAddress {
 				if _, err := c.Run(ctx, "/ip/dns/static/remove", "=.id="+rec.ID); err != nil {
 					t.Fatal(err)
 				}
@@ -272,7 +273,7 @@ func TestOperationUnknownWhenRouterGone(t *testing.T) {
 	if res.Outcome != OutcomeUnknown || err == nil {
 		t.Fatalf("outcome %s, err %v", res.Outcome, err)
 	}
-	for _, want := range []string{"UNKNOWN: check the router", "last known", rosim.PaperPublic} {
+	for _, want := range []string{"UNKNOWN: check the router", "last known", paper.PublicAddress} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

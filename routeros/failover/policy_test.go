@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -119,9 +120,9 @@ func TestTwoInstancesDoNotFight(t *testing.T) {
 	defer r.Close()
 	r.SeedPaper()
 	addr, _ := r.ListenAndServe("127.0.0.1:0")
-	primary := config.Server{Name: "public", Role: config.Primary, Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}}
-	standby := config.Server{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}}
-	svc := config.Service{Name: rosim.PaperName, Layout: config.Toggle}
+	primary := config.Server{Name: "public", Role: config.Primary, Address: paper.PublicAddress, Record: config.RecordMatch{Comment: "Server Public"}}
+	standby := config.Server{Name: "private", Role: config.Standby, Address: paper.PrivateAddress, Record: config.RecordMatch{Comment: "ServerPrivate"}}
+	svc := config.Service{Name: paper.Name, Layout: config.Toggle}
 
 	// The paper's netwatch would fight: hold it first, as the policy asks.
 	setupClient, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin"})
@@ -180,7 +181,7 @@ func TestTwoInstancesDoNotFight(t *testing.T) {
 			enabled = append(enabled, rec.Address)
 		}
 	}
-	if !slices.Equal(enabled, []string{rosim.PaperPrivate}) {
+	if !slices.Equal(enabled, []string{paper.PrivateAddress}) {
 		t.Errorf("enabled records %v, want only the private one", enabled)
 	}
 }

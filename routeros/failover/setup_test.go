@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -20,13 +21,13 @@ var versions = []string{"6.49.17 (long-term)", "7.13.5 (stable)", "7.18.2 (stabl
 // paperSetup is setup for the paper's servers, records matched as the
 // config says: by comment, or (the config's default) by address.
 func paperSetup(byAddress bool) *Setup {
-	s := &Setup{Service: config.Service{Name: rosim.PaperName, Layout: config.Toggle},
-		Primary: config.Server{Name: "public", Role: config.Primary, Address: rosim.PaperPublic, Record: config.RecordMatch{Comment: "Server Public"}},
-		Standby: config.Server{Name: "private", Role: config.Standby, Address: rosim.PaperPrivate, Record: config.RecordMatch{Comment: "ServerPrivate"}},
+	s := &Setup{Service: config.Service{Name: paper.Name, Layout: config.Toggle},
+		Primary: config.Server{Name: "public", Role: config.Primary, Address: paper.PublicAddress, Record: config.RecordMatch{Comment: "Server Public"}},
+		Standby: config.Server{Name: "private", Role: config.Standby, Address: paper.PrivateAddress, Record: config.RecordMatch{Comment: "ServerPrivate"}},
 		Probe:   config.Defaults().Probe, RTT: 196 * time.Millisecond}
 	if byAddress {
-		s.Primary.Record = config.RecordMatch{Address: rosim.PaperPublic}
-		s.Standby.Record = config.RecordMatch{Address: rosim.PaperPrivate}
+		s.Primary.Record = config.RecordMatch{Address: paper.PublicAddress}
+		s.Standby.Record = config.RecordMatch{Address: paper.PrivateAddress}
 	}
 	return s
 }
@@ -112,7 +113,7 @@ func TestSetupScriptAndApplyAgree(t *testing.T) {
 				if plan, err := paperSetup(byAddress).Plan(ctx, ac); err != nil || len(plan.Steps) != 0 {
 					t.Errorf("apply again: %v %+v", err, plan)
 				}
-				recs, _ := ac.StaticRecords(ctx, rosim.PaperName)
+				recs, _ := ac.StaticRecords(ctx, paper.Name)
 				if len(recs) != 2 || len(enabledRecords(recs)) != 1 {
 					t.Errorf("records after setup: %+v", recs)
 				}
@@ -130,8 +131,8 @@ func TestSetupRefusesAndLeavesTheRouter(t *testing.T) {
 	ctx := context.Background()
 	for _, version := range versions {
 		for name, prepare := range map[string][]string{
-			"third record":     {"/ip/dns/static/add", "=name=" + rosim.PaperName, "=address=192.0.2.99"},
-			"duplicate record": {"/ip/dns/static/add", "=name=" + rosim.PaperName, "=address=192.0.2.98", "=comment=Server Public", "=disabled=yes"},
+			"third record":     {"/ip/dns/static/add", "=name=" + paper.Name, "=address=192.0.2.99"},
+			"duplicate record": {"/ip/dns/static/add", "=name=" + paper.Name, "=address=192.0.2.98", "=comment=Server Public", "=disabled=yes"},
 		} {
 			t.Run(version+"/"+name, func(t *testing.T) {
 				_, c := versionRouter(t, version)
@@ -182,15 +183,15 @@ func TestSetupApplyRollsBack(t *testing.T) {
 // it on the first test.
 func TestSetupOnThePapersProfile(t *testing.T) {
 	sim := rosim.NewSimulated()
-	public := netip.MustParseAddr(rosim.PaperPublic)
+	public := netip.MustParseAddr(paper.PublicAddress)
 	sim.SetPath(public, 196*time.Millisecond, 6*time.Millisecond, 5)
-	sim.SetPath(netip.MustParseAddr(rosim.PaperPrivate), 2700*time.Microsecond, 300*time.Microsecond, 0)
+	sim.SetPath(netip.MustParseAddr(paper.PrivateAddress), 2700*time.Microsecond, 300*time.Microsecond, 0)
 	// 60x: five minutes of the router's clock in five seconds.
 	c := appliedSetup(t, sim)
 	ctx := context.Background()
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	active := func() string {
-		recs, err := c.StaticRecords(ctx, rosim.PaperName)
+		recs, err := c.StaticRecords(ctx, paper.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,12 +234,12 @@ func appliedSetup(t *testing.T, sim *rosim.Simulated) *routeros.Client {
 // ignore-initial-down unless asked.
 func TestSetupFailsOverAPrimaryDownFromTheStart(t *testing.T) {
 	sim := rosim.NewSimulated()
-	sim.SetUp(netip.MustParseAddr(rosim.PaperPublic), false)
+	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	c := appliedSetup(t, sim)
 	ctx := context.Background()
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	waitFor(t, 3*time.Second, func() bool {
-		recs, _ := c.StaticRecords(ctx, rosim.PaperName)
+		recs, _ := c.StaticRecords(ctx, paper.Name)
 		return Active(f.Service, recs, f.Primary, f.Standby) == "private"
 	}, "a primary down from the start never failed over")
 }
@@ -271,7 +272,7 @@ func TestSetupWithClockDurations(t *testing.T) {
 	_, addr := emulator(t, rosim.Options{ClockDurations: true})
 	c := client(t, addr, "admin", "")
 	ctx := context.Background()
-	recs, _ := c.StaticRecords(ctx, rosim.PaperName)
+	recs, _ := c.StaticRecords(ctx, paper.Name)
 	if len(recs) == 0 || recs[0].TTL != "1d00:00:00" {
 		t.Fatalf("the emulator prints %+v", recs)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -23,25 +24,25 @@ func TestOtherRecordTypesDoNotBlock(t *testing.T) {
 		{"=type=AAAA", "=address=2001:db8::7", "=comment=v6 web"},
 		{"=type=TXT", "=text=v=spf1 -all"},
 	} {
-		if _, err := c.Run(ctx, append([]string{"/ip/dns/static/add", "=name=" + rosim.PaperName}, add...)...); err != nil {
+		if _, err := c.Run(ctx, append([]string{"/ip/dns/static/add", "=name=" + paper.Name}, add...)...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f, _, _ := paperFailover(t, c, config.Toggle)
-	all, _ := c.StaticRecords(ctx, rosim.PaperName)
+	all, _ := c.StaticRecords(ctx, paper.Name)
 	if got := Active(f.Service, all, f.Primary, f.Standby); got != "public" {
 		t.Fatalf("active %q with an AAAA and a TXT on the name", got)
 	}
 	if res, err := f.FailoverToStandby(ctx, false); err != nil || res.Outcome != OutcomeChanged {
 		t.Fatalf("failover: %v %+v", err, res)
 	}
-	if got := enabled(t, c); !slices.Equal(got, []string{rosim.PaperPrivate, "2001:db8::7", ""}) {
+	if got := enabled(t, c); !slices.Equal(got, []string{paper.PrivateAddress, "2001:db8::7", ""}) {
 		t.Errorf("after failover, enabled: %q", got)
 	}
 	if _, err := f.Restore(ctx); err != nil {
 		t.Fatal(err)
 	}
-	all, _ = c.StaticRecords(ctx, rosim.PaperName)
+	all, _ = c.StaticRecords(ctx, paper.Name)
 	if got := Active(f.Service, all, f.Primary, f.Standby); got != "public" {
 		t.Errorf("active after restore: %q", got)
 	}

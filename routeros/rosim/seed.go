@@ -5,26 +5,22 @@ import (
 	"strings"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/routeros/wire"
-)
-
-// The paper's setup: its service name and its two servers.
-const (
-	PaperName    = "tomtotrading.com"
-	PaperPublic  = "104.247.193.168"
-	PaperPrivate = "192.10.10.2"
 )
 
 // SeedPaper loads the paper's configuration: two static records for one name
 // (the private one first and disabled, so print positions 0 and 1 are what
 // the paper's scripts expect) and the two netwatch entries that flip them.
-func (r *Router) SeedPaper() error { return r.SeedPaperWith(PaperName, PaperPublic, PaperPrivate) }
+func (r *Router) SeedPaper() error {
+	return r.SeedPaperWith(paper.Name, paper.PublicAddress, paper.PrivateAddress)
+}
 
 // SeedPaperWith is the paper's setup for other addresses, such as a lab's.
 func (r *Router) SeedPaperWith(name, public, private string) error {
 	return r.seed([]string{
-		"/ip/dns/static/add =name=" + name + " =address=" + private + " =ttl=1d =comment=ServerPrivate =disabled=yes",
-		"/ip/dns/static/add =name=" + name + " =address=" + public + " =ttl=1d =comment=Server Public",
+		"/ip/dns/static/add =name=" + name + " =address=" + private + " =ttl=1d =comment=" + paper.PrivateComment + " =disabled=yes",
+		"/ip/dns/static/add =name=" + name + " =address=" + public + " =ttl=1d =comment=" + paper.PublicComment,
 		"/tool/netwatch/add =host=" + public + " =type=simple =interval=10s =timeout=1s" +
 			" =up-script=/ip dns static disable numbers=0 =down-script=/ip dns static enable numbers=0",
 		"/tool/netwatch/add =host=" + public + " =type=simple =interval=10s =timeout=1s" +
