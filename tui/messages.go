@@ -51,6 +51,9 @@ type (
 		Down bool
 		At   time.Time
 	}
+	// SwitchMsg is the name moving to another server, as the engine saw
+	// it (with or without a fault before it).
+	SwitchMsg engine.Switch
 	// NoteMsg is a line for the event pane from the wiring (a replay's
 	// end, say).
 	NoteMsg struct {
@@ -144,6 +147,8 @@ func Message(ev engine.Event) tea.Msg {
 		return StepMsg{Op: ev.Step.Op, Step: ev.Step.Step}
 	case ev.Done != nil:
 		return OpDoneMsg{Result: ev.Done.Result, Err: ev.Done.Err}
+	case ev.Switch != nil:
+		return SwitchMsg(*ev.Switch)
 	case ev.Policy != nil:
 		return PolicyMsg{At: ev.Policy.At, Text: ev.Policy.Text, Refused: ev.Policy.Refused}
 	case ev.Dropped > 0:

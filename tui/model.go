@@ -76,11 +76,11 @@ type Model struct {
 	paused        bool
 	frozen        string
 
-	lastDown   map[string]time.Time
-	demoDownAt time.Time
 	// logDown is why the log follow last stopped; a reconnect loop against
 	// a dead router repeats it, and the pane says it once.
 	logDown string
+	// switchNote is the last switch, as the engine told it.
+	switchNote string
 }
 
 type serverView struct {
@@ -127,7 +127,6 @@ type dnsView struct {
 	ttl    time.Duration
 	err    string
 	seen   bool
-	note   string
 }
 
 type event struct {
@@ -163,11 +162,10 @@ func New(opts Options) Model {
 		opts.History = 600
 	}
 	m := Model{
-		opts:     opts,
-		keys:     DefaultKeyMap(opts.ReadOnly, opts.Demo),
-		help:     help.New(),
-		isDark:   opts.Theme != "light",
-		lastDown: map[string]time.Time{},
+		opts:   opts,
+		keys:   DefaultKeyMap(opts.ReadOnly, opts.Demo),
+		help:   help.New(),
+		isDark: opts.Theme != "light",
 	}
 	m.styles = NewStyles(m.isDark, opts.NoColor, opts.ASCII)
 	m.applyHelpStyles()
@@ -250,6 +248,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.step(msg)
 	case OpDoneMsg:
 		m.opDone(msg)
+	case SwitchMsg:
+		m.switched(msg)
 	case NoteMsg:
 		m.addEvent(msg.At, msg.Source, msg.Text, info)
 	case PolicyMsg:
@@ -261,7 +261,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case DemoMsg:
 		state := "UP again"
 		if msg.Down {
-			state, m.demoDownAt = "DOWN", msg.At
+			state = "DOWN"
 		}
 		m.addEvent(msg.At, "demo", "simulated public server taken "+state, warn)
 	}
@@ -393,9 +393,6 @@ func (m *Model) server(ev monitor.Event) {
 		}
 	case monitor.EventServer:
 		s.state, s.since = ev.Transition.To, ev.Transition.At
-		if ev.Transition.To == monitor.Down {
-			m.lastDown[s.cfg.Name] = ev.Transition.At
-		}
 		if ev.Transition.From != monitor.Unknown || ev.Transition.To != monitor.Up {
 			m.addEvent(ev.Time, "local", fmt.Sprintf("%s is %s", s.cfg.Name, ev.Transition.To), stateLevel(ev.Transition.To))
 		}
@@ -492,24 +489,23 @@ func (m *Model) dnsAnswer(a monitor.DNSAnswer) {
 	}
 	if m.dns.seen && addr != m.dns.addr {
 		from, to := describe(m.dns.addr, m.dns.server), describe(addr, m.serverFor(addr))
-		note := fmt.Sprintf("DNS answer changed: %s %s %s", from, m.styles.Glyphs.Arrow, to)
-		if fault := m.faultAt(m.dns.server); !fault.IsZero() && a.At.After(fault) {
-			note += fmt.Sprintf(", %s after %s went down", a.At.Sub(fault).Round(10*time.Millisecond), m.dns.server)
-		}
-		m.dns.note = note
-		m.addEvent(a.At, "dns", note, info)
+		m.addEvent(a.At, "dns", fmt.Sprintf("DNS answer changed: %s %s %s", from, m.styles.Glyphs.Arrow, to), info)
 	}
 	m.dns.seen, m.dns.addr, m.dns.ttl = true, addr, a.TTL
 	m.dns.server = m.serverFor(addr)
 }
 
-// faultAt is when the server last went down, by our probes or the demo.
-func (m *Model) faultAt(server string) time.Time {
-	t := m.lastDown[server]
-	if s := m.find(server); s != nil && s.cfg.Role == config.Primary && m.demoDownAt.After(t) {
-		t = m.demoDownAt
+// switched notes the engine's switch: the one account of when the name
+// moved and how long after its server's fault.
+func (m *Model) switched(sw SwitchMsg) {
+	note := fmt.Sprintf("switch: %s %s %s", orNone(sw.From), m.styles.Glyphs.Arrow, orNone(sw.To))
+	if sw.Fault {
+		note += fmt.Sprintf(", %s after %s went down", sw.After.Round(10*time.Millisecond), sw.From)
+	} else {
+		note += " (no fault: a planned move)"
 	}
-	return t
+	m.switchNote = note
+	m.addEvent(sw.At, "router", note, info)
 }
 
 func describe(addr netip.Addr, server string) string {

@@ -106,6 +106,7 @@ func scene() []tea.Msg {
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
 		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
 			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + failover.HoldMark}}}, Active: "private", Held: true},
+		SwitchMsg{From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
 		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
@@ -288,12 +289,18 @@ func TestDetailAndSelection(t *testing.T) {
 	}
 }
 
-// The switch is measured from the public server's DOWN to the answer change.
+// The dashboard tells the engine's switch (one definition of
+// fault-to-switch), and a planned move as one with no fault to blame.
 func TestSwitchTime(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = update(m, scene()...)
-	if !strings.Contains(plain(m), "DNS answer changed: 104.247.193.168 (public) → 192.10.10.2 (private), 1.5s after public went down") {
+	if !strings.Contains(plain(m), "switch: public → private, 2.9s after public went down") ||
+		!strings.Contains(plain(m), "DNS answer changed: 104.247.193.168 (public) → 192.10.10.2 (private)") {
 		t.Errorf("no switch time:\n%s", plain(m))
+	}
+	m = update(m, SwitchMsg{From: "private", To: "public", At: t0.Add(90 * time.Second)})
+	if !strings.Contains(plain(m), "switch: private → public (no fault: a planned move)") {
+		t.Errorf("a planned move:\n%s", plain(m))
 	}
 }
 

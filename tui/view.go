@@ -155,12 +155,12 @@ func (m Model) header() string {
 	return strings.Join([]string{fit(left, m.width), fit(strings.Join(line2, "  "), m.width), fit(line3, m.width)}, "\n")
 }
 
-// statusLine shows an operation in place, or the last DNS switch.
+// statusLine shows an operation in place, or the last switch.
 func (m Model) statusLine(now time.Time) string {
 	st, g := m.styles, m.styles.Glyphs
 	if m.op == nil {
-		if m.dns.note != "" {
-			return st.Info.Render(m.dns.note)
+		if m.switchNote != "" {
+			return st.Info.Render(m.switchNote)
 		}
 		return st.Muted.Render("watching " + m.opts.Service.Name)
 	}

@@ -136,6 +136,8 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 				m.ObserveRouter(ev.Router.At, ev.Router.Connected, ev.Active, netwatch)
 			case ev.DNS != nil:
 				m.ObserveDNS(len(ev.DNS.Addrs) > 0, ev.Answer, ev.DNS.TTL)
+			case ev.Switch != nil:
+				m.ObserveSwitch(ev.Switch.Fault, ev.Switch.After)
 			case ev.Done != nil:
 				m.ObserveOperation(ev.Done.Result.Operation, ev.Done.Err)
 			}

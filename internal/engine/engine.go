@@ -51,6 +51,8 @@ type Event struct {
 	Step   *Step
 	Done   *Done
 	Policy *PolicyNote
+	// Switch is the active server changing, by anyone.
+	Switch *Switch
 	// Dropped is the number of events this subscriber missed because it
 	// did not keep up; the events after it are current again.
 	Dropped int
@@ -66,6 +68,18 @@ type Step struct {
 type Done struct {
 	Result failover.Result
 	Err    error
+}
+
+// Switch is the name's records moving from one server to another, however
+// it happened (netwatch, failwatch, an admin). It has one definition of
+// fault-to-switch: when the server switched from was DOWN (or DEGRADED) by
+// the probes at the moment of the switch, After is from its going so to the
+// switch; otherwise (a planned failover, a restore) there was no fault.
+type Switch struct {
+	From, To string
+	At       time.Time
+	Fault    bool
+	After    time.Duration
 }
 
 // PolicyNote is a decision, or a refusal, of the automatic policy.
@@ -177,13 +191,24 @@ func (e *Engine) Run(ctx context.Context) {
 			case st := <-states:
 				e.mu.Lock()
 				e.snap.Router = st
+				was := e.snap.Active
 				if st.Err == nil {
 					e.snap.Active = failover.Active(e.cfg.Service, st.Records, e.cfg.Servers...)
 					e.snap.Held = failover.Held(st.Netwatch)
 				}
 				active, held := e.snap.Active, e.snap.Held
+				var sw *Switch
+				if st.Err == nil && was != "" && active != was {
+					sw = &Switch{From: was, To: active, At: st.At}
+					if h := e.snap.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
+						sw.Fault, sw.After = true, st.At.Sub(h.Since)
+					}
+				}
 				e.mu.Unlock()
 				e.publish(Event{Router: &st, Active: active, Held: held})
+				if sw != nil {
+					e.publish(Event{Switch: sw})
+				}
 			case <-ctx.Done():
 				return
 			}

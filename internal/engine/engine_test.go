@@ -158,3 +158,25 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 		t.Fatal("Run returned before the operation ended")
 	}
 }
+
+// A failover by hand while both servers are up is a switch with no fault
+// to blame: the engine says so once, for every subscriber.
+func TestSwitchEvent(t *testing.T) {
+	e, _, _ := paperEngine(t, false)
+	s, _ := e.Subscribe(1024)
+	defer s.Close()
+	until(t, s, func(ev Event) bool { return ev.Router != nil && ev.Active == "public" })
+	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State != monitor.Up; {
+		if time.Now().After(deadline) {
+			t.Fatal("the probes never called the public server UP")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := e.Request(OpFailover, "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	sw := until(t, s, func(ev Event) bool { return ev.Switch != nil }).Switch
+	if sw.From != "public" || sw.To != "private" || sw.Fault {
+		t.Errorf("switch %+v, want public to private without a fault", sw)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,10 +36,7 @@ type Collector struct {
 	answerTTL  prometheus.Gauge
 	answered   prometheus.Gauge
 
-	mu         sync.Mutex
-	servers    []string
-	lastActive string
-	lastDown   map[string]time.Time
+	servers []string
 }
 
 // New registers the metrics for the named servers.
@@ -93,8 +89,7 @@ func New(servers []string) *Collector {
 		answered: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service name with an address, else 0.",
 		}),
-		servers:  servers,
-		lastDown: map[string]time.Time{},
+		servers: servers,
 	}
 	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.connected,
 		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered)
@@ -138,11 +133,6 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 		c.checkUp.WithLabelValues(ev.Server, ev.Check.Label).Set(b2f(ev.Check.State == monitor.Up))
 	case monitor.EventServer:
 		c.serverUp.WithLabelValues(ev.Server).Set(b2f(ev.Transition.To == monitor.Up))
-		if ev.Transition.To == monitor.Down {
-			c.mu.Lock()
-			c.lastDown[ev.Server] = ev.Transition.At
-			c.mu.Unlock()
-		}
 	}
 }
 
@@ -161,18 +151,18 @@ func (c *Collector) ObserveRouter(at time.Time, connected bool, active string, n
 			c.netwatch.DeleteLabelValues(host)
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, s := range c.servers {
 		c.active.WithLabelValues(s).Set(b2f(s == active))
 	}
-	if c.lastActive != "" && active != c.lastActive {
-		c.switches.Inc()
-		if down, ok := c.lastDown[c.lastActive]; ok && at.After(down) {
-			c.lastSwitch.Set(at.Sub(down).Seconds())
-		}
+}
+
+// ObserveSwitch records the active server changing; after is from the
+// fault to the switch when there was one (the engine's one definition).
+func (c *Collector) ObserveSwitch(fault bool, after time.Duration) {
+	c.switches.Inc()
+	if fault {
+		c.lastSwitch.Set(after.Seconds())
 	}
-	c.lastActive = active
 }
 
 // ObserveOperation counts a finished operation.

@@ -21,6 +21,7 @@ func TestCollector(t *testing.T) {
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Down, At: t0}})
 	c.ObserveRouter(t0, true, "public", map[string]string{"104.247.193.168": "up"})
 	c.ObserveRouter(t0.Add(17*time.Second), true, "private", map[string]string{"104.247.193.168": "down"})
+	c.ObserveSwitch(true, 17*time.Second)
 	c.ObserveOperation("failover", nil)
 	c.ObserveOperation("failover", errors.New("trap"))
 	c.ObserveDNS(true, "private", 30*time.Second)

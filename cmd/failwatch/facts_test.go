@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/monitor/metrics"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/tui"
+)
+
+// One engine, three subscribers that must agree: after a failover with
+// hold, the dashboard, the metrics and `failwatch status` (which reads the
+// router itself, with the same functions) all say the name is on the
+// private server and netwatch is held.
+func TestFactsAgree(t *testing.T) {
+	cfgPath, _, _ := paperRouter(t)
+	cfg, ok := loadConfig(cfgPath, os.Stderr)
+	if !ok {
+		t.Fatal("config")
+	}
+	cfg.Probe.Interval = 100 * time.Millisecond
+	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
+	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: cfg.Service.DNSServer,
+		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New([]string{"public", "private"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	go feedMetrics(ctx, e, m)
+	sub, _ := e.Subscribe(100000)
+	defer sub.Close()
+	var model tea.Model = tui.New(tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), Zone: time.UTC})
+	model, _ = model.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	feed := func(until func(engine.Event) bool) {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case ev := <-sub.C():
+				if msg := tui.Message(ev); msg != nil {
+					model, _ = model.Update(msg)
+				}
+				if until(ev) {
+					return
+				}
+			case <-timeout:
+				t.Fatal("the engine never got there")
+			}
+		}
+	}
+	feed(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "public" })
+	if err := e.Request(engine.OpFailoverHold, "tester", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	feed(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "private" && ev.Held })
+	// Give the metrics subscriber the same reading.
+	time.Sleep(200 * time.Millisecond)
+
+	screen := ansi.Strip(model.View().Content)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	rep := status(t, cfgPath)
+	if !strings.Contains(screen, "ACTIVE private") || !strings.Contains(screen, "NETWATCH HELD") {
+		t.Errorf("the dashboard:\n%s", screen)
+	}
+	if !strings.Contains(rec.Body.String(), `failwatch_active_server{server="private"} 1`) {
+		t.Errorf("metrics:\n%s", rec.Body.String())
+	}
+	if rep.Active != "private" || !rep.Held {
+		t.Errorf("status: active %q, held %v", rep.Active, rep.Held)
+	}
+}
