@@ -34,7 +34,7 @@ func TestFactsAgree(t *testing.T) {
 	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
 	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: cfg.Service.DNSServer,
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
+		Monitor:  monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
 	if err != nil {
 		t.Fatal(err)
 	}
