@@ -28,6 +28,9 @@ type (
 		Active string
 		// Held: the router's netwatch entries are held by failwatch.
 		Held bool
+		// Netwatch is the router's netwatch per server address: a status,
+		// "held", "disabled", or absent for none.
+		Netwatch map[string]string
 	}
 	// LogMsg is a line (or a connect, disconnect or gap) of the router log.
 	LogMsg routeros.LogEvent
@@ -138,7 +141,7 @@ func Message(ev engine.Event) tea.Msg {
 	case ev.Server != nil:
 		return ServerMsg(*ev.Server)
 	case ev.Router != nil:
-		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held}
+		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held, Netwatch: ev.Netwatch}
 	case ev.Log != nil:
 		return LogMsg(*ev.Log)
 	case ev.DNS != nil:

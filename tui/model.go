@@ -439,26 +439,11 @@ func (m *Model) routerState(msg RouterMsg) {
 		m.router.held = held
 	}
 	for _, s := range m.servers {
-		var statuses []string
-		for _, n := range st.Netwatch {
-			if n.Host == s.cfg.Address && !n.Disabled && !containsStr(statuses, n.Status) {
-				statuses = append(statuses, n.Status)
-			}
-		}
-		if nw := strings.Join(statuses, "/"); nw != s.netwatch {
+		if nw := msg.Netwatch[s.cfg.Address]; nw != s.netwatch {
 			s.netwatch = nw
 			s.version++
 		}
 	}
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func orNone(s string) string {

@@ -105,7 +105,8 @@ func scene() []tea.Msg {
 	msgs = append(msgs,
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
 		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
-			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + failover.HoldMark}}}, Active: "private", Held: true},
+			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + failover.HoldMark}}},
+			Active: "private", Held: true, Netwatch: map[string]string{"104.247.193.168": "down"}},
 		SwitchMsg{From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
 		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
 	)

@@ -41,11 +41,13 @@ type Options struct {
 type Event struct {
 	Server *monitor.Event
 	Router *routeros.RouterState
-	// Active and Held go with Router: the facts derived from it, once.
-	Active string
-	Held   bool
-	Log    *routeros.LogEvent
-	DNS    *monitor.DNSAnswer
+	// Active, Held and Netwatch go with Router: the facts derived from it,
+	// once (Netwatch: per host address, see failover.NetwatchByHost).
+	Active   string
+	Held     bool
+	Netwatch map[string]string
+	Log      *routeros.LogEvent
+	DNS      *monitor.DNSAnswer
 	// Answer goes with DNS: the server the answer points at, "" for none.
 	Answer string
 	Step   *Step
@@ -205,7 +207,11 @@ func (e *Engine) Run(ctx context.Context) {
 					}
 				}
 				e.mu.Unlock()
-				e.publish(Event{Router: &st, Active: active, Held: held})
+				var hosts []string
+				for _, srv := range e.cfg.Servers {
+					hosts = append(hosts, srv.Address)
+				}
+				e.publish(Event{Router: &st, Active: active, Held: held, Netwatch: failover.NetwatchByHost(st.Netwatch, hosts...)})
 				if sw != nil {
 					e.publish(Event{Switch: sw})
 				}

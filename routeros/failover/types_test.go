@@ -114,3 +114,23 @@ func TestIPv6PairFailsOver(t *testing.T) {
 		})
 	}
 }
+
+// Netwatch per host tells held and disabled from none.
+func TestNetwatchByHost(t *testing.T) {
+	entries := []routeros.Netwatch{
+		{Host: "192.0.2.1", Status: "up"},
+		{Host: "192.0.2.1", Status: "down"},
+		{Host: "192.0.2.2", Disabled: true, Comment: "x" + HoldMark},
+		{Host: "192.0.2.3", Disabled: true},
+	}
+	got := NetwatchByHost(entries, "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4")
+	want := map[string]string{"192.0.2.1": "up/down", "192.0.2.2": "held", "192.0.2.3": "disabled"}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for h, w := range want {
+		if got[h] != w {
+			t.Errorf("%s: %q, want %q", h, got[h], w)
+		}
+	}
+}
