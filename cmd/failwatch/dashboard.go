@@ -61,23 +61,28 @@ func recordFlag(fs interface {
 }
 
 // startRecorder records the engine's events when --record asks for it.
-func (d *dashboard) startRecorder(ctx context.Context, eng *engine.Engine, stderr io.Writer) bool {
+// stop ends the recording, with what is queued: call it once the engine has
+// stopped, so an operation's last steps are in it.
+func (d *dashboard) startRecorder(eng *engine.Engine, stderr io.Writer) (stop func(), ok bool) {
 	if d.record == "" {
-		return true
+		return func() {}, true
 	}
 	rec, err := record.Open(d.record, 0, record.Setup{Service: d.cfg.Service, Servers: d.cfg.Servers})
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
-		return false
+		return nil, false
 	}
 	sub, _ := eng.Subscribe(8192)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		defer sub.Close()
 		if err := rec.Run(ctx, sub.C()); err != nil {
 			fmt.Fprintf(stderr, "failwatch: recording stopped: %v\n", err)
 		}
 	}()
-	return true
+	return func() { cancel(); <-done }, true
 }
 
 // newEngine builds the engine for this run.
@@ -155,7 +160,11 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 		return exitUsage
 	}
 	eng, ok := d.newEngine(stderr, nil)
-	if !ok || !d.startRecorder(ctx, eng, stderr) {
+	if !ok {
+		return exitUsage
+	}
+	stopRecording, ok := d.startRecorder(eng, stderr)
+	if !ok {
 		return exitUsage
 	}
 	act := &actions{eng: eng, user: currentUser(), readOnly: d.ui.ReadOnly, demo: d.demo}
@@ -191,6 +200,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	cutShort := eng.Busy()
 	cancel()
 	<-engineDone
+	stopRecording()
 	code := exitOK
 	if last := eng.LastDone(); cutShort && last != nil {
 		if last.Err != nil {

@@ -42,10 +42,15 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 		return exitUsage
 	}
 	eng, ok := d.newEngine(stderr, stderr)
-	if !ok || !d.startRecorder(ctx, eng, stderr) {
+	if !ok {
+		return exitUsage
+	}
+	stopRecording, ok := d.startRecorder(eng, stderr)
+	if !ok {
 		return exitUsage
 	}
 	go feedMetrics(ctx, eng, d.metrics)
 	eng.Run(ctx)
+	stopRecording()
 	return exitOK
 }

@@ -79,7 +79,11 @@ finishes or rolls back first.`, stderr)
 		return exitUsage
 	}
 	eng, ok := d.newEngine(stderr, stderr)
-	if !ok || !d.startRecorder(ctx, eng, stderr) {
+	if !ok {
+		return exitUsage
+	}
+	stopRecording, ok := d.startRecorder(eng, stderr)
+	if !ok {
 		return exitUsage
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Serve.HostKey), 0o700); err != nil {
@@ -122,6 +126,7 @@ finishes or rolls back first.`, stderr)
 	defer cancel()
 	srv.Shutdown(sctx)
 	<-engineDone
+	stopRecording()
 	if last := eng.LastDone(); last != nil && last.Err != nil {
 		fmt.Fprintf(stderr, "failwatch serve: last operation: %s: %v\n", last.Result.Outcome, last.Err)
 	}

@@ -203,14 +203,26 @@ func (r *Recorder) Close() error {
 	return err
 }
 
-// Run records a subscription until ctx ends, flushing once a second.
+// Run records a subscription until ctx ends, flushing once a second; at
+// the end it takes what is still queued, then closes the file. End it after
+// the engine: an operation's last steps come as the engine stops.
 func (r *Recorder) Run(ctx context.Context, events <-chan engine.Event) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return r.Close()
+			for {
+				select {
+				case ev := <-events:
+					if err := r.Write(time.Now(), ev); err != nil {
+						r.Close()
+						return err
+					}
+				default:
+					return r.Close()
+				}
+			}
 		case ev := <-events:
 			if err := r.Write(time.Now(), ev); err != nil {
 				return err
