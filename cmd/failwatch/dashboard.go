@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -109,6 +110,8 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Wri
 		names[i] = s.Name
 	}
 	d.metrics = metrics.New(names)
+	b := buildInfo()
+	d.metrics.SetBuildInfo(b.version, b.commit, runtime.Version())
 	bound, err := d.metrics.Serve(ctx, addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: metrics: %v\n", err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	_ "time/tzdata" // router zones resolve on hosts without a zone database
@@ -42,6 +44,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, versionLine())
+		return exitOK
+	}
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
 		return runDashboard(args, stdout, stderr)
 	}
@@ -49,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
+
 	if args[0] == "lab" {
 		// Hidden: a measurement bench for the docs, not an admin's tool.
 		return runLab(args[1:], stdout, stderr)
@@ -106,13 +113,19 @@ func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
 // positional arguments (`report 127.0.0.1 --count 5`), and returns the
 // positional ones. ok is false when the caller should exit with code.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string, code int, ok bool) {
+	// The flag package prints the usage itself on -h and on a bad flag:
+	// here the help goes to stdout once, and a bad flag's usage to stderr.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(stdout)
-				fs.Usage()
+				usage()
 				return nil, exitOK, false
 			}
+			usage()
 			return nil, exitUsage, false
 		}
 		args = fs.Args()
@@ -122,4 +135,50 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// version is set by a release build (-ldflags "-X main.version=v1.2.3");
+// otherwise the module's version from the build info, or "devel".
+var version = ""
+
+// build is which failwatch this is.
+type build struct{ version, commit, date string }
+
+func buildInfo() build {
+	b := build{version: version}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if b.version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			b.version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				b.commit = s.Value
+			case "vcs.time":
+				b.date = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					b.commit += "+dirty"
+				}
+			}
+		}
+	}
+	if b.version == "" {
+		b.version = "devel"
+	}
+	return b
+}
+
+// versionLine says which failwatch this is: version, commit and build date.
+func versionLine() string {
+	b := buildInfo()
+	line := "failwatch " + b.version
+	if b.commit != "" {
+		line += " (commit " + b.commit
+		if b.date != "" {
+			line += ", built from " + b.date
+		}
+		line += ")"
+	}
+	return line + " " + runtime.Version()
 }

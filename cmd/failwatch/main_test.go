@@ -121,3 +121,23 @@ func TestReportEveryFourthDropped(t *testing.T) {
 		}
 	}
 }
+
+// Help goes to stdout once; --version and version say which failwatch.
+func TestHelpOnceAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"status", "--help"}, {"report", "-h"}, {"setup", "--help"}} {
+		out, errs, code := runCLI(args...)
+		if code != exitOK || errs != "" || strings.Count(out, "Usage: failwatch") != 1 {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errs)
+		}
+	}
+	_, errs, code := runCLI("status", "--frobnicate")
+	if code != exitUsage || strings.Count(errs, "Usage: failwatch status") != 1 || !strings.Contains(errs, "flag provided but not defined: -frobnicate") {
+		t.Errorf("bad flag: exit %d\n%s", code, errs)
+	}
+	for _, arg := range []string{"--version", "version"} {
+		out, _, code := runCLI(arg)
+		if code != exitOK || !strings.HasPrefix(out, "failwatch ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%s: exit %d %q", arg, code, out)
+		}
+	}
+}

@@ -116,18 +116,24 @@ func newFailover(cfg *config.Config, stderr io.Writer) (*failover.Failover, bool
 		User: currentUser(), Audit: failover.NewAudit(auditPath(cfg))}, true
 }
 
-// confirm asks on stdin unless --yes; without a terminal it refuses.
-func confirm(question string, yes bool, stdin io.Reader, stderr io.Writer) bool {
+// confirm asks on stdin unless --yes. It returns 0 to go on, exitUsage
+// when it could not ask (no terminal and no --yes: a script's mistake), and
+// exitUnhealthy when the answer was no ("not done: declined").
+func confirm(question string, yes bool, stdin io.Reader, stderr io.Writer) int {
 	if yes {
-		return true
+		return exitOK
 	}
 	if f, ok := stdin.(*os.File); !ok || !isTerminal(f) {
 		fmt.Fprintf(stderr, "failwatch: %s? not asked: no terminal; pass --yes to do it\n", question)
-		return false
+		return exitUsage
 	}
 	fmt.Fprintf(stderr, "%s? [y/N] ", question)
 	line, _ := bufio.NewReader(stdin).ReadString('\n')
-	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+	if a := strings.TrimSpace(line); strings.EqualFold(a, "y") || strings.EqualFold(a, "yes") {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "failwatch: not done: declined")
+	return exitUnhealthy
 }
 
 func isTerminal(f *os.File) bool {
@@ -169,8 +175,8 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 	if name == "restore" {
 		question = fmt.Sprintf("Restore %s from %s to %s", cfg.Service.Name, standby, primary)
 	}
-	if !confirm(question, *yes, os.Stdin, stderr) {
-		return exitUsage
+	if code := confirm(question, *yes, os.Stdin, stderr); code != exitOK {
+		return code
 	}
 	if !*asJSON {
 		f.Progress = func(s failover.Step) {

@@ -141,3 +141,22 @@ func TestFailoverOnStandbyHolds(t *testing.T) {
 		t.Errorf("audit:\n%s", b)
 	}
 }
+
+// Answering no at the prompt does nothing and says so, exit 1.
+func TestDeclinedPrompt(t *testing.T) {
+	bin := buildBinary(t)
+	cfg, _, audit := paperRouter(t)
+	s := newTmux(t, 100, 20, bin+" failover -c "+cfg)
+	s.waitFor("question", `Fail over tomtotrading\.com from public to private\? \[y/N\]`)
+	s.keys("n", "Enter")
+	if code := s.exitCode(); code != "1" {
+		t.Errorf("exit %s", code)
+	}
+	s.waitFor("said", `not done: declined`)
+	if _, err := os.Stat(audit); err == nil {
+		t.Error("a declined failover was audited as if it ran")
+	}
+	if rep := status(t, cfg); rep.Active != "public" {
+		t.Errorf("the name moved: %+v", rep)
+	}
+}

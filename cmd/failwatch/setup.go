@@ -106,8 +106,8 @@ failure puts back what the router held ("applied k of n, rolled back").`, stderr
 	for _, st := range plan.Steps {
 		fmt.Fprintln(stdout, wrap(st.Say, 100, "    "))
 	}
-	if !confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", len(plan.Steps), cfg.Router.RouterAddr(), plan.Caps.Version), *yes, os.Stdin, stderr) {
-		return exitUsage
+	if code := confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", len(plan.Steps), cfg.Router.RouterAddr(), plan.Caps.Version), *yes, os.Stdin, stderr); code != exitOK {
+		return code
 	}
 	if err := plan.Apply(ctx, client); err != nil {
 		fmt.Fprintf(stderr, "failwatch setup: %v\n", err)

@@ -105,6 +105,16 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+// SetBuildInfo says which failwatch serves the metrics, as
+// failwatch_build_info (always 1, the facts in its labels).
+func (c *Collector) SetBuildInfo(version, commit, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "failwatch_build_info", Help: "Which failwatch this is: 1, with its version, commit and Go version as labels.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(version, commit, goVersion).Set(1)
+	c.reg.MustRegister(g)
+}
+
 // ObserveDNS records what the resolver answers: the server it points at
 // ("" for none of them) and the answer's TTL.
 func (c *Collector) ObserveDNS(answered bool, server string, ttl time.Duration) {

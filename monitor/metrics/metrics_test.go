@@ -25,6 +25,7 @@ func TestCollector(t *testing.T) {
 	c.ObserveOperation("failover", nil)
 	c.ObserveOperation("failover", errors.New("trap"))
 	c.ObserveDNS(true, "private", 30*time.Second)
+	c.SetBuildInfo("v1.2.3", "abc123", "go1.26.8")
 
 	rec := httptest.NewRecorder()
 	c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -48,6 +49,7 @@ func TestCollector(t *testing.T) {
 		`failwatch_dns_answer_server{server="public"} 0`,
 		`failwatch_dns_answer_ttl_seconds 30`,
 		`failwatch_dns_answered 1`,
+		`failwatch_build_info{commit="abc123",goversion="go1.26.8",version="v1.2.3"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %s", want)
