@@ -13,42 +13,42 @@ import (
 
 // Identity is who the router is.
 type Identity struct {
-	Name    string
-	Version string
-	Board   string
-	Uptime  string
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Board   string `json:"board"`
+	Uptime  string `json:"uptime"`
 }
 
 // Record is one static DNS record, as /ip/dns/static prints it.
 type Record struct {
-	ID      string
-	Name    string
-	Regexp  string
-	Address string
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Regexp  string `json:"regexp,omitempty"`
+	Address string `json:"address,omitempty"`
 	// Type is "A" when RouterOS leaves it out, as it does for A records.
-	Type string
+	Type string `json:"type"`
 	// Data is what a record of another type answers (a CNAME's target, a
 	// TXT's text, an MX's exchange, a FWD's forward-to), for display.
-	Data     string
-	TTL      string
-	Comment  string
-	Disabled bool
-	Dynamic  bool
+	Data     string `json:"data,omitempty"`
+	TTL      string `json:"ttl"`
+	Comment  string `json:"comment"`
+	Disabled bool   `json:"disabled"`
+	Dynamic  bool   `json:"dynamic"`
 }
 
 // Netwatch is one /tool/netwatch entry.
 type Netwatch struct {
-	ID         string
-	Host       string
-	Type       string
-	Interval   string
-	Timeout    string
-	Status     string // up, down or unknown
-	Since      string
-	UpScript   string
-	DownScript string
-	Comment    string
-	Disabled   bool
+	ID         string `json:"id"`
+	Host       string `json:"host"`
+	Type       string `json:"type"`
+	Interval   string `json:"interval"`
+	Timeout    string `json:"timeout"`
+	Status     string `json:"status"` // up, down or unknown
+	Since      string `json:"since,omitempty"`
+	UpScript   string `json:"up_script"`
+	DownScript string `json:"down_script"`
+	Comment    string `json:"comment"`
+	Disabled   bool   `json:"disabled"`
 }
 
 // boolean reads a RouterOS boolean, absent meaning false.

@@ -206,15 +206,17 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 	}
 	if *asJSON {
 		out := struct {
+			SchemaVersion int `json:"schema_version"`
 			failover.Result
 			OK    bool   `json:"ok"`
 			Error string `json:"error,omitempty"`
-		}{Result: res, OK: err == nil}
+		}{SchemaVersion: 1, Result: res, OK: err == nil}
 		if err != nil {
 			out.Error = err.Error()
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		enc.Encode(out)
 	}
 	if err != nil {
@@ -228,19 +230,24 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
 }
 
 // statusReport is what `failwatch status` knows.
+// statusSchema is the version of `status --json`: it changes when a field
+// changes meaning or goes away.
+const statusSchema = 1
+
 type statusReport struct {
-	Router    string              `json:"router"`
-	Connected bool                `json:"connected"`
-	Error     string              `json:"error,omitempty"`
-	Identity  routeros.Identity   `json:"identity"`
-	Service   string              `json:"service"`
-	Active    string              `json:"active"`
-	Records   []routeros.Record   `json:"records"`
-	Netwatch  []routeros.Netwatch `json:"netwatch"`
-	Held      bool                `json:"netwatch_held"`
-	DNS       []string            `json:"dns_answer"`
-	DNSError  string              `json:"dns_error,omitempty"`
-	Healthy   bool                `json:"healthy"`
+	SchemaVersion int                 `json:"schema_version"`
+	Router        string              `json:"router"`
+	Connected     bool                `json:"connected"`
+	Error         string              `json:"error,omitempty"`
+	Identity      routeros.Identity   `json:"identity"`
+	Service       string              `json:"service"`
+	Active        string              `json:"active"`
+	Records       []routeros.Record   `json:"records"`
+	Netwatch      []routeros.Netwatch `json:"netwatch"`
+	Held          bool                `json:"netwatch_held"`
+	DNS           []string            `json:"dns_answer"`
+	DNSError      string              `json:"dns_error,omitempty"`
+	Healthy       bool                `json:"healthy"`
 }
 
 func runStatus(args []string, stdout, stderr io.Writer) int {
@@ -258,13 +265,16 @@ server, 1 otherwise, 2 on bad usage or config.`, stderr)
 	defer f.Client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)
 	defer cancel()
-	rep := statusReport{Router: cfg.Router.RouterAddr(), Service: cfg.Service.Name}
+	// Lists are [] when empty, never null.
+	rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Service: cfg.Service.Name,
+		Records: []routeros.Record{}, Netwatch: []routeros.Netwatch{}, DNS: []string{}}
 	var hosts []string
 	for _, s := range cfg.Servers {
 		hosts = append(hosts, s.Address)
 	}
 	st := routeros.NewWatcher(f.Client, cfg.Service.Name, hosts, 0).Read(ctx)
-	rep.Connected, rep.Identity, rep.Records, rep.Netwatch = st.Connected, st.Identity, st.Records, st.Netwatch
+	rep.Connected, rep.Identity = st.Connected, st.Identity
+	rep.Records, rep.Netwatch = append(rep.Records, st.Records...), append(rep.Netwatch, st.Netwatch...)
 	if st.Err != nil {
 		rep.Error = st.Err.Error()
 	}
@@ -281,6 +291,7 @@ server, 1 otherwise, 2 on bad usage or config.`, stderr)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		enc.Encode(rep)
 	} else {
 		writeStatus(stdout, rep)

@@ -160,3 +160,31 @@ func TestDeclinedPrompt(t *testing.T) {
 		t.Errorf("the name moved: %+v", rep)
 	}
 }
+
+// Machine output: snake_case names, a schema version, durations in _ms,
+// empty lists as [] and no HTML escaping.
+func TestJSONShapes(t *testing.T) {
+	cfg, _, _ := paperRouter(t)
+	out, _, _ := runCLI("status", "-c", cfg, "--json")
+	for _, want := range []string{`"schema_version": 1`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status --json lacks %s:\n%s", want, out)
+		}
+	}
+	for _, banned := range []string{`"ID"`, `"Address"`, `null`, `\u003e`} {
+		if strings.Contains(out, banned) {
+			t.Errorf("status --json has %s:\n%s", banned, out)
+		}
+	}
+	out, _, _ = runCLI("restore", "-c", cfg, "--yes", "--json")
+	for _, want := range []string{`"schema_version": 1`, `"took_ms": `, `"outcome": "already so"`, `"changes": []`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restore --json lacks %s:\n%s", want, out)
+		}
+	}
+	for _, banned := range []string{`"Took"`, `took_ns`, `null`} {
+		if strings.Contains(out, banned) {
+			t.Errorf("restore --json has %s:\n%s", banned, out)
+		}
+	}
+}

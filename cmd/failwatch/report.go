@@ -280,5 +280,6 @@ func writeReportJSON(w io.Writer, statuses []monitor.ServerStatus) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
 }

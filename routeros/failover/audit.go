@@ -38,7 +38,7 @@ type auditLine struct {
 // Append writes one line for an operation.
 func (a *Audit) Append(user, reason string, r Result, opErr error) error {
 	line := auditLine{Time: r.Started, User: user, Reason: reason, Op: r.Operation, Service: r.Service, From: r.From, To: r.To,
-		TookMS: float64(r.Took.Microseconds()) / 1000, Steps: r.Steps, Result: string(r.Outcome),
+		TookMS: ms(r.Took), Steps: r.Steps, Result: string(r.Outcome),
 		Changes: r.Changes, Records: r.Records}
 	if line.Changes == nil {
 		line.Changes = []Change{}

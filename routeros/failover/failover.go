@@ -2,6 +2,7 @@ package failover
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,7 +31,35 @@ type Step struct {
 	Status StepStatus    `json:"status"`
 	Detail string        `json:"detail,omitempty"`
 	At     time.Time     `json:"at"`
-	Took   time.Duration `json:"took_ns"`
+	Took   time.Duration `json:"-"` // as took_ms in JSON
+}
+
+// ms is a duration in milliseconds, for JSON.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// MarshalJSON writes the step with took_ms, as every duration in
+// failwatch's JSON is.
+func (s Step) MarshalJSON() ([]byte, error) {
+	type plain Step
+	return json.Marshal(struct {
+		plain
+		TookMS float64 `json:"took_ms"`
+	}{plain(s), ms(s.Took)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote (a recording).
+func (s *Step) UnmarshalJSON(b []byte) error {
+	type plain Step
+	var v struct {
+		plain
+		TookMS float64 `json:"took_ms"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Step(v.plain)
+	s.Took = time.Duration(v.TookMS * float64(time.Millisecond))
+	return nil
 }
 
 // Outcome is how an operation ended, decided from what the router holds
@@ -82,7 +111,9 @@ type Result struct {
 	Records []routeros.Record `json:"records,omitempty"`
 	Steps   []Step            `json:"steps"`
 	Started time.Time         `json:"started"`
-	Took    time.Duration
+	Took    time.Duration     `json:"-"`
+	// TookMS is Took in milliseconds, for JSON.
+	TookMS float64 `json:"took_ms"`
 }
 
 // HoldMark is appended to the comment of a netwatch entry failwatch has
@@ -249,6 +280,13 @@ func (f *Failover) operation(ctx context.Context, name, to string, body func(*op
 	}
 	res.Changed = slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Status == "changed" || c.Status == "unknown" })
 	res.Took = time.Since(res.Started)
+	res.TookMS = ms(res.Took)
+	if res.Changes == nil {
+		res.Changes = []Change{}
+	}
+	if res.Steps == nil {
+		res.Steps = []Step{}
+	}
 	if f.Audit != nil {
 		if aerr := f.Audit.Append(f.User, f.Reason, res, err); aerr != nil {
 			err = errors.Join(err, fmt.Errorf("audit log: %w", aerr))
