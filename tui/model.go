@@ -144,7 +144,8 @@ type opView struct {
 
 type confirmView struct {
 	text string
-	run  func()
+	// run does it, on the model as it is when y is pressed.
+	run func(*Model)
 }
 
 // New returns the dashboard.
@@ -270,7 +271,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		c := m.confirm
 		m.confirm = nil
 		if key.Matches(msg, m.keys.Confirm) {
-			c.run()
+			c.run(&m)
 		} else {
 			m.addEvent(m.opts.Now(), "you", "cancelled: "+c.text, muted)
 		}
@@ -301,12 +302,16 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.ScrollDown):
 		m.scroll = max(m.scroll-5, 0)
 	case key.Matches(msg, k.Reset):
-		for _, s := range m.servers {
-			s.history = s.history[:0]
-			s.version++
-		}
-		m.opts.Actions.ResetStats()
-		m.addEvent(m.opts.Now(), "you", "statistics reset", muted)
+		// Mid-incident the history is the evidence: ask first.
+		m.showHelp, m.detail = false, false
+		m.confirm = &confirmView{text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) {
+			for _, s := range m.servers {
+				s.history = s.history[:0]
+				s.version++
+			}
+			m.opts.Actions.ResetStats()
+			m.addEvent(m.opts.Now(), "you", "statistics reset", muted)
+		}}
 	case key.Matches(msg, k.Demo):
 		m.opts.Actions.DemoToggle()
 	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold):
@@ -324,6 +329,8 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 		m.addEvent(m.opts.Now(), "you", "an operation is still running: wait for it", warn)
 		return
 	}
+	// The question must be seen before y answers it: close what covers it.
+	m.showHelp, m.detail = false, false
 	primary, standby := m.role(config.Primary), m.role(config.Standby)
 	name := m.opts.Service.Name
 	a := m.opts.Actions
@@ -334,13 +341,18 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 		if hold {
 			text += ", holding the router's netwatch so it cannot move it back"
 		}
-		m.confirm = &confirmView{text: text, run: func() { a.Failover(hold) }}
+		m.confirm = &confirmView{text: text, run: func(*Model) { a.Failover(hold) }}
 	case key.Matches(msg, m.keys.Restore):
-		m.confirm = &confirmView{text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: a.Restore}
+		text := fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary)
+		if p := m.find(primary); p != nil && (p.state == monitor.Down || p.state == monitor.Degraded) {
+			text += fmt.Sprintf(". WARNING: %s is %s (for %s): clients would be sent to it, and the released netwatch may move the name straight back",
+				primary, p.state, m.opts.Now().Sub(p.since).Round(time.Second))
+		}
+		m.confirm = &confirmView{text: text, run: func(*Model) { a.Restore() }}
 	case m.router.held:
-		m.confirm = &confirmView{text: "Release the router's netwatch entries (they may move the name again)", run: a.Release}
+		m.confirm = &confirmView{text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) { a.Release() }}
 	default:
-		m.confirm = &confirmView{text: "Hold the router's netwatch entries (the name stays where it is)", run: a.Hold}
+		m.confirm = &confirmView{text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) { a.Hold() }}
 	}
 }
 

@@ -217,9 +217,35 @@ func TestConfirmation(t *testing.T) {
 		t.Errorf("n did not cancel: %v", rec.calls)
 	}
 	m = update(m, press("f"), press("y"), press("r"), press("y"), press("c"))
+	if !strings.Contains(plain(m), "Reset every server's statistics") {
+		t.Errorf("c did not ask:\n%s", plain(m))
+	}
+	m = update(m, press("y"))
 	want := []string{"failover hold=true", "restore", "reset"}
-	if strings.Join(rec.calls, ",") != strings.Join(want, ",") {
+	if strings.Join(rec.calls, ",") != strings.Join(want, ",") || !strings.Contains(plain(m), "statistics reset") {
 		t.Errorf("calls %v, want %v", rec.calls, want)
+	}
+}
+
+// A key that asks closes what would hide the question: with help or the
+// detail view open, f shows its confirmation before y can answer it.
+func TestConfirmationIsAlwaysSeen(t *testing.T) {
+	for _, open := range []string{"?", "enter"} {
+		rec := &recorder{}
+		m := update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40}, press(open), press("f"))
+		if !strings.Contains(plain(m), "Fail over tomtotrading.com from public to private") {
+			t.Errorf("after %q then f, the question is not on screen:\n%s", open, plain(m))
+		}
+	}
+}
+
+// Restoring to a primary that is DOWN says so in the question.
+func TestRestoreToADownPrimaryWarns(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60})
+	m = update(m, scene()...)
+	m = update(m, press("r"))
+	if !strings.Contains(plain(m), "WARNING: public is DOWN (for 18s)") {
+		t.Errorf("no warning:\n%s", plain(m))
 	}
 }
 
