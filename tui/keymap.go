@@ -25,12 +25,12 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		Detail:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause display")),
-		Reset:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reset statistics")),
+		Reset:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reset statistics (asks)")),
 		ScrollUp:   key.NewBinding(key.WithKeys("pgup", "u"), key.WithHelp("pgup/u", "older events")),
 		ScrollDown: key.NewBinding(key.WithKeys("pgdown", "d"), key.WithHelp("pgdn/d", "newer events")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm a question (any other key cancels)")),
 	}
 	if readOnly {
 		k.Failover.SetEnabled(false)
@@ -44,9 +44,10 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 	return k
 }
 
-// ShortHelp is the footer.
+// ShortHelp is the footer: how to get help and out first, so a narrow
+// terminal that cuts the line still shows them.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Failover, k.Restore, k.Hold, k.Demo, k.Down, k.Detail, k.Help, k.Quit}
+	return []key.Binding{k.Help, k.Quit, k.Failover, k.Restore, k.Hold, k.Demo, k.Down, k.Detail}
 }
 
 // FullHelp is the ? screen.
@@ -54,6 +55,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Failover, k.Restore, k.Hold, k.Demo},
 		{k.Up, k.Down, k.Next, k.Detail, k.Back},
-		{k.Pause, k.Reset, k.ScrollUp, k.ScrollDown, k.Help, k.Quit},
+		{k.Pause, k.Reset, k.ScrollUp, k.ScrollDown, k.Confirm, k.Help, k.Quit},
 	}
 }

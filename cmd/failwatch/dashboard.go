@@ -220,6 +220,16 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	return code
 }
 
+// screenCapable refuses a terminal that cannot draw the dashboard
+// (TERM=dumb), pointing to the commands that print lines instead.
+func screenCapable(stderr io.Writer) bool {
+	if os.Getenv("TERM") == "dumb" {
+		fmt.Fprintln(stderr, "failwatch: TERM=dumb cannot draw the dashboard: use failwatch status, report or exporter, or a terminal that can")
+		return false
+	}
+	return true
+}
+
 // actions turn the dashboard's keys into requests to the engine.
 type actions struct {
 	eng      *engine.Engine
@@ -294,6 +304,9 @@ fail over or restore.`, stderr)
 		usage(stderr)
 		return exitUsage
 	}
+	if !screenCapable(stderr) {
+		return exitUsage
+	}
 	cfg, ok := rf.load(stderr)
 	if !ok {
 		return exitUsage
@@ -314,7 +327,8 @@ fail over or restore.`, stderr)
 func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {
 	return tui.Options{
 		Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(),
-		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII,
+		// The Linux console's fonts lack the blocks and box drawing.
+		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII || os.Getenv("TERM") == "linux",
 		NoColor: *ui.noColor || cfg.UI.NoColor || os.Getenv("NO_COLOR") != "",
 		Theme:   cfg.UI.Theme,
 	}

@@ -62,6 +62,9 @@ addresses are labels. Needs no root, no router, no network.`, stderr)
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
 	}
+	if !screenCapable(stderr) {
+		return exitUsage
+	}
 	if _, err := config.ParseDuration(*interval); err != nil {
 		fmt.Fprintf(stderr, "failwatch demo: --netwatch-interval: %v\n", err)
 		return exitUsage

@@ -141,3 +141,14 @@ func TestHelpOnceAndVersion(t *testing.T) {
 		}
 	}
 }
+
+// TERM=dumb cannot draw the dashboard: it says so and where to go instead.
+func TestDumbTerminal(t *testing.T) {
+	t.Setenv("TERM", "dumb")
+	for _, args := range [][]string{{"demo"}, {"replay", "x.jsonl"}, {"--read-only"}} {
+		_, errs, code := runCLI(args...)
+		if code != exitUsage || !strings.Contains(errs, "TERM=dumb cannot draw the dashboard") {
+			t.Errorf("%v: exit %d %q", args, code, errs)
+		}
+	}
+}

@@ -30,6 +30,9 @@ times faster (0: as fast as it can). Nothing is probed and no router is asked.`,
 	if !ok {
 		return code
 	}
+	if !screenCapable(stderr) {
+		return exitUsage
+	}
 	if len(pos) != 1 || *speed < 0 {
 		fmt.Fprintln(stderr, "failwatch replay: give one recording FILE, and a --speed of 0 or more")
 		return exitUsage

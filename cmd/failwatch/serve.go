@@ -189,8 +189,14 @@ func userHasKey(u config.ServeUser, key ssh.PublicKey) bool {
 // needTerminal refuses a session without a PTY, saying how to connect.
 func needTerminal(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if _, _, ok := sess.Pty(); !ok {
+		pty, _, ok := sess.Pty()
+		if !ok {
 			wish.Println(sess, "failwatch serve shows a dashboard and needs a terminal: ssh -t")
+			sess.Exit(1)
+			return
+		}
+		if pty.Term == "dumb" {
+			wish.Println(sess, "failwatch serve: TERM=dumb cannot draw the dashboard")
 			sess.Exit(1)
 			return
 		}
