@@ -146,6 +146,9 @@ type confirmView struct {
 	text string
 	// run does it, on the model as it is when y is pressed.
 	run func(*Model)
+	// alarm, when set, is why this one is dangerous: y is not enough, the
+	// server's name (need) must be typed and enter pressed.
+	alarm, need, typed string
 }
 
 // New returns the dashboard.
@@ -269,6 +272,30 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.confirm != nil {
 		c := m.confirm
+		if c.need != "" {
+			// A second, different confirmation: the name, typed.
+			switch msg.Code {
+			case tea.KeyEnter:
+				m.confirm = nil
+				if c.typed == c.need {
+					c.run(&m)
+				} else {
+					m.addEvent(m.opts.Now(), "you", "cancelled (the name did not match): "+c.text, muted)
+				}
+			case tea.KeyEscape:
+				m.confirm = nil
+				m.addEvent(m.opts.Now(), "you", "cancelled: "+c.text, muted)
+			case tea.KeyBackspace:
+				if c.typed != "" {
+					c.typed = c.typed[:len(c.typed)-1]
+				}
+			default:
+				if len(msg.Text) > 0 && len(c.typed) < 64 {
+					c.typed += msg.Text
+				}
+			}
+			return m, nil
+		}
 		m.confirm = nil
 		if key.Matches(msg, m.keys.Confirm) {
 			c.run(&m)
@@ -342,18 +369,31 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 			text += ", holding the router's netwatch so it cannot move it back"
 		}
 		m.confirm = &confirmView{text: text, run: func(*Model) { a.Failover(hold) }}
+		m.guard(standby, "fail over to it")
 	case key.Matches(msg, m.keys.Restore):
-		text := fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary)
-		if p := m.find(primary); p != nil && (p.state == monitor.Down || p.state == monitor.Degraded) {
-			text += fmt.Sprintf(". WARNING: %s is %s (for %s): clients would be sent to it, and the released netwatch may move the name straight back",
-				primary, p.state, m.opts.Now().Sub(p.since).Round(time.Second))
-		}
-		m.confirm = &confirmView{text: text, run: func(*Model) { a.Restore() }}
+		m.confirm = &confirmView{text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: func(*Model) { a.Restore() }}
+		m.guard(primary, "restore to it, and the released netwatch may move the name straight back")
 	case m.router.held:
 		m.confirm = &confirmView{text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) { a.Release() }}
 	default:
 		m.confirm = &confirmView{text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) { a.Hold() }}
 	}
+}
+
+// guard makes a question about moving the name to target need the
+// target's name typed when target is not UP by the probes: clients would be
+// sent to a server that does not answer.
+func (m *Model) guard(target, what string) {
+	s := m.find(target)
+	if s == nil || s.state == monitor.Up {
+		return
+	}
+	since := ""
+	if !s.since.IsZero() {
+		since = fmt.Sprintf(" for %s", m.opts.Now().Sub(s.since).Round(time.Second))
+	}
+	m.confirm.alarm = fmt.Sprintf("%s is %s%s: clients would be sent to a server that does not answer if you %s.", target, s.state, since, what)
+	m.confirm.need = target
 }
 
 func (m *Model) role(r config.Role) string {

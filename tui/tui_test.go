@@ -208,6 +208,7 @@ func press(k string) tea.KeyPressMsg {
 func TestConfirmation(t *testing.T) {
 	rec := &recorder{}
 	m := update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
 	m = update(m, press("f"))
 	if !strings.Contains(plain(m), "Fail over tomtotrading.com from public to private, holding the") {
 		t.Fatalf("no confirmation:\n%s", plain(m))
@@ -216,7 +217,17 @@ func TestConfirmation(t *testing.T) {
 	if len(rec.calls) != 0 || !strings.Contains(plain(m), "cancelled: Fail over") {
 		t.Errorf("n did not cancel: %v", rec.calls)
 	}
-	m = update(m, press("f"), press("y"), press("r"), press("y"), press("c"))
+	// The standby is UP: y is enough. The primary is DOWN: restoring to it
+	// takes its name, typed; y alone does nothing.
+	m = update(m, press("f"), press("y"), press("r"), press("y"), press("enter"))
+	if strings.Join(rec.calls, ",") != "failover hold=true" || !strings.Contains(plain(m), "the name did not match") {
+		t.Errorf("y restored to a DOWN primary: %v\n%s", rec.calls, plain(m))
+	}
+	m = update(m, press("r"))
+	for _, k := range "public" {
+		m = update(m, press(string(k)))
+	}
+	m = update(m, press("enter"), press("c"))
 	if !strings.Contains(plain(m), "Reset every server's statistics") {
 		t.Errorf("c did not ask:\n%s", plain(m))
 	}
@@ -244,7 +255,7 @@ func TestRestoreToADownPrimaryWarns(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60})
 	m = update(m, scene()...)
 	m = update(m, press("r"))
-	if !strings.Contains(plain(m), "WARNING: public is DOWN (for 18s)") {
+	if !strings.Contains(plain(m), "WARNING: public is DOWN for 18s") || !strings.Contains(plain(m), "type public and enter to confirm") {
 		t.Errorf("no warning:\n%s", plain(m))
 	}
 }

@@ -391,10 +391,18 @@ func (m Model) eventLine(e event) string {
 }
 
 func (m Model) dialog(height int) string {
-	text := m.styles.Bold.Render(m.confirm.text+"?") + "\n\n" +
-		m.styles.Warn.Render("y") + " confirm   " + m.styles.Muted.Render("any other key cancels")
-	box := m.styles.Dialog.Width(min(m.width-4, 72)).Render(text)
-	return lipgloss.Place(m.width, max(height, lipgloss.Height(box)), lipgloss.Center, lipgloss.Center, box)
+	c, st := m.confirm, m.styles
+	text := st.Bold.Render(c.text+"?") + "\n\n" +
+		st.Warn.Render("y") + " confirm   " + st.Muted.Render("any other key cancels")
+	box := st.Dialog
+	if c.need != "" {
+		text = st.Bold.Render(c.text+"?") + "\n\n" + st.Bad.Render("WARNING: "+c.alarm) + "\n\n" +
+			"type " + st.Bad.Render(c.need) + " and enter to confirm: " + st.Bold.Render(c.typed) + st.Muted.Render("_") + "\n" +
+			st.Muted.Render("esc cancels")
+		box = box.BorderForeground(st.Bad.GetForeground())
+	}
+	box = box.Width(min(m.width-4, 72))
+	return lipgloss.Place(m.width, max(height, lipgloss.Height(text)), lipgloss.Center, lipgloss.Center, text)
 }
 
 func (m Model) fullHelp(height int) string {

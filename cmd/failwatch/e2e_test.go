@@ -91,7 +91,8 @@ func (s *tmuxSession) exitCode() string {
 func TestDemoEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
 	s := newTmux(t, 120, 40, bin+" demo --netwatch-interval 1s")
-	s.waitFor("both cards", `public · primary`, `private · standby`, `DEMO`, `tomtotrading\.com → 104\.247\.193\.168 \(public\)`)
+	s.waitFor("both cards", `public · primary`, `private · standby`, `DEMO`, `tomtotrading\.com → 104\.247\.193\.168 \(public\)`,
+		`192\.10\.10\.2\s+UP`, `104\.247\.193\.168\s+UP`)
 
 	s.keys("f")
 	s.waitFor("confirmation", `Fail over tomtotrading\.com from public to private`)
@@ -107,6 +108,14 @@ func TestDemoEndToEnd(t *testing.T) {
 	s.keys("x")
 	s.waitFor("netwatch failover", `simulated public server taken DOWN`, `event down \[ type: simple, host: 104\.247\.193\.168 \]`,
 		`ACTIVE private`, `DNS answer changed: 104\.247\.193\.168 \(public\) → 192\.10\.10\.2 \(private\)`)
+	// Restoring to the DOWN public server takes its name, typed; esc leaves.
+	s.waitFor("public down by the probes", `104\.247\.193\.168\s+DOWN`)
+	s.keys("r")
+	s.waitFor("the second confirmation", `WARNING: public is DOWN`, `type public and enter to confirm`)
+	s.keys("y")
+	s.waitFor("y is not enough", `type public and enter to confirm: y`)
+	s.keys("Escape")
+	s.waitFor("cancelled", `cancelled: Restore tomtotrading\.com`)
 
 	for _, size := range [][2]int{{80, 24}, {200, 60}, {100, 30}, {60, 20}, {120, 40}} {
 		s.run("resize-window", "-t", "fw", "-x", strconv.Itoa(size[0]), "-y", strconv.Itoa(size[1]))

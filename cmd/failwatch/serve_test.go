@@ -101,7 +101,7 @@ serve:
 	}
 
 	operator := newTmux(t, 100, 30, sshCmd("op", "alice"))
-	operator.waitFor("operator's dashboard", `connected`, `web1 · primary\s+ACTIVE`)
+	operator.waitFor("operator's dashboard", `connected`, `web1 · primary\s+ACTIVE`, `127\.0\.0\.3\s+UP`)
 	operator.keys("f")
 	operator.waitFor("confirmation", `Fail over svc\.test from web1 to web2`)
 	operator.keys("y")

@@ -176,7 +176,7 @@ servers:
 		Before: func() { signalBinary(bin, syscall.SIGHUP) }})
 
 	s := newTmux(t, 120, 40, bin+" -c "+cfgPath)
-	s.waitFor("dashboard", `connected`, `web1 · primary\s+ACTIVE`)
+	s.waitFor("dashboard", `connected`, `web1 · primary\s+ACTIVE`, `127\.0\.0\.3\s+UP`)
 	s.keys("f")
 	s.waitFor("confirmation", `Fail over svc\.test from web1 to web2`)
 	s.keys("y")
