@@ -523,7 +523,13 @@ func (m *Model) dnsAnswer(a monitor.DNSAnswer) {
 	}
 	if m.dns.seen && addr != m.dns.addr {
 		from, to := describe(m.dns.addr, m.dns.server), describe(addr, m.serverFor(addr))
-		m.addEvent(a.At, "dns", fmt.Sprintf("DNS answer changed: %s %s %s", from, m.styles.Glyphs.Arrow, to), info)
+		l := info
+		text := fmt.Sprintf("DNS answer changed: %s %s %s", from, m.styles.Glyphs.Arrow, to)
+		if !addr.IsValid() {
+			// Clients get no address: the outage itself, not routine.
+			l, text = bad, text+": clients get no address for "+m.opts.Service.Name
+		}
+		m.addEvent(a.At, "dns", text, l)
 	}
 	m.dns.seen, m.dns.addr, m.dns.ttl = true, addr, a.TTL
 	m.dns.server = m.serverFor(addr)

@@ -429,3 +429,21 @@ func TestRouterTimesInTheViewersZone(t *testing.T) {
 		t.Errorf("not in the viewer's zone:\n%s", s)
 	}
 }
+
+// A long resolver error is cut, with an ellipsis, before ACTIVE and the
+// flags are; the name resolving to nothing is an alarm, not routine.
+func TestHeaderKeepsActive(t *testing.T) {
+	m := update(fixture(Options{ReadOnly: true}), tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = update(m, scene()...)
+	m = update(m, DNSMsg{At: t0.Add(80 * time.Second), Err: errors.New("dns 127.0.0.1:53: no answer: read udp 127.0.0.1:39912->127.0.0.1:53: read: connection refused")})
+	header := strings.Split(plain(m), "\n")[1]
+	if !strings.Contains(header, "ACTIVE private") || !strings.Contains(header, "[READ-ONLY]") || !strings.Contains(header, "…") {
+		t.Errorf("header: %q", header)
+	}
+	m = update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	m = update(m, DNSMsg{At: t0.Add(80 * time.Second)})
+	if !strings.Contains(plain(m), "clients get no address for tomtotrading.com") {
+		t.Errorf("no alarm for an empty answer:\n%s", plain(m))
+	}
+}

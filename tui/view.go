@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 	"time"
 
@@ -140,7 +141,6 @@ func (m Model) header() string {
 		answer = st.Bold.Render(m.opts.Service.Name+" "+g.Arrow+" "+describe(m.dns.addr, m.dns.server)) +
 			st.Muted.Render(" ttl "+config.FormatDuration(m.dns.ttl))
 	}
-	line2 = append(line2, answer)
 	line2 = append(line2, "ACTIVE "+st.Bold.Render(orNone(r.active)))
 	if m.opts.ReadOnly {
 		line2 = append(line2, st.Flag.Render("[READ-ONLY]"))
@@ -151,6 +151,13 @@ func (m Model) header() string {
 	if m.paused {
 		line2 = append(line2, st.Flag.Render("[PAUSED]"))
 	}
+	// ACTIVE and the flags always show: a long resolver error is cut first,
+	// with an ellipsis.
+	rest := lipgloss.Width(strings.Join(line2, "  ")) + 2
+	if room := m.width - rest; lipgloss.Width(answer) > room {
+		answer = ansi.Truncate(answer, max(room, 1), g.Ellipse)
+	}
+	line2 = append([]string{answer}, line2...)
 	line3 := m.statusLine(now)
 	return strings.Join([]string{fit(left, m.width), fit(strings.Join(line2, "  "), m.width), fit(line3, m.width)}, "\n")
 }
