@@ -31,6 +31,8 @@ type (
 		// Netwatch is the router's netwatch per server address: a status,
 		// "held", "disabled", or absent for none.
 		Netwatch map[string]string
+		// Enabled counts the name's enabled records of the failed-over type.
+		Enabled int
 	}
 	// LogMsg is a line (or a connect, disconnect or gap) of the router log.
 	LogMsg routeros.LogEvent
@@ -141,7 +143,7 @@ func Message(ev engine.Event) tea.Msg {
 	case ev.Server != nil:
 		return ServerMsg(*ev.Server)
 	case ev.Router != nil:
-		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held, Netwatch: ev.Netwatch}
+		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held, Netwatch: ev.Netwatch, Enabled: ev.Enabled}
 	case ev.Log != nil:
 		return LogMsg(*ev.Log)
 	case ev.DNS != nil:

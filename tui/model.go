@@ -107,6 +107,8 @@ type cardKey struct {
 
 type routerView struct {
 	connected bool
+	// undefined: the name has no enabled record, or several.
+	undefined bool
 	seen      bool
 	err       string
 	// state is "reconnecting" (the connection dropped; the next reading
@@ -479,8 +481,21 @@ func (m *Model) routerState(msg RouterMsg) {
 	m.router.connected, m.router.seen, m.router.err = true, true, ""
 	m.router.identity = st.Identity
 	active := msg.Active
-	if active != m.router.active && m.router.active != "" {
-		m.addEvent(now, "router", fmt.Sprintf("static records now point at %s", orNone(active)), info)
+	if active != m.router.active && m.router.active != "" && active != "" {
+		m.addEvent(now, "router", fmt.Sprintf("static records now point at %s", active), info)
+	}
+	// No enabled record, or several, is an alarm; its end is said too.
+	switch undefined := msg.Enabled != 1 && len(msg.Records) > 0; {
+	case undefined && !m.router.undefined:
+		text := fmt.Sprintf("%d enabled records for %s: the router's answer is undefined", msg.Enabled, m.opts.Service.Name)
+		if msg.Enabled == 0 {
+			text = "no enabled record for " + m.opts.Service.Name + ": the router answers nothing"
+		}
+		m.addEvent(now, "router", text, bad)
+		m.router.undefined = true
+	case !undefined && m.router.undefined:
+		m.addEvent(now, "router", "one enabled record again: "+orNone(active), good)
+		m.router.undefined = false
 	}
 	m.router.active = active
 	held := msg.Held

@@ -92,7 +92,7 @@ func scene() []tea.Msg {
 	// As the engine sends them: each reading with the facts it derived.
 	msgs[len(msgs)-3] = RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Address: "192.10.10.2", Comment: "ServerPrivate", Disabled: true},
-			{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public"}}}, Active: "public"}
+			{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public"}}}, Active: "public", Enabled: 1}
 	down := t0.Add(52 * time.Second)
 	for _, l := range []struct{ topics, msg string }{
 		{"netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]"},
@@ -106,7 +106,7 @@ func scene() []tea.Msg {
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
 		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
 			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + failover.HoldMark}}},
-			Active: "private", Held: true, Netwatch: map[string]string{"104.247.193.168": "down"}},
+			Active: "private", Held: true, Enabled: 1, Netwatch: map[string]string{"104.247.193.168": "down"}},
 		SwitchMsg{From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
 		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
 	)
@@ -445,5 +445,20 @@ func TestHeaderKeepsActive(t *testing.T) {
 	m = update(m, DNSMsg{At: t0.Add(80 * time.Second)})
 	if !strings.Contains(plain(m), "clients get no address for tomtotrading.com") {
 		t.Errorf("no alarm for an empty answer:\n%s", plain(m))
+	}
+}
+
+// Two enabled records, or none, is an alarm, and its end is said.
+func TestUndefinedAnswerAlarm(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	recs := []routeros.Record{{ID: "*1", Address: "192.10.10.2"}, {ID: "*2", Address: "104.247.193.168"}}
+	m = update(m,
+		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Records: recs}, Active: "public", Enabled: 1},
+		RouterMsg{RouterState: routeros.RouterState{At: t0.Add(time.Second), Connected: true, Records: recs}, Enabled: 2},
+		RouterMsg{RouterState: routeros.RouterState{At: t0.Add(2 * time.Second), Connected: true, Records: recs}, Active: "private", Enabled: 1})
+	out := plain(m)
+	if !strings.Contains(out, "2 enabled records for tomtotrading.com: the router's answer is undefined") ||
+		!strings.Contains(out, "one enabled record again: private") {
+		t.Errorf("events:\n%s", out)
 	}
 }

@@ -40,8 +40,11 @@ type Event struct {
 	Active   string
 	Held     bool
 	Netwatch map[string]string
-	Log      *routeros.LogEvent
-	DNS      *monitor.DNSAnswer
+	// Enabled counts the name's enabled records of the failed-over type:
+	// 1 is a defined answer, 0 none, more an undefined one.
+	Enabled int
+	Log     *routeros.LogEvent
+	DNS     *monitor.DNSAnswer
 	// Answer goes with DNS: the server the answer points at, "" for none.
 	Answer string
 	Step   *Step
@@ -205,7 +208,14 @@ func (e *Engine) Run(ctx context.Context) {
 				for _, srv := range e.cfg.Servers {
 					hosts = append(hosts, srv.Address)
 				}
-				e.publish(Event{Router: &st, Active: active, Held: held, Netwatch: failover.NetwatchByHost(st.Netwatch, hosts...)})
+				enabled := 0
+				for _, r := range failover.OfType(st.Records, failover.RecordType(e.cfg.Servers...)) {
+					if !r.Disabled {
+						enabled++
+					}
+				}
+				e.publish(Event{Router: &st, Active: active, Held: held, Enabled: enabled,
+					Netwatch: failover.NetwatchByHost(st.Netwatch, hosts...)})
 				if sw != nil {
 					e.publish(Event{Switch: sw})
 				}
