@@ -429,9 +429,8 @@ func (m *Model) server(ev monitor.Event) {
 		s.reason = ev.Reason
 		m.addEvent(ev.Time, "local", s.cfg.Name+": "+ev.Reason, warn)
 	case monitor.EventSample:
-		first := len(s.checks) == 0 || s.checks[0].Label == ev.Check.Label
 		m.setCheck(s, ev.Check)
-		if first {
+		if s.checks[0].Label == ev.Check.Label {
 			if len(s.history) >= m.opts.History {
 				s.history = append(s.history[:0], s.history[len(s.history)-m.opts.History+1:]...)
 			}
@@ -450,6 +449,9 @@ func (m *Model) server(ev monitor.Event) {
 	}
 }
 
+// setCheck keeps a check's latest status. The card's series and numbers
+// are its first check's: ICMP when the server has one (whichever check
+// answers first), so a TCP connect time is never shown as the round trip.
 func (m *Model) setCheck(s *serverView, c monitor.CheckStatus) {
 	for i := range s.checks {
 		if s.checks[i].Label == c.Label {
@@ -458,6 +460,12 @@ func (m *Model) setCheck(s *serverView, c monitor.CheckStatus) {
 		}
 	}
 	s.checks = append(s.checks, c)
+	if c.Label == "icmp" && len(s.checks) > 1 {
+		copy(s.checks[1:], s.checks[:len(s.checks)-1])
+		s.checks[0] = c
+		// The series so far was another check's.
+		s.history = s.history[:0]
+	}
 }
 
 func (m *Model) routerState(msg RouterMsg) {

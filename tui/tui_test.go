@@ -462,3 +462,17 @@ func TestUndefinedAnswerAlarm(t *testing.T) {
 		t.Errorf("events:\n%s", out)
 	}
 }
+
+// A card's numbers are its ICMP check's even when another check answers
+// first, and they say which check they are from.
+func TestCardShowsICMPFirst(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	tcp := monitor.CheckStatus{Label: "tcp/443", State: monitor.Up, Window: monitor.Stats{Sent: 1, Received: 1, Last: 9 * time.Millisecond, Avg: 9 * time.Millisecond}}
+	icmp := monitor.CheckStatus{Label: "icmp", State: monitor.Up, Window: monitor.Stats{Sent: 1, Received: 1, Last: 2 * time.Millisecond, Avg: 2 * time.Millisecond}}
+	m = update(m,
+		ServerMsg{Time: t0, Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: 9 * time.Millisecond}, Check: tcp},
+		ServerMsg{Time: t0, Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: 2 * time.Millisecond}, Check: icmp})
+	if out := plain(m); !strings.Contains(out, "rtt ms  last 2.00") || strings.Contains(out, "last 9.00") {
+		t.Errorf("the card:\n%s", out)
+	}
+}

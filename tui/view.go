@@ -263,12 +263,13 @@ func (m Model) renderCard(s *serverView, i, width int) string {
 		m.sparkline(s.history, inner),
 	}
 	var w monitor.Stats
+	label := ""
 	if len(s.checks) > 0 {
-		w = s.checks[0].Window
+		w, label = s.checks[0].Window, s.checks[0].Label
 	}
 	if w.Received > 0 {
 		lines = append(lines,
-			fit(fmt.Sprintf("rtt ms  last %s  avg %s", ms(w.Last), ms(w.Avg)), inner),
+			fit(fmt.Sprintf("%s ms  last %s  avg %s", checkName(label), ms(w.Last), ms(w.Avg)), inner),
 			fit(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner),
 			fit(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), m.loss(w)), inner))
 	} else {
@@ -506,6 +507,16 @@ func (m Model) chart(samples []monitor.Sample, width, height int) []string {
 }
 
 // fit cuts a styled line to width cells.
+// checkName is how a card names the check its numbers are from: "rtt" for
+// ICMP (ping's word), else the check's kind ("http", "tcp/443").
+func checkName(label string) string {
+	if label == "icmp" || label == "" {
+		return "rtt"
+	}
+	kind, _, _ := strings.Cut(label, " ")
+	return kind
+}
+
 func fit(s string, width int) string {
 	if lipgloss.Width(s) <= width {
 		return s
