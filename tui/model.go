@@ -76,8 +76,9 @@ type Model struct {
 	// logDown is why the log follow last stopped; a reconnect loop against
 	// a dead router repeats it, and the pane says it once.
 	logDown string
-	// switchNote is the last switch, as the engine told it.
+	// switchNote is the last switch, as the engine told it, and when.
 	switchNote string
+	switchAt   time.Time
 }
 
 type serverView struct {
@@ -142,6 +143,9 @@ type opView struct {
 	done  bool
 	err   error
 	took  time.Duration
+	// ended is when it ended; the header shows it until a minute later or
+	// until the name switches again, whichever comes first.
+	ended time.Time
 }
 
 type confirmView struct {
@@ -568,6 +572,7 @@ func (m *Model) switched(sw SwitchMsg) {
 		note += " (no fault: a planned move)"
 	}
 	m.switchNote = note
+	m.switchAt = sw.At
 	m.addEvent(sw.At, "router", note, info)
 }
 
@@ -651,6 +656,7 @@ func (m *Model) opDone(msg OpDoneMsg) {
 		m.op = &opView{name: msg.Result.Operation}
 	}
 	m.op.done, m.op.err, m.op.took = true, msg.Err, msg.Result.Took
+	m.op.ended = msg.Result.Started.Add(msg.Result.Took)
 	at := msg.Result.Started.Add(msg.Result.Took)
 	switch {
 	case msg.Err != nil && msg.Result.Outcome == failover.OutcomeRolledBack:

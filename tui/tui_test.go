@@ -476,3 +476,19 @@ func TestCardShowsICMPFirst(t *testing.T) {
 		t.Errorf("the card:\n%s", out)
 	}
 }
+
+// A finished operation leaves the header when the name switches again (or
+// a minute after it ended): the header tells the latest, not the last
+// thing someone did.
+func TestHeaderOperationClears(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	header := func() string { return strings.Join(strings.Split(plain(m), "\n")[:3], "\n") }
+	if !strings.Contains(header(), "failover") {
+		t.Fatalf("the operation is not in the header:\n%s", header())
+	}
+	m = update(m, SwitchMsg{From: "private", To: "public", At: t0.Add(65 * time.Second)})
+	if h := header(); strings.Contains(h, "read state") || !strings.Contains(h, "switch: private → public") {
+		t.Errorf("after a later switch:\n%s", h)
+	}
+}

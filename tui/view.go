@@ -165,7 +165,10 @@ func (m Model) header() string {
 // statusLine shows an operation in place, or the last switch.
 func (m Model) statusLine(now time.Time) string {
 	st, g := m.styles, m.styles.Glyphs
-	if m.op == nil {
+	// A finished operation stays in the header for a minute, or until the
+	// name switches again; then it is in the events only.
+	stale := m.op != nil && m.op.done && (now.Sub(m.op.ended) > time.Minute || m.switchAt.After(m.op.ended))
+	if m.op == nil || stale {
 		if m.switchNote != "" {
 			return st.Info.Render(m.switchNote)
 		}
