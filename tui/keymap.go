@@ -7,6 +7,7 @@ type KeyMap struct {
 	Failover, Restore, Hold, Demo      key.Binding
 	Up, Down, Next, Detail, Back       key.Binding
 	Pause, Reset, ScrollUp, ScrollDown key.Binding
+	Filter                             key.Binding
 	Help, Quit, Confirm                key.Binding
 }
 
@@ -28,6 +29,7 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		Reset:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reset statistics (asks)")),
 		ScrollUp:   key.NewBinding(key.WithKeys("pgup", "u"), key.WithHelp("pgup/u", "older events")),
 		ScrollDown: key.NewBinding(key.WithKeys("pgdown", "d"), key.WithHelp("pgdn/d", "newer events")),
+		Filter:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "events: all/router/probes/operations")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm a question (any other key cancels)")),
@@ -55,6 +57,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Failover, k.Restore, k.Hold, k.Demo},
 		{k.Up, k.Down, k.Next, k.Detail, k.Back},
-		{k.Pause, k.Reset, k.ScrollUp, k.ScrollDown, k.Confirm, k.Help, k.Quit},
+		{k.Pause, k.Reset, k.ScrollUp, k.ScrollDown, k.Filter, k.Confirm, k.Help, k.Quit},
 	}
 }

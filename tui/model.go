@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,8 @@ type Model struct {
 	// logDown is why the log follow last stopped; a reconnect loop against
 	// a dead router repeats it, and the pane says it once.
 	logDown string
+	// filter is the event pane's filter, an index of eventFilters.
+	filter int
 	// switchNote is the last switch, as the engine told it, and when.
 	switchNote string
 	switchAt   time.Time
@@ -135,6 +138,19 @@ type event struct {
 	text   string
 	level  level
 	gap    bool
+	// late: it came after events of a later time, and was put in its place.
+	late bool
+}
+
+// eventFilters are what the event pane can show, cycled by a key.
+var eventFilters = []struct {
+	name    string
+	sources []string
+}{
+	{"all", nil},
+	{"router", []string{"router", "dns"}},
+	{"probes", []string{"local", "demo"}},
+	{"operations", []string{"op", "you", "auto"}},
 }
 
 type opView struct {
@@ -207,13 +223,24 @@ func tick() tea.Cmd {
 }
 
 func (m *Model) addEvent(at time.Time, source, text string, l level) {
+	m.insertEvent(event{at: at, source: source, text: text, level: l})
+}
+
+// insertEvent keeps the events in time order: a line that comes late (a
+// router's history, a log line delayed) goes where its time puts it, marked.
+func (m *Model) insertEvent(e event) {
 	// Trimmed in halves, not one event at a time: a burst of router log
 	// lines would otherwise copy the whole list for every line.
 	const keep = 1000
 	if len(m.events) >= 2*keep {
 		m.events = append(m.events[:0], m.events[len(m.events)-keep:]...)
 	}
-	m.events = append(m.events, event{at: at, source: source, text: text, level: l})
+	i := len(m.events)
+	for i > 0 && m.events[i-1].at.After(e.at) {
+		i--
+	}
+	e.late = i < len(m.events)
+	m.events = slices.Insert(m.events, i, e)
 }
 
 // Update applies one message.
@@ -347,6 +374,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}}
 	case key.Matches(msg, k.Demo):
 		m.opts.Actions.DemoToggle()
+	case key.Matches(msg, k.Filter):
+		m.filter = (m.filter + 1) % len(eventFilters)
+		m.scroll = 0
 	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold):
 		m.ask(msg)
 	}
@@ -602,7 +632,7 @@ func (m *Model) logEvent(ev routeros.LogEvent) {
 		}
 		m.addEvent(at, "router", text, l)
 	case routeros.LogGap:
-		m.events = append(m.events, event{at: ev.At, source: "router", text: "log gap: " + ev.Reason, gap: true})
+		m.insertEvent(event{at: ev.At, source: "router", text: "log gap: " + ev.Reason, gap: true})
 	case routeros.LogConnected:
 		m.logDown = ""
 		m.addEvent(ev.At, "router", "log: "+ev.Reason, muted)

@@ -296,7 +296,8 @@ func TestTooSmallAndPause(t *testing.T) {
 	m = update(m, scene()...)
 	m = update(m, press("p"))
 	frozen := m.View().Content
-	m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: t0})
+	later := t0.Add(80 * time.Second)
+	m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: later})
 	if m.View().Content != frozen || !strings.Contains(frozen, "[PAUSED]") {
 		t.Error("the paused screen changed")
 	}
@@ -306,7 +307,7 @@ func TestTooSmallAndPause(t *testing.T) {
 	}
 	// A reconnect loop against a dead router says it once.
 	for range 5 {
-		m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: t0})
+		m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: later})
 	}
 	if n := strings.Count(plain(m), "log follow stopped: connection reset"); n != 1 {
 		t.Errorf("the same disconnect shown %d times", n)
@@ -490,5 +491,29 @@ func TestHeaderOperationClears(t *testing.T) {
 	m = update(m, SwitchMsg{From: "private", To: "public", At: t0.Add(65 * time.Second)})
 	if h := header(); strings.Contains(h, "read state") || !strings.Contains(h, "switch: private → public") {
 		t.Errorf("after a later switch:\n%s", h)
+	}
+}
+
+// Events stay in time order (a late one goes in its place, marked), carry
+// their date when not today, are cut with an ellipsis, and filter by kind.
+func TestEventPane(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 80, Height: 30})
+	m = update(m,
+		PolicyMsg{At: t0.Add(10 * time.Second), Text: "second"},
+		PolicyMsg{At: t0.Add(5 * time.Second), Text: "first, late"},
+		LogMsg{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.Add(-48 * time.Hour), Topics: []string{"system"}, Message: "two days ago"}},
+		NoteMsg{At: t0.Add(20 * time.Second), Source: "op", Text: strings.Repeat("long ", 30)})
+	out := plain(m)
+	i, j := strings.Index(out, "first, late (came late)"), strings.Index(out, "second")
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("order:\n%s", out)
+	}
+	if !strings.Contains(out, "Oct 21 18:33:31 router system: two days ago") || !strings.Contains(out, "lon…") {
+		t.Errorf("date or ellipsis:\n%s", out)
+	}
+	m = update(m, press("e"))
+	out = plain(m)
+	if !strings.Contains(out, "two days ago") || strings.Contains(out, "second") || !strings.Contains(out, "(router; e for more)") {
+		t.Errorf("the router filter:\n%s", out)
 	}
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"github.com/charmbracelet/x/ansi"
+	"slices"
 	"strings"
 	"time"
 
@@ -376,15 +377,25 @@ func (m Model) eventPane(height int) string {
 	if height <= 1 {
 		return ""
 	}
+	events := m.events
 	title := st.Bold.Render("Events")
+	if f := eventFilters[m.filter]; f.sources != nil {
+		events = nil
+		for _, e := range m.events {
+			if slices.Contains(f.sources, e.source) || e.gap {
+				events = append(events, e)
+			}
+		}
+		title += st.Muted.Render("  (" + f.name + "; e for more)")
+	}
 	if m.scroll > 0 {
 		title += st.Muted.Render(fmt.Sprintf("  (%d newer below, d to scroll down)", m.scroll))
 	}
 	rows := height - 1
-	end := len(m.events) - m.scroll
+	end := max(len(events)-m.scroll, 0)
 	start := max(0, end-rows)
 	lines := []string{title}
-	for _, e := range m.events[start:end] {
+	for _, e := range events[start:end] {
 		lines = append(lines, m.eventLine(e))
 	}
 	return strings.Join(lines, "\n")
@@ -392,13 +403,30 @@ func (m Model) eventPane(height int) string {
 
 func (m Model) eventLine(e event) string {
 	st := m.styles
-	// The viewer's zone, whatever zone the router wrote the time in.
-	stamp := e.at.In(m.opts.Zone).Format("15:04:05")
+	// The viewer's zone, whatever zone the router wrote the time in; the
+	// date too when it is not today.
+	at, now := e.at.In(m.opts.Zone), m.opts.Now().In(m.opts.Zone)
+	stamp := at.Format("15:04:05")
+	if y, d := at.Year(), at.YearDay(); y != now.Year() || d != now.YearDay() {
+		stamp = at.Format("Jan 02 15:04:05")
+	}
 	if e.gap {
 		text := fmt.Sprintf("%s %s %s %s", strings.Repeat("-", 3), stamp, e.text, strings.Repeat("-", 3))
-		return fit(st.Gap.Render(text), m.width)
+		return cut(st.Gap.Render(text), m.width, st.Glyphs.Ellipse)
 	}
-	return fit(st.Muted.Render(stamp)+" "+st.Muted.Render(fmt.Sprintf("%-6s", e.source))+" "+st.Level(e.level).Render(e.text), m.width)
+	text := st.Level(e.level).Render(e.text)
+	if e.late {
+		text += st.Muted.Render(" (came late)")
+	}
+	return cut(st.Muted.Render(stamp)+" "+st.Muted.Render(fmt.Sprintf("%-6s", e.source))+" "+text, m.width, st.Glyphs.Ellipse)
+}
+
+// cut fits a line to width, saying with an ellipsis that it was cut.
+func cut(s string, width int, ellipsis string) string {
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	return ansi.Truncate(s, width, ellipsis)
 }
 
 func (m Model) dialog(height int) string {
