@@ -112,6 +112,9 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Wri
 	d.metrics = metrics.New(names)
 	b := buildInfo()
 	d.metrics.SetBuildInfo(b.version, b.commit, runtime.Version())
+	// Probes feed the engine every interval: five missed in a row, and
+	// never under the default, is a stall rather than a slow probe.
+	d.metrics.SetStaleAfter(max(metrics.DefaultStaleAfter, 5*d.cfg.Probe.Interval))
 	bound, err := d.metrics.Serve(ctx, addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: metrics: %v\n", err)

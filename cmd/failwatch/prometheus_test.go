@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -76,8 +77,10 @@ func promQuery(prom, query string) ([]string, error) {
 }
 
 // A real Prometheus scrapes the exporter, which watches `failwatch sim` and
-// probes two loopback servers with ICMP; the metrics come back over
-// Prometheus's HTTP API, and the shipped alert rules load and evaluate.
+// probes two loopback servers (web2 also on a closed TCP port, so it is
+// degraded, not down); the metrics come back over Prometheus's HTTP API,
+// the shipped rules load and evaluate, and the alerts tell degraded from
+// down.
 func TestPrometheusScrapesExporter(t *testing.T) {
 	prom, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -92,20 +95,29 @@ func TestPrometheusScrapesExporter(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	os.WriteFile(cfgPath, []byte(`router:
+	_, closedPort, _ := net.SplitHostPort(freePort(t))
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`router:
   address: 127.0.0.1:1
 service:
   name: svc.test
 servers:
   - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
-  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
+  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2},
+     checks: [{type: icmp}, {type: tcp, port: %s}]}
 probe:
   interval: 200ms
-`), 0o600)
+`, closedPort)), 0o600)
 	api := startSim(t, bin, "-c", cfgPath)
 	exporter := startExporter(t, bin, "-c", cfgPath, "--router", api)
 
 	rules, _ := filepath.Abs("../../docs/prometheus/alerts.yml")
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		for _, args := range [][]string{{"check", "rules", rules}, {"check", "config", "../../docs/prometheus/scrape.yml"}} {
+			if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
+				t.Errorf("promtool %v: %v\n%s", args, err, out)
+			}
+		}
+	}
 	promCfg := filepath.Join(dir, "prometheus.yml")
 	os.WriteFile(promCfg, []byte(fmt.Sprintf(`global:
   scrape_interval: 1s
@@ -129,13 +141,19 @@ scrape_configs:
 
 	want := map[string]string{
 		`failwatch_server_up{server="web1"}`:                                "1",
-		`failwatch_server_up{server="web2"}`:                                "1",
+		`failwatch_server_up{server="web2"}`:                                "0",
+		`failwatch_check_up{server="web2",check="icmp"}`:                    "1",
 		`failwatch_active_server{server="web1"}`:                            "1",
 		`failwatch_active_server{server="web2"}`:                            "0",
 		`failwatch_router_connected`:                                        "1",
 		`failwatch_router_netwatch_up{host="127.0.0.2"}`:                    "1",
 		`failwatch_probe_loss_ratio{server="web2",check="icmp"}`:            "0",
 		`failwatch_probe_rtt_seconds_count{server="web1",check="icmp"} > 0`: "",
+		// The recording rules and the alerts, as Prometheus evaluates them.
+		`server_check:failwatch_probe_loss:ratio_rate5m{server="web1",check="icmp"}`:      "0",
+		`server_check:failwatch_probe_rtt_seconds:p95_5m{server="web1",check="icmp"} > 0`: "",
+		`count(ALERTS{alertname="FailwatchServerDegraded",server="web2"})`:                "1",
+		`count(ALERTS{alertname="FailwatchServerDown"}) or vector(0)`:                     "0",
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for q, v := range want {
@@ -164,6 +182,16 @@ scrape_configs:
 		}
 		metricsResp.Body.Close()
 	}
+	// The exporter's own health: the engine runs and the router answers.
+	if resp, err := http.Get("http://" + exporter + "/healthz"); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(b) != "ok\n" {
+			t.Errorf("/healthz: %d %q", resp.StatusCode, b)
+		}
+	}
 	resp, err := http.Get("http://" + web + "/api/v1/rules")
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +217,7 @@ scrape_configs:
 			}
 		}
 	}
-	if len(names) != 4 {
+	if len(names) != 7 {
 		t.Errorf("rules loaded: %v", names)
 	}
 }

@@ -3,11 +3,14 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/failwatch/failwatch/monitor"
@@ -34,7 +37,22 @@ type Collector struct {
 	answered   prometheus.Gauge
 
 	servers []string
+
+	// health is what /healthz answers from: when the engine last fed an
+	// observation and what the router's last reading said.
+	health struct {
+		sync.Mutex
+		now        func() time.Time
+		staleAfter time.Duration
+		lastFed    time.Time
+		routerSeen bool
+		connected  bool
+	}
 }
+
+// DefaultStaleAfter is how long without a single observation from the
+// engine /healthz waits before it calls the engine stalled.
+const DefaultStaleAfter = 30 * time.Second
 
 // New registers the metrics for the named servers.
 func New(servers []string) *Collector {
@@ -89,7 +107,10 @@ func New(servers []string) *Collector {
 		servers: servers,
 	}
 	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.connected,
-		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered)
+		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c.health.now = time.Now
+	c.health.staleAfter = DefaultStaleAfter
 	for _, s := range servers {
 		c.serverUp.WithLabelValues(s).Set(0)
 		c.active.WithLabelValues(s).Set(0)
@@ -118,6 +139,7 @@ func (c *Collector) SetBuildInfo(version, commit, goVersion string) {
 // ObserveDNS records what the resolver answers: the server it points at
 // ("" for none of them) and the answer's TTL.
 func (c *Collector) ObserveDNS(answered bool, server string, ttl time.Duration) {
+	c.fed(nil)
 	c.answered.Set(b2f(answered))
 	c.answerTTL.Set(ttl.Seconds())
 	for _, s := range c.servers {
@@ -127,6 +149,7 @@ func (c *Collector) ObserveDNS(answered bool, server string, ttl time.Duration) 
 
 // ObserveServer records a monitor event.
 func (c *Collector) ObserveServer(ev monitor.Event) {
+	c.fed(nil)
 	switch ev.Type {
 	case monitor.EventSample:
 		result := "lost"
@@ -134,6 +157,10 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 			result = "ok"
 			c.rtt.WithLabelValues(ev.Server, ev.Check.Label).Observe(ev.Sample.RTT.Seconds())
 		}
+		// Both results exist from the first probe on, so a loss ratio
+		// computed from them is 0, not absent, for a server that never lost.
+		c.probes.WithLabelValues(ev.Server, ev.Check.Label, "ok")
+		c.probes.WithLabelValues(ev.Server, ev.Check.Label, "lost")
 		c.probes.WithLabelValues(ev.Server, ev.Check.Label, result).Inc()
 		c.loss.WithLabelValues(ev.Server, ev.Check.Label).Set(ev.Check.Window.LossPercent() / 100)
 		c.jitter.WithLabelValues(ev.Server, ev.Check.Label).Set(ev.Check.Window.Jitter.Seconds())
@@ -146,6 +173,7 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 // ObserveRouter records a reading of the router: whether it answered, the
 // active server ("" for none) and the netwatch status of each host.
 func (c *Collector) ObserveRouter(at time.Time, connected bool, active string, netwatch map[string]string) {
+	c.fed(&connected)
 	c.connected.Set(b2f(connected))
 	if !connected {
 		return
@@ -190,6 +218,8 @@ func (c *Collector) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", c.Handler())
+	mux.HandleFunc("/healthz", c.serveHealth)
+	mux.HandleFunc("/{$}", serveLanding)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -205,3 +235,76 @@ func (c *Collector) Serve(ctx context.Context, addr string) (net.Addr, error) {
 
 // Handler is the /metrics handler, for tests and embedding.
 func (c *Collector) Handler() http.Handler { return promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}) }
+
+// SetStaleAfter sets how long /healthz waits without an observation before
+// it reports the engine stalled; slow probe intervals need a longer wait.
+func (c *Collector) SetStaleAfter(d time.Duration) {
+	c.health.Lock()
+	defer c.health.Unlock()
+	c.health.staleAfter = d
+}
+
+// fed notes that the engine is alive; connected, when given, is the
+// router's latest reading.
+func (c *Collector) fed(connected *bool) {
+	c.health.Lock()
+	defer c.health.Unlock()
+	c.health.lastFed = c.health.now()
+	if connected != nil {
+		c.health.routerSeen = true
+		c.health.connected = *connected
+	}
+}
+
+// Health says whether this failwatch is doing its job: the engine feeds
+// observations and the router's API answers. The problems are in words,
+// none when healthy.
+func (c *Collector) Health() []string {
+	c.health.Lock()
+	defer c.health.Unlock()
+	var problems []string
+	switch since := c.health.now().Sub(c.health.lastFed); {
+	case c.health.lastFed.IsZero():
+		problems = append(problems, "engine: no observation yet")
+	case since > c.health.staleAfter:
+		problems = append(problems, fmt.Sprintf("engine: no observation for %s", since.Round(time.Second)))
+	}
+	switch {
+	case !c.health.routerSeen:
+		problems = append(problems, "router: not read yet")
+	case !c.health.connected:
+		problems = append(problems, "router: API not answering")
+	}
+	return problems
+}
+
+// serveHealth answers 200 "ok" when healthy, else 503 with one problem per
+// line, for load balancers, systemd watchdogs and humans alike.
+func (c *Collector) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	problems := c.Health()
+	if len(problems) == 0 {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	for _, p := range problems {
+		fmt.Fprintln(w, p)
+	}
+}
+
+const landingPage = `<!doctype html>
+<title>failwatch</title>
+<h1>failwatch</h1>
+<ul>
+<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
+<li><a href="/healthz">/healthz</a>: 200 when the engine runs and the router answers, else 503 and why</li>
+</ul>
+`
+
+// serveLanding is the page a browser pointed at the exporter finds.
+func serveLanding(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, landingPage)
+}

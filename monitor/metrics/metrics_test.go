@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -19,6 +22,8 @@ func TestCollector(t *testing.T) {
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventSample, Sample: monitor.Sample{Err: "timeout"},
 		Check: monitor.CheckStatus{Label: "icmp", State: monitor.Down, Window: monitor.Stats{Sent: 20, Received: 15}}})
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Down, At: t0}})
+	c.ObserveServer(monitor.Event{Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: time.Millisecond},
+		Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up}})
 	c.ObserveRouter(t0, true, "public", map[string]string{"104.247.193.168": "up"})
 	c.ObserveRouter(t0.Add(17*time.Second), true, "private", map[string]string{"104.247.193.168": "down"})
 	c.ObserveSwitch(true, 17*time.Second)
@@ -33,6 +38,8 @@ func TestCollector(t *testing.T) {
 	for _, want := range []string{
 		`failwatch_probe_rtt_seconds_count{check="icmp",server="public"} 1`,
 		`failwatch_probes_total{check="icmp",result="lost",server="public"} 1`,
+		`failwatch_probes_total{check="icmp",result="ok",server="public"} 1`,
+		`failwatch_probes_total{check="icmp",result="lost",server="private"} 0`,
 		`failwatch_probe_loss_ratio{check="icmp",server="public"} 0.25`,
 		`failwatch_probe_jitter_seconds{check="icmp",server="public"} 0`,
 		`failwatch_check_up{check="icmp",server="public"} 0`,
@@ -53,6 +60,75 @@ func TestCollector(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %s", want)
+		}
+	}
+}
+
+func TestHealth(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	c := New([]string{"public"})
+	c.health.now = func() time.Time { return now }
+	get := func(path string) (int, string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		c.serveHealth(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	steps := []struct {
+		name  string
+		do    func()
+		code  int
+		lines []string
+	}{
+		{"before anything", func() {}, 503, []string{"engine: no observation yet", "router: not read yet"}},
+		{"probes only", func() {
+			c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
+		}, 503, []string{"router: not read yet"}},
+		{"router answers", func() { c.ObserveRouter(now, true, "public", nil) }, 200, []string{"ok"}},
+		{"router lost", func() { c.ObserveRouter(now, false, "", nil) }, 503, []string{"router: API not answering"}},
+		{"router back, then the engine stalls", func() {
+			c.ObserveRouter(now, true, "public", nil)
+			now = now.Add(DefaultStaleAfter + time.Second)
+		}, 503, []string{"engine: no observation for 31s"}},
+		{"longer window for slow probes", func() { c.SetStaleAfter(time.Minute) }, 200, []string{"ok"}},
+	}
+	for _, s := range steps {
+		s.do()
+		code, body := get("/healthz")
+		if got := strings.Split(strings.TrimSpace(body), "\n"); code != s.code || strings.Join(got, "|") != strings.Join(s.lines, "|") {
+			t.Errorf("%s: got %d %q, want %d %q", s.name, code, got, s.code, s.lines)
+		}
+	}
+}
+
+func TestServeEndpoints(t *testing.T) {
+	c := New([]string{"public"})
+	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
+	c.ObserveRouter(time.Now(), true, "public", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, err := c.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/", `href="/healthz"`, 200},
+		{"/healthz", "ok", 200},
+		{"/metrics", "process_cpu_seconds_total", 200},
+		{"/metrics", "go_goroutines", 200},
+		{"/nothing", "404", 404},
+	} {
+		resp, err := http.Get("http://" + addr.String() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.want) {
+			t.Errorf("GET %s: %d, want %d with %q", tc.path, resp.StatusCode, tc.code, tc.want)
 		}
 	}
 }
