@@ -93,7 +93,7 @@ func TestReportLoopback(t *testing.T) {
 
 	ln.Close()
 	out, _, code = runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "100ms")
-	if code != exitUnhealthy || !strings.Contains(out, "3 packets transmitted, 0 received, 100% packet loss") ||
+	if code != exitUnhealthy || !strings.Contains(out, "3 probes sent, 0 answered, 100% failed") ||
 		!strings.Contains(out, "last error: connection refused") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}

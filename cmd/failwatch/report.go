@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/safetext"
 	"github.com/failwatch/failwatch/monitor"
 )
 
@@ -25,7 +26,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("report", "[-c FILE | HOST...] [--count N] [--interval D] [--json]", `
 Probe every server N times, all at once, then print for each check a summary
 shaped like ping's (transmitted, received, loss, rtt min/avg/max/mdev) with
-jitter (RFC 3550), p95 and the up/down state.
+jitter (RFC 3550), p95 and the up/down state. On a terminal, each reply or
+loss is also printed as it happens, as ping does.
 
 A HOST is an address or name (ICMP echo), http://... or https://... (HTTP GET,
 2xx/3xx is up), or tcp://HOST:PORT (TCP connect). Without HOSTs the servers of
@@ -92,7 +94,13 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	statuses, err := probeAll(ctx, cfg, *count, stderr)
+	// Reply lines, like ping's, only for a person watching: a pipe or a
+	// file gets the summary alone.
+	var replies io.Writer
+	if f, ok := stdout.(*os.File); ok && !*asJSON && isTerminal(f) {
+		replies = stdout
+	}
+	statuses, err := probeAll(ctx, cfg, *count, replies, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch report: %v\n", err)
 		return exitUnhealthy
@@ -144,8 +152,8 @@ func serverFromArg(arg string) (config.Server, error) {
 }
 
 // probeAll runs every server's monitor at once and returns their final
-// statuses in config order.
-func probeAll(ctx context.Context, cfg *config.Config, count int, stderr io.Writer) ([]monitor.ServerStatus, error) {
+// statuses in config order; replies, when not nil, gets a line per probe.
+func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stderr io.Writer) ([]monitor.ServerStatus, error) {
 	opts := monitor.Options{Probe: cfg.Probe, Count: count}
 	needICMP := slices.ContainsFunc(cfg.Servers, func(s config.Server) bool {
 		return len(s.Checks) == 0 || slices.ContainsFunc(s.Checks, func(c config.Check) bool { return c.Kind == config.ICMP })
@@ -166,15 +174,34 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, stderr io.Writ
 		servers[i] = m
 	}
 	fmt.Fprintf(stderr, "probing %d server(s), %d probe(s) each every %s...\n", len(servers), count, cfg.Probe.Interval)
+	var events chan monitor.Event
+	printed := make(chan struct{})
+	if replies != nil {
+		events = make(chan monitor.Event, 64)
+		go func() {
+			defer close(printed)
+			for ev := range events {
+				if ev.Type == monitor.EventSample {
+					io.WriteString(replies, replyLine(ev))
+				}
+			}
+		}()
+	} else {
+		close(printed)
+	}
 	var wg sync.WaitGroup
 	for _, m := range servers {
 		wg.Go(func() {
 			// A server that cannot be resolved says so in its status; the
 			// others go on.
-			_ = m.Run(ctx, nil)
+			_ = m.Run(ctx, events)
 		})
 	}
 	wg.Wait()
+	if events != nil {
+		close(events)
+	}
+	<-printed
 	out := make([]monitor.ServerStatus, len(servers))
 	for i, m := range servers {
 		out[i] = m.Status()
@@ -182,7 +209,23 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, stderr io.Writ
 	return out, nil
 }
 
+// replyLine is one probe's outcome, as ping prints a reply; the error
+// comes from the network and is cleaned before it reaches the terminal.
+func replyLine(ev monitor.Event) string {
+	who := ev.Server
+	if ev.Addr.IsValid() && ev.Addr.String() != ev.Server {
+		who = fmt.Sprintf("%s (%s)", ev.Server, ev.Addr)
+	}
+	if ev.Sample.OK {
+		return fmt.Sprintf("%s %s: reply time=%s ms\n", who, ev.Check.Label, ms(ev.Sample.RTT))
+	}
+	return fmt.Sprintf("%s %s: no reply (%s)\n", who, ev.Check.Label, safetext.Line(ev.Sample.Err))
+}
+
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+
+// icmpLabel is how an ICMP check names itself in a status.
+var icmpLabel = config.Check{Kind: config.ICMP}.Label()
 
 // writeReportText prints one ping-like block per check.
 func writeReportText(w io.Writer, statuses []monitor.ServerStatus) error {
@@ -202,21 +245,27 @@ func writeReportText(w io.Writer, statuses []monitor.ServerStatus) error {
 			name = addr
 		}
 		if s.State == monitor.Unresolved {
-			fmt.Fprintf(&b, "--- %s ---\nstate UNRESOLVED: %s\n", name, s.Reason)
+			fmt.Fprintf(&b, "--- %s ---\nstate UNRESOLVED: %s\n", name, safetext.Line(s.Reason))
 			continue
 		}
 		for _, c := range s.Checks {
 			st := c.Window
 			fmt.Fprintf(&b, "--- %s %s statistics ---\n", name, c.Label)
-			fmt.Fprintf(&b, "%d packets transmitted, %d received, %s%% packet loss\n",
-				st.Sent, st.Received, strconv.FormatFloat(st.LossPercent(), 'g', 6, 64))
+			loss := strconv.FormatFloat(st.LossPercent(), 'g', 6, 64)
+			if c.Label == icmpLabel {
+				fmt.Fprintf(&b, "%d packets transmitted, %d received, %s%% packet loss\n", st.Sent, st.Received, loss)
+			} else {
+				// A TCP connect or an HTTP GET is many packets, or none:
+				// its block counts probes.
+				fmt.Fprintf(&b, "%d probes sent, %d answered, %s%% failed\n", st.Sent, st.Received, loss)
+			}
 			if st.Received > 0 {
 				fmt.Fprintf(&b, "rtt min/avg/max/mdev = %s/%s/%s/%s ms\n", ms(st.Min), ms(st.Avg), ms(st.Max), ms(st.Mdev))
 				fmt.Fprintf(&b, "jitter %s ms (RFC 3550), p95 %s ms, ", ms(st.Jitter), ms(st.P95))
 			}
 			fmt.Fprintf(&b, "state %s\n", c.State)
 			if c.LastErr != "" {
-				fmt.Fprintf(&b, "last error: %s\n", c.LastErr)
+				fmt.Fprintf(&b, "last error: %s\n", safetext.Line(c.LastErr))
 			}
 		}
 		if len(s.Checks) > 1 {

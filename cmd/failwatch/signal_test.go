@@ -37,7 +37,7 @@ func TestReportInterruptPrintsWhatItHas(t *testing.T) {
 		t.Errorf("exit: %v (stderr %s)", err, errb.String())
 	}
 	s := out.String()
-	if !strings.Contains(s, "packets transmitted, 0 received, 100% packet loss") || strings.Contains(s, "1000 packets") {
+	if !strings.Contains(s, "probes sent, 0 answered, 100% failed") || strings.Contains(s, "1000 probes") {
 		t.Errorf("output after Ctrl-C:\n%s", s)
 	}
 }
