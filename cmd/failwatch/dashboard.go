@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/eventlog"
 	"github.com/failwatch/failwatch/internal/record"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/monitor/metrics"
@@ -86,10 +88,42 @@ func (d *dashboard) startRecorder(eng *engine.Engine, stderr io.Writer) (stop fu
 	return func() { cancel(); <-done }, true
 }
 
+// logFormatFlag is --log-format, which the daemons take.
+func logFormatFlag(fs interface {
+	String(string, string, string) *string
+}) *string {
+	return fs.String("log-format", "text", "log `FORMAT` on stderr: text (key=value) or json")
+}
+
+// newLog is the daemons' logger on stderr, in the --log-format asked for.
+func newLog(format, cmd string, stderr io.Writer) (*slog.Logger, bool) {
+	log, err := eventlog.New(stderr, format)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch %s: --log-format: %v\n", cmd, err)
+		return nil, false
+	}
+	return log, true
+}
+
+// startLog logs the engine's state changes, operations and policy
+// decisions, as a daemon's journal wants them. stop ends it once the
+// engine has stopped, with what is queued.
+func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
+	sub, _ := eng.Subscribe(4096)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer sub.Close()
+		eventlog.Run(ctx, sub.C(), log)
+	}()
+	return func() { cancel(); <-done }
+}
+
 // newEngine builds the engine for this run.
-func (d *dashboard) newEngine(stderr io.Writer, log io.Writer) (*engine.Engine, bool) {
+func (d *dashboard) newEngine(stderr io.Writer) (*engine.Engine, bool) {
 	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
-		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly, Log: log})
+		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly})
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
 		return nil, false
@@ -165,7 +199,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	if !d.serveMetrics(ctx, metricsAddr, stderr) {
 		return exitUsage
 	}
-	eng, ok := d.newEngine(stderr, nil)
+	eng, ok := d.newEngine(stderr)
 	if !ok {
 		return exitUsage
 	}

@@ -18,12 +18,19 @@ Probe the servers and watch the router without a screen, and serve what is seen
 as Prometheus metrics on /metrics: round trips (histogram), loss, jitter, up/down
 per check and server, the active server, whether the router answers, its netwatch
 status per host, operations and the duration of the last switch. Runs until
-Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stderr)
+Ctrl-C or SIGTERM. Logs on stderr one line per state change, router connect
+and disconnect, operation step and policy decision (--log-format text or json).
+docs/prometheus/ has a scrape config and alert rules.`, stderr)
 	rf := addRouterFlags(fs)
 	listen := fs.String("listen", "127.0.0.1:9455", "metrics `address`")
 	recordTo := recordFlag(fs)
+	logFormat := logFormatFlag(fs)
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
+	}
+	log, ok := newLog(*logFormat, "exporter", stderr)
+	if !ok {
+		return exitUsage
 	}
 	cfg, ok := rf.load(stderr)
 	if !ok {
@@ -41,10 +48,11 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 	if !d.serveMetrics(ctx, *listen, stderr) {
 		return exitUsage
 	}
-	eng, ok := d.newEngine(stderr, stderr)
+	eng, ok := d.newEngine(stderr)
 	if !ok {
 		return exitUsage
 	}
+	stopLog := startLog(eng, log)
 	stopRecording, ok := d.startRecorder(eng, stderr)
 	if !ok {
 		return exitUsage
@@ -52,5 +60,6 @@ Ctrl-C or SIGTERM. docs/prometheus/ has a scrape config and alert rules.`, stder
 	go feedMetrics(ctx, eng, d.metrics)
 	eng.Run(ctx)
 	stopRecording()
+	stopLog()
 	return exitOK
 }

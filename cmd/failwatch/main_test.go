@@ -36,6 +36,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"report", "-c", "x.yaml", "127.0.0.1"}, exitUsage, "", "either -c FILE or HOSTs"},
 		{[]string{"report", "tcp://127.0.0.1"}, exitUsage, "", `"tcp://127.0.0.1" is not tcp://HOST:PORT`},
 		{[]string{"report", "ftp://x"}, exitUsage, "", `"ftp://x" is not a host`},
+		{[]string{"exporter", "--log-format", "xml"}, exitUsage, "", `failwatch exporter: --log-format: log format "xml": want text or json`},
+		{[]string{"serve", "--log-format", "logfmt"}, exitUsage, "", `failwatch serve: --log-format: log format "logfmt": want text or json`},
 		{[]string{"check", "-c", "/nonexistent/failwatch.yaml"}, exitUsage, "", "read config: open /nonexistent/failwatch.yaml"},
 	}
 	for _, tc := range tests {

@@ -47,8 +47,13 @@ finishes or rolls back first.`, stderr)
 	listen := fs.String("listen", "", "SSH `address` (default: serve.listen, else 127.0.0.1:2222)")
 	metricsAddr := fs.String("metrics", "", "also serve Prometheus metrics on this `address`")
 	recordTo := recordFlag(fs)
+	logFormat := logFormatFlag(fs)
 	if _, code, ok := parseFlags(fs, args, stdout); !ok {
 		return code
+	}
+	log, ok := newLog(*logFormat, "serve", stderr)
+	if !ok {
+		return exitUsage
 	}
 	cfg, ok := rf.load(stderr)
 	if !ok {
@@ -78,10 +83,12 @@ finishes or rolls back first.`, stderr)
 	if !d.serveMetrics(ctx, *metricsAddr, stderr) {
 		return exitUsage
 	}
-	eng, ok := d.newEngine(stderr, stderr)
+	eng, ok := d.newEngine(stderr)
 	if !ok {
 		return exitUsage
 	}
+	stopLog := startLog(eng, log)
+	defer stopLog()
 	stopRecording, ok := d.startRecorder(eng, stderr)
 	if !ok {
 		return exitUsage

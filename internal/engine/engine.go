@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -26,9 +25,6 @@ type Options struct {
 	User string
 	// ReadOnly refuses every operation and keeps the policy off.
 	ReadOnly bool
-	// Log, when set, gets the policy's decisions (a headless engine has no
-	// screen to show them on).
-	Log io.Writer
 }
 
 // Event is one thing that happened; exactly one of its fields is set.
@@ -431,9 +427,6 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 }
 
 func (e *Engine) note(refused bool, text string) {
-	if e.opts.Log != nil {
-		fmt.Fprintf(e.opts.Log, "failwatch: auto: %s\n", text)
-	}
 	e.publish(Event{Policy: &PolicyNote{At: time.Now(), Text: text, Refused: refused}})
 }
 

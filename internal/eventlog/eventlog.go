@@ -1,0 +1,148 @@
+// Package eventlog is the daemons' log: a subscriber that turns the
+// engine's events into structured log lines (log/slog), one per thing an
+// admin reading a journal wants to see: a check or server changing state,
+// the router's API going away and coming back, every step of an operation
+// and its end, the active server moving, and each decision of the policy.
+// Samples and router log lines are not logged: the metrics and the
+// recorder keep those.
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/monitor"
+)
+
+// New is a logger writing format ("text" or "json") to w.
+func New(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// Run logs the events until events closes or ctx ends; then it logs what
+// is already queued (an operation's last steps) and returns. Text that came
+// from the router or the network is quoted by the handler, so its control
+// characters never reach a terminal tailing the log.
+func Run(ctx context.Context, events <-chan engine.Event, log *slog.Logger) {
+	var link linkState
+	for {
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						return
+					}
+					logEvent(ctx, log, ev, &link)
+				default:
+					return
+				}
+			}
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			logEvent(ctx, log, ev, &link)
+		}
+	}
+}
+
+// linkState remembers whether the router answered last time, so a reading
+// is logged only when that changes.
+type linkState struct {
+	known     bool
+	connected bool
+}
+
+func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *linkState) {
+	switch {
+	case ev.Dropped > 0:
+		log.WarnContext(ctx, "log fell behind, events lost", "dropped", ev.Dropped)
+	case ev.Server != nil:
+		logServer(ctx, log, *ev.Server)
+	case ev.Router != nil:
+		r := ev.Router
+		if link.known && link.connected == r.Connected {
+			return
+		}
+		link.known, link.connected = true, r.Connected
+		if r.Connected {
+			log.InfoContext(ctx, "router connected", "identity", r.Identity.Name, "version", r.Identity.Version, "active", ev.Active)
+			return
+		}
+		args := []any{"link", r.Link.State.String()}
+		if r.Err != nil {
+			args = append(args, "err", r.Err.Error())
+		}
+		log.WarnContext(ctx, "router not answering", args...)
+	case ev.Switch != nil:
+		s := ev.Switch
+		args := []any{"from", s.From, "to", s.To}
+		if s.Fault {
+			args = append(args, "after_ms", s.After.Milliseconds())
+		}
+		log.WarnContext(ctx, "active server changed", args...)
+	case ev.Step != nil:
+		s := ev.Step.Step
+		args := []any{"operation", ev.Step.Op, "step", s.Name, "status", string(s.Status)}
+		if s.Detail != "" {
+			args = append(args, "detail", s.Detail)
+		}
+		if s.Took > 0 {
+			args = append(args, "took_ms", s.Took.Milliseconds())
+		}
+		log.InfoContext(ctx, "operation step", args...)
+	case ev.Done != nil:
+		r := ev.Done.Result
+		args := []any{"operation", r.Operation, "outcome", string(r.Outcome), "from", r.From, "to", r.To,
+			"took_ms", r.Took.Milliseconds()}
+		if ev.Done.Err != nil {
+			log.ErrorContext(ctx, "operation done", append(args, "err", ev.Done.Err.Error())...)
+			return
+		}
+		log.InfoContext(ctx, "operation done", args...)
+	case ev.Policy != nil:
+		if ev.Policy.Refused {
+			log.WarnContext(ctx, "policy refused", "reason", ev.Policy.Text)
+			return
+		}
+		log.InfoContext(ctx, "policy", "decision", ev.Policy.Text)
+	}
+}
+
+func logServer(ctx context.Context, log *slog.Logger, ev monitor.Event) {
+	switch ev.Type {
+	case monitor.EventCheck:
+		t := ev.Check
+		level := slog.LevelInfo
+		if ev.Transition.To != monitor.Up {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "check state", "server", ev.Server, "check", t.Label,
+			"from", ev.Transition.From.String(), "to", ev.Transition.To.String(), "reason", ev.Transition.Reason)
+	case monitor.EventServer:
+		level := slog.LevelInfo
+		if ev.Transition.To != monitor.Up {
+			level = slog.LevelWarn
+		}
+		args := []any{"server", ev.Server, "from", ev.Transition.From.String(), "to", ev.Transition.To.String()}
+		// A server's state follows its checks' and often has no reason of
+		// its own: the check lines just before say why.
+		if ev.Transition.Reason != "" {
+			args = append(args, "reason", ev.Transition.Reason)
+		}
+		log.Log(ctx, level, "server state", args...)
+	case monitor.EventResolved:
+		log.InfoContext(ctx, "server resolved", "server", ev.Server, "addr", ev.Addr.String())
+	}
+}
