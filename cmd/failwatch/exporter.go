@@ -20,6 +20,8 @@ per check and server, the active server, whether the router answers, its netwatc
 status per host, operations and the duration of the last switch. Runs until
 Ctrl-C or SIGTERM. Logs on stderr one line per state change, router connect
 and disconnect, operation step and policy decision (--log-format text or json).
+SIGHUP checks the config file: problems are logged with their positions and
+the running config stays; a change is applied at the next start.
 docs/prometheus/ has a scrape config and alert rules.`, stderr)
 	rf := addRouterFlags(fs)
 	listen := fs.String("listen", "127.0.0.1:9455", "metrics `address`")
@@ -45,6 +47,7 @@ docs/prometheus/ has a scrape config and alert rules.`, stderr)
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: *recordTo}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go watchHangup(ctx, rf, cfg, log)
 	if !d.serveMetrics(ctx, *listen, stderr) {
 		return exitUsage
 	}

@@ -59,6 +59,9 @@ finishes or rolls back first.`, stderr)
 	if !ok {
 		return exitUsage
 	}
+	// What SIGHUP compares the file with: the config as read, before the
+	// defaults filled in below.
+	asLoaded := *cfg
 	if *listen != "" {
 		cfg.Serve.Listen = *listen
 	}
@@ -76,6 +79,7 @@ finishes or rolls back first.`, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go watchHangup(ctx, rf, &asLoaded, log)
 	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: *recordTo}
 	d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
