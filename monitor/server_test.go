@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 func fastProbe() config.Probe {
@@ -48,22 +49,7 @@ func runServer(t *testing.T, ctx context.Context, s config.Server, opts Options)
 }
 
 func listenTCP(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testkit.AcceptTCP(t).Addr().(*net.TCPAddr).Port
 }
 
 func TestTCPCheckUpAndDown(t *testing.T) {

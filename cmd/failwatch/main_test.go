@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 func runCLI(args ...string) (stdout, stderr string, code int) {
@@ -65,20 +66,7 @@ func TestCheckCommand(t *testing.T) {
 }
 
 func TestReportLoopback(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := testkit.AcceptTCP(t)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	out, errs, code := runCLI("report", "tcp://127.0.0.1:"+port, "--count", "3", "--interval", "100ms", "--json")
 	if code != exitOK {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -12,26 +11,14 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 )
 
 // On a terminal, report prints a line per probe as it goes, as ping does;
 // into a pipe, the summary alone. TCP blocks count probes, not packets.
 func TestReportRepliesOnATerminal(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := testkit.AcceptTCP(t)
 	bin := buildBinary(t)
 	args := []string{"report", "--count", "3", "--interval", "100ms", "tcp://" + ln.Addr().String()}
 

@@ -56,3 +56,25 @@ func LookupA(t testing.TB, server, name string) []string {
 	}
 	return out
 }
+
+// AcceptTCP listens on a loopback port that accepts every connection and
+// closes it at once: a TCP check's "open port". Closing the listener early
+// turns it into a refused one; it is closed when the test ends anyway.
+func AcceptTCP(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
+}
