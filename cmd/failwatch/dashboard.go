@@ -348,17 +348,24 @@ fail over or restore.`, stderr)
 	if !ok {
 		return exitUsage
 	}
-	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+	d, ok := liveDashboard(cfg, *recordTo, "failwatch", stderr)
+	if !ok {
 		return exitUnhealthy
 	}
-	d := &dashboard{
-		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
-		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp},
-		ui:      uiOptions(cfg, ui), record: *recordTo,
-	}
+	d.ui = uiOptions(cfg, ui)
 	return d.run(*metricsAddr, stderr)
+}
+
+// liveDashboard wires a config to the real world: ICMP probes, the
+// router's API, its resolver and the audit log. who prefixes an error.
+func liveDashboard(cfg *config.Config, record, who string, stderr io.Writer) (*dashboard, bool) {
+	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", who, err)
+		return nil, false
+	}
+	return &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
+		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: record}, true
 }
 
 func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {

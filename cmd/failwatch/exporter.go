@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/routeros"
 )
 
 func runExporter(args []string, stdout, stderr io.Writer) int {
@@ -38,13 +34,10 @@ docs/prometheus/ has a scrape config and alert rules.`, stderr)
 	if !ok {
 		return exitUsage
 	}
-	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch exporter: %v\n", err)
+	d, ok := liveDashboard(cfg, *recordTo, "failwatch exporter", stderr)
+	if !ok {
 		return exitUnhealthy
 	}
-	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
-		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: *recordTo}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go watchHangup(ctx, rf, cfg, log)

@@ -26,8 +26,6 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
-	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/tui"
 )
 
@@ -72,16 +70,13 @@ finishes or rolls back first.`, stderr)
 		fmt.Fprintln(stderr, "failwatch serve: no serve.users and no serve.anonymous: nobody could log in")
 		return exitUsage
 	}
-	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
+	d, ok := liveDashboard(cfg, *recordTo, "failwatch serve", stderr)
+	if !ok {
 		return exitUnhealthy
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go watchHangup(ctx, rf, &asLoaded, log)
-	d := &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
-		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: *recordTo}
 	d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
 		ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
 	if !d.serveMetrics(ctx, *metricsAddr, stderr) {
