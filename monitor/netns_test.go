@@ -20,6 +20,7 @@ func labICMP(t *testing.T) *ICMP {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { icmp.Close() })
 	return icmp
 }
 

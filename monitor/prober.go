@@ -16,6 +16,14 @@ type Prober interface {
 	Probe(ctx context.Context, addr netip.Addr) Sample
 }
 
+// Starter is a prober that needs no goroutine per probe: Start sends at
+// once and calls done exactly once, from another goroutine, with the reply
+// or, when timeout passes, the loss. ICMP is one: one reader serves every
+// probe, so a probe costs a map entry and a timer.
+type Starter interface {
+	Start(addr netip.Addr, timeout time.Duration, done func(Sample))
+}
+
 // NewProber builds the prober for a check. ICMP needs icmp (see NewICMP);
 // it is shared by every ICMP check so the socket mode is chosen once.
 func NewProber(c config.Check, icmp *ICMP) (Prober, error) {

@@ -7,12 +7,15 @@ import (
 )
 
 // Sample is the outcome of one probe. A lost probe is a sample too: OK is
-// false and Err says why (timeout, refused, HTTP 503, ...).
+// false and Err says why (timeout, refused, HTTP 503, ...). A probe that
+// never left (the send failed) has NotSent set: it fails the check like a
+// loss but is not counted as transmitted, so loss stays what the network did.
 type Sample struct {
-	At  time.Time
-	RTT time.Duration
-	OK  bool
-	Err string
+	At      time.Time
+	RTT     time.Duration
+	OK      bool
+	Err     string
+	NotSent bool
 }
 
 // Stats summarises a run of samples the way iputils ping does, plus jitter
@@ -25,6 +28,8 @@ type Sample struct {
 // and is only computed over a window (it is zero for lifetime statistics).
 type Stats struct {
 	Sent, Received int
+	// NotSent counts probes whose request never left (not in Sent).
+	NotSent int
 	// Last is the round trip of the most recent reply; LastOK says whether
 	// the most recent probe got one.
 	Last   time.Duration
@@ -69,6 +74,10 @@ func (s *Series) Add(x Sample) {
 	}
 	s.life.add(x)
 }
+
+// Skip counts n probes that were never sent and left no sample (the
+// probe loop was late); they show in the lifetime statistics' NotSent.
+func (s *Series) Skip(n int) { s.life.notSent += n }
 
 // Reset forgets every sample, for the admin's "reset statistics" key.
 func (s *Series) Reset() {
@@ -128,6 +137,7 @@ func (s *Series) Lifetime() Stats { return s.life.stats() }
 // sum-of-squares suffers over long runs.
 type accumulator struct {
 	sent, recv int
+	notSent    int
 	last       time.Duration
 	lastOK     bool
 	min, max   time.Duration
@@ -136,8 +146,12 @@ type accumulator struct {
 }
 
 func (a *accumulator) add(x Sample) {
-	a.sent++
 	a.lastOK = x.OK
+	if x.NotSent {
+		a.notSent++
+		return
+	}
+	a.sent++
 	if !x.OK {
 		return
 	}
@@ -159,7 +173,7 @@ func (a *accumulator) add(x Sample) {
 }
 
 func (a *accumulator) stats() Stats {
-	st := Stats{Sent: a.sent, Received: a.recv, LastOK: a.lastOK}
+	st := Stats{Sent: a.sent, Received: a.recv, NotSent: a.notSent, LastOK: a.lastOK}
 	if a.recv == 0 {
 		return st
 	}

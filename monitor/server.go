@@ -78,6 +78,10 @@ type Options struct {
 	// Count stops after this many probes per check; 0 probes until the
 	// context ends.
 	Count int
+	// Phase delays the first probe within the interval (see Spread), so the
+	// probes of many servers leave one after another, not in one burst that
+	// queues every reply behind the others.
+	Phase time.Duration
 	// ICMP is the shared ICMP prober; needed when a check is icmp.
 	ICMP *ICMP
 	// Resolver defaults to net.DefaultResolver.
@@ -162,6 +166,8 @@ type result struct {
 	check  *check
 	seq    uint64
 	sample Sample
+	// started: from a Starter, which does not deliver once ctx has ended.
+	started bool
 }
 
 type resolution struct {
@@ -183,13 +189,24 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 	}
 	results := make(chan result, 4*len(m.checks))
 	resolved := make(chan resolution, 1)
-	inflight, sent := 0, 0
+	// inflight probes run on goroutines of their own and always deliver;
+	// started ones (a Starter's) deliver only while ctx lasts.
+	inflight, started, sent := 0, 0, 0
 	resolving := false
 	var nextResolve time.Time
 	retry := interval
 
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
+	// The first tick comes after the phase, then one every interval.
+	first := time.NewTimer(min(max(m.opts.Phase, 0), interval))
+	defer first.Stop()
+	var ticker *time.Ticker
+	var ticks <-chan time.Time
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
+	var lastTick time.Time
 
 	resolve := func() {
 		resolving = true
@@ -211,18 +228,32 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 	}
 	probe := func() {
 		for _, c := range m.checks {
-			inflight++
 			seq := c.sent
 			c.sent++
+			if st, ok := c.prober.(Starter); ok {
+				started++
+				st.Start(m.addr, timeout, func(x Sample) {
+					select {
+					case results <- result{c, seq, lateIsLost(x, timeout), true}:
+					case <-ctx.Done():
+					}
+				})
+				continue
+			}
+			inflight++
 			go func() {
 				pctx, cancel := context.WithTimeout(ctx, timeout)
 				defer cancel()
-				results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, m.addr), timeout)}
+				results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, m.addr), timeout), false}
 			}()
 		}
 		sent++
 	}
 	tick := func(now time.Time) {
+		if late := now.Sub(lastTick); !lastTick.IsZero() && late >= interval*3/2 {
+			m.skip(int((late+interval/2)/interval)-1, late-interval)
+		}
+		lastTick = now
 		if !m.literal && !resolving && !now.Before(nextResolve) {
 			resolve()
 		}
@@ -231,8 +262,10 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 		}
 	}
 	drain := func() {
-		for ; inflight > 0; inflight-- {
-			<-results
+		for inflight > 0 {
+			if r := <-results; !r.started {
+				inflight--
+			}
 		}
 		if resolving {
 			<-resolved
@@ -242,9 +275,8 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 	if m.literal {
 		m.emit(ctx, events, Event{Type: EventResolved, Addr: m.addr})
 	}
-	tick(time.Now())
 	for {
-		if m.opts.Count > 0 && sent >= m.opts.Count && inflight == 0 {
+		if m.opts.Count > 0 && sent >= m.opts.Count && inflight == 0 && started == 0 {
 			drain()
 			return nil
 		}
@@ -252,14 +284,22 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 		case <-ctx.Done():
 			drain()
 			return ctx.Err()
-		case now := <-ticker.C:
+		case now := <-first.C:
+			ticker = time.NewTicker(interval)
+			ticks = ticker.C
+			tick(now)
+		case now := <-ticks:
 			tick(now)
 		case <-m.reset:
 			for _, c := range m.checks {
 				c.series.Reset()
 			}
 		case r := <-results:
-			inflight--
+			if r.started {
+				started--
+			} else {
+				inflight--
+			}
 			if ctx.Err() == nil {
 				m.inOrder(ctx, events, r)
 			}
@@ -272,6 +312,42 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 		}
 	}
 }
+
+// skip notes n probes the loop was too late to send: a busy host is no
+// evidence about the server, so they are neither samples nor losses.
+func (m *Server) skip(n int, late time.Duration) {
+	if n <= 0 || !m.addr.IsValid() {
+		return
+	}
+	for _, c := range m.checks {
+		c.series.Skip(n)
+		c.err = fmt.Sprintf("%d probe(s) not sent: failwatch ran %s late (host busy)", n, late.Round(time.Millisecond))
+	}
+}
+
+// Spread is the phase of the i-th of n servers probed every interval. The
+// servers' probes leave in batches of ProbeBatch, ProbeSpacing apart (closer
+// when they would not fit in the interval), as fping paces its targets with
+// -i: never all at once, and yet close enough together that the host wakes
+// into one short busy spell per interval instead of n times from idle, which
+// costs several times a probe's CPU (docs/BENCHMARKS.md, "ICMP probing
+// cost"). Replies are stamped by the kernel, so a batch's replies waiting
+// for the reader do not lengthen each other's round trips.
+func Spread(i, n int, interval time.Duration) time.Duration {
+	if n <= ProbeBatch || i <= 0 {
+		return 0
+	}
+	batches := (n + ProbeBatch - 1) / ProbeBatch
+	step := min(interval/time.Duration(batches), ProbeSpacing)
+	return time.Duration((i%n)/ProbeBatch) * step
+}
+
+// ProbeBatch servers' probes leave together; batches leave ProbeSpacing
+// apart.
+const (
+	ProbeBatch   = 10
+	ProbeSpacing = time.Millisecond
+)
 
 // resolved applies a lookup's outcome. A failed lookup is retried at the
 // probe interval, backing off to resolve_every. It returns true when a

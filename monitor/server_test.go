@@ -230,6 +230,7 @@ func TestICMPLoopback(t *testing.T) {
 	if err != nil {
 		t.Skipf("no ICMP socket here: %v", err)
 	}
+	defer icmp.Close()
 	for _, addr := range []string{"127.0.0.1", "::1"} {
 		s := config.Server{Name: addr, Address: addr, Checks: []config.Check{{Kind: config.ICMP}}}
 		_, st, err := runServer(t, context.Background(), s, Options{Probe: fastProbe(), Count: 5, ICMP: icmp})
@@ -239,6 +240,31 @@ func TestICMPLoopback(t *testing.T) {
 		w := st.Checks[0].Window
 		if st.State != Up || w.Received != 5 || w.Min <= 0 || w.Max > 100*time.Millisecond {
 			t.Errorf("%s: state %v, stats %+v", addr, st.State, w)
+		}
+	}
+}
+
+// Servers' probes leave in batches a millisecond apart, or closer when the
+// batches would not fit in the interval; every phase stays inside it.
+func TestSpread(t *testing.T) {
+	tests := []struct {
+		i, n     int
+		interval time.Duration
+		want     time.Duration
+	}{
+		{0, 2, time.Second, 0},
+		{1, 2, time.Second, 0},
+		{9, 100, time.Second, 0},
+		{10, 100, time.Second, time.Millisecond},
+		{99, 100, time.Second, 9 * time.Millisecond},
+		{999, 1000, time.Second, 99 * time.Millisecond},
+		{99999, 100000, time.Second, 9999 * 100 * time.Microsecond},
+		{25, 30, 2 * time.Millisecond, 1333332},
+	}
+	for _, tt := range tests {
+		got := Spread(tt.i, tt.n, tt.interval)
+		if got != tt.want || got >= tt.interval {
+			t.Errorf("Spread(%d, %d, %v) = %v, want %v", tt.i, tt.n, tt.interval, got, tt.want)
 		}
 	}
 }

@@ -163,10 +163,12 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stder
 		if err != nil {
 			return nil, err
 		}
+		defer icmp.Close()
 		opts.ICMP = icmp
 	}
 	servers := make([]*monitor.Server, len(cfg.Servers))
 	for i, s := range cfg.Servers {
+		opts.Phase = monitor.Spread(i, len(cfg.Servers), cfg.Probe.Interval)
 		m, err := monitor.NewServer(s, opts)
 		if err != nil {
 			return nil, err

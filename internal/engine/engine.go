@@ -137,9 +137,11 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		failover: &failover.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
 			User: opts.User, Audit: failover.NewAudit(opts.AuditLog)}}
 	var hosts []string
-	for _, s := range cfg.Servers {
+	for i, s := range cfg.Servers {
 		hosts = append(hosts, s.Address)
-		m, err := monitor.NewServer(s, opts.Monitor)
+		mo := opts.Monitor
+		mo.Phase = monitor.Spread(i, len(cfg.Servers), cfg.Probe.Interval)
+		m, err := monitor.NewServer(s, mo)
 		if err != nil {
 			client.Close()
 			return nil, nil, err

@@ -107,6 +107,7 @@ func New() (*Lab, error) {
 // Close tears everything down, namespaces included.
 func (l *Lab) Close() {
 	l.cancel()
+	l.ICMP.Close()
 	for _, s := range l.webs {
 		s.Close()
 	}

@@ -24,7 +24,7 @@ func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
 		return fmt.Errorf("sysctl in %s: %v: %s", h.NS, err, out)
 	}
 	var conn *icmp.PacketConn
-	if err := h.inNS(func() (err error) {
+	if err := h.In(func() (err error) {
 		conn, err = icmp.ListenPacket("ip4:icmp", h.Addr.String())
 		return err
 	}); err != nil {

@@ -172,9 +172,9 @@ func (h *Host) ClearFaults() error {
 	return h.NFT(fmt.Sprintf("table %s\ndelete table %s\n", faultTable, faultTable))
 }
 
-// inNS runs open on a thread inside the host's namespace: sockets it opens
+// In runs open on a thread inside the host's namespace: sockets it opens
 // stay in the namespace while this process serves them.
-func (h *Host) inNS(open func() error) error {
+func (h *Host) In(open func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		// The thread is left locked on purpose: when this goroutine ends
@@ -200,7 +200,7 @@ func (h *Host) inNS(open func() error) error {
 // can run a server "on" the host without a helper process.
 func (h *Host) Listen(network, address string) (net.Listener, error) {
 	var ln net.Listener
-	err := h.inNS(func() (err error) {
+	err := h.In(func() (err error) {
 		ln, err = net.Listen(network, address)
 		return err
 	})

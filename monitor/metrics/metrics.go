@@ -63,7 +63,7 @@ func New(servers []string) *Collector {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"server", "check"}),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_probes_total", Help: "Probes sent, by result (ok or lost).",
+			Name: "failwatch_probes_total", Help: "Probes, by result: ok, lost (sent, no good answer) or not_sent (the request never left; not in the loss ratio).",
 		}, []string{"server", "check", "result"}),
 		loss: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_probe_loss_ratio", Help: "Share of probes lost over the statistics window, 0 to 1.",
@@ -153,9 +153,12 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 	switch ev.Type {
 	case monitor.EventSample:
 		result := "lost"
-		if ev.Sample.OK {
+		switch {
+		case ev.Sample.OK:
 			result = "ok"
 			c.rtt.WithLabelValues(ev.Server, ev.Check.Label).Observe(ev.Sample.RTT.Seconds())
+		case ev.Sample.NotSent:
+			result = "not_sent"
 		}
 		// Both results exist from the first probe on, so a loss ratio
 		// computed from them is 0, not absent, for a server that never lost.
