@@ -517,3 +517,12 @@ func TestEventPane(t *testing.T) {
 		t.Errorf("the router filter:\n%s", out)
 	}
 }
+
+// Help says how the ICMP round trips are timed and how far from ping.
+func TestHelpSaysHowRTTsAreTimed(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 100, Height: 50}, press("?"))
+	out := strings.Join(strings.Fields(plain(m)), " ")
+	if !strings.Contains(out, "reply stamped by the kernel on arrival") || !strings.Contains(out, "avg +0.007 ms") {
+		t.Errorf("help:\n%s", plain(m))
+	}
+}

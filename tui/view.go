@@ -448,7 +448,8 @@ func (m Model) fullHelp(height int) string {
 	h := m.help
 	h.ShowAll = true
 	title := m.styles.Bold.Render("Keys") + m.styles.Muted.Render("  (? or esc to close)")
-	return lipgloss.NewStyle().Height(height).Render(title + "\n\n" + h.View(m.keys))
+	timing := m.styles.Muted.Width(max(m.width, 20)).Render("ICMP " + monitor.RTTTiming + ".")
+	return lipgloss.NewStyle().Height(height).Render(title + "\n\n" + h.View(m.keys) + "\n\n" + timing)
 }
 
 // detailView is the selected server with a taller chart over its history.

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/failwatch/failwatch/config"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // loadConfig reads the config named by -c, or the first one in the search
@@ -40,37 +43,36 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 	return cfg, true
 }
 
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", "[-c FILE]", `
+func checkCommand() *cobra.Command {
+	return newCommand("check", "", "validate a config file", `
 Validate a config file and print every problem as file:line:column: key: message.
 Without -c, the first of ./failwatch.yaml and $XDG_CONFIG_HOME/failwatch/config.yaml
-is read. Exit 0 when valid, 2 when not.`, stderr)
-	path := fs.String("c", "", "config `FILE`")
-	pos, code, ok := parseFlags(fs, args, stdout)
-	if !ok {
-		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "failwatch check: unexpected argument %q (use -c FILE)\n", pos[0])
-		return exitUsage
-	}
-	cfg, ok := loadConfig(*path, stderr)
-	if !ok {
-		return exitUsage
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", cfg.Path)
-	if cfg.Router.Address != "" {
-		fmt.Fprintf(stdout, "  router   %s as %s\n", cfg.Router.RouterAddr(), cfg.Router.User)
-	}
-	if cfg.Service.Name != "" {
-		fmt.Fprintf(stdout, "  service  %s (%s layout)\n", cfg.Service.Name, cfg.Service.Layout)
-	}
-	for _, s := range cfg.Servers {
-		labels := make([]string, len(s.Checks))
-		for i, c := range s.Checks {
-			labels[i] = c.Label()
+is read. Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
+		path := fs.StringP("config", "c", "", "config FILE")
+		return func(pos []string, stdout, stderr io.Writer) int {
+			if len(pos) > 0 {
+				fmt.Fprintf(stderr, "failwatch check: unexpected argument %q (use -c FILE)\n", pos[0])
+				return exitUsage
+			}
+			cfg, ok := loadConfig(*path, stderr)
+			if !ok {
+				return exitUsage
+			}
+			fmt.Fprintf(stdout, "%s: ok\n", cfg.Path)
+			if cfg.Router.Address != "" {
+				fmt.Fprintf(stdout, "  router   %s as %s\n", cfg.Router.RouterAddr(), cfg.Router.User)
+			}
+			if cfg.Service.Name != "" {
+				fmt.Fprintf(stdout, "  service  %s (%s layout)\n", cfg.Service.Name, cfg.Service.Layout)
+			}
+			for _, s := range cfg.Servers {
+				labels := make([]string, len(s.Checks))
+				for i, c := range s.Checks {
+					labels[i] = c.Label()
+				}
+				fmt.Fprintf(stdout, "  %-8s %s %s [%s]\n", s.Role, s.Name, s.Address, strings.Join(labels, ", "))
+			}
+			return exitOK
 		}
-		fmt.Fprintf(stdout, "  %-8s %s %s [%s]\n", s.Role, s.Name, s.Address, strings.Join(labels, ", "))
-	}
-	return exitOK
+	})
 }

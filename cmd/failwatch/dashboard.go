@@ -23,6 +23,9 @@ import (
 	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/tui"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // uiFlags are the display flags every dashboard command takes.
@@ -60,7 +63,7 @@ type dashboard struct {
 func recordFlag(fs interface {
 	String(string, string, string) *string
 }) *string {
-	return fs.String("record", "", "append every event (samples, router log, operations) to this `FILE` for failwatch replay; rotates at 64 MiB")
+	return fs.String("record", "", "append every event (samples, router log, operations) to this FILE for failwatch replay; rotates at 64 MiB")
 }
 
 // startRecorder records the engine's events when --record asks for it.
@@ -92,7 +95,7 @@ func (d *dashboard) startRecorder(eng *engine.Engine, stderr io.Writer) (stop fu
 func logFormatFlag(fs interface {
 	String(string, string, string) *string
 }) *string {
-	return fs.String("log-format", "text", "log `FORMAT` on stderr: text (key=value) or json")
+	return fs.String("log-format", "text", "log FORMAT on stderr: text (key=value) or json")
 }
 
 // newLog is the daemons' logger on stderr, in the --log-format asked for.
@@ -322,38 +325,33 @@ func defaultAuditLog() string {
 	return filepath.Join(dir, "failwatch", "audit.jsonl")
 }
 
-func runDashboard(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("", "[-c FILE] [--router ADDR] [--read-only] [--wall] [--no-color] [--ascii]", `
+func dashboardCommand() *cobra.Command {
+	return newCommand("failwatch", "", "the dashboard of a DNS name failed over between servers by a MikroTik router", `
 The dashboard against a real router and real servers: each server's latency,
 jitter and loss, the router's static records, netwatch and log, what the
 resolver answers for the service name, and one key (with a confirmation) to
-fail over or restore.`, stderr)
-	rf := addRouterFlags(fs)
-	ui := addUIFlags(fs)
-	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address` (e.g. 127.0.0.1:9455)")
-	recordTo := recordFlag(fs)
-	pos, code, ok := parseFlags(fs, args, stdout)
-	if !ok {
-		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "failwatch: unknown command %q\n\n", pos[0])
-		usage(stderr)
-		return exitUsage
-	}
-	if !screenCapable(stderr) {
-		return exitUsage
-	}
-	cfg, ok := rf.load(stderr)
-	if !ok {
-		return exitUsage
-	}
-	d, ok := liveDashboard(cfg, *recordTo, "failwatch", stderr)
-	if !ok {
-		return exitUnhealthy
-	}
-	d.ui = uiOptions(cfg, ui)
-	return d.run(*metricsAddr, stderr)
+fail over or restore. Run 'failwatch COMMAND --help' for a command's flags.
+Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag.FlagSet) runner {
+		rf := addRouterFlags(fs)
+		ui := addUIFlags(fs)
+		metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9455)")
+		recordTo := recordFlag(fs)
+		return func(_ []string, stdout, stderr io.Writer) int {
+			if !screenCapable(stderr) {
+				return exitUsage
+			}
+			cfg, ok := rf.load(stderr)
+			if !ok {
+				return exitUsage
+			}
+			d, ok := liveDashboard(cfg, *recordTo, "failwatch", stderr)
+			if !ok {
+				return exitUnhealthy
+			}
+			d.ui = uiOptions(cfg, ui)
+			return d.run(*metricsAddr, stderr)
+		}
+	})
 }
 
 // liveDashboard wires a config to the real world: ICMP probes, the

@@ -15,6 +15,9 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // demoWorld is the demo's simulated network: the paper's two servers as
@@ -45,68 +48,68 @@ func demoConfig() *config.Config {
 	return cfg
 }
 
-func runDemo(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("demo", "[--netwatch-interval D] [--read-only] [--wall] [--no-color] [--ascii]", `
+func demoCommand() *cobra.Command {
+	return newCommand("demo", "", "the dashboard on a built-in router emulator and simulated servers", `
 The full dashboard on a built-in RouterOS API emulator and two simulated servers
 with the paper's profile: public about 196 ms with 5% loss, private about 2.7 ms.
 The dashboard talks to the emulator over its real API on a loopback port, through
 the same client as to a real router. Press x to take the public server down and
 bring it back: the emulator's netwatch notices, runs the paper's scripts, logs,
 and the DNS answer changes. Sends no packet to any address; the paper's
-addresses are labels. Needs no root, no router, no network.`, stderr)
-	interval := fs.String("netwatch-interval", "10s", "the emulator's netwatch interval (the paper's is 10s)")
-	ui := addUIFlags(fs)
-	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this `address`")
-	recordTo := recordFlag(fs)
-	autoOn := fs.Bool("auto", false, "turn the automatic failover policy on (5s down, 1m hold-down, manual restore)")
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return code
-	}
-	if !screenCapable(stderr) {
-		return exitUsage
-	}
-	if _, err := config.ParseDuration(*interval); err != nil {
-		fmt.Fprintf(stderr, "failwatch demo: --netwatch-interval: %v\n", err)
-		return exitUsage
-	}
-	world := &demoWorld{public: monitor.PaperPublic(), private: monitor.PaperPrivate(), net: rosim.NewSimulated()}
-	r := rosim.New(rosim.Options{Identity: "MikroTik-demo", Probe: world.net.Probe})
-	defer r.Close()
-	if err := r.SeedPaper(); err != nil {
-		fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-		return exitUnhealthy
-	}
-	addr, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-		return exitUnhealthy
-	}
-	dns, err := r.ServeDNS("127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-		return exitUnhealthy
-	}
-	cfg := demoConfig()
-	if *autoOn {
-		cfg.Auto = config.Auto{Enabled: true, FailAfter: 5 * time.Second, HoldDown: time.Minute, Restore: "manual", RestoreAfter: time.Minute}
-	}
-	cfg.Router = config.Router{Address: addr.String(), User: "admin", Timeout: 5 * cfg.Probe.Timeout}
-	if err := setNetwatchInterval(addr.String(), *interval); err != nil {
-		fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-		return exitUnhealthy
-	}
-	sims := map[string]*monitor.Simulated{"public": world.public, "private": world.private}
-	uiOpts := uiOptions(cfg, ui)
-	uiOpts.Demo = true
-	d := &dashboard{
-		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dns.String(), demo: world,
-		auditLog: filepath.Join(os.TempDir(), "failwatch-demo-audit.jsonl"),
-		monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			return sims[s.Name], nil
-		}},
-		ui: uiOpts, record: *recordTo,
-	}
-	return d.run(*metricsAddr, stderr)
+addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.FlagSet) runner {
+		interval := fs.String("netwatch-interval", "10s", "the emulator's netwatch interval (the paper's is 10s)")
+		ui := addUIFlags(fs)
+		metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this address")
+		recordTo := recordFlag(fs)
+		autoOn := fs.Bool("auto", false, "turn the automatic failover policy on (5s down, 1m hold-down, manual restore)")
+		return func(_ []string, stdout, stderr io.Writer) int {
+			if !screenCapable(stderr) {
+				return exitUsage
+			}
+			if _, err := config.ParseDuration(*interval); err != nil {
+				fmt.Fprintf(stderr, "failwatch demo: --netwatch-interval: %v\n", err)
+				return exitUsage
+			}
+			world := &demoWorld{public: monitor.PaperPublic(), private: monitor.PaperPrivate(), net: rosim.NewSimulated()}
+			r := rosim.New(rosim.Options{Identity: "MikroTik-demo", Probe: world.net.Probe})
+			defer r.Close()
+			if err := r.SeedPaper(); err != nil {
+				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
+				return exitUnhealthy
+			}
+			addr, err := r.ListenAndServe("127.0.0.1:0")
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
+				return exitUnhealthy
+			}
+			dns, err := r.ServeDNS("127.0.0.1:0")
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
+				return exitUnhealthy
+			}
+			cfg := demoConfig()
+			if *autoOn {
+				cfg.Auto = config.Auto{Enabled: true, FailAfter: 5 * time.Second, HoldDown: time.Minute, Restore: "manual", RestoreAfter: time.Minute}
+			}
+			cfg.Router = config.Router{Address: addr.String(), User: "admin", Timeout: 5 * cfg.Probe.Timeout}
+			if err := setNetwatchInterval(addr.String(), *interval); err != nil {
+				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
+				return exitUnhealthy
+			}
+			sims := map[string]*monitor.Simulated{"public": world.public, "private": world.private}
+			uiOpts := uiOptions(cfg, ui)
+			uiOpts.Demo = true
+			d := &dashboard{
+				cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dns.String(), demo: world,
+				auditLog: filepath.Join(os.TempDir(), "failwatch-demo-audit.jsonl"),
+				monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
+					return sims[s.Name], nil
+				}},
+				ui: uiOpts, record: *recordTo,
+			}
+			return d.run(*metricsAddr, stderr)
+		}
+	})
 }
 
 // setNetwatchInterval sets every netwatch entry's interval over the API, as

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-func runExporter(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("exporter", "[-c FILE] [--router ADDR] [--listen ADDR]", `
+func exporterCommand() *cobra.Command {
+	return newCommand("exporter", "", "probe and watch without a screen, serving Prometheus metrics", `
 Probe the servers and watch the router without a screen, and serve what is seen
 as Prometheus metrics on /metrics: round trips (histogram), loss, jitter, up/down
 per check and server, the active server, whether the router answers, its netwatch
@@ -18,44 +21,44 @@ Ctrl-C or SIGTERM. Logs on stderr one line per state change, router connect
 and disconnect, operation step and policy decision (--log-format text or json).
 SIGHUP checks the config file: problems are logged with their positions and
 the running config stays; a change is applied at the next start.
-docs/prometheus/ has a scrape config and alert rules.`, stderr)
-	rf := addRouterFlags(fs)
-	listen := fs.String("listen", "127.0.0.1:9455", "metrics `address`")
-	recordTo := recordFlag(fs)
-	logFormat := logFormatFlag(fs)
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return code
-	}
-	log, ok := newLog(*logFormat, "exporter", stderr)
-	if !ok {
-		return exitUsage
-	}
-	cfg, ok := rf.load(stderr)
-	if !ok {
-		return exitUsage
-	}
-	d, ok := liveDashboard(cfg, *recordTo, "failwatch exporter", stderr)
-	if !ok {
-		return exitUnhealthy
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go watchHangup(ctx, rf, cfg, log)
-	if !d.serveMetrics(ctx, *listen, stderr) {
-		return exitUsage
-	}
-	eng, ok := d.newEngine(stderr)
-	if !ok {
-		return exitUsage
-	}
-	stopLog := startLog(eng, log)
-	stopRecording, ok := d.startRecorder(eng, stderr)
-	if !ok {
-		return exitUsage
-	}
-	go feedMetrics(ctx, eng, d.metrics)
-	eng.Run(ctx)
-	stopRecording()
-	stopLog()
-	return exitOK
+docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) runner {
+		rf := addRouterFlags(fs)
+		listen := fs.String("listen", "127.0.0.1:9455", "metrics address")
+		recordTo := recordFlag(fs)
+		logFormat := logFormatFlag(fs)
+		return func(_ []string, stdout, stderr io.Writer) int {
+			log, ok := newLog(*logFormat, "exporter", stderr)
+			if !ok {
+				return exitUsage
+			}
+			cfg, ok := rf.load(stderr)
+			if !ok {
+				return exitUsage
+			}
+			d, ok := liveDashboard(cfg, *recordTo, "failwatch exporter", stderr)
+			if !ok {
+				return exitUnhealthy
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go watchHangup(ctx, rf, cfg, log)
+			if !d.serveMetrics(ctx, *listen, stderr) {
+				return exitUsage
+			}
+			eng, ok := d.newEngine(stderr)
+			if !ok {
+				return exitUsage
+			}
+			stopLog := startLog(eng, log)
+			stopRecording, ok := d.startRecorder(eng, stderr)
+			if !ok {
+				return exitUsage
+			}
+			go feedMetrics(ctx, eng, d.metrics)
+			eng.Run(ctx)
+			stopRecording()
+			stopLog()
+			return exitOK
+		}
+	})
 }

@@ -54,11 +54,11 @@ func TestFidelityWithPing(t *testing.T) {
 		t.Fatalf("cannot read ping's summary:\n%s", pingOut)
 	}
 	f := func(i int) float64 { v, _ := strconv.ParseFloat(string(m[i]), 64); return v }
-	var rep []jsonServer
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatal(err)
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Servers) != 1 {
+		t.Fatalf("%v: %s", err, out)
 	}
-	c := rep[0].Checks[0]
+	c := rep.Servers[0].Checks[0]
 	t.Logf("%d probes to %s over a veth pair, side by side:", count, h.Addr)
 	t.Logf("  iputils ping: %s/%s sent/received, rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms", m[1], m[2], f(3), f(4), f(5), f(6))
 	t.Logf("  failwatch   : %d/%d sent/received, rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms, jitter %.3f ms",

@@ -13,12 +13,15 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/lab"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runLab is the hidden `failwatch lab`: the paper's measurements on real
 // packets in network namespaces (root only). docs/BENCHMARKS.md quotes it.
-func runLab(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("lab", "[--runs N] [--count N] [--parts scenarios,timing,clients]", `
+func labCommand() *cobra.Command {
+	return newCommand("lab", "", "the paper's network on real packets, for the docs' measurements (root)", `
 Build the lab (two namespace hosts with the paper's round trips made in user
 space, the emulator with real-ICMP netwatch and its DNS responder), run the
 paper's three scenarios with a client that pings the service name, then time
@@ -27,26 +30,26 @@ failwatch setup emits, and failwatch's own probes with its policy, each --runs
 times with the fault at a random point of the netwatch interval. Then the
 paper's scenario 2 on each of those paths as two clients see it, side by side:
 one that asks the resolver before every ping, one that caches the answer for
-the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, stderr)
-	runs := fs.Int("runs", 5, "failovers per mode")
-	count := fs.Int("count", 20, "pings per scenario (the paper's 20)")
-	parts := fs.String("parts", "scenarios,timing,clients", "which parts to run")
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	want := func(part string) bool { return slices.Contains(strings.Split(*parts, ","), part) }
-	if want("scenarios") && !labScenarios(ctx, *count, stdout, stderr) {
-		return exitUnhealthy
-	}
-	if want("timing") && !labTiming(ctx, *runs, stdout, stderr) {
-		return exitUnhealthy
-	}
-	if want("clients") && !labClients(ctx, *runs, *count, stdout, stderr) {
-		return exitUnhealthy
-	}
-	return exitOK
+the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, func(fs *pflag.FlagSet) runner {
+		runs := fs.Int("runs", 5, "failovers per mode")
+		count := fs.Int("count", 20, "pings per scenario (the paper's 20)")
+		parts := fs.String("parts", "scenarios,timing,clients", "which parts to run")
+		return func(_ []string, stdout, stderr io.Writer) int {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			want := func(part string) bool { return slices.Contains(strings.Split(*parts, ","), part) }
+			if want("scenarios") && !labScenarios(ctx, *count, stdout, stderr) {
+				return exitUnhealthy
+			}
+			if want("timing") && !labTiming(ctx, *runs, stdout, stderr) {
+				return exitUnhealthy
+			}
+			if want("clients") && !labClients(ctx, *runs, *count, stdout, stderr) {
+				return exitUnhealthy
+			}
+			return exitOK
+		}
+	})
 }
 
 // labScenarios prints the paper's three scenarios.

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	_ "time/tzdata" // router zones resolve on hosts without a zone database
+
+	"charm.land/fang/v2"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, the same for every subcommand.
@@ -20,121 +23,95 @@ const (
 	exitUsage     = 2 // bad usage or bad config
 )
 
-type command struct {
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
+// runner runs a command once its flags are parsed, with the positional
+// arguments, and returns its exit code.
+type runner func(pos []string, stdout, stderr io.Writer) int
+
+// exitCode carries a command's exit code out of cobra; the command has
+// already said why.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit %d", int(c)) }
+
+// newCommand makes a command: setup defines its flags and returns what runs
+// once cobra has parsed them. args names its positional arguments for the
+// usage line; about is the long help.
+func newCommand(name, args, short, about string, setup func(fs *pflag.FlagSet) runner) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   strings.TrimSpace(name + " " + args),
+		Short: short,
+		Long:  unwrap(about),
+		// A command's own words go to stderr; cobra's usage on an error
+		// would bury them.
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	run := setup(cmd.Flags())
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if code := run(args, c.OutOrStdout(), c.ErrOrStderr()); code != exitOK {
+			return exitCode(code)
+		}
+		return nil
+	}
+	return cmd
 }
 
-var commands = map[string]command{
-	"report":   {"probe each server N times and print ping-style statistics", runReport},
-	"check":    {"validate a config file", runCheck},
-	"demo":     {"the dashboard on a built-in router emulator and simulated servers", runDemo},
-	"sim":      {"run the RouterOS API emulator alone (seeded with the paper's setup)", runSim},
-	"failover": {"point the service name at the standby server, verified and audited", runFailover},
-	"restore":  {"point the service name back at the primary server", runRestore},
-	"status":   {"show the router's records, the active server and the DNS answer", runStatus},
-	"setup":    {"print (or --apply) a robust netwatch and static DNS configuration", runSetup},
-	"exporter": {"probe and watch without a screen, serving Prometheus metrics", runExporter},
-	"serve":    {"one engine, the dashboard served over SSH to many viewers, a role per key", runServe},
-	"replay":   {"play a recording (--record) into the dashboard, read-only", runReplay},
+// unwrap joins the lines of each paragraph: help and the man page wrap the
+// text to their own width.
+func unwrap(text string) string {
+	paras := strings.Split(strings.TrimSpace(text), "\n\n")
+	for i, p := range paras {
+		paras[i] = strings.Join(strings.Fields(p), " ")
+	}
+	return strings.Join(paras, "\n\n")
+}
+
+// rootCommand is the whole CLI: the dashboard itself, and a command each.
+func rootCommand() *cobra.Command {
+	root := dashboardCommand()
+	// A measurement bench for the docs, not an admin's tool.
+	lab := labCommand()
+	lab.Hidden = true
+	root.AddCommand(reportCommand(), checkCommand(), demoCommand(), simCommand(),
+		operationCommand("failover"), operationCommand("restore"), statusCommand(), setupCommand(),
+		exporterCommand(), serveCommand(), replayCommand(), lab,
+		&cobra.Command{
+			Use: "version", Short: "print the version, commit and build date", Args: cobra.NoArgs,
+			Run: func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), versionLine()) },
+		})
+	root.SetVersionTemplate(versionLine() + "\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nRun '%s --help' for its flags", err, c.CommandPath())
+	})
+	return root
 }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run executes the CLI and turns the outcome into the exit code: 0, a
+// command's own code, or 2 for what cobra refused (an unknown command or
+// flag), which it says on stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
-		fmt.Fprintln(stdout, versionLine())
-		return exitOK
-	}
-	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
-		return runDashboard(args, stdout, stderr)
-	}
-	if isHelp(args[0]) {
-		usage(stdout)
-		return exitOK
-	}
-
-	if args[0] == "lab" {
-		// Hidden: a measurement bench for the docs, not an admin's tool.
-		return runLab(args[1:], stdout, stderr)
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "failwatch: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return exitUsage
-	}
-	return cmd.run(args[1:], stdout, stderr)
-}
-
-func isHelp(arg string) bool {
-	switch arg {
-	case "-h", "-help", "--help", "help":
-		return true
-	}
-	return false
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: failwatch [-c FILE] [--read-only] [--wall] [--no-color] [--ascii]   (the dashboard)")
-	fmt.Fprintln(w, "       failwatch COMMAND [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'failwatch COMMAND --help' for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.")
-}
-
-// newFlags returns a flag set whose --help prints synopsis, about and the
-// flags, and whose errors go to stderr.
-func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		out := fs.Output()
-		fmt.Fprintf(out, "Usage: %s %s\n\n%s\n", strings.TrimSpace("failwatch "+name), synopsis, strings.TrimSpace(about))
-		fmt.Fprintln(out, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses flags that may stand before, between or after the
-// positional arguments (`report 127.0.0.1 --count 5`), and returns the
-// positional ones. ok is false when the caller should exit with code.
-func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string, code int, ok bool) {
-	// The flag package prints the usage itself on -h and on a bad flag:
-	// here the help goes to stdout once, and a bad flag's usage to stderr.
-	usage := fs.Usage
-	fs.Usage = func() {}
-	defer func() { fs.Usage = usage }()
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stdout)
-				usage()
-				return nil, exitOK, false
+	root := rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	b := buildInfo()
+	err := fang.Execute(context.Background(), root, fang.WithVersion(b.version), fang.WithCommit(b.commit),
+		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
+			if _, ok := errors.AsType[exitCode](err); !ok {
+				fmt.Fprintf(w, "failwatch: %v\n", err)
 			}
-			usage()
-			return nil, exitUsage, false
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, 0, true
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		}))
+	if err == nil {
+		return exitOK
 	}
+	if code, ok := errors.AsType[exitCode](err); ok {
+		return int(code)
+	}
+	return exitUsage
 }
 
 // version is set by a release build (-ldflags "-X main.version=v1.2.3");

@@ -30,10 +30,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"-c", "/nonexistent/f.yaml"}, exitUsage, "", "read config: open /nonexistent/f.yaml"},
 		{[]string{"--help"}, exitOK, "report", ""},
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
-		{[]string{"report", "--help"}, exitOK, "Usage: failwatch report", ""},
-		{[]string{"check", "--help"}, exitOK, "Usage: failwatch check", ""},
+		{[]string{"report", "--help"}, exitOK, "failwatch report [HOST...] [--flags]", ""},
+		{[]string{"check", "--help"}, exitOK, "failwatch check [--flags]", ""},
 		{[]string{"report", "--count", "0", "127.0.0.1"}, exitUsage, "", "--count must be at least 1"},
-		{[]string{"report", "--bogus"}, exitUsage, "", "flag provided but not defined: -bogus"},
+		{[]string{"report", "--bogus"}, exitUsage, "", "unknown flag: --bogus"},
 		{[]string{"report", "-c", "x.yaml", "127.0.0.1"}, exitUsage, "", "either -c FILE or HOSTs"},
 		{[]string{"report", "tcp://127.0.0.1"}, exitUsage, "", `"tcp://127.0.0.1" is not tcp://HOST:PORT`},
 		{[]string{"report", "ftp://x"}, exitUsage, "", `"ftp://x" is not a host`},
@@ -72,12 +72,12 @@ func TestReportLoopback(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var got []jsonServer
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
+	var rep jsonReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Servers) != 1 {
 		t.Fatalf("%v: %s", err, out)
 	}
-	c := got[0].Checks[0]
-	if len(got) != 1 || got[0].State.String() != "UP" || c.Sent != 3 || c.Received != 3 || c.AvgMS == nil {
+	c := rep.Servers[0].Checks[0]
+	if rep.SchemaVersion != 1 || rep.Servers[0].State.String() != "UP" || c.Sent != 3 || c.Received != 3 || c.NotSent != 0 || c.AvgMS == nil {
 		t.Errorf("json: %s", out)
 	}
 
@@ -110,18 +110,21 @@ func TestReportEveryFourthDropped(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
+	if !strings.Contains(errs, "ICMP through a raw socket; round trips timed as iputils ping times them") {
+		t.Errorf("the report does not say how round trips are timed:\n%s", errs)
+	}
 }
 
 // Help goes to stdout once; --version and version say which failwatch.
 func TestHelpOnceAndVersion(t *testing.T) {
 	for _, args := range [][]string{{"status", "--help"}, {"report", "-h"}, {"setup", "--help"}} {
 		out, errs, code := runCLI(args...)
-		if code != exitOK || errs != "" || strings.Count(out, "Usage: failwatch") != 1 {
+		if code != exitOK || errs != "" || strings.Count(out, "failwatch "+args[0]+" [") != 1 {
 			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errs)
 		}
 	}
 	_, errs, code := runCLI("status", "--frobnicate")
-	if code != exitUsage || strings.Count(errs, "Usage: failwatch status") != 1 || !strings.Contains(errs, "flag provided but not defined: -frobnicate") {
+	if code != exitUsage || !strings.Contains(errs, "unknown flag: --frobnicate\nRun 'failwatch status --help' for its flags") {
 		t.Errorf("bad flag: exit %d\n%s", code, errs)
 	}
 	for _, arg := range []string{"--version", "version"} {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +20,9 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // routerFlags are the flags that say which config and router to use.
@@ -28,12 +30,12 @@ type routerFlags struct {
 	path, router, user, passwordEnv *string
 }
 
-func addRouterFlags(fs *flag.FlagSet) routerFlags {
+func addRouterFlags(fs *pflag.FlagSet) routerFlags {
 	return routerFlags{
-		path:        fs.String("c", "", "config `FILE` (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)"),
-		router:      fs.String("router", "", "router API `address`, overriding the config's (e.g. a failwatch sim)"),
+		path:        fs.StringP("config", "c", "", "config FILE (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)"),
+		router:      fs.String("router", "", "router API address, overriding the config's (e.g. a failwatch sim)"),
 		user:        fs.String("user", "", "router user, overriding the config's"),
-		passwordEnv: fs.String("password-env", "", "read the router password from this environment `variable`"),
+		passwordEnv: fs.String("password-env", "", "read the router password from this environment variable"),
 	}
 }
 
@@ -83,12 +85,9 @@ func currentUser() string {
 	return "unknown"
 }
 
-// connect parses the flags, loads the config and connects the operation
-// code; when ok is false the command exits with code.
-func (f routerFlags) connect(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (*config.Config, *failover.Failover, int, bool) {
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return nil, nil, code, false
-	}
+// connect loads the config and connects the operation code; when ok is
+// false the command exits with code.
+func (f routerFlags) connect(stderr io.Writer) (*config.Config, *failover.Failover, int, bool) {
 	cfg, ok := f.load(stderr)
 	if !ok {
 		return nil, nil, exitUsage, false
@@ -141,92 +140,92 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-func runFailover(args []string, stdout, stderr io.Writer) int {
-	return runOperation("failover", args, stdout, stderr)
-}
-
-func runRestore(args []string, stdout, stderr io.Writer) int {
-	return runOperation("restore", args, stdout, stderr)
-}
-
-func runOperation(name string, args []string, stdout, stderr io.Writer) int {
+// operationCommand is `failover` or `restore`.
+func operationCommand(name string) *cobra.Command {
+	short := map[string]string{
+		"failover": "point the service name at the standby server, verified and audited",
+		"restore":  "point the service name back at the primary server",
+	}[name]
 	about := map[string]string{
 		"failover": "Point the service name at the standby server: read the records, optionally hold netwatch, " +
 			"enable the standby's record, disable the primary's, flush the DNS cache, verify. A failed step is rolled back.",
 		"restore": "Point the service name back at the primary server and release held netwatch entries.",
 	}[name]
-	fs := newFlags(name, "[-c FILE] [--router ADDR] [--yes] [--json]", about+`
+	return newCommand(name, "", short, about+`
 Asks before changing anything unless --yes. Every operation goes to the audit
-log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, stderr)
-	rf := addRouterFlags(fs)
-	yes := fs.Bool("yes", false, "do it without asking")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	var hold *bool
-	if name == "failover" {
-		hold = fs.Bool("hold", false, "hold the router's netwatch entries so they cannot move the name back (default: service.hold_netwatch)")
-	}
-	cfg, f, code, ok := rf.connect(fs, args, stdout, stderr)
-	if !ok {
-		return code
-	}
-	defer f.Client.Close()
-	primary, standby := f.Primary.Name, f.Standby.Name
-	question := fmt.Sprintf("Fail over %s from %s to %s", cfg.Service.Name, primary, standby)
-	if name == "restore" {
-		question = fmt.Sprintf("Restore %s from %s to %s", cfg.Service.Name, standby, primary)
-	}
-	if code := confirm(question, *yes, os.Stdin, stderr); code != exitOK {
-		return code
-	}
-	if !*asJSON {
-		f.Progress = func(s failover.Step) {
-			if s.Status == failover.StepRunning {
-				return
-			}
-			line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
-			if s.Detail != "" {
-				line += ": " + s.Detail
-			}
-			fmt.Fprintln(stdout, line)
+log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs *pflag.FlagSet) runner {
+		rf := addRouterFlags(fs)
+		yes := fs.Bool("yes", false, "do it without asking")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		var hold *bool
+		if name == "failover" {
+			hold = fs.Bool("hold", false, "hold the router's netwatch entries so they cannot move the name back (default: service.hold_netwatch)")
 		}
-	}
-	// A signal (Ctrl-C, SIGTERM, an SSH session's SIGHUP) stops the
-	// operation before its next change; it rolls back what it did, reads
-	// the router back and writes its audit line before this returns. The
-	// signals stay caught until then, so a second one cannot cut that short.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	var res failover.Result
-	var err error
-	if name == "failover" {
-		h := cfg.Service.HoldNetwatch || *hold
-		res, err = f.FailoverToStandby(ctx, h)
-	} else {
-		res, err = f.Restore(ctx)
-	}
-	if *asJSON {
-		out := struct {
-			SchemaVersion int `json:"schema_version"`
-			failover.Result
-			OK    bool   `json:"ok"`
-			Error string `json:"error,omitempty"`
-		}{SchemaVersion: 1, Result: res, OK: err == nil}
-		if err != nil {
-			out.Error = err.Error()
+		return func(_ []string, stdout, stderr io.Writer) int {
+			cfg, f, code, ok := rf.connect(stderr)
+			if !ok {
+				return code
+			}
+			defer f.Client.Close()
+			primary, standby := f.Primary.Name, f.Standby.Name
+			question := fmt.Sprintf("Fail over %s from %s to %s", cfg.Service.Name, primary, standby)
+			if name == "restore" {
+				question = fmt.Sprintf("Restore %s from %s to %s", cfg.Service.Name, standby, primary)
+			}
+			if code := confirm(question, *yes, os.Stdin, stderr); code != exitOK {
+				return code
+			}
+			if !*asJSON {
+				f.Progress = func(s failover.Step) {
+					if s.Status == failover.StepRunning {
+						return
+					}
+					line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
+					if s.Detail != "" {
+						line += ": " + s.Detail
+					}
+					fmt.Fprintln(stdout, line)
+				}
+			}
+			// A signal (Ctrl-C, SIGTERM, an SSH session's SIGHUP) stops the
+			// operation before its next change; it rolls back what it did, reads
+			// the router back and writes its audit line before this returns. The
+			// signals stay caught until then, so a second one cannot cut that short.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			var res failover.Result
+			var err error
+			if name == "failover" {
+				h := cfg.Service.HoldNetwatch || *hold
+				res, err = f.FailoverToStandby(ctx, h)
+			} else {
+				res, err = f.Restore(ctx)
+			}
+			if *asJSON {
+				out := struct {
+					SchemaVersion int `json:"schema_version"`
+					failover.Result
+					OK    bool   `json:"ok"`
+					Error string `json:"error,omitempty"`
+				}{SchemaVersion: 1, Result: res, OK: err == nil}
+				if err != nil {
+					out.Error = err.Error()
+				}
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				enc.Encode(out)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch %s: %s: %v\n", name, res.Outcome, err)
+				return exitUnhealthy
+			}
+			if !*asJSON {
+				fmt.Fprintf(stdout, "%s (%s)\n", res.Summary(), res.Took.Round(time.Millisecond))
+			}
+			return exitOK
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		enc.Encode(out)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch %s: %s: %v\n", name, res.Outcome, err)
-		return exitUnhealthy
-	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "%s (%s)\n", res.Summary(), res.Took.Round(time.Millisecond))
-	}
-	return exitOK
+	})
 }
 
 // statusReport is what `failwatch status` knows.
@@ -250,56 +249,59 @@ type statusReport struct {
 	Healthy       bool                `json:"healthy"`
 }
 
-func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("status", "[-c FILE] [--router ADDR] [--json]", `
+func statusCommand() *cobra.Command {
+	return newCommand("status", "", "show the router's records, the active server and the DNS answer", `
 Print what the router's records say, which server is active, the netwatch
 entries, and what the resolver answers for the service name. Exit 0 when the
 router answers and exactly one record is enabled and it belongs to a known
-server, 1 otherwise, 2 on bad usage or config.`, stderr)
-	rf := addRouterFlags(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	cfg, f, code, ok := rf.connect(fs, args, stdout, stderr)
-	if !ok {
-		return code
-	}
-	defer f.Client.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)
-	defer cancel()
-	// Lists are [] when empty, never null.
-	rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Service: cfg.Service.Name,
-		Records: []routeros.Record{}, Netwatch: []routeros.Netwatch{}, DNS: []string{}}
-	var hosts []string
-	for _, s := range cfg.Servers {
-		hosts = append(hosts, s.Address)
-	}
-	st := routeros.NewWatcher(f.Client, cfg.Service.Name, hosts, 0).Read(ctx)
-	rep.Connected, rep.Identity = st.Connected, st.Identity
-	rep.Records, rep.Netwatch = append(rep.Records, st.Records...), append(rep.Netwatch, st.Netwatch...)
-	if st.Err != nil {
-		rep.Error = st.Err.Error()
-	}
-	rep.Active = failover.Active(cfg.Service, st.Records, cfg.Servers...)
-	rep.Held = failover.Held(st.Netwatch)
-	ans := monitor.Query(ctx, dnsServer(cfg), cfg.Service.Name, failover.RecordType(cfg.Servers...))
-	for _, a := range ans.Addrs {
-		rep.DNS = append(rep.DNS, a.String())
-	}
-	if ans.Err != nil {
-		rep.DNSError = ans.Err.Error()
-	}
-	rep.Healthy = rep.Connected && rep.Active != ""
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		enc.Encode(rep)
-	} else {
-		writeStatus(stdout, rep)
-	}
-	if !rep.Healthy {
-		return exitUnhealthy
-	}
-	return exitOK
+server, 1 otherwise, 2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
+		rf := addRouterFlags(fs)
+		asJSON := fs.Bool("json", false, "print JSON")
+		return func(_ []string, stdout, stderr io.Writer) int {
+			cfg, f, code, ok := rf.connect(stderr)
+			if !ok {
+				return code
+			}
+			defer f.Client.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)
+			defer cancel()
+			// Lists are [] when empty, never null.
+			rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Service: cfg.Service.Name,
+				Records: []routeros.Record{}, Netwatch: []routeros.Netwatch{}, DNS: []string{}}
+			var hosts []string
+			for _, s := range cfg.Servers {
+				hosts = append(hosts, s.Address)
+			}
+			st := routeros.NewWatcher(f.Client, cfg.Service.Name, hosts, 0).Read(ctx)
+			rep.Connected, rep.Identity = st.Connected, st.Identity
+			rep.Records, rep.Netwatch = append(rep.Records, st.Records...), append(rep.Netwatch, st.Netwatch...)
+			if st.Err != nil {
+				rep.Error = st.Err.Error()
+			}
+			rep.Active = failover.Active(cfg.Service, st.Records, cfg.Servers...)
+			rep.Held = failover.Held(st.Netwatch)
+			ans := monitor.Query(ctx, dnsServer(cfg), cfg.Service.Name, failover.RecordType(cfg.Servers...))
+			for _, a := range ans.Addrs {
+				rep.DNS = append(rep.DNS, a.String())
+			}
+			if ans.Err != nil {
+				rep.DNSError = ans.Err.Error()
+			}
+			rep.Healthy = rep.Connected && rep.Active != ""
+			if *asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				enc.Encode(rep)
+			} else {
+				writeStatus(stdout, rep)
+			}
+			if !rep.Healthy {
+				return exitUnhealthy
+			}
+			return exitOK
+		}
+	})
 }
 
 func writeStatus(w io.Writer, r statusReport) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -169,19 +171,21 @@ scrape_configs:
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
+	metricsResp, err := http.Get("http://" + exporter + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposition, _ := io.ReadAll(metricsResp.Body)
+	metricsResp.Body.Close()
 	// The exposition itself passes Prometheus's own lint of names and help.
 	if promtool, err := exec.LookPath("promtool"); err == nil {
-		metricsResp, err := http.Get("http://" + exporter + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
 		lint := exec.Command(promtool, "check", "metrics")
-		lint.Stdin = metricsResp.Body
+		lint.Stdin = bytes.NewReader(exposition)
 		if out, err := lint.CombinedOutput(); err != nil {
 			t.Errorf("promtool check metrics: %v\n%s", err, out)
 		}
-		metricsResp.Body.Close()
 	}
+	checkGrafanaDashboard(t, string(exposition), rules, web)
 	// The exporter's own health: the engine runs and the router answers.
 	if resp, err := http.Get("http://" + exporter + "/healthz"); err != nil {
 		t.Error(err)
@@ -220,6 +224,97 @@ scrape_configs:
 	if len(names) != 7 {
 		t.Errorf("rules loaded: %v", names)
 	}
+}
+
+// checkGrafanaDashboard holds the shipped dashboard to what is really served:
+// every metric its queries name is in the exporter's exposition (or is a
+// recording rule of the shipped rules), and every query, with Grafana's
+// variables filled in, evaluates in the live Prometheus.
+func checkGrafanaDashboard(t *testing.T, exposition, rulesPath, prom string) {
+	t.Helper()
+	raw, err := os.ReadFile("../../docs/grafana/failwatch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+		Annotations struct {
+			List []struct {
+				Expr string `json:"expr"`
+			} `json:"list"`
+		} `json:"annotations"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("docs/grafana/failwatch.json: %v", err)
+	}
+	var exprs []string
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	for _, a := range dash.Annotations.List {
+		exprs = append(exprs, a.Expr)
+	}
+	rules, _ := os.ReadFile(rulesPath)
+	served := map[string]bool{}
+	for line := range strings.Lines(exposition) {
+		if name, _, ok := strings.Cut(line, "{"); ok && !strings.HasPrefix(line, "#") {
+			served[name] = true
+		} else if f := strings.Fields(line); len(f) == 2 {
+			served[f[0]] = true
+		}
+	}
+	vars := strings.NewReplacer("$instance", ".*", "$server", ".*", "$__rate_interval", "1m", "$__range", "5m")
+	for _, e := range exprs {
+		for _, name := range metricName.FindAllString(e, -1) {
+			switch {
+			case strings.Contains(name, ":"):
+				if !strings.Contains(string(rules), "record: "+name+"\n") {
+					t.Errorf("dashboard query %q: %s is no recording rule of docs/prometheus/alerts.yml", e, name)
+				}
+			case !served[name]:
+				t.Errorf("dashboard query %q: the exporter serves no %s", e, name)
+			}
+		}
+		if err := promEval(prom, vars.Replace(e)); err != nil {
+			t.Errorf("dashboard query %q: %v", e, err)
+		}
+	}
+	if len(exprs) < 15 {
+		t.Errorf("only %d queries in the dashboard", len(exprs))
+	}
+}
+
+// metricName finds the metric and recording-rule names in a query.
+var metricName = regexp.MustCompile(`\b(failwatch_[a-z0-9_]+|[a-z_]+:failwatch_[a-z0-9_:]+)\b`)
+
+// promEval evaluates a query in Prometheus and returns its error, if any.
+func promEval(prom, query string) error {
+	resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return err
+	}
+	if body.Status != "success" {
+		return fmt.Errorf("%s: %s", body.Status, body.Error)
+	}
+	return nil
 }
 
 func tail(s string, n int) string {

@@ -20,10 +20,13 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/safetext"
 	"github.com/failwatch/failwatch/monitor"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("report", "[-c FILE | HOST...] [--count N] [--interval D] [--json]", `
+func reportCommand() *cobra.Command {
+	return newCommand("report", "[HOST...]", "probe each server N times and print ping-style statistics", `
 Probe every server N times, all at once, then print for each check a summary
 shaped like ping's (transmitted, received, loss, rtt min/avg/max/mdev) with
 jitter (RFC 3550), p95 and the up/down state. On a terminal, each reply or
@@ -35,91 +38,91 @@ the config are probed with their configured checks. Ctrl-C stops early and
 prints what has been gathered.
 
 Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
-2 on bad usage or config.`, stderr)
-	path := fs.String("c", "", "config `FILE` (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
-	count := fs.Int("count", 10, "probes per check")
-	interval := fs.Duration("interval", 0, "time between probes (default: the config's, else 1s)")
-	timeout := fs.Duration("timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
-	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	hosts, code, ok := parseFlags(fs, args, stdout)
-	if !ok {
-		return code
-	}
-	if *count < 1 {
-		fmt.Fprintln(stderr, "failwatch report: --count must be at least 1")
-		return exitUsage
-	}
-	if *interval != 0 && *interval < config.MinInterval {
-		fmt.Fprintf(stderr, "failwatch report: --interval must be at least %s, got %s\n", config.MinInterval, *interval)
-		return exitUsage
-	}
-	if *timeout != 0 && *timeout < config.MinTimeout {
-		fmt.Fprintf(stderr, "failwatch report: --timeout must be at least %s, got %s\n", config.MinTimeout, *timeout)
-		return exitUsage
-	}
-
-	var cfg *config.Config
-	switch {
-	case len(hosts) > 0 && *path != "":
-		fmt.Fprintln(stderr, "failwatch report: give either -c FILE or HOSTs, not both")
-		return exitUsage
-	case len(hosts) > 0:
-		c := config.Defaults()
-		cfg = &c
-		for _, h := range hosts {
-			s, err := serverFromArg(h)
-			if err != nil {
-				fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
+		path := fs.StringP("config", "c", "", "config FILE (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
+		count := fs.Int("count", 10, "probes per check")
+		interval := fs.Duration("interval", 0, "time between probes (default: the config's, else 1s)")
+		timeout := fs.Duration("timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
+		asJSON := fs.Bool("json", false, "print JSON instead of text")
+		return func(hosts []string, stdout, stderr io.Writer) int {
+			if *count < 1 {
+				fmt.Fprintln(stderr, "failwatch report: --count must be at least 1")
 				return exitUsage
 			}
-			cfg.Servers = append(cfg.Servers, s)
-		}
-	default:
-		if cfg, ok = loadConfig(*path, stderr); !ok {
-			return exitUsage
-		}
-	}
-	if *interval > 0 {
-		cfg.Probe.Interval = *interval
-	}
-	if *timeout > 0 {
-		cfg.Probe.Timeout = *timeout
-	}
-	// A short report must still reach a verdict, and its window must hold
-	// every probe so p95 covers the whole run.
-	cfg.Probe.UpAfter = min(cfg.Probe.UpAfter, *count)
-	cfg.Probe.DownAfter = min(cfg.Probe.DownAfter, *count)
-	cfg.Probe.LossWindow = min(cfg.Probe.LossWindow, *count)
-	cfg.Probe.Window = max(cfg.Probe.Window, *count)
+			if *interval != 0 && *interval < config.MinInterval {
+				fmt.Fprintf(stderr, "failwatch report: --interval must be at least %s, got %s\n", config.MinInterval, *interval)
+				return exitUsage
+			}
+			if *timeout != 0 && *timeout < config.MinTimeout {
+				fmt.Fprintf(stderr, "failwatch report: --timeout must be at least %s, got %s\n", config.MinTimeout, *timeout)
+				return exitUsage
+			}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// Reply lines, like ping's, only for a person watching: a pipe or a
-	// file gets the summary alone.
-	var replies io.Writer
-	if f, ok := stdout.(*os.File); ok && !*asJSON && isTerminal(f) {
-		replies = stdout
-	}
-	statuses, err := probeAll(ctx, cfg, *count, replies, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch report: %v\n", err)
-		return exitUnhealthy
-	}
-	if *asJSON {
-		err = writeReportJSON(stdout, statuses)
-	} else {
-		err = writeReportText(stdout, statuses)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch report: %v\n", err)
-		return exitUnhealthy
-	}
-	for _, s := range statuses {
-		if s.State != monitor.Up {
-			return exitUnhealthy
+			var cfg *config.Config
+			switch {
+			case len(hosts) > 0 && *path != "":
+				fmt.Fprintln(stderr, "failwatch report: give either -c FILE or HOSTs, not both")
+				return exitUsage
+			case len(hosts) > 0:
+				c := config.Defaults()
+				cfg = &c
+				for _, h := range hosts {
+					s, err := serverFromArg(h)
+					if err != nil {
+						fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+						return exitUsage
+					}
+					cfg.Servers = append(cfg.Servers, s)
+				}
+			default:
+				var ok bool
+				if cfg, ok = loadConfig(*path, stderr); !ok {
+					return exitUsage
+				}
+			}
+			if *interval > 0 {
+				cfg.Probe.Interval = *interval
+			}
+			if *timeout > 0 {
+				cfg.Probe.Timeout = *timeout
+			}
+			// A short report must still reach a verdict, and its window must hold
+			// every probe so p95 covers the whole run.
+			cfg.Probe.UpAfter = min(cfg.Probe.UpAfter, *count)
+			cfg.Probe.DownAfter = min(cfg.Probe.DownAfter, *count)
+			cfg.Probe.LossWindow = min(cfg.Probe.LossWindow, *count)
+			cfg.Probe.Window = max(cfg.Probe.Window, *count)
+
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			// Reply lines, like ping's, only for a person watching: a pipe or a
+			// file gets the summary alone.
+			var replies io.Writer
+			if f, ok := stdout.(*os.File); ok && !*asJSON && isTerminal(f) {
+				replies = stdout
+			}
+			statuses, err := probeAll(ctx, cfg, *count, replies, stderr)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+				return exitUnhealthy
+			}
+			if *asJSON {
+				err = writeReportJSON(stdout, statuses)
+			} else {
+				err = writeReportText(stdout, statuses)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch report: %v\n", err)
+				return exitUnhealthy
+			}
+			for _, s := range statuses {
+				if s.State != monitor.Up {
+					return exitUnhealthy
+				}
+			}
+			return exitOK
 		}
-	}
-	return exitOK
+	})
 }
 
 // serverFromArg turns a HOST argument into a server with one check.
@@ -165,6 +168,7 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stder
 		}
 		defer icmp.Close()
 		opts.ICMP = icmp
+		fmt.Fprintf(stderr, "ICMP through a %s; %s\n", icmp.Mode(), monitor.RTTTiming)
 	}
 	servers := make([]*monitor.Server, len(cfg.Servers))
 	for i, s := range cfg.Servers {
@@ -224,6 +228,15 @@ func replyLine(ev monitor.Event) string {
 	return fmt.Sprintf("%s %s: no reply (%s)\n", who, ev.Check.Label, safetext.Line(ev.Sample.Err))
 }
 
+// notSent counts the probes that never left, as ping counts errors: they
+// are not in the loss, which is what the network did.
+func notSent(st monitor.Stats) string {
+	if st.NotSent == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d not sent, ", st.NotSent)
+}
+
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
 
 // icmpLabel is how an ICMP check names itself in a status.
@@ -255,11 +268,11 @@ func writeReportText(w io.Writer, statuses []monitor.ServerStatus) error {
 			fmt.Fprintf(&b, "--- %s %s statistics ---\n", name, c.Label)
 			loss := strconv.FormatFloat(st.LossPercent(), 'g', 6, 64)
 			if c.Label == icmpLabel {
-				fmt.Fprintf(&b, "%d packets transmitted, %d received, %s%% packet loss\n", st.Sent, st.Received, loss)
+				fmt.Fprintf(&b, "%d packets transmitted, %d received, %s%s%% packet loss\n", st.Sent, st.Received, notSent(st), loss)
 			} else {
 				// A TCP connect or an HTTP GET is many packets, or none:
 				// its block counts probes.
-				fmt.Fprintf(&b, "%d probes sent, %d answered, %s%% failed\n", st.Sent, st.Received, loss)
+				fmt.Fprintf(&b, "%d probes sent, %d answered, %s%s%% failed\n", st.Sent, st.Received, notSent(st), loss)
 			}
 			if st.Received > 0 {
 				fmt.Fprintf(&b, "rtt min/avg/max/mdev = %s/%s/%s/%s ms\n", ms(st.Min), ms(st.Avg), ms(st.Max), ms(st.Mdev))
@@ -283,6 +296,7 @@ type jsonCheck struct {
 	State       monitor.State `json:"state"`
 	Sent        int           `json:"sent"`
 	Received    int           `json:"received"`
+	NotSent     int           `json:"not_sent"`
 	LossPercent float64       `json:"loss_percent"`
 	MinMS       *float64      `json:"min_ms,omitempty"`
 	AvgMS       *float64      `json:"avg_ms,omitempty"`
@@ -303,6 +317,12 @@ type jsonServer struct {
 	Checks  []jsonCheck   `json:"checks"`
 }
 
+// jsonReport is `report --json`: schema_version 1.
+type jsonReport struct {
+	SchemaVersion int          `json:"schema_version"`
+	Servers       []jsonServer `json:"servers"`
+}
+
 func writeReportJSON(w io.Writer, statuses []monitor.ServerStatus) error {
 	msp := func(d time.Duration) *float64 {
 		v := math.Round(float64(d)/1e3) / 1e3
@@ -319,7 +339,7 @@ func writeReportJSON(w io.Writer, statuses []monitor.ServerStatus) error {
 		}
 		for _, c := range s.Checks {
 			st := c.Window
-			jc := jsonCheck{Check: c.Label, State: c.State, Sent: st.Sent, Received: st.Received,
+			jc := jsonCheck{Check: c.Label, State: c.State, Sent: st.Sent, Received: st.Received, NotSent: st.NotSent,
 				LossPercent: math.Round(st.LossPercent()*1000) / 1000, LastError: c.LastErr}
 			if st.Received > 0 {
 				jc.MinMS, jc.AvgMS, jc.MaxMS = msp(st.Min), msp(st.Avg), msp(st.Max)
@@ -332,5 +352,5 @@ func writeReportJSON(w io.Writer, statuses []monitor.ServerStatus) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	return enc.Encode(jsonReport{SchemaVersion: 1, Servers: out})
 }

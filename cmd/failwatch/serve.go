@@ -27,10 +27,13 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/tui"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "[-c FILE] [--router ADDR] [--listen ADDR] [--metrics ADDR]", `
+func serveCommand() *cobra.Command {
+	return newCommand("serve", "", "one engine, the dashboard served over SSH to many viewers, a role per key", `
 One engine (probes, router, policy, audit) served to many viewers: the
 dashboard over SSH (ssh -p 2222 host; ssh -t -p 2222 host wall for the wall
 layout), one program per session with its own size and colours, all fed by
@@ -40,103 +43,103 @@ public key, each an operator (fail over, restore, hold) or a viewer (watch
 only); other keys are refused unless serve.anonymous is viewer; passwords
 never. Operations are audited with the user and key fingerprint. The host key is made on first start
 (serve.host_key). Runs until Ctrl-C or SIGTERM; an operation under way
-finishes or rolls back first.`, stderr)
-	rf := addRouterFlags(fs)
-	listen := fs.String("listen", "", "SSH `address` (default: serve.listen, else 127.0.0.1:2222)")
-	metricsAddr := fs.String("metrics", "", "also serve Prometheus metrics on this `address`")
-	recordTo := recordFlag(fs)
-	logFormat := logFormatFlag(fs)
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return code
-	}
-	log, ok := newLog(*logFormat, "serve", stderr)
-	if !ok {
-		return exitUsage
-	}
-	cfg, ok := rf.load(stderr)
-	if !ok {
-		return exitUsage
-	}
-	// What SIGHUP compares the file with: the config as read, before the
-	// defaults filled in below.
-	asLoaded := *cfg
-	if *listen != "" {
-		cfg.Serve.Listen = *listen
-	}
-	if cfg.Serve.HostKey == "" {
-		cfg.Serve.HostKey = filepath.Join(filepath.Dir(defaultAuditLog()), "ssh_host_ed25519")
-	}
-	if len(cfg.Serve.Users) == 0 && cfg.Serve.Anonymous == "" {
-		fmt.Fprintln(stderr, "failwatch serve: no serve.users and no serve.anonymous: nobody could log in")
-		return exitUsage
-	}
-	d, ok := liveDashboard(cfg, *recordTo, "failwatch serve", stderr)
-	if !ok {
-		return exitUnhealthy
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go watchHangup(ctx, rf, &asLoaded, log)
-	d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
-		ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
-	if !d.serveMetrics(ctx, *metricsAddr, stderr) {
-		return exitUsage
-	}
-	eng, ok := d.newEngine(stderr)
-	if !ok {
-		return exitUsage
-	}
-	stopLog := startLog(eng, log)
-	defer stopLog()
-	stopRecording, ok := d.startRecorder(eng, stderr)
-	if !ok {
-		return exitUsage
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Serve.HostKey), 0o700); err != nil {
-		fmt.Fprintf(stderr, "failwatch serve: host key: %v\n", err)
-		return exitUnhealthy
-	}
-	sv := &sshServer{eng: eng, ui: d.ui, serve: cfg.Serve}
-	srv, err := wish.NewServer(
-		wish.WithHostKeyPath(cfg.Serve.HostKey),
-		wish.WithPublicKeyAuth(sv.auth),
-		// Run last to first: a session needs a terminal, then a free place.
-		wish.WithMiddleware(bubbletea.MiddlewareWithProgramHandler(sv.program), sv.limit, needTerminal),
-	)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
-		return exitUnhealthy
-	}
-	ln, err := net.Listen("tcp", cfg.Serve.Listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch serve: listen: %v\n", err)
-		return exitUsage
-	}
-	engineDone := make(chan struct{})
-	go func() { eng.Run(ctx); close(engineDone) }()
-	if d.metrics != nil {
-		go feedMetrics(ctx, eng, d.metrics)
-	}
-	fmt.Fprintf(stdout, "failwatch serve: SSH on %s\n", ln.Addr())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		if err != nil && !errors.Is(err, ssh.ErrServerClosed) {
-			fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
+finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
+		rf := addRouterFlags(fs)
+		listen := fs.String("listen", "", "SSH address (default: serve.listen, else 127.0.0.1:2222)")
+		metricsAddr := fs.String("metrics", "", "also serve Prometheus metrics on this address")
+		recordTo := recordFlag(fs)
+		logFormat := logFormatFlag(fs)
+		return func(_ []string, stdout, stderr io.Writer) int {
+			log, ok := newLog(*logFormat, "serve", stderr)
+			if !ok {
+				return exitUsage
+			}
+			cfg, ok := rf.load(stderr)
+			if !ok {
+				return exitUsage
+			}
+			// What SIGHUP compares the file with: the config as read, before the
+			// defaults filled in below.
+			asLoaded := *cfg
+			if *listen != "" {
+				cfg.Serve.Listen = *listen
+			}
+			if cfg.Serve.HostKey == "" {
+				cfg.Serve.HostKey = filepath.Join(filepath.Dir(defaultAuditLog()), "ssh_host_ed25519")
+			}
+			if len(cfg.Serve.Users) == 0 && cfg.Serve.Anonymous == "" {
+				fmt.Fprintln(stderr, "failwatch serve: no serve.users and no serve.anonymous: nobody could log in")
+				return exitUsage
+			}
+			d, ok := liveDashboard(cfg, *recordTo, "failwatch serve", stderr)
+			if !ok {
+				return exitUnhealthy
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go watchHangup(ctx, rf, &asLoaded, log)
+			d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
+				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
+			if !d.serveMetrics(ctx, *metricsAddr, stderr) {
+				return exitUsage
+			}
+			eng, ok := d.newEngine(stderr)
+			if !ok {
+				return exitUsage
+			}
+			stopLog := startLog(eng, log)
+			defer stopLog()
+			stopRecording, ok := d.startRecorder(eng, stderr)
+			if !ok {
+				return exitUsage
+			}
+			if err := os.MkdirAll(filepath.Dir(cfg.Serve.HostKey), 0o700); err != nil {
+				fmt.Fprintf(stderr, "failwatch serve: host key: %v\n", err)
+				return exitUnhealthy
+			}
+			sv := &sshServer{eng: eng, ui: d.ui, serve: cfg.Serve}
+			srv, err := wish.NewServer(
+				wish.WithHostKeyPath(cfg.Serve.HostKey),
+				wish.WithPublicKeyAuth(sv.auth),
+				// Run last to first: a session needs a terminal, then a free place.
+				wish.WithMiddleware(bubbletea.MiddlewareWithProgramHandler(sv.program), sv.limit, needTerminal),
+			)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
+				return exitUnhealthy
+			}
+			ln, err := net.Listen("tcp", cfg.Serve.Listen)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch serve: listen: %v\n", err)
+				return exitUsage
+			}
+			engineDone := make(chan struct{})
+			go func() { eng.Run(ctx); close(engineDone) }()
+			if d.metrics != nil {
+				go feedMetrics(ctx, eng, d.metrics)
+			}
+			fmt.Fprintf(stdout, "failwatch serve: SSH on %s\n", ln.Addr())
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			select {
+			case <-ctx.Done():
+			case err := <-served:
+				if err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+					fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
+				}
+			}
+			stop()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+			<-engineDone
+			stopRecording()
+			if last := eng.LastDone(); last != nil && last.Err != nil {
+				fmt.Fprintf(stderr, "failwatch serve: last operation: %s: %v\n", last.Result.Outcome, last.Err)
+			}
+			return exitOK
 		}
-	}
-	stop()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx)
-	<-engineDone
-	stopRecording()
-	if last := eng.LastDone(); last != nil && last.Err != nil {
-		fmt.Fprintf(stderr, "failwatch serve: last operation: %s: %v\n", last.Result.Outcome, last.Err)
-	}
-	return exitOK
+	})
 }
 
 // sshServer serves the dashboard to SSH sessions, all on one engine.

@@ -11,10 +11,13 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-func runSetup(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("setup", "[-c FILE] [--apply [--yes]] [--routeros VERSION] [--rtt D] [--ttl D] [--interval D] [--ignore-initial-down]", `
+func setupCommand() *cobra.Command {
+	return newCommand("setup", "", "print (or --apply) a robust netwatch and static DNS configuration", `
 Print a RouterOS script that makes the failover robust: the service's static
 records (existing ones adopted, found by comment or by address, never added
 twice) with a short TTL, and one netwatch entry on the primary whose scripts
@@ -28,93 +31,93 @@ unset. Older entries whose scripts switch the records are disabled.
 The script is for --routeros VERSION (default 7.18). --apply reads the
 router's own version, shows every change with whole values, asks, applies in
 an order that never leaves the name without a record, reads back, and on a
-failure puts back what the router held ("applied k of n, rolled back").`, stderr)
-	rf := addRouterFlags(fs)
-	apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
-	yes := fs.Bool("yes", false, "with --apply: do it without asking")
-	version := fs.String("routeros", "7.18", "the RouterOS `version` the printed script is for")
-	rtt := fs.String("rtt", "", "the primary's round trip as the router sees it (e.g. 196ms): icmp thresholds are set above it")
-	ttl := fs.String("ttl", "30s", "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
-	interval := fs.String("interval", "5s", "netwatch interval")
-	ignoreDown := fs.Bool("ignore-initial-down", false, "no down-script for a primary already down when the entry starts (7.18+): it then never fails over")
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return code
-	}
-	var cfg *config.Config
-	var ok bool
-	if *apply {
-		cfg, ok = rf.load(stderr)
-	} else {
-		cfg, ok = loadConfig(*rf.path, stderr)
-		if ok && cfg.Service.Name == "" {
-			fmt.Fprintln(stderr, "failwatch setup: the config needs service.name")
-			ok = false
+failure puts back what the router held ("applied k of n, rolled back").`, func(fs *pflag.FlagSet) runner {
+		rf := addRouterFlags(fs)
+		apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
+		yes := fs.Bool("yes", false, "with --apply: do it without asking")
+		version := fs.String("routeros", "7.18", "the RouterOS version the printed script is for")
+		rtt := fs.String("rtt", "", "the primary's round trip as the router sees it (e.g. 196ms): icmp thresholds are set above it")
+		ttl := fs.String("ttl", "30s", "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
+		interval := fs.String("interval", "5s", "netwatch interval")
+		ignoreDown := fs.Bool("ignore-initial-down", false, "no down-script for a primary already down when the entry starts (7.18+): it then never fails over")
+		return func(_ []string, stdout, stderr io.Writer) int {
+			var cfg *config.Config
+			var ok bool
+			if *apply {
+				cfg, ok = rf.load(stderr)
+			} else {
+				cfg, ok = loadConfig(*rf.path, stderr)
+				if ok && cfg.Service.Name == "" {
+					fmt.Fprintln(stderr, "failwatch setup: the config needs service.name")
+					ok = false
+				}
+			}
+			if !ok {
+				return exitUsage
+			}
+			durations := map[string]*string{"--ttl": ttl, "--interval": interval, "--rtt": rtt}
+			values := map[string]time.Duration{}
+			for name, v := range durations {
+				if *v == "" {
+					continue
+				}
+				d, err := config.ParseDuration(*v)
+				if err != nil || d <= 0 {
+					fmt.Fprintf(stderr, "failwatch setup: %s %q: a duration such as 30s\n", name, *v)
+					return exitUsage
+				}
+				values[name] = d
+			}
+			primary, _ := cfg.Server(config.Primary)
+			standby, _ := cfg.Server(config.Standby)
+			s := &failover.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe,
+				TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown}
+			if !*apply {
+				caps, err := failover.CapsOf(*version)
+				if err != nil {
+					fmt.Fprintf(stderr, "failwatch setup: --routeros: %v\n", err)
+					return exitUsage
+				}
+				fmt.Fprint(stdout, s.Script(caps))
+				return exitOK
+			}
+			client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
+				return exitUsage
+			}
+			defer client.Close()
+			for _, w := range warnings {
+				fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			plan, err := s.Plan(ctx, client)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
+				return exitUnhealthy
+			}
+			for _, n := range plan.Notes {
+				fmt.Fprintln(stdout, wrap("# "+n, 100, "# "))
+			}
+			if len(plan.Steps) == 0 {
+				fmt.Fprintf(stdout, "%s (RouterOS %s) already has this setup: nothing to change\n", cfg.Router.RouterAddr(), plan.Caps.Version)
+				return exitOK
+			}
+			for _, st := range plan.Steps {
+				fmt.Fprintln(stdout, wrap(st.Say, 100, "    "))
+			}
+			if code := confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", len(plan.Steps), cfg.Router.RouterAddr(), plan.Caps.Version), *yes, os.Stdin, stderr); code != exitOK {
+				return code
+			}
+			if err := plan.Apply(ctx, client); err != nil {
+				fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
+				return exitUnhealthy
+			}
+			fmt.Fprintf(stdout, "applied %d change(s) and read them back: the router has the setup\n", len(plan.Steps))
+			return exitOK
 		}
-	}
-	if !ok {
-		return exitUsage
-	}
-	durations := map[string]*string{"--ttl": ttl, "--interval": interval, "--rtt": rtt}
-	values := map[string]time.Duration{}
-	for name, v := range durations {
-		if *v == "" {
-			continue
-		}
-		d, err := config.ParseDuration(*v)
-		if err != nil || d <= 0 {
-			fmt.Fprintf(stderr, "failwatch setup: %s %q: a duration such as 30s\n", name, *v)
-			return exitUsage
-		}
-		values[name] = d
-	}
-	primary, _ := cfg.Server(config.Primary)
-	standby, _ := cfg.Server(config.Standby)
-	s := &failover.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe,
-		TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown}
-	if !*apply {
-		caps, err := failover.CapsOf(*version)
-		if err != nil {
-			fmt.Fprintf(stderr, "failwatch setup: --routeros: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprint(stdout, s.Script(caps))
-		return exitOK
-	}
-	client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
-		return exitUsage
-	}
-	defer client.Close()
-	for _, w := range warnings {
-		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	plan, err := s.Plan(ctx, client)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
-		return exitUnhealthy
-	}
-	for _, n := range plan.Notes {
-		fmt.Fprintln(stdout, wrap("# "+n, 100, "# "))
-	}
-	if len(plan.Steps) == 0 {
-		fmt.Fprintf(stdout, "%s (RouterOS %s) already has this setup: nothing to change\n", cfg.Router.RouterAddr(), plan.Caps.Version)
-		return exitOK
-	}
-	for _, st := range plan.Steps {
-		fmt.Fprintln(stdout, wrap(st.Say, 100, "    "))
-	}
-	if code := confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", len(plan.Steps), cfg.Router.RouterAddr(), plan.Caps.Version), *yes, os.Stdin, stderr); code != exitOK {
-		return code
-	}
-	if err := plan.Apply(ctx, client); err != nil {
-		fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
-		return exitUnhealthy
-	}
-	fmt.Fprintf(stdout, "applied %d change(s) and read them back: the router has the setup\n", len(plan.Steps))
-	return exitOK
+	})
 }
 
 // wrap breaks a long line at spaces (a long script is never cut short),

@@ -14,10 +14,13 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros/rosim"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-func runSim(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sim", "[--listen ADDR] [--dns ADDR] [--user U --password P] [-c FILE]", `
+func simCommand() *cobra.Command {
+	return newCommand("sim", "", "run the RouterOS API emulator alone (seeded with the paper's setup)", `
 Run the RouterOS API emulator alone, for tests and for trying clients. It speaks
 the real API wire protocol and is seeded with the paper's setup: two static
 records for tomtotrading.com (comments "ServerPrivate", disabled, and "Server
@@ -27,73 +30,73 @@ unless --user/--password say otherwise.
 
 Netwatch probes are simulated (every host up) and send no packet; --netwatch-icmp
 makes them real ICMP echoes, only for addresses you own, such as test namespaces.
-Runs until Ctrl-C.`, stderr)
-	listen := fs.String("listen", "127.0.0.1:8728", "API `address` to listen on (port 0 picks one)")
-	dnsAddr := fs.String("dns", "", "also answer DNS over UDP on this `address` from the enabled static records")
-	user := fs.String("user", "admin", "API user name")
-	password := fs.String("password", "", "API password")
-	path := fs.String("c", "", "seed from this config `FILE` instead of the paper's setup")
-	interval := fs.String("netwatch-interval", "10s", "netwatch interval of entries seeded from -c")
-	version := fs.String("version", "7.18.2 (stable)", "the RouterOS `version` to be: what it takes and how it answers ("+strings.Join(rosim.ProfileNames(), ", ")+")")
-	zone := fs.String("zone", "UTC", "the router's time `zone` (its clock and log times), e.g. Asia/Jakarta")
-	legacy := fs.Bool("legacy-login", false, "use the pre-6.43 challenge login")
-	realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes and HTTP requests (only to addresses you own)")
-	if _, code, ok := parseFlags(fs, args, stdout); !ok {
-		return code
-	}
-	if err := rosim.CheckVersion(*version); err != nil {
-		fmt.Fprintf(stderr, "failwatch sim: --version: %v\n", err)
-		return exitUsage
-	}
-	loc, err := time.LoadLocation(*zone)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch sim: --zone: %v\n", err)
-		return exitUsage
-	}
-	opts := rosim.Options{Users: map[string]string{*user: *password}, Version: *version, Zone: loc, LegacyLogin: *legacy}
-	if *realICMP {
-		icmp, err := monitor.NewICMP(config.ICMPAuto)
-		if err != nil {
-			fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
-			return exitUnhealthy
+Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
+		listen := fs.String("listen", "127.0.0.1:8728", "API address to listen on (port 0 picks one)")
+		dnsAddr := fs.String("dns", "", "also answer DNS over UDP on this address from the enabled static records")
+		user := fs.String("user", "admin", "API user name")
+		password := fs.String("password", "", "API password")
+		path := fs.StringP("config", "c", "", "seed from this config FILE instead of the paper's setup")
+		interval := fs.String("netwatch-interval", "10s", "netwatch interval of entries seeded from -c")
+		version := fs.String("version", "7.18.2 (stable)", "the RouterOS version to be: what it takes and how it answers ("+strings.Join(rosim.ProfileNames(), ", ")+")")
+		zone := fs.String("zone", "UTC", "the router's time zone (its clock and log times), e.g. Asia/Jakarta")
+		legacy := fs.Bool("legacy-login", false, "use the pre-6.43 challenge login")
+		realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes and HTTP requests (only to addresses you own)")
+		return func(_ []string, stdout, stderr io.Writer) int {
+			if err := rosim.CheckVersion(*version); err != nil {
+				fmt.Fprintf(stderr, "failwatch sim: --version: %v\n", err)
+				return exitUsage
+			}
+			loc, err := time.LoadLocation(*zone)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch sim: --zone: %v\n", err)
+				return exitUsage
+			}
+			opts := rosim.Options{Users: map[string]string{*user: *password}, Version: *version, Zone: loc, LegacyLogin: *legacy}
+			if *realICMP {
+				icmp, err := monitor.NewICMP(config.ICMPAuto)
+				if err != nil {
+					fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
+					return exitUnhealthy
+				}
+				opts.Probe = func(ctx context.Context, host netip.Addr, _ time.Duration) (time.Duration, bool) {
+					s := icmp.Probe(ctx, host)
+					return s.RTT, s.OK
+				}
+				opts.HTTP = rosim.HTTPGet
+			}
+			r := rosim.New(opts)
+			defer r.Close()
+			if *path != "" {
+				cfg, ok := loadConfig(*path, stderr)
+				if !ok {
+					return exitUsage
+				}
+				if err := r.SeedConfig(cfg, *interval); err != nil {
+					fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
+					return exitUsage
+				}
+			} else if err := r.SeedPaper(); err != nil {
+				fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
+				return exitUnhealthy
+			}
+			addr, err := r.ListenAndServe(*listen)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch sim: listen: %v\n", err)
+				return exitUnhealthy
+			}
+			fmt.Fprintf(stdout, "RouterOS API emulator listening on %s (user %s)\n", addr, *user)
+			if *dnsAddr != "" {
+				daddr, err := r.ServeDNS(*dnsAddr)
+				if err != nil {
+					fmt.Fprintf(stderr, "failwatch sim: dns: %v\n", err)
+					return exitUnhealthy
+				}
+				fmt.Fprintf(stdout, "DNS answering from static records on %s/udp\n", daddr)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			<-ctx.Done()
+			return exitOK
 		}
-		opts.Probe = func(ctx context.Context, host netip.Addr, _ time.Duration) (time.Duration, bool) {
-			s := icmp.Probe(ctx, host)
-			return s.RTT, s.OK
-		}
-		opts.HTTP = rosim.HTTPGet
-	}
-	r := rosim.New(opts)
-	defer r.Close()
-	if *path != "" {
-		cfg, ok := loadConfig(*path, stderr)
-		if !ok {
-			return exitUsage
-		}
-		if err := r.SeedConfig(cfg, *interval); err != nil {
-			fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
-			return exitUsage
-		}
-	} else if err := r.SeedPaper(); err != nil {
-		fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
-		return exitUnhealthy
-	}
-	addr, err := r.ListenAndServe(*listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch sim: listen: %v\n", err)
-		return exitUnhealthy
-	}
-	fmt.Fprintf(stdout, "RouterOS API emulator listening on %s (user %s)\n", addr, *user)
-	if *dnsAddr != "" {
-		daddr, err := r.ServeDNS(*dnsAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "failwatch sim: dns: %v\n", err)
-			return exitUnhealthy
-		}
-		fmt.Fprintf(stdout, "DNS answering from static records on %s/udp\n", daddr)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	return exitOK
+	})
 }

@@ -111,6 +111,12 @@ func New(servers []string) *Collector {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c.health.now = time.Now
 	c.health.staleAfter = DefaultStaleAfter
+	// Counted from zero, so a rate or an increase over them is 0, not absent,
+	// before the first operation.
+	for _, op := range []string{"failover", "restore", "hold", "release"} {
+		c.operations.WithLabelValues(op, "ok")
+		c.operations.WithLabelValues(op, "failed")
+	}
 	for _, s := range servers {
 		c.serverUp.WithLabelValues(s).Set(0)
 		c.active.WithLabelValues(s).Set(0)
