@@ -326,7 +326,7 @@ func defaultAuditLog() string {
 }
 
 func dashboardCommand() *cobra.Command {
-	return newCommand("failwatch", "", "the dashboard of a DNS name failed over between servers by a MikroTik router", `
+	return newCommand("failwatch", "", "DNS failover dashboard for a MikroTik router", `
 The dashboard against a real router and real servers: each server's latency,
 jitter and loss, the router's static records, netwatch and log, what the
 resolver answers for the service name, and one key (with a confirmation) to

@@ -114,12 +114,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// version is set by a release build (-ldflags "-X main.version=v1.2.3");
-// otherwise the module's version from the build info, or "devel".
-var version = ""
+// version and date are set by a release build (scripts/release:
+// -ldflags "-X main.version=v1.2.3 -X main.date=2026-11-26T00:00:00Z");
+// otherwise the version is the module's from the build info, or "devel".
+var version, date = "", ""
 
 // build is which failwatch this is.
-type build struct{ version, commit, date string }
+type build struct{ version, commit, committed, date string }
 
 func buildInfo() build {
 	b := build{version: version}
@@ -132,7 +133,7 @@ func buildInfo() build {
 			case "vcs.revision":
 				b.commit = s.Value
 			case "vcs.time":
-				b.date = s.Value
+				b.committed = s.Value
 			case "vcs.modified":
 				if s.Value == "true" {
 					b.commit += "+dirty"
@@ -143,6 +144,7 @@ func buildInfo() build {
 	if b.version == "" {
 		b.version = "devel"
 	}
+	b.date = date
 	return b
 }
 
@@ -152,10 +154,13 @@ func versionLine() string {
 	line := "failwatch " + b.version
 	if b.commit != "" {
 		line += " (commit " + b.commit
-		if b.date != "" {
-			line += ", built from " + b.date
+		if b.committed != "" {
+			line += " of " + b.committed
 		}
 		line += ")"
+	}
+	if b.date != "" {
+		line += " built " + b.date
 	}
 	return line + " " + runtime.Version()
 }
