@@ -33,6 +33,10 @@ type (
 		Netwatch map[string]string
 		// Enabled counts the name's enabled records of the failed-over type.
 		Enabled int
+		// Owners: the server of each record, by ID; HeldEntries: the
+		// netwatch entries failwatch holds, by ID.
+		Owners      map[string]string
+		HeldEntries map[string]bool
 	}
 	// LogMsg is a line (or a connect, disconnect or gap) of the router log.
 	LogMsg routeros.LogEvent
@@ -143,7 +147,8 @@ func Message(ev engine.Event) tea.Msg {
 	case ev.Server != nil:
 		return ServerMsg(*ev.Server)
 	case ev.Router != nil:
-		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held, Netwatch: ev.Netwatch, Enabled: ev.Enabled}
+		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held, Netwatch: ev.Netwatch, Enabled: ev.Enabled,
+			Owners: ev.Owners, HeldEntries: ev.HeldEntries}
 	case ev.Log != nil:
 		return LogMsg(*ev.Log)
 	case ev.DNS != nil:

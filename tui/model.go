@@ -122,6 +122,11 @@ type routerView struct {
 	identity routeros.Identity
 	active   string
 	held     bool
+	// The last reading's records and netwatch entries, for the panel.
+	records     []routeros.Record
+	netwatch    []routeros.Netwatch
+	owners      map[string]string
+	heldEntries map[string]bool
 }
 
 type dnsView struct {
@@ -522,6 +527,8 @@ func (m *Model) routerState(msg RouterMsg) {
 	}
 	m.router.connected, m.router.seen, m.router.err = true, true, ""
 	m.router.identity = st.Identity
+	m.router.records, m.router.netwatch = st.Records, st.Netwatch
+	m.router.owners, m.router.heldEntries = msg.Owners, msg.HeldEntries
 	active := msg.Active
 	if active != m.router.active && m.router.active != "" && active != "" {
 		m.addEvent(now, "router", fmt.Sprintf("static records now point at %s", active), info)

@@ -80,9 +80,11 @@ func scene() []tea.Msg {
 		send("private", i, "icmp", 2741*time.Microsecond+time.Duration(3e5*math.Cos(float64(i))), true, privS, privH)
 	}
 	records := []routeros.Record{
-		{ID: "*1", Name: "tomtotrading.com", Address: "192.10.10.2", Comment: "ServerPrivate"},
-		{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public", Disabled: true},
+		{ID: "*1", Name: "tomtotrading.com", Type: "A", Address: "192.10.10.2", TTL: "1d", Comment: "ServerPrivate"},
+		{ID: "*2", Name: "tomtotrading.com", Type: "A", Address: "104.247.193.168", TTL: "1d", Comment: "Server Public", Disabled: true},
+		{ID: "*3", Name: "tomtotrading.com", Type: "TXT", Data: "v=spf1 -all", TTL: "1d"},
 	}
+	owners := map[string]string{"*1": "private", "*2": "public"}
 	msgs = append(msgs,
 		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 			Records: []routeros.Record{records[0], records[1]}}},
@@ -91,8 +93,8 @@ func scene() []tea.Msg {
 	)
 	// As the engine sends them: each reading with the facts it derived.
 	msgs[len(msgs)-3] = RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
-		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Address: "192.10.10.2", Comment: "ServerPrivate", Disabled: true},
-			{ID: "*2", Name: "tomtotrading.com", Address: "104.247.193.168", Comment: "Server Public"}}}, Active: "public", Enabled: 1}
+		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Type: "A", Address: "192.10.10.2", TTL: "1d", Comment: "ServerPrivate", Disabled: true},
+			{ID: "*2", Name: "tomtotrading.com", Type: "A", Address: "104.247.193.168", TTL: "1d", Comment: "Server Public"}}}, Active: "public", Enabled: 1, Owners: owners}
 	down := t0.Add(52 * time.Second)
 	for _, l := range []struct{ topics, msg string }{
 		{"netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]"},
@@ -105,8 +107,9 @@ func scene() []tea.Msg {
 	msgs = append(msgs,
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
 		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
-			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Status: "down", Comment: "x" + failover.HoldMark}}},
-			Active: "private", Held: true, Enabled: 1, Netwatch: map[string]string{"104.247.193.168": "down"}},
+			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Type: "icmp", Status: "down", Since: "2026-10-14 18:34:23", Comment: "x" + failover.HoldMark}}},
+			Active: "private", Held: true, Enabled: 1, Netwatch: map[string]string{"104.247.193.168": "down"},
+			Owners: owners, HeldEntries: map[string]bool{"*1": true}},
 		SwitchMsg{From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
 		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
 	)
@@ -524,5 +527,47 @@ func TestHelpSaysHowRTTsAreTimed(t *testing.T) {
 	out := strings.Join(strings.Fields(plain(m)), " ")
 	if !strings.Contains(out, "reply stamped by the kernel on arrival") || !strings.Contains(out, "avg +0.007 ms") {
 		t.Errorf("help:\n%s", plain(m))
+	}
+}
+
+// The router panel shows the name's records with their servers and the
+// servers' netwatch entries as the engine labelled them: in full when there
+// is room, in two lines at 80x24, not on a wall.
+func TestRouterPanel(t *testing.T) {
+	msg := RouterMsg{RouterState: routeros.RouterState{At: time.Now(), Connected: true,
+		Records: []routeros.Record{
+			{ID: "*1", Type: "A", Address: "104.247.193.168", TTL: "30s", Comment: "Server Public"},
+			{ID: "*2", Type: "A", Address: "192.10.10.2", TTL: "30s", Comment: "ServerPrivate", Disabled: true},
+			{ID: "*3", Type: "TXT", Data: "v=spf1 -all", TTL: "1d"},
+		},
+		Netwatch: []routeros.Netwatch{
+			{ID: "*4", Host: "104.247.193.168", Type: "icmp", Status: "up", Since: "2026-11-26 01:02:03"},
+			{ID: "*5", Host: "192.10.10.2", Type: "tcp-conn", Status: "unknown", Disabled: true, Comment: "x" + failover.HoldMark},
+			{ID: "*6", Host: "192.10.10.2", Type: "simple", Status: "down", Disabled: true},
+		}},
+		Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public", "*2": "private"},
+		HeldEntries: map[string]bool{"*5": true}}
+	oneSpace := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	full := oneSpace(plain(update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60}, msg)))
+	for _, want := range []string{
+		`*1 on A 104.247.193.168 ttl 30s public "Server Public"`,
+		`*2 off A 192.10.10.2 ttl 30s private "ServerPrivate"`,
+		`*3 on TXT v=spf1 -all ttl 1d`,
+		`*4 104.247.193.168 icmp up since 2026-11-26 01:02:03`,
+		`*5 192.10.10.2 tcp-conn held`,
+		`*6 192.10.10.2 simple disabled`,
+	} {
+		if !strings.Contains(full, want) {
+			t.Errorf("200x60: no %q in\n%s", want, full)
+		}
+	}
+	small := oneSpace(plain(update(fixture(Options{}), tea.WindowSizeMsg{Width: 80, Height: 24}, msg)))
+	for _, want := range []string{"Records *1 on A public", "*2 off A private", "Netwatch *4 104.247.193.168 up", "*5 192.10.10.2 held"} {
+		if !strings.Contains(small, want) {
+			t.Errorf("80x24: no %q in\n%s", want, small)
+		}
+	}
+	if wall := plain(update(fixture(Options{Wall: true}), tea.WindowSizeMsg{Width: 200, Height: 60}, msg)); strings.Contains(wall, "Netwatch") {
+		t.Errorf("the wall shows the router panel:\n%s", wall)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/charmbracelet/x/ansi"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,17 @@ func (m Model) render() string {
 	default:
 		cards := m.cards()
 		rest := bodyHeight - lipgloss.Height(cards)
+		// The router's own tables, when the events keep room to be read.
+		if !m.opts.Wall && m.confirm == nil {
+			for _, compact := range []bool{false, true} {
+				panel := m.routerPanel(compact)
+				if h := lipgloss.Height(panel); panel != "" && rest-h >= minEventRows {
+					cards = lipgloss.JoinVertical(lipgloss.Left, cards, panel)
+					rest -= h
+					break
+				}
+			}
+		}
 		if m.confirm != nil {
 			body = lipgloss.JoinVertical(lipgloss.Left, cards, m.dialog(rest))
 		} else {
@@ -69,6 +81,124 @@ func (m Model) render() string {
 		parts = append(parts, footer)
 	}
 	return strings.Join(parts, "\n")
+}
+
+// minEventRows is the least the event pane keeps when the router panel
+// is drawn above it.
+const minEventRows = 5
+
+// routerPanel is what the router's tables say, as last read: the name's
+// records (ID, on/off, type, address or data, TTL, the server it belongs
+// to, comment) and the servers' netwatch entries (ID, host, type, status,
+// since, held or disabled). Side by side when wide enough, one under the
+// other otherwise; compact, a line per table; nothing before the first
+// reading.
+func (m Model) routerPanel(compact bool) string {
+	r := m.router
+	if !r.connected || (len(r.records) == 0 && len(r.netwatch) == 0) {
+		return ""
+	}
+	st := m.styles
+	if compact {
+		return m.compactRouterPanel()
+	}
+	records := []string{st.Bold.Render("Records") + st.Muted.Render(" "+m.opts.Service.Name)}
+	for _, rec := range r.records {
+		on := st.Good.Render("on ")
+		if rec.Disabled {
+			on = st.Muted.Render("off")
+		}
+		value := rec.Address
+		if value == "" {
+			value = rec.Data
+		}
+		owner := r.owners[rec.ID]
+		line := fmt.Sprintf("%-4s %s %-4s %-15s ttl %-6s %-8s", rec.ID, on, rec.Type, value, rec.TTL, owner)
+		if rec.Comment != "" {
+			line += st.Muted.Render(" " + strconv.Quote(rec.Comment))
+		}
+		if owner != "" && owner == r.active && !rec.Disabled {
+			line = st.Bold.Render(line)
+		}
+		records = append(records, line)
+	}
+	nw := []string{st.Bold.Render("Netwatch")}
+	for _, n := range r.netwatch {
+		status := st.State(netwatchState(n.Status)).Render(fmt.Sprintf("%-7s", n.Status))
+		switch {
+		case r.heldEntries[n.ID]:
+			status = st.Warn.Render(fmt.Sprintf("%-7s", "held"))
+		case n.Disabled:
+			status = st.Muted.Render(fmt.Sprintf("%-7s", "disabled"))
+		}
+		line := fmt.Sprintf("%-4s %-15s %-8s %s", n.ID, n.Host, n.Type, status)
+		if n.Since != "" {
+			line += st.Muted.Render(" since " + n.Since)
+		}
+		nw = append(nw, line)
+	}
+	if len(r.netwatch) == 0 {
+		nw = append(nw, st.Muted.Render("no entry for these servers"))
+	}
+	if m.width >= 2*panelColumn {
+		left := lipgloss.NewStyle().Width(m.width / 2).Render(fitLines(records, m.width/2-1))
+		right := fitLines(nw, m.width-m.width/2)
+		return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+	}
+	return fitLines(append(records, nw...), m.width)
+}
+
+// compactRouterPanel is the router panel in two lines: each record's ID,
+// state, type and server, each netwatch entry's ID, host and status.
+func (m Model) compactRouterPanel() string {
+	r, st, sep := m.router, m.styles, " "+m.styles.Glyphs.Sep+" "
+	var recs, nws []string
+	for _, rec := range r.records {
+		on := st.Good.Render("on")
+		if rec.Disabled {
+			on = st.Muted.Render("off")
+		}
+		recs = append(recs, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", rec.ID, on, rec.Type, r.owners[rec.ID])))
+	}
+	for _, n := range r.netwatch {
+		status := st.State(netwatchState(n.Status)).Render(n.Status)
+		switch {
+		case r.heldEntries[n.ID]:
+			status = st.Warn.Render("held")
+		case n.Disabled:
+			status = st.Muted.Render("disabled")
+		}
+		nws = append(nws, fmt.Sprintf("%s %s %s", n.ID, n.Host, status))
+	}
+	if len(nws) == 0 {
+		nws = []string{st.Muted.Render("none for these servers")}
+	}
+	return fitLines([]string{
+		st.Bold.Render("Records  ") + strings.Join(recs, sep),
+		st.Bold.Render("Netwatch ") + strings.Join(nws, sep),
+	}, m.width)
+}
+
+// panelColumn is the width one of the router panel's tables needs.
+const panelColumn = 60
+
+// netwatchState maps a netwatch status onto the probes' states, for colour.
+func netwatchState(status string) monitor.State {
+	switch status {
+	case "up":
+		return monitor.Up
+	case "down":
+		return monitor.Down
+	}
+	return monitor.Unknown
+}
+
+// fitLines joins lines, each cut to width.
+func fitLines(lines []string, width int) string {
+	for i, l := range lines {
+		lines[i] = fit(l, width)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fitHeight pads or cuts a block to exactly height lines. Every line is

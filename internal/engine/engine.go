@@ -39,6 +39,10 @@ type Event struct {
 	// Enabled counts the name's enabled records of the failed-over type:
 	// 1 is a defined answer, 0 none, more an undefined one.
 	Enabled int
+	// Owners names the server of each record (by ID) and HeldEntries the
+	// netwatch entries (by ID) failwatch holds, for the router panel.
+	Owners      map[string]string
+	HeldEntries map[string]bool
 	Log     *routeros.LogEvent
 	DNS     *monitor.DNSAnswer
 	// Answer goes with DNS: the server the answer points at, "" for none.
@@ -212,8 +216,15 @@ func (e *Engine) Run(ctx context.Context) {
 						enabled++
 					}
 				}
+				heldEntries := map[string]bool{}
+				for _, n := range st.Netwatch {
+					if failover.HeldEntry(n) {
+						heldEntries[n.ID] = true
+					}
+				}
 				e.publish(Event{Router: &st, Active: active, Held: held, Enabled: enabled,
-					Netwatch: failover.NetwatchByHost(st.Netwatch, hosts...)})
+					Netwatch: failover.NetwatchByHost(st.Netwatch, hosts...),
+					Owners:   failover.Owners(e.cfg.Service, st.Records, e.cfg.Servers...), HeldEntries: heldEntries})
 				if sw != nil {
 					e.publish(Event{Switch: sw})
 				}

@@ -87,7 +87,21 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 			t.Errorf("done: %+v", done.Done)
 		}
 	}
-	until(t, a, func(ev Event) bool { return ev.Router != nil && ev.Active == "private" && ev.Held })
+	held := until(t, a, func(ev Event) bool { return ev.Router != nil && ev.Active == "private" && ev.Held })
+	// The router panel's facts come with the reading: each record's server,
+	// and which netwatch entries failwatch holds.
+	owners := map[string]bool{}
+	for _, r := range held.Router.Records {
+		owners[held.Owners[r.ID]] = true
+	}
+	if !owners["public"] || !owners["private"] || len(held.HeldEntries) == 0 {
+		t.Errorf("owners %v, held entries %v", held.Owners, held.HeldEntries)
+	}
+	for _, n := range held.Router.Netwatch {
+		if held.HeldEntries[n.ID] != n.Disabled {
+			t.Errorf("netwatch %s disabled %v, held %v", n.ID, n.Disabled, held.HeldEntries[n.ID])
+		}
+	}
 
 	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State == monitor.Unknown; {
 		if time.Now().After(deadline) {

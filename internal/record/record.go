@@ -24,12 +24,17 @@ type line struct {
 	Router *routeros.RouterState `json:"router,omitempty"`
 	Active string                `json:"active,omitempty"`
 	Held   bool                  `json:"held,omitempty"`
-	Log    *routeros.LogEvent    `json:"log,omitempty"`
-	DNS    *monitor.DNSAnswer    `json:"dns,omitempty"`
-	Answer string                `json:"answer,omitempty"`
-	Step   *engine.Step          `json:"step,omitempty"`
-	Done   *failover.Result      `json:"done,omitempty"`
-	Policy *engine.PolicyNote    `json:"policy,omitempty"`
+	// The facts the engine derived from a router reading.
+	NetwatchByHost map[string]string  `json:"netwatch_by_host,omitempty"`
+	Enabled        int                `json:"enabled,omitempty"`
+	Owners         map[string]string  `json:"owners,omitempty"`
+	HeldEntries    map[string]bool    `json:"held_entries,omitempty"`
+	Log            *routeros.LogEvent `json:"log,omitempty"`
+	DNS            *monitor.DNSAnswer `json:"dns,omitempty"`
+	Answer         string             `json:"answer,omitempty"`
+	Step           *engine.Step       `json:"step,omitempty"`
+	Done           *failover.Result   `json:"done,omitempty"`
+	Policy         *engine.PolicyNote `json:"policy,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
 	Setup *Setup `json:"setup,omitempty"`
 	// Err is the event's error (a router that did not answer, a failed
@@ -72,6 +77,7 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
 		st.Err, st.Link.Err = nil, nil
 		l.Router = &st
+		l.NetwatchByHost, l.Enabled, l.Owners, l.HeldEntries = ev.Netwatch, ev.Enabled, ev.Owners, ev.HeldEntries
 	case ev.Log != nil:
 		lg := *ev.Log
 		l.Err, lg.Err = text(lg.Err), nil
@@ -97,6 +103,7 @@ func decode(l line) engine.Event {
 		st := *l.Router
 		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
 		ev.Router = &st
+		ev.Netwatch, ev.Enabled, ev.Owners, ev.HeldEntries = l.NetwatchByHost, l.Enabled, l.Owners, l.HeldEntries
 	case l.Log != nil:
 		lg := *l.Log
 		lg.Err = errOf(l.Err)

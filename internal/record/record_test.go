@@ -26,7 +26,8 @@ func describe(ev engine.Event) string {
 	case ev.Server != nil:
 		return fmt.Sprintf("server %s %d %v %s", ev.Server.Server, ev.Server.Type, ev.Server.Sample.OK, ev.Server.Transition.To)
 	case ev.Router != nil:
-		return fmt.Sprintf("router %v active=%s held=%v err=%v", ev.Router.Connected, ev.Active, ev.Held, ev.Router.Err)
+		return fmt.Sprintf("router %v active=%s held=%v err=%v netwatch=%v enabled=%d owners=%v held_entries=%v",
+			ev.Router.Connected, ev.Active, ev.Held, ev.Router.Err, ev.Netwatch, ev.Enabled, ev.Owners, ev.HeldEntries)
 	case ev.Log != nil:
 		return fmt.Sprintf("log %d %s %v", ev.Log.Kind, ev.Log.Entry.Message, ev.Log.Err)
 	case ev.DNS != nil:
@@ -47,7 +48,8 @@ func TestRoundTrip(t *testing.T) {
 	events := []engine.Event{
 		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}}},
 		{Router: &routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
-		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Address: "192.0.2.1", Type: "A"}}}, Active: "public", Held: true},
+		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Address: "192.0.2.1", Type: "A"}}}, Active: "public", Held: true,
+			Netwatch: map[string]string{"192.0.2.1": "held"}, Enabled: 1, Owners: map[string]string{"*1": "public"}, HeldEntries: map[string]bool{"*7": true}},
 		{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}}},
 		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Answer: "private"},
 		{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}}},

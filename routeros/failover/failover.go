@@ -171,13 +171,12 @@ func (f *Failover) ReleaseNetwatch(ctx context.Context) (Result, error) {
 
 // Held reports whether any of the entries is held by failwatch.
 func Held(entries []routeros.Netwatch) bool {
-	for _, e := range entries {
-		if strings.HasSuffix(e.Comment, HoldMark) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(entries, HeldEntry)
 }
+
+// HeldEntry reports whether failwatch holds this entry (its comment carries
+// the hold mark); a disabled entry without it is off for another reason.
+func HeldEntry(e routeros.Netwatch) bool { return strings.HasSuffix(e.Comment, HoldMark) }
 
 // op is one running operation.
 type op struct {
@@ -728,6 +727,24 @@ func Active(svc config.Service, records []routeros.Record, servers ...config.Ser
 		}
 	}
 	return ""
+}
+
+// Owners names, by record ID, the server each of the name's records of the
+// failed-over type belongs to, as Active matches them (by comment or
+// address; by address in the rewrite layout). Records of other types, and
+// records no server matches, have no owner.
+func Owners(svc config.Service, records []routeros.Record, servers ...config.Server) map[string]string {
+	out := map[string]string{}
+	for _, r := range OfType(records, RecordType(servers...)) {
+		for _, s := range servers {
+			if (svc.Layout == config.Rewrite && r.Address == s.Address) ||
+				(svc.Layout != config.Rewrite && r.Matches(s.Record.Comment, s.Record.Address)) {
+				out[r.ID] = s.Name
+				break
+			}
+		}
+	}
+	return out
 }
 
 func describeMatch(s config.Server) string {

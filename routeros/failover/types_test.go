@@ -50,6 +50,24 @@ func TestOtherRecordTypesDoNotBlock(t *testing.T) {
 	if txt < 0 || all[txt].Data != "v=spf1 -all" || all[txt].Disabled {
 		t.Errorf("TXT record: %+v", all)
 	}
+	// Each A record has its server; the AAAA and the TXT have none.
+	owners := Owners(f.Service, all, f.Primary, f.Standby)
+	var got []string
+	for _, r := range all {
+		got = append(got, r.Type+":"+owners[r.ID])
+	}
+	if !slices.Equal(got, []string{"A:private", "A:public", "AAAA:", "TXT:"}) {
+		t.Errorf("owners: %v", got)
+	}
+}
+
+// A held entry carries the hold mark; one disabled by hand does not.
+func TestHeldEntry(t *testing.T) {
+	held := routeros.Netwatch{ID: "*1", Disabled: true, Comment: "primary" + HoldMark}
+	off := routeros.Netwatch{ID: "*2", Disabled: true, Comment: "primary"}
+	if !HeldEntry(held) || HeldEntry(off) || !Held([]routeros.Netwatch{off, held}) || Held([]routeros.Netwatch{off}) {
+		t.Errorf("held %v, off %v", HeldEntry(held), HeldEntry(off))
+	}
 }
 
 // An IPv6 pair: AAAA records fail over and back, in both layouts, and the
