@@ -43,8 +43,8 @@ type Event struct {
 	// netwatch entries (by ID) failwatch holds, for the router panel.
 	Owners      map[string]string
 	HeldEntries map[string]bool
-	Log     *routeros.LogEvent
-	DNS     *monitor.DNSAnswer
+	Log         *routeros.LogEvent
+	DNS         *monitor.DNSAnswer
 	// Answer goes with DNS: the server the answer points at, "" for none.
 	Answer string
 	Step   *Step
