@@ -10,10 +10,11 @@ import (
 // Role says what a server is for in the failover.
 type Role string
 
-// The two roles of the paper's setup.
+// The two roles of the paper's setup, and a server that is only watched.
 const (
 	Primary Role = "primary" // the server the name normally points at
 	Standby Role = "standby" // the server the name moves to while the primary is out
+	Monitor Role = "monitor" // probed and shown, not part of the failover
 )
 
 // Layout is how the router's static DNS records carry the service name.

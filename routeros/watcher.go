@@ -2,6 +2,7 @@ package routeros
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -24,12 +25,14 @@ type RouterState struct {
 type Watcher struct {
 	Client  *Client
 	Service string
-	Hosts   []string
 	// Every is the interval; default 2s.
 	Every time.Duration
 
-	poke     chan struct{}
-	soon     chan struct{}
+	poke chan struct{}
+	soon chan struct{}
+	// hosts change when the config is reloaded with other servers.
+	mu       sync.Mutex
+	hosts    []string
 	identity Identity
 	connects int
 }
@@ -39,7 +42,14 @@ func NewWatcher(c *Client, service string, hosts []string, every time.Duration) 
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	return &Watcher{Client: c, Service: service, Hosts: hosts, Every: every, poke: make(chan struct{}, 1), soon: make(chan struct{}, 1)}
+	return &Watcher{Client: c, Service: service, hosts: hosts, Every: every, poke: make(chan struct{}, 1), soon: make(chan struct{}, 1)}
+}
+
+// SetHosts changes whose netwatch entries the next readings take.
+func (w *Watcher) SetHosts(hosts []string) {
+	w.mu.Lock()
+	w.hosts = hosts
+	w.mu.Unlock()
 }
 
 // MinGap is the least time between two readings that PokeSoon asks for.
@@ -79,7 +89,10 @@ func (w *Watcher) Read(ctx context.Context) RouterState {
 			}
 			w.connects = n
 		}
-		nw, err := w.Client.NetwatchEntries(cctx, w.Hosts...)
+		w.mu.Lock()
+		hosts := w.hosts
+		w.mu.Unlock()
+		nw, err := w.Client.NetwatchEntries(cctx, hosts...)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"github.com/failwatch/failwatch/config"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -38,6 +39,9 @@ type (
 		Owners      map[string]string
 		HeldEntries map[string]bool
 	}
+	// ServersMsg is the server list after the config was reloaded: cards
+	// of servers still there keep their history.
+	ServersMsg []config.Server
 	// LogMsg is a line (or a connect, disconnect or gap) of the router log.
 	LogMsg routeros.LogEvent
 	// LogBatchMsg is several of them, in order: a burst of router log
@@ -161,6 +165,8 @@ func Message(ev engine.Event) tea.Msg {
 		return SwitchMsg(*ev.Switch)
 	case ev.Policy != nil:
 		return PolicyMsg{At: ev.Policy.At, Text: ev.Policy.Text, Refused: ev.Policy.Refused}
+	case ev.Servers != nil:
+		return ServersMsg(ev.Servers)
 	case ev.Dropped > 0:
 		return LogMsg{Kind: routeros.LogGap, At: time.Now(), Reason: fmt.Sprintf("this screen fell behind and missed %d events", ev.Dropped)}
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -207,6 +208,27 @@ func New(opts Options) Model {
 	return m
 }
 
+// setServers takes a reloaded server list: a card whose server is unchanged
+// keeps its history, a changed one starts afresh, and the selection stays on
+// the same server when it is still there.
+func (m *Model) setServers(list []config.Server) {
+	selected := ""
+	if m.selected < len(m.servers) {
+		selected = m.servers[m.selected].cfg.Name
+	}
+	var next []*serverView
+	for _, c := range list {
+		i := slices.IndexFunc(m.servers, func(s *serverView) bool { return s.cfg.Name == c.Name })
+		if i >= 0 && reflect.DeepEqual(m.servers[i].cfg, c) {
+			next = append(next, m.servers[i])
+		} else {
+			next = append(next, &serverView{cfg: c})
+		}
+	}
+	m.servers, m.opts.Servers = next, list
+	m.selected = max(0, slices.IndexFunc(next, func(s *serverView) bool { return s.cfg.Name == selected }))
+}
+
 func (m *Model) applyHelpStyles() {
 	if m.opts.NoColor {
 		m.help.Styles = help.Styles{}
@@ -275,6 +297,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.server(monitor.Event(msg))
 	case RouterMsg:
 		m.routerState(msg)
+	case ServersMsg:
+		m.setServers(msg)
 	case DNSMsg:
 		m.dnsAnswer(monitor.DNSAnswer(msg))
 	case LogMsg:

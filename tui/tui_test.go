@@ -571,3 +571,23 @@ func TestRouterPanel(t *testing.T) {
 		t.Errorf("the wall shows the router panel:\n%s", wall)
 	}
 }
+
+// A reloaded server list adds and removes cards; a card whose server did
+// not change keeps its history, and the selection stays on its server.
+func TestServersReloaded(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60})
+	m = update(m, scene()...)
+	m = update(m, press("down"))
+	private := m.servers[1]
+	if private.cfg.Name != "private" || len(private.history) == 0 || m.selected != 1 {
+		t.Fatalf("fixture: %+v selected %d", private.cfg, m.selected)
+	}
+	web3 := config.Server{Name: "web3", Role: config.Monitor, Address: "192.0.2.30"}
+	m = update(m, ServersMsg{m.servers[1].cfg, web3})
+	if len(m.servers) != 2 || m.servers[0] != private || m.servers[1].cfg.Name != "web3" || m.selected != 0 {
+		t.Fatalf("after reload: %d cards, selected %d", len(m.servers), m.selected)
+	}
+	if out := plain(m); !strings.Contains(out, "web3 · monitor") || strings.Contains(out, "public · primary") {
+		t.Errorf("cards:\n%s", out)
+	}
+}

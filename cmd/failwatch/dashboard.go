@@ -188,6 +188,12 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 				m.ObserveSwitch(ev.Switch.Fault, ev.Switch.After)
 			case ev.Done != nil:
 				m.ObserveOperation(ev.Done.Result.Operation, ev.Done.Err)
+			case ev.Servers != nil:
+				names := make([]string, len(ev.Servers))
+				for i, s := range ev.Servers {
+					names[i] = s.Name
+				}
+				m.SetServers(names)
 			}
 		}
 	}

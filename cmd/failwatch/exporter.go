@@ -19,8 +19,9 @@ per check and server, the active server, whether the router answers, its netwatc
 status per host, operations and the duration of the last switch. Runs until
 Ctrl-C or SIGTERM. Logs on stderr one line per state change, router connect
 and disconnect, operation step and policy decision (--log-format text or json).
-SIGHUP checks the config file: problems are logged with their positions and
-the running config stays; a change is applied at the next start.
+SIGHUP reloads the config file: problems are logged with their positions and
+the running config stays; servers added, removed or changed apply at once (the
+others keep their statistics); other changes apply at the next start.
 docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs)
 		listen := fs.String("listen", "127.0.0.1:9455", "metrics address")
@@ -41,7 +42,6 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go watchHangup(ctx, rf, cfg, log)
 			if !d.serveMetrics(ctx, *listen, stderr) {
 				return exitUsage
 			}
@@ -49,6 +49,7 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 			if !ok {
 				return exitUsage
 			}
+			go watchHangup(ctx, rf, cfg, eng, log)
 			stopLog := startLog(eng, log)
 			stopRecording, ok := d.startRecorder(eng, stderr)
 			if !ok {

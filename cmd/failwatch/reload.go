@@ -7,19 +7,21 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 )
 
-// watchHangup makes SIGHUP, a daemon's "read your config again", check the
-// config on disk instead of killing the process: a broken file is logged
-// problem by problem with its position and the running config stays; a
-// changed one is named by section. The running engine keeps its config:
-// applying a change needs a restart, and the log says so rather than
-// pretending it was applied.
-func watchHangup(ctx context.Context, rf routerFlags, running *config.Config, log *slog.Logger) {
+// watchHangup makes SIGHUP, a daemon's "read your config again", reload
+// the config instead of killing the process: a broken file is logged problem
+// by problem with its position and the running config stays; servers added,
+// removed or changed are applied at once (the others keep probing, with
+// their statistics); what cannot change while running is named by section
+// and applies at the next start.
+func watchHangup(ctx context.Context, rf routerFlags, running *config.Config, eng *engine.Engine, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -28,12 +30,12 @@ func watchHangup(ctx context.Context, rf routerFlags, running *config.Config, lo
 		case <-ctx.Done():
 			return
 		case <-hup:
-			checkReload(rf, running, log)
+			reloadConfig(rf, running, eng, log)
 		}
 	}
 }
 
-func checkReload(rf routerFlags, running *config.Config, log *slog.Logger) {
+func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, log *slog.Logger) {
 	var problems bytes.Buffer
 	onDisk, ok := rf.load(&problems)
 	if !ok {
@@ -42,13 +44,23 @@ func checkReload(rf routerFlags, running *config.Config, log *slog.Logger) {
 		}
 		return
 	}
-	changed := changedSections(running, onDisk)
-	if len(changed) == 0 {
-		log.Info("config on disk checked: same as running", "path", onDisk.Path)
-		return
+	res, err := eng.Reload(onDisk)
+	if err != nil {
+		log.Error("servers not reloaded, the running ones stay", "path", onDisk.Path, "err", err)
 	}
-	log.Warn("config on disk differs from the running one: restart failwatch to apply it",
-		"path", onDisk.Path, "sections", strings.Join(changed, ","))
+	if res.Applied() {
+		log.Info("config reloaded: servers applied, the others keep their statistics", "path", onDisk.Path,
+			"added", strings.Join(res.Added, ","), "removed", strings.Join(res.Removed, ","), "changed", strings.Join(res.Changed, ","))
+	}
+	restart := slices.DeleteFunc(changedSections(running, onDisk), func(s string) bool { return s == "servers" })
+	restart = append(restart, res.NeedsRestart...)
+	switch {
+	case len(restart) > 0:
+		log.Warn("config on disk differs from the running one: restart failwatch to apply it",
+			"path", onDisk.Path, "sections", strings.Join(restart, ","))
+	case !res.Applied() && err == nil:
+		log.Info("config on disk checked: same as running", "path", onDisk.Path)
+	}
 }
 
 // changedSections names the config's sections that differ, never their

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,10 +17,11 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
-// SIGHUP checks the config on disk instead of killing the exporter: a
-// broken file is logged with its positions and the exporter keeps running;
-// a changed one is named by section.
-func TestHangupChecksConfig(t *testing.T) {
+// SIGHUP reloads the config instead of killing the exporter: a broken
+// file is logged with its positions and the exporter keeps running; an
+// added server is probed at once while the others keep their statistics;
+// a change that needs a restart is named by section.
+func TestHangupReloadsConfig(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs ICMP sockets (root)")
 	}
@@ -69,7 +73,31 @@ probe:
 			}
 		}
 	}
+	metricsAt := waitFor("metrics on http://")
+	metricsURL := metricsAt[strings.Index(metricsAt, "http://"):]
+	metricsURL = strings.Fields(metricsURL)[0]
 	waitFor(`msg="router connected"`)
+	// ok probes of a server and check, from the exporter's own metrics.
+	okProbes := func(server string) float64 {
+		t.Helper()
+		resp, err := http.Get(strings.Trim(metricsURL, `"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		want := `failwatch_probes_total{check="icmp",result="ok",server="` + server + `"} `
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), want); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return f
+			}
+		}
+		return 0
+	}
+	for okProbes("web1") < 3 {
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(`msg="config on disk checked: same as running"`)
@@ -81,7 +109,23 @@ probe:
 		t.Errorf("the problem should say where: %s", l)
 	}
 
-	os.WriteFile(cfgPath, []byte(strings.Replace(good, "interval: 200ms", "interval: 300ms", 1)+"auto: {enabled: true}\n"), 0o600)
+	// A watched server added: probed at once, web1 not restarted.
+	before := okProbes("web1")
+	withWeb3 := strings.Replace(good, "probe:", "  - {name: web3, role: monitor, address: 127.0.0.4}\nprobe:", 1)
+	os.WriteFile(cfgPath, []byte(withWeb3), 0o600)
+	cmd.Process.Signal(syscall.SIGHUP)
+	if l := waitFor(`msg="config reloaded: servers applied`); !strings.Contains(l, "added=web3") {
+		t.Errorf("reload: %s", l)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for okProbes("web3") == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if web3, web1 := okProbes("web3"), okProbes("web1"); web3 == 0 || web1 < before {
+		t.Errorf("after the reload: web3 %v probes, web1 %v (before %v)", web3, web1, before)
+	}
+
+	os.WriteFile(cfgPath, []byte(strings.Replace(withWeb3, "interval: 200ms", "interval: 300ms", 1)+"auto: {enabled: true}\n"), 0o600)
 	cmd.Process.Signal(syscall.SIGHUP)
 	l = waitFor(`restart failwatch to apply it`)
 	if !strings.Contains(l, "sections=probe,auto") {

@@ -77,7 +77,6 @@ finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go watchHangup(ctx, rf, &asLoaded, log)
 			d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
 				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
 			if !d.serveMetrics(ctx, *metricsAddr, stderr) {
@@ -87,6 +86,7 @@ finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
 			if !ok {
 				return exitUsage
 			}
+			go watchHangup(ctx, rf, &asLoaded, eng, log)
 			stopLog := startLog(eng, log)
 			defer stopLog()
 			stopRecording, ok := d.startRecorder(eng, stderr)
@@ -243,6 +243,8 @@ func (sv *sshServer) limit(next ssh.Handler) ssh.Handler {
 func (sv *sshServer) program(sess ssh.Session) *tea.Program {
 	u, _ := sess.Context().Value(userKey{}).(config.ServeUser)
 	ui := sv.ui
+	// The servers now, as reloads left them, not as serve started.
+	ui.Servers = sv.eng.Servers()
 	ui.ReadOnly = ui.ReadOnly || u.Role != config.RoleOperator
 	ui.Wall = u.Wall || slices.Equal(sess.Command(), []string{"wall"})
 	who := "ssh:" + u.Name

@@ -52,6 +52,8 @@ type Event struct {
 	Policy *PolicyNote
 	// Switch is the active server changing, by anyone.
 	Switch *Switch
+	// Servers is the server list after a reload changed it.
+	Servers []config.Server
 	// Dropped is the number of events this subscriber missed because it
 	// did not keep up; the events after it are current again.
 	Dropped int
@@ -109,16 +111,21 @@ type Engine struct {
 	opts     Options
 	failover *failover.Failover
 	watcher  *routeros.Watcher
-	monitors []*monitor.Server
 	ctx      context.Context
+	// running waits for the monitors, which a reload starts and stops.
+	running sync.WaitGroup
 
-	mu     sync.Mutex
-	snap   Snapshot
-	subs   map[*Subscription]struct{}
-	recent []Event
-	busy   bool
-	last   *Done
-	ops    sync.WaitGroup
+	mu sync.Mutex
+	// servers is the server list now (a reload changes it) and monitors
+	// their probes, by name.
+	servers  []config.Server
+	monitors map[string]*probing
+	snap     Snapshot
+	subs     map[*Subscription]struct{}
+	recent   []Event
+	busy     bool
+	last     *Done
+	ops      sync.WaitGroup
 }
 
 // recentEvents is how many events a late subscriber gets after the
@@ -137,23 +144,74 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		opts.User = "unknown"
 	}
 	e := &Engine{cfg: cfg, opts: opts, subs: map[*Subscription]struct{}{},
-		snap: Snapshot{Health: map[string]failover.Health{}},
+		snap:    Snapshot{Health: map[string]failover.Health{}},
+		servers: cfg.Servers, monitors: map[string]*probing{},
 		failover: &failover.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
 			User: opts.User, Audit: failover.NewAudit(opts.AuditLog)}}
-	var hosts []string
 	for i, s := range cfg.Servers {
-		hosts = append(hosts, s.Address)
-		mo := opts.Monitor
-		mo.Phase = monitor.Spread(i, len(cfg.Servers), cfg.Probe.Interval)
-		m, err := monitor.NewServer(s, mo)
+		p, err := e.newProbing(s, i, len(cfg.Servers))
 		if err != nil {
 			client.Close()
 			return nil, nil, err
 		}
-		e.monitors = append(e.monitors, m)
+		e.monitors[s.Name] = p
 	}
-	e.watcher = routeros.NewWatcher(client, cfg.Service.Name, hosts, 2*time.Second)
+	e.watcher = routeros.NewWatcher(client, cfg.Service.Name, hosts(cfg.Servers), 2*time.Second)
 	return e, warnings, nil
+}
+
+// probing is one server's monitor and how to stop it.
+type probing struct {
+	m      *monitor.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (e *Engine) newProbing(s config.Server, i, n int) (*probing, error) {
+	mo := e.opts.Monitor
+	mo.Phase = monitor.Spread(i, n, e.cfg.Probe.Interval)
+	m, err := monitor.NewServer(s, mo)
+	if err != nil {
+		return nil, err
+	}
+	return &probing{m: m}, nil
+}
+
+// start runs a monitor until ctx ends or it is stopped, publishing what it
+// sees and keeping each server's health for the policy and the snapshot.
+func (e *Engine) start(ctx context.Context, p *probing) {
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	events := make(chan monitor.Event, 64)
+	e.running.Go(func() { p.m.Run(ctx, events); close(events) })
+	e.running.Go(func() {
+		defer close(p.done)
+		for ev := range events {
+			if ev.Type == monitor.EventServer {
+				e.mu.Lock()
+				if e.monitors[ev.Server] == p {
+					e.snap.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
+				}
+				e.mu.Unlock()
+			}
+			e.publish(Event{Server: &ev})
+		}
+	})
+}
+
+func hosts(servers []config.Server) []string {
+	out := make([]string, len(servers))
+	for i, s := range servers {
+		out[i] = s.Address
+	}
+	return out
+}
+
+// Servers is the server list now: the config's, as reloads changed it.
+func (e *Engine) Servers() []config.Server {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.servers
 }
 
 // Config is the engine's config.
@@ -170,20 +228,11 @@ func (e *Engine) Run(ctx context.Context) {
 	if e.cfg.Auto.Enabled && !e.opts.ReadOnly {
 		wg.Go(func() { e.autoPolicy(ctx) })
 	}
-	for _, m := range e.monitors {
-		events := make(chan monitor.Event, 64)
-		wg.Go(func() { m.Run(ctx, events); close(events) })
-		wg.Go(func() {
-			for ev := range events {
-				if ev.Type == monitor.EventServer {
-					e.mu.Lock()
-					e.snap.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
-					e.mu.Unlock()
-				}
-				e.publish(Event{Server: &ev})
-			}
-		})
+	e.mu.Lock()
+	for _, p := range e.monitors {
+		e.start(ctx, p)
 	}
+	e.mu.Unlock()
 	states := make(chan routeros.RouterState, 4)
 	wg.Go(func() { e.watcher.Run(ctx, states) })
 	wg.Go(func() {
@@ -193,8 +242,9 @@ func (e *Engine) Run(ctx context.Context) {
 				e.mu.Lock()
 				e.snap.Router = st
 				was := e.snap.Active
+				servers := e.servers
 				if st.Err == nil {
-					e.snap.Active = failover.Active(e.cfg.Service, st.Records, e.cfg.Servers...)
+					e.snap.Active = failover.Active(e.cfg.Service, st.Records, servers...)
 					e.snap.Held = failover.Held(st.Netwatch)
 				}
 				active, held := e.snap.Active, e.snap.Held
@@ -206,12 +256,8 @@ func (e *Engine) Run(ctx context.Context) {
 					}
 				}
 				e.mu.Unlock()
-				var hosts []string
-				for _, srv := range e.cfg.Servers {
-					hosts = append(hosts, srv.Address)
-				}
 				enabled := 0
-				for _, r := range failover.OfType(st.Records, failover.RecordType(e.cfg.Servers...)) {
+				for _, r := range failover.OfType(st.Records, failover.RecordType(servers...)) {
 					if !r.Disabled {
 						enabled++
 					}
@@ -223,8 +269,8 @@ func (e *Engine) Run(ctx context.Context) {
 					}
 				}
 				e.publish(Event{Router: &st, Active: active, Held: held, Enabled: enabled,
-					Netwatch: failover.NetwatchByHost(st.Netwatch, hosts...),
-					Owners:   failover.Owners(e.cfg.Service, st.Records, e.cfg.Servers...), HeldEntries: heldEntries})
+					Netwatch: failover.NetwatchByHost(st.Netwatch, hosts(servers)...),
+					Owners:   failover.Owners(e.cfg.Service, st.Records, servers...), HeldEntries: heldEntries})
 				if sw != nil {
 					e.publish(Event{Switch: sw})
 				}
@@ -261,7 +307,7 @@ func (e *Engine) Run(ctx context.Context) {
 				return
 			}
 			answer := ""
-			for _, s := range e.cfg.Servers {
+			for _, s := range e.Servers() {
 				if len(ans.Addrs) > 0 && ans.Addrs[0].String() == s.Address {
 					answer = s.Name
 				}
@@ -280,7 +326,7 @@ func (e *Engine) Run(ctx context.Context) {
 	<-ctx.Done()
 	e.ops.Wait()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); e.running.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(3 * time.Second):
@@ -404,8 +450,10 @@ func (e *Engine) Busy() bool {
 
 // ResetStats clears every server's statistics.
 func (e *Engine) ResetStats() {
-	for _, m := range e.monitors {
-		m.Reset()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.monitors {
+		p.m.Reset()
 	}
 }
 

@@ -37,7 +37,13 @@ func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan
 	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
 	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), ReadOnly: readOnly, User: "tester",
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
-		Monitor:  monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
+		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
+			if p, ok := sims[s.Name]; ok {
+				return p, nil
+			}
+			// A server a reload adds answers like the private one.
+			return monitor.PaperPrivate(), nil
+		}}})
 	if err != nil {
 		t.Fatal(err)
 	}

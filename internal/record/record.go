@@ -35,6 +35,8 @@ type line struct {
 	Step           *engine.Step       `json:"step,omitempty"`
 	Done           *failover.Result   `json:"done,omitempty"`
 	Policy         *engine.PolicyNote `json:"policy,omitempty"`
+	// Servers is the server list after a config reload.
+	Servers []config.Server `json:"servers_now,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
 	Setup *Setup `json:"setup,omitempty"`
 	// Err is the event's error (a router that did not answer, a failed
@@ -89,6 +91,8 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 	case ev.Done != nil:
 		r := ev.Done.Result
 		l.Done, l.Err = &r, text(ev.Done.Err)
+	case ev.Servers != nil:
+		l.Servers = ev.Servers
 	case ev.Server == nil && ev.Step == nil && ev.Policy == nil:
 		return l, false
 	}
@@ -114,6 +118,8 @@ func decode(l line) engine.Event {
 		ev.DNS = &d
 	case l.Done != nil:
 		ev.Done = &engine.Done{Result: *l.Done, Err: errOf(l.Err)}
+	case l.Servers != nil:
+		ev.Servers = l.Servers
 	}
 	return ev
 }

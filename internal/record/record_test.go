@@ -38,6 +38,8 @@ func describe(ev engine.Event) string {
 		return fmt.Sprintf("done %s %s %v", ev.Done.Result.Operation, ev.Done.Result.Outcome, ev.Done.Err)
 	case ev.Policy != nil:
 		return "policy " + ev.Policy.Text
+	case ev.Servers != nil:
+		return fmt.Sprintf("servers %v", ev.Servers)
 	}
 	return "other"
 }
@@ -55,6 +57,7 @@ func TestRoundTrip(t *testing.T) {
 		{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}}},
 		{Done: &engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")}},
 		{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}},
+		{Servers: []config.Server{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}}},
 	}
 	var buf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "rec.jsonl")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,8 @@ type Collector struct {
 	answered   prometheus.Gauge
 
 	servers []string
+	// netwatchHosts are the hosts with a netwatch series.
+	netwatchHosts map[string]bool
 
 	// health is what /healthz answers from: when the engine last fed an
 	// observation and what the router's last reading said.
@@ -104,7 +107,7 @@ func New(servers []string) *Collector {
 		answered: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service name with an address, else 0.",
 		}),
-		servers: servers,
+		servers: servers, netwatchHosts: map[string]bool{},
 	}
 	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.connected,
 		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
@@ -179,6 +182,29 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 	}
 }
 
+// SetServers takes the server list after a config reload: a removed
+// server's series go (a stale "up" must not outlive the server), a new one's
+// start at zero. Call it from the goroutine that observes.
+func (c *Collector) SetServers(servers []string) {
+	for _, old := range c.servers {
+		if !slices.Contains(servers, old) {
+			for _, v := range []interface {
+				DeletePartialMatch(prometheus.Labels) int
+			}{c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.answer} {
+				v.DeletePartialMatch(prometheus.Labels{"server": old})
+			}
+		}
+	}
+	for _, s := range servers {
+		if !slices.Contains(c.servers, s) {
+			c.serverUp.WithLabelValues(s).Set(0)
+			c.active.WithLabelValues(s).Set(0)
+			c.answer.WithLabelValues(s).Set(0)
+		}
+	}
+	c.servers = servers
+}
+
 // ObserveRouter records a reading of the router: whether it answered, the
 // active server ("" for none) and the netwatch status of each host.
 func (c *Collector) ObserveRouter(at time.Time, connected bool, active string, netwatch map[string]string) {
@@ -194,6 +220,17 @@ func (c *Collector) ObserveRouter(at time.Time, connected bool, active string, n
 		default:
 			c.netwatch.DeleteLabelValues(host)
 		}
+	}
+	// A host whose entry went (or whose server a reload removed) has no
+	// status any more.
+	for host := range c.netwatchHosts {
+		if _, ok := netwatch[host]; !ok {
+			c.netwatch.DeleteLabelValues(host)
+			delete(c.netwatchHosts, host)
+		}
+	}
+	for host := range netwatch {
+		c.netwatchHosts[host] = true
 	}
 	for _, s := range c.servers {
 		c.active.WithLabelValues(s).Set(b2f(s == active))

@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+// Reloaded says what a reload did: the servers it added, removed and
+// changed (their probes start afresh), and what differs in the servers but
+// applies only at a restart.
+type Reloaded struct {
+	Added, Removed, Changed []string
+	NeedsRestart            []string
+}
+
+// Applied says whether the reload changed anything.
+func (r Reloaded) Applied() bool {
+	return len(r.Added)+len(r.Removed)+len(r.Changed) > 0
+}
+
+// Reload applies a new config's servers to the running engine: servers
+// added, removed or changed get their probes started, stopped or restarted,
+// and every other server keeps running with its statistics. What the
+// failover is built on (the primary's and standby's role, address and
+// record) applies at the next start, as do the other sections, which the
+// caller compares (it knows which defaults it filled in).
+func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
+	var r Reloaded
+	e.mu.Lock()
+	ctx := e.ctx
+	e.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil {
+		return r, errors.New("the engine is not running")
+	}
+	old := e.Servers()
+	byName := func(list []config.Server, name string) (config.Server, bool) {
+		i := slices.IndexFunc(list, func(s config.Server) bool { return s.Name == name })
+		if i < 0 {
+			return config.Server{}, false
+		}
+		return list[i], true
+	}
+	// What the failover is built on: a change needs a restart.
+	for _, role := range []config.Role{config.Primary, config.Standby} {
+		was, _ := e.cfg.Server(role)
+		now, _ := next.Server(role)
+		if was.Name != now.Name || was.Address != now.Address || was.Record != now.Record {
+			r.NeedsRestart = append(r.NeedsRestart, "servers ("+string(role)+")")
+		}
+	}
+	// The failover's servers stay; a change to their checks applies now.
+	var servers []config.Server
+	for _, was := range old {
+		if was.Role == config.Monitor {
+			continue
+		}
+		now, ok := byName(next.Servers, was.Name)
+		if ok && sameFailoverServer(was, now) && !reflect.DeepEqual(was, now) {
+			servers = append(servers, now)
+			r.Changed = append(r.Changed, now.Name)
+		} else {
+			servers = append(servers, was)
+		}
+	}
+	// Servers that are only watched come and go as the config says.
+	for _, s := range next.Servers {
+		if s.Role != config.Monitor {
+			continue
+		}
+		was, ok := byName(old, s.Name)
+		switch {
+		case ok && was.Role != config.Monitor:
+			// A failover server turned monitor: noted above, kept as it is.
+		case ok && reflect.DeepEqual(was, s):
+			servers = append(servers, was)
+		case ok:
+			servers = append(servers, s)
+			r.Changed = append(r.Changed, s.Name)
+		default:
+			servers = append(servers, s)
+			r.Added = append(r.Added, s.Name)
+		}
+	}
+	for _, s := range old {
+		if _, ok := byName(servers, s.Name); !ok {
+			r.Removed = append(r.Removed, s.Name)
+		}
+	}
+	if !r.Applied() {
+		return r, nil
+	}
+	// Build the new monitors before stopping anything: a server that
+	// cannot be probed leaves the running set as it was.
+	fresh := map[string]*probing{}
+	for i, s := range servers {
+		if slices.Contains(r.Added, s.Name) || slices.Contains(r.Changed, s.Name) {
+			p, err := e.newProbing(s, i, len(servers))
+			if err != nil {
+				return Reloaded{NeedsRestart: r.NeedsRestart}, err
+			}
+			fresh[s.Name] = p
+		}
+	}
+	var stopped []*probing
+	e.mu.Lock()
+	for _, name := range append(slices.Clone(r.Removed), r.Changed...) {
+		if p := e.monitors[name]; p != nil {
+			p.cancel()
+			stopped = append(stopped, p)
+		}
+		delete(e.monitors, name)
+		delete(e.snap.Health, name)
+	}
+	for name, p := range fresh {
+		e.monitors[name] = p
+		e.start(ctx, p)
+	}
+	e.servers = servers
+	e.mu.Unlock()
+	for _, p := range stopped {
+		<-p.done
+	}
+	e.watcher.SetHosts(hosts(servers))
+	e.watcher.Poke()
+	e.publish(Event{Servers: servers})
+	return r, nil
+}
+
+// sameFailoverServer: what the failover and the watcher were built on is
+// unchanged (the name and the checks may differ).
+func sameFailoverServer(a, b config.Server) bool {
+	return a.Role == b.Role && a.Address == b.Address && a.Record == b.Record
+}
