@@ -7,7 +7,7 @@ type KeyMap struct {
 	Failover, Restore, Hold, Demo      key.Binding
 	Up, Down, Next, Detail, Back       key.Binding
 	Pause, Reset, ScrollUp, ScrollDown key.Binding
-	Filter                             key.Binding
+	Filter, Search, Newest             key.Binding
 	Help, Quit, Confirm                key.Binding
 }
 
@@ -26,19 +26,23 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		Detail:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause display")),
-		Reset:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reset statistics (asks)")),
+		Reset:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reset statistics")),
 		ScrollUp:   key.NewBinding(key.WithKeys("pgup", "u"), key.WithHelp("pgup/u", "older events")),
 		ScrollDown: key.NewBinding(key.WithKeys("pgdown", "d"), key.WithHelp("pgdn/d", "newer events")),
-		Filter:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "events: all/router/probes/operations")),
+		Filter:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "filter: all/router/probes/ops")),
+		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search events")),
+		Newest:     key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G/end", "newest events")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm a question (any other key cancels)")),
+		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm a question")),
 	}
 	if readOnly {
 		k.Failover.SetEnabled(false)
 		k.Restore.SetEnabled(false)
 		k.Hold.SetEnabled(false)
 		k.Reset.SetEnabled(false)
+		// Nothing read-only does asks a question.
+		k.Confirm.SetEnabled(false)
 	}
 	if !demo || readOnly {
 		k.Demo.SetEnabled(false)
@@ -52,11 +56,14 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Quit, k.Failover, k.Restore, k.Hold, k.Demo, k.Down, k.Detail}
 }
 
-// FullHelp is the ? screen.
+// FullHelp is the ? screen's keys, a column per section (HelpSections).
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Failover, k.Restore, k.Hold, k.Demo},
-		{k.Up, k.Down, k.Next, k.Detail, k.Back},
-		{k.Pause, k.Reset, k.ScrollUp, k.ScrollDown, k.Filter, k.Confirm, k.Help, k.Quit},
+		{k.Failover, k.Restore, k.Hold, k.Confirm, k.Reset, k.Demo},
+		{k.Up, k.Down, k.Next, k.Detail, k.Back, k.Help, k.Quit},
+		{k.ScrollUp, k.ScrollDown, k.Newest, k.Filter, k.Search, k.Pause},
 	}
 }
+
+// HelpSections name FullHelp's columns.
+var HelpSections = []string{"Actions", "Navigation", "View"}

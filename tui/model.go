@@ -80,6 +80,10 @@ type Model struct {
 	logDown string
 	// filter is the event pane's filter, an index of eventFilters.
 	filter int
+	// query narrows the events to those containing it (any case);
+	// searching: the query is being typed.
+	query     string
+	searching bool
 	// switchNote is the last switch, as the engine told it, and when.
 	switchNote string
 	switchAt   time.Time
@@ -366,6 +370,26 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.searching {
+		switch {
+		case msg.String() == "ctrl+c":
+			return m, tea.Quit
+		case msg.Code == tea.KeyEnter:
+			m.searching = false
+		case msg.Code == tea.KeyEscape:
+			m.searching, m.query = false, ""
+		case msg.Code == tea.KeyBackspace:
+			if r := []rune(m.query); len(r) > 0 {
+				m.query = string(r[:len(r)-1])
+			}
+		default:
+			if len(msg.Text) > 0 && len(m.query) < 64 {
+				m.query += msg.Text
+			}
+		}
+		m.scroll = 0
+		return m, nil
+	}
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -385,7 +409,15 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Detail):
 		m.detail = !m.detail
 	case key.Matches(msg, k.Back):
+		if m.query != "" && !m.detail && !m.showHelp {
+			m.query = ""
+		}
 		m.detail, m.showHelp = false, false
+	case key.Matches(msg, k.Search):
+		m.searching, m.detail, m.showHelp = true, false, false
+		m.scroll = 0
+	case key.Matches(msg, k.Newest):
+		m.scroll = 0
 	case key.Matches(msg, k.ScrollUp):
 		m.scroll = min(m.scroll+5, max(len(m.events)-1, 0))
 	case key.Matches(msg, k.ScrollDown):

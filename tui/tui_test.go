@@ -591,3 +591,53 @@ func TestServersReloaded(t *testing.T) {
 		t.Errorf("cards:\n%s", out)
 	}
 }
+
+// `/` narrows the events to a search typed in place (keys that would act
+// are text while typing), enter keeps it, esc clears it; G goes back to the
+// newest after scrolling.
+func TestEventSearch(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 60})
+	m = update(m, scene()...)
+	typed := []tea.Msg{press("/")}
+	for _, r := range "hold q" {
+		typed = append(typed, press(string(r)))
+	}
+	m = update(m, typed...)
+	if !m.searching || m.query != "hold q" {
+		t.Fatalf("typing: searching %v query %q", m.searching, m.query)
+	}
+	m = update(m, tea.KeyPressMsg{Code: tea.KeyBackspace}, tea.KeyPressMsg{Code: tea.KeyBackspace}, tea.KeyPressMsg{Code: tea.KeyEnter})
+	out := plain(m)
+	events := out[strings.Index(out, "Events"):]
+	if m.searching || !strings.Contains(events, `search "hold": `) || !strings.Contains(events, "failover: hold netwatch ok") ||
+		strings.Contains(events, "verify ok") {
+		t.Errorf("search:\n%s", events)
+	}
+	m = update(m, tea.KeyPressMsg{Code: tea.KeyEscape})
+	if m.query != "" || !strings.Contains(plain(m), "verify ok") {
+		t.Errorf("esc did not clear the search: %q", m.query)
+	}
+	m = update(m, press("u"), press("u"))
+	if m.scroll == 0 {
+		t.Fatal("u did not scroll")
+	}
+	if m = update(m, press("G")); m.scroll != 0 {
+		t.Errorf("G left scroll at %d", m.scroll)
+	}
+}
+
+// Help comes in sections, with a legend for every glyph and colour and the
+// word that y confirms; read-only has no Actions section.
+func TestHelpSectionsAndLegend(t *testing.T) {
+	out := plain(update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40}, press("?")))
+	for _, want := range []string{"Actions", "Navigation", "View", "Legend", "f        fail over to standby",
+		"/        search events", "a lost probe", "taller is slower", "y confirms, any other key cancels", "DEGRADED some do"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	ro := plain(update(fixture(Options{ReadOnly: true}), tea.WindowSizeMsg{Width: 120, Height: 40}, press("?")))
+	if strings.Contains(ro, "Actions") || strings.Contains(ro, "fail over to standby") || !strings.Contains(ro, "Navigation") {
+		t.Errorf("read-only help:\n%s", ro)
+	}
+}

@@ -518,8 +518,23 @@ func (m Model) eventPane(height int) string {
 		}
 		title += st.Muted.Render("  (" + f.name + "; e for more)")
 	}
+	if m.query != "" || m.searching {
+		q := strings.ToLower(m.query)
+		matched := events[:0:0]
+		for _, e := range events {
+			if strings.Contains(strings.ToLower(e.text), q) || strings.Contains(e.source, q) {
+				matched = append(matched, e)
+			}
+		}
+		events = matched
+		if m.searching {
+			title += "  /" + st.Bold.Render(m.query) + st.Muted.Render("_  (enter keeps it, esc clears)")
+		} else {
+			title += st.Muted.Render(fmt.Sprintf("  (search %q: %d; / to change, esc clears)", m.query, len(events)))
+		}
+	}
 	if m.scroll > 0 {
-		title += st.Muted.Render(fmt.Sprintf("  (%d newer below, d to scroll down)", m.scroll))
+		title += st.Muted.Render(fmt.Sprintf("  (%d newer below, d or G for the newest)", m.scroll))
 	}
 	rows := height - 1
 	end := max(len(events)-m.scroll, 0)
@@ -574,12 +589,49 @@ func (m Model) dialog(height int) string {
 	return lipgloss.Place(m.width, max(height, lipgloss.Height(text)), lipgloss.Center, lipgloss.Center, text)
 }
 
+// fullHelp is the ? screen: the keys in sections (Actions, Navigation,
+// View; those read-only turns off are not there), then what every glyph
+// and colour on the screen means.
 func (m Model) fullHelp(height int) string {
-	h := m.help
-	h.ShowAll = true
-	title := m.styles.Bold.Render("Keys") + m.styles.Muted.Render("  (? or esc to close)")
-	timing := m.styles.Muted.Width(max(m.width, 20)).Render("ICMP " + monitor.RTTTiming + ".")
-	return lipgloss.NewStyle().Height(height).Render(title + "\n\n" + h.View(m.keys) + "\n\n" + timing)
+	st, g := m.styles, m.styles.Glyphs
+	title := st.Bold.Render("Keys") + st.Muted.Render("  (? or esc to close)")
+	var columns []string
+	for i, group := range m.keys.FullHelp() {
+		lines := []string{st.Bold.Render(HelpSections[i])}
+		for _, b := range group {
+			if b.Enabled() {
+				lines = append(lines, fmt.Sprintf("%-8s %s", b.Help().Key, st.Muted.Render(b.Help().Desc)))
+			}
+		}
+		if len(lines) > 1 {
+			columns = append(columns, lipgloss.NewStyle().PaddingRight(4).Render(strings.Join(lines, "\n")))
+		}
+	}
+	// As many sections side by side as the width takes.
+	var rows, row []string
+	for _, c := range columns {
+		if len(row) > 0 && lipgloss.Width(lipgloss.JoinHorizontal(lipgloss.Top, append(row, c)...)) > m.width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row = nil
+		}
+		row = append(row, c)
+	}
+	keys := lipgloss.JoinVertical(lipgloss.Left, append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))...)
+	levels := strings.Join(g.Levels, "")
+	legend := []string{
+		st.Bold.Render("Legend"),
+		st.Good.Render("UP") + " every check answers   " + st.Warn.Render("DEGRADED") + " some do   " +
+			st.Bad.Render("DOWN") + " none   " + st.Muted.Render("UNKNOWN") + " not probed yet (after hysteresis: no flapping)",
+		st.Spark.Render(levels) + " a round trip per cell, newest right, taller is slower   " + st.Lost.Render(g.Lost) + " a lost probe",
+		"ACTIVE  the server the router's records point the name at   " + st.Flag.Render("[NETWATCH HELD]") + " failwatch holds the router's netwatch",
+		"netwatch up/down/held/disabled/none  the router's own view of the server, beside failwatch's",
+		st.Good.Render(g.Dot) + " router connected   " + st.Bad.Render(g.Dot) + " unreachable   " + st.Warn.Render(g.Dot) + " reconnecting   " +
+			st.Gap.Render("--- log gap ---") + " router log lines may be missing",
+		"a question: " + st.Warn.Render("y") + " confirms, any other key cancels; towards a server that is not UP, type its name",
+	}
+	timing := st.Muted.Width(max(m.width, 20)).Render("ICMP " + monitor.RTTTiming + ".")
+	body := title + "\n\n" + keys + "\n\n" + lipgloss.NewStyle().Width(m.width).Render(strings.Join(legend, "\n")) + "\n\n" + timing
+	return lipgloss.NewStyle().Height(height).Render(body)
 }
 
 // detailView is the selected server with a taller chart over its history.
