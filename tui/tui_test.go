@@ -641,3 +641,36 @@ func TestHelpSectionsAndLegend(t *testing.T) {
 		t.Errorf("read-only help:\n%s", ro)
 	}
 }
+
+// The line mode's status line and the lines it prints at once.
+func TestLines(t *testing.T) {
+	l := NewLines(Options{Servers: []config.Server{{Name: "public"}, {Name: "private"}}, Zone: time.UTC})
+	if got := l.Line(); !strings.Contains(got, "ACTIVE no single server | public UNKNOWN | private UNKNOWN | dns not asked yet | router connecting") {
+		t.Errorf("before anything: %q", got)
+	}
+	for _, ev := range []engine.Event{
+		{Router: &routeros.RouterState{Connected: true}, Active: "public"},
+		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, State: monitor.Down,
+			Check: monitor.CheckStatus{Label: "icmp", Window: monitor.Stats{Sent: 4, Received: 3, Last: 196 * time.Millisecond}}}},
+		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}}, Answer: "private"},
+	} {
+		if got := l.Observe(ev); got != "" {
+			t.Errorf("a routine event printed %q", got)
+		}
+	}
+	if got := l.Line(); !strings.Contains(got, "ACTIVE public | public DOWN icmp lost loss 25.0% | private UNKNOWN | dns 192.10.10.2 (private) | router connected") {
+		t.Errorf("status: %q", got)
+	}
+	for _, tc := range []struct {
+		ev   engine.Event
+		want string
+	}{
+		{engine.Event{Switch: &engine.Switch{From: "public", To: "private", Fault: true, After: 3 * time.Second}}, "the name moved from public to private, 3s after public went down"},
+		{engine.Event{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}}, "policy: failing over: public DOWN for 30s"},
+		{engine.Event{Router: &routeros.RouterState{Err: errors.New("EOF")}}, "router unreachable: EOF"},
+	} {
+		if got := l.Observe(tc.ev); !strings.HasSuffix(got, tc.want) {
+			t.Errorf("got %q, want ... %q", got, tc.want)
+		}
+	}
+}

@@ -57,6 +57,9 @@ type dashboard struct {
 	metrics  *metrics.Collector
 	// record is a file to record every event into (--record).
 	record string
+	// lines, when set, gets a status line every interval instead of the
+	// full screen (TERM=dumb).
+	lines io.Writer
 }
 
 // recordFlag is --record, which every engine command takes.
@@ -216,6 +219,9 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
+	if d.lines != nil {
+		return d.runLines(ctx, cancel, eng, stopRecording)
+	}
 	act := &actions{eng: eng, user: currentUser(), readOnly: d.ui.ReadOnly, demo: d.demo}
 	d.ui.Actions = act
 	// Signals are ours, not Bubble Tea's: a SIGHUP (the SSH session of a
@@ -266,6 +272,17 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	return code
 }
 
+// lineMode says whether the terminal cannot draw the dashboard (TERM=dumb);
+// then the dashboard prints a status line every interval instead.
+func lineMode(stderr io.Writer) bool {
+	if os.Getenv("TERM") != "dumb" {
+		return false
+	}
+	fmt.Fprintln(stderr, "failwatch: TERM=dumb cannot draw the dashboard: a status line every probe interval instead "+
+		"(Ctrl-C ends; the keys need a terminal that can draw)")
+	return true
+}
+
 // screenCapable refuses a terminal that cannot draw the dashboard
 // (TERM=dumb), pointing to the commands that print lines instead.
 func screenCapable(stderr io.Writer) bool {
@@ -274,6 +291,42 @@ func screenCapable(stderr io.Writer) bool {
 		return false
 	}
 	return true
+}
+
+// runLines is the dashboard where it cannot be drawn: the same engine, and
+// tui.Lines printing its status every probe interval, plus a line at once
+// for a switch, an operation's end or a policy decision, until a signal;
+// an operation under way finishes or rolls back first.
+func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng *engine.Engine, stopRecording func()) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	engineDone := make(chan struct{})
+	go func() { eng.Run(ctx); close(engineDone) }()
+	if d.metrics != nil {
+		go feedMetrics(ctx, eng, d.metrics)
+	}
+	sub, _ := eng.Subscribe(4096)
+	defer sub.Close()
+	lines := tui.NewLines(d.ui)
+	tick := time.NewTicker(d.cfg.Probe.Interval)
+	defer tick.Stop()
+	for running := true; running; {
+		select {
+		case ev := <-sub.C():
+			if l := lines.Observe(ev); l != "" {
+				fmt.Fprintln(d.lines, l)
+			}
+		case <-tick.C:
+			fmt.Fprintln(d.lines, lines.Line())
+		case <-sigs:
+			running = false
+		}
+	}
+	cancel()
+	<-engineDone
+	stopRecording()
+	return exitOK
 }
 
 // actions turn the dashboard's keys into requests to the engine.
@@ -343,9 +396,7 @@ Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag
 		metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9455)")
 		recordTo := recordFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			if !screenCapable(stderr) {
-				return exitUsage
-			}
+			lines := lineMode(stderr)
 			cfg, ok := rf.load(stderr)
 			if !ok {
 				return exitUsage
@@ -355,6 +406,9 @@ Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag
 				return exitUnhealthy
 			}
 			d.ui = uiOptions(cfg, ui)
+			if lines {
+				d.lines = stdout
+			}
 			return d.run(*metricsAddr, stderr)
 		}
 	})

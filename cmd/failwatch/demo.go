@@ -63,9 +63,7 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 		recordTo := recordFlag(fs)
 		autoOn := fs.Bool("auto", false, "turn the automatic failover policy on (5s down, 1m hold-down, manual restore)")
 		return func(_ []string, stdout, stderr io.Writer) int {
-			if !screenCapable(stderr) {
-				return exitUsage
-			}
+			lines := lineMode(stderr)
 			if _, err := config.ParseDuration(*interval); err != nil {
 				fmt.Fprintf(stderr, "failwatch demo: --netwatch-interval: %v\n", err)
 				return exitUsage
@@ -106,6 +104,9 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 					return sims[s.Name], nil
 				}},
 				ui: uiOpts, record: *recordTo,
+			}
+			if lines {
+				d.lines = stdout
 			}
 			return d.run(*metricsAddr, stderr)
 		}

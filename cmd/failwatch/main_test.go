@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
 	"github.com/failwatch/failwatch/internal/testkit"
@@ -135,13 +138,37 @@ func TestHelpOnceAndVersion(t *testing.T) {
 	}
 }
 
-// TERM=dumb cannot draw the dashboard: it says so and where to go instead.
+// TERM=dumb cannot draw the dashboard: the dashboard and the demo print a
+// status line every probe interval instead (and say so), until Ctrl-C;
+// replay says where to go.
 func TestDumbTerminal(t *testing.T) {
 	t.Setenv("TERM", "dumb")
-	for _, args := range [][]string{{"demo"}, {"replay", "x.jsonl"}, {"--read-only"}} {
-		_, errs, code := runCLI(args...)
-		if code != exitUsage || !strings.Contains(errs, "TERM=dumb cannot draw the dashboard") {
-			t.Errorf("%v: exit %d %q", args, code, errs)
+	if _, errs, code := runCLI("replay", "x.jsonl"); code != exitUsage || !strings.Contains(errs, "TERM=dumb cannot draw the dashboard") {
+		t.Errorf("replay: exit %d %q", code, errs)
+	}
+	cmd := exec.Command(buildBinary(t), "demo")
+	var errs bytes.Buffer
+	cmd.Stderr = &errs
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	deadline := time.Now().Add(15 * time.Second)
+	var got []string
+	for sc.Scan() && time.Now().Before(deadline) {
+		got = append(got, sc.Text())
+		if l := sc.Text(); strings.Contains(l, "DEMO: simulated servers | ACTIVE public | public UP icmp ") &&
+			strings.Contains(l, "| private UP icmp ") && strings.Contains(l, "| dns 104.247.193.168 (public) | router connected") {
+			break
 		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil || !strings.Contains(errs.String(), "a status line every probe interval instead") {
+		t.Errorf("demo: %v\nstdout:\n%s\nstderr: %s", err, strings.Join(got, "\n"), errs.String())
+	}
+	if last := got[len(got)-1]; !strings.Contains(last, "public UP") {
+		t.Errorf("no status line with both servers up:\n%s", strings.Join(got, "\n"))
 	}
 }

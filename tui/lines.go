@@ -1,0 +1,134 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/safetext"
+	"github.com/failwatch/failwatch/monitor"
+)
+
+// Lines is the dashboard for a terminal that cannot draw one (TERM=dumb,
+// a serial console, a log): a status line every interval with what the
+// header and the cards say, and a line at once for what an admin must not
+// miss (a switch, an operation's end, a policy decision, the router lost).
+type Lines struct {
+	opts    Options
+	servers map[string]*lineServer
+	active  string
+	router  string
+	answer  string
+}
+
+type lineServer struct {
+	state monitor.State
+	check monitor.CheckStatus
+}
+
+// NewLines starts from the servers of opts, nothing known yet.
+func NewLines(opts Options) *Lines {
+	l := &Lines{opts: opts, servers: map[string]*lineServer{}, router: "connecting"}
+	for _, s := range opts.Servers {
+		l.servers[s.Name] = &lineServer{}
+	}
+	return l
+}
+
+// Observe takes an engine event; it returns a line to print at once for a
+// notable one, "" otherwise.
+func (l *Lines) Observe(ev engine.Event) string {
+	at := time.Now()
+	switch {
+	case ev.Server != nil:
+		s := l.servers[ev.Server.Server]
+		if s == nil {
+			return ""
+		}
+		s.state = ev.Server.State
+		// The first check (ICMP when there is one) speaks for the server.
+		if ev.Server.Type == monitor.EventSample && (s.check.Label == "" || s.check.Label == ev.Server.Check.Label) {
+			s.check = ev.Server.Check
+		}
+	case ev.Router != nil:
+		was := l.router
+		l.router = "connected"
+		if ev.Router.Err != nil {
+			l.router = "unreachable: " + safetext.Line(ev.Router.Err.Error())
+		} else {
+			l.active = ev.Active
+		}
+		if (was == "connected") != (l.router == "connected") && was != "connecting" {
+			return l.stamp(at) + "router " + l.router
+		}
+	case ev.DNS != nil:
+		l.answer = "none"
+		if len(ev.DNS.Addrs) > 0 {
+			l.answer = ev.DNS.Addrs[0].String()
+			if ev.Answer != "" {
+				l.answer += " (" + ev.Answer + ")"
+			}
+		}
+	case ev.Switch != nil:
+		text := fmt.Sprintf("the name moved from %s to %s", orNone(ev.Switch.From), orNone(ev.Switch.To))
+		if ev.Switch.Fault {
+			text += fmt.Sprintf(", %s after %s went down", shortDuration(ev.Switch.After), ev.Switch.From)
+		}
+		return l.stamp(at) + text
+	case ev.Done != nil:
+		text := ev.Done.Result.Operation + ": " + ev.Done.Result.Summary()
+		if ev.Done.Err != nil {
+			text += ": " + safetext.Line(ev.Done.Err.Error())
+		}
+		return l.stamp(at) + text
+	case ev.Policy != nil:
+		return l.stamp(at) + "policy: " + safetext.Line(ev.Policy.Text)
+	case ev.Servers != nil:
+		next := map[string]*lineServer{}
+		for _, s := range ev.Servers {
+			if old := l.servers[s.Name]; old != nil {
+				next[s.Name] = old
+			} else {
+				next[s.Name] = &lineServer{}
+			}
+		}
+		l.servers, l.opts.Servers = next, ev.Servers
+	}
+	return ""
+}
+
+// Line is the status now: ACTIVE, each server's state, last round trip
+// and loss over the window, the DNS answer and the router.
+func (l *Lines) Line() string {
+	parts := []string{"ACTIVE " + orNone(l.active)}
+	if l.opts.Demo {
+		parts = append([]string{"DEMO: simulated servers"}, parts...)
+	}
+	for _, c := range l.opts.Servers {
+		s := l.servers[c.Name]
+		text := fmt.Sprintf("%s %s", c.Name, s.state)
+		if w := s.check.Window; w.Sent > 0 {
+			last := "lost"
+			if w.LastOK {
+				last = ms(w.Last) + "ms"
+			}
+			text += fmt.Sprintf(" %s %s loss %.1f%%", s.check.Label, last, w.LossPercent())
+		}
+		parts = append(parts, text)
+	}
+	answer := l.answer
+	if answer == "" {
+		answer = "not asked yet"
+	}
+	parts = append(parts, "dns "+answer, "router "+l.router)
+	return l.stamp(time.Now()) + strings.Join(parts, " | ")
+}
+
+func (l *Lines) stamp(at time.Time) string {
+	zone := l.opts.Zone
+	if zone == nil {
+		zone = time.Local
+	}
+	return at.In(zone).Format("15:04:05") + " "
+}
