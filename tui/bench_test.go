@@ -28,17 +28,24 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkSteadyState runs the dashboard at 120x40 with four servers
-// probed once a second (simulated probers through the real monitor), the
-// router read every 2 s and the resolver every second, for
-// FAILWATCH_BENCH_SECONDS (default 20) after a 5 s warm-up, and reports the
-// bytes written to the terminal per second and the CPU used by the whole
-// process as a share of one core. Run with -benchtime 1x.
+// BenchmarkSteadyState runs the dashboard, the detail chart and the wall
+// at 200x60 with four servers probed once a second (simulated probers
+// through the real monitor), the router read every 2 s and the resolver
+// every second, for FAILWATCH_BENCH_SECONDS (default 20) after a 5 s
+// warm-up, and reports the bytes written to the terminal per second and the
+// CPU used by the whole process as a share of one core. Run with
+// -benchtime 1x.
 func BenchmarkSteadyState(b *testing.B) {
 	secs := 20
 	if v := os.Getenv("FAILWATCH_BENCH_SECONDS"); v != "" {
 		fmt.Sscan(v, &secs)
 	}
+	for _, view := range []string{"dashboard", "detail", "wall"} {
+		b.Run(view, func(b *testing.B) { steadyState(b, view, secs) })
+	}
+}
+
+func steadyState(b *testing.B, view string, secs int) {
 	for b.Loop() {
 		servers := []config.Server{}
 		sims := map[string]*monitor.Simulated{}
@@ -57,8 +64,8 @@ func BenchmarkSteadyState(b *testing.B) {
 		}
 		out := &countingWriter{}
 		m := New(Options{Service: config.Service{Name: "svc.example", Layout: config.Toggle}, Servers: servers,
-			RouterAddr: "192.0.2.254:8728", Actions: &recorder{}})
-		p := tea.NewProgram(m, tea.WithOutput(out), tea.WithInput(nil), tea.WithWindowSize(120, 40), tea.WithoutSignals())
+			RouterAddr: "192.0.2.254:8728", Actions: &recorder{}, Wall: view == "wall", ReadOnly: view == "wall"})
+		p := tea.NewProgram(m, tea.WithOutput(out), tea.WithInput(nil), tea.WithWindowSize(200, 60), tea.WithoutSignals())
 		ctx, cancel := context.WithCancel(context.Background())
 		probe := config.Defaults().Probe
 		for _, s := range servers {
@@ -99,6 +106,9 @@ func BenchmarkSteadyState(b *testing.B) {
 		}()
 		done := make(chan error, 1)
 		go func() { _, err := p.Run(); done <- err }()
+		if view == "detail" {
+			p.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		}
 		time.Sleep(5 * time.Second)
 		bytes0, cpu0, t0 := out.n.Load(), cpuTime(), time.Now()
 		time.Sleep(time.Duration(secs) * time.Second)

@@ -47,7 +47,8 @@ type Options struct {
 	// Zone is the viewer's time zone, in which every time is shown (the
 	// router's log times converted); default time.Local.
 	Zone *time.Location
-	// History is how many samples per server the detail chart keeps.
+	// History is how many samples per check the detail chart keeps (the
+	// "all" range): an hour at one probe a second by default.
 	History int
 }
 
@@ -80,6 +81,10 @@ type Model struct {
 	logDown string
 	// filter is the event pane's filter, an index of eventFilters.
 	filter int
+	// chartRange is an index of chartRanges; zoom starts the chart's y
+	// axis at the data instead of zero.
+	chartRange int
+	zoom       bool
 	// query narrows the events to those containing it (any case);
 	// searching: the query is being typed.
 	query     string
@@ -97,6 +102,8 @@ type serverView struct {
 	addr    netip.Addr
 	checks  []monitor.CheckStatus
 	history []monitor.Sample
+	// series is each check's samples, by label, for the detail chart.
+	series map[string][]monitor.Sample
 	// netwatch is the router's view of this host, "" when it has none.
 	netwatch string
 	// version counts changes; the rendered card is kept until it or the
@@ -192,7 +199,7 @@ func New(opts Options) Model {
 		opts.Zone = time.Local
 	}
 	if opts.History <= 0 {
-		opts.History = 600
+		opts.History = 3600
 	}
 	m := Model{
 		opts:   opts,
@@ -418,6 +425,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.scroll = 0
 	case key.Matches(msg, k.Newest):
 		m.scroll = 0
+	case key.Matches(msg, k.Range):
+		m.chartRange = int(msg.Text[0] - '1')
+	case key.Matches(msg, k.Zoom):
+		m.zoom = !m.zoom
 	case key.Matches(msg, k.ScrollUp):
 		m.scroll = min(m.scroll+5, max(len(m.events)-1, 0))
 	case key.Matches(msg, k.ScrollDown):
@@ -428,6 +439,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.confirm = &confirmView{text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) {
 			for _, s := range m.servers {
 				s.history = s.history[:0]
+				clear(s.series)
 				s.version++
 			}
 			m.opts.Actions.ResetStats()
@@ -526,11 +538,12 @@ func (m *Model) server(ev monitor.Event) {
 	case monitor.EventSample:
 		m.setCheck(s, ev.Check)
 		if s.checks[0].Label == ev.Check.Label {
-			if len(s.history) >= m.opts.History {
-				s.history = append(s.history[:0], s.history[len(s.history)-m.opts.History+1:]...)
-			}
-			s.history = append(s.history, ev.Sample)
+			s.history = appendCapped(s.history, ev.Sample, m.opts.History)
 		}
+		if s.series == nil {
+			s.series = map[string][]monitor.Sample{}
+		}
+		s.series[ev.Check.Label] = appendCapped(s.series[ev.Check.Label], ev.Sample, m.opts.History)
 	case monitor.EventCheck:
 		m.setCheck(s, ev.Check)
 		if ev.Transition.From != monitor.Unknown || ev.Transition.To == monitor.Down {
@@ -542,6 +555,15 @@ func (m *Model) server(ev monitor.Event) {
 			m.addEvent(ev.Time, "local", fmt.Sprintf("%s is %s", s.cfg.Name, ev.Transition.To), stateLevel(ev.Transition.To))
 		}
 	}
+}
+
+// appendCapped appends x and keeps at most max samples, dropping the
+// oldest half at once when full, so each append costs O(1) on average.
+func appendCapped(samples []monitor.Sample, x monitor.Sample, max int) []monitor.Sample {
+	if len(samples) >= max {
+		samples = append(samples[:0], samples[len(samples)-max/2:]...)
+	}
+	return append(samples, x)
 }
 
 // setCheck keeps a check's latest status. The card's series and numbers

@@ -19,6 +19,8 @@ type Styles struct {
 	Card, CardSelected             lipgloss.Style
 	Dialog                         lipgloss.Style
 	Lost                           lipgloss.Style
+	// Series are the detail chart's lines, one per check.
+	Series []lipgloss.Style
 	Spark                          lipgloss.Style
 	Gap                            lipgloss.Style
 
@@ -37,6 +39,11 @@ type Glyphs struct {
 	Check   string
 	Cross   string
 	Ellipse string
+	// The detail chart: its axes and ticks, the avg and p95 rows, and
+	// whether lines are drawn in braille (else a * per cell).
+	VAxis, VTick, HAxis, HTick, Corner string
+	Dash, Dots                         string
+	Braille                            bool
 	Border  lipgloss.Border
 	Select  lipgloss.Border
 }
@@ -44,12 +51,14 @@ type Glyphs struct {
 var unicodeGlyphs = Glyphs{
 	Levels: []string{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"},
 	Lost:   "✕", Empty: " ", Dot: "●", Sep: "·", Arrow: "→", Check: "✓", Cross: "✗", Ellipse: "…",
+	VAxis: "│", VTick: "┤", HAxis: "─", HTick: "┬", Corner: "└", Dash: "╌", Dots: "┈", Braille: true,
 	Border: lipgloss.RoundedBorder(), Select: lipgloss.ThickBorder(),
 }
 
 var asciiGlyphs = Glyphs{
 	Levels: []string{"_", ".", "-", "~", "=", "+", "*", "#"},
 	Lost:   "X", Empty: " ", Dot: "*", Sep: "-", Arrow: "->", Check: "ok", Cross: "!!", Ellipse: "...",
+	VAxis: "|", VTick: "+", HAxis: "-", HTick: "+", Corner: "+", Dash: "-", Dots: ".",
 	Border: lipgloss.ASCIIBorder(), Select: lipgloss.Border{
 		Top: "=", Bottom: "=", Left: "#", Right: "#",
 		TopLeft: "#", TopRight: "#", BottomLeft: "#", BottomRight: "#",
@@ -68,6 +77,7 @@ func NewStyles(isDark, noColor, ascii bool) Styles {
 	s.CardSelected = plain.Border(g.Select).Padding(0, 1)
 	s.Dialog = plain.Border(g.Select).Padding(1, 2)
 	if noColor {
+		s.Series = []lipgloss.Style{plain}
 		s.Title, s.Muted, s.Bold, s.Demo, s.Flag = plain, plain, plain, plain, plain
 		s.Good, s.Bad, s.Warn, s.Info, s.Lost, s.Spark, s.Gap = plain, plain, plain, plain, plain, plain, plain
 		return s
@@ -89,6 +99,7 @@ func NewStyles(isDark, noColor, ascii bool) Styles {
 	s.Lost = plain.Bold(true).Foreground(red)
 	s.Spark = plain.Foreground(green)
 	s.Gap = plain.Foreground(yellow)
+	s.Series = []lipgloss.Style{plain.Foreground(green), plain.Foreground(blue), plain.Foreground(magenta), plain.Foreground(yellow)}
 	s.Card = s.Card.BorderForeground(border)
 	s.CardSelected = s.CardSelected.BorderForeground(blue)
 	s.Dialog = s.Dialog.BorderForeground(yellow)

@@ -674,3 +674,70 @@ func TestLines(t *testing.T) {
 		}
 	}
 }
+
+// The detail chart at 120x40, in colour and in ASCII without colour: round
+// millisecond ticks from zero, round times, one line per check, avg and p95
+// rows, lost probes marked under the time axis.
+func TestGoldenDetail(t *testing.T) {
+	for _, plainText := range []bool{false, true} {
+		name := "colour"
+		if plainText {
+			name = "ascii-nocolor"
+		}
+		t.Run(name, func(t *testing.T) {
+			m := update(fixture(Options{ASCII: plainText, NoColor: plainText}), tea.WindowSizeMsg{Width: 120, Height: 40})
+			m = update(m, scene()...)
+			m = update(m, press("enter"))
+			golden.RequireEqual(t, m.render())
+		})
+	}
+}
+
+// The chart's axes: y from zero in round steps (zoom starts at the data),
+// time labels on round seconds, and each lost probe marked in its column.
+func TestDetailChart(t *testing.T) {
+	m := update(fixture(Options{ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	m = update(m, press("enter"))
+	out := plain(m)
+	for _, want := range []string{"range 1m (1-4)  y from 0 (z)", "250+", "200+", "  0+", "18:34:00", "18:34:10", "-- icmp", "-- http"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q:\n%s", want, out)
+		}
+	}
+	lostRow := ""
+	for l := range strings.Lines(out) {
+		if strings.HasPrefix(l, "lost ") {
+			lostRow = l
+		}
+	}
+	// public's 22 lost probes of the last minute fall in 19 distinct columns
+	// (a lost icmp and http probe of the same second share one).
+	if n := strings.Count(lostRow, "X"); n < 15 {
+		t.Errorf("lost row marks %d probes: %q", n, lostRow)
+	}
+	zoomed := plain(update(m, press("z")))
+	if strings.Contains(zoomed, "  0+") || !strings.Contains(zoomed, "y zoomed to the data") || !strings.Contains(zoomed, "190+") {
+		t.Errorf("zoomed:\n%s", zoomed)
+	}
+	if hour := plain(update(m, press("3"))); !strings.Contains(hour, "range 1h (1-4)") || !strings.Contains(hour, "18:30") {
+		t.Errorf("1h range:\n%s", hour)
+	}
+}
+
+func TestNiceSteps(t *testing.T) {
+	for _, tc := range []struct{ raw, want float64 }{{0.3, 0.5}, {7, 10}, {42, 50}, {150, 200}, {0, 1}, {1, 1}} {
+		if got := niceStep(tc.raw); got != tc.want {
+			t.Errorf("niceStep(%v) = %v, want %v", tc.raw, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		span  time.Duration
+		width int
+		want  time.Duration
+	}{{time.Minute, 116, 10 * time.Second}, {time.Hour, 116, 10 * time.Minute}, {10 * time.Minute, 60, 2 * time.Minute}} {
+		if got := timeStep(tc.span, tc.width); got != tc.want {
+			t.Errorf("timeStep(%v, %d) = %v, want %v", tc.span, tc.width, got, tc.want)
+		}
+	}
+}

@@ -634,12 +634,26 @@ func (m Model) fullHelp(height int) string {
 	return lipgloss.NewStyle().Height(height).Render(body)
 }
 
-// detailView is the selected server with a taller chart over its history.
+// detailView is the selected server: a chart of every check over the
+// chosen range, then each check's window and lifetime numbers.
 func (m Model) detailView(height int) string {
 	s := m.servers[m.selected]
 	st := m.styles
 	sep := st.Glyphs.Sep
-	lines := []string{st.Bold.Render(s.cfg.Name) + st.Muted.Render(fmt.Sprintf(" %s %s %s %s  (esc back)", sep, s.cfg.Role, sep, s.cfg.Address))}
+	r := chartRanges[m.chartRange]
+	scale := "y from 0"
+	if m.zoom {
+		scale = "y zoomed to the data"
+	}
+	lines := []string{st.Bold.Render(s.cfg.Name) + st.Muted.Render(fmt.Sprintf(" %s %s %s %s  %s range %s (1-4)  %s (z)  esc back",
+		sep, s.cfg.Role, sep, s.cfg.Address, sep, r.name, scale))}
+	var series []chartSeries
+	legend := []string{}
+	for i, c := range s.checks {
+		style := st.Series[i%len(st.Series)]
+		series = append(series, chartSeries{label: c.Label, samples: s.series[c.Label], style: style})
+		legend = append(legend, style.Render(st.Glyphs.HAxis+st.Glyphs.HAxis)+" "+c.Label)
+	}
 	statsLines := []string{}
 	for _, c := range s.checks {
 		statsLines = append(statsLines,
@@ -649,75 +663,17 @@ func (m Model) detailView(height int) string {
 			fmt.Sprintf("%-10s       lifetime %d: min %s  avg %s  max %s  mdev %s ms  loss %.1f%%",
 				"", c.Lifetime.Sent, ms(c.Lifetime.Min), ms(c.Lifetime.Avg), ms(c.Lifetime.Max), ms(c.Lifetime.Mdev), c.Lifetime.LossPercent()))
 	}
-	chartHeight := max(height-len(lines)-len(statsLines)-2, 3)
-	lines = append(lines, m.chart(s.history, m.width-10, chartHeight)...)
-	lines = append(lines, "")
+	if len(series) > 0 {
+		legend = append(legend, st.Muted.Render(st.Glyphs.Dots+st.Glyphs.Dots+" avg  "+st.Glyphs.Dash+st.Glyphs.Dash+" p95 of "+series[0].label+"  ms"))
+	}
+	chartHeight := max(height-len(lines)-len(statsLines)-2, 6)
+	from, to := chartWindow(r.span, m.opts.Now(), series)
+	lines = append(lines, m.plot(series, from, to, m.width-1, chartHeight, m.zoom)...)
+	lines = append(lines, fit(strings.Join(legend, "   "), m.width))
 	for _, l := range statsLines {
 		lines = append(lines, fit(l, m.width))
 	}
 	return strings.Join(lines, "\n")
-}
-
-// chart draws round trips as columns of blocks, newest on the right, with
-// the scale on the left; lost probes are a column of the lost glyph.
-func (m Model) chart(samples []monitor.Sample, width, height int) []string {
-	st, g := m.styles, m.styles.Glyphs
-	if len(samples) > width {
-		samples = samples[len(samples)-width:]
-	}
-	lo, hi := time.Duration(-1), time.Duration(0)
-	for _, x := range samples {
-		if x.OK {
-			hi = max(hi, x.RTT)
-			if lo < 0 || x.RTT < lo {
-				lo = x.RTT
-			}
-		}
-	}
-	// The scale starts a little below the fastest reply, so variation on a
-	// 196 ms path is not flattened against a zero baseline.
-	base := max(lo-(hi-lo)/4, 0)
-	full := g.Levels[len(g.Levels)-1]
-	rows := make([]string, height)
-	for r := range height {
-		// Row r covers (height-r-1)/height .. (height-r)/height of hi.
-		var b strings.Builder
-		for range width - len(samples) {
-			b.WriteString(" ")
-		}
-		for _, x := range samples {
-			switch {
-			case !x.OK:
-				b.WriteString(st.Lost.Render(g.Lost))
-			case hi == 0:
-				b.WriteString(" ")
-			default:
-				fill := float64(height) / 2
-				if hi > base {
-					fill = float64(x.RTT-base) / float64(hi-base) * float64(height)
-				}
-				below := float64(height - r - 1)
-				switch {
-				case fill >= below+1:
-					b.WriteString(st.Spark.Render(full))
-				case fill > below:
-					i := int((fill - below) * float64(len(g.Levels)-1))
-					b.WriteString(st.Spark.Render(g.Levels[i]))
-				default:
-					b.WriteString(" ")
-				}
-			}
-		}
-		label := ""
-		switch r {
-		case 0:
-			label = ms(hi)
-		case height - 1:
-			label = ms(base)
-		}
-		rows[r] = st.Muted.Render(fmt.Sprintf("%8s ", label)) + b.String()
-	}
-	return rows
 }
 
 // fit cuts a styled line to width cells.

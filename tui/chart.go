@@ -1,0 +1,304 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/monitor"
+)
+
+// chartRanges are the detail chart's time ranges, on keys 1 to 4; "all"
+// is every sample kept (History per check).
+var chartRanges = []struct {
+	name string
+	span time.Duration
+}{{"1m", time.Minute}, {"10m", 10 * time.Minute}, {"1h", time.Hour}, {"all", 0}}
+
+// chartSeries is one check's samples, drawn as one line.
+type chartSeries struct {
+	label   string
+	samples []monitor.Sample
+	style   lipgloss.Style
+}
+
+// chartWindow is the time the chart spans. A range moves in quarter steps,
+// not every second: the axis and the lines already drawn stay where they
+// are, so each second redraws only the newest cells (Bubble Tea sends only
+// the cells that changed).
+func chartWindow(span time.Duration, now time.Time, series []chartSeries) (from, to time.Time) {
+	if span > 0 {
+		step := span / 4
+		to = now.Truncate(step).Add(step)
+		return to.Add(-span), to
+	}
+	from = now
+	for _, s := range series {
+		if len(s.samples) > 0 && s.samples[0].At.Before(from) {
+			from = s.samples[0].At
+		}
+	}
+	if now.Sub(from) < time.Minute {
+		from = now.Add(-time.Minute)
+	}
+	return from, now
+}
+
+// plot draws the series over [from, to] in width x height cells: a y axis
+// of round milliseconds (from zero unless zoom), one braille line per
+// series (in ASCII, a dot per cell), the first series' avg and p95 as
+// dashed rows, a time axis with round labels, and under it a row marking
+// the lost probes where they fell.
+func (m Model) plot(series []chartSeries, from, to time.Time, width, height int, zoom bool) []string {
+	st, g := m.styles, m.styles.Glyphs
+	rows := height - 3 // the time axis, its labels and the lost row
+	if rows < 2 || width < 20 || !to.After(from) {
+		return nil
+	}
+	// The value range: round ticks, about one every three rows.
+	lo, hi := math.Inf(1), 0.0
+	var first []float64
+	for i, s := range series {
+		for _, x := range s.samples {
+			if x.OK && !x.At.Before(from) && !x.At.After(to) {
+				v := msOf(x.RTT)
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+				if i == 0 {
+					first = append(first, v)
+				}
+			}
+		}
+	}
+	avg, p95 := mean(first), nearestRank(first, 95)
+	if !zoom || math.IsInf(lo, 1) {
+		lo = 0
+	}
+	if hi <= lo {
+		hi = lo + 1
+	}
+	step := niceStep((hi - lo) / math.Max(float64(rows)/3, 1))
+	lo, hi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
+	if hi <= lo {
+		hi = lo + step
+	}
+	var ticks []float64
+	for v := lo; v <= hi+step/2; v += step {
+		ticks = append(ticks, v)
+	}
+	labelWidth := 0
+	for _, v := range ticks {
+		labelWidth = max(labelWidth, len(tickLabel(v, step)))
+	}
+	plotWidth := width - labelWidth - 1
+	rowOf := func(v float64) int { return rows - 1 - int(math.Round((v-lo)/(hi-lo)*float64(rows-1))) }
+	span := to.Sub(from).Seconds()
+	colOf := func(t time.Time) int {
+		return int(math.Round(t.Sub(from).Seconds() / span * float64(plotWidth-1)))
+	}
+
+	// The lines: a braille dot grid, two dots across and four down a cell;
+	// a cell takes the style of the last line through it. A loss breaks
+	// the line rather than drawing a reply that never came.
+	dots := make([]uint8, plotWidth*rows)
+	owner := make([]int, plotWidth*rows)
+	set := func(x, y, who int) {
+		if x < 0 || y < 0 || x >= plotWidth*2 || y >= rows*4 {
+			return
+		}
+		cell := (y/4)*plotWidth + x/2
+		dots[cell] |= brailleBit[x%2][y%4]
+		owner[cell] = who
+	}
+	lost := make([]bool, plotWidth)
+	for i, s := range series {
+		px, py := -1, -1
+		for _, x := range s.samples {
+			if x.At.Before(from) || x.At.After(to) {
+				continue
+			}
+			if !x.OK {
+				lost[min(max(colOf(x.At), 0), plotWidth-1)] = true
+				px = -1
+				continue
+			}
+			cx := int(math.Round(x.At.Sub(from).Seconds() / span * float64(plotWidth*2-1)))
+			cy := rows*4 - 1 - int(math.Round((msOf(x.RTT)-lo)/(hi-lo)*float64(rows*4-1)))
+			if px < 0 {
+				set(cx, cy, i+1)
+			} else {
+				line(px, py, cx, cy, func(x, y int) { set(x, y, i+1) })
+			}
+			px, py = cx, cy
+		}
+	}
+	marks := map[int]string{}
+	if len(first) > 0 {
+		marks[rowOf(p95)] = g.Dash
+		marks[rowOf(avg)] = g.Dots
+	}
+	tickRows := map[int]float64{}
+	for _, v := range ticks {
+		tickRows[rowOf(v)] = v
+	}
+	out := make([]string, 0, height)
+	for r := range rows {
+		var b strings.Builder
+		label, axis := "", g.VAxis
+		if v, ok := tickRows[r]; ok {
+			label, axis = tickLabel(v, step), g.VTick
+		}
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%*s%s", labelWidth, label, axis)))
+		for c := range plotWidth {
+			i := r*plotWidth + c
+			switch {
+			case dots[i] != 0 && g.Braille:
+				b.WriteString(series[owner[i]-1].style.Render(string(rune(0x2800 + int(dots[i])))))
+			case dots[i] != 0:
+				b.WriteString(series[owner[i]-1].style.Render("*"))
+			case marks[r] != "":
+				b.WriteString(st.Muted.Render(marks[r]))
+			default:
+				b.WriteByte(' ')
+			}
+		}
+		out = append(out, b.String())
+	}
+	// The time axis: round times, as many labels as fit.
+	tstep := timeStep(to.Sub(from), plotWidth)
+	format := "15:04:05"
+	switch {
+	case to.Sub(from) > 24*time.Hour:
+		format = "Jan 02 15:04"
+	case tstep >= time.Minute:
+		format = "15:04"
+	}
+	axis := []rune(strings.Repeat(g.HAxis, plotWidth))
+	labels := []rune(strings.Repeat(" ", plotWidth))
+	next := 0
+	for t := from.Truncate(tstep); !t.After(to); t = t.Add(tstep) {
+		if t.Before(from) {
+			continue
+		}
+		c := colOf(t)
+		axis[c] = []rune(g.HTick)[0]
+		text := t.In(m.opts.Zone).Format(format)
+		if c >= next && c+len(text) <= plotWidth {
+			copy(labels[c:], []rune(text))
+			next = c + len(text) + 2
+		}
+	}
+	out = append(out,
+		st.Muted.Render(strings.Repeat(" ", labelWidth)+g.Corner+string(axis)),
+		st.Muted.Render(strings.Repeat(" ", labelWidth+1)+string(labels)))
+	var lostRow strings.Builder
+	lostRow.WriteString(st.Muted.Render(fmt.Sprintf("%*s ", labelWidth, "lost")))
+	for _, l := range lost {
+		if l {
+			lostRow.WriteString(st.Lost.Render(g.Lost))
+		} else {
+			lostRow.WriteByte(' ')
+		}
+	}
+	return append(out, lostRow.String())
+}
+
+// brailleBit is the bit of a braille pattern for a dot at column x (0 or
+// 1) and row y (0 to 3, top down) of its cell.
+var brailleBit = [2][4]uint8{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
+
+// line visits the dots from (x0, y0) to (x1, y1) (Bresenham).
+func line(x0, y0, x1, y1 int, dot func(x, y int)) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := 1, 1
+	if x0 > x1 {
+		sx = -1
+	}
+	if y0 > y1 {
+		sy = -1
+	}
+	e := dx + dy
+	for {
+		dot(x0, y0)
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		if e2 := 2 * e; e2 >= dy {
+			e += dy
+			x0 += sx
+		} else {
+			e += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func msOf(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// nearestRank is the p-th percentile by nearest rank, as the statistics'.
+func nearestRank(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sorted := append([]float64(nil), v...)
+	slices.Sort(sorted)
+	return sorted[max(int(math.Ceil(p/100*float64(len(sorted)))), 1)-1]
+}
+
+// niceStep rounds a raw tick step up to 1, 2 or 5 times a power of ten.
+func niceStep(raw float64) float64 {
+	if raw <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if raw <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// tickLabel prints a tick in milliseconds with the decimals its step needs.
+func tickLabel(v, step float64) string {
+	decimals := max(0, int(math.Ceil(-math.Log10(step))))
+	return fmt.Sprintf("%.*f", decimals, v)
+}
+
+// timeSteps are the time axis's round steps.
+var timeSteps = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second,
+	30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute,
+	30 * time.Minute, time.Hour, 2 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour}
+
+// timeStep is the smallest round step whose labels (about ten cells
+// apart) fit in width.
+func timeStep(span time.Duration, width int) time.Duration {
+	most := max(width/12, 1)
+	for _, s := range timeSteps {
+		if int(span/s) <= most {
+			return s
+		}
+	}
+	return timeSteps[len(timeSteps)-1]
+}
