@@ -21,8 +21,8 @@ type Styles struct {
 	Lost                           lipgloss.Style
 	// Series are the detail chart's lines, one per check.
 	Series []lipgloss.Style
-	Spark                          lipgloss.Style
-	Gap                            lipgloss.Style
+	Spark  lipgloss.Style
+	Gap    lipgloss.Style
 
 	Glyphs Glyphs
 }
@@ -44,8 +44,8 @@ type Glyphs struct {
 	VAxis, VTick, HAxis, HTick, Corner string
 	Dash, Dots                         string
 	Braille                            bool
-	Border  lipgloss.Border
-	Select  lipgloss.Border
+	Border                             lipgloss.Border
+	Select                             lipgloss.Border
 }
 
 var unicodeGlyphs = Glyphs{
