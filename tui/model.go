@@ -116,7 +116,7 @@ type serverView struct {
 // cardKey is everything a rendered card depends on besides its server.
 type cardKey struct {
 	version, width, styleGen int
-	selected, wall           bool
+	selected                 bool
 	active                   string
 	second                   int64
 }

@@ -741,3 +741,25 @@ func TestNiceSteps(t *testing.T) {
 		}
 	}
 }
+
+// The wall fills 120x40 to 250x70: block letters, the last switch, the DNS
+// answer and a chart per server, no selection and no footer.
+func TestWallSizes(t *testing.T) {
+	for _, size := range [][2]int{{120, 40}, {250, 70}} {
+		m := update(fixture(Options{Wall: true, ReadOnly: true, ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		m = update(m, scene()...)
+		out := plain(m)
+		if n := strings.Count(out, "\n") + 1; n != size[1] {
+			t.Errorf("%dx%d: %d lines", size[0], size[1], n)
+		}
+		for _, want := range []string{"#####", "last switch Oct 23 18:34:23: public -> private, 2.9s after public went down",
+			"DNS tomtotrading.com -> 192.10.10.2 (private)", "lost ", "18:34:00"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%dx%d: no %q:\n%s", size[0], size[1], want, out)
+			}
+		}
+		if strings.Contains(out, "q quit") || strings.Contains(out, "#===") {
+			t.Errorf("%dx%d: a footer or a selected card on the wall:\n%s", size[0], size[1], out)
+		}
+	}
+}

@@ -49,13 +49,18 @@ func (m Model) render() string {
 			footer = ""
 		}
 	}
-	bodyHeight := m.height - lipgloss.Height(header) - lipgloss.Height(footer)
+	bodyHeight := m.height - lipgloss.Height(header)
+	if footer != "" {
+		bodyHeight -= lipgloss.Height(footer)
+	}
 	var body string
 	switch {
 	case m.showHelp:
 		body = m.fullHelp(bodyHeight)
 	case m.detail && len(m.servers) > 0:
 		body = m.detailView(bodyHeight)
+	case m.opts.Wall && m.confirm == nil:
+		body = m.wallView(bodyHeight)
 	default:
 		cards := m.cards()
 		rest := bodyHeight - lipgloss.Height(cards)
@@ -351,7 +356,7 @@ func (m Model) cards() string {
 func (m Model) card(i, width int) string {
 	s := m.servers[i]
 	key := cardKey{version: s.version, width: width, styleGen: m.styleGen, selected: i == m.selected,
-		wall: m.opts.Wall, active: m.router.active, second: m.opts.Now().Unix()}
+		active: m.router.active, second: m.opts.Now().Unix()}
 	if s.cached == "" || s.cacheKey != key {
 		s.cached, s.cacheKey = m.renderCard(s, i, width), key
 	}
@@ -418,12 +423,6 @@ func (m Model) renderCard(s *serverView, i, width int) string {
 		checks = append(checks, text)
 	}
 	lines = append(lines, fit(strings.Join(checks, "  "), inner))
-	if m.opts.Wall {
-		// A solid bar three lines tall in the state's colour: the one thing
-		// to read from across the room.
-		banner := st.State(state).Reverse(!st.NoColor).Width(inner).Padding(1, 0).Align(lipgloss.Center).Render(state.String())
-		lines = append([]string{lines[0], banner}, lines[1:]...)
-	}
 	return box.Width(width).Render(strings.Join(lines, "\n"))
 }
 

@@ -1,0 +1,147 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+)
+
+// wallView is the layout read from across a room (--wall): the ACTIVE
+// server and a clock in block letters, the last switch and the DNS answer,
+// then per server its state in block letters over a large chart of its
+// checks (the chart's range keys apply). Read-only walls draw no selection.
+func (m Model) wallView(height int) string {
+	st := m.styles
+	now := m.opts.Now().In(m.opts.Zone)
+	activeStyle := st.Good
+	active := "ACTIVE " + m.router.active
+	if m.router.active == "" {
+		active, activeStyle = "NO SINGLE SERVER", st.Bad
+	}
+	top := m.bigOr(active, activeStyle, m.width-26)
+	clock := m.big(now.Format("15:04"), st.Muted)
+	if gap := m.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
+		top = lipgloss.JoinHorizontal(lipgloss.Top, top, strings.Repeat(" ", gap), clock)
+	}
+	lines := []string{top, ""}
+	last := st.Muted.Render("no switch seen since failwatch started")
+	if m.switchNote != "" {
+		last = fmt.Sprintf("last switch %s: %s", m.switchAt.In(m.opts.Zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(m.switchNote, "switch: "))
+	}
+	lines = append(lines, fit(last, m.width), fit(m.dnsLine(), m.width), "")
+	rest := height - len(lines) - 4 // the block letters' height, and a line
+	if len(m.servers) == 0 || rest < 8 {
+		return strings.Join(lines, "\n")
+	}
+	cols := 1
+	if len(m.servers) > 1 && m.width >= 2*70 {
+		cols = 2
+	}
+	rowsOfPanels := (len(m.servers) + cols - 1) / cols
+	panelHeight := max(rest/rowsOfPanels, 10)
+	width := m.width / cols
+	r := chartRanges[m.chartRange]
+	var grid []string
+	for i := 0; i < len(m.servers); i += cols {
+		var row []string
+		for j := i; j < min(i+cols, len(m.servers)); j++ {
+			s := m.servers[j]
+			state := m.bigOr(s.cfg.Name+" "+s.state.String(), st.State(s.state), width-2)
+			var series []chartSeries
+			for k, c := range s.checks {
+				series = append(series, chartSeries{label: c.Label, samples: s.series[c.Label], style: st.Series[k%len(st.Series)]})
+			}
+			from, to := chartWindow(r.span, m.opts.Now(), series)
+			chart := m.plot(series, from, to, width-2, panelHeight-lipgloss.Height(state)-1, m.zoom)
+			panel := lipgloss.JoinVertical(lipgloss.Left, state, strings.Join(chart, "\n"))
+			row = append(row, lipgloss.NewStyle().Width(width).Render(panel))
+		}
+		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(lines, "\n") + "\n" + strings.Join(grid, "\n")
+}
+
+// dnsLine says what the resolver answers and which server that is.
+func (m Model) dnsLine() string {
+	st := m.styles
+	if !m.dns.addr.IsValid() {
+		return "DNS " + m.opts.Service.Name + ": " + st.Muted.Render("no answer yet")
+	}
+	return fmt.Sprintf("DNS %s %s %s (%s)", m.opts.Service.Name, st.Glyphs.Arrow, m.dns.addr, orNone(m.dns.server))
+}
+
+// bigOr is text in block letters when they fit in width, else in bold.
+func (m Model) bigOr(text string, style lipgloss.Style, width int) string {
+	if b := m.big(text, style); lipgloss.Width(b) <= width {
+		return b
+	}
+	return style.Bold(true).Render(strings.ToUpper(text))
+}
+
+// big renders text in the block font, five rows tall.
+func (m Model) big(text string, style lipgloss.Style) string {
+	fill := "█"
+	if !m.styles.Glyphs.Braille {
+		fill = "#"
+	}
+	rows := make([]strings.Builder, 5)
+	for _, r := range strings.ToUpper(text) {
+		g, ok := blockFont[r]
+		if !ok {
+			g = blockFont[' ']
+		}
+		for i := range rows {
+			rows[i].WriteString(strings.ReplaceAll(g[i], "#", fill) + " ")
+		}
+	}
+	out := make([]string, len(rows))
+	for i := range rows {
+		out[i] = style.Render(strings.TrimRight(rows[i].String(), " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+// blockFont is five rows per character; what it lacks prints as a space.
+var blockFont = map[rune][5]string{
+	'A': {" ### ", "#   #", "#####", "#   #", "#   #"},
+	'B': {"#### ", "#   #", "#### ", "#   #", "#### "},
+	'C': {" ####", "#    ", "#    ", "#    ", " ####"},
+	'D': {"#### ", "#   #", "#   #", "#   #", "#### "},
+	'E': {"#####", "#    ", "#### ", "#    ", "#####"},
+	'F': {"#####", "#    ", "#### ", "#    ", "#    "},
+	'G': {" ####", "#    ", "#  ##", "#   #", " ####"},
+	'H': {"#   #", "#   #", "#####", "#   #", "#   #"},
+	'I': {"###", " # ", " # ", " # ", "###"},
+	'J': {"#####", "   # ", "   # ", "#  # ", " ##  "},
+	'K': {"#   #", "#  # ", "###  ", "#  # ", "#   #"},
+	'L': {"#    ", "#    ", "#    ", "#    ", "#####"},
+	'M': {"#   #", "## ##", "# # #", "#   #", "#   #"},
+	'N': {"#   #", "##  #", "# # #", "#  ##", "#   #"},
+	'O': {" ### ", "#   #", "#   #", "#   #", " ### "},
+	'P': {"#### ", "#   #", "#### ", "#    ", "#    "},
+	'Q': {" ### ", "#   #", "# # #", "#  # ", " ## #"},
+	'R': {"#### ", "#   #", "#### ", "#  # ", "#   #"},
+	'S': {" ####", "#    ", " ### ", "    #", "#### "},
+	'T': {"#####", "  #  ", "  #  ", "  #  ", "  #  "},
+	'U': {"#   #", "#   #", "#   #", "#   #", " ### "},
+	'V': {"#   #", "#   #", "#   #", " # # ", "  #  "},
+	'W': {"#   #", "#   #", "# # #", "## ##", "#   #"},
+	'X': {"#   #", " # # ", "  #  ", " # # ", "#   #"},
+	'Y': {"#   #", " # # ", "  #  ", "  #  ", "  #  "},
+	'Z': {"#####", "   # ", "  #  ", " #   ", "#####"},
+	'0': {" ### ", "#  ##", "# # #", "##  #", " ### "},
+	'1': {"  #  ", " ##  ", "  #  ", "  #  ", " ### "},
+	'2': {" ### ", "#   #", "  ## ", " #   ", "#####"},
+	'3': {"#### ", "    #", " ### ", "    #", "#### "},
+	'4': {"#   #", "#   #", "#####", "    #", "    #"},
+	'5': {"#####", "#    ", "#### ", "    #", "#### "},
+	'6': {" ### ", "#    ", "#### ", "#   #", " ### "},
+	'7': {"#####", "    #", "   # ", "  #  ", "  #  "},
+	'8': {" ### ", "#   #", " ### ", "#   #", " ### "},
+	'9': {" ### ", "#   #", " ####", "    #", " ### "},
+	':': {" ", "#", " ", "#", " "},
+	'-': {"    ", "    ", "####", "    ", "    "},
+	'.': {" ", " ", " ", " ", "#"},
+	' ': {"  ", "  ", "  ", "  ", "  "},
+}
