@@ -26,6 +26,32 @@ type chartSeries struct {
 	style   lipgloss.Style
 }
 
+// chartKey is everything a server's chart depends on besides its samples
+// (which version counts): View runs after every message, and a wall draws
+// a chart per server.
+type chartKey struct {
+	version, width, height, styleGen, chartRange int
+	zoom                                         bool
+	from, to                                     time.Time
+}
+
+// serverChart is the chart of every check of s over the chosen range, kept
+// until its samples, the window or the layout change.
+func (m Model) serverChart(s *serverView, width, height int) []string {
+	st := m.styles
+	var series []chartSeries
+	for i, c := range s.checks {
+		series = append(series, chartSeries{label: c.Label, samples: s.series[c.Label], style: st.Series[i%len(st.Series)]})
+	}
+	from, to := chartWindow(chartRanges[m.chartRange].span, m.opts.Now(), series)
+	key := chartKey{version: s.version, width: width, height: height, styleGen: m.styleGen, chartRange: m.chartRange,
+		zoom: m.zoom, from: from, to: to}
+	if s.chartCached == nil || s.chartKey != key {
+		s.chartCached, s.chartKey = m.plot(series, from, to, width, height, m.zoom), key
+	}
+	return s.chartCached
+}
+
 // chartWindow is the time the chart spans. A range moves in quarter steps,
 // not every second: the axis and the lines already drawn stay where they
 // are, so each second redraws only the newest cells (Bubble Tea sends only

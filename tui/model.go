@@ -104,6 +104,9 @@ type serverView struct {
 	history []monitor.Sample
 	// series is each check's samples, by label, for the detail chart.
 	series map[string][]monitor.Sample
+	// The chart as last drawn, and what it was drawn from.
+	chartKey    chartKey
+	chartCached []string
 	// netwatch is the router's view of this host, "" when it has none.
 	netwatch string
 	// version counts changes; the rendered card is kept until it or the

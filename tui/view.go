@@ -646,12 +646,9 @@ func (m Model) detailView(height int) string {
 	}
 	lines := []string{st.Bold.Render(s.cfg.Name) + st.Muted.Render(fmt.Sprintf(" %s %s %s %s  %s range %s (1-4)  %s (z)  esc back",
 		sep, s.cfg.Role, sep, s.cfg.Address, sep, r.name, scale))}
-	var series []chartSeries
 	legend := []string{}
 	for i, c := range s.checks {
-		style := st.Series[i%len(st.Series)]
-		series = append(series, chartSeries{label: c.Label, samples: s.series[c.Label], style: style})
-		legend = append(legend, style.Render(st.Glyphs.HAxis+st.Glyphs.HAxis)+" "+c.Label)
+		legend = append(legend, st.Series[i%len(st.Series)].Render(st.Glyphs.HAxis+st.Glyphs.HAxis)+" "+c.Label)
 	}
 	statsLines := []string{}
 	for _, c := range s.checks {
@@ -662,12 +659,11 @@ func (m Model) detailView(height int) string {
 			fmt.Sprintf("%-10s       lifetime %d: min %s  avg %s  max %s  mdev %s ms  loss %.1f%%",
 				"", c.Lifetime.Sent, ms(c.Lifetime.Min), ms(c.Lifetime.Avg), ms(c.Lifetime.Max), ms(c.Lifetime.Mdev), c.Lifetime.LossPercent()))
 	}
-	if len(series) > 0 {
-		legend = append(legend, st.Muted.Render(st.Glyphs.Dots+st.Glyphs.Dots+" avg  "+st.Glyphs.Dash+st.Glyphs.Dash+" p95 of "+series[0].label+"  ms"))
+	if len(s.checks) > 0 {
+		legend = append(legend, st.Muted.Render(st.Glyphs.Dots+st.Glyphs.Dots+" avg  "+st.Glyphs.Dash+st.Glyphs.Dash+" p95 of "+s.checks[0].Label+"  ms"))
 	}
 	chartHeight := max(height-len(lines)-len(statsLines)-2, 6)
-	from, to := chartWindow(r.span, m.opts.Now(), series)
-	lines = append(lines, m.plot(series, from, to, m.width-1, chartHeight, m.zoom)...)
+	lines = append(lines, m.serverChart(s, m.width-1, chartHeight)...)
 	lines = append(lines, fit(strings.Join(legend, "   "), m.width))
 	for _, l := range statsLines {
 		lines = append(lines, fit(l, m.width))

@@ -41,19 +41,13 @@ func (m Model) wallView(height int) string {
 	rowsOfPanels := (len(m.servers) + cols - 1) / cols
 	panelHeight := max(rest/rowsOfPanels, 10)
 	width := m.width / cols
-	r := chartRanges[m.chartRange]
 	var grid []string
 	for i := 0; i < len(m.servers); i += cols {
 		var row []string
 		for j := i; j < min(i+cols, len(m.servers)); j++ {
 			s := m.servers[j]
 			state := m.bigOr(s.cfg.Name+" "+s.state.String(), st.State(s.state), width-2)
-			var series []chartSeries
-			for k, c := range s.checks {
-				series = append(series, chartSeries{label: c.Label, samples: s.series[c.Label], style: st.Series[k%len(st.Series)]})
-			}
-			from, to := chartWindow(r.span, m.opts.Now(), series)
-			chart := m.plot(series, from, to, width-2, panelHeight-lipgloss.Height(state)-1, m.zoom)
+			chart := m.serverChart(s, width-2, panelHeight-lipgloss.Height(state)-1)
 			panel := lipgloss.JoinVertical(lipgloss.Left, state, strings.Join(chart, "\n"))
 			row = append(row, lipgloss.NewStyle().Width(width).Render(panel))
 		}
