@@ -178,19 +178,39 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 			label, axis = tickLabel(v, step), g.VTick
 		}
 		b.WriteString(st.Muted.Render(fmt.Sprintf("%*s%s", labelWidth, label, axis)))
+		// Cells of one style are rendered as one run: a style per cell
+		// would cost a wall of charts most of its CPU.
+		var run strings.Builder
+		runStyle := -1 // -1 blank, 0 the avg/p95 row, k+1 series k
+		flush := func() {
+			switch {
+			case runStyle == 0:
+				b.WriteString(st.Muted.Render(run.String()))
+			case runStyle > 0:
+				b.WriteString(series[runStyle-1].style.Render(run.String()))
+			default:
+				b.WriteString(run.String())
+			}
+			run.Reset()
+		}
 		for c := range plotWidth {
 			i := r*plotWidth + c
+			style, text := -1, " "
 			switch {
 			case dots[i] != 0 && g.Braille:
-				b.WriteString(series[owner[i]-1].style.Render(string(rune(0x2800 + int(dots[i])))))
+				style, text = owner[i], string(rune(0x2800+int(dots[i])))
 			case dots[i] != 0:
-				b.WriteString(series[owner[i]-1].style.Render("*"))
+				style, text = owner[i], "*"
 			case marks[r] != "":
-				b.WriteString(st.Muted.Render(marks[r]))
-			default:
-				b.WriteByte(' ')
+				style, text = 0, marks[r]
 			}
+			if style != runStyle {
+				flush()
+				runStyle = style
+			}
+			run.WriteString(text)
 		}
+		flush()
 		out = append(out, b.String())
 	}
 	// The time axis: round times, as many labels as fit.
