@@ -104,9 +104,12 @@ type serverView struct {
 	history []monitor.Sample
 	// series is each check's samples, by label, for the detail chart.
 	series map[string][]monitor.Sample
-	// The chart as last drawn, and what it was drawn from.
+	// The chart as last drawn, and what it was drawn from; the same for the
+	// server's panel on the wall.
 	chartKey    chartKey
 	chartCached []string
+	wallKey     wallKey
+	wallCached  string
 	// netwatch is the router's view of this host, "" when it has none.
 	netwatch string
 	// version counts changes; the rendered card is kept until it or the
@@ -137,6 +140,10 @@ type routerView struct {
 	identity routeros.Identity
 	active   string
 	held     bool
+	// version counts readings; the panel is kept until it or the layout
+	// changes (full and compact), in a cache every copy of the model shares.
+	version int
+	panels  *[2]panelCache
 	// The last reading's records and netwatch entries, for the panel.
 	records     []routeros.Record
 	netwatch    []routeros.Netwatch
@@ -219,6 +226,7 @@ func New(opts Options) Model {
 	for _, s := range opts.Servers {
 		m.servers = append(m.servers, &serverView{cfg: s})
 	}
+	m.router.panels = &[2]panelCache{}
 	return m
 }
 
@@ -601,6 +609,7 @@ func (m *Model) routerState(msg RouterMsg) {
 		}
 		m.router.connected, m.router.seen, m.router.err = false, true, st.Err.Error()
 		m.router.state, m.router.since = state, st.Link.Since
+		m.router.version++
 		return
 	}
 	if !m.router.connected && m.router.seen {
@@ -609,6 +618,7 @@ func (m *Model) routerState(msg RouterMsg) {
 	m.router.connected, m.router.seen, m.router.err = true, true, ""
 	m.router.identity = st.Identity
 	m.router.records, m.router.netwatch = st.Records, st.Netwatch
+	m.router.version++
 	m.router.owners, m.router.heldEntries = msg.Owners, msg.HeldEntries
 	active := msg.Active
 	if active != m.router.active && m.router.active != "" && active != "" {

@@ -763,3 +763,16 @@ func TestWallSizes(t *testing.T) {
 		}
 	}
 }
+
+// The router panel, kept between frames, goes when the router does.
+func TestRouterPanelFollowsTheRouter(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60})
+	m = update(m, scene()...)
+	if !strings.Contains(plain(m), "Netwatch") {
+		t.Fatal("no router panel")
+	}
+	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: t0.Add(80 * time.Second), Err: errors.New("EOF")}})
+	if strings.Contains(plain(m), "Netwatch") {
+		t.Errorf("the panel outlived the router:\n%s", plain(m))
+	}
+}

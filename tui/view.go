@@ -67,7 +67,7 @@ func (m Model) render() string {
 		// The router's own tables, when the events keep room to be read.
 		if !m.opts.Wall && m.confirm == nil {
 			for _, compact := range []bool{false, true} {
-				panel := m.routerPanel(compact)
+				panel := m.cachedRouterPanel(compact)
 				if h := lipgloss.Height(panel); panel != "" && rest-h >= minEventRows {
 					cards = lipgloss.JoinVertical(lipgloss.Left, cards, panel)
 					rest -= h
@@ -91,6 +91,27 @@ func (m Model) render() string {
 // minEventRows is the least the event pane keeps when the router panel
 // is drawn above it.
 const minEventRows = 5
+
+// panelCache is a drawn router panel and what it was drawn from.
+type panelCache struct {
+	version, width, styleGen int
+	valid                    bool
+	text                     string
+}
+
+// cachedRouterPanel is routerPanel, kept until the next reading or a new
+// layout.
+func (m Model) cachedRouterPanel(compact bool) string {
+	slot := 0
+	if compact {
+		slot = 1
+	}
+	c := &m.router.panels[slot]
+	if !c.valid || c.version != m.router.version || c.width != m.width || c.styleGen != m.styleGen {
+		*c = panelCache{version: m.router.version, width: m.width, styleGen: m.styleGen, valid: true, text: m.routerPanel(compact)}
+	}
+	return c.text
+}
 
 // routerPanel is what the router's tables say, as last read: the name's
 // records (ID, on/off, type, address or data, TTL, the server it belongs

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/monitor"
 )
 
 // wallView is the layout read from across a room (--wall): the ACTIVE
@@ -45,15 +47,36 @@ func (m Model) wallView(height int) string {
 	for i := 0; i < len(m.servers); i += cols {
 		var row []string
 		for j := i; j < min(i+cols, len(m.servers)); j++ {
-			s := m.servers[j]
-			state := m.bigOr(s.cfg.Name+" "+s.state.String(), st.State(s.state), width-2)
-			chart := m.serverChart(s, width-2, panelHeight-lipgloss.Height(state)-1)
-			panel := lipgloss.JoinVertical(lipgloss.Left, state, strings.Join(chart, "\n"))
-			row = append(row, lipgloss.NewStyle().Width(width).Render(panel))
+			row = append(row, m.wallPanel(m.servers[j], width, panelHeight))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, row...))
 	}
 	return strings.Join(lines, "\n") + "\n" + strings.Join(grid, "\n")
+}
+
+// wallKey is what a server's wall panel depends on besides its chart.
+type wallKey struct {
+	chart         chartKey
+	state         monitor.State
+	width, height int
+}
+
+// wallPanel is a server's name and state in block letters over its chart,
+// kept until one of them changes.
+func (m Model) wallPanel(s *serverView, width, height int) string {
+	text := s.cfg.Name + " " + s.state.String()
+	stateHeight := 1
+	if bigWidth(text) <= width-2 {
+		stateHeight = 5
+	}
+	chart := m.serverChart(s, width-2, height-stateHeight-1)
+	key := wallKey{chart: s.chartKey, state: s.state, width: width, height: height}
+	if s.wallCached == "" || s.wallKey != key {
+		state := m.bigOr(text, m.styles.State(s.state), width-2)
+		panel := lipgloss.JoinVertical(lipgloss.Left, state, strings.Join(chart, "\n"))
+		s.wallCached, s.wallKey = lipgloss.NewStyle().Width(width).Render(panel), key
+	}
+	return s.wallCached
 }
 
 // dnsLine says what the resolver answers and which server that is.
@@ -67,10 +90,23 @@ func (m Model) dnsLine() string {
 
 // bigOr is text in block letters when they fit in width, else in bold.
 func (m Model) bigOr(text string, style lipgloss.Style, width int) string {
-	if b := m.big(text, style); lipgloss.Width(b) <= width {
-		return b
+	if bigWidth(text) <= width {
+		return m.big(text, style)
 	}
 	return style.Bold(true).Render(strings.ToUpper(text))
+}
+
+// bigWidth is how many cells text takes in block letters.
+func bigWidth(text string) int {
+	w := 0
+	for _, r := range strings.ToUpper(text) {
+		g, ok := blockFont[r]
+		if !ok {
+			g = blockFont[' ']
+		}
+		w += len(g[0]) + 1
+	}
+	return max(w-1, 0)
 }
 
 // big renders text in the block font, five rows tall.
