@@ -8,7 +8,7 @@ type KeyMap struct {
 	Up, Down, Next, Detail, Back       key.Binding
 	Pause, Reset, ScrollUp, ScrollDown key.Binding
 	Filter, Search, Newest             key.Binding
-	Range, Zoom                        key.Binding
+	Range, Zoom, Wrap                  key.Binding
 	Help, Quit, Confirm                key.Binding
 }
 
@@ -35,6 +35,7 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		Newest:     key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G/end", "newest events")),
 		Range:      key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "chart: 1m/10m/1h/all")),
 		Zoom:       key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "chart: y from zero / zoom")),
+		Wrap:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "events: wrap / cut long lines")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm a question")),
@@ -64,7 +65,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Failover, k.Restore, k.Hold, k.Confirm, k.Reset, k.Demo},
 		{k.Up, k.Down, k.Next, k.Detail, k.Back, k.Help, k.Quit},
-		{k.ScrollUp, k.ScrollDown, k.Newest, k.Filter, k.Search, k.Range, k.Zoom, k.Pause},
+		{k.ScrollUp, k.ScrollDown, k.Newest, k.Filter, k.Search, k.Wrap, k.Range, k.Zoom, k.Pause},
 	}
 }
 

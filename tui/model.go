@@ -89,6 +89,8 @@ type Model struct {
 	// searching: the query is being typed.
 	query     string
 	searching bool
+	// wrap shows long events on several lines instead of cutting them.
+	wrap bool
 	// switchNote is the last switch, as the engine told it, and when.
 	switchNote string
 	switchAt   time.Time
@@ -440,6 +442,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.chartRange = int(msg.Text[0] - '1')
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
+	case key.Matches(msg, k.Wrap):
+		m.wrap = !m.wrap
 	case key.Matches(msg, k.ScrollUp):
 		m.scroll = min(m.scroll+5, max(len(m.events)-1, 0))
 	case key.Matches(msg, k.ScrollDown):

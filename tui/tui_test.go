@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -774,5 +775,23 @@ func TestRouterPanelFollowsTheRouter(t *testing.T) {
 	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: t0.Add(80 * time.Second), Err: errors.New("EOF")}})
 	if strings.Contains(plain(m), "Netwatch") {
 		t.Errorf("the panel outlived the router:\n%s", plain(m))
+	}
+}
+
+// w wraps long events under their text instead of cutting them, and the
+// pane still ends with the newest line.
+func TestEventWrap(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 80, Height: 40})
+	m = update(m, scene()...)
+	long := "failover done in 12ms: tomtotrading.com is already on private; netwatch held: *1, *2"
+	if out := plain(m); strings.Contains(out, "netwatch held: *1, *2") || !strings.Contains(out, "on private; …") {
+		t.Fatalf("cut:\n%s", out)
+	}
+	out := plain(update(m, press("w")))
+	lines := strings.Split(out, "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "failover done in 12ms") })
+	if i < 0 || i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], strings.Repeat(" ", 16)) ||
+		!strings.Contains(strings.Join(strings.Fields(lines[i]+" "+lines[i+1]), " "), long) {
+		t.Errorf("wrapped:\n%s", out)
 	}
 }

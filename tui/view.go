@@ -558,12 +558,16 @@ func (m Model) eventPane(height int) string {
 	}
 	rows := height - 1
 	end := max(len(events)-m.scroll, 0)
-	start := max(0, end-rows)
-	lines := []string{title}
-	for _, e := range events[start:end] {
-		lines = append(lines, m.eventLine(e))
+	// From the newest back, as many lines as fit; a wrapped event takes
+	// several, and the oldest shown may lose its first ones.
+	var body []string
+	for i := end - 1; i >= 0 && len(body) < rows; i-- {
+		body = append(strings.Split(m.eventLine(events[i]), "\n"), body...)
 	}
-	return strings.Join(lines, "\n")
+	if len(body) > rows {
+		body = body[len(body)-rows:]
+	}
+	return strings.Join(append([]string{title}, body...), "\n")
 }
 
 func (m Model) eventLine(e event) string {
@@ -579,11 +583,25 @@ func (m Model) eventLine(e event) string {
 		text := fmt.Sprintf("%s %s %s %s", strings.Repeat("-", 3), stamp, e.text, strings.Repeat("-", 3))
 		return cut(st.Gap.Render(text), m.width, st.Glyphs.Ellipse)
 	}
-	text := st.Level(e.level).Render(e.text)
+	text := e.text
 	if e.late {
-		text += st.Muted.Render(" (came late)")
+		text += " (came late)"
 	}
-	return cut(st.Muted.Render(stamp)+" "+st.Muted.Render(fmt.Sprintf("%-6s", e.source))+" "+text, m.width, st.Glyphs.Ellipse)
+	prefix := stamp + " " + fmt.Sprintf("%-6s", e.source) + " "
+	if m.wrap && lipgloss.Width(prefix)+lipgloss.Width(text) > m.width && m.width > lipgloss.Width(prefix)+10 {
+		// Long lines wrapped under their text, the time and source once.
+		indent := strings.Repeat(" ", lipgloss.Width(prefix))
+		wrapped := strings.Split(ansi.Wrap(text, m.width-len(indent), " ,"), "\n")
+		for i, l := range wrapped {
+			wrapped[i] = st.Level(e.level).Render(l)
+		}
+		return st.Muted.Render(prefix) + strings.Join(wrapped, "\n"+indent)
+	}
+	styled := st.Level(e.level).Render(e.text)
+	if e.late {
+		styled += st.Muted.Render(" (came late)")
+	}
+	return cut(st.Muted.Render(prefix)+styled, m.width, st.Glyphs.Ellipse)
 }
 
 // cut fits a line to width, saying with an ellipsis that it was cut.
