@@ -128,8 +128,9 @@ serve:
 		t.Errorf("a session without a terminal: %v %s", err, out)
 	}
 	wall := newTmux(t, 120, 40, sshCmd("view", "noc")+" wall")
-	// The wall layout: no footer of keys, a banner per server.
-	if screen := wall.waitFor("the wall layout", `web1 · primary`, `UP`); strings.Contains(screen, "q quit") {
+	// The wall layout: no footer of keys, block letters, the DNS answer and
+	// a chart per server.
+	if screen := wall.waitFor("the wall layout", `█████`, `DNS svc\.test → 127\.0\.0\.2 \(web1\)`, `lost`); strings.Contains(screen, "q quit") {
 		t.Errorf("not the wall layout:\n%s", screen)
 	}
 }
