@@ -112,8 +112,10 @@ type Engine struct {
 	failover *failover.Failover
 	watcher  *routeros.Watcher
 	ctx      context.Context
-	// running waits for the monitors, which a reload starts and stops.
-	running sync.WaitGroup
+	// running waits for the monitors, which a reload starts and stops;
+	// stopping (under mu) ends reloads once Run waits.
+	running  sync.WaitGroup
+	stopping bool
 
 	mu sync.Mutex
 	// servers is the server list now (a reload changes it) and monitors
@@ -324,6 +326,10 @@ func (e *Engine) Run(ctx context.Context) {
 		}
 	})
 	<-ctx.Done()
+	// No reload starts a monitor once Run waits for them.
+	e.mu.Lock()
+	e.stopping = true
+	e.mu.Unlock()
 	e.ops.Wait()
 	done := make(chan struct{})
 	go func() { wg.Wait(); e.running.Wait(); close(done) }()

@@ -106,6 +106,10 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	}
 	var stopped []*probing
 	e.mu.Lock()
+	if e.stopping {
+		e.mu.Unlock()
+		return Reloaded{NeedsRestart: r.NeedsRestart}, errors.New("the engine is stopping")
+	}
 	for _, name := range append(slices.Clone(r.Removed), r.Changed...) {
 		if p := e.monitors[name]; p != nil {
 			p.cancel()
