@@ -88,6 +88,7 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 	// The value range: round ticks, about one every three rows.
 	lo, hi := math.Inf(1), 0.0
 	var first []float64
+	var firstFrom, firstTo time.Time
 	for i, s := range series {
 		for _, x := range s.samples {
 			if x.OK && !x.At.Before(from) && !x.At.After(to) {
@@ -95,6 +96,10 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 				if i == 0 {
 					first = append(first, v)
+					if firstFrom.IsZero() {
+						firstFrom = x.At
+					}
+					firstTo = x.At
 				}
 			}
 		}
@@ -161,8 +166,11 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 			px, py = cx, cy
 		}
 	}
+	// The avg and p95 rows run under the first check's replies only.
 	marks := map[int]string{}
+	markFrom, markTo := 0, -1
 	if len(first) > 0 {
+		markFrom, markTo = colOf(firstFrom), colOf(firstTo)
 		marks[rowOf(p95)] = g.Dash
 		marks[rowOf(avg)] = g.Dots
 	}
@@ -201,7 +209,7 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 				style, text = owner[i], string(rune(0x2800+int(dots[i])))
 			case dots[i] != 0:
 				style, text = owner[i], "*"
-			case marks[r] != "":
+			case marks[r] != "" && c >= markFrom && c <= markTo:
 				style, text = 0, marks[r]
 			}
 			if style != runStyle {
