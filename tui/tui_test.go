@@ -795,3 +795,32 @@ func TestEventWrap(t *testing.T) {
 		t.Errorf("wrapped:\n%s", out)
 	}
 }
+
+// Golden screens of the questions: a failover asked with help open, and
+// with the detail view open (the question is drawn over them), and a
+// restore towards a primary that is DOWN (the warning and the typed name),
+// in colour and in ASCII without colour.
+func TestGoldenQuestions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keys []string
+	}{{"over-help", []string{"?", "f"}}, {"over-detail", []string{"enter", "f"}}, {"down-target", []string{"r"}}} {
+		for _, plainText := range []bool{false, true} {
+			name := tc.name
+			if plainText {
+				name += "-ascii-nocolor"
+			}
+			t.Run(name, func(t *testing.T) {
+				m := update(fixture(Options{ASCII: plainText, NoColor: plainText}), tea.WindowSizeMsg{Width: 120, Height: 40})
+				m = update(m, scene()...)
+				for _, k := range tc.keys {
+					m = update(m, press(k))
+				}
+				if m.confirm == nil {
+					t.Fatalf("%v asked nothing", tc.keys)
+				}
+				golden.RequireEqual(t, m.render())
+			})
+		}
+	}
+}

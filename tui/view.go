@@ -623,8 +623,10 @@ func (m Model) dialog(height int) string {
 			st.Muted.Render("esc cancels")
 		box = box.BorderForeground(st.Bad.GetForeground())
 	}
-	box = box.Width(min(m.width-4, 72))
-	return lipgloss.Place(m.width, max(height, lipgloss.Height(text)), lipgloss.Center, lipgloss.Center, text)
+	// In its frame, wrapped to it: a long warning must not run off the
+	// screen.
+	dialog := box.Width(min(m.width-4, 72)).Render(text)
+	return lipgloss.Place(m.width, max(height, lipgloss.Height(dialog)), lipgloss.Center, lipgloss.Center, dialog)
 }
 
 // fullHelp is the ? screen: the keys in sections (Actions, Navigation,
