@@ -124,7 +124,7 @@ func (s *Series) Window() Stats {
 		}
 	}
 	st := acc.stats()
-	st.P95 = percentile(rtts, 95)
+	st.P95 = Percentile(rtts, 95)
 	return st
 }
 
@@ -185,8 +185,8 @@ func (a *accumulator) stats() Stats {
 	return st
 }
 
-// percentile returns the nearest-rank p-th percentile; it sorts rtts.
-func percentile(rtts []time.Duration, p float64) time.Duration {
+// Percentile returns the nearest-rank p-th percentile; it sorts rtts.
+func Percentile(rtts []time.Duration, p float64) time.Duration {
 	if len(rtts) == 0 {
 		return 0
 	}

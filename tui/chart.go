@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -87,7 +86,8 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 	}
 	// The value range: round ticks, about one every three rows.
 	lo, hi := math.Inf(1), 0.0
-	var first []float64
+	var first []time.Duration
+	var sum time.Duration
 	var firstFrom, firstTo time.Time
 	for i, s := range series {
 		for _, x := range s.samples {
@@ -95,7 +95,7 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 				v := msOf(x.RTT)
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 				if i == 0 {
-					first = append(first, v)
+					first, sum = append(first, x.RTT), sum+x.RTT
 					if firstFrom.IsZero() {
 						firstFrom = x.At
 					}
@@ -104,7 +104,11 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 			}
 		}
 	}
-	avg, p95 := mean(first), nearestRank(first, 95)
+	// Over the range shown, not the statistics' window.
+	var avg, p95 float64
+	if len(first) > 0 {
+		avg, p95 = msOf(sum/time.Duration(len(first))), msOf(monitor.Percentile(first, 95))
+	}
 	if !zoom || math.IsInf(lo, 1) {
 		lo = 0
 	}
@@ -298,27 +302,6 @@ func abs(v int) int {
 }
 
 func msOf(d time.Duration) float64 { return float64(d) / 1e6 }
-
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// nearestRank is the p-th percentile by nearest rank, as the statistics'.
-func nearestRank(v []float64, p float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	sorted := append([]float64(nil), v...)
-	slices.Sort(sorted)
-	return sorted[max(int(math.Ceil(p/100*float64(len(sorted)))), 1)-1]
-}
 
 // niceStep rounds a raw tick step up to 1, 2 or 5 times a power of ten.
 func niceStep(raw float64) float64 {

@@ -47,8 +47,9 @@ func (l *Lines) Observe(ev engine.Event) string {
 			return ""
 		}
 		s.state = ev.Server.State
-		// The first check (ICMP when there is one) speaks for the server.
-		if ev.Server.Type == monitor.EventSample && (s.check.Label == "" || s.check.Label == ev.Server.Check.Label) {
+		// ICMP speaks for the server when it has it, as on the cards;
+		// else the first check heard.
+		if l := ev.Server.Check.Label; ev.Server.Type == monitor.EventSample && (s.check.Label == "" || s.check.Label == l || l == "icmp") {
 			s.check = ev.Server.Check
 		}
 	case ev.Router != nil:

@@ -85,7 +85,7 @@ func (m Model) dnsLine() string {
 	if !m.dns.addr.IsValid() {
 		return "DNS " + m.opts.Service.Name + ": " + st.Muted.Render("no answer yet")
 	}
-	return fmt.Sprintf("DNS %s %s %s (%s)", m.opts.Service.Name, st.Glyphs.Arrow, m.dns.addr, orNone(m.dns.server))
+	return fmt.Sprintf("DNS %s %s %s", m.opts.Service.Name, st.Glyphs.Arrow, describe(m.dns.addr, m.dns.server))
 }
 
 // bigOr is text in block letters when they fit in width, else in bold.

@@ -245,9 +245,16 @@ func (e *Engine) Run(ctx context.Context) {
 				e.snap.Router = st
 				was := e.snap.Active
 				servers := e.servers
+				// The entries failwatch holds, for the panel; held is any.
+				heldEntries := map[string]bool{}
+				for _, n := range st.Netwatch {
+					if failover.HeldEntry(n) {
+						heldEntries[n.ID] = true
+					}
+				}
 				if st.Err == nil {
 					e.snap.Active = failover.Active(e.cfg.Service, st.Records, servers...)
-					e.snap.Held = failover.Held(st.Netwatch)
+					e.snap.Held = len(heldEntries) > 0
 				}
 				active, held := e.snap.Active, e.snap.Held
 				var sw *Switch
@@ -262,12 +269,6 @@ func (e *Engine) Run(ctx context.Context) {
 				for _, r := range failover.OfType(st.Records, failover.RecordType(servers...)) {
 					if !r.Disabled {
 						enabled++
-					}
-				}
-				heldEntries := map[string]bool{}
-				for _, n := range st.Netwatch {
-					if failover.HeldEntry(n) {
-						heldEntries[n.ID] = true
 					}
 				}
 				e.publish(Event{Router: &st, Active: active, Held: held, Enabled: enabled,
