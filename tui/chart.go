@@ -36,17 +36,17 @@ type chartKey struct {
 
 // serverChart is the chart of every check of s over the chosen range, kept
 // until its samples, the window or the layout change.
-func (m Model) serverChart(s *serverView, width, height int) []string {
-	st := m.styles
+func (c *common) serverChart(s *serverView, width, height int) []string {
+	st := c.styles
 	var series []chartSeries
-	for i, c := range s.checks {
-		series = append(series, chartSeries{label: c.Label, samples: s.series[c.Label], style: st.Series[i%len(st.Series)]})
+	for i, check := range s.checks {
+		series = append(series, chartSeries{label: check.Label, samples: s.series[check.Label], style: st.Series[i%len(st.Series)]})
 	}
-	from, to := chartWindow(chartRanges[m.chartRange].span, m.opts.Now(), series)
-	key := chartKey{version: s.version, width: width, height: height, styleGen: m.styleGen, chartRange: m.chartRange,
-		zoom: m.zoom, from: from, to: to}
+	from, to := chartWindow(chartRanges[c.chart.span].span, c.now(), series)
+	key := chartKey{version: s.version, width: width, height: height, styleGen: c.styleGen, chartRange: c.chart.span,
+		zoom: c.chart.zoom, from: from, to: to}
 	if s.chartCached == nil || s.chartKey != key {
-		s.chartCached, s.chartKey = m.plot(series, from, to, width, height, m.zoom), key
+		s.chartCached, s.chartKey = c.plot(series, from, to, width, height, c.chart.zoom), key
 	}
 	return s.chartCached
 }
@@ -78,8 +78,8 @@ func chartWindow(span time.Duration, now time.Time, series []chartSeries) (from,
 // series (in ASCII, a dot per cell), the first series' avg and p95 as
 // dashed rows, a time axis with round labels, and under it a row marking
 // the lost probes where they fell.
-func (m Model) plot(series []chartSeries, from, to time.Time, width, height int, zoom bool) []string {
-	st, g := m.styles, m.styles.Glyphs
+func (c *common) plot(series []chartSeries, from, to time.Time, width, height int, zoom bool) []string {
+	st, g := c.styles, c.styles.Glyphs
 	rows := height - 3 // the time axis, its labels and the lost row
 	if rows < 2 || width < 20 || !to.After(from) {
 		return nil
@@ -205,15 +205,15 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 			}
 			run.Reset()
 		}
-		for c := range plotWidth {
-			i := r*plotWidth + c
+		for col := range plotWidth {
+			i := r*plotWidth + col
 			style, text := -1, " "
 			switch {
 			case dots[i] != 0 && g.Braille:
 				style, text = owner[i], string(rune(0x2800+int(dots[i])))
 			case dots[i] != 0:
 				style, text = owner[i], "*"
-			case marks[r] != "" && c >= markFrom && c <= markTo:
+			case marks[r] != "" && col >= markFrom && col <= markTo:
 				style, text = 0, marks[r]
 			}
 			if style != runStyle {
@@ -241,12 +241,12 @@ func (m Model) plot(series []chartSeries, from, to time.Time, width, height int,
 		if t.Before(from) {
 			continue
 		}
-		c := colOf(t)
-		axis[c] = []rune(g.HTick)[0]
-		text := t.In(m.opts.Zone).Format(format)
-		if c >= next && c+len(text) <= plotWidth {
-			copy(labels[c:], []rune(text))
-			next = c + len(text) + 2
+		col := colOf(t)
+		axis[col] = []rune(g.HTick)[0]
+		text := t.In(c.zone).Format(format)
+		if col >= next && col+len(text) <= plotWidth {
+			copy(labels[col:], []rune(text))
+			next = col + len(text) + 2
 		}
 	}
 	out = append(out,

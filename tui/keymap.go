@@ -57,7 +57,7 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 // ShortHelp is the footer: how to get help and out first, so a narrow
 // terminal that cuts the line still shows them.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Quit, k.Failover, k.Restore, k.Hold, k.Demo, k.Down, k.Detail}
+	return []key.Binding{k.Help, k.Quit, k.Failover, k.Restore, k.Hold, k.Demo}
 }
 
 // FullHelp is the ? screen's keys, a column per section (HelpSections).

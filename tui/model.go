@@ -52,48 +52,28 @@ type Options struct {
 	History int
 }
 
-// Model is the root model.
+// Model is the root model: it keeps the facts in common, hands each
+// component its size and draws them in place, and turns keys into
+// requests.
 type Model struct {
 	opts   Options
-	keys   KeyMap
+	c      *common
 	help   help.Model
-	styles Styles
 	isDark bool
-	// styleGen changes with the styles, so cached cards are redrawn.
-	styleGen int
 
 	width, height int
-	servers       []*serverView
-	selected      int
-	router        routerView
-	dns           dnsView
-	events        []event
-	scroll        int
-	op            *opView
-	confirm       *confirmView
+	header        header
+	cards         cards
+	panel         routerPanel
+	events        eventLog
+	detailView    detailView
+	helpScreen    helpScreen
+	wall          wall
+	confirm       *dialog
 	detail        bool
 	showHelp      bool
 	paused        bool
 	frozen        string
-
-	// logDown is why the log follow last stopped; a reconnect loop against
-	// a dead router repeats it, and the pane says it once.
-	logDown string
-	// filter is the event pane's filter, an index of eventFilters.
-	filter int
-	// chartRange is an index of chartRanges; zoom starts the chart's y
-	// axis at the data instead of zero.
-	chartRange int
-	zoom       bool
-	// query narrows the events to those containing it (any case);
-	// searching: the query is being typed.
-	query     string
-	searching bool
-	// wrap shows long events on several lines instead of cutting them.
-	wrap bool
-	// switchNote is the last switch, as the engine told it, and when.
-	switchNote string
-	switchAt   time.Time
 }
 
 type serverView struct {
@@ -121,14 +101,6 @@ type serverView struct {
 	cached   string
 }
 
-// cardKey is everything a rendered card depends on besides its server.
-type cardKey struct {
-	version, width, styleGen int
-	selected                 bool
-	active                   string
-	second                   int64
-}
-
 type routerView struct {
 	connected bool
 	// undefined: the name has no enabled record, or several.
@@ -142,10 +114,9 @@ type routerView struct {
 	identity routeros.Identity
 	active   string
 	held     bool
-	// version counts readings; the panel is kept until it or the layout
-	// changes (full and compact), in a cache every copy of the model shares.
+	// version counts readings; the router panel is kept until it or the
+	// layout changes.
 	version int
-	panels  *[2]panelCache
 	// The last reading's records and netwatch entries, for the panel.
 	records     []routeros.Record
 	netwatch    []routeros.Netwatch
@@ -161,27 +132,6 @@ type dnsView struct {
 	seen   bool
 }
 
-type event struct {
-	at     time.Time
-	source string
-	text   string
-	level  level
-	gap    bool
-	// late: it came after events of a later time, and was put in its place.
-	late bool
-}
-
-// eventFilters are what the event pane can show, cycled by a key.
-var eventFilters = []struct {
-	name    string
-	sources []string
-}{
-	{"all", nil},
-	{"router", []string{"router", "dns"}},
-	{"probes", []string{"local", "demo"}},
-	{"operations", []string{"op", "you", "auto"}},
-}
-
 type opView struct {
 	name  string
 	steps []failover.Step
@@ -191,15 +141,6 @@ type opView struct {
 	// ended is when it ended; the header shows it until a minute later or
 	// until the name switches again, whichever comes first.
 	ended time.Time
-}
-
-type confirmView struct {
-	text string
-	// run does it, on the model as it is when y is pressed.
-	run func(*Model)
-	// alarm, when set, is why this one is dangerous: y is not enough, the
-	// server's name (need) must be typed and enter pressed.
-	alarm, need, typed string
 }
 
 // New returns the dashboard.
@@ -213,22 +154,36 @@ func New(opts Options) Model {
 	if opts.History <= 0 {
 		opts.History = 3600
 	}
+	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone, service: opts.Service}
 	m := Model{
 		opts:   opts,
-		keys:   DefaultKeyMap(opts.ReadOnly, opts.Demo),
+		c:      c,
 		help:   help.New(),
 		isDark: opts.Theme != "light",
+		header: header{c: c, routerAddr: opts.RouterAddr, readOnly: opts.ReadOnly},
+		cards:  cards{c: c},
+		panel:  routerPanel{c: c, cache: &[2]panelCache{}},
+		events: eventLog{c: c},
+
+		detailView: detailView{c: c},
+		helpScreen: helpScreen{c: c},
+		wall:       wall{c: c},
 	}
-	m.styles = NewStyles(m.isDark, opts.NoColor, opts.ASCII)
+	switch {
+	case opts.Replay != "":
+		m.header.badge, m.header.badgeShort = "REPLAY of "+opts.Replay, "REPLAY"
+	case opts.Demo:
+		m.header.badge, m.header.badgeShort = "DEMO: simulated servers, emulated router", "DEMO"
+	}
+	c.styles = NewStyles(m.isDark, opts.NoColor, opts.ASCII)
 	m.applyHelpStyles()
 	if opts.ASCII {
-		m.keys.Up.SetHelp("up/k", m.keys.Up.Help().Desc)
-		m.keys.Down.SetHelp("down/j", m.keys.Down.Help().Desc)
+		c.keys.Up.SetHelp("up/k", c.keys.Up.Help().Desc)
+		c.keys.Down.SetHelp("down/j", c.keys.Down.Help().Desc)
 	}
 	for _, s := range opts.Servers {
-		m.servers = append(m.servers, &serverView{cfg: s})
+		c.servers = append(c.servers, &serverView{cfg: s})
 	}
-	m.router.panels = &[2]panelCache{}
 	return m
 }
 
@@ -237,20 +192,20 @@ func New(opts Options) Model {
 // the same server when it is still there.
 func (m *Model) setServers(list []config.Server) {
 	selected := ""
-	if m.selected < len(m.servers) {
-		selected = m.servers[m.selected].cfg.Name
+	if m.c.selected < len(m.c.servers) {
+		selected = m.c.servers[m.c.selected].cfg.Name
 	}
 	var next []*serverView
 	for _, c := range list {
-		i := slices.IndexFunc(m.servers, func(s *serverView) bool { return s.cfg.Name == c.Name })
-		if i >= 0 && reflect.DeepEqual(m.servers[i].cfg, c) {
-			next = append(next, m.servers[i])
+		i := slices.IndexFunc(m.c.servers, func(s *serverView) bool { return s.cfg.Name == c.Name })
+		if i >= 0 && reflect.DeepEqual(m.c.servers[i].cfg, c) {
+			next = append(next, m.c.servers[i])
 		} else {
 			next = append(next, &serverView{cfg: c})
 		}
 	}
-	m.servers, m.opts.Servers = next, list
-	m.selected = max(0, slices.IndexFunc(next, func(s *serverView) bool { return s.cfg.Name == selected }))
+	m.c.servers, m.opts.Servers = next, list
+	m.c.selected = max(0, slices.IndexFunc(next, func(s *serverView) bool { return s.cfg.Name == selected }))
 }
 
 func (m *Model) applyHelpStyles() {
@@ -273,27 +228,6 @@ func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-func (m *Model) addEvent(at time.Time, source, text string, l level) {
-	m.insertEvent(event{at: at, source: source, text: text, level: l})
-}
-
-// insertEvent keeps the events in time order: a line that comes late (a
-// router's history, a log line delayed) goes where its time puts it, marked.
-func (m *Model) insertEvent(e event) {
-	// Trimmed in halves, not one event at a time: a burst of router log
-	// lines would otherwise copy the whole list for every line.
-	const keep = 1000
-	if len(m.events) >= 2*keep {
-		m.events = append(m.events[:0], m.events[len(m.events)-keep:]...)
-	}
-	i := len(m.events)
-	for i > 0 && m.events[i-1].at.After(e.at) {
-		i--
-	}
-	e.late = i < len(m.events)
-	m.events = slices.Insert(m.events, i, e)
-}
-
 // Update applies one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -309,8 +243,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.isDark = msg.IsDark()
-		m.styles = NewStyles(m.isDark, m.opts.NoColor, m.opts.ASCII)
-		m.styleGen++
+		m.c.styles = NewStyles(m.isDark, m.opts.NoColor, m.opts.ASCII)
+		m.c.styleGen++
 		m.applyHelpStyles()
 		return m, nil
 	case tickMsg:
@@ -338,79 +272,46 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case SwitchMsg:
 		m.switched(msg)
 	case NoteMsg:
-		m.addEvent(msg.At, msg.Source, msg.Text, info)
+		m.events.add(msg.At, msg.Source, msg.Text, info)
 	case PolicyMsg:
 		l := info
 		if msg.Refused {
 			l = warn
 		}
-		m.addEvent(msg.At, "auto", msg.Text, l)
+		m.events.add(msg.At, "auto", msg.Text, l)
 	case DemoMsg:
 		state := "UP again"
 		if msg.Down {
 			state = "DOWN"
 		}
-		m.addEvent(msg.At, "demo", "simulated public server taken "+state, warn)
+		m.events.add(msg.At, "demo", "simulated public server taken "+state, warn)
 	}
 	return m, nil
 }
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if m.confirm != nil {
-		c := m.confirm
-		if c.need != "" {
-			// A second, different confirmation: the name, typed.
-			switch msg.Code {
-			case tea.KeyEnter:
-				m.confirm = nil
-				if c.typed == c.need {
-					c.run(&m)
-				} else {
-					m.addEvent(m.opts.Now(), "you", "cancelled (the name did not match): "+c.text, muted)
-				}
-			case tea.KeyEscape:
-				m.confirm = nil
-				m.addEvent(m.opts.Now(), "you", "cancelled: "+c.text, muted)
-			case tea.KeyBackspace:
-				if c.typed != "" {
-					c.typed = c.typed[:len(c.typed)-1]
-				}
+	if d := m.confirm; d != nil {
+		if done, yes := d.answer(msg); done {
+			m.confirm = nil
+			switch {
+			case yes:
+				d.run(&m)
+			case d.need != "" && msg.Code == tea.KeyEnter:
+				m.events.add(m.c.now(), "you", "cancelled (the name did not match): "+d.text, muted)
 			default:
-				if len(msg.Text) > 0 && len(c.typed) < 64 {
-					c.typed += msg.Text
-				}
+				m.events.add(m.c.now(), "you", "cancelled: "+d.text, muted)
 			}
-			return m, nil
-		}
-		m.confirm = nil
-		if key.Matches(msg, m.keys.Confirm) {
-			c.run(&m)
-		} else {
-			m.addEvent(m.opts.Now(), "you", "cancelled: "+c.text, muted)
 		}
 		return m, nil
 	}
-	if m.searching {
-		switch {
-		case msg.String() == "ctrl+c":
+	if m.events.searching {
+		if msg.String() == "ctrl+c" {
 			return m, tea.Quit
-		case msg.Code == tea.KeyEnter:
-			m.searching = false
-		case msg.Code == tea.KeyEscape:
-			m.searching, m.query = false, ""
-		case msg.Code == tea.KeyBackspace:
-			if r := []rune(m.query); len(r) > 0 {
-				m.query = string(r[:len(r)-1])
-			}
-		default:
-			if len(msg.Text) > 0 && len(m.query) < 64 {
-				m.query += msg.Text
-			}
 		}
-		m.scroll = 0
+		m.events.typing(msg)
 		return m, nil
 	}
-	k := m.keys
+	k := m.c.keys
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
@@ -418,55 +319,43 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = !m.showHelp
 	case key.Matches(msg, k.Pause):
 		m.paused = !m.paused
+		m.header.paused = m.paused
 		m.frozen = ""
-		if m.paused {
-			m.frozen = m.render()
-		}
 	case key.Matches(msg, k.Up):
-		m.selected = (m.selected + len(m.servers) - 1) % max(len(m.servers), 1)
+		m.c.selected = (m.c.selected + len(m.c.servers) - 1) % max(len(m.c.servers), 1)
 	case key.Matches(msg, k.Down), key.Matches(msg, k.Next):
-		m.selected = (m.selected + 1) % max(len(m.servers), 1)
+		m.c.selected = (m.c.selected + 1) % max(len(m.c.servers), 1)
 	case key.Matches(msg, k.Detail):
 		m.detail = !m.detail
 	case key.Matches(msg, k.Back):
-		if m.query != "" && !m.detail && !m.showHelp {
-			m.query = ""
+		if m.events.query != "" && !m.detail && !m.showHelp {
+			m.events.query = ""
 		}
 		m.detail, m.showHelp = false, false
-	case key.Matches(msg, k.Search):
-		m.searching, m.detail, m.showHelp = true, false, false
-		m.scroll = 0
-	case key.Matches(msg, k.Newest):
-		m.scroll = 0
 	case key.Matches(msg, k.Range):
-		m.chartRange = int(msg.Text[0] - '1')
+		m.c.chart.span = int(msg.Text[0] - '1')
 	case key.Matches(msg, k.Zoom):
-		m.zoom = !m.zoom
-	case key.Matches(msg, k.Wrap):
-		m.wrap = !m.wrap
-	case key.Matches(msg, k.ScrollUp):
-		m.scroll = min(m.scroll+5, max(len(m.events)-1, 0))
-	case key.Matches(msg, k.ScrollDown):
-		m.scroll = max(m.scroll-5, 0)
+		m.c.chart.zoom = !m.c.chart.zoom
 	case key.Matches(msg, k.Reset):
 		// Mid-incident the history is the evidence: ask first.
 		m.showHelp, m.detail = false, false
-		m.confirm = &confirmView{text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) {
-			for _, s := range m.servers {
+		m.confirm = &dialog{c: m.c, text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) {
+			for _, s := range m.c.servers {
 				s.history = s.history[:0]
 				clear(s.series)
 				s.version++
 			}
 			m.opts.Actions.ResetStats()
-			m.addEvent(m.opts.Now(), "you", "statistics reset", muted)
+			m.events.add(m.c.now(), "you", "statistics reset", muted)
 		}}
 	case key.Matches(msg, k.Demo):
 		m.opts.Actions.DemoToggle()
-	case key.Matches(msg, k.Filter):
-		m.filter = (m.filter + 1) % len(eventFilters)
-		m.scroll = 0
 	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold):
 		m.ask(msg)
+	case m.events.key(msg):
+		if key.Matches(msg, k.Search) {
+			m.detail, m.showHelp = false, false
+		}
 	}
 	if m.paused {
 		m.frozen = m.render()
@@ -476,8 +365,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 // ask opens the confirmation for an action key.
 func (m *Model) ask(msg tea.KeyPressMsg) {
-	if m.op != nil && !m.op.done {
-		m.addEvent(m.opts.Now(), "you", "an operation is still running: wait for it", warn)
+	if m.header.busy() {
+		m.events.add(m.c.now(), "you", "an operation is still running: wait for it", warn)
 		return
 	}
 	// The question must be seen before y answers it: close what covers it.
@@ -486,21 +375,21 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 	name := m.opts.Service.Name
 	a := m.opts.Actions
 	switch {
-	case key.Matches(msg, m.keys.Failover):
+	case key.Matches(msg, m.c.keys.Failover):
 		hold := m.opts.Service.HoldNetwatch
 		text := fmt.Sprintf("Fail over %s from %s to %s", name, primary, standby)
 		if hold {
 			text += ", holding the router's netwatch so it cannot move it back"
 		}
-		m.confirm = &confirmView{text: text, run: func(*Model) { a.Failover(hold) }}
+		m.confirm = &dialog{c: m.c, text: text, run: func(*Model) { a.Failover(hold) }}
 		m.guard(standby, "fail over to it")
-	case key.Matches(msg, m.keys.Restore):
-		m.confirm = &confirmView{text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: func(*Model) { a.Restore() }}
+	case key.Matches(msg, m.c.keys.Restore):
+		m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: func(*Model) { a.Restore() }}
 		m.guard(primary, "restore to it, and the released netwatch may move the name straight back")
-	case m.router.held:
-		m.confirm = &confirmView{text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) { a.Release() }}
+	case m.c.router.held:
+		m.confirm = &dialog{c: m.c, text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) { a.Release() }}
 	default:
-		m.confirm = &confirmView{text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) { a.Hold() }}
+		m.confirm = &dialog{c: m.c, text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) { a.Hold() }}
 	}
 }
 
@@ -514,14 +403,14 @@ func (m *Model) guard(target, what string) {
 	}
 	since := ""
 	if !s.since.IsZero() {
-		since = fmt.Sprintf(" for %s", m.opts.Now().Sub(s.since).Round(time.Second))
+		since = fmt.Sprintf(" for %s", m.c.now().Sub(s.since).Round(time.Second))
 	}
 	m.confirm.alarm = fmt.Sprintf("%s is %s%s: clients would be sent to a server that does not answer if you %s.", target, s.state, since, what)
 	m.confirm.need = target
 }
 
 func (m *Model) role(r config.Role) string {
-	for _, s := range m.servers {
+	for _, s := range m.c.servers {
 		if s.cfg.Role == r {
 			return s.cfg.Name
 		}
@@ -530,7 +419,7 @@ func (m *Model) role(r config.Role) string {
 }
 
 func (m *Model) find(name string) *serverView {
-	for _, s := range m.servers {
+	for _, s := range m.c.servers {
 		if s.cfg.Name == name {
 			return s
 		}
@@ -549,7 +438,7 @@ func (m *Model) server(ev monitor.Event) {
 		s.addr = ev.Addr
 	case monitor.EventUnresolved:
 		s.reason = ev.Reason
-		m.addEvent(ev.Time, "local", s.cfg.Name+": "+ev.Reason, warn)
+		m.events.add(ev.Time, "local", s.cfg.Name+": "+ev.Reason, warn)
 	case monitor.EventSample:
 		m.setCheck(s, ev.Check)
 		if s.checks[0].Label == ev.Check.Label {
@@ -562,12 +451,12 @@ func (m *Model) server(ev monitor.Event) {
 	case monitor.EventCheck:
 		m.setCheck(s, ev.Check)
 		if ev.Transition.From != monitor.Unknown || ev.Transition.To == monitor.Down {
-			m.addEvent(ev.Time, "local", fmt.Sprintf("%s %s %s: %s", s.cfg.Name, ev.Check.Label, ev.Transition.To, ev.Reason), stateLevel(ev.Transition.To))
+			m.events.add(ev.Time, "local", fmt.Sprintf("%s %s %s: %s", s.cfg.Name, ev.Check.Label, ev.Transition.To, ev.Reason), stateLevel(ev.Transition.To))
 		}
 	case monitor.EventServer:
 		s.state, s.since = ev.Transition.To, ev.Transition.At
 		if ev.Transition.From != monitor.Unknown || ev.Transition.To != monitor.Up {
-			m.addEvent(ev.Time, "local", fmt.Sprintf("%s is %s", s.cfg.Name, ev.Transition.To), stateLevel(ev.Transition.To))
+			m.events.add(ev.Time, "local", fmt.Sprintf("%s is %s", s.cfg.Name, ev.Transition.To), stateLevel(ev.Transition.To))
 		}
 	}
 }
@@ -608,45 +497,45 @@ func (m *Model) routerState(msg RouterMsg) {
 		if st.Link.State == routeros.LinkReconnecting {
 			state = "reconnecting"
 		}
-		if m.router.connected || !m.router.seen || m.router.state != state {
-			m.addEvent(now, "router", state+": "+st.Err.Error(), bad)
+		if m.c.router.connected || !m.c.router.seen || m.c.router.state != state {
+			m.events.add(now, "router", state+": "+st.Err.Error(), bad)
 		}
-		m.router.connected, m.router.seen, m.router.err = false, true, st.Err.Error()
-		m.router.state, m.router.since = state, st.Link.Since
-		m.router.version++
+		m.c.router.connected, m.c.router.seen, m.c.router.err = false, true, st.Err.Error()
+		m.c.router.state, m.c.router.since = state, st.Link.Since
+		m.c.router.version++
 		return
 	}
-	if !m.router.connected && m.router.seen {
-		m.addEvent(now, "router", "connected again", good)
+	if !m.c.router.connected && m.c.router.seen {
+		m.events.add(now, "router", "connected again", good)
 	}
-	m.router.connected, m.router.seen, m.router.err = true, true, ""
-	m.router.identity = st.Identity
-	m.router.records, m.router.netwatch = st.Records, st.Netwatch
-	m.router.version++
-	m.router.owners, m.router.heldEntries = msg.Owners, msg.HeldEntries
+	m.c.router.connected, m.c.router.seen, m.c.router.err = true, true, ""
+	m.c.router.identity = st.Identity
+	m.c.router.records, m.c.router.netwatch = st.Records, st.Netwatch
+	m.c.router.version++
+	m.c.router.owners, m.c.router.heldEntries = msg.Owners, msg.HeldEntries
 	active := msg.Active
-	if active != m.router.active && m.router.active != "" && active != "" {
-		m.addEvent(now, "router", fmt.Sprintf("static records now point at %s", active), info)
+	if active != m.c.router.active && m.c.router.active != "" && active != "" {
+		m.events.add(now, "router", fmt.Sprintf("static records now point at %s", active), info)
 	}
 	// No enabled record, or several, is an alarm; its end is said too.
 	switch undefined := msg.Enabled != 1 && len(msg.Records) > 0; {
-	case undefined && !m.router.undefined:
+	case undefined && !m.c.router.undefined:
 		text := fmt.Sprintf("%d enabled records for %s: the router's answer is undefined", msg.Enabled, m.opts.Service.Name)
 		if msg.Enabled == 0 {
 			text = "no enabled record for " + m.opts.Service.Name + ": the router answers nothing"
 		}
-		m.addEvent(now, "router", text, bad)
-		m.router.undefined = true
-	case !undefined && m.router.undefined:
-		m.addEvent(now, "router", "one enabled record again: "+orNone(active), good)
-		m.router.undefined = false
+		m.events.add(now, "router", text, bad)
+		m.c.router.undefined = true
+	case !undefined && m.c.router.undefined:
+		m.events.add(now, "router", "one enabled record again: "+orNone(active), good)
+		m.c.router.undefined = false
 	}
-	m.router.active = active
+	m.c.router.active = active
 	held := msg.Held
-	if held != m.router.held {
-		m.router.held = held
+	if held != m.c.router.held {
+		m.c.router.held = held
 	}
-	for _, s := range m.servers {
+	for _, s := range m.c.servers {
 		if nw := msg.Netwatch[s.cfg.Address]; nw != s.netwatch {
 			s.netwatch = nw
 			s.version++
@@ -662,7 +551,7 @@ func orNone(s string) string {
 }
 
 func (m *Model) serverFor(addr netip.Addr) string {
-	for _, s := range m.servers {
+	for _, s := range m.c.servers {
 		if s.cfg.Address == addr.String() || s.addr == addr {
 			return s.cfg.Name
 		}
@@ -672,40 +561,40 @@ func (m *Model) serverFor(addr netip.Addr) string {
 
 func (m *Model) dnsAnswer(a monitor.DNSAnswer) {
 	if a.Err != nil {
-		m.dns.err = a.Err.Error()
+		m.c.dns.err = a.Err.Error()
 		return
 	}
-	m.dns.err = ""
+	m.c.dns.err = ""
 	var addr netip.Addr
 	if len(a.Addrs) > 0 {
 		addr = a.Addrs[0]
 	}
-	if m.dns.seen && addr != m.dns.addr {
-		from, to := describe(m.dns.addr, m.dns.server), describe(addr, m.serverFor(addr))
+	if m.c.dns.seen && addr != m.c.dns.addr {
+		from, to := describe(m.c.dns.addr, m.c.dns.server), describe(addr, m.serverFor(addr))
 		l := info
-		text := fmt.Sprintf("DNS answer changed: %s %s %s", from, m.styles.Glyphs.Arrow, to)
+		text := fmt.Sprintf("DNS answer changed: %s %s %s", from, m.c.styles.Glyphs.Arrow, to)
 		if !addr.IsValid() {
 			// Clients get no address: the outage itself, not routine.
 			l, text = bad, text+": clients get no address for "+m.opts.Service.Name
 		}
-		m.addEvent(a.At, "dns", text, l)
+		m.events.add(a.At, "dns", text, l)
 	}
-	m.dns.seen, m.dns.addr, m.dns.ttl = true, addr, a.TTL
-	m.dns.server = m.serverFor(addr)
+	m.c.dns.seen, m.c.dns.addr, m.c.dns.ttl = true, addr, a.TTL
+	m.c.dns.server = m.serverFor(addr)
 }
 
 // switched notes the engine's switch: the one account of when the name
 // moved and how long after its server's fault.
 func (m *Model) switched(sw SwitchMsg) {
-	note := fmt.Sprintf("switch: %s %s %s", orNone(sw.From), m.styles.Glyphs.Arrow, orNone(sw.To))
+	note := fmt.Sprintf("switch: %s %s %s", orNone(sw.From), m.c.styles.Glyphs.Arrow, orNone(sw.To))
 	if sw.Fault {
 		note += fmt.Sprintf(", %s after %s went down", sw.After.Round(10*time.Millisecond), sw.From)
 	} else {
 		note += " (no fault: a planned move)"
 	}
-	m.switchNote = note
-	m.switchAt = sw.At
-	m.addEvent(sw.At, "router", note, info)
+	m.c.lastSwitch = note
+	m.c.switchAt = sw.At
+	m.events.add(sw.At, "router", note, info)
 }
 
 func describe(addr netip.Addr, server string) string {
@@ -732,36 +621,36 @@ func (m *Model) logEvent(ev routeros.LogEvent) {
 		} else if n != nil {
 			l = bad
 		}
-		m.addEvent(at, "router", text, l)
+		m.events.add(at, "router", text, l)
 	case routeros.LogGap:
-		m.insertEvent(event{at: ev.At, source: "router", text: "log gap: " + ev.Reason, gap: true})
+		m.events.insert(event{at: ev.At, source: "router", text: "log gap: " + ev.Reason, gap: true})
 	case routeros.LogConnected:
-		m.logDown = ""
-		m.addEvent(ev.At, "router", "log: "+ev.Reason, muted)
+		m.events.logDown = ""
+		m.events.add(ev.At, "router", "log: "+ev.Reason, muted)
 	case routeros.LogDisconnected:
 		reason := "connection lost"
 		if ev.Err != nil {
 			reason = ev.Err.Error()
 		}
-		if reason != m.logDown {
-			m.addEvent(ev.At, "router", "log follow stopped: "+reason+" (retrying)", warn)
+		if reason != m.events.logDown {
+			m.events.add(ev.At, "router", "log follow stopped: "+reason+" (retrying)", warn)
 		}
-		m.logDown = reason
+		m.events.logDown = reason
 	}
 }
 
 func (m *Model) step(msg StepMsg) {
-	if m.op == nil || m.op.done || m.op.name != msg.Op {
-		m.op = &opView{name: msg.Op}
+	if m.header.op == nil || m.header.op.done || m.header.op.name != msg.Op {
+		m.header.op = &opView{name: msg.Op}
 	}
-	for i := range m.op.steps {
-		if m.op.steps[i].Name == msg.Step.Name && m.op.steps[i].Status == failover.StepRunning {
-			m.op.steps[i] = msg.Step
+	for i := range m.header.op.steps {
+		if m.header.op.steps[i].Name == msg.Step.Name && m.header.op.steps[i].Status == failover.StepRunning {
+			m.header.op.steps[i] = msg.Step
 			m.stepEvent(msg)
 			return
 		}
 	}
-	m.op.steps = append(m.op.steps, msg.Step)
+	m.header.op.steps = append(m.header.op.steps, msg.Step)
 	if msg.Step.Status != failover.StepRunning {
 		m.stepEvent(msg)
 	}
@@ -780,25 +669,25 @@ func (m *Model) stepEvent(msg StepMsg) {
 	case failover.StepRolledBack:
 		l = warn
 	}
-	m.addEvent(s.At.Add(s.Took), "op", text, l)
+	m.events.add(s.At.Add(s.Took), "op", text, l)
 }
 
 func (m *Model) opDone(msg OpDoneMsg) {
-	if m.op == nil || m.op.name != msg.Result.Operation {
-		m.op = &opView{name: msg.Result.Operation}
+	if m.header.op == nil || m.header.op.name != msg.Result.Operation {
+		m.header.op = &opView{name: msg.Result.Operation}
 	}
-	m.op.done, m.op.err, m.op.took = true, msg.Err, msg.Result.Took
-	m.op.ended = msg.Result.Started.Add(msg.Result.Took)
+	m.header.op.done, m.header.op.err, m.header.op.took = true, msg.Err, msg.Result.Took
+	m.header.op.ended = msg.Result.Started.Add(msg.Result.Took)
 	at := msg.Result.Started.Add(msg.Result.Took)
 	switch {
 	case msg.Err != nil && msg.Result.Outcome == failover.OutcomeRolledBack:
-		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), warn)
+		m.events.add(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), warn)
 	case msg.Err != nil:
-		m.addEvent(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), bad)
+		m.events.add(at, "op", msg.Result.Operation+" FAILED: "+msg.Err.Error(), bad)
 	case msg.Result.Outcome == failover.OutcomeAlreadySo:
-		m.addEvent(at, "op", msg.Result.Operation+": "+msg.Result.Summary(), info)
+		m.events.add(at, "op", msg.Result.Operation+": "+msg.Result.Summary(), info)
 	default:
-		m.addEvent(at, "op", fmt.Sprintf("%s done in %s: %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond), msg.Result.Summary()), good)
+		m.events.add(at, "op", fmt.Sprintf("%s done in %s: %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond), msg.Result.Summary()), good)
 	}
 }
 

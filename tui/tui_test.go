@@ -579,14 +579,14 @@ func TestServersReloaded(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60})
 	m = update(m, scene()...)
 	m = update(m, press("down"))
-	private := m.servers[1]
-	if private.cfg.Name != "private" || len(private.history) == 0 || m.selected != 1 {
-		t.Fatalf("fixture: %+v selected %d", private.cfg, m.selected)
+	private := m.c.servers[1]
+	if private.cfg.Name != "private" || len(private.history) == 0 || m.c.selected != 1 {
+		t.Fatalf("fixture: %+v selected %d", private.cfg, m.c.selected)
 	}
 	web3 := config.Server{Name: "web3", Role: config.Monitor, Address: "192.0.2.30"}
-	m = update(m, ServersMsg{m.servers[1].cfg, web3})
-	if len(m.servers) != 2 || m.servers[0] != private || m.servers[1].cfg.Name != "web3" || m.selected != 0 {
-		t.Fatalf("after reload: %d cards, selected %d", len(m.servers), m.selected)
+	m = update(m, ServersMsg{m.c.servers[1].cfg, web3})
+	if len(m.c.servers) != 2 || m.c.servers[0] != private || m.c.servers[1].cfg.Name != "web3" || m.c.selected != 0 {
+		t.Fatalf("after reload: %d cards, selected %d", len(m.c.servers), m.c.selected)
 	}
 	if out := plain(m); !strings.Contains(out, "web3 · monitor") || strings.Contains(out, "public · primary") {
 		t.Errorf("cards:\n%s", out)
@@ -604,26 +604,26 @@ func TestEventSearch(t *testing.T) {
 		typed = append(typed, press(string(r)))
 	}
 	m = update(m, typed...)
-	if !m.searching || m.query != "hold q" {
-		t.Fatalf("typing: searching %v query %q", m.searching, m.query)
+	if !m.events.searching || m.events.query != "hold q" {
+		t.Fatalf("typing: searching %v query %q", m.events.searching, m.events.query)
 	}
 	m = update(m, tea.KeyPressMsg{Code: tea.KeyBackspace}, tea.KeyPressMsg{Code: tea.KeyBackspace}, tea.KeyPressMsg{Code: tea.KeyEnter})
 	out := plain(m)
 	events := out[strings.Index(out, "Events"):]
-	if m.searching || !strings.Contains(events, `search "hold": `) || !strings.Contains(events, "failover: hold netwatch ok") ||
+	if m.events.searching || !strings.Contains(events, `search "hold": `) || !strings.Contains(events, "failover: hold netwatch ok") ||
 		strings.Contains(events, "verify ok") {
 		t.Errorf("search:\n%s", events)
 	}
 	m = update(m, tea.KeyPressMsg{Code: tea.KeyEscape})
-	if m.query != "" || !strings.Contains(plain(m), "verify ok") {
-		t.Errorf("esc did not clear the search: %q", m.query)
+	if m.events.query != "" || !strings.Contains(plain(m), "verify ok") {
+		t.Errorf("esc did not clear the search: %q", m.events.query)
 	}
 	m = update(m, press("u"), press("u"))
-	if m.scroll == 0 {
+	if m.events.scroll == 0 {
 		t.Fatal("u did not scroll")
 	}
-	if m = update(m, press("G")); m.scroll != 0 {
-		t.Errorf("G left scroll at %d", m.scroll)
+	if m = update(m, press("G")); m.events.scroll != 0 {
+		t.Errorf("G left scroll at %d", m.events.scroll)
 	}
 }
 

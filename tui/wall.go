@@ -4,50 +4,62 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 
 	"github.com/failwatch/failwatch/monitor"
 )
 
-// wallView is the layout read from across a room (--wall): the ACTIVE
-// server and a clock in block letters, the last switch and the DNS answer,
-// then per server its state in block letters over a large chart of its
-// checks (the chart's range keys apply). Read-only walls draw no selection.
-func (m Model) wallView(height int) string {
-	st := m.styles
-	now := m.opts.Now().In(m.opts.Zone)
+// wall is the layout read from across a room (--wall): the ACTIVE server
+// and a clock in block letters, the last switch and the DNS answer, then
+// per server its state in block letters over a large chart of its checks
+// (the chart's range keys apply). Read-only walls draw no selection.
+type wall struct {
+	c             *common
+	width, height int
+}
+
+func (w *wall) SetSize(width, height int) { w.width, w.height = width, height }
+
+func (w *wall) ShortHelp() []key.Binding { return []key.Binding{w.c.keys.Range, w.c.keys.Zoom} }
+
+func (w *wall) FullHelp() [][]key.Binding { return keyHelp(w.ShortHelp()) }
+
+func (w *wall) View() string {
+	c, st := w.c, w.c.styles
+	now := c.now().In(c.zone)
 	activeStyle := st.Good
-	active := "ACTIVE " + m.router.active
-	if m.router.active == "" {
+	active := "ACTIVE " + c.router.active
+	if c.router.active == "" {
 		active, activeStyle = "NO SINGLE SERVER", st.Bad
 	}
-	top := m.bigOr(active, activeStyle, m.width-26)
-	clock := m.big(now.Format("15:04"), st.Muted)
-	if gap := m.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
+	top := bigOr(st, active, activeStyle, w.width-26)
+	clock := big(st, now.Format("15:04"), st.Muted)
+	if gap := w.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
 		top = lipgloss.JoinHorizontal(lipgloss.Top, top, strings.Repeat(" ", gap), clock)
 	}
 	lines := []string{top, ""}
 	last := st.Muted.Render("no switch seen since failwatch started")
-	if m.switchNote != "" {
-		last = fmt.Sprintf("last switch %s: %s", m.switchAt.In(m.opts.Zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(m.switchNote, "switch: "))
+	if c.lastSwitch != "" {
+		last = fmt.Sprintf("last switch %s: %s", c.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(c.lastSwitch, "switch: "))
 	}
-	lines = append(lines, fit(last, m.width), fit(m.dnsLine(), m.width), "")
-	rest := height - len(lines) - 4 // the block letters' height, and a line
-	if len(m.servers) == 0 || rest < 8 {
+	lines = append(lines, fit(last, w.width), fit(w.dnsLine(), w.width), "")
+	rest := w.height - len(lines) - 4 // the block letters' height, and a line
+	if len(c.servers) == 0 || rest < 8 {
 		return strings.Join(lines, "\n")
 	}
 	cols := 1
-	if len(m.servers) > 1 && m.width >= 2*70 {
+	if len(c.servers) > 1 && w.width >= 2*70 {
 		cols = 2
 	}
-	rowsOfPanels := (len(m.servers) + cols - 1) / cols
+	rowsOfPanels := (len(c.servers) + cols - 1) / cols
 	panelHeight := max(rest/rowsOfPanels, 10)
-	width := m.width / cols
+	width := w.width / cols
 	var grid []string
-	for i := 0; i < len(m.servers); i += cols {
+	for i := 0; i < len(c.servers); i += cols {
 		var row []string
-		for j := i; j < min(i+cols, len(m.servers)); j++ {
-			row = append(row, m.wallPanel(m.servers[j], width, panelHeight))
+		for j := i; j < min(i+cols, len(c.servers)); j++ {
+			row = append(row, w.panel(c.servers[j], width, panelHeight))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, row...))
 	}
@@ -61,18 +73,18 @@ type wallKey struct {
 	width, height int
 }
 
-// wallPanel is a server's name and state in block letters over its chart,
+// panel is a server's name and state in block letters over its chart,
 // kept until one of them changes.
-func (m Model) wallPanel(s *serverView, width, height int) string {
+func (w *wall) panel(s *serverView, width, height int) string {
 	text := s.cfg.Name + " " + s.state.String()
 	stateHeight := 1
 	if bigWidth(text) <= width-2 {
 		stateHeight = 5
 	}
-	chart := m.serverChart(s, width-2, height-stateHeight-1)
+	chart := w.c.serverChart(s, width-2, height-stateHeight-1)
 	key := wallKey{chart: s.chartKey, state: s.state, width: width, height: height}
 	if s.wallCached == "" || s.wallKey != key {
-		state := m.bigOr(text, m.styles.State(s.state), width-2)
+		state := bigOr(w.c.styles, text, w.c.styles.State(s.state), width-2)
 		panel := lipgloss.JoinVertical(lipgloss.Left, state, strings.Join(chart, "\n"))
 		s.wallCached, s.wallKey = lipgloss.NewStyle().Width(width).Render(panel), key
 	}
@@ -80,20 +92,24 @@ func (m Model) wallPanel(s *serverView, width, height int) string {
 }
 
 // dnsLine says what the resolver answers and which server that is.
-func (m Model) dnsLine() string {
-	st := m.styles
-	if !m.dns.addr.IsValid() {
-		return "DNS " + m.opts.Service.Name + ": " + st.Muted.Render("no answer yet")
+func (w *wall) dnsLine() string {
+	dns, name := w.c.dns, w.c.service.Name
+	if !dns.addr.IsValid() {
+		return "DNS " + name + ": " + w.c.styles.Muted.Render("no answer yet")
 	}
-	return fmt.Sprintf("DNS %s %s %s", m.opts.Service.Name, st.Glyphs.Arrow, describe(m.dns.addr, m.dns.server))
+	return fmt.Sprintf("DNS %s %s %s", name, w.c.styles.Glyphs.Arrow, describe(dns.addr, dns.server))
 }
 
-// bigOr is text in block letters when they fit in width, else in bold.
-func (m Model) bigOr(text string, style lipgloss.Style, width int) string {
+// bigOr is text in block letters when they fit in width, else in capitals
+// (bold, unless colour is off: no escape sequence then).
+func bigOr(st Styles, text string, style lipgloss.Style, width int) string {
 	if bigWidth(text) <= width {
-		return m.big(text, style)
+		return big(st, text, style)
 	}
-	return style.Bold(true).Render(strings.ToUpper(text))
+	if !st.NoColor {
+		style = style.Bold(true)
+	}
+	return style.Render(strings.ToUpper(text))
 }
 
 // bigWidth is how many cells text takes in block letters.
@@ -110,9 +126,9 @@ func bigWidth(text string) int {
 }
 
 // big renders text in the block font, five rows tall.
-func (m Model) big(text string, style lipgloss.Style) string {
+func big(st Styles, text string, style lipgloss.Style) string {
 	fill := "█"
-	if !m.styles.Glyphs.Braille {
+	if !st.Glyphs.Braille {
 		fill = "#"
 	}
 	rows := make([]strings.Builder, 5)

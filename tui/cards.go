@@ -1,0 +1,221 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/monitor"
+)
+
+// cardWidth is the narrowest a server card is laid out at.
+const cardWidth = 40
+
+// cards is a card per server, in as many columns as fit: its role, ACTIVE,
+// address, state and for how long, the router's netwatch view beside
+// ours, a sparkline and the numbers of its first check (ICMP when it has
+// one), then every check's state.
+type cards struct {
+	c     *common
+	width int
+}
+
+func (g *cards) SetSize(width, _ int) { g.width = width }
+
+func (g *cards) ShortHelp() []key.Binding {
+	return []key.Binding{g.c.keys.Down, g.c.keys.Detail}
+}
+
+func (g *cards) FullHelp() [][]key.Binding { return keyHelp(g.ShortHelp()) }
+
+// View lays the cards out.
+func (g *cards) View() string {
+	servers := g.c.servers
+	if len(servers) == 0 {
+		return ""
+	}
+	cols := max(1, min(len(servers), g.width/cardWidth))
+	w := g.width / cols
+	var rows []string
+	for i := 0; i < len(servers); i += cols {
+		var row []string
+		for j := i; j < min(i+cols, len(servers)); j++ {
+			row = append(row, g.card(j, w))
+		}
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, rows...)
+}
+
+// cardKey is everything a rendered card depends on besides its server.
+type cardKey struct {
+	version, width, styleGen int
+	selected                 bool
+	active                   string
+	second                   int64
+}
+
+// card is server i's card, kept until it or its surroundings change: View
+// runs on every message.
+func (g *cards) card(i, width int) string {
+	s := g.c.servers[i]
+	key := cardKey{version: s.version, width: width, styleGen: g.c.styleGen, selected: i == g.c.selected,
+		active: g.c.router.active, second: g.c.now().Unix()}
+	if s.cached == "" || s.cacheKey != key {
+		s.cached, s.cacheKey = g.render(s, i == g.c.selected, width), key
+	}
+	return s.cached
+}
+
+func (g *cards) render(s *serverView, selected bool, width int) string {
+	st := g.c.styles
+	box := st.Card
+	if selected {
+		box = st.CardSelected
+	}
+	inner := width - box.GetHorizontalFrameSize()
+	now := g.c.now()
+
+	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" "+st.Glyphs.Sep+" "+string(s.cfg.Role))
+	if g.c.router.active == s.cfg.Name {
+		title += "  " + st.Good.Render("ACTIVE")
+	}
+	addr := s.cfg.Address
+	if s.addr.IsValid() && s.addr.String() != s.cfg.Address {
+		addr += " (" + s.addr.String() + ")"
+	}
+	state := s.state
+	if s.reason != "" && state == monitor.Unresolved {
+		addr = s.reason
+	}
+	status := st.State(state).Render(state.String())
+	if !s.since.IsZero() {
+		status += st.Muted.Render(" for " + shortDuration(now.Sub(s.since)))
+	}
+	nw := "netwatch " + st.Muted.Render("none")
+	if s.netwatch != "" {
+		nw = "netwatch " + netwatchStyle(st, s.netwatch).Render(s.netwatch)
+		if disagree(s) {
+			nw += st.Warn.Render("  (we say " + s.state.String() + ")")
+		}
+	}
+	lines := []string{
+		fit(title, inner),
+		fit(addr+"  "+status, inner),
+		fit(nw, inner),
+		sparkline(st, s.history, inner),
+	}
+	var w monitor.Stats
+	label := ""
+	if len(s.checks) > 0 {
+		w, label = s.checks[0].Window, s.checks[0].Label
+	}
+	if w.Received > 0 {
+		lines = append(lines,
+			fit(fmt.Sprintf("%s ms  last %s  avg %s", checkName(label), ms(w.Last), ms(w.Avg)), inner),
+			fit(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner),
+			fit(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), loss(st, w)), inner))
+	} else {
+		lines = append(lines, fit(st.Muted.Render("no reply yet"), inner), "", fit("loss "+loss(st, w), inner))
+	}
+	var checks []string
+	for _, c := range s.checks {
+		text := c.Label + " " + st.State(c.State).Render(c.State.String())
+		if c.State == monitor.Down && c.LastErr != "" {
+			text += " " + st.Muted.Render(c.LastErr)
+		}
+		checks = append(checks, text)
+	}
+	lines = append(lines, fit(strings.Join(checks, "  "), inner))
+	return box.Width(width).Render(strings.Join(lines, "\n"))
+}
+
+// netwatchStyle colours the router's netwatch status of a server.
+func netwatchStyle(st Styles, status string) lipgloss.Style {
+	switch status {
+	case "up":
+		return st.Good
+	case "down":
+		return st.Bad
+	}
+	return st.Warn
+}
+
+// disagree is true when the router's netwatch and our probes differ.
+func disagree(s *serverView) bool {
+	switch s.netwatch {
+	case "up":
+		return s.state == monitor.Down
+	case "down":
+		return s.state == monitor.Up
+	}
+	return false
+}
+
+// loss is the window's loss, coloured by how bad it is.
+func loss(st Styles, w monitor.Stats) string {
+	text := fmt.Sprintf("%.1f%% (%d/%d)", w.LossPercent(), w.Sent-w.Received, w.Sent)
+	switch {
+	case w.Sent == 0:
+		return st.Muted.Render(text)
+	case w.LossPercent() >= 20:
+		return st.Bad.Render(text)
+	case w.LossPercent() > 0:
+		return st.Warn.Render(text)
+	}
+	return st.Good.Render(text)
+}
+
+// sparkline draws the newest samples, one cell each; a lost probe is its own
+// glyph in the alarm colour, never a blank.
+func sparkline(st Styles, samples []monitor.Sample, width int) string {
+	g := st.Glyphs
+	if len(samples) > width {
+		samples = samples[len(samples)-width:]
+	}
+	lo, hi := time.Duration(-1), time.Duration(0)
+	for _, x := range samples {
+		if x.OK {
+			if lo < 0 || x.RTT < lo {
+				lo = x.RTT
+			}
+			hi = max(hi, x.RTT)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat(g.Empty, width-len(samples)))
+	var run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			b.WriteString(st.Spark.Render(run.String()))
+			run.Reset()
+		}
+	}
+	for _, x := range samples {
+		if !x.OK {
+			flush()
+			b.WriteString(st.Lost.Render(g.Lost))
+			continue
+		}
+		level := len(g.Levels) / 2
+		if hi > lo {
+			level = int(float64(x.RTT-lo) / float64(hi-lo) * float64(len(g.Levels)-1))
+		}
+		run.WriteString(g.Levels[level])
+	}
+	flush()
+	return b.String()
+}
+
+// checkName is how a card names the check its numbers are from: "rtt" for
+// ICMP (ping's word), else the check's kind ("http", "tcp/443").
+func checkName(label string) string {
+	if label == "icmp" || label == "" {
+		return "rtt"
+	}
+	kind, _, _ := strings.Cut(label, " ")
+	return kind
+}

@@ -1,0 +1,151 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/monitor"
+)
+
+// panelColumn is the width one of the router panel's tables needs.
+const panelColumn = 60
+
+// routerPanel is what the router's tables say, as last read: the name's
+// records (ID, on/off, type, address or data, TTL, the server it belongs
+// to, comment) and the servers' netwatch entries (ID, host, type, status,
+// since, held or disabled). Side by side when wide enough, one under the
+// other otherwise; compact, a line per table; nothing before the first
+// reading.
+type routerPanel struct {
+	c       *common
+	width   int
+	compact bool
+	// cache is the panel as last drawn, full and compact, shared by every
+	// copy of the model.
+	cache *[2]panelCache
+}
+
+// panelCache is a drawn router panel and what it was drawn from.
+type panelCache struct {
+	version, width, styleGen int
+	valid                    bool
+	text                     string
+}
+
+func (p *routerPanel) SetSize(width, _ int)      { p.width = width }
+func (p *routerPanel) ShortHelp() []key.Binding  { return nil }
+func (p *routerPanel) FullHelp() [][]key.Binding { return nil }
+
+// View is the panel, kept until the next reading or a new layout.
+func (p *routerPanel) View() string {
+	slot := 0
+	if p.compact {
+		slot = 1
+	}
+	c := &p.cache[slot]
+	if !c.valid || c.version != p.c.router.version || c.width != p.width || c.styleGen != p.c.styleGen {
+		*c = panelCache{version: p.c.router.version, width: p.width, styleGen: p.c.styleGen, valid: true, text: p.render()}
+	}
+	return c.text
+}
+
+func (p *routerPanel) render() string {
+	r, st := p.c.router, p.c.styles
+	if !r.connected || (len(r.records) == 0 && len(r.netwatch) == 0) {
+		return ""
+	}
+	if p.compact {
+		return p.renderCompact()
+	}
+	records := []string{st.Bold.Render("Records") + st.Muted.Render(" "+p.c.service.Name)}
+	for _, rec := range r.records {
+		on := st.Good.Render("on ")
+		if rec.Disabled {
+			on = st.Muted.Render("off")
+		}
+		value := rec.Address
+		if value == "" {
+			value = rec.Data
+		}
+		owner := r.owners[rec.ID]
+		line := fmt.Sprintf("%-4s %s %-4s %-15s ttl %-6s %-8s", rec.ID, on, rec.Type, value, rec.TTL, owner)
+		if rec.Comment != "" {
+			line += st.Muted.Render(" " + strconv.Quote(rec.Comment))
+		}
+		if owner != "" && owner == r.active && !rec.Disabled {
+			line = st.Bold.Render(line)
+		}
+		records = append(records, line)
+	}
+	nw := []string{st.Bold.Render("Netwatch")}
+	for _, n := range r.netwatch {
+		status := st.State(netwatchState(n.Status)).Render(fmt.Sprintf("%-7s", n.Status))
+		switch {
+		case r.heldEntries[n.ID]:
+			status = st.Warn.Render(fmt.Sprintf("%-7s", "held"))
+		case n.Disabled:
+			status = st.Muted.Render(fmt.Sprintf("%-7s", "disabled"))
+		}
+		line := fmt.Sprintf("%-4s %-15s %-8s %s", n.ID, n.Host, n.Type, status)
+		if n.Since != "" {
+			line += st.Muted.Render(" since " + n.Since)
+		}
+		nw = append(nw, line)
+	}
+	if len(r.netwatch) == 0 {
+		nw = append(nw, st.Muted.Render("no entry for these servers"))
+	}
+	if p.width >= 2*panelColumn {
+		left := lipgloss.NewStyle().Width(p.width / 2).Render(fitLines(records, p.width/2-1))
+		right := fitLines(nw, p.width-p.width/2)
+		return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+	}
+	return fitLines(append(records, nw...), p.width)
+}
+
+// renderCompact is the panel in two lines: each record's ID, state, type
+// and server, each netwatch entry's ID, host and status.
+func (p *routerPanel) renderCompact() string {
+	r, st := p.c.router, p.c.styles
+	sep := " " + st.Glyphs.Sep + " "
+	var recs, nws []string
+	for _, rec := range r.records {
+		on := st.Good.Render("on")
+		if rec.Disabled {
+			on = st.Muted.Render("off")
+		}
+		recs = append(recs, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", rec.ID, on, rec.Type, r.owners[rec.ID])))
+	}
+	for _, n := range r.netwatch {
+		status := st.State(netwatchState(n.Status)).Render(n.Status)
+		switch {
+		case r.heldEntries[n.ID]:
+			status = st.Warn.Render("held")
+		case n.Disabled:
+			status = st.Muted.Render("disabled")
+		}
+		nws = append(nws, fmt.Sprintf("%s %s %s", n.ID, n.Host, status))
+	}
+	if len(nws) == 0 {
+		nws = []string{st.Muted.Render("none for these servers")}
+	}
+	return fitLines([]string{
+		st.Bold.Render("Records  ") + strings.Join(recs, sep),
+		st.Bold.Render("Netwatch ") + strings.Join(nws, sep),
+	}, p.width)
+}
+
+// netwatchState maps a netwatch status onto the probes' states, for colour.
+func netwatchState(status string) monitor.State {
+	switch status {
+	case "up":
+		return monitor.Up
+	case "down":
+		return monitor.Down
+	}
+	return monitor.Unknown
+}
