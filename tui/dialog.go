@@ -13,8 +13,9 @@ type dialog struct {
 	c             *common
 	width, height int
 	text          string
-	// run does it, on the model as it is when the answer is yes.
-	run func(*Model)
+	// run does it, on the model as it is when the answer is yes: what
+	// changes the screen at once, and the request as a command.
+	run func(*Model) tea.Cmd
 	// alarm, when set, is why this one is dangerous; need is what must be
 	// typed, typed what has been.
 	alarm, need, typed string

@@ -83,8 +83,9 @@ type (
 	tickMsg time.Time
 )
 
-// Actions are the requests keys turn into. Each must return at once; what
-// happens next comes back as messages.
+// Actions are the requests keys turn into. Each runs in a command, off the
+// dashboard's Update loop, and must return at once; what happens next comes
+// back as messages.
 type Actions interface {
 	Failover(hold bool)
 	Restore()

@@ -291,18 +291,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if d := m.confirm; d != nil {
+		var cmd tea.Cmd
 		if done, yes := d.answer(msg); done {
 			m.confirm = nil
 			switch {
 			case yes:
-				d.run(&m)
+				cmd = d.run(&m)
 			case d.need != "" && msg.Code == tea.KeyEnter:
 				m.events.add(m.c.now(), "you", "cancelled (the name did not match): "+d.text, muted)
 			default:
 				m.events.add(m.c.now(), "you", "cancelled: "+d.text, muted)
 			}
 		}
-		return m, nil
+		return m, cmd
 	}
 	if m.events.searching {
 		if msg.String() == "ctrl+c" {
@@ -312,6 +313,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	k := m.c.keys
+	var cmd tea.Cmd
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
@@ -339,17 +341,17 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Reset):
 		// Mid-incident the history is the evidence: ask first.
 		m.showHelp, m.detail = false, false
-		m.confirm = &dialog{c: m.c, text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) {
+		m.confirm = &dialog{c: m.c, text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) tea.Cmd {
 			for _, s := range m.c.servers {
 				s.history = s.history[:0]
 				clear(s.series)
 				s.version++
 			}
-			m.opts.Actions.ResetStats()
 			m.events.add(m.c.now(), "you", "statistics reset", muted)
+			return act(m.opts.Actions.ResetStats)
 		}}
 	case key.Matches(msg, k.Demo):
-		m.opts.Actions.DemoToggle()
+		cmd = act(m.opts.Actions.DemoToggle)
 	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold):
 		m.ask(msg)
 	case m.events.key(msg):
@@ -360,7 +362,16 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.paused {
 		m.frozen = m.render()
 	}
-	return m, nil
+	return m, cmd
+}
+
+// act is a request as a command: it runs off the Update loop, so however
+// the request is carried, the screen never waits for it.
+func act(request func()) tea.Cmd {
+	return func() tea.Msg {
+		request()
+		return nil
+	}
 }
 
 // ask opens the confirmation for an action key.
@@ -381,15 +392,15 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 		if hold {
 			text += ", holding the router's netwatch so it cannot move it back"
 		}
-		m.confirm = &dialog{c: m.c, text: text, run: func(*Model) { a.Failover(hold) }}
+		m.confirm = &dialog{c: m.c, text: text, run: func(*Model) tea.Cmd { return act(func() { a.Failover(hold) }) }}
 		m.guard(standby, "fail over to it")
 	case key.Matches(msg, m.c.keys.Restore):
-		m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: func(*Model) { a.Restore() }}
+		m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: func(*Model) tea.Cmd { return act(a.Restore) }}
 		m.guard(primary, "restore to it, and the released netwatch may move the name straight back")
 	case m.c.router.held:
-		m.confirm = &dialog{c: m.c, text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) { a.Release() }}
+		m.confirm = &dialog{c: m.c, text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) tea.Cmd { return act(a.Release) }}
 	default:
-		m.confirm = &dialog{c: m.c, text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) { a.Hold() }}
+		m.confirm = &dialog{c: m.c, text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) tea.Cmd { return act(a.Hold) }}
 	}
 }
 

@@ -191,10 +191,15 @@ func TestGoldenWall(t *testing.T) {
 	golden.RequireEqual(t, out)
 }
 
+// update applies msgs; a key's command (a request to the Actions) runs at
+// once, as the program would run it.
 func update(m Model, msgs ...tea.Msg) Model {
 	for _, msg := range msgs {
-		next, _ := m.Update(msg)
+		next, cmd := m.Update(msg)
 		m = next.(Model)
+		if _, ok := msg.(tea.KeyPressMsg); ok && cmd != nil {
+			cmd()
+		}
 	}
 	return m
 }

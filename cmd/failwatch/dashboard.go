@@ -366,9 +366,7 @@ func (a *actions) DemoToggle() {
 		return
 	}
 	down := a.demo.toggle()
-	// Actions run inside the dashboard's Update: sending from here would
-	// wait for the very loop that is calling.
-	go a.send(tui.DemoMsg{Down: down, At: time.Now()})
+	a.send(tui.DemoMsg{Down: down, At: time.Now()})
 }
 
 // defaultAuditLog is $XDG_STATE_HOME/failwatch/audit.jsonl.
