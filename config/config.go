@@ -55,9 +55,11 @@ const (
 type Config struct {
 	// Path is the file it was read from, empty when built in code.
 	Path    string
-	Router  Router
-	Service Service
-	Servers []Server
+	Router Router
+	// Services are the DNS names that fail over; a file's single
+	// "service:" is the one entry.
+	Services []Service
+	Servers  []Server
 	Probe   Probe
 	UI      UI
 	Auto    Auto
@@ -82,10 +84,19 @@ type Router struct {
 	Timeout      time.Duration
 }
 
-// Service is the DNS name that fails over and how the router carries it.
+// Service is a DNS name that fails over, the servers that carry it and how
+// the router holds it.
 type Service struct {
 	Name   string
 	Layout Layout
+	// Primary and Standby name the servers (servers[].name) the name points
+	// at normally and while failed over; one server may carry several
+	// services.
+	Primary, Standby string
+	// Records finds each server's static record of this name (toggle
+	// layout), by server name; a server not in it has its own record match
+	// (by default, the record with its address).
+	Records map[string]RecordMatch
 	// Record finds the single record of the rewrite layout.
 	Record RecordMatch
 	// HoldNetwatch disables the router's netwatch entries for the servers
@@ -96,6 +107,9 @@ type Service struct {
 	DNSServer string
 	// AuditLog is the JSON-lines file every operation is appended to.
 	AuditLog string
+	// Auto is this service's automatic failover; by default the file's
+	// top-level auto.
+	Auto Auto
 }
 
 // RecordMatch finds a static DNS record by comment or by address, never by its
@@ -244,9 +258,6 @@ func (s Secret) Reveal() string { return string(s) }
 func Defaults() Config {
 	return Config{
 		Router: Router{User: "admin", Timeout: 5 * time.Second},
-		Service: Service{
-			Layout: Toggle,
-		},
 		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute},
 		Probe: Probe{
 			Interval:        time.Second,
@@ -279,14 +290,46 @@ func (r Router) RouterAddr() string {
 	return net.JoinHostPort(strings.Trim(r.Address, "[]"), port)
 }
 
-// Server returns the server with the given role, if there is one.
-func (c *Config) Server(role Role) (Server, bool) {
+// Server returns the server with the given name, if there is one.
+func (c *Config) Server(name string) (Server, bool) {
 	for _, s := range c.Servers {
-		if s.Role == role {
+		if s.Name == name {
 			return s, true
 		}
 	}
 	return Server{}, false
+}
+
+// Pair returns the primary and the standby of svc, each with the match of
+// its record of this service's name.
+func (c *Config) Pair(svc Service) (primary, standby Server) {
+	primary, _ = c.Server(svc.Primary)
+	standby, _ = c.Server(svc.Standby)
+	return svc.carrier(primary), svc.carrier(standby)
+}
+
+// carrier is s as a carrier of svc: its record is found by the service's
+// match for it when there is one.
+func (svc Service) carrier(s Server) Server {
+	if m, ok := svc.Records[s.Name]; ok {
+		s.Record = m
+	}
+	return s
+}
+
+// Carries reports whether svc is carried by the named server.
+func (svc Service) Carries(server string) bool {
+	return svc.Primary == server || svc.Standby == server
+}
+
+// Service returns the service with the given name, if there is one.
+func (c *Config) Service(name string) (Service, bool) {
+	for _, s := range c.Services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Service{}, false
 }
 
 // Floors of the probe settings: below them a probe measures its own

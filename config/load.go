@@ -158,9 +158,20 @@ type decoder struct {
 	warnings []string
 	// positions of the nodes later checks point at
 	serverNodes []serverNodes
-	routerNode  *yaml.Node
-	serviceNode *yaml.Node
-	passwords   []passwordSource
+	routerNode *yaml.Node
+	// serviceNodes are each service's; listed: they came from services:
+	// (a list), not the single service:.
+	serviceNodes []serviceNodes
+	listed       bool
+	passwords    []passwordSource
+}
+
+type serviceNodes struct {
+	node, name, primary, standby *yaml.Node
+	records                      map[string]*yaml.Node
+	// auto is the service's own auto: decoded once the file's is known,
+	// which it starts from.
+	auto *yaml.Node
 }
 
 type serverNodes struct {
@@ -342,15 +353,40 @@ func (d *decoder) config(root *yaml.Node, cfg *Config) {
 	d.fields(root, "", map[string]func(string, *yaml.Node){
 		"router": func(key string, n *yaml.Node) { d.routerNode = n; d.router(key, n, &cfg.Router) },
 		"service": func(key string, n *yaml.Node) {
-			d.serviceNode = n
-			d.service(key, n, &cfg.Service)
+			if d.listed {
+				d.errorf(n, key, "give service: (one) or services: (a list), not both")
+				return
+			}
+			svc := Service{Layout: Toggle}
+			d.serviceNodes = append(d.serviceNodes, d.service(key, n, &svc, false))
+			cfg.Services = append(cfg.Services, svc)
 		},
-		"servers": func(key string, n *yaml.Node) { d.servers(key, n, cfg) },
-		"probe":   func(key string, n *yaml.Node) { d.probe(key, n, &cfg.Probe) },
-		"ui":      func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
-		"auto":    func(key string, n *yaml.Node) { d.auto(key, n, &cfg.Auto) },
-		"serve":   func(key string, n *yaml.Node) { d.serve(key, n, &cfg.Serve) },
+		"services": func(key string, n *yaml.Node) { d.services(key, n, cfg) },
+		"servers":  func(key string, n *yaml.Node) { d.servers(key, n, cfg) },
+		"probe":    func(key string, n *yaml.Node) { d.probe(key, n, &cfg.Probe) },
+		"ui":       func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
+		"auto":     func(key string, n *yaml.Node) { d.auto(key, n, &cfg.Auto) },
+		"serve":    func(key string, n *yaml.Node) { d.serve(key, n, &cfg.Serve) },
 	})
+}
+
+// services decodes the list form: each service names the servers that
+// carry it.
+func (d *decoder) services(path string, n *yaml.Node, cfg *Config) {
+	if len(cfg.Services) > 0 {
+		d.errorf(n, path, "give service: (one) or services: (a list), not both")
+		return
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.errorf(n, path, "want a list of services, got %s", describe(n))
+		return
+	}
+	d.listed = true
+	for i, sn := range n.Content {
+		svc := Service{Layout: Toggle}
+		d.serviceNodes = append(d.serviceNodes, d.service(fmt.Sprintf("%s[%d]", path, i), sn, &svc, true))
+		cfg.Services = append(cfg.Services, svc)
+	}
 }
 
 func (d *decoder) serve(path string, n *yaml.Node, s *Serve) {
@@ -439,17 +475,39 @@ func (d *decoder) router(path string, n *yaml.Node, r *Router) {
 	r.Password = Secret(password)
 }
 
-func (d *decoder) service(path string, n *yaml.Node, s *Service) {
+// service decodes one service; listed, it also names its servers, their
+// records and its own auto settings.
+func (d *decoder) service(path string, n *yaml.Node, s *Service, listed bool) serviceNodes {
+	nodes := serviceNodes{node: n}
 	layout := string(s.Layout)
-	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"name":          d.str(&s.Name),
+	handlers := map[string]func(string, *yaml.Node){
+		"name":          func(k string, v *yaml.Node) { nodes.name = v; d.str(&s.Name)(k, v) },
 		"layout":        d.oneOf(&layout, string(Toggle), string(Rewrite)),
 		"record":        func(key string, v *yaml.Node) { d.record(key, v, &s.Record) },
 		"hold_netwatch": d.boolean(&s.HoldNetwatch),
 		"dns_server":    d.str(&s.DNSServer),
 		"audit_log":     d.str(&s.AuditLog),
-	})
+	}
+	if listed {
+		handlers["primary"] = func(k string, v *yaml.Node) { nodes.primary = v; d.str(&s.Primary)(k, v) }
+		handlers["standby"] = func(k string, v *yaml.Node) { nodes.standby = v; d.str(&s.Standby)(k, v) }
+		handlers["auto"] = func(_ string, v *yaml.Node) { nodes.auto = v }
+		handlers["records"] = func(k string, v *yaml.Node) {
+			if v.Kind != yaml.MappingNode {
+				d.errorf(v, k, "want a mapping of server names to record matches, got %s", describe(v))
+				return
+			}
+			s.Records, nodes.records = map[string]RecordMatch{}, map[string]*yaml.Node{}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				name, m := v.Content[i].Value, RecordMatch{}
+				d.record(join(k, name), v.Content[i+1], &m)
+				s.Records[name], nodes.records[name] = m, v.Content[i]
+			}
+		}
+	}
+	d.fields(n, path, handlers)
 	s.Layout = Layout(layout)
+	return nodes
 }
 
 func (d *decoder) record(path string, n *yaml.Node, m *RecordMatch) {
@@ -587,15 +645,116 @@ func (d *decoder) validate(cfg *Config) {
 	if cfg.Router.CAFile != "" {
 		cfg.Router.CAFile = cfg.resolvePath(cfg.Router.CAFile)
 	}
-	if cfg.Service.AuditLog != "" {
-		cfg.Service.AuditLog = cfg.resolvePath(cfg.Service.AuditLog)
-	}
-	if d.serviceNode != nil {
-		if cfg.Service.Name == "" {
-			d.errorf(d.serviceNode, "service.name", "the service needs a name (the DNS name that fails over)")
+	d.validateServices(cfg)
+}
+
+// validateServices checks each service against the servers, and the
+// services against each other: a name (and so its records) claimed twice,
+// a server that is missing, or one that carries nothing.
+func (d *decoder) validateServices(cfg *Config) {
+	names := map[string]int{}
+	carried := map[string]bool{}
+	for i := range cfg.Services {
+		svc, nodes := &cfg.Services[i], d.serviceNodes[i]
+		key := "service"
+		if d.listed {
+			key = fmt.Sprintf("services[%d]", i)
 		}
-		if cfg.Service.Layout == Rewrite && cfg.Service.Record.IsZero() {
-			d.errorf(d.serviceNode, "service.record", "the rewrite layout needs the record's comment or address")
+		if svc.AuditLog != "" {
+			svc.AuditLog = cfg.resolvePath(svc.AuditLog)
+		}
+		svc.Auto = cfg.Auto
+		if nodes.auto != nil {
+			d.auto(key+".auto", nodes.auto, &svc.Auto)
+		}
+		if !d.listed {
+			// The single service: its servers are the primary and the
+			// standby by role.
+			for _, s := range cfg.Servers {
+				switch s.Role {
+				case Primary:
+					svc.Primary = s.Name
+				case Standby:
+					svc.Standby = s.Name
+				}
+			}
+		}
+		at := func(n *yaml.Node) *yaml.Node {
+			if n != nil {
+				return n
+			}
+			return nodes.node
+		}
+		switch j, dup := names[svc.Name]; {
+		case svc.Name == "":
+			d.errorf(nodes.node, key+".name", "the service needs a name (the DNS name that fails over)")
+		case dup:
+			d.errorf(at(nodes.name), key+".name", "%s is also services[%d]: its records would be claimed by two services", svc.Name, j)
+		}
+		names[svc.Name] = i
+		if svc.Layout == Rewrite && svc.Record.IsZero() {
+			d.errorf(nodes.node, key+".record", "the rewrite layout needs the record's comment or address")
+		}
+		if !d.listed {
+			continue
+		}
+		for _, role := range []struct {
+			name string
+			node *yaml.Node
+			what string
+		}{{svc.Primary, nodes.primary, "primary"}, {svc.Standby, nodes.standby, "standby"}} {
+			switch _, ok := cfg.Server(role.name); {
+			case role.name == "":
+				d.errorf(nodes.node, key+"."+role.what, "%s needs a %s: a server name from servers:", svc.Name, role.what)
+			case !ok:
+				d.errorf(role.node, key+"."+role.what, "no server is named %q in servers:", role.name)
+			}
+			carried[role.name] = true
+		}
+		if svc.Primary != "" && svc.Primary == svc.Standby {
+			d.errorf(nodes.standby, key+".standby", "%s is also the primary: a name cannot fail over to the server it is on", svc.Standby)
+		}
+		for name, n := range nodes.records {
+			if !svc.Carries(name) {
+				d.errorf(n, key+".records."+name, "%s does not carry %s (its primary is %s, its standby %s)", name, svc.Name, svc.Primary, svc.Standby)
+			}
+		}
+	}
+	if !d.listed {
+		return
+	}
+	for i := range cfg.Services {
+		svc, nodes := cfg.Services[i], d.serviceNodes[i]
+		if svc.Layout != Toggle {
+			continue
+		}
+		key := fmt.Sprintf("services[%d]", i)
+		primary, standby := cfg.Pair(svc)
+		for _, s := range []Server{primary, standby} {
+			if s.Name != "" && s.Record.IsZero() {
+				d.errorf(nodes.node, key, "%s's address %s is a host name: say how to find its static record of %s (records.%s.comment or .address)", s.Name, s.Address, svc.Name, s.Name)
+			}
+		}
+		if primary.Name != "" && standby.Name != "" && primary.Name != standby.Name && !primary.Record.IsZero() && primary.Record == standby.Record {
+			d.errorf(nodes.node, key+".records", "%s and %s would claim one record of %s (%+v): give each its own", primary.Name, standby.Name, svc.Name, primary.Record)
+		}
+	}
+	for i := range cfg.Servers {
+		s := &cfg.Servers[i]
+		switch {
+		case s.Role == Monitor:
+		case !carried[s.Name]:
+			d.errorf(d.serverNodes[i].node, fmt.Sprintf("servers[%d]", i),
+				"%s carries no service: name it as a service's primary or standby, or give it role: monitor", s.Name)
+		default:
+			// Its role for screens and reports: primary of any service
+			// makes it a primary.
+			s.Role = Standby
+			for _, svc := range cfg.Services {
+				if svc.Primary == s.Name {
+					s.Role = Primary
+				}
+			}
 		}
 	}
 }
@@ -685,9 +844,13 @@ func (d *decoder) validateServers(cfg *Config) {
 			}
 			addrs[norm] = i
 		}
-		if s.Role == "" {
+		switch j, dup := roles[s.Role]; {
+		case d.listed && s.Role != "" && s.Role != Monitor:
+			d.errorf(nodes.role, key+".role", "with services:, a server's role comes from the services that name it; only monitor may be given")
+		case d.listed:
+		case s.Role == "":
 			d.errorf(nodes.node, key+".role", "the server needs a role (primary, standby or monitor)")
-		} else if j, dup := roles[s.Role]; dup && s.Role != "monitor" {
+		case dup && s.Role != Monitor:
 			d.errorf(nodes.role, key+".role", "servers[%d] is already the %s", j, s.Role)
 		}
 		roles[s.Role] = i
@@ -697,9 +860,12 @@ func (d *decoder) validateServers(cfg *Config) {
 		if s.Record.IsZero() && net.ParseIP(s.Address) != nil {
 			s.Record.Address = s.Address
 		}
-		if d.serviceNode != nil && cfg.Service.Layout == Toggle && s.Role != "monitor" && s.Record.IsZero() && s.Address != "" {
+		if !d.listed && len(cfg.Services) > 0 && cfg.Services[0].Layout == Toggle && s.Role != Monitor && s.Record.IsZero() && s.Address != "" {
 			d.errorf(nodes.node, key+".record", "%s is a host name: say how to find its static record (record.comment or record.address)", s.Address)
 		}
+	}
+	if d.listed {
+		return
 	}
 	for _, role := range []Role{Primary, Standby} {
 		if _, ok := roles[role]; !ok {

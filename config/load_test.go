@@ -11,6 +11,27 @@ import (
 )
 
 // base is a valid file the broken cases are made from.
+// servicesBase is three services over three servers, priv carrying two.
+const servicesBase = `router:
+  address: 192.168.137.2
+services:
+  - name: www.example.test
+    primary: pub1
+    standby: priv
+    records:
+      pub1: {comment: www public}
+  - name: api.example.test
+    primary: pub2
+    standby: priv
+  - name: mail.example.test
+    primary: pub2
+    standby: pub1
+servers:
+  - {name: pub1, address: 198.51.100.7}
+  - {name: pub2, address: 198.51.100.8}
+  - {name: priv, address: 192.0.2.7}
+`
+
 const base = `router:
   address: 192.168.137.2
 servers:
@@ -102,6 +123,26 @@ func TestParseBroken(t *testing.T) {
 		{"two problems in one file are both reported", base + "probe:\n  interval: 0s\n  up_after: x\n",
 			[]string{`f.yaml:11:13: probe.interval: must be greater than zero, got "0s"`,
 				`f.yaml:12:13: probe.up_after: want a whole number, got "x"`}},
+		{"three services over three servers", servicesBase, nil},
+		{"service: and services:", servicesBase + "service:\n  name: x\n",
+			[]string{`f.yaml:20:3: service: give service: (one) or services: (a list), not both`}},
+		{"a record claimed by two services", strings.Replace(servicesBase, "api.example.test", "www.example.test", 1),
+			[]string{`f.yaml:9:11: services[1].name: www.example.test is also services[0]: its records would be claimed by two services`}},
+		{"a service whose server is missing", strings.Replace(servicesBase, "standby: pub1", "standby: pub9", 1),
+			[]string{`f.yaml:14:14: services[2].standby: no server is named "pub9" in servers:`}},
+		{"a service without a standby", strings.Replace(servicesBase, "    standby: pub1\n", "", 1),
+			[]string{`f.yaml:12:5: services[2].standby: mail.example.test needs a standby: a server name from servers:`}},
+		{"a server with no service", servicesBase + "  - {name: spare, address: 192.0.2.8}\n",
+			[]string{`f.yaml:19:5: servers[3]: spare carries no service: name it as a service's primary or standby, or give it role: monitor`}},
+		{"a watched server", servicesBase + "  - {name: spare, role: monitor, address: 192.0.2.8}\n", nil},
+		{"a role with services:", strings.Replace(servicesBase, "{name: pub1,", "{name: pub1, role: primary,", 1),
+			[]string{`f.yaml:16:24: servers[0].role: with services:, a server's role comes from the services that name it; only monitor may be given`}},
+		{"a record of a server that does not carry it", strings.Replace(servicesBase, "pub1: {comment", "pub2: {comment", 1),
+			[]string{`f.yaml:8:7: services[0].records.pub2: pub2 does not carry www.example.test (its primary is pub1, its standby priv)`}},
+		{"one record for both servers", strings.Replace(servicesBase, "pub1: {comment: www public}", "pub1: {comment: www}\n      priv: {comment: www}", 1),
+			[]string{`f.yaml:4:5: services[0].records: pub1 and priv would claim one record of www.example.test ({Comment:www Address:}): give each its own`}},
+		{"primary and standby the same", strings.Replace(servicesBase, "standby: pub1", "standby: pub2", 1),
+			[]string{`f.yaml:14:14: services[2].standby: pub2 is also the primary: a name cannot fail over to the server it is on`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,19 +166,56 @@ func TestParseBroken(t *testing.T) {
 }
 
 func TestParseDefaults(t *testing.T) {
-	cfg, err := Parse("f.yaml", []byte(base))
+	cfg, err := Parse("f.yaml", []byte(base+"service:\n  name: tomtotrading.com\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Probe.Interval != time.Second || cfg.Probe.Window != 120 || cfg.Probe.DownAfter != 3 || cfg.Probe.UpAfter != 2 {
 		t.Errorf("probe defaults: %+v", cfg.Probe)
 	}
-	if cfg.Service.Layout != Toggle || cfg.Router.User != "admin" || cfg.Router.RouterAddr() != "192.168.137.2:8728" {
-		t.Errorf("router/service defaults: %+v %+v", cfg.Router, cfg.Service)
+	svc := cfg.Services[0]
+	if svc.Layout != Toggle || svc.Primary != "public" || svc.Standby != "private" || svc.Auto != cfg.Auto ||
+		cfg.Router.User != "admin" || cfg.Router.RouterAddr() != "192.168.137.2:8728" {
+		t.Errorf("router/service defaults: %+v %+v", cfg.Router, svc)
 	}
-	pub, _ := cfg.Server(Primary)
+	pub, _ := cfg.Server("public")
 	if pub.Record.Address != "104.247.193.168" || len(pub.Checks) != 1 || pub.Checks[0].Kind != ICMP {
 		t.Errorf("server defaults: %+v", pub)
+	}
+}
+
+// Each service knows its servers, their records of its name and its own
+// auto settings; a server's role for screens comes from the services.
+func TestParseServices(t *testing.T) {
+	cfg, err := Parse("f.yaml", []byte(servicesBase+"auto:\n  enabled: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Services) != 3 || !cfg.Services[1].Auto.Enabled {
+		t.Fatalf("services: %+v", cfg.Services)
+	}
+	pub1, priv := cfg.Pair(cfg.Services[0])
+	if pub1.Record != (RecordMatch{Comment: "www public"}) || priv.Record != (RecordMatch{Address: "192.0.2.7"}) {
+		t.Errorf("www's records: %+v %+v", pub1.Record, priv.Record)
+	}
+	// pub1 carries mail as its standby with its own address.
+	_, pub1 = cfg.Pair(cfg.Services[2])
+	if pub1.Record != (RecordMatch{Address: "198.51.100.7"}) {
+		t.Errorf("mail's standby record: %+v", pub1.Record)
+	}
+	roles := map[string]Role{}
+	for _, s := range cfg.Servers {
+		roles[s.Name] = s.Role
+	}
+	if roles["pub1"] != Primary || roles["pub2"] != Primary || roles["priv"] != Standby {
+		t.Errorf("roles: %v", roles)
+	}
+	own, err := Parse("f.yaml", []byte(strings.Replace(servicesBase, "    standby: pub1\n", "    standby: pub1\n    auto: {enabled: true, fail_after: 1m}\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := own.Services[2].Auto; !a.Enabled || a.FailAfter != time.Minute || a.HoldDown != 5*time.Minute || own.Services[0].Auto.Enabled {
+		t.Errorf("per-service auto: %+v, www %+v", a, own.Services[0].Auto)
 	}
 }
 
@@ -150,8 +228,7 @@ func TestExampleIsValid(t *testing.T) {
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings: %v", cfg.Warnings)
 	}
-	pub, _ := cfg.Server(Primary)
-	priv, _ := cfg.Server(Standby)
+	pub, priv := cfg.Pair(cfg.Services[0])
 	if pub.Record.Comment != "Server Public" || priv.Record.Comment != "ServerPrivate" {
 		t.Errorf("records: %+v %+v", pub.Record, priv.Record)
 	}

@@ -278,7 +278,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 	r, addr := emulator(t, rosim.Options{})
 	c := client(t, addr, "admin", "")
 	ctx := context.Background()
-	w := NewWatcher(c, paper.Name, []string{paper.PublicAddress}, time.Second)
+	w := NewWatcher(c, []string{paper.Name}, []string{paper.PublicAddress}, time.Second)
 	if st := w.Read(ctx); st.Err != nil || c.Link().State != LinkUp {
 		t.Fatalf("first reading: %v, link %v", st.Err, c.Link().State)
 	}

@@ -173,9 +173,17 @@ func parseOffset(s string) (int, error) {
 	return sign * (hours*3600 + mins*60), nil
 }
 
-// StaticRecords reads the static DNS records for a name, in print order.
-func (c *Client) StaticRecords(ctx context.Context, name string) ([]Record, error) {
-	r, err := c.Run(ctx, "/ip/dns/static/print", "?name="+name)
+// StaticRecords reads the static DNS records of the names, in print
+// order, in one call however many names (all records when none are given).
+func (c *Client) StaticRecords(ctx context.Context, names ...string) ([]Record, error) {
+	words := []string{"/ip/dns/static/print"}
+	for i, n := range names {
+		words = append(words, "?name="+n)
+		if i > 0 {
+			words = append(words, "?#|")
+		}
+	}
+	r, err := c.Run(ctx, words...)
 	if err != nil {
 		return nil, fmt.Errorf("read static dns: %w", err)
 	}

@@ -20,11 +20,13 @@ type RouterState struct {
 	Netwatch []Netwatch
 }
 
-// Watcher reads the router's identity, the service's static records and
-// the servers' netwatch entries at an interval, and at once when poked.
+// Watcher reads the router's identity, the services' static records and
+// the servers' netwatch entries at an interval, and at once when poked: one
+// call per table however many services and servers.
 type Watcher struct {
-	Client  *Client
-	Service string
+	Client *Client
+	// Names are the services' DNS names.
+	Names []string
 	// Every is the interval; default 2s.
 	Every time.Duration
 
@@ -37,12 +39,12 @@ type Watcher struct {
 	connects int
 }
 
-// NewWatcher returns a watcher of the service name and hosts.
-func NewWatcher(c *Client, service string, hosts []string, every time.Duration) *Watcher {
+// NewWatcher returns a watcher of the services' names and the hosts.
+func NewWatcher(c *Client, names, hosts []string, every time.Duration) *Watcher {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	return &Watcher{Client: c, Service: service, hosts: hosts, Every: every, poke: make(chan struct{}, 1), soon: make(chan struct{}, 1)}
+	return &Watcher{Client: c, Names: names, hosts: hosts, Every: every, poke: make(chan struct{}, 1), soon: make(chan struct{}, 1)}
 }
 
 // SetHosts changes whose netwatch entries the next readings take.
@@ -79,7 +81,7 @@ func (w *Watcher) Read(ctx context.Context) RouterState {
 	cctx, cancel := context.WithTimeout(ctx, w.Client.opts.Timeout)
 	defer cancel()
 	st.Err = func() error {
-		recs, err := w.Client.StaticRecords(cctx, w.Service)
+		recs, err := w.Client.StaticRecords(cctx, w.Names...)
 		if err != nil {
 			return err
 		}

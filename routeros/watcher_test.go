@@ -14,7 +14,7 @@ import (
 func TestWatcherCoalescesLogPokes(t *testing.T) {
 	_, addr := emulator(t, rosim.Options{})
 	c := client(t, addr, "admin", "")
-	w := NewWatcher(c, paper.Name, []string{paper.PublicAddress}, time.Minute)
+	w := NewWatcher(c, []string{paper.Name}, []string{paper.PublicAddress}, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	states := make(chan RouterState, 100)

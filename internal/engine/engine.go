@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +20,8 @@ import (
 type Options struct {
 	Router  routeros.Options
 	Monitor monitor.Options
-	// DNS is the resolver asked for the service name (host:port).
+	// DNS is the resolver asked for the services' names (host:port), unless
+	// a service names its own.
 	DNS string
 	// AuditLog is the operations' JSON-lines file.
 	AuditLog string
@@ -31,23 +35,22 @@ type Options struct {
 type Event struct {
 	Server *monitor.Event
 	Router *routeros.RouterState
-	// Active, Held and Netwatch go with Router: the facts derived from it,
-	// once (Netwatch: per host address, see failover.NetwatchByHost).
-	Active   string
+	// Services, Held and Netwatch go with Router: the facts derived from
+	// it, once: each service's, then whether any netwatch entry is held and
+	// the router's netwatch per host address (see failover.NetwatchByHost).
+	Services []Facts
 	Held     bool
 	Netwatch map[string]string
-	// Enabled counts the name's enabled records of the failed-over type:
-	// 1 is a defined answer, 0 none, more an undefined one.
-	Enabled int
-	// Owners names the server of each record (by ID) and HeldEntries the
-	// netwatch entries (by ID) failwatch holds, for the router panel.
-	Owners      map[string]string
+	// HeldEntries are the netwatch entries (by ID) failwatch holds, for
+	// the router panel.
 	HeldEntries map[string]bool
 	Log         *routeros.LogEvent
 	DNS         *monitor.DNSAnswer
-	// Answer goes with DNS: the server the answer points at, "" for none.
-	Answer string
-	Step   *Step
+	// Answer and Service go with DNS: the server the answer points at ("" for
+	// none), and the service whose name was asked.
+	Answer  string
+	Service string
+	Step    *Step
 	Done   *Done
 	Policy *PolicyNote
 	// Switch is the active server changing, by anyone.
@@ -57,6 +60,21 @@ type Event struct {
 	// Dropped is the number of events this subscriber missed because it
 	// did not keep up; the events after it are current again.
 	Dropped int
+}
+
+// Facts are what one router reading says of one service.
+type Facts struct {
+	Service string
+	// Active is the server the name's records point at, "" when none or
+	// several.
+	Active string
+	// Enabled counts the name's enabled records of the failed-over type:
+	// 1 is a defined answer, 0 none, more an undefined one.
+	Enabled int
+	// Records are the name's records; Owners the server of each record of
+	// the failed-over type, by ID.
+	Records []routeros.Record
+	Owners  map[string]string
 }
 
 // Step is a step of an operation as it starts and ends.
@@ -77,6 +95,7 @@ type Done struct {
 // the probes at the moment of the switch, After is from its going so to the
 // switch; otherwise (a planned failover, a restore) there was no fault.
 type Switch struct {
+	Service  string
 	From, To string
 	At       time.Time
 	Fault    bool
@@ -94,22 +113,25 @@ type PolicyNote struct {
 // starts from it.
 type Snapshot struct {
 	Router routeros.RouterState
-	// Active is the server the name's records point at, "" when none or
-	// several: derived here once, for every subscriber.
-	Active string
-	// Held says the router's netwatch entries are held by failwatch.
+	// Active is, by service name, the server its records point at, ""
+	// when none or several: derived here once, for every subscriber.
+	Active map[string]string
+	// Held says some of the router's netwatch entries are held by failwatch.
 	Held bool
 	// Health is each server's state as the probes say.
 	Health map[string]failover.Health
-	DNS    monitor.DNSAnswer
-	Busy   bool
+	// DNS is each service's last answer, by name.
+	DNS  map[string]monitor.DNSAnswer
+	Busy bool
 }
 
 // Engine is a running core.
 type Engine struct {
-	cfg      *config.Config
-	opts     Options
-	failover *failover.Failover
+	cfg  *config.Config
+	opts Options
+	// services are the config's, in its order, each with its failover.
+	services []*service
+	client   *routeros.Client
 	watcher  *routeros.Watcher
 	ctx      context.Context
 	// running waits for the monitors, which a reload starts and stops;
@@ -134,22 +156,50 @@ type Engine struct {
 // snapshot: enough for the sparklines and the last events.
 const recentEvents = 2000
 
+// service is one name the engine fails over.
+type service struct {
+	cfg config.Service
+	// failover is its primary and standby, each with its record of this
+	// name; copied for each operation.
+	failover *failover.Failover
+	// dns is the resolver asked for the name.
+	dns string
+}
+
 // New builds an engine for a config; Run starts it.
 func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	client, warnings, err := routeros.New(opts.Router)
 	if err != nil {
 		return nil, nil, err
 	}
-	primary, _ := cfg.Server(config.Primary)
-	standby, _ := cfg.Server(config.Standby)
 	if opts.User == "" {
 		opts.User = "unknown"
 	}
-	e := &Engine{cfg: cfg, opts: opts, subs: map[*Subscription]struct{}{},
-		snap:    Snapshot{Health: map[string]failover.Health{}},
-		servers: cfg.Servers, monitors: map[string]*probing{},
-		failover: &failover.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
-			User: opts.User, Audit: failover.NewAudit(opts.AuditLog)}}
+	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
+		snap:    Snapshot{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
+		servers: cfg.Servers, monitors: map[string]*probing{}}
+	audits := map[string]*failover.Audit{}
+	var names []string
+	for _, svc := range cfg.Services {
+		names = append(names, svc.Name)
+	}
+	for _, svc := range cfg.Services {
+		primary, standby := cfg.Pair(svc)
+		path := opts.AuditLog
+		if svc.AuditLog != "" {
+			path = svc.AuditLog
+		}
+		if audits[path] == nil {
+			audits[path] = failover.NewAudit(path)
+		}
+		dns := opts.DNS
+		if svc.DNSServer != "" {
+			dns = svc.DNSServer
+		}
+		siblings := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == svc.Name })
+		e.services = append(e.services, &service{cfg: svc, dns: dns, failover: &failover.Failover{Client: client, Service: svc,
+			Primary: primary, Standby: standby, User: opts.User, Audit: audits[path], Siblings: siblings}})
+	}
 	for i, s := range cfg.Servers {
 		p, err := e.newProbing(s, i, len(cfg.Servers))
 		if err != nil {
@@ -158,7 +208,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		}
 		e.monitors[s.Name] = p
 	}
-	e.watcher = routeros.NewWatcher(client, cfg.Service.Name, hosts(cfg.Servers), 2*time.Second)
+	e.watcher = routeros.NewWatcher(client, names, hosts(cfg.Servers), 2*time.Second)
 	return e, warnings, nil
 }
 
@@ -227,7 +277,7 @@ func (e *Engine) Run(ctx context.Context) {
 	e.ctx = ctx
 	e.mu.Unlock()
 	var wg sync.WaitGroup
-	if e.cfg.Auto.Enabled && !e.opts.ReadOnly {
+	if !e.opts.ReadOnly && slices.ContainsFunc(e.services, func(s *service) bool { return s.cfg.Auto.Enabled }) {
 		wg.Go(func() { e.autoPolicy(ctx) })
 	}
 	e.mu.Lock()
@@ -241,42 +291,7 @@ func (e *Engine) Run(ctx context.Context) {
 		for {
 			select {
 			case st := <-states:
-				e.mu.Lock()
-				e.snap.Router = st
-				was := e.snap.Active
-				servers := e.servers
-				// The entries failwatch holds, for the panel; held is any.
-				heldEntries := map[string]bool{}
-				for _, n := range st.Netwatch {
-					if failover.HeldEntry(n) {
-						heldEntries[n.ID] = true
-					}
-				}
-				if st.Err == nil {
-					e.snap.Active = failover.Active(e.cfg.Service, st.Records, servers...)
-					e.snap.Held = len(heldEntries) > 0
-				}
-				active, held := e.snap.Active, e.snap.Held
-				var sw *Switch
-				if st.Err == nil && was != "" && active != was {
-					sw = &Switch{From: was, To: active, At: st.At}
-					if h := e.snap.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
-						sw.Fault, sw.After = true, st.At.Sub(h.Since)
-					}
-				}
-				e.mu.Unlock()
-				enabled := 0
-				for _, r := range failover.OfType(st.Records, failover.RecordType(servers...)) {
-					if !r.Disabled {
-						enabled++
-					}
-				}
-				e.publish(Event{Router: &st, Active: active, Held: held, Enabled: enabled,
-					Netwatch: failover.NetwatchByHost(st.Netwatch, hosts(servers)...),
-					Owners:   failover.Owners(e.cfg.Service, st.Records, servers...), HeldEntries: heldEntries})
-				if sw != nil {
-					e.publish(Event{Switch: sw})
-				}
+				e.reading(st)
 			case <-ctx.Done():
 				return
 			}
@@ -298,34 +313,7 @@ func (e *Engine) Run(ctx context.Context) {
 			}
 		}
 	})
-	family := failover.RecordType(e.cfg.Servers...)
-	wg.Go(func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			qctx, cancel := context.WithTimeout(ctx, time.Second)
-			ans := monitor.Query(qctx, e.opts.DNS, e.cfg.Service.Name, family)
-			cancel()
-			if ctx.Err() != nil {
-				return
-			}
-			answer := ""
-			for _, s := range e.Servers() {
-				if len(ans.Addrs) > 0 && ans.Addrs[0].String() == s.Address {
-					answer = s.Name
-				}
-			}
-			e.mu.Lock()
-			e.snap.DNS = ans
-			e.mu.Unlock()
-			e.publish(Event{DNS: &ans, Answer: answer})
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
+	wg.Go(func() { e.askDNS(ctx) })
 	<-ctx.Done()
 	// No reload starts a monitor once Run waits for them.
 	e.mu.Lock()
@@ -338,7 +326,97 @@ func (e *Engine) Run(ctx context.Context) {
 	case <-done:
 	case <-time.After(3 * time.Second):
 	}
-	e.failover.Client.Close()
+	e.client.Close()
+}
+
+// reading derives each service's facts from one router reading, once, and
+// publishes them with a switch event per service whose records moved.
+func (e *Engine) reading(st routeros.RouterState) {
+	// The entries failwatch holds, for the panel; held is any.
+	heldEntries := map[string]bool{}
+	for _, n := range st.Netwatch {
+		if failover.HeldEntry(n) {
+			heldEntries[n.ID] = true
+		}
+	}
+	e.mu.Lock()
+	e.snap.Router = st
+	servers := e.servers
+	if st.Err == nil {
+		e.snap.Held = len(heldEntries) > 0
+	}
+	held := e.snap.Held
+	var facts []Facts
+	var switches []*Switch
+	for _, svc := range e.services {
+		f := svc.failover
+		recs := slices.DeleteFunc(slices.Clone(st.Records), func(r routeros.Record) bool { return r.Name != svc.cfg.Name })
+		was := e.snap.Active[svc.cfg.Name]
+		active := was
+		if st.Err == nil {
+			active = failover.Active(svc.cfg, recs, f.Primary, f.Standby)
+			e.snap.Active[svc.cfg.Name] = active
+		}
+		if st.Err == nil && was != "" && active != was {
+			sw := &Switch{Service: svc.cfg.Name, From: was, To: active, At: st.At}
+			if h := e.snap.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
+				sw.Fault, sw.After = true, st.At.Sub(h.Since)
+			}
+			switches = append(switches, sw)
+		}
+		enabled := 0
+		for _, r := range failover.OfType(recs, failover.RecordType(f.Primary, f.Standby)) {
+			if !r.Disabled {
+				enabled++
+			}
+		}
+		facts = append(facts, Facts{Service: svc.cfg.Name, Active: active, Enabled: enabled, Records: recs,
+			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby)})
+	}
+	e.mu.Unlock()
+	e.publish(Event{Router: &st, Services: facts, Held: held, HeldEntries: heldEntries,
+		Netwatch: failover.NetwatchByHost(st.Netwatch, hosts(servers)...)})
+	for _, sw := range switches {
+		e.publish(Event{Switch: sw})
+	}
+}
+
+// askDNS asks, once a second, what each service's name resolves to, the
+// names at once: a resolver that does not answer costs one timeout a
+// second, not one per name.
+func (e *Engine) askDNS(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		var wg sync.WaitGroup
+		for _, svc := range e.services {
+			wg.Go(func() {
+				f := svc.failover
+				qctx, cancel := context.WithTimeout(ctx, time.Second)
+				ans := monitor.Query(qctx, svc.dns, svc.cfg.Name, failover.RecordType(f.Primary, f.Standby))
+				cancel()
+				if ctx.Err() != nil {
+					return
+				}
+				answer := ""
+				for _, s := range e.Servers() {
+					if len(ans.Addrs) > 0 && ans.Addrs[0].String() == s.Address {
+						answer = s.Name
+					}
+				}
+				e.mu.Lock()
+				e.snap.DNS[svc.cfg.Name] = ans
+				e.mu.Unlock()
+				e.publish(Event{DNS: &ans, Answer: answer, Service: svc.cfg.Name})
+			})
+		}
+		wg.Wait()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Snapshot is what the engine knows now.
@@ -350,10 +428,7 @@ func (e *Engine) Snapshot() Snapshot {
 
 func (e *Engine) snapshotLocked() Snapshot {
 	s := e.snap
-	s.Health = make(map[string]failover.Health, len(e.snap.Health))
-	for k, v := range e.snap.Health {
-		s.Health[k] = v
-	}
+	s.Health, s.Active, s.DNS = maps.Clone(e.snap.Health), maps.Clone(e.snap.Active), maps.Clone(e.snap.DNS)
 	s.Busy = e.busy
 	return s
 }
@@ -374,13 +449,19 @@ func (e *Engine) publish(ev Event) {
 // Op is an operation a subscriber can ask for.
 type Op string
 
-// The operations.
+// The operations. The first five act on one service; the last two on
+// every service they concern, one service after the other.
 const (
 	OpFailover     Op = "failover"
 	OpFailoverHold Op = "failover with hold"
 	OpRestore      Op = "restore"
 	OpHold         Op = "hold"
 	OpRelease      Op = "release"
+	// OpEvacuate moves every service whose records point at the server
+	// named by the target to its other server (maintenance of that server).
+	OpEvacuate Op = "move off"
+	// OpPrimaries restores every service not on its primary.
+	OpPrimaries Op = "back to primaries"
 )
 
 // ErrBusy is an operation asked for while another runs.
@@ -389,10 +470,18 @@ var ErrBusy = errors.New("another operation is under way")
 // ErrReadOnly is an operation asked of a read-only engine.
 var ErrReadOnly = errors.New("read-only: no operations")
 
+// part is one service's share of an operation.
+type part struct {
+	svc *service
+	op  Op
+}
+
 // Request starts an operation for who, one at a time whoever asks; its
-// steps and end reach every subscriber. name is how the events name it
-// (the policy says "auto failover"), reason goes to the audit log.
-func (e *Engine) Request(op Op, who, name, reason string) error {
+// steps and end reach every subscriber. target is the service a one-service
+// operation acts on ("" when there is only one) or the server OpEvacuate
+// empties; name is how the events name it (the policy says "auto
+// failover"), reason goes to the audit log.
+func (e *Engine) Request(op Op, target, who, name, reason string) error {
 	if e.opts.ReadOnly {
 		return ErrReadOnly
 	}
@@ -401,37 +490,27 @@ func (e *Engine) Request(op Op, who, name, reason string) error {
 		e.mu.Unlock()
 		return ErrBusy
 	}
+	parts, err := e.plan(op, target)
+	if err != nil {
+		e.mu.Unlock()
+		return err
+	}
 	e.busy = true
 	ctx := e.ctx
 	e.ops.Add(1)
 	e.mu.Unlock()
 	if name == "" {
 		name = string(op)
+		if op == OpEvacuate {
+			name += " " + target
+		}
+	}
+	if who == "" {
+		who = e.opts.User
 	}
 	go func() {
 		defer e.ops.Done()
-		f := *e.failover
-		f.User, f.Reason = who, reason
-		if who == "" {
-			f.User = e.opts.User
-		}
-		f.Progress = func(s failover.Step) { e.publish(Event{Step: &Step{Op: name, Step: s}}) }
-		var res failover.Result
-		var err error
-		switch op {
-		case OpFailover, OpFailoverHold:
-			res, err = f.FailoverToStandby(ctx, op == OpFailoverHold)
-		case OpRestore:
-			res, err = f.Restore(ctx)
-		case OpHold:
-			res, err = f.HoldNetwatch(ctx)
-		case OpRelease:
-			res, err = f.ReleaseNetwatch(ctx)
-		default:
-			err = fmt.Errorf("unknown operation %q", op)
-		}
-		res.Operation = name
-		done := &Done{Result: res, Err: err}
+		done := e.run(ctx, name, who, reason, parts)
 		e.mu.Lock()
 		e.busy, e.last = false, done
 		e.mu.Unlock()
@@ -439,6 +518,121 @@ func (e *Engine) Request(op Op, who, name, reason string) error {
 		e.watcher.Poke()
 	}()
 	return nil
+}
+
+// plan is what op on target means service by service, from the records as
+// last read; the engine's lock is held.
+func (e *Engine) plan(op Op, target string) ([]part, error) {
+	var parts []part
+	switch op {
+	case OpEvacuate:
+		if _, ok := e.cfg.Server(target); !ok {
+			return nil, fmt.Errorf("no server is named %q", target)
+		}
+		for _, svc := range e.services {
+			switch active := e.snap.Active[svc.cfg.Name]; {
+			case active != target:
+			case target == svc.cfg.Primary && svc.cfg.HoldNetwatch:
+				parts = append(parts, part{svc, OpFailoverHold})
+			case target == svc.cfg.Primary:
+				parts = append(parts, part{svc, OpFailover})
+			default:
+				parts = append(parts, part{svc, OpRestore})
+			}
+		}
+		if len(parts) == 0 {
+			return nil, fmt.Errorf("no service's records point at %s: nothing to move", target)
+		}
+	case OpPrimaries:
+		for _, svc := range e.services {
+			if e.snap.Active[svc.cfg.Name] != svc.cfg.Primary {
+				parts = append(parts, part{svc, OpRestore})
+			}
+		}
+		if len(parts) == 0 {
+			return nil, errors.New("every service is on its primary: nothing to restore")
+		}
+	case OpFailover, OpFailoverHold, OpRestore, OpHold, OpRelease:
+		svc, err := e.service(target)
+		if err != nil {
+			return nil, err
+		}
+		parts = []part{{svc, op}}
+	default:
+		return nil, fmt.Errorf("unknown operation %q", op)
+	}
+	return parts, nil
+}
+
+// service finds a service by name; "" is the only one.
+func (e *Engine) service(name string) (*service, error) {
+	if name == "" && len(e.services) == 1 {
+		return e.services[0], nil
+	}
+	for _, svc := range e.services {
+		if svc.cfg.Name == name {
+			return svc, nil
+		}
+	}
+	if name == "" {
+		return nil, fmt.Errorf("%d services: name the one to act on", len(e.services))
+	}
+	return nil, fmt.Errorf("no service is named %q", name)
+}
+
+// run carries out the parts one after the other, each audited, verified
+// and on a failure rolled back by its service's failover; a failure stops
+// the rest, and the services already moved stay moved (each verified).
+func (e *Engine) run(ctx context.Context, name, who, reason string, parts []part) *Done {
+	started := time.Now()
+	var results []failover.Result
+	var err error
+	for i, p := range parts {
+		f := *p.svc.failover
+		f.User, f.Reason = who, reason
+		label := ""
+		if len(parts) > 1 {
+			// Each step says whose it is.
+			label = p.svc.cfg.Name + ": "
+			if f.Reason == "" {
+				f.Reason = name
+			}
+		}
+		f.Progress = func(s failover.Step) {
+			s.Name = label + s.Name
+			e.publish(Event{Step: &Step{Op: name, Step: s}})
+		}
+		var res failover.Result
+		switch p.op {
+		case OpFailover, OpFailoverHold:
+			res, err = f.FailoverToStandby(ctx, p.op == OpFailoverHold)
+		case OpRestore:
+			res, err = f.Restore(ctx)
+		case OpHold:
+			res, err = f.HoldNetwatch(ctx)
+		case OpRelease:
+			res, err = f.ReleaseNetwatch(ctx)
+		}
+		results = append(results, res)
+		if err != nil {
+			if len(parts) > 1 {
+				err = fmt.Errorf("%s: %w", p.svc.cfg.Name, err)
+				var rest []string
+				for _, q := range parts[i+1:] {
+					rest = append(rest, q.svc.cfg.Name)
+				}
+				if len(rest) > 0 {
+					err = fmt.Errorf("%w; not attempted: %s", err, strings.Join(rest, ", "))
+				}
+			}
+			break
+		}
+	}
+	if len(parts) == 1 {
+		results[0].Operation = name
+		return &Done{Result: results[0], Err: err}
+	}
+	return &Done{Result: failover.Combine(name, started, results), Err: err}
 }
 
 // LastDone is how the latest operation ended, nil before the first.
@@ -464,11 +658,24 @@ func (e *Engine) ResetStats() {
 	}
 }
 
-// autoPolicy asks the policy once a second and carries out its decisions.
+// autoPolicy asks each service's policy once a second and carries out its
+// decisions, one operation at a time: a service whose decision meets
+// another's operation asks again at the next tick.
 func (e *Engine) autoPolicy(ctx context.Context) {
-	p := failover.NewPolicy(e.cfg.Auto, e.failover.Primary.Name, e.failover.Standby.Name)
-	e.note(false, fmt.Sprintf("automatic failover on: after %s down, hold-down %s, restore %s",
-		config.FormatDuration(e.cfg.Auto.FailAfter), config.FormatDuration(e.cfg.Auto.HoldDown), e.cfg.Auto.Restore))
+	type watched struct {
+		svc    *service
+		policy *failover.Policy
+	}
+	var all []watched
+	for _, svc := range e.services {
+		a := svc.cfg.Auto
+		if !a.Enabled {
+			continue
+		}
+		all = append(all, watched{svc, failover.NewPolicy(a, svc.cfg.Primary, svc.cfg.Standby)})
+		e.note(false, fmt.Sprintf("automatic failover of %s on: after %s down, hold-down %s, restore %s", svc.cfg.Name,
+			config.FormatDuration(a.FailAfter), config.FormatDuration(a.HoldDown), a.Restore))
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -477,20 +684,32 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 			return
 		case now := <-t.C:
 			s := e.Snapshot()
-			d := p.Decide(failover.PolicyInput{Now: now, RouterConnected: s.Router.Connected, Busy: s.Busy, Active: s.Active,
-				Primary: s.Health[e.failover.Primary.Name], Standby: s.Health[e.failover.Standby.Name],
-				Switching: failover.Switching(s.Router.Netwatch)})
-			switch {
-			case d.Refused != "":
-				e.note(true, d.Refused)
-			case d.Action == failover.ActionFailover:
-				e.note(false, "failing over: "+d.Reason)
-				e.Request(OpFailover, "auto", "auto failover", d.Reason)
-			case d.Action == failover.ActionRestore:
-				e.note(false, "restoring: "+d.Reason)
-				e.Request(OpRestore, "auto", "auto restore", d.Reason)
+			for _, w := range all {
+				f, name := w.svc.failover, w.svc.cfg.Name
+				mine := failover.Own(s.Router.Netwatch, name, f.Siblings)
+				mine = slices.DeleteFunc(mine, func(n routeros.Netwatch) bool { return n.Host != f.Primary.Address && n.Host != f.Standby.Address })
+				d := w.policy.Decide(failover.PolicyInput{Now: now, RouterConnected: s.Router.Connected, Busy: s.Busy, Active: s.Active[name],
+					Primary: s.Health[f.Primary.Name], Standby: s.Health[f.Standby.Name], Switching: failover.Switching(mine)})
+				switch {
+				case d.Refused != "":
+					e.note(true, name+": "+d.Refused)
+				case d.Action == failover.ActionFailover:
+					e.act(OpFailover, name, "auto failover", "failing over: ", d.Reason)
+					s.Busy = true
+				case d.Action == failover.ActionRestore:
+					e.act(OpRestore, name, "auto restore", "restoring: ", d.Reason)
+					s.Busy = true
+				}
 			}
 		}
+	}
+}
+
+// act carries out a policy decision on a service, saying so first.
+func (e *Engine) act(op Op, service, name, doing, reason string) {
+	e.note(false, service+": "+doing+reason)
+	if err := e.Request(op, service, "auto", name, reason); err != nil {
+		e.note(true, service+": "+name+" not started: "+err.Error())
 	}
 }
 

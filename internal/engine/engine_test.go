@@ -54,6 +54,15 @@ func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan
 	return e, cancel, done
 }
 
+// active is the paper's service's active server in a reading, "" in any
+// other event.
+func active(ev Event) string {
+	if ev.Router == nil || len(ev.Services) == 0 {
+		return ""
+	}
+	return ev.Services[0].Active
+}
+
 // until reads a subscription until ok says so.
 func until(t *testing.T, s *Subscription, ok func(Event) bool) Event {
 	t.Helper()
@@ -77,14 +86,14 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
 	a, _ := e.Subscribe(256)
 	defer a.Close()
-	until(t, a, func(ev Event) bool { return ev.Router != nil && ev.Active == "public" })
+	until(t, a, func(ev Event) bool { return ev.Router != nil && active(ev) == "public" })
 	b, _ := e.Subscribe(256)
 	defer b.Close()
 
-	if err := e.Request(OpFailoverHold, "alice", "", ""); err != nil {
+	if err := e.Request(OpFailoverHold, "", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Request(OpRestore, "bob", "", ""); !errors.Is(err, ErrBusy) {
+	if err := e.Request(OpRestore, "", "bob", "", ""); !errors.Is(err, ErrBusy) {
 		t.Errorf("a second operation while one runs: %v", err)
 	}
 	for _, s := range []*Subscription{a, b} {
@@ -93,15 +102,15 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 			t.Errorf("done: %+v", done.Done)
 		}
 	}
-	held := until(t, a, func(ev Event) bool { return ev.Router != nil && ev.Active == "private" && ev.Held })
+	held := until(t, a, func(ev Event) bool { return ev.Router != nil && active(ev) == "private" && ev.Held })
 	// The router panel's facts come with the reading: each record's server,
 	// and which netwatch entries failwatch holds.
 	owners := map[string]bool{}
 	for _, r := range held.Router.Records {
-		owners[held.Owners[r.ID]] = true
+		owners[held.Services[0].Owners[r.ID]] = true
 	}
 	if !owners["public"] || !owners["private"] || len(held.HeldEntries) == 0 {
-		t.Errorf("owners %v, held entries %v", held.Owners, held.HeldEntries)
+		t.Errorf("owners %v, held entries %v", held.Services[0].Owners, held.HeldEntries)
 	}
 	for _, n := range held.Router.Netwatch {
 		if held.HeldEntries[n.ID] != n.Disabled {
@@ -117,7 +126,7 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 	}
 	late, snap := e.Subscribe(16)
 	defer late.Close()
-	if snap.Active != "private" || !snap.Held || snap.Health["public"].State == monitor.Unknown {
+	if snap.Active[paper.Name] != "private" || !snap.Held || snap.Health["public"].State == monitor.Unknown {
 		t.Errorf("late snapshot: %+v", snap)
 	}
 	sawServer := false
@@ -157,7 +166,7 @@ func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
 // A read-only engine refuses every operation and runs no policy.
 func TestReadOnlyRefuses(t *testing.T) {
 	e, _, _ := paperEngine(t, true)
-	if err := e.Request(OpFailover, "mallory", "", ""); !errors.Is(err, ErrReadOnly) {
+	if err := e.Request(OpFailover, "", "mallory", "", ""); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("err %v", err)
 	}
 }
@@ -168,8 +177,8 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 	e, cancel, done := paperEngine(t, false)
 	s, _ := e.Subscribe(256)
 	defer s.Close()
-	until(t, s, func(ev Event) bool { return ev.Router != nil && ev.Active == "public" })
-	if err := e.Request(OpFailover, "alice", "", ""); err != nil {
+	until(t, s, func(ev Event) bool { return ev.Router != nil && active(ev) == "public" })
+	if err := e.Request(OpFailover, "", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -185,14 +194,14 @@ func TestSwitchEvent(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
 	s, _ := e.Subscribe(1024)
 	defer s.Close()
-	until(t, s, func(ev Event) bool { return ev.Router != nil && ev.Active == "public" })
+	until(t, s, func(ev Event) bool { return ev.Router != nil && active(ev) == "public" })
 	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State != monitor.Up; {
 		if time.Now().After(deadline) {
 			t.Fatal("the probes never called the public server UP")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := e.Request(OpFailover, "alice", "", ""); err != nil {
+	if err := e.Request(OpFailover, "", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	sw := until(t, s, func(ev Event) bool { return ev.Switch != nil }).Switch

@@ -43,13 +43,10 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		}
 		return list[i], true
 	}
-	// What the failover is built on: a change needs a restart.
-	for _, role := range []config.Role{config.Primary, config.Standby} {
-		was, _ := e.cfg.Server(role)
-		now, _ := next.Server(role)
-		if was.Name != now.Name || was.Address != now.Address || was.Record != now.Record {
-			r.NeedsRestart = append(r.NeedsRestart, "servers ("+string(role)+")")
-		}
+	// What the failovers are built on (the services, their servers'
+	// addresses and records): a change needs a restart.
+	if !reflect.DeepEqual(carriers(e.cfg), carriers(next)) {
+		r.NeedsRestart = append(r.NeedsRestart, "services (their servers, addresses or records)")
 	}
 	// The failover's servers stay; a change to their checks applies now.
 	var servers []config.Server
@@ -131,6 +128,17 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	e.watcher.Poke()
 	e.publish(Event{Servers: servers})
 	return r, nil
+}
+
+// carriers is each service with the address and record match of its
+// primary and standby.
+func carriers(cfg *config.Config) []any {
+	var out []any
+	for _, svc := range cfg.Services {
+		p, s := cfg.Pair(svc)
+		out = append(out, svc, p.Address, p.Record, s.Address, s.Record)
+	}
+	return out
 }
 
 // sameFailoverServer: what the failover and the watcher were built on is

@@ -27,8 +27,11 @@ var (
 const PublicLoss = 0.05
 
 // Service is the paper's service: one record per server for the same name,
-// exactly one enabled (the toggle layout).
-func Service() config.Service { return config.Service{Name: Name, Layout: config.Toggle} }
+// exactly one enabled (the toggle layout), the public server its primary,
+// the private one its standby.
+func Service() config.Service {
+	return config.Service{Name: Name, Layout: config.Toggle, Primary: "public", Standby: "private", Auto: config.Defaults().Auto}
+}
 
 // Servers are the paper's servers at the given addresses (the paper's own,
 // or a lab's): the public one primary, the private one standby, each with an
@@ -46,7 +49,7 @@ func Servers(public, private string) []config.Server {
 // everything the paper does not say.
 func Config() *config.Config {
 	cfg := config.Defaults()
-	cfg.Service = Service()
+	cfg.Services = []config.Service{Service()}
 	cfg.Servers = Servers(PublicAddress, PrivateAddress)
 	return &cfg
 }

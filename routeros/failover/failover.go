@@ -111,7 +111,10 @@ type Result struct {
 	Records []routeros.Record `json:"records,omitempty"`
 	Steps   []Step            `json:"steps"`
 	Started time.Time         `json:"started"`
-	Took    time.Duration     `json:"-"`
+	// Parts are the services' own results of an operation over several
+	// services (each also audited on its own), in the order they ran.
+	Parts []Result      `json:"parts,omitempty"`
+	Took  time.Duration `json:"-"`
 	// TookMS is Took in milliseconds, for JSON.
 	TookMS float64 `json:"took_ms"`
 }
@@ -134,6 +137,10 @@ type Failover struct {
 	Audit *Audit
 	// Progress is told each step as it starts and ends; it must not block.
 	Progress func(Step)
+	// Siblings are the other services' names on the router: a netwatch
+	// entry of these servers whose scripts name a sibling and not this
+	// service is the sibling's, and a hold or release leaves it alone.
+	Siblings []string
 }
 
 // FailoverToStandby points the name at the standby. With hold, the router's
@@ -754,9 +761,44 @@ func describeMatch(s config.Server) string {
 	return "address " + s.Record.Address
 }
 
+// Combine is an operation over several services from its parts' results:
+// every step and change, and the outcome of the part that ended it (a
+// failure stops the rest), else changed when any part changed anything.
+func Combine(name string, started time.Time, parts []Result) Result {
+	res := Result{Operation: name, Started: started, Outcome: OutcomeAlreadySo, Parts: parts, Changes: []Change{}, Steps: []Step{}}
+	var names []string
+	for _, p := range parts {
+		names = append(names, p.Service)
+		res.Steps = append(res.Steps, p.Steps...)
+		res.Changes = append(res.Changes, p.Changes...)
+		res.Changed = res.Changed || p.Changed
+		switch p.Outcome {
+		case OutcomeAlreadySo:
+		case OutcomeChanged:
+			if res.Outcome == OutcomeAlreadySo {
+				res.Outcome = OutcomeChanged
+			}
+		default:
+			res.Outcome = p.Outcome
+		}
+	}
+	res.Service = strings.Join(names, ", ")
+	res.Took = time.Since(started)
+	res.TookMS = ms(res.Took)
+	return res
+}
+
 // Summary says in one line what the operation did, from its outcome and
-// changes; a failure's details are in its error.
+// changes; a failure's details are in its error. An operation over several
+// services says it per service.
 func (r Result) Summary() string {
+	if len(r.Parts) > 0 {
+		parts := make([]string, len(r.Parts))
+		for i, p := range r.Parts {
+			parts[i] = p.Service + ": " + p.Summary()
+		}
+		return strings.Join(parts, "; ")
+	}
 	var records int
 	var netwatch []string
 	verb := "held"

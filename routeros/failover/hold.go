@@ -114,9 +114,32 @@ func (o *op) setNetwatch(ctx context.Context, want routeros.Netwatch, what strin
 		})
 }
 
-// netwatch reads the entries for both servers' hosts.
+// netwatch reads the entries for both servers' hosts that are this
+// service's (not another's, see Siblings).
 func (o *op) netwatch(ctx context.Context) ([]routeros.Netwatch, error) {
-	return o.f.Client.NetwatchEntries(ctx, o.f.Primary.Address, o.f.Standby.Address)
+	entries, err := o.f.Client.NetwatchEntries(ctx, o.f.Primary.Address, o.f.Standby.Address)
+	if err != nil {
+		return nil, err
+	}
+	return Own(entries, o.f.Service.Name, o.f.Siblings), nil
+}
+
+// Own keeps the netwatch entries that are service's: an entry whose up or
+// down script names a sibling service and not this one switches the
+// sibling's records, and is the sibling's. Entries that name no service
+// (the paper's, by print position) are every service's on their host.
+func Own(entries []routeros.Netwatch, service string, siblings []string) []routeros.Netwatch {
+	names := func(e routeros.Netwatch, name string) bool {
+		return namesService(e.UpScript, name) || namesService(e.DownScript, name)
+	}
+	var out []routeros.Netwatch
+	for _, e := range entries {
+		if !names(e, service) && slices.ContainsFunc(siblings, func(s string) bool { return names(e, s) }) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func (o *op) netwatchEntry(ctx context.Context, id string) (routeros.Netwatch, error) {
@@ -147,4 +170,24 @@ func (o *op) readBackNetwatch(ctx context.Context, changed []routeros.Netwatch, 
 		}
 	}
 	return nil
+}
+
+// namesService says whether a script names the DNS name as a whole word:
+// www.example.test does not name example.test.
+func namesService(script, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(script[i:], name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(name)
+		if (start == 0 || !nameByte(script[start-1])) && (end == len(script) || !nameByte(script[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func nameByte(b byte) bool {
+	return b == '.' || b == '-' || b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 }

@@ -28,30 +28,36 @@ func (r *Router) SeedPaperWith(name, public, private string) error {
 	})
 }
 
-// SeedConfig loads records for a config's service and servers, the primary's
-// enabled, and a netwatch entry on the primary that flips them by comment.
-// interval is the netwatch interval, e.g. "10s".
+// SeedConfig loads records for each of a config's services, the primary's
+// enabled, and per service a netwatch entry on its primary that flips that
+// service's records by name and comment (a server carrying several names
+// has an entry per name). interval is the netwatch interval, e.g. "10s".
 func (r *Router) SeedConfig(cfg *config.Config, interval string) error {
-	primary, ok1 := cfg.Server(config.Primary)
-	standby, ok2 := cfg.Server(config.Standby)
-	if !ok1 || !ok2 || cfg.Service.Name == "" {
-		return fmt.Errorf("seed: the config needs a service name, a primary and a standby")
+	if len(cfg.Services) == 0 {
+		return fmt.Errorf("seed: the config needs a service")
 	}
-	comment := func(s config.Server) string {
-		if s.Record.Comment != "" {
-			return s.Record.Comment
+	var cmds []string
+	for _, svc := range cfg.Services {
+		primary, standby := cfg.Pair(svc)
+		if svc.Name == "" || primary.Name == "" || standby.Name == "" {
+			return fmt.Errorf("seed: service %q needs a name, a primary and a standby", svc.Name)
 		}
-		return "failwatch " + s.Name
+		comment := func(s config.Server) string {
+			if s.Record.Comment != "" {
+				return s.Record.Comment
+			}
+			return "failwatch " + s.Name
+		}
+		find := func(s config.Server) string { return `[find name="` + svc.Name + `" comment="` + comment(s) + `"]` }
+		cmds = append(cmds,
+			"/ip/dns/static/add =name="+svc.Name+" =address="+primary.Address+" =ttl=30s =comment="+comment(primary),
+			"/ip/dns/static/add =name="+svc.Name+" =address="+standby.Address+" =ttl=30s =disabled=yes =comment="+comment(standby),
+			"/tool/netwatch/add =host="+primary.Address+" =type=simple =interval="+interval+" =timeout=1s"+
+				" =comment=failwatch "+primary.Name+
+				" =up-script=/ip dns static enable "+find(primary)+"; /ip dns static disable "+find(standby)+
+				" =down-script=/ip dns static enable "+find(standby)+"; /ip dns static disable "+find(primary))
 	}
-	find := func(s config.Server) string { return `[find comment="` + comment(s) + `"]` }
-	return r.seed([]string{
-		"/ip/dns/static/add =name=" + cfg.Service.Name + " =address=" + primary.Address + " =ttl=30s =comment=" + comment(primary),
-		"/ip/dns/static/add =name=" + cfg.Service.Name + " =address=" + standby.Address + " =ttl=30s =disabled=yes =comment=" + comment(standby),
-		"/tool/netwatch/add =host=" + primary.Address + " =type=simple =interval=" + interval + " =timeout=1s" +
-			" =comment=failwatch " + primary.Name +
-			" =up-script=/ip dns static enable " + find(primary) + "; /ip dns static disable " + find(standby) +
-			" =down-script=/ip dns static enable " + find(standby) + "; /ip dns static disable " + find(primary),
-	})
+	return r.seed(cmds)
 }
 
 // seed runs commands written as space-separated "=key=value" words, where a
