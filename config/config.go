@@ -54,16 +54,16 @@ const (
 // Config is a whole, validated configuration.
 type Config struct {
 	// Path is the file it was read from, empty when built in code.
-	Path    string
+	Path   string
 	Router Router
 	// Services are the DNS names that fail over; a file's single
 	// "service:" is the one entry.
 	Services []Service
 	Servers  []Server
-	Probe   Probe
-	UI      UI
-	Auto    Auto
-	Serve   Serve
+	Probe    Probe
+	UI       UI
+	Auto     Auto
+	Serve    Serve
 	// Warnings are problems that do not stop failwatch, such as a password
 	// file that others can read.
 	Warnings []string
@@ -258,7 +258,7 @@ func (s Secret) Reveal() string { return string(s) }
 func Defaults() Config {
 	return Config{
 		Router: Router{User: "admin", Timeout: 5 * time.Second},
-		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute},
+		Serve:  Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute},
 		Probe: Probe{
 			Interval:        time.Second,
 			Timeout:         time.Second,

@@ -158,7 +158,7 @@ type decoder struct {
 	warnings []string
 	// positions of the nodes later checks point at
 	serverNodes []serverNodes
-	routerNode *yaml.Node
+	routerNode  *yaml.Node
 	// serviceNodes are each service's; listed: they came from services:
 	// (a list), not the single service:.
 	serviceNodes []serviceNodes

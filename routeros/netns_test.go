@@ -29,7 +29,7 @@ func TestNetwatchRealICMP(t *testing.T) {
 	}})
 	defer r.Close()
 	cfg := &config.Config{
-		Service: config.Service{Name: "svc.test"},
+		Services: []config.Service{{Name: "svc.test", Primary: "public", Standby: "private"}},
 		Servers: []config.Server{
 			{Name: "public", Role: config.Primary, Address: public.Addr.String(), Record: config.RecordMatch{Comment: "Server Public"}},
 			{Name: "private", Role: config.Standby, Address: private.Addr.String(), Record: config.RecordMatch{Comment: "ServerPrivate"}},

@@ -63,7 +63,7 @@ func steadyState(b *testing.B, view string, secs int) {
 			sims[name] = p
 		}
 		out := &countingWriter{}
-		m := New(Options{Service: config.Service{Name: "svc.example", Layout: config.Toggle}, Servers: servers,
+		m := New(Options{Services: []config.Service{{Name: "svc.example", Layout: config.Toggle, Primary: "server-1", Standby: "server-2"}}, Servers: servers,
 			RouterAddr: "192.0.2.254:8728", Actions: &recorder{}, Wall: view == "wall", ReadOnly: view == "wall"})
 		p := tea.NewProgram(m, tea.WithOutput(out), tea.WithInput(nil), tea.WithWindowSize(200, 60), tea.WithoutSignals())
 		ctx, cancel := context.WithCancel(context.Background())
@@ -96,7 +96,7 @@ func steadyState(b *testing.B, view string, secs int) {
 				case <-ctx.Done():
 					return
 				case now := <-t.C:
-					p.Send(DNSMsg{At: now, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second})
+					p.Send(DNSMsg{DNSAnswer: monitor.DNSAnswer{At: now, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}})
 					if i%2 == 0 {
 						p.Send(RouterMsg{RouterState: routeros.RouterState{At: now, Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18.2"},
 							Records: []routeros.Record{{ID: "*1", Name: "svc.example", Address: "192.0.2.1"}}}})
@@ -127,7 +127,7 @@ func steadyState(b *testing.B, view string, secs int) {
 // up with a router logging 10,000 lines a second while this stays well
 // above that.
 func BenchmarkLogBurst(b *testing.B) {
-	m := New(Options{Service: config.Service{Name: "svc.example", Layout: config.Toggle},
+	m := New(Options{Services: []config.Service{{Name: "svc.example", Layout: config.Toggle, Primary: "server-1", Standby: "server-2"}},
 		Servers:    []config.Server{{Name: "a", Role: config.Primary, Address: "192.0.2.1"}, {Name: "b", Role: config.Standby, Address: "192.0.2.2"}},
 		RouterAddr: "192.0.2.254:8728", Actions: &recorder{}})
 	p := tea.NewProgram(m, tea.WithOutput(&countingWriter{}), tea.WithInput(nil), tea.WithWindowSize(120, 40), tea.WithoutSignals())

@@ -26,7 +26,7 @@ type cards struct {
 func (g *cards) SetSize(width, _ int) { g.width = width }
 
 func (g *cards) ShortHelp() []key.Binding {
-	return []key.Binding{g.c.keys.Down, g.c.keys.Detail}
+	return []key.Binding{g.c.keys.Down, g.c.keys.Detail, g.c.keys.Service}
 }
 
 func (g *cards) FullHelp() [][]key.Binding { return keyHelp(g.ShortHelp()) }
@@ -63,7 +63,7 @@ type cardKey struct {
 func (g *cards) card(i, width int) string {
 	s := g.c.servers[i]
 	key := cardKey{version: s.version, width: width, styleGen: g.c.styleGen, selected: i == g.c.selected,
-		active: g.c.router.active, second: g.c.now().Unix()}
+		active: strings.Join(g.c.activeOn(s.cfg.Name), ","), second: g.c.now().Unix()}
 	if s.cached == "" || s.cacheKey != key {
 		s.cached, s.cacheKey = g.render(s, i == g.c.selected, width), key
 	}
@@ -80,8 +80,13 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 	now := g.c.now()
 
 	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" "+st.Glyphs.Sep+" "+string(s.cfg.Role))
-	if g.c.router.active == s.cfg.Name {
-		title += "  " + st.Good.Render("ACTIVE")
+	// ACTIVE, and for which names when there are several.
+	if on := g.c.activeOn(s.cfg.Name); len(on) > 0 {
+		text := "ACTIVE"
+		if len(g.c.services) > 1 {
+			text += " " + strings.Join(on, ", ")
+		}
+		title += "  " + st.Good.Render(text)
 	}
 	addr := s.cfg.Address
 	if s.addr.IsValid() && s.addr.String() != s.cfg.Address {

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros"
 )
 
 // common is what every component shares, by pointer: one Styles (a theme
@@ -20,21 +21,67 @@ type common struct {
 	keys     KeyMap
 	now      func() time.Time
 	zone     *time.Location
-	service  config.Service
 
+	// services are the names failwatch fails over, each with what the
+	// engine last said of it; service is the selected one.
+	services []*serviceView
+	service  int
 	servers  []*serverView
 	selected int
 	router   routerView
-	dns      dnsView
-	// lastSwitch is the last switch, as the engine told it, and when.
-	lastSwitch string
-	switchAt   time.Time
 	// chart is the chart's range (an index of chartRanges) and whether its
 	// y axis is zoomed to the data: the detail view and the wall share it.
 	chart struct {
 		span int
 		zoom bool
 	}
+}
+
+// serviceView is one service as the engine last told it.
+type serviceView struct {
+	cfg    config.Service
+	active string
+	// undefined: the name has no enabled record, or several.
+	undefined bool
+	// records and owners are the name's records as last read, and the
+	// server each belongs to, by ID.
+	records []routeros.Record
+	owners  map[string]string
+	dns     dnsView
+	// lastSwitch is its last switch, as the engine told it, and when.
+	lastSwitch string
+	switchAt   time.Time
+}
+
+// svc is the selected service; a dashboard of servers alone has an empty
+// one.
+func (c *common) svc() *serviceView {
+	if len(c.services) == 0 {
+		return &serviceView{}
+	}
+	return c.services[c.service]
+}
+
+// findService is the service of that name; a reading from before
+// services names none, and is the only one's.
+func (c *common) findService(name string) *serviceView {
+	for _, s := range c.services {
+		if s.cfg.Name == name || (name == "" && len(c.services) == 1) {
+			return s
+		}
+	}
+	return nil
+}
+
+// activeOn lists the services whose records point at the server.
+func (c *common) activeOn(server string) []string {
+	var out []string
+	for _, s := range c.services {
+		if s.active == server {
+			out = append(out, s.cfg.Name)
+		}
+	}
+	return out
 }
 
 // component is one part of the screen: it is given its size, draws itself

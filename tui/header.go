@@ -65,7 +65,8 @@ func (h *header) View() string {
 		left += strings.Repeat(" ", gap) + badge
 	}
 
-	name, dns := h.c.service.Name, h.c.dns
+	sv := h.c.svc()
+	name, dns := sv.cfg.Name, sv.dns
 	answer := st.Muted.Render("resolver: no answer yet")
 	switch {
 	case dns.err != "":
@@ -76,7 +77,7 @@ func (h *header) View() string {
 		answer = st.Bold.Render(name+" "+g.Arrow+" "+describe(dns.addr, dns.server)) +
 			st.Muted.Render(" ttl "+config.FormatDuration(dns.ttl))
 	}
-	line2 := []string{"ACTIVE " + st.Bold.Render(orNone(r.active))}
+	line2 := []string{"ACTIVE " + st.Bold.Render(orNone(sv.active))}
 	if h.readOnly {
 		line2 = append(line2, st.Flag.Render("[READ-ONLY]"))
 	}
@@ -98,15 +99,15 @@ func (h *header) View() string {
 
 // statusLine shows an operation in place, or the last switch.
 func (h *header) statusLine() string {
-	st, g, op := h.c.styles, h.c.styles.Glyphs, h.op
+	st, g, op, sv := h.c.styles, h.c.styles.Glyphs, h.op, h.c.svc()
 	// A finished operation stays in the header for a minute, or until the
 	// name switches again; then it is in the events only.
-	stale := op != nil && op.done && (h.c.now().Sub(op.ended) > time.Minute || h.c.switchAt.After(op.ended))
+	stale := op != nil && op.done && (h.c.now().Sub(op.ended) > time.Minute || sv.switchAt.After(op.ended))
 	if op == nil || stale {
-		if h.c.lastSwitch != "" {
-			return st.Info.Render(h.c.lastSwitch)
+		if sv.lastSwitch != "" {
+			return st.Info.Render(sv.lastSwitch)
 		}
-		return st.Muted.Render("watching " + h.c.service.Name)
+		return st.Muted.Render("watching " + sv.cfg.Name)
 	}
 	parts := []string{st.Bold.Render(op.name)}
 	for _, s := range op.steps {

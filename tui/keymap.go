@@ -5,7 +5,9 @@ import "charm.land/bubbles/v2/key"
 // KeyMap is every key of the dashboard, in one place.
 type KeyMap struct {
 	Failover, Restore, Hold, Demo      key.Binding
+	Evacuate, Primaries                key.Binding
 	Up, Down, Next, Detail, Back       key.Binding
+	Service                            key.Binding
 	Pause, Reset, ScrollUp, ScrollDown key.Binding
 	Filter, Search, Newest             key.Binding
 	Range, Zoom, Wrap                  key.Binding
@@ -21,6 +23,9 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		Restore:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restore primary")),
 		Hold:       key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hold/release netwatch")),
 		Demo:       key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "demo: public down/up")),
+		Evacuate:   key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "move all names off the server")),
+		Primaries:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restore every service")),
+		Service:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "next service")),
 		Up:         key.NewBinding(key.WithKeys("up", "k", "left"), key.WithHelp("↑/k", "previous server")),
 		Down:       key.NewBinding(key.WithKeys("down", "j", "right"), key.WithHelp("↓/j", "next server")),
 		Next:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next server")),
@@ -44,6 +49,8 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		k.Failover.SetEnabled(false)
 		k.Restore.SetEnabled(false)
 		k.Hold.SetEnabled(false)
+		k.Evacuate.SetEnabled(false)
+		k.Primaries.SetEnabled(false)
 		k.Reset.SetEnabled(false)
 		// Nothing read-only does asks a question.
 		k.Confirm.SetEnabled(false)
@@ -63,8 +70,8 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the ? screen's keys, a column per section (HelpSections).
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Failover, k.Restore, k.Hold, k.Confirm, k.Reset, k.Demo},
-		{k.Up, k.Down, k.Next, k.Detail, k.Back, k.Help, k.Quit},
+		{k.Failover, k.Restore, k.Hold, k.Evacuate, k.Primaries, k.Confirm, k.Reset, k.Demo},
+		{k.Up, k.Down, k.Next, k.Service, k.Detail, k.Back, k.Help, k.Quit},
 		{k.ScrollUp, k.ScrollDown, k.Newest, k.Filter, k.Search, k.Wrap, k.Range, k.Zoom, k.Pause},
 	}
 }

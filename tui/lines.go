@@ -17,9 +17,10 @@ import (
 type Lines struct {
 	opts    Options
 	servers map[string]*lineServer
-	active  string
-	router  string
-	answer  string
+	// active and answer are each service's, by name.
+	active map[string]string
+	answer map[string]string
+	router string
 }
 
 type lineServer struct {
@@ -29,7 +30,7 @@ type lineServer struct {
 
 // NewLines starts from the servers of opts, nothing known yet.
 func NewLines(opts Options) *Lines {
-	l := &Lines{opts: opts, servers: map[string]*lineServer{}, router: "connecting"}
+	l := &Lines{opts: opts, servers: map[string]*lineServer{}, router: "connecting", active: map[string]string{}, answer: map[string]string{}}
 	for _, s := range opts.Servers {
 		l.servers[s.Name] = &lineServer{}
 	}
@@ -58,21 +59,24 @@ func (l *Lines) Observe(ev engine.Event) string {
 		if ev.Router.Err != nil {
 			l.router = "unreachable: " + safetext.Line(ev.Router.Err.Error())
 		} else {
-			l.active = ev.Active
+			for _, f := range ev.Services {
+				l.active[f.Service] = f.Active
+			}
 		}
 		if (was == "connected") != (l.router == "connected") && was != "connecting" {
 			return l.stamp(at) + "router " + l.router
 		}
 	case ev.DNS != nil:
-		l.answer = "none"
+		answer := "none"
 		if len(ev.DNS.Addrs) > 0 {
-			l.answer = ev.DNS.Addrs[0].String()
+			answer = ev.DNS.Addrs[0].String()
 			if ev.Answer != "" {
-				l.answer += " (" + ev.Answer + ")"
+				answer += " (" + ev.Answer + ")"
 			}
 		}
+		l.answer[ev.Service] = answer
 	case ev.Switch != nil:
-		text := fmt.Sprintf("the name moved from %s to %s", orNone(ev.Switch.From), orNone(ev.Switch.To))
+		text := fmt.Sprintf("%s moved from %s to %s", ev.Switch.Service, orNone(ev.Switch.From), orNone(ev.Switch.To))
 		if ev.Switch.Fault {
 			text += fmt.Sprintf(", %s after %s went down", shortDuration(ev.Switch.After), ev.Switch.From)
 		}
@@ -102,7 +106,14 @@ func (l *Lines) Observe(ev engine.Event) string {
 // Line is the status now: ACTIVE, each server's state, last round trip
 // and loss over the window, the DNS answer and the router.
 func (l *Lines) Line() string {
-	parts := []string{"ACTIVE " + orNone(l.active)}
+	var parts []string
+	for _, svc := range l.opts.Services {
+		text := "ACTIVE " + orNone(l.active[svc.Name])
+		if len(l.opts.Services) > 1 {
+			text = svc.Name + " " + text
+		}
+		parts = append(parts, text)
+	}
 	if l.opts.Demo {
 		parts = append([]string{"DEMO: simulated servers"}, parts...)
 	}
@@ -118,11 +129,18 @@ func (l *Lines) Line() string {
 		}
 		parts = append(parts, text)
 	}
-	answer := l.answer
-	if answer == "" {
-		answer = "not asked yet"
+	for _, svc := range l.opts.Services {
+		answer := l.answer[svc.Name]
+		if answer == "" {
+			answer = "not asked yet"
+		}
+		text := "dns " + answer
+		if len(l.opts.Services) > 1 {
+			text = "dns " + svc.Name + " " + answer
+		}
+		parts = append(parts, text)
 	}
-	parts = append(parts, "dns "+answer, "router "+l.router)
+	parts = append(parts, "router "+l.router)
 	return l.stamp(time.Now()) + strings.Join(parts, " | ")
 }
 

@@ -25,18 +25,15 @@ type (
 	// not work them out again.
 	RouterMsg struct {
 		routeros.RouterState
-		// Active is the server the records point at, "" for none or several.
-		Active string
-		// Held: the router's netwatch entries are held by failwatch.
+		// Services are each service's facts: the server its records point
+		// at, how many are enabled, whose each record is.
+		Services []engine.Facts
+		// Held: some of the router's netwatch entries are held by failwatch.
 		Held bool
 		// Netwatch is the router's netwatch per server address: a status,
 		// "held", "disabled", or absent for none.
 		Netwatch map[string]string
-		// Enabled counts the name's enabled records of the failed-over type.
-		Enabled int
-		// Owners: the server of each record, by ID; HeldEntries: the
-		// netwatch entries failwatch holds, by ID.
-		Owners      map[string]string
+		// HeldEntries: the netwatch entries failwatch holds, by ID.
 		HeldEntries map[string]bool
 	}
 	// ServersMsg is the server list after the config was reloaded: cards
@@ -47,8 +44,11 @@ type (
 	// LogBatchMsg is several of them, in order: a burst of router log
 	// lines costs one screen update, not one per line (see ForwardLog).
 	LogBatchMsg []routeros.LogEvent
-	// DNSMsg is what the resolver answers for the service name.
-	DNSMsg monitor.DNSAnswer
+	// DNSMsg is what the resolver answers for a service's name.
+	DNSMsg struct {
+		Service string
+		monitor.DNSAnswer
+	}
 	// StepMsg is a step of an operation as it starts and ends.
 	StepMsg struct {
 		Op   string
@@ -87,10 +87,14 @@ type (
 // dashboard's Update loop, and must return at once; what happens next comes
 // back as messages.
 type Actions interface {
-	Failover(hold bool)
-	Restore()
-	Hold()
-	Release()
+	Failover(service string, hold bool)
+	Restore(service string)
+	Hold(service string)
+	Release(service string)
+	// Evacuate moves every service whose records point at the server to
+	// its other server; Primaries restores every service to its primary.
+	Evacuate(server string)
+	Primaries()
 	ResetStats()
 	// DemoToggle takes the demo's public server down or brings it back.
 	DemoToggle()
@@ -152,12 +156,11 @@ func Message(ev engine.Event) tea.Msg {
 	case ev.Server != nil:
 		return ServerMsg(*ev.Server)
 	case ev.Router != nil:
-		return RouterMsg{RouterState: *ev.Router, Active: ev.Active, Held: ev.Held, Netwatch: ev.Netwatch, Enabled: ev.Enabled,
-			Owners: ev.Owners, HeldEntries: ev.HeldEntries}
+		return RouterMsg{RouterState: *ev.Router, Services: ev.Services, Held: ev.Held, Netwatch: ev.Netwatch, HeldEntries: ev.HeldEntries}
 	case ev.Log != nil:
 		return LogMsg(*ev.Log)
 	case ev.DNS != nil:
-		return DNSMsg(*ev.DNS)
+		return DNSMsg{Service: ev.Service, DNSAnswer: *ev.DNS}
 	case ev.Step != nil:
 		return StepMsg{Op: ev.Step.Op, Step: ev.Step.Step}
 	case ev.Done != nil:

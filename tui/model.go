@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -26,8 +27,9 @@ const (
 
 // Options configure the dashboard.
 type Options struct {
-	Service config.Service
-	Servers []config.Server
+	// Services are the names failwatch fails over.
+	Services []config.Service
+	Servers  []config.Server
 	// RouterAddr is shown until the router's identity is known.
 	RouterAddr string
 	ReadOnly   bool
@@ -63,6 +65,7 @@ type Model struct {
 
 	width, height int
 	header        header
+	servicesView  servicesView
 	cards         cards
 	panel         routerPanel
 	events        eventLog
@@ -103,8 +106,6 @@ type serverView struct {
 
 type routerView struct {
 	connected bool
-	// undefined: the name has no enabled record, or several.
-	undefined bool
 	seen      bool
 	err       string
 	// state is "reconnecting" (the connection dropped; the next reading
@@ -112,15 +113,12 @@ type routerView struct {
 	state    string
 	since    time.Time
 	identity routeros.Identity
-	active   string
 	held     bool
 	// version counts readings; the router panel is kept until it or the
 	// layout changes.
 	version int
-	// The last reading's records and netwatch entries, for the panel.
-	records     []routeros.Record
+	// The last reading's netwatch entries, for the panel.
 	netwatch    []routeros.Netwatch
-	owners      map[string]string
 	heldEntries map[string]bool
 }
 
@@ -154,7 +152,12 @@ func New(opts Options) Model {
 	if opts.History <= 0 {
 		opts.History = 3600
 	}
-	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone, service: opts.Service}
+	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone}
+	for _, svc := range opts.Services {
+		c.services = append(c.services, &serviceView{cfg: svc})
+	}
+	// One service needs no choosing.
+	c.keys.Service.SetEnabled(len(c.services) > 1)
 	m := Model{
 		opts:   opts,
 		c:      c,
@@ -162,8 +165,10 @@ func New(opts Options) Model {
 		isDark: opts.Theme != "light",
 		header: header{c: c, routerAddr: opts.RouterAddr, readOnly: opts.ReadOnly},
 		cards:  cards{c: c},
-		panel:  routerPanel{c: c, cache: &[2]panelCache{}},
-		events: eventLog{c: c},
+
+		servicesView: servicesView{c: c},
+		panel:        routerPanel{c: c, cache: &[2]panelCache{}},
+		events:       eventLog{c: c},
 
 		detailView: detailView{c: c},
 		helpScreen: helpScreen{c: c},
@@ -258,7 +263,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ServersMsg:
 		m.setServers(msg)
 	case DNSMsg:
-		m.dnsAnswer(monitor.DNSAnswer(msg))
+		m.dnsAnswer(msg)
 	case LogMsg:
 		m.logEvent(routeros.LogEvent(msg))
 	case LogBatchMsg:
@@ -352,7 +357,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}}
 	case key.Matches(msg, k.Demo):
 		cmd = act(m.opts.Actions.DemoToggle)
-	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold):
+	case key.Matches(msg, k.Service):
+		m.c.service = (m.c.service + 1) % max(len(m.c.services), 1)
+	case key.Matches(msg, k.Failover), key.Matches(msg, k.Restore), key.Matches(msg, k.Hold),
+		key.Matches(msg, k.Evacuate), key.Matches(msg, k.Primaries):
 		m.ask(msg)
 	case m.events.key(msg):
 		if key.Matches(msg, k.Search) {
@@ -374,7 +382,8 @@ func act(request func()) tea.Cmd {
 	}
 }
 
-// ask opens the confirmation for an action key.
+// ask opens the confirmation for an action key: on the selected service,
+// or for m and R on every service concerned.
 func (m *Model) ask(msg tea.KeyPressMsg) {
 	if m.header.busy() {
 		m.events.add(m.c.now(), "you", "an operation is still running: wait for it", warn)
@@ -382,51 +391,145 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 	}
 	// The question must be seen before y answers it: close what covers it.
 	m.showHelp, m.detail = false, false
-	primary, standby := m.role(config.Primary), m.role(config.Standby)
-	name := m.opts.Service.Name
+	sv := m.c.svc()
+	name, primary, standby := sv.cfg.Name, sv.cfg.Primary, sv.cfg.Standby
 	a := m.opts.Actions
 	switch {
 	case key.Matches(msg, m.c.keys.Failover):
-		hold := m.opts.Service.HoldNetwatch
+		hold := sv.cfg.HoldNetwatch
 		text := fmt.Sprintf("Fail over %s from %s to %s", name, primary, standby)
 		if hold {
 			text += ", holding the router's netwatch so it cannot move it back"
 		}
-		m.confirm = &dialog{c: m.c, text: text, run: func(*Model) tea.Cmd { return act(func() { a.Failover(hold) }) }}
+		m.confirm = &dialog{c: m.c, text: text, run: func(*Model) tea.Cmd { return act(func() { a.Failover(name, hold) }) }}
 		m.guard(standby, "fail over to it")
 	case key.Matches(msg, m.c.keys.Restore):
-		m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary), run: func(*Model) tea.Cmd { return act(a.Restore) }}
+		m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary),
+			run: func(*Model) tea.Cmd { return act(func() { a.Restore(name) }) }}
 		m.guard(primary, "restore to it, and the released netwatch may move the name straight back")
-	case m.c.router.held:
-		m.confirm = &dialog{c: m.c, text: "Release the router's netwatch entries (they may move the name again)", run: func(*Model) tea.Cmd { return act(a.Release) }}
+	case key.Matches(msg, m.c.keys.Evacuate):
+		m.askEvacuate()
+	case key.Matches(msg, m.c.keys.Primaries):
+		m.askPrimaries()
+	case m.held(sv):
+		m.confirm = &dialog{c: m.c, text: m.named("Release the router's netwatch entries (they may move the name again)"),
+			run: func(*Model) tea.Cmd { return act(func() { a.Release(name) }) }}
 	default:
-		m.confirm = &dialog{c: m.c, text: "Hold the router's netwatch entries (the name stays where it is)", run: func(*Model) tea.Cmd { return act(a.Hold) }}
+		m.confirm = &dialog{c: m.c, text: m.named("Hold the router's netwatch entries (the name stays where it is)"),
+			run: func(*Model) tea.Cmd { return act(func() { a.Hold(name) }) }}
 	}
+}
+
+// named puts the selected service's name before a question about it when
+// there are several.
+func (m *Model) named(text string) string {
+	if len(m.c.services) > 1 {
+		return m.c.svc().cfg.Name + ": " + text
+	}
+	return text
+}
+
+// held says whether failwatch holds a netwatch entry of sv's servers.
+func (m *Model) held(sv *serviceView) bool {
+	hosts := map[string]bool{}
+	for _, name := range []string{sv.cfg.Primary, sv.cfg.Standby} {
+		if s := m.find(name); s != nil {
+			hosts[s.cfg.Address] = true
+		}
+	}
+	for _, n := range m.c.router.netwatch {
+		if hosts[n.Host] && m.c.router.heldEntries[n.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// askEvacuate asks to move every service off the selected server, naming
+// each name and where it goes.
+func (m *Model) askEvacuate() {
+	if len(m.c.servers) == 0 {
+		return
+	}
+	server := m.c.servers[m.c.selected].cfg.Name
+	var moves, targets []string
+	for _, sv := range m.c.services {
+		if sv.active != server {
+			continue
+		}
+		to := sv.cfg.Standby
+		if server == sv.cfg.Standby {
+			to = sv.cfg.Primary
+		}
+		moves = append(moves, fmt.Sprintf("%s to %s", sv.cfg.Name, to))
+		targets = append(targets, to)
+	}
+	if len(moves) == 0 {
+		m.events.add(m.c.now(), "you", "no service's records point at "+server+": nothing to move", muted)
+		return
+	}
+	a := m.opts.Actions
+	m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Move every service off %s: %s", server, strings.Join(moves, ", ")),
+		run: func(*Model) tea.Cmd { return act(func() { a.Evacuate(server) }) }}
+	m.guardAll(server, targets, "move names to them")
+}
+
+// askPrimaries asks to restore every service not on its primary.
+func (m *Model) askPrimaries() {
+	var moves, targets []string
+	for _, sv := range m.c.services {
+		if sv.active != sv.cfg.Primary {
+			moves = append(moves, fmt.Sprintf("%s to %s", sv.cfg.Name, sv.cfg.Primary))
+			targets = append(targets, sv.cfg.Primary)
+		}
+	}
+	if len(moves) == 0 {
+		m.events.add(m.c.now(), "you", "every service is on its primary: nothing to restore", muted)
+		return
+	}
+	a := m.opts.Actions
+	m.confirm = &dialog{c: m.c, text: "Restore every service to its primary and release netwatch: " + strings.Join(moves, ", "),
+		run: func(*Model) tea.Cmd { return act(a.Primaries) }}
+	m.guardAll("primaries", targets, "restore names to them")
 }
 
 // guard makes a question about moving the name to target need the
 // target's name typed when target is not UP by the probes: clients would be
 // sent to a server that does not answer.
 func (m *Model) guard(target, what string) {
-	s := m.find(target)
+	if alarm := m.notUp(target); alarm != "" {
+		m.confirm.alarm = fmt.Sprintf("%s: clients would be sent to a server that does not answer if you %s.", alarm, what)
+		m.confirm.need = target
+	}
+}
+
+// guardAll is guard for a question moving several names: any target not
+// UP makes it need need typed.
+func (m *Model) guardAll(need string, targets []string, what string) {
+	var alarms []string
+	for _, t := range targets {
+		if alarm := m.notUp(t); alarm != "" && !slices.Contains(alarms, alarm) {
+			alarms = append(alarms, alarm)
+		}
+	}
+	if len(alarms) > 0 {
+		m.confirm.alarm = fmt.Sprintf("%s: clients would be sent to a server that does not answer if you %s.", strings.Join(alarms, "; "), what)
+		m.confirm.need = need
+	}
+}
+
+// notUp says how a server is when the probes do not call it UP, "" when
+// they do (or it is unknown to the dashboard).
+func (m *Model) notUp(name string) string {
+	s := m.find(name)
 	if s == nil || s.state == monitor.Up {
-		return
+		return ""
 	}
 	since := ""
 	if !s.since.IsZero() {
 		since = fmt.Sprintf(" for %s", m.c.now().Sub(s.since).Round(time.Second))
 	}
-	m.confirm.alarm = fmt.Sprintf("%s is %s%s: clients would be sent to a server that does not answer if you %s.", target, s.state, since, what)
-	m.confirm.need = target
-}
-
-func (m *Model) role(r config.Role) string {
-	for _, s := range m.c.servers {
-		if s.cfg.Role == r {
-			return s.cfg.Name
-		}
-	}
-	return string(r)
+	return fmt.Sprintf("%s is %s%s", name, s.state, since)
 }
 
 func (m *Model) find(name string) *serverView {
@@ -521,37 +624,53 @@ func (m *Model) routerState(msg RouterMsg) {
 	}
 	m.c.router.connected, m.c.router.seen, m.c.router.err = true, true, ""
 	m.c.router.identity = st.Identity
-	m.c.router.records, m.c.router.netwatch = st.Records, st.Netwatch
+	m.c.router.netwatch, m.c.router.heldEntries = st.Netwatch, msg.HeldEntries
 	m.c.router.version++
-	m.c.router.owners, m.c.router.heldEntries = msg.Owners, msg.HeldEntries
-	active := msg.Active
-	if active != m.c.router.active && m.c.router.active != "" && active != "" {
-		m.events.add(now, "router", fmt.Sprintf("static records now point at %s", active), info)
-	}
-	// No enabled record, or several, is an alarm; its end is said too.
-	switch undefined := msg.Enabled != 1 && len(msg.Records) > 0; {
-	case undefined && !m.c.router.undefined:
-		text := fmt.Sprintf("%d enabled records for %s: the router's answer is undefined", msg.Enabled, m.opts.Service.Name)
-		if msg.Enabled == 0 {
-			text = "no enabled record for " + m.opts.Service.Name + ": the router answers nothing"
+	for _, f := range msg.Services {
+		if sv := m.c.findService(f.Service); sv != nil {
+			m.serviceFacts(now, sv, f)
 		}
-		m.events.add(now, "router", text, bad)
-		m.c.router.undefined = true
-	case !undefined && m.c.router.undefined:
-		m.events.add(now, "router", "one enabled record again: "+orNone(active), good)
-		m.c.router.undefined = false
 	}
-	m.c.router.active = active
-	held := msg.Held
-	if held != m.c.router.held {
-		m.c.router.held = held
-	}
+	m.c.router.held = msg.Held
 	for _, s := range m.c.servers {
 		if nw := msg.Netwatch[s.cfg.Address]; nw != s.netwatch {
 			s.netwatch = nw
 			s.version++
 		}
 	}
+}
+
+// serviceFacts takes a reading's facts of one service: a move of its
+// records is an event, no enabled record or several an alarm (and its end
+// is said too).
+func (m *Model) serviceFacts(now time.Time, sv *serviceView, f engine.Facts) {
+	sv.records, sv.owners = f.Records, f.Owners
+	name := sv.cfg.Name
+	if f.Active != sv.active && sv.active != "" && f.Active != "" {
+		m.events.add(now, "router", m.about(sv, fmt.Sprintf("static records now point at %s", f.Active)), info)
+	}
+	switch undefined := f.Enabled != 1 && len(f.Records) > 0; {
+	case undefined && !sv.undefined:
+		text := fmt.Sprintf("%d enabled records for %s: the router's answer is undefined", f.Enabled, name)
+		if f.Enabled == 0 {
+			text = "no enabled record for " + name + ": the router answers nothing"
+		}
+		m.events.add(now, "router", text, bad)
+		sv.undefined = true
+	case !undefined && sv.undefined:
+		m.events.add(now, "router", m.about(sv, "one enabled record again: "+orNone(f.Active)), good)
+		sv.undefined = false
+	}
+	sv.active = f.Active
+}
+
+// about puts a service's name before an event about it when there are
+// several.
+func (m *Model) about(sv *serviceView, text string) string {
+	if len(m.c.services) > 1 {
+		return sv.cfg.Name + ": " + text
+	}
+	return text
 }
 
 func orNone(s string) string {
@@ -570,41 +689,52 @@ func (m *Model) serverFor(addr netip.Addr) string {
 	return ""
 }
 
-func (m *Model) dnsAnswer(a monitor.DNSAnswer) {
-	if a.Err != nil {
-		m.c.dns.err = a.Err.Error()
+func (m *Model) dnsAnswer(msg DNSMsg) {
+	sv := m.c.findService(msg.Service)
+	if sv == nil {
 		return
 	}
-	m.c.dns.err = ""
+	a, dns := msg.DNSAnswer, &sv.dns
+	if a.Err != nil {
+		dns.err = a.Err.Error()
+		return
+	}
+	dns.err = ""
 	var addr netip.Addr
 	if len(a.Addrs) > 0 {
 		addr = a.Addrs[0]
 	}
-	if m.c.dns.seen && addr != m.c.dns.addr {
-		from, to := describe(m.c.dns.addr, m.c.dns.server), describe(addr, m.serverFor(addr))
+	if dns.seen && addr != dns.addr {
+		from, to := describe(dns.addr, dns.server), describe(addr, m.serverFor(addr))
 		l := info
-		text := fmt.Sprintf("DNS answer changed: %s %s %s", from, m.c.styles.Glyphs.Arrow, to)
+		text := m.about(sv, fmt.Sprintf("DNS answer changed: %s %s %s", from, m.c.styles.Glyphs.Arrow, to))
 		if !addr.IsValid() {
 			// Clients get no address: the outage itself, not routine.
-			l, text = bad, text+": clients get no address for "+m.opts.Service.Name
+			l, text = bad, text+": clients get no address for "+sv.cfg.Name
 		}
 		m.events.add(a.At, "dns", text, l)
 	}
-	m.c.dns.seen, m.c.dns.addr, m.c.dns.ttl = true, addr, a.TTL
-	m.c.dns.server = m.serverFor(addr)
+	dns.seen, dns.addr, dns.ttl = true, addr, a.TTL
+	dns.server = m.serverFor(addr)
 }
 
-// switched notes the engine's switch: the one account of when the name
-// moved and how long after its server's fault.
+// switched notes the engine's switch of a service: the one account of when
+// its name moved and how long after its server's fault.
 func (m *Model) switched(sw SwitchMsg) {
+	sv := m.c.findService(sw.Service)
+	if sv == nil {
+		return
+	}
 	note := fmt.Sprintf("switch: %s %s %s", orNone(sw.From), m.c.styles.Glyphs.Arrow, orNone(sw.To))
+	if len(m.c.services) > 1 {
+		note = fmt.Sprintf("switch %s: %s %s %s", sv.cfg.Name, orNone(sw.From), m.c.styles.Glyphs.Arrow, orNone(sw.To))
+	}
 	if sw.Fault {
 		note += fmt.Sprintf(", %s after %s went down", sw.After.Round(10*time.Millisecond), sw.From)
 	} else {
 		note += " (no fault: a planned move)"
 	}
-	m.c.lastSwitch = note
-	m.c.switchAt = sw.At
+	sv.lastSwitch, sv.switchAt = note, sw.At
 	m.events.add(sw.At, "router", note, info)
 }
 

@@ -31,9 +31,9 @@ type routerPanel struct {
 
 // panelCache is a drawn router panel and what it was drawn from.
 type panelCache struct {
-	version, width, styleGen int
-	valid                    bool
-	text                     string
+	version, width, styleGen, service int
+	valid                             bool
+	text                              string
 }
 
 func (p *routerPanel) SetSize(width, _ int)      { p.width = width }
@@ -47,22 +47,22 @@ func (p *routerPanel) View() string {
 		slot = 1
 	}
 	c := &p.cache[slot]
-	if !c.valid || c.version != p.c.router.version || c.width != p.width || c.styleGen != p.c.styleGen {
-		*c = panelCache{version: p.c.router.version, width: p.width, styleGen: p.c.styleGen, valid: true, text: p.render()}
+	if !c.valid || c.version != p.c.router.version || c.width != p.width || c.styleGen != p.c.styleGen || c.service != p.c.service {
+		*c = panelCache{version: p.c.router.version, width: p.width, styleGen: p.c.styleGen, service: p.c.service, valid: true, text: p.render()}
 	}
 	return c.text
 }
 
 func (p *routerPanel) render() string {
-	r, st := p.c.router, p.c.styles
-	if !r.connected || (len(r.records) == 0 && len(r.netwatch) == 0) {
+	r, st, sv := p.c.router, p.c.styles, p.c.svc()
+	if !r.connected || (len(sv.records) == 0 && len(r.netwatch) == 0) {
 		return ""
 	}
 	if p.compact {
 		return p.renderCompact()
 	}
-	records := []string{st.Bold.Render("Records") + st.Muted.Render(" "+p.c.service.Name)}
-	for _, rec := range r.records {
+	records := []string{st.Bold.Render("Records") + st.Muted.Render(" "+sv.cfg.Name)}
+	for _, rec := range sv.records {
 		on := st.Good.Render("on ")
 		if rec.Disabled {
 			on = st.Muted.Render("off")
@@ -71,12 +71,12 @@ func (p *routerPanel) render() string {
 		if value == "" {
 			value = rec.Data
 		}
-		owner := r.owners[rec.ID]
+		owner := sv.owners[rec.ID]
 		line := fmt.Sprintf("%-4s %s %-4s %-15s ttl %-6s %-8s", rec.ID, on, rec.Type, value, rec.TTL, owner)
 		if rec.Comment != "" {
 			line += st.Muted.Render(" " + strconv.Quote(rec.Comment))
 		}
-		if owner != "" && owner == r.active && !rec.Disabled {
+		if owner != "" && owner == sv.active && !rec.Disabled {
 			line = st.Bold.Render(line)
 		}
 		records = append(records, line)
@@ -110,15 +110,15 @@ func (p *routerPanel) render() string {
 // renderCompact is the panel in two lines: each record's ID, state, type
 // and server, each netwatch entry's ID, host and status.
 func (p *routerPanel) renderCompact() string {
-	r, st := p.c.router, p.c.styles
+	r, st, sv := p.c.router, p.c.styles, p.c.svc()
 	sep := " " + st.Glyphs.Sep + " "
 	var recs, nws []string
-	for _, rec := range r.records {
+	for _, rec := range sv.records {
 		on := st.Good.Render("on")
 		if rec.Disabled {
 			on = st.Muted.Render("off")
 		}
-		recs = append(recs, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", rec.ID, on, rec.Type, r.owners[rec.ID])))
+		recs = append(recs, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", rec.ID, on, rec.Type, sv.owners[rec.ID])))
 	}
 	for _, n := range r.netwatch {
 		status := st.State(netwatchState(n.Status)).Render(n.Status)

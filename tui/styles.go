@@ -39,6 +39,8 @@ type Glyphs struct {
 	Check   string
 	Cross   string
 	Ellipse string
+	// Pointer marks the selected line of a list.
+	Pointer string
 	// The detail chart: its axes and ticks, the avg and p95 rows, and
 	// whether lines are drawn in braille (else a * per cell).
 	VAxis, VTick, HAxis, HTick, Corner string
@@ -50,14 +52,14 @@ type Glyphs struct {
 
 var unicodeGlyphs = Glyphs{
 	Levels: []string{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"},
-	Lost:   "✕", Empty: " ", Dot: "●", Sep: "·", Arrow: "→", Check: "✓", Cross: "✗", Ellipse: "…",
+	Lost:   "✕", Empty: " ", Dot: "●", Sep: "·", Arrow: "→", Check: "✓", Cross: "✗", Ellipse: "…", Pointer: "▸",
 	VAxis: "│", VTick: "┤", HAxis: "─", HTick: "┬", Corner: "└", Dash: "╌", Dots: "┈", Braille: true,
 	Border: lipgloss.RoundedBorder(), Select: lipgloss.ThickBorder(),
 }
 
 var asciiGlyphs = Glyphs{
 	Levels: []string{"_", ".", "-", "~", "=", "+", "*", "#"},
-	Lost:   "X", Empty: " ", Dot: "*", Sep: "-", Arrow: "->", Check: "ok", Cross: "!!", Ellipse: "...",
+	Lost:   "X", Empty: " ", Dot: "*", Sep: "-", Arrow: "->", Check: "ok", Cross: "!!", Ellipse: "...", Pointer: ">",
 	VAxis: "|", VTick: "+", HAxis: "-", HTick: "+", Corner: "+", Dash: "-", Dots: ".",
 	Border: lipgloss.ASCIIBorder(), Select: lipgloss.Border{
 		Top: "=", Bottom: "=", Left: "#", Right: "#",

@@ -36,14 +36,23 @@ func paperServers() []config.Server {
 
 type recorder struct{ calls []string }
 
-func (r *recorder) Failover(hold bool) {
-	r.calls = append(r.calls, fmt.Sprintf("failover hold=%v", hold))
+func (r *recorder) Failover(service string, hold bool) {
+	r.calls = append(r.calls, fmt.Sprintf("failover %s hold=%v", service, hold))
 }
-func (r *recorder) Restore()    { r.calls = append(r.calls, "restore") }
-func (r *recorder) Hold()       { r.calls = append(r.calls, "hold") }
-func (r *recorder) Release()    { r.calls = append(r.calls, "release") }
-func (r *recorder) ResetStats() { r.calls = append(r.calls, "reset") }
-func (r *recorder) DemoToggle() { r.calls = append(r.calls, "demo") }
+func (r *recorder) Restore(service string) { r.calls = append(r.calls, "restore "+service) }
+func (r *recorder) Hold(service string)    { r.calls = append(r.calls, "hold "+service) }
+func (r *recorder) Release(service string) { r.calls = append(r.calls, "release "+service) }
+func (r *recorder) Evacuate(server string) { r.calls = append(r.calls, "evacuate "+server) }
+func (r *recorder) Primaries()             { r.calls = append(r.calls, "primaries") }
+func (r *recorder) ResetStats()            { r.calls = append(r.calls, "reset") }
+func (r *recorder) DemoToggle()            { r.calls = append(r.calls, "demo") }
+
+// withFacts is a reading of the paper's service with the facts the engine
+// derives: its records are the reading's.
+func withFacts(msg RouterMsg, active string, enabled int, owners map[string]string) RouterMsg {
+	msg.Services = []engine.Facts{{Service: paper.Name, Active: active, Enabled: enabled, Owners: owners, Records: msg.Records}}
+	return msg
+}
 
 // scene is the paper's scenario 2 as messages: the public server loses
 // every fourth probe and then goes down, netwatch fails over, the DNS answer
@@ -89,13 +98,13 @@ func scene() []tea.Msg {
 	msgs = append(msgs,
 		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 			Records: []routeros.Record{records[0], records[1]}}},
-		DNSMsg{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour},
+		DNSMsg{DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour}},
 		LogMsg{Kind: routeros.LogConnected, Reason: "following the router log", At: t0},
 	)
 	// As the engine sends them: each reading with the facts it derived.
-	msgs[len(msgs)-3] = RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+	msgs[len(msgs)-3] = withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Type: "A", Address: "192.10.10.2", TTL: "1d", Comment: "ServerPrivate", Disabled: true},
-			{ID: "*2", Name: "tomtotrading.com", Type: "A", Address: "104.247.193.168", TTL: "1d", Comment: "Server Public"}}}, Active: "public", Enabled: 1, Owners: owners}
+			{ID: "*2", Name: "tomtotrading.com", Type: "A", Address: "104.247.193.168", TTL: "1d", Comment: "Server Public"}}}}, "public", 1, owners)
 	down := t0.Add(52 * time.Second)
 	for _, l := range []struct{ topics, msg string }{
 		{"netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]"},
@@ -107,12 +116,12 @@ func scene() []tea.Msg {
 	}
 	msgs = append(msgs,
 		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
-		RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
+		withFacts(RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
 			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Type: "icmp", Status: "down", Since: "2026-10-14 18:34:23", Comment: "x" + failover.HoldMark}}},
-			Active: "private", Held: true, Enabled: 1, Netwatch: map[string]string{"104.247.193.168": "down"},
-			Owners: owners, HeldEntries: map[string]bool{"*1": true}},
-		SwitchMsg{From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
-		DNSMsg{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour},
+			Held: true, Netwatch: map[string]string{"104.247.193.168": "down"},
+			HeldEntries: map[string]bool{"*1": true}}, "private", 1, owners),
+		SwitchMsg{Service: paper.Name, From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
+		DNSMsg{DNSAnswer: monitor.DNSAnswer{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour}},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
 	for i, s := range steps {
@@ -127,7 +136,7 @@ func scene() []tea.Msg {
 }
 
 func fixture(opts Options) Model {
-	opts.Service = config.Service{Name: "tomtotrading.com", Layout: config.Toggle, HoldNetwatch: true}
+	opts.Services = []config.Service{{Name: "tomtotrading.com", Layout: config.Toggle, HoldNetwatch: true, Primary: "public", Standby: "private"}}
 	opts.Servers = paperServers()
 	opts.RouterAddr = "192.168.137.2:8728"
 	opts.Now = func() time.Time { return t0.Add(70 * time.Second) }
@@ -229,7 +238,7 @@ func TestConfirmation(t *testing.T) {
 	// The standby is UP: y is enough. The primary is DOWN: restoring to it
 	// takes its name, typed; y alone does nothing.
 	m = update(m, press("f"), press("y"), press("r"), press("y"), press("enter"))
-	if strings.Join(rec.calls, ",") != "failover hold=true" || !strings.Contains(plain(m), "the name did not match") {
+	if strings.Join(rec.calls, ",") != "failover tomtotrading.com hold=true" || !strings.Contains(plain(m), "the name did not match") {
 		t.Errorf("y restored to a DOWN primary: %v\n%s", rec.calls, plain(m))
 	}
 	m = update(m, press("r"))
@@ -241,7 +250,7 @@ func TestConfirmation(t *testing.T) {
 		t.Errorf("c did not ask:\n%s", plain(m))
 	}
 	m = update(m, press("y"))
-	want := []string{"failover hold=true", "restore", "reset"}
+	want := []string{"failover tomtotrading.com hold=true", "restore tomtotrading.com", "reset"}
 	if strings.Join(rec.calls, ",") != strings.Join(want, ",") || !strings.Contains(plain(m), "statistics reset") {
 		t.Errorf("calls %v, want %v", rec.calls, want)
 	}
@@ -346,7 +355,7 @@ func TestSwitchTime(t *testing.T) {
 		!strings.Contains(plain(m), "DNS answer changed: 104.247.193.168 (public) → 192.10.10.2 (private)") {
 		t.Errorf("no switch time:\n%s", plain(m))
 	}
-	m = update(m, SwitchMsg{From: "private", To: "public", At: t0.Add(90 * time.Second)})
+	m = update(m, SwitchMsg{Service: paper.Name, From: "private", To: "public", At: t0.Add(90 * time.Second)})
 	if !strings.Contains(plain(m), "switch: private → public (no fault: a planned move)") {
 		t.Errorf("a planned move:\n%s", plain(m))
 	}
@@ -445,14 +454,14 @@ func TestRouterTimesInTheViewersZone(t *testing.T) {
 func TestHeaderKeepsActive(t *testing.T) {
 	m := update(fixture(Options{ReadOnly: true}), tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = update(m, scene()...)
-	m = update(m, DNSMsg{At: t0.Add(80 * time.Second), Err: errors.New("dns 127.0.0.1:53: no answer: read udp 127.0.0.1:39912->127.0.0.1:53: read: connection refused")})
+	m = update(m, DNSMsg{DNSAnswer: monitor.DNSAnswer{At: t0.Add(80 * time.Second), Err: errors.New("dns 127.0.0.1:53: no answer: read udp 127.0.0.1:39912->127.0.0.1:53: read: connection refused")}})
 	header := strings.Split(plain(m), "\n")[1]
 	if !strings.Contains(header, "ACTIVE private") || !strings.Contains(header, "[READ-ONLY]") || !strings.Contains(header, "…") {
 		t.Errorf("header: %q", header)
 	}
 	m = update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = update(m, scene()...)
-	m = update(m, DNSMsg{At: t0.Add(80 * time.Second)})
+	m = update(m, DNSMsg{DNSAnswer: monitor.DNSAnswer{At: t0.Add(80 * time.Second)}})
 	if !strings.Contains(plain(m), "clients get no address for tomtotrading.com") {
 		t.Errorf("no alarm for an empty answer:\n%s", plain(m))
 	}
@@ -463,9 +472,9 @@ func TestUndefinedAnswerAlarm(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	recs := []routeros.Record{{ID: "*1", Address: "192.10.10.2"}, {ID: "*2", Address: "104.247.193.168"}}
 	m = update(m,
-		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Records: recs}, Active: "public", Enabled: 1},
-		RouterMsg{RouterState: routeros.RouterState{At: t0.Add(time.Second), Connected: true, Records: recs}, Enabled: 2},
-		RouterMsg{RouterState: routeros.RouterState{At: t0.Add(2 * time.Second), Connected: true, Records: recs}, Active: "private", Enabled: 1})
+		withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Records: recs}}, "public", 1, nil),
+		withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0.Add(time.Second), Connected: true, Records: recs}}, "", 2, nil),
+		withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0.Add(2 * time.Second), Connected: true, Records: recs}}, "private", 1, nil))
 	out := plain(m)
 	if !strings.Contains(out, "2 enabled records for tomtotrading.com: the router's answer is undefined") ||
 		!strings.Contains(out, "one enabled record again: private") {
@@ -497,7 +506,7 @@ func TestHeaderOperationClears(t *testing.T) {
 	if !strings.Contains(header(), "failover") {
 		t.Fatalf("the operation is not in the header:\n%s", header())
 	}
-	m = update(m, SwitchMsg{From: "private", To: "public", At: t0.Add(65 * time.Second)})
+	m = update(m, SwitchMsg{Service: paper.Name, From: "private", To: "public", At: t0.Add(65 * time.Second)})
 	if h := header(); strings.Contains(h, "read state") || !strings.Contains(h, "switch: private → public") {
 		t.Errorf("after a later switch:\n%s", h)
 	}
@@ -540,7 +549,7 @@ func TestHelpSaysHowRTTsAreTimed(t *testing.T) {
 // servers' netwatch entries as the engine labelled them: in full when there
 // is room, in two lines at 80x24, not on a wall.
 func TestRouterPanel(t *testing.T) {
-	msg := RouterMsg{RouterState: routeros.RouterState{At: time.Now(), Connected: true,
+	msg := withFacts(RouterMsg{RouterState: routeros.RouterState{At: time.Now(), Connected: true,
 		Records: []routeros.Record{
 			{ID: "*1", Type: "A", Address: "104.247.193.168", TTL: "30s", Comment: "Server Public"},
 			{ID: "*2", Type: "A", Address: "192.10.10.2", TTL: "30s", Comment: "ServerPrivate", Disabled: true},
@@ -551,8 +560,7 @@ func TestRouterPanel(t *testing.T) {
 			{ID: "*5", Host: "192.10.10.2", Type: "tcp-conn", Status: "unknown", Disabled: true, Comment: "x" + failover.HoldMark},
 			{ID: "*6", Host: "192.10.10.2", Type: "simple", Status: "down", Disabled: true},
 		}},
-		Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public", "*2": "private"},
-		HeldEntries: map[string]bool{"*5": true}}
+		HeldEntries: map[string]bool{"*5": true}}, "public", 1, map[string]string{"*1": "public", "*2": "private"})
 	oneSpace := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	full := oneSpace(plain(update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60}, msg)))
 	for _, want := range []string{
@@ -650,15 +658,15 @@ func TestHelpSectionsAndLegend(t *testing.T) {
 
 // The line mode's status line and the lines it prints at once.
 func TestLines(t *testing.T) {
-	l := NewLines(Options{Servers: []config.Server{{Name: "public"}, {Name: "private"}}, Zone: time.UTC})
+	l := NewLines(Options{Services: []config.Service{paper.Service()}, Servers: []config.Server{{Name: "public"}, {Name: "private"}}, Zone: time.UTC})
 	if got := l.Line(); !strings.Contains(got, "ACTIVE no single server | public UNKNOWN | private UNKNOWN | dns not asked yet | router connecting") {
 		t.Errorf("before anything: %q", got)
 	}
 	for _, ev := range []engine.Event{
-		{Router: &routeros.RouterState{Connected: true}, Active: "public"},
+		{Router: &routeros.RouterState{Connected: true}, Services: []engine.Facts{{Service: paper.Name, Active: "public"}}},
 		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, State: monitor.Down,
 			Check: monitor.CheckStatus{Label: "icmp", Window: monitor.Stats{Sent: 4, Received: 3, Last: 196 * time.Millisecond}}}},
-		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}}, Answer: "private"},
+		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}}, Answer: "private", Service: paper.Name},
 	} {
 		if got := l.Observe(ev); got != "" {
 			t.Errorf("a routine event printed %q", got)
@@ -671,7 +679,7 @@ func TestLines(t *testing.T) {
 		ev   engine.Event
 		want string
 	}{
-		{engine.Event{Switch: &engine.Switch{From: "public", To: "private", Fault: true, After: 3 * time.Second}}, "the name moved from public to private, 3s after public went down"},
+		{engine.Event{Switch: &engine.Switch{Service: paper.Name, From: "public", To: "private", Fault: true, After: 3 * time.Second}}, "tomtotrading.com moved from public to private, 3s after public went down"},
 		{engine.Event{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}}, "policy: failing over: public DOWN for 30s"},
 		{engine.Event{Router: &routeros.RouterState{Err: errors.New("EOF")}}, "router unreachable: EOF"},
 	} {

@@ -19,7 +19,7 @@ func (m Model) View() tea.View {
 	}
 	v := tea.NewView(content)
 	v.AltScreen = true
-	v.WindowTitle = "failwatch " + m.c.service.Name
+	v.WindowTitle = "failwatch " + m.c.svc().cfg.Name
 	return v
 }
 
@@ -76,6 +76,10 @@ func (m Model) render() string {
 func (m Model) dashboard(height int) string {
 	m.cards.SetSize(m.width, 0)
 	top := m.cards.View()
+	if len(m.c.services) > 1 {
+		m.servicesView.SetSize(m.width, 0)
+		top = lipgloss.JoinVertical(lipgloss.Left, m.servicesView.View(), top)
+	}
 	rest := height - lipgloss.Height(top)
 	if !m.opts.Wall && m.confirm == nil {
 		m.panel.SetSize(m.width, 0)

@@ -28,23 +28,33 @@ func (w *wall) FullHelp() [][]key.Binding { return keyHelp(w.ShortHelp()) }
 func (w *wall) View() string {
 	c, st := w.c, w.c.styles
 	now := c.now().In(c.zone)
-	activeStyle := st.Good
-	active := "ACTIVE " + c.router.active
-	if c.router.active == "" {
-		active, activeStyle = "NO SINGLE SERVER", st.Bad
-	}
-	top := bigOr(st, active, activeStyle, w.width-26)
 	clock := big(st, now.Format("15:04"), st.Muted)
+	var top string
+	var lines []string
+	if len(c.services) > 1 {
+		// Every service, a line each, beside the clock.
+		list := &servicesView{c: c, wall: true}
+		list.SetSize(w.width-lipgloss.Width(clock)-2, 0)
+		top = list.View()
+	} else {
+		sv := c.svc()
+		activeStyle := st.Good
+		active := "ACTIVE " + sv.active
+		if sv.active == "" {
+			active, activeStyle = "NO SINGLE SERVER", st.Bad
+		}
+		top = bigOr(st, active, activeStyle, w.width-26)
+		last := st.Muted.Render("no switch seen since failwatch started")
+		if sv.lastSwitch != "" {
+			last = fmt.Sprintf("last switch %s: %s", sv.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(sv.lastSwitch, "switch: "))
+		}
+		lines = []string{fit(last, w.width), fit(w.dnsLine(), w.width), ""}
+	}
 	if gap := w.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
 		top = lipgloss.JoinHorizontal(lipgloss.Top, top, strings.Repeat(" ", gap), clock)
 	}
-	lines := []string{top, ""}
-	last := st.Muted.Render("no switch seen since failwatch started")
-	if c.lastSwitch != "" {
-		last = fmt.Sprintf("last switch %s: %s", c.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(c.lastSwitch, "switch: "))
-	}
-	lines = append(lines, fit(last, w.width), fit(w.dnsLine(), w.width), "")
-	rest := w.height - len(lines) - 4 // the block letters' height, and a line
+	lines = append([]string{top, ""}, lines...)
+	rest := w.height - strings.Count(strings.Join(lines, "\n"), "\n") - 1 // the rows above the panels
 	if len(c.servers) == 0 || rest < 8 {
 		return strings.Join(lines, "\n")
 	}
@@ -93,7 +103,7 @@ func (w *wall) panel(s *serverView, width, height int) string {
 
 // dnsLine says what the resolver answers and which server that is.
 func (w *wall) dnsLine() string {
-	dns, name := w.c.dns, w.c.service.Name
+	dns, name := w.c.svc().dns, w.c.svc().cfg.Name
 	if !dns.addr.IsValid() {
 		return "DNS " + name + ": " + w.c.styles.Muted.Render("no answer yet")
 	}

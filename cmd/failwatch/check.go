@@ -62,8 +62,8 @@ is read. Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
 			if cfg.Router.Address != "" {
 				fmt.Fprintf(stdout, "  router   %s as %s\n", cfg.Router.RouterAddr(), cfg.Router.User)
 			}
-			if cfg.Service.Name != "" {
-				fmt.Fprintf(stdout, "  service  %s (%s layout)\n", cfg.Service.Name, cfg.Service.Layout)
+			for _, svc := range cfg.Services {
+				fmt.Fprintf(stdout, "  service  %s (%s layout): %s, standby %s\n", svc.Name, svc.Layout, svc.Primary, svc.Standby)
 			}
 			for _, s := range cfg.Servers {
 				labels := make([]string, len(s.Checks))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,7 +77,7 @@ func (d *dashboard) startRecorder(eng *engine.Engine, stderr io.Writer) (stop fu
 	if d.record == "" {
 		return func() {}, true
 	}
-	rec, err := record.Open(d.record, 0, record.Setup{Service: d.cfg.Service, Servers: d.cfg.Servers})
+	rec, err := record.Open(d.record, 0, record.Setup{Services: d.cfg.Services, Servers: d.cfg.Servers})
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
 		return nil, false
@@ -149,7 +150,11 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Wri
 	for i, s := range d.cfg.Servers {
 		names[i] = s.Name
 	}
-	d.metrics = metrics.New(names)
+	services := make([]string, len(d.cfg.Services))
+	for i, svc := range d.cfg.Services {
+		services[i] = svc.Name
+	}
+	d.metrics = metrics.New(names, services)
 	b := buildInfo()
 	d.metrics.SetBuildInfo(b.version, b.commit, runtime.Version())
 	// Probes feed the engine every interval: five missed in a row, and
@@ -184,11 +189,15 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 						netwatch[n.Host] = n.Status
 					}
 				}
-				m.ObserveRouter(ev.Router.At, ev.Router.Connected, ev.Active, netwatch)
+				active := map[string]string{}
+				for _, f := range ev.Services {
+					active[f.Service] = f.Active
+				}
+				m.ObserveRouter(ev.Router.At, ev.Router.Connected, active, netwatch)
 			case ev.DNS != nil:
-				m.ObserveDNS(len(ev.DNS.Addrs) > 0, ev.Answer, ev.DNS.TTL)
+				m.ObserveDNS(ev.Service, len(ev.DNS.Addrs) > 0, ev.Answer, ev.DNS.TTL)
 			case ev.Switch != nil:
-				m.ObserveSwitch(ev.Switch.Fault, ev.Switch.After)
+				m.ObserveSwitch(ev.Switch.Service, ev.Switch.Fault, ev.Switch.After)
 			case ev.Done != nil:
 				m.ObserveOperation(ev.Done.Result.Operation, ev.Done.Err)
 			case ev.Servers != nil:
@@ -341,19 +350,31 @@ type actions struct {
 // The engine runs one operation at a time and refuses in read-only mode;
 // a key pressed meanwhile does nothing, as the screen shows the one under
 // way.
-func (a *actions) Failover(hold bool) {
+func (a *actions) Failover(service string, hold bool) {
 	op := engine.OpFailover
 	if hold {
 		op = engine.OpFailoverHold
 	}
-	a.eng.Request(op, a.user, "failover", "")
+	a.request(op, service, "failover")
 }
 
-func (a *actions) Restore() { a.eng.Request(engine.OpRestore, a.user, "", "") }
+func (a *actions) Restore(service string) { a.request(engine.OpRestore, service, "") }
 
-func (a *actions) Hold() { a.eng.Request(engine.OpHold, a.user, "", "") }
+func (a *actions) Hold(service string) { a.request(engine.OpHold, service, "") }
 
-func (a *actions) Release() { a.eng.Request(engine.OpRelease, a.user, "", "") }
+func (a *actions) Release(service string) { a.request(engine.OpRelease, service, "") }
+
+func (a *actions) Evacuate(server string) { a.request(engine.OpEvacuate, server, "") }
+
+func (a *actions) Primaries() { a.request(engine.OpPrimaries, "", "") }
+
+// request asks the engine; a refusal other than the one under way (which
+// the screen shows) is told to this screen, since nothing else will be.
+func (a *actions) request(op engine.Op, target, name string) {
+	if err := a.eng.Request(op, target, a.user, name, ""); err != nil && !errors.Is(err, engine.ErrBusy) && a.send != nil {
+		a.send(tui.NoteMsg{At: time.Now(), Source: "you", Text: string(op) + " not started: " + err.Error()})
+	}
+}
 
 func (a *actions) ResetStats() {
 	if !a.readOnly {
@@ -420,13 +441,13 @@ func liveDashboard(cfg *config.Config, record, who string, stderr io.Writer) (*d
 		fmt.Fprintf(stderr, "%s: %v\n", who, err)
 		return nil, false
 	}
-	return &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dnsServer(cfg), auditLog: auditPath(cfg),
+	return &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: routerDNS(cfg), auditLog: defaultAuditLog(),
 		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: record}, true
 }
 
 func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {
 	return tui.Options{
-		Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(),
+		Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(),
 		// The Linux console's fonts lack the blocks and box drawing.
 		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII || os.Getenv("TERM") == "linux",
 		NoColor: *ui.noColor || cfg.UI.NoColor || os.Getenv("NO_COLOR") != "",

@@ -44,7 +44,7 @@ func (w *demoWorld) toggle() bool {
 // failover (the demo's maintenance story).
 func demoConfig() *config.Config {
 	cfg := paper.Config()
-	cfg.Service.HoldNetwatch = true
+	cfg.Services[0].HoldNetwatch = true
 	return cfg
 }
 
@@ -88,6 +88,7 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 			cfg := demoConfig()
 			if *autoOn {
 				cfg.Auto = config.Auto{Enabled: true, FailAfter: 5 * time.Second, HoldDown: time.Minute, Restore: "manual", RestoreAfter: time.Minute}
+				cfg.Services[0].Auto = cfg.Auto
 			}
 			cfg.Router = config.Router{Address: addr.String(), User: "admin", Timeout: 5 * cfg.Probe.Timeout}
 			if err := setNetwatchInterval(addr.String(), *interval); err != nil {

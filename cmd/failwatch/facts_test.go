@@ -32,13 +32,13 @@ func TestFactsAgree(t *testing.T) {
 	}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
-	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: cfg.Service.DNSServer,
+	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: cfg.Services[0].DNSServer,
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor:  monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New([]string{"public", "private"})
+	m := metrics.New([]string{"public", "private"}, []string{"tomtotrading.com"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
@@ -46,7 +46,7 @@ func TestFactsAgree(t *testing.T) {
 	go feedMetrics(ctx, e, m)
 	sub, _ := e.Subscribe(100000)
 	defer sub.Close()
-	var model tea.Model = tui.New(tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), Zone: time.UTC})
+	var model tea.Model = tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), Zone: time.UTC})
 	model, _ = model.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	feed := func(until func(engine.Event) bool) {
 		t.Helper()
@@ -65,11 +65,15 @@ func TestFactsAgree(t *testing.T) {
 			}
 		}
 	}
-	feed(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "public" })
-	if err := e.Request(engine.OpFailoverHold, "tester", "", ""); err != nil {
+	feed(func(ev engine.Event) bool {
+		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "public"
+	})
+	if err := e.Request(engine.OpFailoverHold, "", "tester", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	feed(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "private" && ev.Held })
+	feed(func(ev engine.Event) bool {
+		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "private" && ev.Held
+	})
 	// Give the metrics subscriber the same reading.
 	time.Sleep(200 * time.Millisecond)
 
@@ -80,10 +84,10 @@ func TestFactsAgree(t *testing.T) {
 	if !strings.Contains(screen, "ACTIVE private") || !strings.Contains(screen, "NETWATCH HELD") {
 		t.Errorf("the dashboard:\n%s", screen)
 	}
-	if !strings.Contains(rec.Body.String(), `failwatch_active_server{server="private"} 1`) {
+	if !strings.Contains(rec.Body.String(), `failwatch_active_server{server="private",service="tomtotrading.com"} 1`) {
 		t.Errorf("metrics:\n%s", rec.Body.String())
 	}
-	if rep.Active != "private" || !rep.Held {
-		t.Errorf("status: active %q, held %v", rep.Active, rep.Held)
+	if rep.Services[0].Active != "private" || !rep.Held {
+		t.Errorf("status: active %q, held %v", rep.Services[0].Active, rep.Held)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,8 @@ import (
 // routerFlags are the flags that say which config and router to use.
 type routerFlags struct {
 	path, router, user, passwordEnv *string
+	// services are the --service names; none means every service.
+	services *[]string
 }
 
 func addRouterFlags(fs *pflag.FlagSet) routerFlags {
@@ -36,7 +39,30 @@ func addRouterFlags(fs *pflag.FlagSet) routerFlags {
 		router:      fs.String("router", "", "router API address, overriding the config's (e.g. a failwatch sim)"),
 		user:        fs.String("user", "", "router user, overriding the config's"),
 		passwordEnv: fs.String("password-env", "", "read the router password from this environment variable"),
+		services:    fs.StringArray("service", nil, "act on this service (a DNS name from the config; again for more); default: every service"),
 	}
+}
+
+// chosen are the services the command acts on: those --service names, in
+// the config's order, or every one.
+func (f routerFlags) chosen(cfg *config.Config, stderr io.Writer) ([]config.Service, bool) {
+	for _, name := range *f.services {
+		if _, ok := cfg.Service(name); !ok {
+			var names []string
+			for _, svc := range cfg.Services {
+				names = append(names, svc.Name)
+			}
+			fmt.Fprintf(stderr, "failwatch: --service %s: the config has no such service (it has %s)\n", name, strings.Join(names, ", "))
+			return nil, false
+		}
+	}
+	var out []config.Service
+	for _, svc := range cfg.Services {
+		if len(*f.services) == 0 || slices.Contains(*f.services, svc.Name) {
+			out = append(out, svc)
+		}
+	}
+	return out, true
 }
 
 // load reads the config and applies the overrides; it needs a router and a
@@ -55,25 +81,32 @@ func (f routerFlags) load(stderr io.Writer) (*config.Config, bool) {
 	if *f.passwordEnv != "" {
 		cfg.Router.Password = config.Secret(os.Getenv(*f.passwordEnv))
 	}
-	if cfg.Router.Address == "" || cfg.Service.Name == "" {
-		fmt.Fprintln(stderr, "failwatch: this needs router.address and service.name in the config (or --router)")
+	if cfg.Router.Address == "" || len(cfg.Services) == 0 {
+		fmt.Fprintln(stderr, "failwatch: this needs router.address and a service in the config (or --router)")
 		return nil, false
 	}
 	return cfg, true
 }
 
-// dnsServer is the resolver to ask about the service name.
-func dnsServer(cfg *config.Config) string {
-	if cfg.Service.DNSServer != "" {
-		return cfg.Service.DNSServer
-	}
+// routerDNS is the resolver asked about the services' names unless a
+// service names its own: the router, on port 53.
+func routerDNS(cfg *config.Config) string {
 	host, _, _ := net.SplitHostPort(cfg.Router.RouterAddr())
 	return net.JoinHostPort(host, "53")
 }
 
-func auditPath(cfg *config.Config) string {
-	if cfg.Service.AuditLog != "" {
-		return cfg.Service.AuditLog
+// dnsServer is the resolver to ask about a service's name.
+func dnsServer(cfg *config.Config, svc config.Service) string {
+	if svc.DNSServer != "" {
+		return svc.DNSServer
+	}
+	return routerDNS(cfg)
+}
+
+// auditPath is where the operations on a service are appended.
+func auditPath(svc config.Service) string {
+	if svc.AuditLog != "" {
+		return svc.AuditLog
 	}
 	return defaultAuditLog()
 }
@@ -85,34 +118,44 @@ func currentUser() string {
 	return "unknown"
 }
 
-// connect loads the config and connects the operation code; when ok is
-// false the command exits with code.
-func (f routerFlags) connect(stderr io.Writer) (*config.Config, *failover.Failover, int, bool) {
+// connect loads the config, picks the services and connects the operation
+// code of each, over one connection; when ok is false the command exits
+// with exitUsage.
+func (f routerFlags) connect(stderr io.Writer) (*config.Config, *routeros.Client, []*failover.Failover, bool) {
 	cfg, ok := f.load(stderr)
 	if !ok {
-		return nil, nil, exitUsage, false
+		return nil, nil, nil, false
 	}
-	fo, ok := newFailover(cfg, stderr)
+	chosen, ok := f.chosen(cfg, stderr)
 	if !ok {
-		return nil, nil, exitUsage, false
+		return nil, nil, nil, false
 	}
-	return cfg, fo, exitOK, true
-}
-
-// newFailover connects the operation code the dashboard uses too.
-func newFailover(cfg *config.Config, stderr io.Writer) (*failover.Failover, bool) {
 	client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch: %v\n", err)
-		return nil, false
+		return nil, nil, nil, false
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
 	}
-	primary, _ := cfg.Server(config.Primary)
-	standby, _ := cfg.Server(config.Standby)
-	return &failover.Failover{Client: client, Service: cfg.Service, Primary: primary, Standby: standby,
-		User: currentUser(), Audit: failover.NewAudit(auditPath(cfg))}, true
+	var fs []*failover.Failover
+	for _, svc := range chosen {
+		primary, standby := cfg.Pair(svc)
+		fs = append(fs, &failover.Failover{Client: client, Service: svc, Primary: primary, Standby: standby,
+			User: currentUser(), Audit: failover.NewAudit(auditPath(svc)), Siblings: siblings(cfg, svc)})
+	}
+	return cfg, client, fs, true
+}
+
+// siblings are the names of the config's other services.
+func siblings(cfg *config.Config, svc config.Service) []string {
+	var out []string
+	for _, s := range cfg.Services {
+		if s.Name != svc.Name {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // confirm asks on stdin unless --yes. It returns 0 to go on, exitUsage
@@ -162,30 +205,25 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 			hold = fs.Bool("hold", false, "hold the router's netwatch entries so they cannot move the name back (default: service.hold_netwatch)")
 		}
 		return func(_ []string, stdout, stderr io.Writer) int {
-			cfg, f, code, ok := rf.connect(stderr)
+			_, client, fs, ok := rf.connect(stderr)
 			if !ok {
-				return code
+				return exitUsage
 			}
-			defer f.Client.Close()
-			primary, standby := f.Primary.Name, f.Standby.Name
-			question := fmt.Sprintf("Fail over %s from %s to %s", cfg.Service.Name, primary, standby)
+			defer client.Close()
+			var moves []string
+			for _, f := range fs {
+				from, to := f.Primary.Name, f.Standby.Name
+				if name == "restore" {
+					from, to = to, from
+				}
+				moves = append(moves, fmt.Sprintf("%s from %s to %s", f.Service.Name, from, to))
+			}
+			question := "Fail over " + strings.Join(moves, "; ")
 			if name == "restore" {
-				question = fmt.Sprintf("Restore %s from %s to %s", cfg.Service.Name, standby, primary)
+				question = "Restore " + strings.Join(moves, "; ")
 			}
 			if code := confirm(question, *yes, os.Stdin, stderr); code != exitOK {
 				return code
-			}
-			if !*asJSON {
-				f.Progress = func(s failover.Step) {
-					if s.Status == failover.StepRunning {
-						return
-					}
-					line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
-					if s.Detail != "" {
-						line += ": " + s.Detail
-					}
-					fmt.Fprintln(stdout, line)
-				}
 			}
 			// A signal (Ctrl-C, SIGTERM, an SSH session's SIGHUP) stops the
 			// operation before its next change; it rolls back what it did, reads
@@ -193,13 +231,52 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 			// signals stay caught until then, so a second one cannot cut that short.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			var res failover.Result
+			started := time.Now()
+			var results []failover.Result
 			var err error
-			if name == "failover" {
-				h := cfg.Service.HoldNetwatch || *hold
-				res, err = f.FailoverToStandby(ctx, h)
-			} else {
-				res, err = f.Restore(ctx)
+			// One service after the other; a failure (rolled back for its
+			// service) stops the rest, and those done stay done, verified.
+			for i, f := range fs {
+				if !*asJSON {
+					prefix := ""
+					if len(fs) > 1 {
+						prefix = f.Service.Name + ": "
+					}
+					f.Progress = func(s failover.Step) {
+						if s.Status == failover.StepRunning {
+							return
+						}
+						line := fmt.Sprintf("%-8s %s%s", s.Status, prefix, s.Name)
+						if s.Detail != "" {
+							line += ": " + s.Detail
+						}
+						fmt.Fprintln(stdout, line)
+					}
+				}
+				var res failover.Result
+				if name == "failover" {
+					res, err = f.FailoverToStandby(ctx, f.Service.HoldNetwatch || *hold)
+				} else {
+					res, err = f.Restore(ctx)
+				}
+				results = append(results, res)
+				if err != nil {
+					if len(fs) > 1 {
+						err = fmt.Errorf("%s: %w", f.Service.Name, err)
+						if rest := fs[i+1:]; len(rest) > 0 {
+							var names []string
+							for _, r := range rest {
+								names = append(names, r.Service.Name)
+							}
+							err = fmt.Errorf("%w; not attempted: %s", err, strings.Join(names, ", "))
+						}
+					}
+					break
+				}
+			}
+			res := results[0]
+			if len(fs) > 1 {
+				res = failover.Combine(name, started, results)
 			}
 			if *asJSON {
 				out := struct {
@@ -228,66 +305,87 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 	})
 }
 
-// statusReport is what `failwatch status` knows.
 // statusSchema is the version of `status --json`: it changes when a field
-// changes meaning or goes away.
-const statusSchema = 1
+// changes meaning or goes away (2: a list of services).
+const statusSchema = 2
 
+// statusReport is what `failwatch status` knows: the router, then each
+// service.
 type statusReport struct {
 	SchemaVersion int                 `json:"schema_version"`
 	Router        string              `json:"router"`
 	Connected     bool                `json:"connected"`
 	Error         string              `json:"error,omitempty"`
 	Identity      routeros.Identity   `json:"identity"`
-	Service       string              `json:"service"`
-	Active        string              `json:"active"`
-	Records       []routeros.Record   `json:"records"`
+	Services      []serviceStatus     `json:"services"`
 	Netwatch      []routeros.Netwatch `json:"netwatch"`
 	Held          bool                `json:"netwatch_held"`
-	DNS           []string            `json:"dns_answer"`
-	DNSError      string              `json:"dns_error,omitempty"`
 	Healthy       bool                `json:"healthy"`
 }
 
+// serviceStatus is one service in `failwatch status`.
+type serviceStatus struct {
+	Service  string            `json:"service"`
+	Active   string            `json:"active"`
+	Records  []routeros.Record `json:"records"`
+	DNS      []string          `json:"dns_answer"`
+	DNSError string            `json:"dns_error,omitempty"`
+	Healthy  bool              `json:"healthy"`
+}
+
 func statusCommand() *cobra.Command {
-	return newCommand("status", "", "show the router's records, the active server and the DNS answer", `
-Print what the router's records say, which server is active, the netwatch
-entries, and what the resolver answers for the service name. Exit 0 when the
-router answers and exactly one record is enabled and it belongs to a known
-server, 1 otherwise, 2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
+	return newCommand("status", "", "show the router's records, the active server and the DNS answer of each service", `
+Print, for each service (or those named by --service), what the router's
+records say, which server is active and what the resolver answers for its
+name; then the servers' netwatch entries. The router is read once for every
+service. Exit 0 when the router answers and each service has exactly one
+enabled record of a known server, 1 otherwise, 2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs)
 		asJSON := fs.Bool("json", false, "print JSON")
 		return func(_ []string, stdout, stderr io.Writer) int {
-			cfg, f, code, ok := rf.connect(stderr)
+			cfg, client, fos, ok := rf.connect(stderr)
 			if !ok {
-				return code
+				return exitUsage
 			}
-			defer f.Client.Close()
+			defer client.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)
 			defer cancel()
 			// Lists are [] when empty, never null.
-			rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Service: cfg.Service.Name,
-				Records: []routeros.Record{}, Netwatch: []routeros.Netwatch{}, DNS: []string{}}
-			var hosts []string
+			rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Services: []serviceStatus{}, Netwatch: []routeros.Netwatch{}}
+			var hosts, names []string
 			for _, s := range cfg.Servers {
 				hosts = append(hosts, s.Address)
 			}
-			st := routeros.NewWatcher(f.Client, cfg.Service.Name, hosts, 0).Read(ctx)
+			for _, f := range fos {
+				names = append(names, f.Service.Name)
+			}
+			st := routeros.NewWatcher(client, names, hosts, 0).Read(ctx)
 			rep.Connected, rep.Identity = st.Connected, st.Identity
-			rep.Records, rep.Netwatch = append(rep.Records, st.Records...), append(rep.Netwatch, st.Netwatch...)
+			rep.Netwatch = append(rep.Netwatch, st.Netwatch...)
 			if st.Err != nil {
 				rep.Error = st.Err.Error()
 			}
-			rep.Active = failover.Active(cfg.Service, st.Records, cfg.Servers...)
 			rep.Held = failover.Held(st.Netwatch)
-			ans := monitor.Query(ctx, dnsServer(cfg), cfg.Service.Name, failover.RecordType(cfg.Servers...))
-			for _, a := range ans.Addrs {
-				rep.DNS = append(rep.DNS, a.String())
+			rep.Healthy = rep.Connected
+			for _, f := range fos {
+				ss := serviceStatus{Service: f.Service.Name, Records: []routeros.Record{}, DNS: []string{}}
+				for _, r := range st.Records {
+					if r.Name == f.Service.Name {
+						ss.Records = append(ss.Records, r)
+					}
+				}
+				ss.Active = failover.Active(f.Service, ss.Records, f.Primary, f.Standby)
+				ans := monitor.Query(ctx, dnsServer(cfg, f.Service), f.Service.Name, failover.RecordType(f.Primary, f.Standby))
+				for _, a := range ans.Addrs {
+					ss.DNS = append(ss.DNS, a.String())
+				}
+				if ans.Err != nil {
+					ss.DNSError = ans.Err.Error()
+				}
+				ss.Healthy = rep.Connected && ss.Active != ""
+				rep.Healthy = rep.Healthy && ss.Healthy
+				rep.Services = append(rep.Services, ss)
 			}
-			if ans.Err != nil {
-				rep.DNSError = ans.Err.Error()
-			}
-			rep.Healthy = rep.Connected && rep.Active != ""
 			if *asJSON {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
@@ -310,32 +408,34 @@ func writeStatus(w io.Writer, r statusReport) {
 		return
 	}
 	fmt.Fprintf(w, "router   %s (%s, RouterOS %s)\n", r.Router, r.Identity.Name, r.Identity.Version)
-	active := r.Active
-	if active == "" {
-		active = "NONE: no single enabled record"
-	}
-	fmt.Fprintf(w, "service  %s  active: %s\n", r.Service, active)
-	for _, rec := range r.Records {
-		state := "enabled "
-		if rec.Disabled {
-			state = "disabled"
+	for _, s := range r.Services {
+		active := s.Active
+		if active == "" {
+			active = "NONE: no single enabled record"
 		}
-		value := rec.Address
-		if value == "" {
-			value = rec.Data
+		fmt.Fprintf(w, "service  %s  active: %s\n", s.Service, active)
+		for _, rec := range s.Records {
+			state := "enabled "
+			if rec.Disabled {
+				state = "disabled"
+			}
+			value := rec.Address
+			if value == "" {
+				value = rec.Data
+			}
+			fmt.Fprintf(w, "  record %-4s %-5s %s %-15s ttl %-4s %q\n", rec.ID, rec.Type, state, value, rec.TTL, rec.Comment)
 		}
-		fmt.Fprintf(w, "  record %-4s %-5s %s %-15s ttl %-4s %q\n", rec.ID, rec.Type, state, value, rec.TTL, rec.Comment)
+		if s.DNSError != "" {
+			fmt.Fprintf(w, "  resolver %s\n", s.DNSError)
+		} else {
+			fmt.Fprintf(w, "  resolver %s -> %s\n", s.Service, strings.Join(s.DNS, ", "))
+		}
 	}
 	for _, n := range r.Netwatch {
 		state := n.Status
 		if n.Disabled {
 			state = "disabled"
 		}
-		fmt.Fprintf(w, "  netwatch %-4s %-15s %-8s %q\n", n.ID, n.Host, state, n.Comment)
-	}
-	if r.DNSError != "" {
-		fmt.Fprintf(w, "resolver %s\n", r.DNSError)
-	} else {
-		fmt.Fprintf(w, "resolver %s -> %s\n", r.Service, strings.Join(r.DNS, ", "))
+		fmt.Fprintf(w, "netwatch %-4s %-15s %-8s %q\n", n.ID, n.Host, state, n.Comment)
 	}
 }

@@ -67,7 +67,7 @@ func status(t *testing.T, cfg string) statusReport {
 func TestOneShotCommands(t *testing.T) {
 	cfg, _, audit := paperRouter(t)
 	rep := status(t, cfg)
-	if !rep.Healthy || rep.Active != "public" || len(rep.DNS) != 1 || rep.DNS[0] != "104.247.193.168" || rep.Identity.Name != "MikroTik" {
+	if !rep.Healthy || rep.Services[0].Active != "public" || len(rep.Services[0].DNS) != 1 || rep.Services[0].DNS[0] != "104.247.193.168" || rep.Identity.Name != "MikroTik" {
 		t.Fatalf("status before: %+v", rep)
 	}
 	out, errs, code := runCLI("status", "-c", cfg)
@@ -85,7 +85,7 @@ func TestOneShotCommands(t *testing.T) {
 		t.Fatalf("failover: exit %d\n%s%s", code, out, errs)
 	}
 	rep = status(t, cfg)
-	if rep.Active != "private" || !rep.Held || rep.DNS[0] != "192.10.10.2" {
+	if rep.Services[0].Active != "private" || !rep.Held || rep.Services[0].DNS[0] != "192.10.10.2" {
 		t.Errorf("status after failover: %+v", rep)
 	}
 	out, _, code = runCLI("failover", "-c", cfg, "--yes")
@@ -101,7 +101,7 @@ func TestOneShotCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || !res.OK || res.To != "public" || !res.Changed {
 		t.Errorf("restore --json: exit %d %v\n%s%s", code, err, out, errs)
 	}
-	if rep = status(t, cfg); rep.Active != "public" || rep.Held {
+	if rep = status(t, cfg); rep.Services[0].Active != "public" || rep.Held {
 		t.Errorf("status after restore: %+v", rep)
 	}
 	b, _ := os.ReadFile(audit)
@@ -126,7 +126,7 @@ func TestFailoverOnStandbyHolds(t *testing.T) {
 	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	cfg, _, audit := paperRouter(t, sim.Probe)
 	deadline := time.Now().Add(5 * time.Second)
-	for status(t, cfg).Active != "private" {
+	for status(t, cfg).Services[0].Active != "private" {
 		if time.Now().After(deadline) {
 			t.Fatal("netwatch never moved the name")
 		}
@@ -156,7 +156,7 @@ func TestDeclinedPrompt(t *testing.T) {
 	if _, err := os.Stat(audit); err == nil {
 		t.Error("a declined failover was audited as if it ran")
 	}
-	if rep := status(t, cfg); rep.Active != "public" {
+	if rep := status(t, cfg); rep.Services[0].Active != "public" {
 		t.Errorf("the name moved: %+v", rep)
 	}
 }
@@ -166,7 +166,7 @@ func TestDeclinedPrompt(t *testing.T) {
 func TestJSONShapes(t *testing.T) {
 	cfg, _, _ := paperRouter(t)
 	out, _, _ := runCLI("status", "-c", cfg, "--json")
-	for _, want := range []string{`"schema_version": 1`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`} {
+	for _, want := range []string{`"schema_version": 2`, `"services": [`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status --json lacks %s:\n%s", want, out)
 		}

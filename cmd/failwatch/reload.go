@@ -73,9 +73,32 @@ func changedSections(a, b *config.Config) []string {
 		if name == "Path" || name == "Warnings" {
 			continue
 		}
+		if name == "Services" && !ownSettingsDiffer(a, b) {
+			// A service's auto that follows the file's changes with it:
+			// the auto section says so.
+			continue
+		}
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
 			out = append(out, strings.ToLower(name))
 		}
 	}
 	return out
+}
+
+// ownSettingsDiffer says whether the services differ in more than an auto
+// they take from the file's.
+func ownSettingsDiffer(a, b *config.Config) bool {
+	if len(a.Services) != len(b.Services) {
+		return true
+	}
+	for i := range a.Services {
+		x, y := a.Services[i], b.Services[i]
+		if x.Auto == a.Auto && y.Auto == b.Auto {
+			x.Auto, y.Auto = config.Auto{}, config.Auto{}
+		}
+		if !reflect.DeepEqual(x, y) {
+			return true
+		}
+	}
+	return false
 }

@@ -54,7 +54,7 @@ times faster (0: as fast as it can). Nothing is probed and no router is asked.`,
 			}
 			// The screen's clock is the recording's: "DOWN for 18s" as it was then.
 			var now atomic.Int64
-			cfg := &config.Config{Service: watched.Service, Servers: watched.Servers}
+			cfg := &config.Config{Services: watched.Services, Servers: watched.Servers}
 			opts := uiOptions(cfg, ui)
 			opts.ReadOnly, opts.Replay = true, filepath.Base(pos[0])
 			opts.Now = func() time.Time {

@@ -77,7 +77,7 @@ finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			d.ui = tui.Options{Service: cfg.Service, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
+			d.ui = tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
 				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
 			if !d.serveMetrics(ctx, *metricsAddr, stderr) {
 				return exitUsage

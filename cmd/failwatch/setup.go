@@ -18,8 +18,9 @@ import (
 
 func setupCommand() *cobra.Command {
 	return newCommand("setup", "", "print (or --apply) a robust netwatch and static DNS configuration", `
-Print a RouterOS script that makes the failover robust: the service's static
-records (existing ones adopted, found by comment or by address, never added
+Print a RouterOS script that makes the failover robust, for each service (or
+those named by --service), each touching only its own records and entries: the
+service's static records (existing ones adopted, found by comment or by address, never added
 twice) with a short TTL, and one netwatch entry on the primary whose scripts
 find the records the same way, never by print position. Only what the
 router's version takes is written (6.x: simple netwatch; 7.4 to 7.17:
@@ -47,11 +48,15 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 				cfg, ok = rf.load(stderr)
 			} else {
 				cfg, ok = loadConfig(*rf.path, stderr)
-				if ok && cfg.Service.Name == "" {
-					fmt.Fprintln(stderr, "failwatch setup: the config needs service.name")
+				if ok && len(cfg.Services) == 0 {
+					fmt.Fprintln(stderr, "failwatch setup: the config needs a service")
 					ok = false
 				}
 			}
+			if !ok {
+				return exitUsage
+			}
+			chosen, ok := rf.chosen(cfg, stderr)
 			if !ok {
 				return exitUsage
 			}
@@ -68,17 +73,25 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 				}
 				values[name] = d
 			}
-			primary, _ := cfg.Server(config.Primary)
-			standby, _ := cfg.Server(config.Standby)
-			s := &failover.Setup{Service: cfg.Service, Primary: primary, Standby: standby, Probe: cfg.Probe,
-				TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown}
+			var setups []*failover.Setup
+			for _, svc := range chosen {
+				primary, standby := cfg.Pair(svc)
+				setups = append(setups, &failover.Setup{Service: svc, Primary: primary, Standby: standby, Probe: cfg.Probe,
+					TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown,
+					Siblings: siblings(cfg, svc)})
+			}
 			if !*apply {
 				caps, err := failover.CapsOf(*version)
 				if err != nil {
 					fmt.Fprintf(stderr, "failwatch setup: --routeros: %v\n", err)
 					return exitUsage
 				}
-				fmt.Fprint(stdout, s.Script(caps))
+				for i, s := range setups {
+					if i > 0 {
+						fmt.Fprintln(stdout)
+					}
+					fmt.Fprint(stdout, s.Script(caps))
+				}
 				return exitOK
 			}
 			client, warnings, err := routeros.New(routeros.OptionsFrom(cfg.Router))
@@ -92,29 +105,46 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			plan, err := s.Plan(ctx, client)
-			if err != nil {
-				fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
-				return exitUnhealthy
+			// Every service's plan first: nothing changes unless all can be
+			// done safely.
+			var plans []*failover.Plan
+			changes := 0
+			for _, s := range setups {
+				plan, err := s.Plan(ctx, client)
+				if err != nil {
+					fmt.Fprintf(stderr, "failwatch setup: %s: %v\n", s.Service.Name, err)
+					return exitUnhealthy
+				}
+				plans = append(plans, plan)
+				changes += len(plan.Steps)
+				if len(setups) > 1 {
+					fmt.Fprintf(stdout, "%s:\n", s.Service.Name)
+				}
+				for _, n := range plan.Notes {
+					fmt.Fprintln(stdout, wrap("# "+n, 100, "# "))
+				}
+				for _, st := range plan.Steps {
+					fmt.Fprintln(stdout, wrap(st.Say, 100, "    "))
+				}
 			}
-			for _, n := range plan.Notes {
-				fmt.Fprintln(stdout, wrap("# "+n, 100, "# "))
-			}
-			if len(plan.Steps) == 0 {
-				fmt.Fprintf(stdout, "%s (RouterOS %s) already has this setup: nothing to change\n", cfg.Router.RouterAddr(), plan.Caps.Version)
+			version := plans[0].Caps.Version
+			if changes == 0 {
+				fmt.Fprintf(stdout, "%s (RouterOS %s) already has this setup: nothing to change\n", cfg.Router.RouterAddr(), version)
 				return exitOK
 			}
-			for _, st := range plan.Steps {
-				fmt.Fprintln(stdout, wrap(st.Say, 100, "    "))
-			}
-			if code := confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", len(plan.Steps), cfg.Router.RouterAddr(), plan.Caps.Version), *yes, os.Stdin, stderr); code != exitOK {
+			if code := confirm(fmt.Sprintf("Apply %d change(s) to %s (RouterOS %s)", changes, cfg.Router.RouterAddr(), version), *yes, os.Stdin, stderr); code != exitOK {
 				return code
 			}
-			if err := plan.Apply(ctx, client); err != nil {
-				fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
-				return exitUnhealthy
+			for i, plan := range plans {
+				if err := plan.Apply(ctx, client); err != nil {
+					fmt.Fprintf(stderr, "failwatch setup: %s: %v\n", setups[i].Service.Name, err)
+					if i > 0 {
+						fmt.Fprintf(stderr, "failwatch setup: the services before it are set up and stay so\n")
+					}
+					return exitUnhealthy
+				}
 			}
-			fmt.Fprintf(stdout, "applied %d change(s) and read them back: the router has the setup\n", len(plan.Steps))
+			fmt.Fprintf(stdout, "applied %d change(s) and read them back: the router has the setup\n", changes)
 			return exitOK
 		}
 	})

@@ -78,7 +78,7 @@ func waitActive(t *testing.T, cfg, want string) {
 	deadline := time.Now().Add(10 * time.Second)
 	var rep statusReport
 	for time.Now().Before(deadline) {
-		if rep = status(t, cfg); rep.Active == want && len(rep.DNS) == 1 {
+		if rep = status(t, cfg); rep.Services[0].Active == want && len(rep.Services[0].DNS) == 1 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -127,7 +127,7 @@ func TestOperationSurvivesSignals(t *testing.T) {
 			if !strings.Contains(errb.String(), "interrupted before disable public record") || !strings.Contains(errb.String(), "rolled back") {
 				t.Errorf("stderr:\n%s", errb.String())
 			}
-			if rep := status(t, cfg); rep.Active != "public" || rep.Held {
+			if rep := status(t, cfg); rep.Services[0].Active != "public" || rep.Held {
 				t.Errorf("after the signal: %+v", rep)
 			}
 			b, _ := os.ReadFile(audit)
@@ -190,7 +190,7 @@ servers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := failover.Active(cfg.Service, recs, cfg.Servers...); got != "web1" {
+	if got := failover.Active(cfg.Services[0], recs, cfg.Servers...); got != "web1" {
 		t.Errorf("after the hangup the name is on %q: %+v", got, recs)
 	}
 	b, _ := os.ReadFile(audit)

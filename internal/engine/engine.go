@@ -51,8 +51,8 @@ type Event struct {
 	Answer  string
 	Service string
 	Step    *Step
-	Done   *Done
-	Policy *PolicyNote
+	Done    *Done
+	Policy  *PolicyNote
 	// Switch is the active server changing, by anyone.
 	Switch *Switch
 	// Servers is the server list after a reload changed it.
@@ -64,17 +64,28 @@ type Event struct {
 
 // Facts are what one router reading says of one service.
 type Facts struct {
-	Service string
+	Service string `json:"service"`
 	// Active is the server the name's records point at, "" when none or
 	// several.
-	Active string
+	Active string `json:"active"`
 	// Enabled counts the name's enabled records of the failed-over type:
 	// 1 is a defined answer, 0 none, more an undefined one.
-	Enabled int
-	// Records are the name's records; Owners the server of each record of
-	// the failed-over type, by ID.
-	Records []routeros.Record
-	Owners  map[string]string
+	Enabled int `json:"enabled"`
+	// Records are the name's records (the reading's, not repeated in a
+	// recording); Owners the server of each record of the failed-over
+	// type, by ID.
+	Records []routeros.Record `json:"-"`
+	Owners  map[string]string `json:"owners,omitempty"`
+}
+
+// Of is the facts of the named service in a reading; ok is false when the
+// reading has none for it.
+func (ev Event) Of(service string) (f Facts, ok bool) {
+	i := slices.IndexFunc(ev.Services, func(f Facts) bool { return f.Service == service })
+	if i < 0 {
+		return Facts{}, false
+	}
+	return ev.Services[i], true
 }
 
 // Step is a step of an operation as it starts and ends.
@@ -349,15 +360,16 @@ func (e *Engine) reading(st routeros.RouterState) {
 	var facts []Facts
 	var switches []*Switch
 	for _, svc := range e.services {
+		if st.Err != nil {
+			// Nothing was read: no facts.
+			break
+		}
 		f := svc.failover
 		recs := slices.DeleteFunc(slices.Clone(st.Records), func(r routeros.Record) bool { return r.Name != svc.cfg.Name })
 		was := e.snap.Active[svc.cfg.Name]
-		active := was
-		if st.Err == nil {
-			active = failover.Active(svc.cfg, recs, f.Primary, f.Standby)
-			e.snap.Active[svc.cfg.Name] = active
-		}
-		if st.Err == nil && was != "" && active != was {
+		active := failover.Active(svc.cfg, recs, f.Primary, f.Standby)
+		e.snap.Active[svc.cfg.Name] = active
+		if was != "" && active != was {
 			sw := &Switch{Service: svc.cfg.Name, From: was, To: active, At: st.At}
 			if h := e.snap.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
 				sw.Fault, sw.After = true, st.At.Sub(h.Since)
@@ -673,8 +685,8 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 			continue
 		}
 		all = append(all, watched{svc, failover.NewPolicy(a, svc.cfg.Primary, svc.cfg.Standby)})
-		e.note(false, fmt.Sprintf("automatic failover of %s on: after %s down, hold-down %s, restore %s", svc.cfg.Name,
-			config.FormatDuration(a.FailAfter), config.FormatDuration(a.HoldDown), a.Restore))
+		e.note(false, e.about(svc.cfg.Name, fmt.Sprintf("automatic failover on: after %s down, hold-down %s, restore %s",
+			config.FormatDuration(a.FailAfter), config.FormatDuration(a.HoldDown), a.Restore)))
 	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -692,7 +704,7 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 					Primary: s.Health[f.Primary.Name], Standby: s.Health[f.Standby.Name], Switching: failover.Switching(mine)})
 				switch {
 				case d.Refused != "":
-					e.note(true, name+": "+d.Refused)
+					e.note(true, e.about(name, d.Refused))
 				case d.Action == failover.ActionFailover:
 					e.act(OpFailover, name, "auto failover", "failing over: ", d.Reason)
 					s.Busy = true
@@ -707,10 +719,19 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 
 // act carries out a policy decision on a service, saying so first.
 func (e *Engine) act(op Op, service, name, doing, reason string) {
-	e.note(false, service+": "+doing+reason)
+	e.note(false, e.about(service, doing+reason))
 	if err := e.Request(op, service, "auto", name, reason); err != nil {
-		e.note(true, service+": "+name+" not started: "+err.Error())
+		e.note(true, e.about(service, name+" not started: "+err.Error()))
 	}
+}
+
+// about puts a service's name before a note about it when there are
+// several.
+func (e *Engine) about(service, text string) string {
+	if len(e.services) > 1 {
+		return service + ": " + text
+	}
+	return text
 }
 
 func (e *Engine) note(refused bool, text string) {

@@ -43,10 +43,11 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		}
 		return list[i], true
 	}
-	// What the failovers are built on (the services, their servers'
-	// addresses and records): a change needs a restart.
+	// What the failovers are built on (the servers that carry each
+	// service, their addresses and records): a change needs a restart. The
+	// caller compares the services' own settings.
 	if !reflect.DeepEqual(carriers(e.cfg), carriers(next)) {
-		r.NeedsRestart = append(r.NeedsRestart, "services (their servers, addresses or records)")
+		r.NeedsRestart = append(r.NeedsRestart, "servers (a service's primary or standby)")
 	}
 	// The failover's servers stay; a change to their checks applies now.
 	var servers []config.Server
@@ -130,13 +131,13 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	return r, nil
 }
 
-// carriers is each service with the address and record match of its
+// carriers is, per service, the name, address and record match of its
 // primary and standby.
 func carriers(cfg *config.Config) []any {
 	var out []any
 	for _, svc := range cfg.Services {
 		p, s := cfg.Pair(svc)
-		out = append(out, svc, p.Address, p.Record, s.Address, s.Record)
+		out = append(out, p.Name, p.Address, p.Record, s.Name, s.Address, s.Record)
 	}
 	return out
 }

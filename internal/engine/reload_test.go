@@ -53,7 +53,7 @@ func TestReloadKeepsUnchangedServers(t *testing.T) {
 	again.Servers = slices.Clone(again.Servers)
 	again.Servers[0].Address = "192.0.2.99"
 	res, err = e.Reload(&again)
-	if err != nil || !slices.Equal(res.Removed, []string{"web3"}) || !slices.Equal(res.NeedsRestart, []string{"services (their servers, addresses or records)"}) {
+	if err != nil || !slices.Equal(res.Removed, []string{"web3"}) || !slices.Equal(res.NeedsRestart, []string{"servers (a service's primary or standby)"}) {
 		t.Fatalf("second reload: %+v %v", res, err)
 	}
 	servers := e.Servers()

@@ -77,7 +77,12 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 		}
 		link.known, link.connected = true, r.Connected
 		if r.Connected {
-			log.InfoContext(ctx, "router connected", "identity", r.Identity.Name, "version", r.Identity.Version, "active", ev.Active)
+			// Each service's active server, by its name.
+			var active []any
+			for _, f := range ev.Services {
+				active = append(active, f.Service, f.Active)
+			}
+			log.InfoContext(ctx, "router connected", "identity", r.Identity.Name, "version", r.Identity.Version, slog.Group("active", active...))
 			return
 		}
 		args := []any{"link", r.Link.State.String()}
@@ -87,7 +92,7 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 		log.WarnContext(ctx, "router not answering", args...)
 	case ev.Switch != nil:
 		s := ev.Switch
-		args := []any{"from", s.From, "to", s.To}
+		args := []any{"service", s.Service, "from", s.From, "to", s.To}
 		if s.Fault {
 			args = append(args, "after_ms", s.After.Milliseconds())
 		}

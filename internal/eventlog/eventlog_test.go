@@ -36,7 +36,8 @@ func logged(t *testing.T, evs ...engine.Event) []string {
 }
 
 func TestLines(t *testing.T) {
-	connected := engine.Event{Router: &routeros.RouterState{Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18"}}, Active: "public"}
+	connected := engine.Event{Router: &routeros.RouterState{Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18"}},
+		Services: []engine.Facts{{Service: "www.example.test", Active: "public"}, {Service: "api.example.test", Active: "private"}}}
 	lost := engine.Event{Router: &routeros.RouterState{Err: errors.New("dial tcp 127.0.0.1:8728: connection refused"),
 		Link: routeros.Link{State: routeros.LinkUnreachable}}}
 	for _, tc := range []struct {
@@ -56,12 +57,12 @@ func TestLines(t *testing.T) {
 		{"samples are not logged", []engine.Event{{Server: &monitor.Event{Type: monitor.EventSample, Server: "public"}}}, []string{""}},
 		{"router once per change", []engine.Event{connected, connected, lost, lost, connected},
 			[]string{
-				`level=INFO msg="router connected" identity=edge version=7.18 active=public`,
+				`level=INFO msg="router connected" identity=edge version=7.18 active.www.example.test=public active.api.example.test=private`,
 				`level=WARN msg="router not answering" link=unreachable err="dial tcp 127.0.0.1:8728: connection refused"`,
-				`level=INFO msg="router connected" identity=edge version=7.18 active=public`,
+				`level=INFO msg="router connected" identity=edge version=7.18 active.www.example.test=public active.api.example.test=private`,
 			}},
-		{"switch after a fault", []engine.Event{{Switch: &engine.Switch{From: "public", To: "private", Fault: true, After: 17 * time.Second}}},
-			[]string{`level=WARN msg="active server changed" from=public to=private after_ms=17000`}},
+		{"switch after a fault", []engine.Event{{Switch: &engine.Switch{Service: "www.example.test", From: "public", To: "private", Fault: true, After: 17 * time.Second}}},
+			[]string{`level=WARN msg="active server changed" service=www.example.test from=public to=private after_ms=17000`}},
 		{"operation", []engine.Event{
 			{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "enable private", Status: failover.StepOK, Took: 12 * time.Millisecond}}},
 			{Done: &engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeChanged, From: "public", To: "private", Took: 40 * time.Millisecond}}},

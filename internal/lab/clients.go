@@ -172,7 +172,7 @@ func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failo
 	cfg := l.Config()
 	switch mode {
 	case Setup:
-		s := &failover.Setup{Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
+		s := &failover.Setup{Service: cfg.Services[0], Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
 		var plan *failover.Plan
 		if plan, err = s.Plan(ctx, c); err == nil {
 			err = plan.Apply(ctx, c)

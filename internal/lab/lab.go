@@ -125,8 +125,9 @@ func (l *Lab) Close() {
 func (l *Lab) Config() *config.Config {
 	cfg := config.Defaults()
 	cfg.Router = config.Router{Address: l.API, User: "admin", Timeout: 5 * time.Second}
-	cfg.Service = paper.Service()
-	cfg.Service.DNSServer = l.DNS
+	svc := paper.Service()
+	svc.DNSServer = l.DNS
+	cfg.Services = []config.Service{svc}
 	cfg.Servers = paper.Servers(l.Public.Addr.String(), l.Private.Addr.String())
 	return &cfg
 }
@@ -140,7 +141,7 @@ func (l *Lab) Client() (*routeros.Client, error) {
 // Failover returns the operation code for the lab's servers.
 func (l *Lab) Failover(c *routeros.Client) *failover.Failover {
 	cfg := l.Config()
-	return &failover.Failover{Client: c, Service: cfg.Service, Primary: cfg.Servers[0], Standby: cfg.Servers[1], User: "lab"}
+	return &failover.Failover{Client: c, Service: cfg.Services[0], Primary: cfg.Servers[0], Standby: cfg.Servers[1], User: "lab"}
 }
 
 // CutPublic takes the public server down as the paper's scenario 2 did:

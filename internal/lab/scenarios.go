@@ -272,7 +272,7 @@ func (l *Lab) watchWithPolicy(ctx context.Context, f *failover.Failover, cfg *co
 				}
 				nw, _ := f.Client.NetwatchEntries(ctx)
 				d := engine.Decide(failover.PolicyInput{Now: time.Now(), RouterConnected: true,
-					Active:  failover.Active(cfg.Service, recs, cfg.Servers...),
+					Active:  failover.Active(cfg.Services[0], recs, cfg.Servers...),
 					Primary: health, Standby: standby, Switching: failover.Switching(nw)})
 				if d.Action == failover.ActionFailover {
 					f.Reason = d.Reason

@@ -22,19 +22,25 @@ type line struct {
 	At     time.Time             `json:"at"`
 	Server *monitor.Event        `json:"server,omitempty"`
 	Router *routeros.RouterState `json:"router,omitempty"`
-	Active string                `json:"active,omitempty"`
-	Held   bool                  `json:"held,omitempty"`
-	// The facts the engine derived from a router reading.
-	NetwatchByHost map[string]string  `json:"netwatch_by_host,omitempty"`
-	Enabled        int                `json:"enabled,omitempty"`
-	Owners         map[string]string  `json:"owners,omitempty"`
-	HeldEntries    map[string]bool    `json:"held_entries,omitempty"`
-	Log            *routeros.LogEvent `json:"log,omitempty"`
-	DNS            *monitor.DNSAnswer `json:"dns,omitempty"`
-	Answer         string             `json:"answer,omitempty"`
-	Step           *engine.Step       `json:"step,omitempty"`
-	Done           *failover.Result   `json:"done,omitempty"`
-	Policy         *engine.PolicyNote `json:"policy,omitempty"`
+	// The facts the engine derived from a router reading: each service's,
+	// and the router's netwatch.
+	Services       []engine.Facts    `json:"services,omitempty"`
+	Held           bool              `json:"held,omitempty"`
+	NetwatchByHost map[string]string `json:"netwatch_by_host,omitempty"`
+	HeldEntries    map[string]bool   `json:"held_entries,omitempty"`
+	// Active, Enabled and Owners are a one-service recording's facts from
+	// before services (read, never written).
+	Active  string             `json:"active,omitempty"`
+	Enabled int                `json:"enabled,omitempty"`
+	Owners  map[string]string  `json:"owners,omitempty"`
+	Log     *routeros.LogEvent `json:"log,omitempty"`
+	DNS     *monitor.DNSAnswer `json:"dns,omitempty"`
+	// DNSService is the service whose name the DNS answer is for.
+	DNSService string             `json:"dns_service,omitempty"`
+	Answer     string             `json:"answer,omitempty"`
+	Step       *engine.Step       `json:"step,omitempty"`
+	Done       *failover.Result   `json:"done,omitempty"`
+	Policy     *engine.PolicyNote `json:"policy,omitempty"`
 	// Servers is the server list after a config reload.
 	Servers []config.Server `json:"servers_now,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
@@ -47,8 +53,11 @@ type line struct {
 
 // Setup is what a recording watched: enough to draw the dashboard again.
 type Setup struct {
-	Service config.Service  `json:"service"`
-	Servers []config.Server `json:"servers"`
+	Services []config.Service `json:"services"`
+	Servers  []config.Server  `json:"servers"`
+	// Service is a one-service recording's from before services (read,
+	// never written).
+	Service *config.Service `json:"service,omitempty"`
 }
 
 // textError is an error read back from a recording.
@@ -72,14 +81,14 @@ func text(err error) string {
 
 // encode turns an event into a line, copying what it changes.
 func encode(at time.Time, ev engine.Event) (line, bool) {
-	l := line{At: at, Active: ev.Active, Held: ev.Held, Answer: ev.Answer, Step: ev.Step, Policy: ev.Policy, Server: ev.Server}
+	l := line{At: at, Held: ev.Held, Answer: ev.Answer, Step: ev.Step, Policy: ev.Policy, Server: ev.Server}
 	switch {
 	case ev.Router != nil:
 		st := *ev.Router
 		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
 		st.Err, st.Link.Err = nil, nil
 		l.Router = &st
-		l.NetwatchByHost, l.Enabled, l.Owners, l.HeldEntries = ev.Netwatch, ev.Enabled, ev.Owners, ev.HeldEntries
+		l.Services, l.NetwatchByHost, l.HeldEntries = ev.Services, ev.Netwatch, ev.HeldEntries
 	case ev.Log != nil:
 		lg := *ev.Log
 		l.Err, lg.Err = text(lg.Err), nil
@@ -87,7 +96,7 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 	case ev.DNS != nil:
 		d := *ev.DNS
 		l.Err, d.Err = text(d.Err), nil
-		l.DNS = &d
+		l.DNS, l.DNSService = &d, ev.Service
 	case ev.Done != nil:
 		r := ev.Done.Result
 		l.Done, l.Err = &r, text(ev.Done.Err)
@@ -101,13 +110,28 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 
 // decode turns a line back into the event it was.
 func decode(l line) engine.Event {
-	ev := engine.Event{Server: l.Server, Active: l.Active, Held: l.Held, Answer: l.Answer, Step: l.Step, Policy: l.Policy}
+	ev := engine.Event{Server: l.Server, Held: l.Held, Answer: l.Answer, Step: l.Step, Policy: l.Policy}
 	switch {
 	case l.Router != nil:
 		st := *l.Router
 		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
 		ev.Router = &st
-		ev.Netwatch, ev.Enabled, ev.Owners, ev.HeldEntries = l.NetwatchByHost, l.Enabled, l.Owners, l.HeldEntries
+		ev.Services, ev.Netwatch, ev.HeldEntries = l.Services, l.NetwatchByHost, l.HeldEntries
+		if ev.Services == nil && st.Err == nil {
+			// One service, before services: its records are all the
+			// reading's.
+			ev.Services = []engine.Facts{{Active: l.Active, Enabled: l.Enabled, Owners: l.Owners}}
+			if len(st.Records) > 0 {
+				ev.Services[0].Service = st.Records[0].Name
+			}
+		}
+		for i, f := range ev.Services {
+			for _, r := range st.Records {
+				if r.Name == f.Service {
+					ev.Services[i].Records = append(ev.Services[i].Records, r)
+				}
+			}
+		}
 	case l.Log != nil:
 		lg := *l.Log
 		lg.Err = errOf(l.Err)
@@ -115,7 +139,7 @@ func decode(l line) engine.Event {
 	case l.DNS != nil:
 		d := *l.DNS
 		d.Err = errOf(l.Err)
-		ev.DNS = &d
+		ev.DNS, ev.Service = &d, l.DNSService
 	case l.Done != nil:
 		ev.Done = &engine.Done{Result: *l.Done, Err: errOf(l.Err)}
 	case l.Servers != nil:
@@ -259,7 +283,22 @@ func ReadSetup(rd io.Reader) (Setup, error) {
 	if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Setup == nil {
 		return Setup{}, errors.New("recording: line 1 does not say what was watched: not a failwatch recording")
 	}
-	return *l.Setup, nil
+	st := *l.Setup
+	if st.Services == nil && st.Service != nil {
+		// From before services: one, carried by the primary and the
+		// standby by role.
+		svc := *st.Service
+		for _, s := range st.Servers {
+			switch s.Role {
+			case config.Primary:
+				svc.Primary = s.Name
+			case config.Standby:
+				svc.Standby = s.Name
+			}
+		}
+		st.Services, st.Service = []config.Service{svc}, nil
+	}
+	return st, nil
 }
 
 // Play reads a recording and hands each event to send with the moment it

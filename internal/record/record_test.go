@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,12 +27,12 @@ func describe(ev engine.Event) string {
 	case ev.Server != nil:
 		return fmt.Sprintf("server %s %d %v %s", ev.Server.Server, ev.Server.Type, ev.Server.Sample.OK, ev.Server.Transition.To)
 	case ev.Router != nil:
-		return fmt.Sprintf("router %v active=%s held=%v err=%v netwatch=%v enabled=%d owners=%v held_entries=%v",
-			ev.Router.Connected, ev.Active, ev.Held, ev.Router.Err, ev.Netwatch, ev.Enabled, ev.Owners, ev.HeldEntries)
+		return fmt.Sprintf("router %v services=%+v held=%v err=%v netwatch=%v held_entries=%v",
+			ev.Router.Connected, ev.Services, ev.Held, ev.Router.Err, ev.Netwatch, ev.HeldEntries)
 	case ev.Log != nil:
 		return fmt.Sprintf("log %d %s %v", ev.Log.Kind, ev.Log.Entry.Message, ev.Log.Err)
 	case ev.DNS != nil:
-		return fmt.Sprintf("dns %v %s %v", ev.DNS.Addrs, ev.Answer, ev.DNS.Err)
+		return fmt.Sprintf("dns %s %v %s %v", ev.Service, ev.DNS.Addrs, ev.Answer, ev.DNS.Err)
 	case ev.Step != nil:
 		return fmt.Sprintf("step %s %s %s", ev.Step.Op, ev.Step.Step.Name, ev.Step.Step.Status)
 	case ev.Done != nil:
@@ -44,16 +45,37 @@ func describe(ev engine.Event) string {
 	return "other"
 }
 
+// A recording made before services (one service, its facts beside the
+// reading) plays as that one service.
+func TestOneServiceRecording(t *testing.T) {
+	old := `{"at":"2026-10-01T10:00:00Z","setup":{"service":{"Name":"svc.test"},"servers":[{"Name":"a","Role":"primary"},{"Name":"b","Role":"standby"}]}}
+{"at":"2026-10-01T10:00:01Z","router":{"At":"2026-10-01T10:00:01Z","Connected":true,"Records":[{"id":"*1","name":"svc.test","address":"192.0.2.1","type":"A"}]},"active":"a","enabled":1,"owners":{"*1":"a"}}
+`
+	s, err := ReadSetup(strings.NewReader(old))
+	if err != nil || len(s.Services) != 1 || s.Services[0].Primary != "a" || s.Services[0].Standby != "b" {
+		t.Fatalf("setup %+v %v", s, err)
+	}
+	var facts []engine.Facts
+	if err := Play(context.Background(), strings.NewReader(old), 0, func(_ time.Time, ev engine.Event) { facts = ev.Services }); err != nil {
+		t.Fatal(err)
+	}
+	if len(facts) != 1 || facts[0].Service != "svc.test" || facts[0].Active != "a" || facts[0].Owners["*1"] != "a" || len(facts[0].Records) != 1 {
+		t.Errorf("facts %+v", facts)
+	}
+}
+
 // Every kind of event, errors included, comes back as it went in.
 func TestRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
 	events := []engine.Event{
 		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}}},
 		{Router: &routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
-		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Address: "192.0.2.1", Type: "A"}}}, Active: "public", Held: true,
-			Netwatch: map[string]string{"192.0.2.1": "held"}, Enabled: 1, Owners: map[string]string{"*1": "public"}, HeldEntries: map[string]bool{"*7": true}},
+		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}},
+			Services: []engine.Facts{{Service: "svc.test", Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
+				Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}}},
+			Held: true, Netwatch: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
 		{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}}},
-		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Answer: "private"},
+		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Answer: "private", Service: "svc.test"},
 		{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}}},
 		{Done: &engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")}},
 		{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}},
@@ -61,7 +83,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
-	r, err := Open(path, 0, Setup{Service: config.Service{Name: "svc.test"}})
+	r, err := Open(path, 0, Setup{Services: []config.Service{{Name: "svc.test"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +113,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := Play(context.Background(), bytes.NewBufferString("{}\nnot json\n"), 0, func(time.Time, engine.Event) {}); err == nil {
 		t.Error("a broken line was read")
 	}
-	if s, err := ReadSetup(bytes.NewReader(b)); err != nil || s.Service.Name != "svc.test" {
+	if s, err := ReadSetup(bytes.NewReader(b)); err != nil || len(s.Services) != 1 || s.Services[0].Name != "svc.test" {
 		t.Errorf("setup %+v %v", s, err)
 	}
 	if _, err := ReadSetup(bytes.NewBufferString("{}\n")); err == nil {
@@ -141,7 +163,7 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	live, _ := e.Subscribe(100000)
 	recSub, _ := e.Subscribe(100000)
 	path := filepath.Join(t.TempDir(), "outage.jsonl")
-	rec, err := Open(path, 0, Setup{Service: cfg.Service, Servers: cfg.Servers})
+	rec, err := Open(path, 0, Setup{Services: cfg.Services, Servers: cfg.Servers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,10 +189,14 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 			}
 		}
 	}
-	wait(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "public" })
+	wait(func(ev engine.Event) bool {
+		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "public"
+	})
 	public.SetDown(true)
 	netsim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
-	wait(func(ev engine.Event) bool { return ev.Router != nil && ev.Active == "private" })
+	wait(func(ev engine.Event) bool {
+		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "private"
+	})
 	live.Close()
 	// Let the recorder take what the live subscriber took, then stop.
 	time.Sleep(200 * time.Millisecond)

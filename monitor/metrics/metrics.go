@@ -30,14 +30,17 @@ type Collector struct {
 	active     *prometheus.GaugeVec
 	connected  prometheus.Gauge
 	operations *prometheus.CounterVec
-	lastSwitch prometheus.Gauge
-	switches   prometheus.Counter
+	lastSwitch *prometheus.GaugeVec
+	switches   *prometheus.CounterVec
 	netwatch   *prometheus.GaugeVec
 	answer     *prometheus.GaugeVec
-	answerTTL  prometheus.Gauge
-	answered   prometheus.Gauge
+	answerTTL  *prometheus.GaugeVec
+	answered   *prometheus.GaugeVec
 
 	servers []string
+	// services are the services' names: the per-service series carry them
+	// as the service label.
+	services []string
 	// netwatchHosts are the hosts with a netwatch series.
 	netwatchHosts map[string]bool
 
@@ -57,8 +60,8 @@ type Collector struct {
 // engine /healthz waits before it calls the engine stalled.
 const DefaultStaleAfter = 30 * time.Second
 
-// New registers the metrics for the named servers.
-func New(servers []string) *Collector {
+// New registers the metrics for the named servers and services.
+func New(servers, services []string) *Collector {
 	c := &Collector{
 		reg: prometheus.NewRegistry(),
 		rtt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -81,33 +84,33 @@ func New(servers []string) *Collector {
 			Name: "failwatch_server_up", Help: "1 when every check of the server is UP, else 0.",
 		}, []string{"server"}),
 		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_active_server", Help: "1 for the server the router's static records point the service name at.",
-		}, []string{"server"}),
+			Name: "failwatch_active_server", Help: "1 for the server the router's static records point the service's name at.",
+		}, []string{"service", "server"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "failwatch_router_connected", Help: "1 when the router's API answers, else 0.",
 		}),
 		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "failwatch_operations_total", Help: "Failover, restore, hold and release operations, by result.",
 		}, []string{"operation", "result"}),
-		lastSwitch: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "failwatch_last_switch_duration_seconds", Help: "From the previously active server going DOWN to the records pointing elsewhere, for the last switch.",
-		}),
-		switches: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "failwatch_active_server_changes_total", Help: "Times the active server changed, by anyone (failwatch, netwatch, an admin).",
-		}),
+		lastSwitch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failwatch_last_switch_duration_seconds", Help: "From the previously active server going DOWN to the records pointing elsewhere, for the service's last switch.",
+		}, []string{"service"}),
+		switches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "failwatch_active_server_changes_total", Help: "Times the service's active server changed, by anyone (failwatch, netwatch, an admin).",
+		}, []string{"service"}),
 		netwatch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_router_netwatch_up", Help: "The router's netwatch status of a host: 1 up, 0 down.",
 		}, []string{"host"}),
 		answer: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_dns_answer_server", Help: "1 for the server the resolver's answer for the service name points at: what clients are told.",
-		}, []string{"server"}),
-		answerTTL: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "failwatch_dns_answer_server", Help: "1 for the server the resolver's answer for the service's name points at: what clients are told.",
+		}, []string{"service", "server"}),
+		answerTTL: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_dns_answer_ttl_seconds", Help: "TTL of the resolver's answer: how long a client may keep it after a switch.",
-		}),
-		answered: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service name with an address, else 0.",
-		}),
-		servers: servers, netwatchHosts: map[string]bool{},
+		}, []string{"service"}),
+		answered: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service's name with an address, else 0.",
+		}, []string{"service"}),
+		servers: servers, services: services, netwatchHosts: map[string]bool{},
 	}
 	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.connected,
 		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
@@ -120,10 +123,16 @@ func New(servers []string) *Collector {
 		c.operations.WithLabelValues(op, "ok")
 		c.operations.WithLabelValues(op, "failed")
 	}
+	for _, svc := range services {
+		c.switches.WithLabelValues(svc)
+		c.lastSwitch.WithLabelValues(svc).Set(0)
+		for _, s := range servers {
+			c.active.WithLabelValues(svc, s).Set(0)
+			c.answer.WithLabelValues(svc, s).Set(0)
+		}
+	}
 	for _, s := range servers {
 		c.serverUp.WithLabelValues(s).Set(0)
-		c.active.WithLabelValues(s).Set(0)
-		c.answer.WithLabelValues(s).Set(0)
 	}
 	return c
 }
@@ -147,12 +156,12 @@ func (c *Collector) SetBuildInfo(version, commit, goVersion string) {
 
 // ObserveDNS records what the resolver answers: the server it points at
 // ("" for none of them) and the answer's TTL.
-func (c *Collector) ObserveDNS(answered bool, server string, ttl time.Duration) {
+func (c *Collector) ObserveDNS(service string, answered bool, server string, ttl time.Duration) {
 	c.fed(nil)
-	c.answered.Set(b2f(answered))
-	c.answerTTL.Set(ttl.Seconds())
+	c.answered.WithLabelValues(service).Set(b2f(answered))
+	c.answerTTL.WithLabelValues(service).Set(ttl.Seconds())
 	for _, s := range c.servers {
-		c.answer.WithLabelValues(s).Set(b2f(s == server))
+		c.answer.WithLabelValues(service, s).Set(b2f(s == server))
 	}
 }
 
@@ -198,16 +207,19 @@ func (c *Collector) SetServers(servers []string) {
 	for _, s := range servers {
 		if !slices.Contains(c.servers, s) {
 			c.serverUp.WithLabelValues(s).Set(0)
-			c.active.WithLabelValues(s).Set(0)
-			c.answer.WithLabelValues(s).Set(0)
+			for _, svc := range c.services {
+				c.active.WithLabelValues(svc, s).Set(0)
+				c.answer.WithLabelValues(svc, s).Set(0)
+			}
 		}
 	}
 	c.servers = servers
 }
 
-// ObserveRouter records a reading of the router: whether it answered, the
-// active server ("" for none) and the netwatch status of each host.
-func (c *Collector) ObserveRouter(at time.Time, connected bool, active string, netwatch map[string]string) {
+// ObserveRouter records a reading of the router: whether it answered, each
+// service's active server ("" for none) and the netwatch status of each
+// host.
+func (c *Collector) ObserveRouter(at time.Time, connected bool, active map[string]string, netwatch map[string]string) {
 	c.fed(&connected)
 	c.connected.Set(b2f(connected))
 	if !connected {
@@ -232,17 +244,19 @@ func (c *Collector) ObserveRouter(at time.Time, connected bool, active string, n
 	for host := range netwatch {
 		c.netwatchHosts[host] = true
 	}
-	for _, s := range c.servers {
-		c.active.WithLabelValues(s).Set(b2f(s == active))
+	for _, svc := range c.services {
+		for _, s := range c.servers {
+			c.active.WithLabelValues(svc, s).Set(b2f(s == active[svc]))
+		}
 	}
 }
 
-// ObserveSwitch records the active server changing; after is from the
-// fault to the switch when there was one (the engine's one definition).
-func (c *Collector) ObserveSwitch(fault bool, after time.Duration) {
-	c.switches.Inc()
+// ObserveSwitch records a service's active server changing; after is from
+// the fault to the switch when there was one (the engine's one definition).
+func (c *Collector) ObserveSwitch(service string, fault bool, after time.Duration) {
+	c.switches.WithLabelValues(service).Inc()
 	if fault {
-		c.lastSwitch.Set(after.Seconds())
+		c.lastSwitch.WithLabelValues(service).Set(after.Seconds())
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 func TestCollector(t *testing.T) {
-	c := New([]string{"public", "private"})
+	c := New([]string{"public", "private"}, []string{"tomtotrading.com"})
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventSample,
 		Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond},
@@ -24,12 +24,12 @@ func TestCollector(t *testing.T) {
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Down, At: t0}})
 	c.ObserveServer(monitor.Event{Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: time.Millisecond},
 		Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up}})
-	c.ObserveRouter(t0, true, "public", map[string]string{"104.247.193.168": "up"})
-	c.ObserveRouter(t0.Add(17*time.Second), true, "private", map[string]string{"104.247.193.168": "down"})
-	c.ObserveSwitch(true, 17*time.Second)
+	c.ObserveRouter(t0, true, map[string]string{"tomtotrading.com": "public"}, map[string]string{"104.247.193.168": "up"})
+	c.ObserveRouter(t0.Add(17*time.Second), true, map[string]string{"tomtotrading.com": "private"}, map[string]string{"104.247.193.168": "down"})
+	c.ObserveSwitch("tomtotrading.com", true, 17*time.Second)
 	c.ObserveOperation("failover", nil)
 	c.ObserveOperation("failover", errors.New("trap"))
-	c.ObserveDNS(true, "private", 30*time.Second)
+	c.ObserveDNS("tomtotrading.com", true, "private", 30*time.Second)
 	c.SetBuildInfo("v1.2.3", "abc123", "go1.26.8")
 
 	rec := httptest.NewRecorder()
@@ -44,17 +44,17 @@ func TestCollector(t *testing.T) {
 		`failwatch_probe_jitter_seconds{check="icmp",server="public"} 0`,
 		`failwatch_check_up{check="icmp",server="public"} 0`,
 		`failwatch_server_up{server="public"} 0`,
-		`failwatch_active_server{server="private"} 1`,
-		`failwatch_active_server{server="public"} 0`,
+		`failwatch_active_server{server="private",service="tomtotrading.com"} 1`,
+		`failwatch_active_server{server="public",service="tomtotrading.com"} 0`,
 		`failwatch_router_connected 1`,
 		`failwatch_router_netwatch_up{host="104.247.193.168"} 0`,
-		`failwatch_last_switch_duration_seconds 17`,
-		`failwatch_active_server_changes_total 1`,
+		`failwatch_last_switch_duration_seconds{service="tomtotrading.com"} 17`,
+		`failwatch_active_server_changes_total{service="tomtotrading.com"} 1`,
 		`failwatch_operations_total{operation="failover",result="failed"} 1`,
 		`failwatch_operations_total{operation="failover",result="ok"} 1`,
-		`failwatch_dns_answer_server{server="private"} 1`,
-		`failwatch_dns_answer_server{server="public"} 0`,
-		`failwatch_dns_answer_ttl_seconds 30`,
+		`failwatch_dns_answer_server{server="private",service="tomtotrading.com"} 1`,
+		`failwatch_dns_answer_server{server="public",service="tomtotrading.com"} 0`,
+		`failwatch_dns_answer_ttl_seconds{service="tomtotrading.com"} 30`,
 		`failwatch_dns_answered 1`,
 		`failwatch_build_info{commit="abc123",goversion="go1.26.8",version="v1.2.3"} 1`,
 	} {
@@ -66,7 +66,7 @@ func TestCollector(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	c := New([]string{"public"})
+	c := New([]string{"public"}, []string{"tomtotrading.com"})
 	c.health.now = func() time.Time { return now }
 	get := func(path string) (int, string) {
 		t.Helper()
@@ -84,10 +84,10 @@ func TestHealth(t *testing.T) {
 		{"probes only", func() {
 			c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
 		}, 503, []string{"router: not read yet"}},
-		{"router answers", func() { c.ObserveRouter(now, true, "public", nil) }, 200, []string{"ok"}},
-		{"router lost", func() { c.ObserveRouter(now, false, "", nil) }, 503, []string{"router: API not answering"}},
+		{"router answers", func() { c.ObserveRouter(now, true, map[string]string{"tomtotrading.com": "public"}, nil) }, 200, []string{"ok"}},
+		{"router lost", func() { c.ObserveRouter(now, false, nil, nil) }, 503, []string{"router: API not answering"}},
 		{"router back, then the engine stalls", func() {
-			c.ObserveRouter(now, true, "public", nil)
+			c.ObserveRouter(now, true, map[string]string{"tomtotrading.com": "public"}, nil)
 			now = now.Add(DefaultStaleAfter + time.Second)
 		}, 503, []string{"engine: no observation for 31s"}},
 		{"longer window for slow probes", func() { c.SetStaleAfter(time.Minute) }, 200, []string{"ok"}},
@@ -102,9 +102,9 @@ func TestHealth(t *testing.T) {
 }
 
 func TestServeEndpoints(t *testing.T) {
-	c := New([]string{"public"})
+	c := New([]string{"public"}, []string{"tomtotrading.com"})
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
-	c.ObserveRouter(time.Now(), true, "public", nil)
+	c.ObserveRouter(time.Now(), true, map[string]string{"tomtotrading.com": "public"}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, err := c.Serve(ctx, "127.0.0.1:0")

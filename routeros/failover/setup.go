@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,11 @@ type Setup struct {
 	// IgnoreInitialDown, only when asked: with it a primary that is already
 	// down when the entry starts (or the router boots) never fails over.
 	IgnoreInitialDown bool
+	// Siblings are the other services' names on the router. With them, this
+	// service's netwatch entry is "failwatch NAME" (a server carrying several
+	// names has an entry per name), its records are found within its name,
+	// and the siblings' entries are never disabled as fighting.
+	Siblings []string
 }
 
 // Caps is what a RouterOS version's netwatch takes.
@@ -114,13 +120,27 @@ func recordComment(s config.Server) string {
 	return "failwatch " + s.Name
 }
 
-func (s *Setup) netwatchComment() string { return "failwatch " + s.Primary.Name }
+// netwatchComment names setup's netwatch entry: by the service when there
+// are several (two may share a primary), else by the primary.
+func (s *Setup) netwatchComment() string {
+	if len(s.Siblings) > 0 {
+		return siblingComment(s.Service.Name)
+	}
+	return "failwatch " + s.Primary.Name
+}
+
+// siblingComment is the netwatch comment of a service among several.
+func siblingComment(service string) string { return "failwatch " + service }
 
 // recordFind selects a server's record: by the configured comment, else by
 // the name and the server's address (so an existing record is adopted,
 // never doubled).
 func (s *Setup) recordFind(srv config.Server) []cond {
 	if srv.Record.Comment != "" {
+		if len(s.Siblings) > 0 {
+			// Another name's record may carry the same comment.
+			return []cond{{"name", s.Service.Name}, {"comment", srv.Record.Comment}}
+		}
 		return []cond{{"comment", srv.Record.Comment}}
 	}
 	addr := srv.Record.Address
@@ -191,7 +211,7 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 				it.addOnly = append(it.addOnly, prop{"comment", srv.Record.Comment})
 			}
 			it.addOnly = append(append(it.addOnly, prop{"name", s.Service.Name}), recordType(srv)...)
-			it.addOnly = append(it.addOnly, prop{"address", srv.Address}, prop{"disabled", yesNo(srv.Role == config.Standby)})
+			it.addOnly = append(it.addOnly, prop{"address", srv.Address}, prop{"disabled", yesNo(srv.Name == s.Standby.Name)})
 			out = append(out, it)
 		}
 	}
@@ -355,7 +375,13 @@ func (s *Setup) Script(caps Caps) string {
 			b.WriteString("# Other entries on the servers whose scripts switch the records (such as the\n# paper's, by print position) would fight this one: disable them.\n")
 			for _, host := range s.hosts() {
 				for _, script := range []string{"down-script", "up-script"} {
-					fmt.Fprintf(&b, "disable [find host=%s comment!=%s disabled=no %s~%s]\n", rosQuote(host), rosQuote(s.netwatchComment()), script, rosQuote(fightPattern))
+					if len(s.Siblings) == 0 {
+						fmt.Fprintf(&b, "disable [find host=%s comment!=%s disabled=no %s~%s]\n", rosQuote(host), rosQuote(s.netwatchComment()), script, rosQuote(fightPattern))
+						continue
+					}
+					// A property twice needs find's where form.
+					fmt.Fprintf(&b, "disable [find where host=%s and comment!=%s%s and disabled=no and %s~%s]\n",
+						rosQuote(host), rosQuote(s.netwatchComment()), s.notSiblings(), script, rosQuote(fightPattern))
 				}
 			}
 		}
@@ -513,12 +539,22 @@ func (s *Setup) Fighting(ctx context.Context, c *routeros.Client) ([]routeros.Ne
 		return nil, err
 	}
 	var out []routeros.Netwatch
-	for _, n := range Switching(entries) {
-		if n.Comment != s.netwatchComment() {
+	for _, n := range Switching(Own(entries, s.Service.Name, s.Siblings)) {
+		if n.Comment != s.netwatchComment() && !slices.ContainsFunc(s.Siblings, func(sib string) bool { return n.Comment == siblingComment(sib) }) {
 			out = append(out, n)
 		}
 	}
 	return out, nil
+}
+
+// notSiblings are find-where conditions that leave the siblings' entries
+// alone.
+func (s *Setup) notSiblings() string {
+	var b strings.Builder
+	for _, sib := range s.Siblings {
+		b.WriteString(" and comment!=" + rosQuote(siblingComment(sib)))
+	}
+	return b.String()
 }
 
 // Switching keeps the enabled entries whose scripts switch static DNS

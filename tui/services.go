@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/monitor"
+)
+
+// servicesView is a line per service: its name, the server its records
+// point at, the state of both its servers by the probes, what the
+// resolver answers, and its last switch. The selected one is marked; keys
+// act on it.
+type servicesView struct {
+	c     *common
+	width int
+	// wall: no selection, for reading across a room.
+	wall bool
+}
+
+func (v *servicesView) SetSize(width, _ int) { v.width = width }
+
+func (v *servicesView) ShortHelp() []key.Binding {
+	return []key.Binding{v.c.keys.Service, v.c.keys.Evacuate, v.c.keys.Primaries}
+}
+
+func (v *servicesView) FullHelp() [][]key.Binding { return keyHelp(v.ShortHelp()) }
+
+func (v *servicesView) View() string {
+	st, g := v.c.styles, v.c.styles.Glyphs
+	nameWidth := 0
+	for _, sv := range v.c.services {
+		nameWidth = max(nameWidth, lipgloss.Width(sv.cfg.Name))
+	}
+	lines := []string{st.Bold.Render("Services")}
+	for i, sv := range v.c.services {
+		mark := "  "
+		if i == v.c.service && !v.wall {
+			mark = g.Pointer + " "
+		}
+		active := st.Good.Render(fmt.Sprintf("%-10s", sv.active))
+		if sv.active == "" {
+			active = st.Bad.Render(fmt.Sprintf("%-10s", "none"))
+		}
+		servers := v.server(sv.cfg.Primary) + " " + g.Sep + " " + v.server(sv.cfg.Standby)
+		dns := st.Muted.Render("dns ") + describe(sv.dns.addr, sv.dns.server)
+		switch {
+		case sv.dns.err != "":
+			dns = st.Bad.Render("dns " + sv.dns.err)
+		case !sv.dns.seen:
+			dns = st.Muted.Render("dns not asked yet")
+		case !sv.dns.addr.IsValid():
+			dns = st.Bad.Render("dns nothing")
+		}
+		last := ""
+		if !sv.switchAt.IsZero() {
+			last = st.Muted.Render("  switched " + sv.switchAt.In(v.c.zone).Format("Jan 02 15:04:05"))
+		}
+		name := fmt.Sprintf("%-*s", nameWidth, sv.cfg.Name)
+		if i == v.c.service && !v.wall {
+			name = st.Bold.Render(name)
+		}
+		line := mark + name + "  " + active + "  " + servers + "  " + dns + last
+		lines = append(lines, cut(line, v.width, g.Ellipse))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// server is a server's name and its state by the probes, coloured.
+func (v *servicesView) server(name string) string {
+	st := monitor.Unknown
+	for _, s := range v.c.servers {
+		if s.cfg.Name == name {
+			st = s.state
+		}
+	}
+	return name + " " + v.c.styles.State(st).Render(st.String())
+}
