@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -60,6 +61,8 @@ type Router struct {
 	netwatch *table
 	log      logBook
 	flushes  int
+	// calls counts the commands run, by command.
+	calls    map[string]int
 	watchers map[string]*watcher
 	faults   map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
@@ -204,6 +207,14 @@ func (r *Router) CacheFlushes() int {
 	return r.flushes
 }
 
+// Calls counts the commands run so far, by command ("/ip/dns/static/print"),
+// for tests and benchmarks of how much a client asks.
+func (r *Router) Calls() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.calls)
+}
+
 // LogWithID appends an entry that prints id as its .id, whatever it is: a
 // hostile or broken router's numbering, for tests.
 func (r *Router) LogWithID(id, topics, message string) {
@@ -312,6 +323,10 @@ func (r *Router) exec(user string, cmd string, attrs []attr, q query) result {
 
 // execLocked is exec for a caller that holds r.mu.
 func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) result {
+	if r.calls == nil {
+		r.calls = map[string]int{}
+	}
+	r.calls[cmd]++
 	switch cmd {
 	case "/system/identity/print":
 		return result{rows: [][]string{{"=name=" + r.opts.Identity}}}

@@ -1,0 +1,238 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// threeServices is three names over three servers: core carries www and
+// api (as their primary), edge carries mail and is api's standby, backup
+// is the standby of www and mail. The addresses are documentation ones:
+// the probes are simulated, nothing is sent to them.
+const threeServices = `router:
+  address: %s
+  timeout: 2s
+services:
+  - {name: www.example.test, primary: core, standby: backup}
+  - {name: api.example.test, primary: core, standby: edge}
+  - {name: mail.example.test, primary: edge, standby: backup}
+servers:
+  - {name: core, address: 192.0.2.1}
+  - {name: edge, address: 192.0.2.2}
+  - {name: backup, address: 192.0.2.3}
+probe:
+  interval: 100ms
+%s`
+
+// servicesEngine runs an engine for threeServices on the emulator, each
+// name's records there with its primary's enabled and no netwatch; sims
+// are the servers' simulated probes.
+func servicesEngine(t *testing.T, extra string) (*Engine, *rosim.Router, map[string]*monitor.Simulated) {
+	t.Helper()
+	r := rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	var script strings.Builder
+	script.WriteString("/ip dns static\n")
+	for _, svc := range [][3]string{{"www", "192.0.2.1", "192.0.2.3"}, {"api", "192.0.2.1", "192.0.2.2"}, {"mail", "192.0.2.2", "192.0.2.3"}} {
+		fmt.Fprintf(&script, "add name=%s.example.test address=%s ttl=30s\n", svc[0], svc[1])
+		fmt.Fprintf(&script, "add name=%s.example.test address=%s ttl=30s disabled=yes\n", svc[0], svc[2])
+	}
+	if err := r.Import(script.String()); err != nil {
+		t.Fatal(err)
+	}
+	api, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("three.yaml", []byte(fmt.Sprintf(threeServices, api, extra)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sims := map[string]*monitor.Simulated{"core": monitor.PaperPrivate(), "edge": monitor.PaperPrivate(), "backup": monitor.PaperPrivate()}
+	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), User: "tester",
+		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
+			return sims[s.Name], nil
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return e, r, sims
+}
+
+// actives is each service's active server in a reading, nil in any other
+// event.
+func actives(ev Event) map[string]string {
+	if ev.Router == nil || len(ev.Services) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, f := range ev.Services {
+		out[f.Service] = f.Active
+	}
+	return out
+}
+
+// on is a reading with the services on those servers.
+func on(want map[string]string) func(Event) bool {
+	return func(ev Event) bool {
+		got := actives(ev)
+		if got == nil {
+			return false
+		}
+		for svc, server := range want {
+			if got[svc] != server {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+var onPrimaries = map[string]string{"www.example.test": "core", "api.example.test": "core", "mail.example.test": "edge"}
+
+// One reading of the router serves every service: a record read and a
+// netwatch read per cycle, whatever the number of names.
+func TestOneReadingForEveryService(t *testing.T) {
+	e, r, _ := servicesEngine(t, "")
+	s, _ := e.Subscribe(1024)
+	defer s.Close()
+	ev := until(t, s, on(onPrimaries))
+	readings := 1
+	for readings < 3 {
+		if until(t, s, func(ev Event) bool { return ev.Router != nil }).Router.Err == nil {
+			readings++
+		}
+	}
+	calls := r.Calls()
+	// The readings seen, and at most one under way.
+	if n := calls["/ip/dns/static/print"]; n < readings || n > readings+1 || calls["/tool/netwatch/print"] != n {
+		t.Errorf("%d readings took %d record reads and %d netwatch reads", readings, n, calls["/tool/netwatch/print"])
+	}
+	if len(ev.Services) != 3 {
+		t.Fatalf("facts %+v", ev.Services)
+	}
+	for _, f := range ev.Services {
+		if len(f.Records) != 2 || f.Enabled != 1 {
+			t.Errorf("%s: %d records, %d enabled", f.Service, len(f.Records), f.Enabled)
+		}
+		for _, r := range f.Records {
+			if r.Name != f.Service {
+				t.Errorf("%s holds %s's record %s", f.Service, r.Name, r.ID)
+			}
+		}
+	}
+}
+
+// Moving every service off the shared server moves exactly the names it
+// carries, each to its own standby, verified, and leaves the third alone.
+func TestEvacuateMovesTheServersNames(t *testing.T) {
+	e, _, _ := servicesEngine(t, "")
+	s, _ := e.Subscribe(4096)
+	defer s.Close()
+	until(t, s, on(onPrimaries))
+	if err := e.Request(OpEvacuate, "core", "alice", "", "maintenance"); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	done := until(t, s, func(ev Event) bool {
+		if ev.Step != nil && ev.Step.Step.Status != failover.StepRunning {
+			steps = append(steps, ev.Step.Step.Name)
+		}
+		return ev.Done != nil
+	}).Done
+	if done.Err != nil || len(done.Result.Parts) != 2 || done.Result.Operation != "move off core" {
+		t.Fatalf("done: %+v %v", done.Result, done.Err)
+	}
+	for i, want := range []string{"www.example.test", "api.example.test"} {
+		if p := done.Result.Parts[i]; p.Service != want || p.Outcome != failover.OutcomeChanged {
+			t.Errorf("part %d: %s %s", i, p.Service, p.Outcome)
+		}
+	}
+	if !strings.HasPrefix(steps[0], "www.example.test: ") || !strings.HasPrefix(steps[len(steps)-1], "api.example.test: ") {
+		t.Errorf("steps do not say whose they are: %q", steps)
+	}
+	until(t, s, on(map[string]string{"www.example.test": "backup", "api.example.test": "edge", "mail.example.test": "edge"}))
+	if err := e.Request(OpEvacuate, "core", "alice", "", ""); err == nil || !strings.Contains(err.Error(), "nothing to move") {
+		t.Errorf("a second move off core: %v", err)
+	}
+	if err := e.Request(OpPrimaries, "", "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := until(t, s, func(ev Event) bool { return ev.Done != nil }).Done; d.Err != nil || len(d.Result.Parts) != 2 {
+		t.Fatalf("back to primaries: %+v %v", d.Result, d.Err)
+	}
+	until(t, s, on(onPrimaries))
+}
+
+// A trap on the second service's change rolls back that service alone, says
+// so, and stops; the first stays moved, verified.
+func TestTrapRollsBackOneService(t *testing.T) {
+	e, r, _ := servicesEngine(t, "")
+	s, _ := e.Subscribe(4096)
+	defer s.Close()
+	until(t, s, on(onPrimaries))
+	// www takes two record changes; api's second (disabling core's
+	// record, after its standby's was enabled) is refused.
+	r.Inject("/ip/dns/static/set", 3, rosim.Fault{Message: "failure: item is locked by another session"})
+	if err := e.Request(OpEvacuate, "core", "alice", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	done := until(t, s, func(ev Event) bool { return ev.Done != nil }).Done
+	if done.Err == nil || !strings.Contains(done.Err.Error(), "api.example.test: ") || !strings.Contains(done.Err.Error(), "rolled back") {
+		t.Fatalf("err %v", done.Err)
+	}
+	if len(done.Result.Parts) != 2 || done.Result.Parts[0].Outcome != failover.OutcomeChanged ||
+		done.Result.Parts[1].Outcome != failover.OutcomeRolledBack || done.Result.Outcome != failover.OutcomeRolledBack {
+		t.Errorf("outcomes: %+v", done.Result)
+	}
+	until(t, s, on(map[string]string{"www.example.test": "backup", "api.example.test": "core", "mail.example.test": "edge"}))
+}
+
+// Two services whose shared primary goes down fail over automatically one
+// after the other: no step of one runs between the other's first and its
+// end.
+func TestAutoFailoversDoNotInterleave(t *testing.T) {
+	e, _, sims := servicesEngine(t, "auto: {enabled: true, fail_after: 300ms, hold_down: 1m}\n")
+	s, _ := e.Subscribe(8192)
+	defer s.Close()
+	until(t, s, func(ev Event) bool {
+		snap := e.Snapshot()
+		return on(onPrimaries)(ev) && snap.Health["backup"].State == monitor.Up && snap.Health["edge"].State == monitor.Up
+	})
+	sims["core"].SetDown(true)
+	var order []string
+	dones := 0
+	until(t, s, func(ev Event) bool {
+		switch {
+		case ev.Step != nil && ev.Step.Step.Status == failover.StepRunning && ev.Step.Step.Name == "read state":
+			order = append(order, "start")
+		case ev.Done != nil:
+			order = append(order, "end "+ev.Done.Result.Service)
+			dones++
+		}
+		return dones == 2
+	})
+	if got := strings.Join(order, ","); got != "start,end www.example.test,start,end api.example.test" &&
+		got != "start,end api.example.test,start,end www.example.test" {
+		t.Errorf("operations interleaved: %s", got)
+	}
+	until(t, s, on(map[string]string{"www.example.test": "backup", "api.example.test": "edge", "mail.example.test": "edge"}))
+}
