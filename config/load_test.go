@@ -219,6 +219,27 @@ func TestParseServices(t *testing.T) {
 	}
 }
 
+// The README's example of several services is a valid config, as shown.
+func TestReadmeServicesExample(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(b), "## Several services")
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("no yaml example under ## Several services")
+	}
+	cfg, err := Parse("README.md", []byte("router: {address: 192.0.2.254}\n"+example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Services) != 2 || cfg.Services[0].Records["pub1"].Comment != "www public" || !cfg.Services[1].Auto.Enabled {
+		t.Errorf("services: %+v", cfg.Services)
+	}
+}
+
 func TestExampleIsValid(t *testing.T) {
 	t.Setenv("FAILWATCH_PASSWORD", "x")
 	cfg, err := Load("../failwatch.example.yaml")

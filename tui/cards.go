@@ -47,7 +47,9 @@ func (g *cards) View() string {
 		}
 		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, rows...)
+	// Lines, not a padded block: every row is as wide as the screen's
+	// columns, and padding would measure every line of every card again.
+	return strings.Join(rows, "\n")
 }
 
 // cardKey is everything a rendered card depends on besides its server.

@@ -15,13 +15,16 @@ import (
 // resolver answers, and its last switch. The selected one is marked; keys
 // act on it.
 type servicesView struct {
-	c     *common
-	width int
+	c *common
+	// height bounds the lines (0: as many as there are services): a list
+	// longer than that shows the part around the selected one and says how
+	// many are above and below.
+	width, height int
 	// wall: no selection, for reading across a room.
 	wall bool
 }
 
-func (v *servicesView) SetSize(width, _ int) { v.width = width }
+func (v *servicesView) SetSize(width, height int) { v.width, v.height = width, height }
 
 func (v *servicesView) ShortHelp() []key.Binding {
 	return []key.Binding{v.c.keys.Service, v.c.keys.Evacuate, v.c.keys.Primaries}
@@ -35,8 +38,17 @@ func (v *servicesView) View() string {
 	for _, sv := range v.c.services {
 		nameWidth = max(nameWidth, lipgloss.Width(sv.cfg.Name))
 	}
-	lines := []string{st.Bold.Render("Services")}
-	for i, sv := range v.c.services {
+	title := st.Bold.Render("Services")
+	from, to := 0, len(v.c.services)
+	if rows := v.height - 1; v.height > 0 && rows < len(v.c.services) {
+		// The window around the selection.
+		from = min(max(v.c.service-rows/2, 0), len(v.c.services)-rows)
+		to = from + rows
+		title += st.Muted.Render(fmt.Sprintf("  %d-%d of %d (s for the next)", from+1, to, len(v.c.services)))
+	}
+	lines := []string{title}
+	for i := from; i < to; i++ {
+		sv := v.c.services[i]
 		mark := "  "
 		if i == v.c.service && !v.wall {
 			mark = g.Pointer + " "

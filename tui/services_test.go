@@ -147,3 +147,89 @@ func TestGoldenServicesView(t *testing.T) {
 		}
 	}
 }
+
+// manyServices is n services over m servers, each server probed, each
+// service's records read: the dashboard of a router carrying many names.
+func manyServices(n, m int) Model {
+	var opts Options
+	for i := range m {
+		opts.Servers = append(opts.Servers, config.Server{Name: fmt.Sprintf("web%02d", i+1), Role: config.Primary, Address: fmt.Sprintf("192.0.2.%d", i+1)})
+	}
+	var facts []engine.Facts
+	var records []routeros.Record
+	for i := range n {
+		svc := config.Service{Name: fmt.Sprintf("svc%02d.example.test", i+1), Primary: opts.Servers[i%m].Name, Standby: opts.Servers[(i+1)%m].Name}
+		opts.Services = append(opts.Services, svc)
+		recs := []routeros.Record{
+			{ID: fmt.Sprintf("*%d", 2*i+1), Name: svc.Name, Type: "A", Address: opts.Servers[i%m].Address},
+			{ID: fmt.Sprintf("*%d", 2*i+2), Name: svc.Name, Type: "A", Address: opts.Servers[(i+1)%m].Address, Disabled: true},
+		}
+		records = append(records, recs...)
+		facts = append(facts, engine.Facts{Service: svc.Name, Active: svc.Primary, Enabled: 1, Records: recs})
+	}
+	opts.Now = func() time.Time { return t0.Add(time.Minute) }
+	opts.Zone = time.UTC
+	opts.Actions = &recorder{}
+	model := update(New(opts), tea.WindowSizeMsg{Width: 200, Height: 60})
+	msgs := []tea.Msg{RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Records: records}, Services: facts}}
+	for _, s := range opts.Servers {
+		msgs = append(msgs, ServerMsg{Time: t0, Server: s.Name, Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up, At: t0}})
+		for j := range 60 {
+			at := t0.Add(time.Duration(j) * time.Second)
+			msgs = append(msgs, ServerMsg{Time: at, Server: s.Name, Type: monitor.EventSample,
+				Sample: monitor.Sample{At: at, RTT: 2 * time.Millisecond, OK: true},
+				Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up, Window: monitor.Stats{Sent: j + 1, Received: j + 1, LastOK: true,
+					Last: 2 * time.Millisecond, Min: 2 * time.Millisecond, Avg: 2 * time.Millisecond, Max: 2 * time.Millisecond}}})
+		}
+	}
+	return update(model, msgs...)
+}
+
+// BenchmarkViewServices is a frame of the dashboard at 200x60 with one
+// service over two servers and with 50 services over 20 servers.
+func BenchmarkViewServices(b *testing.B) {
+	for _, size := range [][2]int{{1, 2}, {50, 20}} {
+		b.Run(fmt.Sprintf("%d-services-%d-servers", size[0], size[1]), func(b *testing.B) {
+			m := manyServices(size[0], size[1])
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// Fifty services fit a 200x60 screen: the services view takes a third of
+// it, around the selected one, and says how many there are.
+func TestManyServicesFit(t *testing.T) {
+	m := manyServices(50, 20)
+	out := plain(m)
+	if lines := strings.Count(out, "\n") + 1; lines != 60 {
+		t.Errorf("%d lines", lines)
+	}
+	if !strings.Contains(out, "Services  1-17 of 50 (s for the next)") || !strings.Contains(out, "svc17.example.test") || strings.Contains(out, "svc18.example.test") {
+		t.Errorf("the services view:\n%s", out)
+	}
+	for range 30 {
+		m = update(m, press("s"))
+	}
+	if out := plain(m); !strings.Contains(out, "▸ svc31.example.test") || !strings.Contains(out, "of 50") {
+		t.Errorf("after moving to the 31st:\n%s", out)
+	}
+}
+
+// The wall lists every service beside the clock, then each server's panel.
+func TestWallShowsEveryService(t *testing.T) {
+	m, msgs := threeServices(Options{Wall: true, ReadOnly: true})
+	m = update(m, tea.WindowSizeMsg{Width: 200, Height: 60})
+	m = update(m, msgs...)
+	out := plain(m)
+	for _, want := range []string{"www.example.test   backup", "api.example.test   core", "mail.example.test  edge"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q on the wall:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "▸") {
+		t.Errorf("a selection on the wall:\n%s", out)
+	}
+}

@@ -77,8 +77,9 @@ func (m Model) dashboard(height int) string {
 	m.cards.SetSize(m.width, 0)
 	top := m.cards.View()
 	if len(m.c.services) > 1 {
-		m.servicesView.SetSize(m.width, 0)
-		top = lipgloss.JoinVertical(lipgloss.Left, m.servicesView.View(), top)
+		// A third of the screen at most: the cards and events stay.
+		m.servicesView.SetSize(m.width, max(height/3, 4))
+		top = m.servicesView.View() + "\n" + top
 	}
 	rest := height - lipgloss.Height(top)
 	if !m.opts.Wall && m.confirm == nil {
@@ -87,7 +88,7 @@ func (m Model) dashboard(height int) string {
 			m.panel.compact = compact
 			panel := m.panel.View()
 			if h := lipgloss.Height(panel); panel != "" && rest-h >= minEventRows {
-				top = lipgloss.JoinVertical(lipgloss.Left, top, panel)
+				top += "\n" + panel
 				rest -= h
 				break
 			}
@@ -99,7 +100,9 @@ func (m Model) dashboard(height int) string {
 		bottom = &d
 	}
 	bottom.SetSize(m.width, rest)
-	return lipgloss.JoinVertical(lipgloss.Left, top, bottom.View())
+	// Joined as lines: each part is fitted to the width already, and
+	// padding them to one width would measure every line on every frame.
+	return top + "\n" + bottom.View()
 }
 
 // minEventRows is the least the event log keeps when the router panel is

@@ -63,7 +63,7 @@ is read. Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
 				fmt.Fprintf(stdout, "  router   %s as %s\n", cfg.Router.RouterAddr(), cfg.Router.User)
 			}
 			for _, svc := range cfg.Services {
-				fmt.Fprintf(stdout, "  service  %s (%s layout): %s, standby %s\n", svc.Name, svc.Layout, svc.Primary, svc.Standby)
+				fmt.Fprintf(stdout, "  service  %s (%s layout): primary %s, standby %s\n", svc.Name, svc.Layout, svc.Primary, svc.Standby)
 			}
 			for _, s := range cfg.Servers {
 				labels := make([]string, len(s.Checks))

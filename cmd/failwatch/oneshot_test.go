@@ -54,9 +54,9 @@ servers:
 	return path, r, audit
 }
 
-func status(t *testing.T, cfg string) statusReport {
+func status(t *testing.T, cfg string, args ...string) statusReport {
 	t.Helper()
-	out, errs, _ := runCLI("status", "-c", cfg, "--json")
+	out, errs, _ := runCLI(append([]string{"status", "-c", cfg, "--json"}, args...)...)
 	var rep statusReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("status --json: %v\n%s%s", err, out, errs)

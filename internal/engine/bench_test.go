@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// BenchmarkServices runs an engine on the emulator for a while with one
+// service over two servers, then 50 services over 20 servers, and reports
+// what it asks of the router (API calls a second: the target is the same
+// for both) and how many probes it sends (one per server check and
+// interval, however many services a server carries). The probes are
+// simulated. FAILWATCH_BENCH_SECONDS sets the run (default 10).
+func BenchmarkServices(b *testing.B) {
+	secs := 10
+	if v := os.Getenv("FAILWATCH_BENCH_SECONDS"); v != "" {
+		fmt.Sscan(v, &secs)
+	}
+	for _, size := range [][2]int{{1, 2}, {50, 20}} {
+		b.Run(fmt.Sprintf("%d-services-%d-servers", size[0], size[1]), func(b *testing.B) {
+			for b.Loop() {
+				calls, probes := servicesLoad(b, size[0], size[1], time.Duration(secs)*time.Second)
+				b.ReportMetric(calls, "api-calls/s")
+				b.ReportMetric(probes, "probes/s")
+			}
+		})
+	}
+}
+
+// servicesLoad runs n services over m servers for d and counts.
+func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, probesPerSecond float64) {
+	r := rosim.New(rosim.Options{})
+	defer r.Close()
+	var yaml, script strings.Builder
+	script.WriteString("/ip dns static\n")
+	yaml.WriteString("services:\n")
+	for i := range n {
+		p, s := i%m+1, (i+1)%m+1
+		name := fmt.Sprintf("svc%02d.example.test", i+1)
+		fmt.Fprintf(&yaml, "  - {name: %s, primary: web%02d, standby: web%02d}\n", name, p, s)
+		fmt.Fprintf(&script, "add name=%s address=192.0.2.%d ttl=30s\nadd name=%s address=192.0.2.%d ttl=30s disabled=yes\n", name, p, name, s)
+	}
+	yaml.WriteString("servers:\n")
+	for i := range m {
+		fmt.Fprintf(&yaml, "  - {name: web%02d, address: 192.0.2.%d}\n", i+1, i+1)
+	}
+	if err := r.Import(script.String()); err != nil {
+		b.Fatal(err)
+	}
+	api, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Parse("bench.yaml", []byte("router: {address: \""+api.String()+"\"}\n"+yaml.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(),
+		AuditLog: filepath.Join(b.TempDir(), "audit.jsonl"),
+		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(config.Server, config.Check) (monitor.Prober, error) {
+			return monitor.PaperPrivate(), nil
+		}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, _ := e.Subscribe(1 << 16)
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	// From the first reading on: the connection and the login are not
+	// the steady state.
+	for ev := range sub.C() {
+		if ev.Router != nil && ev.Router.Err == nil {
+			break
+		}
+	}
+	total := func() int {
+		sum := 0
+		for _, c := range r.Calls() {
+			sum += c
+		}
+		return sum
+	}
+	before, start, probes := total(), time.Now(), 0
+	for deadline := time.After(d); ; {
+		select {
+		case ev := <-sub.C():
+			if ev.Server != nil && ev.Server.Type == monitor.EventSample {
+				probes++
+			}
+			continue
+		case <-deadline:
+		}
+		break
+	}
+	elapsed := time.Since(start).Seconds()
+	calls := total() - before
+	cancel()
+	<-done
+	return float64(calls) / elapsed, float64(probes) / elapsed
+}
