@@ -762,14 +762,18 @@ func describeMatch(s config.Server) string {
 }
 
 // Combine is an operation over several services from its parts' results:
-// every step and change, and the outcome of the part that ended it (a
-// failure stops the rest), else changed when any part changed anything.
+// every step (named with its service first) and change, and the outcome of
+// the part that ended it (a failure stops the rest), else changed when any
+// part changed anything.
 func Combine(name string, started time.Time, parts []Result) Result {
 	res := Result{Operation: name, Started: started, Outcome: OutcomeAlreadySo, Parts: parts, Changes: []Change{}, Steps: []Step{}}
 	var names []string
 	for _, p := range parts {
 		names = append(names, p.Service)
-		res.Steps = append(res.Steps, p.Steps...)
+		for _, st := range p.Steps {
+			st.Name = p.Service + ": " + st.Name
+			res.Steps = append(res.Steps, st)
+		}
 		res.Changes = append(res.Changes, p.Changes...)
 		res.Changed = res.Changed || p.Changed
 		switch p.Outcome {

@@ -3,6 +3,7 @@ package failover
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,33 @@ func TestNetwatchByHost(t *testing.T) {
 		if got[h] != w {
 			t.Errorf("%s: %q, want %q", h, got[h], w)
 		}
+	}
+}
+
+// An operation over several services: every step named with its service,
+// the outcome of the part that ended it, each part kept.
+func TestCombine(t *testing.T) {
+	ok := Result{Service: "www", To: "backup", Outcome: OutcomeChanged, Changed: true, Steps: []Step{{Name: "verify", Status: StepOK}},
+		Changes: []Change{{Kind: "record", ID: "*2", Status: "changed"}}}
+	same := Result{Service: "mail", To: "edge", Outcome: OutcomeAlreadySo, Steps: []Step{{Name: "read state", Status: StepOK}}}
+	back := Result{Service: "api", Outcome: OutcomeRolledBack, Steps: []Step{{Name: "disable core record", Status: StepFailed}}}
+	for _, tc := range []struct {
+		parts []Result
+		want  Outcome
+	}{
+		{[]Result{same}, OutcomeAlreadySo},
+		{[]Result{same, ok}, OutcomeChanged},
+		{[]Result{ok, back}, OutcomeRolledBack},
+	} {
+		res := Combine("move off core", time.Now(), tc.parts)
+		if res.Outcome != tc.want || len(res.Parts) != len(tc.parts) || len(res.Steps) != len(tc.parts) {
+			t.Errorf("%+v: %+v", tc.parts, res)
+		}
+		if !strings.HasPrefix(res.Steps[0].Name, tc.parts[0].Service+": ") || tc.parts[0].Steps[0].Name == res.Steps[0].Name {
+			t.Errorf("step %q does not say whose it is (and the part's must stay as it was)", res.Steps[0].Name)
+		}
+	}
+	if s := Combine("x", time.Now(), []Result{ok, same}).Summary(); s != "www: www now points at backup; mail: mail is already on edge: nothing changed" {
+		t.Errorf("summary %q", s)
 	}
 }
