@@ -29,7 +29,8 @@ import (
 // routerFlags are the flags that say which config and router to use.
 type routerFlags struct {
 	path, router, user, passwordEnv *string
-	// services are the --service names; none means every service.
+	// services are the --service names of the commands that take it
+	// (addServiceFlag); none means every service.
 	services *[]string
 }
 
@@ -39,8 +40,14 @@ func addRouterFlags(fs *pflag.FlagSet) routerFlags {
 		router:      fs.String("router", "", "router API address, overriding the config's (e.g. a failwatch sim)"),
 		user:        fs.String("user", "", "router user, overriding the config's"),
 		passwordEnv: fs.String("password-env", "", "read the router password from this environment variable"),
-		services:    fs.StringArray("service", nil, "act on this service (a DNS name from the config; again for more); default: every service"),
+		services:    new([]string),
 	}
+}
+
+// addServiceFlag gives a command that acts on services --service.
+func (f routerFlags) addServiceFlag(fs *pflag.FlagSet) routerFlags {
+	f.services = fs.StringArray("service", nil, "act on this service (a DNS name from the config; again for more); default: every service")
+	return f
 }
 
 // chosen are the services the command acts on: those --service names, in
@@ -197,7 +204,7 @@ func operationCommand(name string) *cobra.Command {
 	return newCommand(name, "", short, about+`
 Asks before changing anything unless --yes. Every operation goes to the audit
 log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs *pflag.FlagSet) runner {
-		rf := addRouterFlags(fs)
+		rf := addRouterFlags(fs).addServiceFlag(fs)
 		yes := fs.Bool("yes", false, "do it without asking")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		var hold *bool
@@ -340,7 +347,7 @@ records say, which server is active and what the resolver answers for its
 name; then the servers' netwatch entries. The router is read once for every
 service. Exit 0 when the router answers and each service has exactly one
 enabled record of a known server, 1 otherwise, 2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
-		rf := addRouterFlags(fs)
+		rf := addRouterFlags(fs).addServiceFlag(fs)
 		asJSON := fs.Bool("json", false, "print JSON")
 		return func(_ []string, stdout, stderr io.Writer) int {
 			cfg, client, fos, ok := rf.connect(stderr)

@@ -33,7 +33,7 @@ The script is for --routeros VERSION (default 7.18). --apply reads the
 router's own version, shows every change with whole values, asks, applies in
 an order that never leaves the name without a record, reads back, and on a
 failure puts back what the router held ("applied k of n, rolled back").`, func(fs *pflag.FlagSet) runner {
-		rf := addRouterFlags(fs)
+		rf := addRouterFlags(fs).addServiceFlag(fs)
 		apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
 		yes := fs.Bool("yes", false, "with --apply: do it without asking")
 		version := fs.String("routeros", "7.18", "the RouterOS version the printed script is for")

@@ -606,8 +606,10 @@ func (e *Engine) run(ctx context.Context, name, who, reason string, parts []part
 		if len(parts) > 1 {
 			// Each step says whose it is.
 			label = p.svc.cfg.Name + ": "
-			if f.Reason == "" {
-				f.Reason = name
+			// Each part's audit line says which operation it is part of.
+			f.Reason = name
+			if reason != "" {
+				f.Reason += ": " + reason
 			}
 		}
 		f.Progress = func(s failover.Step) {

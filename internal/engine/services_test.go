@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,6 +171,15 @@ func TestEvacuateMovesTheServersNames(t *testing.T) {
 		t.Errorf("steps do not say whose they are: %q", steps)
 	}
 	until(t, s, on(map[string]string{"www.example.test": "backup", "api.example.test": "edge", "mail.example.test": "edge"}))
+	// The audit log has each service's line, each saying what it was part of.
+	audit, err := os.ReadFile(e.opts.AuditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(audit)), "\n"); len(lines) != 2 ||
+		!strings.Contains(lines[0], `"service":"www.example.test"`) || !strings.Contains(lines[1], `"reason":"move off core: maintenance"`) {
+		t.Errorf("audit log:\n%s", audit)
+	}
 	if err := e.Request(OpEvacuate, "core", "alice", "", ""); err == nil || !strings.Contains(err.Error(), "nothing to move") {
 		t.Errorf("a second move off core: %v", err)
 	}
