@@ -43,6 +43,8 @@ type serviceView struct {
 	active string
 	// undefined: the name has no enabled record, or several.
 	undefined bool
+	// held: failwatch holds a netwatch entry of its servers.
+	held bool
 	// records and owners are the name's records as last read, and the
 	// server each belongs to, by ID.
 	records []routeros.Record

@@ -411,7 +411,7 @@ func (m *Model) ask(msg tea.KeyPressMsg) {
 		m.askEvacuate()
 	case key.Matches(msg, m.c.keys.Primaries):
 		m.askPrimaries()
-	case m.held(sv):
+	case sv.held:
 		m.confirm = &dialog{c: m.c, text: m.named("Release the router's netwatch entries (they may move the name again)"),
 			run: func(*Model) tea.Cmd { return act(func() { a.Release(name) }) }}
 	default:
@@ -427,22 +427,6 @@ func (m *Model) named(text string) string {
 		return m.c.svc().cfg.Name + ": " + text
 	}
 	return text
-}
-
-// held says whether failwatch holds a netwatch entry of sv's servers.
-func (m *Model) held(sv *serviceView) bool {
-	hosts := map[string]bool{}
-	for _, name := range []string{sv.cfg.Primary, sv.cfg.Standby} {
-		if s := m.find(name); s != nil {
-			hosts[s.cfg.Address] = true
-		}
-	}
-	for _, n := range m.c.router.netwatch {
-		if hosts[n.Host] && m.c.router.heldEntries[n.ID] {
-			return true
-		}
-	}
-	return false
 }
 
 // askEvacuate asks to move every service off the selected server, naming
@@ -644,7 +628,7 @@ func (m *Model) routerState(msg RouterMsg) {
 // records is an event, no enabled record or several an alarm (and its end
 // is said too).
 func (m *Model) serviceFacts(now time.Time, sv *serviceView, f engine.Facts) {
-	sv.records, sv.owners = f.Records, f.Owners
+	sv.records, sv.owners, sv.held = f.Records, f.Owners, f.Held
 	name := sv.cfg.Name
 	if f.Active != sv.active && sv.active != "" && f.Active != "" {
 		m.events.add(now, "router", m.about(sv, fmt.Sprintf("static records now point at %s", f.Active)), info)

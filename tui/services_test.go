@@ -233,3 +233,22 @@ func TestWallShowsEveryService(t *testing.T) {
 		t.Errorf("a selection on the wall:\n%s", out)
 	}
 }
+
+// h holds the selected service's netwatch, or releases it when the engine
+// says failwatch holds one of its entries.
+func TestHoldFollowsTheService(t *testing.T) {
+	m, msgs := threeServices(Options{})
+	m = update(m, tea.WindowSizeMsg{Width: 160, Height: 50})
+	m = update(m, msgs...)
+	reading := msgs[len(msgs)-4].(RouterMsg)
+	reading.Services = append([]engine.Facts(nil), reading.Services...)
+	reading.Services[1].Held = true
+	m = update(m, reading, press("h"))
+	if out := plain(m); !strings.Contains(out, "www.example.test: Hold the router's netwatch entries") {
+		t.Errorf("www is not held:\n%s", out)
+	}
+	m = update(m, press("n"), press("s"), press("h"))
+	if out := plain(m); !strings.Contains(out, "api.example.test: Release the router's netwatch entries") {
+		t.Errorf("api is held:\n%s", out)
+	}
+}

@@ -76,6 +76,9 @@ type Facts struct {
 	// type, by ID.
 	Records []routeros.Record `json:"-"`
 	Owners  map[string]string `json:"owners,omitempty"`
+	// Held: failwatch holds a netwatch entry of this service's servers
+	// (one of its own, not a sibling service's).
+	Held bool `json:"held,omitempty"`
 }
 
 // Of is the facts of the named service in a reading; ok is false when the
@@ -382,8 +385,11 @@ func (e *Engine) reading(st routeros.RouterState) {
 				enabled++
 			}
 		}
+		held := slices.ContainsFunc(failover.Own(st.Netwatch, svc.cfg.Name, f.Siblings), func(n routeros.Netwatch) bool {
+			return (n.Host == f.Primary.Address || n.Host == f.Standby.Address) && failover.HeldEntry(n)
+		})
 		facts = append(facts, Facts{Service: svc.cfg.Name, Active: active, Enabled: enabled, Records: recs,
-			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby)})
+			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby), Held: held})
 	}
 	e.mu.Unlock()
 	e.publish(Event{Router: &st, Services: facts, Held: held, HeldEntries: heldEntries,

@@ -109,7 +109,7 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 	for _, r := range held.Router.Records {
 		owners[held.Services[0].Owners[r.ID]] = true
 	}
-	if !owners["public"] || !owners["private"] || len(held.HeldEntries) == 0 {
+	if !owners["public"] || !owners["private"] || len(held.HeldEntries) == 0 || !held.Services[0].Held {
 		t.Errorf("owners %v, held entries %v", held.Services[0].Owners, held.HeldEntries)
 	}
 	for _, n := range held.Router.Netwatch {
