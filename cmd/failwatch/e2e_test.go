@@ -251,3 +251,53 @@ func TestDemoRecordAndReplay(t *testing.T) {
 		t.Errorf("replay exit %s", code)
 	}
 }
+
+// Three services against the emulator, end to end: the services view, m on
+// the shared server with its question naming each name, and the names it
+// carried moved (the third left where it was), one audit line per name.
+func TestServicesDashboardAgainstSim(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs ICMP sockets (root)")
+	}
+	bin := buildBinary(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsAddr := pc.LocalAddr().String()
+	pc.Close()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	audit := filepath.Join(dir, "audit.jsonl")
+	services := `services:
+  - {name: www.test, primary: core, standby: backup, hold_netwatch: true, dns_server: "` + dnsAddr + `", audit_log: ` + audit + `}
+  - {name: api.test, primary: core, standby: edge, hold_netwatch: true, dns_server: "` + dnsAddr + `", audit_log: ` + audit + `}
+  - {name: mail.test, primary: edge, standby: backup, dns_server: "` + dnsAddr + `", audit_log: ` + audit + `}
+servers:
+  - {name: core, address: 127.0.0.2}
+  - {name: edge, address: 127.0.0.3}
+  - {name: backup, address: 127.0.0.4}
+probe:
+  interval: 500ms
+`
+	os.WriteFile(cfgPath, []byte("router:\n  address: 127.0.0.1:1\n"+services), 0o600)
+	apiAddr := startSim(t, bin, "-c", cfgPath, "--dns", dnsAddr, "--netwatch-interval", "1s")
+
+	s := newTmux(t, 160, 50, bin+" -c "+cfgPath+" --router "+apiAddr)
+	s.waitFor("services view", `Services`, `▸ www\.test\s+core\s+core UP · backup UP\s+dns 127\.0\.0\.2 \(core\)`,
+		`api\.test\s+core\s+core UP · edge UP`, `mail\.test\s+edge\s+edge UP · backup UP`, `core · primary\s+ACTIVE www\.test, api\.test`)
+	s.keys("m")
+	s.waitFor("question", `Move every service off core: www\.test to backup, api\.test to edge`)
+	s.keys("y")
+	s.waitFor("moved", `move off core done in`, `www\.test\s+backup`, `api\.test\s+edge`, `mail\.test\s+edge`,
+		`edge · primary\s+ACTIVE api\.test, mail\.test`)
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		t.Errorf("exit %s", code)
+	}
+	b, err := os.ReadFile(audit)
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); err != nil || len(lines) != 2 ||
+		!strings.Contains(lines[0], `"service":"www.test"`) || !strings.Contains(lines[1], `"service":"api.test"`) {
+		t.Errorf("audit log: %v\n%s", err, b)
+	}
+}

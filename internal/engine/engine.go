@@ -385,11 +385,11 @@ func (e *Engine) reading(st routeros.RouterState) {
 				enabled++
 			}
 		}
-		held := slices.ContainsFunc(failover.Own(st.Netwatch, svc.cfg.Name, f.Siblings), func(n routeros.Netwatch) bool {
+		ownHeld := slices.ContainsFunc(failover.Own(st.Netwatch, svc.cfg.Name, f.Siblings), func(n routeros.Netwatch) bool {
 			return (n.Host == f.Primary.Address || n.Host == f.Standby.Address) && failover.HeldEntry(n)
 		})
 		facts = append(facts, Facts{Service: svc.cfg.Name, Active: active, Enabled: enabled, Records: recs,
-			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby), Held: held})
+			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby), Held: ownHeld})
 	}
 	e.mu.Unlock()
 	e.publish(Event{Router: &st, Services: facts, Held: held, HeldEntries: heldEntries,
