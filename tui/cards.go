@@ -17,13 +17,17 @@ const cardWidth = 40
 // cards is a card per server, in as many columns as fit: its role, ACTIVE,
 // address, state and for how long, the router's netwatch view beside
 // ours, a sparkline and the numbers of its first check (ICMP when it has
-// one), then every check's state.
+// one), then every check's state. When the cards would take more than the
+// height given, each server gets one line with the same facts instead.
 type cards struct {
-	c     *common
-	width int
+	c             *common
+	width, height int
 }
 
-func (g *cards) SetSize(width, _ int) { g.width = width }
+// cardHeight is the lines a card takes, its frame included.
+const cardHeight = 10
+
+func (g *cards) SetSize(width, height int) { g.width, g.height = width, height }
 
 func (g *cards) ShortHelp() []key.Binding {
 	return []key.Binding{g.c.keys.Down, g.c.keys.Detail, g.c.keys.Service}
@@ -38,6 +42,9 @@ func (g *cards) View() string {
 		return ""
 	}
 	cols := max(1, min(len(servers), g.width/cardWidth))
+	if g.height > 0 && (len(servers)+cols-1)/cols*cardHeight > g.height {
+		return g.lines()
+	}
 	w := g.width / cols
 	var rows []string
 	for i := 0; i < len(servers); i += cols {
@@ -50,6 +57,51 @@ func (g *cards) View() string {
 	// Lines, not a padded block: every row is as wide as the screen's
 	// columns, and padding would measure every line of every card again.
 	return strings.Join(rows, "\n")
+}
+
+// lines is a line per server: the selection, name, role, address, state and
+// for how long, netwatch, the first check's last and average round trip
+// and loss, a sparkline of the newest samples, and the names ACTIVE on it.
+func (g *cards) lines() string {
+	st, gl := g.c.styles, g.c.styles.Glyphs
+	now := g.c.now()
+	title := st.Bold.Render("Servers") + st.Muted.Render(fmt.Sprintf("  %d, a line each (enter for one in detail)", len(g.c.servers)))
+	from, to := 0, len(g.c.servers)
+	if rows := max(g.height-1, 3); rows < len(g.c.servers) {
+		// The window around the selection.
+		from = min(max(g.c.selected-rows/2, 0), len(g.c.servers)-rows)
+		to = from + rows
+		title = st.Bold.Render("Servers") + st.Muted.Render(fmt.Sprintf("  %d-%d of %d, a line each (enter for one in detail)", from+1, to, len(g.c.servers)))
+	}
+	out := []string{title}
+	for i := from; i < to; i++ {
+		s := g.c.servers[i]
+		mark := "  "
+		if i == g.c.selected {
+			mark = gl.Pointer + " "
+		}
+		state := st.State(s.state).Render(fmt.Sprintf("%-9s", s.state.String()))
+		since := ""
+		if !s.since.IsZero() {
+			since = shortDuration(now.Sub(s.since))
+		}
+		nw := "none"
+		if s.netwatch != "" {
+			nw = netwatchStyle(st, s.netwatch).Render(s.netwatch)
+		}
+		numbers := st.Muted.Render("no reply yet")
+		if len(s.checks) > 0 && s.checks[0].Window.Received > 0 {
+			w := s.checks[0].Window
+			numbers = fmt.Sprintf("%s %s/%s ms loss %s", checkName(s.checks[0].Label), ms(w.Last), ms(w.Avg), loss(st, w))
+		}
+		line := fmt.Sprintf("%s%-10s %-8s %-15s %s %-7s netwatch %-8s %s  %s", mark, s.cfg.Name, s.cfg.Role, s.cfg.Address, state, since, nw,
+			sparkline(st, s.history, 20), numbers)
+		if on := g.c.activeOn(s.cfg.Name); len(on) > 0 {
+			line += "  " + st.Good.Render("ACTIVE "+strings.Join(on, ", "))
+		}
+		out = append(out, cut(line, g.width, gl.Ellipse))
+	}
+	return strings.Join(out, "\n")
 }
 
 // cardKey is everything a rendered card depends on besides its server.

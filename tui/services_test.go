@@ -207,8 +207,14 @@ func TestManyServicesFit(t *testing.T) {
 	if lines := strings.Count(out, "\n") + 1; lines != 60 {
 		t.Errorf("%d lines", lines)
 	}
-	if !strings.Contains(out, "Services  1-17 of 50 (s for the next)") || !strings.Contains(out, "svc17.example.test") || strings.Contains(out, "svc18.example.test") {
+	if !strings.Contains(out, "Services  1-17 of 50 (s for the next)") || !strings.Contains(out, "\n  svc17.example.test ") || strings.Contains(out, "\n  svc18.example.test ") {
 		t.Errorf("the services view:\n%s", out)
+	}
+	// Twenty servers are a line each, as many as half the rest takes,
+	// and the router panel and the events keep their room.
+	if !strings.Contains(out, "Servers  1-17 of 20, a line each") || !strings.Contains(out, "▸ web01      primary  192.0.2.1       UP") ||
+		!strings.Contains(out, "Records svc01.example.test") || !strings.Contains(out, "Events") {
+		t.Errorf("the servers:\n%s", out)
 	}
 	for range 30 {
 		m = update(m, press("s"))

@@ -74,13 +74,18 @@ func (m Model) render() string {
 // dashboard is the cards, then the router's tables when the events keep
 // room to be read, then the events or the question.
 func (m Model) dashboard(height int) string {
-	m.cards.SetSize(m.width, 0)
-	top := m.cards.View()
+	var top string
+	cardsHeight := height
 	if len(m.c.services) > 1 {
 		// A third of the screen at most: the cards and events stay.
 		m.servicesView.SetSize(m.width, max(height/3, 4))
-		top = m.servicesView.View() + "\n" + top
+		top = m.servicesView.View() + "\n"
+		cardsHeight -= lipgloss.Height(top)
 	}
+	// Half of what is left at most, so the events keep room: many
+	// servers get a line each instead of a card.
+	m.cards.SetSize(m.width, cardsHeight/2)
+	top += m.cards.View()
 	rest := height - lipgloss.Height(top)
 	if !m.opts.Wall && m.confirm == nil {
 		m.panel.SetSize(m.width, 0)

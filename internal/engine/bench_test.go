@@ -18,8 +18,9 @@ import (
 // BenchmarkServices runs an engine on the emulator for a while with one
 // service over two servers, then 50 services over 20 servers, and reports
 // what it asks of the router (API calls a second: the target is the same
-// for both) and how many probes it sends (one per server check and
-// interval, however many services a server carries). The probes are
+// for both), how many probes it sends (one per server check and interval,
+// however many services a server carries) and how many DNS queries (at
+// most dnsPerSecond). The probes are
 // simulated. FAILWATCH_BENCH_SECONDS sets the run (default 10).
 func BenchmarkServices(b *testing.B) {
 	secs := 10
@@ -29,16 +30,17 @@ func BenchmarkServices(b *testing.B) {
 	for _, size := range [][2]int{{1, 2}, {50, 20}} {
 		b.Run(fmt.Sprintf("%d-services-%d-servers", size[0], size[1]), func(b *testing.B) {
 			for b.Loop() {
-				calls, probes := servicesLoad(b, size[0], size[1], time.Duration(secs)*time.Second)
+				calls, probes, dns := servicesLoad(b, size[0], size[1], time.Duration(secs)*time.Second)
 				b.ReportMetric(calls, "api-calls/s")
 				b.ReportMetric(probes, "probes/s")
+				b.ReportMetric(dns, "dns-queries/s")
 			}
 		})
 	}
 }
 
 // servicesLoad runs n services over m servers for d and counts.
-func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, probesPerSecond float64) {
+func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, probesPerSecond, dnsPerSecond float64) {
 	r := rosim.New(rosim.Options{})
 	defer r.Close()
 	var yaml, script strings.Builder
@@ -96,7 +98,7 @@ func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, prob
 		}
 		return sum
 	}
-	before, start, probes := total(), time.Now(), 0
+	before, dnsBefore, start, probes := total(), r.DNSQueries(), time.Now(), 0
 	for deadline := time.After(d); ; {
 		select {
 		case ev := <-sub.C():
@@ -109,8 +111,8 @@ func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, prob
 		break
 	}
 	elapsed := time.Since(start).Seconds()
-	calls := total() - before
+	calls, queries := total()-before, r.DNSQueries()-dnsBefore
 	cancel()
 	<-done
-	return float64(calls) / elapsed, float64(probes) / elapsed
+	return float64(calls) / elapsed, float64(probes) / elapsed, float64(queries) / elapsed
 }

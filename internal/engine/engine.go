@@ -399,15 +399,22 @@ func (e *Engine) reading(st routeros.RouterState) {
 	}
 }
 
-// askDNS asks, once a second, what each service's name resolves to, the
-// names at once: a resolver that does not answer costs one timeout a
-// second, not one per name.
+// dnsPerSecond is how many names the resolver is asked a second: with more
+// services each is asked less often (50 names: each every 5 s), so the
+// router's DNS is not asked 50 times a second.
+const dnsPerSecond = 10
+
+// askDNS asks what the services' names resolve to, up to dnsPerSecond of
+// them a second in turn, those of one second at once: a resolver that does
+// not answer costs one timeout a second, not one per name.
 func (e *Engine) askDNS(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	next := 0
 	for {
 		var wg sync.WaitGroup
-		for _, svc := range e.services {
+		for i := range min(dnsPerSecond, len(e.services)) {
+			svc := e.services[(next+i)%len(e.services)]
 			wg.Go(func() {
 				f := svc.failover
 				qctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -429,6 +436,7 @@ func (e *Engine) askDNS(ctx context.Context) {
 			})
 		}
 		wg.Wait()
+		next = (next + dnsPerSecond) % max(len(e.services), 1)
 		select {
 		case <-ctx.Done():
 			return

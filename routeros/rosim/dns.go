@@ -38,12 +38,23 @@ func (r *Router) ServeDNS(addr string) (net.Addr, error) {
 				}
 				continue
 			}
+			r.mu.Lock()
+			r.dnsQueries++
+			r.mu.Unlock()
 			if resp := r.answer(buf[:n]); resp != nil {
 				pc.WriteTo(resp, from)
 			}
 		}
 	}()
 	return pc.LocalAddr(), nil
+}
+
+// DNSQueries counts the packets the DNS server was sent, for tests and
+// benchmarks of how often a client asks.
+func (r *Router) DNSQueries() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dnsQueries
 }
 
 // answer builds the reply to one query, or nil for a packet not worth one.

@@ -62,9 +62,11 @@ type Router struct {
 	log      logBook
 	flushes  int
 	// calls counts the commands run, by command.
-	calls    map[string]int
-	watchers map[string]*watcher
-	faults   map[string]*armedFault
+	calls map[string]int
+	// dnsQueries counts the DNS packets received.
+	dnsQueries int
+	watchers   map[string]*watcher
+	faults     map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget   map[string]bool
 	sessions map[net.Conn]struct{}
