@@ -30,7 +30,7 @@ func BenchmarkServices(b *testing.B) {
 	for _, size := range [][2]int{{1, 2}, {50, 20}} {
 		b.Run(fmt.Sprintf("%d-services-%d-servers", size[0], size[1]), func(b *testing.B) {
 			for b.Loop() {
-				calls, probes, dns := servicesLoad(b, size[0], size[1], time.Duration(secs)*time.Second)
+				calls, probes, dns, _ := servicesLoad(b, size[0], size[1], time.Duration(secs)*time.Second)
 				b.ReportMetric(calls, "api-calls/s")
 				b.ReportMetric(probes, "probes/s")
 				b.ReportMetric(dns, "dns-queries/s")
@@ -39,8 +39,9 @@ func BenchmarkServices(b *testing.B) {
 	}
 }
 
-// servicesLoad runs n services over m servers for d and counts.
-func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, probesPerSecond, dnsPerSecond float64) {
+// servicesLoad runs n services over m servers for d and counts; answered
+// is how many names the engine has a DNS answer for at the end.
+func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, probesPerSecond, dnsPerSecond float64, answered int) {
 	r := rosim.New(rosim.Options{})
 	defer r.Close()
 	var yaml, script strings.Builder
@@ -112,7 +113,8 @@ func servicesLoad(b *testing.B, n, m int, d time.Duration) (callsPerSecond, prob
 	}
 	elapsed := time.Since(start).Seconds()
 	calls, queries := total()-before, r.DNSQueries()-dnsBefore
+	answered = len(e.Snapshot().DNS)
 	cancel()
 	<-done
-	return float64(calls) / elapsed, float64(probes) / elapsed, float64(queries) / elapsed
+	return float64(calls) / elapsed, float64(probes) / elapsed, float64(queries) / elapsed, answered
 }

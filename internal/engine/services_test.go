@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
@@ -245,4 +246,14 @@ func TestAutoFailoversDoNotInterleave(t *testing.T) {
 		t.Errorf("operations interleaved: %s", got)
 	}
 	until(t, s, on(map[string]string{"www.example.test": "backup", "api.example.test": "edge", "mail.example.test": "edge"}))
+}
+
+// With many names the resolver is asked for at most ten a second, in turn:
+// every name is answered within a few seconds, the router's DNS is not
+// asked for every name every second.
+func TestResolverAskedTenNamesASecond(t *testing.T) {
+	_, _, perSecond, answered := servicesLoad(t, 25, 5, 4*time.Second)
+	if perSecond > dnsPerSecond+1 || answered != 25 {
+		t.Errorf("%.1f queries a second, %d of 25 names answered", perSecond, answered)
+	}
 }
