@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -42,5 +43,27 @@ func TestWatcherCoalescesLogPokes(t *testing.T) {
 	case <-states:
 	case <-time.After(MinGap / 2):
 		t.Error("an operation's poke waited")
+	}
+}
+
+// One reading takes the records of every name asked for, in one call, and
+// no other name's.
+func TestWatcherReadsEveryNameAtOnce(t *testing.T) {
+	r, api, _ := testkit.ServicesEmulator(t, testkit.ThreeServices)
+	c := client(t, api, "admin", "")
+	before := r.Calls()["/ip/dns/static/print"]
+	st := NewWatcher(c, []string{"www.example.test", "mail.example.test"}, nil, time.Minute).Read(context.Background())
+	if st.Err != nil {
+		t.Fatal(st.Err)
+	}
+	names := map[string]int{}
+	for _, rec := range st.Records {
+		names[rec.Name]++
+	}
+	if len(st.Records) != 4 || names["www.example.test"] != 2 || names["mail.example.test"] != 2 {
+		t.Errorf("records: %+v", st.Records)
+	}
+	if n := r.Calls()["/ip/dns/static/print"] - before; n != 1 {
+		t.Errorf("%d calls for two names", n)
 	}
 }

@@ -44,9 +44,10 @@ type (
 	// LogBatchMsg is several of them, in order: a burst of router log
 	// lines costs one screen update, not one per line (see ForwardLog).
 	LogBatchMsg []routeros.LogEvent
-	// DNSMsg is what the resolver answers for a service's name.
+	// DNSMsg is what the resolver answers for a service's name, and the
+	// server that answer is, as the engine tells it ("" for none known).
 	DNSMsg struct {
-		Service string
+		Service, Server string
 		monitor.DNSAnswer
 	}
 	// StepMsg is a step of an operation as it starts and ends.
@@ -160,7 +161,7 @@ func Message(ev engine.Event) tea.Msg {
 	case ev.Log != nil:
 		return LogMsg(*ev.Log)
 	case ev.DNS != nil:
-		return DNSMsg{Service: ev.Service, DNSAnswer: *ev.DNS}
+		return DNSMsg{Service: ev.Service, Server: ev.Answer, DNSAnswer: *ev.DNS}
 	case ev.Step != nil:
 		return StepMsg{Op: ev.Step.Op, Step: ev.Step.Step}
 	case ev.Done != nil:

@@ -664,15 +664,6 @@ func orNone(s string) string {
 	return s
 }
 
-func (m *Model) serverFor(addr netip.Addr) string {
-	for _, s := range m.c.servers {
-		if s.cfg.Address == addr.String() || s.addr == addr {
-			return s.cfg.Name
-		}
-	}
-	return ""
-}
-
 func (m *Model) dnsAnswer(msg DNSMsg) {
 	sv := m.c.findService(msg.Service)
 	if sv == nil {
@@ -689,7 +680,7 @@ func (m *Model) dnsAnswer(msg DNSMsg) {
 		addr = a.Addrs[0]
 	}
 	if dns.seen && addr != dns.addr {
-		from, to := describe(dns.addr, dns.server), describe(addr, m.serverFor(addr))
+		from, to := describe(dns.addr, dns.server), describe(addr, msg.Server)
 		l := info
 		text := m.about(sv, fmt.Sprintf("DNS answer changed: %s %s %s", from, m.c.styles.Glyphs.Arrow, to))
 		if !addr.IsValid() {
@@ -699,7 +690,7 @@ func (m *Model) dnsAnswer(msg DNSMsg) {
 		m.events.add(a.At, "dns", text, l)
 	}
 	dns.seen, dns.addr, dns.ttl = true, addr, a.TTL
-	dns.server = m.serverFor(addr)
+	dns.server = msg.Server
 }
 
 // switched notes the engine's switch of a service: the one account of when

@@ -55,8 +55,8 @@ func threeServices(opts Options) (Model, []tea.Msg) {
 				{Service: "mail.example.test", Active: "edge", Enabled: 1, Records: mail, Owners: map[string]string{"*5": "edge", "*6": "backup"}},
 			}},
 		SwitchMsg{Service: "www.example.test", From: "core", To: "backup", At: t0.Add(-time.Hour)},
-		DNSMsg{Service: "www.example.test", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.3")}, TTL: 30 * time.Second}},
-		DNSMsg{Service: "api.example.test", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}},
+		DNSMsg{Service: "www.example.test", Server: "backup", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.3")}, TTL: 30 * time.Second}},
+		DNSMsg{Service: "api.example.test", Server: "core", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}},
 	)
 	return New(opts), msgs
 }

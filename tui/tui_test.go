@@ -98,7 +98,7 @@ func scene() []tea.Msg {
 	msgs = append(msgs,
 		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 			Records: []routeros.Record{records[0], records[1]}}},
-		DNSMsg{DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour}},
+		DNSMsg{Server: "public", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour}},
 		LogMsg{Kind: routeros.LogConnected, Reason: "following the router log", At: t0},
 	)
 	// As the engine sends them: each reading with the facts it derived.
@@ -121,7 +121,7 @@ func scene() []tea.Msg {
 			Held: true, Netwatch: map[string]string{"104.247.193.168": "down"},
 			HeldEntries: map[string]bool{"*1": true}}, "private", 1, owners),
 		SwitchMsg{Service: paper.Name, From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
-		DNSMsg{DNSAnswer: monitor.DNSAnswer{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour}},
+		DNSMsg{Server: "private", DNSAnswer: monitor.DNSAnswer{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour}},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
 	for i, s := range steps {

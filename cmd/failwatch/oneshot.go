@@ -238,53 +238,32 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 			// signals stay caught until then, so a second one cannot cut that short.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			started := time.Now()
-			var results []failover.Result
-			var err error
 			// One service after the other; a failure (rolled back for its
 			// service) stops the rest, and those done stay done, verified.
-			for i, f := range fs {
+			var parts []failover.Part
+			for _, f := range fs {
 				if !*asJSON {
-					prefix := ""
-					if len(fs) > 1 {
-						prefix = f.Service.Name + ": "
-					}
 					f.Progress = func(s failover.Step) {
 						if s.Status == failover.StepRunning {
 							return
 						}
-						line := fmt.Sprintf("%-8s %s%s", s.Status, prefix, s.Name)
+						line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
 						if s.Detail != "" {
 							line += ": " + s.Detail
 						}
 						fmt.Fprintln(stdout, line)
 					}
 				}
-				var res failover.Result
+				do := (*failover.Failover).Restore
 				if name == "failover" {
-					res, err = f.FailoverToStandby(ctx, f.Service.HoldNetwatch || *hold)
-				} else {
-					res, err = f.Restore(ctx)
-				}
-				results = append(results, res)
-				if err != nil {
-					if len(fs) > 1 {
-						err = fmt.Errorf("%s: %w", f.Service.Name, err)
-						if rest := fs[i+1:]; len(rest) > 0 {
-							var names []string
-							for _, r := range rest {
-								names = append(names, r.Service.Name)
-							}
-							err = fmt.Errorf("%w; not attempted: %s", err, strings.Join(names, ", "))
-						}
+					hold := f.Service.HoldNetwatch || *hold
+					do = func(f *failover.Failover, ctx context.Context) (failover.Result, error) {
+						return f.FailoverToStandby(ctx, hold)
 					}
-					break
 				}
+				parts = append(parts, failover.Part{Failover: f, Do: do})
 			}
-			res := results[0]
-			if len(fs) > 1 {
-				res = failover.Combine(name, started, results)
-			}
+			res, err := failover.Each(ctx, name, parts)
 			if *asJSON {
 				out := struct {
 					SchemaVersion int `json:"schema_version"`

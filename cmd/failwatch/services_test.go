@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -15,25 +16,7 @@ import (
 // writes a config for it.
 func servicesRouter(t *testing.T) (string, *rosim.Router) {
 	t.Helper()
-	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	var script strings.Builder
-	script.WriteString("/ip dns static\n")
-	for _, svc := range [][3]string{{"www", "192.0.2.1", "192.0.2.3"}, {"api", "192.0.2.1", "192.0.2.2"}, {"mail", "192.0.2.2", "192.0.2.3"}} {
-		fmt.Fprintf(&script, "add name=%s.example.test address=%s ttl=30s\n", svc[0], svc[1])
-		fmt.Fprintf(&script, "add name=%s.example.test address=%s ttl=30s disabled=yes\n", svc[0], svc[2])
-	}
-	if err := r.Import(script.String()); err != nil {
-		t.Fatal(err)
-	}
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dns, err := r.ServeDNS("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, api, dns := testkit.ServicesEmulator(t, testkit.ThreeServices)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`router:
   address: %[1]s

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
-	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
 // BenchmarkServices runs an engine on the emulator for a while with one
@@ -42,37 +42,25 @@ func BenchmarkServices(b *testing.B) {
 // servicesLoad runs n services over m servers for d and counts; answered
 // is how many names the engine has a DNS answer for at the end.
 func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, probesPerSecond, dnsPerSecond float64, answered int) {
-	r := rosim.New(rosim.Options{})
-	defer r.Close()
-	var yaml, script strings.Builder
-	script.WriteString("/ip dns static\n")
+	var yaml strings.Builder
+	var records []testkit.Record
 	yaml.WriteString("services:\n")
 	for i := range n {
 		p, s := i%m+1, (i+1)%m+1
 		name := fmt.Sprintf("svc%02d.example.test", i+1)
 		fmt.Fprintf(&yaml, "  - {name: %s, primary: web%02d, standby: web%02d}\n", name, p, s)
-		fmt.Fprintf(&script, "add name=%s address=192.0.2.%d ttl=30s\nadd name=%s address=192.0.2.%d ttl=30s disabled=yes\n", name, p, name, s)
+		records = append(records, testkit.Record{Name: name, Primary: fmt.Sprintf("192.0.2.%d", p), Standby: fmt.Sprintf("192.0.2.%d", s)})
 	}
 	yaml.WriteString("servers:\n")
 	for i := range m {
 		fmt.Fprintf(&yaml, "  - {name: web%02d, address: 192.0.2.%d}\n", i+1, i+1)
 	}
-	if err := r.Import(script.String()); err != nil {
-		b.Fatal(err)
-	}
-	api, err := r.ListenAndServe("127.0.0.1:0")
+	r, api, dns := testkit.ServicesEmulator(b, records)
+	cfg, err := config.Parse("bench.yaml", []byte("router: {address: \""+api+"\"}\n"+yaml.String()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	dns, err := r.ServeDNS("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.Parse("bench.yaml", []byte("router: {address: \""+api.String()+"\"}\n"+yaml.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(),
+	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns,
 		AuditLog: filepath.Join(b.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(config.Server, config.Check) (monitor.Prober, error) {
 			return monitor.PaperPrivate(), nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -496,6 +495,19 @@ var ErrBusy = errors.New("another operation is under way")
 // ErrReadOnly is an operation asked of a read-only engine.
 var ErrReadOnly = errors.New("read-only: no operations")
 
+// serviceOps are what the one-service operations do to a service.
+var serviceOps = map[Op]func(*failover.Failover, context.Context) (failover.Result, error){
+	OpFailover: func(f *failover.Failover, ctx context.Context) (failover.Result, error) {
+		return f.FailoverToStandby(ctx, false)
+	},
+	OpFailoverHold: func(f *failover.Failover, ctx context.Context) (failover.Result, error) {
+		return f.FailoverToStandby(ctx, true)
+	},
+	OpRestore: (*failover.Failover).Restore,
+	OpHold:    (*failover.Failover).HoldNetwatch,
+	OpRelease: (*failover.Failover).ReleaseNetwatch,
+}
+
 // part is one service's share of an operation.
 type part struct {
 	svc *service
@@ -606,61 +618,18 @@ func (e *Engine) service(name string) (*service, error) {
 	return nil, fmt.Errorf("no service is named %q", name)
 }
 
-// run carries out the parts one after the other, each audited, verified
-// and on a failure rolled back by its service's failover; a failure stops
-// the rest, and the services already moved stay moved (each verified).
+// run carries out the parts one after the other (failover.Each): each
+// verified, rolled back alone, audited; a failure stops the rest.
 func (e *Engine) run(ctx context.Context, name, who, reason string, parts []part) *Done {
-	started := time.Now()
-	var results []failover.Result
-	var err error
-	for i, p := range parts {
+	var each []failover.Part
+	for _, p := range parts {
 		f := *p.svc.failover
 		f.User, f.Reason = who, reason
-		label := ""
-		if len(parts) > 1 {
-			// Each step says whose it is.
-			label = p.svc.cfg.Name + ": "
-			// Each part's audit line says which operation it is part of.
-			f.Reason = name
-			if reason != "" {
-				f.Reason += ": " + reason
-			}
-		}
-		f.Progress = func(s failover.Step) {
-			s.Name = label + s.Name
-			e.publish(Event{Step: &Step{Op: name, Step: s}})
-		}
-		var res failover.Result
-		switch p.op {
-		case OpFailover, OpFailoverHold:
-			res, err = f.FailoverToStandby(ctx, p.op == OpFailoverHold)
-		case OpRestore:
-			res, err = f.Restore(ctx)
-		case OpHold:
-			res, err = f.HoldNetwatch(ctx)
-		case OpRelease:
-			res, err = f.ReleaseNetwatch(ctx)
-		}
-		results = append(results, res)
-		if err != nil {
-			if len(parts) > 1 {
-				err = fmt.Errorf("%s: %w", p.svc.cfg.Name, err)
-				var rest []string
-				for _, q := range parts[i+1:] {
-					rest = append(rest, q.svc.cfg.Name)
-				}
-				if len(rest) > 0 {
-					err = fmt.Errorf("%w; not attempted: %s", err, strings.Join(rest, ", "))
-				}
-			}
-			break
-		}
+		f.Progress = func(s failover.Step) { e.publish(Event{Step: &Step{Op: name, Step: s}}) }
+		each = append(each, failover.Part{Failover: &f, Do: serviceOps[p.op]})
 	}
-	if len(parts) == 1 {
-		results[0].Operation = name
-		return &Done{Result: results[0], Err: err}
-	}
-	return &Done{Result: failover.Combine(name, started, results), Err: err}
+	res, err := failover.Each(ctx, name, each)
+	return &Done{Result: res, Err: err}
 }
 
 // LastDone is how the latest operation ended, nil before the first.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -40,31 +41,13 @@ probe:
 // are the servers' simulated probes.
 func servicesEngine(t *testing.T, extra string) (*Engine, *rosim.Router, map[string]*monitor.Simulated) {
 	t.Helper()
-	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	var script strings.Builder
-	script.WriteString("/ip dns static\n")
-	for _, svc := range [][3]string{{"www", "192.0.2.1", "192.0.2.3"}, {"api", "192.0.2.1", "192.0.2.2"}, {"mail", "192.0.2.2", "192.0.2.3"}} {
-		fmt.Fprintf(&script, "add name=%s.example.test address=%s ttl=30s\n", svc[0], svc[1])
-		fmt.Fprintf(&script, "add name=%s.example.test address=%s ttl=30s disabled=yes\n", svc[0], svc[2])
-	}
-	if err := r.Import(script.String()); err != nil {
-		t.Fatal(err)
-	}
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dns, err := r.ServeDNS("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, api, dns := testkit.ServicesEmulator(t, testkit.ThreeServices)
 	cfg, err := config.Parse("three.yaml", []byte(fmt.Sprintf(threeServices, api, extra)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sims := map[string]*monitor.Simulated{"core": monitor.PaperPrivate(), "edge": monitor.PaperPrivate(), "backup": monitor.PaperPrivate()}
-	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), User: "tester",
+	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns, User: "tester",
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
 			return sims[s.Name], nil

@@ -2,8 +2,10 @@ package testkit
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +26,46 @@ func Emulator(t testing.TB, opts rosim.Options) (*rosim.Router, string) {
 	}
 	t.Cleanup(r.Close)
 	return r, addr.String()
+}
+
+// Record is one name's pair of static records on an emulator: the
+// primary's address enabled, the standby's disabled.
+type Record struct{ Name, Primary, Standby string }
+
+// ServicesEmulator starts a router holding the records of several names
+// (no netwatch) with its API and DNS on loopback, stopped when the test
+// ends; it returns the router and the two addresses.
+func ServicesEmulator(t testing.TB, records []Record) (r *rosim.Router, api, dns string) {
+	t.Helper()
+	r = rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	var script strings.Builder
+	script.WriteString("/ip dns static\n")
+	for _, rec := range records {
+		fmt.Fprintf(&script, "add name=%s address=%s ttl=30s\n", rec.Name, rec.Primary)
+		fmt.Fprintf(&script, "add name=%s address=%s ttl=30s disabled=yes\n", rec.Name, rec.Standby)
+	}
+	if err := r.Import(script.String()); err != nil {
+		t.Fatal(err)
+	}
+	apiAddr, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsAddr, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, apiAddr.String(), dnsAddr.String()
+}
+
+// ThreeServices are three names over three servers, core (192.0.2.1)
+// carrying www and api as their primary, edge (.2) mail and api's standby,
+// backup (.3) the standby of www and mail.
+var ThreeServices = []Record{
+	{"www.example.test", "192.0.2.1", "192.0.2.3"},
+	{"api.example.test", "192.0.2.1", "192.0.2.2"},
+	{"mail.example.test", "192.0.2.2", "192.0.2.3"},
 }
 
 // ReportLatency adds the median and p95 of measured latencies to a
