@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +37,11 @@ type Record struct {
 	Comment  string `json:"comment"`
 	Disabled bool   `json:"disabled"`
 	Dynamic  bool   `json:"dynamic"`
+	// Unreadable says why the row is none of the forms a router sends (a
+	// boolean that is not true or false, an id that is not *HEX, an
+	// address that does not parse), "" when it was read. An unreadable row
+	// is shown, never acted on: its other fields are not to be trusted.
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // Netwatch is one /tool/netwatch entry.
@@ -49,22 +57,112 @@ type Netwatch struct {
 	DownScript string `json:"down_script"`
 	Comment    string `json:"comment"`
 	Disabled   bool   `json:"disabled"`
+	// Unreadable says why the row could not be read, "" when it was (see
+	// Record.Unreadable).
+	Unreadable string `json:"unreadable,omitempty"`
 }
-
-// boolean reads a RouterOS boolean, absent meaning false.
-func boolean(v string) bool { return v == "true" || v == "yes" }
 
 // line reads a one-line field, without the line breaks Client.Run keeps.
 func line(m map[string]string, key string) string { return safetext.Line(m[key]) }
 
-func recordFrom(m map[string]string) Record {
+// reader reads the fields of one row strictly, keeping the first thing it
+// could not read.
+type reader struct {
+	m       map[string]string
+	problem string
+}
+
+func (rd *reader) fail(format string, args ...any) {
+	if rd.problem == "" {
+		rd.problem = fmt.Sprintf(format, args...)
+	}
+}
+
+// boolean reads a boolean: the API sends exactly true or false. A required
+// one must be there; an absent optional one is false.
+func (rd *reader) boolean(key string, required bool) bool {
+	v, ok := rd.m[key]
+	switch {
+	case !ok && !required:
+		return false
+	case !ok:
+		rd.fail("no %s", key)
+	case v == "true":
+		return true
+	case v != "false":
+		rd.fail("%s %q is not true or false", key, safetext.Line(v))
+	}
+	return false
+}
+
+// id reads .id, which RouterOS sends as *HEX.
+func (rd *reader) id() string {
+	v, ok := rd.m[".id"]
+	if !ok {
+		rd.fail("no .id")
+		return ""
+	}
+	if !ValidID(v) {
+		rd.fail(".id %q is not *HEX", safetext.Line(v))
+	}
+	return line(rd.m, ".id")
+}
+
+// address reads an IP address, of the family the record type says ("" for
+// either).
+func (rd *reader) address(key, typ string) string {
+	v := line(rd.m, key)
+	a, err := netip.ParseAddr(v)
+	switch {
+	case err != nil:
+		rd.fail("%s %q is not an IP address", key, v)
+	case typ == "A" && !a.Is4():
+		rd.fail("%s %q of an A record is not IPv4", key, v)
+	case typ == "AAAA" && (!a.Is6() || a.Is4In6()):
+		rd.fail("%s %q of an AAAA record is not IPv6", key, v)
+	}
+	return v
+}
+
+// ValidID says whether s is an item id as RouterOS sends it: * then
+// upper-case hex.
+func ValidID(s string) bool {
+	if len(s) < 2 || s[0] != '*' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// RecordTypes are the static record types RouterOS 7 knows; absent is A.
+var RecordTypes = []string{"A", "AAAA", "CNAME", "FWD", "MX", "NS", "NXDOMAIN", "SRV", "TXT"}
+
+// RecordFrom reads a /ip/dns/static row strictly: what it cannot read
+// goes in Unreadable, with the row, and the rest is not to be acted on.
+func RecordFrom(m map[string]string) Record {
+	rd := &reader{m: m}
 	r := Record{
-		ID: line(m, ".id"), Name: line(m, "name"), Regexp: line(m, "regexp"), Address: line(m, "address"),
+		ID: rd.id(), Name: line(m, "name"), Regexp: line(m, "regexp"),
 		Type: strings.ToUpper(line(m, "type")), TTL: line(m, "ttl"), Comment: line(m, "comment"),
-		Disabled: boolean(m["disabled"]), Dynamic: boolean(m["dynamic"]),
+		Disabled: rd.boolean("disabled", true), Dynamic: rd.boolean("dynamic", false),
+	}
+	if r.Name == "" && r.Regexp == "" {
+		rd.fail("no name")
 	}
 	if r.Type == "" {
 		r.Type = "A"
+	}
+	switch {
+	case !slices.Contains(RecordTypes, r.Type):
+		rd.fail("type %q is not one RouterOS has", r.Type)
+	case r.Type == "A" || r.Type == "AAAA":
+		r.Address = rd.address("address", r.Type)
+	default:
+		r.Address = line(m, "address")
 	}
 	for _, k := range []string{"cname", "text", "mx-exchange", "ns", "srv-target", "forward-to"} {
 		if v := line(m, k); v != "" {
@@ -72,24 +170,56 @@ func recordFrom(m map[string]string) Record {
 			break
 		}
 	}
+	if rd.problem != "" {
+		r.Unreadable = rd.problem + " in " + rowText(m)
+	}
 	return r
 }
 
-func netwatchFrom(m map[string]string) Netwatch {
+// NetwatchFrom reads a /tool/netwatch row strictly (see RecordFrom).
+func NetwatchFrom(m map[string]string) Netwatch {
+	rd := &reader{m: m}
 	n := Netwatch{
-		ID: line(m, ".id"), Host: line(m, "host"), Type: line(m, "type"), Interval: line(m, "interval"),
+		ID: rd.id(), Host: rd.address("host", ""), Type: line(m, "type"), Interval: line(m, "interval"),
 		Timeout: line(m, "timeout"), Status: line(m, "status"), Since: line(m, "since"),
 		UpScript: m["up-script"], DownScript: m["down-script"],
-		Comment: line(m, "comment"), Disabled: boolean(m["disabled"]),
+		Comment: line(m, "comment"), Disabled: rd.boolean("disabled", true),
 	}
 	if n.Type == "" {
 		n.Type = "simple"
 	}
-	if n.Status == "" {
+	switch n.Status {
+	case "":
 		n.Status = "unknown"
+	case "up", "down", "unknown":
+	default:
+		rd.fail("status %q is not up, down or unknown", n.Status)
+	}
+	if rd.problem != "" {
+		n.Unreadable = rd.problem + " in " + rowText(m)
 	}
 	return n
 }
+
+// rowText is a row as an admin would look for it on the router, its
+// one-line fields in a stable order, bounded: scripts are left out.
+func rowText(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if strings.HasSuffix(k, "-script") {
+			continue
+		}
+		parts = append(parts, k+"="+safetext.Line(m[k]))
+	}
+	s := "[" + strings.Join(parts, " ") + "]"
+	if len(s) > maxRowText {
+		s = s[:maxRowText] + "...]"
+	}
+	return s
+}
+
+// maxRowText bounds a row quoted in an error: the router chooses its size.
+const maxRowText = 300
 
 // Identity reads the router's name, version and board.
 func (c *Client) Identity(ctx context.Context) (Identity, error) {
@@ -189,7 +319,7 @@ func (c *Client) StaticRecords(ctx context.Context, names ...string) ([]Record, 
 	}
 	out := make([]Record, 0, len(r.Rows))
 	for _, m := range r.Rows {
-		out = append(out, recordFrom(m))
+		out = append(out, RecordFrom(m))
 	}
 	return out, nil
 }
@@ -210,7 +340,7 @@ func (c *Client) NetwatchEntries(ctx context.Context, hosts ...string) ([]Netwat
 	}
 	out := make([]Netwatch, 0, len(r.Rows))
 	for _, m := range r.Rows {
-		out = append(out, netwatchFrom(m))
+		out = append(out, NetwatchFrom(m))
 	}
 	return out, nil
 }

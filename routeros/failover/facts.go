@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -75,4 +76,88 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// UnreadableError is a reading of a service's rows that failwatch could not
+// read strictly: nothing is changed on the strength of it.
+type UnreadableError struct {
+	Service string
+	// Reason is the first row's problem, with the row.
+	Reason string
+	// Rows counts the service's unreadable rows.
+	Rows int
+}
+
+func (e *UnreadableError) Error() string {
+	s := "unreadable: " + e.Reason
+	if e.Rows > 1 {
+		s += fmt.Sprintf(" (and %d more unreadable rows)", e.Rows-1)
+	}
+	return s
+}
+
+// Unreadable checks the service's static records in a reading (see
+// Unreadable).
+func (f *Failover) Unreadable(records []routeros.Record) error {
+	return Unreadable(f.Service, f.Siblings, records, f.Primary, f.Standby)
+}
+
+// Unreadable checks a service's static records in a reading: a record that
+// belongs to it (by its name; by a server's comment or address when its
+// name is no sibling service's) and could not be read, or a record whose
+// name could not be read at all, makes the service's reading unreadable.
+// Other services' rows do not.
+func Unreadable(svc config.Service, siblings []string, records []routeros.Record, servers ...config.Server) error {
+	matches := []config.RecordMatch{svc.Record}
+	for _, s := range servers {
+		matches = append(matches, s.Record)
+	}
+	belongs := func(r routeros.Record) bool {
+		switch {
+		case r.Name == "" && r.Regexp == "":
+			return true
+		case strings.EqualFold(r.Name, svc.Name):
+			return true
+		case slices.ContainsFunc(siblings, func(s string) bool { return strings.EqualFold(r.Name, s) }):
+			return false
+		}
+		return slices.ContainsFunc(matches, func(m config.RecordMatch) bool {
+			return (m.Comment != "" || m.Address != "") && r.Matches(m.Comment, m.Address)
+		})
+	}
+	var first string
+	n := 0
+	for _, r := range records {
+		if r.Unreadable == "" || !belongs(r) {
+			continue
+		}
+		if n == 0 {
+			first = r.Unreadable
+		}
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	return &UnreadableError{Service: svc.Name, Reason: first, Rows: n}
+}
+
+// unreadableNetwatch checks the netwatch entries of the servers' hosts
+// that are the service's (see Own): one that could not be read blocks an
+// operation that changes netwatch.
+func unreadableNetwatch(service string, entries []routeros.Netwatch) error {
+	var first string
+	n := 0
+	for _, e := range entries {
+		if e.Unreadable != "" {
+			if n == 0 {
+				first = e.Unreadable
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &UnreadableError{Service: service, Reason: "netwatch " + first, Rows: n}
 }

@@ -192,10 +192,12 @@ type op struct {
 	caller context.Context
 	res    *Result
 	typ    string // the record type failed over: A or AAAA
-	to     config.Server
 	// before and last are the name's records of that type, as read at the
 	// start and as last read.
 	before, last []routeros.Record
+	// sent are the record changes this operation sent, in order, each with
+	// the record as it was: a rollback sends only their inverses.
+	sent []sentChange
 	// held and released are the netwatch entries this operation changed,
 	// as they were before.
 	held, released []routeros.Netwatch
@@ -301,10 +303,14 @@ func (f *Failover) operation(ctx context.Context, name, to string, body func(*op
 	return res, err
 }
 
-// readRecords reads the name's records of the failed-over type.
+// readRecords reads the name's records of the failed-over type; a reading
+// with a row of the service it cannot read is an error, never acted on.
 func (o *op) readRecords(ctx context.Context) ([]routeros.Record, error) {
 	all, err := o.f.Client.StaticRecords(ctx, o.f.Service.Name)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.f.Unreadable(all); err != nil {
 		return nil, err
 	}
 	o.last = OfType(all, o.typ)
@@ -374,14 +380,18 @@ func (w recordWant) what() string {
 	return verb
 }
 
+// sentChange is a record change an operation sent, with the record as it
+// was just before.
+type sentChange struct {
+	step string
+	want recordWant
+	was  routeros.Record
+}
+
 // reach brings one record to its wanted state, reading it back when the
 // reply is lost.
-func (o *op) reach(w recordWant, undo bool) error {
-	status := StepOK
-	if undo {
-		status = StepRolledBack
-	}
-	return o.do(w.step, status, func(ctx context.Context) (string, error) {
+func (o *op) reach(w recordWant) error {
+	return o.do(w.step, StepOK, func(ctx context.Context) (string, error) {
 		i := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == w.id })
 		if i < 0 {
 			return "", fmt.Errorf("record %s is gone from %s", w.id, o.f.Service.Name)
@@ -389,41 +399,60 @@ func (o *op) reach(w recordWant, undo bool) error {
 		if w.holds(o.last[i]) {
 			return skip("already so")
 		}
-		if !undo {
-			if err := o.interrupted(w.step); err != nil {
-				return "", err
-			}
-		}
-		kv := []string{"disabled", yesNo(w.disabled)}
-		if w.address != "" {
-			kv = append([]string{"address", w.address}, kv...)
-		}
-		detail, err := o.apply(ctx, Change{Kind: "record", ID: w.id, What: w.what()},
-			func(ctx context.Context) error { return o.f.Client.Set(ctx, "/ip/dns/static", w.id, kv...) },
-			func(ctx context.Context) (bool, error) {
-				recs, err := o.readRecords(ctx)
-				return slices.ContainsFunc(recs, w.holds), err
-			})
-		if err != nil {
+		if err := o.interrupted(w.step); err != nil {
 			return "", err
 		}
-		// Keep the last reading true without another read.
-		if j := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == w.id }); j >= 0 {
-			o.last = slices.Clone(o.last)
-			o.last[j].Disabled = w.disabled
-			if w.address != "" {
-				o.last[j].Address = w.address
-			}
-		}
-		if detail == "" {
+		o.sent = append(o.sent, sentChange{step: w.step, want: w, was: o.last[i]})
+		detail, err := o.set(ctx, w)
+		if detail == "" && err == nil {
 			detail = w.id + " " + w.what()
 		}
-		return detail, nil
+		return detail, err
 	})
 }
 
+// set sends one record change and keeps the last reading true without
+// another read.
+func (o *op) set(ctx context.Context, w recordWant) (string, error) {
+	detail, err := o.apply(ctx, Change{Kind: "record", ID: w.id, What: w.what()},
+		func(ctx context.Context) error { return o.f.Client.Set(ctx, "/ip/dns/static", w.id, w.words()...) },
+		func(ctx context.Context) (bool, error) {
+			recs, err := o.readRecords(ctx)
+			return slices.ContainsFunc(recs, w.holds), err
+		})
+	if err != nil {
+		return "", err
+	}
+	if j := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == w.id }); j >= 0 {
+		o.last = slices.Clone(o.last)
+		o.last[j].Disabled = w.disabled
+		if w.address != "" {
+			o.last[j].Address = w.address
+		}
+	}
+	return detail, nil
+}
+
+// words are the set's property words, as sent.
+func (w recordWant) words() []string {
+	kv := []string{"disabled", yesNo(w.disabled)}
+	if w.address != "" {
+		kv = append([]string{"address", w.address}, kv...)
+	}
+	return kv
+}
+
+// command is the change as the router's CLI would show it.
+func (w recordWant) command() string {
+	kv := w.words()
+	s := "set " + w.id
+	for i := 0; i+1 < len(kv); i += 2 {
+		s += " " + kv[i] + "=" + kv[i+1]
+	}
+	return s
+}
+
 func (o *op) switchName(to, from config.Server, hold, release bool) error {
-	o.to = to
 	if err := o.step("read state", func(ctx context.Context) (string, error) {
 		recs, err := o.readRecords(ctx)
 		if err != nil {
@@ -431,6 +460,13 @@ func (o *op) switchName(to, from config.Server, hold, release bool) error {
 		}
 		if len(recs) == 0 {
 			return "", fmt.Errorf("the router has no static %s record for %s", o.typ, o.f.Service.Name)
+		}
+		if hold || release {
+			// Netwatch is changed too: it must be readable before the
+			// first change, not found unreadable halfway.
+			if _, err := o.netwatch(ctx); err != nil {
+				return "", err
+			}
 		}
 		o.before = recs
 		o.res.From = Active(o.f.Service, recs, o.f.Primary, o.f.Standby)
@@ -448,7 +484,7 @@ func (o *op) switchName(to, from config.Server, hold, release bool) error {
 		}
 	}
 	for _, w := range wants {
-		if err := o.reach(w, false); err != nil {
+		if err := o.reach(w); err != nil {
 			return err
 		}
 	}
@@ -534,11 +570,9 @@ func enabledRecords(recs []routeros.Record) []routeros.Record {
 	return out
 }
 
-// rollback undoes what the operation may have changed, from what a fresh
-// read of the router shows, and decides the outcome from a last read-back.
-// The goal is exactly one enabled record for the name, where it pointed
-// before (or, if it had no single record before, where the operation was
-// taking it), then the netwatch entries as they were.
+// rollback undoes what the operation changed: it sends only the inverse of
+// a change this operation sent, and only when a fresh read-back shows that
+// change in effect; the outcome is decided from a last read-back.
 //
 // Undoing runs in the reverse order of the operation: a restore released
 // netwatch after moving the records, so netwatch is held again first (a
@@ -551,46 +585,59 @@ func (o *op) rollback(cause error) error {
 	if len(o.released) > 0 {
 		o.undoNetwatch(&undoErrs)
 	}
-	if o.before != nil {
-		if err := o.do("read back", StepOK, o.readBack); err != nil {
+	if o.before == nil {
+		if len(o.released) == 0 {
+			o.undoNetwatch(&undoErrs)
+		}
+		return o.rolledBack(cause, undoErrs, "netwatch read back as it was")
+	}
+	if err := o.do("read back", StepOK, o.readBack); err != nil {
+		o.res.Outcome = OutcomeUnknown
+		return o.unknown(cause, err)
+	}
+	var kept string
+	for pass := range 2 {
+		var passErrs []error
+		var undos []sentChange
+		undos, kept = o.undos()
+		for _, u := range undos {
+			if err := o.undoRecord(u); err != nil {
+				passErrs = append(passErrs, err)
+			}
+		}
+		if pass == 0 && len(o.released) == 0 {
+			o.undoNetwatch(&passErrs)
+		}
+		if err := o.do("verify rollback", StepOK, o.readBack); err != nil {
 			o.res.Outcome = OutcomeUnknown
 			return o.unknown(cause, err)
 		}
-		prefer := o.to
-		if was := enabledRecords(o.before); len(was) == 1 {
-			prefer = config.Server{Name: orNone(o.res.From), Address: was[0].Address}
+		undoErrs = append(undoErrs, passErrs...)
+		if o.recordsAsBefore() || len(undos) == 0 {
+			break
 		}
-		for pass := range 2 {
-			var passErrs []error
-			for _, w := range o.backward() {
-				if err := o.reach(w, true); err != nil {
-					passErrs = append(passErrs, err)
-				}
-			}
-			if pass == 0 && len(o.released) == 0 {
-				o.undoNetwatch(&passErrs)
-			}
-			if err := o.do("verify rollback", StepOK, o.readBack); err != nil {
-				o.res.Outcome = OutcomeUnknown
-				return o.unknown(cause, err)
-			}
-			undoErrs = append(undoErrs, passErrs...)
-			if o.pointsAt(o.last, prefer) == nil {
-				break
-			}
-		}
-		if err := o.pointsAt(o.last, prefer); err != nil {
-			enabled := enabledRecords(o.last)
-			if len(enabled) != 1 {
-				o.res.Outcome = OutcomeUnknown
-				return fmt.Errorf("%w; UNKNOWN: check the router now: rollback left %s (%v)", cause, describeRecords(o.last), errors.Join(undoErrs...))
-			}
-			o.res.Outcome = OutcomeFailed
-			return fmt.Errorf("%w; rollback incomplete: read back shows %s -> %s (%v)", cause, o.f.Service.Name, enabled[0].Address, errors.Join(undoErrs...))
-		}
-	} else if len(o.released) == 0 {
-		o.undoNetwatch(&undoErrs)
 	}
+	if !o.recordsAsBefore() {
+		if kept != "" {
+			undoErrs = append(undoErrs, errors.New(kept))
+		}
+		enabled := enabledRecords(o.last)
+		if len(enabled) != 1 {
+			o.res.Outcome = OutcomeUnknown
+			return fmt.Errorf("%w; UNKNOWN: check the router now: rollback left %s (%v)", cause, describeRecords(o.last), errors.Join(undoErrs...))
+		}
+		o.res.Outcome = OutcomeFailed
+		return fmt.Errorf("%w; rollback incomplete: read back shows %s -> %s (%v)", cause, o.f.Service.Name, enabled[0].Address, errors.Join(undoErrs...))
+	}
+	if enabled := enabledRecords(o.last); len(enabled) == 1 {
+		return o.rolledBack(cause, undoErrs, fmt.Sprintf("read back shows %s -> %s, as before", o.f.Service.Name, enabled[0].Address))
+	}
+	return o.rolledBack(cause, undoErrs, "read back shows "+describeRecords(o.last)+", as before")
+}
+
+// rolledBack ends a rollback whose records are as before: rolled back,
+// unless a netwatch undo failed.
+func (o *op) rolledBack(cause error, undoErrs []error, how string) error {
 	if len(undoErrs) > 0 {
 		o.res.Outcome = OutcomeFailed
 		return fmt.Errorf("%w; rollback incomplete: %v", cause, errors.Join(undoErrs...))
@@ -601,10 +648,7 @@ func (o *op) rollback(cause error) error {
 		}
 	}
 	o.res.Outcome = OutcomeRolledBack
-	if o.before == nil {
-		return fmt.Errorf("%w (rolled back: netwatch read back as it was)", cause)
-	}
-	return fmt.Errorf("%w (rolled back: read back shows %s -> %s, as before)", cause, o.f.Service.Name, enabledRecords(o.last)[0].Address)
+	return fmt.Errorf("%w (rolled back: %s)", cause, how)
 }
 
 // readBack is a step that reads the records and lists them.
@@ -616,63 +660,56 @@ func (o *op) readBack(ctx context.Context) (string, error) {
 	return describeRecords(recs), nil
 }
 
-// backward is the record changes that bring the records this operation
-// touched back to how they were, enabling before disabling. When the name
-// had no single enabled record before, it keeps the one that now stands
-// rather than bring back an undefined answer.
-func (o *op) backward() []recordWant {
-	if len(enabledRecords(o.before)) != 1 {
-		if len(enabledRecords(o.last)) == 1 {
-			return nil
-		}
-		wants, _ := o.forward(o.to, o.otherServer())
-		for i := range wants {
-			wants[i].step = "undo: " + wants[i].step
-		}
-		return wants
-	}
-	var enable, disable []recordWant
-	for _, b := range o.before {
-		now := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == b.ID })
-		if now < 0 {
+// undos are the inverses of the record changes this operation sent that
+// the last read-back shows in effect, the last sent first: the forward
+// order enabled before it disabled, so the inverse does too. A change read
+// back as not applied, or changed since by someone else, is not ours to
+// undo. When the name has one enabled record now and the inverses would
+// leave it none or several, they are not sent (kept says why): a rollback
+// never takes a defined answer away.
+func (o *op) undos() (undos []sentChange, kept string) {
+	final := slices.Clone(o.last)
+	for _, s := range slices.Backward(o.sent) {
+		i := slices.IndexFunc(final, func(r routeros.Record) bool { return r.ID == s.want.id })
+		if i < 0 || !s.want.holds(final[i]) {
 			continue
 		}
-		cur := o.last[now]
-		if cur.Disabled == b.Disabled && cur.Address == b.Address {
-			continue
+		inv := recordWant{id: s.want.id, disabled: s.was.Disabled}
+		if s.want.address != "" {
+			inv.address = s.was.Address
 		}
-		w := recordWant{id: b.ID, disabled: b.Disabled}
-		if cur.Address != b.Address {
-			w.address = b.Address
-		}
-		w.step = "undo: " + w.what() + " " + o.recordName(b) + " record"
-		if b.Disabled {
-			disable = append(disable, w)
-		} else {
-			enable = append(enable, w)
-		}
+		inv.step = "undo " + s.step + ": " + inv.command()
+		undos = append(undos, sentChange{step: inv.step, want: inv, was: final[i]})
+		final[i].Disabled, final[i].Address = s.was.Disabled, s.was.Address
 	}
-	return append(enable, disable...)
+	now, after := len(enabledRecords(o.last)), len(enabledRecords(final))
+	if len(undos) > 0 && now == 1 && after != 1 {
+		return nil, fmt.Sprintf("kept %s on its one enabled record: undoing would leave %d enabled", o.f.Service.Name, after)
+	}
+	return undos, ""
 }
 
-// recordName names a record by its server, as the steps do.
-func (o *op) recordName(r routeros.Record) string {
-	for _, s := range []config.Server{o.f.Primary, o.f.Standby} {
-		if o.f.Service.Layout != config.Rewrite && r.Matches(s.Record.Comment, s.Record.Address) {
-			return s.Name
+// undoRecord sends one inverse, reading it back when the reply is lost.
+func (o *op) undoRecord(u sentChange) error {
+	return o.do(u.step, StepRolledBack, func(ctx context.Context) (string, error) {
+		detail, err := o.set(ctx, u.want)
+		if detail == "" && err == nil {
+			detail = "read back: " + u.want.what()
 		}
-	}
-	if o.f.Service.Layout == config.Rewrite {
-		return "service"
-	}
-	return r.ID
+		return detail, err
+	})
 }
 
-func (o *op) otherServer() config.Server {
-	if o.to.Name == o.f.Primary.Name {
-		return o.f.Standby
+// recordsAsBefore says whether every record this operation sent a change
+// for reads back as it was before.
+func (o *op) recordsAsBefore() bool {
+	for _, s := range o.sent {
+		i := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == s.want.id })
+		if i < 0 || o.last[i].Disabled != s.was.Disabled || o.last[i].Address != s.was.Address {
+			return false
+		}
 	}
-	return o.f.Primary
+	return true
 }
 
 // unknown is the error for an operation whose end state could not be read.

@@ -170,7 +170,8 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 	if got := enabled(t, c); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Errorf("after rollback: enabled %v", got)
 	}
-	wantUndo := []string{"undo: disable private record", "undo: hold netwatch *2", "undo: hold netwatch *1"}
+	wantUndo := []string{"undo enable private record: set *1 disabled=yes",
+		`undo hold netwatch: set *2 disabled=no comment=""`, `undo hold netwatch: set *1 disabled=no comment=""`}
 	if got := stepNames(*steps, StepRolledBack); !slices.Equal(got, wantUndo) {
 		t.Errorf("rolled back steps %q, want %q", got, wantUndo)
 	}

@@ -71,27 +71,31 @@ func (o *op) release(ctx context.Context) (string, error) {
 }
 
 // undoNetwatch puts back the entries this operation held or released, the
-// last changed first, each read back.
+// last changed first: each only when a read-back shows it as this
+// operation left it, and read back after.
 func (o *op) undoNetwatch(errs *[]error) {
 	type undo struct {
-		name string
-		was  routeros.Netwatch
+		what     string
+		was, set routeros.Netwatch
 	}
 	var undos []undo
 	for _, e := range o.held {
-		undos = append(undos, undo{"undo: hold netwatch " + e.ID, e})
+		undos = append(undos, undo{"hold", e, routeros.Netwatch{ID: e.ID, Disabled: true, Comment: e.Comment + HoldMark}})
 	}
 	for _, e := range o.released {
-		undos = append(undos, undo{"undo: release netwatch " + e.ID, e})
+		undos = append(undos, undo{"release", e, routeros.Netwatch{ID: e.ID, Comment: strings.TrimSuffix(e.Comment, HoldMark)}})
 	}
 	for _, u := range slices.Backward(undos) {
-		err := o.do(u.name, StepRolledBack, func(ctx context.Context) (string, error) {
+		name := fmt.Sprintf("undo %s netwatch: set %s disabled=%s comment=%q", u.what, u.was.ID, yesNo(u.was.Disabled), u.was.Comment)
+		err := o.do(name, StepRolledBack, func(ctx context.Context) (string, error) {
 			cur, err := o.netwatchEntry(ctx, u.was.ID)
-			if err != nil {
+			switch {
+			case err != nil:
 				return "", err
-			}
-			if cur.Disabled == u.was.Disabled && cur.Comment == u.was.Comment {
-				return skip("already so")
+			case sameNetwatch(cur, u.was):
+				return skip("read back: already as before")
+			case !explained(cur, u.was, u.set):
+				return "", fmt.Errorf("netwatch %s was changed by someone else since (disabled %v, comment %q): left as it is", cur.ID, cur.Disabled, cur.Comment)
 			}
 			return o.setNetwatch(ctx, routeros.Netwatch{ID: u.was.ID, Disabled: u.was.Disabled, Comment: u.was.Comment}, "put back")
 		})
@@ -99,6 +103,17 @@ func (o *op) undoNetwatch(errs *[]error) {
 			*errs = append(*errs, err)
 		}
 	}
+}
+
+func sameNetwatch(a, b routeros.Netwatch) bool {
+	return a.Disabled == b.Disabled && a.Comment == b.Comment
+}
+
+// explained says whether every way cur differs from was is what this
+// operation set (a router may have kept part of a change): then undoing it
+// is sending the inverse of what was sent.
+func explained(cur, was, set routeros.Netwatch) bool {
+	return (cur.Disabled == was.Disabled || cur.Disabled == set.Disabled) && (cur.Comment == was.Comment || cur.Comment == set.Comment)
 }
 
 // setNetwatch changes an entry's disabled flag and comment, reading it back
@@ -121,7 +136,11 @@ func (o *op) netwatch(ctx context.Context) ([]routeros.Netwatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Own(entries, o.f.Service.Name, o.f.Siblings), nil
+	own := Own(entries, o.f.Service.Name, o.f.Siblings)
+	if err := unreadableNetwatch(o.f.Service.Name, own); err != nil {
+		return nil, err
+	}
+	return own, nil
 }
 
 // Own keeps the netwatch entries that are service's: an entry whose up or

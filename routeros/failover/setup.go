@@ -434,6 +434,9 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := Unreadable(s.Service, s.Siblings, recs, s.Primary, s.Standby); err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
 	typ := RecordType(s.Primary, s.Standby)
 	var ours []string
 	for _, it := range items {
@@ -456,6 +459,9 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 		r, err := c.Run(ctx, words...)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", it.menu, err)
+		}
+		if err := unreadableRows(it.menu, r.Rows); err != nil {
+			return nil, err
 		}
 		switch len(r.Rows) {
 		case 0:
@@ -498,6 +504,23 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	return p, nil
 }
 
+// unreadableRows refuses setup's own items when the router printed one
+// that cannot be read strictly: a set is never sent to an id it made up.
+func unreadableRows(menu string, rows []map[string]string) error {
+	for _, row := range rows {
+		why := ""
+		if menu == "/ip/dns/static" {
+			why = routeros.RecordFrom(row).Unreadable
+		} else {
+			why = routeros.NetwatchFrom(row).Unreadable
+		}
+		if why != "" {
+			return fmt.Errorf("unreadable: %s %s; nothing was changed", menu, why)
+		}
+	}
+	return nil
+}
+
 // safeEnable keeps a new record disabled when the name already has an
 // enabled record of its type: two would make the router's answer undefined.
 func (s *Setup) safeEnable(add []prop, recs []routeros.Record, typ string) []prop {
@@ -538,8 +561,12 @@ func (s *Setup) Fighting(ctx context.Context, c *routeros.Client) ([]routeros.Ne
 	if err != nil {
 		return nil, err
 	}
+	own := Own(entries, s.Service.Name, s.Siblings)
+	if err := unreadableNetwatch(s.Service.Name, own); err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
 	var out []routeros.Netwatch
-	for _, n := range Switching(Own(entries, s.Service.Name, s.Siblings)) {
+	for _, n := range Switching(own) {
 		if n.Comment != s.netwatchComment() && !slices.ContainsFunc(s.Siblings, func(sib string) bool { return n.Comment == siblingComment(sib) }) {
 			out = append(out, n)
 		}

@@ -68,7 +68,12 @@ type Router struct {
 	watchers   map[string]*watcher
 	faults     map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
-	forget   map[string]bool
+	forget map[string]bool
+	// misprints are what print shows instead of an item's own values, by
+	// menu and .id (see Misprint).
+	misprints map[string]map[string]map[string]string
+	// applied lists the changes applied, as Applied returns them.
+	applied  []string
 	sessions map[net.Conn]struct{}
 
 	ctx    context.Context
@@ -215,6 +220,40 @@ func (r *Router) Calls() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return maps.Clone(r.calls)
+}
+
+// Applied lists every change the router applied (add, set, enable, disable,
+// remove), in order, as "/ip/dns/static/set .id=*1 disabled=yes" (a value
+// that is empty or holds a space or a quote is quoted, as Go quotes it):
+// what a client's account of what it sent can be checked against. A change
+// refused with a !trap is not in it.
+func (r *Router) Applied() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.applied)
+}
+
+// Absent, as a Misprint value, leaves the property out of the print.
+const Absent = "\x00absent"
+
+// Misprint makes every print of one item of a menu show key as value (or
+// leave it out, with Absent), while the item itself is unchanged and takes
+// changes as before: a router whose print a client cannot read (a boolean
+// "maybe", an empty one, no .id, an address that is not one), for tests of
+// what a client does with a reading it cannot trust.
+func (r *Router) Misprint(menu, id, key, value string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.misprints == nil {
+		r.misprints = map[string]map[string]map[string]string{}
+	}
+	if r.misprints[menu] == nil {
+		r.misprints[menu] = map[string]map[string]string{}
+	}
+	if r.misprints[menu][id] == nil {
+		r.misprints[menu][id] = map[string]string{}
+	}
+	r.misprints[menu][id][key] = value
 }
 
 // LogWithID appends an entry that prints id as its .id, whatever it is: a
@@ -395,6 +434,35 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 	return res
 }
 
+// misprinted is a row as print shows it, with the menu's misprints.
+func (r *Router) misprinted(menu string, row row) row {
+	m := r.misprints[menu][row[".id"]]
+	if m == nil {
+		return row
+	}
+	out := cloneRow(row)
+	for k, v := range m {
+		if v == Absent {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (r *Router) logApplied(cmd string, attrs []attr) {
+	words := []string{cmd}
+	for _, a := range attrs {
+		v := a.value
+		if v == "" || strings.ContainsAny(v, " \"\\") {
+			v = strconv.Quote(v)
+		}
+		words = append(words, a.key+"="+v)
+	}
+	r.applied = append(r.applied, strings.Join(words, " "))
+}
+
 func unknownCommand(cmd string) result {
 	last := cmd[strings.LastIndexByte(cmd, '/')+1:]
 	return result{
@@ -440,7 +508,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 				return result{trap: tr}
 			}
 			if ok {
-				res.rows = append(res.rows, t.words(row, proplist))
+				res.rows = append(res.rows, t.words(r.misprinted(t.path, row), proplist))
 			}
 		}
 		return res
@@ -449,6 +517,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if tr != nil {
 			return result{trap: tr}
 		}
+		r.logApplied(t.path+"/"+verb, attrs)
 		changed("added")
 		return result{done: []string{"=ret=" + id}}
 	case "set", "enable", "disable", "remove":
@@ -472,6 +541,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if tr != nil {
 			return result{trap: tr}
 		}
+		r.logApplied(t.path+"/"+verb, attrs)
 		if verb == "remove" {
 			changed("removed")
 		} else {
