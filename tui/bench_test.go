@@ -81,7 +81,7 @@ func steadyState(b *testing.B, view string, secs int) {
 				for {
 					select {
 					case ev := <-events:
-						p.Send(ServerMsg(ev))
+						p.Send(engine.ServerEvent(ev))
 					case <-ctx.Done():
 						return
 					}
@@ -96,9 +96,9 @@ func steadyState(b *testing.B, view string, secs int) {
 				case <-ctx.Done():
 					return
 				case now := <-t.C:
-					p.Send(DNSMsg{DNSAnswer: monitor.DNSAnswer{At: now, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}})
+					p.Send(engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{At: now, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}})
 					if i%2 == 0 {
-						p.Send(RouterMsg{RouterState: routeros.RouterState{At: now, Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18.2"},
+						p.Send(engine.Reading{RouterState: routeros.RouterState{At: now, Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18.2"},
 							Records: []routeros.Record{{ID: "*1", Name: "svc.example", Address: "192.0.2.1"}}}})
 					}
 				}
@@ -143,7 +143,7 @@ func BenchmarkLogBurst(b *testing.B) {
 			switch msg := msg.(type) {
 			case LogBatchMsg:
 				handled.Add(int64(len(msg)))
-			case LogMsg:
+			case engine.LogLine:
 				handled.Add(1)
 			}
 			p.Send(msg)
@@ -154,8 +154,8 @@ func BenchmarkLogBurst(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		n++
-		in <- engine.Event{Log: &routeros.LogEvent{Kind: routeros.LogLine, At: now, Entry: routeros.LogEntry{ID: fmt.Sprintf("*%X", n), Time: now,
-			Topics: []string{"netwatch", "info"}, Message: "event down [ type: simple, host: 192.0.2.1 ]"}}}
+		in <- engine.LogLine{Kind: routeros.LogLine, At: now, Entry: routeros.LogEntry{ID: fmt.Sprintf("*%X", n), Time: now,
+			Topics: []string{"netwatch", "info"}, Message: "event down [ type: simple, host: 192.0.2.1 ]"}}
 	}
 	for handled.Load() < int64(n) {
 		time.Sleep(time.Millisecond)

@@ -41,23 +41,23 @@ func NewLines(opts Options) *Lines {
 // notable one, "" otherwise.
 func (l *Lines) Observe(ev engine.Event) string {
 	at := time.Now()
-	switch {
-	case ev.Server != nil:
-		s := l.servers[ev.Server.Server]
+	switch ev := ev.(type) {
+	case engine.ServerEvent:
+		s := l.servers[ev.Server]
 		if s == nil {
 			return ""
 		}
-		s.state = ev.Server.State
+		s.state = ev.State
 		// ICMP speaks for the server when it has it, as on the cards;
 		// else the first check heard.
-		if l := ev.Server.Check.Label; ev.Server.Type == monitor.EventSample && (s.check.Label == "" || s.check.Label == l || l == "icmp") {
-			s.check = ev.Server.Check
+		if l := ev.Check.Label; ev.Type == monitor.EventSample && (s.check.Label == "" || s.check.Label == l || l == "icmp") {
+			s.check = ev.Check
 		}
-	case ev.Router != nil:
+	case engine.Reading:
 		was := l.router
 		l.router = "connected"
-		if ev.Router.Err != nil {
-			l.router = "unreachable: " + safetext.Line(ev.Router.Err.Error())
+		if ev.Err != nil {
+			l.router = "unreachable: " + safetext.Line(ev.Err.Error())
 		} else {
 			for _, f := range ev.Services {
 				l.active[f.Service] = f.Active
@@ -66,39 +66,39 @@ func (l *Lines) Observe(ev engine.Event) string {
 		if (was == "connected") != (l.router == "connected") && was != "connecting" {
 			return l.stamp(at) + "router " + l.router
 		}
-	case ev.DNS != nil:
+	case engine.DNSAnswer:
 		answer := "none"
-		if len(ev.DNS.Addrs) > 0 {
-			answer = ev.DNS.Addrs[0].String()
-			if ev.Answer != "" {
-				answer += " (" + ev.Answer + ")"
+		if len(ev.Addrs) > 0 {
+			answer = ev.Addrs[0].String()
+			if ev.Server != "" {
+				answer += " (" + ev.Server + ")"
 			}
 		}
 		l.answer[ev.Service] = answer
-	case ev.Switch != nil:
-		text := fmt.Sprintf("%s moved from %s to %s", ev.Switch.Service, orNone(ev.Switch.From), orNone(ev.Switch.To))
-		if ev.Switch.Fault {
-			text += fmt.Sprintf(", %s after %s went down", shortDuration(ev.Switch.After), ev.Switch.From)
+	case engine.Switch:
+		text := fmt.Sprintf("%s moved from %s to %s", ev.Service, orNone(ev.From), orNone(ev.To))
+		if ev.Fault {
+			text += fmt.Sprintf(", %s after %s went down", shortDuration(ev.After), ev.From)
 		}
 		return l.stamp(at) + text
-	case ev.Done != nil:
-		text := ev.Done.Result.Operation + ": " + ev.Done.Result.Summary()
-		if ev.Done.Err != nil {
-			text += ": " + safetext.Line(ev.Done.Err.Error())
+	case engine.Done:
+		text := ev.Result.Operation + ": " + ev.Result.Summary()
+		if ev.Err != nil {
+			text += ": " + safetext.Line(ev.Err.Error())
 		}
 		return l.stamp(at) + text
-	case ev.Policy != nil:
-		return l.stamp(at) + "policy: " + safetext.Line(ev.Policy.Text)
-	case ev.Servers != nil:
+	case engine.PolicyNote:
+		return l.stamp(at) + "policy: " + safetext.Line(ev.Text)
+	case engine.ServersChanged:
 		next := map[string]*lineServer{}
-		for _, s := range ev.Servers {
+		for _, s := range ev {
 			if old := l.servers[s.Name]; old != nil {
 				next[s.Name] = old
 			} else {
 				next[s.Name] = &lineServer{}
 			}
 		}
-		l.servers, l.opts.Servers = next, ev.Servers
+		l.servers, l.opts.Servers = next, ev
 	}
 	return ""
 }

@@ -256,29 +256,31 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tick()
 	case tea.KeyPressMsg:
 		return m.key(msg)
-	case ServerMsg:
+	case engine.ServerEvent:
 		m.server(monitor.Event(msg))
-	case RouterMsg:
+	case engine.Reading:
 		m.routerState(msg)
-	case ServersMsg:
+	case engine.ServersChanged:
 		m.setServers(msg)
-	case DNSMsg:
+	case engine.DNSAnswer:
 		m.dnsAnswer(msg)
-	case LogMsg:
+	case engine.LogLine:
 		m.logEvent(routeros.LogEvent(msg))
 	case LogBatchMsg:
 		for _, ev := range msg {
-			m.logEvent(ev)
+			m.logEvent(routeros.LogEvent(ev))
 		}
-	case StepMsg:
+	case engine.Dropped:
+		m.logEvent(routeros.LogEvent{Kind: routeros.LogGap, At: time.Now(), Reason: fmt.Sprintf("this screen fell behind and missed %d events", msg)})
+	case engine.Step:
 		m.step(msg)
-	case OpDoneMsg:
+	case engine.Done:
 		m.opDone(msg)
-	case SwitchMsg:
+	case engine.Switch:
 		m.switched(msg)
 	case NoteMsg:
 		m.events.add(msg.At, msg.Source, msg.Text, info)
-	case PolicyMsg:
+	case engine.PolicyNote:
 		l := info
 		if msg.Refused {
 			l = warn
@@ -587,7 +589,7 @@ func (m *Model) setCheck(s *serverView, c monitor.CheckStatus) {
 	}
 }
 
-func (m *Model) routerState(msg RouterMsg) {
+func (m *Model) routerState(msg engine.Reading) {
 	st := msg.RouterState
 	now := st.At
 	if st.Err != nil {
@@ -617,7 +619,7 @@ func (m *Model) routerState(msg RouterMsg) {
 	}
 	m.c.router.held = msg.Held
 	for _, s := range m.c.servers {
-		if nw := msg.Netwatch[s.cfg.Address]; nw != s.netwatch {
+		if nw := msg.NetwatchByHost[s.cfg.Address]; nw != s.netwatch {
 			s.netwatch = nw
 			s.version++
 		}
@@ -664,7 +666,7 @@ func orNone(s string) string {
 	return s
 }
 
-func (m *Model) dnsAnswer(msg DNSMsg) {
+func (m *Model) dnsAnswer(msg engine.DNSAnswer) {
 	sv := m.c.findService(msg.Service)
 	if sv == nil {
 		return
@@ -695,7 +697,7 @@ func (m *Model) dnsAnswer(msg DNSMsg) {
 
 // switched notes the engine's switch of a service: the one account of when
 // its name moved and how long after its server's fault.
-func (m *Model) switched(sw SwitchMsg) {
+func (m *Model) switched(sw engine.Switch) {
 	sv := m.c.findService(sw.Service)
 	if sv == nil {
 		return
@@ -755,7 +757,7 @@ func (m *Model) logEvent(ev routeros.LogEvent) {
 	}
 }
 
-func (m *Model) step(msg StepMsg) {
+func (m *Model) step(msg engine.Step) {
 	if m.header.op == nil || m.header.op.done || m.header.op.name != msg.Op {
 		m.header.op = &opView{name: msg.Op}
 	}
@@ -772,7 +774,7 @@ func (m *Model) step(msg StepMsg) {
 	}
 }
 
-func (m *Model) stepEvent(msg StepMsg) {
+func (m *Model) stepEvent(msg engine.Step) {
 	s := msg.Step
 	text := fmt.Sprintf("%s: %s %s", msg.Op, s.Name, s.Status)
 	if s.Detail != "" {
@@ -788,7 +790,7 @@ func (m *Model) stepEvent(msg StepMsg) {
 	m.events.add(s.At.Add(s.Took), "op", text, l)
 }
 
-func (m *Model) opDone(msg OpDoneMsg) {
+func (m *Model) opDone(msg engine.Done) {
 	if m.header.op == nil || m.header.op.name != msg.Result.Operation {
 		m.header.op = &opView{name: msg.Result.Operation}
 	}

@@ -37,7 +37,7 @@ func threeServices(opts Options) (Model, []tea.Msg) {
 	}
 	var msgs []tea.Msg
 	for _, s := range opts.Servers {
-		msgs = append(msgs, ServerMsg{Time: t0, Server: s.Name, Type: monitor.EventServer,
+		msgs = append(msgs, engine.ServerEvent{Time: t0, Server: s.Name, Type: monitor.EventServer,
 			Transition: monitor.Transition{From: monitor.Unknown, To: monitor.Up, At: t0}})
 	}
 	record := func(id, name, addr string, off bool) routeros.Record {
@@ -47,16 +47,16 @@ func threeServices(opts Options) (Model, []tea.Msg) {
 	api := []routeros.Record{record("*3", "api.example.test", "192.0.2.1", false), record("*4", "api.example.test", "192.0.2.2", true)}
 	mail := []routeros.Record{record("*5", "mail.example.test", "192.0.2.2", false), record("*6", "mail.example.test", "192.0.2.3", true)}
 	msgs = append(msgs,
-		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+		engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 			Records: append(append(append([]routeros.Record{}, www...), api...), mail...)},
 			Services: []engine.Facts{
 				{Service: "www.example.test", Active: "backup", Enabled: 1, Records: www, Owners: map[string]string{"*1": "core", "*2": "backup"}},
 				{Service: "api.example.test", Active: "core", Enabled: 1, Records: api, Owners: map[string]string{"*3": "core", "*4": "edge"}},
 				{Service: "mail.example.test", Active: "edge", Enabled: 1, Records: mail, Owners: map[string]string{"*5": "edge", "*6": "backup"}},
 			}},
-		SwitchMsg{Service: "www.example.test", From: "core", To: "backup", At: t0.Add(-time.Hour)},
-		DNSMsg{Service: "www.example.test", Server: "backup", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.3")}, TTL: 30 * time.Second}},
-		DNSMsg{Service: "api.example.test", Server: "core", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}},
+		engine.Switch{Service: "www.example.test", From: "core", To: "backup", At: t0.Add(-time.Hour)},
+		engine.DNSAnswer{Service: "www.example.test", Server: "backup", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.3")}, TTL: 30 * time.Second}},
+		engine.DNSAnswer{Service: "api.example.test", Server: "core", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}, TTL: 30 * time.Second}},
 	)
 	return New(opts), msgs
 }
@@ -105,7 +105,7 @@ func TestEvacuateAsksForEveryName(t *testing.T) {
 		t.Fatalf("the question:\n%s", out)
 	}
 	m = update(m, press("y"))
-	m = update(m, ServerMsg{Time: t0, Server: "backup", Type: monitor.EventServer,
+	m = update(m, engine.ServerEvent{Time: t0, Server: "backup", Type: monitor.EventServer,
 		Transition: monitor.Transition{From: monitor.Up, To: monitor.Down, At: t0}})
 	m = update(m, press("R"))
 	// The question's words, without the frame it is wrapped in.
@@ -171,12 +171,12 @@ func manyServices(n, m int) Model {
 	opts.Zone = time.UTC
 	opts.Actions = &recorder{}
 	model := update(New(opts), tea.WindowSizeMsg{Width: 200, Height: 60})
-	msgs := []tea.Msg{RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Records: records}, Services: facts}}
+	msgs := []tea.Msg{engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true, Records: records}, Services: facts}}
 	for _, s := range opts.Servers {
-		msgs = append(msgs, ServerMsg{Time: t0, Server: s.Name, Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up, At: t0}})
+		msgs = append(msgs, engine.ServerEvent{Time: t0, Server: s.Name, Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up, At: t0}})
 		for j := range 60 {
 			at := t0.Add(time.Duration(j) * time.Second)
-			msgs = append(msgs, ServerMsg{Time: at, Server: s.Name, Type: monitor.EventSample,
+			msgs = append(msgs, engine.ServerEvent{Time: at, Server: s.Name, Type: monitor.EventSample,
 				Sample: monitor.Sample{At: at, RTT: 2 * time.Millisecond, OK: true},
 				Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up, Window: monitor.Stats{Sent: j + 1, Received: j + 1, LastOK: true,
 					Last: 2 * time.Millisecond, Min: 2 * time.Millisecond, Avg: 2 * time.Millisecond, Max: 2 * time.Millisecond}}})
@@ -246,7 +246,7 @@ func TestHoldFollowsTheService(t *testing.T) {
 	m, msgs := threeServices(Options{})
 	m = update(m, tea.WindowSizeMsg{Width: 160, Height: 50})
 	m = update(m, msgs...)
-	reading := msgs[len(msgs)-4].(RouterMsg)
+	reading := msgs[len(msgs)-4].(engine.Reading)
 	reading.Services = append([]engine.Facts(nil), reading.Services...)
 	reading.Services[1].Held = true
 	m = update(m, reading, press("h"))

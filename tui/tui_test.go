@@ -49,7 +49,7 @@ func (r *recorder) DemoToggle()            { r.calls = append(r.calls, "demo") }
 
 // withFacts is a reading of the paper's service with the facts the engine
 // derives: its records are the reading's.
-func withFacts(msg RouterMsg, active string, enabled int, owners map[string]string) RouterMsg {
+func withFacts(msg engine.Reading, active string, enabled int, owners map[string]string) engine.Reading {
 	msg.Services = []engine.Facts{{Service: paper.Name, Active: active, Enabled: enabled, Owners: owners, Records: msg.Records}}
 	return msg
 }
@@ -69,12 +69,12 @@ func scene() []tea.Msg {
 		tr, changed := h.Observe(x)
 		st, since := h.State()
 		cs := monitor.CheckStatus{Label: label, State: st, Since: since, Window: series.Window(), Lifetime: series.Lifetime(), LastErr: x.Err}
-		msgs = append(msgs, ServerMsg{Time: at, Server: name, Type: monitor.EventSample, Sample: x, Check: cs})
+		msgs = append(msgs, engine.ServerEvent{Time: at, Server: name, Type: monitor.EventSample, Sample: x, Check: cs})
 		if changed {
-			msgs = append(msgs, ServerMsg{Time: at, Server: name, Type: monitor.EventCheck, Check: cs, Transition: tr, Reason: tr.Reason})
+			msgs = append(msgs, engine.ServerEvent{Time: at, Server: name, Type: monitor.EventCheck, Check: cs, Transition: tr, Reason: tr.Reason})
 			// Both of public's checks change together: one server change.
 			if label == "icmp" {
-				msgs = append(msgs, ServerMsg{Time: at, Server: name, Type: monitor.EventServer, Transition: tr, State: tr.To})
+				msgs = append(msgs, engine.ServerEvent{Time: at, Server: name, Type: monitor.EventServer, Transition: tr, State: tr.To})
 			}
 		}
 	}
@@ -96,13 +96,13 @@ func scene() []tea.Msg {
 	}
 	owners := map[string]string{"*1": "private", "*2": "public"}
 	msgs = append(msgs,
-		RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+		engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 			Records: []routeros.Record{records[0], records[1]}}},
-		DNSMsg{Server: "public", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour}},
-		LogMsg{Kind: routeros.LogConnected, Reason: "following the router log", At: t0},
+		engine.DNSAnswer{Server: "public", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("104.247.193.168")}, TTL: 24 * time.Hour}},
+		engine.LogLine{Kind: routeros.LogConnected, Reason: "following the router log", At: t0},
 	)
 	// As the engine sends them: each reading with the facts it derived.
-	msgs[len(msgs)-3] = withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
+	msgs[len(msgs)-3] = withFacts(engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 		Records: []routeros.Record{{ID: "*1", Name: "tomtotrading.com", Type: "A", Address: "192.10.10.2", TTL: "1d", Comment: "ServerPrivate", Disabled: true},
 			{ID: "*2", Name: "tomtotrading.com", Type: "A", Address: "104.247.193.168", TTL: "1d", Comment: "Server Public"}}}}, "public", 1, owners)
 	down := t0.Add(52 * time.Second)
@@ -112,16 +112,16 @@ func scene() []tea.Msg {
 		{"system,info", "static dns entry changed"},
 	} {
 		e := routeros.ParseLogEntry(map[string]string{".id": "*10", "time": down.Format("2006-01-02 15:04:05"), "topics": l.topics, "message": l.msg}, down)
-		msgs = append(msgs, LogMsg{Kind: routeros.LogLine, Entry: e, At: down})
+		msgs = append(msgs, engine.LogLine{Kind: routeros.LogLine, Entry: e, At: down})
 	}
 	msgs = append(msgs,
-		LogMsg{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
-		withFacts(RouterMsg{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
+		engine.LogLine{Kind: routeros.LogGap, Reason: "router log lines *11 to *13 were missed", At: down.Add(time.Second)},
+		withFacts(engine.Reading{RouterState: routeros.RouterState{At: down, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"}, Records: records,
 			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Type: "icmp", Status: "down", Since: "2026-10-14 18:34:23", Comment: "x" + failover.HoldMark}}},
-			Held: true, Netwatch: map[string]string{"104.247.193.168": "down"},
+			Held: true, NetwatchByHost: map[string]string{"104.247.193.168": "down"},
 			HeldEntries: map[string]bool{"*1": true}}, "private", 1, owners),
-		SwitchMsg{Service: paper.Name, From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
-		DNSMsg{Server: "private", DNSAnswer: monitor.DNSAnswer{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour}},
+		engine.Switch{Service: paper.Name, From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
+		engine.DNSAnswer{Server: "private", DNSAnswer: monitor.DNSAnswer{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour}},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
 	for i, s := range steps {
@@ -129,9 +129,9 @@ func scene() []tea.Msg {
 		if i == 2 || i == 3 || i == 4 {
 			status = failover.StepSkipped
 		}
-		msgs = append(msgs, StepMsg{Op: "failover", Step: failover.Step{Name: s, Status: status, At: down.Add(3 * time.Second)}})
+		msgs = append(msgs, engine.Step{Op: "failover", Step: failover.Step{Name: s, Status: status, At: down.Add(3 * time.Second)}})
 	}
-	msgs = append(msgs, OpDoneMsg{Result: failover.Result{Operation: "failover", Service: "tomtotrading.com", To: "private", Changed: true, Outcome: failover.OutcomeChanged, Changes: []failover.Change{{Kind: "netwatch", ID: "*1", What: "hold (disable)", Status: "changed"}, {Kind: "netwatch", ID: "*2", What: "hold (disable)", Status: "changed"}}, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
+	msgs = append(msgs, engine.Done{Result: failover.Result{Operation: "failover", Service: "tomtotrading.com", To: "private", Changed: true, Outcome: failover.OutcomeChanged, Changes: []failover.Change{{Kind: "netwatch", ID: "*1", What: "hold (disable)", Status: "changed"}, {Kind: "netwatch", ID: "*2", What: "hold (disable)", Status: "changed"}}, Started: down.Add(3 * time.Second), Took: 12 * time.Millisecond}})
 	return msgs
 }
 
@@ -315,7 +315,7 @@ func TestTooSmallAndPause(t *testing.T) {
 	m = update(m, press("p"))
 	frozen := m.View().Content
 	later := t0.Add(80 * time.Second)
-	m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: later})
+	m = update(m, engine.LogLine{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: later})
 	if m.View().Content != frozen || !strings.Contains(frozen, "[PAUSED]") {
 		t.Error("the paused screen changed")
 	}
@@ -325,7 +325,7 @@ func TestTooSmallAndPause(t *testing.T) {
 	}
 	// A reconnect loop against a dead router says it once.
 	for range 5 {
-		m = update(m, LogMsg{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: later})
+		m = update(m, engine.LogLine{Kind: routeros.LogDisconnected, Err: errors.New("connection reset"), At: later})
 	}
 	if n := strings.Count(plain(m), "log follow stopped: connection reset"); n != 1 {
 		t.Errorf("the same disconnect shown %d times", n)
@@ -355,7 +355,7 @@ func TestSwitchTime(t *testing.T) {
 		!strings.Contains(plain(m), "DNS answer changed: 104.247.193.168 (public) → 192.10.10.2 (private)") {
 		t.Errorf("no switch time:\n%s", plain(m))
 	}
-	m = update(m, SwitchMsg{Service: paper.Name, From: "private", To: "public", At: t0.Add(90 * time.Second)})
+	m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(90 * time.Second)})
 	if !strings.Contains(plain(m), "switch: private → public (no fault: a planned move)") {
 		t.Errorf("a planned move:\n%s", plain(m))
 	}
@@ -376,9 +376,9 @@ func BenchmarkView(b *testing.B) {
 func TestForwardBatchesLogLines(t *testing.T) {
 	in := make(chan engine.Event, 2600)
 	for i := range 2500 {
-		in <- engine.Event{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Seq: uint64(i)}}}
+		in <- engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{Seq: uint64(i)}}
 		if i == 1200 {
-			in <- engine.Event{DNS: &monitor.DNSAnswer{Name: "between"}}
+			in <- engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Name: "between"}}
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -409,7 +409,7 @@ func TestForwardBatchesLogLines(t *testing.T) {
 			for _, ev := range m {
 				got = append(got, ev.Entry.Seq)
 			}
-		case DNSMsg:
+		case engine.DNSAnswer:
 			dnsAt = len(got)
 		}
 	}
@@ -428,11 +428,11 @@ func TestForwardBatchesLogLines(t *testing.T) {
 func TestRouterLinkInHeader(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	since := time.Date(2026, 11, 25, 18, 30, 5, 0, time.UTC)
-	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: since, Err: errors.New("EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Since: since}}})
+	m = update(m, engine.Reading{RouterState: routeros.RouterState{At: since, Err: errors.New("EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Since: since}}})
 	if s := plain(m); !strings.Contains(s, "router reconnecting: EOF") || strings.Contains(s, "unreachable") {
 		t.Errorf("reconnecting:\n%s", s)
 	}
-	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: since, Err: errors.New("refused"), Link: routeros.Link{State: routeros.LinkUnreachable, Since: since}}})
+	m = update(m, engine.Reading{RouterState: routeros.RouterState{At: since, Err: errors.New("refused"), Link: routeros.Link{State: routeros.LinkUnreachable, Since: since}}})
 	if s := plain(m); !strings.Contains(s, "router unreachable since 18:30:05: refused") {
 		t.Errorf("unreachable:\n%s", s)
 	}
@@ -442,7 +442,7 @@ func TestRouterLinkInHeader(t *testing.T) {
 func TestRouterTimesInTheViewersZone(t *testing.T) {
 	jakarta := time.FixedZone("+07:00", 7*3600)
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40},
-		LogMsg{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.In(jakarta), Topics: []string{"system", "info"}, Message: "static dns entry changed"}})
+		engine.LogLine{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.In(jakarta), Topics: []string{"system", "info"}, Message: "static dns entry changed"}})
 	s := plain(m)
 	if !strings.Contains(s, "18:33:31 router system,info: static dns entry changed") || strings.Contains(s, "01:33:31") {
 		t.Errorf("not in the viewer's zone:\n%s", s)
@@ -454,14 +454,14 @@ func TestRouterTimesInTheViewersZone(t *testing.T) {
 func TestHeaderKeepsActive(t *testing.T) {
 	m := update(fixture(Options{ReadOnly: true}), tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = update(m, scene()...)
-	m = update(m, DNSMsg{DNSAnswer: monitor.DNSAnswer{At: t0.Add(80 * time.Second), Err: errors.New("dns 127.0.0.1:53: no answer: read udp 127.0.0.1:39912->127.0.0.1:53: read: connection refused")}})
+	m = update(m, engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{At: t0.Add(80 * time.Second), Err: errors.New("dns 127.0.0.1:53: no answer: read udp 127.0.0.1:39912->127.0.0.1:53: read: connection refused")}})
 	header := strings.Split(plain(m), "\n")[1]
 	if !strings.Contains(header, "ACTIVE private") || !strings.Contains(header, "[READ-ONLY]") || !strings.Contains(header, "…") {
 		t.Errorf("header: %q", header)
 	}
 	m = update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = update(m, scene()...)
-	m = update(m, DNSMsg{DNSAnswer: monitor.DNSAnswer{At: t0.Add(80 * time.Second)}})
+	m = update(m, engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{At: t0.Add(80 * time.Second)}})
 	if !strings.Contains(plain(m), "clients get no address for tomtotrading.com") {
 		t.Errorf("no alarm for an empty answer:\n%s", plain(m))
 	}
@@ -472,9 +472,9 @@ func TestUndefinedAnswerAlarm(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	recs := []routeros.Record{{ID: "*1", Address: "192.10.10.2"}, {ID: "*2", Address: "104.247.193.168"}}
 	m = update(m,
-		withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0, Connected: true, Records: recs}}, "public", 1, nil),
-		withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0.Add(time.Second), Connected: true, Records: recs}}, "", 2, nil),
-		withFacts(RouterMsg{RouterState: routeros.RouterState{At: t0.Add(2 * time.Second), Connected: true, Records: recs}}, "private", 1, nil))
+		withFacts(engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true, Records: recs}}, "public", 1, nil),
+		withFacts(engine.Reading{RouterState: routeros.RouterState{At: t0.Add(time.Second), Connected: true, Records: recs}}, "", 2, nil),
+		withFacts(engine.Reading{RouterState: routeros.RouterState{At: t0.Add(2 * time.Second), Connected: true, Records: recs}}, "private", 1, nil))
 	out := plain(m)
 	if !strings.Contains(out, "2 enabled records for tomtotrading.com: the router's answer is undefined") ||
 		!strings.Contains(out, "one enabled record again: private") {
@@ -489,8 +489,8 @@ func TestCardShowsICMPFirst(t *testing.T) {
 	tcp := monitor.CheckStatus{Label: "tcp/443", State: monitor.Up, Window: monitor.Stats{Sent: 1, Received: 1, Last: 9 * time.Millisecond, Avg: 9 * time.Millisecond}}
 	icmp := monitor.CheckStatus{Label: "icmp", State: monitor.Up, Window: monitor.Stats{Sent: 1, Received: 1, Last: 2 * time.Millisecond, Avg: 2 * time.Millisecond}}
 	m = update(m,
-		ServerMsg{Time: t0, Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: 9 * time.Millisecond}, Check: tcp},
-		ServerMsg{Time: t0, Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: 2 * time.Millisecond}, Check: icmp})
+		engine.ServerEvent{Time: t0, Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: 9 * time.Millisecond}, Check: tcp},
+		engine.ServerEvent{Time: t0, Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: 2 * time.Millisecond}, Check: icmp})
 	if out := plain(m); !strings.Contains(out, "rtt ms  last 2.00") || strings.Contains(out, "last 9.00") {
 		t.Errorf("the card:\n%s", out)
 	}
@@ -506,7 +506,7 @@ func TestHeaderOperationClears(t *testing.T) {
 	if !strings.Contains(header(), "failover") {
 		t.Fatalf("the operation is not in the header:\n%s", header())
 	}
-	m = update(m, SwitchMsg{Service: paper.Name, From: "private", To: "public", At: t0.Add(65 * time.Second)})
+	m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(65 * time.Second)})
 	if h := header(); strings.Contains(h, "read state") || !strings.Contains(h, "switch: private → public") {
 		t.Errorf("after a later switch:\n%s", h)
 	}
@@ -517,9 +517,9 @@ func TestHeaderOperationClears(t *testing.T) {
 func TestEventPane(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 80, Height: 30})
 	m = update(m,
-		PolicyMsg{At: t0.Add(10 * time.Second), Text: "second"},
-		PolicyMsg{At: t0.Add(5 * time.Second), Text: "first, late"},
-		LogMsg{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.Add(-48 * time.Hour), Topics: []string{"system"}, Message: "two days ago"}},
+		engine.PolicyNote{At: t0.Add(10 * time.Second), Text: "second"},
+		engine.PolicyNote{At: t0.Add(5 * time.Second), Text: "first, late"},
+		engine.LogLine{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.Add(-48 * time.Hour), Topics: []string{"system"}, Message: "two days ago"}},
 		NoteMsg{At: t0.Add(20 * time.Second), Source: "op", Text: strings.Repeat("long ", 30)})
 	out := plain(m)
 	i, j := strings.Index(out, "first, late (came late)"), strings.Index(out, "second")
@@ -549,7 +549,7 @@ func TestHelpSaysHowRTTsAreTimed(t *testing.T) {
 // servers' netwatch entries as the engine labelled them: in full when there
 // is room, in two lines at 80x24, not on a wall.
 func TestRouterPanel(t *testing.T) {
-	msg := withFacts(RouterMsg{RouterState: routeros.RouterState{At: time.Now(), Connected: true,
+	msg := withFacts(engine.Reading{RouterState: routeros.RouterState{At: time.Now(), Connected: true,
 		Records: []routeros.Record{
 			{ID: "*1", Type: "A", Address: "104.247.193.168", TTL: "30s", Comment: "Server Public"},
 			{ID: "*2", Type: "A", Address: "192.10.10.2", TTL: "30s", Comment: "ServerPrivate", Disabled: true},
@@ -597,7 +597,7 @@ func TestServersReloaded(t *testing.T) {
 		t.Fatalf("fixture: %+v selected %d", private.cfg, m.c.selected)
 	}
 	web3 := config.Server{Name: "web3", Role: config.Monitor, Address: "192.0.2.30"}
-	m = update(m, ServersMsg{m.c.servers[1].cfg, web3})
+	m = update(m, engine.ServersChanged{m.c.servers[1].cfg, web3})
 	if len(m.c.servers) != 2 || m.c.servers[0] != private || m.c.servers[1].cfg.Name != "web3" || m.c.selected != 0 {
 		t.Fatalf("after reload: %d cards, selected %d", len(m.c.servers), m.c.selected)
 	}
@@ -663,10 +663,10 @@ func TestLines(t *testing.T) {
 		t.Errorf("before anything: %q", got)
 	}
 	for _, ev := range []engine.Event{
-		{Router: &routeros.RouterState{Connected: true}, Services: []engine.Facts{{Service: paper.Name, Active: "public"}}},
-		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, State: monitor.Down,
-			Check: monitor.CheckStatus{Label: "icmp", Window: monitor.Stats{Sent: 4, Received: 3, Last: 196 * time.Millisecond}}}},
-		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}}, Answer: "private", Service: paper.Name},
+		engine.Reading{RouterState: routeros.RouterState{Connected: true}, Services: []engine.Facts{{Service: paper.Name, Active: "public"}}},
+		engine.ServerEvent{Server: "public", Type: monitor.EventSample, State: monitor.Down,
+			Check: monitor.CheckStatus{Label: "icmp", Window: monitor.Stats{Sent: 4, Received: 3, Last: 196 * time.Millisecond}}},
+		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}}, Server: "private", Service: paper.Name},
 	} {
 		if got := l.Observe(ev); got != "" {
 			t.Errorf("a routine event printed %q", got)
@@ -679,9 +679,9 @@ func TestLines(t *testing.T) {
 		ev   engine.Event
 		want string
 	}{
-		{engine.Event{Switch: &engine.Switch{Service: paper.Name, From: "public", To: "private", Fault: true, After: 3 * time.Second}}, "tomtotrading.com moved from public to private, 3s after public went down"},
-		{engine.Event{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}}, "policy: failing over: public DOWN for 30s"},
-		{engine.Event{Router: &routeros.RouterState{Err: errors.New("EOF")}}, "router unreachable: EOF"},
+		{engine.Switch{Service: paper.Name, From: "public", To: "private", Fault: true, After: 3 * time.Second}, "tomtotrading.com moved from public to private, 3s after public went down"},
+		{engine.PolicyNote{Text: "failing over: public DOWN for 30s"}, "policy: failing over: public DOWN for 30s"},
+		{engine.Reading{RouterState: routeros.RouterState{Err: errors.New("EOF")}}, "router unreachable: EOF"},
 	} {
 		if got := l.Observe(tc.ev); !strings.HasSuffix(got, tc.want) {
 			t.Errorf("got %q, want ... %q", got, tc.want)
@@ -785,7 +785,7 @@ func TestRouterPanelFollowsTheRouter(t *testing.T) {
 	if !strings.Contains(plain(m), "Netwatch") {
 		t.Fatal("no router panel")
 	}
-	m = update(m, RouterMsg{RouterState: routeros.RouterState{At: t0.Add(80 * time.Second), Err: errors.New("EOF")}})
+	m = update(m, engine.Reading{RouterState: routeros.RouterState{At: t0.Add(80 * time.Second), Err: errors.New("EOF")}})
 	if strings.Contains(plain(m), "Netwatch") {
 		t.Errorf("the panel outlived the router:\n%s", plain(m))
 	}

@@ -179,30 +179,24 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 		case <-ctx.Done():
 			return
 		case ev := <-sub.C():
-			switch {
-			case ev.Server != nil:
-				m.ObserveServer(*ev.Server)
-			case ev.Router != nil:
-				netwatch := map[string]string{}
-				for _, n := range ev.Router.Netwatch {
-					if !n.Disabled {
-						netwatch[n.Host] = n.Status
-					}
-				}
+			switch ev := ev.(type) {
+			case engine.ServerEvent:
+				m.ObserveServer(monitor.Event(ev))
+			case engine.Reading:
 				active := map[string]string{}
 				for _, f := range ev.Services {
 					active[f.Service] = f.Active
 				}
-				m.ObserveRouter(ev.Router.At, ev.Router.Connected, active, netwatch)
-			case ev.DNS != nil:
-				m.ObserveDNS(ev.Service, len(ev.DNS.Addrs) > 0, ev.Answer, ev.DNS.TTL)
-			case ev.Switch != nil:
-				m.ObserveSwitch(ev.Switch.Service, ev.Switch.Fault, ev.Switch.After)
-			case ev.Done != nil:
-				m.ObserveOperation(ev.Done.Result.Operation, ev.Done.Err)
-			case ev.Servers != nil:
-				names := make([]string, len(ev.Servers))
-				for i, s := range ev.Servers {
+				m.ObserveRouter(ev.At, ev.Connected, active, ev.NetwatchByHost)
+			case engine.DNSAnswer:
+				m.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)
+			case engine.Switch:
+				m.ObserveSwitch(ev.Service, ev.Fault, ev.After)
+			case engine.Done:
+				m.ObserveOperation(ev.Result.Operation, ev.Err)
+			case engine.ServersChanged:
+				names := make([]string, len(ev))
+				for i, s := range ev {
 					names[i] = s.Name
 				}
 				m.SetServers(names)

@@ -54,9 +54,7 @@ func TestFactsAgree(t *testing.T) {
 		for {
 			select {
 			case ev := <-sub.C():
-				if msg := tui.Message(ev); msg != nil {
-					model, _ = model.Update(msg)
-				}
+				model, _ = model.Update(ev)
 				if until(ev) {
 					return
 				}
@@ -66,13 +64,15 @@ func TestFactsAgree(t *testing.T) {
 		}
 	}
 	feed(func(ev engine.Event) bool {
-		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "public"
+		r, ok := ev.(engine.Reading)
+		return ok && len(r.Services) == 1 && r.Services[0].Active == "public"
 	})
 	if err := e.Request(engine.OpFailoverHold, "", "tester", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	feed(func(ev engine.Event) bool {
-		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "private" && ev.Held
+		r, ok := ev.(engine.Reading)
+		return ok && len(r.Services) == 1 && r.Services[0].Active == "private" && r.Held
 	})
 	// Give the metrics subscriber the same reading.
 	time.Sleep(200 * time.Millisecond)

@@ -73,9 +73,7 @@ times faster (0: as fast as it can). Nothing is probed and no router is asked.`,
 			go func() {
 				err := record.Play(ctx, f, *speed, func(at time.Time, ev engine.Event) {
 					now.Store(at.UnixNano())
-					if msg := tui.Message(ev); msg != nil {
-						p.Send(msg)
-					}
+					p.Send(ev)
 				})
 				text := "end of the recording"
 				if err != nil && ctx.Err() == nil {

@@ -76,7 +76,7 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 	// From the first reading on: the connection and the login are not
 	// the steady state.
 	for ev := range sub.C() {
-		if ev.Router != nil && ev.Router.Err == nil {
+		if r, ok := ev.(Reading); ok && r.Err == nil {
 			break
 		}
 	}
@@ -91,7 +91,7 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 	for deadline := time.After(d); ; {
 		select {
 		case ev := <-sub.C():
-			if ev.Server != nil && ev.Server.Type == monitor.EventSample {
+			if ev, ok := ev.(ServerEvent); ok && ev.Type == monitor.EventSample {
 				probes++
 			}
 			continue

@@ -30,37 +30,6 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Event is one thing that happened; exactly one of its fields is set.
-type Event struct {
-	Server *monitor.Event
-	Router *routeros.RouterState
-	// Services, Held and Netwatch go with Router: the facts derived from
-	// it, once: each service's, then whether any netwatch entry is held and
-	// the router's netwatch per host address (see failover.NetwatchByHost).
-	Services []Facts
-	Held     bool
-	Netwatch map[string]string
-	// HeldEntries are the netwatch entries (by ID) failwatch holds, for
-	// the router panel.
-	HeldEntries map[string]bool
-	Log         *routeros.LogEvent
-	DNS         *monitor.DNSAnswer
-	// Answer and Service go with DNS: the server the answer points at ("" for
-	// none), and the service whose name was asked.
-	Answer  string
-	Service string
-	Step    *Step
-	Done    *Done
-	Policy  *PolicyNote
-	// Switch is the active server changing, by anyone.
-	Switch *Switch
-	// Servers is the server list after a reload changed it.
-	Servers []config.Server
-	// Dropped is the number of events this subscriber missed because it
-	// did not keep up; the events after it are current again.
-	Dropped int
-}
-
 // Facts are what one router reading says of one service.
 type Facts struct {
 	Service string `json:"service"`
@@ -78,48 +47,6 @@ type Facts struct {
 	// Held: failwatch holds a netwatch entry of this service's servers
 	// (one of its own, not a sibling service's).
 	Held bool `json:"held,omitempty"`
-}
-
-// Of is the facts of the named service in a reading; ok is false when the
-// reading has none for it.
-func (ev Event) Of(service string) (f Facts, ok bool) {
-	i := slices.IndexFunc(ev.Services, func(f Facts) bool { return f.Service == service })
-	if i < 0 {
-		return Facts{}, false
-	}
-	return ev.Services[i], true
-}
-
-// Step is a step of an operation as it starts and ends.
-type Step struct {
-	Op   string
-	Step failover.Step
-}
-
-// Done ends an operation.
-type Done struct {
-	Result failover.Result
-	Err    error
-}
-
-// Switch is the name's records moving from one server to another, however
-// it happened (netwatch, failwatch, an admin). It has one definition of
-// fault-to-switch: when the server switched from was DOWN (or DEGRADED) by
-// the probes at the moment of the switch, After is from its going so to the
-// switch; otherwise (a planned failover, a restore) there was no fault.
-type Switch struct {
-	Service  string
-	From, To string
-	At       time.Time
-	Fault    bool
-	After    time.Duration
-}
-
-// PolicyNote is a decision, or a refusal, of the automatic policy.
-type PolicyNote struct {
-	At      time.Time
-	Text    string
-	Refused bool
 }
 
 // Snapshot is what the engine knows now: a subscriber that joins late
@@ -259,7 +186,7 @@ func (e *Engine) start(ctx context.Context, p *probing) {
 				}
 				e.mu.Unlock()
 			}
-			e.publish(Event{Server: &ev})
+			e.publish(ServerEvent(ev))
 		}
 	})
 }
@@ -320,7 +247,7 @@ func (e *Engine) Run(ctx context.Context) {
 				if ev.Kind == routeros.LogLine {
 					e.watcher.PokeSoon()
 				}
-				e.publish(Event{Log: &ev})
+				e.publish(LogLine(ev))
 			case <-ctx.Done():
 				return
 			}
@@ -391,10 +318,10 @@ func (e *Engine) reading(st routeros.RouterState) {
 			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby), Held: ownHeld})
 	}
 	e.mu.Unlock()
-	e.publish(Event{Router: &st, Services: facts, Held: held, HeldEntries: heldEntries,
-		Netwatch: failover.NetwatchByHost(st.Netwatch, hosts(servers)...)})
+	e.publish(Reading{RouterState: st, Services: facts, Held: held, HeldEntries: heldEntries,
+		NetwatchByHost: failover.NetwatchByHost(st.Netwatch, hosts(servers)...)})
 	for _, sw := range switches {
-		e.publish(Event{Switch: sw})
+		e.publish(*sw)
 	}
 }
 
@@ -431,7 +358,7 @@ func (e *Engine) askDNS(ctx context.Context) {
 				e.mu.Lock()
 				e.snap.DNS[svc.cfg.Name] = ans
 				e.mu.Unlock()
-				e.publish(Event{DNS: &ans, Answer: answer, Service: svc.cfg.Name})
+				e.publish(DNSAnswer{Service: svc.cfg.Name, Server: answer, DNSAnswer: ans})
 			})
 		}
 		wg.Wait()
@@ -552,7 +479,7 @@ func (e *Engine) Request(op Op, target, who, name, reason string) error {
 		e.mu.Lock()
 		e.busy, e.last = false, done
 		e.mu.Unlock()
-		e.publish(Event{Done: done})
+		e.publish(*done)
 		e.watcher.Poke()
 	}()
 	return nil
@@ -625,7 +552,7 @@ func (e *Engine) run(ctx context.Context, name, who, reason string, parts []part
 	for _, p := range parts {
 		f := *p.svc.failover
 		f.User, f.Reason = who, reason
-		f.Progress = func(s failover.Step) { e.publish(Event{Step: &Step{Op: name, Step: s}}) }
+		f.Progress = func(s failover.Step) { e.publish(Step{Op: name, Step: s}) }
 		each = append(each, failover.Part{Failover: &f, Do: serviceOps[p.op]})
 	}
 	res, err := failover.Each(ctx, name, each)
@@ -720,7 +647,7 @@ func (e *Engine) about(service, text string) string {
 }
 
 func (e *Engine) note(refused bool, text string) {
-	e.publish(Event{Policy: &PolicyNote{At: time.Now(), Text: text, Refused: refused}})
+	e.publish(PolicyNote{At: time.Now(), Text: text, Refused: refused})
 }
 
 // Subscription is one subscriber's stream of events.
@@ -735,7 +662,7 @@ type Subscription struct {
 // Subscribe joins the stream. The subscriber first gets the recent events
 // (the history behind the snapshot: sparklines, the last log lines), then
 // every new one; it must read C. A subscriber that falls more than buffer
-// events behind loses the oldest and is told how many (Event.Dropped): it
+// events behind loses the oldest and is told how many (Dropped): it
 // never slows the engine or anyone else.
 func (e *Engine) Subscribe(buffer int) (*Subscription, Snapshot) {
 	e.mu.Lock()
@@ -768,7 +695,7 @@ func (s *Subscription) Close() {
 func (s *Subscription) offer(ev Event) {
 	if s.dropped > 0 {
 		select {
-		case s.ch <- Event{Dropped: s.dropped}:
+		case s.ch <- Dropped(s.dropped):
 			s.dropped = 0
 		default:
 			s.dropped++

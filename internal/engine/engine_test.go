@@ -56,21 +56,22 @@ func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan
 
 // active is the paper's service's active server in a reading, "" in any
 // other event.
-func active(ev Event) string {
-	if ev.Router == nil || len(ev.Services) == 0 {
+func active(ev Reading) string {
+	if len(ev.Services) == 0 {
 		return ""
 	}
 	return ev.Services[0].Active
 }
 
-// until reads a subscription until ok says so.
-func until(t *testing.T, s *Subscription, ok func(Event) bool) Event {
+// until reads a subscription until an event of type T comes for which ok
+// says so.
+func until[T Event](t *testing.T, s *Subscription, ok func(T) bool) T {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case ev := <-s.C():
-			if ok(ev) {
+			if ev, is := ev.(T); is && ok(ev) {
 				return ev
 			}
 		case <-timeout:
@@ -86,7 +87,7 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
 	a, _ := e.Subscribe(256)
 	defer a.Close()
-	until(t, a, func(ev Event) bool { return ev.Router != nil && active(ev) == "public" })
+	until(t, a, func(ev Reading) bool { return active(ev) == "public" })
 	b, _ := e.Subscribe(256)
 	defer b.Close()
 
@@ -97,22 +98,22 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 		t.Errorf("a second operation while one runs: %v", err)
 	}
 	for _, s := range []*Subscription{a, b} {
-		done := until(t, s, func(ev Event) bool { return ev.Done != nil })
-		if done.Done.Err != nil || done.Done.Result.To != "private" {
-			t.Errorf("done: %+v", done.Done)
+		done := until(t, s, func(Done) bool { return true })
+		if done.Err != nil || done.Result.To != "private" {
+			t.Errorf("done: %+v", done)
 		}
 	}
-	held := until(t, a, func(ev Event) bool { return ev.Router != nil && active(ev) == "private" && ev.Held })
+	held := until(t, a, func(ev Reading) bool { return active(ev) == "private" && ev.Held })
 	// The router panel's facts come with the reading: each record's server,
 	// and which netwatch entries failwatch holds.
 	owners := map[string]bool{}
-	for _, r := range held.Router.Records {
+	for _, r := range held.Records {
 		owners[held.Services[0].Owners[r.ID]] = true
 	}
 	if !owners["public"] || !owners["private"] || len(held.HeldEntries) == 0 || !held.Services[0].Held {
 		t.Errorf("owners %v, held entries %v", held.Services[0].Owners, held.HeldEntries)
 	}
-	for _, n := range held.Router.Netwatch {
+	for _, n := range held.Netwatch {
 		if held.HeldEntries[n.ID] != n.Disabled {
 			t.Errorf("netwatch %s disabled %v, held %v", n.ID, n.Disabled, held.HeldEntries[n.ID])
 		}
@@ -131,7 +132,7 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 	}
 	sawServer := false
 	for len(late.C()) > 0 {
-		if ev := <-late.C(); ev.Server != nil {
+		if _, ok := (<-late.C()).(ServerEvent); ok {
 			sawServer = true
 		}
 	}
@@ -150,14 +151,16 @@ func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
 	defer fast.Close()
 	// The fast one keeps receiving while the slow one's queue is full.
 	for range 30 {
-		until(t, fast, func(ev Event) bool { return ev.Server != nil })
+		until(t, fast, func(ServerEvent) bool { return true })
 	}
 	dropped := 0
 	for len(slow.C()) > 0 {
 		<-slow.C()
 	}
-	ev := until(t, slow, func(Event) bool { return true })
-	dropped = ev.Dropped
+	ev := <-slow.C()
+	if d, ok := ev.(Dropped); ok {
+		dropped = int(d)
+	}
 	if dropped == 0 {
 		t.Errorf("first event after the backlog: %+v, want a count of the dropped", ev)
 	}
@@ -177,7 +180,7 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 	e, cancel, done := paperEngine(t, false)
 	s, _ := e.Subscribe(256)
 	defer s.Close()
-	until(t, s, func(ev Event) bool { return ev.Router != nil && active(ev) == "public" })
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
 	if err := e.Request(OpFailover, "", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +197,7 @@ func TestSwitchEvent(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
 	s, _ := e.Subscribe(1024)
 	defer s.Close()
-	until(t, s, func(ev Event) bool { return ev.Router != nil && active(ev) == "public" })
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
 	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State != monitor.Up; {
 		if time.Now().After(deadline) {
 			t.Fatal("the probes never called the public server UP")
@@ -204,7 +207,7 @@ func TestSwitchEvent(t *testing.T) {
 	if err := e.Request(OpFailover, "", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	sw := until(t, s, func(ev Event) bool { return ev.Switch != nil }).Switch
+	sw := until(t, s, func(Switch) bool { return true })
 	if sw.From != "public" || sw.To != "private" || sw.Fault {
 		t.Errorf("switch %+v, want public to private without a fault", sw)
 	}

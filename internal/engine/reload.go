@@ -127,7 +127,7 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	}
 	e.watcher.SetHosts(hosts(servers))
 	e.watcher.Poke()
-	e.publish(Event{Servers: servers})
+	e.publish(ServersChanged(servers))
 	return r, nil
 }
 

@@ -17,9 +17,9 @@ func TestReloadKeepsUnchangedServers(t *testing.T) {
 	defer sub.Close()
 	sample := func(server string) monitor.CheckStatus {
 		t.Helper()
-		return until(t, sub, func(ev Event) bool {
-			return ev.Server != nil && ev.Server.Type == monitor.EventSample && ev.Server.Server == server
-		}).Server.Check
+		return until(t, sub, func(ev ServerEvent) bool {
+			return ev.Type == monitor.EventSample && ev.Server == server
+		}).Check
 	}
 	for sample("public").Lifetime.Sent < 5 {
 	}
@@ -32,8 +32,8 @@ func TestReloadKeepsUnchangedServers(t *testing.T) {
 	if err != nil || !slices.Equal(res.Added, []string{"web3"}) || len(res.Removed)+len(res.Changed)+len(res.NeedsRestart) != 0 {
 		t.Fatalf("reload: %+v %v", res, err)
 	}
-	if ev := until(t, sub, func(ev Event) bool { return ev.Servers != nil }); len(ev.Servers) != 3 {
-		t.Errorf("servers event: %+v", ev.Servers)
+	if ev := until(t, sub, func(ServersChanged) bool { return true }); len(ev) != 3 {
+		t.Errorf("servers event: %+v", ev)
 	}
 	if got := sample("web3"); got.Lifetime.Sent == 0 {
 		t.Errorf("web3 not probed: %+v", got)

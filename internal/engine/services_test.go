@@ -64,8 +64,8 @@ func servicesEngine(t *testing.T, extra string) (*Engine, *rosim.Router, map[str
 
 // actives is each service's active server in a reading, nil in any other
 // event.
-func actives(ev Event) map[string]string {
-	if ev.Router == nil || len(ev.Services) == 0 {
+func actives(ev Reading) map[string]string {
+	if len(ev.Services) == 0 {
 		return nil
 	}
 	out := map[string]string{}
@@ -76,8 +76,8 @@ func actives(ev Event) map[string]string {
 }
 
 // on is a reading with the services on those servers.
-func on(want map[string]string) func(Event) bool {
-	return func(ev Event) bool {
+func on(want map[string]string) func(Reading) bool {
+	return func(ev Reading) bool {
 		got := actives(ev)
 		if got == nil {
 			return false
@@ -102,7 +102,7 @@ func TestOneReadingForEveryService(t *testing.T) {
 	ev := until(t, s, on(onPrimaries))
 	readings := 1
 	for readings < 3 {
-		if until(t, s, func(ev Event) bool { return ev.Router != nil }).Router.Err == nil {
+		if until(t, s, func(Reading) bool { return true }).Err == nil {
 			readings++
 		}
 	}
@@ -137,12 +137,19 @@ func TestEvacuateMovesTheServersNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	var steps []string
-	done := until(t, s, func(ev Event) bool {
-		if ev.Step != nil && ev.Step.Step.Status != failover.StepRunning {
-			steps = append(steps, ev.Step.Step.Name)
+	var done Done
+	until(t, s, func(ev Event) bool {
+		switch ev := ev.(type) {
+		case Step:
+			if ev.Step.Status != failover.StepRunning {
+				steps = append(steps, ev.Step.Name)
+			}
+		case Done:
+			done = ev
+			return true
 		}
-		return ev.Done != nil
-	}).Done
+		return false
+	})
 	if done.Err != nil || len(done.Result.Parts) != 2 || done.Result.Operation != "move off core" {
 		t.Fatalf("done: %+v %v", done.Result, done.Err)
 	}
@@ -170,7 +177,7 @@ func TestEvacuateMovesTheServersNames(t *testing.T) {
 	if err := e.Request(OpPrimaries, "", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if d := until(t, s, func(ev Event) bool { return ev.Done != nil }).Done; d.Err != nil || len(d.Result.Parts) != 2 {
+	if d := until(t, s, func(Done) bool { return true }); d.Err != nil || len(d.Result.Parts) != 2 {
 		t.Fatalf("back to primaries: %+v %v", d.Result, d.Err)
 	}
 	until(t, s, on(onPrimaries))
@@ -189,7 +196,7 @@ func TestTrapRollsBackOneService(t *testing.T) {
 	if err := e.Request(OpEvacuate, "core", "alice", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	done := until(t, s, func(ev Event) bool { return ev.Done != nil }).Done
+	done := until(t, s, func(Done) bool { return true })
 	if done.Err == nil || !strings.Contains(done.Err.Error(), "api.example.test: ") || !strings.Contains(done.Err.Error(), "rolled back") {
 		t.Fatalf("err %v", done.Err)
 	}
@@ -207,7 +214,7 @@ func TestAutoFailoversDoNotInterleave(t *testing.T) {
 	e, _, sims := servicesEngine(t, "auto: {enabled: true, fail_after: 300ms, hold_down: 1m}\n")
 	s, _ := e.Subscribe(8192)
 	defer s.Close()
-	until(t, s, func(ev Event) bool {
+	until(t, s, func(ev Reading) bool {
 		snap := e.Snapshot()
 		return on(onPrimaries)(ev) && snap.Health["backup"].State == monitor.Up && snap.Health["edge"].State == monitor.Up
 	})
@@ -215,11 +222,13 @@ func TestAutoFailoversDoNotInterleave(t *testing.T) {
 	var order []string
 	dones := 0
 	until(t, s, func(ev Event) bool {
-		switch {
-		case ev.Step != nil && ev.Step.Step.Status == failover.StepRunning && ev.Step.Step.Name == "read state":
-			order = append(order, "start")
-		case ev.Done != nil:
-			order = append(order, "end "+ev.Done.Result.Service)
+		switch ev := ev.(type) {
+		case Step:
+			if ev.Step.Status == failover.StepRunning && ev.Step.Name == "read state" {
+				order = append(order, "start")
+			}
+		case Done:
+			order = append(order, "end "+ev.Result.Service)
 			dones++
 		}
 		return dones == 2

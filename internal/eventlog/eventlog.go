@@ -65,13 +65,13 @@ type linkState struct {
 }
 
 func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *linkState) {
-	switch {
-	case ev.Dropped > 0:
-		log.WarnContext(ctx, "log fell behind, events lost", "dropped", ev.Dropped)
-	case ev.Server != nil:
-		logServer(ctx, log, *ev.Server)
-	case ev.Router != nil:
-		r := ev.Router
+	switch ev := ev.(type) {
+	case engine.Dropped:
+		log.WarnContext(ctx, "log fell behind, events lost", "dropped", int(ev))
+	case engine.ServerEvent:
+		logServer(ctx, log, monitor.Event(ev))
+	case engine.Reading:
+		r := ev
 		if link.known && link.connected == r.Connected {
 			return
 		}
@@ -90,16 +90,16 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 			args = append(args, "err", r.Err.Error())
 		}
 		log.WarnContext(ctx, "router not answering", args...)
-	case ev.Switch != nil:
-		s := ev.Switch
+	case engine.Switch:
+		s := ev
 		args := []any{"service", s.Service, "from", s.From, "to", s.To}
 		if s.Fault {
 			args = append(args, "after_ms", s.After.Milliseconds())
 		}
 		log.WarnContext(ctx, "active server changed", args...)
-	case ev.Step != nil:
-		s := ev.Step.Step
-		args := []any{"operation", ev.Step.Op, "step", s.Name, "status", string(s.Status)}
+	case engine.Step:
+		s := ev.Step
+		args := []any{"operation", ev.Op, "step", s.Name, "status", string(s.Status)}
 		if s.Detail != "" {
 			args = append(args, "detail", s.Detail)
 		}
@@ -107,21 +107,21 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 			args = append(args, "took_ms", s.Took.Milliseconds())
 		}
 		log.InfoContext(ctx, "operation step", args...)
-	case ev.Done != nil:
-		r := ev.Done.Result
+	case engine.Done:
+		r := ev.Result
 		args := []any{"operation", r.Operation, "outcome", string(r.Outcome), "from", r.From, "to", r.To,
 			"took_ms", r.Took.Milliseconds()}
-		if ev.Done.Err != nil {
-			log.ErrorContext(ctx, "operation done", append(args, "err", ev.Done.Err.Error())...)
+		if ev.Err != nil {
+			log.ErrorContext(ctx, "operation done", append(args, "err", ev.Err.Error())...)
 			return
 		}
 		log.InfoContext(ctx, "operation done", args...)
-	case ev.Policy != nil:
-		if ev.Policy.Refused {
-			log.WarnContext(ctx, "policy refused", "reason", ev.Policy.Text)
+	case engine.PolicyNote:
+		if ev.Refused {
+			log.WarnContext(ctx, "policy refused", "reason", ev.Text)
 			return
 		}
-		log.InfoContext(ctx, "policy", "decision", ev.Policy.Text)
+		log.InfoContext(ctx, "policy", "decision", ev.Text)
 	}
 }
 

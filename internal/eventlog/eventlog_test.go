@@ -36,47 +36,47 @@ func logged(t *testing.T, evs ...engine.Event) []string {
 }
 
 func TestLines(t *testing.T) {
-	connected := engine.Event{Router: &routeros.RouterState{Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18"}},
+	connected := engine.Reading{RouterState: routeros.RouterState{Connected: true, Identity: routeros.Identity{Name: "edge", Version: "7.18"}},
 		Services: []engine.Facts{{Service: "www.example.test", Active: "public"}, {Service: "api.example.test", Active: "private"}}}
-	lost := engine.Event{Router: &routeros.RouterState{Err: errors.New("dial tcp 127.0.0.1:8728: connection refused"),
+	lost := engine.Reading{RouterState: routeros.RouterState{Err: errors.New("dial tcp 127.0.0.1:8728: connection refused"),
 		Link: routeros.Link{State: routeros.LinkUnreachable}}}
 	for _, tc := range []struct {
 		name string
 		evs  []engine.Event
 		want []string
 	}{
-		{"server down", []engine.Event{{Server: &monitor.Event{Type: monitor.EventServer, Server: "public",
-			Transition: monitor.Transition{From: monitor.Up, To: monitor.Down, Reason: "3 lost in a row"}}}},
+		{"server down", []engine.Event{engine.ServerEvent{Type: monitor.EventServer, Server: "public",
+			Transition: monitor.Transition{From: monitor.Up, To: monitor.Down, Reason: "3 lost in a row"}}},
 			[]string{`level=WARN msg="server state" server=public from=UP to=DOWN reason="3 lost in a row"`}},
-		{"server state without a reason of its own", []engine.Event{{Server: &monitor.Event{Type: monitor.EventServer, Server: "private",
-			Transition: monitor.Transition{From: monitor.Unknown, To: monitor.Degraded}}}},
+		{"server state without a reason of its own", []engine.Event{engine.ServerEvent{Type: monitor.EventServer, Server: "private",
+			Transition: monitor.Transition{From: monitor.Unknown, To: monitor.Degraded}}},
 			[]string{`level=WARN msg="server state" server=private from=UNKNOWN to=DEGRADED`}},
-		{"check up", []engine.Event{{Server: &monitor.Event{Type: monitor.EventCheck, Server: "public", Check: monitor.CheckStatus{Label: "tcp/80"},
-			Transition: monitor.Transition{From: monitor.Down, To: monitor.Up, Reason: "2 replies in a row"}}}},
+		{"check up", []engine.Event{engine.ServerEvent{Type: monitor.EventCheck, Server: "public", Check: monitor.CheckStatus{Label: "tcp/80"},
+			Transition: monitor.Transition{From: monitor.Down, To: monitor.Up, Reason: "2 replies in a row"}}},
 			[]string{`level=INFO msg="check state" server=public check=tcp/80 from=DOWN to=UP reason="2 replies in a row"`}},
-		{"samples are not logged", []engine.Event{{Server: &monitor.Event{Type: monitor.EventSample, Server: "public"}}}, []string{""}},
+		{"samples are not logged", []engine.Event{engine.ServerEvent{Type: monitor.EventSample, Server: "public"}}, []string{""}},
 		{"router once per change", []engine.Event{connected, connected, lost, lost, connected},
 			[]string{
 				`level=INFO msg="router connected" identity=edge version=7.18 active.www.example.test=public active.api.example.test=private`,
 				`level=WARN msg="router not answering" link=unreachable err="dial tcp 127.0.0.1:8728: connection refused"`,
 				`level=INFO msg="router connected" identity=edge version=7.18 active.www.example.test=public active.api.example.test=private`,
 			}},
-		{"switch after a fault", []engine.Event{{Switch: &engine.Switch{Service: "www.example.test", From: "public", To: "private", Fault: true, After: 17 * time.Second}}},
+		{"switch after a fault", []engine.Event{engine.Switch{Service: "www.example.test", From: "public", To: "private", Fault: true, After: 17 * time.Second}},
 			[]string{`level=WARN msg="active server changed" service=www.example.test from=public to=private after_ms=17000`}},
 		{"operation", []engine.Event{
-			{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "enable private", Status: failover.StepOK, Took: 12 * time.Millisecond}}},
-			{Done: &engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeChanged, From: "public", To: "private", Took: 40 * time.Millisecond}}},
+			engine.Step{Op: "failover", Step: failover.Step{Name: "enable private", Status: failover.StepOK, Took: 12 * time.Millisecond}},
+			engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeChanged, From: "public", To: "private", Took: 40 * time.Millisecond}},
 		}, []string{
 			`level=INFO msg="operation step" operation=failover step="enable private" status=ok took_ms=12`,
 			`level=INFO msg="operation done" operation=failover outcome=changed from=public to=private took_ms=40`,
 		}},
-		{"policy refusal", []engine.Event{{Policy: &engine.PolicyNote{Text: "standby private is DOWN", Refused: true}}},
+		{"policy refusal", []engine.Event{engine.PolicyNote{Text: "standby private is DOWN", Refused: true}},
 			[]string{`level=WARN msg="policy refused" reason="standby private is DOWN"`}},
 		// A router's trap text is the router's: its escapes are quoted.
-		{"router text quoted", []engine.Event{{Done: &engine.Done{Err: errors.New("trap: \x1b[2Jbad"),
-			Result: failover.Result{Operation: "restore", Outcome: failover.OutcomeFailed}}}},
+		{"router text quoted", []engine.Event{engine.Done{Err: errors.New("trap: \x1b[2Jbad"),
+			Result: failover.Result{Operation: "restore", Outcome: failover.OutcomeFailed}}},
 			[]string{`level=ERROR msg="operation done" operation=restore outcome=failed from="" to="" took_ms=0 err="trap: \x1b[2Jbad"`}},
-		{"fell behind", []engine.Event{{Dropped: 12}}, []string{`level=WARN msg="log fell behind, events lost" dropped=12`}},
+		{"fell behind", []engine.Event{engine.Dropped(12)}, []string{`level=WARN msg="log fell behind, events lost" dropped=12`}},
 	} {
 		got := logged(t, tc.evs...)
 		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
@@ -95,8 +95,8 @@ func TestLines(t *testing.T) {
 func TestRunDrainsAfterCancel(t *testing.T) {
 	var buf bytes.Buffer
 	ch := make(chan engine.Event, 2)
-	ch <- engine.Event{Policy: &engine.PolicyNote{Text: "failing over"}}
-	ch <- engine.Event{Policy: &engine.PolicyNote{Text: "restoring"}}
+	ch <- engine.PolicyNote{Text: "failing over"}
+	ch <- engine.PolicyNote{Text: "restoring"}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	log, _ := New(&buf, "json")

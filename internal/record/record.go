@@ -81,42 +81,50 @@ func text(err error) string {
 
 // encode turns an event into a line, copying what it changes.
 func encode(at time.Time, ev engine.Event) (line, bool) {
-	l := line{At: at, Held: ev.Held, Answer: ev.Answer, Step: ev.Step, Policy: ev.Policy, Server: ev.Server}
-	switch {
-	case ev.Router != nil:
-		st := *ev.Router
+	l := line{At: at}
+	switch ev := ev.(type) {
+	case engine.ServerEvent:
+		m := monitor.Event(ev)
+		l.Server = &m
+	case engine.Reading:
+		st := ev.RouterState
 		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
 		st.Err, st.Link.Err = nil, nil
 		l.Router = &st
-		l.Services, l.NetwatchByHost, l.HeldEntries = ev.Services, ev.Netwatch, ev.HeldEntries
-	case ev.Log != nil:
-		lg := *ev.Log
+		l.Services, l.Held, l.NetwatchByHost, l.HeldEntries = ev.Services, ev.Held, ev.NetwatchByHost, ev.HeldEntries
+	case engine.LogLine:
+		lg := routeros.LogEvent(ev)
 		l.Err, lg.Err = text(lg.Err), nil
 		l.Log = &lg
-	case ev.DNS != nil:
-		d := *ev.DNS
+	case engine.DNSAnswer:
+		d := ev.DNSAnswer
 		l.Err, d.Err = text(d.Err), nil
-		l.DNS, l.DNSService = &d, ev.Service
-	case ev.Done != nil:
-		r := ev.Done.Result
-		l.Done, l.Err = &r, text(ev.Done.Err)
-	case ev.Servers != nil:
-		l.Servers = ev.Servers
-	case ev.Server == nil && ev.Step == nil && ev.Policy == nil:
+		l.DNS, l.DNSService, l.Answer = &d, ev.Service, ev.Server
+	case engine.Step:
+		l.Step = &ev
+	case engine.Done:
+		r := ev.Result
+		l.Done, l.Err = &r, text(ev.Err)
+	case engine.PolicyNote:
+		l.Policy = &ev
+	case engine.ServersChanged:
+		l.Servers = ev
+	default:
 		return l, false
 	}
 	return l, true
 }
 
-// decode turns a line back into the event it was.
+// decode turns a line back into the event it was; nil for a line that is
+// none (a setup line).
 func decode(l line) engine.Event {
-	ev := engine.Event{Server: l.Server, Held: l.Held, Answer: l.Answer, Step: l.Step, Policy: l.Policy}
 	switch {
+	case l.Server != nil:
+		return engine.ServerEvent(*l.Server)
 	case l.Router != nil:
 		st := *l.Router
 		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
-		ev.Router = &st
-		ev.Services, ev.Netwatch, ev.HeldEntries = l.Services, l.NetwatchByHost, l.HeldEntries
+		ev := engine.Reading{RouterState: st, Services: l.Services, Held: l.Held, NetwatchByHost: l.NetwatchByHost, HeldEntries: l.HeldEntries}
 		if ev.Services == nil && st.Err == nil {
 			// One service, before services: its records are all the
 			// reading's.
@@ -132,20 +140,25 @@ func decode(l line) engine.Event {
 				}
 			}
 		}
+		return ev
 	case l.Log != nil:
 		lg := *l.Log
 		lg.Err = errOf(l.Err)
-		ev.Log = &lg
+		return engine.LogLine(lg)
 	case l.DNS != nil:
 		d := *l.DNS
 		d.Err = errOf(l.Err)
-		ev.DNS, ev.Service = &d, l.DNSService
+		return engine.DNSAnswer{Service: l.DNSService, Server: l.Answer, DNSAnswer: d}
+	case l.Step != nil:
+		return *l.Step
 	case l.Done != nil:
-		ev.Done = &engine.Done{Result: *l.Done, Err: errOf(l.Err)}
+		return engine.Done{Result: *l.Done, Err: errOf(l.Err)}
+	case l.Policy != nil:
+		return *l.Policy
 	case l.Servers != nil:
-		ev.Servers = l.Servers
+		return engine.ServersChanged(l.Servers)
 	}
-	return ev
+	return nil
 }
 
 // Recorder appends events to a file, moving it to FILE.1 when it passes
@@ -327,7 +340,9 @@ func Play(ctx context.Context, rd io.Reader, speed float64, send func(time.Time,
 			}
 		}
 		prev = l.At
-		send(l.At, decode(l))
+		if ev := decode(l); ev != nil {
+			send(l.At, ev)
+		}
 	}
 	return sc.Err()
 }

@@ -23,24 +23,24 @@ import (
 
 // describe is an event in a form two runs can be compared by.
 func describe(ev engine.Event) string {
-	switch {
-	case ev.Server != nil:
-		return fmt.Sprintf("server %s %d %v %s", ev.Server.Server, ev.Server.Type, ev.Server.Sample.OK, ev.Server.Transition.To)
-	case ev.Router != nil:
+	switch ev := ev.(type) {
+	case engine.ServerEvent:
+		return fmt.Sprintf("server %s %d %v %s", ev.Server, ev.Type, ev.Sample.OK, ev.Transition.To)
+	case engine.Reading:
 		return fmt.Sprintf("router %v services=%+v held=%v err=%v netwatch=%v held_entries=%v",
-			ev.Router.Connected, ev.Services, ev.Held, ev.Router.Err, ev.Netwatch, ev.HeldEntries)
-	case ev.Log != nil:
-		return fmt.Sprintf("log %d %s %v", ev.Log.Kind, ev.Log.Entry.Message, ev.Log.Err)
-	case ev.DNS != nil:
-		return fmt.Sprintf("dns %s %v %s %v", ev.Service, ev.DNS.Addrs, ev.Answer, ev.DNS.Err)
-	case ev.Step != nil:
-		return fmt.Sprintf("step %s %s %s", ev.Step.Op, ev.Step.Step.Name, ev.Step.Step.Status)
-	case ev.Done != nil:
-		return fmt.Sprintf("done %s %s %v", ev.Done.Result.Operation, ev.Done.Result.Outcome, ev.Done.Err)
-	case ev.Policy != nil:
-		return "policy " + ev.Policy.Text
-	case ev.Servers != nil:
-		return fmt.Sprintf("servers %v", ev.Servers)
+			ev.Connected, ev.Services, ev.Held, ev.Err, ev.NetwatchByHost, ev.HeldEntries)
+	case engine.LogLine:
+		return fmt.Sprintf("log %d %s %v", ev.Kind, ev.Entry.Message, ev.Err)
+	case engine.DNSAnswer:
+		return fmt.Sprintf("dns %s %v %s %v", ev.Service, ev.Addrs, ev.Server, ev.Err)
+	case engine.Step:
+		return fmt.Sprintf("step %s %s %s", ev.Op, ev.Step.Name, ev.Step.Status)
+	case engine.Done:
+		return fmt.Sprintf("done %s %s %v", ev.Result.Operation, ev.Result.Outcome, ev.Err)
+	case engine.PolicyNote:
+		return "policy " + ev.Text
+	case engine.ServersChanged:
+		return fmt.Sprintf("servers %v", []config.Server(ev))
 	}
 	return "other"
 }
@@ -56,7 +56,7 @@ func TestOneServiceRecording(t *testing.T) {
 		t.Fatalf("setup %+v %v", s, err)
 	}
 	var facts []engine.Facts
-	if err := Play(context.Background(), strings.NewReader(old), 0, func(_ time.Time, ev engine.Event) { facts = ev.Services }); err != nil {
+	if err := Play(context.Background(), strings.NewReader(old), 0, func(_ time.Time, ev engine.Event) { facts = ev.(engine.Reading).Services }); err != nil {
 		t.Fatal(err)
 	}
 	if len(facts) != 1 || facts[0].Service != "svc.test" || facts[0].Active != "a" || facts[0].Owners["*1"] != "a" || len(facts[0].Records) != 1 {
@@ -68,18 +68,18 @@ func TestOneServiceRecording(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
 	events := []engine.Event{
-		{Server: &monitor.Event{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}}},
-		{Router: &routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
-		{Router: &routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}},
+		engine.ServerEvent{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}},
+		engine.Reading{RouterState: routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
+		engine.Reading{RouterState: routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}},
 			Services: []engine.Facts{{Service: "svc.test", Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
 				Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}}},
-			Held: true, Netwatch: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
-		{Log: &routeros.LogEvent{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}}},
-		{DNS: &monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Answer: "private", Service: "svc.test"},
-		{Step: &engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}}},
-		{Done: &engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")}},
-		{Policy: &engine.PolicyNote{Text: "failing over: public DOWN for 30s"}},
-		{Servers: []config.Server{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}}},
+			Held: true, NetwatchByHost: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
+		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}},
+		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Server: "private", Service: "svc.test"},
+		engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}},
+		engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")},
+		engine.PolicyNote{Text: "failing over: public DOWN for 30s"},
+		engine.ServersChanged{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}},
 	}
 	var buf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
@@ -129,7 +129,7 @@ func TestRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 100 {
-		r.Write(time.Now(), engine.Event{Policy: &engine.PolicyNote{Text: "a note of some length to fill the file"}})
+		r.Write(time.Now(), engine.PolicyNote{Text: "a note of some length to fill the file"})
 	}
 	r.Close()
 	cur, err1 := os.Stat(path)
@@ -190,12 +190,14 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 		}
 	}
 	wait(func(ev engine.Event) bool {
-		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "public"
+		r, ok := ev.(engine.Reading)
+		return ok && len(r.Services) == 1 && r.Services[0].Active == "public"
 	})
 	public.SetDown(true)
 	netsim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	wait(func(ev engine.Event) bool {
-		return ev.Router != nil && len(ev.Services) == 1 && ev.Services[0].Active == "private"
+		r, ok := ev.(engine.Reading)
+		return ok && len(r.Services) == 1 && r.Services[0].Active == "private"
 	})
 	live.Close()
 	// Let the recorder take what the live subscriber took, then stop.
