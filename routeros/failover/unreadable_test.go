@@ -43,17 +43,29 @@ type unreadableOp struct {
 
 var unreadableOps = []unreadableOp{
 	{name: "failover", records: true,
-		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error { _, err := f.FailoverToStandby(ctx, false); return err }},
+		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error {
+			_, err := f.FailoverToStandby(ctx, false)
+			return err
+		}},
 	{name: "failover with hold", records: true, netwatch: true,
-		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error { _, err := f.FailoverToStandby(ctx, true); return err }},
+		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error {
+			_, err := f.FailoverToStandby(ctx, true)
+			return err
+		}},
 	{name: "restore", records: true, netwatch: true,
 		prepare: func(ctx context.Context, f *Failover) error { _, err := f.FailoverToStandby(ctx, true); return err },
 		run:     func(ctx context.Context, f *Failover, _ *routeros.Client) error { _, err := f.Restore(ctx); return err }},
 	{name: "hold", netwatch: true,
-		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error { _, err := f.HoldNetwatch(ctx); return err }},
+		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error {
+			_, err := f.HoldNetwatch(ctx)
+			return err
+		}},
 	{name: "release", netwatch: true,
 		prepare: func(ctx context.Context, f *Failover) error { _, err := f.HoldNetwatch(ctx); return err },
-		run:     func(ctx context.Context, f *Failover, _ *routeros.Client) error { _, err := f.ReleaseNetwatch(ctx); return err }},
+		run: func(ctx context.Context, f *Failover, _ *routeros.Client) error {
+			_, err := f.ReleaseNetwatch(ctx)
+			return err
+		}},
 	{name: "setup --apply", records: true, netwatch: true,
 		run: func(ctx context.Context, _ *Failover, c *routeros.Client) error {
 			p, err := paperSetup(false).Plan(ctx, c)
@@ -123,7 +135,10 @@ func TestUnreadableRowsRefuseBeforeAnyChange(t *testing.T) {
 func TestUnreadableBelongsToTheService(t *testing.T) {
 	svc := paper.Service()
 	servers := paper.Servers(paper.PublicAddress, paper.PrivateAddress)
-	bad := func(r routeros.Record) routeros.Record { r.Unreadable = "disabled \"maybe\" is not true or false"; return r }
+	bad := func(r routeros.Record) routeros.Record {
+		r.Unreadable = "disabled \"maybe\" is not true or false"
+		return r
+	}
 	for _, tc := range []struct {
 		name string
 		rec  routeros.Record
