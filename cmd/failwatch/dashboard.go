@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -225,7 +224,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	if d.lines != nil {
 		return d.runLines(ctx, cancel, eng, stopRecording)
 	}
-	act := &actions{eng: eng, user: currentUser(), readOnly: d.ui.ReadOnly, demo: d.demo}
+	act := &actions{eng: eng, who: localRequester(d.ui.ReadOnly), readOnly: d.ui.ReadOnly, demo: d.demo}
 	d.ui.Actions = act
 	// Signals are ours, not Bubble Tea's: a SIGHUP (the SSH session of a
 	// jump host dropping) must end the dashboard as cleanly as q, and none
@@ -332,18 +331,18 @@ func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng
 	return exitOK
 }
 
-// actions turn the dashboard's keys into requests to the engine.
+// actions turn the dashboard's keys into requests to the engine, as who.
 type actions struct {
 	eng      *engine.Engine
-	user     string
+	who      engine.Requester
 	readOnly bool
 	demo     *demoWorld
 	send     func(tea.Msg)
 }
 
 // The engine runs one operation at a time and refuses in read-only mode;
-// a key pressed meanwhile does nothing, as the screen shows the one under
-// way.
+// a key pressed meanwhile is refused, and this screen is told whose
+// operation runs.
 func (a *actions) Failover(service string, hold bool) {
 	op := engine.OpFailover
 	if hold {
@@ -362,10 +361,19 @@ func (a *actions) Evacuate(server string) { a.request(engine.OpEvacuate, server,
 
 func (a *actions) Primaries() { a.request(engine.OpPrimaries, "", "") }
 
-// request asks the engine; a refusal other than the one under way (which
-// the screen shows) is told to this screen, since nothing else will be.
+// localRequester is the user at this terminal: an operator unless the
+// dashboard is read-only.
+func localRequester(readOnly bool) engine.Requester {
+	if readOnly {
+		return engine.Requester{User: currentUser(), Role: engine.Viewer}
+	}
+	return engine.Requester{User: currentUser(), Role: engine.Operator}
+}
+
+// request asks the engine; a refusal is told to this screen, since no
+// other will say it.
 func (a *actions) request(op engine.Op, target, name string) {
-	if err := a.eng.Request(op, target, a.user, name, ""); err != nil && !errors.Is(err, engine.ErrBusy) && a.send != nil {
+	if err := a.eng.Request(engine.Request{Op: op, Target: target, By: a.who, Name: name}); err != nil && a.send != nil {
 		a.send(tui.NoteMsg{At: time.Now(), Source: "you", Text: string(op) + " not started: " + err.Error()})
 	}
 }

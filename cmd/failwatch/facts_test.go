@@ -67,7 +67,7 @@ func TestFactsAgree(t *testing.T) {
 		r, ok := ev.(engine.Reading)
 		return ok && len(r.Services) == 1 && r.Services[0].Active == "public"
 	})
-	if err := e.Request(engine.OpFailoverHold, "", "tester", "", ""); err != nil {
+	if err := e.Request(engine.Request{Op: engine.OpFailoverHold, By: engine.Requester{User: "tester", Role: engine.Operator}}); err != nil {
 		t.Fatal(err)
 	}
 	feed(func(ev engine.Event) bool {

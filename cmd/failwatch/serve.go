@@ -247,11 +247,14 @@ func (sv *sshServer) program(sess ssh.Session) *tea.Program {
 	ui.Servers = sv.eng.Servers()
 	ui.ReadOnly = ui.ReadOnly || u.Role != config.RoleOperator
 	ui.Wall = u.Wall || slices.Equal(sess.Command(), []string{"wall"})
-	who := "ssh:" + u.Name
+	who := engine.Requester{User: "ssh:" + u.Name, Role: engine.Viewer}
 	if k := sess.PublicKey(); k != nil {
-		who += " " + gossh.FingerprintSHA256(k)
+		who.Key = gossh.FingerprintSHA256(k)
 	}
-	act := &actions{eng: sv.eng, user: who, readOnly: ui.ReadOnly}
+	if !ui.ReadOnly {
+		who.Role = engine.Operator
+	}
+	act := &actions{eng: sv.eng, who: who, readOnly: ui.ReadOnly}
 	ui.Actions = act
 	var lastKey atomic.Int64
 	lastKey.Store(time.Now().UnixNano())

@@ -88,8 +88,13 @@ type Engine struct {
 	subs     map[*Subscription]struct{}
 	recent   []Event
 	busy     bool
-	last     *Done
-	ops      sync.WaitGroup
+	// current is the operation under way, for a refusal to name.
+	current BusyError
+	last    *Done
+	ops     sync.WaitGroup
+	// audit takes the refusals; refused are those not yet written.
+	audit   *failover.Audit
+	refused map[string]*refusal
 }
 
 // recentEvents is how many events a late subscriber gets after the
@@ -117,8 +122,9 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	}
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
 		snap:    Snapshot{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
-		servers: cfg.Servers, monitors: map[string]*probing{}}
+		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{}}
 	audits := map[string]*failover.Audit{}
+	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
 	for _, svc := range cfg.Services {
 		names = append(names, svc.Name)
@@ -129,9 +135,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		if svc.AuditLog != "" {
 			path = svc.AuditLog
 		}
-		if audits[path] == nil {
-			audits[path] = failover.NewAudit(path)
-		}
+		auditFor(audits, path)
 		dns := opts.DNS
 		if svc.DNSServer != "" {
 			dns = svc.DNSServer
@@ -254,12 +258,14 @@ func (e *Engine) Run(ctx context.Context) {
 		}
 	})
 	wg.Go(func() { e.askDNS(ctx) })
+	wg.Go(func() { e.flushRefusalsEvery(ctx, time.Minute) })
 	<-ctx.Done()
 	// No reload starts a monitor once Run waits for them.
 	e.mu.Lock()
 	e.stopping = true
 	e.mu.Unlock()
 	e.ops.Wait()
+	e.flushRefusals()
 	done := make(chan struct{})
 	go func() { wg.Wait(); e.running.Wait(); close(done) }()
 	select {
@@ -416,12 +422,6 @@ const (
 	OpPrimaries Op = "back to primaries"
 )
 
-// ErrBusy is an operation asked for while another runs.
-var ErrBusy = errors.New("another operation is under way")
-
-// ErrReadOnly is an operation asked of a read-only engine.
-var ErrReadOnly = errors.New("read-only: no operations")
-
 // serviceOps are what the one-service operations do to a service.
 var serviceOps = map[Op]func(*failover.Failover, context.Context) (failover.Result, error){
 	OpFailover: func(f *failover.Failover, ctx context.Context) (failover.Result, error) {
@@ -441,44 +441,54 @@ type part struct {
 	op  Op
 }
 
-// Request starts an operation for who, one at a time whoever asks; its
-// steps and end reach every subscriber. target is the service a one-service
-// operation acts on ("" when there is only one) or the server OpEvacuate
-// empties; name is how the events name it (the policy says "auto
-// failover"), reason goes to the audit log.
-func (e *Engine) Request(op Op, target, who, name, reason string) error {
+// Request starts an operation, one at a time whoever asks; its steps and
+// end reach every subscriber. A viewer's request is refused, and so is one
+// made while another operation runs ("busy: alice's failover is running");
+// refusals are audited, one line per requester and reason with a count.
+func (e *Engine) Request(r Request) error {
 	if e.opts.ReadOnly {
 		return ErrReadOnly
 	}
 	e.mu.Lock()
-	if e.busy || e.ctx == nil || e.ctx.Err() != nil {
+	if err := r.By.allowed(); err != nil {
+		defer e.mu.Unlock()
+		return e.refuse(r, err)
+	}
+	if e.ctx == nil || e.ctx.Err() != nil {
 		e.mu.Unlock()
 		return ErrBusy
 	}
-	parts, err := e.plan(op, target)
+	if e.busy {
+		defer e.mu.Unlock()
+		current := e.current
+		return e.refuse(r, &current)
+	}
+	parts, err := e.plan(r.Op, r.Target)
 	if err != nil {
 		e.mu.Unlock()
 		return err
 	}
-	e.busy = true
-	ctx := e.ctx
-	e.ops.Add(1)
-	e.mu.Unlock()
-	if name == "" {
-		name = string(op)
-		if op == OpEvacuate {
-			name += " " + target
+	if r.Name == "" {
+		r.Name = string(r.Op)
+		if r.Op == OpEvacuate {
+			r.Name += " " + r.Target
 		}
 	}
+	who := r.By.String()
 	if who == "" {
 		who = e.opts.User
 	}
+	e.busy, e.current = true, BusyError{Who: who, Op: r.Name}
+	ctx := e.ctx
+	e.ops.Add(1)
+	e.mu.Unlock()
 	go func() {
 		defer e.ops.Done()
-		done := e.run(ctx, name, who, reason, parts)
+		done := e.run(ctx, r.Name, who, r.Reason, parts)
 		e.mu.Lock()
 		e.busy, e.last = false, done
 		e.mu.Unlock()
+		e.flushRefusals()
 		e.publish(*done)
 		e.watcher.Poke()
 	}()
@@ -632,7 +642,7 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 // act carries out a policy decision on a service, saying so first.
 func (e *Engine) act(op Op, service, name, doing, reason string) {
 	e.note(false, e.about(service, doing+reason))
-	if err := e.Request(op, service, "auto", name, reason); err != nil {
+	if err := e.Request(Request{Op: op, Target: service, By: Requester{User: "auto", Role: Operator}, Name: name, Reason: reason}); err != nil {
 		e.note(true, e.about(service, name+" not started: "+err.Error()))
 	}
 }

@@ -18,6 +18,13 @@ import (
 // simulated servers (no packet leaves the process).
 func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan struct{}) {
 	t.Helper()
+	e, _, cancel, done := paperRig(t, readOnly)
+	return e, cancel, done
+}
+
+// paperRig is paperEngine with its emulated router.
+func paperRig(t *testing.T, readOnly bool) (*Engine, *rosim.Router, context.CancelFunc, chan struct{}) {
+	t.Helper()
 	r := rosim.New(rosim.Options{})
 	t.Cleanup(r.Close)
 	if err := r.SeedPaper(); err != nil {
@@ -51,7 +58,7 @@ func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return e, cancel, done
+	return e, r, cancel, done
 }
 
 // active is the paper's service's active server in a reading, "" in any
@@ -91,10 +98,10 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 	b, _ := e.Subscribe(256)
 	defer b.Close()
 
-	if err := e.Request(OpFailoverHold, "", "alice", "", ""); err != nil {
+	if err := e.Request(Request{Op: OpFailoverHold, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Request(OpRestore, "", "bob", "", ""); !errors.Is(err, ErrBusy) {
+	if err := e.Request(Request{Op: OpRestore, By: Requester{User: "bob", Role: Operator}}); !errors.Is(err, ErrBusy) {
 		t.Errorf("a second operation while one runs: %v", err)
 	}
 	for _, s := range []*Subscription{a, b} {
@@ -169,7 +176,7 @@ func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
 // A read-only engine refuses every operation and runs no policy.
 func TestReadOnlyRefuses(t *testing.T) {
 	e, _, _ := paperEngine(t, true)
-	if err := e.Request(OpFailover, "", "mallory", "", ""); !errors.Is(err, ErrReadOnly) {
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "mallory", Role: Operator}}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("err %v", err)
 	}
 }
@@ -181,7 +188,7 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 	s, _ := e.Subscribe(256)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
-	if err := e.Request(OpFailover, "", "alice", "", ""); err != nil {
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -204,7 +211,7 @@ func TestSwitchEvent(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := e.Request(OpFailover, "", "alice", "", ""); err != nil {
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
 	sw := until(t, s, func(Switch) bool { return true })

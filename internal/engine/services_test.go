@@ -133,7 +133,7 @@ func TestEvacuateMovesTheServersNames(t *testing.T) {
 	s, _ := e.Subscribe(4096)
 	defer s.Close()
 	until(t, s, on(onPrimaries))
-	if err := e.Request(OpEvacuate, "core", "alice", "", "maintenance"); err != nil {
+	if err := e.Request(Request{Op: OpEvacuate, Target: "core", By: Requester{User: "alice", Role: Operator}, Reason: "maintenance"}); err != nil {
 		t.Fatal(err)
 	}
 	var steps []string
@@ -171,10 +171,10 @@ func TestEvacuateMovesTheServersNames(t *testing.T) {
 		!strings.Contains(lines[0], `"service":"www.example.test"`) || !strings.Contains(lines[1], `"reason":"move off core: maintenance"`) {
 		t.Errorf("audit log:\n%s", audit)
 	}
-	if err := e.Request(OpEvacuate, "core", "alice", "", ""); err == nil || !strings.Contains(err.Error(), "nothing to move") {
+	if err := e.Request(Request{Op: OpEvacuate, Target: "core", By: Requester{User: "alice", Role: Operator}}); err == nil || !strings.Contains(err.Error(), "nothing to move") {
 		t.Errorf("a second move off core: %v", err)
 	}
-	if err := e.Request(OpPrimaries, "", "alice", "", ""); err != nil {
+	if err := e.Request(Request{Op: OpPrimaries, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
 	if d := until(t, s, func(Done) bool { return true }); d.Err != nil || len(d.Result.Parts) != 2 {
@@ -193,7 +193,7 @@ func TestTrapRollsBackOneService(t *testing.T) {
 	// www takes two record changes; api's second (disabling core's
 	// record, after its standby's was enabled) is refused.
 	r.Inject("/ip/dns/static/set", 3, rosim.Fault{Message: "failure: item is locked by another session"})
-	if err := e.Request(OpEvacuate, "core", "alice", "", ""); err != nil {
+	if err := e.Request(Request{Op: OpEvacuate, Target: "core", By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
 	done := until(t, s, func(Done) bool { return true })

@@ -33,6 +33,8 @@ type auditLine struct {
 	Records []routeros.Record `json:"records,omitempty"`
 	TookMS  float64           `json:"took_ms"`
 	Steps   []Step            `json:"steps"`
+	// Count is how many refused requests a refusal line stands for.
+	Count int `json:"count,omitempty"`
 }
 
 // Append writes one line for an operation.
@@ -40,11 +42,21 @@ func (a *Audit) Append(user, reason string, r Result, opErr error) error {
 	line := auditLine{Time: r.Started, User: user, Reason: reason, Op: r.Operation, Service: r.Service, From: r.From, To: r.To,
 		TookMS: ms(r.Took), Steps: r.Steps, Result: string(r.Outcome),
 		Changes: r.Changes, Records: r.Records}
-	if line.Changes == nil {
-		line.Changes = []Change{}
-	}
 	if opErr != nil {
 		line.Error = opErr.Error()
+	}
+	return a.write(line)
+}
+
+// Refused writes one line for count requests of user refused for why (a
+// viewer's, or one made while another operation ran), from the first at.
+func (a *Audit) Refused(at time.Time, user, op, service, why string, count int) error {
+	return a.write(auditLine{Time: at, User: user, Op: op, Service: service, Result: "refused", Error: why, Count: count, Steps: []Step{}})
+}
+
+func (a *Audit) write(line auditLine) error {
+	if line.Changes == nil {
+		line.Changes = []Change{}
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+func auditLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// The engine, not only the key map, refuses a viewer: nothing runs, and
+// the refusal is audited.
+func TestViewerRequestIsRefused(t *testing.T) {
+	e, _, cancel, done := paperRig(t, false)
+	s, _ := e.Subscribe(256)
+	defer s.Close()
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	eve := Requester{User: "ssh:eve", Key: "SHA256:abc", Role: Viewer}
+	for range 3 {
+		if err := e.Request(Request{Op: OpFailover, By: eve}); !errors.Is(err, ErrViewer) {
+			t.Fatalf("a viewer's request: %v", err)
+		}
+	}
+	if e.Busy() || e.LastDone() != nil {
+		t.Fatal("a viewer's request started an operation")
+	}
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "nobody"}}); !errors.Is(err, ErrViewer) {
+		t.Errorf("a requester without a role is a viewer: %v", err)
+	}
+	cancel()
+	<-done
+	lines := auditLines(t, e.opts.AuditLog)
+	if len(lines) != 2 {
+		t.Fatalf("audit: %v", lines)
+	}
+	if l := lines[1]; l["user"] != "ssh:eve SHA256:abc" || l["result"] != "refused" || l["count"] != 3.0 || l["operation"] != "failover" {
+		t.Errorf("audit line %v", l)
+	}
+}
+
+// A request made while another operation runs is answered with whose it
+// is, and audited as refused in one line per requester with a count, when
+// the operation ends: a held key cannot flood the audit log.
+func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
+	e, r, _, _ := paperRig(t, false)
+	s, _ := e.Subscribe(1024)
+	defer s.Close()
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	// The first record change takes a while: the operation is under way
+	// while bob and carol ask.
+	r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond})
+	alice := Requester{User: "alice", Role: Operator}
+	if err := e.Request(Request{Op: OpFailover, By: alice}); err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		for _, who := range []string{"bob", "carol"} {
+			err := e.Request(Request{Op: OpRestore, By: Requester{User: who, Role: Operator}})
+			if !errors.Is(err, ErrBusy) || err.Error() != "busy: alice's failover is running" {
+				t.Fatalf("%s during alice's failover: %v", who, err)
+			}
+		}
+	}
+	if d := until(t, s, func(Done) bool { return true }); d.Err != nil {
+		t.Fatal(d.Err)
+	}
+	var refused []map[string]any
+	for _, l := range auditLines(t, e.opts.AuditLog) {
+		if l["result"] == "refused" {
+			refused = append(refused, l)
+		}
+	}
+	if len(refused) != 2 {
+		t.Fatalf("refusal lines: %v", refused)
+	}
+	for i, who := range []string{"bob", "carol"} {
+		if l := refused[i]; l["user"] != who || l["count"] != 40.0 || !strings.Contains(l["error"].(string), "alice's failover") {
+			t.Errorf("refusal line %v", l)
+		}
+	}
+}
