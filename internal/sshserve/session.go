@@ -1,0 +1,111 @@
+package sshserve
+
+import (
+	"errors"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2/bubbletea"
+
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/tui"
+)
+
+// program is one session's dashboard: the same TUI as the local one, on
+// its own subscription, read-only unless the roles middleware said
+// otherwise, the wall layout for a wall user or "ssh -t host wall". A
+// session idle (no key) for serve.idle_timeout ends, unless it is a wall.
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	u, _ := UserOf(sess.Context())
+	ui := s.opts.UI()
+	ui.ReadOnly = ui.ReadOnly || readOnly(sess.Context())
+	ui.Wall = u.Wall || slices.Equal(sess.Command(), []string{"wall"})
+	act := &actions{eng: s.opts.Engine, who: u.Who(), readOnly: ui.ReadOnly}
+	ui.Actions = act
+	var lastKey atomic.Int64
+	lastKey.Store(time.Now().UnixNano())
+	noteKeys := tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+		if _, ok := msg.(tea.KeyPressMsg); ok {
+			lastKey.Store(time.Now().UnixNano())
+		}
+		return msg
+	})
+	// The process's signals are the server's, not each session's.
+	p := tea.NewProgram(tui.New(ui), append(bubbletea.MakeOptions(sess), tea.WithoutSignalHandler(), noteKeys)...)
+	act.send = p.Send
+	sub, _ := s.opts.Engine.Subscribe(4096)
+	go func() {
+		tui.Forward(sess.Context(), sub.C(), p.Send)
+		sub.Close()
+	}()
+	if idle := s.opts.Serve.IdleTimeout; !ui.Wall && idle > 0 {
+		go func() {
+			t := time.NewTicker(min(idle/4, time.Minute))
+			defer t.Stop()
+			for {
+				select {
+				case <-sess.Context().Done():
+					return
+				case <-t.C:
+					if time.Since(time.Unix(0, lastKey.Load())) > idle {
+						p.Quit()
+						return
+					}
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// actions turn a session's keys into requests in its user's name. A
+// read-only session's keys request nothing, whatever the screen lets
+// through.
+type actions struct {
+	eng      Engine
+	who      string
+	readOnly bool
+	send     func(tea.Msg)
+}
+
+func (a *actions) Failover(service string, hold bool) {
+	op := engine.OpFailover
+	if hold {
+		op = engine.OpFailoverHold
+	}
+	a.request(op, service, "failover")
+}
+
+func (a *actions) Restore(service string) { a.request(engine.OpRestore, service, "") }
+
+func (a *actions) Hold(service string) { a.request(engine.OpHold, service, "") }
+
+func (a *actions) Release(service string) { a.request(engine.OpRelease, service, "") }
+
+func (a *actions) Evacuate(server string) { a.request(engine.OpEvacuate, server, "") }
+
+func (a *actions) Primaries() { a.request(engine.OpPrimaries, "", "") }
+
+func (a *actions) ResetStats() {
+	if !a.readOnly {
+		a.eng.ResetStats()
+	}
+}
+
+// DemoToggle does nothing: serve runs against real servers.
+func (a *actions) DemoToggle() {}
+
+// request asks the engine; a refusal other than the one under way (which
+// the screen shows) is told to this screen, since nothing else will be.
+func (a *actions) request(op engine.Op, target, name string) {
+	err := engine.ErrReadOnly
+	if !a.readOnly {
+		err = a.eng.Request(op, target, a.who, name, "")
+	}
+	if err != nil && !errors.Is(err, engine.ErrBusy) {
+		a.send(tui.NoteMsg{At: time.Now(), Source: "you", Text: string(op) + " not started: " + err.Error()})
+	}
+}
