@@ -13,7 +13,6 @@ import (
 
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	"charm.land/wish/v2/bubbletea"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
@@ -72,7 +71,7 @@ func New(opts Options) (*Server, error) {
 		// Run last to first: who the key is, then the log of the session,
 		// a terminal, a free place, the role, and the dashboard.
 		wish.WithMiddleware(
-			bubbletea.MiddlewareWithProgramHandler(s.program),
+			s.dashboard,
 			roles,
 			s.limit,
 			s.needTerminal,

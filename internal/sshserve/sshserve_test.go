@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -389,4 +391,68 @@ func TestRoles(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	waitLog(t, log, `msg="ssh session start"`, "user=alice", "role=operator", "term=xterm-256color", "width=120", "height=40")
+}
+
+// A window of 10000x10000 is drawn at 500x200, and the screen says so.
+func TestWindowClamped(t *testing.T) {
+	eng := running(t)
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := open(t, c, "xterm-256color", 10000, 10000, "")
+	s.waitFor("window 10000x10000 drawn at 500x200, the most a session gets")
+	waitLog(t, log, `msg="ssh window clamped"`, "width=10000", "height=10000", "drawn_width=500", "drawn_height=200")
+	// The first frame is written line by line after the screen is cleared:
+	// its widest line is the program's width. No cursor move goes beyond
+	// the clamped window.
+	out := s.out.String()
+	first := out[strings.Index(out, "\x1b[2J")+len("\x1b[2J"):]
+	moves := regexp.MustCompile(`\x1b\[(\d+);(\d+)H`)
+	if m := moves.FindStringIndex(first); m != nil {
+		first = first[:m[0]]
+	}
+	widest := 0
+	for _, line := range strings.Split(first, "\n") {
+		widest = max(widest, ansi.StringWidth(line))
+	}
+	if widest != 500 {
+		t.Errorf("the first frame is %d columns wide, want 500", widest)
+	}
+	for _, m := range moves.FindAllStringSubmatch(out, -1) {
+		if row, _ := strconv.Atoi(m[1]); row > 200 {
+			t.Errorf("the cursor moved to row %d", row)
+		}
+		if col, _ := strconv.Atoi(m[2]); col > 500 {
+			t.Errorf("the cursor moved to column %d", col)
+		}
+	}
+	// A window made smaller than the bound is drawn as it is, and one
+	// made larger again is clamped again, said once per time.
+	s.sess.WindowChange(40, 120)
+	s.sess.WindowChange(300, 1000)
+	waitLog(t, log, `msg="ssh window clamped"`, "width=1000", "height=300", "drawn_width=500", "drawn_height=200")
+	s.waitFor("window 1000x300 drawn at 500x200")
+}
+
+// A session ends when the client closes it, though its connection stays:
+// the program stops drawing and leaves the engine.
+func TestSessionEnds(t *testing.T) {
+	eng := running(t)
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := open(t, c, "xterm-256color", 100, 30, "")
+	s.waitFor("READ-ONLY")
+	s.sess.Close()
+	waitLog(t, log, `msg="ssh session end"`, "user=anonymous", "duration=")
+	// The connection still serves another session.
+	open(t, c, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
 }
