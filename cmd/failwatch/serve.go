@@ -26,7 +26,10 @@ the same engine, so a NOC wall and two admins cost the servers and the
 router one set of probes and sessions. serve.users name who may log in, by
 public key, each an operator (fail over, restore, hold) or a viewer (watch
 only); other keys are refused unless serve.anonymous is viewer; passwords
-never. Operations are audited with the user and key fingerprint. The host key is made on first start
+never. Nothing but the dashboard is served: no port, agent or X11
+forwarding, no sftp, no command but wall; a window is drawn at most
+500x200. Logins, refusals and session ends are logged with the key's
+fingerprint. Operations are audited with the user and key fingerprint. The host key is made on first start
 (serve.host_key). Runs until Ctrl-C or SIGTERM; an operation under way
 finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs)

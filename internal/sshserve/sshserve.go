@@ -68,6 +68,7 @@ func New(opts Options) (*Server, error) {
 			srv.ServerConfigCallback = s.logLogins
 			return nil
 		},
+		s.refuseRequests,
 		// Run last to first: who the key is, then the log of the session,
 		// a terminal, a free place, the role, and the dashboard.
 		wish.WithMiddleware(

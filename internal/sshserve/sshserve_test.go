@@ -456,3 +456,62 @@ func TestSessionEnds(t *testing.T) {
 	// The connection still serves another session.
 	open(t, c, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
 }
+
+// Only the dashboard is served: port forwarding either way, agent and X11
+// forwarding, a subsystem and a command other than wall are each refused
+// and logged.
+func TestOnlyTheDashboard(t *testing.T) {
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	if conn, err := c.Dial("tcp", addr); err == nil {
+		conn.Close()
+		t.Error("direct-tcpip to the server's own address was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=direct-tcpip")
+	if ln, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		ln.Close()
+		t.Error("tcpip-forward was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=tcpip-forward")
+
+	session := func() *gossh.Session {
+		t.Helper()
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sess.Close() })
+		return sess
+	}
+	sess := session()
+	for _, req := range []struct {
+		kind    string
+		payload []byte
+	}{
+		{"auth-agent-req@openssh.com", nil},
+		{"x11-req", gossh.Marshal(struct {
+			Single           bool
+			Protocol, Cookie string
+			Screen           uint32
+		}{false, "MIT-MAGIC-COOKIE-1", "0123456789abcdef0123456789abcdef", 0})},
+	} {
+		if ok, err := sess.SendRequest(req.kind, true, req.payload); ok || err != nil {
+			t.Errorf("%s: accepted %v, %v", req.kind, ok, err)
+		}
+		waitLog(t, log, `msg="ssh request refused"`, "request="+req.kind)
+	}
+	if err := session().RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=subsystem")
+	if err := session().Start("cat /etc/passwd"); err == nil {
+		t.Error("a command other than wall was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=exec", `command="cat /etc/passwd"`)
+}
