@@ -1,6 +1,7 @@
 package sshserve
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,13 +12,22 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
+// errKeyNotListed refuses a login whose key no serve user lists.
+var errKeyNotListed = errors.New("key not listed in serve.users")
+
 // logLogins logs a login once the client has proved it holds the key,
 // which is when it is accepted: allowKey is also asked about keys a client
-// merely offers.
+// merely offers. A key an authorized_keys file lost since it was offered
+// is refused.
 func (s *Server) logLogins(ssh.Context) *gossh.ServerConfig {
 	return &gossh.ServerConfig{
 		VerifiedPublicKeyCallback: func(conn gossh.ConnMetadata, key gossh.PublicKey, perms *gossh.Permissions, _ string) (*gossh.Permissions, error) {
-			u, _ := s.userOf(key)
+			u, ok := s.userOf(key)
+			if !ok {
+				s.opts.Log.Info("ssh login refused", "login", conn.User(), "key_type", key.Type(),
+					"fingerprint", gossh.FingerprintSHA256(key), "remote", conn.RemoteAddr().String(), "reason", "key no longer listed")
+				return nil, errKeyNotListed
+			}
 			s.opts.Log.Info("ssh login accepted", "user", u.Name, "role", u.Role, "login", conn.User(), "key_type", key.Type(),
 				"fingerprint", gossh.FingerprintSHA256(key), "remote", conn.RemoteAddr().String())
 			return perms, nil
