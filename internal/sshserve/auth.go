@@ -12,40 +12,40 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
-// User is who a session belongs to: the serve user its key is listed
+// user is who a session belongs to: the serve user its key is listed
 // under (or anonymous), and that key.
-type User struct {
+type user struct {
 	config.ServeUser
 	Key ssh.PublicKey
 }
 
-// Who is how operations and the audit log name the user: "ssh:", the
+// who is how operations and the audit log name the user: "ssh:", the
 // user's name and the key's SHA256 fingerprint.
-func (u User) Who() string {
+func (u user) who() string {
 	return "ssh:" + u.Name + " " + gossh.FingerprintSHA256(u.Key)
 }
 
 type userKey struct{}
 
-// UserOf is the session's user, as the auth middleware found it.
-func UserOf(ctx ssh.Context) (User, bool) {
-	u, ok := ctx.Value(userKey{}).(User)
-	return u, ok
+// sessionUser is the session's user, as the auth middleware found it.
+func sessionUser(ctx ssh.Context) user {
+	u, _ := ctx.Value(userKey{}).(user)
+	return u
 }
 
 // userOf is the serve user a key belongs to: the first configured user
 // listing it, else anonymous when serve.anonymous is viewer. authorized_keys
 // files are read every time, so an edit needs no restart.
-func (s *Server) userOf(key ssh.PublicKey) (User, bool) {
+func (s *Server) userOf(key ssh.PublicKey) (user, bool) {
 	for _, u := range s.opts.Serve.Users {
 		if userHasKey(u, key) {
-			return User{ServeUser: u, Key: key}, true
+			return user{ServeUser: u, Key: key}, true
 		}
 	}
 	if s.opts.Serve.Anonymous == config.RoleViewer {
-		return User{ServeUser: config.ServeUser{Name: "anonymous", Role: config.RoleViewer}, Key: key}, true
+		return user{ServeUser: config.ServeUser{Name: "anonymous", Role: config.RoleViewer}, Key: key}, true
 	}
-	return User{}, false
+	return user{}, false
 }
 
 func userHasKey(u config.ServeUser, key ssh.PublicKey) bool {
@@ -90,7 +90,7 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 func (s *Server) authenticate(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		key := sess.PublicKey()
-		var u User
+		var u user
 		ok := key != nil
 		if ok {
 			u, ok = s.userOf(key)

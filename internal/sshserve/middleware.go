@@ -39,7 +39,7 @@ func (s *Server) logLogins(ssh.Context) *gossh.ServerConfig {
 // lasted, whatever ended it.
 func (s *Server) logSessions(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		u, _ := UserOf(sess.Context())
+		u := sessionUser(sess.Context())
 		pty, _, _ := sess.Pty()
 		attrs := []any{"user", u.Name, "role", u.Role, "fingerprint", gossh.FingerprintSHA256(u.Key),
 			"remote", sess.RemoteAddr().String(), "term", pty.Term, "command", sess.RawCommand()}
@@ -103,7 +103,7 @@ type readOnlyKey struct{}
 // roles makes a session read-only unless its user is an operator.
 func roles(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		u, _ := UserOf(sess.Context())
+		u := sessionUser(sess.Context())
 		sess.Context().SetValue(readOnlyKey{}, u.Role != config.RoleOperator)
 		next(sess)
 	}

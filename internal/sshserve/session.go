@@ -77,11 +77,11 @@ func (s *Server) dashboard(next ssh.Handler) ssh.Handler {
 // "ssh -t host wall". A session idle (no key) for serve.idle_timeout ends,
 // unless it is a wall.
 func (s *Server) program(ctx context.Context, sess ssh.Session, width, height int) *tea.Program {
-	u, _ := UserOf(sess.Context())
+	u := sessionUser(sess.Context())
 	ui := s.opts.UI()
 	ui.ReadOnly = ui.ReadOnly || readOnly(sess.Context())
 	ui.Wall = u.Wall || slices.Equal(sess.Command(), []string{"wall"})
-	act := &actions{eng: s.opts.Engine, who: u.Who(), readOnly: ui.ReadOnly}
+	act := &actions{eng: s.opts.Engine, who: u.who(), readOnly: ui.ReadOnly}
 	ui.Actions = act
 	var lastKey atomic.Int64
 	lastKey.Store(time.Now().UnixNano())
