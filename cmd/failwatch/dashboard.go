@@ -224,7 +224,10 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	if d.lines != nil {
 		return d.runLines(ctx, cancel, eng, stopRecording)
 	}
-	act := &actions{eng: eng, who: localRequester(d.ui.ReadOnly), readOnly: d.ui.ReadOnly, demo: d.demo}
+	act := &tui.EngineActions{Engine: eng, By: localRequester(d.ui.ReadOnly), ReadOnly: d.ui.ReadOnly}
+	if d.demo != nil {
+		act.Demo = d.demo.toggle
+	}
 	d.ui.Actions = act
 	// Signals are ours, not Bubble Tea's: a SIGHUP (the SSH session of a
 	// jump host dropping) must end the dashboard as cleanly as q, and none
@@ -234,7 +237,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	p := tea.NewProgram(tui.New(d.ui), opts...)
-	act.send = p.Send
+	act.Send = p.Send
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -331,36 +334,6 @@ func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng
 	return exitOK
 }
 
-// actions turn the dashboard's keys into requests to the engine, as who.
-type actions struct {
-	eng      *engine.Engine
-	who      engine.Requester
-	readOnly bool
-	demo     *demoWorld
-	send     func(tea.Msg)
-}
-
-// The engine runs one operation at a time and refuses in read-only mode;
-// a key pressed meanwhile is refused, and this screen is told whose
-// operation runs.
-func (a *actions) Failover(service string, hold bool) {
-	op := engine.OpFailover
-	if hold {
-		op = engine.OpFailoverHold
-	}
-	a.request(op, service, "failover")
-}
-
-func (a *actions) Restore(service string) { a.request(engine.OpRestore, service, "") }
-
-func (a *actions) Hold(service string) { a.request(engine.OpHold, service, "") }
-
-func (a *actions) Release(service string) { a.request(engine.OpRelease, service, "") }
-
-func (a *actions) Evacuate(server string) { a.request(engine.OpEvacuate, server, "") }
-
-func (a *actions) Primaries() { a.request(engine.OpPrimaries, "", "") }
-
 // localRequester is the user at this terminal: an operator unless the
 // dashboard is read-only.
 func localRequester(readOnly bool) engine.Requester {
@@ -368,28 +341,6 @@ func localRequester(readOnly bool) engine.Requester {
 		return engine.Requester{User: currentUser(), Role: engine.Viewer}
 	}
 	return engine.Requester{User: currentUser(), Role: engine.Operator}
-}
-
-// request asks the engine; a refusal is told to this screen, since no
-// other will say it.
-func (a *actions) request(op engine.Op, target, name string) {
-	if err := a.eng.Request(engine.Request{Op: op, Target: target, By: a.who, Name: name}); err != nil && a.send != nil {
-		a.send(tui.NoteMsg{At: time.Now(), Source: "you", Text: string(op) + " not started: " + err.Error()})
-	}
-}
-
-func (a *actions) ResetStats() {
-	if !a.readOnly {
-		a.eng.ResetStats()
-	}
-}
-
-func (a *actions) DemoToggle() {
-	if a.demo == nil || a.readOnly {
-		return
-	}
-	down := a.demo.toggle()
-	a.send(tui.DemoMsg{Down: down, At: time.Now()})
 }
 
 // defaultAuditLog is $XDG_STATE_HOME/failwatch/audit.jsonl.

@@ -123,9 +123,14 @@ serve:
 	}
 	viewer.waitFor("the viewer stays and sees the engine go on", `ACTIVE web1`)
 
-	out, err = exec.Command("sh", "-c", strings.Replace(sshCmd("view", "noc"), "-tt", "-T", 1)+" true").CombinedOutput()
+	out, err = exec.Command("sh", "-c", strings.Replace(sshCmd("view", "noc"), "-tt", "-T", 1)+" wall").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "needs a terminal") {
 		t.Errorf("a session without a terminal: %v %s", err, out)
+	}
+	// The dashboard or its wall layout, no other command.
+	out, err = exec.Command("sh", "-c", sshCmd("view", "noc")+" true").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "exec request failed") {
+		t.Errorf("a command other than wall: %v %s", err, out)
 	}
 	wall := newTmux(t, 120, 40, sshCmd("view", "noc")+" wall")
 	// The wall layout: no footer of keys, block letters, the DNS answer and

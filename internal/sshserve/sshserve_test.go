@@ -1,0 +1,517 @@
+package sshserve
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
+	"github.com/failwatch/failwatch/monitor"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/rosim"
+	"github.com/failwatch/failwatch/tui"
+)
+
+// buffer is a bytes.Buffer several goroutines write and a test reads.
+type buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// asking is the engine with its requests taken down instead of run: a
+// test sees who asked for what, and the emulated router is never changed.
+type asking struct {
+	*engine.Engine
+	mu    sync.Mutex
+	asked []string
+}
+
+func (a *asking) Request(r engine.Request) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.asked = append(a.asked, fmt.Sprintf("%s %s by %s as %s", r.Op, r.Target, r.By, r.By.Role))
+	return nil
+}
+
+func (a *asking) requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.asked...)
+}
+
+// running is the paper's engine on the emulated router and simulated
+// servers, run until the test ends, once its first reading says which
+// server is active and both servers are UP.
+func running(t *testing.T) *asking {
+	t.Helper()
+	_, api := testkit.Emulator(t, rosim.Options{})
+	cfg := paper.Config()
+	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
+	cfg.Probe.Interval = 100 * time.Millisecond
+	cfg.Services[0].Auto.Enabled = false
+	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
+	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester",
+		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
+		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
+			return sims[s.Name], nil
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap := e.Snapshot()
+		if snap.Active[paper.Name] == "public" && snap.Health["public"].State == monitor.Up && snap.Health["private"].State == monitor.Up {
+			return &asking{Engine: e}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine never read the router and probed both servers: %+v", snap)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// serving is a Server on loopback for serve, with its log; it stops when
+// the test ends.
+func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *buffer) {
+	t.Helper()
+	serve.HostKey = filepath.Join(t.TempDir(), "host_key")
+	if serve.MaxSessions == 0 {
+		serve.MaxSessions = 50
+	}
+	log = &buffer{}
+	cfg := paper.Config()
+	srv, err := New(Options{Serve: serve, Engine: eng, Log: slog.New(slog.NewTextHandler(log, nil)),
+		UI: func() tui.Options {
+			return tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr()}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String(), log
+}
+
+// key is a fresh ed25519 key: its signer, and its authorized_keys line.
+func key(t *testing.T) (gossh.Signer, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+}
+
+func dial(addr, user string, signer gossh.Signer) (*gossh.Client, error) {
+	return gossh.Dial("tcp", addr, &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+}
+
+// screen is a session with a terminal of w x h running the dashboard (or
+// command), and what it has drawn so far, without the escape sequences.
+type screen struct {
+	t    *testing.T
+	sess *gossh.Session
+	out  *buffer
+	keys interface{ Write([]byte) (int, error) }
+}
+
+func open(t *testing.T, c *gossh.Client, term string, w, h int, command string) *screen {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	s := &screen{t: t, sess: sess, out: &buffer{}}
+	sess.Stdout, sess.Stderr = s.out, s.out
+	if s.keys, err = sess.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty(term, h, w, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if command == "" {
+		err = sess.Shell()
+	} else {
+		err = sess.Start(command)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s *screen) waitFor(what string) {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(ansi.Strip(s.out.String()), what) {
+		if time.Now().After(deadline) {
+			out := ansi.Strip(s.out.String())
+			s.t.Fatalf("never drew %q; the last it drew:\n%s", what, out[max(0, len(out)-2000):])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *screen) press(keys string) {
+	s.t.Helper()
+	if _, err := s.keys.Write([]byte(keys)); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// waitLog waits for a line of the log holding every part.
+func waitLog(t *testing.T, log *buffer, parts ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, line := range strings.Split(log.String(), "\n") {
+			if containsAll(line, parts) {
+				return line
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with %q:\n%s", parts, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// A listed key logs in as its user; a key nobody lists is refused, and
+// both are logged with the key's type and fingerprint and the client's
+// address. An authorized_keys file is read at every login.
+func TestLogins(t *testing.T) {
+	aliceKey, aliceLine := key(t)
+	nocKey, nocLine := key(t)
+	eveKey, _ := key(t)
+	keys := filepath.Join(t.TempDir(), "authorized_keys")
+	os.WriteFile(keys, []byte("# the wall\n"), 0o600)
+	addr, log := serving(t, config.Serve{Users: []config.ServeUser{
+		{Name: "alice", Role: config.RoleOperator, Keys: []string{aliceLine}},
+		{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys},
+	}}, nil)
+
+	c, err := dial(addr, "alice", aliceKey)
+	if err != nil {
+		t.Fatalf("alice's key: %v", err)
+	}
+	c.Close()
+	waitLog(t, log, `msg="ssh login accepted"`, "user=alice", "role=operator", "key_type=ssh-ed25519",
+		"fingerprint="+gossh.FingerprintSHA256(aliceKey.PublicKey()), "remote=127.0.0.1:")
+
+	if _, err := dial(addr, "eve", eveKey); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Errorf("a stranger's key: %v", err)
+	}
+	waitLog(t, log, `msg="ssh login refused"`, "login=eve", "key_type=ssh-ed25519",
+		"fingerprint="+gossh.FingerprintSHA256(eveKey.PublicKey()), "remote=127.0.0.1:")
+
+	if _, err := dial(addr, "noc", nocKey); err == nil {
+		t.Error("noc's key let in before its authorized_keys listed it")
+	}
+	os.WriteFile(keys, []byte(nocLine+" noc@wall\n"), 0o600)
+	c, err = dial(addr, "noc", nocKey)
+	if err != nil {
+		t.Fatalf("noc's key once listed: %v", err)
+	}
+	c.Close()
+	waitLog(t, log, `msg="ssh login accepted"`, "user=noc", "role=viewer")
+}
+
+// With serve.anonymous viewer, a key nobody lists watches as anonymous.
+func TestAnonymousViewer(t *testing.T) {
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
+	c, err := dial(addr, "someone", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitLog(t, log, `msg="ssh login accepted"`, "user=anonymous", "role=viewer", "login=someone")
+}
+
+// A session without a terminal, or on TERM=dumb, is told why and ends
+// with status 1; the refusal is logged.
+func TestNeedsTerminal(t *testing.T) {
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.CombinedOutput("wall")
+	if ee, ok := err.(*gossh.ExitError); !ok || ee.ExitStatus() != 1 || !strings.Contains(string(out), "needs a terminal: ssh -t") {
+		t.Errorf("no terminal: %v %q", err, out)
+	}
+	waitLog(t, log, `msg="ssh session refused"`, `reason="no terminal"`)
+
+	s := open(t, c, "dumb", 80, 24, "")
+	s.waitFor("TERM=dumb cannot draw the dashboard")
+	if err := s.sess.Wait(); err == nil {
+		t.Error("a TERM=dumb session ended well")
+	}
+	waitLog(t, log, `msg="ssh session refused"`, `reason="TERM=dumb"`)
+}
+
+// serve.max_sessions dashboards at once: one more is told to come back,
+// and the place is free again once a session ends.
+func TestSessionCap(t *testing.T) {
+	eng := running(t)
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer, MaxSessions: 1}, eng)
+	connect := func() *gossh.Client {
+		c, err := dial(addr, "noc", k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := connect()
+	open(t, first, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
+	open(t, connect(), "xterm-256color", 100, 30, "").waitFor("all 1 sessions are taken; try again later")
+	waitLog(t, log, `msg="ssh session refused"`, `reason="all 1 sessions are taken"`)
+	first.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(log.String(), `msg="ssh session end"`) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first session never ended:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	open(t, connect(), "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
+}
+
+// An operator's keys ask the engine in the operator's name, with the key's
+// fingerprint; a viewer's dashboard is read-only and asks nothing.
+func TestRoles(t *testing.T) {
+	eng := running(t)
+	opKey, opLine := key(t)
+	viewKey, viewLine := key(t)
+	addr, log := serving(t, config.Serve{Users: []config.ServeUser{
+		{Name: "alice", Role: config.RoleOperator, Keys: []string{opLine}},
+		{Name: "noc", Role: config.RoleViewer, Keys: []string{viewLine}},
+	}}, eng)
+
+	c, err := dial(addr, "noc", viewKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	viewer := open(t, c, "xterm-256color", 120, 40, "")
+	viewer.waitFor("READ-ONLY")
+	for range 5 {
+		viewer.press("fy")
+		time.Sleep(100 * time.Millisecond)
+	}
+	if asked := eng.requests(); len(asked) != 0 {
+		t.Errorf("a viewer's keys asked the engine: %q", asked)
+	}
+
+	c, err = dial(addr, "alice", opKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	operator := open(t, c, "xterm-256color", 120, 40, "")
+	operator.waitFor("ACTIVE")
+	// Until the dashboard has seen the standby UP, a failover asks for its
+	// name to be typed: esc cancels that question, and the keys come again.
+	want := "failover " + paper.Name + " by ssh:alice " + gossh.FingerprintSHA256(opKey.PublicKey()) + " as operator"
+	deadline := time.Now().Add(10 * time.Second)
+	for asked := eng.requests(); len(asked) != 1 || asked[0] != want; asked = eng.requests() {
+		if time.Now().After(deadline) || len(asked) > 1 {
+			t.Fatalf("the operator's failover: asked %q, want %q", asked, want)
+		}
+		operator.press("f")
+		time.Sleep(200 * time.Millisecond)
+		operator.press("y")
+		time.Sleep(200 * time.Millisecond)
+		// A lone esc, not the start of alt+f.
+		operator.press("\x1b")
+		time.Sleep(200 * time.Millisecond)
+	}
+	waitLog(t, log, `msg="ssh session start"`, "user=alice", "role=operator", "term=xterm-256color", "width=120", "height=40")
+}
+
+// A window of 10000x10000 is drawn at 500x200, and the screen says so.
+func TestWindowClamped(t *testing.T) {
+	eng := running(t)
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := open(t, c, "xterm-256color", 10000, 10000, "")
+	s.waitFor("window 10000x10000 drawn at 500x200, the most a session gets")
+	waitLog(t, log, `msg="ssh window clamped"`, "width=10000", "height=10000", "drawn_width=500", "drawn_height=200")
+	// The first frame is written line by line after the screen is cleared:
+	// its widest line is the program's width. No cursor move goes beyond
+	// the clamped window.
+	out := s.out.String()
+	first := out[strings.Index(out, "\x1b[2J")+len("\x1b[2J"):]
+	moves := regexp.MustCompile(`\x1b\[(\d+);(\d+)H`)
+	if m := moves.FindStringIndex(first); m != nil {
+		first = first[:m[0]]
+	}
+	widest := 0
+	for _, line := range strings.Split(first, "\n") {
+		widest = max(widest, ansi.StringWidth(line))
+	}
+	if widest != 500 {
+		t.Errorf("the first frame is %d columns wide, want 500", widest)
+	}
+	for _, m := range moves.FindAllStringSubmatch(out, -1) {
+		if row, _ := strconv.Atoi(m[1]); row > 200 {
+			t.Errorf("the cursor moved to row %d", row)
+		}
+		if col, _ := strconv.Atoi(m[2]); col > 500 {
+			t.Errorf("the cursor moved to column %d", col)
+		}
+	}
+	// A window made smaller than the bound is drawn as it is, and one
+	// made larger again is clamped again, said once per time.
+	s.sess.WindowChange(40, 120)
+	s.sess.WindowChange(300, 1000)
+	waitLog(t, log, `msg="ssh window clamped"`, "width=1000", "height=300", "drawn_width=500", "drawn_height=200")
+	s.waitFor("window 1000x300 drawn at 500x200")
+}
+
+// A session ends when the client closes it, though its connection stays:
+// the program stops drawing and leaves the engine.
+func TestSessionEnds(t *testing.T) {
+	eng := running(t)
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := open(t, c, "xterm-256color", 100, 30, "")
+	s.waitFor("READ-ONLY")
+	s.sess.Close()
+	waitLog(t, log, `msg="ssh session end"`, "user=anonymous", "duration=")
+	// The connection still serves another session.
+	open(t, c, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
+}
+
+// Only the dashboard is served: port forwarding either way, agent and X11
+// forwarding, a subsystem and a command other than wall are each refused
+// and logged.
+func TestOnlyTheDashboard(t *testing.T) {
+	k, _ := key(t)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
+	c, err := dial(addr, "noc", k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	if conn, err := c.Dial("tcp", addr); err == nil {
+		conn.Close()
+		t.Error("direct-tcpip to the server's own address was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=direct-tcpip")
+	if ln, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		ln.Close()
+		t.Error("tcpip-forward was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=tcpip-forward")
+
+	session := func() *gossh.Session {
+		t.Helper()
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sess.Close() })
+		return sess
+	}
+	sess := session()
+	for _, req := range []struct {
+		kind    string
+		payload []byte
+	}{
+		{"auth-agent-req@openssh.com", nil},
+		{"x11-req", gossh.Marshal(struct {
+			Single           bool
+			Protocol, Cookie string
+			Screen           uint32
+		}{false, "MIT-MAGIC-COOKIE-1", "0123456789abcdef0123456789abcdef", 0})},
+	} {
+		if ok, err := sess.SendRequest(req.kind, true, req.payload); ok || err != nil {
+			t.Errorf("%s: accepted %v, %v", req.kind, ok, err)
+		}
+		waitLog(t, log, `msg="ssh request refused"`, "request="+req.kind)
+	}
+	if err := session().RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=subsystem")
+	if err := session().Start("cat /etc/passwd"); err == nil {
+		t.Error("a command other than wall was let through")
+	}
+	waitLog(t, log, `msg="ssh request refused"`, "request=exec", `command="cat /etc/passwd"`)
+}
