@@ -220,7 +220,30 @@ type Serve struct {
 	// IdleTimeout ends a session without a key pressed for that long
 	// (never a wall's); default 30m.
 	IdleTimeout time.Duration
+	// OperatorSlots of MaxSessions only an operator may take, so viewers
+	// cannot lock operators out; default 2, fewer than MaxSessions.
+	OperatorSlots int
+	// LoginGraceTime bounds a connection's handshake and authentication,
+	// and how long an authenticated one may stay without a session, as
+	// sshd's LoginGraceTime; default 2m.
+	LoginGraceTime time.Duration
+	// MaxStartups bounds the connections not yet authenticated, with
+	// early random drop, as sshd's MaxStartups; default 10:30:100.
+	MaxStartups MaxStartups
+	// PerSourceMaxStartups bounds them per client address, as sshd's
+	// PerSourceMaxStartups; 0 ("none") leaves only MaxStartups; default 10.
+	PerSourceMaxStartups int
 }
+
+// MaxStartups is sshd's start:rate:full: from Start connections waiting
+// to authenticate, a new one is refused with a probability of Rate
+// percent, rising linearly to 100% at Full.
+type MaxStartups struct {
+	Start, Rate, Full int
+}
+
+// String is the setting as written: start:rate:full.
+func (m MaxStartups) String() string { return fmt.Sprintf("%d:%d:%d", m.Start, m.Rate, m.Full) }
 
 // Roles of a serve user.
 const (
@@ -235,6 +258,8 @@ type ServeUser struct {
 	// Keys are authorized_keys lines; AuthorizedKeys a file of them.
 	Keys           []string
 	AuthorizedKeys string
+	// KeysAt is where each of Keys is written: file:line:col.
+	KeysAt []string
 	// Wall gives this user the wall layout.
 	Wall bool
 }
@@ -258,7 +283,8 @@ func (s Secret) Reveal() string { return string(s) }
 func Defaults() Config {
 	return Config{
 		Router: Router{User: "admin", Timeout: 5 * time.Second},
-		Serve:  Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute},
+		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute, OperatorSlots: 2,
+			LoginGraceTime: 2 * time.Minute, MaxStartups: MaxStartups{Start: 10, Rate: 30, Full: 100}, PerSourceMaxStartups: 10},
 		Probe: Probe{
 			Interval:        time.Second,
 			Timeout:         time.Second,

@@ -100,6 +100,20 @@ func TestParseBroken(t *testing.T) {
 			[]string{`f.yaml:12:7: serve.users[0].role: user bob needs a role: viewer or operator`}},
 		{"serve user with a bad key", base + "serve:\n  users:\n    - {name: eve, role: viewer, keys: [\"not a key\"]}\n",
 			[]string{`f.yaml:12:40: serve.users[0].keys[0]: not a public key: want an authorized_keys line such as "ssh-ed25519 AAAA... alice"`}},
+		{"operator slots as many as sessions", base + "serve:\n  max_sessions: 4\n  operator_slots: 4\n",
+			[]string{`f.yaml:12:19: serve.operator_slots: 4 must be fewer than max_sessions (4), or viewers get no session`}},
+		{"max sessions within the default operator slots", base + "serve:\n  max_sessions: 2\n",
+			[]string{`f.yaml:11:17: serve.max_sessions: 2 leaves viewers no session: operator_slots (2 by default) are kept for operators; make it larger or set operator_slots lower`}},
+		{"max startups not start:rate:full", base + "serve:\n  max_startups: 10:30\n",
+			[]string{`f.yaml:11:17: serve.max_startups: want start:rate:full as sshd's MaxStartups (e.g. 10:30:100), or one number, got "10:30"`}},
+		{"max startups full below start", base + "serve:\n  max_startups: 10:30:5\n",
+			[]string{`f.yaml:11:17: serve.max_startups: full (5) is less than start (10) in "10:30:5"`}},
+		{"max startups rate over 100", base + "serve:\n  max_startups: 10:130:50\n",
+			[]string{`f.yaml:11:17: serve.max_startups: rate is a percentage from 1 to 100, got 130 in "10:130:50"`}},
+		{"per source max startups neither a number nor none", base + "serve:\n  per_source_max_startups: few\n",
+			[]string{`f.yaml:11:28: serve.per_source_max_startups: want a whole number, got "few"`}},
+		{"login grace time zero", base + "serve:\n  login_grace_time: 0s\n",
+			[]string{`f.yaml:11:21: serve.login_grace_time: must be greater than zero, got "0s"`}},
 		{"two documents", "router:\n  address: r\n---\nrouter:\n  address: s\n",
 			[]string{`f.yaml:3:1: a second YAML document (after ---): failwatch reads one; put everything in the first`}},
 		{"empty file", "",
@@ -181,6 +195,32 @@ func TestParseDefaults(t *testing.T) {
 	pub, _ := cfg.Server("public")
 	if pub.Record.Address != "104.247.193.168" || len(pub.Checks) != 1 || pub.Checks[0].Kind != ICMP {
 		t.Errorf("server defaults: %+v", pub)
+	}
+}
+
+// serve's pre-authentication limits and slots: sshd's defaults, and
+// sshd's forms (one number for MaxStartups, none for the per-source cap).
+func TestParseServeLimits(t *testing.T) {
+	cfg, err := Parse("f.yaml", []byte(base+"service:\n  name: x.test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Serve; s.LoginGraceTime != 2*time.Minute || s.MaxStartups != (MaxStartups{10, 30, 100}) ||
+		s.PerSourceMaxStartups != 10 || s.OperatorSlots != 2 || s.MaxSessions != 50 {
+		t.Errorf("serve defaults: %+v", s)
+	}
+	cfg, err = Parse("f.yaml", []byte(base+"service:\n  name: x.test\nserve:\n  login_grace_time: 30s\n"+
+		"  max_startups: 20\n  per_source_max_startups: none\n  max_sessions: 5\n  operator_slots: 0\n"+
+		"  users:\n    - {name: a, role: viewer, keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJvR0xYk6Tz6F1Km6v2l8a6jvQxk0mZ8Q8n2b2zq7X5Q a\"]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Serve; s.LoginGraceTime != 30*time.Second || s.MaxStartups != (MaxStartups{20, 100, 20}) ||
+		s.PerSourceMaxStartups != 0 || s.OperatorSlots != 0 || s.MaxSessions != 5 {
+		t.Errorf("serve settings: %+v", s)
+	}
+	if at := cfg.Serve.Users[0].KeysAt; len(at) != 1 || at[0] != "f.yaml:19:38" {
+		t.Errorf("where the inline key is written: %q", at)
 	}
 }
 
