@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
+	"charm.land/wish/v2"
 	"charm.land/wish/v2/bubbletea"
 
 	"github.com/failwatch/failwatch/tui"
@@ -33,21 +34,28 @@ func clamp(w ssh.Window) (width, height int, clamped bool) {
 // ends: the client closing the session's channel (which closes its
 // window changes) or the connection going. Either kills the program, so
 // no frame is drawn, and no event forwarded, for a session that is gone.
+// A session ended by serve (idle, shutting down) is told why.
 func (s *Server) dashboard(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
+		end := endingOf(sess)
 		ctx, cancel := context.WithCancel(sess.Context())
 		defer cancel()
 		pty, windows, _ := sess.Pty()
 		width, height, _ := clamp(pty.Window)
-		p := s.program(ctx, sess, width, height)
+		p := s.program(ctx, sess, width, height, end)
 		go func() {
 			wasClamped := false
 			for {
 				select {
 				case <-ctx.Done():
 					return
+				case <-s.stopping:
+					end.set(endShutdown)
+					p.Quit()
+					return
 				case w, open := <-windows:
 					if !open {
+						end.set(endClient)
 						cancel()
 						return
 					}
@@ -66,6 +74,18 @@ func (s *Server) dashboard(next ssh.Handler) ssh.Handler {
 		if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 			s.opts.Log.Warn("ssh session dashboard failed", "remote", sess.RemoteAddr().String(), "err", err)
 		}
+		if sess.Context().Err() != nil {
+			end.set(endClient)
+		}
+		end.set(endQuit)
+		switch end.get() {
+		case endIdle:
+			wish.Println(sess, fmt.Sprintf("failwatch serve: no key pressed for %s (serve.idle_timeout): session closed", s.opts.Serve.IdleTimeout))
+			sess.Exit(1)
+		case endShutdown:
+			wish.Println(sess, "failwatch serve is shutting down: session closed")
+			sess.Exit(1)
+		}
 		next(sess)
 	}
 }
@@ -75,7 +95,7 @@ func (s *Server) dashboard(next ssh.Handler) ssh.Handler {
 // roles middleware said otherwise, the wall layout for a wall user or
 // "ssh -t host wall". A session idle (no key) for serve.idle_timeout ends,
 // unless it is a wall.
-func (s *Server) program(ctx context.Context, sess ssh.Session, width, height int) *tea.Program {
+func (s *Server) program(ctx context.Context, sess ssh.Session, width, height int, end *ending) *tea.Program {
 	u := sessionUser(sess.Context())
 	ui := s.opts.UI()
 	ui.ReadOnly = ui.ReadOnly || readOnly(sess.Context())
@@ -109,6 +129,7 @@ func (s *Server) program(ctx context.Context, sess ssh.Session, width, height in
 					return
 				case <-t.C:
 					if time.Since(time.Unix(0, lastKey.Load())) > idle {
+						end.set(endIdle)
 						p.Quit()
 						return
 					}

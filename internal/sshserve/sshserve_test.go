@@ -312,12 +312,14 @@ func TestNeedsTerminal(t *testing.T) {
 	waitLog(t, log, `msg="ssh session refused"`, `reason="TERM=dumb"`)
 }
 
-// serve.max_sessions dashboards at once: one more is told to come back,
-// and the place is free again once a session ends.
+// serve.max_sessions places at once, taken at login whether or not a
+// session follows (ssh -N): one more login is refused, the client told
+// why in the login's banner, and the place is free again once a
+// connection ends.
 func TestSessionCap(t *testing.T) {
 	eng := running(t)
 	k, _ := key(t)
-	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer, MaxSessions: 1}, eng)
+	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer, MaxSessions: 2}, eng)
 	connect := func() *gossh.Client {
 		c, err := dial(addr, "noc", k)
 		if err != nil {
@@ -328,17 +330,36 @@ func TestSessionCap(t *testing.T) {
 	}
 	first := connect()
 	open(t, first, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
-	open(t, connect(), "xterm-256color", 100, 30, "").waitFor("all 1 sessions are taken; try again later")
-	waitLog(t, log, `msg="ssh session refused"`, `reason="all 1 sessions are taken"`)
+	connect() // no session: the place is held all the same
+	var banner buffer
+	_, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "noc", Auth: []gossh.AuthMethod{gossh.PublicKeys(k)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
+		BannerCallback: func(m string) error { banner.Write([]byte(m)); return nil }})
+	if err == nil || banner.String() != "failwatch serve: all 2 sessions are taken; try again later\n" {
+		t.Errorf("a third login: %v, banner %q", err, banner.String())
+	}
+	waitLog(t, log, `msg="ssh login refused"`, "login=noc", `reason="all 2 sessions are taken"`)
 	first.Close()
+	waitLog(t, log, `msg="ssh session end"`, "how=client_closed")
+	eventually(t, "a place freed by the first connection", func() bool {
+		c, err := dial(addr, "noc", k)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+		return err == nil
+	})
+}
+
+// eventually waits up to ten seconds for ok.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(log.String(), `msg="ssh session end"`) < 2 {
+	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("the first session never ended:\n%s", log.String())
+			t.Fatalf("never: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	open(t, connect(), "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
 }
 
 // An operator's keys ask the engine in the operator's name, with the key's
