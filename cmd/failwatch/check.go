@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/sshserve"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -58,6 +59,19 @@ is read. Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
 			if !ok {
 				return exitUsage
 			}
+			problems := 0
+			for _, p := range sshserve.CheckKeys(cfg.Serve) {
+				if p.Error {
+					fmt.Fprintln(stderr, p.Msg)
+					problems++
+				} else {
+					fmt.Fprintf(stderr, "failwatch: warning: %s\n", p.Msg)
+				}
+			}
+			if problems > 0 {
+				fmt.Fprintf(stderr, "failwatch: %s: %d problem(s)\n", cfg.Path, problems)
+				return exitUsage
+			}
 			fmt.Fprintf(stdout, "%s: ok\n", cfg.Path)
 			if cfg.Router.Address != "" {
 				fmt.Fprintf(stdout, "  router   %s as %s\n", cfg.Router.RouterAddr(), cfg.Router.User)
@@ -71,6 +85,14 @@ is read. Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
 					labels[i] = c.Label()
 				}
 				fmt.Fprintf(stdout, "  %-8s %s %s [%s]\n", s.Role, s.Name, s.Address, strings.Join(labels, ", "))
+			}
+			if sv := cfg.Serve; len(sv.Users) > 0 || sv.Anonymous != "" {
+				perSource := "none"
+				if sv.PerSourceMaxStartups > 0 {
+					perSource = fmt.Sprint(sv.PerSourceMaxStartups)
+				}
+				fmt.Fprintf(stdout, "  serve    %s: %d users, %d sessions (%d kept for operators), login_grace_time %s, max_startups %s, per_source_max_startups %s\n",
+					sv.Listen, len(sv.Users), sv.MaxSessions, sv.OperatorSlots, sv.LoginGraceTime, sv.MaxStartups, perSource)
 			}
 			return exitOK
 		}

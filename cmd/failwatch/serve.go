@@ -81,13 +81,17 @@ finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
 			if !ok {
 				return exitUsage
 			}
-			srv, err := sshserve.New(sshserve.Options{Serve: cfg.Serve, Engine: eng, Log: log,
+			opts := sshserve.Options{Serve: cfg.Serve, Engine: eng, Log: log,
 				// The servers now, as reloads left them, not as serve started.
 				UI: func() tui.Options {
 					ui := d.ui
 					ui.Servers = eng.Servers()
 					return ui
-				}})
+				}}
+			if d.metrics != nil {
+				opts.Metrics = d.metrics.Registerer()
+			}
+			srv, err := sshserve.New(opts)
 			if err != nil {
 				fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
 				return exitUnhealthy

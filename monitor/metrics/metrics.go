@@ -293,6 +293,10 @@ func (c *Collector) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
+// Registerer takes other parts' series into these metrics (serve's SSH
+// ones).
+func (c *Collector) Registerer() prometheus.Registerer { return c.reg }
+
 // Handler is the /metrics handler, for tests and embedding.
 func (c *Collector) Handler() http.Handler { return promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}) }
 
