@@ -42,6 +42,8 @@ type listing struct {
 	noPty   bool          // restrict or no-pty, not undone by pty
 	fp      string        // the key's SHA256 fingerprint
 	blob    []byte        // the key as the wire carries it
+	// notLoaded says why a line with a key in it was not loaded.
+	notLoaded string
 }
 
 // addrPattern is one pattern of a from= list: a network (an address is
@@ -87,8 +89,8 @@ var mootOptions = map[string]bool{
 	"no-user-rc": true, "user-rc": true,
 }
 
-// refusedOptions say why an option sshd knows refuses its key here.
-var refusedOptions = map[string]string{
+// unsupported say why an option sshd knows refuses its key here.
+var unsupported = map[string]string{
 	"command":        "failwatch serve runs only the dashboard, never a forced command",
 	"environment":    "failwatch serve sets no environment",
 	"principals":     "certificate authorities are not supported",
@@ -96,13 +98,21 @@ var refusedOptions = map[string]string{
 }
 
 // parseListing reads one authorized_keys line; an error names what in it
-// refuses the key.
+// refuses the key, and the listing then has the key when the line has
+// one.
 func parseListing(line string) (listing, error) {
 	key, _, opts, _, err := gossh.ParseAuthorizedKey([]byte(line))
 	if err != nil {
 		return listing{}, errors.New("not an authorized_keys line (options, key type, key, comment)")
 	}
-	l := listing{key: key, fp: gossh.FingerprintSHA256(key), blob: key.Marshal()}
+	l, err := parseOptions(opts)
+	l.key, l.fp, l.blob = key, gossh.FingerprintSHA256(key), key.Marshal()
+	return l, err
+}
+
+// parseOptions reads a line's options.
+func parseOptions(opts []string) (listing, error) {
+	var l listing
 	expirySet := false
 	for _, opt := range opts {
 		name, raw, hasValue := strings.Cut(opt, "=")
@@ -138,8 +148,8 @@ func parseListing(line string) (listing, error) {
 				l.expires = t
 			}
 			expirySet = true
-		case refusedOptions[lower] != "":
-			return listing{}, fmt.Errorf("option %s is not supported: %s", name, refusedOptions[lower])
+		case unsupported[lower] != "":
+			return listing{}, fmt.Errorf("option %s is not supported: %s", name, unsupported[lower])
 		default:
 			return listing{}, fmt.Errorf("option %s is not one failwatch serve enforces", name)
 		}
@@ -236,6 +246,7 @@ type keyFile struct {
 	data     []byte
 	err      string
 	listings []listing
+	rejected []listing // lines with a key that did not load
 }
 
 // keyring is serve.users' keys: those written in the config, read once,
@@ -243,9 +254,10 @@ type keyFile struct {
 // edit needs no restart. What does not load is told to warn once each
 // time it is read anew.
 type keyring struct {
-	users  []config.ServeUser
-	inline []listing
-	warn   func(problem)
+	users    []config.ServeUser
+	inline   []listing
+	rejected []listing // inline keys that did not load
+	warn     func(problem)
 
 	mu    sync.Mutex
 	files []keyFile // by user
@@ -263,11 +275,15 @@ func newKeyring(users []config.ServeUser, warn func(problem)) *keyring {
 				at = u.KeysAt[j] + ": " + at
 			}
 			l, err := parseListing(line)
+			l.user, l.at = i, at
 			if err != nil {
 				warn(problem{at: at, msg: err.Error() + "; the key is not loaded"})
+				if l.blob != nil {
+					l.notLoaded = err.Error()
+					k.rejected = append(k.rejected, l)
+				}
 				continue
 			}
-			l.user, l.at = i, at
 			k.inline = append(k.inline, l)
 		}
 	}
@@ -275,12 +291,12 @@ func newKeyring(users []config.ServeUser, warn func(problem)) *keyring {
 	return k
 }
 
-// all is every listing that loads now; a file read anew, the keys two
-// users list are told again.
-func (k *keyring) all() []listing {
+// all is every listing that loads now, and the lines with a key that do
+// not; a file read anew, the keys two users list are told again.
+func (k *keyring) all() (out, rejected []listing) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := slices.Clone(k.inline)
+	out, rejected = slices.Clone(k.inline), slices.Clone(k.rejected)
 	changed := false
 	for i, u := range k.users {
 		if u.AuthorizedKeys == "" {
@@ -288,6 +304,7 @@ func (k *keyring) all() []listing {
 		}
 		changed = k.reread(i, u.AuthorizedKeys) || changed
 		out = append(out, k.files[i].listings...)
+		rejected = append(rejected, k.files[i].rejected...)
 	}
 	if changed || !k.told {
 		k.told = true
@@ -295,7 +312,7 @@ func (k *keyring) all() []listing {
 			k.warn(p)
 		}
 	}
-	return out
+	return out, rejected
 }
 
 // reread reads user i's authorized_keys file, and says whether it changed
@@ -322,11 +339,15 @@ func (k *keyring) reread(i int, file string) bool {
 		}
 		at := fmt.Sprintf("%s:%d", file, n+1)
 		l, err := parseListing(line)
+		l.user, l.at = i, at
 		if err != nil {
 			k.warn(problem{at: at, msg: err.Error() + "; the key is not loaded"})
+			if l.blob != nil {
+				l.notLoaded = err.Error()
+				f.rejected = append(f.rejected, l)
+			}
 			continue
 		}
-		l.user, l.at = i, at
 		f.listings = append(f.listings, l)
 	}
 	return true
@@ -356,7 +377,13 @@ func twoUsers(users []config.ServeUser, all []listing) []problem {
 // when it is listed but none does, why.
 func (k *keyring) lookup(key gossh.PublicKey, addr netip.Addr, now time.Time) (admitted []listing, refused *refusal) {
 	blob := key.Marshal()
-	for _, l := range k.all() {
+	all, rejected := k.all()
+	for _, l := range rejected {
+		if bytes.Equal(l.blob, blob) {
+			refused = &refusal{refusedOptions, fmt.Sprintf("its line %s is not loaded: %s", l.at, l.notLoaded)}
+		}
+	}
+	for _, l := range all {
 		if !bytes.Equal(l.blob, blob) {
 			continue
 		}

@@ -133,8 +133,8 @@ func TestKeyringProblems(t *testing.T) {
 	if strings.Join(told, "\n") != strings.Join(want, "\n") {
 		t.Errorf("told:\n%s\nwant:\n%s", strings.Join(told, "\n"), strings.Join(want, "\n"))
 	}
-	if got := len(k.all()); got != 2 {
-		t.Errorf("%d keys loaded, want alice's and noc's listing of one key", got)
+	if all, rejected := k.all(); len(all) != 2 || len(rejected) != 2 {
+		t.Errorf("%d keys loaded and %d not, want alice's and noc's listing of one key, and the two with options refused", len(all), len(rejected))
 	}
 	if len(told) != len(want) {
 		t.Errorf("an unchanged file was told again: %q", told[len(want):])

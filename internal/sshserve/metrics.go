@@ -19,7 +19,7 @@ type metrics struct {
 // absent, until the first.
 var (
 	roleLabels    = []string{"viewer", "operator"}
-	refusalLabels = []string{refusedKey, refusedFrom, refusedExpired, refusedFull, refusedTerminal, refusedRequest}
+	refusalLabels = []string{refusedKey, refusedOptions, refusedFrom, refusedExpired, refusedFull, refusedTerminal, refusedRequest}
 	dropLabels    = []string{dropFull, dropRandom, dropPerSource, dropGrace, dropNoSession}
 	endLabels     = []string{endClient, endQuit, endIdle, endLimit, endRefused, endShutdown}
 )
@@ -27,6 +27,7 @@ var (
 // Why a login, a session or a request was refused.
 const (
 	refusedKey      = "key_not_listed"
+	refusedOptions  = "key_not_loaded"
 	refusedFrom     = "from"
 	refusedExpired  = "expired"
 	refusedFull     = "sessions_full"

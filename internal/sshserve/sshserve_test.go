@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/config"
@@ -105,22 +106,34 @@ func running(t *testing.T) *asking {
 	}
 }
 
-// serving is a Server on loopback for serve, with its log; it stops when
-// the test ends.
-func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *buffer) {
+// testServer is a Server on loopback for a test: its address, its log,
+// its metrics, and how to stop it before the test ends.
+type testServer struct {
+	*Server
+	addr string
+	log  *buffer
+	reg  *prometheus.Registry
+	stop func()
+}
+
+// start serves serve with eng on loopback until the test ends (or stop);
+// setup changes the server before it serves.
+func start(t *testing.T, serve config.Serve, eng Engine, setup ...func(*Server)) *testServer {
 	t.Helper()
-	serve.HostKey = filepath.Join(t.TempDir(), "host_key")
-	if serve.MaxSessions == 0 {
-		serve.MaxSessions = 50
+	if serve.HostKey == "" {
+		serve.HostKey = filepath.Join(t.TempDir(), "host_key")
 	}
-	log = &buffer{}
+	ts := &testServer{log: &buffer{}, reg: prometheus.NewRegistry()}
 	cfg := paper.Config()
-	srv, err := New(Options{Serve: serve, Engine: eng, Log: slog.New(slog.NewTextHandler(log, nil)),
+	srv, err := New(Options{Serve: serve, Engine: eng, Log: slog.New(slog.NewTextHandler(ts.log, nil)), Metrics: ts.reg,
 		UI: func() tui.Options {
 			return tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr()}
 		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(srv)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -129,8 +142,43 @@ func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *bu
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().String(), log
+	ts.Server, ts.addr = srv, ln.Addr().String()
+	ts.stop = func() { cancel(); <-done }
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// serving is start for a test that needs only the address and the log.
+func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *buffer) {
+	t.Helper()
+	ts := start(t, serve, eng)
+	return ts.addr, ts.log
+}
+
+// metric is the value of a failwatch_ssh_* series of ts with the label
+// value given (or the one series without labels).
+func (ts *testServer) metric(t *testing.T, name, label string) float64 {
+	t.Helper()
+	families, err := ts.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if len(m.GetLabel()) > 0 && m.GetLabel()[0].GetValue() != label {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no series %s{%s}", name, label)
+	return 0
 }
 
 // key is a fresh ed25519 key: its signer, and its authorized_keys line.
