@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -138,4 +140,67 @@ serve:
 	if screen := wall.waitFor("the wall layout", `█████`, `DNS svc\.test → 127\.0\.0\.2 \(web1\)`, `lost`); strings.Contains(screen, "q quit") {
 		t.Errorf("not the wall layout:\n%s", screen)
 	}
+}
+
+// check reads serve.users' keys as serve would: a key two users list is
+// an error naming both places; a line serve would not load is a warning
+// naming its line and why, and the config is still valid.
+func TestCheckServeKeys(t *testing.T) {
+	dir := t.TempDir()
+	keys := map[string]string{}
+	for _, k := range []string{"a", "b"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+		pub, _ := os.ReadFile(filepath.Join(dir, k+".pub"))
+		keys[k] = strings.TrimSpace(string(pub))
+	}
+	file := filepath.Join(dir, "noc.keys")
+	os.WriteFile(file, []byte(`from="*.noc.example" `+keys["b"]+"\n"+`command="/bin/date" `+keys["b"]+"\n"), 0o600)
+	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	write := func(nocKeys string) {
+		os.WriteFile(cfgPath, []byte(`servers:
+  - {name: web1, role: primary, address: 127.0.0.2}
+  - {name: web2, role: standby, address: 127.0.0.3}
+service:
+  name: svc.test
+serve:
+  users:
+    - {name: alice, role: operator, keys: [`+strconv.Quote(keys["a"])+`]}
+    - {name: noc, role: viewer, authorized_keys: `+file+`, keys: [`+nocKeys+`]}
+`), 0o600)
+	}
+	write(strconv.Quote(keys["a"]))
+	_, errs, code := runCLI("check", "-c", cfgPath)
+	b, _ := os.ReadFile(cfgPath)
+	lines := strings.Split(string(b), "\n")
+	col := func(line int) string { return strconv.Itoa(strings.Index(lines[line-1], `"ssh-ed25519`) + 1) }
+	dup := cfgPath + `:9:` + col(9) + `: serve.users[1].keys[0]: key ` + fingerprint(t, keys["a"]) + ` is listed for alice (` +
+		cfgPath + `:8:` + col(8) + `: serve.users[0].keys[0]) and for noc: list it for one user`
+	if code != exitUsage || !strings.Contains(errs, dup+"\n") || !strings.Contains(errs, "failwatch: "+cfgPath+": 1 problem(s)") {
+		t.Errorf("a key two users list: exit %d\n%s\nwant a line %s", code, errs, dup)
+	}
+	write(`"restrict,pty ` + keys["b"] + `"`)
+	out, errs, code := runCLI("check", "-c", cfgPath)
+	for _, w := range []string{
+		`failwatch: warning: ` + file + `:1: from= pattern "*.noc.example" is a host name: failwatch serve does not look clients up in DNS; give addresses or address/masklen; the key is not loaded`,
+		`failwatch: warning: ` + file + `:2: option command is not supported: failwatch serve runs only the dashboard, never a forced command; the key is not loaded`,
+	} {
+		if !strings.Contains(errs, w+"\n") {
+			t.Errorf("stderr:\n%s\nwant a line %s", errs, w)
+		}
+	}
+	if code != exitOK || !strings.Contains(out, "serve    127.0.0.1:2222: 2 users, 50 sessions (2 kept for operators), login_grace_time 2m0s, max_startups 10:30:100, per_source_max_startups 10") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// fingerprint is an authorized_keys line's key's SHA256 fingerprint.
+func fingerprint(t *testing.T, line string) string {
+	t.Helper()
+	k, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gossh.FingerprintSHA256(k)
 }
