@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/creack/pty"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -203,4 +209,201 @@ func fingerprint(t *testing.T, line string) string {
 		t.Fatal(err)
 	}
 	return gossh.FingerprintSHA256(k)
+}
+
+// Sessions of 10000x10000 and 1000x1000 (the OpenSSH client on terminals
+// that size) are drawn at 500x200: while they draw, serve's RSS stays
+// under 300 MB, a 120x40 session keeps drawing and the engine keeps
+// probing; once they end, serve's heap in use comes back near what it was
+// before them (the metrics' go_memstats).
+func TestServeLargeWindows(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs ICMP sockets (root) for the probes of 127.0.0.2 and 127.0.0.3")
+	}
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("needs the OpenSSH client")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "view")).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	r := rosim.New(rosim.Options{})
+	t.Cleanup(r.Close)
+	api, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	os.WriteFile(cfgPath, []byte(`router:
+  address: `+api.String()+`
+service:
+  name: svc.test
+  audit_log: `+filepath.Join(dir, "audit.jsonl")+`
+  dns_server: 127.0.0.1:1
+servers:
+  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
+  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
+serve:
+  host_key: `+filepath.Join(dir, "host_key")+`
+  users:
+    - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
+`), 0o600)
+	cfg, ok := loadConfig(cfgPath, io.Discard)
+	if !ok {
+		t.Fatal("config")
+	}
+	if err := r.SeedConfig(cfg, "1h"); err != nil {
+		t.Fatal(err)
+	}
+	serve := exec.Command(bin, "serve", "-c", cfgPath, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0")
+	stdout, _ := serve.StdoutPipe()
+	stderr, _ := serve.StderrPipe()
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { serve.Process.Signal(os.Interrupt); serve.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "failwatch serve: SSH on ") {
+		t.Fatalf("serve said %q %v", line, err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "failwatch serve: SSH on "))
+	errLines := bufio.NewScanner(stderr)
+	var metricsURL string
+	for metricsURL == "" && errLines.Scan() {
+		if u, ok := strings.CutPrefix(errLines.Text(), "failwatch: metrics on "); ok {
+			metricsURL = u
+		}
+	}
+	// serve's log, shown when the test fails.
+	serveLog := &countingBuffer{}
+	go func() {
+		for errLines.Scan() {
+			fmt.Fprintln(serveLog, errLines.Text())
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", serveLog.String())
+		}
+	})
+	// metric is the sum of the series named name.
+	metric := func(name string) float64 {
+		t.Helper()
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		sum := 0.0
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 2 && (f[0] == name || strings.HasPrefix(f[0], name+"{")) {
+				v, _ := strconv.ParseFloat(f[1], 64)
+				sum += v
+			}
+		}
+		return sum
+	}
+	rss := func() int64 {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(serve.Process.Pid) + "/status")
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				return kb << 10
+			}
+		}
+		return 0
+	}
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	session := func(cols, rows int) (*countingBuffer, *exec.Cmd) {
+		t.Helper()
+		cmd := exec.Command("ssh", "-F", "/dev/null", "-p", port, "-i", filepath.Join(dir, "view"), "-o", "IdentitiesOnly=yes",
+			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "noc@127.0.0.1")
+		tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &countingBuffer{}
+		go io.Copy(out, tty)
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); tty.Close() })
+		return out, cmd
+	}
+	waitFor := func(out *countingBuffer, what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(ansi.Strip(out.String()), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("never drew %q", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	small, _ := session(120, 40)
+	waitFor(small, "READ-ONLY")
+	time.Sleep(3 * time.Second)
+	heapBefore, rssBefore, probesBefore := metric("go_memstats_heap_inuse_bytes"), rss(), metric("failwatch_probes_total")
+
+	huge, hugeCmd := session(10000, 10000)
+	large, largeCmd := session(1000, 1000)
+	waitFor(huge, "window 10000x10000 drawn at 500x200")
+	waitFor(large, "window 1000x1000 drawn at 500x200")
+	var peak int64
+	smallBytes := small.Len()
+	for range 60 {
+		peak = max(peak, rss())
+		time.Sleep(250 * time.Millisecond)
+	}
+	probesDuring := metric("failwatch_probes_total") - probesBefore
+	t.Logf("RSS %d MB before, %d MB at most with the large sessions; heap in use %.1f MB before; %.0f probes in 15 s",
+		rssBefore>>20, peak>>20, heapBefore/(1<<20), probesDuring)
+	if peak > 300<<20 {
+		t.Errorf("serve's RSS reached %d MB with a 10000x10000 and a 1000x1000 session, want under 300 MB", peak>>20)
+	}
+	if small.Len() == smallBytes {
+		t.Error("the 120x40 session stopped drawing while the large ones drew")
+	}
+	if probesDuring < 10 {
+		t.Errorf("%.0f probes in 15 s while the large sessions drew, want the engine probing its two servers", probesDuring)
+	}
+	if huge.Len() == 0 || large.Len() == 0 {
+		t.Error("a large session drew nothing")
+	}
+	hugeCmd.Process.Kill()
+	largeCmd.Process.Kill()
+	var heapAfter float64
+	deadline := time.Now().Add(time.Minute)
+	for heapAfter = metric("go_memstats_heap_inuse_bytes"); heapAfter > heapBefore+16<<20; heapAfter = metric("go_memstats_heap_inuse_bytes") {
+		if time.Now().After(deadline) {
+			t.Fatalf("heap in use %.1f MB a minute after the large sessions ended, %.1f MB before them", heapAfter/(1<<20), heapBefore/(1<<20))
+		}
+		time.Sleep(time.Second)
+	}
+	t.Logf("heap in use %.1f MB after them", heapAfter/(1<<20))
+}
+
+// countingBuffer is a buffer one goroutine writes and a test reads.
+type countingBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (c *countingBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.Write(p)
+}
+
+func (c *countingBuffer) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.String()
+}
+
+func (c *countingBuffer) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.b.Len()
 }
