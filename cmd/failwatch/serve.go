@@ -26,12 +26,21 @@ the same engine, so a NOC wall and two admins cost the servers and the
 router one set of probes and sessions. serve.users name who may log in, by
 public key, each an operator (fail over, restore, hold) or a viewer (watch
 only); other keys are refused unless serve.anonymous is viewer; passwords
-never. Nothing but the dashboard is served: no port, agent or X11
-forwarding, no sftp, no command but wall; a window is drawn at most
-500x200. Logins, refusals and session ends are logged with the key's
-fingerprint. Operations are audited with the user and key fingerprint. The host key is made on first start
-(serve.host_key). Runs until Ctrl-C or SIGTERM; an operation under way
-finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
+never. Keys are read as sshd reads authorized_keys: from= and
+expiry-time= hold, restrict and no-pty get no terminal, a line with
+command=, environment= or a host name in from= is not loaded (warned of by
+line; check says so too), and a key two users list is a viewer. Nothing
+but the dashboard is served: no port, agent or X11 forwarding, no sftp, no
+command but wall; a window is drawn at most 500x200. Before login, limits
+as sshd's: serve.login_grace_time, serve.max_startups (start:rate:full)
+and serve.per_source_max_startups. At most serve.max_sessions logged-in
+connections, with or without a session, serve.operator_slots of them kept
+for operators. Logins, refusals and session ends are logged with the
+key's fingerprint and the client's address; connections closed before
+login are summed up. Operations are audited with the user and key
+fingerprint. The host key is made on first start (serve.host_key); an
+existing one must be readable by its owner only. Runs until Ctrl-C or
+SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs)
 		listen := fs.String("listen", "", "SSH address (default: serve.listen, else 127.0.0.1:2222)")
 		metricsAddr := fs.String("metrics", "", "also serve Prometheus metrics on this address")
