@@ -279,7 +279,7 @@ type dropLog struct {
 	since    time.Time
 	reasons  map[string]int
 	bySource map[netip.Addr]int
-	others   int // from addresses past maxSources
+	others   int // connections from addresses past the first maxSources
 }
 
 // maxSources bounds the addresses one summary tells apart.
@@ -323,6 +323,9 @@ func (d *dropLog) flush() {
 			busiest = a
 		}
 	}
-	attrs = append(attrs, "sources", len(bySource)+others, "busiest", busiest.String(), "busiest_count", bySource[busiest])
+	attrs = append(attrs, "sources", len(bySource), "busiest", busiest.String(), "busiest_count", bySource[busiest])
+	if others > 0 {
+		attrs = append(attrs, "from_further_sources", others)
+	}
 	d.log.Info("ssh connections closed before login", attrs...)
 }
