@@ -132,14 +132,19 @@ func connOf(ctx ssh.Context) *conn {
 // told so and closed before the handshake.
 func (s *Server) accept(ctx ssh.Context, nc net.Conn) net.Conn {
 	a := remoteIP(nc.RemoteAddr())
+	c := &conn{Conn: nc, s: s, addr: a}
+	if !s.taken(c) {
+		return nil
+	}
 	if reason := s.gate.admit(a); reason != "" {
+		s.gone(c)
 		s.drop(reason, a)
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		io.WriteString(nc, "failwatch serve: too many connections waiting to log in; try again later\r\n")
 		return nil
 	}
 	s.metrics.waiting.Inc()
-	c := &conn{Conn: nc, s: s, addr: a, waiting: true}
+	c.waiting = true
 	ctx.SetValue(connKey{}, c)
 	return c
 }
@@ -235,6 +240,7 @@ func (c *conn) Close() error {
 		if c.slot {
 			c.s.slots.free()
 		}
+		defer c.s.gone(c)
 	}
 	c.mu.Unlock()
 	return c.Conn.Close()

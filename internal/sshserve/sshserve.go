@@ -11,6 +11,7 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,8 +60,15 @@ type Server struct {
 	metrics *metrics
 	drops   *dropLog
 	// stopping is closed when Serve stops: each dashboard says so and
-	// ends.
+	// ends, and no connection is taken any more.
 	stopping chan struct{}
+
+	// conns are the connections taken, from their acceptance to their
+	// close; drained is closed once, after stopping, there are none.
+	connsMu     sync.Mutex
+	conns       map[*conn]bool
+	drained     chan struct{}
+	drainedOnce sync.Once
 }
 
 // shutdownGrace is how long a stopping server lets connections end by
@@ -98,7 +106,8 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("ssh metrics: %w", err)
 	}
 	s := &Server{opts: opts, gate: newGate(*sv), slots: &slots{max: sv.MaxSessions, forOperators: sv.OperatorSlots},
-		metrics: m, drops: &dropLog{log: opts.Log, every: dropSummaryEvery}, stopping: make(chan struct{})}
+		metrics: m, drops: &dropLog{log: opts.Log, every: dropSummaryEvery}, stopping: make(chan struct{}),
+		conns: map[*conn]bool{}, drained: make(chan struct{})}
 	s.keys = newKeyring(sv.Users, func(p problem) {
 		if p.twoUsers {
 			opts.Log.Warn("ssh key listed for two users", "at", p.at, "problem", p.msg+": it logs in as a viewer until one user lists it")
@@ -166,7 +175,11 @@ func userName(uid int) string {
 
 // Serve serves SSH on ln until ctx ends or the listener fails; then it
 // stops taking connections, ends every dashboard (each told why), and
-// gives the connections shutdownGrace to close before it cuts them.
+// gives the connections shutdownGrace to close before it cuts them. It
+// returns once every connection is closed. (charm.land/ssh's own Shutdown
+// counts a connection only once its login is done, so one whose login
+// ends as it waits is counted after it has stopped counting: serve counts
+// its connections from their acceptance.)
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- s.srv.Serve(ln) }()
@@ -174,15 +187,62 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case <-ctx.Done():
 	case err = <-served:
-		if errors.Is(err, ssh.ErrServerClosed) {
-			err = nil
-		}
 	}
+	s.connsMu.Lock()
 	close(s.stopping)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if s.srv.Shutdown(sctx) != nil {
-		s.srv.Close()
+	s.drainedLocked()
+	s.connsMu.Unlock()
+	ln.Close()
+	if err == nil {
+		// What Serve says of the listener closed here is not a failure.
+		<-served
 	}
+	select {
+	case <-s.drained:
+	case <-time.After(shutdownGrace):
+	}
+	s.srv.Close()
+	s.connsMu.Lock()
+	left := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		left = append(left, c)
+	}
+	s.connsMu.Unlock()
+	for _, c := range left {
+		c.Conn.Close()
+	}
+	<-s.drained
 	return err
+}
+
+// taken counts a connection, unless the server is stopping.
+func (s *Server) taken(c *conn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	select {
+	case <-s.stopping:
+		return false
+	default:
+	}
+	s.conns[c] = true
+	return true
+}
+
+// gone stops counting a connection.
+func (s *Server) gone(c *conn) {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	delete(s.conns, c)
+	s.drainedLocked()
+}
+
+// drainedLocked says there are no connections, once stopping.
+func (s *Server) drainedLocked() {
+	select {
+	case <-s.stopping:
+		if len(s.conns) == 0 {
+			s.drainedOnce.Do(func() { close(s.drained) })
+		}
+	default:
+	}
 }
