@@ -214,3 +214,45 @@ func TestTwoUsersOneKey(t *testing.T) {
 	c.Close()
 	waitLog(t, ts.log, `msg="ssh login accepted"`, "user=alice", "role=viewer", "login=bob", "also_listed_for=[bob]")
 }
+
+// lose is a signer that empties an authorized_keys file when asked to
+// sign: after the server said the key it offered would do.
+type lose struct {
+	gossh.Signer
+	file string
+}
+
+func (l lose) Sign(r io.Reader, data []byte) (*gossh.Signature, error) {
+	os.WriteFile(l.file, nil, 0o600)
+	return l.Signer.Sign(r, data)
+}
+
+// The other ways a listed key is refused, each logged with its reason: a
+// key past its expiry-time, and one its authorized_keys file lost between
+// the offer and the proof (the login is refused at the proof).
+func TestRefusedLogins(t *testing.T) {
+	expired, expiredLine := key(t)
+	lost, lostLine := key(t)
+	keys := filepath.Join(t.TempDir(), "authorized_keys")
+	os.WriteFile(keys, []byte(lostLine+"\n"), 0o600)
+	ts := start(t, config.Serve{Users: []config.ServeUser{
+		{Name: "temp", Role: config.RoleOperator, Keys: []string{`expiry-time="20200101Z" ` + expiredLine}, KeysAt: []string{"f.yaml:4:9"}},
+		{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys},
+	}}, nil)
+	if _, err := dial(ts.addr, "temp", expired); err == nil {
+		t.Error("an expired key logged in")
+	}
+	waitLog(t, ts.log, `msg="ssh login refused"`, "login=temp", "fingerprint="+gossh.FingerprintSHA256(expired.PublicKey()),
+		`reason="key expired at 2020-01-01T00:00:00Z (f.yaml:4:9: serve.users[0].keys[0])"`)
+	if n := ts.metric(t, "failwatch_ssh_refusals_total", refusedExpired); n != 1 {
+		t.Errorf("expired keys refused: %v", n)
+	}
+
+	if _, err := dial(ts.addr, "noc", lose{lost, keys}); err == nil {
+		t.Error("a key its file lost before the proof logged in")
+	}
+	waitLog(t, ts.log, `msg="ssh login refused"`, "login=noc", "fingerprint="+gossh.FingerprintSHA256(lost.PublicKey()), `reason="key not listed"`)
+	if strings.Contains(ts.log.String(), `msg="ssh login accepted"`) {
+		t.Errorf("a login was accepted:\n%s", ts.log.String())
+	}
+}
