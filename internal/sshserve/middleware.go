@@ -106,9 +106,7 @@ func (s *Server) refusePty(ctx ssh.Context, _ ssh.Pty) bool {
 	if !u.noPty {
 		return true
 	}
-	s.metrics.refusals.WithLabelValues(refusedRequest).Inc()
-	s.opts.Log.Info("ssh request refused", "user", u.Name, "remote", ctx.RemoteAddr().String(), "request", "pty-req",
-		"reason", "restrict or no-pty at "+u.at)
+	s.refusedRequest(ctx, "pty-req", "reason", "restrict or no-pty at "+u.at)
 	return false
 }
 

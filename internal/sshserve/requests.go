@@ -3,6 +3,8 @@ package sshserve
 import (
 	"charm.land/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/failwatch/failwatch/internal/safetext"
 )
 
 // A dashboard needs a session channel with a terminal, and nothing else:
@@ -37,12 +39,12 @@ func (s *Server) refuseRequests(srv *ssh.Server) error {
 }
 
 func (s *Server) refuseChannel(_ *ssh.Server, _ *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
-	s.opts.Log.Info("ssh request refused", "remote", ctx.RemoteAddr().String(), "request", ch.ChannelType())
+	s.refusedRequest(ctx, ch.ChannelType())
 	ch.Reject(gossh.Prohibited, "failwatch serve serves the dashboard only")
 }
 
 func (s *Server) refuseForward(ctx ssh.Context, _ *ssh.Server, req *gossh.Request) (bool, []byte) {
-	s.opts.Log.Info("ssh request refused", "remote", ctx.RemoteAddr().String(), "request", req.Type)
+	s.refusedRequest(ctx, req.Type)
 	return false, nil
 }
 
@@ -52,7 +54,7 @@ func (s *Server) allowCommand(sess ssh.Session, kind string) bool {
 	if kind == "shell" || (kind == "exec" && sess.RawCommand() == "wall") {
 		return true
 	}
-	s.opts.Log.Info("ssh request refused", "remote", sess.RemoteAddr().String(), "request", kind, "command", sess.RawCommand())
+	s.refusedRequest(sess.Context(), kind, "command", safetext.Line(sess.RawCommand()))
 	return false
 }
 
@@ -83,11 +85,18 @@ func (c allowedRequests) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 				allowed <- req
 				continue
 			}
-			c.s.opts.Log.Info("ssh request refused", "remote", c.ctx.RemoteAddr().String(), "request", req.Type)
+			c.s.refusedRequest(c.ctx, req.Type)
 			if req.WantReply {
 				req.Reply(false, nil)
 			}
 		}
 	}()
 	return ch, allowed, nil
+}
+
+// refusedRequest logs and counts a request refused.
+func (s *Server) refusedRequest(ctx ssh.Context, request string, attrs ...any) {
+	s.metrics.refusals.WithLabelValues(refusedRequest).Inc()
+	s.opts.Log.Info("ssh request refused", append([]any{"user", sessionUser(ctx).Name, "remote", ctx.RemoteAddr().String(),
+		"request", safetext.Line(request)}, attrs...)...)
 }

@@ -531,7 +531,8 @@ func TestSessionEnds(t *testing.T) {
 // and logged.
 func TestOnlyTheDashboard(t *testing.T) {
 	k, _ := key(t)
-	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
+	ts := start(t, config.Serve{Anonymous: config.RoleViewer}, nil)
+	addr, log := ts.addr, ts.log
 	c, err := dial(addr, "noc", k)
 	if err != nil {
 		t.Fatal(err)
@@ -583,4 +584,7 @@ func TestOnlyTheDashboard(t *testing.T) {
 		t.Error("a command other than wall was let through")
 	}
 	waitLog(t, log, `msg="ssh request refused"`, "request=exec", `command="cat /etc/passwd"`)
+	if n := ts.metric(t, "failwatch_ssh_refusals_total", refusedRequest); n != 6 {
+		t.Errorf("requests refused: %v, want 6", n)
+	}
 }
