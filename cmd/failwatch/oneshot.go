@@ -34,9 +34,15 @@ type routerFlags struct {
 	services *[]string
 }
 
+// configFlag is -c, which every command reading a config takes.
+func configFlag(fs *pflag.FlagSet, usage string) *string {
+	return fs.StringP("config", "c", "", usage+" (default: the first of ./failwatch.yaml, "+
+		"$XDG_CONFIG_HOME/failwatch/config.yaml, $XDG_CONFIG_DIRS/failwatch/config.yaml, "+config.SystemPath+")")
+}
+
 func addRouterFlags(fs *pflag.FlagSet) routerFlags {
 	return routerFlags{
-		path:        fs.StringP("config", "c", "", "config FILE (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)"),
+		path:        configFlag(fs, "config FILE"),
 		router:      fs.String("router", "", "router API address, overriding the config's (e.g. a failwatch sim)"),
 		user:        fs.String("user", "", "router user, overriding the config's"),
 		passwordEnv: fs.String("password-env", "", "read the router password from this environment variable"),
@@ -74,8 +80,8 @@ func (f routerFlags) chosen(cfg *config.Config, stderr io.Writer) ([]config.Serv
 
 // load reads the config and applies the overrides; it needs a router and a
 // service name.
-func (f routerFlags) load(stderr io.Writer) (*config.Config, bool) {
-	cfg, ok := loadConfig(*f.path, stderr)
+func (f routerFlags) load(o out) (*config.Config, bool) {
+	cfg, ok := readConfig(*f.path, o, true)
 	if !ok {
 		return nil, false
 	}
@@ -89,7 +95,7 @@ func (f routerFlags) load(stderr io.Writer) (*config.Config, bool) {
 		cfg.Router.Password = config.Secret(os.Getenv(*f.passwordEnv))
 	}
 	if cfg.Router.Address == "" || len(cfg.Services) == 0 {
-		fmt.Fprintln(stderr, "failwatch: this needs router.address and a service in the config (or --router)")
+		o.fail("this needs router.address and a service in the config (or --router)")
 		return nil, false
 	}
 	return cfg, true
@@ -129,7 +135,7 @@ func currentUser() string {
 // code of each, over one connection; when ok is false the command exits
 // with exitUsage.
 func (f routerFlags) connect(stderr io.Writer) (*config.Config, *routeros.Client, []*failover.Failover, bool) {
-	cfg, ok := f.load(stderr)
+	cfg, ok := f.load(plain(stderr))
 	if !ok {
 		return nil, nil, nil, false
 	}

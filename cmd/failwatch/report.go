@@ -39,7 +39,7 @@ prints what has been gathered.
 
 Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
-		path := fs.StringP("config", "c", "", "config FILE (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
+		path := configFlag(fs, "probe the servers of this config FILE")
 		count := fs.Int("count", 10, "probes per check")
 		interval := fs.Duration("interval", 0, "time between probes (default: the config's, else 1s)")
 		timeout := fs.Duration("timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
@@ -76,7 +76,7 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 				}
 			default:
 				var ok bool
-				if cfg, ok = loadConfig(*path, stderr); !ok {
+				if cfg, ok = readConfig(*path, plain(stderr), false); !ok {
 					return exitUsage
 				}
 			}

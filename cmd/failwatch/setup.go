@@ -45,7 +45,7 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 			var cfg *config.Config
 			var ok bool
 			if *apply {
-				cfg, ok = rf.load(stderr)
+				cfg, ok = rf.load(plain(stderr))
 			} else {
 				cfg, ok = loadConfig(*rf.path, stderr)
 				if ok && len(cfg.Services) == 0 {
