@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -254,14 +255,31 @@ func TestReadmeServicesExample(t *testing.T) {
 	}
 }
 
+// The example, as the .deb installs it, refuses to run until edited; once
+// its marker is gone it is valid, and every address it would reach is a
+// documentation address (RFC 5737).
 func TestExampleIsValid(t *testing.T) {
-	t.Setenv("FAILWATCH_PASSWORD", "x")
-	cfg, err := Load("../failwatch.example.yaml")
+	const path = "../failwatch.example.yaml"
+	_, err := LoadWithoutPassword(path)
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Key != "unedited" ||
+		!strings.HasSuffix(errs[0].Error(), ": unedited: edit "+path+" first: its router, service and servers are the example's; then delete this line") {
+		t.Fatalf("the example as shipped: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "\nunedited: true\n", "\n", 1)
+	cfg, err := parse(path, []byte(edited), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings: %v", cfg.Warnings)
+	}
+	if cfg.Router.PasswordFile != "/etc/failwatch/router.password" {
+		t.Errorf("password file %q, want the one the README and the units name", cfg.Router.PasswordFile)
 	}
 	pub, priv := cfg.Pair(cfg.Services[0])
 	if pub.Record.Comment != "Server Public" || priv.Record.Comment != "ServerPrivate" {
@@ -269,6 +287,16 @@ func TestExampleIsValid(t *testing.T) {
 	}
 	if len(pub.Checks) != 2 || pub.Checks[1].Kind != HTTP || pub.Checks[1].Expect.Contains(503) {
 		t.Errorf("public checks: %+v", pub.Checks)
+	}
+	documentation := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24")}
+	for _, addr := range []string{cfg.Router.Address, pub.Address, priv.Address} {
+		a, err := netip.ParseAddr(addr)
+		if err != nil || !slices.ContainsFunc(documentation, func(p netip.Prefix) bool { return p.Contains(a) }) {
+			t.Errorf("%s is not a documentation address", addr)
+		}
+	}
+	if cfg.Services[0].Name != "www.example.com" || pub.Checks[1].URL != "http://www.example.com/" {
+		t.Errorf("service %s, url %s: want the example domain", cfg.Services[0].Name, pub.Checks[1].URL)
 	}
 }
 

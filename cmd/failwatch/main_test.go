@@ -55,8 +55,9 @@ func TestUsage(t *testing.T) {
 }
 
 func TestCheckCommand(t *testing.T) {
+	// The example as shipped refuses to run until edited.
 	out, errs, code := runCLI("check", "-c", "../../failwatch.example.yaml")
-	if code != exitOK || !strings.Contains(out, "primary  public 104.247.193.168 [icmp, http http://tomtotrading.com/]") {
+	if code != exitUsage || !strings.Contains(errs, "unedited: edit ../../failwatch.example.yaml first") {
 		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
