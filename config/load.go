@@ -59,6 +59,10 @@ func SearchPath() []string {
 	return append(paths, SystemPath)
 }
 
+// SearchPathDoc is the search path as help and the man page say it.
+var SearchPathDoc = []string{"./failwatch.yaml", "$XDG_CONFIG_HOME/failwatch/config.yaml",
+	"$XDG_CONFIG_DIRS/failwatch/config.yaml", SystemPath}
+
 // Find returns the first config file of the search path that exists.
 func Find() (string, error) {
 	paths := SearchPath()

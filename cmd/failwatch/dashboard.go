@@ -364,6 +364,12 @@ The dashboard against a real router and real servers: each server's latency,
 jitter and loss, the router's static records, netwatch and log, what the
 resolver answers for the service name, and one key (with a confirmation) to
 fail over or restore. Run 'failwatch COMMAND --help' for a command's flags.
+
+Without -c, the config is the first of ./failwatch.yaml,
+$XDG_CONFIG_HOME/failwatch/config.yaml (~/.config),
+$XDG_CONFIG_DIRS/failwatch/config.yaml (/etc/xdg) and
+/etc/failwatch/config.yaml; every command says on stderr which it read.
+
 Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs)
 		ui := addUIFlags(fs)

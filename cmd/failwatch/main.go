@@ -74,15 +74,20 @@ func rootCommand() *cobra.Command {
 	lab.Hidden = true
 	root.AddCommand(reportCommand(), checkCommand(), demoCommand(), simCommand(),
 		operationCommand("failover"), operationCommand("restore"), statusCommand(), setupCommand(),
-		exporterCommand(), serveCommand(), replayCommand(), lab,
+		exporterCommand(), serveCommand(), replayCommand(), lab, manCommand(),
 		&cobra.Command{
 			Use: "version", Short: "print the version, commit and build date", Args: cobra.NoArgs,
 			Run: func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), versionLine()) },
 		})
+	root.Version = buildInfo().version
 	root.SetVersionTemplate(versionLine() + "\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%w\nRun '%s --help' for its flags", err, c.CommandPath())
-	})
+	// Made now rather than as cobra runs, so that they have examples and
+	// the man page lists them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	addExamples(root)
+	addCompletions(root)
+	root.SetFlagErrorFunc(flagError)
 	return root
 }
 
@@ -96,10 +101,15 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := rootCommand()
 	root.SetArgs(args)
+	// Help is drawn to a width; through a pipe or into a file the padding
+	// would end its lines in spaces. A terminal keeps it, and its colours.
+	if f, ok := stdout.(*os.File); !ok || !isTerminal(f) {
+		stdout = &trimmed{w: stdout}
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	b := buildInfo()
-	err := fang.Execute(context.Background(), root, fang.WithVersion(b.version), fang.WithCommit(b.commit),
+	err := fang.Execute(context.Background(), root, fang.WithVersion(b.version), fang.WithCommit(b.commit), fang.WithoutManpage(),
 		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
 			if _, ok := errors.AsType[exitCode](err); !ok {
 				fmt.Fprintf(w, "failwatch: %v\n", err)

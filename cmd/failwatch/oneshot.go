@@ -34,10 +34,10 @@ type routerFlags struct {
 	services *[]string
 }
 
-// configFlag is -c, which every command reading a config takes.
+// configFlag is -c, which every command reading a config takes; the root
+// help and the man page list the search path.
 func configFlag(fs *pflag.FlagSet, usage string) *string {
-	return fs.StringP("config", "c", "", usage+" (default: the first of ./failwatch.yaml, "+
-		"$XDG_CONFIG_HOME/failwatch/config.yaml, $XDG_CONFIG_DIRS/failwatch/config.yaml, "+config.SystemPath+")")
+	return fs.StringP("config", "c", "", usage+" (default: the first of the search path, ./failwatch.yaml to "+config.SystemPath+": see failwatch --help)")
 }
 
 func addRouterFlags(fs *pflag.FlagSet) routerFlags {

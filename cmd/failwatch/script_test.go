@@ -14,9 +14,11 @@ import (
 
 // TestMain lets the scripts run `failwatch` as a command of this test binary.
 // No test reads a config it did not write: the search path is empty unless
-// a test sets it.
+// a test (or a script, whose failwatch runs this again) sets it.
 func TestMain(m *testing.M) {
-	os.Setenv(config.SearchPathEnv, "")
+	if _, ok := os.LookupEnv(config.SearchPathEnv); !ok {
+		os.Setenv(config.SearchPathEnv, "")
+	}
 	testscript.Main(m, map[string]func(){
 		"failwatch": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
