@@ -22,6 +22,7 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/tui"
 
 	"github.com/spf13/cobra"
@@ -128,6 +129,17 @@ func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
 
 // newEngine builds the engine for this run.
 func (d *dashboard) newEngine(o out) (*engine.Engine, bool) {
+	// An audit log a newer failwatch wrote would refuse every operation.
+	for _, svc := range d.cfg.Services {
+		path := d.auditLog
+		if svc.AuditLog != "" {
+			path = svc.AuditLog
+		}
+		if err := failover.NewAudit(path).Check(); err != nil {
+			o.fail("audit log " + err.Error())
+			return nil, false
+		}
+	}
 	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
 		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly})
 	if err != nil {
@@ -155,7 +167,7 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, o out) bool {
 	}
 	d.metrics = metrics.New(names, services)
 	b := buildInfo()
-	d.metrics.SetBuildInfo(b.version, b.commit, runtime.Version())
+	d.metrics.SetBuildInfo(b.Version, b.Commit, runtime.Version())
 	// Probes feed the engine every interval: five missed in a row, and
 	// never under the default, is a stall rather than a slow probe.
 	d.metrics.SetStaleAfter(max(metrics.DefaultStaleAfter, 5*d.cfg.Probe.Interval))

@@ -93,7 +93,7 @@ func manDate() string {
 	if s, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64); err == nil {
 		return time.Unix(s, 0).UTC().Format("2006-01-02")
 	}
-	if t, err := time.Parse(time.RFC3339, buildInfo().committed); err == nil {
+	if t, err := time.Parse(time.RFC3339, buildInfo().Committed); err == nil {
 		return t.UTC().Format("2006-01-02")
 	}
 	return time.Now().UTC().Format("2006-01-02")
@@ -102,7 +102,7 @@ func manDate() string {
 // manPage is the whole page for root's tree.
 func manPage(root *cobra.Command) string {
 	var r roff
-	r.macro("TH", "FAILWATCH", "1", strconv.Quote(manDate()), strconv.Quote("failwatch "+buildInfo().version), `"failwatch manual"`)
+	r.macro("TH", "FAILWATCH", "1", strconv.Quote(manDate()), strconv.Quote("failwatch "+buildInfo().Version), `"failwatch manual"`)
 	r.macro("SH", "NAME")
 	r.line("failwatch - " + root.Short)
 	r.macro("SH", "SYNOPSIS")
