@@ -97,7 +97,7 @@ serve:
 			got := strings.Join(msgs, "\n")
 			for _, want := range []string{
 				"INFO config " + cfgPath,
-				"WARN warning: router.password_env: FW_TEST_UNSET_PASSWORD is not set; logging in with an empty password",
+				"WARN router.password_env: FW_TEST_UNSET_PASSWORD is not set; logging in with an empty password",
 				"INFO " + tc.ready,
 			} {
 				if !strings.Contains(got, want) {

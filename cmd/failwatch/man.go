@@ -173,7 +173,7 @@ func manPage(root *cobra.Command) string {
 	r.macro("SH", `"SEE ALSO"`)
 	r.raw(bold("ping") + "(8), " + bold("ssh") + "(1), " + bold("systemctl") + "(1), " + bold("journalctl") + "(1), " + bold("prometheus") + "(1)")
 	r.macro("PP")
-	r.line("/usr/share/doc/failwatch/README.md and JSON.md; https://github.com/failwatch/failwatch")
+	r.line("/usr/share/doc/failwatch/README.md.gz, JSON.md.gz (the machine output) and changelog.gz; https://github.com/failwatch/failwatch")
 	return r.b.String()
 }
 

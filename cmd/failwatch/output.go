@@ -36,13 +36,16 @@ func daemonOut(stderr io.Writer, cmd, format string, log *slog.Logger) out {
 
 // info, warn and fail say text, with attrs as a record's key-value pairs.
 func (o out) info(text string, attrs ...any) { o.say(slog.LevelInfo, text, attrs) }
-func (o out) warn(text string, attrs ...any) { o.say(slog.LevelWarn, "warning: "+text, attrs) }
+func (o out) warn(text string, attrs ...any) { o.say(slog.LevelWarn, text, attrs) }
 func (o out) fail(text string, attrs ...any) { o.say(slog.LevelError, text, attrs) }
 
 func (o out) say(level slog.Level, text string, attrs []any) {
 	if o.log != nil {
 		o.log.Log(context.Background(), level, text, attrs...)
 		return
+	}
+	if level == slog.LevelWarn {
+		text = "warning: " + text
 	}
 	fmt.Fprintf(o.stderr, "%s: %s\n", o.who, text)
 }
