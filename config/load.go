@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,63 +25,169 @@ import (
 // ErrNotFound is returned by Find when no config file is in the search path.
 var ErrNotFound = errors.New("no config file found")
 
+// SearchPathEnv names the environment variable that, when set, replaces the
+// search path: a list of files separated by colons, tried in order (empty:
+// none). Tests set it so that a config on the machine is never read.
+const SearchPathEnv = "FAILWATCH_CONFIG_PATH"
+
+// SystemPath is the config the .deb installs and its units read.
+const SystemPath = "/etc/failwatch/config.yaml"
+
 // SearchPath lists where a config is looked for when -c is not given:
-// ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml.
+// ./failwatch.yaml, $XDG_CONFIG_HOME/failwatch/config.yaml (by default
+// ~/.config), failwatch/config.yaml in each of $XDG_CONFIG_DIRS (by default
+// /etc/xdg), then /etc/failwatch/config.yaml; or what $FAILWATCH_CONFIG_PATH
+// lists instead.
 func SearchPath() []string {
+	if list, ok := os.LookupEnv(SearchPathEnv); ok {
+		return slices.DeleteFunc(filepath.SplitList(list), func(p string) bool { return p == "" })
+	}
 	paths := []string{"failwatch.yaml"}
 	if dir, err := os.UserConfigDir(); err == nil {
 		paths = append(paths, filepath.Join(dir, "failwatch", "config.yaml"))
 	}
-	return paths
+	dirs := os.Getenv("XDG_CONFIG_DIRS")
+	if dirs == "" {
+		dirs = "/etc/xdg"
+	}
+	for _, dir := range filepath.SplitList(dirs) {
+		// The XDG base directory spec ignores relative entries.
+		if filepath.IsAbs(dir) {
+			paths = append(paths, filepath.Join(dir, "failwatch", "config.yaml"))
+		}
+	}
+	return append(paths, SystemPath)
 }
+
+// SearchPathDoc is the search path as help and the man page say it.
+var SearchPathDoc = []string{"./failwatch.yaml", "$XDG_CONFIG_HOME/failwatch/config.yaml",
+	"$XDG_CONFIG_DIRS/failwatch/config.yaml", SystemPath}
 
 // Find returns the first config file of the search path that exists.
 func Find() (string, error) {
-	for _, p := range SearchPath() {
+	paths := SearchPath()
+	for _, p := range paths {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w (looked for %s; give one with -c FILE)", ErrNotFound, strings.Join(SearchPath(), ", "))
+	if len(paths) == 0 {
+		return "", fmt.Errorf("%w ($%s is set and empty; give one with -c FILE)", ErrNotFound, SearchPathEnv)
+	}
+	return "", fmt.Errorf("%w (looked for %s; give one with -c FILE)", ErrNotFound, strings.Join(paths, ", "))
 }
 
-// Load reads and validates a config file. A validation failure returns
-// Errors, one entry per problem, each with its position.
+// Load reads and validates a config file, the router's password included.
+// A validation failure returns Errors, one entry per problem, each with its
+// position.
 func Load(path string) (*Config, error) {
+	return load(path, true)
+}
+
+// LoadWithoutPassword reads a config for a command that never logs in to
+// the router (report, sim): the password is neither looked up nor warned
+// about.
+func LoadWithoutPassword(path string) (*Config, error) {
+	return load(path, false)
+}
+
+func load(path string, password bool) (*Config, error) {
 	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Parse(path, data)
+	cfg, err := parse(path, data, password)
 	if err != nil {
 		return nil, err
 	}
-	if r := cfg.Router; r.Password != "" && r.PasswordEnv == "" && r.PasswordFile == "" {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf(
-				"%s holds a password and is readable by others (mode %04o): chmod 600 %s, or use router.password_env",
-				path, fi.Mode().Perm(), path))
+	if r := cfg.Router; password && r.Password != "" && r.PasswordEnv == "" && r.PasswordFile == "" {
+		if fi, err := os.Stat(path); err == nil {
+			if who := readableByOthers(fi); who != "" {
+				cfg.Warnings = append(cfg.Warnings, fmt.Sprintf(
+					"%s holds a password and is readable by %s (mode %04o): chmod 600 %s, or use router.password_file",
+					path, who, fi.Mode().Perm(), path))
+			}
 		}
 	}
 	return cfg, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// ServiceGroup is the group the .deb's units run as: a root-owned secret it
+// may read (root:failwatch 0640) is not exposed to anyone else.
+const ServiceGroup = "failwatch"
 
-// yamlError places a YAML syntax error. The parser names the line only; the
-// column given is where that line's text starts.
-func yamlError(file string, data []byte, err error) *Error {
-	e := &Error{File: file, Msg: err.Error()}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = "yaml: " + m[2]
-		lines := bytes.Split(data, []byte("\n"))
-		if e.Line >= 1 && e.Line <= len(lines) {
-			l := lines[e.Line-1]
-			e.Col = len(l) - len(bytes.TrimLeft(l, " ")) + 1
+// readableByOthers says who besides the file's owner may read a file
+// holding a password ("" for nobody): other users, or a group other than
+// the service's group of a file root owns.
+func readableByOthers(fi fs.FileInfo) string {
+	perm := fi.Mode().Perm()
+	switch {
+	case perm&0o007 != 0:
+		return "others"
+	case perm&0o070 == 0:
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	group := "its group"
+	if ok {
+		if g, err := user.LookupGroupId(strconv.FormatUint(uint64(st.Gid), 10)); err == nil {
+			group = "group " + g.Name
+			if st.Uid == 0 && g.Name == ServiceGroup && perm&0o030 == 0 {
+				return ""
+			}
 		}
 	}
+	return group
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError places a YAML syntax error. The parser's own line is often
+// that of the enclosing block, or missing: the line given is the first at
+// which the file, read up to it, fails as the whole file does, and the
+// column is where that line's text starts.
+func yamlError(file string, data []byte, err error) *Error {
+	msg := yamlProblem(err)
+	e := &Error{File: file, Msg: "yaml: " + msg}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	// The shortest failing prefix, by halving: a prefix that holds the
+	// problem fails with it.
+	lo, hi := 1, len(lines)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if perr := syntaxError(bytes.Join(lines[:mid], nil)); perr != nil && yamlProblem(perr) == msg {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if perr := syntaxError(bytes.Join(lines[:lo], nil)); perr != nil && yamlProblem(perr) == msg {
+		l := bytes.TrimRight(lines[lo-1], "\r\n")
+		e.Line, e.Col = lo, len(l)-len(bytes.TrimLeft(l, " "))+1
+	}
 	return e
+}
+
+// yamlProblem is a YAML error without the parser's "yaml: line N: ".
+func yamlProblem(err error) string {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		return m[2]
+	}
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+// syntaxError is the first error reading every YAML document of data.
+func syntaxError(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 // MaxFileSize bounds a config file: a real one is a few KB, and a path
@@ -116,6 +223,10 @@ func readConfigFile(path string) ([]byte, error) {
 
 // Parse validates a config held in memory; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
+	return parse(file, data, true)
+}
+
+func parse(file string, data []byte, password bool) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {
@@ -129,7 +240,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	case err != io.EOF:
 		return nil, Errors{yamlError(file, data, err)}
 	}
-	d := &decoder{file: file}
+	d := &decoder{file: file, password: password}
 	cfg := Defaults()
 	cfg.Path = file
 	if len(doc.Content) == 0 {
@@ -164,6 +275,9 @@ type decoder struct {
 	serviceNodes []serviceNodes
 	listed       bool
 	passwords    []passwordSource
+	// password: look the router's password up (false for commands that
+	// never log in).
+	password bool
 }
 
 type serviceNodes struct {
@@ -367,6 +481,9 @@ func (d *decoder) config(root *yaml.Node, cfg *Config) {
 		"ui":       func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
 		"auto":     func(key string, n *yaml.Node) { d.auto(key, n, &cfg.Auto) },
 		"serve":    func(key string, n *yaml.Node) { d.serve(key, n, &cfg.Serve) },
+		"unedited": func(key string, n *yaml.Node) {
+			d.errorf(n, key, "edit %s first: its router, service and servers are the example's; then delete this line", d.file)
+		},
 	})
 }
 
@@ -864,6 +981,9 @@ func (d *decoder) validateRouter(cfg *Config) {
 	if r.Insecure && !r.TLS {
 		d.errorf(d.routerNode, "router.insecure", "insecure only applies with tls: true")
 	}
+	if !d.password {
+		return
+	}
 	if r.PasswordEnv != "" {
 		if v, ok := os.LookupEnv(r.PasswordEnv); ok {
 			r.Password = Secret(v)
@@ -883,16 +1003,19 @@ func (d *decoder) readPasswordFile(cfg *Config) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			d.errorf(src.node, src.key, "password file %s does not exist", path)
+			d.errorf(src.node, src.key, "password file %s does not exist: write the router's password into it, readable by its owner only (or root:%s 0640)", path, ServiceGroup)
 		} else {
 			d.errorf(src.node, src.key, "read password file: %v", err)
 		}
 		return
 	}
 	r.Password = Secret(strings.TrimRight(string(data), "\r\n"))
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		d.warnings = append(d.warnings, fmt.Sprintf(
-			"password file %s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path))
+	if fi, err := os.Stat(path); err == nil {
+		if who := readableByOthers(fi); who != "" {
+			d.warnings = append(d.warnings, fmt.Sprintf(
+				"password file %s is readable by %s (mode %04o): chmod 600 %s, or chown root:%s and chmod 640 for the units",
+				path, who, fi.Mode().Perm(), path, ServiceGroup))
+		}
 	}
 }
 

@@ -2,8 +2,12 @@ package config
 
 import (
 	"errors"
+	"net/netip"
 	"os"
+	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,7 +99,18 @@ func TestParseBroken(t *testing.T) {
 		{"yaml syntax error", "router:\n\taddress: r\n",
 			[]string{`f.yaml:2:1: yaml: found character that cannot start any token`}},
 		{"yaml syntax error, indented", "router:\n  address: r\n  user: [admin\n",
-			[]string{`f.yaml:2:3: yaml: did not find expected ',' or ']'`}},
+			[]string{`f.yaml:3:3: yaml: did not find expected ',' or ']'`}},
+		// The parser names line 1 (the mapping it was in), or none.
+		{"yaml syntax error in line 2", "router: r\n- servers\n",
+			[]string{`f.yaml:2:1: yaml: did not find expected key`}},
+		{"yaml syntax error in a list", "servers:\n  - a\n  b: c\n",
+			[]string{`f.yaml:3:3: yaml: did not find expected '-' indicator`}},
+		{"yaml syntax error the parser does not place", "router:\n  address: r\n  user: *admin\n",
+			[]string{`f.yaml:3:3: yaml: unknown anchor 'admin' referenced`}},
+		{"yaml syntax error in a second document", "router:\n  address: r\n---\nrouter: [\n",
+			[]string{`f.yaml:4:1: yaml: did not find expected node content`}},
+		{"the example as shipped", base + "unedited: true\n",
+			[]string{`f.yaml:10:11: unedited: edit f.yaml first: its router, service and servers are the example's; then delete this line`}},
 		{"serve user without a role", base + "serve:\n  users:\n    - {name: bob, keys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJvR0xYk6Tz6F1Km6v2l8a6jvQxk0mZ8Q8n2b2zq7X5Q bob\"]}\n",
 			[]string{`f.yaml:12:7: serve.users[0].role: user bob needs a role: viewer or operator`}},
 		{"serve user with a bad key", base + "serve:\n  users:\n    - {name: eve, role: viewer, keys: [\"not a key\"]}\n",
@@ -280,14 +295,31 @@ func TestReadmeServicesExample(t *testing.T) {
 	}
 }
 
+// The example, as the .deb installs it, refuses to run until edited; once
+// its marker is gone it is valid, and every address it would reach is a
+// documentation address (RFC 5737).
 func TestExampleIsValid(t *testing.T) {
-	t.Setenv("FAILWATCH_PASSWORD", "x")
-	cfg, err := Load("../failwatch.example.yaml")
+	const path = "../failwatch.example.yaml"
+	_, err := LoadWithoutPassword(path)
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Key != "unedited" ||
+		!strings.HasSuffix(errs[0].Error(), ": unedited: edit "+path+" first: its router, service and servers are the example's; then delete this line") {
+		t.Fatalf("the example as shipped: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "\nunedited: true\n", "\n", 1)
+	cfg, err := parse(path, []byte(edited), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings: %v", cfg.Warnings)
+	}
+	if cfg.Router.PasswordFile != "/etc/failwatch/router.password" {
+		t.Errorf("password file %q, want the one the README and the units name", cfg.Router.PasswordFile)
 	}
 	pub, priv := cfg.Pair(cfg.Services[0])
 	if pub.Record.Comment != "Server Public" || priv.Record.Comment != "ServerPrivate" {
@@ -295,6 +327,16 @@ func TestExampleIsValid(t *testing.T) {
 	}
 	if len(pub.Checks) != 2 || pub.Checks[1].Kind != HTTP || pub.Checks[1].Expect.Contains(503) {
 		t.Errorf("public checks: %+v", pub.Checks)
+	}
+	documentation := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24")}
+	for _, addr := range []string{cfg.Router.Address, pub.Address, priv.Address} {
+		a, err := netip.ParseAddr(addr)
+		if err != nil || !slices.ContainsFunc(documentation, func(p netip.Prefix) bool { return p.Contains(a) }) {
+			t.Errorf("%s is not a documentation address", addr)
+		}
+	}
+	if cfg.Services[0].Name != "www.example.com" || pub.Checks[1].URL != "http://www.example.com/" {
+		t.Errorf("service %s, url %s: want the example domain", cfg.Services[0].Name, pub.Checks[1].URL)
 	}
 }
 
@@ -348,11 +390,72 @@ func TestPasswordSources(t *testing.T) {
 	})
 	t.Run("missing password file", func(t *testing.T) {
 		_, err := Load(write("missing.yaml", "router:\n  address: r\n  password_file: nope\n"+servers, 0o600))
-		want := filepath.Join(dir, "missing.yaml") + ":3:18: router.password_file: password file " + filepath.Join(dir, "nope") + " does not exist"
+		want := filepath.Join(dir, "missing.yaml") + ":3:18: router.password_file: password file " + filepath.Join(dir, "nope") +
+			" does not exist: write the router's password into it, readable by its owner only (or root:failwatch 0640)"
 		if err == nil || err.Error() != want {
 			t.Errorf("got %v\nwant %s", err, want)
 		}
 	})
+	t.Run("a command that never logs in reads no password", func(t *testing.T) {
+		t.Setenv("FW_UNSET_PW", "")
+		os.Unsetenv("FW_UNSET_PW")
+		for _, router := range []string{"password_file: nope", "password_env: FW_UNSET_PW", "password: hunter2"} {
+			cfg, err := LoadWithoutPassword(write("probes.yaml", "router:\n  address: r\n  "+router+"\n"+servers, 0o644))
+			if err != nil || len(cfg.Warnings) != 0 || (cfg.Router.Password != "") != strings.HasPrefix(router, "password:") {
+				t.Errorf("%s: %v, warnings %v", router, err, cfg.Warnings)
+			}
+		}
+	})
+	t.Run("group-readable file warns unless root:failwatch", func(t *testing.T) {
+		pw := write("grouppw", "fromfile\n", 0o640)
+		cfg, err := Load(write("group.yaml", "router:\n  address: r\n  password_file: grouppw\n"+servers, 0o600))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(pw)
+		st := fi.Sys().(*syscall.Stat_t)
+		g, gerr := user.LookupGroupId(strconv.FormatUint(uint64(st.Gid), 10))
+		if gerr != nil {
+			t.Skipf("the file's group %d has no name: %v", st.Gid, gerr)
+		}
+		wantWarning := st.Uid != 0 || g.Name != ServiceGroup
+		if got := len(cfg.Warnings) == 1 && strings.Contains(cfg.Warnings[0], "readable by group "+g.Name+" (mode 0640)"); got != wantWarning {
+			t.Errorf("owner %d group %s: warnings %v", st.Uid, g.Name, cfg.Warnings)
+		}
+	})
+}
+
+// Without -c a config is looked for where admins look, or where
+// FAILWATCH_CONFIG_PATH says.
+func TestSearchPath(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", "/home/u/.config")
+	t.Setenv("XDG_CONFIG_DIRS", "/etc/xdg:relative/ignored:/opt/etc")
+	os.Unsetenv(SearchPathEnv)
+	want := []string{"failwatch.yaml", "/home/u/.config/failwatch/config.yaml", "/etc/xdg/failwatch/config.yaml",
+		"/opt/etc/failwatch/config.yaml", "/etc/failwatch/config.yaml"}
+	if got := SearchPath(); !slices.Equal(got, want) {
+		t.Errorf("search path %q\nwant %q", got, want)
+	}
+	t.Setenv("XDG_CONFIG_DIRS", "")
+	if got := SearchPath(); got[2] != "/etc/xdg/failwatch/config.yaml" || got[3] != SystemPath {
+		t.Errorf("default XDG_CONFIG_DIRS: %q", got)
+	}
+
+	dir := t.TempDir()
+	second := filepath.Join(dir, "second.yaml")
+	os.WriteFile(second, []byte("x: 1\n"), 0o600)
+	t.Setenv(SearchPathEnv, filepath.Join(dir, "first.yaml")+":"+second)
+	if got, err := Find(); got != second || err != nil {
+		t.Errorf("Find() = %q, %v; want %s", got, err, second)
+	}
+	t.Setenv(SearchPathEnv, "")
+	if _, err := Find(); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "$FAILWATCH_CONFIG_PATH is set and empty") {
+		t.Errorf("empty search path: %v", err)
+	}
+	t.Setenv(SearchPathEnv, filepath.Join(dir, "none.yaml"))
+	if _, err := Find(); err == nil || err.Error() != "no config file found (looked for "+filepath.Join(dir, "none.yaml")+"; give one with -c FILE)" {
+		t.Errorf("nothing found: %v", err)
+	}
 }
 
 func TestSecretNeverPrints(t *testing.T) {

@@ -1,7 +1,7 @@
 #!/bin/sh
-# The daemons run as their own system user; the config may hold secrets, so
-# only root and that group read it. The units are not enabled: edit
-# /etc/failwatch/config.yaml first.
+# The daemons run as their own system user; the config and the router's
+# password file are root's, readable by that group. The units are not
+# enabled, and refuse to start until /etc/failwatch/config.yaml is edited.
 set -e
 if ! getent group failwatch >/dev/null; then
   groupadd --system failwatch
@@ -16,4 +16,6 @@ chmod 0640 /etc/failwatch/config.yaml
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload || true
 fi
-echo "failwatch: edit /etc/failwatch/config.yaml, then: systemctl enable --now failwatch-exporter (or failwatch-serve)"
+echo "failwatch: edit /etc/failwatch/config.yaml (then delete its unedited: line), put the router's password in"
+echo "  /etc/failwatch/router.password (sudo install -m 0640 -g failwatch /dev/stdin /etc/failwatch/router.password),"
+echo "  check with: sudo failwatch status; then: systemctl enable --now failwatch-exporter (or failwatch-serve)"

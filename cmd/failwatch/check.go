@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,32 +13,36 @@ import (
 )
 
 // loadConfig reads the config named by -c, or the first one in the search
-// path, and prints its warnings. On failure it prints every error and
-// returns false.
+// path, and says which on stderr, with its warnings. On failure it prints
+// every error and returns false.
 func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	return readConfig(path, plain(stderr), true)
+}
+
+// readConfig is loadConfig saying things through o; without password,
+// for a command that never logs in to the router, the password is not
+// looked up.
+func readConfig(path string, o out, password bool) (*config.Config, bool) {
 	if path == "" {
 		found, err := config.Find()
 		if err != nil {
-			fmt.Fprintf(stderr, "failwatch: %v\n", err)
+			o.fail(err.Error())
 			return nil, false
 		}
 		path = found
 	}
-	cfg, err := config.Load(path)
+	load := config.Load
+	if !password {
+		load = config.LoadWithoutPassword
+	}
+	cfg, err := load(path)
 	if err != nil {
-		var errs config.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				fmt.Fprintln(stderr, e)
-			}
-			fmt.Fprintf(stderr, "failwatch: %s: %d problem(s)\n", path, len(errs))
-		} else {
-			fmt.Fprintf(stderr, "failwatch: %v\n", err)
-		}
+		o.problems(path, err)
 		return nil, false
 	}
+	o.info("config "+path, "config", path)
 	for _, w := range cfg.Warnings {
-		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
+		o.warn(w)
 	}
 	return cfg, true
 }
@@ -47,9 +50,9 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 func checkCommand() *cobra.Command {
 	return newCommand("check", "", "validate a config file", `
 Validate a config file and print every problem as file:line:column: key: message.
-Without -c, the first of ./failwatch.yaml and $XDG_CONFIG_HOME/failwatch/config.yaml
-is read. Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
-		path := fs.StringP("config", "c", "", "config FILE")
+Without -c, the first config of the search path is read (see failwatch --help).
+Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
+		path := configFlag(fs, "config FILE")
 		return func(pos []string, stdout, stderr io.Writer) int {
 			if len(pos) > 0 {
 				fmt.Fprintf(stderr, "failwatch check: unexpected argument %q (use -c FILE)\n", pos[0])

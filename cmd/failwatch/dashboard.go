@@ -22,6 +22,7 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/tui"
 
 	"github.com/spf13/cobra"
@@ -72,13 +73,13 @@ func recordFlag(fs interface {
 // startRecorder records the engine's events when --record asks for it.
 // stop ends the recording, with what is queued: call it once the engine has
 // stopped, so an operation's last steps are in it.
-func (d *dashboard) startRecorder(eng *engine.Engine, stderr io.Writer) (stop func(), ok bool) {
+func (d *dashboard) startRecorder(eng *engine.Engine, o out) (stop func(), ok bool) {
 	if d.record == "" {
 		return func() {}, true
 	}
 	rec, err := record.Open(d.record, 0, record.Setup{Services: d.cfg.Services, Servers: d.cfg.Servers})
 	if err != nil {
-		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		o.fail(err.Error())
 		return nil, false
 	}
 	sub, _ := eng.Subscribe(8192)
@@ -88,7 +89,7 @@ func (d *dashboard) startRecorder(eng *engine.Engine, stderr io.Writer) (stop fu
 		defer close(done)
 		defer sub.Close()
 		if err := rec.Run(ctx, sub.C()); err != nil {
-			fmt.Fprintf(stderr, "failwatch: recording stopped: %v\n", err)
+			o.fail("recording stopped: "+err.Error(), "record", d.record)
 		}
 	}()
 	return func() { cancel(); <-done }, true
@@ -127,21 +128,32 @@ func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
 }
 
 // newEngine builds the engine for this run.
-func (d *dashboard) newEngine(stderr io.Writer) (*engine.Engine, bool) {
+func (d *dashboard) newEngine(o out) (*engine.Engine, bool) {
+	// An audit log a newer failwatch wrote would refuse every operation.
+	for _, svc := range d.cfg.Services {
+		path := d.auditLog
+		if svc.AuditLog != "" {
+			path = svc.AuditLog
+		}
+		if err := failover.NewAudit(path).Check(); err != nil {
+			o.fail("audit log " + err.Error())
+			return nil, false
+		}
+	}
 	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
 		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly})
 	if err != nil {
-		fmt.Fprintf(stderr, "failwatch: %v\n", err)
+		o.fail(err.Error())
 		return nil, false
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
+		o.warn(w)
 	}
 	return eng, true
 }
 
 // serveMetrics starts the metrics endpoint when one is asked for.
-func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Writer) bool {
+func (d *dashboard) serveMetrics(ctx context.Context, addr string, o out) bool {
 	if addr == "" {
 		return true
 	}
@@ -155,16 +167,17 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, stderr io.Wri
 	}
 	d.metrics = metrics.New(names, services)
 	b := buildInfo()
-	d.metrics.SetBuildInfo(b.version, b.commit, runtime.Version())
+	d.metrics.SetBuildInfo(b.Version, b.Commit, runtime.Version())
 	// Probes feed the engine every interval: five missed in a row, and
 	// never under the default, is a stall rather than a slow probe.
 	d.metrics.SetStaleAfter(max(metrics.DefaultStaleAfter, 5*d.cfg.Probe.Interval))
 	bound, err := d.metrics.Serve(ctx, addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "failwatch: metrics: %v\n", err)
+		o.fail("metrics: "+err.Error(), "listen", addr)
 		return false
 	}
-	fmt.Fprintf(stderr, "failwatch: metrics on http://%s/metrics\n", bound)
+	url := fmt.Sprintf("http://%s/metrics", bound)
+	o.info("metrics on "+url, "url", url)
 	return true
 }
 
@@ -210,14 +223,15 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if !d.serveMetrics(ctx, metricsAddr, stderr) {
+	o := plain(stderr)
+	if !d.serveMetrics(ctx, metricsAddr, o) {
 		return exitUsage
 	}
-	eng, ok := d.newEngine(stderr)
+	eng, ok := d.newEngine(o)
 	if !ok {
 		return exitUsage
 	}
-	stopRecording, ok := d.startRecorder(eng, stderr)
+	stopRecording, ok := d.startRecorder(eng, o)
 	if !ok {
 		return exitUsage
 	}
@@ -362,6 +376,12 @@ The dashboard against a real router and real servers: each server's latency,
 jitter and loss, the router's static records, netwatch and log, what the
 resolver answers for the service name, and one key (with a confirmation) to
 fail over or restore. Run 'failwatch COMMAND --help' for a command's flags.
+
+Without -c, the config is the first of ./failwatch.yaml,
+$XDG_CONFIG_HOME/failwatch/config.yaml (~/.config),
+$XDG_CONFIG_DIRS/failwatch/config.yaml (/etc/xdg) and
+/etc/failwatch/config.yaml; every command says on stderr which it read.
+
 Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs)
 		ui := addUIFlags(fs)
@@ -369,11 +389,11 @@ Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag
 		recordTo := recordFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
 			lines := lineMode(stderr)
-			cfg, ok := rf.load(stderr)
+			cfg, ok := rf.load(plain(stderr))
 			if !ok {
 				return exitUsage
 			}
-			d, ok := liveDashboard(cfg, *recordTo, "failwatch", stderr)
+			d, ok := liveDashboard(cfg, *recordTo, plain(stderr))
 			if !ok {
 				return exitUnhealthy
 			}
@@ -387,11 +407,11 @@ Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag
 }
 
 // liveDashboard wires a config to the real world: ICMP probes, the
-// router's API, its resolver and the audit log. who prefixes an error.
-func liveDashboard(cfg *config.Config, record, who string, stderr io.Writer) (*dashboard, bool) {
+// router's API, its resolver and the audit log.
+func liveDashboard(cfg *config.Config, record string, o out) (*dashboard, bool) {
 	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", who, err)
+		o.fail(err.Error())
 		return nil, false
 	}
 	return &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: routerDNS(cfg), auditLog: defaultAuditLog(),

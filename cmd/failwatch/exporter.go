@@ -32,26 +32,27 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 			if !ok {
 				return exitUsage
 			}
-			cfg, ok := rf.load(stderr)
+			o := daemonOut(stderr, "exporter", *logFormat, log)
+			cfg, ok := rf.load(o)
 			if !ok {
 				return exitUsage
 			}
-			d, ok := liveDashboard(cfg, *recordTo, "failwatch exporter", stderr)
+			d, ok := liveDashboard(cfg, *recordTo, o)
 			if !ok {
 				return exitUnhealthy
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if !d.serveMetrics(ctx, *listen, stderr) {
+			if !d.serveMetrics(ctx, *listen, o) {
 				return exitUsage
 			}
-			eng, ok := d.newEngine(stderr)
+			eng, ok := d.newEngine(o)
 			if !ok {
 				return exitUsage
 			}
 			go watchHangup(ctx, rf, cfg, eng, log)
 			stopLog := startLog(eng, log)
-			stopRecording, ok := d.startRecorder(eng, stderr)
+			stopRecording, ok := d.startRecorder(eng, o)
 			if !ok {
 				return exitUsage
 			}

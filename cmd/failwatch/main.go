@@ -7,13 +7,14 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	_ "time/tzdata" // router zones resolve on hosts without a zone database
 
 	"charm.land/fang/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/failwatch/failwatch/internal/buildinfo"
 )
 
 // Exit codes, the same for every subcommand.
@@ -74,15 +75,20 @@ func rootCommand() *cobra.Command {
 	lab.Hidden = true
 	root.AddCommand(reportCommand(), checkCommand(), demoCommand(), simCommand(),
 		operationCommand("failover"), operationCommand("restore"), statusCommand(), setupCommand(),
-		exporterCommand(), serveCommand(), replayCommand(), lab,
+		exporterCommand(), serveCommand(), replayCommand(), lab, manCommand(),
 		&cobra.Command{
 			Use: "version", Short: "print the version, commit and build date", Args: cobra.NoArgs,
 			Run: func(c *cobra.Command, _ []string) { fmt.Fprintln(c.OutOrStdout(), versionLine()) },
 		})
+	root.Version = buildInfo().Version
 	root.SetVersionTemplate(versionLine() + "\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%w\nRun '%s --help' for its flags", err, c.CommandPath())
-	})
+	// Made now rather than as cobra runs, so that they have examples and
+	// the man page lists them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	addExamples(root)
+	addCompletions(root)
+	root.SetFlagErrorFunc(flagError)
 	return root
 }
 
@@ -96,10 +102,15 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	root := rootCommand()
 	root.SetArgs(args)
+	// Help is drawn to a width; through a pipe or into a file the padding
+	// would end its lines in spaces. A terminal keeps it, and its colours.
+	if f, ok := stdout.(*os.File); !ok || !isTerminal(f) {
+		stdout = &trimmed{w: stdout}
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	b := buildInfo()
-	err := fang.Execute(context.Background(), root, fang.WithVersion(b.version), fang.WithCommit(b.commit),
+	err := fang.Execute(context.Background(), root, fang.WithVersion(b.Version), fang.WithCommit(b.Commit), fang.WithoutManpage(),
 		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
 			if _, ok := errors.AsType[exitCode](err); !ok {
 				fmt.Fprintf(w, "failwatch: %v\n", err)
@@ -114,53 +125,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// version and date are set by a release build (scripts/release:
-// -ldflags "-X main.version=v1.2.3 -X main.date=2026-11-26T00:00:00Z");
-// otherwise the version is the module's from the build info, or "devel".
-var version, date = "", ""
-
-// build is which failwatch this is.
-type build struct{ version, commit, committed, date string }
-
-func buildInfo() build {
-	b := build{version: version}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if b.version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			b.version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				b.commit = s.Value
-			case "vcs.time":
-				b.committed = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					b.commit += "+dirty"
-				}
-			}
-		}
-	}
-	if b.version == "" {
-		b.version = "devel"
-	}
-	b.date = date
-	return b
-}
+// buildInfo is which failwatch this is.
+func buildInfo() buildinfo.Build { return buildinfo.Read() }
 
 // versionLine says which failwatch this is: version, commit and build date.
 func versionLine() string {
 	b := buildInfo()
-	line := "failwatch " + b.version
-	if b.commit != "" {
-		line += " (commit " + b.commit
-		if b.committed != "" {
-			line += " of " + b.committed
+	line := "failwatch " + b.Version
+	if b.Commit != "" {
+		line += " (commit " + b.Commit
+		if b.Committed != "" {
+			line += " of " + b.Committed
 		}
 		line += ")"
 	}
-	if b.date != "" {
-		line += " built " + b.date
+	if b.Date != "" {
+		line += " built " + b.Date
 	}
 	return line + " " + runtime.Version()
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/jsonout"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -34,9 +35,15 @@ type routerFlags struct {
 	services *[]string
 }
 
+// configFlag is -c, which every command reading a config takes; the root
+// help and the man page list the search path.
+func configFlag(fs *pflag.FlagSet, usage string) *string {
+	return fs.StringP("config", "c", "", usage+" (default: the first of the search path, ./failwatch.yaml to "+config.SystemPath+": see failwatch --help)")
+}
+
 func addRouterFlags(fs *pflag.FlagSet) routerFlags {
 	return routerFlags{
-		path:        fs.StringP("config", "c", "", "config FILE (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)"),
+		path:        configFlag(fs, "config FILE"),
 		router:      fs.String("router", "", "router API address, overriding the config's (e.g. a failwatch sim)"),
 		user:        fs.String("user", "", "router user, overriding the config's"),
 		passwordEnv: fs.String("password-env", "", "read the router password from this environment variable"),
@@ -74,8 +81,8 @@ func (f routerFlags) chosen(cfg *config.Config, stderr io.Writer) ([]config.Serv
 
 // load reads the config and applies the overrides; it needs a router and a
 // service name.
-func (f routerFlags) load(stderr io.Writer) (*config.Config, bool) {
-	cfg, ok := loadConfig(*f.path, stderr)
+func (f routerFlags) load(o out) (*config.Config, bool) {
+	cfg, ok := readConfig(*f.path, o, true)
 	if !ok {
 		return nil, false
 	}
@@ -89,7 +96,7 @@ func (f routerFlags) load(stderr io.Writer) (*config.Config, bool) {
 		cfg.Router.Password = config.Secret(os.Getenv(*f.passwordEnv))
 	}
 	if cfg.Router.Address == "" || len(cfg.Services) == 0 {
-		fmt.Fprintln(stderr, "failwatch: this needs router.address and a service in the config (or --router)")
+		o.fail("this needs router.address and a service in the config (or --router)")
 		return nil, false
 	}
 	return cfg, true
@@ -129,7 +136,7 @@ func currentUser() string {
 // code of each, over one connection; when ok is false the command exits
 // with exitUsage.
 func (f routerFlags) connect(stderr io.Writer) (*config.Config, *routeros.Client, []*failover.Failover, bool) {
-	cfg, ok := f.load(stderr)
+	cfg, ok := f.load(plain(stderr))
 	if !ok {
 		return nil, nil, nil, false
 	}
@@ -217,6 +224,13 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 				return exitUsage
 			}
 			defer client.Close()
+			// Nothing is changed that could not be audited.
+			for _, f := range fs {
+				if err := f.Audit.Check(); err != nil {
+					fmt.Fprintf(stderr, "failwatch %s: not done: audit log %v\n", name, err)
+					return exitUsage
+				}
+			}
 			var moves []string
 			for _, f := range fs {
 				from, to := f.Primary.Name, f.Standby.Name
@@ -267,10 +281,10 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 			if *asJSON {
 				out := struct {
 					SchemaVersion int `json:"schema_version"`
-					failover.Result
+					failover.ResultJSON
 					OK    bool   `json:"ok"`
 					Error string `json:"error,omitempty"`
-				}{SchemaVersion: 1, Result: res, OK: err == nil}
+				}{SchemaVersion: operationSchema, ResultJSON: res.JSON(), OK: err == nil}
 				if err != nil {
 					out.Error = err.Error()
 				}
@@ -291,32 +305,37 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 	})
 }
 
-// statusSchema is the version of `status --json`: it changes when a field
-// changes meaning or goes away (2: a list of services).
-const statusSchema = 2
+// The versions of the JSON documents: each changes when a field changes
+// meaning or goes away (docs/JSON.md, CHANGELOG.md). status 2: a list of
+// services; 3: durations as *_ms, since RFC 3339. failover 2: records with
+// ttl_ms.
+const (
+	statusSchema    = 3
+	operationSchema = 2
+)
 
 // statusReport is what `failwatch status` knows: the router, then each
 // service.
 type statusReport struct {
-	SchemaVersion int                 `json:"schema_version"`
-	Router        string              `json:"router"`
-	Connected     bool                `json:"connected"`
-	Error         string              `json:"error,omitempty"`
-	Identity      routeros.Identity   `json:"identity"`
-	Services      []serviceStatus     `json:"services"`
-	Netwatch      []routeros.Netwatch `json:"netwatch"`
-	Held          bool                `json:"netwatch_held"`
-	Healthy       bool                `json:"healthy"`
+	SchemaVersion int                `json:"schema_version"`
+	Router        string             `json:"router"`
+	Connected     bool               `json:"connected"`
+	Error         string             `json:"error,omitempty"`
+	Identity      jsonout.Identity   `json:"identity"`
+	Services      []serviceStatus    `json:"services"`
+	Netwatch      []jsonout.Netwatch `json:"netwatch"`
+	Held          bool               `json:"netwatch_held"`
+	Healthy       bool               `json:"healthy"`
 }
 
 // serviceStatus is one service in `failwatch status`.
 type serviceStatus struct {
-	Service  string            `json:"service"`
-	Active   string            `json:"active"`
-	Records  []routeros.Record `json:"records"`
-	DNS      []string          `json:"dns_answer"`
-	DNSError string            `json:"dns_error,omitempty"`
-	Healthy  bool              `json:"healthy"`
+	Service  string           `json:"service"`
+	Active   string           `json:"active"`
+	Records  []jsonout.Record `json:"records"`
+	DNS      []string         `json:"dns_answer"`
+	DNSError string           `json:"dns_error,omitempty"`
+	Healthy  bool             `json:"healthy"`
 }
 
 func statusCommand() *cobra.Command {
@@ -337,7 +356,7 @@ enabled record of a known server, 1 otherwise, 2 on bad usage or config.`, func(
 			ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.Router.Timeout)
 			defer cancel()
 			// Lists are [] when empty, never null.
-			rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Services: []serviceStatus{}, Netwatch: []routeros.Netwatch{}}
+			rep := statusReport{SchemaVersion: statusSchema, Router: cfg.Router.RouterAddr(), Services: []serviceStatus{}, Netwatch: []jsonout.Netwatch{}}
 			var hosts, names []string
 			for _, s := range cfg.Servers {
 				hosts = append(hosts, s.Address)
@@ -346,21 +365,35 @@ enabled record of a known server, 1 otherwise, 2 on bad usage or config.`, func(
 				names = append(names, f.Service.Name)
 			}
 			st := routeros.NewWatcher(client, names, hosts, 0).Read(ctx)
-			rep.Connected, rep.Identity = st.Connected, st.Identity
-			rep.Netwatch = append(rep.Netwatch, st.Netwatch...)
+			rep.Connected, rep.Identity = st.Connected, jsonout.IdentityOf(st.Identity)
 			if st.Err != nil {
 				rep.Error = st.Err.Error()
+			}
+			// Netwatch's "since" is the router's time, in its zone.
+			now := time.Now()
+			if st.Connected {
+				clock, err := client.Clock(ctx)
+				if err == nil {
+					now = now.In(clock.Zone)
+				} else {
+					fmt.Fprintf(stderr, "failwatch: warning: %v: netwatch since in this host's zone\n", err)
+				}
+			}
+			for _, n := range st.Netwatch {
+				rep.Netwatch = append(rep.Netwatch, jsonout.NetwatchOf(n, now))
 			}
 			rep.Held = failover.Held(st.Netwatch)
 			rep.Healthy = rep.Connected
 			for _, f := range fos {
-				ss := serviceStatus{Service: f.Service.Name, Records: []routeros.Record{}, DNS: []string{}}
+				ss := serviceStatus{Service: f.Service.Name, DNS: []string{}}
+				var records []routeros.Record
 				for _, r := range st.Records {
 					if r.Name == f.Service.Name {
-						ss.Records = append(ss.Records, r)
+						records = append(records, r)
 					}
 				}
-				ss.Active = failover.Active(f.Service, ss.Records, f.Primary, f.Standby)
+				ss.Records = jsonout.Records(records)
+				ss.Active = failover.Active(f.Service, records, f.Primary, f.Standby)
 				ans := monitor.Query(ctx, dnsServer(cfg, f.Service), f.Service.Name, failover.RecordType(f.Primary, f.Standby))
 				for _, a := range ans.Addrs {
 					ss.DNS = append(ss.DNS, a.String())
@@ -409,7 +442,11 @@ func writeStatus(w io.Writer, r statusReport) {
 			if value == "" {
 				value = rec.Data
 			}
-			fmt.Fprintf(w, "  record %-4s %-5s %s %-15s ttl %-4s %q\n", rec.ID, rec.Type, state, value, rec.TTL, rec.Comment)
+			ttl := "?"
+			if rec.TTLMS != nil {
+				ttl = config.FormatDuration(time.Duration(*rec.TTLMS * float64(time.Millisecond)))
+			}
+			fmt.Fprintf(w, "  record %-4s %-5s %s %-15s ttl %-4s %q\n", rec.ID, rec.Type, state, value, ttl, rec.Comment)
 		}
 		if s.DNSError != "" {
 			fmt.Fprintf(w, "  resolver %s\n", s.DNSError)

@@ -166,23 +166,24 @@ func TestDeclinedPrompt(t *testing.T) {
 func TestJSONShapes(t *testing.T) {
 	cfg, _, _ := paperRouter(t)
 	out, _, _ := runCLI("status", "-c", cfg, "--json")
-	for _, want := range []string{`"schema_version": 2`, `"services": [`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`} {
+	for _, want := range []string{`"schema_version": 3`, `"services": [`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`,
+		`"ttl_ms": 86400000`, `"interval_ms": 10000`, `"timeout_ms": 1000`, `"uptime_ms": `} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status --json lacks %s:\n%s", want, out)
 		}
 	}
-	for _, banned := range []string{`"ID"`, `"Address"`, `null`, `\u003e`} {
+	for _, banned := range []string{`"ID"`, `"Address"`, `null`, `\u003e`, `"ttl":`, `"interval":`, `"uptime":`} {
 		if strings.Contains(out, banned) {
 			t.Errorf("status --json has %s:\n%s", banned, out)
 		}
 	}
 	out, _, _ = runCLI("restore", "-c", cfg, "--yes", "--json")
-	for _, want := range []string{`"schema_version": 1`, `"took_ms": `, `"outcome": "already so"`, `"changes": []`} {
+	for _, want := range []string{`"schema_version": 2`, `"took_ms": `, `"outcome": "already so"`, `"changes": []`, `"ttl_ms": 86400000`, `-> 104.247.193.168`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("restore --json lacks %s:\n%s", want, out)
 		}
 	}
-	for _, banned := range []string{`"Took"`, `took_ns`, `null`} {
+	for _, banned := range []string{`"Took"`, `took_ns`, `null`, `\u003e`, `"ttl":`} {
 		if strings.Contains(out, banned) {
 			t.Errorf("restore --json has %s:\n%s", banned, out)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -36,12 +35,9 @@ func watchHangup(ctx context.Context, rf routerFlags, running *config.Config, en
 }
 
 func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, log *slog.Logger) {
-	var problems bytes.Buffer
-	onDisk, ok := rf.load(&problems)
+	onDisk, ok := rf.load(out{log: log})
 	if !ok {
-		for line := range strings.Lines(problems.String()) {
-			log.Error("config not reloaded, the running one stays", "problem", strings.TrimSpace(line))
-		}
+		log.Error("config not reloaded, the running one stays")
 		return
 	}
 	res, err := eng.Reload(onDisk)

@@ -104,10 +104,11 @@ probe:
 
 	os.WriteFile(cfgPath, []byte(strings.Replace(good, "interval: 200ms", "interval: fast", 1)), 0o600)
 	cmd.Process.Signal(syscall.SIGHUP)
-	l := waitFor(`msg="config not reloaded, the running one stays"`)
-	if !strings.Contains(l, "failwatch.yaml:9:13: probe.interval") {
+	l := waitFor(`probe.interval`)
+	if !strings.Contains(l, `failwatch.yaml:9:13: probe.interval: bad duration`) || !strings.Contains(l, "line=9 column=13 key=probe.interval") {
 		t.Errorf("the problem should say where: %s", l)
 	}
+	waitFor(`msg="config not reloaded, the running one stays"`)
 
 	// A watched server added: probed at once, web1 not restarted.
 	before := okProbes("web1")

@@ -39,10 +39,10 @@ prints what has been gathered.
 
 Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 2 on bad usage or config.`, func(fs *pflag.FlagSet) runner {
-		path := fs.StringP("config", "c", "", "config FILE (default: ./failwatch.yaml, then $XDG_CONFIG_HOME/failwatch/config.yaml)")
+		path := configFlag(fs, "probe the servers of this config FILE")
 		count := fs.Int("count", 10, "probes per check")
-		interval := fs.Duration("interval", 0, "time between probes (default: the config's, else 1s)")
-		timeout := fs.Duration("timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
+		interval := durationFlag(fs, "interval", 0, "time between probes (default: the config's, else 1s)")
+		timeout := durationFlag(fs, "timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
 		asJSON := fs.Bool("json", false, "print JSON instead of text")
 		return func(hosts []string, stdout, stderr io.Writer) int {
 			if *count < 1 {
@@ -76,7 +76,7 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 				}
 			default:
 				var ok bool
-				if cfg, ok = loadConfig(*path, stderr); !ok {
+				if cfg, ok = readConfig(*path, plain(stderr), false); !ok {
 					return exitUsage
 				}
 			}
@@ -158,6 +158,7 @@ func serverFromArg(arg string) (config.Server, error) {
 // statuses in config order; replies, when not nil, gets a line per probe.
 func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stderr io.Writer) ([]monitor.ServerStatus, error) {
 	opts := monitor.Options{Probe: cfg.Probe, Count: count}
+	via := ""
 	needICMP := slices.ContainsFunc(cfg.Servers, func(s config.Server) bool {
 		return len(s.Checks) == 0 || slices.ContainsFunc(s.Checks, func(c config.Check) bool { return c.Kind == config.ICMP })
 	})
@@ -168,7 +169,7 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stder
 		}
 		defer icmp.Close()
 		opts.ICMP = icmp
-		fmt.Fprintf(stderr, "ICMP through a %s; %s\n", icmp.Mode(), monitor.RTTTiming)
+		via = fmt.Sprintf(" (ICMP through a %s)", icmp.Mode())
 	}
 	servers := make([]*monitor.Server, len(cfg.Servers))
 	for i, s := range cfg.Servers {
@@ -179,7 +180,7 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stder
 		}
 		servers[i] = m
 	}
-	fmt.Fprintf(stderr, "probing %d server(s), %d probe(s) each every %s...\n", len(servers), count, cfg.Probe.Interval)
+	fmt.Fprintf(stderr, "probing %d server(s), %d probe(s) each every %s%s...\n", len(servers), count, cfg.Probe.Interval, via)
 	var events chan monitor.Event
 	printed := make(chan struct{})
 	if replies != nil {

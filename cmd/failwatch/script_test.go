@@ -8,10 +8,17 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/failwatch/failwatch/config"
 )
 
 // TestMain lets the scripts run `failwatch` as a command of this test binary.
+// No test reads a config it did not write: the search path is empty unless
+// a test (or a script, whose failwatch runs this again) sets it.
 func TestMain(m *testing.M) {
+	if _, ok := os.LookupEnv(config.SearchPathEnv); !ok {
+		os.Setenv(config.SearchPathEnv, "")
+	}
 	testscript.Main(m, map[string]func(){
 		"failwatch": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
@@ -24,6 +31,10 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:  "testdata/script",
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitCodeCmd},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv(config.SearchPathEnv, "")
+			return nil
+		},
 	})
 }
 

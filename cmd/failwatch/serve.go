@@ -51,7 +51,8 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 			if !ok {
 				return exitUsage
 			}
-			cfg, ok := rf.load(stderr)
+			o := daemonOut(stderr, "serve", *logFormat, log)
+			cfg, ok := rf.load(o)
 			if !ok {
 				return exitUsage
 			}
@@ -65,10 +66,10 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 				cfg.Serve.HostKey = filepath.Join(filepath.Dir(defaultAuditLog()), "ssh_host_ed25519")
 			}
 			if len(cfg.Serve.Users) == 0 && cfg.Serve.Anonymous == "" {
-				fmt.Fprintln(stderr, "failwatch serve: no serve.users and no serve.anonymous: nobody could log in")
+				o.fail("no serve.users and no serve.anonymous: nobody could log in")
 				return exitUsage
 			}
-			d, ok := liveDashboard(cfg, *recordTo, "failwatch serve", stderr)
+			d, ok := liveDashboard(cfg, *recordTo, o)
 			if !ok {
 				return exitUnhealthy
 			}
@@ -76,17 +77,17 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 			defer stop()
 			d.ui = tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
 				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
-			if !d.serveMetrics(ctx, *metricsAddr, stderr) {
+			if !d.serveMetrics(ctx, *metricsAddr, o) {
 				return exitUsage
 			}
-			eng, ok := d.newEngine(stderr)
+			eng, ok := d.newEngine(o)
 			if !ok {
 				return exitUsage
 			}
 			go watchHangup(ctx, rf, &asLoaded, eng, log)
 			stopLog := startLog(eng, log)
 			defer stopLog()
-			stopRecording, ok := d.startRecorder(eng, stderr)
+			stopRecording, ok := d.startRecorder(eng, o)
 			if !ok {
 				return exitUsage
 			}
@@ -102,12 +103,13 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 			}
 			srv, err := sshserve.New(opts)
 			if err != nil {
-				fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
+				o.fail(err.Error())
 				return exitUnhealthy
 			}
 			ln, err := net.Listen("tcp", cfg.Serve.Listen)
 			if err != nil {
-				fmt.Fprintf(stderr, "failwatch serve: listen: %v\n", err)
+				// "listen tcp ADDR: ..." says what failed already.
+				o.fail(err.Error(), "listen", cfg.Serve.Listen)
 				return exitUsage
 			}
 			engineDone := make(chan struct{})
@@ -115,15 +117,19 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 			if d.metrics != nil {
 				go feedMetrics(ctx, eng, d.metrics)
 			}
-			fmt.Fprintf(stdout, "failwatch serve: SSH on %s\n", ln.Addr())
+			if o.log != nil {
+				o.info("SSH on "+ln.Addr().String(), "ssh", ln.Addr().String())
+			} else {
+				fmt.Fprintf(stdout, "failwatch serve: SSH on %s\n", ln.Addr())
+			}
 			if err := srv.Serve(ctx, ln); err != nil {
-				fmt.Fprintf(stderr, "failwatch serve: %v\n", err)
+				o.fail(err.Error())
 			}
 			stop()
 			<-engineDone
 			stopRecording()
 			if last := eng.LastDone(); last != nil && last.Err != nil {
-				fmt.Fprintf(stderr, "failwatch serve: last operation: %s: %v\n", last.Result.Outcome, last.Err)
+				o.fail(fmt.Sprintf("last operation: %s: %v", last.Result.Outcome, last.Err))
 			}
 			return exitOK
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,7 +99,8 @@ func TestSetupPerService(t *testing.T) {
 	}
 	records := func(name string) string {
 		rep := status(t, cfg, "--service", name)
-		return fmt.Sprint(rep.Services[0].Records)
+		b, _ := json.Marshal(rep.Services[0].Records)
+		return string(b)
 	}
 	mail := records("mail.example.test")
 	for _, svc := range []string{"www.example.test", "api.example.test"} {

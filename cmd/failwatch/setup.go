@@ -37,15 +37,15 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 		apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
 		yes := fs.Bool("yes", false, "with --apply: do it without asking")
 		version := fs.String("routeros", "7.18", "the RouterOS version the printed script is for")
-		rtt := fs.String("rtt", "", "the primary's round trip as the router sees it (e.g. 196ms): icmp thresholds are set above it")
-		ttl := fs.String("ttl", "30s", "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
-		interval := fs.String("interval", "5s", "netwatch interval")
+		rtt := durationFlag(fs, "rtt", 0, "the primary's round trip as the router sees it (e.g. 196ms): icmp thresholds are set above it")
+		ttl := durationFlag(fs, "ttl", 30*time.Second, "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
+		interval := durationFlag(fs, "interval", 5*time.Second, "netwatch interval")
 		ignoreDown := fs.Bool("ignore-initial-down", false, "no down-script for a primary already down when the entry starts (7.18+): it then never fails over")
 		return func(_ []string, stdout, stderr io.Writer) int {
 			var cfg *config.Config
 			var ok bool
 			if *apply {
-				cfg, ok = rf.load(stderr)
+				cfg, ok = rf.load(plain(stderr))
 			} else {
 				cfg, ok = loadConfig(*rf.path, stderr)
 				if ok && len(cfg.Services) == 0 {
@@ -60,24 +60,11 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 			if !ok {
 				return exitUsage
 			}
-			durations := map[string]*string{"--ttl": ttl, "--interval": interval, "--rtt": rtt}
-			values := map[string]time.Duration{}
-			for name, v := range durations {
-				if *v == "" {
-					continue
-				}
-				d, err := config.ParseDuration(*v)
-				if err != nil || d <= 0 {
-					fmt.Fprintf(stderr, "failwatch setup: %s %q: a duration such as 30s\n", name, *v)
-					return exitUsage
-				}
-				values[name] = d
-			}
 			var setups []*failover.Setup
 			for _, svc := range chosen {
 				primary, standby := cfg.Pair(svc)
 				setups = append(setups, &failover.Setup{Service: svc, Primary: primary, Standby: standby, Probe: cfg.Probe,
-					TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown,
+					TTL: *ttl, Interval: *interval, RTT: *rtt, IgnoreInitialDown: *ignoreDown,
 					Siblings: siblings(cfg, svc)})
 			}
 			if !*apply {

@@ -31,19 +31,19 @@ unless --user/--password say otherwise.
 Netwatch probes are simulated (every host up) and send no packet; --netwatch-icmp
 makes them real ICMP echoes, only for addresses you own, such as test namespaces.
 Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
-		listen := fs.String("listen", "127.0.0.1:8728", "API address to listen on (port 0 picks one)")
+		listen := fs.String("listen", "127.0.0.1:8728", "the address API clients connect to (port 0 picks one)")
 		dnsAddr := fs.String("dns", "", "also answer DNS over UDP on this address from the enabled static records")
-		user := fs.String("user", "admin", "API user name")
-		password := fs.String("password", "", "API password")
-		path := fs.StringP("config", "c", "", "seed from this config FILE instead of the paper's setup")
+		user := fs.String("user", "admin", "the API user name")
+		password := fs.String("password", "", "the API password")
+		path := fs.StringP("config", "c", "", "seed from this config FILE's services and servers instead of the paper's setup")
 		interval := fs.String("netwatch-interval", "10s", "netwatch interval of entries seeded from -c")
-		version := fs.String("version", "7.18.2 (stable)", "the RouterOS version to be: what it takes and how it answers ("+strings.Join(rosim.ProfileNames(), ", ")+")")
+		version := fs.String("routeros-version", "7.18.2 (stable)", "the RouterOS version to be: what it takes and how it answers ("+strings.Join(rosim.ProfileNames(), ", ")+")")
 		zone := fs.String("zone", "UTC", "the router's time zone (its clock and log times), e.g. Asia/Jakarta")
 		legacy := fs.Bool("legacy-login", false, "use the pre-6.43 challenge login")
 		realICMP := fs.Bool("netwatch-icmp", false, "netwatch sends real ICMP echoes and HTTP requests (only to addresses you own)")
 		return func(_ []string, stdout, stderr io.Writer) int {
 			if err := rosim.CheckVersion(*version); err != nil {
-				fmt.Fprintf(stderr, "failwatch sim: --version: %v\n", err)
+				fmt.Fprintf(stderr, "failwatch sim: --routeros-version: %v\n", err)
 				return exitUsage
 			}
 			loc, err := time.LoadLocation(*zone)
@@ -67,7 +67,7 @@ Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
 			r := rosim.New(opts)
 			defer r.Close()
 			if *path != "" {
-				cfg, ok := loadConfig(*path, stderr)
+				cfg, ok := readConfig(*path, plain(stderr), false)
 				if !ok {
 					return exitUsage
 				}
@@ -81,7 +81,8 @@ Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
 			}
 			addr, err := r.ListenAndServe(*listen)
 			if err != nil {
-				fmt.Fprintf(stderr, "failwatch sim: listen: %v\n", err)
+				// "listen tcp ADDR: ..." says what failed already.
+				fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
 				return exitUnhealthy
 			}
 			fmt.Fprintf(stdout, "RouterOS API emulator listening on %s (user %s)\n", addr, *user)

@@ -69,7 +69,7 @@ func TestNodeRouterOSAgainstSim(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	for _, version := range []string{"7.18.2 (stable)", "6.49.17 (long-term)"} {
-		t.Run(version, func(t *testing.T) { nodeInterop(t, dir, startSim(t, bin, "--version", version)) })
+		t.Run(version, func(t *testing.T) { nodeInterop(t, dir, startSim(t, bin, "--routeros-version", version)) })
 	}
 }
 

@@ -124,8 +124,9 @@ func New(servers, services []string) *Collector {
 		c.operations.WithLabelValues(op, "failed")
 	}
 	for _, svc := range services {
+		// The last switch's duration has no value before a switch: absent,
+		// not 0, so that no alert or panel reads a switch that never was.
 		c.switches.WithLabelValues(svc)
-		c.lastSwitch.WithLabelValues(svc).Set(0)
 		for _, s := range servers {
 			c.active.WithLabelValues(svc, s).Set(0)
 			c.answer.WithLabelValues(svc, s).Set(0)
@@ -159,7 +160,12 @@ func (c *Collector) SetBuildInfo(version, commit, goVersion string) {
 func (c *Collector) ObserveDNS(service string, answered bool, server string, ttl time.Duration) {
 	c.fed(nil)
 	c.answered.WithLabelValues(service).Set(b2f(answered))
-	c.answerTTL.WithLabelValues(service).Set(ttl.Seconds())
+	// An answer that did not come has no TTL: absent, not 0.
+	if answered {
+		c.answerTTL.WithLabelValues(service).Set(ttl.Seconds())
+	} else {
+		c.answerTTL.DeleteLabelValues(service)
+	}
 	for _, s := range c.servers {
 		c.answer.WithLabelValues(service, s).Set(b2f(s == server))
 	}

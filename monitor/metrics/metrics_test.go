@@ -64,6 +64,33 @@ func TestCollector(t *testing.T) {
 	}
 }
 
+// A metric without a value is absent, not 0: the last switch's duration
+// before any switch, the answer's TTL while the resolver does not answer.
+func TestNoValueIsAbsent(t *testing.T) {
+	c := New([]string{"public", "private"}, []string{"www.example.test"})
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	body := scrape()
+	if strings.Contains(body, "failwatch_last_switch_duration_seconds{") || strings.Contains(body, "failwatch_dns_answer_ttl_seconds{") {
+		t.Errorf("values before anything happened:\n%s", body)
+	}
+	if !strings.Contains(body, `failwatch_active_server_changes_total{service="www.example.test"} 0`) {
+		t.Errorf("the switch counter should count from 0:\n%s", body)
+	}
+	c.ObserveSwitch("www.example.test", false, 0)
+	if body := scrape(); strings.Contains(body, "failwatch_last_switch_duration_seconds{") {
+		t.Errorf("a switch without a fault has no duration from the fault:\n%s", body)
+	}
+	c.ObserveDNS("www.example.test", true, "public", 30*time.Second)
+	c.ObserveDNS("www.example.test", false, "", 0)
+	if body := scrape(); strings.Contains(body, "failwatch_dns_answer_ttl_seconds{") {
+		t.Errorf("a TTL of an answer that did not come:\n%s", body)
+	}
+}
+
 func TestHealth(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	c := New([]string{"public"}, []string{"tomtotrading.com"})

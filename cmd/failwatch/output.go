@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+// out is where a command says what is not its result: lines on stderr
+// ("failwatch: ..."), or, for a daemon logging JSON, records in its log, so
+// that every line it writes is one (--log-format json), the first included.
+type out struct {
+	stderr io.Writer
+	// who starts a line: "failwatch", or the daemon's "failwatch serve".
+	who string
+	// log, when set, takes every line as a record.
+	log *slog.Logger
+}
+
+// plain says things as lines on w.
+func plain(w io.Writer) out { return out{stderr: w, who: "failwatch"} }
+
+// daemonOut is a daemon's: lines on stderr in the text format (its log's
+// lines are key=value), records in the JSON one.
+func daemonOut(stderr io.Writer, cmd, format string, log *slog.Logger) out {
+	o := out{stderr: stderr, who: "failwatch " + cmd}
+	if format == "json" {
+		o.log = log
+	}
+	return o
+}
+
+// info, warn and fail say text, with attrs as a record's key-value pairs.
+func (o out) info(text string, attrs ...any) { o.say(slog.LevelInfo, text, attrs) }
+func (o out) warn(text string, attrs ...any) { o.say(slog.LevelWarn, text, attrs) }
+func (o out) fail(text string, attrs ...any) { o.say(slog.LevelError, text, attrs) }
+
+func (o out) say(level slog.Level, text string, attrs []any) {
+	if o.log != nil {
+		o.log.Log(context.Background(), level, text, attrs...)
+		return
+	}
+	if level == slog.LevelWarn {
+		text = "warning: " + text
+	}
+	fmt.Fprintf(o.stderr, "%s: %s\n", o.who, text)
+}
+
+// problems says why a config was not read: each problem with its position
+// as file:line:column: key: message, as compilers print them.
+func (o out) problems(path string, err error) {
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		o.fail(err.Error())
+		return
+	}
+	for _, e := range errs {
+		if o.log != nil {
+			o.log.Error(e.Error(), "file", e.File, "line", e.Line, "column", e.Col, "key", e.Key)
+		} else {
+			fmt.Fprintln(o.stderr, e)
+		}
+	}
+	o.fail(fmt.Sprintf("%s: %d problem(s)", path, len(errs)), "path", path)
+}
