@@ -341,10 +341,14 @@ func (r *Router) watch(ctx context.Context, w *watcher, id string, test netwatch
 			return
 		}
 		r.mu.Lock()
+		script := ""
 		if ctx.Err() == nil {
-			r.observe(id, res)
+			script = r.observe(id, res)
 		}
 		r.mu.Unlock()
+		if script != "" {
+			r.runScript(ctx, script, "netwatch")
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -354,11 +358,12 @@ func (r *Router) watch(ctx context.Context, w *watcher, id string, test netwatch
 }
 
 // observe records one netwatch test; on a change of status it logs the
-// event as RouterOS 7 does and runs the entry's script. Caller holds r.mu.
-func (r *Router) observe(id string, res testResult) {
+// event as RouterOS 7 does and returns the entry's script to run (after
+// the caller lets go of r.mu). Caller holds r.mu.
+func (r *Router) observe(id string, res testResult) string {
 	rows, tr := r.netwatch.find(id)
 	if tr != nil {
-		return
+		return ""
 	}
 	row := rows[0]
 	status := "up"
@@ -381,7 +386,7 @@ func (r *Router) observe(id string, res testResult) {
 	}
 	old := row["status"]
 	if old == status {
-		return
+		return ""
 	}
 	row["status"] = status
 	row["since"] = r.stamp(r.now())
@@ -391,9 +396,9 @@ func (r *Router) observe(id string, res testResult) {
 	}
 	r.log.add("netwatch,info", "event "+status+" [ type: "+typ+", host: "+row["host"]+" ]")
 	if old == "unknown" && row["ignore-initial-"+status] == "true" {
-		return
+		return ""
 	}
-	r.runScript(row[status+"-script"], "netwatch")
+	return row[status+"-script"]
 }
 
 func incr(s string) string {

@@ -1,6 +1,7 @@
 package rosim
 
 import (
+	"context"
 	"net"
 	"runtime"
 	"slices"
@@ -286,27 +287,22 @@ func TestScripts(t *testing.T) {
 		}
 		return out
 	}
-	r.mu.Lock()
-	r.runScript(`/ip dns static enable numbers=0; /ip dns static disable numbers=1`, "test")
-	r.mu.Unlock()
+	ctx := context.Background()
+	r.runScript(ctx, `/ip dns static enable numbers=0; /ip dns static disable numbers=1`, "test")
 	if got := enabledComments(); !slices.Equal(got, []string{"ServerPrivate"}) {
 		t.Errorf("by position: %q", got)
 	}
-	r.mu.Lock()
-	r.runScript("/ip dns static enable [find comment=\"Server Public\"]\n/ip/dns/static/disable [find where comment=ServerPrivate]", "test")
-	r.mu.Unlock()
+	r.runScript(ctx, "/ip dns static enable [find comment=\"Server Public\"]\n/ip/dns/static/disable [find where comment=ServerPrivate]", "test")
 	if got := enabledComments(); !slices.Equal(got, []string{"Server Public"}) {
 		t.Errorf("by comment: %q", got)
 	}
-	r.mu.Lock()
-	r.runScript(`/ip dns static disable [find name=tomtotrading.com comment!="ServerPrivate" comment~"Public"]; /ip dns static enable [find comment~"Private"]`, "test")
-	r.mu.Unlock()
+	r.runScript(ctx, `/ip dns static disable [find name=tomtotrading.com comment!="ServerPrivate" comment~"Public"]; /ip dns static enable [find comment~"Private"]`, "test")
 	if got := enabledComments(); !slices.Equal(got, []string{"ServerPrivate"}) {
 		t.Errorf("by != and ~: %q", got)
 	}
+	r.runScript(ctx, `/system reboot`, "netwatch")
+	r.runScript(ctx, `/ip dns static enable numbers=7`, "netwatch")
 	r.mu.Lock()
-	r.runScript(`/system reboot`, "netwatch")
-	r.runScript(`/ip dns static enable numbers=7`, "netwatch")
 	msgs := []string{}
 	for _, e := range r.log.entries() {
 		if e.topics == "script,error" {

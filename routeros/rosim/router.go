@@ -451,7 +451,14 @@ func (r *Router) misprinted(menu string, row row) row {
 	return out
 }
 
-func (r *Router) logApplied(cmd string, attrs []attr) {
+// sysUser runs netwatch and scheduler scripts.
+const sysUser = "*sys"
+
+func (r *Router) logApplied(user, cmd string, attrs []attr) {
+	if user == sysUser {
+		// The router's own scripts, not a client's changes.
+		return
+	}
 	words := []string{cmd}
 	for _, a := range attrs {
 		v := a.value
@@ -489,7 +496,13 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		return rows, rest, tr
 	}
 	changed := func(verb string) {
-		if t == r.static {
+		// A script's change (netwatch, scheduler: *sys) is logged without
+		// a user, as the paper's router logs it.
+		switch {
+		case t != r.static:
+		case user == sysUser:
+			r.log.add("system,info", "static dns entry "+verb)
+		default:
 			r.log.add("system,info", "static dns entry "+verb+" by "+user)
 		}
 	}
@@ -517,7 +530,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if tr != nil {
 			return result{trap: tr}
 		}
-		r.logApplied(t.path+"/"+verb, attrs)
+		r.logApplied(user, t.path+"/"+verb, attrs)
 		changed("added")
 		return result{done: []string{"=ret=" + id}}
 	case "set", "enable", "disable", "remove":
@@ -541,7 +554,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if tr != nil {
 			return result{trap: tr}
 		}
-		r.logApplied(t.path+"/"+verb, attrs)
+		r.logApplied(user, t.path+"/"+verb, attrs)
 		if verb == "remove" {
 			changed("removed")
 		} else {
