@@ -233,119 +233,6 @@ func (r *Router) Applied() []string {
 	return slices.Clone(r.applied)
 }
 
-// Absent, as a Misprint value, leaves the property out of the print.
-const Absent = "\x00absent"
-
-// Misprint makes every print of one item of a menu show key as value (or
-// leave it out, with Absent), while the item itself is unchanged and takes
-// changes as before: a router whose print a client cannot read (a boolean
-// "maybe", an empty one, no .id, an address that is not one), for tests of
-// what a client does with a reading it cannot trust.
-func (r *Router) Misprint(menu, id, key, value string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.misprints == nil {
-		r.misprints = map[string]map[string]map[string]string{}
-	}
-	if r.misprints[menu] == nil {
-		r.misprints[menu] = map[string]map[string]string{}
-	}
-	if r.misprints[menu][id] == nil {
-		r.misprints[menu][id] = map[string]string{}
-	}
-	r.misprints[menu][id][key] = value
-}
-
-// LogWithID appends an entry that prints id as its .id, whatever it is: a
-// hostile or broken router's numbering, for tests.
-func (r *Router) LogWithID(id, topics, message string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.log.addEntry(id, topics, message)
-}
-
-// Log appends an entry to the router's log, as the router itself would.
-func (r *Router) Log(topics, message string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.log.add(topics, message)
-}
-
-// FaultKind is how an injected fault hits a command.
-type FaultKind int
-
-// Kinds of injected faults. Only FaultTrap leaves the router unchanged: the
-// others apply the command first, as a router whose reply is lost on the way
-// back would, so a client cannot tell from the error whether it happened.
-const (
-	// FaultTrap refuses the command with a general-failure !trap.
-	FaultTrap FaultKind = iota
-	// FaultDrop applies the command, then hangs up without a reply.
-	FaultDrop
-	// FaultFatal applies the command, then sends !fatal and hangs up.
-	FaultFatal
-	// FaultLate applies the command and replies only after Delay.
-	FaultLate
-	// FaultSlow waits Delay before applying the command and replying.
-	FaultSlow
-)
-
-// Fault is one injected fault.
-type Fault struct {
-	Kind FaultKind
-	// Message is the !trap's or the !fatal's text.
-	Message string
-	Delay   time.Duration
-	// Before, when set, is called as the command arrives, before anything
-	// else: a test's hook to act while the command is in flight.
-	Before func()
-}
-
-type armedFault struct {
-	skip int
-	Fault
-}
-
-// Inject arms a fault for one call of command, after letting skip calls of
-// it through: fault injection for tests of what a client does when the
-// router refuses, or its reply is lost, halfway through an operation.
-func (r *Router) Inject(command string, skip int, f Fault) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.faults == nil {
-		r.faults = map[string]*armedFault{}
-	}
-	r.faults[command] = &armedFault{skip, f}
-}
-
-// ForgetComments makes a menu's set take a comment without keeping it, as
-// a router that lost a change would: for tests that what is written is
-// read back.
-func (r *Router) ForgetComments(menu string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.forget == nil {
-		r.forget = map[string]bool{}
-	}
-	r.forget[menu] = true
-}
-
-// takeFault returns the fault armed for this call of command, if any.
-func (r *Router) takeFault(command string) *Fault {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := r.faults[command]
-	if f == nil {
-		return nil
-	}
-	if f.skip > 0 {
-		f.skip--
-		return nil
-	}
-	delete(r.faults, command)
-	return &f.Fault
-}
-
 // result is what one command answers: data rows, then done, or a trap.
 type result struct {
 	rows [][]string
@@ -434,23 +321,6 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 	return res
 }
 
-// misprinted is a row as print shows it, with the menu's misprints.
-func (r *Router) misprinted(menu string, row row) row {
-	m := r.misprints[menu][row[".id"]]
-	if m == nil {
-		return row
-	}
-	out := cloneRow(row)
-	for k, v := range m {
-		if v == Absent {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // sysUser runs netwatch and scheduler scripts.
 const sysUser = "*sys"
 
@@ -508,23 +378,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 	}
 	switch verb {
 	case "print", "getall":
-		var proplist []string
-		for _, a := range attrs {
-			if a.key == ".proplist" {
-				proplist = strings.Split(a.value, ",")
-			}
-		}
-		var res result
-		for _, row := range t.rows {
-			ok, tr := q.match(row)
-			if tr != nil {
-				return result{trap: tr}
-			}
-			if ok {
-				res.rows = append(res.rows, t.words(r.misprinted(t.path, row), proplist))
-			}
-		}
-		return res
+		return r.printTable(t, attrs, q)
 	case "add":
 		id, tr := t.add(attrs)
 		if tr != nil {
@@ -565,80 +419,30 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 	return unknownCommand(t.path + "/" + verb)
 }
 
-// logEntry is one line of the router's log.
-type logEntry struct {
-	id int
-	// rawID, when set, is printed instead of id: a hostile router's.
-	rawID   string
-	time    time.Time
-	topics  string
-	message string
-}
-
-func (e logEntry) idString() string {
-	if e.rawID != "" {
-		return e.rawID
-	}
-	return "*" + strings.ToUpper(strconv.FormatInt(int64(e.id), 16))
-}
-
-// logRow is a log entry as this router prints it: its time in the router's
-// zone and the version's format.
-func (r *Router) logRow(e logEntry) row {
-	return row{".id": e.idString(), "time": r.prof.logTime(e.time.In(r.opts.Zone), r.now()), "topics": e.topics, "message": e.message}
-}
-
-func (r *Router) logWords(e logEntry) []string {
-	row := r.logRow(e)
-	return []string{"=.id=" + row[".id"], "=time=" + row["time"], "=topics=" + row["topics"], "=message=" + row["message"]}
-}
-
-// logBook keeps the last entries and feeds followers. Entry ids rise by one,
-// so a follower that skips an id knows it lost a line.
-type logBook struct {
-	now       func() time.Time
-	size      int
-	ring      []logEntry
-	nextID    int
-	followers map[chan logEntry]struct{}
-}
-
-func (l *logBook) add(topics, message string) { l.addEntry("", topics, message) }
-
-func (l *logBook) addEntry(rawID, topics, message string) {
-	// An entry with an id of its own takes no number from the sequence.
-	if rawID == "" {
-		l.nextID++
-	}
-	e := logEntry{id: l.nextID, rawID: rawID, time: l.now(), topics: topics, message: message}
-	if len(l.ring) >= l.size {
-		copy(l.ring, l.ring[1:])
-		l.ring = l.ring[:len(l.ring)-1]
-	}
-	l.ring = append(l.ring, e)
-	for ch := range l.followers {
-		select {
-		case ch <- e:
-		default:
-			// A follower that does not keep up loses lines rather than
-			// stalling the router; the id gap tells its client.
-		}
-	}
-}
-
-func (l *logBook) entries() []logEntry { return append([]logEntry(nil), l.ring...) }
-
-func (l *logBook) follow(ch chan logEntry) {
-	if l.followers == nil {
-		l.followers = map[chan logEntry]struct{}{}
-	}
-	l.followers[ch] = struct{}{}
-}
-
-func (l *logBook) unfollow(ch chan logEntry) { delete(l.followers, ch) }
-
 func randomChallenge() []byte {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return b
+}
+
+// printTable prints a menu's items the query selects, with only the
+// .proplist properties when one is given.
+func (r *Router) printTable(t *table, attrs []attr, q query) result {
+	var proplist []string
+	for _, a := range attrs {
+		if a.key == ".proplist" {
+			proplist = strings.Split(a.value, ",")
+		}
+	}
+	var res result
+	for _, row := range t.rows {
+		ok, tr := q.match(row)
+		if tr != nil {
+			return result{trap: tr}
+		}
+		if ok {
+			res.rows = append(res.rows, t.words(r.misprinted(t.path, row), proplist))
+		}
+	}
+	return res
 }
