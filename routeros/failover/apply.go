@@ -17,7 +17,14 @@ func (p *Plan) Apply(ctx context.Context, c *routeros.Client) error {
 		return fmt.Errorf("read the router before changing it: %w", err)
 	}
 	for i, st := range p.Steps {
-		if _, err := c.Run(ctx, st.Words...); err != nil {
+		run := st.run
+		if run == nil {
+			run = func(ctx context.Context, c *routeros.Client) error {
+				_, err := c.Run(ctx, st.Words...)
+				return err
+			}
+		}
+		if err := run(ctx, c); err != nil {
 			if rerr := p.restore(ctx, c, before); rerr != nil {
 				return fmt.Errorf("%s: %w; applied %d of %d, and the rollback failed: %v (check the router)", st.Say, err, i, len(p.Steps), rerr)
 			}

@@ -11,10 +11,12 @@ import (
 )
 
 // PlanStep is one change --apply makes: in the admin's words with whole
-// values, and the API words that make it.
+// values, and the API words that make it (or, for a change that needs a
+// read-back first, what runs it).
 type PlanStep struct {
 	Say   string
 	Words []string
+	run   func(context.Context, *routeros.Client) error
 }
 
 // Plan is what --apply will change on one router, for its version.
@@ -26,10 +28,13 @@ type Plan struct {
 }
 
 // Plan reads the router's version and items and lists the changes needed,
-// in an order that never leaves the name without a record: records first
-// (a new primary record is enabled only when the name has no enabled one),
-// then fighting netwatch entries disabled, then the entry itself. It
-// refuses, before anything is changed, what cannot be done safely.
+// in an order that never leaves the name without a record, nor the router
+// without a working failover: records first (a new primary record is
+// enabled only when the name has no enabled one), then the netwatch entry
+// (a new one added disabled), then, once a read-back shows the entry as
+// written, the entry enabled and the entries that would fight it
+// disabled. It refuses, before anything is changed, what cannot be done
+// safely.
 func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	id, err := c.Identity(ctx)
 	if err != nil {
@@ -51,46 +56,23 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	typ := RecordType(s.Primary, s.Standby)
 	var ours []string
 	for _, it := range items {
-		if it.menu == "/tool/netwatch" {
-			fights, err := s.Fighting(ctx, c)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range fights {
-				p.Steps = append(p.Steps, PlanStep{
-					Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
-					Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
-				})
-			}
-		}
-		words := []string{it.menu + "/print"}
-		for _, c := range it.find {
-			words = append(words, "?"+c.key+"="+c.value)
-		}
-		r, err := c.Run(ctx, words...)
+		rows, err := readItem(ctx, c, it)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", it.menu, err)
-		}
-		if err := unreadableRows(it.menu, r.Rows); err != nil {
 			return nil, err
 		}
-		switch len(r.Rows) {
-		case 0:
+		switch {
+		case it.menu == "/tool/netwatch":
+			if err := s.planNetwatch(ctx, c, p, it, rows); err != nil {
+				return nil, err
+			}
+		case len(rows) == 0:
 			add := append(append([]prop{}, it.props...), it.addOnly...)
-			if it.menu == "/ip/dns/static" {
-				add = s.safeEnable(add, recs, typ)
-			}
-			p.Steps = append(p.Steps, addStep(it, add))
-		case 1:
-			row := r.Rows[0]
-			if it.menu == "/ip/dns/static" {
-				ours = append(ours, row[".id"])
-			}
-			if st, ok := setStep(it, row); ok {
+			p.Steps = append(p.Steps, addStep(it, s.safeEnable(add, recs, typ)))
+		default:
+			ours = append(ours, rows[0][".id"])
+			if st, ok := setStep(it, rows[0]); ok {
 				p.Steps = append(p.Steps, st)
 			}
-		default:
-			return nil, fmt.Errorf("%d items in %s match %s (%s): remove the extra ones first; nothing was changed", len(r.Rows), it.menu, findText(it.find), it.what)
 		}
 	}
 	if s.Service.Layout != config.Rewrite {
@@ -101,6 +83,94 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// readItem reads the items its find selects (by either of its finds); more
+// than one is refused before anything changes.
+func readItem(ctx context.Context, c *routeros.Client, it item) ([]map[string]string, error) {
+	// Each find's conditions must all hold; either find selects.
+	words := []string{it.menu + "/print"}
+	for i, conds := range [][]cond{it.find, it.alt} {
+		for _, c := range conds {
+			words = append(words, "?"+c.key+"="+c.value)
+		}
+		if len(conds) > 1 {
+			words = append(words, "?#"+strings.Repeat("&", len(conds)-1))
+		}
+		if i == 1 && len(conds) > 0 {
+			words = append(words, "?#|")
+		}
+	}
+	r, err := c.Run(ctx, words...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", it.menu, err)
+	}
+	if err := unreadableRows(it.menu, r.Rows); err != nil {
+		return nil, err
+	}
+	if len(r.Rows) > 1 {
+		return nil, fmt.Errorf("%d items in %s match %s (%s): remove the extra ones first; nothing was changed", len(r.Rows), it.menu, itemFind(it), it.what)
+	}
+	return r.Rows, nil
+}
+
+// planNetwatch adds the entry disabled (or updates it where it is), then,
+// after a read-back shows it as written, enables it and disables the
+// entries that would fight it. An entry held by failwatch is updated and
+// left held: a restore releases it.
+func (s *Setup) planNetwatch(ctx context.Context, c *routeros.Client, p *Plan, it item, rows []map[string]string) error {
+	fights, err := s.Fighting(ctx, c)
+	if err != nil {
+		return err
+	}
+	enabled := false
+	switch {
+	case len(rows) == 0:
+		p.Steps = append(p.Steps, addStep(it, append(append(append([]prop{}, it.props...), it.addOnly...), prop{"disabled", "yes"})))
+	case strings.HasSuffix(rows[0]["comment"], HoldMark):
+		if st, ok := setStep(it, rows[0]); ok {
+			p.Steps = append(p.Steps, st)
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("The netwatch entry %s is held by failwatch (maintenance): updated and left held; restore releases it.", rows[0][".id"]))
+		return nil
+	default:
+		if st, ok := setStep(it, rows[0]); ok {
+			p.Steps = append(p.Steps, st)
+		}
+		enabled = rows[0]["disabled"] != "true"
+	}
+	if !enabled {
+		p.Steps = append(p.Steps, PlanStep{
+			Say: fmt.Sprintf("~ %s (%s): enable it, once a read-back shows it as written", it.menu, it.what),
+			run: func(ctx context.Context, c *routeros.Client) error { return enableChecked(ctx, c, it) },
+		})
+	}
+	for _, n := range fights {
+		p.Steps = append(p.Steps, PlanStep{
+			Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
+			Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
+		})
+	}
+	return nil
+}
+
+// enableChecked reads the item back, checks that it holds every property
+// as written, and only then enables it.
+func enableChecked(ctx context.Context, c *routeros.Client, it item) error {
+	rows, err := readItem(ctx, c, it)
+	if err != nil {
+		return err
+	}
+	if len(rows) != 1 {
+		return fmt.Errorf("read back: %s (%s) is not there", it.menu, it.what)
+	}
+	for _, p := range it.props {
+		if !sameValue(rows[0][p.key], p.value) {
+			return fmt.Errorf("read back: %s %s %s is %s, not %s: left disabled", it.menu, rows[0][".id"], p.key, rosQuote(rows[0][p.key]), rosQuote(p.value))
+		}
+	}
+	_, err = c.Run(ctx, it.menu+"/set", "=.id="+rows[0][".id"], "=disabled=no")
+	return err
 }
 
 // addStep adds an item with the properties given.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,8 +85,9 @@ func CapsOf(version string) (Caps, error) {
 type item struct {
 	menu string
 	// find is the [find ...] that selects the item, the same in the script
-	// and over the API (as queries).
-	find []cond
+	// and over the API (as queries); alt, when set, selects it too (the
+	// netwatch entry held by failwatch, its comment marked).
+	find, alt []cond
 	// props are compared and set on an existing item; addOnly are written
 	// only when the item is added (which record is enabled is the
 	// failover's business, not setup's).
@@ -154,6 +156,23 @@ func findText(conds []cond) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
+// itemFind is the [find ...] of an item: with an alternative, find's where
+// form, either selecting it.
+func itemFind(it item) string {
+	if len(it.alt) == 0 {
+		return findText(it.find)
+	}
+	var either []string
+	for _, conds := range [][]cond{it.find, it.alt} {
+		var all []string
+		for _, c := range conds {
+			all = append(all, c.key+"="+rosQuote(c.value))
+		}
+		either = append(either, "("+strings.Join(all, " and ")+")")
+	}
+	return "[find where " + strings.Join(either, " or ") + "]"
+}
+
 // scripts are the netwatch entry's down and up scripts, finding the records
 // as setup does. Enable first, then disable: the name always has a record.
 func (s *Setup) scripts() (down, up string) {
@@ -212,7 +231,7 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 		}
 	}
 	down, up := s.scripts()
-	nw := item{menu: "/tool/netwatch", find: []cond{{"comment", s.netwatchComment()}}, what: "the netwatch entry",
+	nw := item{menu: "/tool/netwatch", find: []cond{{"comment", s.netwatchComment()}}, alt: []cond{{"comment", s.netwatchComment() + HoldMark}}, what: "the netwatch entry",
 		props: []prop{{"host", s.Primary.Address}}, addOnly: []prop{{"comment", s.netwatchComment()}}}
 	timeout := max(s.Probe.Timeout, time.Second)
 	switch {
@@ -368,24 +387,43 @@ func (s *Setup) Script(caps Caps) string {
 			b.WriteString("/" + strings.ReplaceAll(menu[1:], "/", " ") + "\n")
 		}
 		if it.menu == "/tool/netwatch" {
-			b.WriteString("# Other entries on the servers whose scripts switch the records (such as the\n# paper's, by print position) would fight this one: disable them.\n")
-			for _, host := range s.hosts() {
-				for _, script := range []string{"down-script", "up-script"} {
-					if len(s.Siblings) == 0 {
-						fmt.Fprintf(&b, "disable [find host=%s comment!=%s disabled=no %s~%s]\n", rosQuote(host), rosQuote(s.netwatchComment()), script, rosQuote(fightPattern))
-						continue
-					}
-					// A property twice needs find's where form.
-					fmt.Fprintf(&b, "disable [find where host=%s and comment!=%s%s and disabled=no and %s~%s]\n",
-						rosQuote(host), rosQuote(s.netwatchComment()), s.notSiblings(), script, rosQuote(fightPattern))
-				}
-			}
+			s.netwatchLines(&b, it)
+			continue
 		}
 		find := findText(it.find)
 		fmt.Fprintf(&b, ":if ([:len %s] = 0) do={ add %s } else={ set %s %s }\n",
 			find, propsText(append(append([]prop{}, it.props...), it.addOnly...)), find, propsText(it.props))
 	}
 	return b.String()
+}
+
+// netwatchLines write the entry so that every line, and every prefix of
+// the script a router stops at, leaves one working failover: the entry is
+// added disabled (or updated where it is, held or not), then, only when it
+// reads back, one line enables it and disables the entries that would
+// fight it, undoing the enable if that fails.
+func (s *Setup) netwatchLines(b *strings.Builder, it item) {
+	find, own := itemFind(it), findText(it.find)
+	add := append(append(append([]prop{}, it.props...), it.addOnly...), prop{"disabled", "yes"})
+	b.WriteString("# The entry is added disabled (or updated where it is; one held by failwatch\n" +
+		"# stays held), checked, then enabled in one line with the entries that would\n" +
+		"# fight it (other entries on the servers whose scripts switch the records, such\n" +
+		"# as the paper's by print position) disabled: a failure there puts it back.\n" +
+		"# Whichever line a router stops at, one failover works: the old or this one.\n")
+	fmt.Fprintf(b, ":if ([:len %s] = 0) do={ add %s } else={ set %s %s }\n", find, propsText(add), find, propsText(it.props))
+	check := findText(append(slices.Clone(it.find), cond{"host", s.Primary.Address}))
+	fmt.Fprintf(b, ":if ([:len %s] = 1) do={ :do { enable %s; disable [%s] } on-error={ disable %s } }\n", check, own, s.fightsFind(), own)
+}
+
+// fightsFind selects the enabled entries on the servers' hosts, other than
+// setup's own and the siblings', whose scripts switch the records.
+func (s *Setup) fightsFind() string {
+	var hosts []string
+	for _, h := range s.hosts() {
+		hosts = append(hosts, "host="+rosQuote(h))
+	}
+	return fmt.Sprintf("find where disabled=no and comment!=%s%s and (%s) and (down-script~%s or up-script~%s)",
+		rosQuote(s.netwatchComment()), s.notSiblings(), strings.Join(hosts, " or "), rosQuote(fightPattern), rosQuote(fightPattern))
 }
 
 func (s *Setup) hosts() []string {
