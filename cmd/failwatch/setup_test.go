@@ -39,7 +39,7 @@ func TestSetupApply(t *testing.T) {
 		`- /tool/netwatch *1 (104.247.193.168, comment ""): disable`,
 		`- /tool/netwatch *2 (104.247.193.168, comment ""): disable`,
 		`+ /tool/netwatch add host="104.247.193.168" type="icmp" packet-count="10" thr-loss-percent="80%" thr-avg="400ms"`,
-		"applied 5 change(s) and read them back",
+		"applied 6 change(s) and read them back",
 	} {
 		if !strings.Contains(strings.ReplaceAll(out, "\n    ", " "), want) {
 			t.Errorf("apply output lacks %q:\nexit %d\n%s%s", want, code, out, errs)
