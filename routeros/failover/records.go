@@ -41,6 +41,18 @@ type sentChange struct {
 	was  routeros.Record
 }
 
+// inverse is the change that puts the record back as it was.
+func (s sentChange) inverse() recordWant {
+	inv := recordWant{id: s.want.id, disabled: s.was.Disabled}
+	if s.want.address != "" {
+		inv.address = s.was.Address
+	}
+	return inv
+}
+
+// undo is the inverse as typed in the router's terminal.
+func (s sentChange) undo() string { return "/ip dns static " + s.inverse().command() }
+
 // reach brings one record to its wanted state, reading it back when the
 // reply is lost.
 func (o *op) reach(w recordWant) error {
@@ -55,8 +67,9 @@ func (o *op) reach(w recordWant) error {
 		if err := o.interrupted(w.step); err != nil {
 			return "", err
 		}
-		o.sent = append(o.sent, sentChange{step: w.step, want: w, was: o.last[i]})
-		detail, err := o.set(ctx, w)
+		sent := sentChange{step: w.step, want: w, was: o.last[i]}
+		o.sent = append(o.sent, sent)
+		detail, err := o.set(ctx, w, sent.undo())
 		if detail == "" && err == nil {
 			detail = w.id + " " + w.what()
 		}
@@ -66,8 +79,8 @@ func (o *op) reach(w recordWant) error {
 
 // set sends one record change and keeps the last reading true without
 // another read.
-func (o *op) set(ctx context.Context, w recordWant) (string, error) {
-	detail, err := o.apply(ctx, Change{Kind: "record", ID: w.id, What: w.what()},
+func (o *op) set(ctx context.Context, w recordWant, undo string) (string, error) {
+	detail, err := o.apply(ctx, Change{Kind: "record", ID: w.id, What: w.what(), Undo: undo},
 		func(ctx context.Context) error { return o.f.Client.Set(ctx, "/ip/dns/static", w.id, w.words()...) },
 		func(ctx context.Context) (bool, error) {
 			recs, err := o.readRecords(ctx)

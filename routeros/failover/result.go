@@ -90,6 +90,9 @@ type Change struct {
 	// Status: changed, failed (refused or read back as not applied),
 	// unknown (not read back), undone (rolled back).
 	Status string `json:"status"`
+	// Undo is the router command (as typed in its terminal) that puts back
+	// what the change changed.
+	Undo string `json:"undo,omitempty"`
 }
 
 // Result is the outcome of an operation.

@@ -31,7 +31,7 @@ func (o *op) rollback(cause error) error {
 		}
 		return o.rolledBack(cause, undoErrs, "netwatch read back as it was")
 	}
-	if err := o.do("read back", StepOK, o.readBack); err != nil {
+	if err := o.do("read back", StepOK, o.readBackRetried); err != nil {
 		o.res.Outcome = OutcomeUnknown
 		return o.unknown(cause, err)
 	}
@@ -48,7 +48,7 @@ func (o *op) rollback(cause error) error {
 		if pass == 0 && len(o.released) == 0 {
 			o.undoNetwatch(&passErrs)
 		}
-		if err := o.do("verify rollback", StepOK, o.readBack); err != nil {
+		if err := o.do("verify rollback", StepOK, o.readBackRetried); err != nil {
 			o.res.Outcome = OutcomeUnknown
 			return o.unknown(cause, err)
 		}
@@ -64,10 +64,10 @@ func (o *op) rollback(cause error) error {
 		enabled := enabledRecords(o.last)
 		if len(enabled) != 1 {
 			o.res.Outcome = OutcomeUnknown
-			return fmt.Errorf("%w; UNKNOWN: check the router now: rollback left %s (%v)", cause, describeRecords(o.last), errors.Join(undoErrs...))
+			return fmt.Errorf("%w; UNKNOWN: check the router now: rollback left %s (%v)%s", cause, describeRecords(o.last), errors.Join(undoErrs...), o.mayRemain(true))
 		}
 		o.res.Outcome = OutcomeFailed
-		return fmt.Errorf("%w; rollback incomplete: read back shows %s -> %s (%v)", cause, o.f.Service.Name, enabled[0].Address, errors.Join(undoErrs...))
+		return fmt.Errorf("%w; rollback incomplete: read back shows %s -> %s (%v)%s", cause, o.f.Service.Name, enabled[0].Address, errors.Join(undoErrs...), o.mayRemain(true))
 	}
 	if enabled := enabledRecords(o.last); len(enabled) == 1 {
 		return o.rolledBack(cause, undoErrs, fmt.Sprintf("read back shows %s -> %s, as before", o.f.Service.Name, enabled[0].Address))
@@ -80,7 +80,7 @@ func (o *op) rollback(cause error) error {
 func (o *op) rolledBack(cause error, undoErrs []error, how string) error {
 	if len(undoErrs) > 0 {
 		o.res.Outcome = OutcomeFailed
-		return fmt.Errorf("%w; rollback incomplete: %v", cause, errors.Join(undoErrs...))
+		return fmt.Errorf("%w; rollback incomplete: %v%s", cause, errors.Join(undoErrs...), o.mayRemain(true))
 	}
 	for i := range o.res.Changes {
 		if o.res.Changes[i].Status == "changed" || o.res.Changes[i].Status == "unknown" {
@@ -89,6 +89,12 @@ func (o *op) rolledBack(cause error, undoErrs []error, how string) error {
 	}
 	o.res.Outcome = OutcomeRolledBack
 	return fmt.Errorf("%w (rolled back: %s)", cause, how)
+}
+
+// readBackRetried is readBack, tried again while the router cannot be
+// reached (see retry).
+func (o *op) readBackRetried(ctx context.Context) (string, error) {
+	return o.retry(ctx, o.readBack)
 }
 
 // readBack is a step that reads the records and lists them.
@@ -114,10 +120,7 @@ func (o *op) undos() (undos []sentChange, kept string) {
 		if i < 0 || !s.want.holds(final[i]) {
 			continue
 		}
-		inv := recordWant{id: s.want.id, disabled: s.was.Disabled}
-		if s.want.address != "" {
-			inv.address = s.was.Address
-		}
+		inv := s.inverse()
 		inv.step = "undo " + s.step + ": " + inv.command()
 		undos = append(undos, sentChange{step: inv.step, want: inv, was: final[i]})
 		final[i].Disabled, final[i].Address = s.was.Disabled, s.was.Address
@@ -132,7 +135,7 @@ func (o *op) undos() (undos []sentChange, kept string) {
 // undoRecord sends one inverse, reading it back when the reply is lost.
 func (o *op) undoRecord(u sentChange) error {
 	return o.do(u.step, StepRolledBack, func(ctx context.Context) (string, error) {
-		detail, err := o.set(ctx, u.want)
+		detail, err := o.retry(ctx, func(ctx context.Context) (string, error) { return o.set(ctx, u.want, "") })
 		if detail == "" && err == nil {
 			detail = "read back: " + u.want.what()
 		}
@@ -154,7 +157,33 @@ func (o *op) recordsAsBefore() bool {
 
 // unknown is the error for an operation whose end state could not be read.
 func (o *op) unknown(cause, readErr error) error {
-	return fmt.Errorf("%w; UNKNOWN: check the router: could not read it back (%v); last known: %s", cause, readErr, describeRecords(o.last))
+	return fmt.Errorf("%w; UNKNOWN: check the router: could not read it back (%v); last known: %s%s", cause, readErr, describeRecords(o.last), o.mayRemain(false))
+}
+
+// mayRemain lists, for a rollback that did not finish, each change of this
+// operation that may still be on the router, with the command that undoes
+// it: a record change unless the last reading (known: taken after the
+// undos) shows the record as it was, a netwatch change unless its undo was
+// read back.
+func (o *op) mayRemain(known bool) string {
+	var undo []string
+	for _, s := range o.sent {
+		i := slices.IndexFunc(o.last, func(r routeros.Record) bool { return r.ID == s.want.id })
+		if known && i >= 0 && o.last[i].Disabled == s.was.Disabled && o.last[i].Address == s.was.Address {
+			continue
+		}
+		undo = append(undo, s.undo())
+	}
+	for _, e := range append(slices.Clone(o.held), o.released...) {
+		if !slices.Contains(o.putBack, e.ID) {
+			undo = append(undo, netwatchUndo(e))
+		}
+	}
+	undo = slices.Compact(undo)
+	if len(undo) == 0 {
+		return ""
+	}
+	return "; these changes may remain on the router, each undone by: " + strings.Join(undo, "; ")
 }
 
 // describeRecords lists records as an admin would check them.

@@ -75,6 +75,8 @@ type Router struct {
 	// applied lists the changes applied, as Applied returns them.
 	applied  []string
 	sessions map[net.Conn]struct{}
+	// downUntil ends an outage (see Outage).
+	downUntil time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -198,6 +200,25 @@ func (r *Router) DropConnections() {
 	for c := range r.sessions {
 		c.Close()
 	}
+}
+
+// Outage makes the router unreachable for d: every API session is hung up
+// and a new one is closed as soon as it connects, as a router behind a
+// link that is down would be; its state is kept.
+func (r *Router) Outage(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.downUntil = time.Now().Add(d)
+	for c := range r.sessions {
+		c.Close()
+	}
+}
+
+// unreachable says whether an outage is on.
+func (r *Router) unreachable() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return time.Now().Before(r.downUntil)
 }
 
 // Sessions counts the open API sessions.
