@@ -183,28 +183,13 @@ func (o *op) apply(ctx context.Context, change Change, send func(context.Context
 	return "", fmt.Errorf("%w; read back: not applied", err)
 }
 
-// retry runs a rollback's read-back or inverse until it succeeds, the
-// router refuses it (a trap: trying again changes nothing) or reads back
-// rows it cannot trust, or three router timeouts have passed, backing off
-// between tries: a router that cannot be reached at once (the reply to the
-// change was lost with the link) often can a moment later.
+// retry runs a rollback's read-back or inverse again while the router
+// cannot be reached, for up to three router timeouts (see retry).
 func (o *op) retry(ctx context.Context, fn func(context.Context) (string, error)) (string, error) {
-	deadline := time.Now().Add(3 * o.f.Client.Timeout())
-	backoff := 50 * time.Millisecond
-	for tries := 1; ; tries++ {
-		detail, err := fn(ctx)
-		var unreadable *UnreadableError
-		if err == nil || errors.Is(err, errSkipped) || routeros.IsTrap(err) || errors.As(err, &unreadable) || !time.Now().Before(deadline) {
-			if err != nil && tries > 1 {
-				err = fmt.Errorf("%w (after %d tries in %s)", err, tries, 3*o.f.Client.Timeout())
-			}
-			return detail, err
-		}
-		select {
-		case <-ctx.Done():
-			return detail, err
-		case <-time.After(min(backoff, time.Until(deadline))):
-		}
-		backoff = min(2*backoff, time.Second)
-	}
+	var detail string
+	err := retry(ctx, 3*o.f.Client.Timeout(), func(ctx context.Context) (err error) {
+		detail, err = fn(ctx)
+		return err
+	})
+	return detail, err
 }

@@ -16,7 +16,9 @@ import (
 type PlanStep struct {
 	Say   string
 	Words []string
-	run   func(context.Context, *routeros.Client) error
+	// Undo is the router terminal command that puts back what it changes.
+	Undo string
+	run  func(context.Context, *routeros.Client) error
 }
 
 // Plan is what --apply will change on one router, for its version.
@@ -141,14 +143,16 @@ func (s *Setup) planNetwatch(ctx context.Context, c *routeros.Client, p *Plan, i
 	}
 	if !enabled {
 		p.Steps = append(p.Steps, PlanStep{
-			Say: fmt.Sprintf("~ %s (%s): enable it, once a read-back shows it as written", it.menu, it.what),
-			run: func(ctx context.Context, c *routeros.Client) error { return enableChecked(ctx, c, it) },
+			Say:  fmt.Sprintf("~ %s (%s): enable it, once a read-back shows it as written", it.menu, it.what),
+			Undo: cliMenu(it.menu) + " disable " + findText(it.find),
+			run:  func(ctx context.Context, c *routeros.Client) error { return enableChecked(ctx, c, it) },
 		})
 	}
 	for _, n := range fights {
 		p.Steps = append(p.Steps, PlanStep{
 			Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
 			Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
+			Undo:  "/tool netwatch enable " + n.ID,
 		})
 	}
 	return nil
@@ -179,23 +183,29 @@ func addStep(it item, add []prop) PlanStep {
 	for _, p := range add {
 		words = append(words, "="+p.key+"="+p.value)
 	}
-	return PlanStep{Say: fmt.Sprintf("+ %s add %s (%s)", it.menu, propsText(add), it.what), Words: words}
+	return PlanStep{Say: fmt.Sprintf("+ %s add %s (%s)", it.menu, propsText(add), it.what), Words: words,
+		Undo: cliMenu(it.menu) + " remove " + itemFind(it)}
 }
+
+// cliMenu is a menu as typed in the router's terminal: /tool netwatch.
+func cliMenu(menu string) string { return "/" + strings.ReplaceAll(menu[1:], "/", " ") }
 
 // setStep sets what differs on an existing item; false when nothing does.
 func setStep(it item, row map[string]string) (PlanStep, bool) {
 	words := []string{it.menu + "/set", "=.id=" + row[".id"]}
-	var diffs []string
+	var diffs, undo []string
 	for _, p := range it.props {
 		if !sameValue(row[p.key], p.value) {
 			words = append(words, "="+p.key+"="+p.value)
 			diffs = append(diffs, fmt.Sprintf("%s %s -> %s", p.key, rosQuote(row[p.key]), rosQuote(p.value)))
+			undo = append(undo, p.key+"="+rosQuote(row[p.key]))
 		}
 	}
 	if len(diffs) == 0 {
 		return PlanStep{}, false
 	}
-	return PlanStep{Say: fmt.Sprintf("~ %s %s (%s): %s", it.menu, row[".id"], it.what, strings.Join(diffs, ", ")), Words: words}, true
+	return PlanStep{Say: fmt.Sprintf("~ %s %s (%s): %s", it.menu, row[".id"], it.what, strings.Join(diffs, ", ")), Words: words,
+		Undo: cliMenu(it.menu) + " set " + row[".id"] + " " + strings.Join(undo, " ")}, true
 }
 
 // unreadableRows refuses setup's own items when the router printed one

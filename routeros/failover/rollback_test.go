@@ -9,6 +9,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -48,5 +49,44 @@ func TestRollbackListsWhatMayRemain(t *testing.T) {
 	}
 	if len(res.Changes) != 1 || res.Changes[0].Status != "unknown" || res.Changes[0].Undo != undo {
 		t.Errorf("changes %+v", res.Changes)
+	}
+}
+
+// setup --apply: the first change is applied, its reply lost with the
+// link, which stays down a while. The rollback waits for the router, finds
+// the change applied, undoes it, and says so: not "applied 0" with the
+// change left behind.
+func TestSetupApplyWaitsForTheRouter(t *testing.T) {
+	for _, outage := range []time.Duration{2 * faultTimeout, time.Minute} {
+		r, addr := emulator(t, rosim.Options{})
+		c, _, err := routeros.New(routeros.Options{Address: addr, User: "admin", Timeout: faultTimeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		ctx := context.Background()
+		before := state(t, c)
+		plan, err := paperSetup(false).Plan(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := plan.Steps[0]
+		r.Inject(first.Words[0], 0, rosim.Fault{Kind: rosim.FaultDrop, Before: func() { r.Outage(outage) }})
+		err = plan.Apply(ctx, c)
+		if err == nil || !strings.Contains(err.Error(), "applied 0 of") || !strings.Contains(err.Error(), "perhaps change 1: its reply was lost") {
+			t.Fatalf("outage %s: %v", outage, err)
+		}
+		if outage > time.Second {
+			if want := "these changes may remain, each undone by (last first): " + first.Undo; !strings.Contains(err.Error(), want) {
+				t.Errorf("outage %s: %v\nlacks %q", outage, err, want)
+			}
+			continue
+		}
+		if !strings.Contains(err.Error(), "rolled back (read back)") {
+			t.Errorf("outage %s: %v", outage, err)
+		}
+		if after := state(t, c); after != before {
+			t.Errorf("not rolled back:\n%s\n->\n%s", before, after)
+		}
 	}
 }
