@@ -77,6 +77,9 @@ func Combine(name string, started time.Time, parts []Result) Result {
 			res.Steps = append(res.Steps, st)
 		}
 		res.Changes = append(res.Changes, p.Changes...)
+		for _, n := range p.Notes {
+			res.Notes = append(res.Notes, p.Service+": "+n)
+		}
 		res.Changed = res.Changed || p.Changed
 		switch p.Outcome {
 		case OutcomeAlreadySo:

@@ -2,6 +2,7 @@ package failover
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -41,8 +42,44 @@ type Failover struct {
 // change is started, the one under way is awaited (each call is bounded by
 // the router timeout), and what was changed is rolled back, read back and
 // audited before it returns.
+//
+// Without hold, when the router's own netwatch entries that switch the
+// records are enabled, the result's Notes warn that their next up event
+// may move the name back, and how to prevent it.
 func (f *Failover) FailoverToStandby(ctx context.Context, hold bool) (Result, error) {
-	return f.operation(ctx, "failover", f.Standby.Name, func(o *op) error { return o.switchName(f.Standby, f.Primary, hold, false) })
+	return f.operation(ctx, "failover", f.Standby.Name, func(o *op) error {
+		if err := o.switchName(f.Standby, f.Primary, hold, false); err != nil {
+			return err
+		}
+		if !hold {
+			o.warnSwitching()
+		}
+		return nil
+	})
+}
+
+// warnSwitching notes the enabled netwatch entries that switch the records:
+// the router's own failover, which moves the name back to the primary at
+// its next up event unless held. A reading that fails is said too: the
+// failover is done either way.
+func (o *op) warnSwitching() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.caller), o.f.Client.Timeout())
+	defer cancel()
+	entries, err := o.netwatch(ctx)
+	if err != nil {
+		o.res.Notes = append(o.res.Notes, fmt.Sprintf("netwatch could not be read (%v): if the router's own entries switch the records, "+
+			"their next up event may move %s back to %s; hold netwatch (failover --hold) to keep it on %s", err, o.f.Service.Name, o.f.Primary.Name, o.f.Standby.Name))
+		return
+	}
+	var ids []string
+	for _, e := range Switching(entries) {
+		ids = append(ids, fmt.Sprintf("%s (%s)", e.ID, e.Host))
+	}
+	if len(ids) == 0 {
+		return
+	}
+	o.res.Notes = append(o.res.Notes, fmt.Sprintf("the router's netwatch entries %s are enabled and switch the records: their next up event "+
+		"may move %s back to %s; hold netwatch (failover --hold) to keep it on %s", strings.Join(ids, ", "), o.f.Service.Name, o.f.Primary.Name, o.f.Standby.Name))
 }
 
 // Restore points the name back at the primary and releases held netwatch

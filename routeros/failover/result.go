@@ -108,8 +108,11 @@ type Result struct {
 	// Records are the name's records of the failed-over type as last read
 	// back: after an unknown outcome, the last ones known.
 	Records []routeros.Record `json:"records,omitempty"`
-	Steps   []Step            `json:"steps"`
-	Started time.Time         `json:"started"`
+	// Notes are warnings about what the router may do next (its own
+	// netwatch moving the name back), to show with the outcome.
+	Notes   []string  `json:"notes,omitempty"`
+	Steps   []Step    `json:"steps"`
+	Started time.Time `json:"started"`
 	// Parts are the services' own results of an operation over several
 	// services (each also audited on its own), in the order they ran.
 	Parts []Result      `json:"parts,omitempty"`
