@@ -18,7 +18,7 @@ func TestSetupApply(t *testing.T) {
 	cfg, _, _ := paperRouter(t, sim.Probe)
 
 	out, errs, code := runCLI("setup", "-c", cfg, "--rtt", "196ms")
-	for _, want := range []string{`set [find comment="Server Public"] ttl="30s"`, `thr-avg="400ms"`, `ignore-initial-up="yes"`, `ignore-initial-down="no"`,
+	for _, want := range []string{`set [find comment="Server Public"] ttl="30s"`, `thr-avg="400ms"`, `ignore-initial-up="no"`, `ignore-initial-down="no"`,
 		`down-script~"dns.static"`, "RouterOS 7.18"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("script lacks %q: exit %d\n%s%s", want, code, out, errs)

@@ -113,13 +113,6 @@ func (p *Plan) snapshot(ctx context.Context, c *routeros.Client) (snapshot, erro
 	return snap, nil
 }
 
-// restoredKeys are the properties setup writes, which a rollback puts back.
-var restoredKeys = map[string][]string{
-	"/ip/dns/static": {"ttl", "comment", "disabled"},
-	"/tool/netwatch": {"disabled", "comment", "host", "type", "interval", "timeout", "packet-count", "thr-loss-percent", "thr-avg", "thr-max",
-		"port", "http-codes", "http-code-min", "http-code-max", "ignore-initial-up", "ignore-initial-down", "up-script", "down-script"},
-}
-
 // restore brings the router back to the snapshot, then reads it back,
 // each read and change tried again while the router cannot be reached.
 func (p *Plan) restore(ctx context.Context, c *routeros.Client, before snapshot) error {

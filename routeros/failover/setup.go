@@ -244,9 +244,12 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 	}
 	nw.props = append(nw.props, prop{"interval", config.FormatDuration(s.Interval)}, prop{"timeout", config.FormatDuration(timeout)})
 	if caps.IgnoreInitial {
-		// A new entry's (or a rebooted router's) first test must not move
-		// the name back to the primary during a maintenance failover.
-		nw.props = append(nw.props, prop{"ignore-initial-up", "yes"})
+		// Never ignore-initial-up=yes: after a reboot (or setup) with the
+		// name on the standby, the primary's first up would be ignored and
+		// the name kept there until the primary failed and recovered again.
+		// Maintenance holds the entries instead (failover --hold).
+		nw.props = append(nw.props, prop{"ignore-initial-up", "no"})
+		notes = append(notes, "ignore-initial-up=no: the primary's first up after a reboot or a change moves the name back; for maintenance, failover --hold keeps it on the standby.")
 		if s.IgnoreInitialDown {
 			nw.props = append(nw.props, prop{"ignore-initial-down", "yes"})
 			notes = append(notes, "ignore-initial-down=yes (asked for): a primary already down when this entry starts never fails over.")

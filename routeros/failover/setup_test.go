@@ -120,6 +120,9 @@ func TestSetupScriptAndApplyAgree(t *testing.T) {
 				if strings.Contains(script, "ignore-initial-down=\"yes\"") {
 					t.Error("ignore-initial-down without being asked")
 				}
+				if strings.Contains(script, "ignore-initial-up=\"yes\"") {
+					t.Error("ignore-initial-up=yes: a reboot on the standby would keep the name there")
+				}
 			})
 		}
 	}
