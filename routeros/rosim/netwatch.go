@@ -191,10 +191,9 @@ type netwatchTest struct {
 	typ     string
 	timeout time.Duration
 	// http-get and https-get: the port, the accepted codes and time.
-	port             int
-	codes            codeRanges
-	codeMin, codeMax int
-	thrHTTP          time.Duration
+	port    int
+	codes   codeRanges
+	thrHTTP time.Duration
 	// icmp: packet-count echoes packet-interval apart, and the thresholds.
 	count                            int
 	spacing                          time.Duration
@@ -225,15 +224,9 @@ func (r *Router) netwatchTest(row row) netwatchTest {
 		if p, err := strconv.Atoi(row["port"]); err == nil && p > 0 {
 			nt.port = p
 		}
-		nt.codeMin, nt.codeMax = 100, 299
+		nt.codes = parseCodes("100-299")
 		if v, ok := row["http-codes"]; ok {
-			nt.codeMin, nt.codeMax, nt.codes = 0, 999, parseCodes(v)
-		}
-		if n, err := strconv.Atoi(row["http-code-min"]); err == nil {
-			nt.codeMin = n
-		}
-		if n, err := strconv.Atoi(row["http-code-max"]); err == nil {
-			nt.codeMax = n
+			nt.codes = parseCodes(v)
 		}
 		nt.thrHTTP = duration(row, "thr-http-time", 10*time.Second)
 	}

@@ -1,6 +1,7 @@
 package rosim
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,7 +35,8 @@ func (q query) match(r row) (bool, *trap) {
 			k, v, hasValue := strings.Cut(w, "=")
 			got, has := r[k]
 			if hasValue {
-				stack = append(stack, has && equalValue(got, v))
+				// The stored form exactly: ?disabled=yes never matches true.
+				stack = append(stack, has && got == v)
 			} else {
 				stack = append(stack, has)
 			}
@@ -126,4 +128,25 @@ func stackOps(stack []bool, ops string) ([]bool, *trap) {
 		}
 	}
 	return stack, nil
+}
+
+// proplist keeps only the .proplist properties of a print's rows, when
+// one is given: every print honours it.
+func proplist(rows [][]string, attrs []attr) [][]string {
+	i := slices.IndexFunc(attrs, func(a attr) bool { return a.key == ".proplist" })
+	if i < 0 {
+		return rows
+	}
+	keep := strings.Split(attrs[i].value, ",")
+	out := make([][]string, len(rows))
+	for j, row := range rows {
+		out[j] = []string{}
+		for _, w := range row {
+			k, _, _ := strings.Cut(strings.TrimPrefix(w, "="), "=")
+			if slices.Contains(keep, k) {
+				out[j] = append(out[j], w)
+			}
+		}
+	}
+	return out
 }

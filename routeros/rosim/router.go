@@ -45,6 +45,10 @@ type Options struct {
 	// ClockDurations prints durations as 00:00:30 and 1d00:00:00, as some
 	// versions and tools show them, instead of 30s and 1d.
 	ClockDurations bool
+	// Lacks are netwatch properties this router does not take whatever its
+	// version says (a build whose menus differ from its version's manual),
+	// for tests that a client learns what a router takes before it writes.
+	Lacks []string
 	// TimeScale runs the router's clock (netwatch intervals and delays,
 	// uptime) this many times faster than the wall clock; default 1.
 	TimeScale float64
@@ -99,10 +103,15 @@ func New(opts Options) *Router {
 	if opts.Version == "" {
 		opts.Version = "7.18.2 (stable)"
 	}
+	if !strings.Contains(opts.Version, "(") {
+		// A router says its channel: "7.18 (stable)".
+		opts.Version = strings.TrimSpace(opts.Version) + " (stable)"
+	}
 	prof, err := profileFor(opts.Version)
 	if err != nil {
 		panic(err)
 	}
+	prof.netwatch = slices.DeleteFunc(slices.Clone(prof.netwatch), func(p prop) bool { return slices.Contains(opts.Lacks, p.name) })
 	if opts.Users == nil {
 		opts.Users = map[string]string{"admin": ""}
 	}
@@ -276,7 +285,21 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 		r.calls = map[string]int{}
 	}
 	r.calls[cmd]++
+	res := r.command(user, cmd, attrs, q)
+	if strings.HasSuffix(cmd, "/print") {
+		res.rows = proplist(res.rows, attrs)
+	}
+	return res
+}
+
+// command runs one command of the menus. Caller holds r.mu.
+func (r *Router) command(user string, cmd string, attrs []attr, q query) result {
 	switch cmd {
+	case "/console/inspect":
+		if !r.prof.inspect {
+			return unknownCommand(cmd)
+		}
+		return r.inspect(attrs)
 	case "/system/identity/print":
 		return result{rows: [][]string{{"=name=" + r.opts.Identity}}}
 	case "/system/identity/set":
