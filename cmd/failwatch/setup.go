@@ -23,16 +23,22 @@ those named by --service), each touching only its own records and entries: the
 service's static records (existing ones adopted, found by comment or by address, never added
 twice) with a short TTL, and one netwatch entry on the primary whose scripts
 find the records the same way, never by print position. Only what the
-router's version takes is written (6.x: simple netwatch; 7.4 to 7.17:
-probe types, http-code-min/max, no ignore-initial-*; 7.18 and later:
-http-codes, ignore-initial-*). An icmp entry gets thresholds above the
+router's version takes is written (6.x: simple netwatch; 7.4 and later:
+probe types; 7.13: name, http-codes, startup-delay; 7.17: ignore-initial-*,
+never ignore-initial-up=yes). An icmp entry gets thresholds above the
 primary's round trip (--rtt), since RouterOS applies thr-avg 100ms even when
-unset. Older entries whose scripts switch the records are disabled.
+unset. The entry is added disabled, checked, then enabled in one line with
+the older entries whose scripts switch the records disabled: whichever line a
+router stops at, one failover works.
 
 The script is for --routeros VERSION (default 7.18). --apply reads the
-router's own version, shows every change with whole values, asks, applies in
-an order that never leaves the name without a record, reads back, and on a
-failure puts back what the router held ("applied k of n, rolled back").`, func(fs *pflag.FlagSet) runner {
+router's own version and asks it which netwatch properties it takes (an
+optional one it lacks is left out with a note, a needed one refuses before any
+change), shows every change with whole values, asks, applies in an order that
+never leaves the name without a record nor the router without a failover,
+reads back, and on a failure puts back what the router held ("applied k of n,
+rolled back"), retrying while the router cannot be reached; what it could not
+put back is listed with the command that undoes it.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs).addServiceFlag(fs)
 		apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
 		yes := fs.Bool("yes", false, "with --apply: do it without asking")

@@ -46,8 +46,12 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	caps, learnt, err := s.learn(ctx, c, caps)
+	if err != nil {
+		return nil, err
+	}
 	items, notes := s.items(caps)
-	p := &Plan{Caps: caps, Notes: notes, setup: s}
+	p := &Plan{Caps: caps, Notes: append(learnt, notes...), setup: s}
 	recs, err := c.StaticRecords(ctx, s.Service.Name)
 	if err != nil {
 		return nil, err

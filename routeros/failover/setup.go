@@ -29,6 +29,9 @@ type Setup struct {
 	TTL time.Duration
 	// Interval of the netwatch entry; default 5s.
 	Interval time.Duration
+	// BootDelay is how long after the router boots the entry first tests
+	// (startup-delay, where the router has it); default 5m, the manual's.
+	BootDelay time.Duration
 	// PacketCount is how many echoes an icmp netwatch test sends; default 10.
 	PacketCount int
 	// RTT is the primary's round trip as the router sees it (measured or
@@ -43,42 +46,6 @@ type Setup struct {
 	// names has an entry per name), its records are found within its name,
 	// and the siblings' entries are never disabled as fighting.
 	Siblings []string
-}
-
-// Caps is what a RouterOS version's netwatch takes.
-type Caps struct {
-	Version string
-	// Types: 7.4 and later have type (icmp, tcp-conn, http-get, ...) and
-	// the probe options; before, and on 6.x, netwatch is simple ICMP with
-	// host, interval, timeout and the two scripts.
-	Types bool
-	// HTTPCodes: http-codes (7.18 and later); before it http-code-min/max.
-	HTTPCodes bool
-	// IgnoreInitial: ignore-initial-up/down (7.18 and later; 7.13 lists none).
-	IgnoreInitial bool
-}
-
-// CapsOf reads what a version string ("7.18.2 (stable)") takes.
-func CapsOf(version string) (Caps, error) {
-	v, _, _ := strings.Cut(strings.TrimSpace(version), " ")
-	parts := strings.Split(v, ".")
-	var major, minor int
-	var err1, err2 error
-	if len(parts) >= 2 {
-		major, err1 = strconv.Atoi(parts[0])
-		minor, err2 = strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	}
-	if len(parts) < 2 || err1 != nil || err2 != nil || major < 6 {
-		return Caps{}, fmt.Errorf("RouterOS version %q: failwatch setup supports 6.x and 7.x", version)
-	}
-	c := Caps{Version: version}
-	if major > 7 || (major == 7 && minor >= 4) {
-		c.Types = true
-	}
-	if major > 7 || (major == 7 && minor >= 18) {
-		c.HTTPCodes, c.IgnoreInitial = true, true
-	}
-	return c, nil
 }
 
 // item is one thing setup wants on the router.
@@ -105,6 +72,9 @@ func (s *Setup) defaults() {
 	}
 	if s.Interval <= 0 {
 		s.Interval = 5 * time.Second
+	}
+	if s.BootDelay <= 0 {
+		s.BootDelay = 5 * time.Minute
 	}
 	if s.PacketCount <= 0 {
 		s.PacketCount = 10
@@ -243,6 +213,12 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 		nw.props = append(nw.props, s.icmpProps(timeout, &notes)...)
 	}
 	nw.props = append(nw.props, prop{"interval", config.FormatDuration(s.Interval)}, prop{"timeout", config.FormatDuration(timeout)})
+	if caps.Name {
+		nw.props = append(nw.props, prop{"name", s.netwatchComment()})
+	}
+	if caps.StartupDelay {
+		nw.props = append(nw.props, prop{"startup-delay", config.FormatDuration(s.BootDelay)})
+	}
 	if caps.IgnoreInitial {
 		// Never ignore-initial-up=yes: after a reboot (or setup) with the
 		// name on the standby, the primary's first up would be ignored and
