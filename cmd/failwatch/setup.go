@@ -47,6 +47,8 @@ put back is listed with the command that undoes it.`, func(fs *pflag.FlagSet) ru
 		ttl := fs.String("ttl", "30s", "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
 		interval := fs.String("interval", "5s", "netwatch interval")
 		ignoreDown := fs.Bool("ignore-initial-down", false, "no down-script for a primary already down when the entry starts (7.18+): it then never fails over")
+		loss := fs.String("loss", "", "the primary's loss when healthy, as failwatch report measures it (e.g. 5%): a test's echoes are checked against it")
+		jitter := fs.String("jitter", "", "the spread of the primary's round trips, as failwatch report measures it (e.g. 12ms): thresholds are kept above it")
 		return func(_ []string, stdout, stderr io.Writer) int {
 			var cfg *config.Config
 			var ok bool
@@ -66,7 +68,7 @@ put back is listed with the command that undoes it.`, func(fs *pflag.FlagSet) ru
 			if !ok {
 				return exitUsage
 			}
-			durations := map[string]*string{"--ttl": ttl, "--interval": interval, "--rtt": rtt}
+			durations := map[string]*string{"--ttl": ttl, "--interval": interval, "--rtt": rtt, "--jitter": jitter}
 			values := map[string]time.Duration{}
 			for name, v := range durations {
 				if *v == "" {
@@ -79,11 +81,21 @@ put back is listed with the command that undoes it.`, func(fs *pflag.FlagSet) ru
 				}
 				values[name] = d
 			}
+			lossShare := 0.0
+			if *loss != "" {
+				pct, err := config.ParsePercent(*loss)
+				if err != nil || pct < 0 || pct >= 100 {
+					fmt.Fprintf(stderr, "failwatch setup: --loss %q: a share of echoes lost such as 5%%\n", *loss)
+					return exitUsage
+				}
+				lossShare = pct / 100
+			}
 			var setups []*failover.Setup
 			for _, svc := range chosen {
 				primary, standby := cfg.Pair(svc)
 				setups = append(setups, &failover.Setup{Service: svc, Primary: primary, Standby: standby, Probe: cfg.Probe,
 					TTL: values["--ttl"], Interval: values["--interval"], RTT: values["--rtt"], IgnoreInitialDown: *ignoreDown,
+					Jitter: values["--jitter"], Loss: lossShare,
 					Siblings: siblings(cfg, svc)})
 			}
 			if !*apply {

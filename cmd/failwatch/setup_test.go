@@ -28,6 +28,15 @@ func TestSetupApply(t *testing.T) {
 	if strings.Contains(out, "type=") || strings.Contains(out, "ignore-initial-up=") || !strings.Contains(out, "netwatch is simple ICMP") {
 		t.Errorf("6.49 script:\n%s", out)
 	}
+	out, _, _ = runCLI("setup", "-c", cfg, "--routeros", "6.49", "--loss", "5%")
+	for _, want := range []string{"[/ping 104.247.193.168 count=10 interval=200ms] <= 2", "at the primary's loss of 5%", "/system scheduler"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("6.49 script with --loss lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errs, code := runCLI("setup", "-c", cfg, "--loss", "lots"); code != exitUsage || !strings.Contains(errs, "--loss") {
+		t.Errorf("--loss lots: exit %d %s", code, errs)
+	}
 	if _, errs, code := runCLI("setup", "-c", cfg, "--routeros", "5.26"); code != exitUsage || !strings.Contains(errs, "supports 6.x and 7.x") {
 		t.Errorf("5.26: exit %d %s", code, errs)
 	}

@@ -98,8 +98,9 @@ type snapshot map[string]map[string]map[string]string // menu -> .id -> properti
 func (p *Plan) snapshot(ctx context.Context, c *routeros.Client) (snapshot, error) {
 	snap := snapshot{}
 	for menu, query := range map[string][]string{
-		"/ip/dns/static": {"?name=" + p.setup.Service.Name},
-		"/tool/netwatch": nil,
+		"/ip/dns/static":    {"?name=" + p.setup.Service.Name},
+		"/tool/netwatch":    nil,
+		"/system/scheduler": {"?name=" + p.setup.netwatchComment()},
 	} {
 		r, err := c.Run(ctx, append([]string{menu + "/print"}, query...)...)
 		if err != nil {

@@ -217,10 +217,15 @@ func setStep(it item, row map[string]string) (PlanStep, bool) {
 func unreadableRows(menu string, rows []map[string]string) error {
 	for _, row := range rows {
 		why := ""
-		if menu == "/ip/dns/static" {
+		switch menu {
+		case "/ip/dns/static":
 			why = routeros.RecordFrom(row).Unreadable
-		} else {
+		case "/tool/netwatch":
 			why = routeros.NetwatchFrom(row).Unreadable
+		default:
+			if !routeros.ValidID(row[".id"]) || (row["disabled"] != "true" && row["disabled"] != "false") {
+				why = fmt.Sprintf("an item that is not in a form a router sends (.id %q, disabled %q)", row[".id"], row["disabled"])
+			}
 		}
 		if why != "" {
 			return fmt.Errorf("unreadable: %s %s; nothing was changed", menu, why)

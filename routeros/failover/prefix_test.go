@@ -91,7 +91,7 @@ func prefixRun(t *testing.T, version, script string, n int) bool {
 		deadline := time.Now().Add(3 * time.Second)
 		for active() != step.want {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: the name never moved to %s (netwatch %v)\nlog:\n%s", what, step.want, entries, tail(logText(t, c)))
+				t.Fatalf("%s: the name never moved to %s (netwatch %v)\nlog:\n%s", what, step.want, entries, lastLines(logText(t, c)))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -99,7 +99,7 @@ func prefixRun(t *testing.T, version, script string, n int) bool {
 	return n == 0
 }
 
-func tail(s string) string {
+func lastLines(s string) string {
 	lines := strings.Split(s, "\n")
 	return strings.Join(lines[max(0, len(lines)-15):], "\n")
 }

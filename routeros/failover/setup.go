@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +37,17 @@ type Setup struct {
 	// stated); the icmp thresholds are set above it. Zero: they are set at
 	// the timeout, and the script says so.
 	RTT time.Duration
+	// Jitter is the spread of the primary's round trips (max-min, as
+	// failwatch report measures it); thr-jitter, thr-stdev and thr-max are
+	// kept above it.
+	Jitter time.Duration
+	// Loss is the share of echoes the primary loses when healthy (0 to 1,
+	// as failwatch report measures it): a test's, or a /ping
+	// confirmation's, echoes are enough that it is not mistaken for down.
+	Loss float64
+	// Recheck is how often a router without startup-delay re-checks the
+	// primary from a scheduler entry; default 1m.
+	Recheck time.Duration
 	// IgnoreInitialDown, only when asked: with it a primary that is already
 	// down when the entry starts (or the router boots) never fails over.
 	IgnoreInitialDown bool
@@ -72,6 +82,9 @@ func (s *Setup) defaults() {
 	}
 	if s.Interval <= 0 {
 		s.Interval = 5 * time.Second
+	}
+	if s.Recheck <= 0 {
+		s.Recheck = time.Minute
 	}
 	if s.BootDelay <= 0 {
 		s.BootDelay = 5 * time.Minute
@@ -143,23 +156,6 @@ func itemFind(it item) string {
 	return "[find where " + strings.Join(either, " or ") + "]"
 }
 
-// scripts are the netwatch entry's down and up scripts, finding the records
-// as setup does. Enable first, then disable: the name always has a record.
-func (s *Setup) scripts() (down, up string) {
-	flush := "; /ip dns cache flush"
-	if s.Service.Layout == config.Rewrite {
-		set := func(addr string) string {
-			return "/ip dns static set " + findText(s.serviceFind()) + " address=" + addr + " disabled=no" + flush
-		}
-		return set(s.Standby.Address), set(s.Primary.Address)
-	}
-	swap := func(on, off config.Server) string {
-		return "/ip dns static enable " + findText(s.recordFind(on)) +
-			"; /ip dns static disable " + findText(s.recordFind(off)) + flush
-	}
-	return swap(s.Standby, s.Primary), swap(s.Primary, s.Standby)
-}
-
 func (s *Setup) serviceFind() []cond {
 	if s.Service.Record.Comment != "" {
 		return []cond{{"comment", s.Service.Record.Comment}}
@@ -200,13 +196,16 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 			out = append(out, it)
 		}
 	}
-	down, up := s.scripts()
+	down, up := s.scripts(caps, &notes)
+	if !caps.StartupDelay {
+		out = append(out, s.schedulerItem(&notes))
+	}
 	nw := item{menu: "/tool/netwatch", find: []cond{{"comment", s.netwatchComment()}}, alt: []cond{{"comment", s.netwatchComment() + HoldMark}}, what: "the netwatch entry",
 		props: []prop{{"host", s.Primary.Address}}, addOnly: []prop{{"comment", s.netwatchComment()}}}
 	timeout := max(s.Probe.Timeout, time.Second)
 	switch {
 	case !caps.Types:
-		notes = append(notes, fmt.Sprintf("RouterOS %s: netwatch is simple ICMP (one echo per test, no thresholds, no HTTP check).", caps.Version))
+		notes = append(notes, fmt.Sprintf("RouterOS %s: netwatch is simple ICMP (one echo per test, no thresholds, no HTTP check), so its scripts confirm with /ping before they switch.", caps.Version))
 	case s.httpCheck() != nil:
 		nw.props = append(nw.props, s.httpProps(caps, &notes)...)
 	default:
@@ -238,35 +237,6 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 	nw.props = append(nw.props, prop{"down-script", down}, prop{"up-script", up})
 	return append(out, nw), notes
 }
-
-// icmpProps are the icmp probe's settings. RouterOS applies its default
-// thresholds (thr-avg 100ms, thr-max 1s, ...) even when none are set, so a
-// server further than 100 ms would be down on every test: the thresholds
-// are set above the primary's round trip.
-func (s *Setup) icmpProps(timeout time.Duration, notes *[]string) []prop {
-	avg, most := timeout, timeout
-	if s.RTT > 0 {
-		avg = roundUp(max(2*s.RTT, s.RTT+50*time.Millisecond), 10*time.Millisecond)
-		most = min(roundUp(max(4*s.RTT, s.RTT+200*time.Millisecond), 10*time.Millisecond), timeout)
-		avg = min(avg, most)
-		*notes = append(*notes, fmt.Sprintf("icmp thresholds above the primary's round trip of %s: thr-avg %s, thr-max %s (RouterOS's defaults, 100ms and 1s, apply when unset).",
-			s.RTT.Round(100*time.Microsecond), config.FormatDuration(avg), config.FormatDuration(most)))
-	} else {
-		*notes = append(*notes, fmt.Sprintf("No round trip known for the primary: thr-avg and thr-max at the timeout (%s). Give setup --rtt for tighter ones.", config.FormatDuration(timeout)))
-	}
-	// A test is a short burst: down at 80% of it lost is a host that stopped
-	// answering, while the paper's 5% loss (3 of 5 lost about once in a
-	// thousand tests, an hour at 5s) never gets there.
-	*notes = append(*notes, fmt.Sprintf("A test sends %d echoes and is down at %s of them lost.", s.PacketCount, lossThreshold))
-	return []prop{{"type", "icmp"}, {"packet-count", strconv.Itoa(s.PacketCount)},
-		{"thr-loss-percent", lossThreshold},
-		{"thr-avg", config.FormatDuration(avg)}, {"thr-max", config.FormatDuration(most)}}
-}
-
-// lossThreshold is the share of one test's echoes lost that makes it down.
-const lossThreshold = "80%"
-
-func roundUp(d, unit time.Duration) time.Duration { return (d + unit - 1) / unit * unit }
 
 // httpProps check the primary's HTTP service. Netwatch's http-get sends no
 // Host header and no path: it can test a server reached by its address, not

@@ -79,3 +79,48 @@ add name=b.test address=192.0.2.3 comment=three`); err != nil {
 		}
 	}
 }
+
+// The scheduler runs a startup entry 3 s after a boot, an entry with an
+// interval every interval (not at startup), each as *sys through the
+// script engine; a reboot starts uptime and netwatch over and keeps the
+// configuration.
+func TestSchedulerAndReboot(t *testing.T) {
+	r := New(Options{TimeScale: 1000})
+	defer r.Close()
+	if err := r.Import(`/ip dns static add name=a.test address=192.0.2.1 comment=one
+/system scheduler
+add name=boot start-time=startup on-event="/ip dns static disable [find comment=one]"
+add name=tick start-time=startup interval=1m on-event=":log info tick"
+/tool netwatch add host=192.0.2.9`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+	// Added while running: the startup entry waits for a boot; the other
+	// runs every minute (60 ms here).
+	waitFor("the interval entry never ran", func() bool { return r.schedulerRuns("*2") >= 2 })
+	if r.schedulerRuns("*1") != 0 || records(r)["one"] != "false" {
+		t.Fatal("a startup entry ran without a boot")
+	}
+	waitStatus(t, r, "*1", "up", 3*time.Second)
+	r.Reboot(nil)
+	if st := status(r, "*1"); st["status"] != "unknown" {
+		t.Errorf("netwatch after the reboot: %v", st)
+	}
+	waitFor("the startup entry never ran after the boot", func() bool { return records(r)["one"] == "true" })
+	if n := r.schedulerRuns("*1"); n != 1 {
+		t.Errorf("startup entry ran %d times", n)
+	}
+	r.mu.Lock()
+	up := r.uptime()
+	r.mu.Unlock()
+	if up > time.Hour {
+		t.Errorf("uptime %s after the reboot", up)
+	}
+}

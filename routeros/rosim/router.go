@@ -59,6 +59,8 @@ type Router struct {
 	opts  Options
 	prof  profile
 	start time.Time
+	// boot is when the router booted, by its own clock.
+	boot time.Time
 
 	mu       sync.Mutex
 	static   *table
@@ -70,7 +72,10 @@ type Router struct {
 	// dnsQueries counts the DNS packets received.
 	dnsQueries int
 	watchers   map[string]*watcher
-	faults     map[string]*armedFault
+	// jobs run the scheduler's entries.
+	jobs      map[string]*watcher
+	scheduler *table
+	faults    map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
@@ -134,11 +139,13 @@ func New(opts Options) *Router {
 	r := &Router{
 		opts: opts, prof: prof, start: time.Now(),
 		log:      logBook{size: opts.LogSize},
-		watchers: map[string]*watcher{},
+		watchers: map[string]*watcher{}, jobs: map[string]*watcher{},
 		sessions: map[net.Conn]struct{}{},
 		ctx:      ctx, cancel: cancel,
 	}
 	r.static, r.netwatch = dnsStaticTable(prof, r.formatDuration), netwatchTable(prof, r.formatDuration)
+	r.scheduler = schedulerTable(r.formatDuration)
+	r.boot = r.start.Add(-opts.Uptime)
 	r.log.now = r.now
 	r.log.add("system,info", "router rebooted")
 	return r
@@ -152,7 +159,7 @@ func (r *Router) now() time.Time {
 }
 
 // uptime is how long the router has been up by its own clock.
-func (r *Router) uptime() time.Duration { return r.opts.Uptime + r.now().Sub(r.start) }
+func (r *Router) uptime() time.Duration { return r.now().Sub(r.boot) }
 
 // wall turns a span of the router's clock into wall-clock time.
 func (r *Router) wall(d time.Duration) time.Duration {
@@ -192,8 +199,8 @@ func (r *Router) Close() {
 	for _, ln := range r.lns {
 		ln.Close()
 	}
-	watchers := r.watchers
-	r.watchers = map[string]*watcher{}
+	watchers := append(valuesOf(r.watchers), valuesOf(r.jobs)...)
+	r.watchers, r.jobs = map[string]*watcher{}, map[string]*watcher{}
 	r.mu.Unlock()
 	for _, w := range watchers {
 		w.stop()
@@ -355,12 +362,19 @@ func (r *Router) command(user string, cmd string, attrs []attr, q query) result 
 		t = r.static
 	case "/tool/netwatch":
 		t = r.netwatch
+	case "/system/scheduler":
+		t = r.scheduler
 	default:
 		return unknownCommand(cmd)
 	}
 	res := r.tableCommand(t, user, verb, attrs, q)
-	if res.trap == nil && t == r.netwatch && verb != "print" {
-		r.reconcile()
+	if res.trap == nil && verb != "print" {
+		switch t {
+		case r.netwatch:
+			r.reconcile()
+		case r.scheduler:
+			r.reconcileJobs()
+		}
 	}
 	return res
 }

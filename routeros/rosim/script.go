@@ -45,6 +45,8 @@ func (r *Router) menu(path string) *table {
 		return r.static
 	case "/tool/netwatch":
 		return r.netwatch
+	case "/system/scheduler":
+		return r.scheduler
 	}
 	return nil
 }
