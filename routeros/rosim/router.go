@@ -218,25 +218,6 @@ func (r *Router) DropConnections() {
 	}
 }
 
-// Outage makes the router unreachable for d: every API session is hung up
-// and a new one is closed as soon as it connects, as a router behind a
-// link that is down would be; its state is kept.
-func (r *Router) Outage(d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.downUntil = time.Now().Add(d)
-	for c := range r.sessions {
-		c.Close()
-	}
-}
-
-// unreachable says whether an outage is on.
-func (r *Router) unreachable() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return time.Now().Before(r.downUntil)
-}
-
 // Sessions counts the open API sessions.
 func (r *Router) Sessions() int {
 	r.mu.Lock()
