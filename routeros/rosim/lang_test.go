@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"context"
+	"github.com/failwatch/failwatch/config"
 	"net/netip"
 	"strings"
 	"testing"
@@ -122,5 +123,26 @@ add name=tick start-time=startup interval=1m on-event=":log info tick"
 	r.mu.Unlock()
 	if up > time.Hour {
 		t.Errorf("uptime %s after the reboot", up)
+	}
+}
+
+// A config's IPv6 pair is seeded as AAAA records, and its netwatch entry
+// switches them.
+func TestSeedConfigIPv6(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Services = []config.Service{{Name: "v6.example.test", Primary: "one", Standby: "two"}}
+	cfg.Servers = []config.Server{
+		{Name: "one", Role: config.Primary, Address: "2001:db8::1"},
+		{Name: "two", Role: config.Standby, Address: "2001:db8::2"},
+	}
+	r := New(Options{})
+	defer r.Close()
+	if err := r.SeedConfig(&cfg, "10s"); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.static.rows) != 2 || r.static.rows[0]["type"] != "AAAA" || r.static.rows[1]["address"] != "2001:db8::2" {
+		t.Errorf("records %v", r.static.rows)
 	}
 }
