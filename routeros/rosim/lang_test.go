@@ -2,11 +2,12 @@ package rosim
 
 import (
 	"context"
-	"github.com/failwatch/failwatch/config"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/failwatch/failwatch/config"
 )
 
 func records(r *Router) map[string]string {
