@@ -3,13 +3,15 @@ package routeros
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/safetext"
+
+	ros "github.com/go-routeros/routeros/v3"
 )
 
 // LogEntry is one line of the router's log.
@@ -26,6 +28,10 @@ type LogEntry struct {
 	// History marks a line that was already in the log when the follower
 	// first connected.
 	History bool
+	// ZoneUnknown: the router's clock could not be read, so its zone is
+	// unknown; Time is zero and RawTime is the time as the router printed
+	// it, which is what to show.
+	ZoneUnknown bool
 }
 
 // NetwatchEvent is a parsed "event down [ type: simple, host: X ]" line.
@@ -169,28 +175,62 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 
 	// Log times are in the router's zone, and "18:33:31" means today on the
 	// router: read its clock first.
-	loc := f.Loc
-	var clockName string
-	if loc == nil {
-		stop := deadline(ctx, conn, f.Opts.Timeout)
-		r, err := api.RunArgs([]string{"/system/clock/print"})
-		stop()
-		if err != nil {
-			return false, fmt.Errorf("read clock: %w", callError(err))
-		}
-		if len(r.Re) == 0 {
-			return false, fmt.Errorf("read clock: the router answered nothing")
-		}
-		clock, err := ParseClock(cleanRow(r.Re[0].Map))
-		if err != nil {
-			return false, err
-		}
-		loc, clockName = clock.Zone, clock.Name
+	zone, err := f.zone(ctx, conn, api)
+	if err != nil {
+		return false, err
 	}
 
-	// The newest line now: where to start, or proof of a restarted router.
-	// The first time, the recent interesting lines are history worth
-	// showing.
+	if stopped, err := f.catchUp(ctx, conn, api, st, zone, keep, emit); stopped || err != nil {
+		return false, err
+	}
+	// go-routeros parks two goroutines on the listen's context until it
+	// ends: end it with the session, or every reconnect would leave them
+	// behind. It must end after the client is closed (the library's cancel
+	// and close race otherwise), so it is not derived from ctx, whose end
+	// closes the connection from another goroutine.
+	sctx, scancel := context.WithCancel(context.Background())
+	defer func() {
+		api.Close()
+		scancel()
+	}()
+	// A follow never ends: its rows are bounded per line, not per call.
+	conn.Stream()
+	listen, err := api.ListenArgsQueueContext(sctx, []string{"/log/print", "=follow="}, 256)
+	if err != nil {
+		return false, fmt.Errorf("follow log: %w", err)
+	}
+	reason := "following the router log" + zone.note()
+	if !st.downSince.IsZero() {
+		reason = fmt.Sprintf("reconnected after %s", time.Since(st.downSince).Round(time.Millisecond))
+		st.downSince = time.Time{}
+	}
+	if !emit(LogEvent{Kind: LogConnected, Reason: reason}) {
+		return true, nil
+	}
+	for s := range listen.Chan() {
+		e := ParseLogEntry(s.Map, zone.now())
+		show, stopped := st.place(e, emit)
+		if stopped {
+			return true, nil
+		}
+		if !show {
+			continue
+		}
+		if keep(e) && !emit(LogEvent{Kind: LogLine, Entry: e}) {
+			return true, nil
+		}
+	}
+	if err := listen.Err(); err != nil {
+		return true, fmt.Errorf("follow log: %w", callError(err))
+	}
+	return true, fmt.Errorf("follow log: the router ended the follow")
+}
+
+// catchUp reads the newest line now: where to start, or proof of a
+// restarted router. The first time, the recent interesting lines are
+// history worth showing. stopped: the consumer has gone.
+func (f *LogFollower) catchUp(ctx context.Context, conn *replyConn, api *ros.Client, st *followState, zone routerZone,
+	keep func(LogEntry) bool, emit func(LogEvent) bool) (stopped bool, err error) {
 	words := []string{"/log/print", "=.proplist=.id"}
 	if !st.known {
 		words = []string{"/log/print"}
@@ -210,7 +250,7 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 	switch {
 	case !st.known:
 		st.last, st.known = newest, true
-		now := time.Now().In(loc)
+		now := zone.now()
 		var history []LogEntry
 		for _, s := range r.Re {
 			if e := ParseLogEntry(s.Map, now); keep(e) {
@@ -220,77 +260,103 @@ func (f *LogFollower) session(ctx context.Context, tlsConf *tls.Config, st *foll
 		}
 		for _, e := range history[max(0, len(history)-historyLines):] {
 			if !emit(LogEvent{Kind: LogLine, Entry: e}) {
-				return false, nil
+				return true, nil
 			}
 		}
 	case newest < st.last:
 		if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log restarted (newest line %s, had %s): the router may have rebooted", idOf(newest), idOf(st.last))}) {
-			return false, nil
+			return true, nil
 		}
 		st.last = 0
 	}
-	// go-routeros parks two goroutines on the listen's context until it
-	// ends: end it with the session, or every reconnect would leave them
-	// behind. It must end after the client is closed (the library's cancel
-	// and close race otherwise), so it is not derived from ctx, whose end
-	// closes the connection from another goroutine.
-	sctx, scancel := context.WithCancel(context.Background())
-	defer func() {
-		api.Close()
-		scancel()
-	}()
-	// A follow never ends: its rows are bounded per line, not per call.
-	conn.Stream()
-	listen, err := api.ListenArgsQueueContext(sctx, []string{"/log/print", "=follow="}, 256)
+	return false, nil
+}
+
+// place moves the position to a followed line: show says whether the line
+// is new, stopped that the consumer has gone.
+func (st *followState) place(e LogEntry, emit func(LogEvent) bool) (show, stopped bool) {
+	switch {
+	case e.Seq == 0 || (st.last > 0 && e.Seq > st.last+maxLogJump):
+		// An id that cannot be read, or a jump no real log makes: the
+		// line is shown (once: a follow replays the past), but the
+		// position stays where it was, so one odd id cannot make every
+		// later line look old.
+		if !st.oddSeen(e.ID) {
+			return false, false
+		}
+	case e.Seq <= st.last && st.last-e.Seq < maxLogJump:
+		return false, false
+	case st.last > 0 && e.Seq <= st.last:
+		// Far behind the position: the position was the odd one (taken
+		// from the history); follow the router's numbering again.
+		st.last = e.Seq
+	default:
+		if st.last > 0 && e.Seq > st.last+1 {
+			if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log lines %s to %s were missed", idOf(st.last+1), idOf(e.Seq-1))}) {
+				return false, true
+			}
+		}
+		st.last = e.Seq
+	}
+	return true, false
+}
+
+// routerZone is the router's time zone for its log times, or why it is
+// unknown.
+type routerZone struct {
+	loc  *time.Location
+	name string
+	// unknown says why the zone is unknown; loc is nil then.
+	unknown string
+}
+
+// zone reads the router's clock for its zone. A router (or a user) without
+// /system/clock is followed all the same, its zone unknown; only a
+// connection that fails is an error.
+func (f *LogFollower) zone(ctx context.Context, conn *replyConn, api *ros.Client) (routerZone, error) {
+	if f.Loc != nil {
+		return routerZone{loc: f.Loc}, nil
+	}
+	stop := deadline(ctx, conn, f.Opts.Timeout)
+	r, err := api.RunArgs([]string{"/system/clock/print"})
+	stop()
+	var dev *ros.DeviceError
+	switch {
+	case errors.As(err, &dev) && dev.Sentence.Word == "!trap":
+		return routerZone{unknown: "the router's clock could not be read: " + safetext.Line(dev.Sentence.Map["message"])}, nil
+	case err != nil:
+		return routerZone{}, fmt.Errorf("read clock: %w", callError(err))
+	case len(r.Re) == 0:
+		return routerZone{unknown: "the router answered nothing for its clock"}, nil
+	}
+	clock, err := ParseClock(cleanRow(r.Re[0].Map))
 	if err != nil {
-		return false, fmt.Errorf("follow log: %w", err)
+		return routerZone{unknown: "the router's clock could not be read: " + err.Error()}, nil
 	}
-	reason := "following the router log"
-	// Times are shown in the viewer's zone; name the router's when it
-	// differs, so "18:33" on the router and on the screen are not confused.
-	if _, theirs := time.Now().In(loc).Zone(); clockName != "" && theirs != localOffset() {
-		reason += fmt.Sprintf(" (router clock %s; times shown in %s)", clockName, time.Local)
+	return routerZone{loc: clock.Zone, name: clock.Name}, nil
+}
+
+// now is the router's present moment in its zone, for dating its log
+// times; zero when the zone is unknown (the times are then kept as the
+// router prints them).
+func (z routerZone) now() time.Time {
+	if z.loc == nil {
+		return time.Time{}
 	}
-	if !st.downSince.IsZero() {
-		reason = fmt.Sprintf("reconnected after %s", time.Since(st.downSince).Round(time.Millisecond))
-		st.downSince = time.Time{}
+	return time.Now().In(z.loc)
+}
+
+// note says, for the connected event, how times are shown: the router's
+// zone when it differs from the viewer's (so "18:33" on the router and on
+// the screen are not confused), or that it is unknown.
+func (z routerZone) note() string {
+	if z.loc == nil {
+		return fmt.Sprintf(" (%s; its time zone is unknown, so times are shown as the router prints them)", z.unknown)
 	}
-	if !emit(LogEvent{Kind: LogConnected, Reason: reason}) {
-		return true, nil
+	if _, theirs := time.Now().In(z.loc).Zone(); z.name != "" && theirs != localOffset() {
+		return fmt.Sprintf(" (router clock %s; times shown in %s)", z.name, time.Local)
 	}
-	for s := range listen.Chan() {
-		e := ParseLogEntry(s.Map, time.Now().In(loc))
-		switch {
-		case e.Seq == 0 || (st.last > 0 && e.Seq > st.last+maxLogJump):
-			// An id that cannot be read, or a jump no real log makes: the
-			// line is shown (once: a follow replays the past), but the
-			// position stays where it was, so one odd id cannot make every
-			// later line look old.
-			if !st.oddSeen(e.ID) {
-				continue
-			}
-		case e.Seq <= st.last && st.last-e.Seq < maxLogJump:
-			continue
-		case st.last > 0 && e.Seq <= st.last:
-			// Far behind the position: the position was the odd one (taken
-			// from the history); follow the router's numbering again.
-			st.last = e.Seq
-		default:
-			if st.last > 0 && e.Seq > st.last+1 {
-				if !emit(LogEvent{Kind: LogGap, Reason: fmt.Sprintf("router log lines %s to %s were missed", idOf(st.last+1), idOf(e.Seq-1))}) {
-					return true, nil
-				}
-			}
-			st.last = e.Seq
-		}
-		if keep(e) && !emit(LogEvent{Kind: LogLine, Entry: e}) {
-			return true, nil
-		}
-	}
-	if err := listen.Err(); err != nil {
-		return true, fmt.Errorf("follow log: %w", callError(err))
-	}
-	return true, fmt.Errorf("follow log: the router ended the follow")
+	return ""
 }
 
 // historyLines is how many past interesting lines the first connection
@@ -316,117 +382,3 @@ func seqOf(id string) uint64 {
 }
 
 func idOf(seq uint64) string { return "*" + strings.ToUpper(strconv.FormatUint(seq, 16)) }
-
-// ParseLogEntry reads a /log/print row; now dates times given without a
-// date or year.
-func ParseLogEntry(m map[string]string, now time.Time) LogEntry {
-	e := LogEntry{ID: safetext.Line(m[".id"]), RawTime: safetext.Line(m["time"]), Message: safetext.Line(m["message"])}
-	e.Seq = seqOf(e.ID)
-	if t := safetext.Line(m["topics"]); t != "" {
-		e.Topics = strings.Split(t, ",")
-	}
-	if t, err := ParseLogTime(e.RawTime, now); err == nil {
-		e.Time = t
-	}
-	if ev, ok := ParseNetwatchMessage(e.Message); ok {
-		e.Netwatch = &ev
-	}
-	return e
-}
-
-var months = map[string]time.Month{
-	"jan": time.January, "feb": time.February, "mar": time.March, "apr": time.April,
-	"may": time.May, "jun": time.June, "jul": time.July, "aug": time.August,
-	"sep": time.September, "oct": time.October, "nov": time.November, "dec": time.December,
-}
-
-// ParseLogTime reads every time format RouterOS logs use: "18:33:31"
-// (today), "oct/23 18:33:31" (this year), "oct/23/2023 18:33:31", and
-// "2023-10-23 18:33:31" or "10-23 18:33:31" (7.10 and later). now gives
-// the date, year and time zone where the text leaves them out; a date that
-// would lie in the future is taken as last year's.
-func ParseLogTime(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	date, clock, hasDate := strings.Cut(s, " ")
-	if !hasDate {
-		date, clock = "", s
-	}
-	hms := strings.Split(clock, ":")
-	if len(hms) != 3 {
-		return time.Time{}, fmt.Errorf("bad log time %q", s)
-	}
-	var hmsv [3]int
-	for i, p := range hms {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 || v > 59 || (i == 0 && v > 23) {
-			return time.Time{}, fmt.Errorf("bad log time %q", s)
-		}
-		hmsv[i] = v
-	}
-	year, month, day := now.Date()
-	yearGiven := false
-	switch {
-	case date == "":
-	case strings.Contains(date, "/"):
-		parts := strings.Split(date, "/")
-		m, ok := months[strings.ToLower(parts[0])]
-		if !ok || len(parts) > 3 || len(parts) < 2 {
-			return time.Time{}, fmt.Errorf("bad log date %q", s)
-		}
-		d, err := strconv.Atoi(parts[1])
-		if err != nil {
-			return time.Time{}, fmt.Errorf("bad log date %q", s)
-		}
-		month, day = m, d
-		if len(parts) == 3 {
-			y, err := strconv.Atoi(parts[2])
-			if err != nil {
-				return time.Time{}, fmt.Errorf("bad log date %q", s)
-			}
-			year, yearGiven = y, true
-		}
-	case strings.Contains(date, "-"):
-		parts := strings.Split(date, "-")
-		nums := make([]int, len(parts))
-		for i, p := range parts {
-			v, err := strconv.Atoi(p)
-			if err != nil {
-				return time.Time{}, fmt.Errorf("bad log date %q", s)
-			}
-			nums[i] = v
-		}
-		switch len(nums) {
-		case 3:
-			year, month, day, yearGiven = nums[0], time.Month(nums[1]), nums[2], true
-		case 2:
-			month, day = time.Month(nums[0]), nums[1]
-		default:
-			return time.Time{}, fmt.Errorf("bad log date %q", s)
-		}
-	default:
-		return time.Time{}, fmt.Errorf("bad log date %q", s)
-	}
-	if month < 1 || month > 12 || day < 1 || day > 31 {
-		return time.Time{}, fmt.Errorf("bad log date %q", s)
-	}
-	t := time.Date(year, month, day, hmsv[0], hmsv[1], hmsv[2], 0, now.Location())
-	if t.Day() != day {
-		return time.Time{}, fmt.Errorf("bad log date %q", s)
-	}
-	if !yearGiven && date != "" && t.After(now.Add(24*time.Hour)) {
-		t = t.AddDate(-1, 0, 0)
-	}
-	return t, nil
-}
-
-var netwatchMessage = regexp.MustCompile(`^event (up|down) \[\s*type:\s*([a-z-]+),\s*host:\s*([^\s\],]+)\s*\]$`)
-
-// ParseNetwatchMessage reads "event down [ type: simple, host: X ]", with or
-// without the spaces inside the brackets (older versions leave them out).
-func ParseNetwatchMessage(msg string) (NetwatchEvent, bool) {
-	m := netwatchMessage.FindStringSubmatch(strings.TrimSpace(msg))
-	if m == nil {
-		return NetwatchEvent{}, false
-	}
-	return NetwatchEvent{Status: m[1], Type: m[2], Host: m[3]}, true
-}

@@ -391,3 +391,21 @@ func TestParseClock(t *testing.T) {
 		t.Error("+25:00 taken")
 	}
 }
+
+// A router (or a user) without /system/clock: the log is followed all the
+// same, the connection says the router's zone is unknown, and each line
+// keeps the time as the router printed it, with no made-up zone.
+func TestFollowWithoutTheClock(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{Version: "6.49.17 (long-term)"})
+	r.Inject("/system/clock/print", 0, rosim.Fault{Message: "not enough permissions (9)"})
+	events, _ := follower(t, addr)
+	ev := next(t, events, LogConnected)
+	if !strings.Contains(ev.Reason, "not enough permissions (9); its time zone is unknown, so times are shown as the router prints them") {
+		t.Errorf("connected: %q", ev.Reason)
+	}
+	r.Log("netwatch,info", "event down [ type: simple, host: 192.0.2.1 ]")
+	line := next(t, events, LogLine).Entry
+	if !line.ZoneUnknown || !line.Time.IsZero() || len(line.RawTime) != len("18:33:31") || line.Netwatch == nil {
+		t.Errorf("line %+v", line)
+	}
+}

@@ -293,6 +293,11 @@ log. Exit 0 done (or nothing to do), 1 failed, 2 bad usage or config.`, func(fs 
 				enc.SetEscapeHTML(false)
 				enc.Encode(out)
 			}
+			if !*asJSON {
+				for _, n := range res.Notes {
+					fmt.Fprintf(stderr, "failwatch %s: warning: %s\n", name, n)
+				}
+			}
 			if err != nil {
 				fmt.Fprintf(stderr, "failwatch %s: %s: %v\n", name, res.Outcome, err)
 				return exitUnhealthy

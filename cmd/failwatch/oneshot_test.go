@@ -189,3 +189,18 @@ func TestJSONShapes(t *testing.T) {
 		}
 	}
 }
+
+// failover without hold while the paper's switching entries are enabled:
+// done, and a warning says their next up event may move the name back and
+// that --hold prevents it.
+func TestFailoverWithoutHoldWarns(t *testing.T) {
+	cfg, _, _ := paperRouter(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "hold_netwatch: true", "hold_netwatch: false", 1)), 0o600)
+	out, errs, code := runCLI("failover", "-c", cfg, "--yes")
+	if code != exitOK || !strings.Contains(out, "now points at private") ||
+		!strings.Contains(errs, "failwatch failover: warning: the router's netwatch entries *1 (104.247.193.168), *2 (104.247.193.168) are enabled") ||
+		!strings.Contains(errs, "(failover --hold)") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -23,16 +23,22 @@ those named by --service), each touching only its own records and entries: the
 service's static records (existing ones adopted, found by comment or by address, never added
 twice) with a short TTL, and one netwatch entry on the primary whose scripts
 find the records the same way, never by print position. Only what the
-router's version takes is written (6.x: simple netwatch; 7.4 to 7.17:
-probe types, http-code-min/max, no ignore-initial-*; 7.18 and later:
-http-codes, ignore-initial-*). An icmp entry gets thresholds above the
+router's version takes is written (6.x: simple netwatch; 7.4 and later:
+probe types; 7.13: name, http-codes, startup-delay; 7.17: ignore-initial-*,
+never ignore-initial-up=yes). An icmp entry gets thresholds above the
 primary's round trip (--rtt), since RouterOS applies thr-avg 100ms even when
-unset. Older entries whose scripts switch the records are disabled.
+unset. The entry is added disabled, checked, then enabled in one line with
+the older entries whose scripts switch the records disabled: whichever line a
+router stops at, one failover works.
 
 The script is for --routeros VERSION (default 7.18). --apply reads the
-router's own version, shows every change with whole values, asks, applies in
-an order that never leaves the name without a record, reads back, and on a
-failure puts back what the router held ("applied k of n, rolled back").`, func(fs *pflag.FlagSet) runner {
+router's own version and asks it which netwatch properties it takes (an
+optional one it lacks is left out with a note, a needed one refuses before any
+change), shows every change with whole values, asks, applies in an order that
+never leaves the name without a record nor the router without a failover,
+reads back, and on a failure puts back what the router held ("applied k of n,
+rolled back"), retrying while the router cannot be reached; what it could not
+put back is listed with the command that undoes it.`, func(fs *pflag.FlagSet) runner {
 		rf := addRouterFlags(fs).addServiceFlag(fs)
 		apply := fs.Bool("apply", false, "apply over the API instead of printing the script")
 		yes := fs.Bool("yes", false, "with --apply: do it without asking")
@@ -41,6 +47,8 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 		ttl := durationFlag(fs, "ttl", 30*time.Second, "TTL of the static records (the paper's 1d keeps clients on a dead server for a day)")
 		interval := durationFlag(fs, "interval", 5*time.Second, "netwatch interval")
 		ignoreDown := fs.Bool("ignore-initial-down", false, "no down-script for a primary already down when the entry starts (7.18+): it then never fails over")
+		loss := fs.String("loss", "", "the primary's loss when healthy, as failwatch report measures it (e.g. 5%): a test's echoes are checked against it")
+		jitter := durationFlag(fs, "jitter", 0, "the spread of the primary's round trips, as failwatch report measures it (e.g. 12ms): thresholds are kept above it")
 		return func(_ []string, stdout, stderr io.Writer) int {
 			var cfg *config.Config
 			var ok bool
@@ -60,11 +68,21 @@ failure puts back what the router held ("applied k of n, rolled back").`, func(f
 			if !ok {
 				return exitUsage
 			}
+			lossShare := 0.0
+			if *loss != "" {
+				pct, err := config.ParsePercent(*loss)
+				if err != nil || pct < 0 || pct >= 100 {
+					fmt.Fprintf(stderr, "failwatch setup: --loss %q: a share of echoes lost such as 5%%\n", *loss)
+					return exitUsage
+				}
+				lossShare = pct / 100
+			}
 			var setups []*failover.Setup
 			for _, svc := range chosen {
 				primary, standby := cfg.Pair(svc)
 				setups = append(setups, &failover.Setup{Service: svc, Primary: primary, Standby: standby, Probe: cfg.Probe,
 					TTL: *ttl, Interval: *interval, RTT: *rtt, IgnoreInitialDown: *ignoreDown,
+					Jitter: *jitter, Loss: lossShare,
 					Siblings: siblings(cfg, svc)})
 			}
 			if !*apply {

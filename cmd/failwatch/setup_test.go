@@ -18,7 +18,7 @@ func TestSetupApply(t *testing.T) {
 	cfg, _, _ := paperRouter(t, sim.Probe)
 
 	out, errs, code := runCLI("setup", "-c", cfg, "--rtt", "196ms")
-	for _, want := range []string{`set [find comment="Server Public"] ttl="30s"`, `thr-avg="400ms"`, `ignore-initial-up="yes"`, `ignore-initial-down="no"`,
+	for _, want := range []string{`set [find comment="Server Public"] ttl="30s"`, `thr-avg="400ms"`, `ignore-initial-up="no"`, `ignore-initial-down="no"`,
 		`down-script~"dns.static"`, "RouterOS 7.18"} {
 		if code != exitOK || !strings.Contains(out, want) {
 			t.Errorf("script lacks %q: exit %d\n%s%s", want, code, out, errs)
@@ -27,6 +27,15 @@ func TestSetupApply(t *testing.T) {
 	out, _, _ = runCLI("setup", "-c", cfg, "--routeros", "6.49")
 	if strings.Contains(out, "type=") || strings.Contains(out, "ignore-initial-up=") || !strings.Contains(out, "netwatch is simple ICMP") {
 		t.Errorf("6.49 script:\n%s", out)
+	}
+	out, _, _ = runCLI("setup", "-c", cfg, "--routeros", "6.49", "--loss", "5%")
+	for _, want := range []string{"[/ping 104.247.193.168 count=10 interval=200ms] <= 2", "at the primary's loss of 5%", "/system scheduler"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("6.49 script with --loss lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errs, code := runCLI("setup", "-c", cfg, "--loss", "lots"); code != exitUsage || !strings.Contains(errs, "--loss") {
+		t.Errorf("--loss lots: exit %d %s", code, errs)
 	}
 	if _, errs, code := runCLI("setup", "-c", cfg, "--routeros", "5.26"); code != exitUsage || !strings.Contains(errs, "supports 6.x and 7.x") {
 		t.Errorf("5.26: exit %d %s", code, errs)
@@ -39,7 +48,7 @@ func TestSetupApply(t *testing.T) {
 		`- /tool/netwatch *1 (104.247.193.168, comment ""): disable`,
 		`- /tool/netwatch *2 (104.247.193.168, comment ""): disable`,
 		`+ /tool/netwatch add host="104.247.193.168" type="icmp" packet-count="10" thr-loss-percent="80%" thr-avg="400ms"`,
-		"applied 5 change(s) and read them back",
+		"applied 6 change(s) and read them back",
 	} {
 		if !strings.Contains(strings.ReplaceAll(out, "\n    ", " "), want) {
 			t.Errorf("apply output lacks %q:\nexit %d\n%s%s", want, code, out, errs)

@@ -60,6 +60,7 @@ type ResultJSON struct {
 	Changed   bool             `json:"changed"`
 	Changes   []Change         `json:"changes"`
 	Records   []jsonout.Record `json:"records,omitempty"`
+	Notes     []string         `json:"notes,omitempty"`
 	Steps     []StepJSON       `json:"steps"`
 	Started   time.Time        `json:"started"`
 	Parts     []ResultJSON     `json:"parts,omitempty"`
@@ -69,7 +70,7 @@ type ResultJSON struct {
 // JSON is r as failover --json writes it.
 func (r Result) JSON() ResultJSON {
 	out := ResultJSON{Operation: r.Operation, Service: r.Service, From: r.From, To: r.To, Outcome: r.Outcome,
-		Changed: r.Changed, Changes: r.Changes, Steps: stepsJSON(r.Steps), Started: r.Started, TookMS: ms(r.Took)}
+		Changed: r.Changed, Changes: r.Changes, Notes: r.Notes, Steps: stepsJSON(r.Steps), Started: r.Started, TookMS: ms(r.Took)}
 	if out.Changes == nil {
 		out.Changes = []Change{}
 	}
@@ -105,6 +106,7 @@ type auditLine struct {
 	Error     string           `json:"error,omitempty"`
 	Changes   []Change         `json:"changes"`
 	Records   []jsonout.Record `json:"records,omitempty"`
+	Notes     []string         `json:"notes,omitempty"`
 	TookMS    float64          `json:"took_ms"`
 	Steps     []StepJSON       `json:"steps"`
 	// Count is how many refused requests a refusal line stands for.
@@ -115,7 +117,7 @@ type auditLine struct {
 func (a *Audit) Append(user, reason string, r Result, opErr error) error {
 	line := auditLine{Time: r.Started, User: user, Reason: reason, Op: r.Operation, Service: r.Service, From: r.From, To: r.To,
 		TookMS: ms(r.Took), Steps: stepsJSON(r.Steps), Result: string(r.Outcome),
-		Changes: r.Changes, Records: jsonout.Records(r.Records)}
+		Changes: r.Changes, Records: jsonout.Records(r.Records), Notes: r.Notes}
 	if opErr != nil {
 		line.Error = opErr.Error()
 	}

@@ -161,3 +161,69 @@ func unreadableNetwatch(service string, entries []routeros.Netwatch) error {
 	}
 	return &UnreadableError{Service: service, Reason: "netwatch " + first, Rows: n}
 }
+
+// enabledRecords keeps the records that are not disabled.
+func enabledRecords(recs []routeros.Record) []routeros.Record {
+	var out []routeros.Record
+	for _, r := range recs {
+		if !r.Disabled {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func recordOf(records []routeros.Record, s config.Server) (routeros.Record, bool) {
+	for _, r := range records {
+		if r.Matches(s.Record.Comment, s.Record.Address) {
+			return r, true
+		}
+	}
+	return routeros.Record{}, false
+}
+
+// Active names the server the service's enabled record points at, "" if
+// none or if more than one is enabled (an undefined answer). Only records
+// of the servers' type count (A, or AAAA for IPv6 servers): a TXT or MX
+// record on the same name is normal and does not count.
+func Active(svc config.Service, records []routeros.Record, servers ...config.Server) string {
+	enabled := enabledRecords(OfType(records, RecordType(servers...)))
+	if len(enabled) != 1 {
+		return ""
+	}
+	for _, s := range servers {
+		if svc.Layout == config.Rewrite {
+			if enabled[0].Address == s.Address {
+				return s.Name
+			}
+		} else if enabled[0].Matches(s.Record.Comment, s.Record.Address) {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+// Owners names, by record ID, the server each of the name's records of the
+// failed-over type belongs to, as Active matches them (by comment or
+// address; by address in the rewrite layout). Records of other types, and
+// records no server matches, have no owner.
+func Owners(svc config.Service, records []routeros.Record, servers ...config.Server) map[string]string {
+	out := map[string]string{}
+	for _, r := range OfType(records, RecordType(servers...)) {
+		for _, s := range servers {
+			if (svc.Layout == config.Rewrite && r.Address == s.Address) ||
+				(svc.Layout != config.Rewrite && r.Matches(s.Record.Comment, s.Record.Address)) {
+				out[r.ID] = s.Name
+				break
+			}
+		}
+	}
+	return out
+}
+
+func describeMatch(s config.Server) string {
+	if s.Record.Comment != "" {
+		return fmt.Sprintf("comment %q", s.Record.Comment)
+	}
+	return "address " + s.Record.Address
+}

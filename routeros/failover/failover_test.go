@@ -294,3 +294,23 @@ func TestFailoverRightAfterADrop(t *testing.T) {
 		t.Fatalf("failover right after a drop: %v", err)
 	}
 }
+
+// A failover without hold while the router's own switching entries are
+// enabled (the paper's two) says that their next up event may move the
+// name back and how to prevent it; with hold, nothing to warn of.
+func TestFailoverWarnsOfTheRoutersNetwatch(t *testing.T) {
+	for _, hold := range []bool{false, true} {
+		_, addr := emulator(t, rosim.Options{})
+		c := client(t, addr, "admin", "")
+		f, _, _ := paperFailover(t, c, config.Toggle)
+		res, err := f.FailoverToStandby(context.Background(), hold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warned := len(res.Notes) == 1 && strings.Contains(res.Notes[0], "*1 (104.247.193.168), *2 (104.247.193.168) are enabled") &&
+			strings.Contains(res.Notes[0], "may move tomtotrading.com back to public; hold netwatch (failover --hold)")
+		if warned == hold {
+			t.Errorf("hold %v: notes %q", hold, res.Notes)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func (o *op) hold(ctx context.Context) (string, error) {
 		}
 		o.held = append(o.held, e)
 		want := routeros.Netwatch{ID: e.ID, Disabled: true, Comment: e.Comment + HoldMark}
-		if _, err := o.setNetwatch(ctx, want, "hold (disable)"); err != nil {
+		if _, err := o.setNetwatch(ctx, want, "hold (disable)", netwatchUndo(e)); err != nil {
 			return "", err
 		}
 		held = append(held, e.ID)
@@ -56,7 +56,7 @@ func (o *op) release(ctx context.Context) (string, error) {
 		}
 		o.released = append(o.released, e)
 		want := routeros.Netwatch{ID: e.ID, Disabled: false, Comment: strings.TrimSuffix(e.Comment, HoldMark)}
-		if _, err := o.setNetwatch(ctx, want, "release (enable)"); err != nil {
+		if _, err := o.setNetwatch(ctx, want, "release (enable)", netwatchUndo(e)); err != nil {
 			return "", err
 		}
 		released = append(released, e.ID)
@@ -88,18 +88,22 @@ func (o *op) undoNetwatch(errs *[]error) {
 	for _, u := range slices.Backward(undos) {
 		name := fmt.Sprintf("undo %s netwatch: set %s disabled=%s comment=%q", u.what, u.was.ID, yesNo(u.was.Disabled), u.was.Comment)
 		err := o.do(name, StepRolledBack, func(ctx context.Context) (string, error) {
-			cur, err := o.netwatchEntry(ctx, u.was.ID)
-			switch {
-			case err != nil:
-				return "", err
-			case sameNetwatch(cur, u.was):
-				return skip("read back: already as before")
-			case !explained(cur, u.was, u.set):
-				return "", fmt.Errorf("netwatch %s was changed by someone else since (disabled %v, comment %q): left as it is", cur.ID, cur.Disabled, cur.Comment)
-			}
-			return o.setNetwatch(ctx, routeros.Netwatch{ID: u.was.ID, Disabled: u.was.Disabled, Comment: u.was.Comment}, "put back")
+			return o.retry(ctx, func(ctx context.Context) (string, error) {
+				cur, err := o.netwatchEntry(ctx, u.was.ID)
+				switch {
+				case err != nil:
+					return "", err
+				case sameNetwatch(cur, u.was):
+					return skip("read back: already as before")
+				case !explained(cur, u.was, u.set):
+					return "", fmt.Errorf("netwatch %s was changed by someone else since (disabled %v, comment %q): left as it is", cur.ID, cur.Disabled, cur.Comment)
+				}
+				return o.setNetwatch(ctx, routeros.Netwatch{ID: u.was.ID, Disabled: u.was.Disabled, Comment: u.was.Comment}, "put back", "")
+			})
 		})
-		if err != nil {
+		if err == nil {
+			o.putBack = append(o.putBack, u.was.ID)
+		} else {
 			*errs = append(*errs, err)
 		}
 	}
@@ -116,10 +120,16 @@ func explained(cur, was, set routeros.Netwatch) bool {
 	return (cur.Disabled == was.Disabled || cur.Disabled == set.Disabled) && (cur.Comment == was.Comment || cur.Comment == set.Comment)
 }
 
+// netwatchUndo puts an entry's disabled flag and comment back, as typed in
+// the router's terminal.
+func netwatchUndo(was routeros.Netwatch) string {
+	return fmt.Sprintf("/tool netwatch set %s disabled=%s comment=%s", was.ID, yesNo(was.Disabled), rosQuote(was.Comment))
+}
+
 // setNetwatch changes an entry's disabled flag and comment, reading it back
 // when the reply is lost.
-func (o *op) setNetwatch(ctx context.Context, want routeros.Netwatch, what string) (string, error) {
-	return o.apply(ctx, Change{Kind: "netwatch", ID: want.ID, What: what},
+func (o *op) setNetwatch(ctx context.Context, want routeros.Netwatch, what, undo string) (string, error) {
+	return o.apply(ctx, Change{Kind: "netwatch", ID: want.ID, What: what, Undo: undo},
 		func(ctx context.Context) error {
 			return o.f.Client.SetNetwatch(ctx, want.ID, want.Disabled, want.Comment)
 		},

@@ -1,19 +1,15 @@
 package failover
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/failwatch/failwatch/config"
-	"github.com/failwatch/failwatch/routeros"
 )
 
 // Setup is the robust router configuration for a service: the static
@@ -32,12 +28,26 @@ type Setup struct {
 	TTL time.Duration
 	// Interval of the netwatch entry; default 5s.
 	Interval time.Duration
+	// BootDelay is how long after the router boots the entry first tests
+	// (startup-delay, where the router has it); default 5m, the manual's.
+	BootDelay time.Duration
 	// PacketCount is how many echoes an icmp netwatch test sends; default 10.
 	PacketCount int
 	// RTT is the primary's round trip as the router sees it (measured or
 	// stated); the icmp thresholds are set above it. Zero: they are set at
 	// the timeout, and the script says so.
 	RTT time.Duration
+	// Jitter is the spread of the primary's round trips (max-min, as
+	// failwatch report measures it); thr-jitter, thr-stdev and thr-max are
+	// kept above it.
+	Jitter time.Duration
+	// Loss is the share of echoes the primary loses when healthy (0 to 1,
+	// as failwatch report measures it): a test's, or a /ping
+	// confirmation's, echoes are enough that it is not mistaken for down.
+	Loss float64
+	// Recheck is how often a router without startup-delay re-checks the
+	// primary from a scheduler entry; default 1m.
+	Recheck time.Duration
 	// IgnoreInitialDown, only when asked: with it a primary that is already
 	// down when the entry starts (or the router boots) never fails over.
 	IgnoreInitialDown bool
@@ -48,48 +58,13 @@ type Setup struct {
 	Siblings []string
 }
 
-// Caps is what a RouterOS version's netwatch takes.
-type Caps struct {
-	Version string
-	// Types: 7.4 and later have type (icmp, tcp-conn, http-get, ...) and
-	// the probe options; before, and on 6.x, netwatch is simple ICMP with
-	// host, interval, timeout and the two scripts.
-	Types bool
-	// HTTPCodes: http-codes (7.18 and later); before it http-code-min/max.
-	HTTPCodes bool
-	// IgnoreInitial: ignore-initial-up/down (7.18 and later; 7.13 lists none).
-	IgnoreInitial bool
-}
-
-// CapsOf reads what a version string ("7.18.2 (stable)") takes.
-func CapsOf(version string) (Caps, error) {
-	v, _, _ := strings.Cut(strings.TrimSpace(version), " ")
-	parts := strings.Split(v, ".")
-	var major, minor int
-	var err1, err2 error
-	if len(parts) >= 2 {
-		major, err1 = strconv.Atoi(parts[0])
-		minor, err2 = strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	}
-	if len(parts) < 2 || err1 != nil || err2 != nil || major < 6 {
-		return Caps{}, fmt.Errorf("RouterOS version %q: failwatch setup supports 6.x and 7.x", version)
-	}
-	c := Caps{Version: version}
-	if major > 7 || (major == 7 && minor >= 4) {
-		c.Types = true
-	}
-	if major > 7 || (major == 7 && minor >= 18) {
-		c.HTTPCodes, c.IgnoreInitial = true, true
-	}
-	return c, nil
-}
-
 // item is one thing setup wants on the router.
 type item struct {
 	menu string
 	// find is the [find ...] that selects the item, the same in the script
-	// and over the API (as queries).
-	find []cond
+	// and over the API (as queries); alt, when set, selects it too (the
+	// netwatch entry held by failwatch, its comment marked).
+	find, alt []cond
 	// props are compared and set on an existing item; addOnly are written
 	// only when the item is added (which record is enabled is the
 	// failover's business, not setup's).
@@ -107,6 +82,12 @@ func (s *Setup) defaults() {
 	}
 	if s.Interval <= 0 {
 		s.Interval = 5 * time.Second
+	}
+	if s.Recheck <= 0 {
+		s.Recheck = time.Minute
+	}
+	if s.BootDelay <= 0 {
+		s.BootDelay = 5 * time.Minute
 	}
 	if s.PacketCount <= 0 {
 		s.PacketCount = 10
@@ -158,21 +139,21 @@ func findText(conds []cond) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
-// scripts are the netwatch entry's down and up scripts, finding the records
-// as setup does. Enable first, then disable: the name always has a record.
-func (s *Setup) scripts() (down, up string) {
-	flush := "; /ip dns cache flush"
-	if s.Service.Layout == config.Rewrite {
-		set := func(addr string) string {
-			return "/ip dns static set " + findText(s.serviceFind()) + " address=" + addr + " disabled=no" + flush
+// itemFind is the [find ...] of an item: with an alternative, find's where
+// form, either selecting it.
+func itemFind(it item) string {
+	if len(it.alt) == 0 {
+		return findText(it.find)
+	}
+	var either []string
+	for _, conds := range [][]cond{it.find, it.alt} {
+		var all []string
+		for _, c := range conds {
+			all = append(all, c.key+"="+rosQuote(c.value))
 		}
-		return set(s.Standby.Address), set(s.Primary.Address)
+		either = append(either, "("+strings.Join(all, " and ")+")")
 	}
-	swap := func(on, off config.Server) string {
-		return "/ip dns static enable " + findText(s.recordFind(on)) +
-			"; /ip dns static disable " + findText(s.recordFind(off)) + flush
-	}
-	return swap(s.Standby, s.Primary), swap(s.Primary, s.Standby)
+	return "[find where " + strings.Join(either, " or ") + "]"
 }
 
 func (s *Setup) serviceFind() []cond {
@@ -215,23 +196,35 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 			out = append(out, it)
 		}
 	}
-	down, up := s.scripts()
-	nw := item{menu: "/tool/netwatch", find: []cond{{"comment", s.netwatchComment()}}, what: "the netwatch entry",
+	down, up := s.scripts(caps, &notes)
+	if !caps.StartupDelay {
+		out = append(out, s.schedulerItem(&notes))
+	}
+	nw := item{menu: "/tool/netwatch", find: []cond{{"comment", s.netwatchComment()}}, alt: []cond{{"comment", s.netwatchComment() + HoldMark}}, what: "the netwatch entry",
 		props: []prop{{"host", s.Primary.Address}}, addOnly: []prop{{"comment", s.netwatchComment()}}}
 	timeout := max(s.Probe.Timeout, time.Second)
 	switch {
 	case !caps.Types:
-		notes = append(notes, fmt.Sprintf("RouterOS %s: netwatch is simple ICMP (one echo per test, no thresholds, no HTTP check).", caps.Version))
+		notes = append(notes, fmt.Sprintf("RouterOS %s: netwatch is simple ICMP (one echo per test, no thresholds, no HTTP check), so its scripts confirm with /ping before they switch.", caps.Version))
 	case s.httpCheck() != nil:
 		nw.props = append(nw.props, s.httpProps(caps, &notes)...)
 	default:
 		nw.props = append(nw.props, s.icmpProps(timeout, &notes)...)
 	}
 	nw.props = append(nw.props, prop{"interval", config.FormatDuration(s.Interval)}, prop{"timeout", config.FormatDuration(timeout)})
+	if caps.Name {
+		nw.props = append(nw.props, prop{"name", s.netwatchComment()})
+	}
+	if caps.StartupDelay {
+		nw.props = append(nw.props, prop{"startup-delay", config.FormatDuration(s.BootDelay)})
+	}
 	if caps.IgnoreInitial {
-		// A new entry's (or a rebooted router's) first test must not move
-		// the name back to the primary during a maintenance failover.
-		nw.props = append(nw.props, prop{"ignore-initial-up", "yes"})
+		// Never ignore-initial-up=yes: after a reboot (or setup) with the
+		// name on the standby, the primary's first up would be ignored and
+		// the name kept there until the primary failed and recovered again.
+		// Maintenance holds the entries instead (failover --hold).
+		nw.props = append(nw.props, prop{"ignore-initial-up", "no"})
+		notes = append(notes, "ignore-initial-up=no: the primary's first up after a reboot or a change moves the name back; for maintenance, failover --hold keeps it on the standby.")
 		if s.IgnoreInitialDown {
 			nw.props = append(nw.props, prop{"ignore-initial-down", "yes"})
 			notes = append(notes, "ignore-initial-down=yes (asked for): a primary already down when this entry starts never fails over.")
@@ -244,35 +237,6 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 	nw.props = append(nw.props, prop{"down-script", down}, prop{"up-script", up})
 	return append(out, nw), notes
 }
-
-// icmpProps are the icmp probe's settings. RouterOS applies its default
-// thresholds (thr-avg 100ms, thr-max 1s, ...) even when none are set, so a
-// server further than 100 ms would be down on every test: the thresholds
-// are set above the primary's round trip.
-func (s *Setup) icmpProps(timeout time.Duration, notes *[]string) []prop {
-	avg, most := timeout, timeout
-	if s.RTT > 0 {
-		avg = roundUp(max(2*s.RTT, s.RTT+50*time.Millisecond), 10*time.Millisecond)
-		most = min(roundUp(max(4*s.RTT, s.RTT+200*time.Millisecond), 10*time.Millisecond), timeout)
-		avg = min(avg, most)
-		*notes = append(*notes, fmt.Sprintf("icmp thresholds above the primary's round trip of %s: thr-avg %s, thr-max %s (RouterOS's defaults, 100ms and 1s, apply when unset).",
-			s.RTT.Round(100*time.Microsecond), config.FormatDuration(avg), config.FormatDuration(most)))
-	} else {
-		*notes = append(*notes, fmt.Sprintf("No round trip known for the primary: thr-avg and thr-max at the timeout (%s). Give setup --rtt for tighter ones.", config.FormatDuration(timeout)))
-	}
-	// A test is a short burst: down at 80% of it lost is a host that stopped
-	// answering, while the paper's 5% loss (3 of 5 lost about once in a
-	// thousand tests, an hour at 5s) never gets there.
-	*notes = append(*notes, fmt.Sprintf("A test sends %d echoes and is down at %s of them lost.", s.PacketCount, lossThreshold))
-	return []prop{{"type", "icmp"}, {"packet-count", strconv.Itoa(s.PacketCount)},
-		{"thr-loss-percent", lossThreshold},
-		{"thr-avg", config.FormatDuration(avg)}, {"thr-max", config.FormatDuration(most)}}
-}
-
-// lossThreshold is the share of one test's echoes lost that makes it down.
-const lossThreshold = "80%"
-
-func roundUp(d, unit time.Duration) time.Duration { return (d + unit - 1) / unit * unit }
 
 // httpProps check the primary's HTTP service. Netwatch's http-get sends no
 // Host header and no path: it can test a server reached by its address, not
@@ -372,18 +336,8 @@ func (s *Setup) Script(caps Caps) string {
 			b.WriteString("/" + strings.ReplaceAll(menu[1:], "/", " ") + "\n")
 		}
 		if it.menu == "/tool/netwatch" {
-			b.WriteString("# Other entries on the servers whose scripts switch the records (such as the\n# paper's, by print position) would fight this one: disable them.\n")
-			for _, host := range s.hosts() {
-				for _, script := range []string{"down-script", "up-script"} {
-					if len(s.Siblings) == 0 {
-						fmt.Fprintf(&b, "disable [find host=%s comment!=%s disabled=no %s~%s]\n", rosQuote(host), rosQuote(s.netwatchComment()), script, rosQuote(fightPattern))
-						continue
-					}
-					// A property twice needs find's where form.
-					fmt.Fprintf(&b, "disable [find where host=%s and comment!=%s%s and disabled=no and %s~%s]\n",
-						rosQuote(host), rosQuote(s.netwatchComment()), s.notSiblings(), script, rosQuote(fightPattern))
-				}
-			}
+			s.netwatchLines(&b, it)
+			continue
 		}
 		find := findText(it.find)
 		fmt.Fprintf(&b, ":if ([:len %s] = 0) do={ add %s } else={ set %s %s }\n",
@@ -392,335 +346,38 @@ func (s *Setup) Script(caps Caps) string {
 	return b.String()
 }
 
+// netwatchLines write the entry so that every line, and every prefix of
+// the script a router stops at, leaves one working failover: the entry is
+// added disabled (or updated where it is, held or not), then, only when it
+// reads back, one line enables it and disables the entries that would
+// fight it, undoing the enable if that fails.
+func (s *Setup) netwatchLines(b *strings.Builder, it item) {
+	find, own := itemFind(it), findText(it.find)
+	add := append(append(append([]prop{}, it.props...), it.addOnly...), prop{"disabled", "yes"})
+	b.WriteString("# The entry is added disabled (or updated where it is; one held by failwatch\n" +
+		"# stays held), checked, then enabled in one line with the entries that would\n" +
+		"# fight it (other entries on the servers whose scripts switch the records, such\n" +
+		"# as the paper's by print position) disabled: a failure there puts it back.\n" +
+		"# Whichever line a router stops at, one failover works: the old or this one.\n")
+	fmt.Fprintf(b, ":if ([:len %s] = 0) do={ add %s } else={ set %s %s }\n", find, propsText(add), find, propsText(it.props))
+	check := findText(append(slices.Clone(it.find), cond{"host", s.Primary.Address}))
+	fmt.Fprintf(b, ":if ([:len %s] = 1) do={ :do { enable %s; disable [%s] } on-error={ disable %s } }\n", check, own, s.fightsFind(), own)
+}
+
+// fightsFind selects the enabled entries on the servers' hosts, other than
+// setup's own and the siblings', whose scripts switch the records.
+func (s *Setup) fightsFind() string {
+	var hosts []string
+	for _, h := range s.hosts() {
+		hosts = append(hosts, "host="+rosQuote(h))
+	}
+	return fmt.Sprintf("find where disabled=no and comment!=%s%s and (%s) and (down-script~%s or up-script~%s)",
+		rosQuote(s.netwatchComment()), s.notSiblings(), strings.Join(hosts, " or "), rosQuote(fightPattern), rosQuote(fightPattern))
+}
+
 func (s *Setup) hosts() []string {
 	if s.Standby.Address == s.Primary.Address {
 		return []string{s.Primary.Address}
 	}
 	return []string{s.Primary.Address, s.Standby.Address}
-}
-
-// PlanStep is one change --apply makes: in the admin's words with whole
-// values, and the API words that make it.
-type PlanStep struct {
-	Say   string
-	Words []string
-}
-
-// Plan is what --apply will change on one router, for its version.
-type Plan struct {
-	Caps  Caps
-	Steps []PlanStep
-	Notes []string
-	setup *Setup
-}
-
-// Plan reads the router's version and items and lists the changes needed,
-// in an order that never leaves the name without a record: records first
-// (a new primary record is enabled only when the name has no enabled one),
-// then fighting netwatch entries disabled, then the entry itself. It
-// refuses, before anything is changed, what cannot be done safely.
-func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
-	id, err := c.Identity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	caps, err := CapsOf(id.Version)
-	if err != nil {
-		return nil, err
-	}
-	items, notes := s.items(caps)
-	p := &Plan{Caps: caps, Notes: notes, setup: s}
-	recs, err := c.StaticRecords(ctx, s.Service.Name)
-	if err != nil {
-		return nil, err
-	}
-	if err := Unreadable(s.Service, s.Siblings, recs, s.Primary, s.Standby); err != nil {
-		return nil, fmt.Errorf("%w; nothing was changed", err)
-	}
-	typ := RecordType(s.Primary, s.Standby)
-	var ours []string
-	for _, it := range items {
-		if it.menu == "/tool/netwatch" {
-			fights, err := s.Fighting(ctx, c)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range fights {
-				p.Steps = append(p.Steps, PlanStep{
-					Say:   fmt.Sprintf("- /tool/netwatch %s (%s, comment %q): disable: its scripts switch the records too and would fight", n.ID, n.Host, n.Comment),
-					Words: []string{"/tool/netwatch/set", "=.id=" + n.ID, "=disabled=yes"},
-				})
-			}
-		}
-		words := []string{it.menu + "/print"}
-		for _, c := range it.find {
-			words = append(words, "?"+c.key+"="+c.value)
-		}
-		r, err := c.Run(ctx, words...)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", it.menu, err)
-		}
-		if err := unreadableRows(it.menu, r.Rows); err != nil {
-			return nil, err
-		}
-		switch len(r.Rows) {
-		case 0:
-			add := append(append([]prop{}, it.props...), it.addOnly...)
-			if it.menu == "/ip/dns/static" {
-				add = s.safeEnable(add, recs, typ)
-			}
-			words := []string{it.menu + "/add"}
-			for _, p := range add {
-				words = append(words, "="+p.key+"="+p.value)
-			}
-			p.Steps = append(p.Steps, PlanStep{Say: fmt.Sprintf("+ %s add %s (%s)", it.menu, propsText(add), it.what), Words: words})
-		case 1:
-			row := r.Rows[0]
-			if it.menu == "/ip/dns/static" {
-				ours = append(ours, row[".id"])
-			}
-			words := []string{it.menu + "/set", "=.id=" + row[".id"]}
-			var diffs []string
-			for _, p := range it.props {
-				if !sameValue(row[p.key], p.value) {
-					words = append(words, "="+p.key+"="+p.value)
-					diffs = append(diffs, fmt.Sprintf("%s %s -> %s", p.key, rosQuote(row[p.key]), rosQuote(p.value)))
-				}
-			}
-			if len(diffs) > 0 {
-				p.Steps = append(p.Steps, PlanStep{Say: fmt.Sprintf("~ %s %s (%s): %s", it.menu, row[".id"], it.what, strings.Join(diffs, ", ")), Words: words})
-			}
-		default:
-			return nil, fmt.Errorf("%d items in %s match %s (%s): remove the extra ones first; nothing was changed", len(r.Rows), it.menu, findText(it.find), it.what)
-		}
-	}
-	if s.Service.Layout != config.Rewrite {
-		for _, r := range enabledRecords(OfType(recs, typ)) {
-			if !containsID(ours, r.ID) && !s.matchesServer(r) {
-				return nil, fmt.Errorf("an enabled %s record for %s (%s %s) belongs to neither server: remove or disable it first; nothing was changed", typ, s.Service.Name, r.ID, r.Address)
-			}
-		}
-	}
-	return p, nil
-}
-
-// unreadableRows refuses setup's own items when the router printed one
-// that cannot be read strictly: a set is never sent to an id it made up.
-func unreadableRows(menu string, rows []map[string]string) error {
-	for _, row := range rows {
-		why := ""
-		if menu == "/ip/dns/static" {
-			why = routeros.RecordFrom(row).Unreadable
-		} else {
-			why = routeros.NetwatchFrom(row).Unreadable
-		}
-		if why != "" {
-			return fmt.Errorf("unreadable: %s %s; nothing was changed", menu, why)
-		}
-	}
-	return nil
-}
-
-// safeEnable keeps a new record disabled when the name already has an
-// enabled record of its type: two would make the router's answer undefined.
-func (s *Setup) safeEnable(add []prop, recs []routeros.Record, typ string) []prop {
-	if len(enabledRecords(OfType(recs, typ))) == 0 {
-		return add
-	}
-	for i, p := range add {
-		if p.key == "disabled" {
-			add[i].value = "yes"
-		}
-	}
-	return add
-}
-
-func (s *Setup) matchesServer(r routeros.Record) bool {
-	for _, srv := range []config.Server{s.Primary, s.Standby} {
-		if r.Matches(srv.Record.Comment, srv.Record.Address) || (srv.Record.Comment == "" && r.Address == srv.Address) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsID(ids []string, id string) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
-// Fighting lists the enabled netwatch entries on the servers' hosts, other
-// than setup's own, whose scripts switch static DNS records: they would
-// fight a failover by hand or an automatic policy.
-func (s *Setup) Fighting(ctx context.Context, c *routeros.Client) ([]routeros.Netwatch, error) {
-	entries, err := c.NetwatchEntries(ctx, s.hosts()...)
-	if err != nil {
-		return nil, err
-	}
-	own := Own(entries, s.Service.Name, s.Siblings)
-	if err := unreadableNetwatch(s.Service.Name, own); err != nil {
-		return nil, fmt.Errorf("%w; nothing was changed", err)
-	}
-	var out []routeros.Netwatch
-	for _, n := range Switching(own) {
-		if n.Comment != s.netwatchComment() && !slices.ContainsFunc(s.Siblings, func(sib string) bool { return n.Comment == siblingComment(sib) }) {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-// notSiblings are find-where conditions that leave the siblings' entries
-// alone.
-func (s *Setup) notSiblings() string {
-	var b strings.Builder
-	for _, sib := range s.Siblings {
-		b.WriteString(" and comment!=" + rosQuote(siblingComment(sib)))
-	}
-	return b.String()
-}
-
-// Switching keeps the enabled entries whose scripts switch static DNS
-// records, in either syntax: the router's own failover, which a failover by
-// hand or by policy would fight unless they are held.
-func Switching(entries []routeros.Netwatch) []routeros.Netwatch {
-	var out []routeros.Netwatch
-	for _, n := range entries {
-		if !n.Disabled && (fightRe.MatchString(n.UpScript) || fightRe.MatchString(n.DownScript)) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// sameValue compares as RouterOS stores values: booleans as true/false,
-// durations normalised, percentages without the sign.
-func sameValue(have, want string) bool {
-	if have == want {
-		return true
-	}
-	switch want {
-	case "yes":
-		return have == "true"
-	case "no":
-		return have == "false" || have == ""
-	}
-	if a, err := config.ParseDuration(have); err == nil {
-		if b, err := config.ParseDuration(want); err == nil {
-			return a == b
-		}
-	}
-	return strings.TrimSuffix(have, "%") == strings.TrimSuffix(want, "%")
-}
-
-// Apply makes the changes in order, then plans again to verify that nothing
-// is left. On any failure it puts back what the router held before (read
-// back, so a change whose reply was lost is undone too) and says how far
-// it got.
-func (p *Plan) Apply(ctx context.Context, c *routeros.Client) error {
-	before, err := p.snapshot(ctx, c)
-	if err != nil {
-		return fmt.Errorf("read the router before changing it: %w", err)
-	}
-	for i, st := range p.Steps {
-		if _, err := c.Run(ctx, st.Words...); err != nil {
-			if rerr := p.restore(ctx, c, before); rerr != nil {
-				return fmt.Errorf("%s: %w; applied %d of %d, and the rollback failed: %v (check the router)", st.Say, err, i, len(p.Steps), rerr)
-			}
-			return fmt.Errorf("%s: %w; applied %d of %d, rolled back (read back)", st.Say, err, i, len(p.Steps))
-		}
-	}
-	left, err := p.setup.Plan(ctx, c)
-	if err != nil {
-		return fmt.Errorf("verify: %w", err)
-	}
-	if len(left.Steps) > 0 {
-		return fmt.Errorf("verify: %d change(s) did not take: %s", len(left.Steps), left.Steps[0].Say)
-	}
-	return nil
-}
-
-// snapshot is what setup may change, as the router holds it: the name's
-// static records and the servers' netwatch entries (and setup's own).
-type snapshot map[string]map[string]map[string]string // menu -> .id -> properties
-
-func (p *Plan) snapshot(ctx context.Context, c *routeros.Client) (snapshot, error) {
-	snap := snapshot{}
-	for menu, query := range map[string][]string{
-		"/ip/dns/static": {"?name=" + p.setup.Service.Name},
-		"/tool/netwatch": nil,
-	} {
-		r, err := c.Run(ctx, append([]string{menu + "/print"}, query...)...)
-		if err != nil {
-			return nil, err
-		}
-		snap[menu] = map[string]map[string]string{}
-		for _, row := range r.Rows {
-			snap[menu][row[".id"]] = row
-		}
-	}
-	return snap, nil
-}
-
-// restoredKeys are the properties setup writes, which a rollback puts back.
-var restoredKeys = map[string][]string{
-	"/ip/dns/static": {"ttl", "comment", "disabled"},
-	"/tool/netwatch": {"disabled", "comment", "host", "type", "interval", "timeout", "packet-count", "thr-loss-percent", "thr-avg", "thr-max",
-		"port", "http-codes", "http-code-min", "http-code-max", "ignore-initial-up", "ignore-initial-down", "up-script", "down-script"},
-}
-
-// restore brings the router back to the snapshot, then reads it back.
-func (p *Plan) restore(ctx context.Context, c *routeros.Client, before snapshot) error {
-	now, err := p.snapshot(ctx, c)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for menu, rows := range now {
-		for id, row := range rows {
-			was, existed := before[menu][id]
-			if !existed {
-				if _, err := c.Run(ctx, menu+"/remove", "=.id="+id); err != nil {
-					errs = append(errs, err)
-				}
-				continue
-			}
-			words := []string{menu + "/set", "=.id=" + id}
-			for _, k := range restoredKeys[menu] {
-				// A property unset before is cleared with an empty value.
-				if row[k] != was[k] {
-					words = append(words, "="+k+"="+was[k])
-				}
-			}
-			if len(words) > 2 {
-				if _, err := c.Run(ctx, words...); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	after, err := p.snapshot(ctx, c)
-	if err != nil {
-		return err
-	}
-	for menu, rows := range before {
-		if len(after[menu]) != len(rows) {
-			return fmt.Errorf("read back: %s has %d items, had %d", menu, len(after[menu]), len(rows))
-		}
-		for id, was := range rows {
-			for _, k := range restoredKeys[menu] {
-				if after[menu][id][k] != was[k] {
-					return fmt.Errorf("read back: %s %s %s is %q, was %q", menu, id, k, after[menu][id][k], was[k])
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -58,7 +58,7 @@ func HTTPGet(ctx context.Context, host netip.Addr, port int, https bool) (int, t
 }
 
 // httpTest runs an http-get/https-get entry's test: the status must be in
-// http-codes (or http-code-min..max on older versions; 100-299 by default)
+// http-codes (100-299 by default)
 // and come within thr-http-time (10s by default).
 func (nt netwatchTest) httpTest(ctx context.Context) testResult {
 	ctx, cancel := context.WithTimeout(ctx, nt.wall(nt.timeout))
@@ -69,7 +69,7 @@ func (nt netwatchTest) httpTest(ctx context.Context) testResult {
 		return res
 	}
 	res.received, res.avg, res.min, res.max = 1, took, took, took
-	res.up = status >= nt.codeMin && status <= nt.codeMax && nt.codes.contains(status) && took <= nt.thrHTTP
+	res.up = nt.codes.contains(status) && took <= nt.thrHTTP
 	return res
 }
 

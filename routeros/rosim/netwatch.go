@@ -191,10 +191,9 @@ type netwatchTest struct {
 	typ     string
 	timeout time.Duration
 	// http-get and https-get: the port, the accepted codes and time.
-	port             int
-	codes            codeRanges
-	codeMin, codeMax int
-	thrHTTP          time.Duration
+	port    int
+	codes   codeRanges
+	thrHTTP time.Duration
 	// icmp: packet-count echoes packet-interval apart, and the thresholds.
 	count                            int
 	spacing                          time.Duration
@@ -225,15 +224,9 @@ func (r *Router) netwatchTest(row row) netwatchTest {
 		if p, err := strconv.Atoi(row["port"]); err == nil && p > 0 {
 			nt.port = p
 		}
-		nt.codeMin, nt.codeMax = 100, 299
+		nt.codes = parseCodes("100-299")
 		if v, ok := row["http-codes"]; ok {
-			nt.codeMin, nt.codeMax, nt.codes = 0, 999, parseCodes(v)
-		}
-		if n, err := strconv.Atoi(row["http-code-min"]); err == nil {
-			nt.codeMin = n
-		}
-		if n, err := strconv.Atoi(row["http-code-max"]); err == nil {
-			nt.codeMax = n
+			nt.codes = parseCodes(v)
 		}
 		nt.thrHTTP = duration(row, "thr-http-time", 10*time.Second)
 	}
@@ -341,10 +334,14 @@ func (r *Router) watch(ctx context.Context, w *watcher, id string, test netwatch
 			return
 		}
 		r.mu.Lock()
+		script := ""
 		if ctx.Err() == nil {
-			r.observe(id, res)
+			script = r.observe(id, res)
 		}
 		r.mu.Unlock()
+		if script != "" {
+			r.runScript(ctx, script, "netwatch")
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -354,11 +351,12 @@ func (r *Router) watch(ctx context.Context, w *watcher, id string, test netwatch
 }
 
 // observe records one netwatch test; on a change of status it logs the
-// event as RouterOS 7 does and runs the entry's script. Caller holds r.mu.
-func (r *Router) observe(id string, res testResult) {
+// event as RouterOS 7 does and returns the entry's script to run (after
+// the caller lets go of r.mu). Caller holds r.mu.
+func (r *Router) observe(id string, res testResult) string {
 	rows, tr := r.netwatch.find(id)
 	if tr != nil {
-		return
+		return ""
 	}
 	row := rows[0]
 	status := "up"
@@ -381,7 +379,7 @@ func (r *Router) observe(id string, res testResult) {
 	}
 	old := row["status"]
 	if old == status {
-		return
+		return ""
 	}
 	row["status"] = status
 	row["since"] = r.stamp(r.now())
@@ -391,9 +389,9 @@ func (r *Router) observe(id string, res testResult) {
 	}
 	r.log.add("netwatch,info", "event "+status+" [ type: "+typ+", host: "+row["host"]+" ]")
 	if old == "unknown" && row["ignore-initial-"+status] == "true" {
-		return
+		return ""
 	}
-	r.runScript(row[status+"-script"], "netwatch")
+	return row[status+"-script"]
 }
 
 func incr(s string) string {

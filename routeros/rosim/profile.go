@@ -10,9 +10,52 @@ import (
 // profile is what one RouterOS version takes and how it answers: the
 // emulator must refuse what that version refuses, or tests pass that a
 // router would fail.
+//
+// Every gate below names its source:
+//
+//	[nw6]  https://help.mikrotik.com/docs/display/ROS/Netwatch (the
+//	       RouterOS 6 page): "Netwatch has 5 configurable properties: host,
+//	       interval, timeout, down-script, up-script".
+//	[nw74] https://help.mikrotik.com/docs/spaces/ROS/pages/8323208/Netwatch:
+//	       "Since 7.4, Netwatch functionality has been expanded, prior
+//	       versions only support simple ICMP probes."
+//	[713]  https://github.com/ansible-collections/community.routeros/pull/247:
+//	       /tool/netwatch add completion on 7.13rc4 lists certificate,
+//	       check-certificate, comment, copy-from, disabled, down-script,
+//	       host, http-codes, interval, name, packet-count, packet-interval,
+//	       packet-size, port, src-address, start-delay, startup-delay,
+//	       test-script, thr-avg, thr-http-time, thr-jitter, thr-loss-count,
+//	       thr-loss-percent, thr-max, thr-stdev, thr-tcp-conn-time, timeout,
+//	       type, up-script: no ignore-initial-*, no ttl, no
+//	       http-code-min/max, no record-type or dns-server.
+//	[api]  https://github.com/ansible-collections/community.routeros,
+//	       plugins/module_utils/_api_data.py, ('tool', 'netwatch')
+//	       versioned_fields (PR #433): accept-icmp-time-exceeded,
+//	       dns-server, record-type and ttl from 7.16; ignore-initial-up and
+//	       ignore-initial-down from 7.17; early-failure-detection and
+//	       early-success-detection from 7.20 (so not on 7.18, though the
+//	       current manual lists them).
+//	[cli]  https://manual.mikrotik.com/docs/cli-reference/tool/netwatch.md:
+//	       the current manual's properties and defaults.
+//	[tf]   https://github.com/terraform-routeros/terraform-provider-routeros,
+//	       routeros/resource_tool_netwatch.go: http-code-min and
+//	       http-code-max of the early 7.x netwatch, gone by 7.13rc4 [713].
+//	[!e]   https://help.mikrotik.com/docs/spaces/ROS/pages/47579160/API:
+//	       "Replies of commands which do not have any data to reply with,
+//	       begin with !empty (introduced in RouterOS 7.18)"; the 7.18
+//	       changelog: "console - put !empty sentence when API query returns
+//	       nothing".
+//	[iso]  https://github.com/phistrom/datetime-routeros/issues/1:
+//	       /system clock get date is "jul/14/2023" on 7.8, "2023-07-14" on
+//	       7.10.
+//	[insp] https://github.com/aiskillstore/marketplace,
+//	       skills/tikoci/routeros-command-tree/SKILL.md: /console/inspect
+//	       (request=child, path=ip,address,add) lists a command's arguments
+//	       on RouterOS 7.x.
 type profile struct {
 	name string
-	// empty: an empty print answers !empty before !done (7.18 and later).
+	// empty: an empty print answers !empty before !done (7.18 and later
+	// [!e]).
 	empty bool
 	// netwatch are the writable /tool/netwatch properties; anything else is
 	// "unknown parameter".
@@ -23,8 +66,10 @@ type profile struct {
 	// matchSubdomain: /ip/dns/static has match-subdomain and address-list.
 	matchSubdomain bool
 	// classicTimes: log and clock dates as "nov/25/2026" (6.x), else ISO
-	// dates (7.10 and later).
+	// dates (7.10 and later [iso]).
 	classicTimes bool
+	// inspect: /console/inspect lists a command's arguments (7.x [insp]).
+	inspect bool
 }
 
 // Profiles the emulator knows, oldest first.
@@ -32,7 +77,7 @@ var profiles = []profile{
 	{
 		name:         "6.49",
 		classicTimes: true,
-		// RouterOS 6 netwatch has exactly five properties of its own.
+		// RouterOS 6 netwatch has exactly five properties of its own [nw6].
 		netwatch: []prop{
 			{name: "host"},
 			{name: "interval", def: "1m", kind: kindDuration},
@@ -44,23 +89,35 @@ var profiles = []profile{
 	{
 		name:           "7.13",
 		matchSubdomain: true,
-		netwatchTypes:  []string{"simple", "icmp", "tcp-conn", "http-get", "https-get", "dns"},
-		netwatch:       append(netwatch7(), prop{name: "http-code-min", kind: kindInt}, prop{name: "http-code-max", kind: kindInt}),
+		inspect:        true,
+		// The probe types from 7.4 [nw74]; https-get with its certificate
+		// options [713]; dns only with record-type and dns-server (7.16 [api]).
+		netwatchTypes: []string{"simple", "icmp", "tcp-conn", "http-get", "https-get"},
+		netwatch:      netwatch713(),
 	},
 	{
 		name:           "7.18",
 		empty:          true,
 		matchSubdomain: true,
+		inspect:        true,
 		netwatchTypes:  []string{"simple", "icmp", "tcp-conn", "http-get", "https-get", "dns"},
-		netwatch: append(netwatch7(), prop{name: "http-codes", kind: kindRanges},
-			prop{name: "ignore-initial-up", kind: kindBool}, prop{name: "ignore-initial-down", kind: kindBool}),
+		netwatch: append(netwatch713(),
+			// 7.16 [api]
+			prop{name: "ttl", kind: kindInt},
+			prop{name: "accept-icmp-time-exceeded", kind: kindBool},
+			prop{name: "record-type"},
+			prop{name: "dns-server", kind: kindAddress},
+			// 7.17 [api]
+			prop{name: "ignore-initial-up", kind: kindBool},
+			prop{name: "ignore-initial-down", kind: kindBool}),
 	},
 }
 
-// netwatch7 are the netwatch properties every 7.x profile takes (7.4 and
-// later): the probe types and their options, with RouterOS's defaults.
-func netwatch7() []prop {
+// netwatch713 are the netwatch properties 7.13rc4 lists [713], with the
+// manual's defaults [cli].
+func netwatch713() []prop {
 	return []prop{
+		{name: "name"},
 		{name: "host"},
 		{name: "type", def: "simple"},
 		{name: "interval", def: "10s", kind: kindDuration},
@@ -80,6 +137,9 @@ func netwatch7() []prop {
 		{name: "port", kind: kindInt},
 		{name: "thr-tcp-conn-time", kind: kindDuration},
 		{name: "thr-http-time", kind: kindDuration},
+		{name: "http-codes", kind: kindRanges},
+		{name: "certificate"},
+		{name: "check-certificate", kind: kindBool},
 		{name: "up-script"},
 		{name: "down-script"},
 		{name: "test-script"},
@@ -154,4 +214,33 @@ func (p profile) clockDate(t time.Time) string {
 		return fmt.Sprintf("%s/%02d/%d", monthNames[t.Month()-1], t.Day(), t.Year())
 	}
 	return t.Format("2006-01-02")
+}
+
+// inspect is /console/inspect request=child for a menu's add or set: its
+// arguments, as a 7.x router lists them [insp].
+func (r *Router) inspect(attrs []attr) result {
+	var request, path string
+	for _, a := range attrs {
+		switch a.key {
+		case "request":
+			request = a.value
+		case "path":
+			path = a.value
+		}
+	}
+	i := strings.LastIndexByte(path, ',')
+	if i < 0 {
+		return result{trap: trapf(catValue, "no such command or directory (%s)", path)}
+	}
+	t := r.menu("/" + strings.ReplaceAll(path[:i], ",", "/"))
+	if request != "child" || t == nil || (path[i+1:] != "add" && path[i+1:] != "set") {
+		return result{trap: trapf(catValue, "no such command or directory (%s)", path)}
+	}
+	var res result
+	for _, p := range t.props {
+		if !p.readOnly {
+			res.rows = append(res.rows, []string{"=type=child", "=name=" + p.name, "=node-type=arg"})
+		}
+	}
+	return res
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,12 +37,12 @@ func TestProfilesRefuseWhatTheVersionLacks(t *testing.T) {
 			[]string{"type", "start-delay", "startup-delay", "packet-count", "thr-avg", "thr-max", "http-codes", "http-code-min", "ignore-initial-up", "ignore-initial-down", "port"},
 			[][]string{{"interval", "10s", "timeout", "1s", "up-script", "/log info up", "down-script", "/log info down", "comment", "x"}}},
 		{"7.13.5 (stable)",
-			[]string{"http-codes", "ignore-initial-up", "ignore-initial-down"},
-			[][]string{{"type", "icmp", "thr-avg", "300ms", "thr-max", "1s", "packet-count", "5", "start-delay", "0s"},
-				{"type", "http-get", "port", "80", "http-code-min", "200", "http-code-max", "399"}}},
+			[]string{"ignore-initial-up", "ignore-initial-down", "http-code-min", "http-code-max", "ttl", "early-failure-detection"},
+			[][]string{{"type", "icmp", "thr-avg", "300ms", "thr-max", "1s", "packet-count", "5", "start-delay", "0s", "name", "failwatch public"},
+				{"type", "http-get", "port", "80", "http-codes", "200-399"}}},
 		{"7.18.2 (stable)",
-			[]string{"http-code-min", "http-code-max", "thr-rtt-avg"},
-			[][]string{{"type", "icmp", "thr-avg", "300ms", "ignore-initial-down", "yes"},
+			[]string{"http-code-min", "http-code-max", "thr-rtt-avg", "early-failure-detection", "early-success-detection"},
+			[][]string{{"type", "icmp", "thr-avg", "300ms", "ignore-initial-down", "yes", "ttl", "64", "name", "failwatch public"},
 				{"type", "http-get", "port", "80", "http-codes", "200-399"}}},
 	} {
 		r := New(Options{Version: tc.version})
@@ -179,4 +180,47 @@ func TestNetwatchHTTPGetSendsNoHost(t *testing.T) {
 	add(r, "/tool/netwatch", "host", "127.0.0.1", "type", "http-get", "port", strconv.Itoa(port), "http-codes", "200-404", "comment", "404 taken")
 	waitStatus(t, r, "*1", "down", 2*time.Second)
 	waitStatus(t, r, "*2", "up", 2*time.Second)
+}
+
+// A router reports its version as a router does, with its channel, lists
+// a command's arguments on /console/inspect (7.x; 6.49 has none), and one
+// built without a property (Lacks) neither lists nor takes it.
+func TestVersionAndInspect(t *testing.T) {
+	for version, want := range map[string]string{"7.18": "7.18 (stable)", "7.13.5 (stable)": "7.13.5 (stable)"} {
+		r := New(Options{Version: version})
+		res := r.exec("admin", "/system/resource/print", []attr{{".proplist", "version"}}, nil)
+		if len(res.rows) != 1 || !slices.Equal(res.rows[0], []string{"=version=" + want}) {
+			t.Errorf("%s prints %q", version, res.rows)
+		}
+		r.Close()
+	}
+	args := func(r *Router) ([]string, string) {
+		res := r.exec("admin", "/console/inspect", []attr{{"request", "child"}, {"path", "tool,netwatch,add"}}, nil)
+		if res.trap != nil {
+			return nil, res.trap.message
+		}
+		var names []string
+		for _, row := range res.rows {
+			for _, w := range row {
+				if name, ok := strings.CutPrefix(w, "=name="); ok {
+					names = append(names, name)
+				}
+			}
+		}
+		return names, ""
+	}
+	old := New(Options{Version: "6.49.17 (long-term)"})
+	defer old.Close()
+	if _, tr := args(old); tr != "no such command prefix" {
+		t.Errorf("6.49 inspect: %q", tr)
+	}
+	r := New(Options{Lacks: []string{"ignore-initial-up"}})
+	defer r.Close()
+	names, tr := args(r)
+	if tr != "" || !slices.Contains(names, "ignore-initial-down") || !slices.Contains(names, "thr-avg") || slices.Contains(names, "ignore-initial-up") || slices.Contains(names, "status") {
+		t.Errorf("7.18 without ignore-initial-up lists %q (%s)", names, tr)
+	}
+	if got := add(r, "/tool/netwatch", "host", "192.0.2.1", "ignore-initial-up", "no"); got != "unknown parameter ignore-initial-up" {
+		t.Errorf("the lacking router took it: %q", got)
+	}
 }

@@ -1,6 +1,7 @@
 package rosim
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,58 +14,12 @@ type query []string
 // match evaluates the query against one item.
 func (q query) match(r row) (bool, *trap) {
 	var stack []bool
-	pop := func() (bool, bool) {
-		if len(stack) == 0 {
-			return false, false
-		}
-		v := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		return v, true
-	}
 	for _, w := range q {
 		switch {
 		case strings.HasPrefix(w, "#"):
-			ops := w[1:]
-			for i := 0; i < len(ops); i++ {
-				c := ops[i]
-				switch {
-				case c == '!':
-					v, ok := pop()
-					if !ok {
-						return false, trapf(catValue, "invalid query")
-					}
-					stack = append(stack, !v)
-				case c == '&' || c == '|':
-					a, ok1 := pop()
-					b, ok2 := pop()
-					if !ok1 || !ok2 {
-						return false, trapf(catValue, "invalid query")
-					}
-					if c == '&' {
-						stack = append(stack, a && b)
-					} else {
-						stack = append(stack, a || b)
-					}
-				case c == '.':
-					v, ok := pop()
-					if !ok {
-						return false, trapf(catValue, "invalid query")
-					}
-					stack = append(stack, v, v)
-				case c >= '0' && c <= '9':
-					j := i
-					for j < len(ops) && ops[j] >= '0' && ops[j] <= '9' {
-						j++
-					}
-					n, _ := strconv.Atoi(ops[i:j])
-					if n >= len(stack) {
-						return false, trapf(catValue, "invalid query")
-					}
-					stack = append(stack, stack[n])
-					i = j - 1
-				default:
-					return false, trapf(catValue, "invalid query")
-				}
+			var tr *trap
+			if stack, tr = stackOps(stack, w[1:]); tr != nil {
+				return false, tr
 			}
 		case strings.HasPrefix(w, "-"):
 			_, has := r[w[1:]]
@@ -80,7 +35,8 @@ func (q query) match(r row) (bool, *trap) {
 			k, v, hasValue := strings.Cut(w, "=")
 			got, has := r[k]
 			if hasValue {
-				stack = append(stack, has && equalValue(got, v))
+				// The stored form exactly: ?disabled=yes never matches true.
+				stack = append(stack, has && got == v)
 			} else {
 				stack = append(stack, has)
 			}
@@ -118,4 +74,79 @@ func compare(a, b string) int {
 		return 0
 	}
 	return strings.Compare(a, b)
+}
+
+// stackOps applies a ?# word's operators to the stack.
+func stackOps(stack []bool, ops string) ([]bool, *trap) {
+	pop := func() (bool, bool) {
+		if len(stack) == 0 {
+			return false, false
+		}
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		return v, true
+	}
+	for i := 0; i < len(ops); i++ {
+		c := ops[i]
+		switch {
+		case c == '!':
+			v, ok := pop()
+			if !ok {
+				return nil, trapf(catValue, "invalid query")
+			}
+			stack = append(stack, !v)
+		case c == '&' || c == '|':
+			a, ok1 := pop()
+			b, ok2 := pop()
+			if !ok1 || !ok2 {
+				return nil, trapf(catValue, "invalid query")
+			}
+			if c == '&' {
+				stack = append(stack, a && b)
+			} else {
+				stack = append(stack, a || b)
+			}
+		case c == '.':
+			v, ok := pop()
+			if !ok {
+				return nil, trapf(catValue, "invalid query")
+			}
+			stack = append(stack, v, v)
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(ops) && ops[j] >= '0' && ops[j] <= '9' {
+				j++
+			}
+			n, _ := strconv.Atoi(ops[i:j])
+			if n >= len(stack) {
+				return nil, trapf(catValue, "invalid query")
+			}
+			stack = append(stack, stack[n])
+			i = j - 1
+		default:
+			return nil, trapf(catValue, "invalid query")
+		}
+	}
+	return stack, nil
+}
+
+// proplist keeps only the .proplist properties of a print's rows, when
+// one is given: every print honours it.
+func proplist(rows [][]string, attrs []attr) [][]string {
+	i := slices.IndexFunc(attrs, func(a attr) bool { return a.key == ".proplist" })
+	if i < 0 {
+		return rows
+	}
+	keep := strings.Split(attrs[i].value, ",")
+	out := make([][]string, len(rows))
+	for j, row := range rows {
+		out[j] = []string{}
+		for _, w := range row {
+			k, _, _ := strings.Cut(strings.TrimPrefix(w, "="), "=")
+			if slices.Contains(keep, k) {
+				out[j] = append(out[j], w)
+			}
+		}
+	}
+	return out
 }

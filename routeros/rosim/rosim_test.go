@@ -1,6 +1,7 @@
 package rosim
 
 import (
+	"context"
 	"net"
 	"runtime"
 	"slices"
@@ -103,8 +104,13 @@ func TestQueriesAndProplist(t *testing.T) {
 			[][]string{{"!re", "=.id=*1"}, {"!re", "=.id=*2"}, {"!done"}}},
 		{[]string{"/ip/dns/static/print", "=.proplist=.id", "?disabled=false", "?name=tomtotrading.com", "?#&"},
 			[][]string{{"!re", "=.id=*2"}, {"!done"}}},
+		// A query compares the stored form exactly: yes is not true.
 		{[]string{"/ip/dns/static/print", "=.proplist=.id", "?disabled=yes", "?#!"},
-			[][]string{{"!re", "=.id=*2"}, {"!done"}}},
+			[][]string{{"!re", "=.id=*1"}, {"!re", "=.id=*2"}, {"!done"}}},
+		{[]string{"/system/resource/print", "=.proplist=version"},
+			[][]string{{"!re", "=version=7.18.2 (stable)"}, {"!done"}}},
+		{[]string{"/log/print", "=.proplist=.id", "?message=router rebooted"},
+			[][]string{{"!re", "=.id=*1"}, {"!done"}}},
 		{[]string{"/ip/dns/static/print", "=.proplist=.id", "?-type"},
 			[][]string{{"!re", "=.id=*1"}, {"!re", "=.id=*2"}, {"!done"}}},
 		{[]string{"/ip/dns/static/print", "?name=nothing.example"},
@@ -286,27 +292,22 @@ func TestScripts(t *testing.T) {
 		}
 		return out
 	}
-	r.mu.Lock()
-	r.runScript(`/ip dns static enable numbers=0; /ip dns static disable numbers=1`, "test")
-	r.mu.Unlock()
+	ctx := context.Background()
+	r.runScript(ctx, `/ip dns static enable numbers=0; /ip dns static disable numbers=1`, "test")
 	if got := enabledComments(); !slices.Equal(got, []string{"ServerPrivate"}) {
 		t.Errorf("by position: %q", got)
 	}
-	r.mu.Lock()
-	r.runScript("/ip dns static enable [find comment=\"Server Public\"]\n/ip/dns/static/disable [find where comment=ServerPrivate]", "test")
-	r.mu.Unlock()
+	r.runScript(ctx, "/ip dns static enable [find comment=\"Server Public\"]\n/ip/dns/static/disable [find where comment=ServerPrivate]", "test")
 	if got := enabledComments(); !slices.Equal(got, []string{"Server Public"}) {
 		t.Errorf("by comment: %q", got)
 	}
-	r.mu.Lock()
-	r.runScript(`/ip dns static disable [find name=tomtotrading.com comment!="ServerPrivate" comment~"Public"]; /ip dns static enable [find comment~"Private"]`, "test")
-	r.mu.Unlock()
+	r.runScript(ctx, `/ip dns static disable [find name=tomtotrading.com comment!="ServerPrivate" comment~"Public"]; /ip dns static enable [find comment~"Private"]`, "test")
 	if got := enabledComments(); !slices.Equal(got, []string{"ServerPrivate"}) {
 		t.Errorf("by != and ~: %q", got)
 	}
+	r.runScript(ctx, `/system reboot`, "netwatch")
+	r.runScript(ctx, `/ip dns static enable numbers=7`, "netwatch")
 	r.mu.Lock()
-	r.runScript(`/system reboot`, "netwatch")
-	r.runScript(`/ip dns static enable numbers=7`, "netwatch")
 	msgs := []string{}
 	for _, e := range r.log.entries() {
 		if e.topics == "script,error" {

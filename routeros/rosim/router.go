@@ -45,6 +45,10 @@ type Options struct {
 	// ClockDurations prints durations as 00:00:30 and 1d00:00:00, as some
 	// versions and tools show them, instead of 30s and 1d.
 	ClockDurations bool
+	// Lacks are netwatch properties this router does not take whatever its
+	// version says (a build whose menus differ from its version's manual),
+	// for tests that a client learns what a router takes before it writes.
+	Lacks []string
 	// TimeScale runs the router's clock (netwatch intervals and delays,
 	// uptime) this many times faster than the wall clock; default 1.
 	TimeScale float64
@@ -55,6 +59,8 @@ type Router struct {
 	opts  Options
 	prof  profile
 	start time.Time
+	// boot is when the router booted, by its own clock.
+	boot time.Time
 
 	mu       sync.Mutex
 	static   *table
@@ -66,7 +72,10 @@ type Router struct {
 	// dnsQueries counts the DNS packets received.
 	dnsQueries int
 	watchers   map[string]*watcher
-	faults     map[string]*armedFault
+	// jobs run the scheduler's entries.
+	jobs      map[string]*watcher
+	scheduler *table
+	faults    map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
@@ -75,6 +84,8 @@ type Router struct {
 	// applied lists the changes applied, as Applied returns them.
 	applied  []string
 	sessions map[net.Conn]struct{}
+	// downUntil ends an outage (see Outage).
+	downUntil time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -97,10 +108,15 @@ func New(opts Options) *Router {
 	if opts.Version == "" {
 		opts.Version = "7.18.2 (stable)"
 	}
+	if !strings.Contains(opts.Version, "(") {
+		// A router says its channel: "7.18 (stable)".
+		opts.Version = strings.TrimSpace(opts.Version) + " (stable)"
+	}
 	prof, err := profileFor(opts.Version)
 	if err != nil {
 		panic(err)
 	}
+	prof.netwatch = slices.DeleteFunc(slices.Clone(prof.netwatch), func(p prop) bool { return slices.Contains(opts.Lacks, p.name) })
 	if opts.Users == nil {
 		opts.Users = map[string]string{"admin": ""}
 	}
@@ -123,11 +139,13 @@ func New(opts Options) *Router {
 	r := &Router{
 		opts: opts, prof: prof, start: time.Now(),
 		log:      logBook{size: opts.LogSize},
-		watchers: map[string]*watcher{},
+		watchers: map[string]*watcher{}, jobs: map[string]*watcher{},
 		sessions: map[net.Conn]struct{}{},
 		ctx:      ctx, cancel: cancel,
 	}
 	r.static, r.netwatch = dnsStaticTable(prof, r.formatDuration), netwatchTable(prof, r.formatDuration)
+	r.scheduler = schedulerTable(r.formatDuration)
+	r.boot = r.start.Add(-opts.Uptime)
 	r.log.now = r.now
 	r.log.add("system,info", "router rebooted")
 	return r
@@ -141,7 +159,7 @@ func (r *Router) now() time.Time {
 }
 
 // uptime is how long the router has been up by its own clock.
-func (r *Router) uptime() time.Duration { return r.opts.Uptime + r.now().Sub(r.start) }
+func (r *Router) uptime() time.Duration { return r.now().Sub(r.boot) }
 
 // wall turns a span of the router's clock into wall-clock time.
 func (r *Router) wall(d time.Duration) time.Duration {
@@ -181,8 +199,8 @@ func (r *Router) Close() {
 	for _, ln := range r.lns {
 		ln.Close()
 	}
-	watchers := r.watchers
-	r.watchers = map[string]*watcher{}
+	watchers := append(valuesOf(r.watchers), valuesOf(r.jobs)...)
+	r.watchers, r.jobs = map[string]*watcher{}, map[string]*watcher{}
 	r.mu.Unlock()
 	for _, w := range watchers {
 		w.stop()
@@ -233,119 +251,6 @@ func (r *Router) Applied() []string {
 	return slices.Clone(r.applied)
 }
 
-// Absent, as a Misprint value, leaves the property out of the print.
-const Absent = "\x00absent"
-
-// Misprint makes every print of one item of a menu show key as value (or
-// leave it out, with Absent), while the item itself is unchanged and takes
-// changes as before: a router whose print a client cannot read (a boolean
-// "maybe", an empty one, no .id, an address that is not one), for tests of
-// what a client does with a reading it cannot trust.
-func (r *Router) Misprint(menu, id, key, value string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.misprints == nil {
-		r.misprints = map[string]map[string]map[string]string{}
-	}
-	if r.misprints[menu] == nil {
-		r.misprints[menu] = map[string]map[string]string{}
-	}
-	if r.misprints[menu][id] == nil {
-		r.misprints[menu][id] = map[string]string{}
-	}
-	r.misprints[menu][id][key] = value
-}
-
-// LogWithID appends an entry that prints id as its .id, whatever it is: a
-// hostile or broken router's numbering, for tests.
-func (r *Router) LogWithID(id, topics, message string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.log.addEntry(id, topics, message)
-}
-
-// Log appends an entry to the router's log, as the router itself would.
-func (r *Router) Log(topics, message string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.log.add(topics, message)
-}
-
-// FaultKind is how an injected fault hits a command.
-type FaultKind int
-
-// Kinds of injected faults. Only FaultTrap leaves the router unchanged: the
-// others apply the command first, as a router whose reply is lost on the way
-// back would, so a client cannot tell from the error whether it happened.
-const (
-	// FaultTrap refuses the command with a general-failure !trap.
-	FaultTrap FaultKind = iota
-	// FaultDrop applies the command, then hangs up without a reply.
-	FaultDrop
-	// FaultFatal applies the command, then sends !fatal and hangs up.
-	FaultFatal
-	// FaultLate applies the command and replies only after Delay.
-	FaultLate
-	// FaultSlow waits Delay before applying the command and replying.
-	FaultSlow
-)
-
-// Fault is one injected fault.
-type Fault struct {
-	Kind FaultKind
-	// Message is the !trap's or the !fatal's text.
-	Message string
-	Delay   time.Duration
-	// Before, when set, is called as the command arrives, before anything
-	// else: a test's hook to act while the command is in flight.
-	Before func()
-}
-
-type armedFault struct {
-	skip int
-	Fault
-}
-
-// Inject arms a fault for one call of command, after letting skip calls of
-// it through: fault injection for tests of what a client does when the
-// router refuses, or its reply is lost, halfway through an operation.
-func (r *Router) Inject(command string, skip int, f Fault) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.faults == nil {
-		r.faults = map[string]*armedFault{}
-	}
-	r.faults[command] = &armedFault{skip, f}
-}
-
-// ForgetComments makes a menu's set take a comment without keeping it, as
-// a router that lost a change would: for tests that what is written is
-// read back.
-func (r *Router) ForgetComments(menu string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.forget == nil {
-		r.forget = map[string]bool{}
-	}
-	r.forget[menu] = true
-}
-
-// takeFault returns the fault armed for this call of command, if any.
-func (r *Router) takeFault(command string) *Fault {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := r.faults[command]
-	if f == nil {
-		return nil
-	}
-	if f.skip > 0 {
-		f.skip--
-		return nil
-	}
-	delete(r.faults, command)
-	return &f.Fault
-}
-
 // result is what one command answers: data rows, then done, or a trap.
 type result struct {
 	rows [][]string
@@ -368,7 +273,21 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 		r.calls = map[string]int{}
 	}
 	r.calls[cmd]++
+	res := r.command(user, cmd, attrs, q)
+	if strings.HasSuffix(cmd, "/print") {
+		res.rows = proplist(res.rows, attrs)
+	}
+	return res
+}
+
+// command runs one command of the menus. Caller holds r.mu.
+func (r *Router) command(user string, cmd string, attrs []attr, q query) result {
 	switch cmd {
+	case "/console/inspect":
+		if !r.prof.inspect {
+			return unknownCommand(cmd)
+		}
+		return r.inspect(attrs)
 	case "/system/identity/print":
 		return result{rows: [][]string{{"=name=" + r.opts.Identity}}}
 	case "/system/identity/set":
@@ -424,34 +343,31 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 		t = r.static
 	case "/tool/netwatch":
 		t = r.netwatch
+	case "/system/scheduler":
+		t = r.scheduler
 	default:
 		return unknownCommand(cmd)
 	}
 	res := r.tableCommand(t, user, verb, attrs, q)
-	if res.trap == nil && t == r.netwatch && verb != "print" {
-		r.reconcile()
+	if res.trap == nil && verb != "print" {
+		switch t {
+		case r.netwatch:
+			r.reconcile()
+		case r.scheduler:
+			r.reconcileJobs()
+		}
 	}
 	return res
 }
 
-// misprinted is a row as print shows it, with the menu's misprints.
-func (r *Router) misprinted(menu string, row row) row {
-	m := r.misprints[menu][row[".id"]]
-	if m == nil {
-		return row
-	}
-	out := cloneRow(row)
-	for k, v := range m {
-		if v == Absent {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}
+// sysUser runs netwatch and scheduler scripts.
+const sysUser = "*sys"
 
-func (r *Router) logApplied(cmd string, attrs []attr) {
+func (r *Router) logApplied(user, cmd string, attrs []attr) {
+	if user == sysUser {
+		// The router's own scripts, not a client's changes.
+		return
+	}
 	words := []string{cmd}
 	for _, a := range attrs {
 		v := a.value
@@ -489,35 +405,25 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		return rows, rest, tr
 	}
 	changed := func(verb string) {
-		if t == r.static {
+		// A script's change (netwatch, scheduler: *sys) is logged without
+		// a user, as the paper's router logs it.
+		switch {
+		case t != r.static:
+		case user == sysUser:
+			r.log.add("system,info", "static dns entry "+verb)
+		default:
 			r.log.add("system,info", "static dns entry "+verb+" by "+user)
 		}
 	}
 	switch verb {
 	case "print", "getall":
-		var proplist []string
-		for _, a := range attrs {
-			if a.key == ".proplist" {
-				proplist = strings.Split(a.value, ",")
-			}
-		}
-		var res result
-		for _, row := range t.rows {
-			ok, tr := q.match(row)
-			if tr != nil {
-				return result{trap: tr}
-			}
-			if ok {
-				res.rows = append(res.rows, t.words(r.misprinted(t.path, row), proplist))
-			}
-		}
-		return res
+		return r.printTable(t, attrs, q)
 	case "add":
 		id, tr := t.add(attrs)
 		if tr != nil {
 			return result{trap: tr}
 		}
-		r.logApplied(t.path+"/"+verb, attrs)
+		r.logApplied(user, t.path+"/"+verb, attrs)
 		changed("added")
 		return result{done: []string{"=ret=" + id}}
 	case "set", "enable", "disable", "remove":
@@ -541,7 +447,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if tr != nil {
 			return result{trap: tr}
 		}
-		r.logApplied(t.path+"/"+verb, attrs)
+		r.logApplied(user, t.path+"/"+verb, attrs)
 		if verb == "remove" {
 			changed("removed")
 		} else {
@@ -552,80 +458,30 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 	return unknownCommand(t.path + "/" + verb)
 }
 
-// logEntry is one line of the router's log.
-type logEntry struct {
-	id int
-	// rawID, when set, is printed instead of id: a hostile router's.
-	rawID   string
-	time    time.Time
-	topics  string
-	message string
-}
-
-func (e logEntry) idString() string {
-	if e.rawID != "" {
-		return e.rawID
-	}
-	return "*" + strings.ToUpper(strconv.FormatInt(int64(e.id), 16))
-}
-
-// logRow is a log entry as this router prints it: its time in the router's
-// zone and the version's format.
-func (r *Router) logRow(e logEntry) row {
-	return row{".id": e.idString(), "time": r.prof.logTime(e.time.In(r.opts.Zone), r.now()), "topics": e.topics, "message": e.message}
-}
-
-func (r *Router) logWords(e logEntry) []string {
-	row := r.logRow(e)
-	return []string{"=.id=" + row[".id"], "=time=" + row["time"], "=topics=" + row["topics"], "=message=" + row["message"]}
-}
-
-// logBook keeps the last entries and feeds followers. Entry ids rise by one,
-// so a follower that skips an id knows it lost a line.
-type logBook struct {
-	now       func() time.Time
-	size      int
-	ring      []logEntry
-	nextID    int
-	followers map[chan logEntry]struct{}
-}
-
-func (l *logBook) add(topics, message string) { l.addEntry("", topics, message) }
-
-func (l *logBook) addEntry(rawID, topics, message string) {
-	// An entry with an id of its own takes no number from the sequence.
-	if rawID == "" {
-		l.nextID++
-	}
-	e := logEntry{id: l.nextID, rawID: rawID, time: l.now(), topics: topics, message: message}
-	if len(l.ring) >= l.size {
-		copy(l.ring, l.ring[1:])
-		l.ring = l.ring[:len(l.ring)-1]
-	}
-	l.ring = append(l.ring, e)
-	for ch := range l.followers {
-		select {
-		case ch <- e:
-		default:
-			// A follower that does not keep up loses lines rather than
-			// stalling the router; the id gap tells its client.
-		}
-	}
-}
-
-func (l *logBook) entries() []logEntry { return append([]logEntry(nil), l.ring...) }
-
-func (l *logBook) follow(ch chan logEntry) {
-	if l.followers == nil {
-		l.followers = map[chan logEntry]struct{}{}
-	}
-	l.followers[ch] = struct{}{}
-}
-
-func (l *logBook) unfollow(ch chan logEntry) { delete(l.followers, ch) }
-
 func randomChallenge() []byte {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return b
+}
+
+// printTable prints a menu's items the query selects, with only the
+// .proplist properties when one is given.
+func (r *Router) printTable(t *table, attrs []attr, q query) result {
+	var proplist []string
+	for _, a := range attrs {
+		if a.key == ".proplist" {
+			proplist = strings.Split(a.value, ",")
+		}
+	}
+	var res result
+	for _, row := range t.rows {
+		ok, tr := q.match(row)
+		if tr != nil {
+			return result{trap: tr}
+		}
+		if ok {
+			res.rows = append(res.rows, t.words(r.misprinted(t.path, row), proplist))
+		}
+	}
+	return res
 }

@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/failwatch/failwatch/config"
@@ -49,9 +50,17 @@ func (r *Router) SeedConfig(cfg *config.Config, interval string) error {
 			return "failwatch " + s.Name
 		}
 		find := func(s config.Server) string { return `[find name="` + svc.Name + `" comment="` + comment(s) + `"]` }
+		typ := func(s config.Server) string {
+			// An IPv6 pair's records are AAAA: an A record takes no IPv6
+			// address.
+			if a, err := netip.ParseAddr(s.Address); err == nil && a.Is6() && !a.Is4In6() {
+				return " =type=AAAA"
+			}
+			return ""
+		}
 		cmds = append(cmds,
-			"/ip/dns/static/add =name="+svc.Name+" =address="+primary.Address+" =ttl=30s =comment="+comment(primary),
-			"/ip/dns/static/add =name="+svc.Name+" =address="+standby.Address+" =ttl=30s =disabled=yes =comment="+comment(standby),
+			"/ip/dns/static/add =name="+svc.Name+typ(primary)+" =address="+primary.Address+" =ttl=30s =comment="+comment(primary),
+			"/ip/dns/static/add =name="+svc.Name+typ(standby)+" =address="+standby.Address+" =ttl=30s =disabled=yes =comment="+comment(standby),
 			"/tool/netwatch/add =host="+primary.Address+" =type=simple =interval="+interval+" =timeout=1s"+
 				" =comment=failwatch "+primary.Name+
 				" =up-script=/ip dns static enable "+find(primary)+"; /ip dns static disable "+find(standby)+

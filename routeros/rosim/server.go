@@ -57,6 +57,10 @@ func (r *Router) Serve(ln net.Listener) error {
 			}
 			return err
 		}
+		if r.unreachable() {
+			conn.Close()
+			continue
+		}
 		r.conns.Add(1)
 		r.mu.Lock()
 		r.sessions[conn] = struct{}{}
