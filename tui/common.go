@@ -5,8 +5,10 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/routeros"
 )
 
@@ -39,7 +41,10 @@ type common struct {
 
 // serviceView is one service as the engine last told it.
 type serviceView struct {
-	cfg    config.Service
+	cfg config.Service
+	// facts are the engine's, with what they rest on; active is their
+	// server, "" when they name none.
+	facts  engine.Facts
 	active string
 	// undefined: the name has no enabled record, or several.
 	undefined bool
@@ -73,6 +78,35 @@ func (c *common) findService(name string) *serviceView {
 		}
 	}
 	return nil
+}
+
+// where is where the service's name points as its facts say, and the
+// style to show it in: a fault of the name red, a reading missing yellow.
+func (c *common) where(sv *serviceView) (string, lipgloss.Style) {
+	f, st := sv.facts, c.styles
+	switch {
+	case f.Defined():
+		return f.Active, st.Good
+	case f.Alarm():
+		return f.Where(c.zone), st.Bad
+	}
+	return f.Where(c.zone), st.Warn
+}
+
+// whereShort is where in a word, for a list or block letters: the server,
+// "none", "unknown", "unreadable", or the server and "?" when stale.
+func whereShort(f engine.Facts) string {
+	switch {
+	case f.State == engine.FactUnknown:
+		return "unknown"
+	case f.State == engine.FactUnreadable:
+		return "unreadable"
+	case f.Active == "":
+		return "none"
+	case f.State == engine.FactStale:
+		return f.Active + "?"
+	}
+	return f.Active
 }
 
 // activeOn lists the services whose records point at the server.

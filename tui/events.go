@@ -68,6 +68,10 @@ func (l *eventLog) add(at time.Time, source, text string, lv level) {
 	l.insert(event{at: at, source: source, text: text, level: lv})
 }
 
+// lateAfter is how much older than the newest event a line must be to be
+// marked "(came late)".
+const lateAfter = 5 * time.Second
+
 // insert keeps the events in time order: a line that comes late (a
 // router's history, a log line delayed) goes where its time puts it, marked.
 func (l *eventLog) insert(e event) {
@@ -81,7 +85,9 @@ func (l *eventLog) insert(e event) {
 	for i > 0 && l.events[i-1].at.After(e.at) {
 		i--
 	}
-	e.late = i < len(l.events)
+	// Lines of about the same moment arrive in any order (a log line and
+	// the reading it caused): only one well older than the newest is late.
+	e.late = i < len(l.events) && l.events[len(l.events)-1].at.Sub(e.at) > lateAfter
 	l.events = slices.Insert(l.events, i, e)
 }
 

@@ -77,7 +77,11 @@ func (h *header) View() string {
 		answer = st.Bold.Render(name+" "+g.Arrow+" "+describe(dns.addr, dns.server)) +
 			st.Muted.Render(" ttl "+config.FormatDuration(dns.ttl))
 	}
-	line2 := []string{"ACTIVE " + st.Bold.Render(orNone(sv.active))}
+	where, style := h.c.where(sv)
+	if sv.facts.Defined() {
+		style = st.Bold
+	}
+	line2 := []string{"ACTIVE " + style.Render(where)}
 	if h.readOnly {
 		line2 = append(line2, st.Flag.Render("[READ-ONLY]"))
 	}

@@ -17,8 +17,8 @@ import (
 type Lines struct {
 	opts    Options
 	servers map[string]*lineServer
-	// active and answer are each service's, by name.
-	active map[string]string
+	// facts and answer are each service's, by name.
+	facts  map[string]engine.Facts
 	answer map[string]string
 	router string
 }
@@ -30,7 +30,7 @@ type lineServer struct {
 
 // NewLines starts from the servers of opts, nothing known yet.
 func NewLines(opts Options) *Lines {
-	l := &Lines{opts: opts, servers: map[string]*lineServer{}, router: "connecting", active: map[string]string{}, answer: map[string]string{}}
+	l := &Lines{opts: opts, servers: map[string]*lineServer{}, router: "connecting", facts: map[string]engine.Facts{}, answer: map[string]string{}}
 	for _, s := range opts.Servers {
 		l.servers[s.Name] = &lineServer{}
 	}
@@ -58,10 +58,9 @@ func (l *Lines) Observe(ev engine.Event) string {
 		l.router = "connected"
 		if ev.Err != nil {
 			l.router = "unreachable: " + safetext.Line(ev.Err.Error())
-		} else {
-			for _, f := range ev.Services {
-				l.active[f.Service] = f.Active
-			}
+		}
+		for _, f := range ev.Services {
+			l.facts[f.Service] = f
 		}
 		if (was == "connected") != (l.router == "connected") && was != "connecting" {
 			return l.stamp(at) + "router " + l.router
@@ -76,11 +75,18 @@ func (l *Lines) Observe(ev engine.Event) string {
 		}
 		l.answer[ev.Service] = answer
 	case engine.Switch:
-		text := fmt.Sprintf("%s moved from %s to %s", ev.Service, orNone(ev.From), orNone(ev.To))
+		text := fmt.Sprintf("%s moved from %s to %s", ev.Service, ev.From, ev.To)
 		if ev.Fault {
 			text += fmt.Sprintf(", %s after %s went down", shortDuration(ev.After), ev.From)
 		}
-		return l.stamp(at) + text
+		return l.stamp(at) + text + "; " + safetext.Line(ev.Cause.String())
+	case engine.FactsChanged:
+		var parts []string
+		for _, f := range ev {
+			l.facts[f.Service] = f
+			parts = append(parts, f.Service+" ACTIVE "+safetext.Line(f.Where(l.zone())))
+		}
+		return l.stamp(at) + strings.Join(parts, " | ")
 	case engine.Done:
 		text := ev.Result.Operation + ": " + ev.Result.Summary()
 		if ev.Err != nil {
@@ -108,7 +114,11 @@ func (l *Lines) Observe(ev engine.Event) string {
 func (l *Lines) Line() string {
 	var parts []string
 	for _, svc := range l.opts.Services {
-		text := "ACTIVE " + orNone(l.active[svc.Name])
+		f, ok := l.facts[svc.Name]
+		if !ok {
+			f = engine.Facts{State: engine.FactUnknown, Why: "no reading yet"}
+		}
+		text := "ACTIVE " + safetext.Line(f.Where(l.zone()))
 		if len(l.opts.Services) > 1 {
 			text = svc.Name + " " + text
 		}
@@ -145,9 +155,12 @@ func (l *Lines) Line() string {
 }
 
 func (l *Lines) stamp(at time.Time) string {
-	zone := l.opts.Zone
-	if zone == nil {
-		zone = time.Local
+	return at.In(l.zone()).Format("15:04:05") + " "
+}
+
+func (l *Lines) zone() *time.Location {
+	if l.opts.Zone == nil {
+		return time.Local
 	}
-	return at.In(zone).Format("15:04:05") + " "
+	return l.opts.Zone
 }

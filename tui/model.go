@@ -154,7 +154,7 @@ func New(opts Options) Model {
 	}
 	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone}
 	for _, svc := range opts.Services {
-		c.services = append(c.services, &serviceView{cfg: svc})
+		c.services = append(c.services, &serviceView{cfg: svc, facts: engine.Facts{Service: svc.Name, State: engine.FactUnknown, Why: "no reading yet"}})
 	}
 	// One service needs no choosing.
 	c.keys.Service.SetEnabled(len(c.services) > 1)
@@ -278,6 +278,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.opDone(msg)
 	case engine.Switch:
 		m.switched(msg)
+	case engine.FactsChanged:
+		m.facts(m.c.now(), msg)
 	case NoteMsg:
 		m.events.add(msg.At, msg.Source, msg.Text, info)
 	case engine.PolicyNote:
@@ -603,6 +605,7 @@ func (m *Model) routerState(msg engine.Reading) {
 		m.c.router.connected, m.c.router.seen, m.c.router.err = false, true, st.Err.Error()
 		m.c.router.state, m.c.router.since = state, st.Link.Since
 		m.c.router.version++
+		m.facts(now, msg.Services)
 		return
 	}
 	if !m.c.router.connected && m.c.router.seen {
@@ -612,11 +615,7 @@ func (m *Model) routerState(msg engine.Reading) {
 	m.c.router.identity = st.Identity
 	m.c.router.netwatch, m.c.router.heldEntries = st.Netwatch, msg.HeldEntries
 	m.c.router.version++
-	for _, f := range msg.Services {
-		if sv := m.c.findService(f.Service); sv != nil {
-			m.serviceFacts(now, sv, f)
-		}
-	}
+	m.facts(now, msg.Services)
 	m.c.router.held = msg.Held
 	for _, s := range m.c.servers {
 		if nw := msg.NetwatchByHost[s.cfg.Address]; nw != s.netwatch {
@@ -626,16 +625,35 @@ func (m *Model) routerState(msg engine.Reading) {
 	}
 }
 
-// serviceFacts takes a reading's facts of one service: a move of its
-// records is an event, no enabled record or several an alarm (and its end
-// is said too).
-func (m *Model) serviceFacts(now time.Time, sv *serviceView, f engine.Facts) {
-	sv.records, sv.owners, sv.held = f.Records, f.Owners, f.Held
-	name := sv.cfg.Name
-	if f.Active != sv.active && sv.active != "" && f.Active != "" {
-		m.events.add(now, "router", m.about(sv, fmt.Sprintf("static records now point at %s", f.Active)), info)
+// facts takes the engine's facts of services, from a reading or from
+// their ageing.
+func (m *Model) facts(now time.Time, facts []engine.Facts) {
+	for _, f := range facts {
+		if sv := m.c.findService(f.Service); sv != nil {
+			m.serviceFacts(now, sv, f)
+		}
 	}
-	switch undefined := f.Enabled != 1 && len(f.Records) > 0; {
+}
+
+// serviceFacts takes the facts of one service: no enabled record or
+// several is an alarm (and its end is said too), facts going stale,
+// unknown or unreadable and back are events; a move of the name is the
+// engine's Switch. Facts without a value keep the records last shown.
+func (m *Model) serviceFacts(now time.Time, sv *serviceView, f engine.Facts) {
+	was := sv.facts
+	sv.facts, sv.active = f, f.Active
+	if f.State == engine.FactKnown {
+		sv.records, sv.owners, sv.held = f.Records, f.Owners, f.Held
+	}
+	name := sv.cfg.Name
+	switch {
+	case f.State == was.State && (f.State != engine.FactUnreadable || f.Why == was.Why):
+	case f.State == engine.FactKnown && was.State != engine.FactUnknown:
+		m.events.add(now, "router", m.about(sv, "facts read again: "+f.Where(m.c.zone)), good)
+	case f.State == engine.FactStale || f.State == engine.FactUnreadable || (f.State == engine.FactUnknown && was.State != engine.FactUnknown):
+		m.events.add(now, "router", m.about(sv, "ACTIVE "+f.Where(m.c.zone)), warn)
+	}
+	switch undefined := f.Undefined(); {
 	case undefined && !sv.undefined:
 		text := fmt.Sprintf("%d enabled records for %s: the router's answer is undefined", f.Enabled, name)
 		if f.Enabled == 0 {
@@ -644,10 +662,9 @@ func (m *Model) serviceFacts(now time.Time, sv *serviceView, f engine.Facts) {
 		m.events.add(now, "router", text, bad)
 		sv.undefined = true
 	case !undefined && sv.undefined:
-		m.events.add(now, "router", m.about(sv, "one enabled record again: "+orNone(f.Active)), good)
+		m.events.add(now, "router", m.about(sv, "one enabled record again: "+f.Where(m.c.zone)), good)
 		sv.undefined = false
 	}
-	sv.active = f.Active
 }
 
 // about puts a service's name before an event about it when there are
@@ -657,13 +674,6 @@ func (m *Model) about(sv *serviceView, text string) string {
 		return sv.cfg.Name + ": " + text
 	}
 	return text
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "no single server"
-	}
-	return s
 }
 
 func (m *Model) dnsAnswer(msg engine.DNSAnswer) {
@@ -702,17 +712,20 @@ func (m *Model) switched(sw engine.Switch) {
 	if sv == nil {
 		return
 	}
-	note := fmt.Sprintf("switch: %s %s %s", orNone(sw.From), m.c.styles.Glyphs.Arrow, orNone(sw.To))
+	note := fmt.Sprintf("switch: %s %s %s", sw.From, m.c.styles.Glyphs.Arrow, sw.To)
 	if len(m.c.services) > 1 {
-		note = fmt.Sprintf("switch %s: %s %s %s", sv.cfg.Name, orNone(sw.From), m.c.styles.Glyphs.Arrow, orNone(sw.To))
+		note = fmt.Sprintf("switch %s: %s %s %s", sv.cfg.Name, sw.From, m.c.styles.Glyphs.Arrow, sw.To)
 	}
-	if sw.Fault {
+	switch {
+	case sw.Fault:
 		note += fmt.Sprintf(", %s after %s went down", sw.After.Round(10*time.Millisecond), sw.From)
-	} else {
-		note += " (no fault: a planned move)"
+	case sw.Cause.Kind == engine.CauseFailwatch:
+		note += " (no fault: a planned move " + sw.Cause.Short() + ")"
+	default:
+		note += " (" + sw.Cause.Short() + ", no fault seen)"
 	}
 	sv.lastSwitch, sv.switchAt = note, sw.At
-	m.events.add(sw.At, "router", note, info)
+	m.events.add(sw.At, "router", note+"; "+sw.Cause.String(), info)
 }
 
 func describe(addr netip.Addr, server string) string {

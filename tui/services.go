@@ -53,10 +53,8 @@ func (v *servicesView) View() string {
 		if i == v.c.service && !v.wall {
 			mark = g.Pointer + " "
 		}
-		active := st.Good.Render(fmt.Sprintf("%-10s", sv.active))
-		if sv.active == "" {
-			active = st.Bad.Render(fmt.Sprintf("%-10s", "none"))
-		}
+		_, style := v.c.where(sv)
+		active := style.Render(fmt.Sprintf("%-10s", whereShort(sv.facts)))
 		servers := v.server(sv.cfg.Primary) + " " + g.Sep + " " + v.server(sv.cfg.Standby)
 		dns := st.Muted.Render("dns ") + describe(sv.dns.addr, sv.dns.server)
 		switch {

@@ -50,9 +50,9 @@ func threeServices(opts Options) (Model, []tea.Msg) {
 		engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true, Identity: routeros.Identity{Name: "edge-1", Version: "7.18.2 (stable)"},
 			Records: append(append(append([]routeros.Record{}, www...), api...), mail...)},
 			Services: []engine.Facts{
-				{Service: "www.example.test", Active: "backup", Enabled: 1, Records: www, Owners: map[string]string{"*1": "core", "*2": "backup"}},
-				{Service: "api.example.test", Active: "core", Enabled: 1, Records: api, Owners: map[string]string{"*3": "core", "*4": "edge"}},
-				{Service: "mail.example.test", Active: "edge", Enabled: 1, Records: mail, Owners: map[string]string{"*5": "edge", "*6": "backup"}},
+				{Service: "www.example.test", State: engine.FactKnown, ReadAt: t0, Active: "backup", Enabled: 1, Records: www, Owners: map[string]string{"*1": "core", "*2": "backup"}},
+				{Service: "api.example.test", State: engine.FactKnown, ReadAt: t0, Active: "core", Enabled: 1, Records: api, Owners: map[string]string{"*3": "core", "*4": "edge"}},
+				{Service: "mail.example.test", State: engine.FactKnown, ReadAt: t0, Active: "edge", Enabled: 1, Records: mail, Owners: map[string]string{"*5": "edge", "*6": "backup"}},
 			}},
 		engine.Switch{Service: "www.example.test", From: "core", To: "backup", At: t0.Add(-time.Hour)},
 		engine.DNSAnswer{Service: "www.example.test", Server: "backup", DNSAnswer: monitor.DNSAnswer{At: t0, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.3")}, TTL: 30 * time.Second}},
@@ -165,7 +165,7 @@ func manyServices(n, m int) Model {
 			{ID: fmt.Sprintf("*%d", 2*i+2), Name: svc.Name, Type: "A", Address: opts.Servers[(i+1)%m].Address, Disabled: true},
 		}
 		records = append(records, recs...)
-		facts = append(facts, engine.Facts{Service: svc.Name, Active: svc.Primary, Enabled: 1, Records: recs})
+		facts = append(facts, engine.Facts{Service: svc.Name, State: engine.FactKnown, Active: svc.Primary, Enabled: 1, Records: recs})
 	}
 	opts.Now = func() time.Time { return t0.Add(time.Minute) }
 	opts.Zone = time.UTC

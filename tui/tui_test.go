@@ -50,7 +50,7 @@ func (r *recorder) DemoToggle()            { r.calls = append(r.calls, "demo") }
 // withFacts is a reading of the paper's service with the facts the engine
 // derives: its records are the reading's.
 func withFacts(msg engine.Reading, active string, enabled int, owners map[string]string) engine.Reading {
-	msg.Services = []engine.Facts{{Service: paper.Name, Active: active, Enabled: enabled, Owners: owners, Records: msg.Records}}
+	msg.Services = []engine.Facts{{Service: paper.Name, State: engine.FactKnown, ReadAt: msg.At, Active: active, Enabled: enabled, Owners: owners, Records: msg.Records}}
 	return msg
 }
 
@@ -120,7 +120,8 @@ func scene() []tea.Msg {
 			Netwatch: []routeros.Netwatch{{ID: "*1", Host: "104.247.193.168", Type: "icmp", Status: "down", Since: "2026-10-14 18:34:23", Comment: "x" + failover.HoldMark}}},
 			Held: true, NetwatchByHost: map[string]string{"104.247.193.168": "down"},
 			HeldEntries: map[string]bool{"*1": true}}, "private", 1, owners),
-		engine.Switch{Service: paper.Name, From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond},
+		engine.Switch{Service: paper.Name, From: "public", To: "private", At: down, Fault: true, After: 2900 * time.Millisecond,
+			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 104.247.193.168 ]"}},
 		engine.DNSAnswer{Server: "private", DNSAnswer: monitor.DNSAnswer{At: down.Add(1500 * time.Millisecond), Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}, TTL: 24 * time.Hour}},
 	)
 	steps := []string{"read state", "hold netwatch", "enable private record", "disable public record", "flush DNS cache", "verify"}
@@ -355,9 +356,35 @@ func TestSwitchTime(t *testing.T) {
 		!strings.Contains(plain(m), "DNS answer changed: 104.247.193.168 (public) → 192.10.10.2 (private)") {
 		t.Errorf("no switch time:\n%s", plain(m))
 	}
-	m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(90 * time.Second)})
-	if !strings.Contains(plain(m), "switch: private → public (no fault: a planned move)") {
+	m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(90 * time.Second),
+		Cause: engine.Cause{Kind: engine.CauseFailwatch, Who: "ssh:alice", Op: "restore"}})
+	if !strings.Contains(plain(m), "switch: private → public (no fault: a planned move by ssh:alice)") {
 		t.Errorf("a planned move:\n%s", plain(m))
+	}
+}
+
+// Who did it: a move failwatch did not make is never called planned; it
+// names the router's netwatch with its line, another admin, or says the
+// cause is unknown.
+func TestSwitchCause(t *testing.T) {
+	for _, c := range []struct {
+		cause        engine.Cause
+		header, line string
+	}{
+		{engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event up [ type: simple, host: 104.247.193.168 ]"},
+			"switch: private → public (by netwatch, no fault seen)", "by the router's netwatch: netwatch,info event up [ type: simple, host: 104.247.193.168 ]"},
+		{engine.Cause{Kind: engine.CauseOutside, Who: "admin", Line: "system,info static dns entry changed by admin"},
+			"switch: private → public (outside failwatch, no fault seen)", "changed outside failwatch: system,info static dns entry changed by admin"},
+		{engine.Cause{Kind: engine.CauseUnknown, Why: "the router's log is not being followed"},
+			"switch: private → public (cause unknown, no fault seen)", "cause unknown: the router's log is not being followed"},
+	} {
+		m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 50})
+		m = update(m, scene()...)
+		m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(90 * time.Second), Cause: c.cause})
+		screen := plain(m)
+		if !strings.Contains(screen, c.header) || !strings.Contains(screen, c.line) || strings.Contains(screen, "planned") {
+			t.Errorf("%s: want %q and %q, no planned move:\n%s", c.cause.Kind, c.header, c.line, screen)
+		}
 	}
 }
 
@@ -506,7 +533,7 @@ func TestHeaderOperationClears(t *testing.T) {
 	if !strings.Contains(header(), "failover") {
 		t.Fatalf("the operation is not in the header:\n%s", header())
 	}
-	m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(65 * time.Second)})
+	m = update(m, engine.Switch{Service: paper.Name, From: "private", To: "public", At: t0.Add(65 * time.Second), Cause: engine.Cause{Kind: engine.CauseNetwatch}})
 	if h := header(); strings.Contains(h, "read state") || !strings.Contains(h, "switch: private → public") {
 		t.Errorf("after a later switch:\n%s", h)
 	}
@@ -518,13 +545,18 @@ func TestEventPane(t *testing.T) {
 	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 80, Height: 30})
 	m = update(m,
 		engine.PolicyNote{At: t0.Add(10 * time.Second), Text: "second"},
-		engine.PolicyNote{At: t0.Add(5 * time.Second), Text: "first, late"},
+		engine.PolicyNote{At: t0.Add(3 * time.Second), Text: "first, late"},
+		engine.PolicyNote{At: t0.Add(9 * time.Second), Text: "same moment"},
 		engine.LogLine{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Time: t0.Add(-48 * time.Hour), Topics: []string{"system"}, Message: "two days ago"}},
 		NoteMsg{At: t0.Add(20 * time.Second), Source: "op", Text: strings.Repeat("long ", 30)})
 	out := plain(m)
 	i, j := strings.Index(out, "first, late (came late)"), strings.Index(out, "second")
 	if i < 0 || j < 0 || i > j {
 		t.Errorf("order:\n%s", out)
+	}
+	// "(came late)" only for a line more than 5 s older than the newest.
+	if !strings.Contains(out, "same moment") || strings.Contains(out, "same moment (came late)") {
+		t.Errorf("a line of the same moment marked late:\n%s", out)
 	}
 	if !strings.Contains(out, "Oct 21 18:33:31 router system: two days ago") || !strings.Contains(out, "lon…") {
 		t.Errorf("date or ellipsis:\n%s", out)
@@ -659,11 +691,11 @@ func TestHelpSectionsAndLegend(t *testing.T) {
 // The line mode's status line and the lines it prints at once.
 func TestLines(t *testing.T) {
 	l := NewLines(Options{Services: []config.Service{paper.Service()}, Servers: []config.Server{{Name: "public"}, {Name: "private"}}, Zone: time.UTC})
-	if got := l.Line(); !strings.Contains(got, "ACTIVE no single server | public UNKNOWN | private UNKNOWN | dns not asked yet | router connecting") {
+	if got := l.Line(); !strings.Contains(got, "ACTIVE unknown (no reading yet) | public UNKNOWN | private UNKNOWN | dns not asked yet | router connecting") {
 		t.Errorf("before anything: %q", got)
 	}
 	for _, ev := range []engine.Event{
-		engine.Reading{RouterState: routeros.RouterState{Connected: true}, Services: []engine.Facts{{Service: paper.Name, Active: "public"}}},
+		engine.Reading{RouterState: routeros.RouterState{Connected: true}, Services: []engine.Facts{{Service: paper.Name, State: engine.FactKnown, Active: "public"}}},
 		engine.ServerEvent{Server: "public", Type: monitor.EventSample, State: monitor.Down,
 			Check: monitor.CheckStatus{Label: "icmp", Window: monitor.Stats{Sent: 4, Received: 3, Last: 196 * time.Millisecond}}},
 		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.10.10.2")}}, Server: "private", Service: paper.Name},
@@ -679,7 +711,9 @@ func TestLines(t *testing.T) {
 		ev   engine.Event
 		want string
 	}{
-		{engine.Switch{Service: paper.Name, From: "public", To: "private", Fault: true, After: 3 * time.Second}, "tomtotrading.com moved from public to private, 3s after public went down"},
+		{engine.Switch{Service: paper.Name, From: "public", To: "private", Fault: true, After: 3 * time.Second,
+			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 104.247.193.168 ]"}},
+			"tomtotrading.com moved from public to private, 3s after public went down; by the router's netwatch: netwatch,info event down [ type: simple, host: 104.247.193.168 ]"},
 		{engine.PolicyNote{Text: "failing over: public DOWN for 30s"}, "policy: failing over: public DOWN for 30s"},
 		{engine.Reading{RouterState: routeros.RouterState{Err: errors.New("EOF")}}, "router unreachable: EOF"},
 	} {
@@ -835,5 +869,37 @@ func TestGoldenQuestions(t *testing.T) {
 				golden.RequireEqual(t, m.render())
 			})
 		}
+	}
+}
+
+// Golden screens of facts the dashboard does not have: the router
+// unreachable from the start (the header says unknown and why, never "no
+// single server"), facts gone stale (the last value, since when), and an
+// unreadable row.
+func TestGoldenFacts(t *testing.T) {
+	unreachable := routeros.RouterState{At: t0, Err: errors.New("dial tcp 192.0.2.254:8728: connect: connection refused"),
+		Link: routeros.Link{State: routeros.LinkUnreachable, Since: t0}}
+	stale := scene()
+	stale = append(stale, engine.FactsChanged{{Service: paper.Name, State: engine.FactStale, ReadAt: t0.Add(52 * time.Second),
+		Why: "no reading since 18:34:23", Active: "private", Enabled: 1}})
+	for name, msgs := range map[string][]tea.Msg{
+		"unreachable": {engine.Reading{RouterState: unreachable, Services: []engine.Facts{{Service: paper.Name, State: engine.FactUnknown,
+			Why: "router unreachable since 18:33:31: dial tcp 192.0.2.254:8728: connect: connection refused"}}}},
+		"stale": stale,
+		"unreadable": {engine.Reading{RouterState: routeros.RouterState{At: t0, Connected: true}, Services: []engine.Facts{{Service: paper.Name,
+			State: engine.FactUnreadable, ReadAt: t0, Why: `unreadable: record *1: disabled "maybe" is not true or false`}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tm := teatest.NewTestModel(t, fixture(Options{ASCII: true, NoColor: true}), teatest.WithInitialTermSize(120, 40))
+			for _, msg := range msgs {
+				tm.Send(msg)
+			}
+			tm.Send(tea.QuitMsg{})
+			out := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View().Content
+			if strings.Contains(out, "no single server") {
+				t.Errorf("\"no single server\" without a reading that says so:\n%s", out)
+			}
+			golden.RequireEqual(t, out)
+		})
 	}
 }

@@ -38,10 +38,10 @@ func (w *wall) View() string {
 		top = list.View()
 	} else {
 		sv := c.svc()
-		activeStyle := st.Good
-		active := "ACTIVE " + sv.active
-		if sv.active == "" {
-			active, activeStyle = "NO SINGLE SERVER", st.Bad
+		where, activeStyle := c.where(sv)
+		active := "ACTIVE " + whereShort(sv.facts)
+		if sv.facts.Undefined() {
+			active = "NO SINGLE SERVER"
 		}
 		top = bigOr(st, active, activeStyle, w.width-26)
 		last := st.Muted.Render("no switch seen since failwatch started")
@@ -49,6 +49,10 @@ func (w *wall) View() string {
 			last = fmt.Sprintf("last switch %s: %s", sv.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(sv.lastSwitch, "switch: "))
 		}
 		lines = []string{fit(last, w.width), fit(w.dnsLine(), w.width), ""}
+		if !sv.facts.Defined() {
+			// Why the big letters say what they say.
+			lines = append([]string{fit(activeStyle.Render("ACTIVE "+where), w.width)}, lines...)
+		}
 	}
 	if gap := w.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
 		top = lipgloss.JoinHorizontal(lipgloss.Top, top, strings.Repeat(" ", gap), clock)

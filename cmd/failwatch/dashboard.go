@@ -195,11 +195,14 @@ func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) 
 			case engine.ServerEvent:
 				m.ObserveServer(monitor.Event(ev))
 			case engine.Reading:
-				active := map[string]string{}
+				m.ObserveRouter(ev.At, ev.Connected, ev.NetwatchByHost)
 				for _, f := range ev.Services {
-					active[f.Service] = f.Active
+					m.ObserveFacts(f.Service, string(f.State), f.Active)
 				}
-				m.ObserveRouter(ev.At, ev.Connected, active, ev.NetwatchByHost)
+			case engine.FactsChanged:
+				for _, f := range ev {
+					m.ObserveFacts(f.Service, string(f.State), f.Active)
+				}
 			case engine.DNSAnswer:
 				m.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)
 			case engine.Switch:

@@ -68,50 +68,63 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 				fmt.Fprintf(stderr, "failwatch demo: --netwatch-interval: %v\n", err)
 				return exitUsage
 			}
-			world := &demoWorld{public: monitor.PaperPublic(), private: monitor.PaperPrivate(), net: rosim.NewSimulated()}
-			r := rosim.New(rosim.Options{Identity: "MikroTik-demo", Probe: world.net.Probe})
+			d, r, err := newDemo(*interval, *autoOn)
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
+				return exitUnhealthy
+			}
 			defer r.Close()
-			if err := r.SeedPaper(); err != nil {
-				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-				return exitUnhealthy
-			}
-			addr, err := r.ListenAndServe("127.0.0.1:0")
-			if err != nil {
-				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-				return exitUnhealthy
-			}
-			dns, err := r.ServeDNS("127.0.0.1:0")
-			if err != nil {
-				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-				return exitUnhealthy
-			}
-			cfg := demoConfig()
-			if *autoOn {
-				cfg.Auto = config.Auto{Enabled: true, FailAfter: 5 * time.Second, HoldDown: time.Minute, Restore: "manual", RestoreAfter: time.Minute}
-				cfg.Services[0].Auto = cfg.Auto
-			}
-			cfg.Router = config.Router{Address: addr.String(), User: "admin", Timeout: 5 * cfg.Probe.Timeout}
-			if err := setNetwatchInterval(addr.String(), *interval); err != nil {
-				fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
-				return exitUnhealthy
-			}
-			sims := map[string]*monitor.Simulated{"public": world.public, "private": world.private}
+			cfg := d.cfg
 			uiOpts := uiOptions(cfg, ui)
 			uiOpts.Demo = true
-			d := &dashboard{
-				cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dns.String(), demo: world,
-				auditLog: filepath.Join(os.TempDir(), "failwatch-demo-audit.jsonl"),
-				monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-					return sims[s.Name], nil
-				}},
-				ui: uiOpts, record: *recordTo,
-			}
+			d.ui, d.record = uiOpts, *recordTo
 			if lines {
 				d.lines = stdout
 			}
 			return d.run(*metricsAddr, stderr)
 		}
 	})
+}
+
+// newDemo builds the demo's world: the emulator seeded with the paper's
+// setup on loopback ports, its netwatch at interval, and a dashboard of
+// the simulated servers on it (without its display options). The caller
+// closes the router.
+func newDemo(interval string, auto bool) (*dashboard, *rosim.Router, error) {
+	world := &demoWorld{public: monitor.PaperPublic(), private: monitor.PaperPrivate(), net: rosim.NewSimulated()}
+	r := rosim.New(rosim.Options{Identity: "MikroTik-demo", Probe: world.net.Probe})
+	fail := func(err error) (*dashboard, *rosim.Router, error) {
+		r.Close()
+		return nil, nil, err
+	}
+	if err := r.SeedPaper(); err != nil {
+		return fail(err)
+	}
+	addr, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		return fail(err)
+	}
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
+		return fail(err)
+	}
+	cfg := demoConfig()
+	if auto {
+		cfg.Auto = config.Auto{Enabled: true, FailAfter: 5 * time.Second, HoldDown: time.Minute, Restore: "manual", RestoreAfter: time.Minute}
+		cfg.Services[0].Auto = cfg.Auto
+	}
+	cfg.Router = config.Router{Address: addr.String(), User: "admin", Timeout: 5 * cfg.Probe.Timeout}
+	if err := setNetwatchInterval(addr.String(), interval); err != nil {
+		return fail(err)
+	}
+	sims := map[string]*monitor.Simulated{"public": world.public, "private": world.private}
+	return &dashboard{
+		cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: dns.String(), demo: world,
+		auditLog: filepath.Join(os.TempDir(), "failwatch-demo-audit.jsonl"),
+		monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
+			return sims[s.Name], nil
+		}},
+	}, r, nil
 }
 
 // setNetwatchInterval sets every netwatch entry's interval over the API, as

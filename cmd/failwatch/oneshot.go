@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/internal/jsonout"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
@@ -335,7 +336,11 @@ type statusReport struct {
 
 // serviceStatus is one service in `failwatch status`.
 type serviceStatus struct {
-	Service  string           `json:"service"`
+	Service string           `json:"service"`
+	Facts   engine.FactState `json:"facts"`
+	Why     string           `json:"why,omitempty"`
+	// where is the active server in words, for the text output.
+	where    string
 	Active   string           `json:"active"`
 	Records  []jsonout.Record `json:"records"`
 	DNS      []string         `json:"dns_answer"`
@@ -397,8 +402,19 @@ enabled record of a known server, 1 otherwise, 2 on bad usage or config.`, func(
 						records = append(records, r)
 					}
 				}
+				// The facts as the engine derives them, from this one
+				// reading: unknown when the router was not read.
+				facts := engine.Facts{Service: f.Service.Name, State: engine.FactUnknown, Why: "not read"}
+				if st.Err == nil {
+					facts = engine.Read(f, st)
+				} else {
+					facts = engine.Age(facts, st, st.At, 0)
+				}
 				ss.Records = jsonout.Records(records)
-				ss.Active = failover.Active(f.Service, records, f.Primary, f.Standby)
+				ss.Facts, ss.Active, ss.where = facts.State, facts.Active, facts.Where(time.Local)
+				if facts.State != engine.FactKnown {
+					ss.Why = facts.Why
+				}
 				ans := monitor.Query(ctx, dnsServer(cfg, f.Service), f.Service.Name, failover.RecordType(f.Primary, f.Standby))
 				for _, a := range ans.Addrs {
 					ss.DNS = append(ss.DNS, a.String())
@@ -427,17 +443,13 @@ enabled record of a known server, 1 otherwise, 2 on bad usage or config.`, func(
 }
 
 func writeStatus(w io.Writer, r statusReport) {
-	if !r.Connected {
+	if r.Connected {
+		fmt.Fprintf(w, "router   %s (%s, RouterOS %s)\n", r.Router, r.Identity.Name, r.Identity.Version)
+	} else {
 		fmt.Fprintf(w, "router   %s: %s\n", r.Router, r.Error)
-		return
 	}
-	fmt.Fprintf(w, "router   %s (%s, RouterOS %s)\n", r.Router, r.Identity.Name, r.Identity.Version)
 	for _, s := range r.Services {
-		active := s.Active
-		if active == "" {
-			active = "NONE: no single enabled record"
-		}
-		fmt.Fprintf(w, "service  %s  active: %s\n", s.Service, active)
+		fmt.Fprintf(w, "service  %s  active: %s\n", s.Service, s.where)
 		for _, rec := range s.Records {
 			state := "enabled "
 			if rec.Disabled {

@@ -148,6 +148,7 @@ scrape_configs:
 		`failwatch_active_server{server="web1"}`:                            "1",
 		`failwatch_active_server{server="web2"}`:                            "0",
 		`failwatch_router_connected`:                                        "1",
+		`failwatch_facts_state{service="svc.test",state="known"}`:           "1",
 		`failwatch_router_netwatch_up{host="127.0.0.2"}`:                    "1",
 		`failwatch_probe_loss_ratio{server="web2",check="icmp"}`:            "0",
 		`failwatch_probe_rtt_seconds_count{server="web1",check="icmp"} > 0`: "",
@@ -156,6 +157,7 @@ scrape_configs:
 		`server_check:failwatch_probe_rtt_seconds:p95_5m{server="web1",check="icmp"} > 0`: "",
 		`count(ALERTS{alertname="FailwatchServerDegraded",server="web2"})`:                "1",
 		`count(ALERTS{alertname="FailwatchServerDown"}) or vector(0)`:                     "0",
+		`count(ALERTS{alertname=~"FailwatchFacts.*"}) or vector(0)`:                       "0",
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for q, v := range want {
@@ -221,7 +223,7 @@ scrape_configs:
 			}
 		}
 	}
-	if len(names) != 7 {
+	if len(names) != 9 {
 		t.Errorf("rules loaded: %v", names)
 	}
 }

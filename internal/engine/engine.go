@@ -30,32 +30,16 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Facts are what one router reading says of one service.
-type Facts struct {
-	Service string `json:"service"`
-	// Active is the server the name's records point at, "" when none or
-	// several.
-	Active string `json:"active"`
-	// Enabled counts the name's enabled records of the failed-over type:
-	// 1 is a defined answer, 0 none, more an undefined one.
-	Enabled int `json:"enabled"`
-	// Records are the name's records (the reading's, not repeated in a
-	// recording); Owners the server of each record of the failed-over
-	// type, by ID.
-	Records []routeros.Record `json:"-"`
-	Owners  map[string]string `json:"owners,omitempty"`
-	// Held: failwatch holds a netwatch entry of this service's servers
-	// (one of its own, not a sibling service's).
-	Held bool `json:"held,omitempty"`
-}
-
 // Snapshot is what the engine knows now: a subscriber that joins late
 // starts from it.
 type Snapshot struct {
 	Router routeros.RouterState
-	// Active is, by service name, the server its records point at, ""
-	// when none or several: derived here once, for every subscriber.
+	// Active is, by service name, the server its records point at as a
+	// fresh reading says, "" when none, several, or not known: derived
+	// here once, for every subscriber and the policy.
 	Active map[string]string
+	// Facts are each service's facts with what they rest on, by name.
+	Facts map[string]Facts
 	// Held says some of the router's netwatch entries are held by failwatch.
 	Held bool
 	// Health is each server's state as the probes say.
@@ -85,9 +69,21 @@ type Engine struct {
 	servers  []config.Server
 	monitors map[string]*probing
 	snap     Snapshot
-	subs     map[*Subscription]struct{}
-	recent   []Event
-	busy     bool
+	// facts are each service's, by name; defined the server the last
+	// defined reading found, for switches.
+	facts   map[string]Facts
+	defined map[string]string
+	// marks are failwatch's operations by service, and log what the log
+	// follower said, for attributing switches.
+	marks map[string]opMark
+	log   struct {
+		followed bool
+		since    time.Time
+		lines    []seenLine
+	}
+	subs   map[*Subscription]struct{}
+	recent []Event
+	busy   bool
 	// current is the operation under way, for a refusal to name.
 	current BusyError
 	last    *Done
@@ -122,12 +118,14 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	}
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
 		snap:    Snapshot{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
-		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{}}
+		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
+		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
 	for _, svc := range cfg.Services {
 		names = append(names, svc.Name)
+		e.facts[svc.Name] = Facts{Service: svc.Name, State: FactUnknown, Why: "no reading yet"}
 	}
 	for _, svc := range cfg.Services {
 		primary, standby := cfg.Pair(svc)
@@ -251,6 +249,7 @@ func (e *Engine) Run(ctx context.Context) {
 				if ev.Kind == routeros.LogLine {
 					e.watcher.PokeSoon()
 				}
+				e.sawLog(ev)
 				e.publish(LogLine(ev))
 			case <-ctx.Done():
 				return
@@ -258,6 +257,7 @@ func (e *Engine) Run(ctx context.Context) {
 		}
 	})
 	wg.Go(func() { e.askDNS(ctx) })
+	wg.Go(func() { e.ageFactsEvery(ctx) })
 	wg.Go(func() { e.flushRefusalsEvery(ctx, time.Minute) })
 	<-ctx.Done()
 	// No reload starts a monitor once Run waits for them.
@@ -273,62 +273,6 @@ func (e *Engine) Run(ctx context.Context) {
 	case <-time.After(3 * time.Second):
 	}
 	e.client.Close()
-}
-
-// reading derives each service's facts from one router reading, once, and
-// publishes them with a switch event per service whose records moved.
-func (e *Engine) reading(st routeros.RouterState) {
-	// The entries failwatch holds, for the panel; held is any.
-	heldEntries := map[string]bool{}
-	for _, n := range st.Netwatch {
-		if failover.HeldEntry(n) {
-			heldEntries[n.ID] = true
-		}
-	}
-	e.mu.Lock()
-	e.snap.Router = st
-	servers := e.servers
-	if st.Err == nil {
-		e.snap.Held = len(heldEntries) > 0
-	}
-	held := e.snap.Held
-	var facts []Facts
-	var switches []*Switch
-	for _, svc := range e.services {
-		if st.Err != nil {
-			// Nothing was read: no facts.
-			break
-		}
-		f := svc.failover
-		recs := slices.DeleteFunc(slices.Clone(st.Records), func(r routeros.Record) bool { return r.Name != svc.cfg.Name })
-		was := e.snap.Active[svc.cfg.Name]
-		active := failover.Active(svc.cfg, recs, f.Primary, f.Standby)
-		e.snap.Active[svc.cfg.Name] = active
-		if was != "" && active != was {
-			sw := &Switch{Service: svc.cfg.Name, From: was, To: active, At: st.At}
-			if h := e.snap.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
-				sw.Fault, sw.After = true, st.At.Sub(h.Since)
-			}
-			switches = append(switches, sw)
-		}
-		enabled := 0
-		for _, r := range failover.OfType(recs, failover.RecordType(f.Primary, f.Standby)) {
-			if !r.Disabled {
-				enabled++
-			}
-		}
-		ownHeld := slices.ContainsFunc(failover.Own(st.Netwatch, svc.cfg.Name, f.Siblings), func(n routeros.Netwatch) bool {
-			return (n.Host == f.Primary.Address || n.Host == f.Standby.Address) && failover.HeldEntry(n)
-		})
-		facts = append(facts, Facts{Service: svc.cfg.Name, Active: active, Enabled: enabled, Records: recs,
-			Owners: failover.Owners(svc.cfg, recs, f.Primary, f.Standby), Held: ownHeld})
-	}
-	e.mu.Unlock()
-	e.publish(Reading{RouterState: st, Services: facts, Held: held, HeldEntries: heldEntries,
-		NetwatchByHost: failover.NetwatchByHost(st.Netwatch, hosts(servers)...)})
-	for _, sw := range switches {
-		e.publish(*sw)
-	}
 }
 
 // dnsPerSecond is how many names the resolver is asked a second: with more
@@ -387,6 +331,7 @@ func (e *Engine) Snapshot() Snapshot {
 func (e *Engine) snapshotLocked() Snapshot {
 	s := e.snap
 	s.Health, s.Active, s.DNS = maps.Clone(e.snap.Health), maps.Clone(e.snap.Active), maps.Clone(e.snap.DNS)
+	s.Facts = maps.Clone(e.facts)
 	s.Busy = e.busy
 	return s
 }
@@ -479,14 +424,18 @@ func (e *Engine) Request(r Request) error {
 		who = e.opts.User
 	}
 	e.busy, e.current = true, BusyError{Who: who, Op: r.Name}
+	started := time.Now()
+	e.started(parts, who, r.Name, started)
 	ctx := e.ctx
 	e.ops.Add(1)
 	e.mu.Unlock()
 	go func() {
 		defer e.ops.Done()
 		done := e.run(ctx, r.Name, who, r.Reason, parts)
+		done.By = who
 		e.mu.Lock()
 		e.busy, e.last = false, done
+		e.ended(done.Result, time.Now())
 		e.mu.Unlock()
 		e.flushRefusals()
 		e.publish(*done)

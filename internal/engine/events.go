@@ -53,6 +53,8 @@ type Step struct {
 type Done struct {
 	Result failover.Result
 	Err    error
+	// By is who asked for it (the requester, or the policy's "auto").
+	By string
 }
 
 // Switch is the name's records moving from one server to another, however
@@ -60,13 +62,21 @@ type Done struct {
 // fault-to-switch: when the server switched from was DOWN (or DEGRADED) by
 // the probes at the moment of the switch, After is from its going so to the
 // switch; otherwise (a planned failover, a restore) there was no fault.
+// From and To are servers two defined readings found: a reading with no
+// single enabled record between them is not a switch. Cause says who
+// moved it, as far as the engine saw.
 type Switch struct {
 	Service  string
 	From, To string
 	At       time.Time
 	Fault    bool
 	After    time.Duration
+	Cause    Cause
 }
+
+// FactsChanged is services' facts changing state with no reading to carry
+// them: known facts gone stale while the router does not answer.
+type FactsChanged []Facts
 
 // PolicyNote is a decision, or a refusal, of the automatic policy.
 type PolicyNote struct {
@@ -89,6 +99,7 @@ func (DNSAnswer) event()      {}
 func (Step) event()           {}
 func (Done) event()           {}
 func (Switch) event()         {}
+func (FactsChanged) event()   {}
 func (PolicyNote) event()     {}
 func (ServersChanged) event() {}
 func (Dropped) event()        {}

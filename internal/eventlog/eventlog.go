@@ -96,6 +96,15 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 		if s.Fault {
 			args = append(args, "after_ms", s.After.Milliseconds())
 		}
+		if s.Cause.Kind != "" {
+			args = append(args, "cause", string(s.Cause.Kind))
+		}
+		if s.Cause.Who != "" {
+			args = append(args, "by", s.Cause.Who)
+		}
+		if s.Cause.Line != "" {
+			args = append(args, "log_line", s.Cause.Line)
+		}
 		log.WarnContext(ctx, "active server changed", args...)
 	case engine.Step:
 		s := ev.Step
@@ -111,6 +120,9 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 		r := ev.Result
 		args := []any{"operation", r.Operation, "outcome", string(r.Outcome), "from", r.From, "to", r.To,
 			"took_ms", r.Took.Milliseconds()}
+		if ev.By != "" {
+			args = append(args, "user", ev.By)
+		}
 		if ev.Err != nil {
 			log.ErrorContext(ctx, "operation done", append(args, "err", ev.Err.Error())...)
 			return

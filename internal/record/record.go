@@ -134,6 +134,11 @@ func decode(l line) engine.Event {
 			}
 		}
 		for i, f := range ev.Services {
+			if f.State == "" && st.Err == nil {
+				// Recorded before facts said what they rest on: a good
+				// reading's facts are known.
+				ev.Services[i].State, ev.Services[i].ReadAt = engine.FactKnown, st.At
+			}
 			for _, r := range st.Records {
 				if r.Name == f.Service {
 					ev.Services[i].Records = append(ev.Services[i].Records, r)

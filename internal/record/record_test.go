@@ -71,7 +71,7 @@ func TestRoundTrip(t *testing.T) {
 		engine.ServerEvent{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}},
 		engine.Reading{RouterState: routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
 		engine.Reading{RouterState: routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}},
-			Services: []engine.Facts{{Service: "svc.test", Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
+			Services: []engine.Facts{{Service: "svc.test", State: engine.FactKnown, ReadAt: at, Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
 				Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}}},
 			Held: true, NetwatchByHost: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
 		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}},

@@ -28,6 +28,7 @@ type Collector struct {
 	checkUp    *prometheus.GaugeVec
 	serverUp   *prometheus.GaugeVec
 	active     *prometheus.GaugeVec
+	facts      *prometheus.GaugeVec
 	connected  prometheus.Gauge
 	operations *prometheus.CounterVec
 	lastSwitch *prometheus.GaugeVec
@@ -43,6 +44,9 @@ type Collector struct {
 	services []string
 	// netwatchHosts are the hosts with a netwatch series.
 	netwatchHosts map[string]bool
+	// known says, by service, that its facts have a value (an active
+	// server series).
+	known map[string]bool
 
 	// health is what /healthz answers from: when the engine last fed an
 	// observation and what the router's last reading said.
@@ -86,6 +90,9 @@ func New(servers, services []string) *Collector {
 		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_active_server", Help: "1 for the server the router's static records point the service's name at.",
 		}, []string{"service", "server"}),
+		facts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failwatch_facts_state", Help: "1 for the state of what failwatch knows of the service's records: known (a fresh reading), stale (the last reading is older than two intervals), unknown (none), unreadable (a row could not be read). failwatch_active_server has no series while unknown or unreadable.",
+		}, []string{"service", "state"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "failwatch_router_connected", Help: "1 when the router's API answers, else 0.",
 		}),
@@ -110,9 +117,9 @@ func New(servers, services []string) *Collector {
 		answered: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service's name with an address, else 0.",
 		}, []string{"service"}),
-		servers: servers, services: services, netwatchHosts: map[string]bool{},
+		servers: servers, services: services, netwatchHosts: map[string]bool{}, known: map[string]bool{},
 	}
-	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.connected,
+	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.facts, c.connected,
 		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c.health.now = time.Now
@@ -127,8 +134,10 @@ func New(servers, services []string) *Collector {
 		// The last switch's duration has no value before a switch: absent,
 		// not 0, so that no alert or panel reads a switch that never was.
 		c.switches.WithLabelValues(svc)
+		// Nothing is known of the records before a reading: no active
+		// server series, the state unknown.
+		c.setFactsState(svc, "unknown")
 		for _, s := range servers {
-			c.active.WithLabelValues(svc, s).Set(0)
 			c.answer.WithLabelValues(svc, s).Set(0)
 		}
 	}
@@ -214,7 +223,9 @@ func (c *Collector) SetServers(servers []string) {
 		if !slices.Contains(c.servers, s) {
 			c.serverUp.WithLabelValues(s).Set(0)
 			for _, svc := range c.services {
-				c.active.WithLabelValues(svc, s).Set(0)
+				if c.known[svc] {
+					c.active.WithLabelValues(svc, s).Set(0)
+				}
 				c.answer.WithLabelValues(svc, s).Set(0)
 			}
 		}
@@ -222,10 +233,9 @@ func (c *Collector) SetServers(servers []string) {
 	c.servers = servers
 }
 
-// ObserveRouter records a reading of the router: whether it answered, each
-// service's active server ("" for none) and the netwatch status of each
-// host.
-func (c *Collector) ObserveRouter(at time.Time, connected bool, active map[string]string, netwatch map[string]string) {
+// ObserveRouter records a reading of the router: whether it answered and
+// the netwatch status of each host.
+func (c *Collector) ObserveRouter(at time.Time, connected bool, netwatch map[string]string) {
 	c.fed(&connected)
 	c.connected.Set(b2f(connected))
 	if !connected {
@@ -250,10 +260,31 @@ func (c *Collector) ObserveRouter(at time.Time, connected bool, active map[strin
 	for host := range netwatch {
 		c.netwatchHosts[host] = true
 	}
-	for _, svc := range c.services {
-		for _, s := range c.servers {
-			c.active.WithLabelValues(svc, s).Set(b2f(s == active[svc]))
-		}
+}
+
+// factStates are the states failwatch_facts_state takes.
+var factStates = []string{"known", "stale", "unknown", "unreadable"}
+
+// ObserveFacts records what failwatch knows of a service's records: their
+// state (known, stale, unknown, unreadable) and, while known or stale, the
+// active server ("" for none or several). While unknown or unreadable the
+// active server has no series: no panel or alert reads a value nobody
+// read.
+func (c *Collector) ObserveFacts(service, state, active string) {
+	c.setFactsState(service, state)
+	c.known[service] = state == "known" || state == "stale"
+	if !c.known[service] {
+		c.active.DeletePartialMatch(prometheus.Labels{"service": service})
+		return
+	}
+	for _, s := range c.servers {
+		c.active.WithLabelValues(service, s).Set(b2f(s == active))
+	}
+}
+
+func (c *Collector) setFactsState(service, state string) {
+	for _, s := range factStates {
+		c.facts.WithLabelValues(service, s).Set(b2f(s == state))
 	}
 }
 

@@ -24,8 +24,10 @@ func TestCollector(t *testing.T) {
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Down, At: t0}})
 	c.ObserveServer(monitor.Event{Server: "private", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, RTT: time.Millisecond},
 		Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up}})
-	c.ObserveRouter(t0, true, map[string]string{"tomtotrading.com": "public"}, map[string]string{"104.247.193.168": "up"})
-	c.ObserveRouter(t0.Add(17*time.Second), true, map[string]string{"tomtotrading.com": "private"}, map[string]string{"104.247.193.168": "down"})
+	c.ObserveRouter(t0, true, map[string]string{"104.247.193.168": "up"})
+	c.ObserveFacts("tomtotrading.com", "known", "public")
+	c.ObserveRouter(t0.Add(17*time.Second), true, map[string]string{"104.247.193.168": "down"})
+	c.ObserveFacts("tomtotrading.com", "known", "private")
 	c.ObserveSwitch("tomtotrading.com", true, 17*time.Second)
 	c.ObserveOperation("failover", nil)
 	c.ObserveOperation("failover", errors.New("trap"))
@@ -46,6 +48,8 @@ func TestCollector(t *testing.T) {
 		`failwatch_server_up{server="public"} 0`,
 		`failwatch_active_server{server="private",service="tomtotrading.com"} 1`,
 		`failwatch_active_server{server="public",service="tomtotrading.com"} 0`,
+		`failwatch_facts_state{service="tomtotrading.com",state="known"} 1`,
+		`failwatch_facts_state{service="tomtotrading.com",state="unknown"} 0`,
 		`failwatch_router_connected 1`,
 		`failwatch_router_netwatch_up{host="104.247.193.168"} 0`,
 		`failwatch_last_switch_duration_seconds{service="tomtotrading.com"} 17`,
@@ -111,10 +115,10 @@ func TestHealth(t *testing.T) {
 		{"probes only", func() {
 			c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
 		}, 503, []string{"router: not read yet"}},
-		{"router answers", func() { c.ObserveRouter(now, true, map[string]string{"tomtotrading.com": "public"}, nil) }, 200, []string{"ok"}},
-		{"router lost", func() { c.ObserveRouter(now, false, nil, nil) }, 503, []string{"router: API not answering"}},
+		{"router answers", func() { c.ObserveRouter(now, true, nil) }, 200, []string{"ok"}},
+		{"router lost", func() { c.ObserveRouter(now, false, nil) }, 503, []string{"router: API not answering"}},
 		{"router back, then the engine stalls", func() {
-			c.ObserveRouter(now, true, map[string]string{"tomtotrading.com": "public"}, nil)
+			c.ObserveRouter(now, true, nil)
 			now = now.Add(DefaultStaleAfter + time.Second)
 		}, 503, []string{"engine: no observation for 31s"}},
 		{"longer window for slow probes", func() { c.SetStaleAfter(time.Minute) }, 200, []string{"ok"}},
@@ -131,7 +135,7 @@ func TestHealth(t *testing.T) {
 func TestServeEndpoints(t *testing.T) {
 	c := New([]string{"public"}, []string{"tomtotrading.com"})
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
-	c.ObserveRouter(time.Now(), true, map[string]string{"tomtotrading.com": "public"}, nil)
+	c.ObserveRouter(time.Now(), true, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr, err := c.Serve(ctx, "127.0.0.1:0")
@@ -156,6 +160,46 @@ func TestServeEndpoints(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.want) {
 			t.Errorf("GET %s: %d, want %d with %q", tc.path, resp.StatusCode, tc.code, tc.want)
+		}
+	}
+}
+
+// The facts' state is a gauge per service, and the active server has no
+// series while nothing says where the name points: before a reading, and
+// when a row could not be read; a stale value is kept, marked stale.
+func TestFactsState(t *testing.T) {
+	c := New([]string{"public", "private"}, []string{"tomtotrading.com"})
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	for _, step := range []struct {
+		name          string
+		observe       func()
+		want, wantNot []string
+	}{
+		{"before a reading", func() {},
+			[]string{`failwatch_facts_state{service="tomtotrading.com",state="unknown"} 1`}, []string{"failwatch_active_server{"}},
+		{"known", func() { c.ObserveFacts("tomtotrading.com", "known", "public") },
+			[]string{`failwatch_facts_state{service="tomtotrading.com",state="known"} 1`, `failwatch_active_server{server="public",service="tomtotrading.com"} 1`}, nil},
+		{"stale", func() { c.ObserveFacts("tomtotrading.com", "stale", "public") },
+			[]string{`failwatch_facts_state{service="tomtotrading.com",state="stale"} 1`, `failwatch_active_server{server="public",service="tomtotrading.com"} 1`},
+			[]string{`failwatch_facts_state{service="tomtotrading.com",state="known"} 1`}},
+		{"unreadable", func() { c.ObserveFacts("tomtotrading.com", "unreadable", "") },
+			[]string{`failwatch_facts_state{service="tomtotrading.com",state="unreadable"} 1`}, []string{"failwatch_active_server{"}},
+	} {
+		step.observe()
+		body := scrape()
+		for _, w := range step.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: no %s", step.name, w)
+			}
+		}
+		for _, w := range step.wantNot {
+			if strings.Contains(body, w) {
+				t.Errorf("%s: %s is there", step.name, w)
+			}
 		}
 	}
 }

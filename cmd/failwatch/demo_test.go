@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/tui"
+)
+
+// headline is the demo's headline moment in the header.
+var headline = regexp.MustCompile(`switch: public → private, [0-9.]+m?s after public went down`)
+
+// The demo's headline plays the same way every time: after x, the header
+// shows "switch: public → private, N s after public went down" in every
+// one of 10 runs (the demo's own world, emulator, engine and dashboard,
+// without a terminal), and the paper's transient undefined answer, when
+// its two netwatch entries race, is an event line, never the switch. The
+// switch is the router's netwatch's, with its line.
+func TestDemoHeadlineEveryTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten demo runs of about 20 s each, side by side")
+	}
+	for i := range 10 {
+		t.Run("run "+strconv.Itoa(i+1), func(t *testing.T) {
+			t.Parallel()
+			d, r, err := newDemo("10s", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			d.auditLog = filepath.Join(t.TempDir(), "audit.jsonl")
+			d.ui = tui.Options{Services: d.cfg.Services, Servers: d.cfg.Servers, Demo: true, Zone: time.UTC}
+			eng, ok := d.newEngine(out{stderr: io.Discard})
+			if !ok {
+				t.Fatal("no engine")
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { eng.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			sub, _ := eng.Subscribe(4096)
+			defer sub.Close()
+			var m tea.Model = tui.New(d.ui)
+			m, _ = m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
+			screen := func() string { return ansi.Strip(m.View().Content) }
+			deadline := time.After(60 * time.Second)
+			toggled := false
+			for {
+				select {
+				case ev := <-sub.C():
+					m, _ = m.Update(ev)
+					switch ev := ev.(type) {
+					case engine.Reading:
+						if f, ok := ev.Of(d.cfg.Services[0].Name); ok && f.Defined() && f.Active == "public" && !toggled {
+							d.demo.toggle()
+							toggled = true
+						}
+					case engine.Switch:
+						if ev.From != "public" || ev.To != "private" || !ev.Fault || ev.Cause.Kind != engine.CauseNetwatch {
+							t.Fatalf("the switch: %+v\n%s", ev, screen())
+						}
+						header := strings.Join(strings.Split(screen(), "\n")[:3], "\n")
+						if !headline.MatchString(header) {
+							t.Fatalf("no headline in the header:\n%s", screen())
+						}
+						return
+					}
+				case <-deadline:
+					t.Fatalf("no switch within a minute of x:\n%s", screen())
+				}
+			}
+		})
+	}
+}
