@@ -271,9 +271,12 @@ serve:
 	errLines := bufio.NewScanner(stderr)
 	var metricsURL string
 	for metricsURL == "" && errLines.Scan() {
-		if u, ok := strings.CutPrefix(errLines.Text(), "failwatch: metrics on "); ok {
-			metricsURL = u
+		if _, u, ok := strings.Cut(errLines.Text(), "metrics on http://"); ok {
+			metricsURL = "http://" + strings.Fields(u)[0]
 		}
+	}
+	if metricsURL == "" {
+		t.Fatal("serve never said where its metrics are")
 	}
 	// serve's log, shown when the test fails.
 	serveLog := &countingBuffer{}
