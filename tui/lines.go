@@ -38,10 +38,18 @@ func NewLines(opts Options) *Lines {
 }
 
 // Observe takes an engine event; it returns a line to print at once for a
-// notable one, "" otherwise.
+// notable one, "" otherwise. A snapshot sets the status the next line
+// shows; what happened before it is not printed again.
 func (l *Lines) Observe(ev engine.Event) string {
 	at := time.Now()
 	switch ev := ev.(type) {
+	case engine.Snapshot:
+		for _, e := range ev.Events {
+			l.Observe(e)
+		}
+		for _, f := range ev.Facts {
+			l.facts[f.Service] = f
+		}
 	case engine.ServerEvent:
 		s := l.servers[ev.Server]
 		if s == nil {

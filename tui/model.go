@@ -256,38 +256,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tick()
 	case tea.KeyPressMsg:
 		return m.key(msg)
-	case engine.ServerEvent:
-		m.server(monitor.Event(msg))
-	case engine.Reading:
-		m.routerState(msg)
-	case engine.ServersChanged:
-		m.setServers(msg)
-	case engine.DNSAnswer:
-		m.dnsAnswer(msg)
-	case engine.LogLine:
-		m.logEvent(routeros.LogEvent(msg))
+	case engine.Event:
+		m.event(msg)
 	case LogBatchMsg:
 		for _, ev := range msg {
 			m.logEvent(routeros.LogEvent(ev))
 		}
-	case engine.Dropped:
-		m.logEvent(routeros.LogEvent{Kind: routeros.LogGap, At: time.Now(), Reason: fmt.Sprintf("this screen fell behind and missed %d events", msg)})
-	case engine.Step:
-		m.step(msg)
-	case engine.Done:
-		m.opDone(msg)
-	case engine.Switch:
-		m.switched(msg)
-	case engine.FactsChanged:
-		m.facts(m.c.now(), msg)
 	case NoteMsg:
 		m.events.add(msg.At, msg.Source, msg.Text, info)
-	case engine.PolicyNote:
-		l := info
-		if msg.Refused {
-			l = warn
-		}
-		m.events.add(msg.At, "auto", msg.Text, l)
 	case DemoMsg:
 		state := "UP again"
 		if msg.Down {
@@ -296,6 +272,45 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.events.add(msg.At, "demo", "simulated public server taken "+state, warn)
 	}
 	return m, nil
+}
+
+// event takes one of the engine's events. A snapshot, what a screen that
+// joins starts from, is its events taken in order and the facts now: the
+// whole picture in one message, drawn once.
+func (m *Model) event(ev engine.Event) {
+	switch ev := ev.(type) {
+	case engine.Snapshot:
+		for _, e := range ev.Events {
+			m.event(e)
+		}
+		m.facts(m.c.now(), ev.Facts)
+	case engine.ServerEvent:
+		m.server(monitor.Event(ev))
+	case engine.Reading:
+		m.routerState(ev)
+	case engine.ServersChanged:
+		m.setServers(ev)
+	case engine.DNSAnswer:
+		m.dnsAnswer(ev)
+	case engine.LogLine:
+		m.logEvent(routeros.LogEvent(ev))
+	case engine.Dropped:
+		m.logEvent(routeros.LogEvent{Kind: routeros.LogGap, At: time.Now(), Reason: fmt.Sprintf("this screen fell behind and missed %d events", ev)})
+	case engine.Step:
+		m.step(ev)
+	case engine.Done:
+		m.opDone(ev)
+	case engine.Switch:
+		m.switched(ev)
+	case engine.FactsChanged:
+		m.facts(m.c.now(), ev)
+	case engine.PolicyNote:
+		l := info
+		if ev.Refused {
+			l = warn
+		}
+		m.events.add(ev.At, "auto", ev.Text, l)
+	}
 }
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {

@@ -82,7 +82,7 @@ func (d *dashboard) startRecorder(eng *engine.Engine, o out) (stop func(), ok bo
 		o.fail(err.Error())
 		return nil, false
 	}
-	sub, _ := eng.Subscribe(8192)
+	sub := eng.Subscribe(8192)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -116,7 +116,7 @@ func newLog(format, cmd string, stderr io.Writer) (*slog.Logger, bool) {
 // decisions, as a daemon's journal wants them. stop ends it once the
 // engine has stopped, with what is queued.
 func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
-	sub, _ := eng.Subscribe(4096)
+	sub := eng.Subscribe(4096)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -184,39 +184,53 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, o out) bool {
 // feedMetrics is the metrics subscriber: it turns the engine's events
 // into the collector's observations until ctx ends.
 func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) {
-	sub, _ := eng.Subscribe(1024)
+	sub := eng.Subscribe(1024)
 	defer sub.Close()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case ev := <-sub.C():
-			switch ev := ev.(type) {
-			case engine.ServerEvent:
-				m.ObserveServer(monitor.Event(ev))
-			case engine.Reading:
-				m.ObserveRouter(ev.At, ev.Connected, ev.NetwatchByHost)
-				for _, f := range ev.Services {
-					m.ObserveFacts(f.Service, string(f.State), f.Active)
-				}
-			case engine.FactsChanged:
-				for _, f := range ev {
-					m.ObserveFacts(f.Service, string(f.State), f.Active)
-				}
-			case engine.DNSAnswer:
-				m.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)
-			case engine.Switch:
-				m.ObserveSwitch(ev.Service, ev.Fault, ev.After)
-			case engine.Done:
-				m.ObserveOperation(ev.Result.Operation, ev.Err)
-			case engine.ServersChanged:
-				names := make([]string, len(ev))
-				for i, s := range ev {
-					names[i] = s.Name
-				}
-				m.SetServers(names)
+			observe(m, ev)
+		}
+	}
+}
+
+// observe turns one engine event into the collector's observations. A
+// snapshot gives the state it holds; its switches and operations were
+// counted when they happened, and are not counted again.
+func observe(m *metrics.Collector, ev engine.Event) {
+	switch ev := ev.(type) {
+	case engine.Snapshot:
+		for _, e := range ev.Events {
+			switch e.(type) {
+			case engine.Switch, engine.Done:
+			default:
+				observe(m, e)
 			}
 		}
+		observe(m, engine.FactsChanged(ev.Facts))
+	case engine.ServerEvent:
+		m.ObserveServer(monitor.Event(ev))
+	case engine.Reading:
+		m.ObserveRouter(ev.At, ev.Connected, ev.NetwatchByHost)
+		observe(m, engine.FactsChanged(ev.Services))
+	case engine.FactsChanged:
+		for _, f := range ev {
+			m.ObserveFacts(f.Service, string(f.State), f.Active)
+		}
+	case engine.DNSAnswer:
+		m.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)
+	case engine.Switch:
+		m.ObserveSwitch(ev.Service, ev.Fault, ev.After)
+	case engine.Done:
+		m.ObserveOperation(ev.Result.Operation, ev.Err)
+	case engine.ServersChanged:
+		names := make([]string, len(ev))
+		for i, s := range ev {
+			names[i] = s.Name
+		}
+		m.SetServers(names)
 	}
 }
 
@@ -268,7 +282,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 
 	engineDone := make(chan struct{})
 	go func() { eng.Run(ctx); close(engineDone) }()
-	sub, _ := eng.Subscribe(4096)
+	sub := eng.Subscribe(4096)
 	go tui.Forward(ctx, sub.C(), p.Send)
 	if d.metrics != nil {
 		go feedMetrics(ctx, eng, d.metrics)
@@ -328,7 +342,7 @@ func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng
 	if d.metrics != nil {
 		go feedMetrics(ctx, eng, d.metrics)
 	}
-	sub, _ := eng.Subscribe(4096)
+	sub := eng.Subscribe(4096)
 	defer sub.Close()
 	lines := tui.NewLines(d.ui)
 	tick := time.NewTicker(d.cfg.Probe.Interval)

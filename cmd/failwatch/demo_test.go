@@ -48,7 +48,7 @@ func TestDemoHeadlineEveryTime(t *testing.T) {
 			done := make(chan struct{})
 			go func() { eng.Run(ctx); close(done) }()
 			defer func() { cancel(); <-done }()
-			sub, _ := eng.Subscribe(4096)
+			sub := eng.Subscribe(4096)
 			defer sub.Close()
 			var m tea.Model = tui.New(d.ui)
 			m, _ = m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})

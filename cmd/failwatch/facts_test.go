@@ -44,7 +44,7 @@ func TestFactsAgree(t *testing.T) {
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	go feedMetrics(ctx, e, m)
-	sub, _ := e.Subscribe(100000)
+	sub := e.Subscribe(100000)
 	defer sub.Close()
 	var model tea.Model = tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), Zone: time.UTC})
 	model, _ = model.Update(tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -68,7 +68,7 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 	if err != nil {
 		b.Fatal(err)
 	}
-	sub, _ := e.Subscribe(1 << 16)
+	sub := e.Subscribe(1 << 16)
 	defer sub.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -101,7 +101,7 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 	}
 	elapsed := time.Since(start).Seconds()
 	calls, queries := total()-before, r.DNSQueries()-dnsBefore
-	answered = len(e.Snapshot().DNS)
+	answered = len(e.State().DNS)
 	cancel()
 	<-done
 	return float64(calls) / elapsed, float64(probes) / elapsed, float64(queries) / elapsed, answered

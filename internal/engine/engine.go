@@ -30,9 +30,8 @@ type Options struct {
 	ReadOnly bool
 }
 
-// Snapshot is what the engine knows now: a subscriber that joins late
-// starts from it.
-type Snapshot struct {
+// State is what the engine knows now, for the policy and the plans.
+type State struct {
 	Router routeros.RouterState
 	// Active is, by service name, the server its records point at as a
 	// fresh reading says, "" when none, several, or not known: derived
@@ -68,7 +67,7 @@ type Engine struct {
 	// their probes, by name.
 	servers  []config.Server
 	monitors map[string]*probing
-	snap     Snapshot
+	state    State
 	// facts are each service's, by name; defined the server the last
 	// defined reading found, for switches.
 	facts   map[string]Facts
@@ -81,9 +80,10 @@ type Engine struct {
 		since    time.Time
 		lines    []seenLine
 	}
-	subs   map[*Subscription]struct{}
-	recent []Event
-	busy   bool
+	subs map[*Subscription]struct{}
+	// hist is what a subscriber that joins late starts from.
+	hist *history
+	busy bool
 	// current is the operation under way, for a refusal to name.
 	current BusyError
 	last    *Done
@@ -92,10 +92,6 @@ type Engine struct {
 	audit   *failover.Audit
 	refused map[string]*refusal
 }
-
-// recentEvents is how many events a late subscriber gets after the
-// snapshot: enough for the sparklines and the last events.
-const recentEvents = 2000
 
 // service is one name the engine fails over.
 type service struct {
@@ -117,9 +113,9 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		opts.User = "unknown"
 	}
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
-		snap:    Snapshot{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
+		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
-		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}}
+		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, hist: newHistory()}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
@@ -184,7 +180,7 @@ func (e *Engine) start(ctx context.Context, p *probing) {
 			if ev.Type == monitor.EventServer {
 				e.mu.Lock()
 				if e.monitors[ev.Server] == p {
-					e.snap.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
+					e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
 				}
 				e.mu.Unlock()
 			}
@@ -306,7 +302,7 @@ func (e *Engine) askDNS(ctx context.Context) {
 					}
 				}
 				e.mu.Lock()
-				e.snap.DNS[svc.cfg.Name] = ans
+				e.state.DNS[svc.cfg.Name] = ans
 				e.mu.Unlock()
 				e.publish(DNSAnswer{Service: svc.cfg.Name, Server: answer, DNSAnswer: ans})
 			})
@@ -321,16 +317,16 @@ func (e *Engine) askDNS(ctx context.Context) {
 	}
 }
 
-// Snapshot is what the engine knows now.
-func (e *Engine) Snapshot() Snapshot {
+// State is what the engine knows now.
+func (e *Engine) State() State {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.snapshotLocked()
+	return e.stateLocked()
 }
 
-func (e *Engine) snapshotLocked() Snapshot {
-	s := e.snap
-	s.Health, s.Active, s.DNS = maps.Clone(e.snap.Health), maps.Clone(e.snap.Active), maps.Clone(e.snap.DNS)
+func (e *Engine) stateLocked() State {
+	s := e.state
+	s.Health, s.Active, s.DNS = maps.Clone(e.state.Health), maps.Clone(e.state.Active), maps.Clone(e.state.DNS)
 	s.Facts = maps.Clone(e.facts)
 	s.Busy = e.busy
 	return s
@@ -340,10 +336,7 @@ func (e *Engine) snapshotLocked() Snapshot {
 func (e *Engine) publish(ev Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.recent) >= 2*recentEvents {
-		e.recent = append(e.recent[:0], e.recent[len(e.recent)-recentEvents:]...)
-	}
-	e.recent = append(e.recent, ev)
+	e.hist.keep(ev)
 	for s := range e.subs {
 		s.offer(ev)
 	}
@@ -454,7 +447,7 @@ func (e *Engine) plan(op Op, target string) ([]part, error) {
 			return nil, fmt.Errorf("no server is named %q", target)
 		}
 		for _, svc := range e.services {
-			switch active := e.snap.Active[svc.cfg.Name]; {
+			switch active := e.state.Active[svc.cfg.Name]; {
 			case active != target:
 			case target == svc.cfg.Primary && svc.cfg.HoldNetwatch:
 				parts = append(parts, part{svc, OpFailoverHold})
@@ -469,7 +462,7 @@ func (e *Engine) plan(op Op, target string) ([]part, error) {
 		}
 	case OpPrimaries:
 		for _, svc := range e.services {
-			if e.snap.Active[svc.cfg.Name] != svc.cfg.Primary {
+			if e.state.Active[svc.cfg.Name] != svc.cfg.Primary {
 				parts = append(parts, part{svc, OpRestore})
 			}
 		}
@@ -566,7 +559,7 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			s := e.Snapshot()
+			s := e.State()
 			for _, w := range all {
 				f, name := w.svc.failover, w.svc.cfg.Name
 				mine := failover.Own(s.Router.Netwatch, name, f.Siblings)
@@ -618,21 +611,22 @@ type Subscription struct {
 	closed  bool
 }
 
-// Subscribe joins the stream. The subscriber first gets the recent events
-// (the history behind the snapshot: sparklines, the last log lines), then
-// every new one; it must read C. A subscriber that falls more than buffer
-// events behind loses the oldest and is told how many (Dropped): it
-// never slows the engine or anyone else.
-func (e *Engine) Subscribe(buffer int) (*Subscription, Snapshot) {
+// Subscribe joins the stream. The subscriber first gets a Snapshot, the
+// whole picture as one event however late it joins, then every new event;
+// it must read C. A subscriber that falls more than buffer events behind
+// loses the oldest and is told how many (Dropped): it never slows the
+// engine or anyone else.
+func (e *Engine) Subscribe(buffer int) *Subscription {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	history := e.recent[max(0, len(e.recent)-recentEvents):]
-	s := &Subscription{e: e, ch: make(chan Event, len(history)+max(buffer, 1))}
-	for _, ev := range history {
-		s.offer(ev)
+	s := &Subscription{e: e, ch: make(chan Event, 1+max(buffer, 1))}
+	snap := Snapshot{Events: e.hist.events(), Busy: e.busy}
+	for _, svc := range e.services {
+		snap.Facts = append(snap.Facts, e.facts[svc.cfg.Name])
 	}
+	s.offer(snap)
 	e.subs[s] = struct{}{}
-	return s, e.snapshotLocked()
+	return s
 }
 
 // C is the stream.

@@ -89,13 +89,13 @@ func until[T Event](t *testing.T, s *Subscription, ok func(T) bool) T {
 
 // One engine, several subscribers: each sees the same operation step by
 // step; a second operation while one runs is refused; a subscriber that
-// joins late starts from the snapshot and the recent history.
+// joins late starts from a snapshot with the whole picture.
 func TestSubscribersShareOneEngine(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
-	a, _ := e.Subscribe(256)
+	a := e.Subscribe(256)
 	defer a.Close()
 	until(t, a, func(ev Reading) bool { return active(ev) == "public" })
-	b, _ := e.Subscribe(256)
+	b := e.Subscribe(256)
 	defer b.Close()
 
 	if err := e.Request(Request{Op: OpFailoverHold, By: Requester{User: "alice", Role: Operator}}); err != nil {
@@ -126,25 +126,36 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 		}
 	}
 
-	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State == monitor.Unknown; {
+	for deadline := time.Now().Add(5 * time.Second); e.State().Health["public"].State == monitor.Unknown; {
 		if time.Now().After(deadline) {
 			t.Fatal("the probes never called the public server")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	late, snap := e.Subscribe(16)
+	late := e.Subscribe(16)
 	defer late.Close()
-	if snap.Active[paper.Name] != "private" || !snap.Held || snap.Health["public"].State == monitor.Unknown {
-		t.Errorf("late snapshot: %+v", snap)
+	snap, ok := (<-late.C()).(Snapshot)
+	if !ok {
+		t.Fatal("a subscription does not start with a snapshot")
 	}
-	sawServer := false
-	for len(late.C()) > 0 {
-		if _, ok := (<-late.C()).(ServerEvent); ok {
-			sawServer = true
+	var reading *Reading
+	var switched, publicState, samples bool
+	for _, ev := range snap.Events {
+		switch ev := ev.(type) {
+		case Reading:
+			reading = &ev
+		case Switch:
+			switched = switched || (ev.From == "public" && ev.To == "private" && ev.Cause.Who == "alice")
+		case ServerEvent:
+			publicState = publicState || (ev.Server == "public" && ev.Type == monitor.EventServer && ev.Transition.To != monitor.Unknown)
+			samples = samples || ev.Type == monitor.EventSample
 		}
 	}
-	if !sawServer {
-		t.Error("a late subscriber got no history of the probes")
+	if reading == nil || active(*reading) != "private" || !reading.Held || !switched || !publicState || !samples {
+		t.Errorf("late snapshot: reading %+v, switch %v, public's state %v, samples %v", reading, switched, publicState, samples)
+	}
+	if len(snap.Facts) != 1 || !snap.Facts[0].Defined() || snap.Facts[0].Active != "private" {
+		t.Errorf("late snapshot's facts: %+v", snap.Facts)
 	}
 }
 
@@ -152,9 +163,9 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 // and is told what it missed when it reads again.
 func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
-	slow, _ := e.Subscribe(4)
+	slow := e.Subscribe(4)
 	defer slow.Close()
-	fast, _ := e.Subscribe(256)
+	fast := e.Subscribe(256)
 	defer fast.Close()
 	// The fast one keeps receiving while the slow one's queue is full.
 	for range 30 {
@@ -185,7 +196,7 @@ func TestReadOnlyRefuses(t *testing.T) {
 // before Run returns, and the end is published.
 func TestRunWaitsForTheOperation(t *testing.T) {
 	e, cancel, done := paperEngine(t, false)
-	s, _ := e.Subscribe(256)
+	s := e.Subscribe(256)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
@@ -202,10 +213,10 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 // to blame: the engine says so once, for every subscriber.
 func TestSwitchEvent(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
-	s, _ := e.Subscribe(1024)
+	s := e.Subscribe(1024)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
-	for deadline := time.Now().Add(5 * time.Second); e.Snapshot().Health["public"].State != monitor.Up; {
+	for deadline := time.Now().Add(5 * time.Second); e.State().Health["public"].State != monitor.Up; {
 		if time.Now().After(deadline) {
 			t.Fatal("the probes never called the public server UP")
 		}

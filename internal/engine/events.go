@@ -88,6 +88,18 @@ type PolicyNote struct {
 // ServersChanged is the server list after a reload changed it.
 type ServersChanged []config.Server
 
+// Snapshot is the picture a subscriber starts from, as one event: the
+// first on every subscription, however late it joins. Events are what the
+// engine kept, in the order it published them: each server's address and
+// last transitions with its recent samples, the last reading, each
+// service's DNS answer and last switch, the last event-pane lines, and the
+// current or last operation; Facts are each service's facts now.
+type Snapshot struct {
+	Events []Event
+	Facts  []Facts
+	Busy   bool
+}
+
 // Dropped is the number of events a subscriber missed because it did not
 // keep up; the events after it are current again.
 type Dropped int
@@ -103,6 +115,7 @@ func (FactsChanged) event()   {}
 func (PolicyNote) event()     {}
 func (ServersChanged) event() {}
 func (Dropped) event()        {}
+func (Snapshot) event()       {}
 
 // Of is the facts of the named service in a reading; ok is false when the
 // reading has none for it.

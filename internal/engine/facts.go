@@ -184,12 +184,12 @@ func (e *Engine) reading(st routeros.RouterState) {
 		}
 	}
 	e.mu.Lock()
-	e.snap.Router = st
+	e.state.Router = st
 	servers := e.servers
 	if st.Err == nil {
-		e.snap.Held = len(heldEntries) > 0
+		e.state.Held = len(heldEntries) > 0
 	}
-	held := e.snap.Held
+	held := e.state.Held
 	facts := make([]Facts, 0, len(e.services))
 	var switches []*Switch
 	for _, svc := range e.services {
@@ -219,9 +219,9 @@ func (e *Engine) reading(st routeros.RouterState) {
 // lock is held.
 func (e *Engine) setFacts(f Facts) {
 	e.facts[f.Service] = f
-	e.snap.Active[f.Service] = ""
+	e.state.Active[f.Service] = ""
 	if f.Defined() {
-		e.snap.Active[f.Service] = f.Active
+		e.state.Active[f.Service] = f.Active
 	}
 }
 
@@ -241,7 +241,7 @@ func (e *Engine) switched(svc *service, f Facts, at time.Time) *Switch {
 		return nil
 	}
 	sw := &Switch{Service: name, From: was, To: f.Active, At: at, Cause: e.cause(svc, f.Active, at)}
-	if h := e.snap.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
+	if h := e.state.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
 		sw.Fault, sw.After = true, at.Sub(h.Since)
 	} else if down, ok := e.netwatchDown(svc, was, at); ok {
 		// The router's netwatch saw the server down before the probes

@@ -63,7 +63,7 @@ func TestFactsCarryWhatTheyRestOn(t *testing.T) {
 // "no single server"; the policy and the plans get no active server.
 func TestFactsWhenTheRouterIsUnreachable(t *testing.T) {
 	e, r, _, _ := paperRig(t, false)
-	sub, _ := e.Subscribe(4096)
+	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })
 	r.Outage(time.Minute)
@@ -94,7 +94,7 @@ func TestFactsWhenTheRouterIsUnreachable(t *testing.T) {
 	if stale.Active != "public" || (!strings.HasPrefix(stale.Why, "router unreachable since") && !strings.HasPrefix(stale.Why, "no reading since")) {
 		t.Errorf("stale facts: %+v", stale)
 	}
-	if s := e.Snapshot(); s.Active[stale.Service] != "" || s.Facts[stale.Service].State != FactStale {
+	if s := e.State(); s.Active[stale.Service] != "" || s.Facts[stale.Service].State != FactStale {
 		t.Errorf("the snapshot rests on stale facts: active %q, %+v", s.Active[stale.Service], s.Facts[stale.Service])
 	}
 }
@@ -103,7 +103,7 @@ func TestFactsWhenTheRouterIsUnreachable(t *testing.T) {
 // the row, and no active server.
 func TestFactsUnreadable(t *testing.T) {
 	e, r, _, _ := paperRig(t, false)
-	sub, _ := e.Subscribe(4096)
+	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })
 	r.Misprint("/ip/dns/static", "*1", "disabled", "maybe")
@@ -119,7 +119,7 @@ func TestFactsUnreadable(t *testing.T) {
 // changing the record in the router is "changed outside failwatch".
 func TestSwitchCause(t *testing.T) {
 	e, _, _, _ := paperRig(t, false)
-	sub, _ := e.Subscribe(4096)
+	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {

@@ -114,7 +114,8 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 			stopped = append(stopped, p)
 		}
 		delete(e.monitors, name)
-		delete(e.snap.Health, name)
+		delete(e.state.Health, name)
+		e.hist.forget(name)
 	}
 	for name, p := range fresh {
 		e.monitors[name] = p

@@ -13,7 +13,7 @@ import (
 // on is not applied but named.
 func TestReloadKeepsUnchangedServers(t *testing.T) {
 	e, _, _ := paperEngine(t, false)
-	sub, _ := e.Subscribe(4096)
+	sub := e.Subscribe(4096)
 	defer sub.Close()
 	sample := func(server string) monitor.CheckStatus {
 		t.Helper()
@@ -60,7 +60,7 @@ func TestReloadKeepsUnchangedServers(t *testing.T) {
 	if len(servers) != 2 || servers[0].Address == "192.0.2.99" {
 		t.Errorf("servers after: %+v", servers)
 	}
-	if _, ok := e.Snapshot().Health["web3"]; ok {
+	if _, ok := e.State().Health["web3"]; ok {
 		t.Error("a removed server keeps its health")
 	}
 }

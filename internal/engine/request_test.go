@@ -35,7 +35,7 @@ func auditLines(t *testing.T, path string) []map[string]any {
 // the refusal is audited.
 func TestViewerRequestIsRefused(t *testing.T) {
 	e, _, cancel, done := paperRig(t, false)
-	s, _ := e.Subscribe(256)
+	s := e.Subscribe(256)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
 	eve := Requester{User: "ssh:eve", Key: "SHA256:abc", Role: Viewer}
@@ -66,7 +66,7 @@ func TestViewerRequestIsRefused(t *testing.T) {
 // the operation ends: a held key cannot flood the audit log.
 func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
 	e, r, _, _ := paperRig(t, false)
-	s, _ := e.Subscribe(1024)
+	s := e.Subscribe(1024)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
 	// The first record change takes a while: the operation is under way

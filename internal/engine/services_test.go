@@ -97,7 +97,7 @@ var onPrimaries = map[string]string{"www.example.test": "core", "api.example.tes
 // netwatch read per cycle, whatever the number of names.
 func TestOneReadingForEveryService(t *testing.T) {
 	e, r, _ := servicesEngine(t, "")
-	s, _ := e.Subscribe(1024)
+	s := e.Subscribe(1024)
 	defer s.Close()
 	ev := until(t, s, on(onPrimaries))
 	readings := 1
@@ -130,7 +130,7 @@ func TestOneReadingForEveryService(t *testing.T) {
 // carries, each to its own standby, verified, and leaves the third alone.
 func TestEvacuateMovesTheServersNames(t *testing.T) {
 	e, _, _ := servicesEngine(t, "")
-	s, _ := e.Subscribe(4096)
+	s := e.Subscribe(4096)
 	defer s.Close()
 	until(t, s, on(onPrimaries))
 	if err := e.Request(Request{Op: OpEvacuate, Target: "core", By: Requester{User: "alice", Role: Operator}, Reason: "maintenance"}); err != nil {
@@ -187,7 +187,7 @@ func TestEvacuateMovesTheServersNames(t *testing.T) {
 // so, and stops; the first stays moved, verified.
 func TestTrapRollsBackOneService(t *testing.T) {
 	e, r, _ := servicesEngine(t, "")
-	s, _ := e.Subscribe(4096)
+	s := e.Subscribe(4096)
 	defer s.Close()
 	until(t, s, on(onPrimaries))
 	// www takes two record changes; api's second (disabling core's
@@ -212,10 +212,10 @@ func TestTrapRollsBackOneService(t *testing.T) {
 // end.
 func TestAutoFailoversDoNotInterleave(t *testing.T) {
 	e, _, sims := servicesEngine(t, "auto: {enabled: true, fail_after: 300ms, hold_down: 1m}\n")
-	s, _ := e.Subscribe(8192)
+	s := e.Subscribe(8192)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool {
-		snap := e.Snapshot()
+		snap := e.State()
 		return on(onPrimaries)(ev) && snap.Health["backup"].State == monitor.Up && snap.Health["edge"].State == monitor.Up
 	})
 	sims["core"].SetDown(true)

@@ -41,6 +41,9 @@ type line struct {
 	Step       *engine.Step       `json:"step,omitempty"`
 	Done       *failover.Result   `json:"done,omitempty"`
 	Policy     *engine.PolicyNote `json:"policy,omitempty"`
+	Switch     *engine.Switch     `json:"switch,omitempty"`
+	// Facts are facts that changed state without a reading (stale).
+	Facts []engine.Facts `json:"facts_changed,omitempty"`
 	// Servers is the server list after a config reload.
 	Servers []config.Server `json:"servers_now,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
@@ -109,6 +112,10 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 		l.Policy = &ev
 	case engine.ServersChanged:
 		l.Servers = ev
+	case engine.Switch:
+		l.Switch = &ev
+	case engine.FactsChanged:
+		l.Facts = ev
 	default:
 		return l, false
 	}
@@ -162,6 +169,10 @@ func decode(l line) engine.Event {
 		return *l.Policy
 	case l.Servers != nil:
 		return engine.ServersChanged(l.Servers)
+	case l.Switch != nil:
+		return *l.Switch
+	case l.Facts != nil:
+		return engine.FactsChanged(l.Facts)
 	}
 	return nil
 }
@@ -209,8 +220,20 @@ func (r *Recorder) open() error {
 	return nil
 }
 
-// Write appends one event.
+// Write appends one event; a snapshot (a recording that starts while the
+// engine runs) is written as the events it holds.
 func (r *Recorder) Write(at time.Time, ev engine.Event) error {
+	if snap, ok := ev.(engine.Snapshot); ok {
+		for _, ev := range snap.Events {
+			if err := r.Write(at, ev); err != nil {
+				return err
+			}
+		}
+		if len(snap.Facts) > 0 {
+			return r.Write(at, engine.FactsChanged(snap.Facts))
+		}
+		return nil
+	}
 	l, ok := encode(at, ev)
 	if !ok {
 		return nil

@@ -41,6 +41,10 @@ func describe(ev engine.Event) string {
 		return "policy " + ev.Text
 	case engine.ServersChanged:
 		return fmt.Sprintf("servers %v", []config.Server(ev))
+	case engine.Switch:
+		return fmt.Sprintf("switch %+v", ev)
+	case engine.FactsChanged:
+		return fmt.Sprintf("facts %+v", []engine.Facts(ev))
 	}
 	return "other"
 }
@@ -80,6 +84,9 @@ func TestRoundTrip(t *testing.T) {
 		engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")},
 		engine.PolicyNote{Text: "failing over: public DOWN for 30s"},
 		engine.ServersChanged{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}},
+		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at, Fault: true, After: 3 * time.Second,
+			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 192.0.2.1 ]"}},
+		engine.FactsChanged{{Service: "svc.test", State: engine.FactStale, Why: "no reading since 10:00:00", ReadAt: at, Active: "private", Enabled: 1}},
 	}
 	var buf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
@@ -160,8 +167,8 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, _ := e.Subscribe(100000)
-	recSub, _ := e.Subscribe(100000)
+	live := e.Subscribe(100000)
+	recSub := e.Subscribe(100000)
 	path := filepath.Join(t.TempDir(), "outage.jsonl")
 	rec, err := Open(path, 0, Setup{Services: cfg.Services, Servers: cfg.Servers})
 	if err != nil {
@@ -180,6 +187,14 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 		for {
 			select {
 			case ev := <-live.C():
+				if snap, isSnap := ev.(engine.Snapshot); isSnap {
+					// Recorded as the events it holds.
+					for _, e := range snap.Events {
+						want = append(want, describe(e))
+					}
+					want = append(want, describe(engine.FactsChanged(snap.Facts)))
+					continue
+				}
 				want = append(want, describe(ev))
 				if ok(ev) {
 					return

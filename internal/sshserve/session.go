@@ -114,7 +114,7 @@ func (s *Server) program(ctx context.Context, sess ssh.Session, width, height in
 	p := tea.NewProgram(tui.New(ui), append(bubbletea.MakeOptions(sess), tea.WithoutSignalHandler(), noteKeys,
 		tea.WithWindowSize(width, height), tea.WithContext(ctx))...)
 	act.Send = p.Send
-	sub, _ := s.opts.Engine.Subscribe(4096)
+	sub := s.opts.Engine.Subscribe(4096)
 	go func() {
 		tui.Forward(ctx, sub.C(), p.Send)
 		sub.Close()

@@ -27,7 +27,7 @@ import (
 // Engine is what sessions need of the engine: its events, and requests
 // for operations made in a session's name.
 type Engine interface {
-	Subscribe(buffer int) (*engine.Subscription, engine.Snapshot)
+	Subscribe(buffer int) *engine.Subscription
 	Request(engine.Request) error
 	ResetStats()
 }

@@ -95,7 +95,7 @@ func running(t *testing.T) *asking {
 	t.Cleanup(func() { cancel(); <-done })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		snap := e.Snapshot()
+		snap := e.State()
 		if snap.Active[paper.Name] == "public" && snap.Health["public"].State == monitor.Up && snap.Health["private"].State == monitor.Up {
 			return &asking{Engine: e}
 		}
