@@ -27,7 +27,7 @@ func TestGoldenComponents(t *testing.T) {
 		{"detail", func(m *Model) component { return &m.detailView }},
 		{"help", func(m *Model) component { return &m.helpScreen }},
 		{"dialog", func(m *Model) component {
-			*m = update(*m, press("f"))
+			*m = update(*m, press("r"))
 			return m.confirm
 		}},
 		{"wall", func(m *Model) component { return &m.wall }},

@@ -1,9 +1,13 @@
 package tui
 
 import (
+	"time"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/failwatch/failwatch/internal/engine"
 )
 
 // dialog is a question before anything that changes the router or loses
@@ -13,6 +17,11 @@ type dialog struct {
 	c             *common
 	width, height int
 	text          string
+	// q is the engine's question this dialog asks; none for a question
+	// of the screen's own (a statistics reset).
+	q engine.Question
+	// redrawn is when the question was drawn again with another move.
+	redrawn time.Time
 	// run does it, on the model as it is when the answer is yes: what
 	// changes the screen at once, and the request as a command.
 	run func(*Model) tea.Cmd

@@ -38,14 +38,9 @@ type (
 // dashboard's Update loop, and must return at once; what happens next comes
 // back as messages.
 type Actions interface {
-	Failover(service string, hold bool)
-	Restore(service string)
-	Hold(service string)
-	Release(service string)
-	// Evacuate moves every service whose records point at the server to
-	// its other server; Primaries restores every service to its primary.
-	Evacuate(server string)
-	Primaries()
+	// Answer requests a confirmed question's move, naming the question
+	// (engine.Ask): the engine refuses it if its facts now say another.
+	Answer(engine.Question)
 	ResetStats()
 	// DemoToggle takes the demo's public server down or brings it back.
 	DemoToggle()

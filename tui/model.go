@@ -284,10 +284,12 @@ func (m *Model) event(ev engine.Event) {
 			m.event(e)
 		}
 		m.facts(m.c.now(), ev.Facts)
+		m.requestion()
 	case engine.ServerEvent:
 		m.server(monitor.Event(ev))
 	case engine.Reading:
 		m.routerState(ev)
+		m.requestion()
 	case engine.ServersChanged:
 		m.setServers(ev)
 	case engine.DNSAnswer:
@@ -304,6 +306,7 @@ func (m *Model) event(ev engine.Event) {
 		m.switched(ev)
 	case engine.FactsChanged:
 		m.facts(m.c.now(), ev)
+		m.requestion()
 	case engine.PolicyNote:
 		l := info
 		if ev.Refused {
@@ -314,6 +317,12 @@ func (m *Model) event(ev engine.Event) {
 }
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if d := m.confirm; d != nil && !d.redrawn.IsZero() && m.c.now().Sub(d.redrawn) < redrawnGrace &&
+		(key.Matches(msg, m.c.keys.Confirm) || msg.Code == tea.KeyEnter) {
+		// Pressed for the question before it was redrawn: not an answer
+		// to this one.
+		return m, nil
+	}
 	if d := m.confirm; d != nil {
 		var cmd tea.Cmd
 		if done, yes := d.answer(msg); done {
@@ -398,126 +407,6 @@ func act(request func()) tea.Cmd {
 	return func() tea.Msg {
 		request()
 		return nil
-	}
-}
-
-// ask opens the confirmation for an action key: on the selected service,
-// or for m and R on every service concerned.
-func (m *Model) ask(msg tea.KeyPressMsg) {
-	if m.header.busy() {
-		m.events.add(m.c.now(), "you", "an operation is still running: wait for it", warn)
-		return
-	}
-	// The question must be seen before y answers it: close what covers it.
-	m.showHelp, m.detail = false, false
-	sv := m.c.svc()
-	name, primary, standby := sv.cfg.Name, sv.cfg.Primary, sv.cfg.Standby
-	a := m.opts.Actions
-	switch {
-	case key.Matches(msg, m.c.keys.Failover):
-		hold := sv.cfg.HoldNetwatch
-		text := fmt.Sprintf("Fail over %s from %s to %s", name, primary, standby)
-		if hold {
-			text += ", holding the router's netwatch so it cannot move it back"
-		}
-		m.confirm = &dialog{c: m.c, text: text, run: func(*Model) tea.Cmd { return act(func() { a.Failover(name, hold) }) }}
-		m.guard(standby, "fail over to it")
-	case key.Matches(msg, m.c.keys.Restore):
-		m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Restore %s from %s to %s and release netwatch", name, standby, primary),
-			run: func(*Model) tea.Cmd { return act(func() { a.Restore(name) }) }}
-		m.guard(primary, "restore to it, and the released netwatch may move the name straight back")
-	case key.Matches(msg, m.c.keys.Evacuate):
-		m.askEvacuate()
-	case key.Matches(msg, m.c.keys.Primaries):
-		m.askPrimaries()
-	case sv.held:
-		m.confirm = &dialog{c: m.c, text: m.named("Release the router's netwatch entries (they may move the name again)"),
-			run: func(*Model) tea.Cmd { return act(func() { a.Release(name) }) }}
-	default:
-		m.confirm = &dialog{c: m.c, text: m.named("Hold the router's netwatch entries (the name stays where it is)"),
-			run: func(*Model) tea.Cmd { return act(func() { a.Hold(name) }) }}
-	}
-}
-
-// named puts the selected service's name before a question about it when
-// there are several.
-func (m *Model) named(text string) string {
-	if len(m.c.services) > 1 {
-		return m.c.svc().cfg.Name + ": " + text
-	}
-	return text
-}
-
-// askEvacuate asks to move every service off the selected server, naming
-// each name and where it goes.
-func (m *Model) askEvacuate() {
-	if len(m.c.servers) == 0 {
-		return
-	}
-	server := m.c.servers[m.c.selected].cfg.Name
-	var moves, targets []string
-	for _, sv := range m.c.services {
-		if sv.active != server {
-			continue
-		}
-		to := sv.cfg.Standby
-		if server == sv.cfg.Standby {
-			to = sv.cfg.Primary
-		}
-		moves = append(moves, fmt.Sprintf("%s to %s", sv.cfg.Name, to))
-		targets = append(targets, to)
-	}
-	if len(moves) == 0 {
-		m.events.add(m.c.now(), "you", "no service's records point at "+server+": nothing to move", muted)
-		return
-	}
-	a := m.opts.Actions
-	m.confirm = &dialog{c: m.c, text: fmt.Sprintf("Move every service off %s: %s", server, strings.Join(moves, ", ")),
-		run: func(*Model) tea.Cmd { return act(func() { a.Evacuate(server) }) }}
-	m.guardAll(server, targets, "move names to them")
-}
-
-// askPrimaries asks to restore every service not on its primary.
-func (m *Model) askPrimaries() {
-	var moves, targets []string
-	for _, sv := range m.c.services {
-		if sv.active != sv.cfg.Primary {
-			moves = append(moves, fmt.Sprintf("%s to %s", sv.cfg.Name, sv.cfg.Primary))
-			targets = append(targets, sv.cfg.Primary)
-		}
-	}
-	if len(moves) == 0 {
-		m.events.add(m.c.now(), "you", "every service is on its primary: nothing to restore", muted)
-		return
-	}
-	a := m.opts.Actions
-	m.confirm = &dialog{c: m.c, text: "Restore every service to its primary and release netwatch: " + strings.Join(moves, ", "),
-		run: func(*Model) tea.Cmd { return act(a.Primaries) }}
-	m.guardAll("primaries", targets, "restore names to them")
-}
-
-// guard makes a question about moving the name to target need the
-// target's name typed when target is not UP by the probes: clients would be
-// sent to a server that does not answer.
-func (m *Model) guard(target, what string) {
-	if alarm := m.notUp(target); alarm != "" {
-		m.confirm.alarm = fmt.Sprintf("%s: clients would be sent to a server that does not answer if you %s.", alarm, what)
-		m.confirm.need = target
-	}
-}
-
-// guardAll is guard for a question moving several names: any target not
-// UP makes it need need typed.
-func (m *Model) guardAll(need string, targets []string, what string) {
-	var alarms []string
-	for _, t := range targets {
-		if alarm := m.notUp(t); alarm != "" && !slices.Contains(alarms, alarm) {
-			alarms = append(alarms, alarm)
-		}
-	}
-	if len(alarms) > 0 {
-		m.confirm.alarm = fmt.Sprintf("%s: clients would be sent to a server that does not answer if you %s.", strings.Join(alarms, "; "), what)
-		m.confirm.need = need
 	}
 }
 

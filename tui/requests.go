@@ -30,29 +30,15 @@ type EngineActions struct {
 	Demo func() (down bool)
 }
 
-// Failover asks for a failover, with a hold of netwatch or not.
-func (a *EngineActions) Failover(service string, hold bool) {
-	op := engine.OpFailover
-	if hold {
-		op = engine.OpFailoverHold
+// Answer requests the move of a confirmed question, naming it.
+func (a *EngineActions) Answer(q engine.Question) {
+	r := engine.Request{Op: q.Op, Target: q.Target, By: a.By, Asked: q.Asked, Move: q.Move}
+	if q.Op == engine.OpFailoverHold {
+		// Failover with a hold is a failover, as the events name it.
+		r.Name = string(engine.OpFailover)
 	}
-	a.request(op, service, "failover")
+	a.request(r)
 }
-
-// Restore asks for the primary back.
-func (a *EngineActions) Restore(service string) { a.request(engine.OpRestore, service, "") }
-
-// Hold asks for the service's netwatch held.
-func (a *EngineActions) Hold(service string) { a.request(engine.OpHold, service, "") }
-
-// Release asks for the service's netwatch released.
-func (a *EngineActions) Release(service string) { a.request(engine.OpRelease, service, "") }
-
-// Evacuate asks for every service off the server.
-func (a *EngineActions) Evacuate(server string) { a.request(engine.OpEvacuate, server, "") }
-
-// Primaries asks for every service back on its primary.
-func (a *EngineActions) Primaries() { a.request(engine.OpPrimaries, "", "") }
 
 // ResetStats clears the statistics, unless read-only.
 func (a *EngineActions) ResetStats() {
@@ -70,13 +56,13 @@ func (a *EngineActions) DemoToggle() {
 	a.send(DemoMsg{Down: down, At: time.Now()})
 }
 
-func (a *EngineActions) request(op engine.Op, target, name string) {
+func (a *EngineActions) request(r engine.Request) {
 	err := engine.ErrReadOnly
 	if !a.ReadOnly {
-		err = a.Engine.Request(engine.Request{Op: op, Target: target, By: a.By, Name: name})
+		err = a.Engine.Request(r)
 	}
 	if err != nil {
-		a.send(NoteMsg{At: time.Now(), Source: "you", Text: string(op) + " not started: " + err.Error()})
+		a.send(NoteMsg{At: time.Now(), Source: "you", Text: string(r.Op) + " not started: " + err.Error()})
 	}
 }
 

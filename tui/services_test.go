@@ -87,7 +87,7 @@ func TestServicesView(t *testing.T) {
 	}
 	rec := m.opts.Actions.(*recorder)
 	m = update(m, press("f"), press("y"))
-	if got := strings.Join(rec.calls, ","); got != "failover api.example.test hold=false" {
+	if got := strings.Join(rec.calls, ","); got != "failover api.example.test" {
 		t.Errorf("f on api: %s", got)
 	}
 }
@@ -124,7 +124,7 @@ func TestEvacuateAsksForEveryName(t *testing.T) {
 		t.Errorf("towards a DOWN server:\n%s", plain(m))
 	}
 	m = update(m, press("y"), press("enter"))
-	if got := strings.Join(rec.calls, ","); got != "evacuate core,primaries" {
+	if got := strings.Join(rec.calls, ","); got != "move off core,back to primaries" {
 		t.Errorf("calls: %s", got)
 	}
 }

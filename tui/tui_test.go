@@ -36,21 +36,18 @@ func paperServers() []config.Server {
 
 type recorder struct{ calls []string }
 
-func (r *recorder) Failover(service string, hold bool) {
-	r.calls = append(r.calls, fmt.Sprintf("failover %s hold=%v", service, hold))
+// Answer records the request a confirmed question makes: its operation
+// and target.
+func (r *recorder) Answer(q engine.Question) {
+	r.calls = append(r.calls, strings.TrimSpace(fmt.Sprintf("%s %s", q.Op, q.Target)))
 }
-func (r *recorder) Restore(service string) { r.calls = append(r.calls, "restore "+service) }
-func (r *recorder) Hold(service string)    { r.calls = append(r.calls, "hold "+service) }
-func (r *recorder) Release(service string) { r.calls = append(r.calls, "release "+service) }
-func (r *recorder) Evacuate(server string) { r.calls = append(r.calls, "evacuate "+server) }
-func (r *recorder) Primaries()             { r.calls = append(r.calls, "primaries") }
-func (r *recorder) ResetStats()            { r.calls = append(r.calls, "reset") }
-func (r *recorder) DemoToggle()            { r.calls = append(r.calls, "demo") }
+func (r *recorder) ResetStats() { r.calls = append(r.calls, "reset") }
+func (r *recorder) DemoToggle() { r.calls = append(r.calls, "demo") }
 
 // withFacts is a reading of the paper's service with the facts the engine
 // derives: its records are the reading's.
 func withFacts(msg engine.Reading, active string, enabled int, owners map[string]string) engine.Reading {
-	msg.Services = []engine.Facts{{Service: paper.Name, State: engine.FactKnown, ReadAt: msg.At, Active: active, Enabled: enabled, Owners: owners, Records: msg.Records}}
+	msg.Services = []engine.Facts{{Service: paper.Name, State: engine.FactKnown, ReadAt: msg.At, Active: active, Enabled: enabled, Owners: owners, Records: msg.Records, Held: msg.Held}}
 	return msg
 }
 
@@ -224,10 +221,35 @@ func press(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
 }
 
+// beforeSwitch is the scene up to the reading that finds the name on
+// the public server (which the probes call DOWN by then).
+func beforeSwitch() []tea.Msg {
+	msgs := scene()
+	i := slices.IndexFunc(msgs, func(m tea.Msg) bool { _, ok := m.(engine.Reading); return ok })
+	return msgs[:i+1]
+}
+
+// eventTexts is the event pane's lines, one a line.
+func eventTexts(m Model) string {
+	var texts []string
+	for _, e := range m.events.events {
+		texts = append(texts, e.text)
+	}
+	return strings.Join(texts, "\n")
+}
+
+// afterSwitch is the scene's reading that finds the name on the private
+// server, netwatch held.
+func afterSwitch() engine.Reading {
+	msgs := scene()
+	i := slices.IndexFunc(msgs, func(m tea.Msg) bool { r, ok := m.(engine.Reading); return ok && r.Held })
+	return msgs[i].(engine.Reading)
+}
+
 func TestConfirmation(t *testing.T) {
 	rec := &recorder{}
 	m := update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40})
-	m = update(m, scene()...)
+	m = update(m, beforeSwitch()...)
 	m = update(m, press("f"))
 	if !strings.Contains(plain(m), "Fail over tomtotrading.com from public to private, holding the") {
 		t.Fatalf("no confirmation:\n%s", plain(m))
@@ -236,24 +258,76 @@ func TestConfirmation(t *testing.T) {
 	if len(rec.calls) != 0 || !strings.Contains(plain(m), "cancelled: Fail over") {
 		t.Errorf("n did not cancel: %v", rec.calls)
 	}
-	// The standby is UP: y is enough. The primary is DOWN: restoring to it
-	// takes its name, typed; y alone does nothing.
-	m = update(m, press("f"), press("y"), press("r"), press("y"), press("enter"))
-	if strings.Join(rec.calls, ",") != "failover tomtotrading.com hold=true" || !strings.Contains(plain(m), "the name did not match") {
+	// The standby is UP: y is enough.
+	m = update(m, press("f"), press("y"))
+	if strings.Join(rec.calls, ",") != "failover with hold tomtotrading.com" {
+		t.Errorf("calls %v", rec.calls)
+	}
+
+	// On private, held, with the primary DOWN: restoring to it takes its
+	// name, typed; y alone does nothing. f has nothing to do: no question.
+	rec = &recorder{}
+	m = update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	m = update(m, press("r"), press("y"), press("enter"))
+	if len(rec.calls) != 0 || !strings.Contains(plain(m), "the name did not match") {
 		t.Errorf("y restored to a DOWN primary: %v\n%s", rec.calls, plain(m))
 	}
 	m = update(m, press("r"))
 	for _, k := range "public" {
 		m = update(m, press(string(k)))
 	}
-	m = update(m, press("enter"), press("c"))
+	m = update(m, press("enter"), press("f"))
+	if strings.Contains(plain(m), "Fail over tomtotrading.com") || !strings.Contains(plain(m), "tomtotrading.com is already on private: nothing to do") {
+		t.Errorf("f on private asked a question:\n%s", plain(m))
+	}
+	m = update(m, press("c"))
 	if !strings.Contains(plain(m), "Reset every server's statistics") {
 		t.Errorf("c did not ask:\n%s", plain(m))
 	}
 	m = update(m, press("y"))
-	want := []string{"failover tomtotrading.com hold=true", "restore tomtotrading.com", "reset"}
+	want := []string{"restore tomtotrading.com", "reset"}
 	if strings.Join(rec.calls, ",") != strings.Join(want, ",") || !strings.Contains(plain(m), "statistics reset") {
 		t.Errorf("calls %v, want %v", rec.calls, want)
+	}
+}
+
+// Questions from the engine's facts: when the name moves while a question
+// is open, it is redrawn with the move y now makes, and a y within a
+// second of the redraw is ignored; when nothing is left to do it closes
+// with a note. Never a question whose move differs from what y does.
+func TestQuestionFollowsTheFacts(t *testing.T) {
+	now := t0.Add(70 * time.Second)
+	rec := &recorder{}
+	opts := Options{Actions: rec}
+	m := fixture(opts)
+	m.opts.Now = func() time.Time { return now }
+	m.c.now = m.opts.Now
+	m = update(m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, beforeSwitch()...)
+	m = update(m, press("f"))
+	moved := afterSwitch()
+	moved.Held, moved.Services[0].Held = false, false
+	m = update(m, moved)
+	if out := plain(m); !strings.Contains(out, "tomtotrading.com is already on private: hold the router's netwatch") ||
+		!strings.Contains(eventTexts(m), "the facts changed; the question is now") {
+		t.Fatalf("the question after the name moved:\n%s", out)
+	}
+	m = update(m, press("y"))
+	if len(rec.calls) != 0 {
+		t.Errorf("a y within a second of the redraw answered: %v", rec.calls)
+	}
+	now = now.Add(2 * time.Second)
+	m = update(m, press("y"))
+	if strings.Join(rec.calls, ",") != "hold tomtotrading.com" {
+		t.Errorf("calls %v, want the hold the question showed", rec.calls)
+	}
+
+	// Held now: the same question has nothing left to do, and closes.
+	m = update(m, beforeSwitch()[len(beforeSwitch())-1], press("f"))
+	m = update(m, afterSwitch())
+	if out := plain(m); strings.Contains(out, "Fail over tomtotrading.com") || !strings.Contains(eventTexts(m), "question closed, the facts changed: tomtotrading.com is already on private: nothing to do") {
+		t.Errorf("the question with nothing left to do:\n%s", out)
 	}
 }
 
@@ -262,7 +336,9 @@ func TestConfirmation(t *testing.T) {
 func TestConfirmationIsAlwaysSeen(t *testing.T) {
 	for _, open := range []string{"?", "enter"} {
 		rec := &recorder{}
-		m := update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40}, press(open), press("f"))
+		m := update(fixture(Options{Actions: rec}), tea.WindowSizeMsg{Width: 120, Height: 40})
+		m = update(m, beforeSwitch()...)
+		m = update(m, press(open), press("f"))
 		if !strings.Contains(plain(m), "Fail over tomtotrading.com from public to private") {
 			t.Errorf("after %q then f, the question is not on screen:\n%s", open, plain(m))
 		}
@@ -851,7 +927,7 @@ func TestGoldenQuestions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		keys []string
-	}{{"over-help", []string{"?", "f"}}, {"over-detail", []string{"enter", "f"}}, {"down-target", []string{"r"}}} {
+	}{{"over-help", []string{"?", "r"}}, {"over-detail", []string{"enter", "r"}}, {"down-target", []string{"r"}}} {
 		for _, plainText := range []bool{false, true} {
 			name := tc.name
 			if plainText {
@@ -870,6 +946,17 @@ func TestGoldenQuestions(t *testing.T) {
 			})
 		}
 	}
+	// The question after the name already moved: redrawn with the move y
+	// now makes.
+	t.Run("after-move", func(t *testing.T) {
+		m := update(fixture(Options{ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 120, Height: 40})
+		m = update(m, beforeSwitch()...)
+		m = update(m, press("f"))
+		moved := afterSwitch()
+		moved.Held, moved.Services[0].Held = false, false
+		m = update(m, moved)
+		golden.RequireEqual(t, m.render())
+	})
 }
 
 // Golden screens of facts the dashboard does not have: the router

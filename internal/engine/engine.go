@@ -401,6 +401,12 @@ func (e *Engine) Request(r Request) error {
 		current := e.current
 		return e.refuse(r, &current)
 	}
+	if r.Move != "" {
+		if q := Ask(r.Asked, r.Target, e.cfg.Services, e.facts); q.Nothing != "" || q.Move != r.Move || q.Op != r.Op {
+			e.mu.Unlock()
+			return &ChangedError{Now: q}
+		}
+	}
 	parts, err := e.plan(r.Op, r.Target)
 	if err != nil {
 		e.mu.Unlock()
@@ -462,7 +468,9 @@ func (e *Engine) plan(op Op, target string) ([]part, error) {
 		}
 	case OpPrimaries:
 		for _, svc := range e.services {
-			if e.state.Active[svc.cfg.Name] != svc.cfg.Primary {
+			// Only those a fresh reading puts elsewhere: nothing is moved
+			// on facts the engine does not have.
+			if f := e.facts[svc.cfg.Name]; f.State == FactKnown && f.Active != svc.cfg.Primary {
 				parts = append(parts, part{svc, OpRestore})
 			}
 		}

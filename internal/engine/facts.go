@@ -74,6 +74,9 @@ func (f Facts) Undefined() bool { return f.HasValue() && f.Enabled != 1 && len(f
 // "unknown (why)" or "unreadable: why" when no reading says; a stale value
 // says since when it was read, in the viewer's zone, without ticking.
 func (f Facts) Where(zone *time.Location) string {
+	if zone == nil {
+		zone = time.Local
+	}
 	var where string
 	switch {
 	case f.State == FactUnknown:

@@ -51,6 +51,12 @@ type Request struct {
 	Name string
 	// Reason goes to the audit log.
 	Reason string
+	// Asked and Move are the question this request answers (Ask): the
+	// operation its key asked for and the move it showed. When Move is
+	// set, the engine asks the question again from its facts and refuses
+	// the request if the move is not the same.
+	Asked Op
+	Move  string
 }
 
 // ErrBusy is an operation asked for while another runs; the error is a
