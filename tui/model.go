@@ -307,6 +307,13 @@ func (m *Model) event(ev engine.Event) {
 	case engine.FactsChanged:
 		m.facts(m.c.now(), ev)
 		m.requestion()
+	case engine.StatsReset:
+		for _, s := range m.c.servers {
+			s.history = s.history[:0]
+			clear(s.series)
+			s.version++
+		}
+		m.events.add(ev.At, "op", "statistics reset by "+ev.By, muted)
 	case engine.PolicyNote:
 		l := info
 		if ev.Refused {
@@ -374,15 +381,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Reset):
 		// Mid-incident the history is the evidence: ask first.
 		m.showHelp, m.detail = false, false
-		m.confirm = &dialog{c: m.c, text: "Reset every server's statistics and sparklines (the history so far is lost)", run: func(m *Model) tea.Cmd {
-			for _, s := range m.c.servers {
-				s.history = s.history[:0]
-				clear(s.series)
-				s.version++
-			}
-			m.events.add(m.c.now(), "you", "statistics reset", muted)
-			return act(m.opts.Actions.ResetStats)
-		}}
+		m.confirm = &dialog{c: m.c, text: "Reset every server's statistics and sparklines on every screen (the history so far is lost; up/down and the policy keep theirs)",
+			run: func(m *Model) tea.Cmd { return act(m.opts.Actions.ResetStats) }}
 	case key.Matches(msg, k.Demo):
 		cmd = act(m.opts.Actions.DemoToggle)
 	case key.Matches(msg, k.Service):

@@ -11,7 +11,6 @@ import (
 // Requester is what the dashboard's keys need of the engine.
 type Requester interface {
 	Request(engine.Request) error
-	ResetStats()
 }
 
 // EngineActions turn a dashboard's keys into requests to the engine in one
@@ -40,12 +39,9 @@ func (a *EngineActions) Answer(q engine.Question) {
 	a.request(r)
 }
 
-// ResetStats clears the statistics, unless read-only.
-func (a *EngineActions) ResetStats() {
-	if !a.ReadOnly {
-		a.Engine.ResetStats()
-	}
-}
+// ResetStats asks for every server's statistics cleared: a request like
+// the others, refused to a viewer and audited.
+func (a *EngineActions) ResetStats() { a.request(engine.Request{Op: engine.OpResetStats, By: a.By}) }
 
 // DemoToggle takes the demo's public server down or up, when there is one.
 func (a *EngineActions) DemoToggle() {

@@ -287,8 +287,13 @@ func TestConfirmation(t *testing.T) {
 	}
 	m = update(m, press("y"))
 	want := []string{"restore tomtotrading.com", "reset"}
-	if strings.Join(rec.calls, ",") != strings.Join(want, ",") || !strings.Contains(plain(m), "statistics reset") {
+	if strings.Join(rec.calls, ",") != strings.Join(want, ",") {
 		t.Errorf("calls %v, want %v", rec.calls, want)
+	}
+	// The reset is the engine's, announced on every screen.
+	m = update(m, engine.StatsReset{By: "alice", At: t0.Add(70 * time.Second)})
+	if !strings.Contains(plain(m), "statistics reset by alice") || len(m.c.servers[0].history) != 0 {
+		t.Errorf("after the engine's reset:\n%s", plain(m))
 	}
 }
 

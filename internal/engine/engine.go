@@ -358,6 +358,11 @@ const (
 	OpEvacuate Op = "move off"
 	// OpPrimaries restores every service not on its primary.
 	OpPrimaries Op = "back to primaries"
+	// OpResetStats clears every server's displayed and lifetime
+	// statistics (not what the up/down state and the policy decide from):
+	// an operator's request, audited and announced, that changes nothing
+	// on the router and takes no operation's turn.
+	OpResetStats Op = "reset statistics"
 )
 
 // serviceOps are what the one-service operations do to a service.
@@ -395,6 +400,10 @@ func (e *Engine) Request(r Request) error {
 	if e.ctx == nil || e.ctx.Err() != nil {
 		e.mu.Unlock()
 		return ErrBusy
+	}
+	if r.Op == OpResetStats {
+		e.mu.Unlock()
+		return e.resetStats(r.By)
 	}
 	if e.busy {
 		defer e.mu.Unlock()
@@ -533,13 +542,22 @@ func (e *Engine) Busy() bool {
 	return e.busy
 }
 
-// ResetStats clears every server's statistics.
-func (e *Engine) ResetStats() {
+// resetStats clears every server's displayed and lifetime statistics for
+// by, audits it and tells every subscriber.
+func (e *Engine) resetStats(by Requester) error {
+	at := time.Now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	for _, p := range e.monitors {
 		p.m.Reset()
 	}
+	e.mu.Unlock()
+	res := failover.Result{Operation: string(OpResetStats), Outcome: failover.OutcomeChanged, Started: at,
+		Changes: []failover.Change{}, Steps: []failover.Step{}}
+	if err := e.audit.Append(by.String(), "", res, nil); err != nil {
+		e.note(true, "audit log: "+err.Error())
+	}
+	e.publish(StatsReset{By: by.String(), At: at})
+	return nil
 }
 
 // autoPolicy asks each service's policy once a second and carries out its

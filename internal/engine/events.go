@@ -78,6 +78,13 @@ type Switch struct {
 // them: known facts gone stale while the router does not answer.
 type FactsChanged []Facts
 
+// StatsReset is every server's displayed and lifetime statistics cleared,
+// by whom: every screen clears its sparklines and says so.
+type StatsReset struct {
+	By string
+	At time.Time
+}
+
 // PolicyNote is a decision, or a refusal, of the automatic policy.
 type PolicyNote struct {
 	At      time.Time
@@ -116,6 +123,7 @@ func (PolicyNote) event()     {}
 func (ServersChanged) event() {}
 func (Dropped) event()        {}
 func (Snapshot) event()       {}
+func (StatsReset) event()     {}
 
 // Of is the facts of the named service in a reading; ok is false when the
 // reading has none for it.

@@ -107,6 +107,10 @@ func (h *history) keep(ev Event) {
 		h.op = append(h.op, k)
 	case Dropped:
 		// A subscriber's own loss, not the engine's history.
+	case StatsReset:
+		// The samples before it are not shown again.
+		clear(h.samples)
+		h.pane.add(k)
 	default:
 		h.pane.add(k)
 	}

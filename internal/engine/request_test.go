@@ -102,3 +102,43 @@ func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
 		}
 	}
 }
+
+// c is a request like the others: a viewer's is refused and audited; an
+// operator's clears the statistics, is audited and announced to every
+// subscriber, and takes no operation's turn (it works while one runs).
+func TestResetStatsIsARequest(t *testing.T) {
+	e, _, _ := paperEngine(t, false)
+	s := e.Subscribe(4096)
+	defer s.Close()
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	if err := e.Request(Request{Op: OpResetStats, By: Requester{User: "noc", Role: Viewer}}); !errors.Is(err, ErrViewer) {
+		t.Errorf("a viewer's reset: %v", err)
+	}
+	if err := e.Request(Request{Op: OpFailoverHold, By: Requester{User: "alice", Role: Operator}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Request(Request{Op: OpResetStats, By: Requester{User: "bob", Role: Operator}}); err != nil {
+		t.Errorf("a reset during an operation: %v", err)
+	}
+	if r := until(t, s, func(StatsReset) bool { return true }); r.By != "bob" {
+		t.Errorf("announced as %+v", r)
+	}
+	until(t, s, func(Done) bool { return true })
+	e.flushRefusals()
+	audit, err := os.ReadFile(e.opts.AuditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reset, refused bool
+	for _, line := range strings.Split(strings.TrimSpace(string(audit)), "\n") {
+		var l struct{ User, Operation, Result string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		reset = reset || (l.Operation == string(OpResetStats) && l.User == "bob" && l.Result == "changed")
+		refused = refused || (l.Operation == string(OpResetStats) && l.User == "noc" && l.Result == "refused")
+	}
+	if !reset || !refused {
+		t.Errorf("audit log:\n%s", audit)
+	}
+}

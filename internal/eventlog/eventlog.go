@@ -128,6 +128,8 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 			return
 		}
 		log.InfoContext(ctx, "operation done", args...)
+	case engine.StatsReset:
+		log.InfoContext(ctx, "statistics reset", "user", ev.By)
 	case engine.PolicyNote:
 		if ev.Refused {
 			log.WarnContext(ctx, "policy refused", "reason", ev.Text)

@@ -29,7 +29,6 @@ import (
 type Engine interface {
 	Subscribe(buffer int) *engine.Subscription
 	Request(engine.Request) error
-	ResetStats()
 }
 
 // Options are what a Server serves, to whom.
