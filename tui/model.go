@@ -646,10 +646,15 @@ func (m *Model) logEvent(ev routeros.LogEvent) {
 	switch ev.Kind {
 	case routeros.LogLine:
 		at := ev.Entry.Time
+		text := strings.Join(ev.Entry.Topics, ",") + ": " + ev.Entry.Message
 		if at.IsZero() {
 			at = ev.At
 		}
-		text := strings.Join(ev.Entry.Topics, ",") + ": " + ev.Entry.Message
+		if ev.Entry.ZoneUnknown {
+			// The router's clock could not be read: its own time, as
+			// it printed it, and the line placed when it came.
+			text = "[router time " + ev.Entry.RawTime + "] " + text
+		}
 		l := info
 		if n := ev.Entry.Netwatch; n != nil && n.Status == "up" {
 			l = good
@@ -723,6 +728,21 @@ func (m *Model) opDone(msg engine.Done) {
 		m.events.add(at, "op", msg.Result.Operation+": "+msg.Result.Summary(), info)
 	default:
 		m.events.add(at, "op", fmt.Sprintf("%s done in %s: %s", msg.Result.Operation, msg.Result.Took.Round(time.Millisecond), msg.Result.Summary()), good)
+	}
+	// What the router may do next (its own netwatch moving the name
+	// back), and how to put back by hand what a failure left changed.
+	for _, r := range append([]failover.Result{msg.Result}, msg.Result.Parts...) {
+		for _, note := range r.Notes {
+			m.events.add(at, "op", "warning: "+note, warn)
+		}
+		if msg.Err == nil {
+			continue
+		}
+		for _, c := range r.Changes {
+			if c.Undo != "" && (c.Status == "changed" || c.Status == "unknown") {
+				m.events.add(at, "op", fmt.Sprintf("%s %s %s is %s; to put it back: %s", c.Kind, c.ID, c.What, c.Status, c.Undo), warn)
+			}
+		}
 	}
 }
 

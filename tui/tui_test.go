@@ -995,3 +995,32 @@ func TestGoldenFacts(t *testing.T) {
 		})
 	}
 }
+
+// After an operation the screen says what the router may do next (the
+// result's notes), and after a failure how to put back by hand each change
+// left applied; a log line whose time the router's clock could not place
+// shows the router's own time.
+func TestOperationNotesAndUndo(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 200, Height: 60})
+	m = update(m, engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeChanged, Started: t0, To: "private",
+		Notes: []string{"netwatch is not held: the router's netwatch may move the name back"}}})
+	m = update(m, engine.Done{Result: failover.Result{Operation: "restore", Outcome: failover.OutcomeUnknown, Started: t0,
+		Changes: []failover.Change{{Kind: "record", ID: "*2", What: "enable", Status: "unknown", Undo: "/ip dns static set *2 disabled=yes"},
+			{Kind: "record", ID: "*1", What: "disable", Status: "undone", Undo: "/ip dns static set *1 disabled=no"}}},
+		Err: errors.New("verify: the router did not answer")})
+	m = update(m, engine.LogLine{Kind: routeros.LogLine, At: t0, Entry: routeros.LogEntry{Topics: []string{"system", "info"},
+		Message: "static dns entry changed", ZoneUnknown: true, RawTime: "18:34:22"}})
+	texts := eventTexts(m)
+	for _, want := range []string{
+		"warning: netwatch is not held: the router's netwatch may move the name back",
+		"record *2 enable is unknown; to put it back: /ip dns static set *2 disabled=yes",
+		"[router time 18:34:22] system,info: static dns entry changed",
+	} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("no %q in the events:\n%s", want, texts)
+		}
+	}
+	if strings.Contains(texts, "*1 disabled=no") {
+		t.Errorf("an undone change is offered to put back:\n%s", texts)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
@@ -122,6 +123,9 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 			"took_ms", r.Took.Milliseconds()}
 		if ev.By != "" {
 			args = append(args, "user", ev.By)
+		}
+		if len(r.Notes) > 0 {
+			args = append(args, "notes", strings.Join(r.Notes, "; "))
 		}
 		if ev.Err != nil {
 			log.ErrorContext(ctx, "operation done", append(args, "err", ev.Err.Error())...)
