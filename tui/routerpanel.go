@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 )
 
@@ -61,7 +62,15 @@ func (p *routerPanel) render() string {
 	if p.compact {
 		return p.renderCompact()
 	}
-	records := []string{st.Bold.Render("Records") + st.Muted.Render(" "+sv.cfg.Name)}
+	title := st.Bold.Render("Records") + st.Muted.Render(" "+sv.cfg.Name)
+	// The records shown are the last read: say so when that is not now.
+	switch f := sv.facts; f.State {
+	case engine.FactStale:
+		title += st.Warn.Render(" stale: as read " + f.ReadAt.In(p.c.zone).Format("15:04:05"))
+	case engine.FactUnreadable:
+		title += st.Bad.Render(" " + f.Why)
+	}
+	records := []string{title}
 	for _, rec := range sv.records {
 		on := st.Good.Render("on ")
 		if rec.Disabled {

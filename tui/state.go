@@ -152,6 +152,10 @@ func (m *Model) facts(now time.Time, facts []engine.Facts) {
 func (m *Model) serviceFacts(now time.Time, sv *serviceView, f engine.Facts) {
 	was := sv.facts
 	sv.facts, sv.active = f, f.Active
+	if f.State != was.State {
+		// The router panel says what its records rest on.
+		m.c.router.version++
+	}
 	if f.State == engine.FactKnown {
 		sv.records, sv.owners, sv.held = f.Records, f.Owners, f.Held
 	}
