@@ -85,7 +85,7 @@ func (l *Lines) Observe(ev engine.Event) string {
 	case engine.Switch:
 		text := fmt.Sprintf("%s moved from %s to %s", ev.Service, ev.From, ev.To)
 		if ev.Fault {
-			text += fmt.Sprintf(", %s after %s went down", shortDuration(ev.After), ev.From)
+			text += fmt.Sprintf(", %s after %s", shortDuration(ev.After), wentDown(ev))
 		}
 		return l.stamp(at) + text + "; " + safetext.Line(ev.Cause.String())
 	case engine.FactsChanged:

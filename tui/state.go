@@ -232,7 +232,7 @@ func (m *Model) switched(sw engine.Switch) {
 	}
 	switch {
 	case sw.Fault:
-		note += fmt.Sprintf(", %s after %s went down", sw.After.Round(10*time.Millisecond), sw.From)
+		note += fmt.Sprintf(", %s after %s", sw.After.Round(10*time.Millisecond), wentDown(sw))
 	case sw.Cause.Kind == engine.CauseFailwatch:
 		note += " (no fault: a planned move " + sw.Cause.Short() + ")"
 	default:
@@ -364,4 +364,13 @@ func stateLevel(st monitor.State) level {
 		return bad
 	}
 	return warn
+}
+
+// wentDown is the fault a switch is timed from: the server going down as
+// the probes saw it, or as the router's netwatch did when it saw it first.
+func wentDown(sw engine.Switch) string {
+	if sw.DownBy == "netwatch" {
+		return "the router's netwatch saw " + sw.From + " down"
+	}
+	return sw.From + " went down"
 }

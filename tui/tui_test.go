@@ -1024,3 +1024,14 @@ func TestOperationNotesAndUndo(t *testing.T) {
 		t.Errorf("an undone change is offered to put back:\n%s", texts)
 	}
 }
+
+// A switch the router's netwatch made before the probes saw the fault is
+// timed from netwatch's event, and says so.
+func TestSwitchTimedFromNetwatch(t *testing.T) {
+	m := update(fixture(Options{}), tea.WindowSizeMsg{Width: 160, Height: 40})
+	m = update(m, engine.Switch{Service: paper.Name, From: "public", To: "private", At: t0, Fault: true, After: 120 * time.Millisecond,
+		DownBy: "netwatch", Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 104.247.193.168 ]"}})
+	if !strings.Contains(plain(m), "switch: public → private, 120ms after the router's netwatch saw public down") {
+		t.Errorf("the header:\n%s", plain(m))
+	}
+}

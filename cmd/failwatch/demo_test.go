@@ -17,8 +17,10 @@ import (
 	"github.com/failwatch/failwatch/tui"
 )
 
-// headline is the demo's headline moment in the header.
-var headline = regexp.MustCompile(`switch: public → private, [0-9.]+m?s after public went down`)
+// headline is the demo's headline moment in the header: timed from the
+// fault as the probes saw it, or as the router's netwatch did when it saw
+// it first (its interval and the probes' race).
+var headline = regexp.MustCompile(`switch: public → private, [0-9.]+m?s after (public went down|the router's netwatch saw public down)`)
 
 // The demo's headline plays the same way every time: after x, the header
 // shows "switch: public → private, N s after public went down" in every

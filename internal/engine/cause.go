@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 )
@@ -192,6 +193,34 @@ func (e *Engine) ended(res failover.Result, done time.Time) {
 			e.marks[r.Service] = m
 		}
 	}
+}
+
+// sawSample keeps when each check of a server began losing its probes, for
+// a switch the probes have not yet called a fault. The engine's lock is
+// held.
+func (e *Engine) sawSample(server, check string, x monitor.Sample) {
+	checks := e.losing[server]
+	switch {
+	case x.OK:
+		delete(checks, check)
+	case checks == nil:
+		e.losing[server] = map[string]time.Time{check: x.At}
+	case checks[check].IsZero():
+		checks[check] = x.At
+	}
+}
+
+// lossSince is when the server's probes began losing without a reply
+// since (the earliest of its checks), if they are losing now. The engine's
+// lock is held.
+func (e *Engine) lossSince(server string) (time.Time, bool) {
+	var since time.Time
+	for _, t := range e.losing[server] {
+		if since.IsZero() || t.Before(since) {
+			since = t
+		}
+	}
+	return since, !since.IsZero()
 }
 
 // netwatchDown is when the router's netwatch logged server down in the two

@@ -73,6 +73,9 @@ type Engine struct {
 	// marks are failwatch's operations by service, and log what the log
 	// follower said, for attributing switches.
 	marks map[string]opMark
+	// losing is, by server and check, when its probes began losing
+	// without a reply since.
+	losing map[string]map[string]time.Time
 	log   struct {
 		followed bool
 		since    time.Time
@@ -113,7 +116,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
 		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
-		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, hist: newHistory()}
+		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory()}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string

@@ -62,6 +62,9 @@ type Done struct {
 // fault-to-switch: when the server switched from was DOWN (or DEGRADED) by
 // the probes at the moment of the switch, After is from its going so to the
 // switch; otherwise (a planned failover, a restore) there was no fault.
+// When the router's netwatch saw the server down before the probes did,
+// After is from its probes' first unanswered one, or from netwatch's
+// event, and DownBy says which saw it ("probes" or "netwatch").
 // From and To are servers two defined readings found: a reading with no
 // single enabled record between them is not a switch. Cause says who
 // moved it, as far as the engine saw.
@@ -71,6 +74,7 @@ type Switch struct {
 	At       time.Time
 	Fault    bool
 	After    time.Duration
+	DownBy   string
 	Cause    Cause
 }
 

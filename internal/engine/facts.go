@@ -244,12 +244,18 @@ func (e *Engine) switched(svc *service, f Facts, at time.Time) *Switch {
 		return nil
 	}
 	sw := &Switch{Service: name, From: was, To: f.Active, At: at, Cause: e.cause(svc, f.Active, at)}
-	if h := e.state.Health[was]; h.State == monitor.Down || h.State == monitor.Degraded {
-		sw.Fault, sw.After = true, at.Sub(h.Since)
+	h := e.state.Health[was]
+	if h.State == monitor.Down || h.State == monitor.Degraded {
+		sw.Fault, sw.After, sw.DownBy = true, at.Sub(h.Since), "probes"
 	} else if down, ok := e.netwatchDown(svc, was, at); ok {
 		// The router's netwatch saw the server down before the probes
-		// did: that is when it went down, as far as anyone knows.
-		sw.Fault, sw.After = true, at.Sub(down)
+		// called it so: it went down when they began losing it, or, as
+		// far as anyone knows, when netwatch said so.
+		sw.Fault, sw.DownBy = true, "netwatch"
+		if since, losing := e.lossSince(was); losing && since.Before(down) {
+			down, sw.DownBy = since, "probes"
+		}
+		sw.After = max(at.Sub(down), 0)
 	}
 	return sw
 }

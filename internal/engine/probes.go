@@ -37,10 +37,17 @@ func (e *Engine) start(ctx context.Context, p *probing) {
 	e.running.Go(func() {
 		defer close(p.done)
 		for ev := range events {
-			if ev.Type == monitor.EventServer {
+			switch {
+			case ev.Type == monitor.EventServer:
 				e.mu.Lock()
 				if e.monitors[ev.Server] == p {
 					e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
+				}
+				e.mu.Unlock()
+			case ev.Type == monitor.EventSample && !ev.Sample.NotSent:
+				e.mu.Lock()
+				if e.monitors[ev.Server] == p {
+					e.sawSample(ev.Server, ev.Check.Label, ev.Sample)
 				}
 				e.mu.Unlock()
 			}

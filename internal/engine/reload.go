@@ -116,6 +116,7 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		delete(e.monitors, name)
 		delete(e.state.Health, name)
 		e.hist.forget(name)
+		delete(e.losing, name)
 	}
 	for name, p := range fresh {
 		e.monitors[name] = p

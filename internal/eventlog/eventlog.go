@@ -95,7 +95,7 @@ func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *link
 		s := ev
 		args := []any{"service", s.Service, "from", s.From, "to", s.To}
 		if s.Fault {
-			args = append(args, "after_ms", s.After.Milliseconds())
+			args = append(args, "after_ms", s.After.Milliseconds(), "down_by", s.DownBy)
 		}
 		if s.Cause.Kind != "" {
 			args = append(args, "cause", string(s.Cause.Kind))

@@ -61,9 +61,9 @@ func TestLines(t *testing.T) {
 				`level=WARN msg="router not answering" link=unreachable err="dial tcp 127.0.0.1:8728: connection refused"`,
 				`level=INFO msg="router connected" identity=edge version=7.18 active.www.example.test=public active.api.example.test=private`,
 			}},
-		{"switch after a fault", []engine.Event{engine.Switch{Service: "www.example.test", From: "public", To: "private", Fault: true, After: 17 * time.Second,
+		{"switch after a fault", []engine.Event{engine.Switch{Service: "www.example.test", From: "public", To: "private", Fault: true, After: 17 * time.Second, DownBy: "probes",
 			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 192.0.2.1 ]"}}},
-			[]string{`level=WARN msg="active server changed" service=www.example.test from=public to=private after_ms=17000 cause=netwatch log_line="netwatch,info event down [ type: simple, host: 192.0.2.1 ]"`}},
+			[]string{`level=WARN msg="active server changed" service=www.example.test from=public to=private after_ms=17000 down_by=probes cause=netwatch log_line="netwatch,info event down [ type: simple, host: 192.0.2.1 ]"`}},
 		{"operation", []engine.Event{
 			engine.Step{Op: "failover", Step: failover.Step{Name: "enable private", Status: failover.StepOK, Took: 12 * time.Millisecond}},
 			engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeChanged, From: "public", To: "private", Took: 40 * time.Millisecond}, By: "ssh:alice"},
