@@ -76,7 +76,7 @@ type Engine struct {
 	// losing is, by server and check, when its probes began losing
 	// without a reply since.
 	losing map[string]map[string]time.Time
-	log   struct {
+	log    struct {
 		followed bool
 		since    time.Time
 		lines    []seenLine
