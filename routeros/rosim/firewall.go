@@ -22,11 +22,13 @@ import (
 //	      protocol is port-based)", dstnat, dying, expected, fasttrack,
 //	      gre-*, icmp-code, icmp-id, icmp-type, orig-bytes,
 //	      orig-fasttrack-bytes, orig-fasttrack-packets, orig-packets,
-//	      orig-rate, protocol, repl-* alike, reply-dst-address,
-//	      reply-src-address, seen-reply, src-address, srcnat, tcp-state,
-//	      timeout: the same list on the 6.x and the 7.x page.
-//	[ctt] https://wiki.mikrotik.com/wiki/Manual:Connection_tracking and the
-//	      older reference manual's /ip firewall connection tracking:
+//	      orig-rate, protocol, repl-bytes on both pages; repl-* alike,
+//	      reply-dst-address, reply-src-address, seen-reply, src-address,
+//	      tcp-state, timeout on the 6.x page and its earlier revisions.
+//	      srcnat is dstnat's twin, not read on either.
+//	[ctt] https://www.easymanua.ls/mikrotik/routeros-v2-9/manual?p=485 and
+//	      https://manualshive.com/en/manual/mikrotik/routeros-v2-9/1794644?page=484
+//	      (the 2.9 reference manual, /ip firewall connection tracking):
 //	      tcp-established-timeout 1d, udp-timeout 10s, icmp-timeout 10s.
 //	[ilf] https://github.com/ansible-collections/community.routeros,
 //	      plugins/module_utils/_api_data.py, ('interface', 'list'): name,
@@ -35,10 +37,11 @@ import (
 //
 // Trap messages: "input does not match any value of X" is what a router
 // answers for a name that is none of the menu's (an unknown interface, a
-// protocol); "missing value(s) of argument(s) X" what it answers for a
-// required argument left out. Where this file refuses what a router
-// refuses but no router's wording was found (ports without a port-based
-// protocol), the comment says so.
+// protocol); "missing value(s) of argument(s) X" what its console and
+// scripts say for a required argument left out (the API's wording not
+// checked). Where this file refuses what a router refuses but no router's
+// wording was found (ports without a port-based protocol), the comment
+// says so.
 
 // firewallTables makes the TTL bridge's menus.
 func (r *Router) firewallTables() {
