@@ -53,6 +53,28 @@ import (
 //	       skills/tikoci/routeros-command-tree/SKILL.md: /console/inspect
 //	       (request=child, path=ip,address,add) lists a command's arguments
 //	       on RouterOS 7.x.
+//	[nat6] https://wiki.mikrotik.com/wiki/Manual:IP/Firewall/NAT (the
+//	       RouterOS 6 page, moved to [nat7]): "action (action name;
+//	       Default: accept)", and accept, add-dst-to-address-list,
+//	       add-src-to-address-list, dst-nat, jump, log, masquerade, netmap,
+//	       passthrough, redirect, return, src-nat in its list; same as the
+//	       action same-not-by-dst [natf] serves.
+//	[nat7] https://help.mikrotik.com/docs/display/ROS/NAT: "Since RouterOS
+//	       v7 the firewall NAT has two new INPUT and OUTPUT chains" (a
+//	       chain is any name, so nothing to gate); the current page adds
+//	       Endpoint-Independent NAT (action=endpoint-independent-nat) and
+//	       says not since when.
+//	[natf] https://github.com/ansible-collections/community.routeros,
+//	       plugins/module_utils/_api_data.py, ('ip', 'firewall', 'nat'):
+//	       the writable fields, unversioned (6.x and 7.x alike) but
+//	       tls-host (before 7.16) and socks5-port, socks5-server,
+//	       socksify-service (from 7.20, so on none of these profiles).
+//	[il6]  https://help.mikrotik.com/docs/x/OYDSAw (Interface Lists, the
+//	       older page): "three predefined lists - all (contains all
+//	       interfaces), none (contains no interfaces) and dynamic".
+//	[il7]  https://help.mikrotik.com/docs/x/LADWAg (Interface Lists, the
+//	       current page): "four predefined lists", adding static; not
+//	       since when.
 type profile struct {
 	name string
 	// empty: an empty print answers !empty before !done (7.18 and later
