@@ -395,3 +395,61 @@ func TestInspectNAT(t *testing.T) {
 		r.Close()
 	}
 }
+
+// Track walks the dstnat chain as a router does: the first enabled rule
+// that matches decides, passthrough goes on, jump walks its target and
+// return comes back, a matcher the emulator does not evaluate never
+// matches; negations, ranges and to-ports as a router takes them.
+func TestTrackThroughRules(t *testing.T) {
+	dnat := []string{"chain", "dstnat", "action", "dst-nat", "to-addresses", "192.10.10.2"}
+	rule := func(kv ...string) []string { return append(slices.Clone(dnat), kv...) }
+	for _, tc := range []struct {
+		name  string
+		rules [][]string
+		conn  Conn
+		want  string // reply-src-address
+	}{
+		{"range", [][]string{rule("dst-address", "198.51.100.1-198.51.100.9")}, Conn{}, "192.10.10.2:443"},
+		{"prefix miss", [][]string{rule("dst-address", "198.51.100.0/30")}, Conn{}, "198.51.100.7:443"},
+		{"negated port", [][]string{rule("protocol", "tcp", "dst-port", "!22")}, Conn{Dst: addrPort("198.51.100.7:22")}, "198.51.100.7:22"},
+		{"port list", [][]string{rule("protocol", "tcp", "dst-port", "80,400-500")}, Conn{}, "192.10.10.2:443"},
+		{"other protocol", [][]string{rule("protocol", "udp")}, Conn{}, "198.51.100.7:443"},
+		{"to-ports", [][]string{rule("protocol", "tcp", "to-ports", "8443")}, Conn{}, "192.10.10.2:8443"},
+		{"not from LAN", [][]string{rule("in-interface-list", "!LAN")}, Conn{InInterface: "ether1"}, "192.10.10.2:443"},
+		{"from LAN", [][]string{rule("in-interface-list", "!LAN")}, Conn{}, "198.51.100.7:443"},
+		{"in-interface", [][]string{rule("in-interface", "ether2")}, Conn{}, "192.10.10.2:443"},
+		{"source", [][]string{rule("src-address", "192.168.88.0/24")}, Conn{Src: addrPort("192.168.89.10:5000")}, "198.51.100.7:443"},
+		{"disabled", [][]string{rule("disabled", "yes")}, Conn{}, "198.51.100.7:443"},
+		{"accept first", [][]string{{"chain", "dstnat", "action", "accept"}, rule()}, Conn{}, "198.51.100.7:443"},
+		{"passthrough first", [][]string{{"chain", "dstnat", "action", "passthrough"}, rule()}, Conn{}, "192.10.10.2:443"},
+		{"jump", [][]string{{"chain", "dstnat", "action", "jump", "jump-target", "bridge"}, {"chain", "bridge", "action", "dst-nat", "to-addresses", "192.10.10.3"}, rule()}, Conn{}, "192.10.10.3:443"},
+		{"jump and return", [][]string{{"chain", "dstnat", "action", "jump", "jump-target", "bridge"}, {"chain", "bridge", "action", "return"}, rule()}, Conn{}, "192.10.10.2:443"},
+		{"unevaluated matcher", [][]string{rule("connection-mark", "bridged")}, Conn{}, "198.51.100.7:443"},
+		{"src-nat in dstnat", [][]string{{"chain", "dstnat", "action", "src-nat", "to-addresses", "192.10.10.1"}, rule()}, Conn{}, "198.51.100.7:443"},
+	} {
+		for _, version := range versions {
+			r := New(Options{Version: version})
+			lan(t, r)
+			for _, kv := range tc.rules {
+				added(t, r, "/ip/firewall/nat", kv...)
+			}
+			c := tc.conn
+			c.Protocol = "tcp"
+			if !c.Src.IsValid() {
+				c.Src = addrPort("192.168.88.10:5000")
+			}
+			if !c.Dst.IsValid() {
+				c.Dst = addrPort("198.51.100.7:443")
+			}
+			id, err := r.Track(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := r.exec("admin", "/ip/firewall/connection/print", []attr{{".proplist", "reply-src-address"}}, query{".id=" + id})
+			if len(res.rows) != 1 || !slices.Equal(res.rows[0], []string{"=reply-src-address=" + tc.want}) {
+				t.Errorf("%s: %s: %q, want %s", version, tc.name, res.rows, tc.want)
+			}
+			r.Close()
+		}
+	}
+}
