@@ -17,9 +17,15 @@ var scriptMenus = map[string][]string{
 	"/ip/dns/static":    tableVerbs,
 	"/tool/netwatch":    tableVerbs,
 	"/system/scheduler": tableVerbs,
-	"/ip/dns/cache":     {"flush", "print"},
-	"/system/resource":  {"get", "print"},
-	"":                  {"ping"},
+	"/ip/firewall/nat":  tableVerbs,
+	// Setup's netwatch scripts remove the tracked connections to a dead
+	// primary; traffic alone adds them.
+	"/ip/firewall/connection": {"remove", "find", "get", "print"},
+	"/interface/list":         tableVerbs,
+	"/interface/list/member":  tableVerbs,
+	"/ip/dns/cache":           {"flush", "print"},
+	"/system/resource":        {"get", "print"},
+	"":                        {"ping"},
 }
 
 func isMenu(path string) bool {

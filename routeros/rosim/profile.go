@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,28 @@ import (
 //	       skills/tikoci/routeros-command-tree/SKILL.md: /console/inspect
 //	       (request=child, path=ip,address,add) lists a command's arguments
 //	       on RouterOS 7.x.
+//	[nat6] https://wiki.mikrotik.com/wiki/Manual:IP/Firewall/NAT (the
+//	       RouterOS 6 page, moved to [nat7]): "action (action name;
+//	       Default: accept)", and accept, add-dst-to-address-list,
+//	       add-src-to-address-list, dst-nat, jump, log, masquerade, netmap,
+//	       passthrough, redirect, return, src-nat in its list; same as the
+//	       action same-not-by-dst [natf] serves.
+//	[nat7] https://help.mikrotik.com/docs/display/ROS/NAT: "Since RouterOS
+//	       v7 the firewall NAT has two new INPUT and OUTPUT chains" (a
+//	       chain is any name, so nothing to gate); the current page adds
+//	       Endpoint-Independent NAT (action=endpoint-independent-nat) and
+//	       says not since when.
+//	[natf] https://github.com/ansible-collections/community.routeros,
+//	       plugins/module_utils/_api_data.py, ('ip', 'firewall', 'nat'):
+//	       the writable fields, unversioned (6.x and 7.x alike) but
+//	       tls-host (before 7.16) and socks5-port, socks5-server,
+//	       socksify-service (from 7.20, so on none of these profiles).
+//	[il6]  https://help.mikrotik.com/docs/x/OYDSAw (Interface Lists, the
+//	       older page): "three predefined lists - all (contains all
+//	       interfaces), none (contains no interfaces) and dynamic".
+//	[il7]  https://help.mikrotik.com/docs/x/LADWAg (Interface Lists, the
+//	       current page): "four predefined lists", adding static; not
+//	       since when.
 type profile struct {
 	name string
 	// empty: an empty print answers !empty before !done (7.18 and later
@@ -70,13 +93,29 @@ type profile struct {
 	classicTimes bool
 	// inspect: /console/inspect lists a command's arguments (7.x [insp]).
 	inspect bool
+	// natActions are the actions /ip/firewall/nat takes; any other is
+	// refused.
+	natActions []string
+	// natTLSHost: NAT rules take the tls-host matcher (before 7.16
+	// [natf]).
+	natTLSHost bool
+	// builtinLists are the predefined interface lists, which members may
+	// name without adding them.
+	builtinLists []string
 }
+
+// natActions6 are RouterOS 6's NAT actions [nat6]; 7.13 has the same.
+var natActions6 = []string{"accept", "add-dst-to-address-list", "add-src-to-address-list", "dst-nat", "jump", "log",
+	"masquerade", "netmap", "passthrough", "redirect", "return", "same", "src-nat"}
 
 // Profiles the emulator knows, oldest first.
 var profiles = []profile{
 	{
 		name:         "6.49",
 		classicTimes: true,
+		natActions:   natActions6,
+		natTLSHost:   true,
+		builtinLists: []string{"all", "none", "dynamic"},
 		// RouterOS 6 netwatch has exactly five properties of its own [nw6].
 		netwatch: []prop{
 			{name: "host"},
@@ -90,6 +129,9 @@ var profiles = []profile{
 		name:           "7.13",
 		matchSubdomain: true,
 		inspect:        true,
+		natActions:     natActions6,
+		natTLSHost:     true,
+		builtinLists:   []string{"all", "none", "dynamic"},
 		// The probe types from 7.4 [nw74]; https-get with its certificate
 		// options [713]; dns only with record-type and dns-server (7.16 [api]).
 		netwatchTypes: []string{"simple", "icmp", "tcp-conn", "http-get", "https-get"},
@@ -100,7 +142,14 @@ var profiles = []profile{
 		empty:          true,
 		matchSubdomain: true,
 		inspect:        true,
-		netwatchTypes:  []string{"simple", "icmp", "tcp-conn", "http-get", "https-get", "dns"},
+		// What the current pages add without saying since when
+		// (endpoint-independent-nat [nat7], the static list [il7]) only
+		// the newest profile takes: an older one that refuses what its
+		// router took fails a test, one that takes what its router refused
+		// hides a bug.
+		natActions:    append(slices.Clone(natActions6), "endpoint-independent-nat"),
+		builtinLists:  []string{"all", "none", "dynamic", "static"},
+		netwatchTypes: []string{"simple", "icmp", "tcp-conn", "http-get", "https-get", "dns"},
 		netwatch: append(netwatch713(),
 			// 7.16 [api]
 			prop{name: "ttl", kind: kindInt},

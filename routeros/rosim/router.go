@@ -52,6 +52,12 @@ type Options struct {
 	// TimeScale runs the router's clock (netwatch intervals and delays,
 	// uptime) this many times faster than the wall clock; default 1.
 	TimeScale float64
+	// Interfaces are the router's interfaces, which interface lists and
+	// NAT rules name; default ether1 to ether5.
+	Interfaces []string
+	// MaxConnections bounds the connection table, as max-entries does on
+	// a router (Track refuses past it); default 65536.
+	MaxConnections int
 }
 
 // Router is an emulated router. Its methods are safe for concurrent use.
@@ -75,7 +81,9 @@ type Router struct {
 	// jobs run the scheduler's entries.
 	jobs      map[string]*watcher
 	scheduler *table
-	faults    map[string]*armedFault
+	// The TTL bridge's menus (firewall.go).
+	nat, tracked, ifLists, ifMembers *table
+	faults                           map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
@@ -145,6 +153,7 @@ func New(opts Options) *Router {
 	}
 	r.static, r.netwatch = dnsStaticTable(prof, r.formatDuration), netwatchTable(prof, r.formatDuration)
 	r.scheduler = schedulerTable(r.formatDuration)
+	r.firewallTables()
 	r.boot = r.start.Add(-opts.Uptime)
 	r.log.now = r.now
 	r.log.add("system,info", "router rebooted")
@@ -337,15 +346,8 @@ func (r *Router) command(user string, cmd string, attrs []attr, q query) result 
 		return unknownCommand(cmd)
 	}
 	path, verb := cmd[:i], cmd[i+1:]
-	var t *table
-	switch path {
-	case "/ip/dns/static":
-		t = r.static
-	case "/tool/netwatch":
-		t = r.netwatch
-	case "/system/scheduler":
-		t = r.scheduler
-	default:
+	t := r.menu(path)
+	if t == nil {
 		return unknownCommand(cmd)
 	}
 	res := r.tableCommand(t, user, verb, attrs, q)
@@ -419,6 +421,9 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 	case "print", "getall":
 		return r.printTable(t, attrs, q)
 	case "add":
+		if t.traffic {
+			break
+		}
 		id, tr := t.add(attrs)
 		if tr != nil {
 			return result{trap: tr}
@@ -427,6 +432,9 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		changed("added")
 		return result{done: []string{"=ret=" + id}}
 	case "set", "enable", "disable", "remove":
+		if t.traffic && verb != "remove" {
+			break
+		}
 		rows, rest, tr := ids()
 		if tr != nil {
 			return result{trap: tr}

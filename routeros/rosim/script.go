@@ -47,6 +47,14 @@ func (r *Router) menu(path string) *table {
 		return r.netwatch
 	case "/system/scheduler":
 		return r.scheduler
+	case "/ip/firewall/nat":
+		return r.nat
+	case "/ip/firewall/connection":
+		return r.tracked
+	case "/interface/list":
+		return r.ifLists
+	case "/interface/list/member":
+		return r.ifMembers
 	}
 	return nil
 }

@@ -54,6 +54,15 @@ const (
 	kindInt
 	kindPercent
 	kindRanges
+	// The firewall's (firewall.go): an IPv4 address, prefix or range that
+	// "!" negates; an address or a range to translate to; a port list
+	// that "!" negates; a port or a range to translate to; a protocol
+	// name or number.
+	kindAddrMatch
+	kindToAddresses
+	kindPorts
+	kindToPorts
+	kindProtocol
 )
 
 // table is a menu such as /ip/dns/static: items in print order, each with
@@ -67,6 +76,9 @@ type table struct {
 	check func(row) *trap
 	// duration prints a duration as the router does.
 	duration func(time.Duration) string
+	// traffic: the items come from traffic, not from add and set, so the
+	// menu has only print and remove (/ip/firewall/connection).
+	traffic bool
 }
 
 func (t *table) prop(name string) (prop, bool) {
@@ -112,6 +124,8 @@ func (t *table) value(p prop, v string) (string, *trap) {
 		if _, err := strconv.Atoi(v); err != nil {
 			return "", trapf(catValue, "invalid value for argument %s", p.name)
 		}
+	case kindAddrMatch, kindToAddresses, kindPorts, kindToPorts, kindProtocol:
+		return firewallValue(p, v)
 	}
 	return v, nil
 }
@@ -157,11 +171,16 @@ func (t *table) add(attrs []attr) (string, *trap) {
 			return "", tr
 		}
 	}
+	return t.insert(r), nil
+}
+
+// insert appends an item under a new .id and returns the id.
+func (t *table) insert(r row) string {
 	t.nextID++
 	id := "*" + strings.ToUpper(strconv.FormatInt(int64(t.nextID), 16))
 	r[".id"] = id
 	t.rows = append(t.rows, r)
-	return id, nil
+	return id
 }
 
 // find returns the items named by an API "numbers" or ".id" value: a comma
