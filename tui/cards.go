@@ -131,7 +131,7 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		box = st.CardSelected
 	}
 	inner := width - box.GetHorizontalFrameSize()
-	now := g.c.now()
+	now, ell := g.c.now(), st.Glyphs.Ellipse
 
 	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" "+st.Glyphs.Sep+" "+string(s.cfg.Role))
 	// ACTIVE, and for which names when there are several.
@@ -162,9 +162,9 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		}
 	}
 	lines := []string{
-		fit(title, inner),
-		fit(addr+"  "+status, inner),
-		fit(nw, inner),
+		cut(title, inner, ell),
+		cut(addr+"  "+status, inner, ell),
+		cut(nw, inner, ell),
 		sparkline(st, s.history, inner),
 	}
 	var w monitor.Stats
@@ -174,11 +174,11 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 	}
 	if w.Received > 0 {
 		lines = append(lines,
-			fit(fmt.Sprintf("%s ms  last %s  avg %s", checkName(label), ms(w.Last), ms(w.Avg)), inner),
-			fit(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner),
-			fit(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), loss(st, w)), inner))
+			cut(fmt.Sprintf("%s ms  last %s  avg %s", checkName(label), ms(w.Last), ms(w.Avg)), inner, ell),
+			cut(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner, ell),
+			cut(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), loss(st, w)), inner, ell))
 	} else {
-		lines = append(lines, fit(st.Muted.Render("no reply yet"), inner), "", fit("loss "+loss(st, w), inner))
+		lines = append(lines, cut(st.Muted.Render("no reply yet"), inner, ell), "", cut("loss "+loss(st, w), inner, ell))
 	}
 	var checks []string
 	for _, c := range s.checks {
@@ -188,7 +188,7 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		}
 		checks = append(checks, text)
 	}
-	lines = append(lines, fit(strings.Join(checks, "  "), inner))
+	lines = append(lines, cut(strings.Join(checks, "  "), inner, ell))
 	return box.Width(width).Render(strings.Join(lines, "\n"))
 }
 

@@ -98,7 +98,7 @@ func (h *header) View() string {
 		answer = ansi.Truncate(answer, max(room, 1), g.Ellipse)
 	}
 	line2 = append([]string{answer}, line2...)
-	return strings.Join([]string{fit(left, h.width), fit(strings.Join(line2, "  "), h.width), fit(h.statusLine(), h.width)}, "\n")
+	return strings.Join([]string{cut(left, h.width, g.Ellipse), cut(strings.Join(line2, "  "), h.width, g.Ellipse), cut(h.statusLine(), h.width, g.Ellipse)}, "\n")
 }
 
 // statusLine shows an operation in place, or the last switch.

@@ -127,10 +127,10 @@ func (f footerKeys) ShortHelp() []key.Binding {
 
 func (f footerKeys) FullHelp() [][]key.Binding { return f.keys.FullHelp() }
 
-// fitLines joins lines, each cut to width.
-func fitLines(lines []string, width int) string {
+// cutLines joins lines, each cut to width with the ellipsis.
+func cutLines(lines []string, width int, ellipsis string) string {
 	for i, l := range lines {
-		lines[i] = fit(l, width)
+		lines[i] = cut(l, width, ellipsis)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -157,20 +157,37 @@ func fitHeight(block string, height int) string {
 	return block
 }
 
-// cut fits a line to width, saying with an ellipsis that it was cut.
+// cut fits a line to width, saying with an ellipsis that it was cut. A
+// quotation the cut leaves open (a record's comment) is closed after the
+// ellipsis, so what follows is not read as quoted.
 func cut(s string, width int, ellipsis string) string {
 	if lipgloss.Width(s) <= width {
 		return s
 	}
-	return ansi.Truncate(s, width, ellipsis)
+	out := ansi.Truncate(s, width, ellipsis)
+	if !openQuote(ansi.Strip(out)) {
+		return out
+	}
+	out = ansi.Truncate(s, width-1, ellipsis)
+	if openQuote(ansi.Strip(out)) {
+		out += `"`
+	}
+	return out
 }
 
-// fit cuts a styled line to width cells.
-func fit(s string, width int) string {
-	if lipgloss.Width(s) <= width {
-		return s
+// openQuote is true when s opens a double quote it does not close; a
+// backslash escapes the character after it, as strconv.Quote writes them.
+func openQuote(s string) bool {
+	open := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			open = !open
+		}
 	}
-	return lipgloss.NewStyle().MaxWidth(width).Render(s)
+	return open
 }
 
 // ms formats a duration in milliseconds with precision that suits its size.

@@ -48,10 +48,10 @@ func (w *wall) View() string {
 		if sv.lastSwitch != "" {
 			last = fmt.Sprintf("last switch %s: %s", sv.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(sv.lastSwitch, "switch: "))
 		}
-		lines = []string{fit(last, w.width), fit(w.dnsLine(), w.width), ""}
+		lines = []string{cut(last, w.width, st.Glyphs.Ellipse), cut(w.dnsLine(), w.width, st.Glyphs.Ellipse), ""}
 		if !sv.facts.Defined() {
 			// Why the big letters say what they say.
-			lines = append([]string{fit(activeStyle.Render("ACTIVE "+where), w.width)}, lines...)
+			lines = append([]string{cut(activeStyle.Render("ACTIVE "+where), w.width, st.Glyphs.Ellipse)}, lines...)
 		}
 	}
 	if gap := w.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
