@@ -19,7 +19,7 @@ func (d *detailView) SetSize(width, height int) { d.width, d.height = width, hei
 
 func (d *detailView) ShortHelp() []key.Binding {
 	k := d.c.keys
-	return []key.Binding{k.Range, k.Zoom, k.Back}
+	return []key.Binding{k.Back, k.Range, k.Zoom}
 }
 
 func (d *detailView) FullHelp() [][]key.Binding { return keyHelp(d.ShortHelp()) }

@@ -3,9 +3,11 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/exp/golden"
 )
 
 // A cut line ends with the ellipsis, and a quotation the cut opened is
@@ -47,6 +49,279 @@ func TestDetailKeepsLossAt80x24(t *testing.T) {
 	for i, l := range strings.Split(out, "\n") {
 		if w := lipgloss.Width(l); w > 80 {
 			t.Errorf("line %d is %d cells wide: %q", i+1, w, l)
+		}
+	}
+}
+
+// screenAt80x24 is the scene at 80x24 after keys.
+func screenAt80x24(opts Options, keys ...string) Model {
+	m := update(fixture(opts), tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = update(m, scene()...)
+	for _, k := range keys {
+		m = update(m, press(k))
+	}
+	return m
+}
+
+// lastLine is the screen's last line, without escape sequences.
+func lastLine(m Model) string {
+	lines := strings.Split(plain(m), "\n")
+	return lines[len(lines)-1]
+}
+
+// At 80x24 the help does not fit: its last line says which lines show and
+// how to scroll; j and k move a line, pgdn and pgup a page, within the text.
+func TestHelpScrolls(t *testing.T) {
+	m := screenAt80x24(Options{ASCII: true, NoColor: true}, "?")
+	if out := plain(m); !strings.Contains(out, "Keys  (? or esc to close)") || strings.Contains(out, "Legend") {
+		t.Fatalf("help's first page:\n%s", out)
+	}
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 1-20 of 39: j/k, pgup/pgdn or the wheel scroll") {
+		t.Errorf("position line: %q", l)
+	}
+	m = update(m, press("j"))
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 2-21 of 39") {
+		t.Errorf("after j: %q", l)
+	}
+	m = update(m, press("k"), press("k"))
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 1-20 of 39") {
+		t.Errorf("k above the top: %q", l)
+	}
+	// A page is the lines shown less one, kept for context.
+	m = update(m, tea.KeyPressMsg{Code: tea.KeyPgDown})
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 20-39 of 39") {
+		t.Errorf("after pgdn: %q", l)
+	}
+	m = update(m, tea.KeyPressMsg{Code: tea.KeyPgDown})
+	out := plain(m)
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 20-39 of 39") || !strings.Contains(out, "Legend") || !strings.Contains(out, "(docs/BENCHMARKS.md).") {
+		t.Errorf("after pgdn past the end:\n%s", out)
+	}
+	m = update(m, tea.KeyPressMsg{Code: tea.KeyPgUp})
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 1-20 of 39") {
+		t.Errorf("after pgup: %q", l)
+	}
+	if m.c.selected != 0 {
+		t.Errorf("j and k in the help moved the selection to %d", m.c.selected)
+	}
+	// Closed and opened again, it starts at the top.
+	m = update(m, press("?"), press("?"))
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 1-20 of 39") {
+		t.Errorf("reopened: %q", l)
+	}
+	// Where it all fits, there is no position line.
+	big := update(fixture(Options{ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 120, Height: 50}, press("?"))
+	if strings.Contains(plain(big), "lines 1-") {
+		t.Errorf("a position line on a help that fits:\n%s", plain(big))
+	}
+}
+
+// The footer is one line of whole keys, by priority: help, quit, the
+// focused part's first key, then the actions; what does not fit is left
+// out, never cut.
+func TestFooterByPriority(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		keys []string
+		want string
+	}{
+		{"dashboard", Options{}, nil, "? all keys | q quit | enter detail | f fail over to standby | r restore primary"},
+		{"detail", Options{}, []string{"enter"}, "? all keys | q quit | esc back | f fail over to standby | r restore primary"},
+		// The mouse's key is too long for what is left.
+		{"read-only", Options{ReadOnly: true}, nil, "? all keys | q quit | enter detail | down/j next server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.ASCII, tc.opts.NoColor = true, true
+			m := screenAt80x24(tc.opts, tc.keys...)
+			if l := lastLine(m); l != tc.want {
+				t.Errorf("footer:\n%q\nwant\n%q", l, tc.want)
+			}
+		})
+	}
+	// Wide, every key of the dashboard shows, the mouse's last.
+	m := update(fixture(Options{ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 200, Height: 60})
+	if l := lastLine(m); !strings.HasSuffix(l, "| M mouse on/off (off: select text)") || strings.Contains(l, "...") {
+		t.Errorf("wide footer: %q", l)
+	}
+}
+
+// The wall changes nothing and has no selection or events: action,
+// navigation and event keys do nothing there, its help lists only the
+// keys it answers, and it leaves the mouse to the terminal.
+func TestWallKeys(t *testing.T) {
+	rec := &recorder{}
+	m := update(fixture(Options{Wall: true, Demo: true, Actions: rec, ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, scene()...)
+	before := plain(m)
+	for _, k := range []string{"f", "r", "h", "m", "R", "c", "x", "y", "j", "enter", "e", "/", "w", "M"} {
+		m = update(m, press(k))
+	}
+	if m.confirm != nil || len(rec.calls) > 0 || m.detail || m.c.selected != 0 || m.events.searching || m.mouse {
+		t.Errorf("a key acted on the wall: question %v, requests %v, detail %v, selected %d, searching %v, mouse %v",
+			m.confirm != nil, rec.calls, m.detail, m.c.selected, m.events.searching, m.mouse)
+	}
+	if after := plain(m); after != before {
+		t.Errorf("the keys changed the wall:\n%s", after)
+	}
+	if !strings.Contains(before, "[READ-ONLY]") {
+		t.Errorf("the wall does not say it is read-only:\n%s", before)
+	}
+	help := plain(update(m, press("?")))
+	for _, want := range []string{"1-4      chart: 1m/10m/1h/all", "z        chart: y from zero / zoom", "p        pause display", "?        all keys", "esc      back", "q        quit"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the wall's help lacks %q:\n%s", want, help)
+		}
+	}
+	for _, not := range []string{"fail over", "next server", "detail", "older events", "search", "mouse", "Actions", "a question"} {
+		if strings.Contains(help, not) {
+			t.Errorf("the wall's help lists %q:\n%s", not, help)
+		}
+	}
+	if mode := m.View().MouseMode; mode != tea.MouseModeNone {
+		t.Errorf("the wall takes the mouse (mode %v)", mode)
+	}
+	// Its own keys still work.
+	if m = update(m, press("3")); m.c.chart.span != 2 {
+		t.Errorf("3 on the wall: range %d", m.c.chart.span)
+	}
+}
+
+func leftClick(x, y int) tea.MouseClickMsg {
+	return tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft}
+}
+
+// A click on a card selects its server and a second one opens its
+// detail; a click elsewhere, with a question open, or with the mouse
+// turned off (M, or NoMouse) does nothing; the wheel scrolls the events,
+// and the help when it is open.
+func TestMouse(t *testing.T) {
+	m := screenAt80x24(Options{ASCII: true, NoColor: true})
+	if mode := m.View().MouseMode; mode != tea.MouseModeCellMotion {
+		t.Fatalf("mouse mode %v", mode)
+	}
+	// The second card is right of the first, under the three header lines.
+	m = update(m, leftClick(50, 5))
+	if m.c.selected != 1 || m.detail {
+		t.Fatalf("click on private's card: selected %d, detail %v", m.c.selected, m.detail)
+	}
+	m = update(m, leftClick(10, 8))
+	if m.c.selected != 0 || m.detail {
+		t.Fatalf("click on public's card: selected %d, detail %v", m.c.selected, m.detail)
+	}
+	m = update(m, leftClick(12, 9))
+	if !m.detail || !strings.Contains(plain(m), "public - primary - 104.247.193.168") {
+		t.Fatalf("double-click did not open public's detail:\n%s", plain(m))
+	}
+	m = update(m, press("esc"))
+	// Two clicks far apart in time are two clicks.
+	m = update(m, leftClick(50, 5))
+	m.lastClick.at = m.lastClick.at.Add(-time.Second)
+	if m = update(m, leftClick(50, 5)); m.detail {
+		t.Error("two slow clicks opened the detail")
+	}
+	// The events and the footer are not clickable.
+	m = update(m, leftClick(5, 20), leftClick(5, 23))
+	if m.c.selected != 1 || m.detail {
+		t.Errorf("a click outside the cards: selected %d, detail %v", m.c.selected, m.detail)
+	}
+
+	m = update(m, tea.MouseWheelMsg{X: 5, Y: 20, Button: tea.MouseWheelUp})
+	if m.events.scroll != wheelLines || !strings.Contains(plain(m), "newer below") {
+		t.Errorf("wheel up: events scrolled %d", m.events.scroll)
+	}
+	m = update(m, tea.MouseWheelMsg{X: 5, Y: 20, Button: tea.MouseWheelDown})
+	if m.events.scroll != 0 {
+		t.Errorf("wheel down: events scrolled %d", m.events.scroll)
+	}
+	m = update(m, press("?"), tea.MouseWheelMsg{X: 5, Y: 10, Button: tea.MouseWheelDown})
+	if l := lastLine(m); !strings.HasPrefix(l, "lines 4-23 of 39") {
+		t.Errorf("wheel in the help: %q", l)
+	}
+	m = update(m, press("esc"))
+
+	// A question open: the click is not an answer, nor a selection.
+	m = update(m, press("r"), leftClick(10, 8), leftClick(10, 8))
+	if m.confirm == nil || m.c.selected != 1 {
+		t.Errorf("a click with a question open: question %v, selected %d", m.confirm != nil, m.c.selected)
+	}
+	if m = update(m, press("esc")); m.confirm != nil {
+		t.Fatal("esc left the question open")
+	}
+
+	m = update(m, press("M"))
+	if mode := m.View().MouseMode; mode != tea.MouseModeNone || !strings.Contains(eventTexts(m), "mouse off: the terminal selects text") {
+		t.Errorf("M: mode %v, events:\n%s", mode, eventTexts(m))
+	}
+	if m = update(m, leftClick(10, 8)); m.c.selected != 1 {
+		t.Error("a click acted with the mouse off")
+	}
+	if m = update(m, press("M")); m.View().MouseMode != tea.MouseModeCellMotion {
+		t.Error("M did not turn the mouse back on")
+	}
+	if off := screenAt80x24(Options{NoMouse: true}); off.View().MouseMode != tea.MouseModeNone {
+		t.Error("NoMouse takes the mouse")
+	}
+}
+
+// With several services, a click on a service's line selects it and a
+// double-click opens the detail of the server its name points at.
+func TestMouseSelectsAService(t *testing.T) {
+	m, msgs := threeServices(Options{ASCII: true, NoColor: true})
+	m = update(m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = update(m, msgs...)
+	// The header's three lines, the list's title, then a line per service.
+	m = update(m, leftClick(10, 5))
+	if m.c.service != 1 || m.detail {
+		t.Fatalf("click on api's line: service %d, detail %v", m.c.service, m.detail)
+	}
+	m = update(m, leftClick(10, 6), leftClick(10, 6))
+	if m.c.service != 2 || !m.detail || m.c.servers[m.c.selected].cfg.Name != "edge" {
+		t.Errorf("double-click on mail's line: service %d, detail %v, server %s", m.c.service, m.detail, m.c.servers[m.c.selected].cfg.Name)
+	}
+}
+
+// Golden screens at 80x24, the smallest failwatch draws, in colour and in
+// ASCII without colour: the help scrolled to its end (the legend and the
+// position line), the detail view (each check's loss kept), and the wall
+// (a chart under each server's state, no footer).
+func TestGolden80x24(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+		keys []string
+	}{
+		{"help-scrolled", Options{}, []string{"?", "pgdown"}},
+		{"detail", Options{}, []string{"enter"}},
+		{"wall", Options{Wall: true}, nil},
+	} {
+		for _, plainText := range []bool{false, true} {
+			name := tc.name
+			if plainText {
+				name += "-ascii-nocolor"
+			}
+			t.Run(name, func(t *testing.T) {
+				opts := tc.opts
+				opts.ASCII, opts.NoColor = plainText, plainText
+				m := screenAt80x24(opts)
+				for _, k := range tc.keys {
+					if k == "pgdown" {
+						m = update(m, tea.KeyPressMsg{Code: tea.KeyPgDown})
+						continue
+					}
+					m = update(m, press(k))
+				}
+				out := m.render()
+				if n := strings.Count(out, "\n") + 1; n != 24 {
+					t.Errorf("%d lines", n)
+				}
+				for i, l := range strings.Split(out, "\n") {
+					if w := lipgloss.Width(l); w > 80 {
+						t.Errorf("line %d is %d cells wide", i+1, w)
+					}
+				}
+				golden.RequireEqual(t, out)
+			})
 		}
 	}
 }
