@@ -325,3 +325,37 @@ func TestGolden80x24(t *testing.T) {
 		}
 	}
 }
+
+// Lines the cards, the services and the router panel leave go to the
+// events: with more events than fit, no line of the dashboard is blank,
+// at any size from 80x24, with one service or several.
+func TestEventsTakeTheRest(t *testing.T) {
+	for _, several := range []bool{false, true} {
+		for _, size := range [][2]int{{80, 24}, {80, 30}, {100, 35}, {120, 40}, {160, 50}, {200, 60}} {
+			m, msgs := fixture(Options{ASCII: true, NoColor: true}), scene()
+			if several {
+				m, msgs = threeServices(Options{ASCII: true, NoColor: true})
+			}
+			m = update(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m = update(m, msgs...)
+			for i := range 80 {
+				m.events.add(t0.Add(time.Duration(i)*time.Second), "local", "probe note", info)
+			}
+			for i, l := range strings.Split(plain(m), "\n") {
+				if strings.TrimSpace(l) == "" {
+					t.Errorf("several services %v, %dx%d: line %d is blank:\n%s", several, size[0], size[1], i+1, plain(m))
+					break
+				}
+			}
+		}
+	}
+}
+
+// An operation too long for the header's line gives up its oldest steps,
+// said with an ellipsis: the last steps and the outcome stay.
+func TestHeaderKeepsTheOutcome(t *testing.T) {
+	m := screenAt80x24(Options{ASCII: true, NoColor: true})
+	if l := strings.Split(plain(m), "\n")[2]; l != "failover  ...  - flush DNS cache  ok verify  done in 12ms" {
+		t.Errorf("operation line at 80 columns: %q", l)
+	}
+}
