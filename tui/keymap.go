@@ -64,12 +64,14 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 }
 
 // forWall keeps the keys a wall answers: the chart's range and zoom,
-// pause, help and quit (a wall is read-only too, so it has no action
-// keys). It draws no selection, no events and nothing to click, so
-// their keys go, from its help as well.
+// pause, help and quit, and in the demo its key that takes the simulated
+// public server down (the demo's wall shows an outage with it). A wall
+// changes nothing on the router or in the history, and draws no
+// selection, no events and nothing to click: those keys go, from its
+// help as well.
 func (k KeyMap) forWall() KeyMap {
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Next, &k.Detail, &k.Service,
-		&k.ScrollUp, &k.ScrollDown, &k.Filter, &k.Search, &k.Newest, &k.Wrap, &k.Mouse} {
+	for _, b := range []*key.Binding{&k.Failover, &k.Restore, &k.Hold, &k.Evacuate, &k.Primaries, &k.Reset, &k.Confirm,
+		&k.Up, &k.Down, &k.Next, &k.Detail, &k.Service, &k.ScrollUp, &k.ScrollDown, &k.Filter, &k.Search, &k.Newest, &k.Wrap, &k.Mouse} {
 		b.SetEnabled(false)
 	}
 	return k

@@ -32,8 +32,8 @@ type Options struct {
 	// RouterAddr is shown until the router's identity is known.
 	RouterAddr string
 	ReadOnly   bool
-	// Wall is for a NOC wall: no footer, large status, few events; it
-	// is read-only and leaves the mouse to the terminal.
+	// Wall is for a NOC wall: no footer, large status, few events; no key
+	// changes anything there, and it leaves the mouse to the terminal.
 	Wall    bool
 	ASCII   bool
 	NoColor bool
@@ -159,10 +159,9 @@ func New(opts Options) Model {
 	if opts.History <= 0 {
 		opts.History = 3600
 	}
+	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone}
 	// A wall changes nothing, whoever runs it (DESIGN.md: no keys that
 	// change anything).
-	opts.ReadOnly = opts.ReadOnly || opts.Wall
-	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone}
 	if opts.Wall {
 		c.keys = c.keys.forWall()
 	}

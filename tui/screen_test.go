@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -148,13 +149,15 @@ func TestFooterByPriority(t *testing.T) {
 
 // The wall changes nothing and has no selection or events: action,
 // navigation and event keys do nothing there, its help lists only the
-// keys it answers, and it leaves the mouse to the terminal.
+// keys it answers, and it leaves the mouse to the terminal. The demo's
+// key that takes the simulated server down still works on the demo's
+// wall, unless it is read-only.
 func TestWallKeys(t *testing.T) {
 	rec := &recorder{}
 	m := update(fixture(Options{Wall: true, Demo: true, Actions: rec, ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = update(m, scene()...)
 	before := plain(m)
-	for _, k := range []string{"f", "r", "h", "m", "R", "c", "x", "y", "j", "enter", "e", "/", "w", "M"} {
+	for _, k := range []string{"f", "r", "h", "m", "R", "c", "y", "j", "enter", "e", "/", "w", "M"} {
 		m = update(m, press(k))
 	}
 	if m.confirm != nil || len(rec.calls) > 0 || m.detail || m.c.selected != 0 || m.events.searching || m.mouse {
@@ -164,16 +167,14 @@ func TestWallKeys(t *testing.T) {
 	if after := plain(m); after != before {
 		t.Errorf("the keys changed the wall:\n%s", after)
 	}
-	if !strings.Contains(before, "[READ-ONLY]") {
-		t.Errorf("the wall does not say it is read-only:\n%s", before)
-	}
 	help := plain(update(m, press("?")))
-	for _, want := range []string{"1-4      chart: 1m/10m/1h/all", "z        chart: y from zero / zoom", "p        pause display", "?        all keys", "esc      back", "q        quit"} {
+	for _, want := range []string{"x        demo: public down/up", "1-4      chart: 1m/10m/1h/all", "z        chart: y from zero / zoom",
+		"p        pause display", "?        all keys", "esc      back", "q        quit"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("the wall's help lacks %q:\n%s", want, help)
 		}
 	}
-	for _, not := range []string{"fail over", "next server", "detail", "older events", "search", "mouse", "Actions", "a question"} {
+	for _, not := range []string{"fail over", "restore", "hold/release", "reset", "next server", "detail", "older events", "search", "mouse", "a question"} {
 		if strings.Contains(help, not) {
 			t.Errorf("the wall's help lists %q:\n%s", not, help)
 		}
@@ -181,9 +182,18 @@ func TestWallKeys(t *testing.T) {
 	if mode := m.View().MouseMode; mode != tea.MouseModeNone {
 		t.Errorf("the wall takes the mouse (mode %v)", mode)
 	}
-	// Its own keys still work.
+	// Its own keys work.
 	if m = update(m, press("3")); m.c.chart.span != 2 {
 		t.Errorf("3 on the wall: range %d", m.c.chart.span)
+	}
+	if m = update(m, press("x")); !slices.Equal(rec.calls, []string{"demo"}) {
+		t.Errorf("x on the demo's wall: requests %v", rec.calls)
+	}
+	// Read-only, the demo's key goes too.
+	rec = &recorder{}
+	m = update(fixture(Options{Wall: true, ReadOnly: true, Demo: true, Actions: rec, ASCII: true, NoColor: true}), tea.WindowSizeMsg{Width: 120, Height: 40})
+	if m = update(m, press("x")); len(rec.calls) > 0 || strings.Contains(plain(update(m, press("?"))), "demo:") {
+		t.Errorf("x on a read-only wall: requests %v", rec.calls)
 	}
 }
 
@@ -293,7 +303,7 @@ func TestGolden80x24(t *testing.T) {
 	}{
 		{"help-scrolled", Options{}, []string{"?", "pgdown"}},
 		{"detail", Options{}, []string{"enter"}},
-		{"wall", Options{Wall: true}, nil},
+		{"wall", Options{Wall: true, ReadOnly: true}, nil},
 	} {
 		for _, plainText := range []bool{false, true} {
 			name := tc.name
