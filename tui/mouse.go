@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -51,20 +52,15 @@ func (m *Model) click(ms tea.Mouse) {
 		m.c.selected = t.index
 	case serviceTarget:
 		m.c.service = t.index
-		if !double {
-			return
-		}
-		active := m.c.services[t.index].active
-		i := -1
-		for j, s := range m.c.servers {
-			if s.cfg.Name == active {
-				i = j
+		if double {
+			// The detail is a server's: the one the name points at, if any.
+			active := m.c.services[t.index].active
+			i := slices.IndexFunc(m.c.servers, func(s *serverView) bool { return s.cfg.Name == active })
+			if i < 0 {
+				return
 			}
+			m.c.selected = i
 		}
-		if i < 0 {
-			return
-		}
-		m.c.selected = i
 	}
 	if double {
 		m.detail = true

@@ -369,3 +369,22 @@ func TestHeaderKeepsTheOutcome(t *testing.T) {
 		t.Errorf("operation line at 80 columns: %q", l)
 	}
 }
+
+// Servers drawn a line each (three services at 80x24) are clicked by
+// their line.
+func TestMouseSelectsAServerLine(t *testing.T) {
+	m, msgs := threeServices(Options{ASCII: true, NoColor: true})
+	m = update(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = update(m, msgs...)
+	// The header, the services' title and three lines, the servers' title:
+	// edge is on the tenth line.
+	if l := strings.Split(plain(m), "\n")[9]; !strings.HasPrefix(l, "  edge ") {
+		t.Fatalf("the tenth line is %q", l)
+	}
+	if m = update(m, leftClick(30, 9)); m.c.selected != 1 || m.c.service != 0 {
+		t.Errorf("click on edge's line: server %d, service %d", m.c.selected, m.c.service)
+	}
+	if m = update(m, leftClick(30, 7)); m.c.selected != 1 {
+		t.Errorf("click on the servers' title: server %d", m.c.selected)
+	}
+}
