@@ -30,7 +30,7 @@ const cardHeight = 10
 func (g *cards) SetSize(width, height int) { g.width, g.height = width, height }
 
 func (g *cards) ShortHelp() []key.Binding {
-	return []key.Binding{g.c.keys.Down, g.c.keys.Detail, g.c.keys.Service}
+	return []key.Binding{g.c.keys.Detail, g.c.keys.Down, g.c.keys.Service}
 }
 
 func (g *cards) FullHelp() [][]key.Binding { return keyHelp(g.ShortHelp()) }
@@ -41,8 +41,8 @@ func (g *cards) View() string {
 	if len(servers) == 0 {
 		return ""
 	}
-	cols := max(1, min(len(servers), g.width/cardWidth))
-	if g.height > 0 && (len(servers)+cols-1)/cols*cardHeight > g.height {
+	cols := g.columns()
+	if g.asLines(cols) {
 		return g.lines()
 	}
 	w := g.width / cols
@@ -59,6 +59,45 @@ func (g *cards) View() string {
 	return strings.Join(rows, "\n")
 }
 
+// columns is how many cards a row takes.
+func (g *cards) columns() int {
+	return max(1, min(len(g.c.servers), g.width/cardWidth))
+}
+
+// asLines: the cards would take more than the height, and each server
+// gets a line instead.
+func (g *cards) asLines(cols int) bool {
+	return g.height > 0 && (len(g.c.servers)+cols-1)/cols*cardHeight > g.height
+}
+
+// lineWindow is the servers listed a line each, from and to: all of them,
+// or those around the selected one that the height takes.
+func (g *cards) lineWindow() (from, to int) {
+	from, to = 0, len(g.c.servers)
+	if rows := max(g.height-1, 3); rows < len(g.c.servers) {
+		from = min(max(g.c.selected-rows/2, 0), len(g.c.servers)-rows)
+		to = from + rows
+	}
+	return from, to
+}
+
+// at is the server drawn at column x of line row.
+func (g *cards) at(x, row int) (int, bool) {
+	n := len(g.c.servers)
+	if n == 0 || row < 0 {
+		return 0, false
+	}
+	cols := g.columns()
+	if g.asLines(cols) {
+		from, to := g.lineWindow()
+		i := from + row - 1
+		return i, row >= 1 && i < to
+	}
+	w := g.width / cols
+	i := row/cardHeight*cols + x/w
+	return i, x < cols*w && i < n
+}
+
 // lines is a line per server: the selection, name, role, address, state and
 // for how long, netwatch, the first check's last and average round trip
 // and loss, a sparkline of the newest samples, and the names ACTIVE on it.
@@ -66,11 +105,8 @@ func (g *cards) lines() string {
 	st, gl := g.c.styles, g.c.styles.Glyphs
 	now := g.c.now()
 	title := st.Bold.Render("Servers") + st.Muted.Render(fmt.Sprintf("  %d, a line each (enter for one in detail)", len(g.c.servers)))
-	from, to := 0, len(g.c.servers)
-	if rows := max(g.height-1, 3); rows < len(g.c.servers) {
-		// The window around the selection.
-		from = min(max(g.c.selected-rows/2, 0), len(g.c.servers)-rows)
-		to = from + rows
+	from, to := g.lineWindow()
+	if to-from < len(g.c.servers) {
 		title = st.Bold.Render("Servers") + st.Muted.Render(fmt.Sprintf("  %d-%d of %d, a line each (enter for one in detail)", from+1, to, len(g.c.servers)))
 	}
 	out := []string{title}
@@ -131,7 +167,7 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		box = st.CardSelected
 	}
 	inner := width - box.GetHorizontalFrameSize()
-	now := g.c.now()
+	now, ell := g.c.now(), st.Glyphs.Ellipse
 
 	title := st.Bold.Render(s.cfg.Name) + st.Muted.Render(" "+st.Glyphs.Sep+" "+string(s.cfg.Role))
 	// ACTIVE, and for which names when there are several.
@@ -162,9 +198,9 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		}
 	}
 	lines := []string{
-		fit(title, inner),
-		fit(addr+"  "+status, inner),
-		fit(nw, inner),
+		cut(title, inner, ell),
+		cut(addr+"  "+status, inner, ell),
+		cut(nw, inner, ell),
 		sparkline(st, s.history, inner),
 	}
 	var w monitor.Stats
@@ -174,11 +210,11 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 	}
 	if w.Received > 0 {
 		lines = append(lines,
-			fit(fmt.Sprintf("%s ms  last %s  avg %s", checkName(label), ms(w.Last), ms(w.Avg)), inner),
-			fit(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner),
-			fit(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), loss(st, w)), inner))
+			cut(fmt.Sprintf("%s ms  last %s  avg %s", checkName(label), ms(w.Last), ms(w.Avg)), inner, ell),
+			cut(fmt.Sprintf("min %s  max %s  mdev %s", ms(w.Min), ms(w.Max), ms(w.Mdev)), inner, ell),
+			cut(fmt.Sprintf("jitter %s  loss %s", ms(w.Jitter), loss(st, w)), inner, ell))
 	} else {
-		lines = append(lines, fit(st.Muted.Render("no reply yet"), inner), "", fit("loss "+loss(st, w), inner))
+		lines = append(lines, cut(st.Muted.Render("no reply yet"), inner, ell), "", cut("loss "+loss(st, w), inner, ell))
 	}
 	var checks []string
 	for _, c := range s.checks {
@@ -188,7 +224,7 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		}
 		checks = append(checks, text)
 	}
-	lines = append(lines, fit(strings.Join(checks, "  "), inner))
+	lines = append(lines, cut(strings.Join(checks, "  "), inner, ell))
 	return box.Width(width).Render(strings.Join(lines, "\n"))
 }
 

@@ -121,9 +121,9 @@ func (l *eventLog) key(msg tea.KeyPressMsg) bool {
 	case key.Matches(msg, k.Wrap):
 		l.wrap = !l.wrap
 	case key.Matches(msg, k.ScrollUp):
-		l.scroll = min(l.scroll+5, max(len(l.events)-1, 0))
+		l.scrollBy(5)
 	case key.Matches(msg, k.ScrollDown):
-		l.scroll = max(l.scroll-5, 0)
+		l.scrollBy(-5)
 	case key.Matches(msg, k.Filter):
 		l.filter = (l.filter + 1) % len(eventFilters)
 		l.scroll = 0
@@ -131,6 +131,12 @@ func (l *eventLog) key(msg tea.KeyPressMsg) bool {
 		return false
 	}
 	return true
+}
+
+// scrollBy moves n events back in time (forward when negative), from the
+// newest to the oldest.
+func (l *eventLog) scrollBy(n int) {
+	l.scroll = max(min(l.scroll+n, max(len(l.events)-1, 0)), 0)
 }
 
 // View is a title saying what is shown, then as many events as fit.

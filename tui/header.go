@@ -98,7 +98,7 @@ func (h *header) View() string {
 		answer = ansi.Truncate(answer, max(room, 1), g.Ellipse)
 	}
 	line2 = append([]string{answer}, line2...)
-	return strings.Join([]string{fit(left, h.width), fit(strings.Join(line2, "  "), h.width), fit(h.statusLine(), h.width)}, "\n")
+	return strings.Join([]string{cut(left, h.width, g.Ellipse), cut(strings.Join(line2, "  "), h.width, g.Ellipse), cut(h.statusLine(), h.width, g.Ellipse)}, "\n")
 }
 
 // statusLine shows an operation in place, or the last switch.
@@ -113,7 +113,7 @@ func (h *header) statusLine() string {
 		}
 		return st.Muted.Render("watching " + sv.cfg.Name)
 	}
-	parts := []string{st.Bold.Render(op.name)}
+	var steps []string
 	for _, s := range op.steps {
 		mark, style := g.Ellipse, st.Muted
 		switch s.Status {
@@ -126,13 +126,27 @@ func (h *header) statusLine() string {
 		case failover.StepRolledBack:
 			mark, style = "<", st.Warn
 		}
-		parts = append(parts, style.Render(mark+" "+s.Name))
+		steps = append(steps, style.Render(mark+" "+s.Name))
 	}
+	var end string
 	switch {
 	case op.done && op.err != nil:
-		parts = append(parts, st.Bad.Render("FAILED"))
+		end = "  " + st.Bad.Render("FAILED")
 	case op.done:
-		parts = append(parts, st.Good.Render("done in "+op.took.Round(time.Millisecond).String()))
+		end = "  " + st.Good.Render("done in "+op.took.Round(time.Millisecond).String())
 	}
-	return strings.Join(parts, "  ")
+	// Too wide, the oldest steps go first: the step under way and the
+	// outcome are what the line is for.
+	line := st.Bold.Render(op.name)
+	for i := range steps {
+		text := line
+		if i > 0 {
+			text += "  " + g.Ellipse
+		}
+		text += "  " + strings.Join(steps[i:], "  ") + end
+		if lipgloss.Width(text) <= h.width || i == len(steps)-1 {
+			return text
+		}
+	}
+	return line + end
 }

@@ -11,6 +11,7 @@ type KeyMap struct {
 	Pause, Reset, ScrollUp, ScrollDown key.Binding
 	Filter, Search, Newest             key.Binding
 	Range, Zoom, Wrap                  key.Binding
+	Mouse                              key.Binding
 	Help, Quit, Confirm                key.Binding
 }
 
@@ -41,6 +42,7 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 		Range:      key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "chart: 1m/10m/1h/all")),
 		Zoom:       key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "chart: y from zero / zoom")),
 		Wrap:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "events: wrap / cut long lines")),
+		Mouse:      key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "mouse on/off (off: select text)")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm a question")),
@@ -61,10 +63,18 @@ func DefaultKeyMap(readOnly, demo bool) KeyMap {
 	return k
 }
 
-// ShortHelp is the footer: how to get help and out first, so a narrow
-// terminal that cuts the line still shows them.
-func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Help, k.Quit, k.Failover, k.Restore, k.Hold, k.Demo}
+// forWall keeps the keys a wall answers: the chart's range and zoom,
+// pause, help and quit, and in the demo its key that takes the simulated
+// public server down (the demo's wall shows an outage with it). A wall
+// changes nothing on the router or in the history, and draws no
+// selection, no events and nothing to click: those keys go, from its
+// help as well.
+func (k KeyMap) forWall() KeyMap {
+	for _, b := range []*key.Binding{&k.Failover, &k.Restore, &k.Hold, &k.Evacuate, &k.Primaries, &k.Reset, &k.Confirm,
+		&k.Up, &k.Down, &k.Next, &k.Detail, &k.Service, &k.ScrollUp, &k.ScrollDown, &k.Filter, &k.Search, &k.Newest, &k.Wrap, &k.Mouse} {
+		b.SetEnabled(false)
+	}
+	return k
 }
 
 // FullHelp is the ? screen's keys, a column per section (HelpSections).
@@ -72,7 +82,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Failover, k.Restore, k.Hold, k.Evacuate, k.Primaries, k.Confirm, k.Reset, k.Demo},
 		{k.Up, k.Down, k.Next, k.Service, k.Detail, k.Back, k.Help, k.Quit},
-		{k.ScrollUp, k.ScrollDown, k.Newest, k.Filter, k.Search, k.Wrap, k.Range, k.Zoom, k.Pause},
+		{k.ScrollUp, k.ScrollDown, k.Newest, k.Filter, k.Search, k.Wrap, k.Range, k.Zoom, k.Pause, k.Mouse},
 	}
 }
 

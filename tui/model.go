@@ -32,10 +32,14 @@ type Options struct {
 	// RouterAddr is shown until the router's identity is known.
 	RouterAddr string
 	ReadOnly   bool
-	// Wall is for a NOC wall: no footer, large status, few events.
+	// Wall is for a NOC wall: no footer, large status, few events; no key
+	// changes anything there, and it leaves the mouse to the terminal.
 	Wall    bool
 	ASCII   bool
 	NoColor bool
+	// NoMouse leaves the mouse to the terminal, so text can be selected
+	// and copied (in tmux, over SSH); the M key turns it on and off too.
+	NoMouse bool
 	// Demo marks the screen DEMO and enables the demo key.
 	Demo bool
 	// Replay names the recording being played: the screen says REPLAY.
@@ -76,6 +80,10 @@ type Model struct {
 	showHelp      bool
 	paused        bool
 	frozen        string
+	// mouse: the dashboard takes clicks and the wheel; off, the terminal
+	// selects text. lastClick is the click before, for double-clicks.
+	mouse     bool
+	lastClick click
 }
 
 type serverView struct {
@@ -152,6 +160,11 @@ func New(opts Options) Model {
 		opts.History = 3600
 	}
 	c := &common{keys: DefaultKeyMap(opts.ReadOnly, opts.Demo), now: opts.Now, zone: opts.Zone}
+	// A wall changes nothing, whoever runs it (DESIGN.md: no keys that
+	// change anything).
+	if opts.Wall {
+		c.keys = c.keys.forWall()
+	}
 	for _, svc := range opts.Services {
 		c.services = append(c.services, &serviceView{cfg: svc, facts: engine.Facts{Service: svc.Name, State: engine.FactUnknown, Why: "no reading yet"}})
 	}
@@ -172,6 +185,7 @@ func New(opts Options) Model {
 		detailView: detailView{c: c},
 		helpScreen: helpScreen{c: c},
 		wall:       wall{c: c},
+		mouse:      !opts.NoMouse && !opts.Wall,
 	}
 	switch {
 	case opts.Replay != "":
@@ -255,6 +269,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tick()
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.MouseClickMsg:
+		m.click(tea.Mouse(msg))
+		if m.paused {
+			m.frozen = m.render()
+		}
+	case tea.MouseWheelMsg:
+		m.wheel(tea.Mouse(msg))
+		if m.paused {
+			m.frozen = m.render()
+		}
 	case engine.Event:
 		m.event(msg)
 	case LogBatchMsg:
@@ -353,11 +377,25 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	k := m.c.keys
 	var cmd tea.Cmd
+	if m.showHelp {
+		m.helpScreen.SetSize(m.width, m.bodyHeight())
+		if m.helpScreen.key(msg) {
+			return m, nil
+		}
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
 		m.showHelp = !m.showHelp
+		m.helpScreen.offset = 0
+	case key.Matches(msg, k.Mouse):
+		m.mouse = !m.mouse
+		text := "mouse off: the terminal selects text (M turns it on)"
+		if m.mouse {
+			text = "mouse on: a click selects, a double-click opens the detail, the wheel scrolls (M turns it off)"
+		}
+		m.events.add(m.c.now(), "you", text, muted)
 	case key.Matches(msg, k.Pause):
 		m.paused = !m.paused
 		m.header.paused = m.paused

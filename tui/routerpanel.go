@@ -109,11 +109,11 @@ func (p *routerPanel) render() string {
 		nw = append(nw, st.Muted.Render("no entry for these servers"))
 	}
 	if p.width >= 2*panelColumn {
-		left := lipgloss.NewStyle().Width(p.width / 2).Render(fitLines(records, p.width/2-1))
-		right := fitLines(nw, p.width-p.width/2)
+		left := lipgloss.NewStyle().Width(p.width / 2).Render(cutLines(records, p.width/2-1, st.Glyphs.Ellipse))
+		right := cutLines(nw, p.width-p.width/2, st.Glyphs.Ellipse)
 		return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
 	}
-	return fitLines(append(records, nw...), p.width)
+	return cutLines(append(records, nw...), p.width, st.Glyphs.Ellipse)
 }
 
 // renderCompact is the panel in two lines: each record's ID, state, type
@@ -142,10 +142,10 @@ func (p *routerPanel) renderCompact() string {
 	if len(nws) == 0 {
 		nws = []string{st.Muted.Render("none for these servers")}
 	}
-	return fitLines([]string{
+	return cutLines([]string{
 		st.Bold.Render("Records  ") + strings.Join(recs, sep),
 		st.Bold.Render("Netwatch ") + strings.Join(nws, sep),
-	}, p.width)
+	}, p.width, st.Glyphs.Ellipse)
 }
 
 // netwatchState maps a netwatch status onto the probes' states, for colour.

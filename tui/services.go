@@ -39,11 +39,8 @@ func (v *servicesView) View() string {
 		nameWidth = max(nameWidth, lipgloss.Width(sv.cfg.Name))
 	}
 	title := st.Bold.Render("Services")
-	from, to := 0, len(v.c.services)
-	if rows := v.height - 1; v.height > 0 && rows < len(v.c.services) {
-		// The window around the selection.
-		from = min(max(v.c.service-rows/2, 0), len(v.c.services)-rows)
-		to = from + rows
+	from, to := v.window()
+	if to-from < len(v.c.services) {
 		title += st.Muted.Render(fmt.Sprintf("  %d-%d of %d (s for the next)", from+1, to, len(v.c.services)))
 	}
 	lines := []string{title}
@@ -77,6 +74,24 @@ func (v *servicesView) View() string {
 		lines = append(lines, cut(line, v.width, g.Ellipse))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// window is the services listed, from and to: all of them, or those
+// around the selected one that the height takes.
+func (v *servicesView) window() (from, to int) {
+	from, to = 0, len(v.c.services)
+	if rows := v.height - 1; v.height > 0 && rows < len(v.c.services) {
+		from = min(max(v.c.service-rows/2, 0), len(v.c.services)-rows)
+		to = from + rows
+	}
+	return from, to
+}
+
+// at is the service listed on line row (0 is the title).
+func (v *servicesView) at(row int) (int, bool) {
+	from, to := v.window()
+	i := from + row - 1
+	return i, row >= 1 && i < to
 }
 
 // server is a server's name and its state by the probes, coloured.

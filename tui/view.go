@@ -19,6 +19,9 @@ func (m Model) View() tea.View {
 	}
 	v := tea.NewView(content)
 	v.AltScreen = true
+	if m.mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	v.WindowTitle = "failwatch " + m.c.svc().cfg.Name
 	return v
 }
@@ -34,23 +37,14 @@ func (m Model) render() string {
 		msg := fmt.Sprintf("terminal too small: %dx%d, failwatch needs at least %dx%d", m.width, m.height, MinWidth, MinHeight)
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, m.c.styles.Warn.Render(msg))
 	}
-	m.header.SetSize(m.width, 3)
+	m.header.SetSize(m.width, headerHeight)
 	header := m.header.View()
-	var footer string
-	if !m.opts.Wall && !m.showHelp {
-		var focus component = &m.cards
-		if m.detail {
-			focus = &m.detailView
-		}
-		footer = m.help.View(footerKeys{keys: m.c.keys, focus: focus})
-	}
-	bodyHeight := m.height - lipgloss.Height(header)
-	if footer != "" {
-		bodyHeight -= lipgloss.Height(footer)
-	}
+	footer := m.footer()
+	bodyHeight := m.bodyHeight()
 	var body component
 	switch {
 	case m.showHelp:
+		m.helpScreen.wheel = m.mouse
 		body = &m.helpScreen
 	case m.detail && len(m.c.servers) > 0:
 		body = &m.detailView
@@ -62,7 +56,7 @@ func (m Model) render() string {
 		body.SetSize(m.width, bodyHeight)
 		text = body.View()
 	} else {
-		text = m.dashboard(bodyHeight)
+		text, _ = m.dashboard(bodyHeight)
 	}
 	parts := []string{header, fitHeight(text, bodyHeight)}
 	if footer != "" {
@@ -72,8 +66,11 @@ func (m Model) render() string {
 }
 
 // dashboard is the cards, then the router's tables when the events keep
-// room to be read, then the events or the question.
-func (m Model) dashboard(height int) string {
+// room to be read, then the events or the question; cardsTop is the line
+// the cards start on, below the services' list when there is one. It
+// sizes the components it draws, so the mouse finds what was clicked
+// where it was drawn.
+func (m *Model) dashboard(height int) (text string, cardsTop int) {
 	var top string
 	cardsHeight := height
 	if len(m.c.services) > 1 {
@@ -81,6 +78,7 @@ func (m Model) dashboard(height int) string {
 		m.servicesView.SetSize(m.width, max(height/3, 4))
 		top = m.servicesView.View() + "\n"
 		cardsHeight -= lipgloss.Height(top)
+		cardsTop = lipgloss.Height(top) - 1
 	}
 	// Half of what is left at most, so the events keep room: many
 	// servers get a line each instead of a card.
@@ -107,30 +105,69 @@ func (m Model) dashboard(height int) string {
 	bottom.SetSize(m.width, rest)
 	// Joined as lines: each part is fitted to the width already, and
 	// padding them to one width would measure every line on every frame.
-	return top + "\n" + bottom.View()
+	return top + "\n" + bottom.View(), cardsTop
 }
 
 // minEventRows is the least the event log keeps when the router panel is
 // drawn above it.
 const minEventRows = 5
 
-// footerKeys are the footer's hints: help and quit first, the actions, then
-// the focused component's keys; a narrow footer drops from the end.
-type footerKeys struct {
-	keys  KeyMap
-	focus component
+// headerHeight is the header's lines.
+const headerHeight = 3
+
+// hasFooter: the wall and the help screen draw none.
+func (m Model) hasFooter() bool { return !m.opts.Wall && !m.showHelp }
+
+// bodyHeight is the lines between the header and the footer.
+func (m Model) bodyHeight() int {
+	if m.hasFooter() {
+		return m.height - headerHeight - 1
+	}
+	return m.height - headerHeight
 }
 
-func (f footerKeys) ShortHelp() []key.Binding {
-	return append(f.keys.ShortHelp(), f.focus.ShortHelp()...)
+// footer is one line of keys, as many as fit, by priority: help and quit,
+// the focused component's first key (detail on the dashboard, back in the
+// detail view), the actions, the component's other keys, the demo's key
+// and the mouse's. A key too long for what is left is left out and a later,
+// shorter one may still fit: nothing is cut.
+func (m Model) footer() string {
+	if !m.hasFooter() {
+		return ""
+	}
+	var focus component = &m.cards
+	if m.detail {
+		focus = &m.detailView
+	}
+	k, own := m.c.keys, focus.ShortHelp()
+	order := []key.Binding{k.Help, k.Quit}
+	if len(own) > 0 {
+		order, own = append(order, own[0]), own[1:]
+	}
+	order = append(order, k.Failover, k.Restore, k.Hold)
+	order = append(append(order, own...), k.Demo, k.Mouse)
+	sep := lipgloss.Width(m.help.ShortSeparator)
+	var shown []key.Binding
+	used := 0
+	for _, b := range order {
+		if !b.Enabled() {
+			continue
+		}
+		w := lipgloss.Width(b.Help().Key) + 1 + lipgloss.Width(b.Help().Desc)
+		if len(shown) > 0 {
+			w += sep
+		}
+		if used+w <= m.width {
+			shown, used = append(shown, b), used+w
+		}
+	}
+	return m.help.ShortHelpView(shown)
 }
 
-func (f footerKeys) FullHelp() [][]key.Binding { return f.keys.FullHelp() }
-
-// fitLines joins lines, each cut to width.
-func fitLines(lines []string, width int) string {
+// cutLines joins lines, each cut to width with the ellipsis.
+func cutLines(lines []string, width int, ellipsis string) string {
 	for i, l := range lines {
-		lines[i] = fit(l, width)
+		lines[i] = cut(l, width, ellipsis)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -157,20 +194,37 @@ func fitHeight(block string, height int) string {
 	return block
 }
 
-// cut fits a line to width, saying with an ellipsis that it was cut.
+// cut fits a line to width, saying with an ellipsis that it was cut. A
+// quotation the cut leaves open (a record's comment) is closed after the
+// ellipsis, so what follows is not read as quoted.
 func cut(s string, width int, ellipsis string) string {
 	if lipgloss.Width(s) <= width {
 		return s
 	}
-	return ansi.Truncate(s, width, ellipsis)
+	out := ansi.Truncate(s, width, ellipsis)
+	if !openQuote(ansi.Strip(out)) {
+		return out
+	}
+	out = ansi.Truncate(s, width-1, ellipsis)
+	if openQuote(ansi.Strip(out)) {
+		out += `"`
+	}
+	return out
 }
 
-// fit cuts a styled line to width cells.
-func fit(s string, width int) string {
-	if lipgloss.Width(s) <= width {
-		return s
+// openQuote is true when s opens a double quote it does not close; a
+// backslash escapes the character after it, as strconv.Quote writes them.
+func openQuote(s string) bool {
+	open := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			open = !open
+		}
 	}
-	return lipgloss.NewStyle().MaxWidth(width).Render(s)
+	return open
 }
 
 // ms formats a duration in milliseconds with precision that suits its size.

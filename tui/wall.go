@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -48,26 +49,34 @@ func (w *wall) View() string {
 		if sv.lastSwitch != "" {
 			last = fmt.Sprintf("last switch %s: %s", sv.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(sv.lastSwitch, "switch: "))
 		}
-		lines = []string{fit(last, w.width), fit(w.dnsLine(), w.width), ""}
+		lines = []string{cut(last, w.width, st.Glyphs.Ellipse), cut(w.dnsLine(), w.width, st.Glyphs.Ellipse), ""}
 		if !sv.facts.Defined() {
 			// Why the big letters say what they say.
-			lines = append([]string{fit(activeStyle.Render("ACTIVE "+where), w.width)}, lines...)
+			lines = append([]string{cut(activeStyle.Render("ACTIVE "+where), w.width, st.Glyphs.Ellipse)}, lines...)
 		}
 	}
 	if gap := w.width - lipgloss.Width(top) - lipgloss.Width(clock); gap > 0 {
 		top = lipgloss.JoinHorizontal(lipgloss.Top, top, strings.Repeat(" ", gap), clock)
 	}
 	lines = append([]string{top, ""}, lines...)
-	rest := w.height - strings.Count(strings.Join(lines, "\n"), "\n") - 1 // the rows above the panels
-	if len(c.servers) == 0 || rest < 8 {
-		return strings.Join(lines, "\n")
-	}
 	cols := 1
 	if len(c.servers) > 1 && w.width >= 2*70 {
 		cols = 2
 	}
-	rowsOfPanels := (len(c.servers) + cols - 1) / cols
-	panelHeight := max(rest/rowsOfPanels, 10)
+	rowsOfPanels := max((len(c.servers)+cols-1)/cols, 1)
+	// The rows below the lines above, for the panels; when that leaves a
+	// panel one line of state over a chart or less, the blank lines go.
+	rest := w.height - strings.Count(strings.Join(lines, "\n"), "\n") - 1
+	if rest/rowsOfPanels <= 1+minWallChart {
+		lines = slices.DeleteFunc(lines, func(l string) bool { return l == "" })
+		rest = w.height - strings.Count(strings.Join(lines, "\n"), "\n") - 1
+	}
+	if len(c.servers) == 0 || rest < 8 {
+		return strings.Join(lines, "\n")
+	}
+	// Every server gets its share, however small: one drawn off the
+	// bottom of a wall is a server nobody watches.
+	panelHeight := rest / rowsOfPanels
 	width := w.width / cols
 	var grid []string
 	for i := 0; i < len(c.servers); i += cols {
@@ -87,18 +96,23 @@ type wallKey struct {
 	width, height int
 }
 
+// minWallChart is the least a wall chart is drawn in before its server's
+// state gives up its block letters: three rows of plot and the axes.
+const minWallChart = 6
+
 // panel is a server's name and state in block letters over its chart,
-// kept until one of them changes.
+// kept until one of them changes; in capitals on one line when the
+// letters do not fit, or would leave the chart less than minWallChart.
 func (w *wall) panel(s *serverView, width, height int) string {
 	text := s.cfg.Name + " " + s.state.String()
-	stateHeight := 1
-	if bigWidth(text) <= width-2 {
-		stateHeight = 5
+	stateHeight, stateWidth := 1, 0
+	if bigWidth(text) <= width-2 && height-5 >= minWallChart {
+		stateHeight, stateWidth = 5, width-2
 	}
-	chart := w.c.serverChart(s, width-2, height-stateHeight-1)
+	chart := w.c.serverChart(s, width-2, height-stateHeight)
 	key := wallKey{chart: s.chartKey, state: s.state, width: width, height: height}
 	if s.wallCached == "" || s.wallKey != key {
-		state := bigOr(w.c.styles, text, w.c.styles.State(s.state), width-2)
+		state := bigOr(w.c.styles, text, w.c.styles.State(s.state), stateWidth)
 		panel := lipgloss.JoinVertical(lipgloss.Left, state, strings.Join(chart, "\n"))
 		s.wallCached, s.wallKey = lipgloss.NewStyle().Width(width).Render(panel), key
 	}

@@ -31,7 +31,7 @@ import (
 
 // uiFlags are the display flags every dashboard command takes.
 type uiFlags struct {
-	readOnly, wall, noColor, ascii *bool
+	readOnly, wall, noColor, ascii, noMouse *bool
 }
 
 func addUIFlags(fs interface {
@@ -42,6 +42,7 @@ func addUIFlags(fs interface {
 		wall:     fs.Bool("wall", false, "large layout without footer, readable from across a room"),
 		noColor:  fs.Bool("no-color", false, "no colours (also when NO_COLOR is set)"),
 		ascii:    fs.Bool("ascii", false, "no Unicode blocks or box drawing"),
+		noMouse:  fs.Bool("no-mouse", false, "leave the mouse to the terminal, to select and copy text (M turns it on and off)"),
 	}
 }
 
@@ -441,6 +442,6 @@ func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {
 		// The Linux console's fonts lack the blocks and box drawing.
 		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII || os.Getenv("TERM") == "linux",
 		NoColor: *ui.noColor || cfg.UI.NoColor || os.Getenv("NO_COLOR") != "",
-		Theme:   cfg.UI.Theme,
+		Theme:   cfg.UI.Theme, NoMouse: *ui.noMouse,
 	}
 }
