@@ -18,9 +18,9 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/internal/eventlog"
+	"github.com/failwatch/failwatch/internal/metrics"
 	"github.com/failwatch/failwatch/internal/record"
 	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/tui"
@@ -181,59 +181,6 @@ func (d *dashboard) serveMetrics(ctx context.Context, addr string, o out) bool {
 	return true
 }
 
-// feedMetrics is the metrics subscriber: it turns the engine's events
-// into the collector's observations until ctx ends.
-func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) {
-	sub := eng.Subscribe(1024)
-	defer sub.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-sub.C():
-			observe(m, ev)
-		}
-	}
-}
-
-// observe turns one engine event into the collector's observations. A
-// snapshot gives the state it holds; its switches and operations were
-// counted when they happened, and are not counted again.
-func observe(m *metrics.Collector, ev engine.Event) {
-	switch ev := ev.(type) {
-	case engine.Snapshot:
-		for _, e := range ev.Events {
-			switch e.(type) {
-			case engine.Switch, engine.Done:
-			default:
-				observe(m, e)
-			}
-		}
-		observe(m, engine.FactsChanged(ev.Facts))
-	case engine.ServerEvent:
-		m.ObserveServer(monitor.Event(ev))
-	case engine.Reading:
-		m.ObserveRouter(ev.At, ev.Connected, ev.NetwatchByHost)
-		observe(m, engine.FactsChanged(ev.Services))
-	case engine.FactsChanged:
-		for _, f := range ev {
-			m.ObserveFacts(f.Service, string(f.State), f.Active)
-		}
-	case engine.DNSAnswer:
-		m.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)
-	case engine.Switch:
-		m.ObserveSwitch(ev.Service, ev.Fault, ev.After)
-	case engine.Done:
-		m.ObserveOperation(ev.Result.Operation, ev.Err)
-	case engine.ServersChanged:
-		names := make([]string, len(ev))
-		for i, s := range ev {
-			names[i] = s.Name
-		}
-		m.SetServers(names)
-	}
-}
-
 // run starts the engine and the subscribers (the dashboard, metrics), runs
 // the TUI until it quits, and stops everything; an operation under way
 // finishes or rolls back, audited, before the process exits.
@@ -285,7 +232,7 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	sub := eng.Subscribe(4096)
 	go tui.Forward(ctx, sub.C(), p.Send)
 	if d.metrics != nil {
-		go feedMetrics(ctx, eng, d.metrics)
+		go d.metrics.Feed(ctx, eng)
 	}
 	_, err := p.Run()
 	cutShort := eng.Busy()
@@ -340,7 +287,7 @@ func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng
 	engineDone := make(chan struct{})
 	go func() { eng.Run(ctx); close(engineDone) }()
 	if d.metrics != nil {
-		go feedMetrics(ctx, eng, d.metrics)
+		go d.metrics.Feed(ctx, eng)
 	}
 	sub := eng.Subscribe(4096)
 	defer sub.Close()

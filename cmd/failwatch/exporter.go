@@ -56,7 +56,7 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 			if !ok {
 				return exitUsage
 			}
-			go feedMetrics(ctx, eng, d.metrics)
+			go d.metrics.Feed(ctx, eng)
 			eng.Run(ctx)
 			stopRecording()
 			stopLog()

@@ -115,7 +115,7 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 			engineDone := make(chan struct{})
 			go func() { eng.Run(ctx); close(engineDone) }()
 			if d.metrics != nil {
-				go feedMetrics(ctx, eng, d.metrics)
+				go d.metrics.Feed(ctx, eng)
 			}
 			if o.log != nil {
 				o.info("SSH on "+ln.Addr().String(), "ssh", ln.Addr().String())
