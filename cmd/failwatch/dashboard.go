@@ -131,11 +131,7 @@ func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
 func (d *dashboard) newEngine(o out) (*engine.Engine, bool) {
 	// An audit log a newer failwatch wrote would refuse every operation.
 	for _, svc := range d.cfg.Services {
-		path := d.auditLog
-		if svc.AuditLog != "" {
-			path = svc.AuditLog
-		}
-		if err := failover.NewAudit(path).Check(); err != nil {
+		if err := failover.NewAudit(failover.AuditPath(svc, d.auditLog)).Check(); err != nil {
 			o.fail("audit log " + err.Error())
 			return nil, false
 		}

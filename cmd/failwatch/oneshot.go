@@ -118,14 +118,6 @@ func dnsServer(cfg *config.Config, svc config.Service) string {
 	return routerDNS(cfg)
 }
 
-// auditPath is where the operations on a service are appended.
-func auditPath(svc config.Service) string {
-	if svc.AuditLog != "" {
-		return svc.AuditLog
-	}
-	return defaultAuditLog()
-}
-
 func currentUser() string {
 	if u, err := user.Current(); err == nil {
 		return u.Username
@@ -155,22 +147,10 @@ func (f routerFlags) connect(stderr io.Writer) (*config.Config, *routeros.Client
 	}
 	var fs []*failover.Failover
 	for _, svc := range chosen {
-		primary, standby := cfg.Pair(svc)
-		fs = append(fs, &failover.Failover{Client: client, Service: svc, Primary: primary, Standby: standby,
-			User: currentUser(), Audit: failover.NewAudit(auditPath(svc)), Siblings: siblings(cfg, svc)})
+		audit := failover.NewAudit(failover.AuditPath(svc, defaultAuditLog()))
+		fs = append(fs, failover.ForService(cfg, svc, client, currentUser(), audit))
 	}
 	return cfg, client, fs, true
-}
-
-// siblings are the names of the config's other services.
-func siblings(cfg *config.Config, svc config.Service) []string {
-	var out []string
-	for _, s := range cfg.Services {
-		if s.Name != svc.Name {
-			out = append(out, s.Name)
-		}
-	}
-	return out
 }
 
 // confirm asks on stdin unless --yes. It returns 0 to go on, exitUsage

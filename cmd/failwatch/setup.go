@@ -83,7 +83,7 @@ put back is listed with the command that undoes it.`, func(fs *pflag.FlagSet) ru
 				setups = append(setups, &failover.Setup{Service: svc, Primary: primary, Standby: standby, Probe: cfg.Probe,
 					TTL: *ttl, Interval: *interval, RTT: *rtt, IgnoreInitialDown: *ignoreDown,
 					Jitter: *jitter, Loss: lossShare,
-					Siblings: siblings(cfg, svc)})
+					Siblings: failover.Siblings(cfg, svc)})
 			}
 			if !*apply {
 				caps, err := failover.CapsOf(*version)
