@@ -26,9 +26,9 @@ import (
 // private server and netwatch is held.
 func TestFactsAgree(t *testing.T) {
 	cfgPath, _, _ := paperRouter(t)
-	cfg, ok := loadConfig(cfgPath, os.Stderr)
-	if !ok {
-		t.Fatal("config")
+	cfg, err := loadConfig(cfgPath, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
 	}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}

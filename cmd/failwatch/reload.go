@@ -34,8 +34,10 @@ func watchHangup(ctx context.Context, rf routerFlags, running *config.Config, en
 }
 
 func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, log *slog.Logger) {
-	onDisk, ok := rf.load(out{log: log})
-	if !ok {
+	o := out{log: log}
+	onDisk, err := rf.load(o)
+	if err != nil {
+		o.error(err)
 		log.Error("config not reloaded, the running one stays")
 		return
 	}
