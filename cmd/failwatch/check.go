@@ -13,21 +13,20 @@ import (
 )
 
 // loadConfig reads the config named by -c, or the first one in the search
-// path, and says which on stderr, with its warnings. On failure it prints
-// every error and returns false.
-func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+// path, and says which on stderr, with its warnings; out.error says why it
+// could not.
+func loadConfig(path string, stderr io.Writer) (*config.Config, error) {
 	return readConfig(path, plain(stderr), true)
 }
 
-// readConfig is loadConfig saying things through o; without password,
-// for a command that never logs in to the router, the password is not
-// looked up.
-func readConfig(path string, o out, password bool) (*config.Config, bool) {
+// readConfig is loadConfig saying which file it read and its warnings
+// through o; without password, for a command that never logs in to the
+// router, the password is not looked up.
+func readConfig(path string, o out, password bool) (*config.Config, error) {
 	if path == "" {
 		found, err := config.Find()
 		if err != nil {
-			o.fail(err.Error())
-			return nil, false
+			return nil, err
 		}
 		path = found
 	}
@@ -37,14 +36,13 @@ func readConfig(path string, o out, password bool) (*config.Config, bool) {
 	}
 	cfg, err := load(path)
 	if err != nil {
-		o.problems(path, err)
-		return nil, false
+		return nil, &configError{path: path, err: err}
 	}
 	o.info("config "+path, "config", path)
 	for _, w := range cfg.Warnings {
 		o.warn(w)
 	}
-	return cfg, true
+	return cfg, nil
 }
 
 func checkCommand() *cobra.Command {
@@ -58,8 +56,9 @@ Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
 				fmt.Fprintf(stderr, "failwatch check: unexpected argument %q (use -c FILE)\n", pos[0])
 				return exitUsage
 			}
-			cfg, ok := loadConfig(*path, stderr)
-			if !ok {
+			cfg, err := loadConfig(*path, stderr)
+			if err != nil {
+				plain(stderr).error(err)
 				return exitUsage
 			}
 			problems := 0

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -17,12 +16,6 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
-	"github.com/failwatch/failwatch/internal/eventlog"
-	"github.com/failwatch/failwatch/internal/record"
-	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/monitor/metrics"
-	"github.com/failwatch/failwatch/routeros"
-	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/tui"
 
 	"github.com/spf13/cobra"
@@ -46,217 +39,34 @@ func addUIFlags(fs interface {
 	}
 }
 
-// dashboard is everything one dashboard run wires together: an engine and
-// its subscribers.
-type dashboard struct {
-	cfg      *config.Config
-	router   routeros.Options
-	dns      string
-	monitor  monitor.Options
-	ui       tui.Options
-	demo     *demoWorld
-	auditLog string
-	metrics  *metrics.Collector
-	// record is a file to record every event into (--record).
-	record string
-	// lines, when set, gets a status line every interval instead of the
-	// full screen (TERM=dumb).
-	lines io.Writer
-}
-
-// recordFlag is --record, which every engine command takes.
-func recordFlag(fs interface {
-	String(string, string, string) *string
-}) *string {
-	return fs.String("record", "", "append every event (samples, router log, operations) to this FILE for failwatch replay; rotates at 64 MiB")
-}
-
-// startRecorder records the engine's events when --record asks for it.
-// stop ends the recording, with what is queued: call it once the engine has
-// stopped, so an operation's last steps are in it.
-func (d *dashboard) startRecorder(eng *engine.Engine, o out) (stop func(), ok bool) {
-	if d.record == "" {
-		return func() {}, true
-	}
-	rec, err := record.Open(d.record, 0, record.Setup{Services: d.cfg.Services, Servers: d.cfg.Servers})
-	if err != nil {
-		o.fail(err.Error())
-		return nil, false
-	}
-	sub := eng.Subscribe(8192)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer sub.Close()
-		if err := rec.Run(ctx, sub.C()); err != nil {
-			o.fail("recording stopped: "+err.Error(), "record", d.record)
-		}
-	}()
-	return func() { cancel(); <-done }, true
-}
-
-// logFormatFlag is --log-format, which the daemons take.
-func logFormatFlag(fs interface {
-	String(string, string, string) *string
-}) *string {
-	return fs.String("log-format", "text", "log FORMAT on stderr: text (key=value) or json")
-}
-
-// newLog is the daemons' logger on stderr, in the --log-format asked for.
-func newLog(format, cmd string, stderr io.Writer) (*slog.Logger, bool) {
-	log, err := eventlog.New(stderr, format)
-	if err != nil {
-		fmt.Fprintf(stderr, "failwatch %s: --log-format: %v\n", cmd, err)
-		return nil, false
-	}
-	return log, true
-}
-
-// startLog logs the engine's state changes, operations and policy
-// decisions, as a daemon's journal wants them. stop ends it once the
-// engine has stopped, with what is queued.
-func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
-	sub := eng.Subscribe(4096)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer sub.Close()
-		eventlog.Run(ctx, sub.C(), log)
-	}()
-	return func() { cancel(); <-done }
-}
-
-// newEngine builds the engine for this run.
-func (d *dashboard) newEngine(o out) (*engine.Engine, bool) {
-	// An audit log a newer failwatch wrote would refuse every operation.
-	for _, svc := range d.cfg.Services {
-		path := d.auditLog
-		if svc.AuditLog != "" {
-			path = svc.AuditLog
-		}
-		if err := failover.NewAudit(path).Check(); err != nil {
-			o.fail("audit log " + err.Error())
-			return nil, false
-		}
-	}
-	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
-		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly})
-	if err != nil {
-		o.fail(err.Error())
-		return nil, false
-	}
-	for _, w := range warnings {
-		o.warn(w)
-	}
-	return eng, true
-}
-
-// serveMetrics starts the metrics endpoint when one is asked for.
-func (d *dashboard) serveMetrics(ctx context.Context, addr string, o out) bool {
-	if addr == "" {
-		return true
-	}
-	names := make([]string, len(d.cfg.Servers))
-	for i, s := range d.cfg.Servers {
-		names[i] = s.Name
-	}
-	services := make([]string, len(d.cfg.Services))
-	for i, svc := range d.cfg.Services {
-		services[i] = svc.Name
-	}
-	d.metrics = metrics.New(names, services)
-	b := buildInfo()
-	d.metrics.SetBuildInfo(b.Version, b.Commit, runtime.Version())
-	// Probes feed the engine every interval: five missed in a row, and
-	// never under the default, is a stall rather than a slow probe.
-	d.metrics.SetStaleAfter(max(metrics.DefaultStaleAfter, 5*d.cfg.Probe.Interval))
-	bound, err := d.metrics.Serve(ctx, addr)
-	if err != nil {
-		o.fail("metrics: "+err.Error(), "listen", addr)
-		return false
-	}
-	url := fmt.Sprintf("http://%s/metrics", bound)
-	o.info("metrics on "+url, "url", url)
-	return true
-}
-
-// feedMetrics is the metrics subscriber: it turns the engine's events
-// into the collector's observations until ctx ends.
-func feedMetrics(ctx context.Context, eng *engine.Engine, m *metrics.Collector) {
-	sub := eng.Subscribe(1024)
-	defer sub.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-sub.C():
-			observe(m, ev)
-		}
-	}
-}
-
-// observe turns one engine event into the collector's observations. A
-// snapshot gives the state it holds; its switches and operations were
-// counted when they happened, and are not counted again.
-func observe(m *metrics.Collector, ev engine.Event) {
-	switch ev := ev.(type) {
-	case engine.Snapshot:
-		for _, e := range ev.Events {
-			switch e.(type) {
-			case engine.Switch, engine.Done:
-			default:
-				observe(m, e)
-			}
-		}
-		observe(m, engine.FactsChanged(ev.Facts))
-	case engine.ServerEvent:
-		m.ObserveServer(monitor.Event(ev))
-	case engine.Reading:
-		m.ObserveRouter(ev.At, ev.Connected, ev.NetwatchByHost)
-		observe(m, engine.FactsChanged(ev.Services))
-	case engine.FactsChanged:
-		for _, f := range ev {
-			m.ObserveFacts(f.Service, string(f.State), f.Active)
-		}
-	case engine.DNSAnswer:
-		m.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)
-	case engine.Switch:
-		m.ObserveSwitch(ev.Service, ev.Fault, ev.After)
-	case engine.Done:
-		m.ObserveOperation(ev.Result.Operation, ev.Err)
-	case engine.ServersChanged:
-		names := make([]string, len(ev))
-		for i, s := range ev {
-			names[i] = s.Name
-		}
-		m.SetServers(names)
-	}
-}
-
-// run starts the engine and the subscribers (the dashboard, metrics), runs
-// the TUI until it quits, and stops everything; an operation under way
+// run starts the engine and the subscribers (the dashboard or the line
+// mode, metrics, recorder), runs until the dashboard quits or a signal
+// ends the line mode, and stops everything; an operation under way
 // finishes or rolls back, audited, before the process exits.
 func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := plain(stderr)
-	if !d.serveMetrics(ctx, metricsAddr, o) {
-		return exitUsage
-	}
-	eng, ok := d.newEngine(o)
-	if !ok {
-		return exitUsage
-	}
-	stopRecording, ok := d.startRecorder(eng, o)
-	if !ok {
+	r, err := d.start(ctx, o, metricsAddr, nil)
+	if err != nil {
+		o.error(err)
 		return exitUsage
 	}
 	if d.lines != nil {
-		return d.runLines(ctx, cancel, eng, stopRecording)
+		// Caught before the engine runs: none may kill the process while
+		// an operation is rolling back.
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		defer signal.Stop(sigs)
+		r.run(ctx, func(ctx context.Context) error { return d.runLines(ctx, r.eng, sigs) })
+		return exitOK
 	}
-	act := &tui.EngineActions{Engine: eng, By: localRequester(d.ui.ReadOnly), ReadOnly: d.ui.ReadOnly}
+	return d.runScreen(ctx, r, stderr)
+}
+
+// runScreen is the dashboard drawn on the terminal, in the engine's run.
+func (d *dashboard) runScreen(ctx context.Context, r *engineRun, stderr io.Writer) int {
+	act := &tui.EngineActions{Engine: r.eng, By: localRequester(d.ui.ReadOnly), ReadOnly: d.ui.ReadOnly}
 	if d.demo != nil {
 		act.Demo = d.demo.toggle
 	}
@@ -273,28 +83,23 @@ func (d *dashboard) run(metricsAddr string, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case <-sigs:
-			p.Quit()
-		case <-ctx.Done():
-		}
-	}()
-
-	engineDone := make(chan struct{})
-	go func() { eng.Run(ctx); close(engineDone) }()
-	sub := eng.Subscribe(4096)
-	go tui.Forward(ctx, sub.C(), p.Send)
-	if d.metrics != nil {
-		go feedMetrics(ctx, eng, d.metrics)
-	}
-	_, err := p.Run()
-	cutShort := eng.Busy()
-	cancel()
-	<-engineDone
-	stopRecording()
+	var cutShort bool
+	err := r.run(ctx, func(ctx context.Context) error {
+		go func() {
+			select {
+			case <-sigs:
+				p.Quit()
+			case <-ctx.Done():
+			}
+		}()
+		sub := r.eng.Subscribe(4096)
+		go tui.Forward(ctx, sub.C(), p.Send)
+		_, err := p.Run()
+		cutShort = r.eng.Busy()
+		return err
+	})
 	code := exitOK
-	if last := eng.LastDone(); cutShort && last != nil {
+	if last := r.eng.LastDone(); cutShort && last != nil {
 		if last.Err != nil {
 			fmt.Fprintf(stderr, "failwatch: %s was under way when the dashboard ended: %s: %v\n", last.Result.Operation, last.Result.Outcome, last.Err)
 			code = exitUnhealthy
@@ -322,33 +127,24 @@ func lineMode(stderr io.Writer) bool {
 
 // screenCapable refuses a terminal that cannot draw the dashboard
 // (TERM=dumb), pointing to the commands that print lines instead.
-func screenCapable(stderr io.Writer) bool {
+func screenCapable() error {
 	if os.Getenv("TERM") == "dumb" {
-		fmt.Fprintln(stderr, "failwatch: TERM=dumb cannot draw the dashboard: use failwatch status, report or exporter, or a terminal that can")
-		return false
+		return errors.New("TERM=dumb cannot draw the dashboard: use failwatch status, report or exporter, or a terminal that can")
 	}
-	return true
+	return nil
 }
 
-// runLines is the dashboard where it cannot be drawn: the same engine, and
-// tui.Lines printing its status every probe interval, plus a line at once
-// for a switch, an operation's end or a policy decision, until a signal;
-// an operation under way finishes or rolls back first.
-func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng *engine.Engine, stopRecording func()) int {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-	engineDone := make(chan struct{})
-	go func() { eng.Run(ctx); close(engineDone) }()
-	if d.metrics != nil {
-		go feedMetrics(ctx, eng, d.metrics)
-	}
+// runLines is the dashboard where it cannot be drawn, in the engine's
+// run: tui.Lines printing its status every probe interval, plus a line at
+// once for a switch, an operation's end or a policy decision, until a
+// signal on sigs.
+func (d *dashboard) runLines(ctx context.Context, eng *engine.Engine, sigs <-chan os.Signal) error {
 	sub := eng.Subscribe(4096)
 	defer sub.Close()
 	lines := tui.NewLines(d.ui)
 	tick := time.NewTicker(d.cfg.Probe.Interval)
 	defer tick.Stop()
-	for running := true; running; {
+	for {
 		select {
 		case ev := <-sub.C():
 			if l := lines.Observe(ev); l != "" {
@@ -357,13 +153,11 @@ func (d *dashboard) runLines(ctx context.Context, cancel context.CancelFunc, eng
 		case <-tick.C:
 			fmt.Fprintln(d.lines, lines.Line())
 		case <-sigs:
-			running = false
+			return nil
+		case <-ctx.Done():
+			return nil
 		}
 	}
-	cancel()
-	<-engineDone
-	stopRecording()
-	return exitOK
 }
 
 // localRequester is the user at this terminal: an operator unless the
@@ -407,12 +201,14 @@ Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag
 		recordTo := recordFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
 			lines := lineMode(stderr)
-			cfg, ok := rf.load(plain(stderr))
-			if !ok {
+			cfg, err := rf.load(plain(stderr))
+			if err != nil {
+				plain(stderr).error(err)
 				return exitUsage
 			}
-			d, ok := liveDashboard(cfg, *recordTo, plain(stderr))
-			if !ok {
+			d, err := liveDashboard(cfg, *recordTo)
+			if err != nil {
+				plain(stderr).error(err)
 				return exitUnhealthy
 			}
 			d.ui = uiOptions(cfg, ui)
@@ -422,18 +218,6 @@ Exit codes: 0 ok, 1 unhealthy or failed, 2 bad usage or config.`, func(fs *pflag
 			return d.run(*metricsAddr, stderr)
 		}
 	})
-}
-
-// liveDashboard wires a config to the real world: ICMP probes, the
-// router's API, its resolver and the audit log.
-func liveDashboard(cfg *config.Config, record string, o out) (*dashboard, bool) {
-	icmp, err := monitor.NewICMP(cfg.Probe.ICMPMode)
-	if err != nil {
-		o.fail(err.Error())
-		return nil, false
-	}
-	return &dashboard{cfg: cfg, router: routeros.OptionsFrom(cfg.Router), dns: routerDNS(cfg), auditLog: defaultAuditLog(),
-		monitor: monitor.Options{Probe: cfg.Probe, ICMP: icmp}, record: record}, true
 }
 
 func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {

@@ -42,9 +42,9 @@ func TestDemoHeadlineEveryTime(t *testing.T) {
 			defer r.Close()
 			d.auditLog = filepath.Join(t.TempDir(), "audit.jsonl")
 			d.ui = tui.Options{Services: d.cfg.Services, Servers: d.cfg.Servers, Demo: true, Zone: time.UTC}
-			eng, ok := d.newEngine(out{stderr: io.Discard})
-			if !ok {
-				t.Fatal("no engine")
+			eng, err := d.newEngine(out{stderr: io.Discard})
+			if err != nil {
+				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})

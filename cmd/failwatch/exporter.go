@@ -28,38 +28,34 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 		recordTo := recordFlag(fs)
 		logFormat := logFormatFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			log, ok := newLog(*logFormat, "exporter", stderr)
-			if !ok {
+			log, err := newLog(*logFormat, stderr)
+			if err != nil {
+				daemonOut(stderr, "exporter", "text", nil).error(err)
 				return exitUsage
 			}
 			o := daemonOut(stderr, "exporter", *logFormat, log)
-			cfg, ok := rf.load(o)
-			if !ok {
+			cfg, err := rf.load(o)
+			if err != nil {
+				o.error(err)
 				return exitUsage
 			}
-			d, ok := liveDashboard(cfg, *recordTo, o)
-			if !ok {
+			d, err := liveDashboard(cfg, *recordTo)
+			if err != nil {
+				o.error(err)
 				return exitUnhealthy
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if !d.serveMetrics(ctx, *listen, o) {
+			r, err := d.start(ctx, o, *listen, log)
+			if err != nil {
+				o.error(err)
 				return exitUsage
 			}
-			eng, ok := d.newEngine(o)
-			if !ok {
-				return exitUsage
-			}
-			go watchHangup(ctx, rf, cfg, eng, log)
-			stopLog := startLog(eng, log)
-			stopRecording, ok := d.startRecorder(eng, o)
-			if !ok {
-				return exitUsage
-			}
-			go feedMetrics(ctx, eng, d.metrics)
-			eng.Run(ctx)
-			stopRecording()
-			stopLog()
+			go watchHangup(ctx, rf, cfg, r.eng, log)
+			r.run(ctx, func(ctx context.Context) error {
+				<-ctx.Done()
+				return nil
+			})
 			return exitOK
 		}
 	})

@@ -14,8 +14,8 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/metrics"
 	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/monitor/metrics"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/tui"
 )
@@ -26,9 +26,9 @@ import (
 // private server and netwatch is held.
 func TestFactsAgree(t *testing.T) {
 	cfgPath, _, _ := paperRouter(t)
-	cfg, ok := loadConfig(cfgPath, os.Stderr)
-	if !ok {
-		t.Fatal("config")
+	cfg, err := loadConfig(cfgPath, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
 	}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
@@ -43,7 +43,7 @@ func TestFactsAgree(t *testing.T) {
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	go feedMetrics(ctx, e, m)
+	go m.Feed(ctx, e)
 	sub := e.Subscribe(100000)
 	defer sub.Close()
 	var model tea.Model = tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), Zone: time.UTC})

@@ -38,13 +38,18 @@ the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, func(fs *pflag
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			want := func(part string) bool { return slices.Contains(strings.Split(*parts, ","), part) }
-			if want("scenarios") && !labScenarios(ctx, *count, stdout, stderr) {
-				return exitUnhealthy
+			var err error
+			if want("scenarios") {
+				err = labScenarios(ctx, *count, stdout, stderr)
 			}
-			if want("timing") && !labTiming(ctx, *runs, stdout, stderr) {
-				return exitUnhealthy
+			if err == nil && want("timing") {
+				err = labTiming(ctx, *runs, stdout)
 			}
-			if want("clients") && !labClients(ctx, *runs, *count, stdout, stderr) {
+			if err == nil && want("clients") {
+				err = labClients(ctx, *runs, *count, stdout)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
 				return exitUnhealthy
 			}
 			return exitOK
@@ -52,12 +57,12 @@ the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, func(fs *pflag
 	})
 }
 
-// labScenarios prints the paper's three scenarios.
-func labScenarios(ctx context.Context, count int, stdout, stderr io.Writer) bool {
+// labScenarios prints the paper's three scenarios; a scenario that went
+// wrong is said on stderr and the others go on.
+func labScenarios(ctx context.Context, count int, stdout, stderr io.Writer) error {
 	l, err := lab.New()
 	if err != nil {
-		fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
-		return false
+		return err
 	}
 	fmt.Fprintf(stdout, "lab: public %s (simulated ~196 ms), private %s (~2.7 ms), router API %s, DNS %s\n\n",
 		l.Public.Addr, l.Private.Addr, l.API, l.DNS)
@@ -81,23 +86,21 @@ func labScenarios(ctx context.Context, count int, stdout, stderr io.Writer) bool
 	}
 	fmt.Fprintf(stdout, "\nscenario 2: switch %s after the fault, %d of the client's pings lost during it\n\n",
 		r2.Switch.Round(time.Millisecond), r2.LostInSwitch)
-	return true
+	return nil
 }
 
 // labTiming times the failover on each path.
-func labTiming(ctx context.Context, runs int, stdout, stderr io.Writer) bool {
+func labTiming(ctx context.Context, runs int, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "| mode | runs | switch median | min | max | detection median | min | max |\n|---|---|---|---|---|---|---|---|\n")
 	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch} {
 		l, err := lab.New()
 		if err != nil {
-			fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
-			return false
+			return err
 		}
 		timings, err := l.Measure(ctx, mode, runs, lab.RandomPhase)
 		l.Close()
 		if err != nil {
-			fmt.Fprintf(stderr, "failwatch lab: %s: %v\n", mode, err)
-			return false
+			return fmt.Errorf("%s: %w", mode, err)
 		}
 		var sw, det []time.Duration
 		for _, t := range timings {
@@ -108,12 +111,12 @@ func labTiming(ctx context.Context, runs int, stdout, stderr io.Writer) bool {
 			ms(slices.Max(sw)), ms(median(det)), ms(slices.Min(det)), ms(slices.Max(det)))
 	}
 	fmt.Fprintln(stdout)
-	return true
+	return nil
 }
 
 // labClients runs scenario 2 on every path and TTL, runs times, and prints
 // the paper's row per client: medians, with the spread of what was received.
-func labClients(ctx context.Context, runs, count int, stdout, stderr io.Writer) bool {
+func labClients(ctx context.Context, runs, count int, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "scenario 2 as clients see it: %d pings at 1s, the public server cut before ping 4; medians of %d run(s)\n\n", count, runs)
 	fmt.Fprintf(stdout, "| path | TTL | client | sent | received (min-max) | loss | min ms | avg ms | max ms | mdev ms | fault to answer | client back after the switch |\n")
 	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -123,14 +126,12 @@ func labClients(ctx context.Context, runs, count int, stdout, stderr io.Writer) 
 			for range runs {
 				l, err := lab.New()
 				if err != nil {
-					fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
-					return false
+					return err
 				}
 				rows, err := l.ClientsScenario2(ctx, mode, ttl, count, 3, time.Second)
 				l.Close()
 				if err != nil {
-					fmt.Fprintf(stderr, "failwatch lab: %s, TTL %s: %v\n", mode, ttl, err)
-					return false
+					return fmt.Errorf("%s, TTL %s: %w", mode, ttl, err)
 				}
 				for _, r := range rows {
 					byClient[r.Client] = append(byClient[r.Client], r)
@@ -141,7 +142,7 @@ func labClients(ctx context.Context, runs, count int, stdout, stderr io.Writer) 
 			}
 		}
 	}
-	return true
+	return nil
 }
 
 // clientLine is one table row: the medians of the runs.

@@ -67,3 +67,48 @@ func (o out) problems(path string, err error) {
 	}
 	o.fail(fmt.Sprintf("%s: %d problem(s)", path, len(errs)), "path", path)
 }
+
+// failure is an error with who says it, when a command says it in its own
+// name ("failwatch setup: ..."), and the attributes its record carries in a
+// daemon's JSON log (the address that could not be listened on).
+type failure struct {
+	err   error
+	who   string
+	attrs []any
+}
+
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+// withAttrs gives err the key-value pairs of its record in a JSON log.
+func withAttrs(err error, attrs ...any) error { return &failure{err: err, attrs: attrs} }
+
+// said makes err said in the name of the command cmd.
+func said(cmd string, err error) error { return &failure{err: err, who: "failwatch " + cmd} }
+
+// configError is a config file that could not be read, with its problems.
+type configError struct {
+	path string
+	err  error
+}
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// error says why a helper failed, once, where its command decides the exit
+// code: a config's problems each with its position, anything else as one
+// line or record.
+func (o out) error(err error) {
+	if ce, ok := errors.AsType[*configError](err); ok {
+		o.problems(ce.path, ce.err)
+		return
+	}
+	if f, ok := errors.AsType[*failure](err); ok {
+		if f.who != "" {
+			o.who = f.who
+		}
+		o.fail(err.Error(), f.attrs...)
+		return
+	}
+	o.fail(err.Error())
+}

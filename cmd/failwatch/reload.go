@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -35,8 +34,10 @@ func watchHangup(ctx context.Context, rf routerFlags, running *config.Config, en
 }
 
 func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, log *slog.Logger) {
-	onDisk, ok := rf.load(out{log: log})
-	if !ok {
+	o := out{log: log}
+	onDisk, err := rf.load(o)
+	if err != nil {
+		o.error(err)
 		log.Error("config not reloaded, the running one stays")
 		return
 	}
@@ -48,7 +49,7 @@ func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, lo
 		log.Info("config reloaded: servers applied, the others keep their statistics", "path", onDisk.Path,
 			"added", strings.Join(res.Added, ","), "removed", strings.Join(res.Removed, ","), "changed", strings.Join(res.Changed, ","))
 	}
-	restart := slices.DeleteFunc(changedSections(running, onDisk), func(s string) bool { return s == "servers" })
+	restart := slices.DeleteFunc(config.ChangedSections(running, onDisk), func(s string) bool { return s == "servers" })
 	restart = append(restart, res.NeedsRestart...)
 	switch {
 	case len(restart) > 0:
@@ -57,44 +58,4 @@ func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, lo
 	case !res.Applied() && err == nil:
 		log.Info("config on disk checked: same as running", "path", onDisk.Path)
 	}
-}
-
-// changedSections names the config's sections that differ, never their
-// values (the router's holds its password).
-func changedSections(a, b *config.Config) []string {
-	va, vb := reflect.ValueOf(*a), reflect.ValueOf(*b)
-	var out []string
-	for i := range va.NumField() {
-		name := va.Type().Field(i).Name
-		if name == "Path" || name == "Warnings" {
-			continue
-		}
-		if name == "Services" && !ownSettingsDiffer(a, b) {
-			// A service's auto that follows the file's changes with it:
-			// the auto section says so.
-			continue
-		}
-		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
-			out = append(out, strings.ToLower(name))
-		}
-	}
-	return out
-}
-
-// ownSettingsDiffer says whether the services differ in more than an auto
-// they take from the file's.
-func ownSettingsDiffer(a, b *config.Config) bool {
-	if len(a.Services) != len(b.Services) {
-		return true
-	}
-	for i := range a.Services {
-		x, y := a.Services[i], b.Services[i]
-		if x.Auto == a.Auto && y.Auto == b.Auto {
-			x.Auto, y.Auto = config.Auto{}, config.Auto{}
-		}
-		if !reflect.DeepEqual(x, y) {
-			return true
-		}
-	}
-	return false
 }

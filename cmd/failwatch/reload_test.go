@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/failwatch/failwatch/config"
 )
 
 // SIGHUP reloads the config instead of killing the exporter: a broken
@@ -135,19 +133,5 @@ probe:
 	// Still running, still probing: a state line or the metrics go on.
 	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Errorf("exporter gone after SIGHUP: %v", err)
-	}
-}
-
-// A changed password names its section, never itself.
-func TestChangedSections(t *testing.T) {
-	a := config.Defaults()
-	b := a
-	b.Router.Password = "n3w-pw"
-	b.Path = "elsewhere.yaml"
-	if got := changedSections(&a, &b); strings.Join(got, ",") != "router" {
-		t.Errorf("got %v", got)
-	}
-	if got := changedSections(&a, &a); len(got) != 0 {
-		t.Errorf("same config: %v", got)
 	}
 }

@@ -30,7 +30,8 @@ times faster (0: as fast as it can). Nothing is probed and no router is asked.`,
 		speed := fs.Float64("speed", 1, "how many times faster than it happened (0: no waiting)")
 		ui := addUIFlags(fs)
 		return func(pos []string, stdout, stderr io.Writer) int {
-			if !screenCapable(stderr) {
+			if err := screenCapable(); err != nil {
+				plain(stderr).error(err)
 				return exitUsage
 			}
 			if len(pos) != 1 || *speed < 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -45,54 +46,11 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 		timeout := durationFlag(fs, "timeout", 0, "how long to wait for each reply (default: the config's, else 1s)")
 		asJSON := fs.Bool("json", false, "print JSON instead of text")
 		return func(hosts []string, stdout, stderr io.Writer) int {
-			if *count < 1 {
-				fmt.Fprintln(stderr, "failwatch report: --count must be at least 1")
+			cfg, err := reportConfig(hosts, *path, *count, *interval, *timeout, stderr)
+			if err != nil {
+				plain(stderr).error(err)
 				return exitUsage
 			}
-			if *interval != 0 && *interval < config.MinInterval {
-				fmt.Fprintf(stderr, "failwatch report: --interval must be at least %s, got %s\n", config.MinInterval, *interval)
-				return exitUsage
-			}
-			if *timeout != 0 && *timeout < config.MinTimeout {
-				fmt.Fprintf(stderr, "failwatch report: --timeout must be at least %s, got %s\n", config.MinTimeout, *timeout)
-				return exitUsage
-			}
-
-			var cfg *config.Config
-			switch {
-			case len(hosts) > 0 && *path != "":
-				fmt.Fprintln(stderr, "failwatch report: give either -c FILE or HOSTs, not both")
-				return exitUsage
-			case len(hosts) > 0:
-				c := config.Defaults()
-				cfg = &c
-				for _, h := range hosts {
-					s, err := serverFromArg(h)
-					if err != nil {
-						fmt.Fprintf(stderr, "failwatch report: %v\n", err)
-						return exitUsage
-					}
-					cfg.Servers = append(cfg.Servers, s)
-				}
-			default:
-				var ok bool
-				if cfg, ok = readConfig(*path, plain(stderr), false); !ok {
-					return exitUsage
-				}
-			}
-			if *interval > 0 {
-				cfg.Probe.Interval = *interval
-			}
-			if *timeout > 0 {
-				cfg.Probe.Timeout = *timeout
-			}
-			// A short report must still reach a verdict, and its window must hold
-			// every probe so p95 covers the whole run.
-			cfg.Probe.UpAfter = min(cfg.Probe.UpAfter, *count)
-			cfg.Probe.DownAfter = min(cfg.Probe.DownAfter, *count)
-			cfg.Probe.LossWindow = min(cfg.Probe.LossWindow, *count)
-			cfg.Probe.Window = max(cfg.Probe.Window, *count)
-
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// Reply lines, like ping's, only for a person watching: a pipe or a
@@ -123,6 +81,51 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 			return exitOK
 		}
 	})
+}
+
+// reportConfig is what report probes: the HOSTs, or the config's servers,
+// with the probe settings the flags change.
+func reportConfig(hosts []string, path string, count int, interval, timeout time.Duration, stderr io.Writer) (*config.Config, error) {
+	switch {
+	case count < 1:
+		return nil, said("report", errors.New("--count must be at least 1"))
+	case interval != 0 && interval < config.MinInterval:
+		return nil, said("report", fmt.Errorf("--interval must be at least %s, got %s", config.MinInterval, interval))
+	case timeout != 0 && timeout < config.MinTimeout:
+		return nil, said("report", fmt.Errorf("--timeout must be at least %s, got %s", config.MinTimeout, timeout))
+	case len(hosts) > 0 && path != "":
+		return nil, said("report", errors.New("give either -c FILE or HOSTs, not both"))
+	}
+	var cfg *config.Config
+	if len(hosts) > 0 {
+		c := config.Defaults()
+		cfg = &c
+		for _, h := range hosts {
+			s, err := serverFromArg(h)
+			if err != nil {
+				return nil, said("report", err)
+			}
+			cfg.Servers = append(cfg.Servers, s)
+		}
+	} else {
+		var err error
+		if cfg, err = readConfig(path, plain(stderr), false); err != nil {
+			return nil, err
+		}
+	}
+	if interval > 0 {
+		cfg.Probe.Interval = interval
+	}
+	if timeout > 0 {
+		cfg.Probe.Timeout = timeout
+	}
+	// A short report must still reach a verdict, and its window must hold
+	// every probe so p95 covers the whole run.
+	cfg.Probe.UpAfter = min(cfg.Probe.UpAfter, count)
+	cfg.Probe.DownAfter = min(cfg.Probe.DownAfter, count)
+	cfg.Probe.LossWindow = min(cfg.Probe.LossWindow, count)
+	cfg.Probe.Window = max(cfg.Probe.Window, count)
+	return cfg, nil
 }
 
 // serverFromArg turns a HOST argument into a server with one check.

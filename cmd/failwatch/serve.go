@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
+	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/sshserve"
 	"github.com/failwatch/failwatch/tui"
 
@@ -47,91 +50,98 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 		recordTo := recordFlag(fs)
 		logFormat := logFormatFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			log, ok := newLog(*logFormat, "serve", stderr)
-			if !ok {
+			log, err := newLog(*logFormat, stderr)
+			if err != nil {
+				daemonOut(stderr, "serve", "text", nil).error(err)
 				return exitUsage
 			}
 			o := daemonOut(stderr, "serve", *logFormat, log)
-			cfg, ok := rf.load(o)
-			if !ok {
+			cfg, err := rf.load(o)
+			if err != nil {
+				o.error(err)
 				return exitUsage
 			}
 			// What SIGHUP compares the file with: the config as read, before the
 			// defaults filled in below.
 			asLoaded := *cfg
-			if *listen != "" {
-				cfg.Serve.Listen = *listen
-			}
-			if cfg.Serve.HostKey == "" {
-				cfg.Serve.HostKey = filepath.Join(filepath.Dir(defaultAuditLog()), "ssh_host_ed25519")
-			}
-			if len(cfg.Serve.Users) == 0 && cfg.Serve.Anonymous == "" {
-				o.fail("no serve.users and no serve.anonymous: nobody could log in")
+			if err := serveDefaults(cfg, *listen); err != nil {
+				o.error(err)
 				return exitUsage
 			}
-			d, ok := liveDashboard(cfg, *recordTo, o)
-			if !ok {
+			d, err := liveDashboard(cfg, *recordTo)
+			if err != nil {
+				o.error(err)
 				return exitUnhealthy
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			d.ui = tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
 				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
-			if !d.serveMetrics(ctx, *metricsAddr, o) {
-				return exitUsage
-			}
-			eng, ok := d.newEngine(o)
-			if !ok {
-				return exitUsage
-			}
-			go watchHangup(ctx, rf, &asLoaded, eng, log)
-			stopLog := startLog(eng, log)
-			defer stopLog()
-			stopRecording, ok := d.startRecorder(eng, o)
-			if !ok {
-				return exitUsage
-			}
-			opts := sshserve.Options{Serve: cfg.Serve, Engine: eng, Log: log,
-				// The servers now, as reloads left them, not as serve started.
-				UI: func() tui.Options {
-					ui := d.ui
-					ui.Servers = eng.Servers()
-					return ui
-				}}
-			if d.metrics != nil {
-				opts.Metrics = d.metrics.Registerer()
-			}
-			srv, err := sshserve.New(opts)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			r, err := d.start(ctx, o, *metricsAddr, log)
 			if err != nil {
-				o.fail(err.Error())
-				return exitUnhealthy
-			}
-			ln, err := net.Listen("tcp", cfg.Serve.Listen)
-			if err != nil {
-				// "listen tcp ADDR: ..." says what failed already.
-				o.fail(err.Error(), "listen", cfg.Serve.Listen)
+				o.error(err)
 				return exitUsage
 			}
-			engineDone := make(chan struct{})
-			go func() { eng.Run(ctx); close(engineDone) }()
-			if d.metrics != nil {
-				go feedMetrics(ctx, eng, d.metrics)
-			}
-			if o.log != nil {
-				o.info("SSH on "+ln.Addr().String(), "ssh", ln.Addr().String())
-			} else {
-				fmt.Fprintf(stdout, "failwatch serve: SSH on %s\n", ln.Addr())
-			}
-			if err := srv.Serve(ctx, ln); err != nil {
-				o.fail(err.Error())
-			}
-			stop()
-			<-engineDone
-			stopRecording()
-			if last := eng.LastDone(); last != nil && last.Err != nil {
-				o.fail(fmt.Sprintf("last operation: %s: %v", last.Result.Outcome, last.Err))
-			}
-			return exitOK
+			go watchHangup(ctx, rf, &asLoaded, r.eng, log)
+			return d.serve(ctx, r, o, log, stdout)
 		}
 	})
+}
+
+// serveDefaults fills in serve's listen address (--listen over the
+// config's) and host key, and refuses a config nobody could log in with.
+func serveDefaults(cfg *config.Config, listen string) error {
+	if listen != "" {
+		cfg.Serve.Listen = listen
+	}
+	if cfg.Serve.HostKey == "" {
+		cfg.Serve.HostKey = filepath.Join(filepath.Dir(defaultAuditLog()), "ssh_host_ed25519")
+	}
+	if len(cfg.Serve.Users) == 0 && cfg.Serve.Anonymous == "" {
+		return errors.New("no serve.users and no serve.anonymous: nobody could log in")
+	}
+	return nil
+}
+
+// serve hands the engine's run to the SSH server, listening on serve.listen,
+// until ctx ends; an operation under way finishes or rolls back first.
+func (d *dashboard) serve(ctx context.Context, r *engineRun, o out, log *slog.Logger, stdout io.Writer) int {
+	opts := sshserve.Options{Serve: d.cfg.Serve, Engine: r.eng, Log: log,
+		// The servers now, as reloads left them, not as serve started.
+		UI: func() tui.Options {
+			ui := d.ui
+			ui.Servers = r.eng.Servers()
+			return ui
+		}}
+	if d.metrics != nil {
+		opts.Metrics = d.metrics.Registerer()
+	}
+	srv, err := sshserve.New(opts)
+	if err != nil {
+		r.stop()
+		o.fail(err.Error())
+		return exitUnhealthy
+	}
+	ln, err := net.Listen("tcp", d.cfg.Serve.Listen)
+	if err != nil {
+		r.stop()
+		// "listen tcp ADDR: ..." says what failed already.
+		o.fail(err.Error(), "listen", d.cfg.Serve.Listen)
+		return exitUsage
+	}
+	r.run(ctx, func(ctx context.Context) error {
+		if o.log != nil {
+			o.info("SSH on "+ln.Addr().String(), "ssh", ln.Addr().String())
+		} else {
+			fmt.Fprintf(stdout, "failwatch serve: SSH on %s\n", ln.Addr())
+		}
+		if err := srv.Serve(ctx, ln); err != nil {
+			o.fail(err.Error())
+		}
+		return nil
+	})
+	if last := r.eng.LastDone(); last != nil && last.Err != nil {
+		o.fail(fmt.Sprintf("last operation: %s: %v", last.Result.Outcome, last.Err))
+	}
+	return exitOK
 }

@@ -73,9 +73,9 @@ serve:
     - {name: alice, role: operator, keys: [`+strconv.Quote(strings.TrimSpace(string(opKey)))+`]}
     - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
 `), 0o600)
-	cfg, ok := loadConfig(cfgPath, io.Discard)
-	if !ok {
-		t.Fatal("config")
+	cfg, err := loadConfig(cfgPath, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := r.SeedConfig(cfg, "1h"); err != nil {
 		t.Fatal(err)
@@ -249,9 +249,9 @@ serve:
   users:
     - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
 `), 0o600)
-	cfg, ok := loadConfig(cfgPath, io.Discard)
-	if !ok {
-		t.Fatal("config")
+	cfg, err := loadConfig(cfgPath, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := r.SeedConfig(cfg, "1h"); err != nil {
 		t.Fatal(err)

@@ -165,9 +165,9 @@ servers:
   - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
   - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
 `), 0o600)
-	cfg, ok := loadConfig(cfgPath, io.Discard)
-	if !ok {
-		t.Fatal("config")
+	cfg, err := loadConfig(cfgPath, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := r.SeedConfig(cfg, "1h"); err != nil {
 		t.Fatal(err)

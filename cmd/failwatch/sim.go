@@ -67,8 +67,9 @@ Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
 			r := rosim.New(opts)
 			defer r.Close()
 			if *path != "" {
-				cfg, ok := readConfig(*path, plain(stderr), false)
-				if !ok {
+				cfg, err := readConfig(*path, plain(stderr), false)
+				if err != nil {
+					plain(stderr).error(err)
 					return exitUsage
 				}
 				if err := r.SeedConfig(cfg, *interval); err != nil {
@@ -79,20 +80,9 @@ Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
 				fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
 				return exitUnhealthy
 			}
-			addr, err := r.ListenAndServe(*listen)
-			if err != nil {
-				// "listen tcp ADDR: ..." says what failed already.
+			if err := serveSim(r, *listen, *dnsAddr, *user, stdout); err != nil {
 				fmt.Fprintf(stderr, "failwatch sim: %v\n", err)
 				return exitUnhealthy
-			}
-			fmt.Fprintf(stdout, "RouterOS API emulator listening on %s (user %s)\n", addr, *user)
-			if *dnsAddr != "" {
-				daddr, err := r.ServeDNS(*dnsAddr)
-				if err != nil {
-					fmt.Fprintf(stderr, "failwatch sim: dns: %v\n", err)
-					return exitUnhealthy
-				}
-				fmt.Fprintf(stdout, "DNS answering from static records on %s/udp\n", daddr)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -100,4 +90,24 @@ Runs until Ctrl-C.`, func(fs *pflag.FlagSet) runner {
 			return exitOK
 		}
 	})
+}
+
+// serveSim serves the emulator's API on listen, and DNS on dnsAddr when
+// set, saying on stdout where.
+func serveSim(r *rosim.Router, listen, dnsAddr, user string, stdout io.Writer) error {
+	addr, err := r.ListenAndServe(listen)
+	if err != nil {
+		// "listen tcp ADDR: ..." says what failed already.
+		return err
+	}
+	fmt.Fprintf(stdout, "RouterOS API emulator listening on %s (user %s)\n", addr, user)
+	if dnsAddr == "" {
+		return nil
+	}
+	daddr, err := r.ServeDNS(dnsAddr)
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	fmt.Fprintf(stdout, "DNS answering from static records on %s/udp\n", daddr)
+	return nil
 }

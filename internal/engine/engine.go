@@ -125,19 +125,12 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		e.facts[svc.Name] = Facts{Service: svc.Name, State: FactUnknown, Why: "no reading yet"}
 	}
 	for _, svc := range cfg.Services {
-		primary, standby := cfg.Pair(svc)
-		path := opts.AuditLog
-		if svc.AuditLog != "" {
-			path = svc.AuditLog
-		}
-		auditFor(audits, path)
 		dns := opts.DNS
 		if svc.DNSServer != "" {
 			dns = svc.DNSServer
 		}
-		siblings := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == svc.Name })
-		e.services = append(e.services, &service{cfg: svc, dns: dns, failover: &failover.Failover{Client: client, Service: svc,
-			Primary: primary, Standby: standby, User: opts.User, Audit: audits[path], Siblings: siblings}})
+		audit := auditFor(audits, failover.AuditPath(svc, opts.AuditLog))
+		e.services = append(e.services, &service{cfg: svc, dns: dns, failover: failover.ForService(cfg, svc, client, opts.User, audit)})
 	}
 	for i, s := range cfg.Servers {
 		p, err := e.newProbing(s, i, len(cfg.Servers))

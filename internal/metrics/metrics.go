@@ -66,7 +66,20 @@ const DefaultStaleAfter = 30 * time.Second
 
 // New registers the metrics for the named servers and services.
 func New(servers, services []string) *Collector {
-	c := &Collector{
+	c := newSeries()
+	c.servers, c.services = servers, services
+	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.facts, c.connected,
+		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c.health.now = time.Now
+	c.health.staleAfter = DefaultStaleAfter
+	c.startSeries()
+	return c
+}
+
+// newSeries defines every series, with its name, help and labels.
+func newSeries() *Collector {
+	return &Collector{
 		reg: prometheus.NewRegistry(),
 		rtt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "failwatch_probe_rtt_seconds", Help: "Round-trip time of answered probes.",
@@ -117,34 +130,33 @@ func New(servers, services []string) *Collector {
 		answered: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service's name with an address, else 0.",
 		}, []string{"service"}),
-		servers: servers, services: services, netwatchHosts: map[string]bool{}, known: map[string]bool{},
+		netwatchHosts: map[string]bool{}, known: map[string]bool{},
 	}
-	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.facts, c.connected,
-		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	c.health.now = time.Now
-	c.health.staleAfter = DefaultStaleAfter
+}
+
+// startSeries gives the series that have a value before any observation
+// their first one.
+func (c *Collector) startSeries() {
 	// Counted from zero, so a rate or an increase over them is 0, not absent,
 	// before the first operation.
 	for _, op := range []string{"failover", "restore", "hold", "release"} {
 		c.operations.WithLabelValues(op, "ok")
 		c.operations.WithLabelValues(op, "failed")
 	}
-	for _, svc := range services {
+	for _, svc := range c.services {
 		// The last switch's duration has no value before a switch: absent,
 		// not 0, so that no alert or panel reads a switch that never was.
 		c.switches.WithLabelValues(svc)
 		// Nothing is known of the records before a reading: no active
 		// server series, the state unknown.
 		c.setFactsState(svc, "unknown")
-		for _, s := range servers {
+		for _, s := range c.servers {
 			c.answer.WithLabelValues(svc, s).Set(0)
 		}
 	}
-	for _, s := range servers {
+	for _, s := range c.servers {
 		c.serverUp.WithLabelValues(s).Set(0)
 	}
-	return c
 }
 
 func b2f(b bool) float64 {
