@@ -2,11 +2,9 @@ package monitor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/failwatch/failwatch/config"
@@ -162,169 +160,6 @@ func (m *Server) Reset() {
 	}
 }
 
-type result struct {
-	check  *check
-	seq    uint64
-	sample Sample
-	// started: from a Starter, which does not deliver once ctx has ended.
-	started bool
-}
-
-type resolution struct {
-	addr netip.Addr
-	err  error
-}
-
-// Run probes until ctx ends or, with a Count, until every check has sent
-// Count probes and heard back. Probes cut short by ctx are not recorded:
-// stopping is not a loss.
-func (m *Server) Run(ctx context.Context, events chan<- Event) error {
-	interval := m.opts.Probe.Interval
-	if interval <= 0 {
-		interval = time.Second
-	}
-	timeout := m.opts.Probe.Timeout
-	if timeout <= 0 {
-		timeout = interval
-	}
-	results := make(chan result, 4*len(m.checks))
-	resolved := make(chan resolution, 1)
-	// inflight probes run on goroutines of their own and always deliver;
-	// started ones (a Starter's) deliver only while ctx lasts.
-	inflight, started, sent := 0, 0, 0
-	resolving := false
-	var nextResolve time.Time
-	retry := interval
-
-	// The first tick comes after the phase, then one every interval.
-	first := time.NewTimer(min(max(m.opts.Phase, 0), interval))
-	defer first.Stop()
-	var ticker *time.Ticker
-	var ticks <-chan time.Time
-	defer func() {
-		if ticker != nil {
-			ticker.Stop()
-		}
-	}()
-	var lastTick time.Time
-
-	resolve := func() {
-		resolving = true
-		go func() {
-			rctx, cancel := context.WithTimeout(ctx, max(timeout, 5*time.Second))
-			defer cancel()
-			addrs, err := m.opts.Resolver.LookupNetIP(rctx, "ip", m.cfg.Address)
-			var r resolution
-			switch {
-			case err != nil:
-				r.err = err
-			case len(addrs) == 0:
-				r.err = errors.New("no addresses")
-			default:
-				r.addr = addrs[0].Unmap()
-			}
-			resolved <- r
-		}()
-	}
-	probe := func() {
-		for _, c := range m.checks {
-			seq := c.sent
-			c.sent++
-			if st, ok := c.prober.(Starter); ok {
-				started++
-				st.Start(m.addr, timeout, func(x Sample) {
-					select {
-					case results <- result{c, seq, lateIsLost(x, timeout), true}:
-					case <-ctx.Done():
-					}
-				})
-				continue
-			}
-			inflight++
-			go func() {
-				pctx, cancel := context.WithTimeout(ctx, timeout)
-				defer cancel()
-				results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, m.addr), timeout), false}
-			}()
-		}
-		sent++
-	}
-	tick := func(now time.Time) {
-		if late := now.Sub(lastTick); !lastTick.IsZero() && late >= interval*3/2 {
-			m.skip(int((late+interval/2)/interval)-1, late-interval)
-		}
-		lastTick = now
-		if !m.literal && !resolving && !now.Before(nextResolve) {
-			resolve()
-		}
-		if m.addr.IsValid() && (m.opts.Count == 0 || sent < m.opts.Count) {
-			probe()
-		}
-	}
-	drain := func() {
-		for inflight > 0 {
-			if r := <-results; !r.started {
-				inflight--
-			}
-		}
-		if resolving {
-			<-resolved
-		}
-	}
-
-	if m.literal {
-		m.emit(ctx, events, Event{Type: EventResolved, Addr: m.addr})
-	}
-	for {
-		if m.opts.Count > 0 && sent >= m.opts.Count && inflight == 0 && started == 0 {
-			drain()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			drain()
-			return ctx.Err()
-		case now := <-first.C:
-			ticker = time.NewTicker(interval)
-			ticks = ticker.C
-			tick(now)
-		case now := <-ticks:
-			tick(now)
-		case <-m.reset:
-			for _, c := range m.checks {
-				c.series.Reset()
-			}
-		case r := <-results:
-			if r.started {
-				started--
-			} else {
-				inflight--
-			}
-			if ctx.Err() == nil {
-				m.inOrder(ctx, events, r)
-			}
-		case r := <-resolved:
-			resolving = false
-			if done := m.resolved(ctx, events, r, &nextResolve, &retry); done {
-				drain()
-				return fmt.Errorf("server %s: %s", m.cfg.Name, m.reason)
-			}
-		}
-	}
-}
-
-// skip notes n probes the loop was too late to send: a busy host is no
-// evidence about the server, so they are neither samples nor losses.
-func (m *Server) skip(n int, late time.Duration) {
-	if n <= 0 || !m.addr.IsValid() {
-		return
-	}
-	for _, c := range m.checks {
-		c.series.Skip(n)
-		c.err = fmt.Sprintf("%d probe(s) not sent: failwatch ran %s late (host busy)", n, late.Round(time.Millisecond))
-	}
-}
-
 // Spread is the phase of the i-th of n servers probed every interval. The
 // servers' probes leave in batches of ProbeBatch, ProbeSpacing apart (closer
 // when they would not fit in the interval), as fping paces its targets with
@@ -348,50 +183,6 @@ const (
 	ProbeBatch   = 10
 	ProbeSpacing = time.Millisecond
 )
-
-// resolved applies a lookup's outcome. A failed lookup is retried at the
-// probe interval, backing off to resolve_every. It returns true when a
-// counted run cannot go on.
-func (m *Server) resolved(ctx context.Context, events chan<- Event, r resolution, next *time.Time, retry *time.Duration) bool {
-	now := time.Now()
-	if r.err != nil {
-		*next = now.Add(*retry)
-		*retry = min(*retry*2, m.opts.Probe.ResolveEvery)
-		reason := "cannot resolve " + m.cfg.Address + ": " + lookupReason(r.err)
-		m.addr = netip.Addr{}
-		if m.state != Unresolved || m.reason != reason {
-			m.reason = reason
-			m.setState(ctx, events, Unresolved, now)
-			m.emit(ctx, events, Event{Type: EventUnresolved, Reason: reason})
-		}
-		return m.opts.Count > 0
-	}
-	*next = now.Add(m.opts.Probe.ResolveEvery)
-	*retry = m.opts.Probe.Interval
-	changed := r.addr != m.addr
-	m.addr, m.reason = r.addr, ""
-	if changed {
-		m.emit(ctx, events, Event{Type: EventResolved, Addr: r.addr})
-	}
-	if m.state == Unresolved {
-		m.setState(ctx, events, m.combined(), now)
-	}
-	return false
-}
-
-func lookupReason(err error) string {
-	var de *net.DNSError
-	if errors.As(err, &de) {
-		switch {
-		case de.IsNotFound:
-			return "no such host"
-		case de.IsTimeout:
-			return "lookup timed out"
-		}
-		return strings.TrimPrefix(de.Err, "lookup ")
-	}
-	return err.Error()
-}
 
 // inOrder records a result once every probe sent before it is recorded.
 func (m *Server) inOrder(ctx context.Context, events chan<- Event, r result) {
@@ -480,18 +271,6 @@ func (m *Server) Status() ServerStatus {
 	}
 	for _, c := range m.checks {
 		s.Checks = append(s.Checks, c.status())
-	}
-	return s
-}
-
-// lateIsLost counts a reply that came after the timeout as a loss, as ping
-// does: a prober that measured past its deadline must not report an RTT
-// longer than the admin allowed.
-func lateIsLost(s Sample, timeout time.Duration) Sample {
-	if s.OK && s.RTT > timeout {
-		s.OK = false
-		s.Err = fmt.Sprintf("reply after the timeout (%s > %s)", s.RTT.Round(time.Microsecond), timeout)
-		s.RTT = 0
 	}
 	return s
 }

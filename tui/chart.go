@@ -84,31 +84,71 @@ func (c *common) plot(series []chartSeries, from, to time.Time, width, height in
 	if rows < 2 || width < 20 || !to.After(from) {
 		return nil
 	}
-	// The value range: round ticks, about one every three rows.
-	lo, hi := math.Inf(1), 0.0
-	var first []time.Duration
-	var sum time.Duration
-	var firstFrom, firstTo time.Time
+	v := readChartValues(series, from, to)
+	sc := newChartScale(v, from, to, width, rows, zoom)
+	grid := sc.drawLines(series)
+	// The avg and p95 rows run under the first check's replies only, over
+	// the range shown, not the statistics' window.
+	marks := chartMarks{rows: map[int]string{}, from: 0, to: -1}
+	if len(v.first) > 0 {
+		avg, p95 := msOf(v.sum/time.Duration(len(v.first))), msOf(monitor.Percentile(v.first, 95))
+		marks.from, marks.to = sc.colOf(v.firstFrom), sc.colOf(v.firstTo)
+		marks.rows[sc.rowOf(p95)] = g.Dash
+		marks.rows[sc.rowOf(avg)] = g.Dots
+	}
+	out := c.chartRows(series, sc, grid, marks, height)
+	axis, labels := c.timeAxis(sc)
+	out = append(out,
+		st.Muted.Render(strings.Repeat(" ", sc.labelWidth)+g.Corner+axis),
+		st.Muted.Render(strings.Repeat(" ", sc.labelWidth+1)+labels))
+	return append(out, c.lostRow(sc, grid.lost))
+}
+
+// chartValues is what the chart reads off the samples in range: the least
+// and greatest reply of any series (in milliseconds), and the first series'
+// replies, whose avg and p95 it marks.
+type chartValues struct {
+	lo, hi             float64
+	first              []time.Duration
+	sum                time.Duration
+	firstFrom, firstTo time.Time
+}
+
+func readChartValues(series []chartSeries, from, to time.Time) chartValues {
+	v := chartValues{lo: math.Inf(1)}
 	for i, s := range series {
 		for _, x := range s.samples {
 			if x.OK && !x.At.Before(from) && !x.At.After(to) {
-				v := msOf(x.RTT)
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
+				ms := msOf(x.RTT)
+				v.lo, v.hi = math.Min(v.lo, ms), math.Max(v.hi, ms)
 				if i == 0 {
-					first, sum = append(first, x.RTT), sum+x.RTT
-					if firstFrom.IsZero() {
-						firstFrom = x.At
+					v.first, v.sum = append(v.first, x.RTT), v.sum+x.RTT
+					if v.firstFrom.IsZero() {
+						v.firstFrom = x.At
 					}
-					firstTo = x.At
+					v.firstTo = x.At
 				}
 			}
 		}
 	}
-	// Over the range shown, not the statistics' window.
-	var avg, p95 float64
-	if len(first) > 0 {
-		avg, p95 = msOf(sum/time.Duration(len(first))), msOf(monitor.Percentile(first, 95))
-	}
+	return v
+}
+
+// chartScale is where values and times fall: rows of milliseconds from lo
+// to hi with a round tick every step, and plotWidth columns from from to
+// to right of the tick labels.
+type chartScale struct {
+	from, to                    time.Time
+	span                        float64 // seconds from from to to
+	rows, plotWidth, labelWidth int
+	lo, hi, step                float64
+	ticks                       []float64
+}
+
+// newChartScale puts round ticks, about one every three rows, over the
+// values (from zero unless zoom).
+func newChartScale(v chartValues, from, to time.Time, width, rows int, zoom bool) chartScale {
+	lo, hi := v.lo, v.hi
 	if !zoom || math.IsInf(lo, 1) {
 		lo = 0
 	}
@@ -128,40 +168,53 @@ func (c *common) plot(series []chartSeries, from, to time.Time, width, height in
 	for _, v := range ticks {
 		labelWidth = max(labelWidth, len(tickLabel(v, step)))
 	}
-	plotWidth := width - labelWidth - 1
-	rowOf := func(v float64) int { return rows - 1 - int(math.Round((v-lo)/(hi-lo)*float64(rows-1))) }
-	span := to.Sub(from).Seconds()
-	colOf := func(t time.Time) int {
-		return int(math.Round(t.Sub(from).Seconds() / span * float64(plotWidth-1)))
-	}
+	return chartScale{from: from, to: to, span: to.Sub(from).Seconds(), rows: rows,
+		plotWidth: width - labelWidth - 1, labelWidth: labelWidth, lo: lo, hi: hi, step: step, ticks: ticks}
+}
 
-	// The lines: a braille dot grid, two dots across and four down a cell;
-	// a cell takes the style of the last line through it. A loss breaks
-	// the line rather than drawing a reply that never came.
-	dots := make([]uint8, plotWidth*rows)
-	owner := make([]int, plotWidth*rows)
+func (sc chartScale) rowOf(v float64) int {
+	return sc.rows - 1 - int(math.Round((v-sc.lo)/(sc.hi-sc.lo)*float64(sc.rows-1)))
+}
+
+func (sc chartScale) colOf(t time.Time) int {
+	return int(math.Round(t.Sub(sc.from).Seconds() / sc.span * float64(sc.plotWidth-1)))
+}
+
+// chartGrid is the lines as a braille dot grid, two dots across and four
+// down a cell, a cell owned by the last series through it (k+1 for series
+// k); and the columns where a probe was lost.
+type chartGrid struct {
+	dots  []uint8
+	owner []int
+	lost  []bool
+}
+
+// drawLines draws each series as a line. A loss breaks the line rather
+// than drawing a reply that never came.
+func (sc chartScale) drawLines(series []chartSeries) chartGrid {
+	rows, plotWidth := sc.rows, sc.plotWidth
+	grid := chartGrid{dots: make([]uint8, plotWidth*rows), owner: make([]int, plotWidth*rows), lost: make([]bool, plotWidth)}
 	set := func(x, y, who int) {
 		if x < 0 || y < 0 || x >= plotWidth*2 || y >= rows*4 {
 			return
 		}
 		cell := (y/4)*plotWidth + x/2
-		dots[cell] |= brailleBit[x%2][y%4]
-		owner[cell] = who
+		grid.dots[cell] |= brailleBit[x%2][y%4]
+		grid.owner[cell] = who
 	}
-	lost := make([]bool, plotWidth)
 	for i, s := range series {
 		px, py := -1, -1
 		for _, x := range s.samples {
-			if x.At.Before(from) || x.At.After(to) {
+			if x.At.Before(sc.from) || x.At.After(sc.to) {
 				continue
 			}
 			if !x.OK {
-				lost[min(max(colOf(x.At), 0), plotWidth-1)] = true
+				grid.lost[min(max(sc.colOf(x.At), 0), plotWidth-1)] = true
 				px = -1
 				continue
 			}
-			cx := int(math.Round(x.At.Sub(from).Seconds() / span * float64(plotWidth*2-1)))
-			cy := rows*4 - 1 - int(math.Round((msOf(x.RTT)-lo)/(hi-lo)*float64(rows*4-1)))
+			cx := int(math.Round(x.At.Sub(sc.from).Seconds() / sc.span * float64(plotWidth*2-1)))
+			cy := rows*4 - 1 - int(math.Round((msOf(x.RTT)-sc.lo)/(sc.hi-sc.lo)*float64(rows*4-1)))
 			if px < 0 {
 				set(cx, cy, i+1)
 			} else {
@@ -170,26 +223,32 @@ func (c *common) plot(series []chartSeries, from, to time.Time, width, height in
 			px, py = cx, cy
 		}
 	}
-	// The avg and p95 rows run under the first check's replies only.
-	marks := map[int]string{}
-	markFrom, markTo := 0, -1
-	if len(first) > 0 {
-		markFrom, markTo = colOf(firstFrom), colOf(firstTo)
-		marks[rowOf(p95)] = g.Dash
-		marks[rowOf(avg)] = g.Dots
-	}
+	return grid
+}
+
+// chartMarks are the dashed rows (by row, their glyph), drawn from column
+// from to column to.
+type chartMarks struct {
+	rows     map[int]string
+	from, to int
+}
+
+// chartRows renders the plot's rows, each with its tick label, into a slice
+// with room for height lines.
+func (c *common) chartRows(series []chartSeries, sc chartScale, grid chartGrid, marks chartMarks, height int) []string {
+	st, g := c.styles, c.styles.Glyphs
 	tickRows := map[int]float64{}
-	for _, v := range ticks {
-		tickRows[rowOf(v)] = v
+	for _, v := range sc.ticks {
+		tickRows[sc.rowOf(v)] = v
 	}
 	out := make([]string, 0, height)
-	for r := range rows {
+	for r := range sc.rows {
 		var b strings.Builder
 		label, axis := "", g.VAxis
 		if v, ok := tickRows[r]; ok {
-			label, axis = tickLabel(v, step), g.VTick
+			label, axis = tickLabel(v, sc.step), g.VTick
 		}
-		b.WriteString(st.Muted.Render(fmt.Sprintf("%*s%s", labelWidth, label, axis)))
+		b.WriteString(st.Muted.Render(fmt.Sprintf("%*s%s", sc.labelWidth, label, axis)))
 		// Cells of one style are rendered as one run: a style per cell
 		// would cost a wall of charts most of its CPU.
 		var run strings.Builder
@@ -205,16 +264,16 @@ func (c *common) plot(series []chartSeries, from, to time.Time, width, height in
 			}
 			run.Reset()
 		}
-		for col := range plotWidth {
-			i := r*plotWidth + col
+		for col := range sc.plotWidth {
+			i := r*sc.plotWidth + col
 			style, text := -1, " "
 			switch {
-			case dots[i] != 0 && g.Braille:
-				style, text = owner[i], string(rune(0x2800+int(dots[i])))
-			case dots[i] != 0:
-				style, text = owner[i], "*"
-			case marks[r] != "" && col >= markFrom && col <= markTo:
-				style, text = 0, marks[r]
+			case grid.dots[i] != 0 && g.Braille:
+				style, text = grid.owner[i], string(rune(0x2800+int(grid.dots[i])))
+			case grid.dots[i] != 0:
+				style, text = grid.owner[i], "*"
+			case marks.rows[r] != "" && col >= marks.from && col <= marks.to:
+				style, text = 0, marks.rows[r]
 			}
 			if style != runStyle {
 				flush()
@@ -225,43 +284,52 @@ func (c *common) plot(series []chartSeries, from, to time.Time, width, height in
 		flush()
 		out = append(out, b.String())
 	}
-	// The time axis: round times, as many labels as fit.
-	tstep := timeStep(to.Sub(from), plotWidth)
+	return out
+}
+
+// timeAxis is the time axis and its labels: round times, as many labels
+// as fit.
+func (c *common) timeAxis(sc chartScale) (axis, labels string) {
+	g := c.styles.Glyphs
+	tstep := timeStep(sc.to.Sub(sc.from), sc.plotWidth)
 	format := "15:04:05"
 	switch {
-	case to.Sub(from) > 24*time.Hour:
+	case sc.to.Sub(sc.from) > 24*time.Hour:
 		format = "Jan 02 15:04"
 	case tstep >= time.Minute:
 		format = "15:04"
 	}
-	axis := []rune(strings.Repeat(g.HAxis, plotWidth))
-	labels := []rune(strings.Repeat(" ", plotWidth))
+	axisRunes := []rune(strings.Repeat(g.HAxis, sc.plotWidth))
+	labelRunes := []rune(strings.Repeat(" ", sc.plotWidth))
 	next := 0
-	for t := from.Truncate(tstep); !t.After(to); t = t.Add(tstep) {
-		if t.Before(from) {
+	for t := sc.from.Truncate(tstep); !t.After(sc.to); t = t.Add(tstep) {
+		if t.Before(sc.from) {
 			continue
 		}
-		col := colOf(t)
-		axis[col] = []rune(g.HTick)[0]
+		col := sc.colOf(t)
+		axisRunes[col] = []rune(g.HTick)[0]
 		text := t.In(c.zone).Format(format)
-		if col >= next && col+len(text) <= plotWidth {
-			copy(labels[col:], []rune(text))
+		if col >= next && col+len(text) <= sc.plotWidth {
+			copy(labelRunes[col:], []rune(text))
 			next = col + len(text) + 2
 		}
 	}
-	out = append(out,
-		st.Muted.Render(strings.Repeat(" ", labelWidth)+g.Corner+string(axis)),
-		st.Muted.Render(strings.Repeat(" ", labelWidth+1)+string(labels)))
-	var lostRow strings.Builder
-	lostRow.WriteString(st.Muted.Render(fmt.Sprintf("%*s ", labelWidth, "lost")))
+	return string(axisRunes), string(labelRunes)
+}
+
+// lostRow marks the columns where a probe was lost.
+func (c *common) lostRow(sc chartScale, lost []bool) string {
+	st := c.styles
+	var row strings.Builder
+	row.WriteString(st.Muted.Render(fmt.Sprintf("%*s ", sc.labelWidth, "lost")))
 	for _, l := range lost {
 		if l {
-			lostRow.WriteString(st.Lost.Render(g.Lost))
+			row.WriteString(st.Lost.Render(st.Glyphs.Lost))
 		} else {
-			lostRow.WriteByte(' ')
+			row.WriteByte(' ')
 		}
 	}
-	return append(out, lostRow.String())
+	return row.String()
 }
 
 // brailleBit is the bit of a braille pattern for a dot at column x (0 or

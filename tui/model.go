@@ -347,25 +347,8 @@ func (m *Model) event(ev engine.Event) {
 }
 
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if d := m.confirm; d != nil && !d.redrawn.IsZero() && m.c.now().Sub(d.redrawn) < redrawnGrace &&
-		(key.Matches(msg, m.c.keys.Confirm) || msg.Code == tea.KeyEnter) {
-		// Pressed for the question before it was redrawn: not an answer
-		// to this one.
-		return m, nil
-	}
-	if d := m.confirm; d != nil {
-		var cmd tea.Cmd
-		if done, yes := d.answer(msg); done {
-			m.confirm = nil
-			switch {
-			case yes:
-				cmd = d.run(&m)
-			case d.need != "" && msg.Code == tea.KeyEnter:
-				m.events.add(m.c.now(), "you", "cancelled (the name did not match): "+d.text, muted)
-			default:
-				m.events.add(m.c.now(), "you", "cancelled: "+d.text, muted)
-			}
-		}
+	if m.confirm != nil {
+		cmd := m.answer(msg)
 		return m, cmd
 	}
 	if m.events.searching {
@@ -436,6 +419,31 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.frozen = m.render()
 	}
 	return m, cmd
+}
+
+// answer takes a key while a question is open: y (or the name typed and
+// enter) runs it, anything else cancels; a key pressed for a question
+// just redrawn is not an answer to the new one.
+func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
+	d := m.confirm
+	if !d.redrawn.IsZero() && m.c.now().Sub(d.redrawn) < redrawnGrace &&
+		(key.Matches(msg, m.c.keys.Confirm) || msg.Code == tea.KeyEnter) {
+		return nil
+	}
+	done, yes := d.answer(msg)
+	if !done {
+		return nil
+	}
+	m.confirm = nil
+	switch {
+	case yes:
+		return d.run(m)
+	case d.need != "" && msg.Code == tea.KeyEnter:
+		m.events.add(m.c.now(), "you", "cancelled (the name did not match): "+d.text, muted)
+	default:
+		m.events.add(m.c.now(), "you", "cancelled: "+d.text, muted)
+	}
+	return nil
 }
 
 // act is a request as a command: it runs off the Update loop, so however

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"slices"
@@ -35,27 +36,32 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	if ctx == nil || ctx.Err() != nil {
 		return r, errors.New("the engine is not running")
 	}
-	old := e.Servers()
-	byName := func(list []config.Server, name string) (config.Server, bool) {
-		i := slices.IndexFunc(list, func(s config.Server) bool { return s.Name == name })
-		if i < 0 {
-			return config.Server{}, false
-		}
-		return list[i], true
-	}
 	// What the failovers are built on (the servers that carry each
 	// service, their addresses and records): a change needs a restart. The
 	// caller compares the services' own settings.
 	if !reflect.DeepEqual(carriers(e.cfg), carriers(next)) {
 		r.NeedsRestart = append(r.NeedsRestart, "servers (a service's primary or standby)")
 	}
+	servers := reloadServers(e.Servers(), next, &r)
+	if !r.Applied() {
+		return r, nil
+	}
+	if err := e.restartProbes(ctx, servers, r); err != nil {
+		return Reloaded{NeedsRestart: r.NeedsRestart}, err
+	}
+	return r, nil
+}
+
+// reloadServers is the servers the engine runs after a reload from old to
+// next; r gets which of them were added, removed and changed.
+func reloadServers(old []config.Server, next *config.Config, r *Reloaded) []config.Server {
 	// The failover's servers stay; a change to their checks applies now.
 	var servers []config.Server
 	for _, was := range old {
 		if was.Role == config.Monitor {
 			continue
 		}
-		now, ok := byName(next.Servers, was.Name)
+		now, ok := serverNamed(next.Servers, was.Name)
 		if ok && sameFailoverServer(was, now) && !reflect.DeepEqual(was, now) {
 			servers = append(servers, now)
 			r.Changed = append(r.Changed, now.Name)
@@ -68,7 +74,7 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		if s.Role != config.Monitor {
 			continue
 		}
-		was, ok := byName(old, s.Name)
+		was, ok := serverNamed(old, s.Name)
 		switch {
 		case ok && was.Role != config.Monitor:
 			// A failover server turned monitor: noted above, kept as it is.
@@ -83,13 +89,25 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		}
 	}
 	for _, s := range old {
-		if _, ok := byName(servers, s.Name); !ok {
+		if _, ok := serverNamed(servers, s.Name); !ok {
 			r.Removed = append(r.Removed, s.Name)
 		}
 	}
-	if !r.Applied() {
-		return r, nil
+	return servers
+}
+
+func serverNamed(list []config.Server, name string) (config.Server, bool) {
+	i := slices.IndexFunc(list, func(s config.Server) bool { return s.Name == name })
+	if i < 0 {
+		return config.Server{}, false
 	}
+	return list[i], true
+}
+
+// restartProbes stops the probes of the servers r removed or changed,
+// starts those of the ones it added or changed, and makes servers the
+// running set.
+func (e *Engine) restartProbes(ctx context.Context, servers []config.Server, r Reloaded) error {
 	// Build the new monitors before stopping anything: a server that
 	// cannot be probed leaves the running set as it was.
 	fresh := map[string]*probing{}
@@ -97,7 +115,7 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		if slices.Contains(r.Added, s.Name) || slices.Contains(r.Changed, s.Name) {
 			p, err := e.newProbing(s, i, len(servers))
 			if err != nil {
-				return Reloaded{NeedsRestart: r.NeedsRestart}, err
+				return err
 			}
 			fresh[s.Name] = p
 		}
@@ -106,7 +124,7 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	e.mu.Lock()
 	if e.stopping {
 		e.mu.Unlock()
-		return Reloaded{NeedsRestart: r.NeedsRestart}, errors.New("the engine is stopping")
+		return errors.New("the engine is stopping")
 	}
 	for _, name := range append(slices.Clone(r.Removed), r.Changed...) {
 		if p := e.monitors[name]; p != nil {
@@ -130,7 +148,7 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 	e.watcher.SetHosts(hosts(servers))
 	e.watcher.Poke()
 	e.publish(ServersChanged(servers))
-	return r, nil
+	return nil
 }
 
 // carriers is, per service, the name, address and record match of its

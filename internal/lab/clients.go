@@ -79,16 +79,7 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 	}
 	defer c.Close()
 	cfg := l.Config()
-	recs, err := c.StaticRecords(ctx, Name)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		if _, err := c.Run(ctx, "/ip/dns/static/set", "=.id="+r.ID, "=ttl="+config.FormatDuration(ttl)); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.FlushDNSCache(ctx); err != nil {
+	if err := setTTL(ctx, c, ttl); err != nil {
 		return nil, err
 	}
 	stop := func() {}
@@ -100,11 +91,49 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 	}
 	defer stop()
 
-	var fault time.Time
+	resolving, caching, fault, at := l.pingSideBySide(ctx, ttl, count, cutAt, interval)
+	if at.IsZero() {
+		return nil, fmt.Errorf("%s: %w", mode, errNotSwitched)
+	}
+	rows := []ClientRow{
+		l.clientRow(mode, ttl, Resolving, resolving, count, fault, at),
+		l.clientRow(mode, ttl, Caching, caching, count, fault, at),
+	}
+	if err := l.RestorePublic(); err != nil {
+		return rows, err
+	}
+	if mode == Failwatch {
+		stop()
+		if _, err := f.Restore(ctx); err != nil {
+			return rows, err
+		}
+	}
+	_, err = l.WaitAnswer(ctx, l.Public.Addr, 60*time.Second)
+	return rows, err
+}
+
+// setTTL sets the TTL of the name's static records and flushes the
+// router's cache, so that its next answers carry it.
+func setTTL(ctx context.Context, c *routeros.Client, ttl time.Duration) error {
+	recs, err := c.StaticRecords(ctx, Name)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if _, err := c.Run(ctx, "/ip/dns/static/set", "=.id="+r.ID, "=ttl="+config.FormatDuration(ttl)); err != nil {
+			return err
+		}
+	}
+	return c.FlushDNSCache(ctx)
+}
+
+// pingSideBySide runs both clients' pings, cutting the public server before
+// ping cutAt. It returns each client's pings, when the cut came, and when
+// the resolver answered the standby (zero: not within a minute).
+func (l *Lab) pingSideBySide(ctx context.Context, ttl time.Duration, count, cutAt int, interval time.Duration) (resolving, caching []ping, fault, switchedAt time.Time) {
 	switched := make(chan time.Time, 1)
 	cut := make(chan struct{})
 	var wg sync.WaitGroup
-	var resolving, caching []ping
 	start := time.Now()
 	wg.Go(func() {
 		resolving = l.pingLoop(ctx, start, count, interval, func(i int) netip.Addr {
@@ -140,25 +169,7 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 		})
 	})
 	wg.Wait()
-	at := <-switched
-	if at.IsZero() {
-		return nil, fmt.Errorf("%s: %w", mode, errNotSwitched)
-	}
-	rows := []ClientRow{
-		l.clientRow(mode, ttl, Resolving, resolving, count, fault, at),
-		l.clientRow(mode, ttl, Caching, caching, count, fault, at),
-	}
-	if err := l.RestorePublic(); err != nil {
-		return rows, err
-	}
-	if mode == Failwatch {
-		stop()
-		if _, err := f.Restore(ctx); err != nil {
-			return rows, err
-		}
-	}
-	_, err = l.WaitAnswer(ctx, l.Public.Addr, 60*time.Second)
-	return rows, err
+	return resolving, caching, fault, <-switched
 }
 
 // openPath connects to the lab's router and makes it fail over the way the
