@@ -148,12 +148,15 @@ func (r *probeLoop) resolve() {
 
 func (r *probeLoop) probe() {
 	m, ctx, timeout, results := r.m, r.ctx, r.timeout, r.results
+	// The address as it is when the probes go out: a lookup the loop takes
+	// meanwhile changes m.addr under their feet otherwise.
+	addr := m.addr
 	for _, c := range m.checks {
 		seq := c.sent
 		c.sent++
 		if st, ok := c.prober.(Starter); ok {
 			r.started++
-			st.Start(m.addr, timeout, func(x Sample) {
+			st.Start(addr, timeout, func(x Sample) {
 				select {
 				case results <- result{c, seq, lateIsLost(x, timeout), true}:
 				case <-ctx.Done():
@@ -165,7 +168,7 @@ func (r *probeLoop) probe() {
 		go func() {
 			pctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, m.addr), timeout), false}
+			results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, addr), timeout), false}
 		}()
 	}
 	r.sent++
