@@ -1,6 +1,9 @@
 package record
 
 import (
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
 	"bytes"
 	"context"
 	"errors"
@@ -19,9 +22,12 @@ import (
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
+	"github.com/failwatch/failwatch/tui"
 )
 
-// describe is an event in a form two runs can be compared by.
+// describe is an event in a form two runs can be compared by: times by the
+// wall clock and durations to the microsecond, which is what a recording
+// keeps of them.
 func describe(ev engine.Event) string {
 	switch ev := ev.(type) {
 	case engine.ServerEvent:
@@ -34,41 +40,107 @@ func describe(ev engine.Event) string {
 	case engine.DNSAnswer:
 		return fmt.Sprintf("dns %s %v %s %v", ev.Service, ev.Addrs, ev.Server, ev.Err)
 	case engine.Step:
-		return fmt.Sprintf("step %s %s %s", ev.Op, ev.Step.Name, ev.Step.Status)
+		s := ev.Step
+		return fmt.Sprintf("step %s %s %s %s %s %v", ev.Op, s.Name, s.Status, s.Detail, s.At.Format(time.RFC3339Nano), s.Took.Truncate(time.Microsecond))
 	case engine.Done:
-		return fmt.Sprintf("done %s %s %v", ev.Result.Operation, ev.Result.Outcome, ev.Err)
+		return fmt.Sprintf("done by %s %v %s", ev.By, ev.Err, describeResult(ev.Result))
 	case engine.PolicyNote:
-		return "policy " + ev.Text
+		return fmt.Sprintf("policy %s %s %v", ev.At.Format(time.RFC3339Nano), ev.Text, ev.Refused)
+	case engine.StatsReset:
+		return fmt.Sprintf("stats reset by %s at %s", ev.By, ev.At.Format(time.RFC3339Nano))
 	case engine.ServersChanged:
 		return fmt.Sprintf("servers %v", []config.Server(ev))
 	case engine.Switch:
-		return fmt.Sprintf("switch %+v", ev)
+		return fmt.Sprintf("switch %s %s->%s at %s fault=%v after %v %+v", ev.Service, ev.From, ev.To, ev.At.Format(time.RFC3339Nano), ev.Fault, ev.After.Truncate(time.Microsecond), ev.Cause)
 	case engine.FactsChanged:
 		return fmt.Sprintf("facts %+v", []engine.Facts(ev))
 	}
 	return "other"
 }
 
-// A recording made before services (one service, its facts beside the
-// reading) plays as that one service.
-func TestOneServiceRecording(t *testing.T) {
-	old := `{"at":"2026-10-01T10:00:00Z","setup":{"service":{"Name":"svc.test"},"servers":[{"Name":"a","Role":"primary"},{"Name":"b","Role":"standby"}]}}
-{"at":"2026-10-01T10:00:01Z","router":{"At":"2026-10-01T10:00:01Z","Connected":true,"Records":[{"id":"*1","name":"svc.test","address":"192.0.2.1","type":"A"}]},"active":"a","enabled":1,"owners":{"*1":"a"}}
-`
-	s, err := ReadSetup(strings.NewReader(old))
-	if err != nil || len(s.Services) != 1 || s.Services[0].Primary != "a" || s.Services[0].Standby != "b" {
-		t.Fatalf("setup %+v %v", s, err)
+// describeResult is an operation's result as describe compares it: times
+// by the wall clock and durations to the microsecond, which is what a
+// recording keeps of them.
+func describeResult(r failover.Result) string {
+	steps := make([]string, len(r.Steps))
+	for i, s := range r.Steps {
+		steps[i] = describe(engine.Step{Step: s})
 	}
-	var facts []engine.Facts
-	if err := Play(context.Background(), strings.NewReader(old), 0, func(_ time.Time, ev engine.Event) { facts = ev.(engine.Reading).Services }); err != nil {
-		t.Fatal(err)
+	parts := make([]string, len(r.Parts))
+	for i, p := range r.Parts {
+		parts[i] = describeResult(p)
 	}
-	if len(facts) != 1 || facts[0].Service != "svc.test" || facts[0].Active != "a" || facts[0].Owners["*1"] != "a" || len(facts[0].Records) != 1 {
-		t.Errorf("facts %+v", facts)
+	return fmt.Sprintf("%s %s %s->%s %s changed=%v changes=%+v records=%+v notes=%q steps=%q started=%s took=%v parts=%q",
+		r.Operation, r.Service, r.From, r.To, r.Outcome, r.Changed, r.Changes, r.Records, r.Notes, steps, r.Started.Format(time.RFC3339Nano), r.Took.Truncate(time.Microsecond), parts)
+}
+
+// A recording of another schema, or from before recordings said theirs,
+// is refused, saying which failwatch made it and which schema this one
+// reads; so is a run of another schema appended to one of this.
+func TestOtherSchemasAreRefused(t *testing.T) {
+	ours := fmt.Sprintf(`{"at":"2026-12-01T10:00:00Z","schema_version":%d,"failwatch":"failwatch v1.0.0","setup":{"services":[],"servers":[]}}`, Schema)
+	for _, c := range []struct {
+		name, rec    string
+		line, played int
+		says         []string
+	}{
+		{"before schemas", `{"at":"2026-10-01T10:00:00Z","setup":{"service":{"Name":"svc.test"},"servers":[]}}`, 1, 0,
+			[]string{"line 1 was written by a failwatch from before recordings said their schema", "which reads recording schema 1"}},
+		// A newer schema may shape its setup otherwise: it is still
+		// refused for its schema, not as a broken line.
+		{"newer", `{"at":"2027-10-01T10:00:00Z","schema_version":2,"failwatch":"failwatch v9.0.0","setup":{"services":{"www.example.test":{}},"servers":7}}`, 1, 0,
+			[]string{"line 1 is recording schema 2, written by failwatch v9.0.0", "which reads recording schema 1", "that failwatch or a newer one"}},
+		{"newer run appended", ours + "\n" + `{"at":"2026-12-01T10:00:01Z","policy":{"at":"2026-12-01T10:00:01Z","text":"x","refused":false}}` + "\n" +
+			`{"at":"2027-10-01T10:00:00Z","schema_version":2,"failwatch":"failwatch v9.0.0","setup":{"services":[],"servers":[]}}`, 3, 1,
+			[]string{"line 3 is recording schema 2, written by failwatch v9.0.0"}},
+	} {
+		var schemaErr *SchemaError
+		if c.line == 1 {
+			_, err := ReadSetup(strings.NewReader(c.rec))
+			if !errors.As(err, &schemaErr) {
+				t.Errorf("%s: setup read with %v", c.name, err)
+				continue
+			}
+		}
+		var played int
+		err := Play(context.Background(), strings.NewReader(c.rec), 0, func(time.Time, engine.Event) { played++ })
+		if !errors.As(err, &schemaErr) || schemaErr.Line != c.line || played != c.played {
+			t.Errorf("%s: played %d events, then %v", c.name, played, err)
+			continue
+		}
+		for _, want := range c.says {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q does not say %q", c.name, err, want)
+			}
+		}
 	}
 }
 
-// Every kind of event, errors included, comes back as it went in.
+// A recorder given a file of another schema moves it to FILE.1 and starts
+// the file again, so one file holds one schema.
+func TestRecorderShelvesAnotherSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.jsonl")
+	old := `{"at":"2026-10-01T10:00:00Z","setup":{"service":{"Name":"svc.test"},"servers":[]}}` + "\n"
+	os.WriteFile(path, []byte(old), 0o600)
+	r, err := Open(path, 0, Setup{Services: []config.Service{{Name: "svc.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write(time.Now(), engine.PolicyNote{Text: "a note"})
+	r.Close()
+	if b, err := os.ReadFile(path + ".1"); err != nil || string(b) != old {
+		t.Errorf("the old recording: %q %v", b, err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	if s, err := ReadSetup(f); err != nil || len(s.Services) != 1 {
+		t.Errorf("the new recording: %+v %v", s, err)
+	}
+}
+
+// Every kind of event, errors included, comes back as it went in, its
+// durations to the microsecond they are written with (1.001 ms is not
+// 1.000999 ms).
 func TestRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
 	events := []engine.Event{
@@ -80,13 +152,25 @@ func TestRoundTrip(t *testing.T) {
 			Held: true, NetwatchByHost: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
 		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}},
 		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Server: "private", Service: "svc.test"},
-		engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK}},
-		engine.Done{Result: failover.Result{Operation: "failover", Outcome: failover.OutcomeRolledBack}, Err: errors.New("router: trap (rolled back)")},
-		engine.PolicyNote{Text: "failing over: public DOWN for 30s"},
+		engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK, Detail: "*2 enabled", At: at, Took: 1001 * time.Microsecond}},
+		engine.Done{Result: failover.Result{Operation: "failover", Service: "svc.test", From: "public", To: "private", Outcome: failover.OutcomeRolledBack,
+			Changes: []failover.Change{{Kind: "record", ID: "*2", What: "enable", Status: "undone", Undo: "/ip dns static set *2 disabled=yes"}},
+			Notes:   []string{"the router's netwatch may move the name back"}, Steps: []failover.Step{{Name: "verify", Status: failover.StepRolledBack, At: at, Took: 1003 * time.Microsecond}},
+			Started: at, Took: 1005 * time.Microsecond, TookMS: 1.005},
+			Err: errors.New("router: trap (rolled back)"), By: "ssh:alice"},
+		engine.Done{Result: failover.Result{Operation: "restore", Service: "svc.test", Outcome: failover.OutcomeChanged, Changes: []failover.Change{}, Steps: []failover.Step{},
+			Parts:   []failover.Result{{Operation: "restore", Service: "svc.test", Changes: []failover.Change{}, Steps: []failover.Step{}, Started: at, Took: 5500 * time.Microsecond, TookMS: 5.5}},
+			Started: at, Took: 5500 * time.Microsecond, TookMS: 5.5}, By: "auto"},
+		engine.PolicyNote{At: at, Text: "failing over: public DOWN for 30s"},
+		engine.PolicyNote{At: at, Text: "not failing over: the router's facts are stale", Refused: true},
+		engine.StatsReset{By: "ssh:alice", At: at},
 		engine.ServersChanged{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}},
 		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at, Fault: true, After: 3 * time.Second,
 			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 192.0.2.1 ]"}},
-		engine.FactsChanged{{Service: "svc.test", State: engine.FactStale, Why: "no reading since 10:00:00", ReadAt: at, Active: "private", Enabled: 1}},
+		engine.FactsChanged{{Service: "svc.test", State: engine.FactStale, Why: "no reading since 10:00:00", ReadAt: at, Active: "private", Enabled: 1,
+			Records: []routeros.Record{{ID: "*2", Name: "svc.test", Address: "192.0.2.2", Type: "A"}}}},
+		engine.Switch{Service: "svc.test", From: "private", To: "public", At: at,
+			Cause: engine.Cause{Kind: engine.CauseFailwatch, Who: "ssh:alice", Op: "restore"}},
 	}
 	var buf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
@@ -128,10 +212,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// A recording past its size moves to FILE.1 and starts again.
+// A recording past its size moves to FILE.1 and starts again with what is
+// watched and its schema: each file plays on its own.
 func TestRotation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
-	r, err := Open(path, 2000, Setup{})
+	r, err := Open(path, 2000, Setup{Services: []config.Service{{Name: "svc.test"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +229,33 @@ func TestRotation(t *testing.T) {
 	if err1 != nil || err2 != nil || cur.Size() > 2000 || old.Size() > 2000 || old.Size() < 1000 {
 		t.Errorf("after rotation: %v %v %v %v", cur, old, err1, err2)
 	}
+	for _, p := range []string{path, path + ".1"} {
+		b, _ := os.ReadFile(p)
+		var notes int
+		err := Play(context.Background(), bytes.NewReader(b), 0, func(time.Time, engine.Event) { notes++ })
+		s, setupErr := ReadSetup(bytes.NewReader(b))
+		if err != nil || setupErr != nil || notes == 0 || len(s.Services) != 1 {
+			t.Errorf("%s: %d notes, setup %+v: %v %v", filepath.Base(p), notes, s, err, setupErr)
+		}
+	}
 }
 
-// The demo's outage (the public server taken down; the router's netwatch
-// moves the name): the recording replays with the same events in order.
+// screenLines are the lines of a dashboard's screen that tell of switches
+// and of operations' durations.
+func screenLines(m tui.Model) []string {
+	var out []string
+	for _, l := range strings.Split(ansi.Strip(m.View().Content), "\n") {
+		if strings.Contains(l, "switch") || strings.Contains(l, "done in") || strings.Contains(l, "statistics reset") {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return out
+}
+
+// The demo's outage, after an operator's failover and restore by failwatch
+// and a reset of the statistics: the recording replays with the same
+// events in order, and a dashboard fed the replay shows the same switch
+// lines and operation durations as one fed the live run.
 func TestRecordingReplaysTheOutage(t *testing.T) {
 	netsim := rosim.NewSimulated()
 	r := rosim.New(rosim.Options{Probe: netsim.Probe, TimeScale: 10})
@@ -180,6 +288,8 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	engineDone := make(chan struct{})
 	go func() { e.Run(ctx); close(engineDone) }()
 
+	screen := tea.WindowSizeMsg{Width: 220, Height: 90}
+	liveModel, _ := tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, ReadOnly: true, ASCII: true, NoColor: true, Zone: time.UTC}).Update(screen)
 	var want []string
 	wait := func(ok func(engine.Event) bool) {
 		t.Helper()
@@ -187,6 +297,7 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 		for {
 			select {
 			case ev := <-live.C():
+				liveModel, _ = liveModel.Update(ev)
 				if snap, isSnap := ev.(engine.Snapshot); isSnap {
 					// Recorded as the events it holds.
 					for _, e := range snap.Events {
@@ -204,16 +315,39 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 			}
 		}
 	}
-	wait(func(ev engine.Event) bool {
-		r, ok := ev.(engine.Reading)
-		return ok && len(r.Services) == 1 && r.Services[0].Active == "public"
-	})
+	active := func(server string) func(engine.Event) bool {
+		return func(ev engine.Event) bool {
+			r, ok := ev.(engine.Reading)
+			return ok && len(r.Services) == 1 && r.Services[0].Active == server
+		}
+	}
+	switched := func(to string) func(engine.Event) bool {
+		return func(ev engine.Event) bool {
+			sw, ok := ev.(engine.Switch)
+			return ok && sw.To == to
+		}
+	}
+	isDone := func(ev engine.Event) bool { _, ok := ev.(engine.Done); return ok }
+	alice := engine.Requester{User: "alice", Role: engine.Operator}
+	wait(active("public"))
+	if err := e.Request(engine.Request{Op: engine.OpResetStats, By: alice}); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []struct {
+		op engine.Op
+		to string
+	}{{engine.OpFailover, "private"}, {engine.OpRestore, "public"}} {
+		if err := e.Request(engine.Request{Op: op.op, By: alice}); err != nil {
+			t.Fatal(err)
+		}
+		// The switch and the operation's end come in either order.
+		wait(func(ev engine.Event) bool { return isDone(ev) || switched(op.to)(ev) })
+		wait(func(ev engine.Event) bool { return isDone(ev) || switched(op.to)(ev) })
+	}
 	public.SetDown(true)
 	netsim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
-	wait(func(ev engine.Event) bool {
-		r, ok := ev.(engine.Reading)
-		return ok && len(r.Services) == 1 && r.Services[0].Active == "private"
-	})
+	wait(switched("private"))
+	wait(active("private"))
 	live.Close()
 	// Let the recorder take what the live subscriber took, then stop.
 	time.Sleep(200 * time.Millisecond)
@@ -228,7 +362,14 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	}
 	defer f.Close()
 	var got []string
-	if err := Play(context.Background(), f, 0, func(_ time.Time, ev engine.Event) { got = append(got, describe(ev)) }); err != nil {
+	// As failwatch replay does: the screen's clock is the recording's.
+	var now time.Time
+	replayed, _ := tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, ReadOnly: true, ASCII: true, NoColor: true, Zone: time.UTC,
+		Replay: "outage.jsonl", Now: func() time.Time { return now }}).Update(screen)
+	if err := Play(context.Background(), f, 0, func(at time.Time, ev engine.Event) {
+		got, now = append(got, describe(ev)), at
+		replayed, _ = replayed.Update(ev)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) < len(want) {
@@ -238,5 +379,10 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("event %d replayed as %q, was %q", i, got[i], want[i])
 		}
+	}
+	liveLines, replayLines := screenLines(liveModel.(tui.Model)), screenLines(replayed.(tui.Model))
+	t.Logf("live:\n%s", strings.Join(liveLines, "\n"))
+	if strings.Join(liveLines, "\n") != strings.Join(replayLines, "\n") {
+		t.Errorf("the replay shows\n%s\nthe live run showed\n%s", strings.Join(replayLines, "\n"), strings.Join(liveLines, "\n"))
 	}
 }
