@@ -36,7 +36,7 @@ type line struct {
 	Failwatch     string `json:"failwatch,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
 	Setup  *Setup                `json:"setup,omitempty"`
-	Server *monitor.Event        `json:"server,omitempty"`
+	Server *serverJSON           `json:"server,omitempty"`
 	Router *routeros.RouterState `json:"router,omitempty"`
 	// The facts the engine derived from a router reading: each service's,
 	// and the router's netwatch.
@@ -60,6 +60,9 @@ type line struct {
 	Facts []factsJSON `json:"facts_changed,omitempty"`
 	// Servers is the server list after a config reload.
 	Servers []config.Server `json:"servers_now,omitempty"`
+	// Dropped is how many events the recorder's subscription missed
+	// here: the replay shows the gap the recording has.
+	Dropped int `json:"dropped,omitempty"`
 	// Err is the event's error (a router that did not answer, a failed
 	// operation), LinkErr the router connection's.
 	Err     string `json:"err,omitempty"`
@@ -177,8 +180,7 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 	l := line{At: at}
 	switch ev := ev.(type) {
 	case engine.ServerEvent:
-		m := monitor.Event(ev)
-		l.Server = &m
+		l.Server = serverOf(monitor.Event(ev))
 	case engine.Reading:
 		st := ev.RouterState
 		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
@@ -213,6 +215,8 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 		}
 	case engine.StatsReset:
 		l.StatsReset = &statsResetJSON{By: ev.By, At: ev.At}
+	case engine.Dropped:
+		l.Dropped = int(ev)
 	case engine.FactsChanged:
 		for _, f := range ev {
 			l.Facts = append(l.Facts, factsJSON{Facts: f, Records: f.Records})
@@ -228,7 +232,7 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 func decode(l line) engine.Event {
 	switch {
 	case l.Server != nil:
-		return engine.ServerEvent(*l.Server)
+		return engine.ServerEvent(l.Server.event())
 	case l.Router != nil:
 		st := *l.Router
 		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
@@ -272,6 +276,8 @@ func decode(l line) engine.Event {
 		return ev
 	case l.StatsReset != nil:
 		return engine.StatsReset{By: l.StatsReset.By, At: l.StatsReset.At}
+	case l.Dropped > 0:
+		return engine.Dropped(l.Dropped)
 	case l.Facts != nil:
 		facts := make(engine.FactsChanged, len(l.Facts))
 		for i, f := range l.Facts {

@@ -31,7 +31,12 @@ import (
 func describe(ev engine.Event) string {
 	switch ev := ev.(type) {
 	case engine.ServerEvent:
-		return fmt.Sprintf("server %s %d %v %s", ev.Server, ev.Type, ev.Sample.OK, ev.Transition.To)
+		x, c, tr := ev.Sample, ev.Check, ev.Transition
+		return fmt.Sprintf("server %s %s type %d %s %q %s sample {%s %v %v %q %v} check {%q %s %s %s %s %q} transition {%s %s %s %q}",
+			ev.Time.Format(time.RFC3339Nano), ev.Server, ev.Type, ev.Addr, ev.Reason, ev.State,
+			x.At.Format(time.RFC3339Nano), x.RTT.Truncate(time.Microsecond), x.OK, x.Err, x.NotSent,
+			c.Label, c.State, c.Since.Format(time.RFC3339Nano), describeStats(c.Window), describeStats(c.Lifetime), c.LastErr,
+			tr.From, tr.To, tr.At.Format(time.RFC3339Nano), tr.Reason)
 	case engine.Reading:
 		return fmt.Sprintf("router %v services=%+v held=%v err=%v netwatch=%v held_entries=%v",
 			ev.Connected, ev.Services, ev.Held, ev.Err, ev.NetwatchByHost, ev.HeldEntries)
@@ -48,6 +53,8 @@ func describe(ev engine.Event) string {
 		return fmt.Sprintf("policy %s %s %v", ev.At.Format(time.RFC3339Nano), ev.Text, ev.Refused)
 	case engine.StatsReset:
 		return fmt.Sprintf("stats reset by %s at %s", ev.By, ev.At.Format(time.RFC3339Nano))
+	case engine.Dropped:
+		return fmt.Sprintf("dropped %d", ev)
 	case engine.ServersChanged:
 		return fmt.Sprintf("servers %v", []config.Server(ev))
 	case engine.Switch:
@@ -56,6 +63,13 @@ func describe(ev engine.Event) string {
 		return fmt.Sprintf("facts %+v", []engine.Facts(ev))
 	}
 	return "other"
+}
+
+// describeStats is a check's statistics as describe compares them.
+func describeStats(s monitor.Stats) string {
+	us := func(d time.Duration) time.Duration { return d.Truncate(time.Microsecond) }
+	return fmt.Sprintf("%d/%d/%d last %v %v min %v avg %v max %v mdev %v jitter %v p95 %v", s.Sent, s.Received, s.NotSent,
+		us(s.Last), s.LastOK, us(s.Min), us(s.Avg), us(s.Max), us(s.Mdev), us(s.Jitter), us(s.P95))
 }
 
 // describeResult is an operation's result as describe compares it: times
@@ -144,7 +158,16 @@ func TestRecorderShelvesAnotherSchema(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
 	events := []engine.Event{
-		engine.ServerEvent{Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), Sample: monitor.Sample{OK: true, RTT: 196 * time.Millisecond}},
+		engine.ServerEvent{Time: at, Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), State: monitor.Up,
+			Sample: monitor.Sample{At: at, OK: true, RTT: 196001 * time.Microsecond},
+			Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up, Since: at,
+				Window:   monitor.Stats{Sent: 20, Received: 19, NotSent: 1, Last: 196001 * time.Microsecond, LastOK: true, Min: 192100 * time.Microsecond, Avg: 196 * time.Millisecond, Max: 201300 * time.Microsecond, Mdev: 2900 * time.Microsecond, Jitter: 2700 * time.Microsecond, P95: 200200 * time.Microsecond},
+				Lifetime: monitor.Stats{Sent: 40, Received: 39, Last: 196001 * time.Microsecond, LastOK: true, Min: 1 * time.Microsecond}}},
+		engine.ServerEvent{Time: at, Server: "public", Type: monitor.EventSample, State: monitor.Down,
+			Sample: monitor.Sample{At: at, Err: "timeout", NotSent: true}, Check: monitor.CheckStatus{Label: "tcp/443", State: monitor.Down, LastErr: "timeout"}},
+		engine.ServerEvent{Time: at, Server: "public", Type: monitor.EventServer, State: monitor.Down, Reason: "icmp down",
+			Transition: monitor.Transition{From: monitor.Up, To: monitor.Down, At: at, Reason: "3 probes lost"}},
+		engine.ServerEvent{Time: at, Server: "web3", Type: monitor.EventUnresolved, State: monitor.Unresolved, Reason: "no such host"},
 		engine.Reading{RouterState: routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
 		engine.Reading{RouterState: routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}},
 			Services: []engine.Facts{{Service: "svc.test", State: engine.FactKnown, ReadAt: at, Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
@@ -164,6 +187,7 @@ func TestRoundTrip(t *testing.T) {
 		engine.PolicyNote{At: at, Text: "failing over: public DOWN for 30s"},
 		engine.PolicyNote{At: at, Text: "not failing over: the router's facts are stale", Refused: true},
 		engine.StatsReset{By: "ssh:alice", At: at},
+		engine.Dropped(12),
 		engine.ServersChanged{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}},
 		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at, Fault: true, After: 3 * time.Second,
 			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 192.0.2.1 ]"}},
@@ -201,8 +225,13 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("event %d: %q at %v, want %q", i, got[i], times[i], want)
 		}
 	}
-	if err := Play(context.Background(), bytes.NewBufferString("{}\nnot json\n"), 0, func(time.Time, engine.Event) {}); err == nil {
-		t.Error("a broken line was read")
+	setup, _, _ := bytes.Cut(b, []byte("\n"))
+	for _, broken := range []string{"not json", `{"at":"2026-11-25T18:33:31Z","server":{"server":"public","type":"pinged","state":"UP"}}`} {
+		var played int
+		err := Play(context.Background(), strings.NewReader(string(setup)+"\n"+broken+"\n"), 0, func(time.Time, engine.Event) { played++ })
+		if err == nil || !strings.Contains(err.Error(), "line 2") || played != 0 {
+			t.Errorf("a broken line %s was read: %d events, %v", broken, played, err)
+		}
 	}
 	if s, err := ReadSetup(bytes.NewReader(b)); err != nil || len(s.Services) != 1 || s.Services[0].Name != "svc.test" {
 		t.Errorf("setup %+v %v", s, err)
