@@ -22,9 +22,10 @@ import (
 
 // Schema is the version of a recording's lines (docs/JSON.md): it changes
 // when a field changes meaning or goes away, and replay reads one. 1: the
-// first to say it, on each setup line with the failwatch that wrote it;
-// switch, step, done (with who asked), policy and stats_reset lines under
-// JSON.md's rules.
+// first to say it, on each setup line with the failwatch that wrote it,
+// and the first under JSON.md's rules: every kind of line has a written
+// JSON form (here, or its package's tagged one), never Go field names, so
+// that renaming a Go field does not change a recording.
 const Schema = 1
 
 // line is one event in a recording. Errors travel as their text.
@@ -35,22 +36,13 @@ type line struct {
 	SchemaVersion int    `json:"schema_version,omitempty"`
 	Failwatch     string `json:"failwatch,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
-	Setup  *Setup                `json:"setup,omitempty"`
-	Server *serverJSON           `json:"server,omitempty"`
-	Router *routeros.RouterState `json:"router,omitempty"`
-	// The facts the engine derived from a router reading: each service's,
-	// and the router's netwatch.
-	Services       []engine.Facts     `json:"services,omitempty"`
-	Held           bool               `json:"held,omitempty"`
-	NetwatchByHost map[string]string  `json:"netwatch_by_host,omitempty"`
-	HeldEntries    map[string]bool    `json:"held_entries,omitempty"`
-	Log            *routeros.LogEvent `json:"log,omitempty"`
-	DNS            *monitor.DNSAnswer `json:"dns,omitempty"`
-	// DNSService is the service whose name the DNS answer is for.
-	DNSService string           `json:"dns_service,omitempty"`
-	Answer     string           `json:"answer,omitempty"`
-	Step       *stepJSON        `json:"step,omitempty"`
-	Done       *failover.Result `json:"done,omitempty"`
+	Setup  *setupJSON       `json:"setup,omitempty"`
+	Server *serverJSON      `json:"server,omitempty"`
+	Router *readingJSON     `json:"router,omitempty"`
+	Log    *logJSON         `json:"log,omitempty"`
+	DNS    *dnsJSON         `json:"dns,omitempty"`
+	Step   *stepJSON        `json:"step,omitempty"`
+	Done   *failover.Result `json:"done,omitempty"`
 	// By is who asked for the operation a done line ends.
 	By         string          `json:"by,omitempty"`
 	Policy     *policyJSON     `json:"policy,omitempty"`
@@ -59,20 +51,24 @@ type line struct {
 	// Facts are facts that changed state without a reading (stale).
 	Facts []factsJSON `json:"facts_changed,omitempty"`
 	// Servers is the server list after a config reload.
-	Servers []config.Server `json:"servers_now,omitempty"`
+	Servers *[]configServerJSON `json:"servers_now,omitempty"`
 	// Dropped is how many events the recorder's subscription missed
 	// here: the replay shows the gap the recording has.
 	Dropped int `json:"dropped,omitempty"`
-	// Err is the event's error (a router that did not answer, a failed
-	// operation), LinkErr the router connection's.
-	Err     string `json:"err,omitempty"`
-	LinkErr string `json:"link_err,omitempty"`
+	// Err is the event's error: a router that did not answer, a failed
+	// operation, a log follow that stopped, a resolver that did not answer.
+	Err string `json:"err,omitempty"`
 }
 
 // Setup is what a recording watched: enough to draw the dashboard again.
 type Setup struct {
-	Services []config.Service `json:"services"`
-	Servers  []config.Server  `json:"servers"`
+	Services []config.Service
+	Servers  []config.Server
+}
+
+type setupJSON struct {
+	Services []serviceJSON      `json:"services"`
+	Servers  []configServerJSON `json:"servers"`
 }
 
 // factsJSON is a service's facts with the records they rest on, which a
@@ -182,19 +178,11 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 	case engine.ServerEvent:
 		l.Server = serverOf(monitor.Event(ev))
 	case engine.Reading:
-		st := ev.RouterState
-		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
-		st.Err, st.Link.Err = nil, nil
-		l.Router = &st
-		l.Services, l.Held, l.NetwatchByHost, l.HeldEntries = ev.Services, ev.Held, ev.NetwatchByHost, ev.HeldEntries
+		l.Router, l.Err = readingOf(ev), text(ev.Err)
 	case engine.LogLine:
-		lg := routeros.LogEvent(ev)
-		l.Err, lg.Err = text(lg.Err), nil
-		l.Log = &lg
+		l.Log, l.Err = logOf(routeros.LogEvent(ev)), text(ev.Err)
 	case engine.DNSAnswer:
-		d := ev.DNSAnswer
-		l.Err, d.Err = text(d.Err), nil
-		l.DNS, l.DNSService, l.Answer = &d, ev.Service, ev.Server
+		l.DNS, l.Err = dnsOf(ev), text(ev.Err)
 	case engine.Step:
 		s := ev.Step
 		l.Step = &stepJSON{Op: ev.Op, Name: s.Name, Status: s.Status, Detail: s.Detail, At: s.At, TookMS: jsonout.Millis(s.Took)}
@@ -204,7 +192,8 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 	case engine.PolicyNote:
 		l.Policy = &policyJSON{At: ev.At, Text: ev.Text, Refused: ev.Refused}
 	case engine.ServersChanged:
-		l.Servers = ev
+		servers := serversOf(ev)
+		l.Servers = &servers
 	case engine.Switch:
 		c := ev.Cause
 		l.Switch = &switchJSON{Service: ev.Service, From: ev.From, To: ev.To, At: ev.At, Fault: ev.Fault,
@@ -234,27 +223,11 @@ func decode(l line) engine.Event {
 	case l.Server != nil:
 		return engine.ServerEvent(l.Server.event())
 	case l.Router != nil:
-		st := *l.Router
-		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
-		ev := engine.Reading{RouterState: st, Services: l.Services, Held: l.Held, NetwatchByHost: l.NetwatchByHost, HeldEntries: l.HeldEntries}
-		for i, f := range ev.Services {
-			// A service's records are the reading's of its name,
-			// recorded once with the reading.
-			for _, r := range st.Records {
-				if r.Name == f.Service {
-					ev.Services[i].Records = append(ev.Services[i].Records, r)
-				}
-			}
-		}
-		return ev
+		return l.Router.event(errOf(l.Err))
 	case l.Log != nil:
-		lg := *l.Log
-		lg.Err = errOf(l.Err)
-		return engine.LogLine(lg)
+		return engine.LogLine(l.Log.event(errOf(l.Err)))
 	case l.DNS != nil:
-		d := *l.DNS
-		d.Err = errOf(l.Err)
-		return engine.DNSAnswer{Service: l.DNSService, Server: l.Answer, DNSAnswer: d}
+		return l.DNS.event(errOf(l.Err))
 	case l.Step != nil:
 		s := l.Step
 		return engine.Step{Op: s.Op, Step: failover.Step{Name: s.Name, Status: s.Status, Detail: s.Detail, At: s.At, Took: duration(s.TookMS)}}
@@ -265,7 +238,7 @@ func decode(l line) engine.Event {
 	case l.Policy != nil:
 		return engine.PolicyNote{At: l.Policy.At, Text: l.Policy.Text, Refused: l.Policy.Refused}
 	case l.Servers != nil:
-		return engine.ServersChanged(l.Servers)
+		return engine.ServersChanged(configServers(*l.Servers))
 	case l.Switch != nil:
 		sw, c := l.Switch, l.Switch.Cause
 		ev := engine.Switch{Service: sw.Service, From: sw.From, To: sw.To, At: sw.At, Fault: sw.Fault,
@@ -324,7 +297,8 @@ func Open(path string, maxBytes int64, watched Setup) (*Recorder, error) {
 // writeSetup opens a run's part of the file, or a rotated file: what is
 // watched, in which schema, by which failwatch.
 func (r *Recorder) writeSetup() error {
-	return r.writeLine(line{At: time.Now(), SchemaVersion: Schema, Failwatch: buildinfo.Name(), Setup: &r.setup})
+	return r.writeLine(line{At: time.Now(), SchemaVersion: Schema, Failwatch: buildinfo.Name(),
+		Setup: &setupJSON{Services: servicesOf(r.setup.Services), Servers: serversOf(r.setup.Servers)}})
 }
 
 // shelveOtherSchema moves a file that does not start with a setup line of
@@ -507,11 +481,11 @@ func setupOf(n int, b []byte) (Setup, error) {
 	if h.SchemaVersion != Schema {
 		return Setup{}, &SchemaError{Line: n, Schema: h.SchemaVersion, Failwatch: h.Failwatch}
 	}
-	var st Setup
+	var st setupJSON
 	if err := json.Unmarshal(h.Setup, &st); err != nil {
 		return Setup{}, fmt.Errorf("recording line %d: %w", n, err)
 	}
-	return st, nil
+	return Setup{Services: configServices(st.Services), Servers: configServers(st.Servers)}, nil
 }
 
 // ReadSetup reads what a recording watched, from its first line: a

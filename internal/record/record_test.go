@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +40,16 @@ func describe(ev engine.Event) string {
 			c.Label, c.State, c.Since.Format(time.RFC3339Nano), describeStats(c.Window), describeStats(c.Lifetime), c.LastErr,
 			tr.From, tr.To, tr.At.Format(time.RFC3339Nano), tr.Reason)
 	case engine.Reading:
-		return fmt.Sprintf("router %v services=%+v held=%v err=%v netwatch=%v held_entries=%v",
-			ev.Connected, ev.Services, ev.Held, ev.Err, ev.NetwatchByHost, ev.HeldEntries)
+		return fmt.Sprintf("router %s %v link {%s %s %v} identity %+v records %+v netwatch %+v services=%+v held=%v err=%v netwatch=%v held_entries=%v",
+			ev.At.Format(time.RFC3339Nano), ev.Connected, ev.Link.State, ev.Link.Since.Format(time.RFC3339Nano), ev.Link.Err, ev.Identity, ev.Records, ev.Netwatch,
+			ev.Services, ev.Held, ev.Err, ev.NetwatchByHost, ev.HeldEntries)
 	case engine.LogLine:
-		return fmt.Sprintf("log %d %s %v", ev.Kind, ev.Entry.Message, ev.Err)
+		e := ev.Entry
+		return fmt.Sprintf("log %d %s %q %v entry {%s %d %s %q %q %q %+v %v %v}", ev.Kind, ev.At.Format(time.RFC3339Nano), ev.Reason, ev.Err,
+			e.ID, e.Seq, e.Time.Format(time.RFC3339Nano), e.RawTime, e.Topics, e.Message, e.Netwatch, e.History, e.ZoneUnknown)
 	case engine.DNSAnswer:
-		return fmt.Sprintf("dns %s %v %s %v", ev.Service, ev.Addrs, ev.Server, ev.Err)
+		return fmt.Sprintf("dns %s %s %s %v %s ttl %v %s rtt %v %s %v", ev.Service, ev.Name, ev.DNSAnswer.Server, ev.Addrs, ev.Server,
+			ev.TTL.Truncate(time.Microsecond), ev.RCode, ev.RTT.Truncate(time.Microsecond), ev.At.Format(time.RFC3339Nano), ev.Err)
 	case engine.Step:
 		s := ev.Step
 		return fmt.Sprintf("step %s %s %s %s %s %v", ev.Op, s.Name, s.Status, s.Detail, s.At.Format(time.RFC3339Nano), s.Took.Truncate(time.Microsecond))
@@ -169,12 +175,22 @@ func TestRoundTrip(t *testing.T) {
 			Transition: monitor.Transition{From: monitor.Up, To: monitor.Down, At: at, Reason: "3 probes lost"}},
 		engine.ServerEvent{Time: at, Server: "web3", Type: monitor.EventUnresolved, State: monitor.Unresolved, Reason: "no such host"},
 		engine.Reading{RouterState: routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
-		engine.Reading{RouterState: routeros.RouterState{At: at, Connected: true, Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}},
+		engine.Reading{RouterState: routeros.RouterState{At: at, Connected: true, Link: routeros.Link{State: routeros.LinkUp, Since: at},
+			Identity: routeros.Identity{Name: "MikroTik", Version: "7.18.2 (stable)", Board: "CHR", Uptime: "1h5s"},
+			Records:  []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A", TTL: "1d", Comment: "Server Public"}, {ID: "*3", Name: "other.test", Address: "192.0.2.3", Type: "A", Disabled: true}},
+			Netwatch: []routeros.Netwatch{{ID: "*7", Host: "192.0.2.1", Type: "simple", Interval: "10s", Timeout: "1s", Status: "up", Since: "nov/26/2026 08:02:03", UpScript: "/ip dns static enable *1", Disabled: true}}},
 			Services: []engine.Facts{{Service: "svc.test", State: engine.FactKnown, ReadAt: at, Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
-				Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A"}}}},
+				Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A", TTL: "1d", Comment: "Server Public"}}}},
 			Held: true, NetwatchByHost: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
-		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: "event down [ type: simple, host: 192.0.2.1 ]", Time: at}},
-		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, TTL: 30 * time.Second}, Server: "private", Service: "svc.test"},
+		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{ID: "*1f", Seq: 31, Time: at, Topics: []string{"netwatch", "info"},
+			Message: "event down [ type: simple, host: 192.0.2.1 ]", Netwatch: &routeros.NetwatchEvent{Status: "down", Type: "simple", Host: "192.0.2.1"}, History: true}},
+		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{ID: "*20", Seq: 32, RawTime: "18:33:31", Topics: []string{"system"}, Message: "dns changed", ZoneUnknown: true}},
+		engine.LogLine{Kind: routeros.LogConnected, Reason: "following"},
+		engine.LogLine{Kind: routeros.LogGap, At: at, Reason: "router log lines *21 to *22 were missed"},
+		engine.LogLine{Kind: routeros.LogDisconnected, Err: errors.New("EOF")},
+		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Server: "192.0.2.254:53", Name: "svc.test", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")},
+			TTL: 30 * time.Second, RCode: "NOERROR", RTT: 1001 * time.Microsecond, At: at}, Server: "private", Service: "svc.test"},
+		engine.DNSAnswer{DNSAnswer: monitor.DNSAnswer{Server: "192.0.2.254:53", Name: "svc.test", At: at, Err: errors.New("i/o timeout")}, Service: "svc.test"},
 		engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK, Detail: "*2 enabled", At: at, Took: 1001 * time.Microsecond}},
 		engine.Done{Result: failover.Result{Operation: "failover", Service: "svc.test", From: "public", To: "private", Outcome: failover.OutcomeRolledBack,
 			Changes: []failover.Change{{Kind: "record", ID: "*2", What: "enable", Status: "undone", Undo: "/ip dns static set *2 disabled=yes"}},
@@ -188,7 +204,9 @@ func TestRoundTrip(t *testing.T) {
 		engine.PolicyNote{At: at, Text: "not failing over: the router's facts are stale", Refused: true},
 		engine.StatsReset{By: "ssh:alice", At: at},
 		engine.Dropped(12),
-		engine.ServersChanged{{Name: "public", Role: config.Primary}, {Name: "web3", Role: config.Monitor}},
+		engine.ServersChanged{{Name: "public", Role: config.Primary, Address: "192.0.2.1", Record: config.RecordMatch{Comment: "Server Public"},
+			Checks: []config.Check{{Kind: config.ICMP}, {Kind: config.HTTP, URL: "http://192.0.2.1/", Expect: config.StatusRanges{{Lo: 200, Hi: 299}, {Lo: 301, Hi: 301}}, Insecure: true}}},
+			{Name: "web3", Role: config.Monitor, Checks: []config.Check{{Kind: config.TCP, Port: 443}}}},
 		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at, Fault: true, After: 3 * time.Second,
 			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 192.0.2.1 ]"}},
 		engine.FactsChanged{{Service: "svc.test", State: engine.FactStale, Why: "no reading since 10:00:00", ReadAt: at, Active: "private", Enabled: 1,
@@ -198,7 +216,13 @@ func TestRoundTrip(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	path := filepath.Join(t.TempDir(), "rec.jsonl")
-	r, err := Open(path, 0, Setup{Services: []config.Service{{Name: "svc.test"}}})
+	watched := Setup{Services: []config.Service{
+		{Name: "svc.test", Layout: config.Toggle, Primary: "public", Standby: "private", HoldNetwatch: true, DNSServer: "192.0.2.254:53", AuditLog: "/var/lib/failwatch/audit.jsonl",
+			Records: map[string]config.RecordMatch{"public": {Comment: "Server Public"}, "private": {Address: "192.0.2.2"}},
+			Auto:    config.Auto{Enabled: true, FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "auto", RestoreAfter: 10 * time.Minute}},
+		{Name: "api.test", Layout: config.Rewrite, Primary: "public", Standby: "private", Record: config.RecordMatch{Comment: "api"}}},
+		Servers: []config.Server{{Name: "public", Role: config.Primary, Address: "192.0.2.1", Checks: []config.Check{{Kind: config.ICMP}}}, {Name: "private", Role: config.Standby, Address: "192.0.2.2"}}}
+	r, err := Open(path, 0, watched)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +257,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("a broken line %s was read: %d events, %v", broken, played, err)
 		}
 	}
-	if s, err := ReadSetup(bytes.NewReader(b)); err != nil || len(s.Services) != 1 || s.Services[0].Name != "svc.test" {
-		t.Errorf("setup %+v %v", s, err)
+	if s, err := ReadSetup(bytes.NewReader(b)); err != nil || !reflect.DeepEqual(s, watched) {
+		t.Errorf("setup %+v %v, recorded %+v", s, err, watched)
 	}
 	if _, err := ReadSetup(bytes.NewBufferString("{}\n")); err == nil {
 		t.Error("a file without a setup line was taken")
@@ -390,6 +414,11 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	watched, err := ReadSetup(f)
+	if err != nil || !reflect.DeepEqual(watched, Setup{Services: cfg.Services, Servers: cfg.Servers}) {
+		t.Errorf("the recording watched %+v (%v), the run %+v %+v", watched, err, cfg.Services, cfg.Servers)
+	}
+	f.Seek(0, io.SeekStart)
 	var got []string
 	// As failwatch replay does: the screen's clock is the recording's.
 	var now time.Time
