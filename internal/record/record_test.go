@@ -158,12 +158,10 @@ func TestRecorderShelvesAnotherSchema(t *testing.T) {
 	}
 }
 
-// Every kind of event, errors included, comes back as it went in, its
-// durations to the microsecond they are written with (1.001 ms is not
-// 1.000999 ms).
-func TestRoundTrip(t *testing.T) {
-	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
-	events := []engine.Event{
+// everyKind is an event of every kind the recorder writes, with every
+// part each can have, at.
+func everyKind(at time.Time) []engine.Event {
+	return []engine.Event{
 		engine.ServerEvent{Time: at, Server: "public", Type: monitor.EventSample, Addr: netip.MustParseAddr("192.0.2.1"), State: monitor.Up,
 			Sample: monitor.Sample{At: at, OK: true, RTT: 196001 * time.Microsecond},
 			Check: monitor.CheckStatus{Label: "icmp", State: monitor.Up, Since: at,
@@ -177,9 +175,10 @@ func TestRoundTrip(t *testing.T) {
 		engine.Reading{RouterState: routeros.RouterState{At: at, Err: errors.New("router 192.0.2.254:8728: EOF"), Link: routeros.Link{State: routeros.LinkReconnecting, Err: errors.New("EOF")}}},
 		engine.Reading{RouterState: routeros.RouterState{At: at, Connected: true, Link: routeros.Link{State: routeros.LinkUp, Since: at},
 			Identity: routeros.Identity{Name: "MikroTik", Version: "7.18.2 (stable)", Board: "CHR", Uptime: "1h5s"},
-			Records:  []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A", TTL: "1d", Comment: "Server Public"}, {ID: "*3", Name: "other.test", Address: "192.0.2.3", Type: "A", Disabled: true}},
+			Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A", TTL: "1d", Comment: "Server Public"}, {ID: "*3", Name: "other.test", Address: "192.0.2.3", Type: "A", Disabled: true},
+				{ID: "*4", Regexp: `^api\.`, Type: "CNAME", Data: "svc.test", TTL: "1d", Unreadable: "disabled is \"maybe\""}},
 			Netwatch: []routeros.Netwatch{{ID: "*7", Host: "192.0.2.1", Type: "simple", Interval: "10s", Timeout: "1s", Status: "up", Since: "nov/26/2026 08:02:03", UpScript: "/ip dns static enable *1", Disabled: true}}},
-			Services: []engine.Facts{{Service: "svc.test", State: engine.FactKnown, ReadAt: at, Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"},
+			Services: []engine.Facts{{Service: "svc.test", State: engine.FactKnown, ReadAt: at, Active: "public", Enabled: 1, Owners: map[string]string{"*1": "public"}, Held: true,
 				Records: []routeros.Record{{ID: "*1", Name: "svc.test", Address: "192.0.2.1", Type: "A", TTL: "1d", Comment: "Server Public"}}}},
 			Held: true, NetwatchByHost: map[string]string{"192.0.2.1": "held"}, HeldEntries: map[string]bool{"*7": true}},
 		engine.LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{ID: "*1f", Seq: 31, Time: at, Topics: []string{"netwatch", "info"},
@@ -194,7 +193,7 @@ func TestRoundTrip(t *testing.T) {
 		engine.Step{Op: "failover", Step: failover.Step{Name: "verify", Status: failover.StepOK, Detail: "*2 enabled", At: at, Took: 1001 * time.Microsecond}},
 		engine.Done{Result: failover.Result{Operation: "failover", Service: "svc.test", From: "public", To: "private", Outcome: failover.OutcomeRolledBack,
 			Changes: []failover.Change{{Kind: "record", ID: "*2", What: "enable", Status: "undone", Undo: "/ip dns static set *2 disabled=yes"}},
-			Notes:   []string{"the router's netwatch may move the name back"}, Steps: []failover.Step{{Name: "verify", Status: failover.StepRolledBack, At: at, Took: 1003 * time.Microsecond}},
+			Notes:   []string{"the router's netwatch may move the name back"}, Steps: []failover.Step{{Name: "verify", Status: failover.StepRolledBack, Detail: "*2 disabled again", At: at, Took: 1003 * time.Microsecond}},
 			Started: at, Took: 1005 * time.Microsecond, TookMS: 1.005},
 			Err: errors.New("router: trap (rolled back)"), By: "ssh:alice"},
 		engine.Done{Result: failover.Result{Operation: "restore", Service: "svc.test", Outcome: failover.OutcomeChanged, Changes: []failover.Change{}, Steps: []failover.Step{},
@@ -213,15 +212,31 @@ func TestRoundTrip(t *testing.T) {
 			Records: []routeros.Record{{ID: "*2", Name: "svc.test", Address: "192.0.2.2", Type: "A"}}}},
 		engine.Switch{Service: "svc.test", From: "private", To: "public", At: at,
 			Cause: engine.Cause{Kind: engine.CauseFailwatch, Who: "ssh:alice", Op: "restore"}},
+		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at,
+			Cause: engine.Cause{Kind: engine.CauseUnknown, Why: "the router's log is not followed"}},
 	}
-	var buf bytes.Buffer
-	path := filepath.Join(t.TempDir(), "rec.jsonl")
-	watched := Setup{Services: []config.Service{
+}
+
+// watchedEverything is a setup with every setting a recording keeps.
+func watchedEverything() Setup {
+	return Setup{Services: []config.Service{
 		{Name: "svc.test", Layout: config.Toggle, Primary: "public", Standby: "private", HoldNetwatch: true, DNSServer: "192.0.2.254:53", AuditLog: "/var/lib/failwatch/audit.jsonl",
 			Records: map[string]config.RecordMatch{"public": {Comment: "Server Public"}, "private": {Address: "192.0.2.2"}},
 			Auto:    config.Auto{Enabled: true, FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "auto", RestoreAfter: 10 * time.Minute}},
 		{Name: "api.test", Layout: config.Rewrite, Primary: "public", Standby: "private", Record: config.RecordMatch{Comment: "api"}}},
-		Servers: []config.Server{{Name: "public", Role: config.Primary, Address: "192.0.2.1", Checks: []config.Check{{Kind: config.ICMP}}}, {Name: "private", Role: config.Standby, Address: "192.0.2.2"}}}
+		Servers: []config.Server{{Name: "public", Role: config.Primary, Address: "192.0.2.1", Record: config.RecordMatch{Comment: "Server Public"},
+			Checks: []config.Check{{Kind: config.ICMP}, {Kind: config.TCP, Port: 443}, {Kind: config.HTTP, URL: "https://192.0.2.1/", Expect: config.StatusRanges{{Lo: 200, Hi: 399}}, Insecure: true}}},
+			{Name: "private", Role: config.Standby, Address: "192.0.2.2"}}}
+}
+
+// Every kind of event, errors included, comes back as it went in, its
+// durations to the microsecond they are written with (1.001 ms is not
+// 1.000999 ms).
+func TestRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 25, 18, 33, 31, 0, time.UTC)
+	events, watched := everyKind(at), watchedEverything()
+	var buf bytes.Buffer
+	path := filepath.Join(t.TempDir(), "rec.jsonl")
 	r, err := Open(path, 0, watched)
 	if err != nil {
 		t.Fatal(err)
