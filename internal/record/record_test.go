@@ -320,11 +320,11 @@ func screenLines(m tui.Model) []string {
 	return out
 }
 
-// The demo's outage, after an operator's failover and restore by failwatch
-// and a reset of the statistics: the recording replays with the same
-// events in order, and a dashboard fed the replay shows the same switch
-// lines and operation durations as one fed the live run.
-func TestRecordingReplaysTheOutage(t *testing.T) {
+// paperEngine is an engine on the paper's setup against the emulator,
+// with the public server's probes and the router's view of it to take
+// down.
+func paperEngine(t *testing.T) (*engine.Engine, *config.Config, *monitor.Simulated, *rosim.Simulated) {
+	t.Helper()
 	netsim := rosim.NewSimulated()
 	r := rosim.New(rosim.Options{Probe: netsim.Probe, TimeScale: 10})
 	t.Cleanup(r.Close)
@@ -343,6 +343,44 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, cfg, public, netsim
+}
+
+// replayInto plays the recording at path into a dashboard of size screen
+// as failwatch replay does, the screen's clock the recording's, and says
+// each event it played; the recording must have watched cfg's services
+// and servers.
+func replayInto(t *testing.T, path string, cfg *config.Config, screen tea.WindowSizeMsg) ([]string, tea.Model) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	watched, err := ReadSetup(f)
+	if err != nil || !reflect.DeepEqual(watched, Setup{Services: cfg.Services, Servers: cfg.Servers}) {
+		t.Errorf("the recording watched %+v (%v), the run %+v %+v", watched, err, cfg.Services, cfg.Servers)
+	}
+	f.Seek(0, io.SeekStart)
+	var got []string
+	var now time.Time
+	m, _ := tui.New(tui.Options{Services: watched.Services, Servers: watched.Servers, ReadOnly: true, ASCII: true, NoColor: true, Zone: time.UTC,
+		Replay: filepath.Base(path), Now: func() time.Time { return now }}).Update(screen)
+	if err := Play(context.Background(), f, 0, func(at time.Time, ev engine.Event) {
+		got, now = append(got, describe(ev)), at
+		m, _ = m.Update(ev)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got, m
+}
+
+// The demo's outage, after an operator's failover and restore by failwatch
+// and a reset of the statistics: the recording replays with the same
+// events in order, and a dashboard fed the replay shows the same switch
+// lines and operation durations as one fed the live run.
+func TestRecordingReplaysTheOutage(t *testing.T) {
+	e, cfg, public, netsim := paperEngine(t)
 	live := e.Subscribe(100000)
 	recSub := e.Subscribe(100000)
 	path := filepath.Join(t.TempDir(), "outage.jsonl")
@@ -424,27 +462,7 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	if err := <-recorded; err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	watched, err := ReadSetup(f)
-	if err != nil || !reflect.DeepEqual(watched, Setup{Services: cfg.Services, Servers: cfg.Servers}) {
-		t.Errorf("the recording watched %+v (%v), the run %+v %+v", watched, err, cfg.Services, cfg.Servers)
-	}
-	f.Seek(0, io.SeekStart)
-	var got []string
-	// As failwatch replay does: the screen's clock is the recording's.
-	var now time.Time
-	replayed, _ := tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, ReadOnly: true, ASCII: true, NoColor: true, Zone: time.UTC,
-		Replay: "outage.jsonl", Now: func() time.Time { return now }}).Update(screen)
-	if err := Play(context.Background(), f, 0, func(at time.Time, ev engine.Event) {
-		got, now = append(got, describe(ev)), at
-		replayed, _ = replayed.Update(ev)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	got, replayed := replayInto(t, path, cfg, screen)
 	if len(got) < len(want) {
 		t.Fatalf("replayed %d events, saw %d live", len(got), len(want))
 	}
