@@ -26,7 +26,9 @@ func replayCommand() *cobra.Command {
 Play a recording (--record FILE on the dashboard, demo, exporter or serve)
 into the dashboard, read-only and marked REPLAY: every probe, router reading,
 log line and operation step as it came, with the times it came at, --speed
-times faster (0: as fast as it can). Nothing is probed and no router is asked.`, func(fs *pflag.FlagSet) runner {
+times faster (0: as fast as it can). Nothing is probed and no router is asked.
+A recording of another schema (docs/JSON.md), or from before recordings said
+theirs, is refused, naming the failwatch that made it.`, func(fs *pflag.FlagSet) runner {
 		speed := fs.Float64("speed", 1, "how many times faster than it happened (0: no waiting)")
 		ui := addUIFlags(fs)
 		return func(pos []string, stdout, stderr io.Writer) int {

@@ -11,56 +11,70 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/buildinfo"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/jsonout"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 )
 
+// Schema is the version of a recording's lines (docs/JSON.md): it changes
+// when a field changes meaning or goes away, and replay reads one. 1: the
+// first to say it, on each setup line with the failwatch that wrote it,
+// and the first under JSON.md's rules: every kind of line has a written
+// JSON form (here, or its package's tagged one), never Go field names, so
+// that renaming a Go field does not change a recording.
+const Schema = 1
+
 // line is one event in a recording. Errors travel as their text.
 type line struct {
-	At     time.Time             `json:"at"`
-	Server *monitor.Event        `json:"server,omitempty"`
-	Router *routeros.RouterState `json:"router,omitempty"`
-	// The facts the engine derived from a router reading: each service's,
-	// and the router's netwatch.
-	Services       []engine.Facts    `json:"services,omitempty"`
-	Held           bool              `json:"held,omitempty"`
-	NetwatchByHost map[string]string `json:"netwatch_by_host,omitempty"`
-	HeldEntries    map[string]bool   `json:"held_entries,omitempty"`
-	// Active, Enabled and Owners are a one-service recording's facts from
-	// before services (read, never written).
-	Active  string             `json:"active,omitempty"`
-	Enabled int                `json:"enabled,omitempty"`
-	Owners  map[string]string  `json:"owners,omitempty"`
-	Log     *routeros.LogEvent `json:"log,omitempty"`
-	DNS     *monitor.DNSAnswer `json:"dns,omitempty"`
-	// DNSService is the service whose name the DNS answer is for.
-	DNSService string             `json:"dns_service,omitempty"`
-	Answer     string             `json:"answer,omitempty"`
-	Step       *engine.Step       `json:"step,omitempty"`
-	Done       *failover.Result   `json:"done,omitempty"`
-	Policy     *engine.PolicyNote `json:"policy,omitempty"`
-	Switch     *engine.Switch     `json:"switch,omitempty"`
-	// Facts are facts that changed state without a reading (stale).
-	Facts []engine.Facts `json:"facts_changed,omitempty"`
-	// Servers is the server list after a config reload.
-	Servers []config.Server `json:"servers_now,omitempty"`
+	At time.Time `json:"at"`
+	// SchemaVersion and Failwatch are on setup lines only: a file holds
+	// runs of one schema, each saying it.
+	SchemaVersion int    `json:"schema_version,omitempty"`
+	Failwatch     string `json:"failwatch,omitempty"`
 	// Setup opens each run's part of a recording: what was watched.
-	Setup *Setup `json:"setup,omitempty"`
-	// Err is the event's error (a router that did not answer, a failed
-	// operation), LinkErr the router connection's.
-	Err     string `json:"err,omitempty"`
-	LinkErr string `json:"link_err,omitempty"`
+	Setup  *setupJSON       `json:"setup,omitempty"`
+	Server *serverJSON      `json:"server,omitempty"`
+	Router *readingJSON     `json:"router,omitempty"`
+	Log    *logJSON         `json:"log,omitempty"`
+	DNS    *dnsJSON         `json:"dns,omitempty"`
+	Step   *stepJSON        `json:"step,omitempty"`
+	Done   *failover.Result `json:"done,omitempty"`
+	// By is who asked for the operation a done line ends.
+	By         string          `json:"by,omitempty"`
+	Policy     *policyJSON     `json:"policy,omitempty"`
+	Switch     *switchJSON     `json:"switch,omitempty"`
+	StatsReset *statsResetJSON `json:"stats_reset,omitempty"`
+	// Facts are facts that changed state without a reading (stale).
+	Facts []factsJSON `json:"facts_changed,omitempty"`
+	// Servers is the server list after a config reload.
+	Servers *[]configServerJSON `json:"servers_now,omitempty"`
+	// Dropped is how many events the recorder's subscription missed
+	// here: the replay shows the gap the recording has.
+	Dropped int `json:"dropped,omitempty"`
+	// Err is the event's error: a router that did not answer, a failed
+	// operation, a log follow that stopped, a resolver that did not answer.
+	Err string `json:"err,omitempty"`
 }
 
 // Setup is what a recording watched: enough to draw the dashboard again.
 type Setup struct {
-	Services []config.Service `json:"services"`
-	Servers  []config.Server  `json:"servers"`
-	// Service is a one-service recording's from before services (read,
-	// never written).
-	Service *config.Service `json:"service,omitempty"`
+	Services []config.Service
+	Servers  []config.Server
+}
+
+type setupJSON struct {
+	Services []serviceJSON      `json:"services"`
+	Servers  []configServerJSON `json:"servers"`
+}
+
+// factsJSON is a service's facts with the records they rest on, which a
+// reading carries once for all its services and facts alone do not.
+type factsJSON struct {
+	engine.Facts
+	Records []routeros.Record `json:"records,omitempty"`
 }
 
 // textError is an error read back from a recording.
@@ -87,35 +101,40 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 	l := line{At: at}
 	switch ev := ev.(type) {
 	case engine.ServerEvent:
-		m := monitor.Event(ev)
-		l.Server = &m
+		l.Server = serverOf(monitor.Event(ev))
 	case engine.Reading:
-		st := ev.RouterState
-		l.Err, l.LinkErr = text(st.Err), text(st.Link.Err)
-		st.Err, st.Link.Err = nil, nil
-		l.Router = &st
-		l.Services, l.Held, l.NetwatchByHost, l.HeldEntries = ev.Services, ev.Held, ev.NetwatchByHost, ev.HeldEntries
+		l.Router, l.Err = readingOf(ev), text(ev.Err)
 	case engine.LogLine:
-		lg := routeros.LogEvent(ev)
-		l.Err, lg.Err = text(lg.Err), nil
-		l.Log = &lg
+		l.Log, l.Err = logOf(routeros.LogEvent(ev)), text(ev.Err)
 	case engine.DNSAnswer:
-		d := ev.DNSAnswer
-		l.Err, d.Err = text(d.Err), nil
-		l.DNS, l.DNSService, l.Answer = &d, ev.Service, ev.Server
+		l.DNS, l.Err = dnsOf(ev), text(ev.Err)
 	case engine.Step:
-		l.Step = &ev
+		s := ev.Step
+		l.Step = &stepJSON{Op: ev.Op, Name: s.Name, Status: s.Status, Detail: s.Detail, At: s.At, TookMS: jsonout.Millis(s.Took)}
 	case engine.Done:
-		r := ev.Result
-		l.Done, l.Err = &r, text(ev.Err)
+		r := withLists(ev.Result)
+		l.Done, l.Err, l.By = &r, text(ev.Err), ev.By
 	case engine.PolicyNote:
-		l.Policy = &ev
+		l.Policy = &policyJSON{At: ev.At, Text: ev.Text, Refused: ev.Refused}
 	case engine.ServersChanged:
-		l.Servers = ev
+		servers := serversOf(ev)
+		l.Servers = &servers
 	case engine.Switch:
-		l.Switch = &ev
+		c := ev.Cause
+		l.Switch = &switchJSON{Service: ev.Service, From: ev.From, To: ev.To, At: ev.At, Fault: ev.Fault,
+			Cause: causeJSON{Kind: c.Kind, Who: c.Who, Op: c.Op, Line: c.Line, Why: c.Why}}
+		if ev.Fault {
+			after := jsonout.Millis(ev.After)
+			l.Switch.AfterMS = &after
+		}
+	case engine.StatsReset:
+		l.StatsReset = &statsResetJSON{By: ev.By, At: ev.At}
+	case engine.Dropped:
+		l.Dropped = int(ev)
 	case engine.FactsChanged:
-		l.Facts = ev
+		for _, f := range ev {
+			l.Facts = append(l.Facts, factsJSON{Facts: f, Records: f.Records})
+		}
 	default:
 		return l, false
 	}
@@ -127,52 +146,43 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 func decode(l line) engine.Event {
 	switch {
 	case l.Server != nil:
-		return engine.ServerEvent(*l.Server)
+		return engine.ServerEvent(l.Server.event())
 	case l.Router != nil:
-		st := *l.Router
-		st.Err, st.Link.Err = errOf(l.Err), errOf(l.LinkErr)
-		ev := engine.Reading{RouterState: st, Services: l.Services, Held: l.Held, NetwatchByHost: l.NetwatchByHost, HeldEntries: l.HeldEntries}
-		if ev.Services == nil && st.Err == nil {
-			// One service, before services: its records are all the
-			// reading's.
-			ev.Services = []engine.Facts{{Active: l.Active, Enabled: l.Enabled, Owners: l.Owners}}
-			if len(st.Records) > 0 {
-				ev.Services[0].Service = st.Records[0].Name
-			}
-		}
-		for i, f := range ev.Services {
-			if f.State == "" && st.Err == nil {
-				// Recorded before facts said what they rest on: a good
-				// reading's facts are known.
-				ev.Services[i].State, ev.Services[i].ReadAt = engine.FactKnown, st.At
-			}
-			for _, r := range st.Records {
-				if r.Name == f.Service {
-					ev.Services[i].Records = append(ev.Services[i].Records, r)
-				}
-			}
+		return l.Router.event(errOf(l.Err))
+	case l.Log != nil:
+		return engine.LogLine(l.Log.event(errOf(l.Err)))
+	case l.DNS != nil:
+		return l.DNS.event(errOf(l.Err))
+	case l.Step != nil:
+		s := l.Step
+		return engine.Step{Op: s.Op, Step: failover.Step{Name: s.Name, Status: s.Status, Detail: s.Detail, At: s.At, Took: duration(s.TookMS)}}
+	case l.Done != nil:
+		r := *l.Done
+		tookBack(&r)
+		return engine.Done{Result: r, Err: errOf(l.Err), By: l.By}
+	case l.Policy != nil:
+		return engine.PolicyNote{At: l.Policy.At, Text: l.Policy.Text, Refused: l.Policy.Refused}
+	case l.Servers != nil:
+		return engine.ServersChanged(configServers(*l.Servers))
+	case l.Switch != nil:
+		sw, c := l.Switch, l.Switch.Cause
+		ev := engine.Switch{Service: sw.Service, From: sw.From, To: sw.To, At: sw.At, Fault: sw.Fault,
+			Cause: engine.Cause{Kind: c.Kind, Who: c.Who, Op: c.Op, Line: c.Line, Why: c.Why}}
+		if sw.AfterMS != nil {
+			ev.After = duration(*sw.AfterMS)
 		}
 		return ev
-	case l.Log != nil:
-		lg := *l.Log
-		lg.Err = errOf(l.Err)
-		return engine.LogLine(lg)
-	case l.DNS != nil:
-		d := *l.DNS
-		d.Err = errOf(l.Err)
-		return engine.DNSAnswer{Service: l.DNSService, Server: l.Answer, DNSAnswer: d}
-	case l.Step != nil:
-		return *l.Step
-	case l.Done != nil:
-		return engine.Done{Result: *l.Done, Err: errOf(l.Err)}
-	case l.Policy != nil:
-		return *l.Policy
-	case l.Servers != nil:
-		return engine.ServersChanged(l.Servers)
-	case l.Switch != nil:
-		return *l.Switch
+	case l.StatsReset != nil:
+		return engine.StatsReset{By: l.StatsReset.By, At: l.StatsReset.At}
+	case l.Dropped > 0:
+		return engine.Dropped(l.Dropped)
 	case l.Facts != nil:
-		return engine.FactsChanged(l.Facts)
+		facts := make(engine.FactsChanged, len(l.Facts))
+		for i, f := range l.Facts {
+			facts[i] = f.Facts
+			facts[i].Records = f.Records
+		}
+		return facts
 	}
 	return nil
 }
@@ -200,10 +210,43 @@ func Open(path string, maxBytes int64, watched Setup) (*Recorder, error) {
 		maxBytes = DefaultMaxBytes
 	}
 	r := &Recorder{Path: path, MaxBytes: maxBytes, setup: watched}
+	if err := r.shelveOtherSchema(); err != nil {
+		return nil, err
+	}
 	if err := r.open(); err != nil {
 		return nil, err
 	}
-	return r, r.writeLine(line{At: time.Now(), Setup: &r.setup})
+	return r, r.writeSetup()
+}
+
+// writeSetup opens a run's part of the file, or a rotated file: what is
+// watched, in which schema, by which failwatch.
+func (r *Recorder) writeSetup() error {
+	return r.writeLine(line{At: time.Now(), SchemaVersion: Schema, Failwatch: buildinfo.Name(),
+		Setup: &setupJSON{Services: servicesOf(r.setup.Services), Servers: serversOf(r.setup.Servers)}})
+}
+
+// shelveOtherSchema moves a file that does not start with a setup line of
+// this schema to FILE.1, as rotation does, so that every run in a file can
+// be played by the failwatch that plays its first.
+func (r *Recorder) shelveOtherSchema() error {
+	f, err := os.Open(r.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	_, err = ReadSetup(f)
+	f.Close()
+	var empty *emptyError
+	if err == nil || errors.As(err, &empty) {
+		return nil
+	}
+	if err := os.Rename(r.Path, r.Path+".1"); err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	return nil
 }
 
 func (r *Recorder) open() error {
@@ -268,7 +311,7 @@ func (r *Recorder) rotate() error {
 	if err := r.open(); err != nil {
 		return err
 	}
-	return r.writeLine(line{At: time.Now(), Setup: &r.setup})
+	return r.writeSetup()
 }
 
 // Close flushes and closes the file.
@@ -313,50 +356,100 @@ func (r *Recorder) Run(ctx context.Context, events <-chan engine.Event) error {
 	}
 }
 
-// ReadSetup reads what a recording watched, from its first line.
+// SchemaError is a recording this failwatch does not read: one of another
+// schema, or from before recordings said theirs (Schema 0).
+type SchemaError struct {
+	// Line is the setup line that says so.
+	Line int
+	// Schema and Failwatch are that line's.
+	Schema    int
+	Failwatch string
+}
+
+func (e *SchemaError) Error() string {
+	this := fmt.Sprintf("this is %s, which reads recording schema %d", buildinfo.Name(), Schema)
+	if e.Schema == 0 {
+		return fmt.Sprintf("line %d was written by a failwatch from before recordings said their schema; %s: "+
+			"play it with the failwatch that made it", e.Line, this)
+	}
+	hint := "play it with the failwatch that made it"
+	if e.Schema > Schema {
+		hint = "play it with that failwatch or a newer one"
+	}
+	failwatch := e.Failwatch
+	if failwatch == "" {
+		failwatch = "an unnamed failwatch"
+	}
+	return fmt.Sprintf("line %d is recording schema %d, written by %s; %s: %s", e.Line, e.Schema, failwatch, this, hint)
+}
+
+// emptyError is a recording with no line at all.
+type emptyError struct{}
+
+func (*emptyError) Error() string { return "recording: empty" }
+
+// head is what every schema's setup line says of itself, read before the
+// rest: a newer schema may shape its setup otherwise.
+type head struct {
+	SchemaVersion int             `json:"schema_version"`
+	Failwatch     string          `json:"failwatch"`
+	Setup         json.RawMessage `json:"setup"`
+}
+
+// setupOf reads line n, which opens a run: a *SchemaError when it is of
+// another schema.
+func setupOf(n int, b []byte) (Setup, error) {
+	var h head
+	if json.Unmarshal(b, &h) != nil || h.Setup == nil {
+		return Setup{}, fmt.Errorf("recording: line %d does not say what was watched: not a failwatch recording", n)
+	}
+	if h.SchemaVersion != Schema {
+		return Setup{}, &SchemaError{Line: n, Schema: h.SchemaVersion, Failwatch: h.Failwatch}
+	}
+	var st setupJSON
+	if err := json.Unmarshal(h.Setup, &st); err != nil {
+		return Setup{}, fmt.Errorf("recording line %d: %w", n, err)
+	}
+	return Setup{Services: configServices(st.Services), Servers: configServers(st.Servers)}, nil
+}
+
+// ReadSetup reads what a recording watched, from its first line: a
+// *SchemaError when this failwatch does not read it.
 func ReadSetup(rd io.Reader) (Setup, error) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	if !sc.Scan() {
-		return Setup{}, errors.New("recording: empty")
-	}
-	var l line
-	if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Setup == nil {
-		return Setup{}, errors.New("recording: line 1 does not say what was watched: not a failwatch recording")
-	}
-	st := *l.Setup
-	if st.Services == nil && st.Service != nil {
-		// From before services: one, carried by the primary and the
-		// standby by role.
-		svc := *st.Service
-		for _, s := range st.Servers {
-			switch s.Role {
-			case config.Primary:
-				svc.Primary = s.Name
-			case config.Standby:
-				svc.Standby = s.Name
-			}
+		if err := sc.Err(); err != nil {
+			return Setup{}, fmt.Errorf("recording: %w", err)
 		}
-		st.Services, st.Service = []config.Service{svc}, nil
+		return Setup{}, &emptyError{}
 	}
-	return st, nil
+	return setupOf(1, sc.Bytes())
 }
 
 // Play reads a recording and hands each event to send with the moment it
 // was recorded, waiting between them as they were apart divided by speed
 // (0: no waiting). It stops at the end, at ctx's end, or at a line it
-// cannot read, saying which.
+// cannot read, saying which: a run's setup line of another schema is one
+// (a *SchemaError).
 func Play(ctx context.Context, rd io.Reader, speed float64, send func(time.Time, engine.Event)) error {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	var prev time.Time
 	for n := 1; sc.Scan(); n++ {
+		var h head
+		if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
+			return fmt.Errorf("recording line %d: %w", n, err)
+		}
+		if h.Setup != nil || n == 1 {
+			if _, err := setupOf(n, sc.Bytes()); err != nil {
+				return err
+			}
+			continue
+		}
 		var l line
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return fmt.Errorf("recording line %d: %w", n, err)
-		}
-		if l.Setup != nil {
-			continue
 		}
 		if speed > 0 && !prev.IsZero() {
 			if wait := time.Duration(float64(l.At.Sub(prev)) / speed); wait > 0 {

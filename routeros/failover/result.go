@@ -3,6 +3,7 @@ package failover
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -54,7 +55,9 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Step(v.plain)
-	s.Took = time.Duration(v.TookMS * float64(time.Millisecond))
+	// Rounded to the microsecond took_ms is written with: truncating the
+	// float (1.001 ms is 1000999.99... ns) would take one off.
+	s.Took = time.Duration(math.Round(v.TookMS*1000)) * time.Microsecond
 	return nil
 }
 
