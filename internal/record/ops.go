@@ -34,8 +34,11 @@ type switchJSON struct {
 	Fault   bool      `json:"fault"`
 	// AfterMS is only on a fault: from the server's going down to the
 	// switch.
-	AfterMS *float64  `json:"after_ms,omitempty"`
-	Cause   causeJSON `json:"cause"`
+	AfterMS *float64 `json:"after_ms,omitempty"`
+	// DownBy is only on a fault: who saw the server down first, the
+	// probes or the router's netwatch.
+	DownBy string    `json:"down_by,omitempty"`
+	Cause  causeJSON `json:"cause"`
 }
 
 type causeJSON struct {

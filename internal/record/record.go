@@ -125,7 +125,7 @@ func encode(at time.Time, ev engine.Event) (line, bool) {
 			Cause: causeJSON{Kind: c.Kind, Who: c.Who, Op: c.Op, Line: c.Line, Why: c.Why}}
 		if ev.Fault {
 			after := jsonout.Millis(ev.After)
-			l.Switch.AfterMS = &after
+			l.Switch.AfterMS, l.Switch.DownBy = &after, ev.DownBy
 		}
 	case engine.StatsReset:
 		l.StatsReset = &statsResetJSON{By: ev.By, At: ev.At}
@@ -169,7 +169,7 @@ func decode(l line) engine.Event {
 		ev := engine.Switch{Service: sw.Service, From: sw.From, To: sw.To, At: sw.At, Fault: sw.Fault,
 			Cause: engine.Cause{Kind: c.Kind, Who: c.Who, Op: c.Op, Line: c.Line, Why: c.Why}}
 		if sw.AfterMS != nil {
-			ev.After = duration(*sw.AfterMS)
+			ev.After, ev.DownBy = duration(*sw.AfterMS), sw.DownBy
 		}
 		return ev
 	case l.StatsReset != nil:

@@ -206,7 +206,7 @@ func everyKind(at time.Time) []engine.Event {
 		engine.ServersChanged{{Name: "public", Role: config.Primary, Address: "192.0.2.1", Record: config.RecordMatch{Comment: "Server Public"},
 			Checks: []config.Check{{Kind: config.ICMP}, {Kind: config.HTTP, URL: "http://192.0.2.1/", Expect: config.StatusRanges{{Lo: 200, Hi: 299}, {Lo: 301, Hi: 301}}, Insecure: true}}},
 			{Name: "web3", Role: config.Monitor, Checks: []config.Check{{Kind: config.TCP, Port: 443}}}},
-		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at, Fault: true, After: 3 * time.Second,
+		engine.Switch{Service: "svc.test", From: "public", To: "private", At: at, Fault: true, After: 3 * time.Second, DownBy: "netwatch",
 			Cause: engine.Cause{Kind: engine.CauseNetwatch, Line: "netwatch,info event down [ type: simple, host: 192.0.2.1 ]"}},
 		engine.FactsChanged{{Service: "svc.test", State: engine.FactStale, Why: "no reading since 10:00:00", ReadAt: at, Active: "private", Enabled: 1,
 			Records: []routeros.Record{{ID: "*2", Name: "svc.test", Address: "192.0.2.2", Type: "A"}}}},
