@@ -6,14 +6,12 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-
-	"github.com/failwatch/failwatch/internal/paper"
 )
 
 // Simulated is a prober that sends no packet: it answers after a round trip
 // drawn from a normal distribution, loses a share of probes, and can be
-// taken down. `failwatch demo` uses it with the paper's profiles, and says
-// on screen that its servers are simulated.
+// taken down. `failwatch demo` uses it with the paper's profiles
+// (internal/paper), and says on screen that its servers are simulated.
 type Simulated struct {
 	Mean, Mdev time.Duration
 	// Loss is the share of probes lost while up, 0 to 1.
@@ -22,17 +20,6 @@ type Simulated struct {
 	mu   sync.Mutex
 	down bool
 	rng  *rand.Rand
-}
-
-// PaperPublic and PaperPrivate are the paper's measured profiles: the VPS at
-// about 196 ms with 4 ms mdev and 5% loss, the on-premises server at 2.7 ms.
-func PaperPublic() *Simulated {
-	return &Simulated{Mean: paper.PublicRTT[0], Mdev: paper.PublicRTT[1], Loss: paper.PublicLoss}
-}
-
-// PaperPrivate is the paper's private server profile; see PaperPublic.
-func PaperPrivate() *Simulated {
-	return &Simulated{Mean: paper.PrivateRTT[0], Mdev: paper.PrivateRTT[1]}
 }
 
 // SetDown takes the simulated server down (every probe lost) or back up.

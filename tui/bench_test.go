@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/failwatch/failwatch/config"
@@ -49,7 +51,7 @@ func steadyState(b *testing.B, view string, secs int) {
 	for b.Loop() {
 		servers := []config.Server{}
 		sims := map[string]*monitor.Simulated{}
-		for i, p := range []*monitor.Simulated{monitor.PaperPublic(), monitor.PaperPrivate(), monitor.PaperPublic(), monitor.PaperPrivate()} {
+		for i, p := range []*monitor.Simulated{papersim.Public(), papersim.Private(), papersim.Public(), papersim.Private()} {
 			name := fmt.Sprintf("server-%d", i+1)
 			role := config.Role("monitor")
 			switch i {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
@@ -91,7 +93,7 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 // the simulated servers on it (without its display options). The caller
 // closes the router.
 func newDemo(interval string, auto bool) (*dashboard, *rosim.Router, error) {
-	world := &demoWorld{public: monitor.PaperPublic(), private: monitor.PaperPrivate(), net: rosim.NewSimulated()}
+	world := &demoWorld{public: papersim.Public(), private: papersim.Private(), net: rosim.NewSimulated()}
 	r := rosim.New(rosim.Options{Identity: "MikroTik-demo", Probe: world.net.Probe})
 	fail := func(err error) (*dashboard, *rosim.Router, error) {
 		r.Close()

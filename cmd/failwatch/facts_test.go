@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -31,7 +33,7 @@ func TestFactsAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Probe.Interval = 100 * time.Millisecond
-	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
+	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
 	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: cfg.Services[0].DNSServer,
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor:  monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})

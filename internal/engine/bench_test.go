@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
@@ -63,7 +65,7 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns,
 		AuditLog: filepath.Join(b.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(config.Server, config.Check) (monitor.Prober, error) {
-			return monitor.PaperPrivate(), nil
+			return papersim.Private(), nil
 		}}})
 	if err != nil {
 		b.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
@@ -41,7 +43,7 @@ func paperRig(t *testing.T, readOnly bool) (*Engine, *rosim.Router, context.Canc
 	cfg := paper.Config()
 	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
 	cfg.Probe.Interval = 100 * time.Millisecond
-	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
+	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
 	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), ReadOnly: readOnly, User: "tester",
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
@@ -49,7 +51,7 @@ func paperRig(t *testing.T, readOnly bool) (*Engine, *rosim.Router, context.Canc
 				return p, nil
 			}
 			// A server a reload adds answers like the private one.
-			return monitor.PaperPrivate(), nil
+			return papersim.Private(), nil
 		}}})
 	if err != nil {
 		t.Fatal(err)

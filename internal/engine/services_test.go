@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
@@ -46,7 +48,7 @@ func servicesEngine(t *testing.T, extra string) (*Engine, *rosim.Router, map[str
 	if err != nil {
 		t.Fatal(err)
 	}
-	sims := map[string]*monitor.Simulated{"core": monitor.PaperPrivate(), "edge": monitor.PaperPrivate(), "backup": monitor.PaperPrivate()}
+	sims := map[string]*monitor.Simulated{"core": papersim.Private(), "edge": papersim.Private(), "backup": papersim.Private()}
 	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns, User: "tester",
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {

@@ -3,6 +3,7 @@ package record
 import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/failwatch/failwatch/internal/paper/papersim"
 
 	"bytes"
 	"context"
@@ -336,8 +337,8 @@ func paperEngine(t *testing.T) (*engine.Engine, *config.Config, *monitor.Simulat
 	cfg := paper.Config()
 	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
 	cfg.Probe.Interval = 100 * time.Millisecond
-	public := monitor.PaperPublic()
-	sims := map[string]*monitor.Simulated{"public": public, "private": monitor.PaperPrivate()}
+	public := papersim.Public()
+	sims := map[string]*monitor.Simulated{"public": public, "private": papersim.Private()}
 	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), AuditLog: filepath.Join(t.TempDir(), "a.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -42,9 +44,9 @@ func TestLateJoinSeesTheSamePicture(t *testing.T) {
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
 			if s.Name == "public" {
-				return monitor.PaperPublic(), nil
+				return papersim.Public(), nil
 			}
-			return monitor.PaperPrivate(), nil
+			return papersim.Private(), nil
 		}}})
 	if err != nil {
 		t.Fatal(err)

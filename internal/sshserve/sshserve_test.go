@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/paper/papersim"
+
 	"github.com/charmbracelet/x/ansi"
 	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
@@ -80,7 +82,7 @@ func running(t *testing.T) *asking {
 	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	cfg.Services[0].Auto.Enabled = false
-	sims := map[string]*monitor.Simulated{"public": monitor.PaperPublic(), "private": monitor.PaperPrivate()}
+	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
 	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester",
 		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
