@@ -326,6 +326,16 @@ func (c *Config) Server(name string) (Server, bool) {
 	return Server{}, false
 }
 
+// Resolver is the resolver to ask what the service's name resolves to:
+// its own dns_server, else def (the router's DNS, or the one a command
+// was given).
+func (s Service) Resolver(def string) string {
+	if s.DNSServer != "" {
+		return s.DNSServer
+	}
+	return def
+}
+
 // Pair returns the primary and the standby of svc, each with the match of
 // its record of this service's name.
 func (c *Config) Pair(svc Service) (primary, standby Server) {

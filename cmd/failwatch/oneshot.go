@@ -100,14 +100,6 @@ func routerDNS(cfg *config.Config) string {
 	return net.JoinHostPort(host, "53")
 }
 
-// dnsServer is the resolver to ask about a service's name.
-func dnsServer(cfg *config.Config, svc config.Service) string {
-	if svc.DNSServer != "" {
-		return svc.DNSServer
-	}
-	return routerDNS(cfg)
-}
-
 func currentUser() string {
 	if u, err := user.Current(); err == nil {
 		return u.Username

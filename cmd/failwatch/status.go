@@ -124,7 +124,7 @@ func readStatus(ctx context.Context, c connected, stderr io.Writer) statusReport
 	rep.Held = failover.Held(st.Netwatch)
 	rep.Healthy = rep.Connected
 	for _, f := range c.failovers {
-		ss := serviceStatusOf(ctx, f, st, dnsServer(c.cfg, f.Service))
+		ss := serviceStatusOf(ctx, f, st, f.Service.Resolver(routerDNS(c.cfg)))
 		rep.Healthy = rep.Healthy && ss.Healthy
 		rep.Services = append(rep.Services, ss)
 	}

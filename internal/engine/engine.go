@@ -125,10 +125,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		e.facts[svc.Name] = Facts{Service: svc.Name, State: FactUnknown, Why: "no reading yet"}
 	}
 	for _, svc := range cfg.Services {
-		dns := opts.DNS
-		if svc.DNSServer != "" {
-			dns = svc.DNSServer
-		}
+		dns := svc.Resolver(opts.DNS)
 		audit := auditFor(audits, failover.AuditPath(svc, opts.AuditLog))
 		e.services = append(e.services, &service{cfg: svc, dns: dns, failover: failover.ForService(cfg, svc, client, opts.User, audit)})
 	}
