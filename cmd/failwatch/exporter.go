@@ -28,15 +28,8 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 		recordTo := recordFlag(fs)
 		logFormat := logFormatFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			log, err := newLog(*logFormat, stderr)
-			if err != nil {
-				daemonOut(stderr, "exporter", "text", nil).error(err)
-				return exitUsage
-			}
-			o := daemonOut(stderr, "exporter", *logFormat, log)
-			cfg, err := rf.load(o)
-			if err != nil {
-				o.error(err)
+			log, o, cfg, ok := startDaemon("exporter", *logFormat, rf, stderr)
+			if !ok {
 				return exitUsage
 			}
 			d, err := liveDashboard(cfg, *recordTo)

@@ -34,6 +34,24 @@ func daemonOut(stderr io.Writer, cmd, format string, log *slog.Logger) out {
 	return o
 }
 
+// startDaemon is what a daemon (exporter, serve) starts from: its log in
+// format, how it says things, and its config; false when it cannot start,
+// said once.
+func startDaemon(cmd, format string, rf routerFlags, stderr io.Writer) (*slog.Logger, out, *config.Config, bool) {
+	log, err := newLog(format, stderr)
+	if err != nil {
+		daemonOut(stderr, cmd, "text", nil).error(err)
+		return nil, out{}, nil, false
+	}
+	o := daemonOut(stderr, cmd, format, log)
+	cfg, err := rf.load(o)
+	if err != nil {
+		o.error(err)
+		return nil, out{}, nil, false
+	}
+	return log, o, cfg, true
+}
+
 // info, warn and fail say text, with attrs as a record's key-value pairs.
 func (o out) info(text string, attrs ...any) { o.say(slog.LevelInfo, text, attrs) }
 func (o out) warn(text string, attrs ...any) { o.say(slog.LevelWarn, text, attrs) }

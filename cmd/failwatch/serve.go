@@ -50,15 +50,8 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 		recordTo := recordFlag(fs)
 		logFormat := logFormatFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			log, err := newLog(*logFormat, stderr)
-			if err != nil {
-				daemonOut(stderr, "serve", "text", nil).error(err)
-				return exitUsage
-			}
-			o := daemonOut(stderr, "serve", *logFormat, log)
-			cfg, err := rf.load(o)
-			if err != nil {
-				o.error(err)
+			log, o, cfg, ok := startDaemon("serve", *logFormat, rf, stderr)
+			if !ok {
 				return exitUsage
 			}
 			// What SIGHUP compares the file with: the config as read, before the
