@@ -320,7 +320,12 @@ func (m *Model) event(ev engine.Event) {
 	case engine.LogLine:
 		m.logEvent(routeros.LogEvent(ev))
 	case engine.Dropped:
-		m.logEvent(routeros.LogEvent{Kind: routeros.LogGap, At: time.Now(), Reason: fmt.Sprintf("this screen fell behind and missed %d events", ev)})
+		// The screen's clock: a replay's is the recording's.
+		who := "this screen"
+		if m.opts.Replay != "" {
+			who = "the recorder"
+		}
+		m.logEvent(routeros.LogEvent{Kind: routeros.LogGap, At: m.c.now(), Reason: fmt.Sprintf("%s fell behind and missed %d events", who, ev)})
 	case engine.Step:
 		m.step(ev)
 	case engine.Done:
