@@ -199,6 +199,9 @@ type UI struct {
 	ASCII    bool
 	NoColor  bool
 	ReadOnly bool
+	// NoMouse leaves the mouse to the terminal (text selection in tmux or
+	// over SSH), for the dashboard and every serve session.
+	NoMouse bool
 }
 
 // Serve is `failwatch serve`: the dashboard over SSH, one engine for every

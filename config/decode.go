@@ -266,6 +266,7 @@ func (d *decoder) ui(path string, n *yaml.Node, u *UI) {
 		"ascii":     d.boolean(&u.ASCII),
 		"no_color":  d.boolean(&u.NoColor),
 		"read_only": d.boolean(&u.ReadOnly),
+		"no_mouse":  d.boolean(&u.NoMouse),
 	})
 }
 

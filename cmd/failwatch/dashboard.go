@@ -226,6 +226,6 @@ func uiOptions(cfg *config.Config, ui uiFlags) tui.Options {
 		// The Linux console's fonts lack the blocks and box drawing.
 		ReadOnly: *ui.readOnly || cfg.UI.ReadOnly, Wall: *ui.wall, ASCII: *ui.ascii || cfg.UI.ASCII || os.Getenv("TERM") == "linux",
 		NoColor: *ui.noColor || cfg.UI.NoColor || os.Getenv("NO_COLOR") != "",
-		Theme:   cfg.UI.Theme, NoMouse: *ui.noMouse,
+		Theme:   cfg.UI.Theme, NoMouse: *ui.noMouse || cfg.UI.NoMouse,
 	}
 }

@@ -67,7 +67,7 @@ SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.F
 				return exitUnhealthy
 			}
 			d.ui = tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: cfg.UI.ReadOnly,
-				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme}
+				ASCII: cfg.UI.ASCII, NoColor: cfg.UI.NoColor, Theme: cfg.UI.Theme, NoMouse: cfg.UI.NoMouse}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			r, err := d.start(ctx, o, *metricsAddr, log)
