@@ -235,7 +235,7 @@ func (s *screen) waitFor(what string) {
 	s.t.Helper()
 	testkit.EventuallyLast(s.t, 10*time.Second, fmt.Sprintf("drew %q", what), func() (string, bool) {
 		out := ansi.Strip(s.out.String())
-		return "the last it drew:\n" + out[max(0, len(out)-2000):], strings.Contains(out, what)
+		return out[max(0, len(out)-2000):], strings.Contains(out, what)
 	})
 }
 
@@ -257,7 +257,7 @@ func waitLog(t *testing.T, log *buffer, parts ...string) string {
 				return line, true
 			}
 		}
-		return "the log:\n" + all, false
+		return all, false
 	})
 }
 

@@ -28,7 +28,7 @@ func EventuallyLast[T any](t testing.TB, within time.Duration, what string, read
 			if _, none := any(v).(struct{}); none {
 				t.Fatalf("%s: not after %v", what, time.Since(start).Round(time.Millisecond))
 			} else {
-				t.Fatalf("%s: not after %v (last seen: %+v)", what, time.Since(start).Round(time.Millisecond), v)
+				t.Fatalf("%s: not after %v; last seen:\n%+v", what, time.Since(start).Round(time.Millisecond), v)
 			}
 			return v
 		}

@@ -47,7 +47,7 @@ func TestEventuallyLast(t *testing.T) {
 	}
 	f = &fakeTB{}
 	EventuallyLast(f, 20*time.Millisecond, "the name moved", func() (string, bool) { return "public", false })
-	if !strings.HasPrefix(f.failed, "the name moved: not after ") || !strings.HasSuffix(f.failed, "(last seen: public)") {
+	if !strings.HasPrefix(f.failed, "the name moved: not after ") || !strings.HasSuffix(f.failed, "; last seen:\npublic") {
 		t.Errorf("failure %q", f.failed)
 	}
 }
