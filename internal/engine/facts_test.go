@@ -136,9 +136,7 @@ func TestSwitchCause(t *testing.T) {
 	if sw.To != "private" || sw.Cause.Kind != CauseFailwatch || sw.Cause.Who != "alice" || sw.Fault {
 		t.Errorf("failwatch's failover: %+v", sw)
 	}
-	for e.Busy() {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, "the failover's operation ended", func() bool { return !e.Busy() })
 
 	// An admin puts the name back over the API, as from the terminal.
 	c, _, err := routeros.New(routeros.Options{Address: e.cfg.Router.Address, User: "admin"})
