@@ -121,7 +121,7 @@ func proBingLongLived(b *testing.B, addrs []netip.Addr, probes int, interval tim
 		p.OnSend = func(*probing.Packet) { s.Add(1) }
 		p.OnRecv = func(*probing.Packet) { r.Add(1) }
 		wg.Go(func() {
-			time.Sleep(Spread(i, len(addrs), interval))
+			time.Sleep(Spread(i, len(addrs), interval)) // a wait, not a poll: the target's phase
 			if err := p.Run(); err != nil {
 				b.Error(err)
 			}

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 func labICMP(t *testing.T) *ICMP {
@@ -162,12 +164,9 @@ func TestHTTPProbeDialEndsWithProbe(t *testing.T) {
 			t.Fatalf("probe of a dropping server: %+v", s)
 		}
 	}
-	// Give the runtime a moment to reap what the probes ended.
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) && (runtime.NumGoroutine() > goroutines+2 || fds() > files) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if g, f := runtime.NumGoroutine(), fds(); g > goroutines+2 || f > files {
-		t.Errorf("after 20 probes: %d goroutines (had %d), %d files (had %d)", g, goroutines, f, files)
-	}
+	// The runtime takes a moment to reap what the probes ended.
+	testkit.EventuallyLast(t, 2*time.Second, fmt.Sprintf("after 20 probes, goroutines and files back to the %d and %d before", goroutines, files), func() (string, bool) {
+		g, f := runtime.NumGoroutine(), fds()
+		return fmt.Sprintf("%d goroutines, %d files", g, f), g <= goroutines+2 && f <= files
+	})
 }

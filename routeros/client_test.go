@@ -283,7 +283,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 		t.Fatalf("first reading: %v, link %v", st.Err, c.Link().State)
 	}
 	r.DropConnections()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a wait, not a poll: the drop reaches the client's idle session
 	if st := w.Read(ctx); st.Err != nil || !st.Connected || st.Link.State != LinkUp {
 		t.Fatalf("reading after the drop: %v, link %+v", st.Err, st.Link)
 	}
@@ -293,7 +293,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 	// A change is never resent: after a drop it fails, unknown to the
 	// caller, and the link says reconnecting until the next call.
 	r.DropConnections()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a wait, as above
 	if err := c.SetRecordDisabled(ctx, "*1", false); err == nil {
 		t.Error("a set on a dropped connection succeeded: it must not be resent")
 	} else if l := c.Link(); l.State != LinkReconnecting {
@@ -307,7 +307,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 		t.Errorf("router gone: err %v, link %+v", st.Err, st.Link)
 	}
 	since := st.Link.Since
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond) // a wait, not a poll: time passes while the router stays gone
 	if st := w.Read(ctx); st.Link.State != LinkUnreachable || !st.Link.Since.Equal(since) {
 		t.Errorf("still gone: link %+v, want since %v kept", st.Link, since)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -180,15 +181,15 @@ func TestFollowReconnectsDoNotLeak(t *testing.T) {
 		next(t, events, LogConnected)
 	}
 	reconnect()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // a wait, not a poll: the first reconnect's goroutines settle before the count
 	before := runtime.NumGoroutine()
 	for range 10 {
 		reconnect()
 	}
-	time.Sleep(100 * time.Millisecond)
-	if after := runtime.NumGoroutine(); after > before+3 {
-		t.Errorf("%d goroutines after 10 reconnects, %d before", after, before)
-	}
+	testkit.EventuallyLast(t, 2*time.Second, fmt.Sprintf("goroutines after 10 reconnects back to at most 3 over the %d before", before), func() (int, bool) {
+		after := runtime.NumGoroutine()
+		return after, after <= before+3
+	})
 }
 
 // Lines rotated out of the router's log while disconnected are a gap.
@@ -235,16 +236,10 @@ func TestFollowAcrossRouterRestart(t *testing.T) {
 
 	r2 := rosim.New(rosim.Options{})
 	defer r2.Close()
-	var err error
-	for range 50 {
-		if _, err = r2.ListenAndServe(addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	testkit.EventuallyLast(t, time.Second, "the restarted router listened on "+addr, func() (error, bool) {
+		_, err := r2.ListenAndServe(addr)
+		return err, err == nil
+	})
 	if ev := next(t, events, LogGap); !strings.Contains(ev.Reason, "may have rebooted") {
 		t.Errorf("gap %q", ev.Reason)
 	}

@@ -42,14 +42,10 @@ func TestNetwatchRealICMP(t *testing.T) {
 	dns, _ := r.ServeDNS("127.0.0.1:0")
 	waitFor := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			if got := testkit.LookupA(t, dns.String(), "svc.test"); slices.Equal(got, []string{want}) {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("DNS never answered %s", want)
+		testkit.EventuallyLast(t, 10*time.Second, "DNS answered "+want, func() ([]string, bool) {
+			got := testkit.LookupA(t, dns.String(), "svc.test")
+			return got, slices.Equal(got, []string{want})
+		})
 	}
 	waitFor(public.Addr.String())
 	if err := public.DropEcho(1); err != nil {

@@ -25,11 +25,11 @@ func TestWatcherCoalescesLogPokes(t *testing.T) {
 	for i := range 10_000 {
 		w.PokeSoon()
 		if i%100 == 0 {
-			time.Sleep(15 * time.Millisecond)
+			time.Sleep(15 * time.Millisecond) // a wait, not a poll: the burst spread over 1.5 s
 		}
 	}
 	burst := time.Since(start)
-	time.Sleep(MinGap + 200*time.Millisecond)
+	time.Sleep(MinGap + 200*time.Millisecond) // a wait, not a poll: the readings the burst can cause come in
 	readings := len(states)
 	// One reading per started second of the burst and the wait after it.
 	if most := int((burst+MinGap)/MinGap) + 1; readings < 1 || readings > most {

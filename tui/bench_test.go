@@ -111,9 +111,9 @@ func steadyState(b *testing.B, view string, secs int) {
 		if view == "detail" {
 			p.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 		}
-		time.Sleep(5 * time.Second)
+		time.Sleep(5 * time.Second) // a wait, not a poll: the warm-up before the measured window
 		bytes0, cpu0, t0 := out.n.Load(), cpuTime(), time.Now()
-		time.Sleep(time.Duration(secs) * time.Second)
+		time.Sleep(time.Duration(secs) * time.Second) // the measured window
 		bytes1, cpu1, wall := out.n.Load(), cpuTime(), time.Since(t0)
 		p.Quit()
 		cancel()
@@ -159,6 +159,8 @@ func BenchmarkLogBurst(b *testing.B) {
 		in <- engine.LogLine{Kind: routeros.LogLine, At: now, Entry: routeros.LogEntry{ID: fmt.Sprintf("*%X", n), Time: now,
 			Topics: []string{"netwatch", "info"}, Message: "event down [ type: simple, host: 192.0.2.1 ]"}}
 	}
+	// A benchmark's own 1 ms poll, not testkit.Eventually: its steps
+	// would count in the timing.
 	for handled.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // tmuxSession drives the real binary in a tmux server of its own.
@@ -53,37 +56,28 @@ func (s *tmuxSession) keys(keys ...string) {
 // waitFor waits until every pattern matches the screen.
 func (s *tmuxSession) waitFor(what string, patterns ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var screen string
-	for time.Now().Before(deadline) {
-		screen = s.screen()
-		ok := true
+	return testkit.EventuallyLast(s.t, 20*time.Second, fmt.Sprintf("%s: %q on screen", what, patterns), func() (string, bool) {
+		screen := s.screen()
 		for _, p := range patterns {
 			if !regexp.MustCompile(p).MatchString(screen) {
-				ok = false
-				break
+				return screen, false
 			}
 		}
-		if ok {
-			return screen
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.t.Fatalf("%s: %q not on screen:\n%s", what, patterns, screen)
-	return ""
+		return screen, true
+	})
 }
 
 func (s *tmuxSession) exitCode() string {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	var code string
+	testkit.EventuallyLast(s.t, 10*time.Second, "the program exited", func() (string, bool) {
 		if b, err := os.ReadFile(s.exit); err == nil && len(b) > 0 {
-			return strings.TrimSpace(string(b))
+			code = strings.TrimSpace(string(b))
+			return "", true
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.t.Fatalf("the program did not exit:\n%s", s.screen())
-	return ""
+		return s.screen(), false
+	})
+	return code
 }
 
 // The demo, driven like an admin would: fail over, restore, let netwatch fail
@@ -144,6 +138,7 @@ func TestDemoReadOnly(t *testing.T) {
 	}
 	s.keys("f")
 	s.keys("y")
+	// A wait, not a poll: the keys have had time to do nothing.
 	time.Sleep(time.Second)
 	screen = s.screen()
 	if strings.Contains(screen, "Fail over") || strings.Contains(screen, "failover") || !strings.Contains(screen, "ACTIVE public") {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper/papersim"
+	"github.com/failwatch/failwatch/internal/testkit"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -76,18 +77,17 @@ func TestFactsAgree(t *testing.T) {
 		r, ok := ev.(engine.Reading)
 		return ok && len(r.Services) == 1 && r.Services[0].Active == "private" && r.Held
 	})
-	// Give the metrics subscriber the same reading.
-	time.Sleep(200 * time.Millisecond)
+	// The metrics subscriber gets the same reading a moment later.
+	testkit.EventuallyLast(t, 5*time.Second, "the metrics say private is active", func() (string, bool) {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String(), strings.Contains(rec.Body.String(), `failwatch_active_server{server="private",service="tomtotrading.com"} 1`)
+	})
 
 	screen := ansi.Strip(model.View().Content)
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	rep := status(t, cfgPath)
 	if !strings.Contains(screen, "ACTIVE private") || !strings.Contains(screen, "NETWATCH HELD") {
 		t.Errorf("the dashboard:\n%s", screen)
-	}
-	if !strings.Contains(rec.Body.String(), `failwatch_active_server{server="private",service="tomtotrading.com"} 1`) {
-		t.Errorf("metrics:\n%s", rec.Body.String())
 	}
 	if rep.Services[0].Active != "private" || !rep.Held {
 		t.Errorf("status: active %q, held %v", rep.Services[0].Active, rep.Held)

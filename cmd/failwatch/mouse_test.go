@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // The dashboard takes the mouse unless --no-mouse leaves it to the
@@ -21,13 +24,10 @@ func TestMouseFlag(t *testing.T) {
 			t.Errorf("demo%s: the pane's mouse flag is %s, want %s", tc.flag, got, tc.want)
 		}
 		s.keys("M")
-		deadline := time.Now().Add(5 * time.Second)
-		for s.mouse() != tc.after && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if got := s.mouse(); got != tc.after {
-			t.Errorf("demo%s, M: the pane's mouse flag is %s, want %s", tc.flag, got, tc.after)
-		}
+		testkit.EventuallyLast(t, 5*time.Second, fmt.Sprintf("demo%s, M: the pane's mouse flag %s", tc.flag, tc.after), func() (string, bool) {
+			got := s.mouse()
+			return got, got == tc.after
+		})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -125,13 +126,10 @@ func TestFailoverOnStandbyHolds(t *testing.T) {
 	sim := rosim.NewSimulated()
 	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	cfg, _, audit := paperRouter(t, sim.Probe)
-	deadline := time.Now().Add(5 * time.Second)
-	for status(t, cfg).Services[0].Active != "private" {
-		if time.Now().After(deadline) {
-			t.Fatal("netwatch never moved the name")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.EventuallyLast(t, 5*time.Second, "netwatch moved the name", func() (string, bool) {
+		active := status(t, cfg).Services[0].Active
+		return active, active == "private"
+	})
 	out, errs, code := runCLI("failover", "-c", cfg, "--yes")
 	if code != exitOK || !strings.Contains(out, "tomtotrading.com is already on private; netwatch held: *1, *2") {
 		t.Errorf("exit %d\n%s%s", code, out, errs)

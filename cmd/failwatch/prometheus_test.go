@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // startExporter runs `failwatch exporter` and returns its metrics address.
@@ -161,17 +163,14 @@ scrape_configs:
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for q, v := range want {
-		for {
+		testkit.EventuallyLast(t, time.Until(deadline), fmt.Sprintf("%s is %q", q, v), func() (string, bool) {
 			got, err := promQuery(web, q)
 			if err == nil && len(got) == 1 && (v == "" || got[0] == v) {
-				break
+				return "", true
 			}
-			if time.Now().After(deadline) {
-				log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-				t.Fatalf("%s: got %v, %v; want %q\nprometheus log tail:\n%s", q, got, err, v, tail(string(log), 20))
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
+			log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+			return fmt.Sprintf("%v, %v\nprometheus log tail:\n%s", got, err, tail(string(log), 20)), false
+		})
 	}
 	metricsResp, err := http.Get("http://" + exporter + "/metrics")
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // SIGHUP reloads the config instead of killing the exporter: a broken
@@ -93,9 +95,10 @@ probe:
 		}
 		return 0
 	}
-	for okProbes("web1") < 3 {
-		time.Sleep(100 * time.Millisecond)
-	}
+	testkit.EventuallyLast(t, 10*time.Second, "web1 probed ok 3 times", func() (float64, bool) {
+		n := okProbes("web1")
+		return n, n >= 3
+	})
 
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(`msg="config on disk checked: same as running"`)
@@ -116,10 +119,7 @@ probe:
 	if l := waitFor(`msg="config reloaded: servers applied`); !strings.Contains(l, "added=web3") {
 		t.Errorf("reload: %s", l)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for okProbes("web3") == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, "web3 probed ok after the reload", func() bool { return okProbes("web3") > 0 })
 	if web3, web1 := okProbes("web3"), okProbes("web1"); web3 == 0 || web1 < before {
 		t.Errorf("after the reload: web3 %v probes, web1 %v (before %v)", web3, web1, before)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/creack/pty"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -103,7 +104,7 @@ serve:
 	viewer := newTmux(t, 120, 40, sshCmd("view", "noc"))
 	viewer.waitFor("viewer's dashboard", `connected`, `web1 · primary\s+ACTIVE`, `READ-ONLY`)
 	viewer.keys("f")
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // a wait, not a poll: the key has had time to do nothing
 	if strings.Contains(viewer.screen(), "Fail over svc.test") {
 		t.Error("f asked for a failover on a viewer's session")
 	}
@@ -335,18 +336,14 @@ serve:
 	}
 	waitFor := func(out *countingBuffer, what string) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(ansi.Strip(out.String()), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("never drew %q", what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("drew %q", what), func() bool {
+			return strings.Contains(ansi.Strip(out.String()), what)
+		})
 	}
 
 	small, _ := session(120, 40)
 	waitFor(small, "READ-ONLY")
-	time.Sleep(3 * time.Second)
+	time.Sleep(3 * time.Second) // a wait, not a poll: the steady state the figures start from
 	heapBefore, rssBefore, probesBefore := metric("go_memstats_heap_inuse_bytes"), rss(), metric("failwatch_probes_total")
 
 	huge, hugeCmd := session(10000, 10000)
@@ -355,7 +352,7 @@ serve:
 	waitFor(large, "window 1000x1000 drawn at 500x200")
 	var peak int64
 	smallBytes := small.Len()
-	for range 60 {
+	for range 60 { // fifteen seconds sampled: a measured window, not a poll
 		peak = max(peak, rss())
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -376,15 +373,11 @@ serve:
 	}
 	hugeCmd.Process.Kill()
 	largeCmd.Process.Kill()
-	var heapAfter float64
-	deadline := time.Now().Add(time.Minute)
-	for heapAfter = metric("go_memstats_heap_inuse_bytes"); heapAfter > heapBefore+16<<20; heapAfter = metric("go_memstats_heap_inuse_bytes") {
-		if time.Now().After(deadline) {
-			t.Fatalf("heap in use %.1f MB a minute after the large sessions ended, %.1f MB before them", heapAfter/(1<<20), heapBefore/(1<<20))
-		}
-		time.Sleep(time.Second)
-	}
-	t.Logf("heap in use %.1f MB after them", heapAfter/(1<<20))
+	heapAfter := testkit.EventuallyLast(t, time.Minute, fmt.Sprintf("heap in use (MB) back within 16 MB of the %.1f MB before the large sessions", heapBefore/(1<<20)), func() (float64, bool) {
+		heap := metric("go_memstats_heap_inuse_bytes")
+		return heap / (1 << 20), heap <= heapBefore+16<<20
+	})
+	t.Logf("heap in use %.1f MB after them", heapAfter)
 }
 
 // countingBuffer is a buffer one goroutine writes and a test reads.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -70,27 +71,21 @@ func TestSetupApply(t *testing.T) {
 
 func waitNetwatchUp(t *testing.T, cfg string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, n := range status(t, cfg).Netwatch {
+	testkit.EventuallyLast(t, 10*time.Second, "the setup's netwatch entry tested up", func() (statusReport, bool) {
+		rep := status(t, cfg)
+		for _, n := range rep.Netwatch {
 			if n.Comment == "failwatch public" && n.Status == "up" {
-				return
+				return rep, true
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("the setup's netwatch entry never tested up")
+		return rep, false
+	})
 }
 
 func waitActive(t *testing.T, cfg, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var rep statusReport
-	for time.Now().Before(deadline) {
-		if rep = status(t, cfg); rep.Services[0].Active == want && len(rep.Services[0].DNS) == 1 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("active never became %s: %+v", want, rep)
+	testkit.EventuallyLast(t, 10*time.Second, "active became "+want, func() (statusReport, bool) {
+		rep := status(t, cfg)
+		return rep, rep.Services[0].Active == want && len(rep.Services[0].DNS) == 1
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper/papersim"
+	"github.com/failwatch/failwatch/internal/testkit"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
@@ -128,12 +129,9 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 		}
 	}
 
-	for deadline := time.Now().Add(5 * time.Second); e.State().Health["public"].State == monitor.Unknown; {
-		if time.Now().After(deadline) {
-			t.Fatal("the probes never called the public server")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, "the probes called the public server", func() bool {
+		return e.State().Health["public"].State != monitor.Unknown
+	})
 	late := e.Subscribe(16)
 	defer late.Close()
 	snap, ok := (<-late.C()).(Snapshot)
@@ -218,12 +216,10 @@ func TestSwitchEvent(t *testing.T) {
 	s := e.Subscribe(1024)
 	defer s.Close()
 	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
-	for deadline := time.Now().Add(5 * time.Second); e.State().Health["public"].State != monitor.Up; {
-		if time.Now().After(deadline) {
-			t.Fatal("the probes never called the public server UP")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.EventuallyLast(t, 5*time.Second, "the probes called the public server UP", func() (monitor.State, bool) {
+		st := e.State().Health["public"].State
+		return st, st == monitor.Up
+	})
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 )
 
@@ -122,17 +123,11 @@ func TestSwitchCause(t *testing.T) {
 	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	testkit.Eventually(t, 10*time.Second, "the router's log followed", func() bool {
 		e.mu.Lock()
-		followed := e.log.followed
-		e.mu.Unlock()
-		if followed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the router's log is never followed")
-		}
-	}
+		defer e.mu.Unlock()
+		return e.log.followed
+	})
 
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
@@ -141,9 +136,7 @@ func TestSwitchCause(t *testing.T) {
 	if sw.To != "private" || sw.Cause.Kind != CauseFailwatch || sw.Cause.Who != "alice" || sw.Fault {
 		t.Errorf("failwatch's failover: %+v", sw)
 	}
-	for e.Busy() {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, "the failover's operation ended", func() bool { return !e.Busy() })
 
 	// An admin puts the name back over the API, as from the terminal.
 	c, _, err := routeros.New(routeros.Options{Address: e.cfg.Router.Address, User: "admin"})

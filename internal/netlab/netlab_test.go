@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 func TestHostAnswersAndDrops(t *testing.T) {
@@ -45,17 +46,12 @@ func TestHostAnswersAndDrops(t *testing.T) {
 	if err := h.SetLink(true); err != nil {
 		t.Fatal(err)
 	}
-	// The route comes back with the link; give the kernel a moment.
-	var err error
-	for range 20 {
-		if err = ping(); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("no echo after the link came back: %v", err)
-	}
+	// The route comes back with the link; the kernel takes a moment (the
+	// old budget: twenty one-second pings a tenth of a second apart).
+	testkit.EventuallyLast(t, 22*time.Second, "an echo after the link came back", func() (error, bool) {
+		err := ping()
+		return err, err == nil
+	})
 
 	ln, err := h.Listen("tcp", h.Addr.String()+":0")
 	if err != nil {

@@ -456,7 +456,8 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	wait(switched("private"))
 	wait(active("private"))
 	live.Close()
-	// Let the recorder take what the live subscriber took, then stop.
+	// Let the recorder take what the live subscriber took, then stop (a
+	// wait, not a poll: the recorder shows nothing before it ends).
 	time.Sleep(200 * time.Millisecond)
 	cancel()
 	<-engineDone

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // A flood from ten loopback addresses (127.0.0.2 to 127.0.0.11): 1,000
@@ -86,14 +87,11 @@ func TestFlood(t *testing.T) {
 		}
 	}
 	// The client sees the close a moment before the server counts it.
-	var graceDrops, sourceDrops float64
-	for counted := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		graceDrops = ts.metric(t, "failwatch_ssh_dropped_connections_total", dropGrace)
-		sourceDrops = ts.metric(t, "failwatch_ssh_dropped_connections_total", dropPerSource)
-		if graceDrops+sourceDrops >= silent+versioned || time.Now().After(counted) {
-			break
-		}
-	}
+	drops := testkit.EventuallyLast(t, 5*time.Second, fmt.Sprintf("%d flood connections counted as dropped (at login_grace_time, by per_source_max_startups)", silent+versioned), func() ([2]float64, bool) {
+		d := [2]float64{ts.metric(t, "failwatch_ssh_dropped_connections_total", dropGrace), ts.metric(t, "failwatch_ssh_dropped_connections_total", dropPerSource)}
+		return d, d[0]+d[1] >= silent+versioned
+	})
+	graceDrops, sourceDrops := drops[0], drops[1]
 	if graceDrops+sourceDrops != silent+versioned || graceDrops > sources*perSource {
 		t.Errorf("dropped at login_grace_time %v and by per_source_max_startups %v: want %d in all, at most %d at login_grace_time",
 			graceDrops, sourceDrops, silent+versioned, sources*perSource)

@@ -144,7 +144,7 @@ func TestLateJoinSeesTheSamePicture(t *testing.T) {
 	defer c2.Close()
 	before := len(earlySSH.out.String())
 	lateSSH := open(t, c2, "xterm-256color", 120, 40, "")
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // the measured second, a wait and not a poll
 	earlyBytes, lateBytes := len(earlySSH.out.String())-before, len(lateSSH.out.String())
 	frame := len(lateModel.View().Content)
 	screen := ansi.Strip(lateSSH.out.String())

@@ -120,6 +120,7 @@ func TestNoSessionTimesOut(t *testing.T) {
 	defer c.Close()
 	s := open(t, c, "xterm-256color", 100, 30, "")
 	s.waitFor("READ-ONLY")
+	// A wait, not a poll: three graces pass with the session open.
 	time.Sleep(3 * grace)
 	if err := s.sess.WindowChange(31, 100); err != nil {
 		t.Errorf("a connection with a session open was closed: %v", err)

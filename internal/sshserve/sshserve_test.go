@@ -95,17 +95,11 @@ func running(t *testing.T) *asking {
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.EventuallyLast(t, 10*time.Second, "the engine read the router and probed both servers", func() (engine.State, bool) {
 		snap := e.State()
-		if snap.Active[paper.Name] == "public" && snap.Health["public"].State == monitor.Up && snap.Health["private"].State == monitor.Up {
-			return &asking{Engine: e}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the engine never read the router and probed both servers: %+v", snap)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return snap, snap.Active[paper.Name] == "public" && snap.Health["public"].State == monitor.Up && snap.Health["private"].State == monitor.Up
+	})
+	return &asking{Engine: e}
 }
 
 // testServer is a Server on loopback for a test: its address, its log,
@@ -239,14 +233,10 @@ func open(t *testing.T, c *gossh.Client, term string, w, h int, command string) 
 
 func (s *screen) waitFor(what string) {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(ansi.Strip(s.out.String()), what) {
-		if time.Now().After(deadline) {
-			out := ansi.Strip(s.out.String())
-			s.t.Fatalf("never drew %q; the last it drew:\n%s", what, out[max(0, len(out)-2000):])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.EventuallyLast(s.t, 10*time.Second, fmt.Sprintf("drew %q", what), func() (string, bool) {
+		out := ansi.Strip(s.out.String())
+		return out[max(0, len(out)-2000):], strings.Contains(out, what)
+	})
 }
 
 func (s *screen) press(keys string) {
@@ -259,18 +249,16 @@ func (s *screen) press(keys string) {
 // waitLog waits for a line of the log holding every part.
 func waitLog(t *testing.T, log *buffer, parts ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for _, line := range strings.Split(log.String(), "\n") {
+	// The value is the line found, or the whole log for the failure.
+	return testkit.EventuallyLast(t, 10*time.Second, fmt.Sprintf("a log line with %q", parts), func() (string, bool) {
+		all := log.String()
+		for _, line := range strings.Split(all, "\n") {
 			if containsAll(line, parts) {
-				return line
+				return line, true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line with %q:\n%s", parts, log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return all, false
+	})
 }
 
 func containsAll(s string, parts []string) bool {
@@ -403,13 +391,7 @@ func TestSessionCap(t *testing.T) {
 // eventually waits up to ten seconds for ok.
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, what, ok)
 }
 
 // An operator's keys ask the engine in the operator's name, with the key's
@@ -430,6 +412,7 @@ func TestRoles(t *testing.T) {
 	defer c.Close()
 	viewer := open(t, c, "xterm-256color", 120, 40, "")
 	viewer.waitFor("READ-ONLY")
+	// A wait, not a poll: the keys must have had time to ask and did not.
 	for range 5 {
 		viewer.press("fy")
 		time.Sleep(100 * time.Millisecond)
@@ -448,9 +431,14 @@ func TestRoles(t *testing.T) {
 	// Until the dashboard has seen the standby UP, a failover asks for its
 	// name to be typed: esc cancels that question, and the keys come again.
 	want := "failover " + paper.Name + " by ssh:alice " + gossh.FingerprintSHA256(opKey.PublicKey()) + " as operator"
-	deadline := time.Now().Add(10 * time.Second)
-	for asked := eng.requests(); len(asked) != 1 || asked[0] != want; asked = eng.requests() {
-		if time.Now().After(deadline) || len(asked) > 1 {
+	// The pauses between keys are waits, not polls: each key lands on the
+	// dialog the one before it opened.
+	testkit.EventuallyLast(t, 10*time.Second, fmt.Sprintf("the operator's failover asked %q", want), func() ([]string, bool) {
+		asked := eng.requests()
+		if len(asked) == 1 && asked[0] == want {
+			return asked, true
+		}
+		if len(asked) > 1 {
 			t.Fatalf("the operator's failover: asked %q, want %q", asked, want)
 		}
 		operator.press("f")
@@ -460,7 +448,8 @@ func TestRoles(t *testing.T) {
 		// A lone esc, not the start of alt+f.
 		operator.press("\x1b")
 		time.Sleep(200 * time.Millisecond)
-	}
+		return asked, false
+	})
 	waitLog(t, log, `msg="ssh session start"`, "user=alice", "role=operator", "term=xterm-256color", "width=120", "height=40")
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -246,14 +247,13 @@ func TestPaperNetwatchFlipsRecords(t *testing.T) {
 	}
 	waitFor := func(want string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if got := testkit.LookupA(t, dns.String(), paper.Name); slices.Equal(got, []string{want}) {
-				return
+		testkit.EventuallyLast(t, 5*time.Second, "DNS answered "+want, func() (string, bool) {
+			got := testkit.LookupA(t, dns.String(), paper.Name)
+			if slices.Equal(got, []string{want}) {
+				return "", true
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatalf("DNS never answered %s; records %v", want, enabled(t, c))
+			return fmt.Sprintf("answer %v; records %v", got, enabled(t, c)), false
+		})
 	}
 	waitFor(paper.PublicAddress)
 	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
@@ -288,7 +288,7 @@ func TestFailoverRightAfterADrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.DropConnections()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a wait, not a poll: the drop reaches the client's idle session
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	if res, err := f.FailoverToStandby(context.Background(), false); err != nil || res.Outcome != OutcomeChanged {
 		t.Fatalf("failover right after a drop: %v", err)

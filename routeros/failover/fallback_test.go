@@ -82,7 +82,7 @@ func TestSetupLossyPrimaryAnHour(t *testing.T) {
 			t.Parallel()
 			_, c, _ := fallbackRig(t, version, scale)
 			stop := watchName(t, c)
-			time.Sleep(time.Hour / scale)
+			time.Sleep(time.Hour / scale) // a wait, not a poll: the router's hour at its scaled clock
 			if seen := stop(); len(seen) != 1 || seen[0] != "public" {
 				t.Errorf("the name went %v in an hour", seen)
 			}
@@ -153,6 +153,8 @@ func TestSetupAfterAReboot(t *testing.T) {
 				// read is before the boot delay, late only if even the
 				// earlier one is past the limit (at 300x, a millisecond of
 				// a loaded machine is a third of a router second).
+				// Polled every 2 ms, not at testkit.Eventually's growing
+				// interval, for that precision.
 				moved, movedBy := time.Duration(0), time.Duration(0)
 				for deadline := time.Now().Add(limit / scale * 2); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 					before := uptime(t, c)
@@ -163,7 +165,7 @@ func TestSetupAfterAReboot(t *testing.T) {
 						break
 					}
 				}
-				time.Sleep(time.Minute / scale)
+				time.Sleep(time.Minute / scale) // a wait, not a poll: a router minute in which it must stay
 				seen := stop()
 				switch {
 				case moved == 0:

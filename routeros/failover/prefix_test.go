@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
@@ -88,13 +89,13 @@ func prefixRun(t *testing.T, version, script string, n int) bool {
 		want string
 	}{{false, "private"}, {true, "public"}} {
 		sim.SetUp(public, step.up)
-		deadline := time.Now().Add(3 * time.Second)
-		for active() != step.want {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the name never moved to %s (netwatch %v)\nlog:\n%s", what, step.want, entries, lastLines(logText(t, c)))
+		testkit.EventuallyLast(t, 3*time.Second, fmt.Sprintf("%s: the name moved to %s (netwatch %v)", what, step.want, entries), func() (string, bool) {
+			got := active()
+			if got == step.want {
+				return got, true
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return fmt.Sprintf("on %s; log:\n%s", got, lastLines(logText(t, c))), false
+		})
 	}
 	return n == 0
 }

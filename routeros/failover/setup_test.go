@@ -12,6 +12,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -201,6 +202,8 @@ func TestSetupOnThePapersProfile(t *testing.T) {
 		}
 		return Active(f.Service, recs, f.Primary, f.Standby)
 	}
+	// A wait, not a poll: five healthy router minutes in which nothing
+	// may move, checked as they pass.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if got := active(); got != "public" {
 			nw, _ := c.Run(ctx, "/tool/netwatch/print")
@@ -212,9 +215,9 @@ func TestSetupOnThePapersProfile(t *testing.T) {
 		t.Fatalf("the entry never tested up: %v", nw.Rows)
 	}
 	sim.SetUp(public, false)
-	waitFor(t, 2*time.Second, func() bool { return active() == "private" }, "the name never moved to private")
+	waitActive(t, 2*time.Second, "private", active)
 	sim.SetUp(public, true)
-	waitFor(t, 2*time.Second, func() bool { return active() == "public" }, "the name never came back")
+	waitActive(t, 2*time.Second, "public", active)
 }
 
 // appliedSetup is the paper's router, its clock 60 times faster, with the
@@ -242,20 +245,19 @@ func TestSetupFailsOverAPrimaryDownFromTheStart(t *testing.T) {
 	c := appliedSetup(t, sim)
 	ctx := context.Background()
 	f, _, _ := paperFailover(t, c, config.Toggle)
-	waitFor(t, 3*time.Second, func() bool {
+	waitActive(t, 3*time.Second, "private", func() string {
 		recs, _ := c.StaticRecords(ctx, paper.Name)
-		return Active(f.Service, recs, f.Primary, f.Standby) == "private"
-	}, "a primary down from the start never failed over")
+		return Active(f.Service, recs, f.Primary, f.Standby)
+	})
 }
 
-func waitFor(t *testing.T, within time.Duration, ok func() bool, msg string) {
+// waitActive waits for the name to be on want, saying where it stayed.
+func waitActive(t *testing.T, within time.Duration, want string, active func() string) {
 	t.Helper()
-	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if ok() {
-			return
-		}
-	}
-	t.Fatal(msg)
+	testkit.EventuallyLast(t, within, "the name moved to "+want, func() (string, bool) {
+		got := active()
+		return got, got == want
+	})
 }
 
 func logText(t *testing.T, c *routeros.Client) string {

@@ -96,6 +96,7 @@ add name=tick start-time=startup interval=1m on-event=":log info tick"
 /tool netwatch add host=192.0.2.9`); err != nil {
 		t.Fatal(err)
 	}
+	// Its own loop, not testkit.Eventually: testkit imports rosim.
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(3 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {

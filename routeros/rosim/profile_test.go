@@ -72,7 +72,8 @@ func TestProfilesRefuseWhatTheVersionLacks(t *testing.T) {
 	}
 }
 
-// waitStatus waits until a netwatch entry's status is want.
+// waitStatus waits until a netwatch entry's status is want. Its own loop,
+// not testkit.Eventually: testkit imports rosim.
 func waitStatus(t *testing.T, r *Router, id, want string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)

@@ -171,7 +171,7 @@ func TestFollowCancel(t *testing.T) {
 	r, addr := seeded(t, Options{})
 	c := dialRaw(t, addr, true)
 	c.send("/log/print", "=follow-only=", ".tag=f")
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // a wait, not a poll: the follow is registered before the line is logged
 	r.Log("netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]")
 	got := c.reply()
 	if got[0] != "!re" || !slices.Contains(got, "=message=event down [ type: simple, host: 104.247.193.168 ]") || got[len(got)-1] != ".tag=f" {
@@ -255,6 +255,7 @@ func TestVanishingFollowerDoesNotLeak(t *testing.T) {
 		c.reply()
 		c.conn.Close()
 	}
+	// Its own loop, not testkit.Eventually: testkit imports rosim.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && (r.Sessions() > 0 || runtime.NumGoroutine() > before+2) {
 		r.Log("system,info", "tick")
