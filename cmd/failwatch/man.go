@@ -52,6 +52,14 @@ func (r *roff) line(s string) { r.b.WriteString(esc(s) + "\n") }
 // raw is one line already in roff (bold, italics).
 func (r *roff) raw(s string) { r.b.WriteString(s + "\n") }
 
+// term is one tagged paragraph: tag as roff (already escaped), then its
+// text.
+func (r *roff) term(tag, text string) {
+	r.macro("TP")
+	r.raw(tag)
+	r.line(text)
+}
+
 // paragraphs writes text whose paragraphs are separated by blank lines.
 func (r *roff) paragraphs(text string) {
 	for i, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
@@ -129,16 +137,12 @@ func manPage(root *cobra.Command) string {
 		{"1", "What was checked is unhealthy (a server down, degraded or unresolved; no single active server; no router), or the operation failed, was declined, or was rolled back."},
 		{"2", "Bad usage or a bad config: an unknown command or flag, a flag value that does not parse, a config with problems (each said as file:line:column), or a question that could not be asked (no terminal and no --yes)."},
 	} {
-		r.macro("TP")
-		r.raw(bold(e[0]))
-		r.line(e[1])
+		r.term(bold(e[0]), e[1])
 	}
 	r.macro("SH", "FILES")
 	r.line("Without -c, the config is the first of these that exists (" + config.SearchPathEnv + " replaces the list):")
 	for i, p := range config.SearchPathDoc {
-		r.macro("TP")
-		r.raw(bold(p))
-		r.line([]string{"in the current directory",
+		r.term(bold(p), []string{"in the current directory",
 			"$XDG_CONFIG_HOME is ~/.config by default",
 			"for each directory of $XDG_CONFIG_DIRS, /etc/xdg by default",
 			"the system's config, as the .deb installs it, root:failwatch 0640; the units read it"}[i])
@@ -151,9 +155,7 @@ func manPage(root *cobra.Command) string {
 		{"/lib/systemd/system/failwatch-exporter.service, failwatch-serve.service", "The units the .deb installs, not enabled."},
 		{"/usr/share/doc/failwatch/", "README, JSON.md (every --json document and the audit log), the changelog, the example config, Prometheus rules and alerts, and a Grafana dashboard."},
 	} {
-		r.macro("TP")
-		r.raw(bold(f[0]))
-		r.line(f[1])
+		r.term(bold(f[0]), f[1])
 	}
 	r.macro("SH", "ENVIRONMENT")
 	for _, e := range [][2]string{
@@ -164,9 +166,7 @@ func manPage(root *cobra.Command) string {
 		{"NO_COLOR", "No colours in the dashboard, as --no-color."},
 		{"TERM", "dumb: the dashboard prints a status line every probe interval instead of drawing; linux: ASCII only."},
 	} {
-		r.macro("TP")
-		r.raw(bold(e[0]))
-		r.line(e[1])
+		r.term(bold(e[0]), e[1])
 	}
 	r.macro("SH", "EXAMPLES")
 	manExamples(&r, root)
@@ -194,9 +194,7 @@ func manFlags(r *roff, c *cobra.Command) {
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
 			usage += " (default " + f.DefValue + ")"
 		}
-		r.macro("TP")
-		r.raw(tag)
-		r.line(usage)
+		r.term(tag, usage)
 	})
 }
 
@@ -209,9 +207,7 @@ func manKeys(r *roff) {
 		r.macro("SS", tui.HelpSections[i])
 		for _, k := range col {
 			h := k.Help()
-			r.macro("TP")
-			r.raw(bold(h.Key))
-			r.line(h.Desc)
+			r.term(bold(h.Key), h.Desc)
 		}
 	}
 }
