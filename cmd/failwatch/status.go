@@ -151,6 +151,10 @@ func serviceStatusOf(ctx context.Context, f *failover.Failover, st routeros.Rout
 	}
 	ss.Records = jsonout.Records(records)
 	ss.Facts, ss.Active, ss.where = facts.State, facts.Active, facts.Where(time.Local)
+	if st.Err != nil {
+		// The router's line says why once; each service need not again.
+		ss.where = "unknown (the router was not read)"
+	}
 	if facts.State != engine.FactKnown {
 		ss.Why = facts.Why
 	}
