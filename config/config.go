@@ -64,6 +64,8 @@ type Config struct {
 	UI       UI
 	Auto     Auto
 	Serve    Serve
+	// HA is nil unless the file has an ha: section.
+	HA *HA
 	// Warnings are problems that do not stop failwatch, such as a password
 	// file that others can read.
 	Warnings []string
@@ -110,6 +112,8 @@ type Service struct {
 	// Auto is this service's automatic failover; by default the file's
 	// top-level auto.
 	Auto Auto
+	// Bridge is the service's TTL bridge, off unless configured.
+	Bridge Bridge
 }
 
 // RecordMatch finds a static DNS record by comment or by address, never by its
