@@ -10,6 +10,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
 // TestMain lets the scripts run `failwatch` as a command of this test binary.
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:  "testdata/script",
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitCodeCmd},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exitcode": exitCodeCmd, "router": routerCmd},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv(config.SearchPathEnv, "")
 			return nil
@@ -60,4 +61,28 @@ func exitCodeCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// routerCmd is `router VERSION CONFIG`: starts the emulator as that RouterOS
+// version, seeded from the config's services and servers as `failwatch sim
+// -c` seeds it, on a loopback port it puts in $ROUTER; it stops when the
+// script ends.
+func routerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: router VERSION CONFIG")
+	}
+	cfg, err := config.LoadWithoutPassword(ts.MkAbs(args[1]))
+	if err != nil {
+		ts.Fatalf("router: %v", err)
+	}
+	r := rosim.New(rosim.Options{Version: args[0]})
+	ts.Defer(r.Close)
+	if err := r.SeedConfig(cfg, "10s"); err != nil {
+		ts.Fatalf("router: %v", err)
+	}
+	addr, err := r.ListenAndServe("127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("router: %v", err)
+	}
+	ts.Setenv("ROUTER", addr.String())
 }
