@@ -96,14 +96,9 @@ add name=tick start-time=startup interval=1m on-event=":log info tick"
 /tool netwatch add host=192.0.2.9`); err != nil {
 		t.Fatal(err)
 	}
-	// Its own loop, not testkit.Eventually: testkit imports rosim.
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(3 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal(what)
-			}
-		}
+		waitUntil(t, 3*time.Second, what, ok)
 	}
 	// Added while running: the startup entry waits for a boot; the other
 	// runs every minute (60 ms here).

@@ -72,22 +72,10 @@ func TestProfilesRefuseWhatTheVersionLacks(t *testing.T) {
 	}
 }
 
-// waitStatus waits until a netwatch entry's status is want. Its own loop,
-// not testkit.Eventually: testkit imports rosim.
+// waitStatus waits until a netwatch entry's status is want.
 func waitStatus(t *testing.T, r *Router, id, want string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		r.mu.Lock()
-		rows, _ := r.netwatch.find(id)
-		got := rows[0]["status"]
-		r.mu.Unlock()
-		if got == want {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("netwatch %s never %s", id, want)
+	waitUntil(t, within, "netwatch "+id+" never "+want, func() bool { return status(r, id)["status"] == want })
 }
 
 func status(r *Router, id string) row {

@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"runtime"
 	"slices"
@@ -171,7 +172,11 @@ func TestFollowCancel(t *testing.T) {
 	r, addr := seeded(t, Options{})
 	c := dialRaw(t, addr, true)
 	c.send("/log/print", "=follow-only=", ".tag=f")
-	time.Sleep(50 * time.Millisecond) // a wait, not a poll: the follow is registered before the line is logged
+	waitUntil(t, 2*time.Second, "the follow was never registered", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.log.followers) == 1
+	})
 	r.Log("netwatch,info", "event down [ type: simple, host: 104.247.193.168 ]")
 	got := c.reply()
 	if got[0] != "!re" || !slices.Contains(got, "=message=event down [ type: simple, host: 104.247.193.168 ]") || got[len(got)-1] != ".tag=f" {
@@ -255,15 +260,11 @@ func TestVanishingFollowerDoesNotLeak(t *testing.T) {
 		c.reply()
 		c.conn.Close()
 	}
-	// Its own loop, not testkit.Eventually: testkit imports rosim.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && (r.Sessions() > 0 || runtime.NumGoroutine() > before+2) {
+	// A logged line makes a vanished follower's write fail, which ends it.
+	waitUntil(t, 5*time.Second, fmt.Sprintf("sessions or goroutines left after 20 vanished followers (%d goroutines before)", before), func() bool {
 		r.Log("system,info", "tick")
-		time.Sleep(20 * time.Millisecond)
-	}
-	if r.Sessions() != 0 || runtime.NumGoroutine() > before+2 {
-		t.Errorf("%d sessions and %d goroutines left (%d before)", r.Sessions(), runtime.NumGoroutine(), before)
-	}
+		return r.Sessions() == 0 && runtime.NumGoroutine() <= before+2
+	})
 	r.mu.Lock()
 	followers := len(r.log.followers)
 	r.mu.Unlock()
