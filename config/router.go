@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // ServiceGroup is the group the .deb's units run as: a root-owned secret it

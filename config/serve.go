@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func (d *decoder) serve(path string, n *yaml.Node, s *Serve) {
