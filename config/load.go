@@ -205,7 +205,7 @@ func parse(file string, data []byte, password bool) (*Config, error) {
 	case err != io.EOF:
 		return nil, Errors{yamlError(file, data, err)}
 	}
-	d := &decoder{file: file, password: password}
+	d := &decoder{file: file, password: password, index: map[string]place{}}
 	cfg := Defaults()
 	cfg.Path = file
 	if len(doc.Content) == 0 {
