@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // BridgeMode says whether a service's TTL bridge is on.
@@ -70,16 +72,23 @@ func (b *Bridge) check(d *decoder, path string) {
 	if !b.On() {
 		return
 	}
-	if len(d.elements(path+".src_address")) == 0 && b.InInterfaceList == "" {
+	if !d.listsSome(path+".src_address") && b.InInterfaceList == "" {
 		d.errorf(d.at(path), path, "a nat bridge needs its clients: src_address (their networks or addresses) and/or in_interface_list")
 	}
 	d.eachPrefix(path+".src_address", "would carry every client, the WAN too: list the clients' networks")
 	d.eachPrefix(path+".exempt", "exempts every client: the bridge would carry nothing")
 	d.noRepeatedPorts(path + ".tcp")
 	d.noRepeatedPorts(path + ".udp")
-	if len(d.elements(path+".tcp")) == 0 && len(d.elements(path+".udp")) == 0 && !b.ICMP {
+	if !d.listsSome(path+".tcp") && !d.listsSome(path+".udp") && !b.ICMP {
 		d.errorf(d.at(path), path, "say what the bridge carries: tcp or udp ports, or icmp: true; it never carries every port of the address, so an admin's ssh to the primary still reaches it")
 	}
+}
+
+// listsSome says whether the file gives something at path: a list with an
+// entry, or what is no list, which is refused as such.
+func (d *decoder) listsSome(path string) bool {
+	n := d.at(path)
+	return n != nil && (n.Kind != yaml.SequenceNode || len(n.Content) > 0)
 }
 
 // eachPrefix refuses a /0 among the networks listed at path.

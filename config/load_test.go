@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -570,5 +571,35 @@ func TestLoadRefusesOddFiles(t *testing.T) {
 		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load(%s): %v, want %q", path, err, want)
 		}
+	}
+}
+
+// The defaults the tags declare are the documented ones.
+func TestDefaultsFromTags(t *testing.T) {
+	want := Config{
+		Router: Router{User: "admin", Timeout: 5 * time.Second},
+		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute, OperatorSlots: 2,
+			LoginGraceTime: 2 * time.Minute, MaxStartups: MaxStartups{Start: 10, Rate: 30, Full: 100}, PerSourceMaxStartups: 10},
+		Probe: Probe{Interval: time.Second, Timeout: time.Second, Window: 120, DownAfter: 3, UpAfter: 2, LossWindow: 20,
+			DownLossPercent: 50, ResolveEvery: time.Minute, ICMPMode: ICMPAuto},
+		UI:   UI{Theme: "auto"},
+		Auto: Auto{FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "manual", RestoreAfter: 5 * time.Minute},
+	}
+	if got := Defaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Defaults()\n got  %+v\n want %+v", got, want)
+	}
+	if MinInterval != 100*time.Millisecond || MinTimeout != 10*time.Millisecond || !reflect.DeepEqual(DefaultExpect, StatusRanges{{200, 399}}) {
+		t.Errorf("floors %v %v, expect %v", MinInterval, MinTimeout, DefaultExpect)
+	}
+	if h := defaulted[HA](); h.LeaseTTL != 5*time.Second || h.Quorum != 1 || h.DialTimeout != 2*time.Second {
+		t.Errorf("ha defaults %+v", h)
+	}
+}
+
+// Keys only services: takes are unknown in the single service:.
+func TestSingleServiceKeys(t *testing.T) {
+	_, err := Parse("f.yaml", []byte(base+"service:\n  name: x.test\n  standby: private\n"))
+	if err == nil || err.Error() != `f.yaml:12:3: service.standby: unknown key "standby"` {
+		t.Errorf("got %v", err)
 	}
 }
