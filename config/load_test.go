@@ -603,3 +603,40 @@ func TestSingleServiceKeys(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// uncomment removes the "# " of the commented block that starts at the
+// line head, keeping its indentation; nested comments stay comments.
+func uncomment(t *testing.T, s, head string) string {
+	t.Helper()
+	lines := strings.Split(s, "\n")
+	i := slices.Index(lines, head)
+	if i < 0 {
+		t.Fatalf("no line %q", head)
+	}
+	indent := head[:strings.Index(head, "#")]
+	for ; i < len(lines) && strings.HasPrefix(lines[i], indent+"#"); i++ {
+		lines[i] = indent + strings.TrimPrefix(lines[i][len(indent):], "# ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The example's commented bridge and ha: sections are valid as shown.
+func TestExampleBridgeAndHA(t *testing.T) {
+	const path = "../failwatch.example.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "\nunedited: true\n", "\n", 1)
+	edited = uncomment(t, uncomment(t, edited, "  # bridge:"), "# ha:")
+	cfg, err := parse(path, []byte(edited), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := cfg.Services[0].Bridge; !b.On() || len(b.TCP) != 2 || b.Comment != "failwatch bridge www.example.com" {
+		t.Errorf("bridge: %+v", b)
+	}
+	if h := cfg.HA; h == nil || h.Cluster != "noc" || h.Name != "jump1" || h.PasswordFile != "/etc/failwatch/etcd.password" {
+		t.Errorf("ha: %+v", h)
+	}
+}
