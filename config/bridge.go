@@ -94,7 +94,7 @@ func (d *decoder) listsSome(path string) bool {
 // eachPrefix refuses a /0 among the networks listed at path.
 func (d *decoder) eachPrefix(path, why string) {
 	for i, n := range d.elements(path) {
-		if p, err := parsePrefix(n.Value); err == nil && p.Bits() == 0 {
+		if p, err := parsePrefix(n.Value); isValue(n) && err == nil && p.Bits() == 0 {
 			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s %s", p, why)
 		}
 	}
@@ -104,6 +104,9 @@ func (d *decoder) eachPrefix(path, why string) {
 func (d *decoder) noRepeatedPorts(path string) {
 	seen := map[string]bool{}
 	for i, n := range d.elements(path) {
+		if !isValue(n) {
+			continue
+		}
 		if seen[n.Value] {
 			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "port %s is given twice", n.Value)
 		}

@@ -68,6 +68,12 @@ func (d *decoder) elements(path string) []*yaml.Node {
 	return nil
 }
 
+// isValue says whether n is one value, what a scalar key takes (anything
+// else is refused where it is read).
+func isValue(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag != "!!null"
+}
+
 // keyAt is the key node of path, nil if the file does not give it.
 func (d *decoder) keyAt(path string) *yaml.Node {
 	return d.index[path].key
@@ -193,7 +199,7 @@ func (d *decoder) value(path string, n *yaml.Node, v reflect.Value, f *field) {
 
 // scalar reads one value: a scalar, not a mapping, list or nothing.
 func (d *decoder) scalar(path string, n *yaml.Node, v reflect.Value, f *field) bool {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+	if !isValue(n) {
 		d.errorf(n, path, "want a value, got %s", describe(n))
 		return false
 	}
@@ -239,13 +245,15 @@ func (d *decoder) dictionary(path string, n *yaml.Node, v reflect.Value, f *fiel
 		return
 	}
 	m := reflect.MakeMap(v.Type())
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, en := n.Content[i], n.Content[i+1]
 		key := join(path, k.Value)
-		if d.has(key) {
+		if seen[k.Value] {
 			d.errorf(k, key, "%q is given twice", k.Value)
 			continue
 		}
+		seen[k.Value] = true
 		d.index[key] = place{k, en}
 		e := reflect.New(v.Type().Elem()).Elem()
 		setDefaults(e)

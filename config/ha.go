@@ -59,7 +59,7 @@ func (h *HA) check(d *decoder, path string) {
 		d.errorf(d.at(path), path+".endpoints", "ha needs etcd's endpoints (e.g. [http://127.0.0.1:2379])")
 	}
 	for i, n := range d.elements(path + ".endpoints") {
-		if !isEndpoint(n.Value) {
+		if isValue(n) && !isEndpoint(n.Value) {
 			d.errorf(n, fmt.Sprintf("%s.endpoints[%d]", path, i), "%q is not an etcd endpoint: want http:// or https:// and host:port (e.g. http://127.0.0.1:2379)", n.Value)
 		}
 	}
@@ -70,7 +70,7 @@ func (h *HA) check(d *decoder, path string) {
 		switch {
 		case !d.has(path + "." + k.key):
 			d.errorf(d.at(path), path+"."+k.key, "ha needs %s", k.what)
-		case !etcdKeyPart.MatchString(k.value):
+		case isValue(d.at(path+"."+k.key)) && !etcdKeyPart.MatchString(k.value):
 			d.errorf(d.at(path+"."+k.key), path+"."+k.key, "%q may hold only letters, digits, '.', '_' and '-': it becomes part of etcd keys", k.value)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -66,8 +65,8 @@ func (u *ServeUser) check(d *decoder, path string) {
 	n := d.at(path)
 	u.Keys = u.Keys[:0]
 	for j, kn := range d.elements(path + ".keys") {
-		if kn.Kind != yaml.ScalarNode || kn.Tag == "!!null" {
-			continue // refused as not a value
+		if !isValue(kn) {
+			continue
 		}
 		if _, _, _, _, err := gossh.ParseAuthorizedKey([]byte(kn.Value)); err != nil {
 			d.errorf(kn, fmt.Sprintf("%s.keys[%d]", path, j), "not a public key: want an authorized_keys line such as \"ssh-ed25519 AAAA... alice\"")
