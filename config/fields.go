@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -21,7 +22,8 @@ import (
 //	default:"text"                the value when the key is left out, read as
 //	                              the file's text is.
 //	min:"duration"                a duration's floor; "0s" allows zero.
-//	range:"lo..hi"                a whole number's (or each list element's).
+//	range:"lo..hi"                a whole number's (or each list element's);
+//	                              every whole number has one.
 //	oneof:"a,b,word=value"        the words a setting takes; word=value
 //	                              stores value for word.
 //	none:"0"                      the word none stands for 0.
@@ -90,18 +92,15 @@ func newField(sf reflect.StructField, i int, tag string) field {
 	if o, ok := sf.Tag.Lookup("oneof"); ok {
 		f.oneof = strings.Split(o, ",")
 	}
+	if _, ok := sf.Tag.Lookup("range"); !ok && (sf.Type.Kind() == reflect.Int ||
+		(sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.Int)) {
+		panic(fmt.Sprintf("config: field %s: a whole number needs its range", sf.Name))
+	}
 	_, f.none = sf.Tag.Lookup("none")
-	f.list = cmpOr(sf.Tag.Get("list"), f.name)
-	f.mapNoun = cmpOr(sf.Tag.Get("map"), "keys to values")
+	f.list = cmp.Or(sf.Tag.Get("list"), f.name)
+	f.mapNoun = cmp.Or(sf.Tag.Get("map"), "keys to values")
 	f.nonempty = sf.Tag.Get("nonempty") == "true"
 	return f
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // parsers read the types whose value is one scalar but whose Go kind is not

@@ -640,3 +640,29 @@ func TestExampleBridgeAndHA(t *testing.T) {
 		t.Errorf("ha: %+v", h)
 	}
 }
+
+// Every struct a file can reach reads its tags: a malformed tag would
+// panic here rather than on an admin's file.
+func TestEveryTagReads(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(ty reflect.Type) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice || ty.Kind() == reflect.Map {
+			ty = ty.Elem()
+		}
+		if ty.Kind() != reflect.Struct || seen[ty] || parsers[ty] != nil {
+			return
+		}
+		seen[ty] = true
+		setDefaults(reflect.New(ty).Elem())
+		for _, f := range fieldsOf(ty) {
+			walk(f.typ)
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	for _, want := range []reflect.Type{reflect.TypeFor[Bridge](), reflect.TypeFor[HA](), reflect.TypeFor[Check](), reflect.TypeFor[ServeUser]()} {
+		if !seen[want] {
+			t.Errorf("%s is not reached from Config's keys", want)
+		}
+	}
+}
