@@ -55,17 +55,17 @@ const (
 type Config struct {
 	// Path is the file it was read from, empty when built in code.
 	Path   string
-	Router Router
+	Router Router `yaml:"router"`
 	// Services are the DNS names that fail over; a file's single
 	// "service:" is the one entry.
-	Services []Service
-	Servers  []Server
-	Probe    Probe
-	UI       UI
-	Auto     Auto
-	Serve    Serve
+	Services []Service `yaml:"services" nonempty:"true"`
+	Servers  []Server  `yaml:"servers"`
+	Probe    Probe     `yaml:"probe"`
+	UI       UI        `yaml:"ui"`
+	Auto     Auto      `yaml:"auto"`
+	Serve    Serve     `yaml:"serve"`
 	// HA is nil unless the file has an ha: section.
-	HA *HA
+	HA *HA `yaml:"ha"`
 	// Warnings are problems that do not stop failwatch, such as a password
 	// file that others can read.
 	Warnings []string
@@ -74,53 +74,54 @@ type Config struct {
 // Router is how to reach the MikroTik router's API.
 type Router struct {
 	// Address is host:port; the port defaults to 8728, or 8729 with TLS.
-	Address  string
-	TLS      bool
-	CAFile   string
-	Insecure bool
-	User     string
+	Address  string `yaml:"address"`
+	TLS      bool   `yaml:"tls"`
+	CAFile   string `yaml:"ca_file"`
+	Insecure bool   `yaml:"insecure"`
+	User     string `yaml:"user" default:"admin"`
 	// Password is resolved from the file, the environment or a password file.
-	Password     Secret
-	PasswordEnv  string
-	PasswordFile string
-	Timeout      time.Duration
+	Password     Secret        `yaml:"password"`
+	PasswordEnv  string        `yaml:"password_env"`
+	PasswordFile string        `yaml:"password_file"`
+	Timeout      time.Duration `yaml:"timeout" default:"5s"`
 }
 
 // Service is a DNS name that fails over, the servers that carry it and how
 // the router holds it.
 type Service struct {
-	Name   string
-	Layout Layout
+	Name   string `yaml:"name"`
+	Layout Layout `yaml:"layout" default:"toggle" oneof:"toggle,rewrite"`
 	// Primary and Standby name the servers (servers[].name) the name points
 	// at normally and while failed over; one server may carry several
-	// services.
-	Primary, Standby string
+	// services. The single service: takes them from the servers' roles.
+	Primary string `yaml:"primary,listed"`
+	Standby string `yaml:"standby,listed"`
 	// Records finds each server's static record of this name (toggle
 	// layout), by server name; a server not in it has its own record match
 	// (by default, the record with its address).
-	Records map[string]RecordMatch
+	Records map[string]RecordMatch `yaml:"records,listed" map:"server names to record matches"`
 	// Record finds the single record of the rewrite layout.
-	Record RecordMatch
+	Record RecordMatch `yaml:"record"`
 	// HoldNetwatch disables the router's netwatch entries for the servers
 	// while the name is failed over by hand, so they cannot flip it back.
-	HoldNetwatch bool
+	HoldNetwatch bool `yaml:"hold_netwatch"`
 	// DNSServer is the resolver asked what the name resolves to right now;
 	// it defaults to the router's address on port 53.
-	DNSServer string
+	DNSServer string `yaml:"dns_server"`
 	// AuditLog is the JSON-lines file every operation is appended to.
-	AuditLog string
+	AuditLog string `yaml:"audit_log"`
 	// Auto is this service's automatic failover; by default the file's
-	// top-level auto.
-	Auto Auto
+	// top-level auto, which it starts from (so it is read once that is).
+	Auto Auto `yaml:"auto,listed,later"`
 	// Bridge is the service's TTL bridge, off unless configured.
-	Bridge Bridge
+	Bridge Bridge `yaml:"bridge"`
 }
 
 // RecordMatch finds a static DNS record by comment or by address, never by its
 // print position, which changes when records are added or removed.
 type RecordMatch struct {
-	Comment string
-	Address string
+	Comment string `yaml:"comment"`
+	Address string `yaml:"address"`
 }
 
 // IsZero reports whether no way of finding the record was given.
@@ -128,28 +129,29 @@ func (m RecordMatch) IsZero() bool { return m.Comment == "" && m.Address == "" }
 
 // Server is one of the machines the name can point at.
 type Server struct {
-	Name string
-	Role Role
+	Name string `yaml:"name"`
+	Role Role   `yaml:"role" oneof:"primary,standby,monitor"`
 	// Address is an IP address or a host name (re-resolved while running).
-	Address string
+	Address string `yaml:"address"`
 	// Record finds this server's static record (toggle layout); by default
 	// the record whose address is the server's address.
-	Record RecordMatch
-	Checks []Check
+	Record RecordMatch `yaml:"record"`
+	Checks []Check     `yaml:"checks"`
 }
 
 // Check is one probe of a server.
 type Check struct {
-	Kind CheckKind
+	Kind CheckKind `yaml:"type" oneof:"icmp,tcp,http"`
 	// Port is the TCP port of a tcp check.
-	Port int
+	Port int `yaml:"port" range:"1..65535"`
 	// URL is fetched by an http check; the connection goes to the server's
 	// address, while the Host header and TLS name come from the URL.
-	URL string
-	// Expect lists the HTTP status codes counted as up.
-	Expect StatusRanges
+	URL string `yaml:"url"`
+	// Expect lists the HTTP status codes counted as up: by default
+	// successes and redirects, so a 503 is down.
+	Expect StatusRanges `yaml:"expect" default:"200-399"`
 	// Insecure skips TLS verification of an https check.
-	Insecure bool
+	Insecure bool `yaml:"insecure"`
 }
 
 // Label names the check for screens and reports, e.g. "icmp", "tcp/443".
@@ -165,81 +167,83 @@ func (c Check) Label() string {
 
 // Probe holds the probing and state-machine settings shared by all servers.
 type Probe struct {
-	Interval time.Duration // at least MinInterval
-	Timeout  time.Duration // at least MinTimeout
+	// Interval and Timeout have floors (MinInterval, MinTimeout, which
+	// their min tags say).
+	Interval time.Duration `yaml:"interval" default:"1s" min:"100ms"`
+	Timeout  time.Duration `yaml:"timeout" default:"1s" min:"10ms"`
 	// Window is the number of recent samples statistics are computed over.
-	Window int
+	Window int `yaml:"window" default:"120" range:"2..100000"`
 	// DownAfter consecutive losses make a check DOWN.
-	DownAfter int
+	DownAfter int `yaml:"down_after" default:"3" range:"1..1000"`
 	// UpAfter consecutive successes make it UP again.
-	UpAfter int
+	UpAfter int `yaml:"up_after" default:"2" range:"1..1000"`
 	// LossWindow recent samples with DownLossPercent or more lost also make
 	// it DOWN: a flaky link that never loses DownAfter in a row.
-	LossWindow      int
-	DownLossPercent float64
+	LossWindow      int     `yaml:"loss_window" default:"20" range:"1..100000"`
+	DownLossPercent float64 `yaml:"down_loss_percent" default:"50"`
 	// ResolveEvery is how often host names are looked up again.
-	ResolveEvery time.Duration
-	ICMPMode     ICMPMode
+	ResolveEvery time.Duration `yaml:"resolve_every" default:"1m"`
+	ICMPMode     ICMPMode      `yaml:"icmp_mode" default:"auto" oneof:"auto,privileged,unprivileged"`
 }
 
 // Auto is the automatic failover policy. It is off unless enabled.
 type Auto struct {
-	Enabled bool
+	Enabled bool `yaml:"enabled"`
 	// FailAfter: the active primary must be DOWN this long, with the
 	// standby UP, before failing over.
-	FailAfter time.Duration
+	FailAfter time.Duration `yaml:"fail_after" default:"30s"`
 	// HoldDown: no automatic action this long after any switch, by anyone,
 	// so a flapping server cannot flap the name.
-	HoldDown time.Duration
+	HoldDown time.Duration `yaml:"hold_down" default:"5m"`
 	// Restore is "manual" (default) or "auto".
-	Restore string
+	Restore string `yaml:"restore" default:"manual" oneof:"manual,auto"`
 	// RestoreAfter: with restore auto, the primary must be UP this long.
-	RestoreAfter time.Duration
+	RestoreAfter time.Duration `yaml:"restore_after" default:"5m"`
 }
 
 // UI holds the dashboard's display options.
 type UI struct {
-	Theme    string // auto, dark or light
-	ASCII    bool
-	NoColor  bool
-	ReadOnly bool
+	Theme    string `yaml:"theme" default:"auto" oneof:"auto,dark,light"`
+	ASCII    bool   `yaml:"ascii"`
+	NoColor  bool   `yaml:"no_color"`
+	ReadOnly bool   `yaml:"read_only"`
 	// NoMouse leaves the mouse to the terminal (text selection in tmux or
 	// over SSH), for the dashboard and every serve session.
-	NoMouse bool
+	NoMouse bool `yaml:"no_mouse"`
 }
 
 // Serve is `failwatch serve`: the dashboard over SSH, one engine for every
 // viewer, with a role per public key.
 type Serve struct {
-	// Listen is the SSH address; default 127.0.0.1:2222.
-	Listen string
+	// Listen is the SSH address.
+	Listen string `yaml:"listen" default:"127.0.0.1:2222"`
 	// HostKey is the server's key file, made on first start (mode 0600);
 	// default in the state directory.
-	HostKey string
+	HostKey string `yaml:"host_key"`
 	// Users are who may log in, each with a role. Passwords are never
 	// accepted.
-	Users []ServeUser
+	Users []ServeUser `yaml:"users"`
 	// Anonymous is the role of a key no user lists: "" refuses it,
 	// "viewer" lets it watch.
-	Anonymous string
-	// MaxSessions bounds the sessions at once; default 50.
-	MaxSessions int
+	Anonymous string `yaml:"anonymous" oneof:",viewer"`
+	// MaxSessions bounds the sessions at once.
+	MaxSessions int `yaml:"max_sessions" default:"50" range:"1..10000"`
 	// IdleTimeout ends a session without a key pressed for that long
-	// (never a wall's); default 30m.
-	IdleTimeout time.Duration
+	// (never a wall's).
+	IdleTimeout time.Duration `yaml:"idle_timeout" default:"30m"`
 	// OperatorSlots of MaxSessions only an operator may take, so viewers
-	// cannot lock operators out; default 2, fewer than MaxSessions.
-	OperatorSlots int
+	// cannot lock operators out; fewer than MaxSessions.
+	OperatorSlots int `yaml:"operator_slots" default:"2" range:"0..10000"`
 	// LoginGraceTime bounds a connection's handshake and authentication,
 	// and how long an authenticated one may stay without a session, as
-	// sshd's LoginGraceTime; default 2m.
-	LoginGraceTime time.Duration
+	// sshd's LoginGraceTime.
+	LoginGraceTime time.Duration `yaml:"login_grace_time" default:"2m"`
 	// MaxStartups bounds the connections not yet authenticated, with
-	// early random drop, as sshd's MaxStartups; default 10:30:100.
-	MaxStartups MaxStartups
+	// early random drop, as sshd's MaxStartups.
+	MaxStartups MaxStartups `yaml:"max_startups" default:"10:30:100"`
 	// PerSourceMaxStartups bounds them per client address, as sshd's
-	// PerSourceMaxStartups; 0 ("none") leaves only MaxStartups; default 10.
-	PerSourceMaxStartups int
+	// PerSourceMaxStartups; 0 ("none") leaves only MaxStartups.
+	PerSourceMaxStartups int `yaml:"per_source_max_startups" default:"10" range:"1..10000" none:"0"`
 }
 
 // MaxStartups is sshd's start:rate:full: from Start connections waiting
@@ -260,15 +264,15 @@ const (
 
 // ServeUser is one person (or wall) allowed to log in.
 type ServeUser struct {
-	Name string
-	Role string
+	Name string `yaml:"name"`
+	Role string `yaml:"role" oneof:"viewer,operator"`
 	// Keys are authorized_keys lines; AuthorizedKeys a file of them.
-	Keys           []string
-	AuthorizedKeys string
+	Keys           []string `yaml:"keys" list:"public keys"`
+	AuthorizedKeys string   `yaml:"authorized_keys"`
 	// KeysAt is where each of Keys is written: file:line:col.
 	KeysAt []string
 	// Wall gives this user the wall layout.
-	Wall bool
+	Wall bool `yaml:"wall"`
 }
 
 // Secret is a password. It never prints itself.
@@ -285,28 +289,6 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("********"), nil }
 
 // Reveal returns the password itself, for the one place that sends it.
 func (s Secret) Reveal() string { return string(s) }
-
-// Defaults returns the settings used for everything the file leaves out.
-func Defaults() Config {
-	return Config{
-		Router: Router{User: "admin", Timeout: 5 * time.Second},
-		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute, OperatorSlots: 2,
-			LoginGraceTime: 2 * time.Minute, MaxStartups: MaxStartups{Start: 10, Rate: 30, Full: 100}, PerSourceMaxStartups: 10},
-		Probe: Probe{
-			Interval:        time.Second,
-			Timeout:         time.Second,
-			Window:          120,
-			DownAfter:       3,
-			UpAfter:         2,
-			LossWindow:      20,
-			DownLossPercent: 50,
-			ResolveEvery:    time.Minute,
-			ICMPMode:        ICMPAuto,
-		},
-		UI:   UI{Theme: "auto"},
-		Auto: Auto{FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "manual", RestoreAfter: 5 * time.Minute},
-	}
-}
 
 // RouterAddr returns the router address with the API port filled in.
 func (r Router) RouterAddr() string {
@@ -377,7 +359,7 @@ func (c *Config) Service(name string) (Service, bool) {
 
 // Floors of the probe settings: below them a probe measures its own
 // scheduling, not the server, and a config typo turns into a flood.
-const (
-	MinInterval = 100 * time.Millisecond
-	MinTimeout  = 10 * time.Millisecond
+var (
+	MinInterval = fieldNamed[Probe]("interval").min
+	MinTimeout  = fieldNamed[Probe]("timeout").min
 )

@@ -2,82 +2,99 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
+// decoder reads a YAML node tree into the config's tagged structs (see
+// fields.go), key by key in file order, refusing unknown and repeated keys,
+// and keeps every node it read in one index, so that every later check
+// places its error where the file says what it checks.
 type decoder struct {
 	file     string
 	errs     Errors
 	warnings []string
-	// positions of the nodes later checks point at
-	serverNodes []serverNodes
-	routerNode  *yaml.Node
-	// serviceNodes are each service's; listed: they came from services:
-	// (a list), not the single service:.
-	serviceNodes []serviceNodes
-	listed       bool
-	passwords    []passwordSource
-	// password: look the router's password up (false for commands that
-	// never log in).
+	// index is each key's path ("servers[1].address") and its nodes.
+	index map[string]place
+	// listing: a service is being read from services: (a list), where it
+	// names its servers; listed: the file has services:.
+	listing, listed bool
+	// password: look passwords up (false for commands that never log in).
 	password bool
 }
 
-type serviceNodes struct {
-	node, name, primary, standby *yaml.Node
-	records                      map[string]*yaml.Node
-	// auto is the service's own auto: decoded once the file's is known,
-	// which it starts from.
-	auto *yaml.Node
-}
+// place is where a key is written: its key and its value (for a list
+// element, the element both times).
+type place struct{ key, value *yaml.Node }
 
-type serverNodes struct {
-	node, role, address *yaml.Node
-}
-
-type passwordSource struct {
-	key  string
-	node *yaml.Node
+// checked is a config struct with checks across its own keys, run once
+// its mapping is read.
+type checked interface {
+	check(d *decoder, path string)
 }
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Col: n.Column, Key: key, Msg: fmt.Sprintf(format, args...)})
+	e := &Error{File: d.file, Key: key, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	d.errs = append(d.errs, e)
 }
 
-// fields decodes a mapping, calling the handler of each known key and
-// reporting unknown and repeated keys.
-func (d *decoder) fields(n *yaml.Node, path string, handlers map[string]func(key string, v *yaml.Node)) {
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping of keys to values, got %s", describe(n))
-		return
-	}
-	known := make([]string, 0, len(handlers))
-	for k := range handlers {
-		known = append(known, k)
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		key := join(path, k.Value)
-		h, ok := handlers[k.Value]
-		switch {
-		case !ok:
-			msg := fmt.Sprintf("unknown key %q", k.Value)
-			if s := suggest(k.Value, known); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			d.errorf(k, key, "%s", msg)
-		case seen[k.Value]:
-			d.errorf(k, key, "%q is given twice", k.Value)
-		default:
-			seen[k.Value] = true
-			h(key, v)
+// has says whether the file gives path.
+func (d *decoder) has(path string) bool {
+	_, ok := d.index[path]
+	return ok
+}
+
+// at is the value node of the first of paths the file gives, nil if none.
+func (d *decoder) at(paths ...string) *yaml.Node {
+	for _, p := range paths {
+		if pl, ok := d.index[p]; ok {
+			return pl.value
 		}
 	}
+	return nil
+}
+
+// elements are the nodes of the list at path: none when the file gives no
+// list there.
+func (d *decoder) elements(path string) []*yaml.Node {
+	if n := d.at(path); n != nil && n.Kind == yaml.SequenceNode {
+		return n.Content
+	}
+	return nil
+}
+
+// isValue says whether n is one value, what a scalar key takes (anything
+// else is refused where it is read).
+func isValue(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag != "!!null"
+}
+
+// keyAt is the key node of path, nil if the file does not give it.
+func (d *decoder) keyAt(path string) *yaml.Node {
+	return d.index[path].key
+}
+
+// inFileOrder is those of paths the file gives, in the file's order.
+func (d *decoder) inFileOrder(paths ...string) []string {
+	var given []string
+	for _, p := range paths {
+		if d.has(p) {
+			given = append(given, p)
+		}
+	}
+	slices.SortStableFunc(given, func(a, b string) int {
+		ka, kb := d.keyAt(a), d.keyAt(b)
+		if ka.Line != kb.Line {
+			return ka.Line - kb.Line
+		}
+		return ka.Column - kb.Column
+	})
+	return given
 }
 
 func join(path, key string) string {
@@ -92,6 +109,9 @@ func describe(n *yaml.Node) string {
 	case yaml.MappingNode:
 		return "a mapping"
 	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return "an empty list"
+		}
 		return "a list"
 	case yaml.AliasNode:
 		return "an alias"
@@ -102,182 +122,184 @@ func describe(n *yaml.Node) string {
 	return fmt.Sprintf("%q", n.Value)
 }
 
-func (d *decoder) scalar(key string, n *yaml.Node) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		d.errorf(n, key, "want a value, got %s", describe(n))
-		return "", false
+// mapping reads the mapping n into the struct v: each key to its field, or
+// to extra's handler (keys of the file that are no field). A key under
+// services: only is unknown in the single service:.
+func (d *decoder) mapping(path string, n *yaml.Node, v reflect.Value, extra map[string]func(path string, n *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping of keys to values, got %s", describe(n))
+		return
 	}
-	return n.Value, true
-}
-
-func (d *decoder) str(dst *string) func(string, *yaml.Node) {
-	return func(key string, n *yaml.Node) {
-		if v, ok := d.scalar(key, n); ok {
-			*dst = v
+	fields := map[string]*field{}
+	var known []string
+	for _, f := range fieldsOf(v.Type()) {
+		if f.listed && !d.listing {
+			continue
 		}
+		fields[f.name] = &f
+		known = append(known, f.name)
 	}
-}
-
-func (d *decoder) boolean(dst *bool) func(string, *yaml.Node) {
-	return func(key string, n *yaml.Node) {
-		v, ok := d.scalar(key, n)
-		if !ok {
-			return
-		}
-		switch strings.ToLower(v) {
-		case "true", "yes", "on":
-			*dst = true
-		case "false", "no", "off":
-			*dst = false
-		default:
-			d.errorf(n, key, "want true or false, got %q", v)
-		}
+	for k := range extra {
+		known = append(known, k)
 	}
-}
-
-func (d *decoder) integer(dst *int, lo, hi int) func(string, *yaml.Node) {
-	return func(key string, n *yaml.Node) {
-		v, ok := d.scalar(key, n)
-		if !ok {
-			return
-		}
-		i, err := strconv.Atoi(v)
+	slices.Sort(known)
+	known = slices.Compact(known)
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := join(path, k.Value)
+		f, isField := fields[k.Value]
+		h, isExtra := extra[k.Value]
 		switch {
-		case err != nil:
-			d.errorf(n, key, "want a whole number, got %q", v)
-		case i < lo || i > hi:
-			d.errorf(n, key, "%d is outside %d..%d", i, lo, hi)
-		default:
-			*dst = i
+		case !isField && !isExtra:
+			msg := fmt.Sprintf("unknown key %q", k.Value)
+			if s := suggest(k.Value, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			d.errorf(k, key, "%s", msg)
+			continue
+		case seen[k.Value]:
+			d.errorf(k, key, "%q is given twice", k.Value)
+			continue
 		}
-	}
-}
-
-func (d *decoder) duration(dst *time.Duration) func(string, *yaml.Node) {
-	return d.durationAtLeast(dst, 0)
-}
-
-// durationAtLeast reads a duration no shorter than floor.
-func (d *decoder) durationAtLeast(dst *time.Duration, floor time.Duration) func(string, *yaml.Node) {
-	return func(key string, n *yaml.Node) {
-		v, ok := d.scalar(key, n)
-		if !ok {
-			return
-		}
-		dur, err := ParseDuration(v)
+		seen[k.Value] = true
+		d.index[key] = place{k, val}
 		switch {
-		case err != nil:
-			d.errorf(n, key, "%v", err)
-		case dur <= 0:
-			d.errorf(n, key, "must be greater than zero, got %q", v)
-		case dur < floor:
-			d.errorf(n, key, "must be at least %s, got %q", floor, v)
-		default:
-			*dst = dur
+		case isExtra:
+			h(key, val)
+		case !f.later:
+			d.value(key, val, v.Field(f.index), f)
 		}
+	}
+	if c, ok := v.Addr().Interface().(checked); ok {
+		c.check(d, path)
 	}
 }
 
-func (d *decoder) percent(dst *float64) func(string, *yaml.Node) {
-	return func(key string, n *yaml.Node) {
-		v, ok := d.scalar(key, n)
-		if !ok {
-			return
-		}
-		p, err := ParsePercent(v)
-		switch {
-		case err != nil:
-			d.errorf(n, key, "%v", err)
-		case p == 0:
-			d.errorf(n, key, "must be greater than 0%%")
-		default:
-			*dst = p
-		}
+// value reads n into v, a field f declares (or an element of its list).
+func (d *decoder) value(path string, n *yaml.Node, v reflect.Value, f *field) {
+	t := v.Type()
+	switch {
+	case parsers[t] != nil || (t.Kind() != reflect.Struct && t.Kind() != reflect.Pointer &&
+		t.Kind() != reflect.Slice && t.Kind() != reflect.Map):
+		d.scalar(path, n, v, f)
+	case t.Kind() == reflect.Struct:
+		d.mapping(path, n, v, nil)
+	case t.Kind() == reflect.Pointer:
+		p := reflect.New(t.Elem())
+		setDefaults(p.Elem())
+		v.Set(p)
+		d.mapping(path, n, p.Elem(), nil)
+	case t.Kind() == reflect.Slice:
+		d.sequence(path, n, v, f)
+	default:
+		d.dictionary(path, n, v, f)
 	}
 }
 
-func (d *decoder) oneOf(dst *string, choices ...string) func(string, *yaml.Node) {
-	return func(key string, n *yaml.Node) {
-		v, ok := d.scalar(key, n)
-		if !ok {
-			return
-		}
-		if !slices.Contains(choices, v) {
-			d.errorf(n, key, "%q is not one of %s", v, strings.Join(choices, ", "))
-			return
-		}
-		*dst = v
+// scalar reads one value: a scalar, not a mapping, list or nothing.
+func (d *decoder) scalar(path string, n *yaml.Node, v reflect.Value, f *field) bool {
+	if !isValue(n) {
+		d.errorf(n, path, "want a value, got %s", describe(n))
+		return false
 	}
+	x, err := f.parseScalar(v.Type(), n.Value)
+	if err != nil {
+		d.errorf(n, path, "%v", err)
+		return false
+	}
+	v.Set(x)
+	return true
 }
 
+// sequence reads a list; each struct element starts from its defaults.
+func (d *decoder) sequence(path string, n *yaml.Node, v reflect.Value, f *field) {
+	switch {
+	case n.Kind != yaml.SequenceNode:
+		d.errorf(n, path, "want a list of %s, got %s", f.list, describe(n))
+		return
+	case f.nonempty && len(n.Content) == 0:
+		d.errorf(n, path, "want a list of %s, got %s", f.list, describe(n))
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), 0, len(n.Content))
+	for i, en := range n.Content {
+		key := fmt.Sprintf("%s[%d]", path, i)
+		d.index[key] = place{en, en}
+		e := reflect.New(v.Type().Elem()).Elem()
+		if e.Kind() == reflect.Struct && parsers[e.Type()] == nil {
+			setDefaults(e)
+			d.mapping(key, en, e, nil)
+		} else if !d.scalar(key, en, e, f) {
+			continue
+		}
+		out = reflect.Append(out, e)
+	}
+	v.Set(out)
+}
+
+// dictionary reads a mapping of names (server names) to struct values.
+func (d *decoder) dictionary(path string, n *yaml.Node, v reflect.Value, f *field) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping of %s, got %s", f.mapNoun, describe(n))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, en := n.Content[i], n.Content[i+1]
+		key := join(path, k.Value)
+		if seen[k.Value] {
+			d.errorf(k, key, "%q is given twice", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		d.index[key] = place{k, en}
+		e := reflect.New(v.Type().Elem()).Elem()
+		setDefaults(e)
+		d.mapping(key, en, e, nil)
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
+	}
+	v.Set(m)
+}
+
+// config reads the whole file: the keys of Config, the single service:
+// and the example's unedited: marker.
 func (d *decoder) config(root *yaml.Node, cfg *Config) {
-	d.fields(root, "", map[string]func(string, *yaml.Node){
-		"router": func(key string, n *yaml.Node) { d.routerNode = n; d.router(key, n, &cfg.Router) },
+	d.index[""] = place{root, root}
+	d.mapping("", root, reflect.ValueOf(cfg).Elem(), map[string]func(string, *yaml.Node){
 		"service": func(key string, n *yaml.Node) {
-			if d.listed {
+			if d.has("services") {
 				d.errorf(n, key, "give service: (one) or services: (a list), not both")
 				return
 			}
-			svc := Service{Layout: Toggle}
-			d.serviceNodes = append(d.serviceNodes, d.service(key, n, &svc, false))
+			svc := defaulted[Service]()
+			d.mapping(key, n, reflect.ValueOf(&svc).Elem(), nil)
 			cfg.Services = append(cfg.Services, svc)
 		},
-		"services": func(key string, n *yaml.Node) { d.services(key, n, cfg) },
-		"servers":  func(key string, n *yaml.Node) { d.servers(key, n, cfg) },
-		"probe":    func(key string, n *yaml.Node) { d.probe(key, n, &cfg.Probe) },
-		"ui":       func(key string, n *yaml.Node) { d.ui(key, n, &cfg.UI) },
-		"auto":     func(key string, n *yaml.Node) { d.auto(key, n, &cfg.Auto) },
-		"serve":    func(key string, n *yaml.Node) { d.serve(key, n, &cfg.Serve) },
+		"services": func(key string, n *yaml.Node) {
+			if d.has("service") {
+				d.errorf(n, key, "give service: (one) or services: (a list), not both")
+				return
+			}
+			d.listing, d.listed = true, true
+			d.value(key, n, reflect.ValueOf(&cfg.Services).Elem(), fieldNamed[Config]("services"))
+			d.listing = false
+		},
 		"unedited": func(key string, n *yaml.Node) {
 			d.errorf(n, key, "edit %s first: its router, service and servers are the example's; then delete this line", d.file)
 		},
 	})
 }
 
-func (d *decoder) record(path string, n *yaml.Node, m *RecordMatch) {
-	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"comment": d.str(&m.Comment),
-		"address": d.str(&m.Address),
-	})
-}
-
-func (d *decoder) probe(path string, n *yaml.Node, p *Probe) {
-	mode := string(p.ICMPMode)
-	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"interval":          d.durationAtLeast(&p.Interval, MinInterval),
-		"timeout":           d.durationAtLeast(&p.Timeout, MinTimeout),
-		"window":            d.integer(&p.Window, 2, 100000),
-		"down_after":        d.integer(&p.DownAfter, 1, 1000),
-		"up_after":          d.integer(&p.UpAfter, 1, 1000),
-		"loss_window":       d.integer(&p.LossWindow, 1, 100000),
-		"down_loss_percent": d.percent(&p.DownLossPercent),
-		"resolve_every":     d.duration(&p.ResolveEvery),
-		"icmp_mode":         d.oneOf(&mode, string(ICMPAuto), string(ICMPPrivileged), string(ICMPUnprivileged)),
-	})
-	p.ICMPMode = ICMPMode(mode)
-	if p.LossWindow > p.Window {
-		d.errorf(n, path+".loss_window", "loss_window (%d) is larger than window (%d)", p.LossWindow, p.Window)
+// fieldNamed is T's field for the key name.
+func fieldNamed[T any](name string) *field {
+	for _, f := range fieldsOf(reflect.TypeFor[T]()) {
+		if f.name == name {
+			return &f
+		}
 	}
-}
-
-func (d *decoder) ui(path string, n *yaml.Node, u *UI) {
-	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"theme":     d.oneOf(&u.Theme, "auto", "dark", "light"),
-		"ascii":     d.boolean(&u.ASCII),
-		"no_color":  d.boolean(&u.NoColor),
-		"read_only": d.boolean(&u.ReadOnly),
-		"no_mouse":  d.boolean(&u.NoMouse),
-	})
-}
-
-func (d *decoder) auto(path string, n *yaml.Node, a *Auto) {
-	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"enabled":       d.boolean(&a.Enabled),
-		"fail_after":    d.duration(&a.FailAfter),
-		"hold_down":     d.duration(&a.HoldDown),
-		"restore":       d.oneOf(&a.Restore, "manual", "auto"),
-		"restore_after": d.duration(&a.RestoreAfter),
-	})
+	panic("config: no key " + name)
 }
 
 // validate checks what spans several keys, once every key has decoded.
@@ -288,4 +310,6 @@ func (d *decoder) validate(cfg *Config) {
 		cfg.Router.CAFile = cfg.resolvePath(cfg.Router.CAFile)
 	}
 	d.validateServices(cfg)
+	d.validateBridges(cfg)
+	d.validateHA(cfg)
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // ErrNotFound is returned by Find when no config file is in the search path.
@@ -205,7 +205,7 @@ func parse(file string, data []byte, password bool) (*Config, error) {
 	case err != io.EOF:
 		return nil, Errors{yamlError(file, data, err)}
 	}
-	d := &decoder{file: file, password: password}
+	d := &decoder{file: file, password: password, index: map[string]place{}}
 	cfg := Defaults()
 	cfg.Path = file
 	if len(doc.Content) == 0 {

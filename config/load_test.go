@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -569,6 +570,99 @@ func TestLoadRefusesOddFiles(t *testing.T) {
 	} {
 		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load(%s): %v, want %q", path, err, want)
+		}
+	}
+}
+
+// The defaults the tags declare are the documented ones.
+func TestDefaultsFromTags(t *testing.T) {
+	want := Config{
+		Router: Router{User: "admin", Timeout: 5 * time.Second},
+		Serve: Serve{Listen: "127.0.0.1:2222", MaxSessions: 50, IdleTimeout: 30 * time.Minute, OperatorSlots: 2,
+			LoginGraceTime: 2 * time.Minute, MaxStartups: MaxStartups{Start: 10, Rate: 30, Full: 100}, PerSourceMaxStartups: 10},
+		Probe: Probe{Interval: time.Second, Timeout: time.Second, Window: 120, DownAfter: 3, UpAfter: 2, LossWindow: 20,
+			DownLossPercent: 50, ResolveEvery: time.Minute, ICMPMode: ICMPAuto},
+		UI:   UI{Theme: "auto"},
+		Auto: Auto{FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "manual", RestoreAfter: 5 * time.Minute},
+	}
+	if got := Defaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Defaults()\n got  %+v\n want %+v", got, want)
+	}
+	if MinInterval != 100*time.Millisecond || MinTimeout != 10*time.Millisecond || !reflect.DeepEqual(DefaultExpect, StatusRanges{{200, 399}}) {
+		t.Errorf("floors %v %v, expect %v", MinInterval, MinTimeout, DefaultExpect)
+	}
+	if h := defaulted[HA](); h.LeaseTTL != 5*time.Second || h.Quorum != 1 || h.DialTimeout != 2*time.Second {
+		t.Errorf("ha defaults %+v", h)
+	}
+}
+
+// Keys only services: takes are unknown in the single service:.
+func TestSingleServiceKeys(t *testing.T) {
+	_, err := Parse("f.yaml", []byte(base+"service:\n  name: x.test\n  standby: private\n"))
+	if err == nil || err.Error() != `f.yaml:12:3: service.standby: unknown key "standby"` {
+		t.Errorf("got %v", err)
+	}
+}
+
+// uncomment removes the "# " of the commented block that starts at the
+// line head, keeping its indentation; nested comments stay comments.
+func uncomment(t *testing.T, s, head string) string {
+	t.Helper()
+	lines := strings.Split(s, "\n")
+	i := slices.Index(lines, head)
+	if i < 0 {
+		t.Fatalf("no line %q", head)
+	}
+	indent := head[:strings.Index(head, "#")]
+	for ; i < len(lines) && strings.HasPrefix(lines[i], indent+"#"); i++ {
+		lines[i] = indent + strings.TrimPrefix(lines[i][len(indent):], "# ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The example's commented bridge and ha: sections are valid as shown.
+func TestExampleBridgeAndHA(t *testing.T) {
+	const path = "../failwatch.example.yaml"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "\nunedited: true\n", "\n", 1)
+	edited = uncomment(t, uncomment(t, edited, "  # bridge:"), "# ha:")
+	cfg, err := parse(path, []byte(edited), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := cfg.Services[0].Bridge; !b.On() || len(b.TCP) != 2 || b.Comment != "failwatch bridge www.example.com" {
+		t.Errorf("bridge: %+v", b)
+	}
+	if h := cfg.HA; h == nil || h.Cluster != "noc" || h.Name != "jump1" || h.PasswordFile != "/etc/failwatch/etcd.password" {
+		t.Errorf("ha: %+v", h)
+	}
+}
+
+// Every struct a file can reach reads its tags: a malformed tag would
+// panic here rather than on an admin's file.
+func TestEveryTagReads(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(ty reflect.Type) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice || ty.Kind() == reflect.Map {
+			ty = ty.Elem()
+		}
+		if ty.Kind() != reflect.Struct || seen[ty] || parsers[ty] != nil {
+			return
+		}
+		seen[ty] = true
+		setDefaults(reflect.New(ty).Elem())
+		for _, f := range fieldsOf(ty) {
+			walk(f.typ)
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	for _, want := range []reflect.Type{reflect.TypeFor[Bridge](), reflect.TypeFor[HA](), reflect.TypeFor[Check](), reflect.TypeFor[ServeUser]()} {
+		if !seen[want] {
+			t.Errorf("%s is not reached from Config's keys", want)
 		}
 	}
 }

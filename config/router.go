@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"gopkg.in/yaml.v3"
 )
 
 // ServiceGroup is the group the .deb's units run as: a root-owned secret it
@@ -42,36 +40,10 @@ func readableByOthers(fi fs.FileInfo) string {
 	return group
 }
 
-func (d *decoder) router(path string, n *yaml.Node, r *Router) {
-	var password string
-	d.fields(n, path, map[string]func(string, *yaml.Node){
-		"address":  d.str(&r.Address),
-		"tls":      d.boolean(&r.TLS),
-		"ca_file":  d.str(&r.CAFile),
-		"insecure": d.boolean(&r.Insecure),
-		"user":     d.str(&r.User),
-		"password": func(key string, v *yaml.Node) {
-			d.str(&password)(key, v)
-			d.passwords = append(d.passwords, passwordSource{key, v})
-		},
-		"password_env": func(key string, v *yaml.Node) {
-			d.str(&r.PasswordEnv)(key, v)
-			d.passwords = append(d.passwords, passwordSource{key, v})
-		},
-		"password_file": func(key string, v *yaml.Node) {
-			d.str(&r.PasswordFile)(key, v)
-			d.passwords = append(d.passwords, passwordSource{key, v})
-		},
-		"timeout": d.duration(&r.Timeout),
-	})
-	r.Password = Secret(password)
-}
-
 func (d *decoder) validateRouter(cfg *Config) {
 	r := &cfg.Router
-	if len(d.passwords) > 1 {
-		second := d.passwords[1]
-		d.errorf(second.node, second.key, "the password is given twice (%s and %s): keep one", d.passwords[0].key, second.key)
+	routerNode := d.at("router")
+	if d.passwordGivenTwice("router.password", "router.password_env", "router.password_file") {
 		return
 	}
 	if r.Address != "" {
@@ -79,47 +51,62 @@ func (d *decoder) validateRouter(cfg *Config) {
 		if h, port, err := net.SplitHostPort(r.Address); err == nil {
 			host = h
 			if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-				d.errorf(d.routerNode, "router.address", "bad port %q in %q", port, r.Address)
+				d.errorf(routerNode, "router.address", "bad port %q in %q", port, r.Address)
 			}
 		}
 		if host == "" {
-			d.errorf(d.routerNode, "router.address", "no host in %q", r.Address)
+			d.errorf(routerNode, "router.address", "no host in %q", r.Address)
 		}
-	} else if d.routerNode != nil {
-		d.errorf(d.routerNode, "router.address", "the router needs an address (host or host:port)")
+	} else if routerNode != nil {
+		d.errorf(routerNode, "router.address", "the router needs an address (host or host:port)")
 	}
 	if r.Insecure && !r.TLS {
-		d.errorf(d.routerNode, "router.insecure", "insecure only applies with tls: true")
+		d.errorf(routerNode, "router.insecure", "insecure only applies with tls: true")
 	}
-	if !d.password {
-		return
-	}
-	if r.PasswordEnv != "" {
-		if v, ok := os.LookupEnv(r.PasswordEnv); ok {
-			r.Password = Secret(v)
-		} else {
-			d.warnings = append(d.warnings, fmt.Sprintf("router.password_env: %s is not set; logging in with an empty password", r.PasswordEnv))
-		}
-	}
-	if r.PasswordFile != "" {
-		d.readPasswordFile(cfg)
+	if d.password {
+		r.Password = d.readPassword(cfg, "router", "the router's password", r.Password, r.PasswordEnv, r.PasswordFile)
 	}
 }
 
-func (d *decoder) readPasswordFile(cfg *Config) {
-	r := &cfg.Router
-	path := cfg.resolvePath(r.PasswordFile)
-	src := d.passwords[0]
+// passwordGivenTwice says (and reports) whether more than one of a
+// section's password keys is given.
+func (d *decoder) passwordGivenTwice(keys ...string) bool {
+	given := d.inFileOrder(keys...)
+	if len(given) < 2 {
+		return false
+	}
+	d.errorf(d.at(given[1]), given[1], "the password is given twice (%s and %s): keep one", given[0], given[1])
+	return true
+}
+
+// readPassword is a section's password: inline, from the environment
+// variable env, or from the file, whose permissions are checked as sshd
+// checks a key's.
+func (d *decoder) readPassword(cfg *Config, section, what string, inline Secret, env, file string) Secret {
+	if env != "" {
+		if v, ok := os.LookupEnv(env); ok {
+			return Secret(v)
+		}
+		d.warnings = append(d.warnings, fmt.Sprintf("%s.password_env: %s is not set; logging in with an empty password", section, env))
+	}
+	if file != "" {
+		return d.readPasswordFile(cfg, section, what, file)
+	}
+	return inline
+}
+
+func (d *decoder) readPasswordFile(cfg *Config, section, what, file string) Secret {
+	path := cfg.resolvePath(file)
+	key := section + ".password_file"
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			d.errorf(src.node, src.key, "password file %s does not exist: write the router's password into it, readable by its owner only (or root:%s 0640)", path, ServiceGroup)
+			d.errorf(d.at(key), key, "password file %s does not exist: write %s into it, readable by its owner only (or root:%s 0640)", path, what, ServiceGroup)
 		} else {
-			d.errorf(src.node, src.key, "read password file: %v", err)
+			d.errorf(d.at(key), key, "read password file: %v", err)
 		}
-		return
+		return ""
 	}
-	r.Password = Secret(strings.TrimRight(string(data), "\r\n"))
 	if fi, err := os.Stat(path); err == nil {
 		if who := readableByOthers(fi); who != "" {
 			d.warnings = append(d.warnings, fmt.Sprintf(
@@ -127,4 +114,5 @@ func (d *decoder) readPasswordFile(cfg *Config) {
 				path, who, fi.Mode().Perm(), path, ServiceGroup))
 		}
 	}
+	return Secret(strings.TrimRight(string(data), "\r\n"))
 }

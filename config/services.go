@@ -2,62 +2,18 @@ package config
 
 import (
 	"fmt"
-
-	"gopkg.in/yaml.v3"
+	"reflect"
 )
 
-// services decodes the list form: each service names the servers that
-// carry it.
-func (d *decoder) services(path string, n *yaml.Node, cfg *Config) {
-	if len(cfg.Services) > 0 {
-		d.errorf(n, path, "give service: (one) or services: (a list), not both")
-		return
+// check completes the service's bridge: off carries nothing, and a rule
+// with no comment of its own is found by one naming the service.
+func (s *Service) check(*decoder, string) {
+	switch {
+	case !s.Bridge.On():
+		s.Bridge = Bridge{}
+	case s.Bridge.Comment == "":
+		s.Bridge.Comment = "failwatch bridge " + s.Name
 	}
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.errorf(n, path, "want a list of services, got %s", describe(n))
-		return
-	}
-	d.listed = true
-	for i, sn := range n.Content {
-		svc := Service{Layout: Toggle}
-		d.serviceNodes = append(d.serviceNodes, d.service(fmt.Sprintf("%s[%d]", path, i), sn, &svc, true))
-		cfg.Services = append(cfg.Services, svc)
-	}
-}
-
-// service decodes one service; listed, it also names its servers, their
-// records and its own auto settings.
-func (d *decoder) service(path string, n *yaml.Node, s *Service, listed bool) serviceNodes {
-	nodes := serviceNodes{node: n}
-	layout := string(s.Layout)
-	handlers := map[string]func(string, *yaml.Node){
-		"name":          func(k string, v *yaml.Node) { nodes.name = v; d.str(&s.Name)(k, v) },
-		"layout":        d.oneOf(&layout, string(Toggle), string(Rewrite)),
-		"record":        func(key string, v *yaml.Node) { d.record(key, v, &s.Record) },
-		"hold_netwatch": d.boolean(&s.HoldNetwatch),
-		"dns_server":    d.str(&s.DNSServer),
-		"audit_log":     d.str(&s.AuditLog),
-	}
-	if listed {
-		handlers["primary"] = func(k string, v *yaml.Node) { nodes.primary = v; d.str(&s.Primary)(k, v) }
-		handlers["standby"] = func(k string, v *yaml.Node) { nodes.standby = v; d.str(&s.Standby)(k, v) }
-		handlers["auto"] = func(_ string, v *yaml.Node) { nodes.auto = v }
-		handlers["records"] = func(k string, v *yaml.Node) {
-			if v.Kind != yaml.MappingNode {
-				d.errorf(v, k, "want a mapping of server names to record matches, got %s", describe(v))
-				return
-			}
-			s.Records, nodes.records = map[string]RecordMatch{}, map[string]*yaml.Node{}
-			for i := 0; i+1 < len(v.Content); i += 2 {
-				name, m := v.Content[i].Value, RecordMatch{}
-				d.record(join(k, name), v.Content[i+1], &m)
-				s.Records[name], nodes.records[name] = m, v.Content[i]
-			}
-		}
-	}
-	d.fields(n, path, handlers)
-	s.Layout = Layout(layout)
-	return nodes
 }
 
 // validateServices checks each service against the servers, and the
@@ -83,17 +39,14 @@ func (d *decoder) validateServices(cfg *Config) {
 // servers by role. names holds the services checked before it (by index),
 // carried the servers a listed service names.
 func (d *decoder) validateService(cfg *Config, i int, names map[string]int, carried map[string]bool) {
-	svc, nodes := &cfg.Services[i], d.serviceNodes[i]
-	key := "service"
-	if d.listed {
-		key = fmt.Sprintf("services[%d]", i)
-	}
+	svc, key := &cfg.Services[i], d.servicePath(i)
+	node := d.at(key)
 	if svc.AuditLog != "" {
 		svc.AuditLog = cfg.resolvePath(svc.AuditLog)
 	}
 	svc.Auto = cfg.Auto
-	if nodes.auto != nil {
-		d.auto(key+".auto", nodes.auto, &svc.Auto)
+	if d.has(key + ".auto") {
+		d.mapping(key+".auto", d.at(key+".auto"), reflect.ValueOf(&svc.Auto).Elem(), nil)
 	}
 	if !d.listed {
 		// The single service: its servers are the primary and the
@@ -109,50 +62,47 @@ func (d *decoder) validateService(cfg *Config, i int, names map[string]int, carr
 	}
 	switch j, dup := names[svc.Name]; {
 	case svc.Name == "":
-		d.errorf(nodes.node, key+".name", "the service needs a name (the DNS name that fails over)")
+		d.errorf(node, key+".name", "the service needs a name (the DNS name that fails over)")
 	case dup:
-		d.errorf(nodes.at(nodes.name), key+".name", "%s is also services[%d]: its records would be claimed by two services", svc.Name, j)
+		d.errorf(d.at(key+".name", key), key+".name", "%s is also services[%d]: its records would be claimed by two services", svc.Name, j)
 	}
 	names[svc.Name] = i
 	if svc.Layout == Rewrite && svc.Record.IsZero() {
-		d.errorf(nodes.node, key+".record", "the rewrite layout needs the record's comment or address")
+		d.errorf(node, key+".record", "the rewrite layout needs the record's comment or address")
 	}
 	if d.listed {
-		d.validateCarriers(cfg, svc, nodes, key, carried)
+		d.validateCarriers(cfg, svc, key, carried)
 	}
 }
 
-// at is n, or the service's own node when the key was not given.
-func (nodes serviceNodes) at(n *yaml.Node) *yaml.Node {
-	if n != nil {
-		return n
+// servicePath is where services[i] is in the file: the single service:,
+// or an element of services:.
+func (d *decoder) servicePath(i int) string {
+	if d.listed {
+		return fmt.Sprintf("services[%d]", i)
 	}
-	return nodes.node
+	return "service"
 }
 
 // validateCarriers checks the servers a listed service names: its primary
 // and standby exist and differ, and its records are only theirs. Each named
 // server goes into carried.
-func (d *decoder) validateCarriers(cfg *Config, svc *Service, nodes serviceNodes, key string, carried map[string]bool) {
-	for _, role := range []struct {
-		name string
-		node *yaml.Node
-		what string
-	}{{svc.Primary, nodes.primary, "primary"}, {svc.Standby, nodes.standby, "standby"}} {
+func (d *decoder) validateCarriers(cfg *Config, svc *Service, key string, carried map[string]bool) {
+	for _, role := range []struct{ name, what string }{{svc.Primary, "primary"}, {svc.Standby, "standby"}} {
 		switch _, ok := cfg.Server(role.name); {
 		case role.name == "":
-			d.errorf(nodes.node, key+"."+role.what, "%s needs a %s: a server name from servers:", svc.Name, role.what)
+			d.errorf(d.at(key), key+"."+role.what, "%s needs a %s: a server name from servers:", svc.Name, role.what)
 		case !ok:
-			d.errorf(role.node, key+"."+role.what, "no server is named %q in servers:", role.name)
+			d.errorf(d.at(key+"."+role.what), key+"."+role.what, "no server is named %q in servers:", role.name)
 		}
 		carried[role.name] = true
 	}
 	if svc.Primary != "" && svc.Primary == svc.Standby {
-		d.errorf(nodes.standby, key+".standby", "%s is also the primary: a name cannot fail over to the server it is on", svc.Standby)
+		d.errorf(d.at(key+".standby"), key+".standby", "%s is also the primary: a name cannot fail over to the server it is on", svc.Standby)
 	}
-	for name, n := range nodes.records {
+	for name := range svc.Records {
 		if !svc.Carries(name) {
-			d.errorf(n, key+".records."+name, "%s does not carry %s (its primary is %s, its standby %s)", name, svc.Name, svc.Primary, svc.Standby)
+			d.errorf(d.keyAt(key+".records."+name), key+".records."+name, "%s does not carry %s (its primary is %s, its standby %s)", name, svc.Name, svc.Primary, svc.Standby)
 		}
 	}
 }
@@ -161,19 +111,18 @@ func (d *decoder) validateCarriers(cfg *Config, svc *Service, nodes serviceNodes
 // services[i], each of its servers' static records and that the two are not
 // one record.
 func (d *decoder) validateRecordsClaimed(cfg *Config, i int) {
-	svc, nodes := cfg.Services[i], d.serviceNodes[i]
+	svc, key := cfg.Services[i], d.servicePath(i)
 	if svc.Layout != Toggle {
 		return
 	}
-	key := fmt.Sprintf("services[%d]", i)
 	primary, standby := cfg.Pair(svc)
 	for _, s := range []Server{primary, standby} {
 		if s.Name != "" && s.Record.IsZero() {
-			d.errorf(nodes.node, key, "%s's address %s is a host name: say how to find its static record of %s (records.%s.comment or .address)", s.Name, s.Address, svc.Name, s.Name)
+			d.errorf(d.at(key), key, "%s's address %s is a host name: say how to find its static record of %s (records.%s.comment or .address)", s.Name, s.Address, svc.Name, s.Name)
 		}
 	}
 	if primary.Name != "" && standby.Name != "" && primary.Name != standby.Name && !primary.Record.IsZero() && primary.Record == standby.Record {
-		d.errorf(nodes.node, key+".records", "%s and %s would claim one record of %s (%+v): give each its own", primary.Name, standby.Name, svc.Name, primary.Record)
+		d.errorf(d.at(key), key+".records", "%s and %s would claim one record of %s (%+v): give each its own", primary.Name, standby.Name, svc.Name, primary.Record)
 	}
 }
 
@@ -186,7 +135,7 @@ func (d *decoder) serverRoles(cfg *Config, carried map[string]bool) {
 		switch {
 		case s.Role == Monitor:
 		case !carried[s.Name]:
-			d.errorf(d.serverNodes[i].node, fmt.Sprintf("servers[%d]", i),
+			d.errorf(d.at(fmt.Sprintf("servers[%d]", i)), fmt.Sprintf("servers[%d]", i),
 				"%s carries no service: name it as a service's primary or standby, or give it role: monitor", s.Name)
 		default:
 			// Its role for screens and reports: primary of any service

@@ -151,8 +151,9 @@ type StatusRanges []StatusRange
 // StatusRange is an inclusive range of HTTP status codes.
 type StatusRange struct{ Lo, Hi int }
 
-// DefaultExpect counts successes and redirects as up, and a 503 as down.
-var DefaultExpect = StatusRanges{{200, 399}}
+// DefaultExpect counts successes and redirects as up, and a 503 as down:
+// a check's expect when the file gives none.
+var DefaultExpect = defaulted[Check]().Expect
 
 // ParseStatusRanges reads "200", "200-299" or "200-299,301".
 func ParseStatusRanges(s string) (StatusRanges, error) {
