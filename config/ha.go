@@ -23,7 +23,7 @@ type HA struct {
 	// LeaseTTL is the leader's lease; the leader sends a change only while
 	// the time since its last keep-alive answer is below LeaseTTL minus the
 	// router call deadline and a margin.
-	LeaseTTL time.Duration `yaml:"lease_ttl" default:"5s" min:"2s"`
+	LeaseTTL time.Duration `yaml:"lease_ttl" default:"10s" min:"2s"`
 	// Quorum is how many live instances' views must see a server down
 	// before the policy acts on it (1: this instance's own view).
 	Quorum int `yaml:"quorum" default:"1" range:"1..1000"`

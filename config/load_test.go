@@ -591,7 +591,7 @@ func TestDefaultsFromTags(t *testing.T) {
 	if MinInterval != 100*time.Millisecond || MinTimeout != 10*time.Millisecond || !reflect.DeepEqual(DefaultExpect, StatusRanges{{200, 399}}) {
 		t.Errorf("floors %v %v, expect %v", MinInterval, MinTimeout, DefaultExpect)
 	}
-	if h := defaulted[HA](); h.LeaseTTL != 5*time.Second || h.Quorum != 1 || h.DialTimeout != 2*time.Second {
+	if h := defaulted[HA](); h.LeaseTTL != 10*time.Second || h.Quorum != 1 || h.DialTimeout != 2*time.Second {
 		t.Errorf("ha defaults %+v", h)
 	}
 }
