@@ -56,7 +56,7 @@ func TestHARefused(t *testing.T) {
 		{"the default lease with the router's default timeout", withHA(strings.Replace(haBody, "lease_ttl: 10s\n", "", 1)), nil},
 		{"the default lease with a long router timeout", strings.Replace(withHA(strings.Replace(haBody, "lease_ttl: 10s\n", "", 1)),
 			"address: 192.168.137.2\n", "address: 192.168.137.2\n  timeout: 9s\n", 1),
-			[]string{`f.yaml:13:3: ha.lease_ttl: 10s must be greater than router.timeout (9s) plus 1s: the leader sends a change only while lease_ttl minus (the router call deadline plus a margin) remains, and that must be positive`}},
+			[]string{`f.yaml:14:3: ha.lease_ttl: 10s must be greater than router.timeout (9s) plus 1s: the leader sends a change only while lease_ttl minus (the router call deadline plus a margin) remains, and that must be positive`}},
 		{"a quorum of 0", withHA(haBody + "quorum: 0\n"),
 			[]string{`f.yaml:17:11: ha.quorum: 0 is outside 1..1000`}},
 		{"a zero dial timeout", withHA(haBody + "dial_timeout: 0s\n"),
