@@ -50,6 +50,7 @@ func (r *Router) firewallTables() {
 		r.opts.MaxConnections = 1 << 16
 	}
 	r.nat = r.natTable()
+	r.addrLists = r.addressListTable()
 	r.tracked = &table{path: "/ip/firewall/connection", duration: r.formatDuration, props: connectionProps(), traffic: true}
 	r.ifLists = &table{
 		path:     "/interface/list",
