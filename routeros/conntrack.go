@@ -154,3 +154,31 @@ func carried(c Connection, tcp, udp []int, icmp bool) bool {
 	}
 	return false
 }
+
+// ConnectionExists says whether the connection table still holds an entry:
+// the read-back of a removal whose reply was lost.
+func (c *Client) ConnectionExists(ctx context.Context, family Family, id string) (bool, error) {
+	r, err := c.Run(ctx, family.Menu("connection")+"/print", "=.proplist=.id", "?.id="+id)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", family.Menu("connection"), err)
+	}
+	return len(r.Rows) > 0, nil
+}
+
+// InMatch says whether an address is in a matcher's value as a router
+// prints it: an address, a prefix or a range ("!" is not taken).
+func InMatch(a netip.Addr, v string) bool {
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Contains(a)
+	}
+	lo, hi, isRange := strings.Cut(v, "-")
+	first, err := netip.ParseAddr(lo)
+	if err != nil {
+		return false
+	}
+	if !isRange {
+		return first == a
+	}
+	last, err := netip.ParseAddr(hi)
+	return err == nil && a.BitLen() == first.BitLen() && !a.Less(first) && !last.Less(a)
+}

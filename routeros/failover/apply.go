@@ -76,7 +76,8 @@ func retry(ctx context.Context, budget time.Duration, fn func(context.Context) e
 	for tries := 1; ; tries++ {
 		err := fn(ctx)
 		var unreadable *UnreadableError
-		if err == nil || errors.Is(err, errSkipped) || routeros.IsTrap(err) || errors.As(err, &unreadable) || !time.Now().Before(deadline) {
+		var final *finalError
+		if err == nil || errors.Is(err, errSkipped) || routeros.IsTrap(err) || errors.As(err, &unreadable) || errors.As(err, &final) || !time.Now().Before(deadline) {
 			if err != nil && tries > 1 {
 				err = fmt.Errorf("%w (after %d tries in %s)", err, tries, budget)
 			}
