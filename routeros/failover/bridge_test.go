@@ -275,3 +275,29 @@ func toJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// A ttl-mode bridge past its end is turned off alone, records unmoved.
+func TestEndBridge(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, _, audit := paperFailover(t, c, config.Toggle)
+	withBridge(t, c, f, config.UntilTTL)
+	ctx := context.Background()
+	if _, err := f.FailoverToStandby(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.EndBridge(ctx)
+	if err != nil || res.Outcome != OutcomeChanged || res.Summary() != "bridge off" {
+		t.Fatalf("%s, %v: %s", res.Outcome, err, res.Summary())
+	}
+	if bridgeState(t, c, f) != BridgeOff || !slices.Equal(enabled(t, c), []string{paper.PrivateAddress}) {
+		t.Errorf("bridge %s, records %v", bridgeState(t, c, f), enabled(t, c))
+	}
+	res, _ = f.EndBridge(ctx)
+	if res.Outcome != OutcomeAlreadySo || res.Summary() != "the bridge is already off: nothing changed" {
+		t.Errorf("again: %s: %s", res.Outcome, res.Summary())
+	}
+	if lines := readAudit(t, audit); len(lines) != 3 || lines[1]["operation"] != "end bridge" {
+		t.Errorf("audit %v", lines)
+	}
+}

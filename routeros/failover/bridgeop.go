@@ -75,14 +75,23 @@ type finalError struct{ error }
 
 func (e *finalError) Unwrap() error { return e.error }
 
+// EndBridge turns the service's bridge off without moving the records: a
+// ttl-mode bridge whose end time has passed, which whoever leads turns off
+// when due, also after a restart. It is audited as "end bridge".
+func (f *Failover) EndBridge(ctx context.Context) (Result, error) {
+	return f.operation(ctx, "end bridge", "", func(o *op) error {
+		o.bridge(false)
+		return nil
+	})
+}
+
 // bridgeFailed says a bridge failure in the notes: the records stand.
 func (o *op) bridgeFailed(on bool, err error) {
-	what := "turning the bridge on"
-	where := o.f.Standby.Name
-	if !on {
-		what, where = "turning the bridge off", o.f.Primary.Name
+	if on {
+		o.res.Notes = append(o.res.Notes, fmt.Sprintf("turning the bridge on failed (%v); the records stay on %s; the next failover tries the bridge again", err, o.f.Standby.Name))
+		return
 	}
-	o.res.Notes = append(o.res.Notes, fmt.Sprintf("%s failed (%v); the records stay on %s, and the next operation or the engine tries the bridge again", what, err, where))
+	o.res.Notes = append(o.res.Notes, fmt.Sprintf("turning the bridge off failed (%v); the records are not moved for it", err))
 }
 
 // bridgeRules reads the service's bridge rules strictly.

@@ -158,6 +158,8 @@ func (r Result) Summary() string {
 	switch {
 	case r.Outcome != OutcomeChanged && r.Outcome != OutcomeCompleted && r.Outcome != OutcomeAlreadySo:
 		return r.Operation + " " + strings.ToUpper(string(r.Outcome))
+	case r.Outcome == OutcomeAlreadySo && r.Operation == "end bridge":
+		return "the bridge is already off: nothing changed"
 	case r.Outcome == OutcomeAlreadySo && r.To == "":
 		return "netwatch already so: nothing changed"
 	case r.Outcome == OutcomeAlreadySo:
@@ -176,6 +178,7 @@ func (r Result) Summary() string {
 	}
 	if nat > 0 || conns > 0 {
 		s += bridgeSummary(r.Operation, nat, conns)
+		s = strings.TrimPrefix(s, "; ")
 	}
 	if r.Outcome == OutcomeCompleted {
 		s += " (a reply was lost; the read-back shows it done)"
@@ -189,7 +192,7 @@ func bridgeSummary(op string, rules, conns int) string {
 	switch {
 	case rules == 0:
 		s += "already so"
-	case op == "restore":
+	case op == "restore" || op == "end bridge":
 		s += "off"
 	default:
 		s += "on"

@@ -85,7 +85,9 @@ type Router struct {
 	nat, tracked, ifLists, ifMembers *table
 	// addrLists is /ip/firewall/address-list (addresslist.go).
 	addrLists *table
-	faults    map[string]*armedFault
+	// routes is /ip/route (route.go).
+	routes *table
+	faults map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
