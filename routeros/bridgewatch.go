@@ -3,6 +3,7 @@ package routeros
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -157,4 +158,16 @@ func routeInterface(gw string) (string, bool) {
 		return "", false
 	}
 	return gw, true
+}
+
+// LocalAddr is the source address the kernel picks towards dst, failwatch's
+// own address as the router sees its probes (unless something between
+// translates it): a UDP socket's connect sends nothing, and says it.
+func LocalAddr(dst netip.Addr) (netip.Addr, error) {
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer conn.Close()
+	return conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }

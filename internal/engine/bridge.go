@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -130,18 +129,7 @@ func (e *Engine) localAddr(dst netip.Addr) (netip.Addr, error) {
 	if e.opts.LocalAddr != nil {
 		return e.opts.LocalAddr(dst)
 	}
-	return kernelLocalAddr(dst)
-}
-
-// kernelLocalAddr is the source address the kernel picks towards dst: a
-// UDP socket's connect sends nothing, and says it.
-func kernelLocalAddr(dst netip.Addr) (netip.Addr, error) {
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	defer conn.Close()
-	return conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+	return routeros.LocalAddr(dst)
 }
 
 // bridgeRefusal is why a service's bridge may not be turned on: the

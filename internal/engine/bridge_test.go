@@ -226,7 +226,7 @@ func TestBridgeEndedWhenDueAfterRestart(t *testing.T) {
 // The kernel's source address towards a loopback address is found without
 // a packet sent (a UDP socket's connect).
 func TestKernelLocalAddr(t *testing.T) {
-	got, err := kernelLocalAddr(netip.MustParseAddr("127.0.0.2"))
+	got, err := routeros.LocalAddr(netip.MustParseAddr("127.0.0.2"))
 	if err != nil || !got.IsLoopback() {
 		t.Fatalf("%s, %v", got, err)
 	}
