@@ -87,19 +87,57 @@ func ReadBridge(f *failover.Failover, br routeros.BridgeReading, hasReading bool
 	return out
 }
 
-// bridgeWatches are the bridges a reading takes: the services' with one.
-func bridgeWatches(services []*service) []routeros.BridgeWatch {
+// BridgeWatches are the bridges a reading takes: the services' with one,
+// for the engine's watcher and the one-shot status alike.
+func BridgeWatches(fs []*failover.Failover) []routeros.BridgeWatch {
 	var out []routeros.BridgeWatch
-	for _, s := range services {
-		f, b := s.failover, s.cfg.Bridge
+	for _, f := range fs {
+		b := f.Service.Bridge
 		primary, err := netip.ParseAddr(f.Primary.Address)
 		if !b.On() || err != nil {
 			continue
 		}
-		out = append(out, routeros.BridgeWatch{Key: s.cfg.Name, Family: failover.BridgeFamily(f.Primary, f.Standby),
-			Prefix: failover.BridgeComment(s.cfg) + " ", Primary: primary, TCP: b.TCP, UDP: b.UDP, ICMP: b.ICMP})
+		out = append(out, routeros.BridgeWatch{Key: f.Service.Name, Family: failover.BridgeFamily(f.Primary, f.Standby),
+			Prefix: failover.BridgeComment(f.Service) + " ", Primary: primary, TCP: b.TCP, UDP: b.UDP, ICMP: b.ICMP})
 	}
 	return out
+}
+
+// Text says the bridge in the admin's words, for every screen: whether it
+// is on, since and until when (in zone), what it carries for whom, and how
+// many connections it carries now; why, when its rows say nothing.
+func (b *BridgeFacts) Text(zone *time.Location) string {
+	if zone == nil {
+		zone = time.Local
+	}
+	at := func(t time.Time) string { return t.In(zone).Format("Jan 2 15:04:05") }
+	var s string
+	switch b.State {
+	case "unknown", "unreadable":
+		s = "bridge " + b.State + ": " + b.Why
+	case "missing":
+		s = "bridge missing on the router (run failwatch setup)"
+	case "off":
+		s = fmt.Sprintf("bridge off (%s -> %s for %s)", b.From, b.To, b.Scope)
+	default:
+		s = "bridge " + b.State
+		if !b.Since.IsZero() {
+			s += " since " + at(b.Since)
+		}
+		if !b.Until.IsZero() {
+			s += " until " + at(b.Until)
+		} else if b.Mode == string(config.UntilTTL) {
+			s += " (ttl: may stay up for the records' whole TTL)"
+		}
+		s += fmt.Sprintf(": %s -> %s for %s, %d connection(s) carried", b.From, b.To, b.Scope, b.Connections)
+		if b.More > 0 {
+			s += fmt.Sprintf(" (+%d not read)", b.More)
+		}
+	}
+	if b.Refused != "" {
+		s += "; refused: " + b.Refused
+	}
+	return s
 }
 
 // bridgeSince carries a bridge's since from the last facts: a bridge found

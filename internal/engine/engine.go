@@ -148,7 +148,11 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		e.monitors[s.Name] = p
 	}
 	e.watcher = routeros.NewWatcher(client, names, hosts(cfg.Servers), 2*time.Second)
-	e.watcher.Bridges = bridgeWatches(e.services)
+	var fs []*failover.Failover
+	for _, s := range e.services {
+		fs = append(fs, s.failover)
+	}
+	e.watcher.Bridges = BridgeWatches(fs)
 	return e, warnings, nil
 }
 
