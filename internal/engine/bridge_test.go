@@ -231,3 +231,40 @@ func TestKernelLocalAddr(t *testing.T) {
 		t.Fatalf("%s, %v", got, err)
 	}
 }
+
+// A bridge the router refused to turn on with the failover is tried again
+// by the engine, the records unmoved, and comes on.
+func TestBridgeRetriedAfterAFailure(t *testing.T) {
+	e, r, _, audit := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
+	e.mu.Lock()
+	e.bridgeRetryAfter = 0
+	e.mu.Unlock()
+	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		refused, ok := e.bridgeChecks[paper.Name]
+		return ok && refused == ""
+	})
+	r.Inject("/ip/firewall/nat/set", 0, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: item is locked"})
+	sub := e.Subscribe(256)
+	defer sub.Close()
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
+		t.Fatal(err)
+	}
+	first := until(t, sub, func(d Done) bool { return d.Result.Service == paper.Name })
+	if first.Err != nil || first.Result.Outcome != failover.OutcomeChanged || !strings.Contains(strings.Join(first.Result.Notes, " "), "turning the bridge on failed") {
+		t.Fatalf("first: %s %v %v", first.Result.Outcome, first.Err, first.Result.Notes)
+	}
+	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge retry" })
+	if retry.Err != nil || retry.By != "bridge" {
+		t.Fatalf("retry: %+v", retry)
+	}
+	bridgeFacts(t, e, "the bridge on", func(b *BridgeFacts) bool { return b.State == "on" })
+	if f := e.State().Facts[paper.Name]; f.Active != "private" {
+		t.Errorf("records: %s", f.Active)
+	}
+	b, _ := os.ReadFile(audit)
+	if strings.Count(string(b), "\n") != 2 || !strings.Contains(string(b), `"user":"bridge","operation":"failover"`) || !strings.Contains(string(b), "trying again (1 of 3)") {
+		t.Errorf("audit:\n%s", b)
+	}
+}

@@ -223,6 +223,7 @@ func (e *Engine) reading(st routeros.RouterState) {
 	}
 	if st.Err == nil {
 		e.endDueBridges(facts, st.At)
+		e.retryBridges(facts, st.At)
 	}
 }
 

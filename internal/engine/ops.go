@@ -116,6 +116,7 @@ func (e *Engine) Request(r Request) error {
 		e.busy, e.last = false, done
 		e.ended(done.Result, time.Now())
 		e.mu.Unlock()
+		e.afterOperation(done.Result, time.Now())
 		e.flushRefusals()
 		e.publish(*done)
 		e.watcher.Poke()

@@ -88,7 +88,8 @@ func (f *Failover) EndBridge(ctx context.Context) (Result, error) {
 // bridgeFailed says a bridge failure in the notes: the records stand.
 func (o *op) bridgeFailed(on bool, err error) {
 	if on {
-		o.res.Notes = append(o.res.Notes, fmt.Sprintf("turning the bridge on failed (%v); the records stay on %s; the next failover tries the bridge again", err, o.f.Standby.Name))
+		o.res.Notes = append(o.res.Notes, fmt.Sprintf("turning the bridge on failed (%v); the records stay on %s; a failover again "+
+			"(failwatch's engine tries, at most 3 times) turns it on without moving them", err, o.f.Standby.Name))
 		return
 	}
 	o.res.Notes = append(o.res.Notes, fmt.Sprintf("turning the bridge off failed (%v); the records are not moved for it", err))
