@@ -39,10 +39,20 @@ func (c *Client) readBridges(ctx context.Context, watches []BridgeWatch) map[str
 		return nil
 	}
 	out := make(map[string]BridgeReading, len(watches))
+	// One print of each family's NAT table, however many bridges.
+	rules := map[Family][]NATRule{}
+	errs := map[Family]error{}
 	for _, w := range watches {
 		var br BridgeReading
-		br.Rules, br.Err = c.NATRules(ctx, w.Family, w.Prefix)
-		if br.Err == nil {
+		if _, read := rules[w.Family]; !read && errs[w.Family] == nil {
+			rules[w.Family], errs[w.Family] = c.NATRules(ctx, w.Family, "")
+		}
+		if br.Err = errs[w.Family]; br.Err == nil {
+			for _, r := range rules[w.Family] {
+				if strings.HasPrefix(r.Comment, w.Prefix) {
+					br.Rules = append(br.Rules, r)
+				}
+			}
 			br.Conns, br.Err = c.ConnectionsTo(ctx, w.Family, w.Primary, w.TCP, w.UDP, w.ICMP, MaxBridgeConnections)
 		}
 		out[w.Key] = br

@@ -113,7 +113,8 @@ func (r *Router) isList(name string) bool {
 }
 
 // natMatchers are the other properties [natf] lists, as text: taken and
-// printed; the matchers among them are not evaluated (see natMatches).
+// printed; the matchers among them are not evaluated but src-address-list
+// (see natMatches).
 var natMatchers = []string{
 	"address-list", "address-list-timeout", "connection-bytes", "connection-limit", "connection-mark",
 	"connection-rate", "connection-type", "content", "dscp", "dst-address-list", "dst-address-type",
