@@ -301,3 +301,50 @@ func TestEndBridge(t *testing.T) {
 		t.Errorf("audit %v", lines)
 	}
 }
+
+// Clients on the standby's own subnet: the bridge has the manual's hairpin
+// masquerade, turned on with it, so the standby answers them through the
+// router; restore turns it off after the rules that carry.
+func TestBridgeHairpin(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	f.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.10.10.0/24")},
+		TCP: []int{443}, Comment: "failwatch bridge " + f.Service.Name}
+	writeBridge(t, c, f)
+	nat, _ := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" ")
+	rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+	if kinds := func() (k []string) {
+		for _, r := range rules {
+			k = append(k, r.Kind)
+		}
+		return k
+	}(); !slices.Equal(kinds, []string{BridgeExempt, BridgeTCP, BridgeHairpin}) {
+		t.Fatalf("rules %v", kinds)
+	}
+	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	// The emulator has no addresses to masquerade to, so it does not
+	// translate the source: the rule's state is what is checked.
+	nat, _ = c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" hairpin")
+	if len(nat) != 1 || nat[0].Disabled || nat[0].Chain != "srcnat" || nat[0].Action != "masquerade" || nat[0].DstAddress != paper.PrivateAddress {
+		t.Errorf("hairpin after the failover: %+v", nat)
+	}
+	if got := replyFrom(t, c, track(t, r, "tcp", netip.MustParseAddrPort("192.10.10.20:50000"), 443)); got != paper.PrivateAddress {
+		t.Errorf("a client on the standby's subnet answered by %s", got)
+	}
+	res, err := f.Restore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, ch := range res.Changes {
+		if ch.Kind == "nat" {
+			order = append(order, ch.What)
+		}
+	}
+	if !slices.Equal(order, []string{"disable tcp", "disable exempt", "disable hairpin"}) {
+		t.Errorf("restore's order %v: the carrying rule first", order)
+	}
+}
