@@ -150,3 +150,29 @@ func (s *Setup) bridgedConnections() string {
 	}
 	return "dstnat=no and (" + strings.Join(alts, " or ") + ")"
 }
+
+// bridgeMenus are the menus setup's bridge writes, with the query that
+// selects its rows there, for --apply's snapshot and rollback; none when
+// setup writes no bridge.
+func (s *Setup) bridgeMenus(caps Caps) map[string][]string {
+	if !s.Service.Bridge.On() || s.BridgeSupported(caps) != nil {
+		return nil
+	}
+	fam := BridgeFamily(s.Primary, s.Standby)
+	return map[string][]string{
+		// A query matches a whole value: the rules are picked by their
+		// comment's prefix in bridgeRow.
+		fam.Menu("nat"):          nil,
+		fam.Menu("address-list"): {"?list=" + ClientsList(s.Service), "?list=" + ExemptList(s.Service), "?#|"},
+	}
+}
+
+// bridgeRow says whether a row of a snapshot's menu is setup's to put
+// back: in the NAT table, only the bridge's rules; elsewhere, every row the
+// query selected.
+func (s *Setup) bridgeRow(menu string, row map[string]string) bool {
+	if !strings.HasSuffix(menu, "/firewall/nat") {
+		return true
+	}
+	return strings.HasPrefix(row["comment"], BridgeComment(s.Service)+" ")
+}

@@ -167,3 +167,26 @@ func TestSetupRefusesWhileATTLBridgeIsOn(t *testing.T) {
 		t.Error("the router changed")
 	}
 }
+
+// --apply refused half way after the bridge's rows were added: they go too,
+// read back, and the router is as before.
+func TestSetupBridgeApplyRollsBack(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range versions {
+		t.Run(version, func(t *testing.T) {
+			r, c := versionRouter(t, version)
+			before, rows := state(t, c), bridgeRows(t, c)
+			plan, err := bridgedSetup().Plan(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Inject("/tool/netwatch/add", 0, rosim.Fault{Message: "failure: out of memory"})
+			if err := plan.Apply(ctx, c); err == nil || !strings.Contains(err.Error(), "rolled back") {
+				t.Fatalf("err %v", err)
+			}
+			if state(t, c) != before || bridgeRows(t, c) != rows {
+				t.Errorf("not rolled back:\n%s\n%s", state(t, c), bridgeRows(t, c))
+			}
+		})
+	}
+}
