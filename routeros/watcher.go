@@ -18,6 +18,8 @@ type RouterState struct {
 	Identity Identity
 	Records  []Record
 	Netwatch []Netwatch
+	// Bridges are the watched TTL bridges' readings, by key (bridgewatch.go).
+	Bridges map[string]BridgeReading
 }
 
 // Watcher reads the router's identity, the services' static records and
@@ -29,6 +31,8 @@ type Watcher struct {
 	Names []string
 	// Every is the interval; default 2s.
 	Every time.Duration
+	// Bridges are the TTL bridges each reading takes too; set before Run.
+	Bridges []BridgeWatch
 
 	poke chan struct{}
 	soon chan struct{}
@@ -99,6 +103,7 @@ func (w *Watcher) Read(ctx context.Context) RouterState {
 			return err
 		}
 		st.Records, st.Netwatch = recs, nw
+		st.Bridges = w.Client.readBridges(cctx, w.Bridges)
 		return nil
 	}()
 	st.Identity, st.Connected, st.Link = w.identity, st.Err == nil, w.Client.Link()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
@@ -90,6 +91,9 @@ func (p *routerPanel) render() string {
 		}
 		records = append(records, line)
 	}
+	if b := bridgeLine(st, sv.facts.Bridge, p.c.zone); b != "" {
+		records = append(records, b)
+	}
 	nw := []string{st.Bold.Render("Netwatch")}
 	for _, n := range r.netwatch {
 		status := st.State(netwatchState(n.Status)).Render(fmt.Sprintf("%-7s", n.Status))
@@ -142,6 +146,9 @@ func (p *routerPanel) renderCompact() string {
 	if len(nws) == 0 {
 		nws = []string{st.Muted.Render("none for these servers")}
 	}
+	if b := bridgeLine(st, sv.facts.Bridge, p.c.zone); b != "" {
+		recs = append(recs, b)
+	}
 	return cutLines([]string{
 		st.Bold.Render("Records  ") + strings.Join(recs, sep),
 		st.Bold.Render("Netwatch ") + strings.Join(nws, sep),
@@ -157,4 +164,21 @@ func netwatchState(status string) monitor.State {
 		return monitor.Down
 	}
 	return monitor.Unknown
+}
+
+// bridgeLine is the service's TTL bridge in the engine's words, coloured
+// by what it means: carrying clients is a state to notice, a bridge not
+// known, unreadable or refused a fault; "" without a bridge.
+func bridgeLine(st Styles, b *engine.BridgeFacts, zone *time.Location) string {
+	if b == nil {
+		return ""
+	}
+	text := b.Text(zone)
+	switch {
+	case b.Refused != "" || b.State == "unknown" || b.State == "unreadable" || b.State == "missing":
+		return st.Bad.Render(text)
+	case b.On():
+		return st.Warn.Render(text)
+	}
+	return st.Muted.Render(text)
 }

@@ -37,6 +37,9 @@ func (w *wall) View() string {
 		list := &servicesView{c: c, wall: true}
 		list.SetSize(w.width-lipgloss.Width(clock)-2, 0)
 		top = list.View()
+		if b := w.bridging(); b != "" {
+			lines = []string{cut(b, w.width, st.Glyphs.Ellipse)}
+		}
 	} else {
 		sv := c.svc()
 		where, activeStyle := c.where(sv)
@@ -50,6 +53,9 @@ func (w *wall) View() string {
 			last = fmt.Sprintf("last switch %s: %s", sv.switchAt.In(c.zone).Format("Jan 02 15:04:05"), strings.TrimPrefix(sv.lastSwitch, "switch: "))
 		}
 		lines = []string{cut(last, w.width, st.Glyphs.Ellipse), cut(w.dnsLine(), w.width, st.Glyphs.Ellipse), ""}
+		if b := w.bridging(); b != "" {
+			lines = append([]string{cut(b, w.width, st.Glyphs.Ellipse)}, lines...)
+		}
 		if !sv.facts.Defined() {
 			// Why the big letters say what they say.
 			lines = append([]string{cut(activeStyle.Render("ACTIVE "+where), w.width, st.Glyphs.Ellipse)}, lines...)
@@ -218,4 +224,23 @@ var blockFont = map[rune][5]string{
 	'-': {"    ", "    ", "####", "    ", "    "},
 	'.': {" ", " ", " ", " ", "#"},
 	' ': {"  ", "  ", "  ", "  ", "  "},
+}
+
+// bridging is the wall's word for the TTL bridges that carry clients now,
+// as the engine's facts say: "bridging cached clients" (with the services'
+// names when there are several), "" when none does.
+func (w *wall) bridging() string {
+	var on []string
+	for _, sv := range w.c.services {
+		if sv.facts.Bridge.On() {
+			on = append(on, sv.cfg.Name)
+		}
+	}
+	switch {
+	case len(on) == 0:
+		return ""
+	case len(w.c.services) == 1:
+		return w.c.styles.Warn.Render("bridging cached clients")
+	}
+	return w.c.styles.Warn.Render("bridging cached clients: " + strings.Join(on, ", "))
 }

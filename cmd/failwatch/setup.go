@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -74,6 +75,12 @@ func (st setupRun) run(_ []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "failwatch setup: --routeros: %v\n", err)
 			return exitUsage
 		}
+		for _, s := range setups {
+			if err := s.BridgeSupported(caps); err != nil {
+				fmt.Fprintf(stderr, "failwatch setup: %v\n", err)
+				return exitUsage
+			}
+		}
 		for i, s := range setups {
 			if i > 0 {
 				fmt.Fprintln(stdout)
@@ -130,7 +137,7 @@ func (st setupRun) setups(stderr io.Writer) (*config.Config, []*failover.Setup, 
 		setups = append(setups, &failover.Setup{Service: svc, Primary: primary, Standby: standby, Probe: cfg.Probe,
 			TTL: *st.ttl, Interval: *st.interval, RTT: *st.rtt, IgnoreInitialDown: *st.ignoreDown,
 			Jitter: *st.jitter, Loss: lossShare,
-			Siblings: failover.Siblings(cfg, svc)})
+			Siblings: failover.Siblings(cfg, svc), Own: ownAddrs(svc, primary)})
 	}
 	return cfg, setups, nil
 }
@@ -196,4 +203,20 @@ func wrap(s string, width int, indent string) string {
 		line += len(w)
 	}
 	return b.String()
+}
+
+// ownAddrs is failwatch's own source address towards a bridged service's
+// primary, which its bridge always exempts: the kernel's choice from this
+// machine (setup is run where failwatch runs); none without a bridge, or
+// when the kernel has no route to the primary.
+func ownAddrs(svc config.Service, primary config.Server) []netip.Addr {
+	a, err := netip.ParseAddr(primary.Address)
+	if !svc.Bridge.On() || err != nil {
+		return nil
+	}
+	own, err := routeros.LocalAddr(a)
+	if err != nil {
+		return nil
+	}
+	return []netip.Addr{own}
 }

@@ -53,7 +53,9 @@ type serviceStatus struct {
 	Records  []jsonout.Record `json:"records"`
 	DNS      []string         `json:"dns_answer"`
 	DNSError string           `json:"dns_error,omitempty"`
-	Healthy  bool             `json:"healthy"`
+	// Bridge is the service's TTL bridge, when it has one.
+	Bridge  *engine.BridgeFacts `json:"bridge,omitempty"`
+	Healthy bool                `json:"healthy"`
 }
 
 func statusCommand() *cobra.Command {
@@ -103,7 +105,9 @@ func readStatus(ctx context.Context, c connected, stderr io.Writer) statusReport
 	for _, f := range c.failovers {
 		names = append(names, f.Service.Name)
 	}
-	st := routeros.NewWatcher(c.client, names, hosts, 0).Read(ctx)
+	w := routeros.NewWatcher(c.client, names, hosts, 0)
+	w.Bridges = engine.BridgeWatches(c.failovers)
+	st := w.Read(ctx)
 	rep.Connected, rep.Identity = st.Connected, jsonout.IdentityOf(st.Identity)
 	if st.Err != nil {
 		rep.Error = st.Err.Error()
@@ -150,7 +154,7 @@ func serviceStatusOf(ctx context.Context, f *failover.Failover, st routeros.Rout
 		facts = engine.Age(facts, st, st.At, 0)
 	}
 	ss.Records = jsonout.Records(records)
-	ss.Facts, ss.Active, ss.where = facts.State, facts.Active, facts.Where(time.Local)
+	ss.Facts, ss.Active, ss.where, ss.Bridge = facts.State, facts.Active, facts.Where(time.Local), facts.Bridge
 	if st.Err != nil {
 		// The router's line says why once; each service need not again.
 		ss.where = "unknown (the router was not read)"
@@ -191,6 +195,9 @@ func writeStatus(w io.Writer, r statusReport) {
 				ttl = config.FormatDuration(time.Duration(*rec.TTLMS * float64(time.Millisecond)))
 			}
 			fmt.Fprintf(w, "  record %-4s %-5s %s %-15s ttl %-4s %q\n", rec.ID, rec.Type, state, value, ttl, rec.Comment)
+		}
+		if s.Bridge != nil {
+			fmt.Fprintf(w, "  %s\n", s.Bridge.Text(time.Local))
 		}
 		if s.DNSError != "" {
 			fmt.Fprintf(w, "  resolver %s\n", s.DNSError)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"maps"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -26,6 +27,9 @@ type Options struct {
 	User string
 	// ReadOnly refuses every operation and keeps the policy off.
 	ReadOnly bool
+	// LocalAddr is failwatch's own source address towards an address,
+	// for the TTL bridge's start-up check; default the kernel's choice.
+	LocalAddr func(netip.Addr) (netip.Addr, error)
 }
 
 // State is what the engine knows now, for the policy and the plans.
@@ -92,6 +96,15 @@ type Engine struct {
 	// audit takes the refusals; refused are those not yet written.
 	audit   *failover.Audit
 	refused map[string]*refusal
+	// bridgeChecks are the TTL bridges' start-up checks by service: why
+	// one is refused, "" when allowed, absent before it ran; bridgeEnded
+	// when a ttl bridge past its end was last asked to end (bridge.go).
+	bridgeChecks map[string]string
+	bridgeEnded  map[string]time.Time
+	// bridgeRetries are the bridges that failed to come on, tried again
+	// bridgeRetryAfter apart (bridgeretry.go).
+	bridgeRetries    map[string]bridgeRetry
+	bridgeRetryAfter time.Duration
 }
 
 // service is one name the engine fails over.
@@ -116,7 +129,9 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
 		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
-		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory()}
+		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
+		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{},
+		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
@@ -138,6 +153,11 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		e.monitors[s.Name] = p
 	}
 	e.watcher = routeros.NewWatcher(client, names, hosts(cfg.Servers), 2*time.Second)
+	var fs []*failover.Failover
+	for _, s := range e.services {
+		fs = append(fs, s.failover)
+	}
+	e.watcher.Bridges = BridgeWatches(fs)
 	return e, warnings, nil
 }
 
@@ -198,6 +218,7 @@ func (e *Engine) Run(ctx context.Context) {
 	})
 	wg.Go(func() { e.askDNS(ctx) })
 	wg.Go(func() { e.ageFactsEvery(ctx) })
+	wg.Go(func() { e.checkBridges(ctx) })
 	wg.Go(func() { e.flushRefusalsEvery(ctx, time.Minute) })
 	<-ctx.Done()
 	// No reload starts a monitor once Run waits for them.

@@ -54,6 +54,9 @@ type Facts struct {
 	// Held: failwatch holds a netwatch entry of this service's servers
 	// (one of its own, not a sibling service's).
 	Held bool `json:"held,omitempty"`
+	// Bridge is the service's TTL bridge as the reading found it, nil
+	// when it has none (bridge.go).
+	Bridge *BridgeFacts `json:"bridge,omitempty"`
 }
 
 // HasValue says the facts carry what a reading said (known, or stale and
@@ -127,6 +130,8 @@ func Read(f *failover.Failover, st routeros.RouterState) Facts {
 	out.Held = slices.ContainsFunc(failover.Own(st.Netwatch, svc.Name, f.Siblings), func(n routeros.Netwatch) bool {
 		return (n.Host == f.Primary.Address || n.Host == f.Standby.Address) && failover.HeldEntry(n)
 	})
+	br, ok := st.Bridges[svc.Name]
+	out.Bridge = ReadBridge(f, br, ok)
 	return out
 }
 
@@ -202,6 +207,7 @@ func (e *Engine) reading(st routeros.RouterState) {
 			f = Age(e.facts[name], st, st.At, e.watcher.Every)
 		} else {
 			f = Read(svc.failover, st)
+			e.bridgeSince(&f)
 		}
 		e.setFacts(f)
 		facts = append(facts, f)
@@ -214,6 +220,10 @@ func (e *Engine) reading(st routeros.RouterState) {
 		NetwatchByHost: failover.NetwatchByHost(st.Netwatch, hosts(servers)...)})
 	for _, sw := range switches {
 		e.publish(*sw)
+	}
+	if st.Err == nil {
+		e.endDueBridges(facts, st.At)
+		e.retryBridges(facts, st.At)
 	}
 }
 

@@ -30,6 +30,9 @@ const (
 	// an operator's request, audited and announced, that changes nothing
 	// on the router and takes no operation's turn.
 	OpResetStats Op = "reset statistics"
+	// OpEndBridge turns a service's TTL bridge off without moving its
+	// records: the engine's, for a ttl bridge past its end (bridge.go).
+	OpEndBridge Op = "end bridge"
 )
 
 // serviceOps are what the one-service operations do to a service.
@@ -40,9 +43,10 @@ var serviceOps = map[Op]func(*failover.Failover, context.Context) (failover.Resu
 	OpFailoverHold: func(f *failover.Failover, ctx context.Context) (failover.Result, error) {
 		return f.FailoverToStandby(ctx, true)
 	},
-	OpRestore: (*failover.Failover).Restore,
-	OpHold:    (*failover.Failover).HoldNetwatch,
-	OpRelease: (*failover.Failover).ReleaseNetwatch,
+	OpRestore:   (*failover.Failover).Restore,
+	OpHold:      (*failover.Failover).HoldNetwatch,
+	OpRelease:   (*failover.Failover).ReleaseNetwatch,
+	OpEndBridge: (*failover.Failover).EndBridge,
 }
 
 // part is one service's share of an operation.
@@ -112,6 +116,7 @@ func (e *Engine) Request(r Request) error {
 		e.busy, e.last = false, done
 		e.ended(done.Result, time.Now())
 		e.mu.Unlock()
+		e.afterOperation(done.Result, time.Now())
 		e.flushRefusals()
 		e.publish(*done)
 		e.watcher.Poke()
@@ -153,7 +158,7 @@ func (e *Engine) plan(op Op, target string) ([]part, error) {
 		if len(parts) == 0 {
 			return nil, errors.New("every service is on its primary: nothing to restore")
 		}
-	case OpFailover, OpFailoverHold, OpRestore, OpHold, OpRelease:
+	case OpFailover, OpFailoverHold, OpRestore, OpHold, OpRelease, OpEndBridge:
 		svc, err := e.service(target)
 		if err != nil {
 			return nil, err
@@ -188,6 +193,7 @@ func (e *Engine) run(ctx context.Context, name, who, reason string, parts []part
 	for _, p := range parts {
 		f := *p.svc.failover
 		f.User, f.Reason = who, reason
+		e.allowBridge(&f, p.op)
 		f.Progress = func(s failover.Step) { e.publish(Step{Op: name, Step: s}) }
 		each = append(each, failover.Part{Failover: &f, Do: serviceOps[p.op]})
 	}

@@ -46,6 +46,7 @@ func (c *Collector) observe(ev engine.Event) {
 	case engine.FactsChanged:
 		for _, f := range ev {
 			c.ObserveFacts(f.Service, string(f.State), f.Active)
+			c.ObserveBridge(f.Service, f.Bridge)
 		}
 	case engine.DNSAnswer:
 		c.ObserveDNS(ev.Service, len(ev.Addrs) > 0, ev.Server, ev.TTL)

@@ -37,6 +37,8 @@ type Collector struct {
 	answer     *prometheus.GaugeVec
 	answerTTL  *prometheus.GaugeVec
 	answered   *prometheus.GaugeVec
+	// bridge are the TTL bridges' series (bridge.go).
+	bridge *bridgeSeries
 
 	servers []string
 	// services are the services' names: the per-service series carry them
@@ -71,6 +73,7 @@ func New(servers, services []string) *Collector {
 	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.facts, c.connected,
 		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c.bridge = newBridgeSeries(c.reg)
 	c.health.now = time.Now
 	c.health.staleAfter = DefaultStaleAfter
 	c.startSeries()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +77,8 @@ func retry(ctx context.Context, budget time.Duration, fn func(context.Context) e
 	for tries := 1; ; tries++ {
 		err := fn(ctx)
 		var unreadable *UnreadableError
-		if err == nil || errors.Is(err, errSkipped) || routeros.IsTrap(err) || errors.As(err, &unreadable) || !time.Now().Before(deadline) {
+		var final *finalError
+		if err == nil || errors.Is(err, errSkipped) || routeros.IsTrap(err) || errors.As(err, &unreadable) || errors.As(err, &final) || !time.Now().Before(deadline) {
 			if err != nil && tries > 1 {
 				err = fmt.Errorf("%w (after %d tries in %s)", err, tries, budget)
 			}
@@ -97,18 +99,22 @@ type snapshot map[string]map[string]map[string]string // menu -> .id -> properti
 
 func (p *Plan) snapshot(ctx context.Context, c *routeros.Client) (snapshot, error) {
 	snap := snapshot{}
-	for menu, query := range map[string][]string{
+	menus := map[string][]string{
 		"/ip/dns/static":    {"?name=" + p.setup.Service.Name},
 		"/tool/netwatch":    nil,
 		"/system/scheduler": {"?name=" + p.setup.netwatchComment()},
-	} {
+	}
+	maps.Copy(menus, p.setup.bridgeMenus(p.Caps))
+	for menu, query := range menus {
 		r, err := c.Run(ctx, append([]string{menu + "/print"}, query...)...)
 		if err != nil {
 			return nil, err
 		}
 		snap[menu] = map[string]map[string]string{}
 		for _, row := range r.Rows {
-			snap[menu][row[".id"]] = row
+			if p.setup.bridgeRow(menu, row) {
+				snap[menu][row[".id"]] = row
+			}
 		}
 	}
 	return snap, nil

@@ -30,6 +30,11 @@ type Caps struct {
 	StartupDelay bool
 	// IgnoreInitial: ignore-initial-up/down (7.17 and later).
 	IgnoreInitial bool
+	// IPv6NAT: /ipv6/firewall/nat, for an IPv6 pair's bridge: RouterOS 7
+	// (https://help.mikrotik.com/docs/display/ROS/NAT has IPv6 properties;
+	// the 6.x manual's IPv6 firewall has address lists, filter and mangle,
+	// no NAT).
+	IPv6NAT bool
 }
 
 // CapsOf reads what a version string ("7.18.2 (stable)") takes.
@@ -46,7 +51,7 @@ func CapsOf(version string) (Caps, error) {
 		return Caps{}, fmt.Errorf("RouterOS version %q: failwatch setup supports 6.x and 7.x", version)
 	}
 	at := func(m int) bool { return major > 7 || (major == 7 && minor >= m) }
-	return Caps{Version: version, Types: at(4), HTTPCodes: at(13), Name: at(13), StartupDelay: at(13), IgnoreInitial: at(17)}, nil
+	return Caps{Version: version, Types: at(4), HTTPCodes: at(13), Name: at(13), StartupDelay: at(13), IgnoreInitial: at(17), IPv6NAT: major >= 7}, nil
 }
 
 // optional are the netwatch properties setup leaves out, with a note, when

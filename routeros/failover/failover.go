@@ -43,6 +43,10 @@ type Failover struct {
 // the router timeout), and what was changed is rolled back, read back and
 // audited before it returns.
 //
+// Once the records are verified on the standby, the service's bridge, if
+// configured, is turned on: best-effort, never a reason to roll back (see
+// bridge).
+//
 // Without hold, when the router's own netwatch entries that switch the
 // records are enabled, the result's Notes warn that their next up event
 // may move the name back, and how to prevent it.
@@ -54,6 +58,7 @@ func (f *Failover) FailoverToStandby(ctx context.Context, hold bool) (Result, er
 		if !hold {
 			o.warnSwitching()
 		}
+		o.bridge(true)
 		return nil
 	})
 }
@@ -83,9 +88,15 @@ func (o *op) warnSwitching() {
 }
 
 // Restore points the name back at the primary and releases held netwatch
-// entries.
+// entries; then the service's bridge, if any, is turned off (see bridge).
 func (f *Failover) Restore(ctx context.Context) (Result, error) {
-	return f.operation(ctx, "restore", f.Primary.Name, func(o *op) error { return o.switchName(f.Primary, f.Standby, false, true) })
+	return f.operation(ctx, "restore", f.Primary.Name, func(o *op) error {
+		if err := o.switchName(f.Primary, f.Standby, false, true); err != nil {
+			return err
+		}
+		o.bridge(false)
+		return nil
+	})
 }
 
 // HoldNetwatch disables the servers' netwatch entries without moving the

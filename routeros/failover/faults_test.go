@@ -55,11 +55,16 @@ type faultOp struct {
 	prepare func(ctx context.Context, f *Failover) error
 	run     func(ctx context.Context, f *Failover) (Result, error)
 	sets    []string // the set commands it sends, in order
+	// bridge: the service has a TTL bridge, its rows written and a
+	// client's connection open to the primary.
+	bridge bool
 }
 
 const (
 	recordSet   = "/ip/dns/static/set"
 	netwatchSet = "/tool/netwatch/set"
+	natSet      = "/ip/firewall/nat/set"
+	connRemove  = "/ip/firewall/connection/remove"
 )
 
 var faultOps = []faultOp{
@@ -77,6 +82,12 @@ var faultOps = []faultOp{
 		sets: []string{recordSet}},
 	{name: "rewrite restore", layout: config.Rewrite, prepare: func(ctx context.Context, f *Failover) error { _, err := f.FailoverToStandby(ctx, false); return err },
 		run: func(ctx context.Context, f *Failover) (Result, error) { return f.Restore(ctx) }, sets: []string{recordSet}},
+	// The bridge's three rules (exempt, tcp, icmp) and the client's
+	// connection.
+	{name: "bridged failover", bridge: true, run: func(ctx context.Context, f *Failover) (Result, error) { return f.FailoverToStandby(ctx, false) },
+		sets: []string{recordSet, recordSet, natSet, natSet, natSet, connRemove}},
+	{name: "bridged restore", bridge: true, prepare: func(ctx context.Context, f *Failover) error { _, err := f.FailoverToStandby(ctx, false); return err },
+		run: func(ctx context.Context, f *Failover) (Result, error) { return f.Restore(ctx) }, sets: []string{recordSet, recordSet, natSet, natSet, natSet}},
 }
 
 // routerState is what the invariants look at.
@@ -150,6 +161,10 @@ func TestOperationsUnderFaults(t *testing.T) {
 func runFaultCase(t *testing.T, fop faultOp, at int, kind faultKind) {
 	r, c, f, audit := faultRig(t, fop.layout)
 	ctx := context.Background()
+	if fop.bridge {
+		withBridge(t, c, f, config.UntilRestore)
+		track(t, r, "tcp", lanClient, 443)
+	}
 	if fop.prepare != nil {
 		if err := fop.prepare(ctx, f); err != nil {
 			t.Fatal(err)
@@ -163,6 +178,13 @@ func runFaultCase(t *testing.T, fop faultOp, at int, kind faultKind) {
 	armFault(r, fop, at, kind, cancel)
 	res, err := fop.run(opCtx, f)
 	after := readState(t, c)
+	if fop.sets[at] == natSet || fop.sets[at] == connRemove {
+		checkBridgeFault(t, fop, kind, f, c, res, err, after)
+		if lines := readAudit(t, audit); len(lines) != prior+1 || lines[len(lines)-1]["result"] != string(res.Outcome) {
+			t.Errorf("audit: %d new lines, last %v; the operation %s", len(lines)-prior, lines[len(lines)-1]["result"], res.Outcome)
+		}
+		return
+	}
 
 	if len(after.enabled) != 1 {
 		t.Fatalf("%d enabled records after the operation: %v (outcome %s, err %v)", len(after.enabled), after.enabled, res.Outcome, err)
@@ -314,6 +336,10 @@ func TestFailoverSoak(t *testing.T) {
 		at := rng.IntN(len(fop.sets))
 		kind := allFaults[rng.IntN(len(allFaults))]
 		r, c, f, _ := faultRig(t, fop.layout)
+		if fop.bridge {
+			withBridge(t, c, f, config.UntilRestore)
+			track(t, r, "tcp", lanClient, 443)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		if fop.prepare != nil {
 			if err := fop.prepare(ctx, f); err != nil {
@@ -366,6 +392,9 @@ func TestFailoverSoak(t *testing.T) {
 			undefined++
 			t.Logf("%s, change %d, %s: %d enabled records", fop.name, at+1, kind, n)
 		}
+		if (fop.sets[at] == natSet || fop.sets[at] == connRemove) && res.Outcome != OutcomeChanged && res.Outcome != OutcomeCompleted {
+			t.Errorf("%s, change %d, %s: a bridge fault ended the operation %s", fop.name, at+1, kind, res.Outcome)
+		}
 		c.Close()
 		r.Close()
 	}
@@ -373,5 +402,43 @@ func TestFailoverSoak(t *testing.T) {
 		*soakRuns, undefined, unreadable, outcomes)
 	if undefined > 0 {
 		t.Errorf("%d runs left the name undefined", undefined)
+	}
+}
+
+// checkBridgeFault checks an operation whose fault hit a bridge change:
+// the records stand where the operation put them (never rolled back for a
+// bridge failure) and no error is returned for them; a change whose reply
+// was lost is read back and the bridge ends as asked; a refused or
+// interrupted one is said in a failed step and the notes.
+func checkBridgeFault(t *testing.T, fop faultOp, kind faultKind, f *Failover, c *routeros.Client, res Result, err error, after routerState) {
+	t.Helper()
+	if err != nil || (res.Outcome != OutcomeChanged && res.Outcome != OutcomeCompleted) {
+		t.Fatalf("a bridge fault ended the operation %s, %v: the records must stand", res.Outcome, err)
+	}
+	checkDone(t, fop, f, after)
+	on := fop.name == "bridged failover"
+	want := map[bool]BridgeState{true: BridgeOn, false: BridgeOff}[on]
+	failed := slices.ContainsFunc(res.Steps, func(s Step) bool { return s.Status == StepFailed })
+	noted := slices.ContainsFunc(res.Notes, func(n string) bool {
+		return strings.Contains(n, "bridge on failed") || strings.Contains(n, "bridge off failed")
+	})
+	switch kind {
+	case faultDrop, faultFatal, faultLate:
+		if failed || noted || bridgeState(t, c, f) != want {
+			t.Errorf("a change applied with its reply lost: bridge %s (want %s), steps %+v, notes %v", bridgeState(t, c, f), want, res.Steps, res.Notes)
+		}
+	case faultTrap:
+		if !failed || !noted {
+			t.Errorf("a refused bridge change not said: steps %+v, notes %v", res.Steps, res.Notes)
+		}
+	case faultCancel:
+		// The change in flight is applied; the next one is not started.
+		// After the last one there is none: the bridge is as asked.
+		if failed != noted || (!failed && bridgeState(t, c, f) != want) {
+			t.Errorf("an interrupted bridge: bridge %s (want %s), steps %+v, notes %v", bridgeState(t, c, f), want, res.Steps, res.Notes)
+		}
+	}
+	if rolled := slices.ContainsFunc(res.Changes, func(ch Change) bool { return ch.Kind == "record" && ch.Status == "undone" }); rolled {
+		t.Errorf("records rolled back for a bridge failure: %+v", res.Changes)
 	}
 }

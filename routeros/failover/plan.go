@@ -50,6 +50,12 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.BridgeSupported(caps); err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if err := s.refuseBridgeOn(ctx, c); err != nil {
+		return nil, err
+	}
 	items, notes := s.items(caps)
 	p := &Plan{Caps: caps, Notes: append(learnt, notes...), setup: s}
 	recs, err := c.StaticRecords(ctx, s.Service.Name)

@@ -87,7 +87,7 @@ const (
 
 // Change is one change an operation made, or tried to make, on the router.
 type Change struct {
-	Kind string `json:"kind"` // record or netwatch
+	Kind string `json:"kind"` // record, netwatch, nat (a bridge rule) or connection (a tracked connection removed)
 	ID   string `json:"id"`
 	What string `json:"what"`
 	// Status: changed, failed (refused or read back as not applied),
@@ -135,7 +135,7 @@ func (r Result) Summary() string {
 		}
 		return strings.Join(parts, "; ")
 	}
-	var records int
+	var records, nat, conns int
 	var netwatch []string
 	verb := "held"
 	for _, c := range r.Changes {
@@ -146,6 +146,10 @@ func (r Result) Summary() string {
 			if strings.HasPrefix(c.What, "release") {
 				verb = "released"
 			}
+		case c.Kind == "nat":
+			nat++
+		case c.Kind == "connection":
+			conns++
 		default:
 			records++
 		}
@@ -154,6 +158,8 @@ func (r Result) Summary() string {
 	switch {
 	case r.Outcome != OutcomeChanged && r.Outcome != OutcomeCompleted && r.Outcome != OutcomeAlreadySo:
 		return r.Operation + " " + strings.ToUpper(string(r.Outcome))
+	case r.Outcome == OutcomeAlreadySo && r.Operation == "end bridge":
+		return "the bridge is already off: nothing changed"
 	case r.Outcome == OutcomeAlreadySo && r.To == "":
 		return "netwatch already so: nothing changed"
 	case r.Outcome == OutcomeAlreadySo:
@@ -170,8 +176,29 @@ func (r Result) Summary() string {
 		}
 		s += fmt.Sprintf("netwatch %s: %s", verb, strings.Join(netwatch, ", "))
 	}
+	if nat > 0 || conns > 0 {
+		s += bridgeSummary(r.Operation, nat, conns)
+		s = strings.TrimPrefix(s, "; ")
+	}
 	if r.Outcome == OutcomeCompleted {
 		s += " (a reply was lost; the read-back shows it done)"
+	}
+	return s
+}
+
+// bridgeSummary says what an operation did to the TTL bridge.
+func bridgeSummary(op string, rules, conns int) string {
+	s := "; bridge "
+	switch {
+	case rules == 0:
+		s += "already so"
+	case op == "restore" || op == "end bridge":
+		s += "off"
+	default:
+		s += "on"
+	}
+	if conns > 0 {
+		s += fmt.Sprintf(", %d tracked connection(s) removed", conns)
 	}
 	return s
 }

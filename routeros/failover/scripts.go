@@ -40,19 +40,23 @@ const (
 
 // actions are the scripts' switches: enable the target's record before
 // disabling the other, so the name always has one; then flush the cache.
+//
+// With a TTL bridge, the move to the standby turns it on after the flush,
+// and the move back turns it off (setupbridge.go).
 func (s *Setup) actions() (toStandby, toPrimary string) {
 	flush := "; /ip dns cache flush"
+	bridgeOn, bridgeOff := s.bridgeActions()
 	if s.Service.Layout == config.Rewrite {
 		set := func(addr string) string {
 			return "/ip dns static set " + findText(s.serviceFind()) + " address=" + addr + " disabled=no" + flush
 		}
-		return set(s.Standby.Address), set(s.Primary.Address)
+		return set(s.Standby.Address) + bridgeOn, set(s.Primary.Address) + bridgeOff
 	}
 	swap := func(on, off config.Server) string {
 		return "/ip dns static enable " + findText(s.recordFind(on)) +
 			"; /ip dns static disable " + findText(s.recordFind(off)) + flush
 	}
-	return swap(s.Standby, s.Primary), swap(s.Primary, s.Standby)
+	return swap(s.Standby, s.Primary) + bridgeOn, swap(s.Primary, s.Standby) + bridgeOff
 }
 
 // on says, as a script condition, that the name already points at srv:

@@ -56,6 +56,9 @@ type Setup struct {
 	// names has an entry per name), its records are found within its name,
 	// and the siblings' entries are never disabled as fighting.
 	Siblings []string
+	// Own are failwatch's own source addresses towards the primary, which
+	// a TTL bridge always exempts (setupbridge.go).
+	Own []netip.Addr
 }
 
 // item is one thing setup wants on the router.
@@ -196,6 +199,7 @@ func (s *Setup) items(caps Caps) ([]item, []string) {
 			out = append(out, it)
 		}
 	}
+	out = append(out, s.bridgeItems(caps, &notes)...)
 	down, up := s.scripts(caps, &notes)
 	if !caps.StartupDelay {
 		out = append(out, s.schedulerItem(&notes))

@@ -14,10 +14,11 @@ var tableVerbs = []string{"add", "set", "enable", "disable", "remove", "find", "
 
 // scriptMenus are the menus scripts reach, with their commands.
 var scriptMenus = map[string][]string{
-	"/ip/dns/static":    tableVerbs,
-	"/tool/netwatch":    tableVerbs,
-	"/system/scheduler": tableVerbs,
-	"/ip/firewall/nat":  tableVerbs,
+	"/ip/dns/static":            tableVerbs,
+	"/tool/netwatch":            tableVerbs,
+	"/system/scheduler":         tableVerbs,
+	"/ip/firewall/nat":          tableVerbs,
+	"/ip/firewall/address-list": tableVerbs,
 	// Setup's netwatch scripts remove the tracked connections to a dead
 	// primary; traffic alone adds them.
 	"/ip/firewall/connection": {"remove", "find", "get", "print"},

@@ -185,10 +185,12 @@ func translate(rule row, from netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(addr, port)
 }
 
-// natMatches says whether a rule's matchers all hold for a new connection.
+// natMatches says whether a rule's matchers all hold for a new connection;
+// src-address-list (and its "!") against /ip/firewall/address-list
+// (addresslist.go).
 func (r *Router) natMatches(rule row, c Conn) bool {
 	for _, k := range natMatchers {
-		if _, ok := rule[k]; ok && !slices.Contains(natParams, k) {
+		if _, ok := rule[k]; ok && !slices.Contains(natParams, k) && k != "src-address-list" {
 			return false
 		}
 	}
@@ -223,7 +225,8 @@ func (r *Router) natMatches(rule row, c Conn) bool {
 		test("dst-port", portIn(c.Dst.Port())) &&
 		test("port", anyPort) &&
 		test("in-interface", func(v string) bool { return v == c.InInterface }) &&
-		test("in-interface-list", func(v string) bool { return r.inList(v, c.InInterface) })
+		test("in-interface-list", func(v string) bool { return r.inList(v, c.InInterface) }) &&
+		test("src-address-list", func(v string) bool { return r.inAddressList(v, c.Src.Addr()) })
 }
 
 // inList says whether an interface is in a list: every one is in all and

@@ -50,6 +50,8 @@ func (r *Router) firewallTables() {
 		r.opts.MaxConnections = 1 << 16
 	}
 	r.nat = r.natTable()
+	r.addrLists = r.addressListTable()
+	r.routes = r.routeTable()
 	r.tracked = &table{path: "/ip/firewall/connection", duration: r.formatDuration, props: connectionProps(), traffic: true}
 	r.ifLists = &table{
 		path:     "/interface/list",
@@ -111,7 +113,8 @@ func (r *Router) isList(name string) bool {
 }
 
 // natMatchers are the other properties [natf] lists, as text: taken and
-// printed; the matchers among them are not evaluated (see natMatches).
+// printed; the matchers among them are not evaluated but src-address-list
+// (see natMatches).
 var natMatchers = []string{
 	"address-list", "address-list-timeout", "connection-bytes", "connection-limit", "connection-mark",
 	"connection-rate", "connection-type", "content", "dscp", "dst-address-list", "dst-address-type",

@@ -83,7 +83,11 @@ type Router struct {
 	scheduler *table
 	// The TTL bridge's menus (firewall.go).
 	nat, tracked, ifLists, ifMembers *table
-	faults                           map[string]*armedFault
+	// addrLists is /ip/firewall/address-list (addresslist.go).
+	addrLists *table
+	// routes is /ip/route (route.go).
+	routes *table
+	faults map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by

@@ -49,6 +49,10 @@ func (r *Router) menu(path string) *table {
 		return r.scheduler
 	case "/ip/firewall/nat":
 		return r.nat
+	case "/ip/route":
+		return r.routes
+	case "/ip/firewall/address-list":
+		return r.addrLists
 	case "/ip/firewall/connection":
 		return r.tracked
 	case "/interface/list":

@@ -1,0 +1,230 @@
+package routeros
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// The TTL bridge's rows: /ip/firewall/nat rules, /ip/firewall/address-list
+// entries and /ip/firewall/connection entries (and their /ipv6 twins), read
+// as strictly as RecordFrom reads a record: a row that is not in a form a
+// router sends says so in Unreadable, and is shown, never acted on.
+
+// Family is a firewall's address family: "ip" or "ipv6", as the menus
+// name it.
+type Family string
+
+// The two families.
+const (
+	IPv4 Family = "ip"
+	IPv6 Family = "ipv6"
+)
+
+// Menu is a firewall menu of the family: Menu("nat") is /ip/firewall/nat.
+func (f Family) Menu(sub string) string { return "/" + string(f) + "/firewall/" + sub }
+
+// NATRule is one /ip/firewall/nat rule, with the properties the bridge
+// writes and reads.
+type NATRule struct {
+	ID              string `json:"id"`
+	Chain           string `json:"chain"`
+	Action          string `json:"action"`
+	Protocol        string `json:"protocol,omitempty"`
+	SrcAddress      string `json:"src_address,omitempty"`
+	DstAddress      string `json:"dst_address,omitempty"`
+	DstPort         string `json:"dst_port,omitempty"`
+	ToAddresses     string `json:"to_addresses,omitempty"`
+	ToPorts         string `json:"to_ports,omitempty"`
+	SrcAddressList  string `json:"src_address_list,omitempty"`
+	InInterfaceList string `json:"in_interface_list,omitempty"`
+	Comment         string `json:"comment"`
+	Disabled        bool   `json:"disabled"`
+	Dynamic         bool   `json:"dynamic,omitempty"`
+	Invalid         bool   `json:"invalid,omitempty"`
+	// Unreadable says why the row is none of the forms a router sends
+	// (see Record.Unreadable).
+	Unreadable string `json:"unreadable,omitempty"`
+}
+
+// natProps are the properties a NAT rule is read with.
+var natProps = []string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-ports",
+	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}
+
+// NATRuleFrom reads a /ip/firewall/nat row strictly (see RecordFrom).
+func NATRuleFrom(m map[string]string) NATRule {
+	rd := &reader{m: m}
+	r := NATRule{
+		ID: rd.id(), Chain: line(m, "chain"), Action: line(m, "action"), Protocol: line(m, "protocol"),
+		SrcAddress: rd.match("src-address"), DstAddress: rd.match("dst-address"), DstPort: rd.ports("dst-port"),
+		ToAddresses: rd.match("to-addresses"), ToPorts: rd.ports("to-ports"),
+		SrcAddressList: line(m, "src-address-list"), InInterfaceList: line(m, "in-interface-list"),
+		Comment: line(m, "comment"), Disabled: rd.boolean("disabled", true),
+		Dynamic: rd.boolean("dynamic", false), Invalid: rd.boolean("invalid", false),
+	}
+	if r.Chain == "" {
+		rd.fail("no chain")
+	}
+	if r.Action == "" {
+		rd.fail("no action")
+	}
+	if rd.problem != "" {
+		r.Unreadable = rd.problem + " in " + rowText(m)
+	}
+	return r
+}
+
+// match reads an optional address matcher: an address, a prefix or a
+// range, "!" negating it.
+func (rd *reader) match(key string) string {
+	v, ok := rd.m[key]
+	if !ok {
+		return ""
+	}
+	if !validMatch(strings.TrimPrefix(v, "!")) {
+		rd.fail("%s %q is not an address, prefix or range", key, quoted(v))
+	}
+	return line(rd.m, key)
+}
+
+func validMatch(v string) bool {
+	if _, err := netip.ParsePrefix(v); err == nil {
+		return true
+	}
+	lo, hi, isRange := strings.Cut(v, "-")
+	a, err := netip.ParseAddr(lo)
+	if err != nil || !isRange {
+		return err == nil
+	}
+	b, err := netip.ParseAddr(hi)
+	return err == nil && a.Is4() == b.Is4() && !b.Less(a)
+}
+
+// ports reads an optional port list: "80", "80,443", "1000-2000", "!"
+// negating it.
+func (rd *reader) ports(key string) string {
+	v, ok := rd.m[key]
+	if !ok {
+		return ""
+	}
+	if _, ok := ParsePorts(strings.TrimPrefix(v, "!")); !ok {
+		rd.fail("%s %q is not a port list", key, quoted(v))
+	}
+	return line(rd.m, key)
+}
+
+// ParsePorts reads a port list as a router prints it.
+func ParsePorts(v string) ([][2]int, bool) {
+	var out [][2]int
+	for part := range strings.SplitSeq(v, ",") {
+		first, last, isRange := strings.Cut(part, "-")
+		lo, err1 := strconv.Atoi(first)
+		hi, err2 := lo, error(nil)
+		if isRange {
+			hi, err2 = strconv.Atoi(last)
+		}
+		if err1 != nil || err2 != nil || lo < 0 || hi > 65535 || hi < lo {
+			return nil, false
+		}
+		out = append(out, [2]int{lo, hi})
+	}
+	return out, true
+}
+
+// quoted is a router's value as an error quotes it: one line, bounded.
+func quoted(v string) string {
+	v = line(map[string]string{"v": v}, "v")
+	if len(v) > 80 {
+		v = v[:80] + "..."
+	}
+	return v
+}
+
+// NATRules reads the family's NAT rules whose comment starts with prefix,
+// in print order. RouterOS queries match a whole value only, so the rules
+// are read with a .proplist and picked here; the reply is bounded as every
+// reply is.
+func (c *Client) NATRules(ctx context.Context, family Family, prefix string) ([]NATRule, error) {
+	r, err := c.Run(ctx, family.Menu("nat")+"/print", "=.proplist="+strings.Join(natProps, ","))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", family.Menu("nat"), err)
+	}
+	var out []NATRule
+	for _, m := range r.Rows {
+		if strings.HasPrefix(line(m, "comment"), prefix) {
+			out = append(out, NATRuleFrom(m))
+		}
+	}
+	return out, nil
+}
+
+// AddressListEntry is one /ip/firewall/address-list entry.
+type AddressListEntry struct {
+	ID       string `json:"id"`
+	List     string `json:"list"`
+	Address  string `json:"address"`
+	Comment  string `json:"comment,omitempty"`
+	Disabled bool   `json:"disabled"`
+	Dynamic  bool   `json:"dynamic,omitempty"`
+	// Unreadable: see Record.Unreadable.
+	Unreadable string `json:"unreadable,omitempty"`
+}
+
+// AddressListEntryFrom reads an address-list row strictly. Its address is
+// an address, a prefix or a range (a DNS name is the router's to resolve
+// into dynamic entries of its own, which are read instead).
+func AddressListEntryFrom(m map[string]string) AddressListEntry {
+	rd := &reader{m: m}
+	e := AddressListEntry{
+		ID: rd.id(), List: line(m, "list"), Address: rd.match("address"), Comment: line(m, "comment"),
+		Disabled: rd.boolean("disabled", true), Dynamic: rd.boolean("dynamic", false),
+	}
+	if e.List == "" {
+		rd.fail("no list")
+	}
+	if _, ok := m["address"]; !ok {
+		rd.fail("no address")
+	}
+	if rd.problem != "" {
+		e.Unreadable = rd.problem + " in " + rowText(m)
+	}
+	return e
+}
+
+// AddressList reads the entries of one list.
+func (c *Client) AddressList(ctx context.Context, family Family, list string) ([]AddressListEntry, error) {
+	r, err := c.Run(ctx, family.Menu("address-list")+"/print", "?list="+list)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", family.Menu("address-list"), list, err)
+	}
+	out := make([]AddressListEntry, 0, len(r.Rows))
+	for _, m := range r.Rows {
+		out = append(out, AddressListEntryFrom(m))
+	}
+	return out, nil
+}
+
+// Add adds an item to a menu, as key, value pairs, and returns its .id.
+func (c *Client) Add(ctx context.Context, menu string, kv ...string) (string, error) {
+	words := []string{menu + "/add"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		words = append(words, "="+kv[i]+"="+kv[i+1])
+	}
+	r, err := c.Run(ctx, words...)
+	if err != nil {
+		return "", err
+	}
+	id := r.Done["ret"]
+	if !ValidID(id) {
+		return "", fmt.Errorf("%s/add: the router answered id %q, not *HEX", menu, quoted(id))
+	}
+	return id, nil
+}
+
+// Remove removes one item of a menu.
+func (c *Client) Remove(ctx context.Context, menu, id string) error {
+	_, err := c.Run(ctx, menu+"/remove", "=.id="+id)
+	return err
+}

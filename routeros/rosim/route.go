@@ -1,0 +1,72 @@
+package rosim
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// /ip/route, as far as the TTL bridge's start-up check reads it: the
+// default route's gateway names the WAN interface, which a bridge's
+// clients must not include.
+//
+//	[rt6] https://wiki.mikrotik.com/wiki/Manual:IP/Route and the v3 guide
+//	      (https://manualshive.com/ru/manual/allied-telesis/at-wr4500-series/2902624?page=112):
+//	      dst-address "(IP address/netmask; default: 0.0.0.0/0)", gateway,
+//	      distance; comment and disabled as every menu has them.
+//	[rt7] a RouterOS 7 "/ip route print detail" as public repositories
+//	      capture it: "dst-address=0.0.0.0/0 ... gateway=192.168.12.254
+//	      immediate-gw=192.168.12.254%Vlan12", and "gateway=Vlan12
+//	      immediate-gw=Vlan12" for a connected route: the next hop and the
+//	      interface it leaves by, read-only.
+//
+// The emulator has no addresses on its interfaces, so it cannot resolve a
+// gateway given as an address alone: immediate-gw is printed only when the
+// gateway names its interface ("10.0.0.1%ether1" or "ether1"), and a
+// client must say it cannot tell the interface otherwise.
+
+// routeTable makes /ip/route for the router's version.
+func (r *Router) routeTable() *table {
+	v7 := !strings.HasPrefix(r.prof.name, "6.")
+	props := []prop{
+		{name: "dst-address", def: "0.0.0.0/0"}, {name: "gateway"}, {name: "distance", def: "1", kind: kindInt},
+		{name: "active", def: "true", readOnly: true}, {name: "dynamic", def: "false", readOnly: true},
+	}
+	if v7 {
+		props = append(props, prop{name: "immediate-gw", readOnly: true})
+	}
+	props = append(props, prop{name: "disabled", def: "false", kind: kindBool}, prop{name: "comment"})
+	return &table{
+		path:     "/ip/route",
+		duration: r.formatDuration,
+		props:    props,
+		check: func(row row) *trap {
+			p, err := netip.ParsePrefix(row["dst-address"])
+			if err != nil || !p.Addr().Is4() {
+				return trapf(catValue, "invalid value for argument dst-address")
+			}
+			row["dst-address"] = p.Masked().String()
+			gw := row["gateway"]
+			if gw == "" {
+				return missing("gateway")
+			}
+			addr, iface, hasIface := strings.Cut(gw, "%")
+			_, err = netip.ParseAddr(addr)
+			switch {
+			case hasIface && (err != nil || !slices.Contains(r.opts.Interfaces, iface)):
+				return noSuchValue("gateway")
+			case !hasIface && err != nil && !slices.Contains(r.opts.Interfaces, gw):
+				return noSuchValue("gateway")
+			}
+			row["active"] = "true"
+			if row["disabled"] == "true" {
+				row["active"] = "false"
+			}
+			delete(row, "immediate-gw")
+			if v7 && (hasIface || err != nil) {
+				row["immediate-gw"] = gw
+			}
+			return nil
+		},
+	}
+}
