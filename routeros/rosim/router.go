@@ -84,6 +84,7 @@ type Router struct {
 	// The TTL bridge's menus (firewall.go).
 	nat, tracked, ifLists, ifMembers *table
 	faults                           map[string]*armedFault
+	observer                         *firewallObserver
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
@@ -350,6 +351,7 @@ func (r *Router) command(user string, cmd string, attrs []attr, q query) result 
 	if t == nil {
 		return unknownCommand(cmd)
 	}
+	defer r.observeChange(t, verb, attrs)()
 	res := r.tableCommand(t, user, verb, attrs, q)
 	if res.trap == nil && verb != "print" {
 		switch t {
