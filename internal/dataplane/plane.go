@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -42,8 +44,25 @@ type Plane struct {
 	// err is the last change the namespace could not take; nil once it
 	// holds what the router does.
 	err     error
-	applied int
+	history []Applied
 	mirror  *mirror
+}
+
+// Applied is one change the namespace took: when, and the router's
+// enabled NAT rules it applied then.
+type Applied struct {
+	At  time.Time
+	NAT []map[string]string
+}
+
+// maxHistory bounds History: a lab run makes a few changes.
+const maxHistory = 1000
+
+// History is the changes the namespace took, oldest first (the last 1000).
+func (p *Plane) History() []Applied {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.history)
 }
 
 // Available says why a data plane cannot be built here, or nil.
@@ -111,11 +130,15 @@ func (p *Plane) Close() {
 func (p *Plane) Sync() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	script, err := Translate(p.opts.Router.Firewall(), p.opts.Interfaces)
+	fw := p.opts.Router.Firewall()
+	script, err := Translate(fw, p.opts.Interfaces)
 	if err == nil && script != p.script {
 		if err = nsRun(p.opts.NS, []byte(script), "nft", "-f", "-"); err == nil {
 			p.script = script
-			p.applied++
+			if len(p.history) == maxHistory {
+				p.history = p.history[1:]
+			}
+			p.history = append(p.history, Applied{At: time.Now(), NAT: fw.NAT})
 		}
 	}
 	removed, lost := p.opts.Router.RemovedConnections()

@@ -39,11 +39,14 @@ type Host struct {
 	// Addr is the host's address; Gateway is the other end of the link
 	// (this namespace's, or the router namespace's for a host behind one).
 	Addr, Gateway netip.Addr
-	// Iface is the link's other end: the interface the host is reached by.
-	Iface string
+	// Iface is the link's other end: the interface the host is reached by;
+	// Dev is the host's own end, inside NS.
+	Iface, Dev string
 	// outerNS is the namespace Iface is in ("" for this one); routed is
 	// the host's subnet when this namespace routes it through a router.
 	outerNS, routed string
+	// echoes are the echo requests DelayEcho answered.
+	echoes echoLog
 }
 
 var seq atomic.Int32
@@ -82,6 +85,7 @@ func newHost(outerNS string, via netip.Addr) (*Host, error) {
 		outerNS: outerNS,
 	}
 	inner := fmt.Sprintf("fwi%d-%d", pid, n)
+	h.Dev = inner
 	steps := [][]string{
 		{"netns", "add", h.NS},
 		h.outerArgs("link", "add", h.Iface, "type", "veth", "peer", "name", inner),
