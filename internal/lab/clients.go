@@ -178,7 +178,9 @@ func (l *Lab) runClients(ctx context.Context, c *routeros.Client, bridge Bridge,
 		return run, onceErr
 	}
 	wg.Go(func() {
-		time.Sleep(time.Until(t0.Add(time.Duration(cutAt)*interval - 300*time.Millisecond)))
+		// Half an interval before ping cutAt: clear of the one before and
+		// its reply, whatever the scheduling.
+		time.Sleep(time.Until(t0.Add(time.Duration(cutAt)*interval - interval/2)))
 		run.fault = time.Now()
 		l.CutPublic()
 		close(cut)
@@ -229,15 +231,28 @@ func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failo
 	}
 	f := l.Failover(c)
 	cfg := l.Config()
-	switch mode {
-	case Setup:
+	setup := func() error {
 		s := &failover.Setup{Service: cfg.Services[0], Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
-		var plan *failover.Plan
-		if plan, err = s.Plan(ctx, c); err == nil {
+		plan, err := s.Plan(ctx, c)
+		if err == nil {
 			err = plan.Apply(ctx, c)
 		}
+		return err
+	}
+	switch mode {
+	case Setup:
+		err = setup()
 	case Failwatch:
-		_, err = f.HoldNetwatch(ctx)
+		// With the service's bridge, setup writes what the bridge needs on
+		// the router (its rules, disabled), as an admin runs it once; the
+		// netwatch it adds is held with the paper's, so failwatch alone
+		// acts.
+		if l.bridge == ServiceBridge {
+			err = setup()
+		}
+		if err == nil {
+			_, err = f.HoldNetwatch(ctx)
+		}
 	}
 	if err != nil {
 		c.Close()

@@ -125,8 +125,8 @@ var (
 // pingOnce runs `ping -n -c count -i interval -W 1 NAME` in the resolve-once
 // client's namespace: it looks the name up once, as the paper's client
 // did, and pings that address count times (-n: no reverse lookups of the
-// replies). started is called when the lookup is done and the first echo
-// goes out. It returns one ping per echo, in order.
+// replies). started is called when ping has started. It returns one ping
+// per echo, in order.
 func (l *Lab) pingOnce(ctx context.Context, count int, interval time.Duration, started func(time.Time)) ([]ping, error) {
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", l.Once.NS, "ping", "-n", "-c", strconv.Itoa(count),
 		"-i", strconv.FormatFloat(interval.Seconds(), 'f', -1, 64), "-W", "1", Name)
@@ -137,18 +137,20 @@ func (l *Lab) pingOnce(ctx context.Context, count int, interval time.Duration, s
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	// ping's output comes through a pipe in blocks, so its lines are late:
+	// the pings are timed from its start (the lookup takes milliseconds).
+	start := time.Now()
 	pings := make([]ping, count)
-	var start time.Time
+	for i := range pings {
+		pings[i] = ping{Sample: monitor.Sample{At: start.Add(time.Duration(i) * interval), Err: "no reply"}}
+	}
+	started(start)
 	var to netip.Addr
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		line := sc.Text()
-		if m := pingHeader.FindStringSubmatch(line); m != nil && start.IsZero() {
-			start, to = time.Now(), netip.MustParseAddr(m[1])
-			for i := range pings {
-				pings[i] = ping{Sample: monitor.Sample{At: start.Add(time.Duration(i) * interval), Err: "no reply"}, to: to}
-			}
-			started(start)
+		if m := pingHeader.FindStringSubmatch(line); m != nil {
+			to = netip.MustParseAddr(m[1])
 		}
 		if m := pingReply.FindStringSubmatch(line); m != nil {
 			seq, _ := strconv.Atoi(m[1])
@@ -159,8 +161,11 @@ func (l *Lab) pingOnce(ctx context.Context, count int, interval time.Duration, s
 		}
 	}
 	cmd.Wait()
-	if start.IsZero() {
+	if !to.IsValid() {
 		return nil, fmt.Errorf("ping %s in %s: the name did not resolve", Name, l.Once.NS)
+	}
+	for i := range pings {
+		pings[i].to = to
 	}
 	l.markStandby(l.Once, pings, func(i int) int { return i + 1 })
 	return pings, nil
@@ -187,8 +192,12 @@ func (l *Lab) pingCached(ctx context.Context) ping {
 // markStandby marks each answered ping the private server answered,
 // whatever address the reply came from: its echo log holds an echo from
 // the client with the ping's sequence number sent about when the ping was.
+// A bridge's hairpin rule (masquerade) makes the echo come from the
+// router's address on the private server's link instead; the router sends
+// none of its own to the private server at the same second with the same
+// sequence number.
 func (l *Lab) markStandby(client *netlab.Host, pings []ping, seq func(int) int) {
-	echoes := l.Private.Echoes(client.Addr)
+	echoes := append(l.Private.Echoes(client.Addr), l.Private.Echoes(l.Private.Gateway)...)
 	for i := range pings {
 		if !pings[i].OK {
 			continue

@@ -84,7 +84,6 @@ type Router struct {
 	// The TTL bridge's menus (firewall.go).
 	nat, tracked, ifLists, ifMembers *table
 	faults                           map[string]*armedFault
-	observer                         *firewallObserver
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
@@ -95,6 +94,8 @@ type Router struct {
 	sessions map[net.Conn]struct{}
 	// downUntil ends an outage (see Outage).
 	downUntil time.Time
+	// observer is told of firewall changes (observe.go).
+	observer *firewallObserver
 
 	ctx    context.Context
 	cancel context.CancelFunc
