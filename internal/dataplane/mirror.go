@@ -77,41 +77,12 @@ func (m *mirror) failure() error {
 	return nil
 }
 
-// handle takes one event line: "[NEW] icmp 1 30 src=A dst=B type=8 code=0
-// id=7 [UNREPLIED] src=B ...", the first of each key the original
-// direction's.
+// handle takes one event line and mirrors it.
 func (m *mirror) handle(line string) {
-	fields := strings.Fields(line)
-	if len(fields) < 3 {
-		return
-	}
-	kind, proto := fields[0], fields[1]
-	if proto != "tcp" && proto != "udp" && proto != "icmp" {
-		// The router's table holds other protocols too; the emulator's
-		// tracks only these.
-		return
-	}
-	kv := map[string]string{}
-	state := ""
-	for _, f := range fields[2:] {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			if proto == "tcp" && state == "" && strings.ToUpper(f) == f && f[0] != '[' {
-				if _, err := strconv.Atoi(f); err != nil {
-					state = strings.ReplaceAll(strings.ToLower(f), "_", "-")
-				}
-			}
-			continue
-		}
-		if _, seen := kv[k]; !seen {
-			kv[k] = v
-		}
-	}
-	c, key, ok := conn(proto, kv)
+	kind, c, key, ok := parseEvent(line)
 	if !ok {
 		return
 	}
-	c.TCPState = state
 	if m.opts.InInterface != nil {
 		c.InInterface = m.opts.InInterface(c.Src.Addr())
 	}
@@ -134,6 +105,40 @@ func (m *mirror) handle(line string) {
 			m.opts.Router.Forget(id)
 		}
 	}
+}
+
+// parseEvent reads one line of conntrack's events: "[NEW] icmp 1 30
+// src=A dst=B type=8 code=0 id=7 [UNREPLIED] src=B ...", the first of each
+// key the original direction's, a TCP entry's state the upper-case word
+// before them. ok is false for a line that is not an entry of tcp, udp or
+// icmp (the router's table holds other protocols too; the emulator's
+// tracks only these).
+func parseEvent(line string) (kind string, c rosim.Conn, key string, ok bool) {
+	fields := strings.Fields(line)
+	if len(fields) < 3 {
+		return "", c, "", false
+	}
+	kind, proto := fields[0], fields[1]
+	if proto != "tcp" && proto != "udp" && proto != "icmp" {
+		return "", c, "", false
+	}
+	kv := map[string]string{}
+	state := ""
+	for _, f := range fields[2:] {
+		k, v, isKV := strings.Cut(f, "=")
+		if !isKV {
+			if _, err := strconv.Atoi(f); err != nil && proto == "tcp" && state == "" && f[0] != '[' && strings.ToUpper(f) == f {
+				state = strings.ReplaceAll(strings.ToLower(f), "_", "-")
+			}
+			continue
+		}
+		if _, seen := kv[k]; !seen {
+			kv[k] = v
+		}
+	}
+	c, key, ok = conn(proto, kv)
+	c.TCPState = state
+	return kind, c, key, ok
 }
 
 // conn reads an entry's original direction.
