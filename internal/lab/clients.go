@@ -164,7 +164,7 @@ type clientRun struct {
 // resolver first answers the standby.
 func (l *Lab) runClients(ctx context.Context, c *routeros.Client, bridge Bridge, ttl time.Duration, count, cutAt int, interval time.Duration) (clientRun, error) {
 	var run clientRun
-	var onceErr, bridgeErr error
+	var onceErr, cutErr, bridgeErr error
 	started := make(chan time.Time, 1)
 	cut := make(chan struct{})
 	var wg sync.WaitGroup
@@ -180,9 +180,12 @@ func (l *Lab) runClients(ctx context.Context, c *routeros.Client, bridge Bridge,
 	wg.Go(func() {
 		// Half an interval before ping cutAt: clear of the one before and
 		// its reply, whatever the scheduling.
-		time.Sleep(time.Until(t0.Add(time.Duration(cutAt)*interval - interval/2)))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Until(t0.Add(time.Duration(cutAt)*interval - interval/2))):
+		}
 		run.fault = time.Now()
-		l.CutPublic()
+		cutErr = l.CutPublic()
 		close(cut)
 		run.switched, _ = l.WaitAnswer(ctx, l.Private.Addr, 60*time.Second)
 		if bridge == TestBridge && !run.switched.IsZero() {
@@ -200,7 +203,7 @@ func (l *Lab) runClients(ctx context.Context, c *routeros.Client, bridge Bridge,
 		})
 	})
 	wg.Wait()
-	return run, errors.Join(onceErr, bridgeErr)
+	return run, errors.Join(onceErr, cutErr, bridgeErr)
 }
 
 // cachedLoop runs the caching client every interval from t0: count pings,
