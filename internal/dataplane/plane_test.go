@@ -241,3 +241,29 @@ func TestPlaneSaysWhatItCannotApply(t *testing.T) {
 	n.run(t, "/ip/firewall/nat/remove", "=.id="+add.Done["ret"])
 	testkit.Eventually(t, 5*time.Second, "no error once the rule is gone", func() bool { return n.plane.Err() == nil })
 }
+
+// The bridge's shape (issue 25's contract): clients and exemptions as
+// address lists, the hairpin masquerade. A client not in the list is not
+// carried; listed, its new connections to P reach T. Runs where the
+// emulator has /ip/firewall/address-list (the bridge's work adds it).
+func TestAddressListRuleRewritesTCP(t *testing.T) {
+	n := newTestNet(t)
+	if !n.emulator.Firewall().HasAddressLists {
+		t.Skip("this emulator has no /ip/firewall/address-list to name clients by")
+	}
+	p, to := n.p.Addr.String(), n.t.Addr.String()
+	n.run(t, "/ip/firewall/address-list/add", "=list=failwatch-exempt-web", "=address="+n.router.Mgmt.Gateway.String())
+	n.run(t, "/ip/firewall/nat/add", "=chain=dstnat", "=action=accept", "=dst-address="+p, "=src-address-list=failwatch-exempt-web", "=comment=C exempt")
+	n.run(t, "/ip/firewall/nat/add", "=chain=dstnat", "=action=dst-nat", "=dst-address="+p, "=to-addresses="+to,
+		"=protocol=tcp", "=dst-port=80", "=src-address-list=failwatch-clients-web", "=comment=C tcp")
+	n.run(t, "/ip/firewall/nat/add", "=chain=srcnat", "=action=masquerade", "=dst-address="+to, "=src-address-list=failwatch-clients-web", "=comment=C hairpin")
+	testkit.Eventually(t, 5*time.Second, "the rules in the namespace", func() bool { return strings.Contains(n.plane.Script(), "masquerade") })
+	if got := n.dial(n.p.Addr, "80"); got != "P" {
+		t.Fatalf("a client not in the list: P:80 answered %q, want P", got)
+	}
+	n.run(t, "/ip/firewall/address-list/add", "=list=failwatch-clients-web", "=address="+n.client.Addr.String())
+	testkit.Eventually(t, 5*time.Second, "P:80 answered by T once the client is listed", func() bool { return n.dial(n.p.Addr, "80") == "T" })
+	if err := n.plane.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
