@@ -22,18 +22,26 @@ import (
 // packets in network namespaces (root only). docs/BENCHMARKS.md quotes it.
 func labCommand() *cobra.Command {
 	return newCommand("lab", "", "the paper's network on real packets, for the docs' measurements (root)", `
-Build the lab (two namespace hosts with the paper's round trips made in user
-space, the emulator with real-ICMP netwatch and its DNS responder), run the
+Build the lab (a router namespace forwarding between two server namespaces,
+with the paper's round trips made in user space, and two client namespaces;
+the emulator as the router's control plane: real-ICMP netwatch from the
+router, its DNS responder, its NAT applied to the namespace), run the
 paper's three scenarios with a client that pings the service name, then time
 the failover, fault to DNS answer changed, for the paper's netwatch, the netwatch
 failwatch setup emits, and failwatch's own probes with its policy, each --runs
 times with the fault at a random point of the netwatch interval. Then the
-paper's scenario 2 on each of those paths as two clients see it, side by side:
-one that asks the resolver before every ping, one that caches the answer for
-the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, func(fs *pflag.FlagSet) runner {
+paper's scenario 2 on each of those paths as two real clients see it, side by
+side, in their own namespaces behind a router namespace whose NAT is the
+emulator's: iputils ping resolving the name once through the router's DNS,
+and ping resolving it every second through dnsmasq, which caches it for the
+records' TTL (the paper's 1d, and setup's 30s); each without a bridge, with
+the service's bridge as the path applies it, and with the dst-nat rule
+enabled by the test itself at the switch. Needs root, nft, conntrack and
+dnsmasq.`, func(fs *pflag.FlagSet) runner {
 		runs := fs.Int("runs", 5, "failovers per mode")
 		count := fs.Int("count", 20, "pings per scenario (the paper's 20)")
 		parts := fs.String("parts", "scenarios,timing,clients", "which parts to run")
+		bridges := fs.String("bridges", "none,service,test", "the clients part's bridges: none, service (the service's configured bridge, as the path applies it), test (the rule enabled by the test at the switch)")
 		return func(_ []string, stdout, stderr io.Writer) int {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -46,7 +54,7 @@ the records' TTL (the paper's 1d, and setup's 30s). Needs root.`, func(fs *pflag
 				err = labTiming(ctx, *runs, stdout)
 			}
 			if err == nil && want("clients") {
-				err = labClients(ctx, *runs, *count, stdout)
+				err = labClients(ctx, *runs, *count, *bridges, stdout)
 			}
 			if err != nil {
 				fmt.Fprintf(stderr, "failwatch lab: %v\n", err)
@@ -114,35 +122,58 @@ func labTiming(ctx context.Context, runs int, stdout io.Writer) error {
 	return nil
 }
 
-// labClients runs scenario 2 on every path and TTL, runs times, and prints
-// the paper's row per client: medians, with the spread of what was received.
-func labClients(ctx context.Context, runs, count int, stdout io.Writer) error {
+// labBridges are the --bridges names.
+var labBridges = map[string]lab.Bridge{"none": lab.NoBridge, "service": lab.ServiceBridge, "test": lab.TestBridge}
+
+// labClients runs scenario 2 on every path, bridge and TTL, runs times,
+// and prints the paper's row per client: medians, with the spread of what
+// was received.
+func labClients(ctx context.Context, runs, count int, bridges string, stdout io.Writer) error {
+	var variants []lab.Bridge
+	for name := range strings.SplitSeq(bridges, ",") {
+		b, ok := labBridges[name]
+		if !ok {
+			return fmt.Errorf("--bridges: %q is none of none, service, test", name)
+		}
+		variants = append(variants, b)
+	}
 	fmt.Fprintf(stdout, "scenario 2 as clients see it: %d pings at 1s, the public server cut before ping 4; medians of %d run(s)\n\n", count, runs)
-	fmt.Fprintf(stdout, "| path | TTL | client | sent | received (min-max) | loss | min ms | avg ms | max ms | mdev ms | fault to answer | client back after the switch |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(stdout, "| path | bridge | TTL | client | sent | received (min-max) | loss | min ms | avg ms | max ms | mdev ms | fault to answer | fault to bridge rule | client back after the switch |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch} {
-		for _, ttl := range []time.Duration{24 * time.Hour, 30 * time.Second} {
-			byClient := map[lab.Client][]lab.ClientRow{}
-			for range runs {
-				l, err := lab.New()
+		for _, bridge := range variants {
+			for _, ttl := range []time.Duration{24 * time.Hour, 30 * time.Second} {
+				byClient, err := labClientRuns(ctx, mode, bridge, ttl, runs, count)
 				if err != nil {
 					return err
 				}
-				rows, err := l.ClientsScenario2(ctx, mode, ttl, count, 3, time.Second)
-				l.Close()
-				if err != nil {
-					return fmt.Errorf("%s, TTL %s: %w", mode, ttl, err)
+				for _, client := range []lab.Client{lab.ResolveOnce, lab.Caching} {
+					fmt.Fprintln(stdout, clientLine(byClient[client]))
 				}
-				for _, r := range rows {
-					byClient[r.Client] = append(byClient[r.Client], r)
-				}
-			}
-			for _, client := range []lab.Client{lab.Resolving, lab.Caching} {
-				fmt.Fprintln(stdout, clientLine(byClient[client]))
 			}
 		}
 	}
 	return nil
+}
+
+// labClientRuns runs one row's scenario runs times, each in a new lab.
+func labClientRuns(ctx context.Context, mode lab.Mode, bridge lab.Bridge, ttl time.Duration, runs, count int) (map[lab.Client][]lab.ClientRow, error) {
+	byClient := map[lab.Client][]lab.ClientRow{}
+	for range runs {
+		l, err := lab.New()
+		if err != nil {
+			return nil, err
+		}
+		rows, err := l.ClientsScenario2(ctx, mode, bridge, ttl, count, 3, time.Second)
+		l.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s, %s, TTL %s: %w", mode, bridge, ttl, err)
+		}
+		for _, r := range rows {
+			byClient[r.Client] = append(byClient[r.Client], r)
+		}
+	}
+	return byClient, nil
 }
 
 // clientLine is one table row: the medians of the runs.
@@ -156,25 +187,36 @@ func clientLine(rows []lab.ClientRow) string {
 	}
 	var received []int
 	var losses []float64
-	var back []time.Duration
+	var back, rule []time.Duration
 	for _, r := range rows {
 		received, losses = append(received, r.Stats.Received), append(losses, r.Stats.LossPercent())
 		if r.BackOK {
 			back = append(back, r.Back)
 		}
+		if r.RuleOnOK {
+			rule = append(rule, r.RuleOn)
+		}
 	}
 	slices.Sort(received)
 	slices.Sort(losses)
-	backText := "not within the run (the TTL)"
-	if len(back) == len(rows) {
-		backText = median(back).Round(time.Millisecond).String()
-	}
 	r := rows[0]
-	return fmt.Sprintf("| %s | %s | %s | %d | %d (%d-%d) | %.0f%% | %s | %s | %s | %s | %s | %s |", r.Mode, config.FormatDuration(r.TTL), r.Client, r.Stats.Sent,
+	return fmt.Sprintf("| %s | %s | %s | %s | %d | %d (%d-%d) | %.0f%% | %s | %s | %s | %s | %s | %s | %s |", r.Mode, r.Bridge, config.FormatDuration(r.TTL), r.Client, r.Stats.Sent,
 		received[len(received)/2], received[0], received[len(received)-1], losses[len(losses)/2],
 		msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Min })), msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Avg })),
 		msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Max })), msText(pick(func(r lab.ClientRow) time.Duration { return r.Stats.Mdev })),
-		pick(func(r lab.ClientRow) time.Duration { return r.Switch }).Round(time.Millisecond), backText)
+		pick(func(r lab.ClientRow) time.Duration { return r.Switch }).Round(time.Millisecond),
+		ofRuns(rule, len(rows), "no rule applied"), ofRuns(back, len(rows), "not within the run (the TTL)"))
+}
+
+// ofRuns is the median of what every run had, or says how many had none.
+func ofRuns(ds []time.Duration, runs int, none string) string {
+	switch {
+	case len(ds) == runs:
+		return median(ds).Round(time.Millisecond).String()
+	case len(ds) == 0:
+		return none
+	}
+	return fmt.Sprintf("%s in %d of %d runs (median of those)", median(ds).Round(time.Millisecond), len(ds), runs)
 }
 
 func msText(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/1e6) }

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -16,20 +17,41 @@ import (
 // Client is how a client finds the service's address before each ping.
 type Client string
 
-// The two clients the paper's table is read for.
+// The two clients the paper's table is read for, real programs in their
+// own namespaces behind the router (realclients.go).
 const (
-	// Resolving asks the resolver before every ping (the paper's client as
-	// the lab has run it so far). No real client does this.
-	Resolving Client = "re-resolves every ping"
-	// Caching keeps an answer for its TTL, as a stub resolver with a cache
-	// does: after a switch it goes on pinging the old address until the
-	// answer expires.
-	Caching Client = "caches for the TTL"
+	// ResolveOnce is `ping -c 20 NAME` with the router's DNS as its
+	// resolver: it looks the name up once and pings that address, as the
+	// paper's client did.
+	ResolveOnce Client = "ping -c N NAME (resolves once)"
+	// Caching runs `ping -c 1 NAME` every second, each looking the name
+	// up through dnsmasq, which answers from its cache for the TTL.
+	Caching Client = "ping -c 1 NAME each second via dnsmasq (caches for the TTL)"
+)
+
+// Bridge is how the router carries clients that still send to the
+// primary's address after the switch.
+type Bridge string
+
+// The bridge variants a run can have.
+const (
+	// NoBridge: nothing carries them.
+	NoBridge Bridge = "without bridge"
+	// ServiceBridge: the service's bridge is configured
+	// (config.Service.Bridge) and the path does whatever it does with it;
+	// the row says whether a rule was in fact applied.
+	ServiceBridge Bridge = "service bridge (the path's own)"
+	// TestBridge: the lab itself enables the dst-nat rules over the API
+	// the moment the DNS answer changes and removes the clients'
+	// connections to the primary: a measure of the data path, not of any
+	// failover path.
+	TestBridge Bridge = "rule enabled by the test at the switch"
 )
 
 // ClientRow is scenario 2 on one failover path as one client saw it.
 type ClientRow struct {
 	Mode   Mode
+	Bridge Bridge
 	TTL    time.Duration
 	Client Client
 	// Stats are the paper's row: the first count pings.
@@ -37,42 +59,28 @@ type ClientRow struct {
 	// Switch is from the fault to the resolver answering the standby.
 	Switch time.Duration
 	// Back is from the switch to the client's first ping answered by the
-	// standby; BackOK is false when that did not happen within the run
-	// (a cached answer with a long TTL).
+	// standby (through the bridge or by its address); BackOK is false when
+	// that did not happen within the run (a cached answer with a long
+	// TTL).
 	Back   time.Duration
 	BackOK bool
-}
-
-// cache is a stub resolver's cache of the one name: it asks the lab's
-// resolver only when the answer it holds has expired.
-type cache struct {
-	l       *Lab
-	addr    netip.Addr
-	expires time.Time
-}
-
-func (c *cache) lookup(ctx context.Context) netip.Addr {
-	if time.Now().Before(c.expires) {
-		return c.addr
-	}
-	qctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	a := monitor.Query(qctx, c.l.DNS, Name, "A")
-	if len(a.Addrs) == 0 {
-		return netip.Addr{}
-	}
-	c.addr, c.expires = a.Addrs[0], time.Now().Add(a.TTL)
-	return c.addr
+	// RuleOn is from the fault to a dst-nat rule from the primary to the
+	// standby applied in the router namespace; RuleOnOK is false when none
+	// was during the run.
+	RuleOn   time.Duration
+	RuleOnOK bool
 }
 
 // ClientsScenario2 runs the paper's scenario 2 on one failover path, with
-// the records' TTL set to ttl: both clients ping the service name count
-// times at interval, side by side; before ping cutAt the public server is
-// cut. The caching client goes on pinging after the count, until the
-// standby answers it or until the switch plus the TTL and 5 s have passed
-// (a TTL over a minute is not waited for). The lab is left as it was found,
-// the public server restored and the name back on it.
-func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration, count, cutAt int, interval time.Duration) ([]ClientRow, error) {
+// the records' TTL set to ttl and the bridge as asked: both clients ping
+// the service name count times at interval, side by side; before ping
+// cutAt the public server is cut. The caching client goes on pinging after
+// the count, until the standby answers it or until the switch plus the TTL
+// and 5 s have passed (a TTL over a minute is not waited for). The lab is
+// left as it was found, the public server restored and the name back on it.
+func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, bridge Bridge, ttl time.Duration, count, cutAt int, interval time.Duration) ([]ClientRow, error) {
+	l.bridge = bridge
+	defer func() { l.bridge = NoBridge }()
 	c, f, err := l.openPath(ctx, mode)
 	if err != nil {
 		return nil, err
@@ -80,6 +88,9 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 	defer c.Close()
 	cfg := l.Config()
 	if err := setTTL(ctx, c, ttl); err != nil {
+		return nil, err
+	}
+	if err := l.clients.flushCache(); err != nil {
 		return nil, err
 	}
 	stop := func() {}
@@ -91,25 +102,40 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, ttl time.Duration
 	}
 	defer stop()
 
-	resolving, caching, fault, at := l.pingSideBySide(ctx, ttl, count, cutAt, interval)
-	if at.IsZero() {
+	run, err := l.runClients(ctx, c, bridge, ttl, count, cutAt, interval)
+	if err != nil {
+		return nil, err
+	}
+	if run.switched.IsZero() {
 		return nil, fmt.Errorf("%s: %w", mode, errNotSwitched)
 	}
 	rows := []ClientRow{
-		l.clientRow(mode, ttl, Resolving, resolving, count, fault, at),
-		l.clientRow(mode, ttl, Caching, caching, count, fault, at),
+		l.clientRow(mode, bridge, ttl, ResolveOnce, run.once, count, run),
+		l.clientRow(mode, bridge, ttl, Caching, run.cached, count, run),
+	}
+	return rows, l.afterClients(ctx, mode, f, c, &stop)
+}
+
+// afterClients puts the lab back: the test's bridge rules removed, the
+// public server restored, and the name back on it.
+func (l *Lab) afterClients(ctx context.Context, mode Mode, f *failover.Failover, c *routeros.Client, stop *func()) error {
+	if err := l.removeTestBridge(ctx, c); err != nil {
+		return err
 	}
 	if err := l.RestorePublic(); err != nil {
-		return rows, err
+		return err
 	}
 	if mode == Failwatch {
-		stop()
+		(*stop)()
 		if _, err := f.Restore(ctx); err != nil {
-			return rows, err
+			return err
 		}
 	}
-	_, err = l.WaitAnswer(ctx, l.Public.Addr, 60*time.Second)
-	return rows, err
+	_, err := l.WaitAnswer(ctx, l.Public.Addr, 60*time.Second)
+	if err == nil {
+		err = l.Plane.Err()
+	}
+	return err
 }
 
 // setTTL sets the TTL of the name's static records and flushes the
@@ -127,49 +153,76 @@ func setTTL(ctx context.Context, c *routeros.Client, ttl time.Duration) error {
 	return c.FlushDNSCache(ctx)
 }
 
-// pingSideBySide runs both clients' pings, cutting the public server before
-// ping cutAt. It returns each client's pings, when the cut came, and when
-// the resolver answered the standby (zero: not within a minute).
-func (l *Lab) pingSideBySide(ctx context.Context, ttl time.Duration, count, cutAt int, interval time.Duration) (resolving, caching []ping, fault, switchedAt time.Time) {
-	switched := make(chan time.Time, 1)
+// clientRun is what one run of both clients saw.
+type clientRun struct {
+	once, cached    []ping
+	fault, switched time.Time
+}
+
+// runClients runs both clients side by side, cutting the public server
+// before ping cutAt, and with the test's bridge enables the rules when the
+// resolver first answers the standby.
+func (l *Lab) runClients(ctx context.Context, c *routeros.Client, bridge Bridge, ttl time.Duration, count, cutAt int, interval time.Duration) (clientRun, error) {
+	var run clientRun
+	var onceErr, cutErr, bridgeErr error
+	started := make(chan time.Time, 1)
 	cut := make(chan struct{})
 	var wg sync.WaitGroup
-	start := time.Now()
 	wg.Go(func() {
-		resolving = l.pingLoop(ctx, start, count, interval, func(i int) netip.Addr {
-			if i == cutAt {
-				fault = time.Now()
-				l.CutPublic()
-				close(cut)
-				go func() {
-					at, _ := l.WaitAnswer(ctx, l.Private.Addr, 60*time.Second)
-					switched <- at
-				}()
-			}
-			return l.Answer(ctx)
-		}, nil)
+		run.once, onceErr = l.pingOnce(ctx, count, interval, func(t time.Time) { started <- t })
+		close(started)
+	})
+	t0, ok := <-started
+	if !ok {
+		wg.Wait()
+		return run, onceErr
+	}
+	wg.Go(func() {
+		// Half an interval before ping cutAt: clear of the one before and
+		// its reply, whatever the scheduling.
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Until(t0.Add(time.Duration(cutAt)*interval - interval/2))):
+		}
+		run.fault = time.Now()
+		cutErr = l.CutPublic()
+		close(cut)
+		run.switched, _ = l.WaitAnswer(ctx, l.Private.Addr, 60*time.Second)
+		if bridge == TestBridge && !run.switched.IsZero() {
+			bridgeErr = l.enableTestBridge(ctx, c)
+		}
 	})
 	wg.Go(func() {
-		cc := &cache{l: l}
-		caching = l.pingLoop(ctx, start, count, interval, func(i int) netip.Addr {
-			if i == cutAt {
-				<-cut
+		run.cached = l.cachedLoop(ctx, t0, count, interval, func() time.Time {
+			<-cut
+			// A TTL over a minute is not waited for.
+			if ttl > time.Minute {
+				return time.Time{}
 			}
-			return cc.lookup(ctx)
-		}, func(p ping, n int) bool {
-			// After the paper's count: until the standby answers, or the
-			// cached answer has had time to expire.
-			if n < count {
-				return true
-			}
-			if p.OK && p.to == l.Private.Addr {
-				return false
-			}
-			return ttl <= time.Minute && !fault.IsZero() && time.Since(fault) < ttl+5*time.Second+interval
+			return run.fault.Add(ttl + 5*time.Second + interval)
 		})
 	})
 	wg.Wait()
-	return resolving, caching, fault, <-switched
+	return run, errors.Join(onceErr, cutErr, bridgeErr)
+}
+
+// cachedLoop runs the caching client every interval from t0: count pings,
+// then on until the standby answers or past until() (zero: stop).
+func (l *Lab) cachedLoop(ctx context.Context, t0 time.Time, count int, interval time.Duration, until func() time.Time) []ping {
+	var out []ping
+	for i := 0; ctx.Err() == nil; i++ {
+		if i >= count {
+			last := out[len(out)-1]
+			if end := until(); last.byStandby || end.IsZero() || time.Now().After(end) {
+				return out
+			}
+		}
+		time.Sleep(time.Until(t0.Add(time.Duration(i) * interval)))
+		p := []ping{l.pingCached(ctx)}
+		l.markStandby(l.Cached, p, func(int) int { return 1 })
+		out = append(out, p[0])
+	}
+	return out
 }
 
 // openPath connects to the lab's router and makes it fail over the way the
@@ -181,15 +234,28 @@ func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failo
 	}
 	f := l.Failover(c)
 	cfg := l.Config()
-	switch mode {
-	case Setup:
+	setup := func() error {
 		s := &failover.Setup{Service: cfg.Services[0], Primary: cfg.Servers[0], Standby: cfg.Servers[1], Probe: cfg.Probe, RTT: PublicDelay[0]}
-		var plan *failover.Plan
-		if plan, err = s.Plan(ctx, c); err == nil {
+		plan, err := s.Plan(ctx, c)
+		if err == nil {
 			err = plan.Apply(ctx, c)
 		}
+		return err
+	}
+	switch mode {
+	case Setup:
+		err = setup()
 	case Failwatch:
-		_, err = f.HoldNetwatch(ctx)
+		// With the service's bridge, setup writes what the bridge needs on
+		// the router (its rules, disabled), as an admin runs it once; the
+		// netwatch it adds is held with the paper's, so failwatch alone
+		// acts.
+		if l.bridge == ServiceBridge {
+			err = setup()
+		}
+		if err == nil {
+			_, err = f.HoldNetwatch(ctx)
+		}
 	}
 	if err != nil {
 		c.Close()
@@ -198,56 +264,29 @@ func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failo
 	return c, f, nil
 }
 
-// ping is one of a client's pings and the address it went to.
+// ping is one of a client's pings, the address it went to, and whether
+// the private server answered it (by its address or through the bridge).
 type ping struct {
 	monitor.Sample
-	to netip.Addr
-}
-
-// pingLoop pings whatever resolve returns, at interval from start; after
-// count pings it goes on while more says so (nil: it stops at count).
-func (l *Lab) pingLoop(ctx context.Context, start time.Time, count int, interval time.Duration,
-	resolve func(i int) netip.Addr, more func(ping, int) bool) []ping {
-	var out []ping
-	for i := 0; ; i++ {
-		if i >= count && more == nil {
-			return out
-		}
-		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return out
-			case <-time.After(wait):
-			}
-		}
-		p := ping{to: resolve(i)}
-		if p.to.IsValid() {
-			pctx, cancel := context.WithTimeout(ctx, time.Second)
-			p.Sample = l.ICMP.Probe(pctx, p.to)
-			cancel()
-		} else {
-			p.Sample = monitor.Sample{At: time.Now(), Err: "name did not resolve"}
-		}
-		out = append(out, p)
-		if more != nil && !more(p, i+1) {
-			return out
-		}
-	}
+	to        netip.Addr
+	byStandby bool
 }
 
 // clientRow reads one client's pings: the paper's row of the first count,
-// and when the standby first answered it after the switch.
-func (l *Lab) clientRow(mode Mode, ttl time.Duration, client Client, pings []ping, count int, fault, switched time.Time) ClientRow {
+// when the standby first answered it after the switch, and when the
+// bridge's rule was applied.
+func (l *Lab) clientRow(mode Mode, bridge Bridge, ttl time.Duration, client Client, pings []ping, count int, run clientRun) ClientRow {
 	var samples []monitor.Sample
 	for _, p := range pings[:min(count, len(pings))] {
 		samples = append(samples, p.Sample)
 	}
-	row := ClientRow{Mode: mode, TTL: ttl, Client: client, Switch: switched.Sub(fault), Stats: stats(samples)}
+	row := ClientRow{Mode: mode, Bridge: bridge, TTL: ttl, Client: client, Switch: run.switched.Sub(run.fault), Stats: stats(samples)}
 	for _, p := range pings {
-		if p.OK && p.to == l.Private.Addr && p.At.After(fault) {
-			row.Back, row.BackOK = max(p.At.Sub(switched), 0), true
+		if p.OK && p.byStandby && p.At.After(run.fault) {
+			row.Back, row.BackOK = max(p.At.Sub(run.switched), 0), true
 			break
 		}
 	}
+	row.RuleOn, row.RuleOnOK = l.ruleOn(run.fault)
 	return row
 }

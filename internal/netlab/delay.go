@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os/exec"
+	"sync"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -50,6 +52,7 @@ func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
 			if !ok {
 				continue
 			}
+			h.echoes.add(from, echo)
 			delay := max(mean+time.Duration(rng.NormFloat64()*float64(mdev)), 0)
 			reply, err := (&icmp.Message{Type: ipv4.ICMPTypeEchoReply, Body: echo}).Marshal(nil)
 			if err != nil {
@@ -59,4 +62,50 @@ func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
 		}
 	}()
 	return nil
+}
+
+// Echo is an echo request the host answered: when it came, from whom,
+// with which sequence number.
+type Echo struct {
+	At   time.Time
+	From netip.Addr
+	Seq  int
+}
+
+// maxEchoes bounds the log: the lab's runs send far fewer.
+const maxEchoes = 10000
+
+// echoLog keeps the last maxEchoes echoes answered.
+type echoLog struct {
+	mu   sync.Mutex
+	list []Echo
+}
+
+func (l *echoLog) add(from net.Addr, e *icmp.Echo) {
+	ip, ok := from.(*net.IPAddr)
+	if !ok {
+		return
+	}
+	addr, _ := netip.AddrFromSlice(ip.IP)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.list) >= maxEchoes {
+		l.list = l.list[1:]
+	}
+	l.list = append(l.list, Echo{At: time.Now(), From: addr.Unmap(), Seq: e.Seq})
+}
+
+// Echoes are the echo requests DelayEcho answered from one address, the
+// last 10000 at most: who a client's ping really reached, whatever address
+// the reply came back from (a destination NAT rewrites it).
+func (h *Host) Echoes(from netip.Addr) []Echo {
+	h.echoes.mu.Lock()
+	defer h.echoes.mu.Unlock()
+	var out []Echo
+	for _, e := range h.echoes.list {
+		if e.From == from {
+			out = append(out, e)
+		}
+	}
+	return out
 }

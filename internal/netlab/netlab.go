@@ -36,9 +36,17 @@ func Available() error {
 type Host struct {
 	// NS is the namespace's name, as `ip netns` knows it.
 	NS string
-	// Addr is the host's address; Gateway is this namespace's end of the link.
+	// Addr is the host's address; Gateway is the other end of the link
+	// (this namespace's, or the router namespace's for a host behind one).
 	Addr, Gateway netip.Addr
-	outer         string
+	// Iface is the link's other end: the interface the host is reached by;
+	// Dev is the host's own end, inside NS.
+	Iface, Dev string
+	// outerNS is the namespace Iface is in ("" for this one); routed is
+	// the host's subnet when this namespace routes it through a router.
+	outerNS, routed string
+	// echoes are the echo requests DelayEcho answered.
+	echoes echoLog
 }
 
 var seq atomic.Int32
@@ -46,22 +54,22 @@ var seq atomic.Int32
 // labRange is RFC 2544's benchmarking range, where every host lives.
 var labRange = netip.MustParsePrefix("198.18.0.0/15")
 
-// NewHost builds a host on the first free /30 of 198.18.0.0/15. A lock file
-// keeps test processes running side by side from picking the same subnet.
+// NewHost builds a host on the first free /30 of 198.18.0.0/15, joined to
+// this namespace. A lock file keeps test processes running side by side from
+// picking the same subnet.
 func NewHost() (*Host, error) {
-	lock, err := os.OpenFile(os.TempDir()+"/failwatch-netlab.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	return newHost("", netip.Addr{})
+}
+
+// newHost builds a host whose link's other end is in namespace outerNS (""
+// for this one). A host behind a router namespace gets a route in this
+// namespace through the router (via), which also marks its subnet as taken.
+func newHost(outerNS string, via netip.Addr) (*Host, error) {
+	unlock, err := lockLab()
 	if err != nil {
-		return nil, fmt.Errorf("netlab lock: %w", err)
+		return nil, err
 	}
-	defer lock.Close()
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("netlab lock: %w", err)
-	}
-	// Nothing addressed to the lab's range may ever take the default route
-	// off this machine, not even to a host whose link is down or gone.
-	if out, err := exec.Command("ip", "route", "replace", "unreachable", labRange.String()).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("ip route replace unreachable %s: %v: %s", labRange, err, bytes.TrimSpace(out))
-	}
+	defer unlock()
 	gw, err := freeSubnet()
 	if err != nil {
 		return nil, err
@@ -73,27 +81,60 @@ func NewHost() (*Host, error) {
 		NS:      fmt.Sprintf("fw%d-%d", pid, n),
 		Addr:    addr,
 		Gateway: gw,
-		outer:   fmt.Sprintf("fwo%d-%d", pid, n),
+		Iface:   fmt.Sprintf("fwo%d-%d", pid, n),
+		outerNS: outerNS,
 	}
 	inner := fmt.Sprintf("fwi%d-%d", pid, n)
+	h.Dev = inner
 	steps := [][]string{
 		{"netns", "add", h.NS},
-		{"link", "add", h.outer, "type", "veth", "peer", "name", inner},
-		{"link", "set", inner, "netns", h.NS},
-		{"addr", "add", gw.String() + "/30", "dev", h.outer},
-		{"link", "set", h.outer, "up"},
+		h.outerArgs("link", "add", h.Iface, "type", "veth", "peer", "name", inner),
+		h.outerArgs("link", "set", inner, "netns", h.NS),
+		h.outerArgs("addr", "add", gw.String()+"/30", "dev", h.Iface),
+		h.outerArgs("link", "set", h.Iface, "up"),
 		{"-n", h.NS, "addr", "add", addr.String() + "/30", "dev", inner},
 		{"-n", h.NS, "link", "set", inner, "up"},
 		{"-n", h.NS, "link", "set", "lo", "up"},
 		{"-n", h.NS, "route", "add", "default", "via", gw.String()},
 	}
+	if via.IsValid() {
+		h.routed = netip.PrefixFrom(gw, 30).Masked().String()
+		steps = append(steps, []string{"route", "add", h.routed, "via", via.String()})
+	}
 	for _, args := range steps {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		if err := ipCmd(args...); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+			return nil, err
 		}
 	}
 	return h, nil
+}
+
+// lockLab takes the lab's lock and makes sure nothing addressed to the
+// lab's range can leave the machine; the caller calls unlock.
+func lockLab() (unlock func(), err error) {
+	lock, err := os.OpenFile(os.TempDir()+"/failwatch-netlab.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("netlab lock: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("netlab lock: %w", err)
+	}
+	// Nothing addressed to the lab's range may ever take the default route
+	// off this machine, not even to a host whose link is down or gone.
+	if err := ipCmd("route", "replace", "unreachable", labRange.String()); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return func() { lock.Close() }, nil
+}
+
+func ipCmd(args ...string) error {
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // freeSubnet returns the first address .4n+1 of a /30 in 198.18.0.0/15
@@ -107,6 +148,17 @@ func freeSubnet() (netip.Addr, error) {
 	for _, a := range addrs {
 		if p, err := netip.ParsePrefix(a.String()); err == nil {
 			used[p.Addr()] = true
+		}
+	}
+	// Hosts behind a router namespace have their addresses there; their
+	// subnets show here as routes through it.
+	out, err := exec.Command("ip", "-4", "-o", "route", "show").Output()
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("list routes: %w", err)
+	}
+	for line := range strings.Lines(string(out)) {
+		if p, err := netip.ParsePrefix(strings.Fields(line)[0]); err == nil && p.Bits() == 30 {
+			used[p.Masked().Addr().Next()] = true
 		}
 	}
 	for a := labRange.Addr(); labRange.Contains(a); {
@@ -123,7 +175,10 @@ func freeSubnet() (netip.Addr, error) {
 
 // Close removes the namespace, which takes the veth pair with it.
 func (h *Host) Close() error {
-	exec.Command("ip", "link", "del", h.outer).Run()
+	if h.routed != "" {
+		exec.Command("ip", "route", "del", h.routed).Run()
+	}
+	exec.Command("ip", h.outerArgs("link", "del", h.Iface)...).Run()
 	if out, err := exec.Command("ip", "netns", "del", h.NS).CombinedOutput(); err != nil {
 		return fmt.Errorf("ip netns del %s: %v: %s", h.NS, err, bytes.TrimSpace(out))
 	}
@@ -161,10 +216,15 @@ func (h *Host) SetLink(up bool) error {
 	if up {
 		state = "up"
 	}
-	if out, err := exec.Command("ip", "link", "set", h.outer, state).CombinedOutput(); err != nil {
-		return fmt.Errorf("ip link set %s %s: %v: %s", h.outer, state, err, bytes.TrimSpace(out))
+	return ipCmd(h.outerArgs("link", "set", h.Iface, state)...)
+}
+
+// outerArgs are ip's arguments for the link's other end.
+func (h *Host) outerArgs(args ...string) []string {
+	if h.outerNS == "" {
+		return args
 	}
-	return nil
+	return append([]string{"-n", h.outerNS}, args...)
 }
 
 // ClearFaults removes every fault.
@@ -175,20 +235,25 @@ func (h *Host) ClearFaults() error {
 // In runs open on a thread inside the host's namespace: sockets it opens
 // stay in the namespace while this process serves them.
 func (h *Host) In(open func() error) error {
+	return inNS(h.NS, open)
+}
+
+// inNS runs open on a thread inside namespace ns.
+func inNS(ns string, open func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		// The thread is left locked on purpose: when this goroutine ends
 		// the runtime throws the thread away rather than reuse one whose
 		// namespace was changed.
 		runtime.LockOSThread()
-		f, err := os.Open("/run/netns/" + h.NS)
+		f, err := os.Open("/run/netns/" + ns)
 		if err != nil {
 			done <- err
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			done <- fmt.Errorf("setns %s: %w", h.NS, err)
+			done <- fmt.Errorf("setns %s: %w", ns, err)
 			return
 		}
 		done <- open()

@@ -93,3 +93,36 @@ func TestDelayEcho(t *testing.T) {
 		t.Errorf("the kernel answered too:\n%s", out)
 	}
 }
+
+// A router namespace forwards between the hosts behind it and from this
+// namespace to them, has no default route (nothing it forwards leaves the
+// lab), and a delayed echo logs who it answered.
+func TestRouterForwards(t *testing.T) {
+	r := netlabtest.TestRouter(t)
+	a, err := r.AddHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.AddHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := b.DelayEcho(ctx, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", a.NS, "ping", "-n", "-c", "2", "-i", "0.2", "-W", "1", b.Addr.String()).CombinedOutput(); err != nil {
+		t.Fatalf("host to host through the router: %v\n%s", err, out)
+	}
+	if echoes := b.Echoes(a.Addr); len(echoes) != 2 || echoes[0].Seq != 1 || echoes[1].Seq != 2 {
+		t.Errorf("b's echo log from a: %+v, want seq 1 and 2", echoes)
+	}
+	if out, err := exec.Command("ping", "-n", "-c", "1", "-W", "1", a.Addr.String()).CombinedOutput(); err != nil {
+		t.Fatalf("this namespace to a host behind the router: %v\n%s", err, out)
+	}
+	out, err := exec.Command("ip", "-n", r.NS, "route", "show", "default").CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("the router's default route: %q (%v), want none", out, err)
+	}
+}

@@ -98,6 +98,8 @@ type Router struct {
 	sessions map[net.Conn]struct{}
 	// downUntil ends an outage (see Outage).
 	downUntil time.Time
+	// observer is told of firewall changes (observe.go).
+	observer *firewallObserver
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -354,6 +356,7 @@ func (r *Router) command(user string, cmd string, attrs []attr, q query) result 
 	if t == nil {
 		return unknownCommand(cmd)
 	}
+	defer r.observeChange(t, verb, attrs)()
 	res := r.tableCommand(t, user, verb, attrs, q)
 	if res.trap == nil && verb != "print" {
 		switch t {

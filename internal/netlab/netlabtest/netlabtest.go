@@ -12,12 +12,7 @@ import (
 // CI (CI set in the environment), where every test must really run.
 func TestHost(t testing.TB) *netlab.Host {
 	t.Helper()
-	if err := netlab.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the namespace tests: %v", err)
-		}
-		t.Skipf("needs network namespaces: %v", err)
-	}
+	need(t)
 	h, err := netlab.NewHost()
 	if err != nil {
 		t.Fatal(err)
@@ -28,4 +23,32 @@ func TestHost(t testing.TB) *netlab.Host {
 		}
 	})
 	return h
+}
+
+// TestRouter builds a router namespace for a test, as TestHost builds a
+// host, and removes it with its hosts when the test ends.
+func TestRouter(t testing.TB) *netlab.Router {
+	t.Helper()
+	need(t)
+	r, err := netlab.NewRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return r
+}
+
+// need skips a test that cannot build namespaces here, except under CI.
+func need(t testing.TB) {
+	t.Helper()
+	if err := netlab.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the namespace tests: %v", err)
+		}
+		t.Skipf("needs network namespaces: %v", err)
+	}
 }
