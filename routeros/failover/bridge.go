@@ -229,6 +229,16 @@ func Hairpin(b config.Bridge, standby config.Server) bool {
 	return err == nil && slices.ContainsFunc(b.SrcAddresses, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
+// listAddress is a prefix as the router keeps it in an address list: a
+// host prefix (/32, /128) as its bare address, so that the read-back of
+// what was written compares equal.
+func listAddress(p netip.Prefix) string {
+	if p.IsSingleIP() {
+		return p.Addr().String()
+	}
+	return p.Masked().String()
+}
+
 // BridgeItems are the address-list entries and the rules of a service's
 // bridge, in the order they must stand (exemptions before the rules that
 // carry): the contract every writer and reader of the rows keeps (see the
@@ -243,13 +253,13 @@ func BridgeItems(svc config.Service, primary, standby config.Server, own []netip
 		items = append(items, BridgeItem{fam.Menu("address-list"), [][2]string{{"list", list}, {"address", address}, {"comment", prefix}}})
 	}
 	for _, p := range b.SrcAddresses {
-		entry(ClientsList(svc), p.String())
+		entry(ClientsList(svc), listAddress(p))
 	}
 	for _, a := range own {
 		entry(ExemptList(svc), a.String())
 	}
 	for _, p := range b.Exempt {
-		entry(ExemptList(svc), p.String())
+		entry(ExemptList(svc), listAddress(p))
 	}
 	rule := func(kind string, props ...[2]string) {
 		props = append(props, [2]string{"disabled", "yes"}, [2]string{"comment", prefix + " " + kind})

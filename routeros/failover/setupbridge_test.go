@@ -17,8 +17,10 @@ import (
 // bridgedSetup is the paper's setup with a bridge for the LAN's clients.
 func bridgedSetup() *Setup {
 	s := paperSetup(false)
-	s.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.168.88.0/24")},
-		TCP: []int{80, 443}, ICMP: true, Until: config.UntilRestore, Comment: "failwatch bridge " + paper.Name}
+	// A host prefix among the clients and the exemptions: the router keeps it
+	// as a bare address, and the read-back must still find it.
+	s.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.168.88.0/24"), netip.MustParsePrefix("10.9.9.9/32")},
+		Exempt: []netip.Prefix{netip.MustParsePrefix("192.168.88.77/32")}, TCP: []int{80, 443}, ICMP: true, Until: config.UntilRestore, Comment: "failwatch bridge " + paper.Name}
 	s.Own = []netip.Addr{ownAddr}
 	return s
 }
