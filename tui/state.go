@@ -55,6 +55,8 @@ func (m *Model) server(ev monitor.Event) {
 		m.setCheck(s, ev.Check)
 		if s.checks[0].Label == ev.Check.Label {
 			s.history = appendCapped(s.history, ev.Sample, m.opts.History)
+			s.countCell(ev.Sample)
+			s.keepStatus(ev.Sample, ev.Check.Window, m.c.now())
 		}
 		if s.series == nil {
 			s.series = map[string][]monitor.Sample{}
