@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"math"
+	"regexp"
 	"strings"
 	"time"
 
@@ -88,6 +90,7 @@ func sparkline(st Styles, cells []sparkCell, total, width int) string {
 			hi = max(hi, c.rtt)
 		}
 	}
+	lo, hi = sparkScale(lo, hi, len(st.Glyphs.Levels))
 	g := st.Glyphs
 	var b, run strings.Builder
 	flush := func() {
@@ -111,6 +114,28 @@ func sparkline(st Styles, cells []sparkCell, total, width int) string {
 	flush()
 	b.WriteString(strings.Repeat(g.Empty, width-len(cells)))
 	return b.String()
+}
+
+// sparkScale widens the range of the replies shown to round steps (a
+// level's height, 1, 2 or 5 times a power of ten of milliseconds): a reply
+// a little slower or faster than the others does not redraw every cell.
+func sparkScale(lo, hi time.Duration, levels int) (time.Duration, time.Duration) {
+	if hi <= lo || levels < 2 {
+		return lo, hi
+	}
+	step := niceStep(msOf(hi-lo) / float64(levels-1))
+	return time.Duration(math.Floor(msOf(lo)/step) * step * 1e6), time.Duration(math.Ceil(msOf(hi)/step) * step * 1e6)
+}
+
+// localPort is the local end of a failed exchange in a Go network error
+// ("read udp 127.0.0.1:47043->127.0.0.1:53: ..."): a new port every query.
+var localPort = regexp.MustCompile(`((?:udp|tcp)[46]?) \S+->`)
+
+// withoutLocalPort is a resolver's error without its local address, which
+// changes with every query and would redraw the header every second for
+// the same fault.
+func withoutLocalPort(err string) string {
+	return localPort.ReplaceAllString(err, "$1 ")
 }
 
 // countCell counts a first-check sample's second in s.cells, the seconds

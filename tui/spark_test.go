@@ -150,3 +150,31 @@ func TestCardsTakeSamplesAtTheirInstant(t *testing.T) {
 		t.Errorf("at 1.500 both cards show the new samples:\n%s", out)
 	}
 }
+
+// The sparkline's range is widened to round steps: a reply a little past
+// the slowest so far keeps every cell's level.
+func TestSparkScale(t *testing.T) {
+	ms := func(v float64) time.Duration { return time.Duration(v * 1e6) }
+	for _, tc := range []struct{ lo, hi, wantLo, wantHi time.Duration }{
+		{ms(191.3), ms(203.9), ms(190), ms(204)},
+		{ms(191.3), ms(204.1), ms(190), ms(206)},
+		{ms(2.27), ms(3.71), ms(2), ms(4)},
+		{ms(5), ms(5), ms(5), ms(5)},
+	} {
+		lo, hi := sparkScale(tc.lo, tc.hi, 8)
+		if lo.Round(time.Microsecond) != tc.wantLo || hi.Round(time.Microsecond) != tc.wantHi {
+			t.Errorf("sparkScale(%v, %v) = %v, %v, want %v, %v", tc.lo, tc.hi, lo, hi, tc.wantLo, tc.wantHi)
+		}
+	}
+}
+
+// A resolver's error is shown without the local port, new every query.
+func TestWithoutLocalPort(t *testing.T) {
+	in := "dns 127.0.0.1:1: no answer: read udp 127.0.0.1:47043->127.0.0.1:1: read: connection refused"
+	if got, want := withoutLocalPort(in), "dns 127.0.0.1:1: no answer: read udp 127.0.0.1:1: read: connection refused"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := withoutLocalPort("dns 192.0.2.53:53: no answer: i/o timeout"); got != "dns 192.0.2.53:53: no answer: i/o timeout" {
+		t.Errorf("an error without addresses changed: %q", got)
+	}
+}

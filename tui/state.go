@@ -199,7 +199,7 @@ func (m *Model) dnsAnswer(msg engine.DNSAnswer) {
 	}
 	a, dns := msg.DNSAnswer, &sv.dns
 	if a.Err != nil {
-		dns.err = a.Err.Error()
+		dns.err = withoutLocalPort(a.Err.Error())
 		return
 	}
 	dns.err = ""
