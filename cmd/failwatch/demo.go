@@ -76,7 +76,7 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 		_ = fs.MarkHidden("scene-seed")
 		_ = fs.MarkHidden("scene-clock")
 		return func(_ []string, stdout, stderr io.Writer) int {
-			if *sceneClock != "" {
+			if *sceneClock != "" || fs.Changed("scene-seed") {
 				return runScene(*sceneSeed, *sceneClock, *ui.wall, stderr)
 			}
 			lines := lineMode(stderr)
@@ -104,6 +104,10 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 
 // runScene shows the still scene until q.
 func runScene(seed uint64, clock string, wall bool, stderr io.Writer) int {
+	if clock == "" {
+		fmt.Fprintln(stderr, "failwatch demo: --scene-seed needs --scene-clock, RFC 3339 (2026-10-14T18:35:10Z)")
+		return exitUsage
+	}
 	at, err := time.Parse(time.RFC3339, clock)
 	if err != nil {
 		fmt.Fprintf(stderr, "failwatch demo: --scene-clock: %v\n", err)
