@@ -50,7 +50,7 @@ func (g *cards) View() string {
 	for i := 0; i < len(servers); i += cols {
 		var row []string
 		for j := i; j < min(i+cols, len(servers)); j++ {
-			row = append(row, g.card(j, w))
+			row = append(row, g.card(j, w, slotTime(g.c.now(), j-i, cols)))
 		}
 		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
 	}
@@ -119,7 +119,7 @@ func (g *cards) lines() string {
 		state := st.State(s.state).Render(fmt.Sprintf("%-9s", s.state.String()))
 		since := ""
 		if !s.since.IsZero() {
-			since = shortDuration(now.Sub(s.since))
+			since = age(now.Sub(s.since))
 		}
 		nw := "none"
 		if s.netwatch != "" {
@@ -131,7 +131,7 @@ func (g *cards) lines() string {
 			numbers = fmt.Sprintf("%s %s/%s ms loss %s", checkName(s.checks[0].Label), ms(w.Last), ms(w.Avg), loss(st, w))
 		}
 		line := fmt.Sprintf("%s%-10s %-8s %-15s %s %-7s netwatch %-8s %s  %s", mark, s.cfg.Name, s.cfg.Role, s.cfg.Address, state, since, nw,
-			sparkline(st, s.history, 20), numbers)
+			sparkline(st, secondCells(s.history, 20), s.cells, 20), numbers)
 		if on := g.c.activeOn(s.cfg.Name); len(on) > 0 {
 			line += "  " + st.Good.Render("ACTIVE "+strings.Join(on, ", "))
 		}
@@ -144,23 +144,29 @@ func (g *cards) lines() string {
 type cardKey struct {
 	version, width, styleGen int
 	selected                 bool
-	active                   string
-	second                   int64
+	active, age              string
+	// shown is the newest sample the card shows.
+	shown time.Time
 }
 
-// card is server i's card, kept until it or its surroundings change: View
-// runs on every message.
-func (g *cards) card(i, width int) string {
+// card is server i's card with its samples up to asOf (its column's
+// instant), kept until it or its surroundings change: View runs on every
+// message.
+func (g *cards) card(i, width int, asOf time.Time) string {
 	s := g.c.servers[i]
+	shown, _ := s.statusAsOf(asOf)
 	key := cardKey{version: s.version, width: width, styleGen: g.c.styleGen, selected: i == g.c.selected,
-		active: strings.Join(g.c.activeOn(s.cfg.Name), ","), second: g.c.now().Unix()}
+		active: strings.Join(g.c.activeOn(s.cfg.Name), ","), shown: shown.at}
+	if !s.since.IsZero() {
+		key.age = age(g.c.now().Sub(s.since))
+	}
 	if s.cached == "" || s.cacheKey != key {
-		s.cached, s.cacheKey = g.render(s, i == g.c.selected, width), key
+		s.cached, s.cacheKey = g.render(s, shown, i == g.c.selected, width), key
 	}
 	return s.cached
 }
 
-func (g *cards) render(s *serverView, selected bool, width int) string {
+func (g *cards) render(s *serverView, shown shownStatus, selected bool, width int) string {
 	st := g.c.styles
 	box := st.Card
 	if selected {
@@ -188,7 +194,7 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 	}
 	status := st.State(state).Render(state.String())
 	if !s.since.IsZero() {
-		status += st.Muted.Render(" for " + shortDuration(now.Sub(s.since)))
+		status += st.Muted.Render(" for " + age(now.Sub(s.since)))
 	}
 	nw := "netwatch " + st.Muted.Render("none")
 	if s.netwatch != "" {
@@ -201,12 +207,11 @@ func (g *cards) render(s *serverView, selected bool, width int) string {
 		cut(title, inner, ell),
 		cut(addr+"  "+status, inner, ell),
 		cut(nw, inner, ell),
-		sparkline(st, s.history, inner),
+		sparkline(st, secondCells(upTo(s.history, shown.at), inner), s.cellsUpTo(shown.at), inner),
 	}
-	var w monitor.Stats
-	label := ""
+	w, label := shown.window, ""
 	if len(s.checks) > 0 {
-		w, label = s.checks[0].Window, s.checks[0].Label
+		label = s.checks[0].Label
 	}
 	if w.Received > 0 {
 		lines = append(lines,
@@ -262,47 +267,6 @@ func loss(st Styles, w monitor.Stats) string {
 		return st.Warn.Render(text)
 	}
 	return st.Good.Render(text)
-}
-
-// sparkline draws the newest samples, one cell each; a lost probe is its own
-// glyph in the alarm colour, never a blank.
-func sparkline(st Styles, samples []monitor.Sample, width int) string {
-	g := st.Glyphs
-	if len(samples) > width {
-		samples = samples[len(samples)-width:]
-	}
-	lo, hi := time.Duration(-1), time.Duration(0)
-	for _, x := range samples {
-		if x.OK {
-			if lo < 0 || x.RTT < lo {
-				lo = x.RTT
-			}
-			hi = max(hi, x.RTT)
-		}
-	}
-	var b strings.Builder
-	b.WriteString(strings.Repeat(g.Empty, width-len(samples)))
-	var run strings.Builder
-	flush := func() {
-		if run.Len() > 0 {
-			b.WriteString(st.Spark.Render(run.String()))
-			run.Reset()
-		}
-	}
-	for _, x := range samples {
-		if !x.OK {
-			flush()
-			b.WriteString(st.Lost.Render(g.Lost))
-			continue
-		}
-		level := len(g.Levels) / 2
-		if hi > lo {
-			level = int(float64(x.RTT-lo) / float64(hi-lo) * float64(len(g.Levels)-1))
-		}
-		run.WriteString(g.Levels[level])
-	}
-	flush()
-	return b.String()
 }
 
 // checkName is how a card names the check its numbers are from: "rtt" for

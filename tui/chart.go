@@ -26,25 +26,31 @@ type chartSeries struct {
 }
 
 // chartKey is everything a server's chart depends on besides its samples
-// (which version counts): View runs after every message, and a wall draws
-// a chart per server.
+// (which version counts, and the newest shown): View runs after every
+// message, and a wall draws a chart per server.
 type chartKey struct {
 	version, width, height, styleGen, chartRange int
 	zoom                                         bool
-	from, to                                     time.Time
+	from, to, shown                              time.Time
 }
 
-// serverChart is the chart of every check of s over the chosen range, kept
-// until its samples, the window or the layout change.
-func (c *common) serverChart(s *serverView, width, height int) []string {
+// serverChart is the chart of every check of s over the chosen range with
+// its samples up to asOf (a wall panel's column's instant, see slotTime),
+// kept until its samples, the window or the layout change.
+func (c *common) serverChart(s *serverView, width, height int, asOf time.Time) []string {
 	st := c.styles
 	var series []chartSeries
+	var shown time.Time
 	for i, check := range s.checks {
-		series = append(series, chartSeries{label: check.Label, samples: s.series[check.Label], style: st.Series[i%len(st.Series)]})
+		samples := upTo(s.series[check.Label], asOf)
+		if n := len(samples); n > 0 && samples[n-1].At.After(shown) {
+			shown = samples[n-1].At
+		}
+		series = append(series, chartSeries{label: check.Label, samples: samples, style: st.Series[i%len(st.Series)]})
 	}
 	from, to := chartWindow(chartRanges[c.chart.span].span, c.now(), series)
 	key := chartKey{version: s.version, width: width, height: height, styleGen: c.styleGen, chartRange: c.chart.span,
-		zoom: c.chart.zoom, from: from, to: to}
+		zoom: c.chart.zoom, from: from, to: to, shown: shown}
 	if s.chartCached == nil || s.chartKey != key {
 		s.chartCached, s.chartKey = c.plot(series, from, to, width, height, c.chart.zoom), key
 	}
@@ -189,8 +195,10 @@ type chartGrid struct {
 	lost  []bool
 }
 
-// drawLines draws each series as a line. A loss breaks the line rather
-// than drawing a reply that never came.
+// drawLines draws each series as a line through a point per second (the
+// slowest reply in it: several probes a second move the line once a
+// second), and marks every lost probe's column. A second with a loss
+// breaks the line rather than drawing a reply that never came.
 func (sc chartScale) drawLines(series []chartSeries) chartGrid {
 	rows, plotWidth := sc.rows, sc.plotWidth
 	grid := chartGrid{dots: make([]uint8, plotWidth*rows), owner: make([]int, plotWidth*rows), lost: make([]bool, plotWidth)}
@@ -203,13 +211,17 @@ func (sc chartScale) drawLines(series []chartSeries) chartGrid {
 		grid.owner[cell] = who
 	}
 	for i, s := range series {
-		px, py := -1, -1
 		for _, x := range s.samples {
+			if !x.OK && !x.At.Before(sc.from) && !x.At.After(sc.to) {
+				grid.lost[min(max(sc.colOf(x.At), 0), plotWidth-1)] = true
+			}
+		}
+		px, py := -1, -1
+		for _, x := range perSecond(s.samples) {
 			if x.At.Before(sc.from) || x.At.After(sc.to) {
 				continue
 			}
 			if !x.OK {
-				grid.lost[min(max(sc.colOf(x.At), 0), plotWidth-1)] = true
 				px = -1
 				continue
 			}
@@ -224,6 +236,28 @@ func (sc chartScale) drawLines(series []chartSeries) chartGrid {
 		}
 	}
 	return grid
+}
+
+// perSecond is a sample per whole second: the slowest reply, at its time,
+// or a lost one when a probe in that second was lost.
+func perSecond(samples []monitor.Sample) []monitor.Sample {
+	var out []monitor.Sample
+	for _, x := range samples {
+		n := len(out)
+		if n == 0 || out[n-1].At.Unix() != x.At.Unix() {
+			out = append(out, x)
+			continue
+		}
+		last := &out[n-1]
+		switch {
+		case !last.OK:
+		case !x.OK:
+			*last = x
+		case x.RTT > last.RTT:
+			*last = x
+		}
+	}
+	return out
 }
 
 // chartMarks are the dashed rows (by row, their glyph), drawn from column

@@ -47,7 +47,7 @@ func (d *detailView) View() string {
 	}
 	// The rows the title, legend and numbers leave are the chart's.
 	chartHeight := max(d.height-len(lines)-1-len(statsLines), 6)
-	lines = append(lines, d.c.serverChart(s, d.width-1, chartHeight)...)
+	lines = append(lines, d.c.serverChart(s, d.width-1, chartHeight, d.c.now())...)
 	lines = append(lines, cut(strings.Join(legend, "   "), d.width, st.Glyphs.Ellipse))
 	lines = append(lines, statsLines...)
 	return strings.Join(lines, "\n")

@@ -123,7 +123,7 @@ func (h *helpScreen) text() string {
 		st.Bold.Render("Legend"),
 		st.Good.Render("UP") + " every check answers   " + st.Warn.Render("DEGRADED") + " some do   " +
 			st.Bad.Render("DOWN") + " none   " + st.Muted.Render("UNKNOWN") + " not probed yet (after hysteresis: no flapping)",
-		st.Spark.Render(levels) + " a round trip per cell, newest right, taller is slower   " + st.Lost.Render(g.Lost) + " a lost probe",
+		st.Spark.Render(levels) + " a second per cell, newest last, taller is slower   " + st.Lost.Render(g.Lost) + " a lost probe",
 		"ACTIVE  the server the router's records point the name at   " + st.Flag.Render("[NETWATCH HELD]") + " failwatch holds the router's netwatch",
 		"netwatch up/down/held/disabled/none  the router's own view of the server, beside failwatch's",
 		st.Good.Render(g.Dot) + " router connected   " + st.Bad.Render(g.Dot) + " unreachable   " + st.Warn.Render(g.Dot) + " reconnecting   " +

@@ -102,6 +102,13 @@ type serverView struct {
 	chartCached []string
 	wallKey     wallKey
 	wallCached  string
+	// cells counts the seconds of the first check's samples since its
+	// statistics started (lastCell the newest), which fixes where each
+	// stands in the sparkline; recent is its window after each sample
+	// of the last second or so, for a card that shows them at its instant.
+	cells    int
+	lastCell int64
+	recent   []shownStatus
 	// netwatch is the router's view of this host, "" when it has none.
 	netwatch string
 	// version counts changes; the rendered card is kept until it or the
@@ -239,11 +246,35 @@ func (m *Model) applyHelpStyles() {
 
 // Init asks the terminal for its background and starts the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, tick())
+	return tea.Batch(tea.RequestBackgroundColor, m.tick())
 }
 
-func tick() tea.Cmd {
-	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+// tick wakes the screen at the next instant a column of cards or wall
+// panels takes its samples (see slotTime), and at least once a second for
+// the clocks and ages.
+func (m Model) tick() tea.Cmd {
+	return tea.Tick(nextSlot(m.c.now(), m.columns()), func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// columns is how many cards or wall panels stand side by side, sharing
+// their lines; 1 when each server has lines of its own.
+func (m Model) columns() int {
+	switch {
+	case m.showHelp || m.detail || m.width == 0:
+		return 1
+	case m.opts.Wall && m.confirm == nil:
+		return wallColumns(len(m.c.servers), m.width)
+	}
+	height := m.bodyHeight()
+	if n := len(m.c.services); n > 1 {
+		// As dashboard lays it out: the services' title and lines above.
+		height -= 2 + min(n, max(height/3, 4)-1)
+	}
+	g := cards{c: m.c, width: m.width, height: height / 2}
+	if cols := g.columns(); !g.asLines(cols) {
+		return cols
+	}
+	return 1
 }
 
 // Update applies one message.
@@ -266,7 +297,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applyHelpStyles()
 		return m, nil
 	case tickMsg:
-		return m, tick()
+		return m, m.tick()
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.MouseClickMsg:
@@ -338,6 +369,7 @@ func (m *Model) event(ev engine.Event) {
 	case engine.StatsReset:
 		for _, s := range m.c.servers {
 			s.history = s.history[:0]
+			s.cells, s.recent = 0, nil
 			clear(s.series)
 			s.version++
 		}

@@ -55,6 +55,8 @@ func (m *Model) server(ev monitor.Event) {
 		m.setCheck(s, ev.Check)
 		if s.checks[0].Label == ev.Check.Label {
 			s.history = appendCapped(s.history, ev.Sample, m.opts.History)
+			s.countCell(ev.Sample)
+			s.keepStatus(ev.Sample, ev.Check.Window, m.c.now())
 		}
 		if s.series == nil {
 			s.series = map[string][]monitor.Sample{}
@@ -197,7 +199,7 @@ func (m *Model) dnsAnswer(msg engine.DNSAnswer) {
 	}
 	a, dns := msg.DNSAnswer, &sv.dns
 	if a.Err != nil {
-		dns.err = a.Err.Error()
+		dns.err = withoutLocalPort(a.Err.Error())
 		return
 	}
 	dns.err = ""

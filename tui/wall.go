@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
@@ -65,10 +66,7 @@ func (w *wall) View() string {
 		top = lipgloss.JoinHorizontal(lipgloss.Top, top, strings.Repeat(" ", gap), clock)
 	}
 	lines = append([]string{top, ""}, lines...)
-	cols := 1
-	if len(c.servers) > 1 && w.width >= 2*70 {
-		cols = 2
-	}
+	cols := wallColumns(len(c.servers), w.width)
 	rowsOfPanels := max((len(c.servers)+cols-1)/cols, 1)
 	// The rows below the lines above, for the panels; when that leaves a
 	// panel one line of state over a chart or less, the blank lines go.
@@ -88,11 +86,19 @@ func (w *wall) View() string {
 	for i := 0; i < len(c.servers); i += cols {
 		var row []string
 		for j := i; j < min(i+cols, len(c.servers)); j++ {
-			row = append(row, w.panel(c.servers[j], width, panelHeight))
+			row = append(row, w.panel(c.servers[j], width, panelHeight, slotTime(c.now(), j-i, cols)))
 		}
 		grid = append(grid, lipgloss.JoinHorizontal(lipgloss.Top, row...))
 	}
 	return strings.Join(lines, "\n") + "\n" + strings.Join(grid, "\n")
+}
+
+// wallColumns is how many server panels stand side by side.
+func wallColumns(servers, width int) int {
+	if servers > 1 && width >= 2*70 {
+		return 2
+	}
+	return 1
 }
 
 // wallKey is what a server's wall panel depends on besides its chart.
@@ -109,13 +115,13 @@ const minWallChart = 6
 // panel is a server's name and state in block letters over its chart,
 // kept until one of them changes; in capitals on one line when the
 // letters do not fit, or would leave the chart less than minWallChart.
-func (w *wall) panel(s *serverView, width, height int) string {
+func (w *wall) panel(s *serverView, width, height int, asOf time.Time) string {
 	text := s.cfg.Name + " " + s.state.String()
 	stateHeight, stateWidth := 1, 0
 	if bigWidth(text) <= width-2 && height-5 >= minWallChart {
 		stateHeight, stateWidth = 5, width-2
 	}
-	chart := w.c.serverChart(s, width-2, height-stateHeight)
+	chart := w.c.serverChart(s, width-2, height-stateHeight, asOf)
 	key := wallKey{chart: s.chartKey, state: s.state, width: width, height: height}
 	if s.wallCached == "" || s.wallKey != key {
 		state := bigOr(w.c.styles, text, w.c.styles.State(s.state), stateWidth)

@@ -10,7 +10,12 @@ import (
 	"sync"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/paper/paperscene"
 	"github.com/failwatch/failwatch/internal/paper/papersim"
+	"github.com/failwatch/failwatch/tui"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
@@ -64,7 +69,16 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 		metricsAddr := fs.String("metrics", "", "serve Prometheus metrics on this address")
 		recordTo := recordFlag(fs)
 		autoOn := fs.Bool("auto", false, "turn the automatic failover policy on (5s down, 1m hold-down, manual restore)")
+		// For the README's screenshots (scripts/screenshots): a still
+		// scene, the same on every run.
+		sceneSeed := fs.Uint64("scene-seed", 0, "draw paperscene's minute for this seed, still, instead of the live demo")
+		sceneClock := fs.String("scene-clock", "", "the still scene's clock, RFC 3339 (with --scene-seed)")
+		_ = fs.MarkHidden("scene-seed")
+		_ = fs.MarkHidden("scene-clock")
 		return func(_ []string, stdout, stderr io.Writer) int {
+			if *sceneClock != "" || fs.Changed("scene-seed") {
+				return runScene(*sceneSeed, *sceneClock, *ui.wall, stderr)
+			}
 			lines := lineMode(stderr)
 			if _, err := config.ParseDuration(*interval); err != nil {
 				fmt.Fprintf(stderr, "failwatch demo: --netwatch-interval: %v\n", err)
@@ -87,6 +101,57 @@ addresses are labels. Needs no root, no router, no network.`, func(fs *pflag.Fla
 		}
 	})
 }
+
+// runScene shows the still scene until q.
+func runScene(seed uint64, clock string, wall bool, stderr io.Writer) int {
+	if clock == "" {
+		fmt.Fprintln(stderr, "failwatch demo: --scene-seed needs --scene-clock, RFC 3339 (2026-10-14T18:35:10Z)")
+		return exitUsage
+	}
+	at, err := time.Parse(time.RFC3339, clock)
+	if err != nil {
+		fmt.Fprintf(stderr, "failwatch demo: --scene-clock: %v\n", err)
+		return exitUsage
+	}
+	actions := &stillActions{at: at}
+	p := tea.NewProgram(sceneModel(seed, at, wall, actions))
+	actions.send = p.Send
+	if _, err := p.Run(); err != nil {
+		fmt.Fprintf(stderr, "failwatch demo: %v\n", err)
+		return exitUnhealthy
+	}
+	return exitOK
+}
+
+// sceneModel is the demo's dashboard (or wall) after paperscene's minute
+// for seed, its clock stopped at clock and its times in UTC, so that the
+// screens are the same on every run and machine.
+func sceneModel(seed uint64, clock time.Time, wall bool, actions tui.Actions) tea.Model {
+	cfg := demoConfig()
+	var m tea.Model = tui.New(tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: "127.0.0.1:8728", Wall: wall,
+		Demo: true, Actions: actions, Now: func() time.Time { return clock }, Zone: time.UTC})
+	for _, ev := range paperscene.Events(seed, clock) {
+		m, _ = m.Update(ev)
+	}
+	return m
+}
+
+// stillActions answer a key that would act with a line saying the scene
+// is still, at the scene's clock.
+type stillActions struct {
+	at   time.Time
+	send func(tea.Msg)
+}
+
+func (a *stillActions) note() {
+	if a.send != nil {
+		a.send(tui.NoteMsg{At: a.at, Source: "demo", Text: "a still scene for screenshots: nothing here acts (run failwatch demo without --scene-seed)"})
+	}
+}
+
+func (a *stillActions) Answer(engine.Question) { a.note() }
+func (a *stillActions) ResetStats()            { a.note() }
+func (a *stillActions) DemoToggle()            { a.note() }
 
 // newDemo builds the demo's world: the emulator seeded with the paper's
 // setup on loopback ports, its netwatch at interval, and a dashboard of

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -83,4 +84,85 @@ func TestDemoHeadlineEveryTime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The committed screenshots are of the current dashboard: each screen's
+// text, as scripts/screenshots captured it from `failwatch demo` in tmux
+// next to its picture, is what the demo's still scene draws now. A change
+// to what these screens show fails here until the pictures are made again
+// (scripts/screenshots).
+func TestScreenshotsAreCurrent(t *testing.T) {
+	seed, clock := screenshotScene(t)
+	enter, esc, help := tea.KeyPressMsg{Code: tea.KeyEnter}, tea.KeyPressMsg{Code: tea.KeyEscape}, tea.KeyPressMsg{Code: '?', Text: "?"}
+	for _, shot := range []struct {
+		name          string
+		wall          bool
+		width, height int
+		keys          []tea.Msg
+	}{
+		{"dashboard", false, 120, 40, nil},
+		{"detail", false, 120, 40, []tea.Msg{enter}},
+		{"help", false, 120, 40, []tea.Msg{enter, esc, help}},
+		{"wall", true, 160, 48, nil},
+	} {
+		t.Run(shot.name, func(t *testing.T) {
+			m := sceneModel(seed, clock, shot.wall, &stillActions{})
+			m, _ = m.Update(tea.WindowSizeMsg{Width: shot.width, Height: shot.height})
+			for _, k := range shot.keys {
+				m, _ = m.Update(k)
+			}
+			got := screenText(ansi.Strip(m.View().Content))
+			raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "screenshots", shot.name+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := screenText(string(raw)); got != want {
+				t.Errorf("docs/screenshots/%s.txt is stale (run scripts/screenshots); the scene draws now:\n%s\n\nthe picture's text:\n%s", shot.name, got, want)
+			}
+		})
+	}
+	for _, key := range []string{"m", "R"} {
+		m := sceneModel(seed, clock, false, &stillActions{})
+		m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		m, _ = m.Update(help)
+		if !regexp.MustCompile(`(?m)^\s*` + key + `\s+\S`).MatchString(ansi.Strip(m.View().Content)) {
+			t.Errorf("the help screen lists no %s key", key)
+		}
+	}
+}
+
+// screenshotScene is the seed and clock docs/screenshots/scene.env gives.
+func screenshotScene(t *testing.T) (uint64, time.Time) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "screenshots", "scene.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed uint64
+	var clock time.Time
+	for _, l := range strings.Split(string(raw), "\n") {
+		k, v, _ := strings.Cut(l, "=")
+		switch k {
+		case "SEED":
+			seed, err = strconv.ParseUint(v, 10, 64)
+		case "CLOCK":
+			clock, err = time.Parse(time.RFC3339, v)
+		}
+		if err != nil {
+			t.Fatalf("docs/screenshots/scene.env: %s: %v", l, err)
+		}
+	}
+	if clock.IsZero() {
+		t.Fatal("docs/screenshots/scene.env gives no CLOCK")
+	}
+	return seed, clock
+}
+
+// screenText is a screen's lines without the spaces that end them, and
+// without the empty lines that end it, as tmux captures them.
+func screenText(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
 }
