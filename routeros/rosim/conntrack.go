@@ -138,8 +138,9 @@ func (r *Router) natFor(c Conn, chain string, from netip.AddrPort) (netip.AddrPo
 // matchers all hold acts; passthrough, log and the address-list actions go
 // on to the next rule, jump walks its target and comes back unless that
 // decided, return comes back undecided; any other action decides,
-// untranslated unless it is the base chain's own translation (masquerade
-// too: the emulator has no routes to pick the address from). A rule with a
+// untranslated unless it is the base chain's own translation (a
+// masquerade in srcnat to its out interface's address, when the emulator
+// can tell it: masquerade.go). A rule with a
 // matcher natMatches does not evaluate never matches: the emulator does
 // not pretend to know. The caller holds r.mu.
 func (r *Router) natChain(c Conn, base, chain string, from netip.AddrPort, depth int) (to netip.AddrPort, translated, decided bool) {
@@ -161,6 +162,13 @@ func (r *Router) natChain(c Conn, base, chain string, from netip.AddrPort, depth
 			continue
 		case "return":
 			return from, false, false
+		case "masquerade":
+			if base != "srcnat" {
+				break
+			}
+			if to, ok := r.masquerade(rule, c, from); ok {
+				return to, true, true
+			}
 		case "dst-nat", "src-nat":
 			if (base == "dstnat") == (rule["action"] == "dst-nat") {
 				return translate(rule, from), true, true

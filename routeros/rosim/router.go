@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,6 +59,11 @@ type Options struct {
 	// MaxConnections bounds the connection table, as max-entries does on
 	// a router (Track refuses past it); default 65536.
 	MaxConnections int
+	// Addresses are the router's own addresses by interface, as
+	// /ip/address holds them (address/prefix): what a masquerade
+	// translates to (masquerade.go). None by default, so a masquerade
+	// translates nothing.
+	Addresses map[string]netip.Prefix
 }
 
 // Router is an emulated router. Its methods are safe for concurrent use.
