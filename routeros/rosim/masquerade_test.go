@@ -51,8 +51,8 @@ func TestMasquerade(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rows, _ := run(r, "/ip/firewall/connection/print", ".proplist", "reply-dst-address,srcnat,dstnat", "?.id", id)
-				want := []string{"=reply-dst-address=" + tc.replyTo, "=srcnat=" + tc.srcnat, "=dstnat=true"}
+				rows, _ := run(r, "/ip/firewall/connection/print", ".proplist", ".id,reply-dst-address,srcnat,dstnat")
+				want := []string{"=.id=" + id, "=reply-dst-address=" + tc.replyTo, "=srcnat=" + tc.srcnat, "=dstnat=true"}
 				if len(rows) != 1 || !slices.Equal(rows[0], want) {
 					t.Errorf("connection %q, want %q", rows, want)
 				}
