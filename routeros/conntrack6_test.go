@@ -1,0 +1,63 @@
+package routeros
+
+import (
+	"strings"
+	"testing"
+)
+
+// An IPv6 connection row is read as the manual prints it: addresses
+// without ports, the ports apart for tcp and udp; anything else is
+// unreadable.
+func TestConnection6From(t *testing.T) {
+	row := func(kv ...string) map[string]string {
+		m := map[string]string{".id": "*1", "protocol": "tcp", "src-address": "fd00:88::10", "src-port": "50000",
+			"dst-address": "2001:db8::7", "dst-port": "443", "reply-src-address": "2001:db8::2", "reply-src-port": "443"}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "-" {
+				delete(m, kv[i])
+				continue
+			}
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		row  map[string]string
+		want string
+	}{
+		{"tcp", row(), ""},
+		{"icmpv6 without ports", row("protocol", "icmpv6", "src-port", "-", "dst-port", "-", "reply-src-port", "-"), ""},
+		{"no port", row("dst-port", "-"), `dst-port "" is not a port`},
+		{"a port out of range", row("src-port", "70000"), `src-port "70000" is not a port`},
+		{"the IPv4 form", row("dst-address", "[2001:db8::7]:443"), `dst-address "[2001:db8::7]:443" is not an IPv6 address`},
+		{"an IPv4 address", row("reply-src-address", "192.10.10.2"), `reply-src-address "192.10.10.2" is not an IPv6 address`},
+		{"no reply", row("reply-src-address", "-"), "no reply-src-address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Connection6From(tc.row)
+			if (tc.want == "") != (c.Unreadable == "") || !strings.HasPrefix(c.Unreadable, tc.want) {
+				t.Errorf("unreadable %q, want %q", c.Unreadable, tc.want)
+			}
+			if tc.want == "" && tc.name == "tcp" && (c.Dst.String() != "[2001:db8::7]:443" || c.ReplySrc.String() != "[2001:db8::2]:443" || c.Src.Port() != 50000) {
+				t.Errorf("read %+v", c)
+			}
+		})
+	}
+}
+
+func FuzzConnection6From(f *testing.F) {
+	f.Add("*1", "tcp", "fd00::1", "5", "2001:db8::7", "443", "2001:db8::2", "443")
+	f.Add("*2", "icmpv6", "fd00::1", "", "2001:db8::7", "x", "::ffff:1.2.3.4", "")
+	f.Fuzz(func(t *testing.T, id, proto, src, sport, dst, dport, reply, rport string) {
+		m := map[string]string{".id": id, "protocol": proto, "src-address": src, "src-port": sport,
+			"dst-address": dst, "dst-port": dport, "reply-src-address": reply, "reply-src-port": rport}
+		c := Connection6From(m)
+		if c.Unreadable != "" {
+			return
+		}
+		if !ValidID(c.ID) || !c.Src.Addr().Is6() || !c.Dst.Addr().Is6() || !c.ReplySrc.Addr().Is6() {
+			t.Fatalf("read %+v from %q", c, m)
+		}
+	})
+}
