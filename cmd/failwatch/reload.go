@@ -46,7 +46,7 @@ func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, lo
 		log.Error("servers not reloaded, the running ones stay", "path", onDisk.Path, "err", err)
 	}
 	if res.Applied() {
-		log.Info("config reloaded: servers and bridges applied, the other servers keep their statistics", "path", onDisk.Path,
+		log.Info("config reloaded: servers applied, the others keep their statistics", "path", onDisk.Path,
 			"added", strings.Join(res.Added, ","), "removed", strings.Join(res.Removed, ","), "changed", strings.Join(res.Changed, ","),
 			"bridges", strings.Join(res.Bridges, ","))
 	}

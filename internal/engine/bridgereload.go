@@ -39,12 +39,13 @@ func (e *Engine) bridgeWatches() []routeros.BridgeWatch {
 // reloadBridges applies the bridges of next's services to the running
 // ones of the same name: the readings take the new bridge, its start-up
 // check runs again (until it has, the bridge is refused, as at start), and
-// a retry of the old one is dropped. A bridge that is on at the router is
-// not changed: with another comment or none, failwatch would no longer
-// find and end the rules that carry clients now; it applies at a reload
-// once the bridge is off, or at a restart. Nor is one whose service's
-// primary or standby changed, which needs a restart (the engine's
-// failovers are still the old pair's). It returns the checks to run.
+// a retry of the old one is dropped. A bridge not known to be off at the
+// router is not changed: with another comment or none, failwatch would no
+// longer find and end the rules that may carry clients now; it applies at
+// a reload once a reading says it is off, or at a restart. Nor is one
+// whose service's primary or standby changed, which needs a restart (the
+// engine's failovers are still the old pair's). It returns the checks to
+// run.
 func (e *Engine) reloadBridges(next *config.Config, r *Reloaded) []bridgeCheck {
 	pairChanged := !reflect.DeepEqual(carriers(e.cfg), carriers(next))
 	e.mu.Lock()
@@ -56,12 +57,8 @@ func (e *Engine) reloadBridges(next *config.Config, r *Reloaded) []bridgeCheck {
 		if !ok || reflect.DeepEqual(nsvc.Bridge, e.bridgeOf(s)) {
 			continue
 		}
-		switch {
-		case pairChanged:
-			r.NeedsRestart = append(r.NeedsRestart, "services."+name+".bridge (its servers changed too)")
-			continue
-		case e.facts[name].Bridge.On():
-			r.NeedsRestart = append(r.NeedsRestart, "services."+name+".bridge (on at the router now: reload again once it is off)")
+		if why := e.bridgeHeld(s, pairChanged); why != "" {
+			r.NeedsRestart = append(r.NeedsRestart, "services."+name+".bridge ("+why+")")
 			continue
 		}
 		e.bridges[name] = nsvc.Bridge
@@ -78,6 +75,26 @@ func (e *Engine) reloadBridges(next *config.Config, r *Reloaded) []bridgeCheck {
 		e.watcher.SetBridges(e.bridgeWatches())
 	}
 	return checks
+}
+
+// bridgeHeld says why a service's bridge may not change now, "" when it
+// may: its pair changed, or a bridge it has is not known to be off at the
+// router (on, or its reading unknown or unreadable). A service without one
+// may always get one. The engine's lock is held.
+func (e *Engine) bridgeHeld(s *service, pairChanged bool) string {
+	if pairChanged {
+		return "its servers changed too"
+	}
+	if !e.bridgeOf(s).On() {
+		return ""
+	}
+	switch b := e.facts[s.cfg.Name].Bridge; {
+	case b.On():
+		return "on at the router now: reload again once it is off"
+	case b == nil || (b.State != "off" && b.State != "missing"):
+		return "not known to be off at the router: reload again once a reading says so"
+	}
+	return ""
 }
 
 // bridgeCheck is a start-up check a reload runs again.

@@ -77,3 +77,37 @@ func TestReloadAppliesABridge(t *testing.T) {
 		return f.Bridge == nil && f.State == FactKnown
 	})
 }
+
+// A bridge changes at a reload only when a reading says it is off (or
+// missing) at the router, or when the service had none.
+func TestBridgeHeld(t *testing.T) {
+	svc := &service{cfg: config.Service{Name: "www"}}
+	svc.cfg.Bridge = lanBridge(svc.cfg)
+	for _, tc := range []struct {
+		name    string
+		bridge  bool
+		facts   *BridgeFacts
+		changed bool
+		want    string
+	}{
+		{"off", true, &BridgeFacts{State: "off"}, false, ""},
+		{"missing", true, &BridgeFacts{State: "missing"}, false, ""},
+		{"on", true, &BridgeFacts{State: "on"}, false, "on at the router now"},
+		{"partial", true, &BridgeFacts{State: "partial"}, false, "on at the router now"},
+		{"unknown", true, &BridgeFacts{State: "unknown", Why: "timeout"}, false, "not known to be off"},
+		{"unreadable", true, &BridgeFacts{State: "unreadable"}, false, "not known to be off"},
+		{"no reading yet", true, nil, false, "not known to be off"},
+		{"none configured", false, nil, false, ""},
+		{"its pair changed", false, nil, true, "its servers changed too"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &Engine{facts: map[string]Facts{"www": {Bridge: tc.facts}}, bridges: map[string]config.Bridge{}}
+			if !tc.bridge {
+				e.bridges["www"] = config.Bridge{}
+			}
+			if got := e.bridgeHeld(svc, tc.changed); !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") {
+				t.Errorf("held %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
