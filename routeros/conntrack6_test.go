@@ -1,8 +1,13 @@
 package routeros
 
 import (
+	"context"
+	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
 // An IPv6 connection row is read as the manual prints it: addresses
@@ -60,4 +65,37 @@ func FuzzConnection6From(f *testing.F) {
 			t.Fatalf("read %+v from %q", c, m)
 		}
 	})
+}
+
+// The IPv6 connections to an address's carried ports, read through the
+// emulator: picked by address, their ports and protocols here, at most the
+// cap, the rest counted.
+func TestConnections6ToBounded(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	primary := netip.MustParseAddr("2001:db8::7")
+	track := func(proto, src string, port uint16) {
+		t.Helper()
+		if _, err := r.Track(rosim.Conn{Protocol: proto, Src: netip.MustParseAddrPort(src), Dst: netip.AddrPortFrom(primary, port)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		track("tcp", "[fd00:88::10]:"+strconv.Itoa(50000+i), 443)
+	}
+	track("tcp", "[fd00:88::10]:51000", 22) // ssh: not carried
+	track("udp", "[fd00:88::10]:51001", 443)
+	track("icmp", "[fd00:88::10]:0", 0)
+	got, err := c.ConnectionsTo(context.Background(), IPv6, primary, []int{80, 443}, nil, true, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Rows) != 3 || got.More != 2 {
+		t.Fatalf("read %s: %+v", got, got.Rows)
+	}
+	for _, conn := range got.Rows {
+		if conn.Unreadable != "" || conn.Dst.Addr() != primary || (conn.Protocol == "tcp" && conn.Dst.Port() != 443) {
+			t.Errorf("read %+v", conn)
+		}
+	}
 }
