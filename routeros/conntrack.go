@@ -90,6 +90,9 @@ func (c Connections) String() string {
 // those connections cost; the reply is bounded as every reply is, and rows
 // past max are counted in More, not kept.
 func (c *Client) ConnectionsTo(ctx context.Context, family Family, dst netip.Addr, tcp, udp []int, icmp bool, max int) (Connections, error) {
+	if family == IPv6 {
+		return c.connections6To(ctx, dst, tcp, udp, icmp, max)
+	}
 	var dsts []string
 	for _, p := range append(append([]int{}, tcp...), udp...) {
 		dsts = append(dsts, netip.AddrPortFrom(dst, uint16(p)).String())

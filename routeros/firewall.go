@@ -50,10 +50,13 @@ type NATRule struct {
 }
 
 // natProps are the properties a NAT rule is read with.
-var natProps = []string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-ports",
+var natProps = []string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-address", "to-ports",
 	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}
 
-// NATRuleFrom reads a /ip/firewall/nat row strictly (see RecordFrom).
+// NATRuleFrom reads a /ip/firewall/nat row strictly (see RecordFrom). An
+// /ipv6/firewall/nat rule names the address it translates to to-address
+// from RouterOS 7.15, to-addresses before (the community.routeros
+// collection's _api_data.py): a rule has one or the other.
 func NATRuleFrom(m map[string]string) NATRule {
 	rd := &reader{m: m}
 	r := NATRule{
@@ -63,6 +66,11 @@ func NATRuleFrom(m map[string]string) NATRule {
 		SrcAddressList: line(m, "src-address-list"), InInterfaceList: line(m, "in-interface-list"),
 		Comment: line(m, "comment"), Disabled: rd.boolean("disabled", true),
 		Dynamic: rd.boolean("dynamic", false), Invalid: rd.boolean("invalid", false),
+	}
+	if to := rd.match("to-address"); to != "" && r.ToAddresses != "" {
+		rd.fail("both to-addresses and to-address")
+	} else if to != "" {
+		r.ToAddresses = to
 	}
 	if r.Chain == "" {
 		rd.fail("no chain")

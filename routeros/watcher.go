@@ -31,7 +31,8 @@ type Watcher struct {
 	Names []string
 	// Every is the interval; default 2s.
 	Every time.Duration
-	// Bridges are the TTL bridges each reading takes too; set before Run.
+	// Bridges are the TTL bridges each reading takes too; set before Run,
+	// changed while it runs by SetBridges.
 	Bridges []BridgeWatch
 
 	poke chan struct{}
@@ -55,6 +56,13 @@ func NewWatcher(c *Client, names, hosts []string, every time.Duration) *Watcher 
 func (w *Watcher) SetHosts(hosts []string) {
 	w.mu.Lock()
 	w.hosts = hosts
+	w.mu.Unlock()
+}
+
+// SetBridges changes which TTL bridges the next readings take.
+func (w *Watcher) SetBridges(bridges []BridgeWatch) {
+	w.mu.Lock()
+	w.Bridges = bridges
 	w.mu.Unlock()
 }
 
@@ -96,14 +104,14 @@ func (w *Watcher) Read(ctx context.Context) RouterState {
 			w.connects = n
 		}
 		w.mu.Lock()
-		hosts := w.hosts
+		hosts, bridges := w.hosts, w.Bridges
 		w.mu.Unlock()
 		nw, err := w.Client.NetwatchEntries(cctx, hosts...)
 		if err != nil {
 			return err
 		}
 		st.Records, st.Netwatch = recs, nw
-		st.Bridges = w.Client.readBridges(cctx, w.Bridges)
+		st.Bridges = w.Client.readBridges(cctx, bridges)
 		return nil
 	}()
 	st.Identity, st.Connected, st.Link = w.identity, st.Err == nil, w.Client.Link()

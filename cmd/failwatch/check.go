@@ -7,6 +7,8 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/sshserve"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -69,6 +71,9 @@ Exit 0 when valid, 2 when not.`, func(fs *pflag.FlagSet) runner {
 				} else {
 					fmt.Fprintf(stderr, "failwatch: warning: %s\n", p.Msg)
 				}
+			}
+			for _, w := range failover.BridgeOwnWarnings(cfg, routeros.LocalAddr) {
+				fmt.Fprintf(stderr, "failwatch: warning: %s\n", w)
 			}
 			if problems > 0 {
 				fmt.Fprintf(stderr, "failwatch: %s: %d problem(s)\n", cfg.Path, problems)

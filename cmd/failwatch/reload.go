@@ -47,10 +47,14 @@ func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, lo
 	}
 	if res.Applied() {
 		log.Info("config reloaded: servers applied, the others keep their statistics", "path", onDisk.Path,
-			"added", strings.Join(res.Added, ","), "removed", strings.Join(res.Removed, ","), "changed", strings.Join(res.Changed, ","))
+			"added", strings.Join(res.Added, ","), "removed", strings.Join(res.Removed, ","), "changed", strings.Join(res.Changed, ","),
+			"bridges", strings.Join(res.Bridges, ","))
 	}
-	restart := slices.DeleteFunc(config.ChangedSections(running, onDisk), func(s string) bool { return s == "servers" })
-	restart = append(restart, res.NeedsRestart...)
+	if len(res.Bridges) > 0 {
+		log.Warn("a service's bridge changed: run failwatch setup so the router's rules and address lists match it",
+			"services", strings.Join(res.Bridges, ","))
+	}
+	restart := restartSections(running, onDisk, res)
 	switch {
 	case len(restart) > 0:
 		log.Warn("config on disk differs from the running one: restart failwatch to apply it",
@@ -58,4 +62,24 @@ func reloadConfig(rf routerFlags, running *config.Config, eng *engine.Engine, lo
 	case !res.Applied() && err == nil:
 		log.Info("config on disk checked: same as running", "path", onDisk.Path)
 	}
+}
+
+// restartSections are the sections of the config on disk that apply only
+// at a restart: those that differ from the running config, but servers and
+// the services' bridges, which the engine's reload applied or named in
+// NeedsRestart.
+func restartSections(running, onDisk *config.Config, res engine.Reloaded) []string {
+	restart := slices.DeleteFunc(config.ChangedSections(withoutBridges(running), withoutBridges(onDisk)),
+		func(s string) bool { return s == "servers" })
+	return append(restart, res.NeedsRestart...)
+}
+
+// withoutBridges is a copy of cfg whose services have no bridge.
+func withoutBridges(cfg *config.Config) *config.Config {
+	c := *cfg
+	c.Services = slices.Clone(cfg.Services)
+	for i := range c.Services {
+		c.Services[i].Bridge = config.Bridge{}
+	}
+	return &c
 }

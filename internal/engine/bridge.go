@@ -176,51 +176,69 @@ func (e *Engine) localAddr(dst netip.Addr) (netip.Addr, error) {
 func (e *Engine) bridgeRefusal(service string) string {
 	r, ok := e.bridgeChecks[service]
 	if !ok {
-		return "not checked yet (the router was not read at start-up)"
+		return "not checked yet (the router has not answered its check since start-up or the reload that set it)"
 	}
 	return r
 }
 
-// allowBridge takes the bridge off a failover's when the start-up check
-// refused it or has not run: the records move without it. Turning a bridge
-// off (restore, end bridge) is never refused.
+// allowBridge gives a failover's copy the service's bridge now (a reload
+// may have changed it), and takes it off a failover's when the start-up
+// check refused it or has not run: the records move without it. Turning a
+// bridge off (restore, end bridge) is never refused.
 func (e *Engine) allowBridge(f *failover.Failover, op Op) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if i := slices.IndexFunc(e.services, func(s *service) bool { return s.cfg.Name == f.Service.Name }); i >= 0 {
+		f.Service.Bridge = e.bridgeOf(e.services[i])
+	}
 	if !f.Service.Bridge.On() || (op != OpFailover && op != OpFailoverHold) {
 		return
 	}
-	e.mu.Lock()
-	refused := e.bridgeRefusal(f.Service.Name)
-	e.mu.Unlock()
-	if refused != "" {
+	if e.bridgeRefusal(f.Service.Name) != "" {
 		f.Service.Bridge = config.Bridge{}
 	}
 }
 
 // checkBridges runs each bridge's start-up check until the router answers
-// it, and says a refusal in the log (a policy note) and the facts.
+// it.
 func (e *Engine) checkBridges(ctx context.Context) {
 	for _, s := range e.services {
-		if !s.cfg.Bridge.On() {
-			continue
+		e.mu.Lock()
+		b, gen := e.bridgeOf(s), e.bridgeGen[s.cfg.Name]
+		e.mu.Unlock()
+		if b.On() {
+			e.checkBridgeUntilAnswered(ctx, s, b, gen)
 		}
-		for {
-			cctx, cancel := context.WithTimeout(ctx, 4*e.client.Timeout())
-			refused, err := e.checkBridge(cctx, s)
-			cancel()
-			if err == nil {
-				e.mu.Lock()
-				e.bridgeChecks[s.cfg.Name] = refused
-				e.mu.Unlock()
-				if refused != "" {
-					e.note(true, e.about(s.cfg.Name, "bridge refused: "+refused))
-				}
-				break
+	}
+}
+
+// checkBridgeUntilAnswered runs one bridge's start-up check until the
+// router answers it, and says a refusal in the log (a policy note) and the
+// facts; a check of a bridge a reload has since replaced (gen) is dropped.
+func (e *Engine) checkBridgeUntilAnswered(ctx context.Context, s *service, b config.Bridge, gen int) {
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 4*e.client.Timeout())
+		refused, err := e.checkBridge(cctx, s, b)
+		cancel()
+		e.mu.Lock()
+		current := e.bridgeGen[s.cfg.Name] == gen
+		if err == nil && current {
+			e.bridgeChecks[s.cfg.Name] = refused
+		}
+		e.mu.Unlock()
+		if !current {
+			return
+		}
+		if err == nil {
+			if refused != "" {
+				e.note(true, e.about(s.cfg.Name, "bridge refused: "+refused))
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(5 * time.Second):
-			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
 		}
 	}
 }
@@ -231,8 +249,8 @@ func (e *Engine) checkBridges(ctx context.Context) {
 // clients, or its probes of a dead primary would be carried to the
 // standby, show the primary up and make the policy loop. err is a reading
 // that failed: the check is run again.
-func (e *Engine) checkBridge(ctx context.Context, s *service) (refused string, err error) {
-	b, f := s.cfg.Bridge, s.failover
+func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (refused string, err error) {
+	f := s.failover
 	if b.InInterfaceList != "" {
 		list, err := e.client.ReadInterfaceList(ctx, b.InInterfaceList)
 		if err != nil {
@@ -262,7 +280,7 @@ func (e *Engine) checkBridge(ctx context.Context, s *service) (refused string, e
 	if lerr != nil {
 		return fmt.Sprintf("failwatch's own source address towards %s cannot be told (%v)", primary, lerr), nil
 	}
-	exempt, err := e.exempt(ctx, s, own)
+	exempt, err := e.exempt(ctx, s, b, own)
 	if err != nil {
 		return "", err
 	}
@@ -276,8 +294,7 @@ func (e *Engine) checkBridge(ctx context.Context, s *service) (refused string, e
 
 // exempt says whether an address is exempt from a service's bridge: in
 // bridge.exempt, or in an enabled entry of the exempt lists on the router.
-func (e *Engine) exempt(ctx context.Context, s *service, a netip.Addr) (bool, error) {
-	b := s.cfg.Bridge
+func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a netip.Addr) (bool, error) {
 	if slices.ContainsFunc(b.Exempt, func(p netip.Prefix) bool { return p.Contains(a) }) {
 		return true, nil
 	}

@@ -34,7 +34,7 @@ func (e *Engine) afterOperation(res failover.Result, now time.Time) {
 	defer e.mu.Unlock()
 	for _, p := range parts {
 		i := slices.IndexFunc(e.services, func(s *service) bool { return s.cfg.Name == p.Service })
-		if i < 0 || !e.services[i].cfg.Bridge.On() {
+		if i < 0 || !e.bridgeOf(e.services[i]).On() {
 			continue
 		}
 		failed := slices.ContainsFunc(p.Steps, func(s failover.Step) bool {

@@ -101,6 +101,11 @@ type Engine struct {
 	// when a ttl bridge past its end was last asked to end (bridge.go).
 	bridgeChecks map[string]string
 	bridgeEnded  map[string]time.Time
+	// bridges are the bridges a reload set, by service (the config's
+	// otherwise), and bridgeGen counts them, so a start-up check of a
+	// bridge since replaced is dropped (bridgereload.go).
+	bridges   map[string]config.Bridge
+	bridgeGen map[string]int
 	// bridgeRetries are the bridges that failed to come on, tried again
 	// bridgeRetryAfter apart (bridgeretry.go).
 	bridgeRetries    map[string]bridgeRetry
@@ -130,7 +135,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
-		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{},
+		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{}, bridges: map[string]config.Bridge{}, bridgeGen: map[string]int{},
 		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)

@@ -206,7 +206,7 @@ func (e *Engine) reading(st routeros.RouterState) {
 		if st.Err != nil {
 			f = Age(e.facts[name], st, st.At, e.watcher.Every)
 		} else {
-			f = Read(svc.failover, st)
+			f = Read(e.bridged(svc), st)
 			e.bridgeSince(&f)
 		}
 		e.setFacts(f)

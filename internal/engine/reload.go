@@ -10,21 +10,25 @@ import (
 )
 
 // Reloaded says what a reload did: the servers it added, removed and
-// changed (their probes start afresh), and what differs in the servers but
-// applies only at a restart.
+// changed (their probes start afresh), the services whose TTL bridge it
+// changed, and what differs in the servers and bridges but applies only at
+// a restart.
 type Reloaded struct {
 	Added, Removed, Changed []string
+	Bridges                 []string
 	NeedsRestart            []string
 }
 
 // Applied says whether the reload changed anything.
 func (r Reloaded) Applied() bool {
-	return len(r.Added)+len(r.Removed)+len(r.Changed) > 0
+	return len(r.Added)+len(r.Removed)+len(r.Changed)+len(r.Bridges) > 0
 }
 
-// Reload applies a new config's servers to the running engine: servers
-// added, removed or changed get their probes started, stopped or restarted,
-// and every other server keeps running with its statistics. What the
+// Reload applies a new config's servers and bridges to the running engine:
+// servers added, removed or changed get their probes started, stopped or
+// restarted, and every other server keeps running with its statistics; a
+// service's changed bridge is read and checked from now on
+// (reloadBridges). What the
 // failover is built on (the primary's and standby's role, address and
 // record) applies at the next start, as do the other sections, which the
 // caller compares (it knows which defaults it filled in).
@@ -43,12 +47,19 @@ func (e *Engine) Reload(next *config.Config) (Reloaded, error) {
 		r.NeedsRestart = append(r.NeedsRestart, "servers (a service's primary or standby)")
 	}
 	servers := reloadServers(e.Servers(), next, &r)
-	if !r.Applied() {
+	if r.Applied() {
+		if err := e.restartProbes(ctx, servers, r); err != nil {
+			return Reloaded{NeedsRestart: r.NeedsRestart}, err
+		}
+	}
+	checks := e.reloadBridges(next, &r)
+	if len(r.Bridges) == 0 {
 		return r, nil
 	}
-	if err := e.restartProbes(ctx, servers, r); err != nil {
-		return Reloaded{NeedsRestart: r.NeedsRestart}, err
+	if !e.recheckBridges(ctx, checks) {
+		return r, errors.New("the engine is stopping")
 	}
+	e.watcher.Poke()
 	return r, nil
 }
 

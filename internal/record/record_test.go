@@ -223,7 +223,10 @@ func watchedEverything() Setup {
 	return Setup{Services: []config.Service{
 		{Name: "svc.test", Layout: config.Toggle, Primary: "public", Standby: "private", HoldNetwatch: true, DNSServer: "192.0.2.254:53", AuditLog: "/var/lib/failwatch/audit.jsonl",
 			Records: map[string]config.RecordMatch{"public": {Comment: "Server Public"}, "private": {Address: "192.0.2.2"}},
-			Auto:    config.Auto{Enabled: true, FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "auto", RestoreAfter: 10 * time.Minute}},
+			Auto:    config.Auto{Enabled: true, FailAfter: 30 * time.Second, HoldDown: 5 * time.Minute, Restore: "auto", RestoreAfter: 10 * time.Minute},
+			Bridge: config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.168.88.0/24")}, InInterfaceList: "LAN",
+				TCP: []int{80, 443}, UDP: []int{53}, ICMP: true, Exempt: []netip.Prefix{netip.MustParsePrefix("192.168.88.5/32")}, ExemptAddressList: "mgmt",
+				Until: config.UntilTTL, Margin: 30 * time.Second, Comment: "fw bridge"}},
 		{Name: "api.test", Layout: config.Rewrite, Primary: "public", Standby: "private", Record: config.RecordMatch{Comment: "api"}}},
 		Servers: []config.Server{{Name: "public", Role: config.Primary, Address: "192.0.2.1", Record: config.RecordMatch{Comment: "Server Public"},
 			Checks: []config.Check{{Kind: config.ICMP}, {Kind: config.TCP, Port: 443}, {Kind: config.HTTP, URL: "https://192.0.2.1/", Expect: config.StatusRanges{{Lo: 200, Hi: 399}}, Insecure: true}}},

@@ -1,6 +1,8 @@
 package record
 
 import (
+	"net/netip"
+
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/jsonout"
 )
@@ -19,6 +21,68 @@ type serviceJSON struct {
 	DNSServer    string                     `json:"dns_server,omitempty"`
 	AuditLog     string                     `json:"audit_log,omitempty"`
 	Auto         autoJSON                   `json:"auto"`
+	// Bridge is the service's TTL bridge, only when it has one: a replay
+	// shows what the bridge carried for whom as the run was configured.
+	Bridge *bridgeJSON `json:"bridge,omitempty"`
+}
+
+// bridgeJSON is a service's bridge: config.Bridge in JSON.md's words.
+type bridgeJSON struct {
+	Mode              config.BridgeMode  `json:"mode"`
+	SrcAddress        []netip.Prefix     `json:"src_address"`
+	InInterfaceList   string             `json:"in_interface_list,omitempty"`
+	TCP               []int              `json:"tcp"`
+	UDP               []int              `json:"udp"`
+	ICMP              bool               `json:"icmp"`
+	Exempt            []netip.Prefix     `json:"exempt"`
+	ExemptAddressList string             `json:"exempt_address_list,omitempty"`
+	Until             config.BridgeUntil `json:"until"`
+	MarginMS          float64            `json:"margin_ms"`
+	Comment           string             `json:"comment,omitempty"`
+}
+
+// bridgeOf is a bridge's JSON form, nil for none; lists as [] when empty.
+func bridgeOf(b config.Bridge) *bridgeJSON {
+	if !b.On() {
+		return nil
+	}
+	orEmpty := func(l []netip.Prefix) []netip.Prefix {
+		if l == nil {
+			return []netip.Prefix{}
+		}
+		return l
+	}
+	ports := func(l []int) []int {
+		if l == nil {
+			return []int{}
+		}
+		return l
+	}
+	return &bridgeJSON{Mode: b.Mode, SrcAddress: orEmpty(b.SrcAddresses), InInterfaceList: b.InInterfaceList,
+		TCP: ports(b.TCP), UDP: ports(b.UDP), ICMP: b.ICMP, Exempt: orEmpty(b.Exempt), ExemptAddressList: b.ExemptAddressList,
+		Until: b.Until, MarginMS: jsonout.Millis(b.Margin), Comment: b.Comment}
+}
+
+// configBridge is a recorded bridge as the config's, none for nil.
+func configBridge(b *bridgeJSON) config.Bridge {
+	if b == nil {
+		return config.Bridge{}
+	}
+	nilIfEmpty := func(l []netip.Prefix) []netip.Prefix {
+		if len(l) == 0 {
+			return nil
+		}
+		return l
+	}
+	ports := func(l []int) []int {
+		if len(l) == 0 {
+			return nil
+		}
+		return l
+	}
+	return config.Bridge{Mode: b.Mode, SrcAddresses: nilIfEmpty(b.SrcAddress), InInterfaceList: b.InInterfaceList,
+		TCP: ports(b.TCP), UDP: ports(b.UDP), ICMP: b.ICMP, Exempt: nilIfEmpty(b.Exempt), ExemptAddressList: b.ExemptAddressList,
+		Until: b.Until, Margin: duration(b.MarginMS), Comment: b.Comment}
 }
 
 type recordMatchJSON struct {
@@ -62,7 +126,8 @@ func servicesOf(svcs []config.Service) []serviceJSON {
 		out[i] = serviceJSON{Name: s.Name, Layout: s.Layout, Primary: s.Primary, Standby: s.Standby,
 			Record: recordMatchJSON(s.Record), HoldNetwatch: s.HoldNetwatch, DNSServer: s.DNSServer, AuditLog: s.AuditLog,
 			Auto: autoJSON{Enabled: a.Enabled, FailAfterMS: jsonout.Millis(a.FailAfter), HoldDownMS: jsonout.Millis(a.HoldDown),
-				Restore: a.Restore, RestoreAfterMS: jsonout.Millis(a.RestoreAfter)}}
+				Restore: a.Restore, RestoreAfterMS: jsonout.Millis(a.RestoreAfter)},
+			Bridge: bridgeOf(s.Bridge)}
 		if s.Records != nil {
 			out[i].Records = map[string]recordMatchJSON{}
 			for k, m := range s.Records {
@@ -80,7 +145,8 @@ func configServices(svcs []serviceJSON) []config.Service {
 		out[i] = config.Service{Name: s.Name, Layout: s.Layout, Primary: s.Primary, Standby: s.Standby,
 			Record: config.RecordMatch(s.Record), HoldNetwatch: s.HoldNetwatch, DNSServer: s.DNSServer, AuditLog: s.AuditLog,
 			Auto: config.Auto{Enabled: a.Enabled, FailAfter: duration(a.FailAfterMS), HoldDown: duration(a.HoldDownMS),
-				Restore: a.Restore, RestoreAfter: duration(a.RestoreAfterMS)}}
+				Restore: a.Restore, RestoreAfter: duration(a.RestoreAfterMS)},
+			Bridge: configBridge(s.Bridge)}
 		if s.Records != nil {
 			out[i].Records = map[string]config.RecordMatch{}
 			for k, m := range s.Records {

@@ -40,6 +40,9 @@ import (
 // client on the standby's subnet would otherwise get the standby's reply
 // straight from the standby, not through the router, and drop it.
 //
+// An IPv6 pair's rows are the same in /ipv6/firewall (RouterOS 7), the
+// address to translate to named to-address from 7.15 (Caps.IPv6NATTo).
+//
 // In ttl mode a rule's comment carries its end time: "C tcp until
 // 2026-12-03T14:00:00Z"; rules are found by the prefix.
 

@@ -304,9 +304,10 @@ func TestEndBridge(t *testing.T) {
 
 // Clients on the standby's own subnet: the bridge has the manual's hairpin
 // masquerade, turned on with it, so the standby answers them through the
-// router; restore turns it off after the rules that carry.
+// router (the connection's source is the router's own address on that
+// subnet); restore turns it off after the rules that carry.
 func TestBridgeHairpin(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
+	r, addr := emulator(t, rosim.Options{Addresses: map[string]netip.Prefix{"ether3": netip.MustParsePrefix("192.10.10.1/24")}})
 	c := client(t, addr, "admin", "")
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	f.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.10.10.0/24")},
@@ -325,14 +326,24 @@ func TestBridgeHairpin(t *testing.T) {
 	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	// The emulator has no addresses to masquerade to, so it does not
-	// translate the source: the rule's state is what is checked.
 	nat, _ = c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" hairpin")
 	if len(nat) != 1 || nat[0].Disabled || nat[0].Chain != "srcnat" || nat[0].Action != "masquerade" || nat[0].DstAddress != paper.PrivateAddress {
 		t.Errorf("hairpin after the failover: %+v", nat)
 	}
-	if got := replyFrom(t, c, track(t, r, "tcp", netip.MustParseAddrPort("192.10.10.20:50000"), 443)); got != paper.PrivateAddress {
-		t.Errorf("a client on the standby's subnet answered by %s", got)
+	id := track(t, r, "tcp", netip.MustParseAddrPort("192.10.10.20:50000"), 443)
+	rows, err := c.Run(context.Background(), "/ip/firewall/connection/print", "=.proplist=reply-src-address,reply-dst-address,srcnat", "?.id="+id)
+	if err != nil || len(rows.Rows) != 1 {
+		t.Fatalf("the hairpin's connection: %v %v", rows, err)
+	}
+	// The standby answers the router (192.10.10.1), which answers the
+	// client: a reply straight from the standby would be dropped.
+	if got := rows.Rows[0]; got["reply-src-address"] != paper.PrivateAddress+":443" || got["reply-dst-address"] != "192.10.10.1:50000" || got["srcnat"] != "true" {
+		t.Errorf("a client on the standby's subnet: %v", got)
+	}
+	other := track(t, r, "tcp", netip.MustParseAddrPort("192.168.88.10:50001"), 443)
+	if rows, _ := c.Run(context.Background(), "/ip/firewall/connection/print", "=.proplist=reply-dst-address,srcnat", "?.id="+other); len(rows.Rows) != 1 ||
+		rows.Rows[0]["srcnat"] != "false" || rows.Rows[0]["reply-dst-address"] != "192.168.88.10:50001" {
+		t.Errorf("a client off the standby's subnet was masqueraded: %v", rows.Rows)
 	}
 	res, err := f.Restore(context.Background())
 	if err != nil {

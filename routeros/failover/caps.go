@@ -35,6 +35,10 @@ type Caps struct {
 	// the 6.x manual's IPv6 firewall has address lists, filter and mangle,
 	// no NAT).
 	IPv6NAT bool
+	// IPv6NATTo names an IPv6 rule's address to translate to: to-address
+	// from 7.15, to-addresses before (community.routeros's _api_data.py,
+	// ('ipv6', 'firewall', 'nat')); "" without IPv6NAT.
+	IPv6NATTo string
 }
 
 // CapsOf reads what a version string ("7.18.2 (stable)") takes.
@@ -51,7 +55,11 @@ func CapsOf(version string) (Caps, error) {
 		return Caps{}, fmt.Errorf("RouterOS version %q: failwatch setup supports 6.x and 7.x", version)
 	}
 	at := func(m int) bool { return major > 7 || (major == 7 && minor >= m) }
-	return Caps{Version: version, Types: at(4), HTTPCodes: at(13), Name: at(13), StartupDelay: at(13), IgnoreInitial: at(17), IPv6NAT: major >= 7}, nil
+	caps := Caps{Version: version, Types: at(4), HTTPCodes: at(13), Name: at(13), StartupDelay: at(13), IgnoreInitial: at(17), IPv6NAT: major >= 7}
+	if caps.IPv6NAT {
+		caps.IPv6NATTo = map[bool]string{true: "to-address", false: "to-addresses"}[at(15)]
+	}
+	return caps, nil
 }
 
 // optional are the netwatch properties setup leaves out, with a note, when

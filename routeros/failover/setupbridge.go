@@ -48,6 +48,9 @@ func (s *Setup) bridgeItems(caps Caps, notes *[]string) []item {
 	for _, bi := range BridgeItems(s.Service, s.Primary, s.Standby, s.Own) {
 		it := item{menu: bi.Menu}
 		for _, p := range bi.Props {
+			if p[0] == "to-addresses" && strings.HasPrefix(bi.Menu, "/ipv6/") {
+				p[0] = caps.IPv6NATTo
+			}
 			switch {
 			case strings.HasSuffix(bi.Menu, "/address-list") && (p[0] == "list" || p[0] == "address"):
 				it.find = append(it.find, cond{p[0], p[1]})
@@ -124,13 +127,14 @@ func (s *Setup) bridgeActions() (on, off string) {
 }
 
 // bridgedConnections selects the tracked connections to the primary's
-// carried ports not translated yet: those opened before the bridge.
+// carried ports not translated yet: those opened before the bridge. An
+// IPv6 connection has its port apart from its address (routeros's
+// conntrack6.go).
 func (s *Setup) bridgedConnections() string {
 	b := s.Service.Bridge
 	p := s.Primary.Address
-	if a, err := netip.ParseAddr(p); err == nil && a.Is6() {
-		p = "[" + p + "]"
-	}
+	a, err := netip.ParseAddr(p)
+	v6 := err == nil && a.Is6()
 	var alts []string
 	for _, pr := range []struct {
 		name  string
@@ -138,6 +142,10 @@ func (s *Setup) bridgedConnections() string {
 	}{{"tcp", b.TCP}, {"udp", b.UDP}} {
 		var dsts []string
 		for _, port := range pr.ports {
+			if v6 {
+				dsts = append(dsts, fmt.Sprintf("(dst-address=%s and dst-port=%d)", rosQuote(p), port))
+				continue
+			}
 			dsts = append(dsts, fmt.Sprintf("dst-address=%s", rosQuote(fmt.Sprintf("%s:%d", p, port))))
 		}
 		if len(dsts) > 0 {
@@ -145,7 +153,7 @@ func (s *Setup) bridgedConnections() string {
 		}
 	}
 	if b.ICMP {
-		icmp := map[bool]string{true: "icmpv6", false: "icmp"}[strings.Contains(p, ":")]
+		icmp := map[bool]string{true: "icmpv6", false: "icmp"}[v6]
 		alts = append(alts, "(protocol="+icmp+" and dst-address="+rosQuote(s.Primary.Address)+")")
 	}
 	return "dstnat=no and (" + strings.Join(alts, " or ") + ")"

@@ -142,7 +142,7 @@ func TestSetupBridgeIPv6(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !strings.Contains(script, "/ipv6 firewall nat") || !strings.Contains(script, `dst-address=\"[2001:db8::7]:443\"`) {
+		if err != nil || !strings.Contains(script, "/ipv6 firewall nat") || !strings.Contains(script, `(dst-address=\"2001:db8::7\" and dst-port=443)`) || !strings.Contains(script, caps.IPv6NATTo+`="2001:db8::2"`) {
 			t.Errorf("%s: %v\n%s", version, err, script)
 		}
 	}

@@ -84,8 +84,11 @@ func listAddress(v string) (string, bool) {
 // inAddressList says whether an address is in an enabled entry of a list.
 // The caller holds r.mu.
 func (r *Router) inAddressList(list string, a netip.Addr) bool {
-	return slices.ContainsFunc(r.addrLists.rows, func(e row) bool {
-		m, _ := parseAddrMatch(e["address"])
-		return e["list"] == list && e["disabled"] != "true" && m.contains(a)
+	lists := r.addrLists
+	if !a.Is4() {
+		lists = r.addrLists6
+	}
+	return slices.ContainsFunc(lists.rows, func(e row) bool {
+		return e["list"] == list && e["disabled"] != "true" && addrMatches(e["address"], a)
 	})
 }

@@ -22,11 +22,15 @@ var scriptMenus = map[string][]string{
 	// Setup's netwatch scripts remove the tracked connections to a dead
 	// primary; traffic alone adds them.
 	"/ip/firewall/connection": {"remove", "find", "get", "print"},
-	"/interface/list":         tableVerbs,
-	"/interface/list/member":  tableVerbs,
-	"/ip/dns/cache":           {"flush", "print"},
-	"/system/resource":        {"get", "print"},
-	"":                        {"ping"},
+	// Their IPv6 twins, where the version has them (firewall6.go).
+	"/ipv6/firewall/nat":          tableVerbs,
+	"/ipv6/firewall/address-list": tableVerbs,
+	"/ipv6/firewall/connection":   {"remove", "find", "get", "print"},
+	"/interface/list":             tableVerbs,
+	"/interface/list/member":      tableVerbs,
+	"/ip/dns/cache":               {"flush", "print"},
+	"/system/resource":            {"get", "print"},
+	"":                            {"ping"},
 }
 
 func isMenu(path string) bool {

@@ -63,8 +63,7 @@ func (r *Router) Track(c Conn) (string, error) {
 		return "", fmt.Errorf("rosim: track: protocol %q is none of tcp, udp, icmp", c.Protocol)
 	}
 	if !c.Src.Addr().Is4() || !c.Dst.Addr().Is4() {
-		// IPv6 flows are /ipv6/firewall/connection's, not emulated.
-		return "", fmt.Errorf("rosim: track: %s -> %s is not IPv4", c.Src, c.Dst)
+		return r.track6(c)
 	}
 	if c.InInterface == "" {
 		c.InInterface = "ether2"
@@ -138,12 +137,13 @@ func (r *Router) natFor(c Conn, chain string, from netip.AddrPort) (netip.AddrPo
 // matchers all hold acts; passthrough, log and the address-list actions go
 // on to the next rule, jump walks its target and comes back unless that
 // decided, return comes back undecided; any other action decides,
-// untranslated unless it is the base chain's own translation (masquerade
-// too: the emulator has no routes to pick the address from). A rule with a
+// untranslated unless it is the base chain's own translation (a
+// masquerade in srcnat to its out interface's address, when the emulator
+// can tell it: masquerade.go). A rule with a
 // matcher natMatches does not evaluate never matches: the emulator does
 // not pretend to know. The caller holds r.mu.
 func (r *Router) natChain(c Conn, base, chain string, from netip.AddrPort, depth int) (to netip.AddrPort, translated, decided bool) {
-	for _, rule := range r.nat.rows {
+	for _, rule := range r.natRows(c) {
 		if rule["chain"] != chain || rule["disabled"] == "true" || !r.natMatches(rule, c) {
 			continue
 		}
@@ -161,6 +161,13 @@ func (r *Router) natChain(c Conn, base, chain string, from netip.AddrPort, depth
 			continue
 		case "return":
 			return from, false, false
+		case "masquerade":
+			if base != "srcnat" {
+				break
+			}
+			if to, ok := r.masquerade(rule, c, from); ok {
+				return to, true, true
+			}
 		case "dst-nat", "src-nat":
 			if (base == "dstnat") == (rule["action"] == "dst-nat") {
 				return translate(rule, from), true, true
@@ -175,8 +182,10 @@ func (r *Router) natChain(c Conn, base, chain string, from netip.AddrPort, depth
 // each range, as a router picks for a single flow.
 func translate(rule row, from netip.AddrPort) netip.AddrPort {
 	addr, port := from.Addr(), from.Port()
-	if v, ok := rule["to-addresses"]; ok {
-		addr, _, _ = parseAddrRange(v)
+	for _, k := range []string{"to-addresses", "to-address"} {
+		if v, ok := rule[k]; ok {
+			addr = toAddress(v)
+		}
 	}
 	if v, ok := rule["to-ports"]; ok {
 		r, _ := parsePorts(v)
@@ -189,7 +198,7 @@ func translate(rule row, from netip.AddrPort) netip.AddrPort {
 // src-address-list (and its "!") against /ip/firewall/address-list
 // (addresslist.go).
 func (r *Router) natMatches(rule row, c Conn) bool {
-	for _, k := range natMatchers {
+	for _, k := range slices.Concat(natMatchers, nat6Unevaluated) {
 		if _, ok := rule[k]; ok && !slices.Contains(natParams, k) && k != "src-address-list" {
 			return false
 		}
@@ -209,7 +218,7 @@ func (r *Router) natMatches(rule row, c Conn) bool {
 		return holds(body) != (body != v)
 	}
 	addrIn := func(a netip.Addr) func(string) bool {
-		return func(v string) bool { m, _ := parseAddrMatch(v); return m.contains(a) }
+		return func(v string) bool { return addrMatches(v, a) }
 	}
 	portIn := func(p uint16) func(string) bool {
 		return func(v string) bool {

@@ -231,8 +231,13 @@ func TestConnectionTable(t *testing.T) {
 				c.expect([]string{"/ip/firewall/connection/" + verb, "=.id=" + wan}, [][]string{
 					{"!trap", "=category=0", "=message=no such command or directory (" + verb + ")"}, {"!trap", "=message=no such command prefix"}, {"!done"}})
 			}
-			if _, err := r.Track(Conn{Protocol: "tcp", Src: addrPort("[2001:db8::1]:5000"), Dst: addrPort("[2001:db8::2]:443")}); err == nil {
-				t.Error("an IPv6 flow tracked in /ip/firewall/connection")
+			// An IPv6 flow is /ipv6/firewall/connection's (conntrack6_test.go).
+			_, err := r.Track(Conn{Protocol: "tcp", Src: addrPort("[2001:db8::1]:5000"), Dst: addrPort("[2001:db8::2]:443")})
+			if rows, _ := run(r, "/ip/firewall/connection/print"); len(rows) != 5 {
+				t.Errorf("/ip/firewall/connection holds %d entries, want the 5 left: %q", len(rows), rows)
+			}
+			if (err == nil) == strings.HasPrefix(version, "6.") {
+				t.Errorf("an IPv6 flow on %s: %v", version, err)
 			}
 		})
 	}

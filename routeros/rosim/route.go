@@ -20,10 +20,11 @@ import (
 //	      immediate-gw=Vlan12" for a connected route: the next hop and the
 //	      interface it leaves by, read-only.
 //
-// The emulator has no addresses on its interfaces, so it cannot resolve a
-// gateway given as an address alone: immediate-gw is printed only when the
-// gateway names its interface ("10.0.0.1%ether1" or "ether1"), and a
-// client must say it cannot tell the interface otherwise.
+// /ip/route does not resolve a gateway given as an address alone (the
+// interfaces' addresses, Options.Addresses, serve masquerade only):
+// immediate-gw is printed only when the gateway names its interface
+// ("10.0.0.1%ether1" or "ether1"), and a client must say it cannot tell
+// the interface otherwise.
 
 // routeTable makes /ip/route for the router's version.
 func (r *Router) routeTable() *table {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"maps"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +56,11 @@ type Options struct {
 	// MaxConnections bounds the connection table, as max-entries does on
 	// a router (Track refuses past it); default 65536.
 	MaxConnections int
+	// Addresses are the router's own addresses by interface, as
+	// /ip/address holds them (address/prefix): what a masquerade
+	// translates to (masquerade.go). None by default, so a masquerade
+	// translates nothing.
+	Addresses map[string]netip.Prefix
 }
 
 // Router is an emulated router. Its methods are safe for concurrent use.
@@ -83,6 +88,8 @@ type Router struct {
 	nat, tracked, ifLists, ifMembers *table
 	// addrLists is /ip/firewall/address-list (addresslist.go).
 	addrLists *table
+	// The IPv6 twins (firewall6.go), nil where the version lacks them.
+	nat6, tracked6, addrLists6 *table
 	// routes is /ip/route (route.go).
 	routes *table
 	faults map[string]*armedFault
@@ -158,6 +165,7 @@ func New(opts Options) *Router {
 	r.static, r.netwatch = dnsStaticTable(prof, r.formatDuration), netwatchTable(prof, r.formatDuration)
 	r.scheduler = schedulerTable(r.formatDuration)
 	r.firewallTables()
+	r.firewall6Tables()
 	r.boot = r.start.Add(-opts.Uptime)
 	r.log.now = r.now
 	r.log.add("system,info", "router rebooted")
@@ -188,39 +196,6 @@ func (r *Router) DropConnections() {
 	for c := range r.sessions {
 		c.Close()
 	}
-}
-
-// Sessions counts the open API sessions.
-func (r *Router) Sessions() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.sessions)
-}
-
-// CacheFlushes counts /ip/dns/cache/flush calls, for tests.
-func (r *Router) CacheFlushes() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.flushes
-}
-
-// Calls counts the commands run so far, by command ("/ip/dns/static/print"),
-// for tests and benchmarks of how much a client asks.
-func (r *Router) Calls() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return maps.Clone(r.calls)
-}
-
-// Applied lists every change the router applied (add, set, enable, disable,
-// remove), in order, as "/ip/dns/static/set .id=*1 disabled=yes" (a value
-// that is empty or holds a space or a quote is quoted, as Go quotes it):
-// what a client's account of what it sent can be checked against. A change
-// refused with a !trap is not in it.
-func (r *Router) Applied() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.applied)
 }
 
 // result is what one command answers: data rows, then done, or a trap.

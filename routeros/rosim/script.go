@@ -55,6 +55,12 @@ func (r *Router) menu(path string) *table {
 		return r.addrLists
 	case "/ip/firewall/connection":
 		return r.tracked
+	case "/ipv6/firewall/nat":
+		return r.nat6
+	case "/ipv6/firewall/address-list":
+		return r.addrLists6
+	case "/ipv6/firewall/connection":
+		return r.tracked6
 	case "/interface/list":
 		return r.ifLists
 	case "/interface/list/member":

@@ -63,6 +63,10 @@ const (
 	kindPorts
 	kindToPorts
 	kindProtocol
+	// The IPv6 firewall's (firewall6.go): an IPv6 address or prefix that
+	// "!" negates; an address or prefix to translate to.
+	kindAddrMatch6
+	kindToAddress6
 )
 
 // table is a menu such as /ip/dns/static: items in print order, each with
@@ -126,6 +130,8 @@ func (t *table) value(p prop, v string) (string, *trap) {
 		}
 	case kindAddrMatch, kindToAddresses, kindPorts, kindToPorts, kindProtocol:
 		return firewallValue(p, v)
+	case kindAddrMatch6, kindToAddress6:
+		return firewallValue6(p, v)
 	}
 	return v, nil
 }
