@@ -33,8 +33,8 @@ func TestObserveFirewall(t *testing.T) {
 		}
 	}
 	fw := r.Firewall()
-	if len(fw.NAT) != 0 || fw.HasAddressLists {
-		t.Errorf("snapshot %+v: want no enabled rule (both disabled) and no address-list menu", fw)
+	if len(fw.NAT) != 0 || !fw.HasAddressLists || len(fw.AddressLists) != 0 {
+		t.Errorf("snapshot %+v: want no enabled rule (both disabled), and the address-list menu with no entry", fw)
 	}
 	if len(fw.ListMembers) != 1 || fw.ListMembers[0]["interface"] != "ether3" {
 		t.Errorf("members %v: want the enabled one, ether3", fw.ListMembers)
