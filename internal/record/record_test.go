@@ -389,9 +389,12 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The recorder ends after the engine, as Run asks: it then has
+	// every event the engine offered it, the last steps included.
+	recCtx, stopRecorder := context.WithCancel(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	recorded := make(chan error, 1)
-	go func() { recorded <- rec.Run(ctx, recSub.C()) }()
+	go func() { recorded <- rec.Run(recCtx, recSub.C()) }()
 	engineDone := make(chan struct{})
 	go func() { e.Run(ctx); close(engineDone) }()
 
@@ -456,11 +459,9 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	wait(switched("private"))
 	wait(active("private"))
 	live.Close()
-	// Let the recorder take what the live subscriber took, then stop (a
-	// wait, not a poll: the recorder shows nothing before it ends).
-	time.Sleep(200 * time.Millisecond)
 	cancel()
 	<-engineDone
+	stopRecorder()
 	if err := <-recorded; err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,15 @@ func Emulator(t testing.TB, opts rosim.Options) (*rosim.Router, string) {
 	return r, addr.String()
 }
 
+// Hangup drops every API session of an emulator, as a network outage
+// would, and returns once the router has closed them all: from then on a
+// client's kept connection is dead, so its next call sees the drop.
+func Hangup(t testing.TB, r *rosim.Router) {
+	t.Helper()
+	r.DropConnections()
+	Eventually(t, 2*time.Second, "the router closed every API session", func() bool { return r.Sessions() == 0 })
+}
+
 // Record is one name's pair of static records on an emulator: the
 // primary's address enabled, the standby's disabled.
 type Record struct{ Name, Primary, Standby string }

@@ -287,8 +287,7 @@ func TestFailoverRightAfterADrop(t *testing.T) {
 	if _, err := c.StaticRecords(context.Background(), paper.Name); err != nil {
 		t.Fatal(err)
 	}
-	r.DropConnections()
-	time.Sleep(20 * time.Millisecond) // a wait, not a poll: the drop reaches the client's idle session
+	testkit.Hangup(t, r)
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	if res, err := f.FailoverToStandby(context.Background(), false); err != nil || res.Outcome != OutcomeChanged {
 		t.Fatalf("failover right after a drop: %v", err)
