@@ -10,6 +10,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -82,7 +83,7 @@ func TestSetupLossyPrimaryAnHour(t *testing.T) {
 			t.Parallel()
 			_, c, _ := fallbackRig(t, version, scale)
 			stop := watchName(t, c)
-			time.Sleep(time.Hour / scale) // a wait, not a poll: the router's hour at its scaled clock
+			routerWait(t, c, time.Hour, "an hour")
 			if seen := stop(); len(seen) != 1 || seen[0] != "public" {
 				t.Errorf("the name went %v in an hour", seen)
 			}
@@ -116,6 +117,14 @@ func uptime(t *testing.T, c *routeros.Client) time.Duration {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// routerWait returns once d has passed on the router's clock (its uptime),
+// however fast that clock runs and however loaded the machine is.
+func routerWait(t *testing.T, c *routeros.Client, d time.Duration, what string) {
+	t.Helper()
+	until := uptime(t, c) + d
+	testkit.Eventually(t, 30*time.Second, what+" passed on the router's clock", func() bool { return uptime(t, c) >= until })
 }
 
 // A reboot on every version: with the name on the standby and the primary
@@ -165,7 +174,9 @@ func TestSetupAfterAReboot(t *testing.T) {
 						break
 					}
 				}
-				time.Sleep(time.Minute / scale) // a wait, not a poll: a router minute in which it must stay
+				if moved != 0 {
+					routerWait(t, c, time.Minute, "a minute in which the name must stay")
+				}
 				seen := stop()
 				switch {
 				case moved == 0:
