@@ -144,27 +144,7 @@ func TestDialFailures(t *testing.T) {
 // silentRouter accepts connections and never says a word.
 func silentRouter(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, conn)
-		}
-	}()
-	return ln.Addr().String()
+	return testkit.Serve(t, func(net.Conn) {}).Addr().String()
 }
 
 // A call whose context ends is cut short even though go-routeros' sync

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,24 +109,45 @@ func LookupA(t testing.TB, server, name string) []string {
 	return out
 }
 
-// AcceptTCP listens on a loopback port that accepts every connection and
-// closes it at once: a TCP check's "open port". Closing the listener early
-// turns it into a refused one; it is closed when the test ends anyway.
-func AcceptTCP(t testing.TB) net.Listener {
+// Serve listens on a loopback port and hands each connection to handle in
+// a goroutine of its own; a connection handle leaves open stays open (a
+// peer that never answers) until the test ends, when the listener and
+// every connection are closed.
+func Serve(t testing.TB, handle func(net.Conn)) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Close()
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go handle(c)
 		}
 	}()
 	return ln
+}
+
+// AcceptTCP listens on a loopback port that accepts every connection and
+// closes it at once: a TCP check's "open port". Closing the listener early
+// turns it into a refused one; it is closed when the test ends anyway.
+func AcceptTCP(t testing.TB) net.Listener {
+	t.Helper()
+	return Serve(t, func(c net.Conn) { c.Close() })
 }
