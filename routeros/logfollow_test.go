@@ -103,20 +103,12 @@ func follower(t *testing.T, addr string) (<-chan LogEvent, context.CancelFunc) {
 
 func next(t *testing.T, events <-chan LogEvent, kind LogEventKind) LogEvent {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case ev := <-events:
-			if ev.Kind == kind {
-				return ev
-			}
-			if ev.Kind == LogGap && kind != LogGap {
-				t.Fatalf("unexpected gap: %s", ev.Reason)
-			}
-		case <-timeout:
-			t.Fatalf("no event of kind %d", kind)
+	return testkit.Receive(t, events, 10*time.Second, fmt.Sprintf("an event of kind %d", kind), func(ev LogEvent) bool {
+		if ev.Kind == LogGap && kind != LogGap {
+			t.Fatalf("unexpected gap: %s", ev.Reason)
 		}
-	}
+		return ev.Kind == kind
+	})
 }
 
 func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {

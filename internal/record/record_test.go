@@ -21,6 +21,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -403,27 +404,19 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	var want []string
 	wait := func(ok func(engine.Event) bool) {
 		t.Helper()
-		timeout := time.After(15 * time.Second)
-		for {
-			select {
-			case ev := <-live.C():
-				liveModel, _ = liveModel.Update(ev)
-				if snap, isSnap := ev.(engine.Snapshot); isSnap {
-					// Recorded as the events it holds.
-					for _, e := range snap.Events {
-						want = append(want, describe(e))
-					}
-					want = append(want, describe(engine.FactsChanged(snap.Facts)))
-					continue
+		testkit.Receive(t, live.C(), 15*time.Second, "the outage played out", func(ev engine.Event) bool {
+			liveModel, _ = liveModel.Update(ev)
+			if snap, isSnap := ev.(engine.Snapshot); isSnap {
+				// Recorded as the events it holds.
+				for _, e := range snap.Events {
+					want = append(want, describe(e))
 				}
-				want = append(want, describe(ev))
-				if ok(ev) {
-					return
-				}
-			case <-timeout:
-				t.Fatal("the outage never played out")
+				want = append(want, describe(engine.FactsChanged(snap.Facts)))
+				return false
 			}
-		}
+			want = append(want, describe(ev))
+			return ok(ev)
+		})
 	}
 	active := func(server string) func(engine.Event) bool {
 		return func(ev engine.Event) bool {
