@@ -192,12 +192,7 @@ func TestFollowReportsGap(t *testing.T) {
 	// No seeded netwatch: its first tests log lines of their own, at a
 	// moment of their own, into a ring of five.
 	r := rosim.New(rosim.Options{LogSize: 5})
-	t.Cleanup(r.Close)
-	ln, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.String()
+	addr := testkit.Start(t, r)
 	events, _ := follower(t, addr)
 	next(t, events, LogConnected)
 	r.DropConnections()

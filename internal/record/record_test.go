@@ -328,15 +328,13 @@ func screenLines(m tui.Model) []string {
 func paperEngine(t *testing.T) (*engine.Engine, *config.Config, *monitor.Simulated, *rosim.Simulated) {
 	t.Helper()
 	netsim := rosim.NewSimulated()
-	r := rosim.New(rosim.Options{Probe: netsim.Probe, TimeScale: 10})
-	t.Cleanup(r.Close)
-	if err := r.SeedPaper(); err != nil {
+	r, api := testkit.Emulator(t, rosim.Options{Probe: netsim.Probe, TimeScale: 10})
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	api, _ := r.ListenAndServe("127.0.0.1:0")
-	dns, _ := r.ServeDNS("127.0.0.1:0")
 	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
+	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	public := papersim.Public()
 	sims := map[string]*monitor.Simulated{"public": public, "private": papersim.Private()}

@@ -19,14 +19,22 @@ func Emulator(t testing.TB, opts rosim.Options) (*rosim.Router, string) {
 	t.Helper()
 	r := rosim.New(opts)
 	if err := r.SeedPaper(); err != nil {
+		r.Close()
 		t.Fatal(err)
 	}
+	return r, Start(t, r)
+}
+
+// Start serves a router's API on loopback and closes the router when the
+// test ends; it returns the API address.
+func Start(t testing.TB, r *rosim.Router) string {
+	t.Helper()
+	t.Cleanup(r.Close)
 	addr, err := r.ListenAndServe("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(r.Close)
-	return r, addr.String()
+	return addr.String()
 }
 
 // Hangup drops every API session of an emulator, as a network outage
@@ -48,7 +56,6 @@ type Record struct{ Name, Primary, Standby string }
 func ServicesEmulator(t testing.TB, records []Record) (r *rosim.Router, api, dns string) {
 	t.Helper()
 	r = rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
 	var script strings.Builder
 	script.WriteString("/ip dns static\n")
 	for _, rec := range records {
@@ -56,17 +63,15 @@ func ServicesEmulator(t testing.TB, records []Record) (r *rosim.Router, api, dns
 		fmt.Fprintf(&script, "add name=%s address=%s ttl=30s disabled=yes\n", rec.Name, rec.Standby)
 	}
 	if err := r.Import(script.String()); err != nil {
+		r.Close()
 		t.Fatal(err)
 	}
-	apiAddr, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	api = Start(t, r)
 	dnsAddr, err := r.ServeDNS("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, apiAddr.String(), dnsAddr.String()
+	return r, api, dnsAddr.String()
 }
 
 // ThreeServices are three names over three servers, core (192.0.2.1)
