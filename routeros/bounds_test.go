@@ -6,10 +6,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 	"github.com/failwatch/failwatch/routeros/wire"
 )
@@ -18,47 +20,32 @@ import (
 // returns for it: a router that sends more than any real one would.
 func fakeRouter(t *testing.T, reply func(n int) [][]string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		calls := 0
+	var calls atomic.Int32
+	return testkit.Serve(t, func(conn net.Conn) {
+		defer conn.Close()
+		rd := wire.NewReader(conn)
 		for {
-			conn, err := ln.Accept()
+			words, err := rd.ReadSentence()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				rd := wire.NewReader(conn)
-				for {
-					words, err := rd.ReadSentence()
-					if err != nil {
-						return
-					}
-					if len(words) == 0 {
-						continue
-					}
-					var out []byte
-					if words[0] == "/login" {
-						out = wire.AppendSentence(out, "!done")
-					} else {
-						calls++
-						for _, s := range reply(calls) {
-							out = wire.AppendSentence(out, s...)
-						}
-						out = wire.AppendSentence(out, "!done")
-					}
-					if _, err := conn.Write(out); err != nil {
-						return
-					}
+			if len(words) == 0 {
+				continue
+			}
+			var out []byte
+			if words[0] == "/login" {
+				out = wire.AppendSentence(out, "!done")
+			} else {
+				for _, s := range reply(int(calls.Add(1))) {
+					out = wire.AppendSentence(out, s...)
 				}
-			}()
+				out = wire.AppendSentence(out, "!done")
+			}
+			if _, err := conn.Write(out); err != nil {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	}).Addr().String()
 }
 
 // Replies over the bounds are refused with "router reply too large" and the

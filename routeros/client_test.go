@@ -144,27 +144,7 @@ func TestDialFailures(t *testing.T) {
 // silentRouter accepts connections and never says a word.
 func silentRouter(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, conn)
-		}
-	}()
-	return ln.Addr().String()
+	return testkit.Serve(t, func(net.Conn) {}).Addr().String()
 }
 
 // A call whose context ends is cut short even though go-routeros' sync
@@ -282,8 +262,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 	if st := w.Read(ctx); st.Err != nil || c.Link().State != LinkUp {
 		t.Fatalf("first reading: %v, link %v", st.Err, c.Link().State)
 	}
-	r.DropConnections()
-	time.Sleep(20 * time.Millisecond) // a wait, not a poll: the drop reaches the client's idle session
+	testkit.Hangup(t, r)
 	if st := w.Read(ctx); st.Err != nil || !st.Connected || st.Link.State != LinkUp {
 		t.Fatalf("reading after the drop: %v, link %+v", st.Err, st.Link)
 	}
@@ -292,8 +271,7 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 	}
 	// A change is never resent: after a drop it fails, unknown to the
 	// caller, and the link says reconnecting until the next call.
-	r.DropConnections()
-	time.Sleep(20 * time.Millisecond) // a wait, as above
+	testkit.Hangup(t, r)
 	if err := c.SetRecordDisabled(ctx, "*1", false); err == nil {
 		t.Error("a set on a dropped connection succeeded: it must not be resent")
 	} else if l := c.Link(); l.State != LinkReconnecting {
@@ -306,9 +284,14 @@ func TestStaleConnectionIsRetriedOnce(t *testing.T) {
 	if st.Err == nil || st.Link.State != LinkUnreachable || st.Link.Since.Before(before) {
 		t.Errorf("router gone: err %v, link %+v", st.Err, st.Link)
 	}
+	// Readings within the backoff do not dial; the first after it dials
+	// again and fails again, and the link keeps when it first failed.
 	since := st.Link.Since
-	time.Sleep(600 * time.Millisecond) // a wait, not a poll: time passes while the router stays gone
-	if st := w.Read(ctx); st.Link.State != LinkUnreachable || !st.Link.Since.Equal(since) {
-		t.Errorf("still gone: link %+v, want since %v kept", st.Link, since)
-	}
+	testkit.EventuallyLast(t, 5*time.Second, "a reading after the backoff dialled the gone router again", func() (RouterState, bool) {
+		st := w.Read(ctx)
+		if st.Link.State != LinkUnreachable || !st.Link.Since.Equal(since) {
+			t.Fatalf("still gone: link %+v, want since %v kept", st.Link, since)
+		}
+		return st, st.Err != nil && !strings.Contains(st.Err.Error(), "retrying in")
+	})
 }

@@ -103,20 +103,12 @@ func follower(t *testing.T, addr string) (<-chan LogEvent, context.CancelFunc) {
 
 func next(t *testing.T, events <-chan LogEvent, kind LogEventKind) LogEvent {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case ev := <-events:
-			if ev.Kind == kind {
-				return ev
-			}
-			if ev.Kind == LogGap && kind != LogGap {
-				t.Fatalf("unexpected gap: %s", ev.Reason)
-			}
-		case <-timeout:
-			t.Fatalf("no event of kind %d", kind)
+	return testkit.Receive(t, events, 10*time.Second, fmt.Sprintf("an event of kind %d", kind), func(ev LogEvent) bool {
+		if ev.Kind == LogGap && kind != LogGap {
+			t.Fatalf("unexpected gap: %s", ev.Reason)
 		}
-	}
+		return ev.Kind == kind
+	})
 }
 
 func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {
@@ -181,7 +173,10 @@ func TestFollowReconnectsDoNotLeak(t *testing.T) {
 		next(t, events, LogConnected)
 	}
 	reconnect()
-	time.Sleep(100 * time.Millisecond) // a wait, not a poll: the first reconnect's goroutines settle before the count
+	// A line through the new follow: both ends of it are up (their
+	// goroutines started late), so the count starts from a settled one.
+	r.Log("system,info", "static dns entry changed")
+	next(t, events, LogLine)
 	before := runtime.NumGoroutine()
 	for range 10 {
 		reconnect()
@@ -197,12 +192,7 @@ func TestFollowReportsGap(t *testing.T) {
 	// No seeded netwatch: its first tests log lines of their own, at a
 	// moment of their own, into a ring of five.
 	r := rosim.New(rosim.Options{LogSize: 5})
-	t.Cleanup(r.Close)
-	ln, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.String()
+	addr := testkit.Start(t, r)
 	events, _ := follower(t, addr)
 	next(t, events, LogConnected)
 	r.DropConnections()

@@ -53,18 +53,10 @@ func TestFactsAgree(t *testing.T) {
 	model, _ = model.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	feed := func(until func(engine.Event) bool) {
 		t.Helper()
-		timeout := time.After(10 * time.Second)
-		for {
-			select {
-			case ev := <-sub.C():
-				model, _ = model.Update(ev)
-				if until(ev) {
-					return
-				}
-			case <-timeout:
-				t.Fatal("the engine never got there")
-			}
-		}
+		testkit.Receive(t, sub.C(), 10*time.Second, "the engine got there", func(ev engine.Event) bool {
+			model, _ = model.Update(ev)
+			return until(ev)
+		})
 	}
 	feed(func(ev engine.Event) bool {
 		r, ok := ev.(engine.Reading)

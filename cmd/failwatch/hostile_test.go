@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -46,21 +47,12 @@ func TestRouterTextIsStrippedOfControls(t *testing.T) {
 	defer cancel()
 	f := &routeros.LogFollower{Opts: routeros.Options{Address: routerAddr(t, cfg), User: "admin", Timeout: 2 * time.Second}}
 	go f.Run(fctx, logs)
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case ev := <-logs:
-			if ev.Kind != routeros.LogLine || !strings.Contains(ev.Entry.Message, "52;c") || !ev.Entry.History {
-				continue
-			}
-			text := ev.Entry.Message + strings.Join(ev.Entry.Topics, ",")
-			if strings.ContainsAny(text, "\x1b\x07") || ev.Entry.Message != "static dns entry changed ]52;c;cGF5bG9hZA==by admin" {
-				t.Errorf("log line %q topics %q", ev.Entry.Message, ev.Entry.Topics)
-			}
-			return
-		case <-deadline:
-			t.Fatal("the log line never came")
-		}
+	ev := testkit.Receive(t, logs, 5*time.Second, "the log line came", func(ev routeros.LogEvent) bool {
+		return ev.Kind == routeros.LogLine && strings.Contains(ev.Entry.Message, "52;c") && ev.Entry.History
+	})
+	text := ev.Entry.Message + strings.Join(ev.Entry.Topics, ",")
+	if strings.ContainsAny(text, "\x1b\x07") || ev.Entry.Message != "static dns entry changed ]52;c;cGF5bG9hZA==by admin" {
+		t.Errorf("log line %q topics %q", ev.Entry.Message, ev.Entry.Topics)
 	}
 }
 

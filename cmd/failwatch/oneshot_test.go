@@ -24,15 +24,7 @@ func paperRouter(t *testing.T, probe ...rosim.Probe) (string, *rosim.Router, str
 	if len(probe) > 0 {
 		opts.Probe = probe[0]
 	}
-	r := rosim.New(opts)
-	t.Cleanup(r.Close)
-	if err := r.SeedPaper(); err != nil {
-		t.Fatal(err)
-	}
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, api := testkit.Emulator(t, opts)
 	dns, err := r.ServeDNS("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +32,7 @@ func paperRouter(t *testing.T, probe ...rosim.Probe) (string, *rosim.Router, str
 	dir := t.TempDir()
 	audit := filepath.Join(dir, "audit.jsonl")
 	cfg := `router:
-  address: ` + api.String() + `
+  address: ` + api + `
 service:
   name: tomtotrading.com
   hold_netwatch: true

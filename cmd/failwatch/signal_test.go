@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/internal/netlab/netlabtest"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -149,14 +150,10 @@ func TestDashboardHangupDuringFailover(t *testing.T) {
 	dir := t.TempDir()
 	audit := filepath.Join(dir, "audit.jsonl")
 	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := testkit.Start(t, r)
 	cfgPath := filepath.Join(dir, "failwatch.yaml")
 	os.WriteFile(cfgPath, []byte(`router:
-  address: `+api.String()+`
+  address: `+api+`
 service:
   name: svc.test
   audit_log: `+audit+`
@@ -184,7 +181,7 @@ servers:
 		t.Errorf("exit %s:\n%s", code, s.screen())
 	}
 	s.waitFor("what happened", `failover was under way when the dashboard ended: rolled back`)
-	c, _, _ := routeros.New(routeros.Options{Address: api.String(), User: "admin", Timeout: 2 * time.Second})
+	c, _, _ := routeros.New(routeros.Options{Address: api, User: "admin", Timeout: 2 * time.Second})
 	defer c.Close()
 	recs, err := c.StaticRecords(context.Background(), "svc.test")
 	if err != nil {

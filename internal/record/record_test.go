@@ -21,6 +21,7 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -330,15 +331,13 @@ func screenLines(m tui.Model) []string {
 func paperEngine(t *testing.T) (*engine.Engine, *config.Config, *monitor.Simulated, *rosim.Simulated) {
 	t.Helper()
 	netsim := rosim.NewSimulated()
-	r := rosim.New(rosim.Options{Probe: netsim.Probe, TimeScale: 10})
-	t.Cleanup(r.Close)
-	if err := r.SeedPaper(); err != nil {
+	r, api := testkit.Emulator(t, rosim.Options{Probe: netsim.Probe, TimeScale: 10})
+	dns, err := r.ServeDNS("127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	api, _ := r.ListenAndServe("127.0.0.1:0")
-	dns, _ := r.ServeDNS("127.0.0.1:0")
 	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
+	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
 	cfg.Probe.Interval = 100 * time.Millisecond
 	public := papersim.Public()
 	sims := map[string]*monitor.Simulated{"public": public, "private": papersim.Private()}
@@ -392,9 +391,12 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The recorder ends after the engine, as Run asks: it then has
+	// every event the engine offered it, the last steps included.
+	recCtx, stopRecorder := context.WithCancel(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	recorded := make(chan error, 1)
-	go func() { recorded <- rec.Run(ctx, recSub.C()) }()
+	go func() { recorded <- rec.Run(recCtx, recSub.C()) }()
 	engineDone := make(chan struct{})
 	go func() { e.Run(ctx); close(engineDone) }()
 
@@ -403,27 +405,19 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	var want []string
 	wait := func(ok func(engine.Event) bool) {
 		t.Helper()
-		timeout := time.After(15 * time.Second)
-		for {
-			select {
-			case ev := <-live.C():
-				liveModel, _ = liveModel.Update(ev)
-				if snap, isSnap := ev.(engine.Snapshot); isSnap {
-					// Recorded as the events it holds.
-					for _, e := range snap.Events {
-						want = append(want, describe(e))
-					}
-					want = append(want, describe(engine.FactsChanged(snap.Facts)))
-					continue
+		testkit.Receive(t, live.C(), 15*time.Second, "the outage played out", func(ev engine.Event) bool {
+			liveModel, _ = liveModel.Update(ev)
+			if snap, isSnap := ev.(engine.Snapshot); isSnap {
+				// Recorded as the events it holds.
+				for _, e := range snap.Events {
+					want = append(want, describe(e))
 				}
-				want = append(want, describe(ev))
-				if ok(ev) {
-					return
-				}
-			case <-timeout:
-				t.Fatal("the outage never played out")
+				want = append(want, describe(engine.FactsChanged(snap.Facts)))
+				return false
 			}
-		}
+			want = append(want, describe(ev))
+			return ok(ev)
+		})
 	}
 	active := func(server string) func(engine.Event) bool {
 		return func(ev engine.Event) bool {
@@ -459,11 +453,9 @@ func TestRecordingReplaysTheOutage(t *testing.T) {
 	wait(switched("private"))
 	wait(active("private"))
 	live.Close()
-	// Let the recorder take what the live subscriber took, then stop (a
-	// wait, not a poll: the recorder shows nothing before it ends).
-	time.Sleep(200 * time.Millisecond)
 	cancel()
 	<-engineDone
+	stopRecorder()
 	if err := <-recorded; err != nil {
 		t.Fatal(err)
 	}

@@ -35,3 +35,24 @@ func EventuallyLast[T any](t testing.TB, within time.Duration, what string, read
 		time.Sleep(min(wait, time.Until(deadline)+time.Millisecond))
 	}
 }
+
+// Receive takes values from ch until until accepts one, and returns it; if
+// within passes first the test fails with what never came. until may look
+// at (or keep) the values it passes over.
+func Receive[T any](t testing.TB, ch <-chan T, within time.Duration, what string, until func(T) bool) T {
+	t.Helper()
+	timeout := time.NewTimer(within)
+	defer timeout.Stop()
+	for {
+		select {
+		case v := <-ch:
+			if until(v) {
+				return v
+			}
+		case <-timeout.C:
+			t.Fatalf("%s: not after %v", what, within)
+			var zero T
+			return zero
+		}
+	}
+}

@@ -51,3 +51,22 @@ func TestEventuallyLast(t *testing.T) {
 		t.Errorf("failure %q", f.failed)
 	}
 }
+
+func TestReceive(t *testing.T) {
+	ch := make(chan int, 5)
+	for i := range 5 {
+		ch <- i
+	}
+	var passed []int
+	f := &fakeTB{}
+	got := Receive(f, ch, time.Second, "a 3", func(v int) bool { passed = append(passed, v); return v == 3 })
+	if f.failed != "" || got != 3 || len(passed) != 4 || len(ch) != 1 {
+		t.Errorf("got %d after %v (%d left), failed %q", got, passed, len(ch), f.failed)
+	}
+	f = &fakeTB{}
+	start := time.Now()
+	Receive(f, ch, 50*time.Millisecond, "a 7", func(v int) bool { return v == 7 })
+	if took := time.Since(start); took < 50*time.Millisecond || took > time.Second || f.failed != "a 7: not after 50ms" {
+		t.Errorf("failure %q after %v", f.failed, took)
+	}
+}

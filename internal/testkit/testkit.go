@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,14 +19,31 @@ func Emulator(t testing.TB, opts rosim.Options) (*rosim.Router, string) {
 	t.Helper()
 	r := rosim.New(opts)
 	if err := r.SeedPaper(); err != nil {
+		r.Close()
 		t.Fatal(err)
 	}
+	return r, Start(t, r)
+}
+
+// Start serves a router's API on loopback and closes the router when the
+// test ends; it returns the API address.
+func Start(t testing.TB, r *rosim.Router) string {
+	t.Helper()
+	t.Cleanup(r.Close)
 	addr, err := r.ListenAndServe("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(r.Close)
-	return r, addr.String()
+	return addr.String()
+}
+
+// Hangup drops every API session of an emulator, as a network outage
+// would, and returns once the router has closed them all: from then on a
+// client's kept connection is dead, so its next call sees the drop.
+func Hangup(t testing.TB, r *rosim.Router) {
+	t.Helper()
+	r.DropConnections()
+	Eventually(t, 2*time.Second, "the router closed every API session", func() bool { return r.Sessions() == 0 })
 }
 
 // Record is one name's pair of static records on an emulator: the
@@ -38,7 +56,6 @@ type Record struct{ Name, Primary, Standby string }
 func ServicesEmulator(t testing.TB, records []Record) (r *rosim.Router, api, dns string) {
 	t.Helper()
 	r = rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
 	var script strings.Builder
 	script.WriteString("/ip dns static\n")
 	for _, rec := range records {
@@ -46,17 +63,15 @@ func ServicesEmulator(t testing.TB, records []Record) (r *rosim.Router, api, dns
 		fmt.Fprintf(&script, "add name=%s address=%s ttl=30s disabled=yes\n", rec.Name, rec.Standby)
 	}
 	if err := r.Import(script.String()); err != nil {
+		r.Close()
 		t.Fatal(err)
 	}
-	apiAddr, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	api = Start(t, r)
 	dnsAddr, err := r.ServeDNS("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, apiAddr.String(), dnsAddr.String()
+	return r, api, dnsAddr.String()
 }
 
 // ThreeServices are three names over three servers, core (192.0.2.1)
@@ -99,24 +114,45 @@ func LookupA(t testing.TB, server, name string) []string {
 	return out
 }
 
-// AcceptTCP listens on a loopback port that accepts every connection and
-// closes it at once: a TCP check's "open port". Closing the listener early
-// turns it into a refused one; it is closed when the test ends anyway.
-func AcceptTCP(t testing.TB) net.Listener {
+// Serve listens on a loopback port and hands each connection to handle in
+// a goroutine of its own; a connection handle leaves open stays open (a
+// peer that never answers) until the test ends, when the listener and
+// every connection are closed.
+func Serve(t testing.TB, handle func(net.Conn)) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Close()
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go handle(c)
 		}
 	}()
 	return ln
+}
+
+// AcceptTCP listens on a loopback port that accepts every connection and
+// closes it at once: a TCP check's "open port". Closing the listener early
+// turns it into a refused one; it is closed when the test ends anyway.
+func AcceptTCP(t testing.TB) net.Listener {
+	t.Helper()
+	return Serve(t, func(c net.Conn) { c.Close() })
 }

@@ -191,10 +191,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 }
 
 func TestRewriteLayout(t *testing.T) {
-	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	addr, _ := r.ListenAndServe("127.0.0.1:0")
-	c := client(t, addr.String(), "admin", "")
+	c := client(t, testkit.Start(t, rosim.New(rosim.Options{})), "admin", "")
 	ctx := context.Background()
 	if _, err := c.Run(ctx, "/ip/dns/static/add", "=name="+paper.Name, "=address="+paper.PublicAddress, "=comment=service", "=ttl=30s"); err != nil {
 		t.Fatal(err)
@@ -287,8 +284,7 @@ func TestFailoverRightAfterADrop(t *testing.T) {
 	if _, err := c.StaticRecords(context.Background(), paper.Name); err != nil {
 		t.Fatal(err)
 	}
-	r.DropConnections()
-	time.Sleep(20 * time.Millisecond) // a wait, not a poll: the drop reaches the client's idle session
+	testkit.Hangup(t, r)
 	f, _, _ := paperFailover(t, c, config.Toggle)
 	if res, err := f.FailoverToStandby(context.Background(), false); err != nil || res.Outcome != OutcomeChanged {
 		t.Fatalf("failover right after a drop: %v", err)

@@ -2,7 +2,9 @@ package failover
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -37,38 +40,96 @@ func fallbackRig(t *testing.T, version string, scale float64) (*rosim.Router, *r
 	return r, c, sim
 }
 
-// watchName samples which server the name points at until stop, and
-// returns every value it saw in order (repeats folded).
-func watchName(t *testing.T, c *routeros.Client) (stop func() []string) {
+// sighting is a server the name pointed at, first seen by a records read
+// between two readings of the router's uptime: after, just before that
+// read, and by, just after it. The change came before by, and at most one
+// sample (2 ms) before after.
+type sighting struct {
+	server    string
+	after, by time.Duration
+}
+
+// nameWatch samples which server the name points at, every 2 ms (at 300x
+// a millisecond of a loaded machine is a third of a router second), with
+// the router's uptime around each read that saw a change.
+type nameWatch struct {
+	mu             sync.Mutex
+	seen           []sighting
+	done, finished chan struct{}
+}
+
+func watchName(t *testing.T, c *routeros.Client) *nameWatch {
 	t.Helper()
 	f, _, _ := paperFailover(t, c, config.Toggle)
-	var mu sync.Mutex
-	var seen []string
-	done, finished := make(chan struct{}), make(chan struct{})
+	w := &nameWatch{done: make(chan struct{}), finished: make(chan struct{})}
 	go func() {
-		defer close(finished)
+		defer close(w.finished)
 		for {
-			recs, err := c.StaticRecords(context.Background(), paper.Name)
-			if err == nil {
-				now := Active(f.Service, recs, f.Primary, f.Standby)
-				mu.Lock()
-				if len(seen) == 0 || seen[len(seen)-1] != now {
-					seen = append(seen, now)
-				}
-				mu.Unlock()
-			}
+			w.sample(c, f)
 			select {
-			case <-done:
+			case <-w.done:
 				return
 			case <-time.After(2 * time.Millisecond):
 			}
 		}
 	}()
-	return func() []string {
-		close(done)
-		<-finished
-		return seen
+	return w
+}
+
+func (w *nameWatch) sample(c *routeros.Client, f *Failover) {
+	ctx := context.Background()
+	after, err := routerUptime(ctx, c)
+	if err != nil {
+		return
 	}
+	recs, err := c.StaticRecords(ctx, paper.Name)
+	if err != nil {
+		return
+	}
+	now := Active(f.Service, recs, f.Primary, f.Standby)
+	w.mu.Lock()
+	changed := len(w.seen) == 0 || w.seen[len(w.seen)-1].server != now
+	w.mu.Unlock()
+	if !changed {
+		return
+	}
+	by, err := routerUptime(ctx, c)
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	w.seen = append(w.seen, sighting{now, after, by})
+	w.mu.Unlock()
+}
+
+// sightings are the changes seen so far.
+func (w *nameWatch) sightings() []sighting {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.seen)
+}
+
+// first is the first sighting of server so far.
+func (w *nameWatch) first(server string) (sighting, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range w.seen {
+		if s.server == server {
+			return s, true
+		}
+	}
+	return sighting{}, false
+}
+
+// stop ends the sampling and returns every server seen, in order.
+func (w *nameWatch) stop() []string {
+	close(w.done)
+	<-w.finished
+	var servers []string
+	for _, s := range w.seen {
+		servers = append(servers, s.server)
+	}
+	return servers
 }
 
 // An hour of the paper's lossy primary (5% of echoes lost), on the
@@ -81,9 +142,9 @@ func TestSetupLossyPrimaryAnHour(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 			_, c, _ := fallbackRig(t, version, scale)
-			stop := watchName(t, c)
-			time.Sleep(time.Hour / scale) // a wait, not a poll: the router's hour at its scaled clock
-			if seen := stop(); len(seen) != 1 || seen[0] != "public" {
+			w := watchName(t, c)
+			routerWait(t, c, time.Hour, "an hour")
+			if seen := w.stop(); len(seen) != 1 || seen[0] != "public" {
 				t.Errorf("the name went %v in an hour", seen)
 			}
 			logs, err := c.Run(context.Background(), "/log/print", "?topics=netwatch,info")
@@ -107,15 +168,30 @@ func TestSetupLossyPrimaryAnHour(t *testing.T) {
 // uptime is the router's.
 func uptime(t *testing.T, c *routeros.Client) time.Duration {
 	t.Helper()
-	r, err := c.Run(context.Background(), "/system/resource/print", "=.proplist=uptime")
-	if err != nil || len(r.Rows) != 1 {
-		t.Fatalf("uptime: %v", err)
-	}
-	d, err := config.ParseDuration(r.Rows[0]["uptime"])
+	d, err := routerUptime(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
+}
+
+func routerUptime(ctx context.Context, c *routeros.Client) (time.Duration, error) {
+	r, err := c.Run(ctx, "/system/resource/print", "=.proplist=uptime")
+	if err != nil {
+		return 0, fmt.Errorf("uptime: %w", err)
+	}
+	if len(r.Rows) != 1 {
+		return 0, fmt.Errorf("uptime: %d rows", len(r.Rows))
+	}
+	return config.ParseDuration(r.Rows[0]["uptime"])
+}
+
+// routerWait returns once d has passed on the router's clock (its uptime),
+// however fast that clock runs and however loaded the machine is.
+func routerWait(t *testing.T, c *routeros.Client, d time.Duration, what string) {
+	t.Helper()
+	until := uptime(t, c) + d
+	testkit.Eventually(t, 30*time.Second, what+" passed on the router's clock", func() bool { return uptime(t, c) >= until })
 }
 
 // A reboot on every version: with the name on the standby and the primary
@@ -147,33 +223,22 @@ func TestSetupAfterAReboot(t *testing.T) {
 						}
 					}
 				})
-				stop := watchName(t, c)
-				// The move happened between the uptime read before the
-				// records and the one after: early only if even the later
-				// read is before the boot delay, late only if even the
-				// earlier one is past the limit (at 300x, a millisecond of
-				// a loaded machine is a third of a router second).
-				// Polled every 2 ms, not at testkit.Eventually's growing
-				// interval, for that precision.
-				moved, movedBy := time.Duration(0), time.Duration(0)
-				for deadline := time.Now().Add(limit / scale * 2); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-					before := uptime(t, c)
-					recs, _ := c.StaticRecords(context.Background(), paper.Name)
-					f, _, _ := paperFailover(t, c, config.Toggle)
-					if Active(f.Service, recs, f.Primary, f.Standby) == tc.to {
-						moved, movedBy = before, uptime(t, c)
-						break
-					}
-				}
-				time.Sleep(time.Minute / scale) // a wait, not a poll: a router minute in which it must stay
-				seen := stop()
+				w := watchName(t, c)
+				// Early only if even the uptime read after the move was
+				// seen is before the boot delay, late only if even the one
+				// before is past the limit.
+				var moved sighting
+				testkit.EventuallyLast(t, limit/scale*2, "the name moved to "+tc.to, func() (seen []sighting, ok bool) {
+					moved, ok = w.first(tc.to)
+					return w.sightings(), ok
+				})
+				routerWait(t, c, time.Minute, "a minute in which the name must stay")
+				seen := w.stop()
 				switch {
-				case moved == 0:
-					t.Fatalf("the name never moved to %s (went %v)", tc.to, seen)
-				case movedBy < 5*time.Minute:
-					t.Errorf("moved to %s by uptime %s, before the boot delay", tc.to, movedBy)
-				case moved > limit:
-					t.Errorf("moved to %s at uptime %s, later than one re-check after the boot delay", tc.to, moved)
+				case moved.by < 5*time.Minute:
+					t.Errorf("moved to %s by uptime %s, before the boot delay", tc.to, moved.by)
+				case moved.after > limit:
+					t.Errorf("moved to %s at uptime %s, later than one re-check after the boot delay", tc.to, moved.after)
 				}
 				if len(seen) != 2 || seen[0] != tc.from || seen[1] != tc.to {
 					t.Errorf("the name went %v, want %s then %s once", seen, tc.from, tc.to)

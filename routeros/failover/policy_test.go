@@ -116,16 +116,13 @@ func TestNoFlapping(t *testing.T) {
 // primary go down at the same moment: the name moves once, both end on the
 // standby, and neither moves it back.
 func TestTwoInstancesDoNotFight(t *testing.T) {
-	r := rosim.New(rosim.Options{})
-	defer r.Close()
-	r.SeedPaper()
-	addr, _ := r.ListenAndServe("127.0.0.1:0")
+	_, addr := emulator(t, rosim.Options{})
 	primary := config.Server{Name: "public", Role: config.Primary, Address: paper.PublicAddress, Record: config.RecordMatch{Comment: "Server Public"}}
 	standby := config.Server{Name: "private", Role: config.Standby, Address: paper.PrivateAddress, Record: config.RecordMatch{Comment: "ServerPrivate"}}
 	svc := config.Service{Name: paper.Name, Layout: config.Toggle}
 
 	// The paper's netwatch would fight: hold it first, as the policy asks.
-	setupClient, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin"})
+	setupClient, _, _ := routeros.New(routeros.Options{Address: addr, User: "admin"})
 	defer setupClient.Close()
 	holder := &Failover{Client: setupClient, Service: svc, Primary: primary, Standby: standby}
 	if _, err := holder.HoldNetwatch(context.Background()); err != nil {
@@ -139,7 +136,7 @@ func TestTwoInstancesDoNotFight(t *testing.T) {
 	results := make([]outcome, 2)
 	var wg sync.WaitGroup
 	for i := range 2 {
-		c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin"})
+		c, _, _ := routeros.New(routeros.Options{Address: addr, User: "admin"})
 		defer c.Close()
 		f := &Failover{Client: c, Service: svc, Primary: primary, Standby: standby, User: "instance"}
 		e := NewPolicy(auto(), "public", "private")

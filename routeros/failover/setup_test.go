@@ -202,14 +202,16 @@ func TestSetupOnThePapersProfile(t *testing.T) {
 		}
 		return Active(f.Service, recs, f.Primary, f.Standby)
 	}
-	// A wait, not a poll: five healthy router minutes in which nothing
-	// may move, checked as they pass.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	// Five healthy minutes on the router's clock in which nothing may
+	// move, checked as they pass.
+	start := uptime(t, c)
+	testkit.Eventually(t, 20*time.Second, "five router minutes passed", func() bool {
 		if got := active(); got != "public" {
 			nw, _ := c.Run(ctx, "/tool/netwatch/print")
 			t.Fatalf("moved to %q during healthy tests; netwatch %v\nlog:\n%s", got, nw.Rows, logText(t, c))
 		}
-	}
+		return uptime(t, c) >= start+5*time.Minute
+	})
 	nw, _ := c.Run(ctx, "/tool/netwatch/print", "?comment=failwatch public")
 	if len(nw.Rows) != 1 || nw.Rows[0]["status"] != "up" || nw.Rows[0]["done-tests"] == "0" {
 		t.Fatalf("the entry never tested up: %v", nw.Rows)
