@@ -24,26 +24,31 @@ const (
 	// RTTHistory round trips are kept per check for the state's timeout.
 	RTTHistory = 64
 	// MinRTTs round trips must be known before the timeout adapts; until
-	// then the configured one applies.
-	MinRTTs = 16
+	// then the configured one applies. RFC 6298 adapts from the first
+	// measurement, at three times it; 8 is under a second of 100 ms probes.
+	MinRTTs = 8
 	// StateTimeoutFactor is k in k x p99: 25% above the longest recent
 	// round trip. The paper's public server (196 ms, mdev 4.1 ms, p99
-	// about 206 ms) gets 258 ms instead of the lab's configured 300 ms;
-	// a reply that long after its p99 is far out of the path's normal.
+	// about 206 ms) gets about 258 ms instead of the lab's configured
+	// 300 ms; a reply that long after its p99 is far out of the path's
+	// normal, and if it comes all the same it lifts the timeout.
 	StateTimeoutFactor = 1.25
 	// StateTimeoutFloor keeps a LAN's sub-millisecond round trips from
 	// giving a timeout a busy host's scheduling could miss: RFC 6298
 	// rounds up to 1 s for TCP, Linux to 200 ms; a probe has no
 	// retransmission to lose, so half of Linux's.
 	StateTimeoutFloor = 100 * time.Millisecond
-	// BurstSpacing separates a confirmation burst's echo requests: tens of
-	// milliseconds, so a burst is not one queue drop or one rate-limiter
-	// tick, and still well inside one probe interval.
-	BurstSpacing = 30 * time.Millisecond
-	// ICMPBurst is the most echo requests a lost ICMP probe is confirmed
-	// with; TCP and HTTP checks confirm with one attempt, not a burst at
-	// the server's service.
-	ICMPBurst = 2
+	// ICMPBurst echo requests, BurstSpacing apart, confirm a lost ICMP
+	// probe; TCP and HTTP checks confirm with one attempt, not a burst at
+	// the server's service. A burst confirms only when lost entirely, so
+	// its size is what keeps a spell of bursty loss from passing for an
+	// outage: in bench-detect's Gilbert-Elliott model (bad spells of 200 ms
+	// on average losing half) a burst of 2, 30 ms apart, was wholly lost
+	// after a lost probe about 6% of the time, 12 times the chance of the
+	// next two probes a second apart; 6 over 200 ms bring it to about
+	// that of the scheduled probes (docs/BENCHMARKS.md).
+	ICMPBurst    = 6
+	BurstSpacing = 40 * time.Millisecond
 )
 
 // rttHistory is a check's last RTTHistory round trips, for its state's
@@ -86,26 +91,29 @@ type verdict struct {
 // the order they were sent, the round trips the timeout is learnt from,
 // and the confirmation probes still to send.
 type judge struct {
-	nextID   uint64
-	pending  []verdict
-	rtts     rttHistory
-	burst    int         // most confirmation probes after a loss
-	toSend   []time.Time // when each confirmation probe still to send is due
-	inBurst  bool        // a burst was sent in this loss run
-	adaptive bool
+	nextID  uint64
+	pending []verdict
+	rtts    rttHistory
+	// burst is how many probes confirm a loss (0: none); interval and
+	// downAfter say when the scheduled probes would decide anyway.
+	burst     int
+	interval  time.Duration
+	downAfter int
+	toSend    []time.Time // when each confirmation probe still to send is due
+	inBurst   bool        // a burst was sent in this loss run
+	adaptive  bool
 }
 
 func newJudge(kind config.CheckKind, p config.Probe, plain bool) judge {
-	j := judge{adaptive: !plain}
-	if plain {
-		return j
-	}
-	j.burst = 1
-	if kind == config.ICMP {
+	j := judge{adaptive: !plain, interval: p.Interval, downAfter: max(p.DownAfter, 1)}
+	switch {
+	case plain || j.downAfter == 1:
+		// One loss is DOWN already: nothing to confirm.
+	case kind == config.ICMP:
 		j.burst = ICMPBurst
+	default:
+		j.burst = 1
 	}
-	// More than down_after-1 confirmations prove nothing more.
-	j.burst = min(j.burst, max(p.DownAfter, 1)-1)
 	return j
 }
 
@@ -164,30 +172,85 @@ func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
 	return next
 }
 
-// ready pops the verdicts known in send order.
+// ready pops the verdicts known, in send order. A confirmation burst is
+// one question and waits until every probe of it is known: lost entirely,
+// its probes count as the losses they are towards down_after (a lost probe
+// and a lost burst of 6 are 7 consecutive losses); any probe of it
+// answered, the burst counts as that one answer, which ends the loss run,
+// and its losses count for nothing: the server answered.
 func (j *judge) ready() []verdict {
-	n := 0
-	for n < len(j.pending) && j.pending[n].known {
-		n++
+	var out []verdict
+	for len(j.pending) > 0 && j.pending[0].known {
+		if !j.pending[0].confirm {
+			out = append(out, j.pending[0])
+			j.pending = j.pending[1:]
+			continue
+		}
+		burst, whole := j.burstAt()
+		if !whole {
+			break
+		}
+		out = append(out, burst...)
 	}
-	out := slices.Clone(j.pending[:n])
-	j.pending = slices.Delete(j.pending, 0, n)
+	if len(j.pending) == 0 {
+		j.pending = nil
+	}
 	return out
 }
 
+// burstAt takes the burst at the head of pending when all of it is known
+// (with the scheduled probes sent during it, in order), as ready counts it.
+func (j *judge) burstAt() ([]verdict, bool) {
+	n, last := 0, 0
+	for i, v := range j.pending {
+		if !v.known {
+			return nil, false
+		}
+		if !v.confirm {
+			continue
+		}
+		n++
+		last = i
+		if n == j.burst {
+			break
+		}
+	}
+	if n < j.burst && len(j.toSend) > 0 {
+		return nil, false // the rest of the burst has not left yet
+	}
+	var out []verdict
+	answered := -1
+	for i := 0; i <= last; i++ {
+		if v := j.pending[i]; v.confirm && v.sample.OK && answered < 0 {
+			answered = i
+		}
+	}
+	for i := 0; i <= last; i++ {
+		v := j.pending[i]
+		switch {
+		case !v.confirm, answered < 0, i == answered:
+			out = append(out, v)
+		}
+	}
+	j.pending = j.pending[last+1:]
+	return out, true
+}
+
 // afterVerdict plans a confirmation burst after the first loss of a run
-// while the check is not DOWN. The burst's probes count as the probes they
-// are towards down_after (a loss run of a scheduled probe and a lost burst
-// of two is three consecutive losses), a reply in it ends the loss run, and
-// none of them enters the loss window, which stays a sample of the
-// scheduled probes. One burst per loss run: a run that goes on is left to
-// the scheduled probes.
-func (j *judge) afterVerdict(v verdict, state State, now time.Time) {
+// while the check is not DOWN, when the burst would be judged before the
+// scheduled probes reach down_after (at 100 ms probes and down_after 2 the
+// next probe is already out and decides sooner). One burst per loss run: a
+// run that goes on is left to the scheduled probes. How a burst counts is
+// ready's.
+func (j *judge) afterVerdict(v verdict, state State, now time.Time, timeout time.Duration) {
 	if v.sample.OK {
 		j.inBurst = false
 		return
 	}
 	if v.confirm || j.inBurst || j.burst == 0 || state == Down {
+		return
+	}
+	if timeout+time.Duration(j.burst-1)*BurstSpacing >= time.Duration(j.downAfter-1)*j.interval {
 		return
 	}
 	j.inBurst = true

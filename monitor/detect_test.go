@@ -57,7 +57,7 @@ func TestBurstSize(t *testing.T) {
 		want      int
 	}{
 		{config.ICMP, 3, false, ICMPBurst},
-		{config.ICMP, 2, false, 1},
+		{config.ICMP, 2, false, ICMPBurst},
 		{config.ICMP, 1, false, 0},
 		{config.ICMP, 10, false, ICMPBurst},
 		{config.TCP, 3, false, 1},
@@ -176,8 +176,8 @@ func downAt(events []Event, start time.Time) time.Duration {
 // The server dies at 20.1 s, just after the probe of 20 s was answered.
 // Plainly: probes of 21, 22 and 23 s lost, the last judged at its 1 s
 // timeout, 24 s. With the state's timeout (1.25 x 200 ms) and the burst:
-// the probe of 21 s is judged lost at 21.25 s, the burst leaves at 21.25 s
-// and 21.28 s and is judged lost 250 ms later, at 21.53 s.
+// the probe of 21 s is judged lost at 21.25 s, the burst of 6 leaves from
+// 21.25 s to 21.45 s and is judged lost 250 ms later, at 21.70 s.
 func TestDeadServerTimeline(t *testing.T) {
 	p := config.Defaults().Probe
 	p.Interval, p.Timeout = time.Second, time.Second
@@ -194,7 +194,7 @@ func TestDeadServerTimeline(t *testing.T) {
 		probes int // probes sent by the end, 25 s
 	}{
 		{"plain", config.ICMP, true, 24 * time.Second, 26},
-		{"icmp: adaptive timeout and a burst of two", config.ICMP, false, 21530 * time.Millisecond, 28},
+		{"icmp: adaptive timeout and a burst", config.ICMP, false, 21700 * time.Millisecond, 26 + ICMPBurst},
 		// TCP confirms with one attempt: 21 s lost, the attempt at 21.25 s
 		// lost at 21.5 s, then the probe of 22 s at 22.25 s.
 		{"tcp: adaptive timeout and one attempt", config.TCP, false, 22250 * time.Millisecond, 27},
@@ -237,8 +237,8 @@ func TestLateAndLoneLossesStayUp(t *testing.T) {
 				return 600 * time.Millisecond, true
 			}
 			return 200 * time.Millisecond, true
-		}, 30, 30, 32},
-		{"one lost probe", func(i int) (time.Duration, bool) { return 200 * time.Millisecond, i != 20 }, 30, 29, 32},
+		}, 30, 30, 30 + ICMPBurst},
+		{"one lost probe", func(i int) (time.Duration, bool) { return 200 * time.Millisecond, i != 20 }, 30, 29, 30 + ICMPBurst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -264,6 +264,49 @@ func TestLateAndLoneLossesStayUp(t *testing.T) {
 			if got := s.count(); got != tc.probes {
 				t.Errorf("%d probes, want %d (a burst of %d after the loss)", got, tc.probes, ICMPBurst)
 			}
+		})
+	}
+}
+
+// A burst is one question: lost entirely it counts its probes as losses;
+// one answer in it ends the loss run and its losses count for nothing. And
+// where the scheduled probes decide sooner (100 ms probes, down_after 2)
+// no burst is sent.
+func TestBurstIsOneQuestion(t *testing.T) {
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = time.Second, time.Second
+	lab := p
+	lab.Interval, lab.Timeout, lab.DownAfter = 100*time.Millisecond, 300*time.Millisecond, 2
+	tests := []struct {
+		name   string
+		p      config.Probe
+		lost   func(i int) bool // by probe, scheduled and confirmation, from 1
+		down   bool
+		probes int
+	}{
+		{"all but the burst's last lost: UP", p, func(i int) bool { return i >= 20 && i < 20+ICMPBurst }, false, 30 + ICMPBurst},
+		{"the burst lost entirely: DOWN", p, func(i int) bool { return i >= 20 && i <= 20+ICMPBurst }, true, 30 + ICMPBurst},
+		{"100 ms probes, down_after 2: no burst, one loss stays UP", lab, func(i int) bool { return i == 100 }, false, 300},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{}
+			n := 0
+			s.rtt = func(time.Time) (time.Duration, bool) {
+				n++
+				return 200 * time.Millisecond, !tc.lost(n)
+			}
+			events, st := timeline(t, config.ICMP, tc.p, false, s, 30*time.Second-time.Millisecond)
+			if down := downAt(events, s.start) != 0; down != tc.down {
+				t.Errorf("went DOWN: %v, want %v", down, tc.down)
+			}
+			if got := s.count(); got != tc.probes {
+				t.Errorf("%d probes, want %d", got, tc.probes)
+			}
+			if tc.down || st.State == Up {
+				return
+			}
+			t.Errorf("state %s at the end", st.State)
 		})
 	}
 }

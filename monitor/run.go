@@ -257,7 +257,7 @@ func (r *probeLoop) settle(events chan<- Event, now time.Time) {
 		for _, v := range j.ready() {
 			r.m.decide(r.ctx, events, c, v)
 			state, _ := c.hyst.State()
-			j.afterVerdict(v, state, now)
+			j.afterVerdict(v, state, now, j.timeout(r.timeout))
 		}
 		n, at := j.due(now)
 		for range n {

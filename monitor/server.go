@@ -87,6 +87,11 @@ type Options struct {
 	// Prober, when set, builds each check's prober instead of NewProber
 	// (the demo's simulated servers).
 	Prober func(config.Server, config.Check) (Prober, error)
+	// Compact keeps each check's window as outcomes alone (NewCompactSeries):
+	// the same statistics, no samples to draw. For report and exporter,
+	// where no screen can ask for them; the engine then keeps no sample
+	// history for late joiners either, as none can join.
+	Compact bool
 	// Plain judges the up/down state as before issue 28: on the configured
 	// timeout, with no confirmation after a loss (scripts/bench-detect's
 	// "before").
@@ -151,9 +156,13 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("server %s: %w", s.Name, err)
 		}
+		series := NewSeries
+		if opts.Compact {
+			series = NewCompactSeries
+		}
 		m.checks = append(m.checks, &check{
 			label: c.Label(), prober: p,
-			series: NewSeries(opts.Probe.Window), hyst: NewHysteresis(th),
+			series: series(opts.Probe.Window), hyst: NewHysteresis(th),
 			judge: newJudge(c.Kind, opts.Probe, opts.Plain),
 		})
 	}
