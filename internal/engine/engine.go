@@ -117,6 +117,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory()}
+	e.hist.noSamples = opts.Monitor.Compact
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
