@@ -49,6 +49,13 @@ const (
 	// that of the scheduled probes (docs/BENCHMARKS.md).
 	ICMPBurst    = 6
 	BurstSpacing = 40 * time.Millisecond
+	// BurstEvery scheduled probes at most have one burst: a burst takes
+	// a rate-limited server's tokens (bench-detect: 1.25 times the probe
+	// rate, a bucket of 2), the next scheduled probe finds none and is
+	// lost, and a burst at once after it finds none either: a false DOWN
+	// the scheduled probes alone never made. Within BurstEvery of the last
+	// burst, a loss is confirmed by the scheduled probes, as before.
+	BurstEvery = 20
 )
 
 // rttHistory is a check's last RTTHistory round trips, for its state's
@@ -102,6 +109,9 @@ type judge struct {
 	toSend    []time.Time // when each confirmation probe still to send is due
 	inBurst   bool        // a burst was sent in this loss run
 	adaptive  bool
+	// scheduled counts the scheduled probes sent, lastBurst that count at
+	// the last burst (BurstEvery).
+	scheduled, lastBurst uint64
 }
 
 func newJudge(kind config.CheckKind, p config.Probe, plain bool) judge {
@@ -129,6 +139,9 @@ func (j *judge) timeout(configured time.Duration) time.Duration {
 func (j *judge) sent(at time.Time, confirm bool) uint64 {
 	j.nextID++
 	j.pending = append(j.pending, verdict{id: j.nextID, sent: at, confirm: confirm})
+	if !confirm {
+		j.scheduled++
+	}
 	return j.nextID
 }
 
@@ -144,6 +157,10 @@ func (j *judge) outcome(id uint64, x Sample, timeout time.Duration) {
 		if x.OK && x.RTT > timeout {
 			x = Sample{At: x.At, Err: fmt.Sprintf("reply after %s, later than the state's timeout %s",
 				x.RTT.Round(time.Millisecond), timeout.Round(time.Millisecond))}
+		}
+		if x.OK && v.confirm {
+			// The burst has its answer: the rest need not leave.
+			j.toSend = nil
 		}
 		v.known, v.sample = true, x
 		return
@@ -239,21 +256,22 @@ func (j *judge) burstAt() ([]verdict, bool) {
 // afterVerdict plans a confirmation burst after the first loss of a run
 // while the check is not DOWN, when the burst would be judged before the
 // scheduled probes reach down_after (at 100 ms probes and down_after 2 the
-// next probe is already out and decides sooner). One burst per loss run: a
-// run that goes on is left to the scheduled probes. How a burst counts is
-// ready's.
+// next probe is already out and decides sooner). One burst per loss run,
+// and one per BurstEvery scheduled probes: a run that goes on is left to
+// the scheduled probes. How a burst counts is ready's.
 func (j *judge) afterVerdict(v verdict, state State, now time.Time, timeout time.Duration) {
 	if v.sample.OK {
 		j.inBurst = false
 		return
 	}
-	if v.confirm || j.inBurst || j.burst == 0 || state == Down {
+	if v.confirm || j.inBurst || j.burst == 0 || state == Down ||
+		(j.lastBurst > 0 && j.scheduled-j.lastBurst < BurstEvery) {
 		return
 	}
 	if timeout+time.Duration(j.burst-1)*BurstSpacing >= time.Duration(j.downAfter-1)*j.interval {
 		return
 	}
-	j.inBurst = true
+	j.inBurst, j.lastBurst = true, j.scheduled
 	for i := range j.burst {
 		j.toSend = append(j.toSend, now.Add(time.Duration(i)*BurstSpacing))
 	}

@@ -219,8 +219,10 @@ func TestDeadServerTimeline(t *testing.T) {
 	}
 }
 
-// A reply after the state's timeout but inside the configured one is a
-// received packet for the statistics and a loss for the state; the burst
+// Round trips of 250 ms: a burst's 6 probes (200 ms) have all left before
+// its first answer. A reply after the state's timeout but inside the
+// configured one is a received packet for the statistics and a loss for
+// the state; the burst
 // that follows is answered (the late round trip has lifted the timeout), so
 // the state stays UP. A lone lost probe likewise: its burst answers.
 func TestLateAndLoneLossesStayUp(t *testing.T) {
@@ -236,9 +238,9 @@ func TestLateAndLoneLossesStayUp(t *testing.T) {
 			if i == 20 {
 				return 600 * time.Millisecond, true
 			}
-			return 200 * time.Millisecond, true
+			return 250 * time.Millisecond, true
 		}, 30, 30, 30 + ICMPBurst},
-		{"one lost probe", func(i int) (time.Duration, bool) { return 200 * time.Millisecond, i != 20 }, 30, 29, 30 + ICMPBurst},
+		{"one lost probe", func(i int) (time.Duration, bool) { return 250 * time.Millisecond, i != 20 }, 30, 29, 30 + ICMPBurst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,6 +289,9 @@ func TestBurstIsOneQuestion(t *testing.T) {
 		{"all but the burst's last lost: UP", p, func(i int) bool { return i >= 20 && i < 20+ICMPBurst }, false, 30 + ICMPBurst},
 		{"the burst lost entirely: DOWN", p, func(i int) bool { return i >= 20 && i <= 20+ICMPBurst }, true, 30 + ICMPBurst},
 		{"100 ms probes, down_after 2: no burst, one loss stays UP", lab, func(i int) bool { return i == 100 }, false, 300},
+		// Probe 20 lost, its burst answered (21 to 26), scheduled probe
+		// 5 after it lost too: within BurstEvery, no second burst.
+		{"a second loss soon after a burst: no second burst", p, func(i int) bool { return i == 20 || i == 31 }, false, 30 + ICMPBurst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,7 +299,7 @@ func TestBurstIsOneQuestion(t *testing.T) {
 			n := 0
 			s.rtt = func(time.Time) (time.Duration, bool) {
 				n++
-				return 200 * time.Millisecond, !tc.lost(n)
+				return 250 * time.Millisecond, !tc.lost(n)
 			}
 			events, st := timeline(t, config.ICMP, tc.p, false, s, 30*time.Second-time.Millisecond)
 			if down := downAt(events, s.start) != 0; down != tc.down {
@@ -308,5 +313,25 @@ func TestBurstIsOneQuestion(t *testing.T) {
 			}
 			t.Errorf("state %s at the end", st.State)
 		})
+	}
+}
+
+// A burst stops at its first answer: on a LAN (1 ms) the first confirmation
+// is answered before the second is due, and the rest never leave.
+func TestBurstStopsAtItsAnswer(t *testing.T) {
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = time.Second, time.Second
+	s := &scripted{}
+	n := 0
+	s.rtt = func(time.Time) (time.Duration, bool) {
+		n++
+		return time.Millisecond, n != 20
+	}
+	events, st := timeline(t, config.ICMP, p, false, s, 30*time.Second-time.Millisecond)
+	if downAt(events, s.start) != 0 || st.State != Up {
+		t.Errorf("state %s, want UP throughout", st.State)
+	}
+	if got := s.count(); got != 31 {
+		t.Errorf("%d probes, want 30 scheduled and 1 confirmation", got)
 	}
 }

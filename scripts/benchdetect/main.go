@@ -86,7 +86,7 @@ func main() {
 		fail(err)
 	}
 	defer icmp.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), *d)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sets := settings()
 	// rows[setting][model][0 before, 1 after]
@@ -98,6 +98,9 @@ func main() {
 			h.Close()
 		}
 	}()
+	// Every host first, then every monitor at once: building a host (ip
+	// commands under netlab's lock) while others are probed stalls them.
+	var start []func()
 	for si, s := range sets {
 		rows[si] = make([][2]row, len(models))
 		rate := float64(time.Second) / float64(s.probe.Interval)
@@ -111,13 +114,19 @@ func main() {
 					fail(err)
 				}
 				hosts = append(hosts, h)
-				if err := h.DelayEchoLossy(ctx, paper.PublicRTT[0], paper.PublicRTT[1], loss); err != nil {
-					fail(err)
-				}
-				wg.Go(func() { watch(ctx, h, icmp, s.probe, plain, loss, &rows[si][mi][vi]) })
+				start = append(start, func() {
+					if err := h.DelayEchoLossy(ctx, paper.PublicRTT[0], paper.PublicRTT[1], loss); err != nil {
+						fail(err)
+					}
+					wg.Go(func() { watch(ctx, h, icmp, s.probe, plain, loss, &rows[si][mi][vi]) })
+				})
 			}
 		}
 	}
+	for _, f := range start {
+		f()
+	}
+	time.AfterFunc(*d, cancel)
 	wg.Wait()
 	table(sets, rows, *d)
 }
