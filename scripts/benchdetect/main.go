@@ -3,6 +3,7 @@
 // model and probe setting, judged plainly (before issue 28) and with the
 // state's own timeout and confirmation (after), side by side and at the
 // same time. The server never goes down, so every DOWN is a false one.
+// With -faults, it times fault to DOWN instead (faults.go).
 // scripts/bench-detect runs it; it needs root (namespaces, raw ICMP).
 package main
 
@@ -77,6 +78,7 @@ type row struct {
 func main() {
 	d := flag.Duration("for", 5*time.Minute, "how long each run probes (they run side by side)")
 	seed := flag.Uint64("seed", 1, "the loss models' seed")
+	nFaults := flag.Int("faults", 0, "instead, time fault to DOWN this many times per setting, without loss")
 	flag.Parse()
 	if err := netlab.Available(); err != nil {
 		fail(err)
@@ -86,6 +88,10 @@ func main() {
 		fail(err)
 	}
 	defer icmp.Close()
+	if *nFaults > 0 {
+		faults(icmp, *nFaults)
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sets := settings()
