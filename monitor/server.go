@@ -228,6 +228,10 @@ func (m *Server) record(ctx context.Context, events chan<- Event, c *check, x Sa
 	c.recorded++
 	c.series.Add(x)
 	c.err = x.Err
+	if events == nil {
+		// Nobody listens (report off a terminal): no snapshot to build.
+		return
+	}
 	// One snapshot per sample: the window statistics are the costly part.
 	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: c.status()})
 }
