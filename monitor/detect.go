@@ -43,10 +43,12 @@ const (
 	// the server's service. A burst confirms only when lost entirely, so
 	// its size is what keeps a spell of bursty loss from passing for an
 	// outage: in bench-detect's Gilbert-Elliott model (bad spells of 200 ms
-	// on average losing half) a burst of 2, 30 ms apart, was wholly lost
-	// after a lost probe about 6% of the time, 12 times the chance of the
-	// next two probes a second apart; 6 over 200 ms bring it to about
-	// that of the scheduled probes (docs/BENCHMARKS.md).
+	// on average losing half) a burst of 2, 30 ms apart and leaving 258 ms
+	// after the lost probe, is wholly lost about e^(-258/200) x 0.5 x
+	// e^(-30/200) x 0.5 = 6% of the time, by the model's arithmetic, 25
+	// times the 0.25% of two scheduled probes a second apart; 6 over 200 ms
+	// bring it to about 0.2%, and a burst of 2 measured 3 false DOWNs in
+	// 10 minutes where plain judging had none (docs/BENCHMARKS.md).
 	ICMPBurst    = 6
 	BurstSpacing = 40 * time.Millisecond
 	// BurstEvery scheduled probes at most have one burst: a burst takes
