@@ -47,8 +47,7 @@ const (
 	// after the lost probe, is wholly lost about e^(-258/200) x 0.5 x
 	// e^(-30/200) x 0.5 = 6% of the time, by the model's arithmetic, 25
 	// times the 0.25% of two scheduled probes a second apart; 6 over 200 ms
-	// bring it to about 0.2%, and a burst of 2 measured 3 false DOWNs in
-	// 10 minutes where plain judging had none (docs/BENCHMARKS.md).
+	// bring it to about 0.2% (docs/BENCHMARKS.md has what was measured).
 	ICMPBurst    = 6
 	BurstSpacing = 40 * time.Millisecond
 	// BurstEvery scheduled probes at most have one burst: a burst takes
