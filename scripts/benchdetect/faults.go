@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -19,13 +20,24 @@ import (
 // server) at a random point of the probe interval.
 func faults(icmp *monitor.ICMP, runs int) {
 	fmt.Printf("fault to DOWN, the paper's public server without loss, %d runs per setting, both judged side by side\n\n", runs)
-	fmt.Println("| probe setting | judged | median | min | max |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| probe setting | judged | median | min | max | runs again: a DOWN before the fault |")
+	fmt.Println("|---|---|---|---|---|---|")
 	for _, s := range settings() {
 		var took [2][]time.Duration
-		for range runs {
+		var early [2]int
+		for len(took[0]) < runs {
 			t, err := faultOnce(icmp, s.probe)
-			if err != nil {
+			var fd falseDown
+			switch {
+			case errors.As(err, &fd):
+				// A run with a DOWN before the fault is run again, and
+				// counted.
+				early[fd]++
+				if early[0]+early[1] > 3*runs {
+					fail(err)
+				}
+				continue
+			case err != nil:
 				fail(err)
 			}
 			took[0], took[1] = append(took[0], t[0]), append(took[1], t[1])
@@ -34,10 +46,16 @@ func faults(icmp *monitor.ICMP, runs int) {
 			d := took[vi]
 			slices.Sort(d)
 			ms := func(x time.Duration) time.Duration { return x.Round(time.Millisecond) }
-			fmt.Printf("| %s | %s | %s | %s | %s |\n", s.name, v, ms(d[len(d)/2]), ms(d[0]), ms(d[len(d)-1]))
+			fmt.Printf("| %s | %s | %s | %s | %s | %d |\n", s.name, v, ms(d[len(d)/2]), ms(d[0]), ms(d[len(d)-1]), early[vi])
 		}
 	}
 }
+
+// falseDown is a DOWN before the fault, of the plain monitor (0) or the
+// other (1).
+type falseDown int
+
+func (f falseDown) Error() string { return "DOWN before the fault, on a server without loss" }
 
 // faultOnce returns fault to DOWN for the plain monitor and the other.
 func faultOnce(icmp *monitor.ICMP, p config.Probe) ([2]time.Duration, error) {
@@ -82,7 +100,7 @@ func faultOnce(icmp *monitor.ICMP, p config.Probe) ([2]time.Duration, error) {
 		select {
 		case at := <-downs[vi]:
 			if at.Before(fault) {
-				return out, fmt.Errorf("DOWN before the fault, on a server without loss")
+				return out, falseDown(vi)
 			}
 			out[vi] = at.Sub(fault)
 		case <-ctx.Done():
