@@ -45,13 +45,15 @@ func TestNetnsEveryFourthDropped(t *testing.T) {
 }
 
 // Dropping everything turns the check DOWN at exactly the down_after-th lost
-// probe; lifting the drop brings it UP at exactly the up_after-th reply.
+// probe; lifting the drop brings it UP at exactly the up_after-th reply. Plain:
+// the scheduled probes alone, which the samples show (a confirmation burst
+// would reach down_after before they do; TestNetnsDeadServerDownSooner).
 func TestNetnsDownAndUpWithHysteresis(t *testing.T) {
 	h := netlabtest.TestHost(t)
 	p := fastProbe()
 	p.Interval, p.Timeout = 100*time.Millisecond, 80*time.Millisecond
 	s := config.Server{Name: "public", Address: h.Addr.String(), Checks: []config.Check{{Kind: config.ICMP}}}
-	m, err := NewServer(s, Options{Probe: p, ICMP: labICMP(t)})
+	m, err := NewServer(s, Options{Probe: p, ICMP: labICMP(t), Plain: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +99,79 @@ func TestNetnsDownAndUpWithHysteresis(t *testing.T) {
 	tr, _, okRun := next()
 	if tr.To != Up || okRun != p.UpAfter {
 		t.Errorf("after lifting: %v after %d replies, want UP after %d", tr.To, okRun, p.UpAfter)
+	}
+}
+
+// A dead server is DOWN sooner with the state's own timeout and a
+// confirmation burst than judged plainly, at the same settings: two monitors
+// of one namespace host, which then drops every echo request. Plain needs
+// three scheduled probes lost, the last by the configured 2 s timeout
+// (about 2.6 s at 300 ms probes); the other judges the first loss at the
+// 100 ms floor and confirms it with a burst (about 0.4 s), or, if a busy
+// host stretched a round trip past 320 ms, by the next two probes on a
+// timeout that is still well under 2 s.
+func TestNetnsDeadServerDownSooner(t *testing.T) {
+	h := netlabtest.TestHost(t)
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = 300*time.Millisecond, 2*time.Second
+	s := config.Server{Name: "public", Address: h.Addr.String(), Checks: []config.Check{{Kind: config.ICMP}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	icmp := labICMP(t)
+	type watcher struct {
+		replies atomic.Int32
+		cut     chan time.Time
+		took    chan time.Duration
+	}
+	watch := func(w *watcher, plain bool) {
+		m, err := NewServer(s, Options{Probe: p, ICMP: icmp, Plain: plain})
+		if err != nil {
+			t.Error(err)
+			close(w.took)
+			return
+		}
+		events := make(chan Event, 16)
+		go m.Run(ctx, events)
+		var cut time.Time
+		for {
+			select {
+			case ev := <-events:
+				if ev.Type == EventSample && ev.Sample.OK {
+					w.replies.Add(1)
+				}
+				if ev.Type == EventServer && ev.Transition.To == Down && !cut.IsZero() {
+					w.took <- ev.Time.Sub(cut)
+					return
+				}
+			case cut = <-w.cut:
+			case <-ctx.Done():
+				close(w.took)
+				return
+			}
+		}
+	}
+	plain := &watcher{cut: make(chan time.Time, 1), took: make(chan time.Duration, 1)}
+	adaptive := &watcher{cut: make(chan time.Time, 1), took: make(chan time.Duration, 1)}
+	go watch(plain, true)
+	go watch(adaptive, false)
+	// Past MinRTTs replies, so the state's timeout has adapted.
+	testkit.Eventually(t, 15*time.Second, "both monitors past MinRTTs replies", func() bool {
+		return plain.replies.Load() > MinRTTs && adaptive.replies.Load() > MinRTTs
+	})
+	if err := h.DropEcho(1); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	plain.cut <- now
+	adaptive.cut <- now
+	a, okA := <-plain.took
+	b, okB := <-adaptive.took
+	if !okA || !okB {
+		t.Fatalf("no DOWN within the test's time: plain %v, adaptive %v", okA, okB)
+	}
+	t.Logf("drop to DOWN: plain %s, adaptive timeout and burst %s", a, b)
+	if b >= a {
+		t.Errorf("with the adaptive timeout and the burst DOWN came %s after the drop, plainly %s: not sooner", b, a)
 	}
 }
 

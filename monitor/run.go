@@ -16,6 +16,10 @@ type result struct {
 	sample Sample
 	// started: from a Starter, which does not deliver once ctx has ended.
 	started bool
+	// id is the probe's in the state's order (judge); confirm marks a
+	// confirmation probe, which the statistics never see.
+	id      uint64
+	confirm bool
 }
 
 type resolution struct {
@@ -31,6 +35,7 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 	// The first tick comes after the phase, then one every interval.
 	first := time.NewTimer(min(max(m.opts.Phase, 0), r.interval))
 	defer first.Stop()
+	defer r.wake.Stop()
 	var ticker *time.Ticker
 	var ticks <-chan time.Time
 	defer func() {
@@ -55,21 +60,21 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 			ticker = time.NewTicker(r.interval)
 			ticks = ticker.C
 			r.tick(now)
+			r.settle(events, now)
 		case now := <-ticks:
 			r.tick(now)
+			r.settle(events, now)
 		case <-m.reset:
 			for _, c := range m.checks {
 				c.series.Reset()
 			}
 		case res := <-r.results:
-			if res.started {
-				r.started--
-			} else {
-				r.inflight--
-			}
-			if ctx.Err() == nil {
-				m.inOrder(ctx, events, res)
-			}
+			r.deliver(events, res)
+			r.settle(events, time.Now())
+		case now := <-r.wake.C:
+			// A reply already delivered is no overdue probe.
+			r.deliverQueued(events)
+			r.settle(events, now)
 		case res := <-r.resolved:
 			r.resolving = false
 			if done := m.resolved(ctx, events, res, &r.nextResolve, &r.retry); done {
@@ -95,6 +100,9 @@ type probeLoop struct {
 	nextResolve             time.Time
 	retry                   time.Duration
 	lastTick                time.Time
+	// wake is when a probe becomes overdue for the state or a
+	// confirmation probe is due.
+	wake *time.Timer
 }
 
 func (m *Server) newProbeLoop(ctx context.Context) *probeLoop {
@@ -106,8 +114,10 @@ func (m *Server) newProbeLoop(ctx context.Context) *probeLoop {
 	if timeout <= 0 {
 		timeout = interval
 	}
+	wake := time.NewTimer(time.Hour)
+	wake.Stop()
 	return &probeLoop{m: m, ctx: ctx, interval: interval, timeout: timeout,
-		results: make(chan result, 4*len(m.checks)), resolved: make(chan resolution, 1), retry: interval}
+		results: make(chan result, 4*len(m.checks)), resolved: make(chan resolution, 1), retry: interval, wake: wake}
 }
 
 // tick notes probes the loop was too late for, looks the name up when it
@@ -146,32 +156,125 @@ func (r *probeLoop) resolve() {
 	}()
 }
 
+// probe sends one scheduled probe per check, on the configured timeout: the
+// statistics count them as ping would.
 func (r *probeLoop) probe() {
-	m, ctx, timeout, results := r.m, r.ctx, r.timeout, r.results
-	// The address as it is when the probes go out: a lookup the loop takes
-	// meanwhile changes m.addr under their feet otherwise.
-	addr := m.addr
-	for _, c := range m.checks {
+	for _, c := range r.m.checks {
 		seq := c.sent
 		c.sent++
-		if st, ok := c.prober.(Starter); ok {
-			r.started++
-			st.Start(addr, timeout, func(x Sample) {
-				select {
-				case results <- result{c, seq, lateIsLost(x, timeout), true}:
-				case <-ctx.Done():
-				}
-			})
-			continue
-		}
-		r.inflight++
-		go func() {
-			pctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			results <- result{c, seq, lateIsLost(c.prober.Probe(pctx, addr), timeout), false}
-		}()
+		r.send(c, result{check: c, seq: seq, id: c.judge.sent(time.Now(), false)}, r.timeout)
 	}
 	r.sent++
+}
+
+// confirm sends one confirmation probe, on the state's timeout: only the
+// state waits for it.
+func (r *probeLoop) confirm(c *check) {
+	r.send(c, result{check: c, id: c.judge.sent(time.Now(), true), confirm: true}, c.judge.timeout(r.timeout))
+}
+
+// send starts one probe of c to the address as it is now (a lookup the
+// loop takes meanwhile changes m.addr under its feet otherwise); res
+// comes back with its sample.
+func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
+	ctx, results, addr := r.ctx, r.results, r.m.addr
+	if st, ok := c.prober.(Starter); ok {
+		r.started++
+		res.started = true
+		st.Start(addr, timeout, func(x Sample) {
+			res.sample = lateIsLost(x, timeout)
+			select {
+			case results <- res:
+			case <-ctx.Done():
+			}
+		})
+		return
+	}
+	r.inflight++
+	go func() {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		res.sample = lateIsLost(c.prober.Probe(pctx, addr), timeout)
+		results <- res
+	}()
+}
+
+// deliver takes one probe's result: its round trip to the state's
+// timeout, its sample to the statistics (a scheduled probe's) and its
+// outcome to the state.
+func (r *probeLoop) deliver(events chan<- Event, res result) {
+	if res.started {
+		r.started--
+	} else {
+		r.inflight--
+	}
+	if r.ctx.Err() != nil {
+		return
+	}
+	c := res.check
+	timeout := c.judge.timeout(r.timeout)
+	if res.sample.OK {
+		c.judge.rtts.add(res.sample.RTT)
+	}
+	if !res.confirm {
+		r.m.inOrder(r.ctx, events, res)
+	}
+	c.judge.outcome(res.id, res.sample, timeout)
+}
+
+// deliverQueued takes the results already waiting.
+func (r *probeLoop) deliverQueued(events chan<- Event) {
+	for {
+		select {
+		case res := <-r.results:
+			r.deliver(events, res)
+		default:
+			return
+		}
+	}
+}
+
+// settle judges what is overdue, feeds the state the verdicts known in
+// order, sends the confirmation probes due, and sets the wake-up for the
+// next of either.
+func (r *probeLoop) settle(events chan<- Event, now time.Time) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	var next time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, c := range r.m.checks {
+		j := &c.judge
+		// At the configured timeout the result itself says so.
+		adapted := j.timeout(r.timeout) < r.timeout
+		if adapted {
+			j.overdue(now, j.timeout(r.timeout))
+		}
+		for _, v := range j.ready() {
+			r.m.decide(r.ctx, events, c, v)
+			state, _ := c.hyst.State()
+			j.afterVerdict(v, state, now, j.timeout(r.timeout))
+		}
+		n, at := j.due(now)
+		for range n {
+			if r.m.addr.IsValid() {
+				r.confirm(c)
+			}
+		}
+		earliest(at)
+		if adapted {
+			earliest(j.overdue(now, j.timeout(r.timeout)))
+		}
+	}
+	if next.IsZero() {
+		r.wake.Stop()
+		return
+	}
+	r.wake.Reset(max(time.Until(next), 0))
 }
 
 // drain waits for the probes and the lookup still out, which always

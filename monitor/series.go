@@ -52,27 +52,75 @@ func (s Stats) LossPercent() float64 {
 
 // Series keeps the most recent samples in a fixed ring, and running
 // accumulators over every sample since the start, so its memory does not grow
-// however long it runs.
+// however long it runs. A compact series keeps, for its window, each probe's
+// outcome alone (8 bytes instead of a sample's 64): the same statistics,
+// exactly, but no samples to draw.
 type Series struct {
 	ring []Sample
-	next int
-	full bool
-	life accumulator
+	// outcomes is a compact series' window: a round trip, or lostOutcome
+	// or notSentOutcome.
+	outcomes []time.Duration
+	next     int
+	full     bool
+	life     accumulator
 }
+
+const (
+	lostOutcome    time.Duration = -1
+	notSentOutcome time.Duration = -2
+)
 
 // NewSeries returns a series whose window holds the last window samples.
 func NewSeries(window int) *Series {
 	return &Series{ring: make([]Sample, max(window, 1))}
 }
 
+// NewCompactSeries returns a series whose window holds the outcomes of the
+// last window probes: for report and exporter, where no screen asks for
+// the samples (Samples returns none).
+func NewCompactSeries(window int) *Series {
+	return &Series{outcomes: make([]time.Duration, max(window, 1))}
+}
+
+func (s *Series) size() int { return max(len(s.ring), len(s.outcomes)) }
+
 // Add records a sample.
 func (s *Series) Add(x Sample) {
-	s.ring[s.next] = x
+	if s.outcomes != nil {
+		s.outcomes[s.next] = outcome(x)
+	} else {
+		s.ring[s.next] = x
+	}
 	s.next++
-	if s.next == len(s.ring) {
+	if s.next == s.size() {
 		s.next, s.full = 0, true
 	}
 	s.life.add(x)
+}
+
+func outcome(x Sample) time.Duration {
+	switch {
+	case x.NotSent:
+		return notSentOutcome
+	case !x.OK:
+		return lostOutcome
+	}
+	return max(x.RTT, 0)
+}
+
+// at is the i-th sample of the window's storage, as far as statistics go.
+func (s *Series) at(i int) Sample {
+	if s.outcomes == nil {
+		return s.ring[i]
+	}
+	switch o := s.outcomes[i]; o {
+	case notSentOutcome:
+		return Sample{NotSent: true}
+	case lostOutcome:
+		return Sample{}
+	default:
+		return Sample{RTT: o, OK: true}
+	}
 }
 
 // Skip counts n probes that were never sent and left no sample (the
@@ -82,6 +130,7 @@ func (s *Series) Skip(n int) { s.life.notSent += n }
 // Reset forgets every sample, for the admin's "reset statistics" key.
 func (s *Series) Reset() {
 	clear(s.ring)
+	clear(s.outcomes)
 	s.next, s.full = 0, false
 	s.life = accumulator{}
 }
@@ -89,7 +138,7 @@ func (s *Series) Reset() {
 // Len is the number of samples in the window.
 func (s *Series) Len() int {
 	if s.full {
-		return len(s.ring)
+		return s.size()
 	}
 	return s.next
 }
@@ -99,8 +148,12 @@ func (s *Series) Samples() []Sample {
 	return s.AppendSamples(nil)
 }
 
-// AppendSamples appends the window, oldest first, to dst.
+// AppendSamples appends the window, oldest first, to dst; a compact
+// series has none to append.
 func (s *Series) AppendSamples(dst []Sample) []Sample {
+	if s.outcomes != nil {
+		return dst
+	}
 	if s.full {
 		dst = append(dst, s.ring[s.next:]...)
 	}
@@ -117,7 +170,7 @@ func (s *Series) Window() Stats {
 		start = s.next
 	}
 	for i := range n {
-		x := s.ring[(start+i)%len(s.ring)]
+		x := s.at((start + i) % s.size())
 		acc.add(x)
 		if x.OK {
 			rtts = append(rtts, x.RTT)

@@ -160,3 +160,39 @@ func BenchmarkSeriesWindow(b *testing.B) {
 		_ = s.Window()
 	}
 }
+
+// A compact series gives the same window and lifetime statistics as a full
+// one, sample for sample, wrapped or not, across a Reset; it has no samples.
+func TestCompactSeriesSameStatistics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, window := range []int{1, 7, 120} {
+		full, compact := NewSeries(window), NewCompactSeries(window)
+		for i := range 500 {
+			x := Sample{At: time.Unix(int64(i), 0), RTT: time.Duration(rng.Int64N(int64(300 * time.Millisecond))), OK: true}
+			switch r := rng.IntN(20); {
+			case r == 0:
+				x = Sample{At: x.At, Err: "timeout"}
+			case r == 1:
+				x = Sample{At: x.At, Err: "no route", NotSent: true}
+			}
+			full.Add(x)
+			compact.Add(x)
+			if i == 250 {
+				full.Reset()
+				compact.Reset()
+			}
+			if fw, cw := full.Window(), compact.Window(); fw != cw {
+				t.Fatalf("window %d, sample %d: window statistics\n full    %+v\n compact %+v", window, i, fw, cw)
+			}
+			if fl, cl := full.Lifetime(), compact.Lifetime(); fl != cl {
+				t.Fatalf("window %d, sample %d: lifetime statistics differ", window, i)
+			}
+			if full.Len() != compact.Len() {
+				t.Fatalf("window %d, sample %d: len %d and %d", window, i, full.Len(), compact.Len())
+			}
+		}
+		if got := compact.Samples(); len(got) != 0 {
+			t.Errorf("a compact series returned %d samples", len(got))
+		}
+	}
+}

@@ -87,6 +87,15 @@ type Options struct {
 	// Prober, when set, builds each check's prober instead of NewProber
 	// (the demo's simulated servers).
 	Prober func(config.Server, config.Check) (Prober, error)
+	// Compact keeps each check's window as outcomes alone (NewCompactSeries):
+	// the same statistics, no samples to draw. For report and exporter,
+	// where no screen can ask for them; the engine then keeps no sample
+	// history for late joiners either, as none can join.
+	Compact bool
+	// Plain judges the up/down state as before issue 28: on the configured
+	// timeout, with no confirmation after a loss (scripts/bench-detect's
+	// "before").
+	Plain bool
 }
 
 // Server probes one server with all its checks. Its state belongs to the
@@ -114,6 +123,9 @@ type check struct {
 	// were sent, as ping does, or a loss would be counted out of place.
 	sent, recorded uint64
 	early          map[uint64]Sample
+	// judge is the up/down state's side: its own timeout and confirmations
+	// (detect.go).
+	judge judge
 }
 
 // NewServer prepares the monitor of one server.
@@ -144,9 +156,14 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("server %s: %w", s.Name, err)
 		}
+		series := NewSeries
+		if opts.Compact {
+			series = NewCompactSeries
+		}
 		m.checks = append(m.checks, &check{
 			label: c.Label(), prober: p,
-			series: NewSeries(opts.Probe.Window), hyst: NewHysteresis(th),
+			series: series(opts.Probe.Window), hyst: NewHysteresis(th),
+			judge: newJudge(c.Kind, opts.Probe, opts.Plain),
 		})
 	}
 	return m, nil
@@ -205,19 +222,33 @@ func (m *Server) inOrder(ctx context.Context, events chan<- Event, r result) {
 	}
 }
 
+// record adds a scheduled probe's sample, by the configured timeout, to the
+// statistics.
 func (m *Server) record(ctx context.Context, events chan<- Event, c *check, x Sample) {
 	c.recorded++
 	c.series.Add(x)
 	c.err = x.Err
-	tr, changed := c.hyst.Observe(x)
+	if events == nil {
+		// Nobody listens (report off a terminal): no snapshot to build.
+		return
+	}
 	// One snapshot per sample: the window statistics are the costly part.
-	st := c.status()
-	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: st})
-	if changed {
-		m.emit(ctx, events, Event{Type: EventCheck, Transition: tr, Check: st, Reason: tr.Reason})
-		if m.state != Unresolved {
-			m.setState(ctx, events, m.combined(), tr.At)
-		}
+	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: c.status()})
+}
+
+// decide feeds one verdict to the check's up/down state.
+func (m *Server) decide(ctx context.Context, events chan<- Event, c *check, v verdict) {
+	observe := c.hyst.Observe
+	if v.confirm {
+		observe = c.hyst.Confirm
+	}
+	tr, changed := observe(v.sample)
+	if !changed {
+		return
+	}
+	m.emit(ctx, events, Event{Type: EventCheck, Transition: tr, Check: c.status(), Reason: tr.Reason})
+	if m.state != Unresolved {
+		m.setState(ctx, events, m.combined(), tr.At)
 	}
 }
 

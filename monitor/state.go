@@ -92,8 +92,21 @@ type Transition struct {
 	Reason   string
 }
 
-// Observe feeds one sample and reports the transition it caused, if any.
+// Observe feeds one scheduled probe's sample and reports the transition it
+// caused, if any.
 func (h *Hysteresis) Observe(x Sample) (Transition, bool) {
+	return h.observe(x, true)
+}
+
+// Confirm feeds the sample of a confirmation probe, sent at once after a
+// loss: it counts towards the consecutive losses or replies as the probe it
+// is, but not in the loss window, which would otherwise count the extra
+// probes a lossy spell draws as more loss than the link has.
+func (h *Hysteresis) Confirm(x Sample) (Transition, bool) {
+	return h.observe(x, false)
+}
+
+func (h *Hysteresis) observe(x Sample, scheduled bool) (Transition, bool) {
 	if x.OK {
 		h.consecOK++
 		h.consecLost = 0
@@ -101,7 +114,9 @@ func (h *Hysteresis) Observe(x Sample) (Transition, bool) {
 		h.consecLost++
 		h.consecOK = 0
 	}
-	h.remember(!x.OK)
+	if scheduled {
+		h.remember(!x.OK)
+	}
 
 	switch {
 	case h.state != Down && h.consecLost >= h.t.DownAfter:

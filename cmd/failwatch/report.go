@@ -160,7 +160,8 @@ func serverFromArg(arg string) (config.Server, error) {
 // probeAll runs every server's monitor at once and returns their final
 // statuses in config order; replies, when not nil, gets a line per probe.
 func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stderr io.Writer) ([]monitor.ServerStatus, error) {
-	opts := monitor.Options{Probe: cfg.Probe, Count: count}
+	// Compact: report prints statistics, never the samples.
+	opts := monitor.Options{Probe: cfg.Probe, Count: count, Compact: true}
 	via := ""
 	needICMP := slices.ContainsFunc(cfg.Servers, func(s config.Server) bool {
 		return len(s.Checks) == 0 || slices.ContainsFunc(s.Checks, func(c config.Check) bool { return c.Kind == config.ICMP })

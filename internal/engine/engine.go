@@ -137,6 +137,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
 		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{}, bridges: map[string]config.Bridge{}, bridgeGen: map[string]int{},
 		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute}
+	e.hist.noSamples = opts.Monitor.Compact
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string

@@ -59,6 +59,9 @@ type history struct {
 	pane    ring
 	// op is the current or last operation's steps, and its end.
 	op []kept
+	// noSamples: no screen can join (monitor.Options.Compact, the
+	// exporter), so no samples are kept for one.
+	noSamples bool
 }
 
 func newHistory() *history {
@@ -73,6 +76,9 @@ func (h *history) keep(ev Event) {
 	case ServerEvent:
 		switch ev.Type {
 		case monitor.EventSample:
+			if h.noSamples {
+				return
+			}
 			r := h.samples[ev.Server]
 			if r == nil {
 				r = &ring{n: keptSamples}

@@ -74,3 +74,22 @@ func TestHistoryKeepsThePictureWhole(t *testing.T) {
 		t.Errorf("%d steps kept", ops)
 	}
 }
+
+// Where no screen can join (the exporter: monitor.Options.Compact), no
+// samples are kept for one; the servers' states still are.
+func TestHistoryWithoutSamples(t *testing.T) {
+	h := newHistory()
+	h.noSamples = true
+	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	h.keep(ServerEvent{Server: "s0", Type: monitor.EventServer, Transition: monitor.Transition{From: monitor.Unknown, To: monitor.Up, At: t0}})
+	for i := range 1000 {
+		h.keep(ServerEvent{Server: "s0", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, At: t0.Add(time.Duration(i) * time.Millisecond)}})
+	}
+	events := h.events()
+	if len(events) != 1 || len(h.samples) != 0 {
+		t.Fatalf("%d events kept (want the state alone), %d sample rings", len(events), len(h.samples))
+	}
+	if ev, ok := events[0].(ServerEvent); !ok || ev.Type != monitor.EventServer {
+		t.Errorf("kept %+v", events[0])
+	}
+}

@@ -32,7 +32,10 @@ func (e *Engine) newProbing(s config.Server, i, n int) (*probing, error) {
 func (e *Engine) start(ctx context.Context, p *probing) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.done = make(chan struct{})
-	events := make(chan monitor.Event, 64)
+	// A probe's events come a few at a time (sample, check, server) and
+	// are taken at once; more slack is 480 bytes an event per server
+	// (64 of them were 30 MB at 1,000 servers).
+	events := make(chan monitor.Event, 8)
 	e.running.Go(func() { p.m.Run(ctx, events); close(events) })
 	e.running.Go(func() {
 		defer close(p.done)

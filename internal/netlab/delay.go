@@ -22,6 +22,10 @@ import (
 // apply, since they drop requests before any socket sees them. It answers
 // until ctx ends.
 func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
+	return h.delayEcho(ctx, mean, mdev, nil)
+}
+
+func (h *Host) delayEcho(ctx context.Context, mean, mdev time.Duration, loss Loss) error {
 	if out, err := exec.Command("ip", "netns", "exec", h.NS, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1").CombinedOutput(); err != nil {
 		return fmt.Errorf("sysctl in %s: %v: %s", h.NS, err, out)
 	}
@@ -49,7 +53,7 @@ func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
 				continue
 			}
 			echo, ok := msg.Body.(*icmp.Echo)
-			if !ok {
+			if !ok || (loss != nil && loss.Lose(time.Now())) {
 				continue
 			}
 			h.echoes.add(from, echo)

@@ -1,0 +1,337 @@
+package monitor
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/failwatch/failwatch/config"
+)
+
+func TestStateTimeout(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name       string
+		rtts       []time.Duration
+		configured time.Duration
+		want       time.Duration
+	}{
+		{"too few round trips: the configured timeout", repeat(MinRTTs-1, 10*ms), time.Second, time.Second},
+		{"a LAN's round trips: the floor", repeat(MinRTTs, ms), time.Second, StateTimeoutFloor},
+		{"the paper's public server: 1.25 x the longest", append(repeat(40, 196*ms), 206*ms), 300 * ms, 257500 * time.Microsecond},
+		{"never above the configured timeout", repeat(MinRTTs, 290*ms), 300 * ms, 300 * ms},
+		{"a late reply lifts it", append(repeat(MinRTTs, 100*ms), 400*ms), time.Second, 500 * ms},
+		{"an old long round trip falls out after RTTHistory more",
+			append([]time.Duration{800 * ms}, repeat(RTTHistory, 100*ms)...), time.Second, 125 * ms},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var h rttHistory
+			for _, r := range tc.rtts {
+				h.add(r)
+			}
+			if got := h.timeout(tc.configured); got != tc.want {
+				t.Errorf("timeout %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func repeat(n int, d time.Duration) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+func TestBurstSize(t *testing.T) {
+	tests := []struct {
+		kind      config.CheckKind
+		downAfter int
+		plain     bool
+		want      int
+	}{
+		{config.ICMP, 3, false, ICMPBurst},
+		{config.ICMP, 2, false, ICMPBurst},
+		{config.ICMP, 1, false, 0},
+		{config.ICMP, 10, false, ICMPBurst},
+		{config.TCP, 3, false, 1},
+		{config.HTTP, 3, false, 1},
+		{config.ICMP, 3, true, 0},
+	}
+	for _, tc := range tests {
+		p := config.Probe{DownAfter: tc.downAfter}
+		if got := newJudge(tc.kind, p, tc.plain).burst; got != tc.want {
+			t.Errorf("%s, down_after %d, plain %v: burst %d, want %d", tc.kind, tc.downAfter, tc.plain, got, tc.want)
+		}
+	}
+}
+
+func TestConfirmStaysOutOfTheLossWindow(t *testing.T) {
+	th := Thresholds{DownAfter: 3, UpAfter: 1, LossWindow: 4, DownLossPercent: 50}
+	// Scheduled: reply, loss, reply, loss would fill the window at 50%;
+	// the two lost confirmations between them must not count there.
+	h := NewHysteresis(th)
+	h.Observe(Sample{OK: true})
+	h.Observe(Sample{Err: "timeout"})
+	h.Confirm(Sample{Err: "timeout"})
+	h.Observe(Sample{OK: true})
+	if tr, changed := h.Confirm(Sample{Err: "timeout"}); changed {
+		t.Fatalf("a confirmation changed the state: %+v", tr)
+	}
+	if st, _ := h.State(); st != Up {
+		t.Fatalf("state %v, want UP", st)
+	}
+	// And towards down_after they count as the losses they are.
+	tr, changed := h.Confirm(Sample{Err: "timeout"})
+	if changed {
+		t.Fatalf("two losses in a row changed the state: %+v", tr)
+	}
+	tr, changed = h.Confirm(Sample{Err: "timeout"})
+	if !changed || tr.To != Down || !strings.HasPrefix(tr.Reason, "3 consecutive probes lost") {
+		t.Fatalf("three losses in a row: %+v %v", tr, changed)
+	}
+}
+
+// scripted answers each probe by the time it is sent: a round trip, or
+// nothing (lost) when rtt says so; it counts the probes.
+type scripted struct {
+	mu    sync.Mutex
+	rtt   func(now time.Time) (time.Duration, bool)
+	sent  []time.Time
+	start time.Time
+}
+
+func (s *scripted) Probe(ctx context.Context, _ netip.Addr) Sample {
+	now := time.Now()
+	s.mu.Lock()
+	s.sent = append(s.sent, now)
+	rtt, ok := s.rtt(now)
+	s.mu.Unlock()
+	if !ok {
+		<-ctx.Done()
+		return lost(now, "timeout")
+	}
+	select {
+	case <-time.After(rtt):
+		return Sample{At: now, RTT: rtt, OK: true}
+	case <-ctx.Done():
+		return lost(now, "timeout")
+	}
+}
+
+func (s *scripted) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
+
+// timeline runs a monitor of one check over p on s in a synctest bubble
+// for d, and returns its events.
+func timeline(t *testing.T, kind config.CheckKind, p config.Probe, plain bool, s *scripted, d time.Duration) ([]Event, ServerStatus) {
+	t.Helper()
+	var got []Event
+	var st ServerStatus
+	synctest.Test(t, func(t *testing.T) {
+		s.start = time.Now()
+		srv := config.Server{Name: "s", Address: "192.0.2.1", Checks: []config.Check{{Kind: kind, Port: 80}}}
+		m, err := NewServer(srv, Options{Probe: p, Plain: plain,
+			Prober: func(config.Server, config.Check) (Prober, error) { return s, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		events := make(chan Event)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for ev := range events {
+				got = append(got, ev)
+			}
+		}()
+		m.Run(ctx, events)
+		close(events)
+		<-done
+		st = m.Status()
+	})
+	return got, st
+}
+
+// downAt is when the server first went DOWN, after start; zero when never.
+func downAt(events []Event, start time.Time) time.Duration {
+	for _, ev := range events {
+		if ev.Type == EventServer && ev.Transition.To == Down {
+			return ev.Time.Sub(start)
+		}
+	}
+	return 0
+}
+
+// The server dies at 20.1 s, just after the probe of 20 s was answered.
+// Plainly: probes of 21, 22 and 23 s lost, the last judged at its 1 s
+// timeout, 24 s. With the state's timeout (1.25 x 200 ms) and the burst:
+// the probe of 21 s is judged lost at 21.25 s, the burst of 6 leaves from
+// 21.25 s to 21.45 s and is judged lost 250 ms later, at 21.70 s.
+func TestDeadServerTimeline(t *testing.T) {
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = time.Second, time.Second
+	dies := func(start time.Time) func(time.Time) (time.Duration, bool) {
+		return func(now time.Time) (time.Duration, bool) {
+			return 200 * time.Millisecond, now.Sub(start) < 20100*time.Millisecond
+		}
+	}
+	tests := []struct {
+		name   string
+		kind   config.CheckKind
+		plain  bool
+		want   time.Duration
+		probes int // probes sent by the end, 25 s
+	}{
+		{"plain", config.ICMP, true, 24 * time.Second, 26},
+		{"icmp: adaptive timeout and a burst", config.ICMP, false, 21700 * time.Millisecond, 26 + ICMPBurst},
+		// TCP confirms with one attempt: 21 s lost, the attempt at 21.25 s
+		// lost at 21.5 s, then the probe of 22 s at 22.25 s.
+		{"tcp: adaptive timeout and one attempt", config.TCP, false, 22250 * time.Millisecond, 27},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{}
+			s.rtt = func(now time.Time) (time.Duration, bool) { return dies(s.start)(now) }
+			events, st := timeline(t, tc.kind, p, tc.plain, s, 25*time.Second+time.Millisecond)
+			if got := downAt(events, s.start); got != tc.want {
+				t.Errorf("DOWN at %s, want %s", got, tc.want)
+			}
+			if got := s.count(); got != tc.probes {
+				t.Errorf("%d probes sent, want %d", got, tc.probes)
+			}
+			// The statistics count the scheduled probes alone, by the
+			// configured timeout: 26 sent, the last still out at the end.
+			if l := st.Checks[0].Lifetime; l.Sent != 25 || l.Received != 21 {
+				t.Errorf("statistics %d sent, %d received, want 25 and 21", l.Sent, l.Received)
+			}
+		})
+	}
+}
+
+// Round trips of 250 ms: a burst's 6 probes (200 ms) have all left before
+// its first answer. A reply after the state's timeout but inside the
+// configured one is a received packet for the statistics and a loss for
+// the state; the burst
+// that follows is answered (the late round trip has lifted the timeout), so
+// the state stays UP. A lone lost probe likewise: its burst answers.
+func TestLateAndLoneLossesStayUp(t *testing.T) {
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = time.Second, time.Second
+	tests := []struct {
+		name          string
+		rtt           func(i int) (time.Duration, bool)
+		sent, receive int
+		probes        int
+	}{
+		{"one late reply at 600 ms", func(i int) (time.Duration, bool) {
+			if i == 20 {
+				return 600 * time.Millisecond, true
+			}
+			return 250 * time.Millisecond, true
+		}, 30, 30, 30 + ICMPBurst},
+		{"one lost probe", func(i int) (time.Duration, bool) { return 250 * time.Millisecond, i != 20 }, 30, 29, 30 + ICMPBurst},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{}
+			n := 0
+			s.rtt = func(time.Time) (time.Duration, bool) {
+				n++
+				return tc.rtt(n)
+			}
+			events, st := timeline(t, config.ICMP, p, false, s, 30*time.Second-time.Millisecond)
+			for _, ev := range events {
+				if ev.Type == EventCheck && ev.Transition.To != Up {
+					t.Errorf("state went %s: %s", ev.Transition.To, ev.Reason)
+				}
+			}
+			if st.State != Up {
+				t.Errorf("state %s at the end", st.State)
+			}
+			l := st.Checks[0].Lifetime
+			if l.Sent != tc.sent || l.Received != tc.receive {
+				t.Errorf("statistics %d sent, %d received, want %d and %d", l.Sent, l.Received, tc.sent, tc.receive)
+			}
+			if got := s.count(); got != tc.probes {
+				t.Errorf("%d probes, want %d (a burst of %d after the loss)", got, tc.probes, ICMPBurst)
+			}
+		})
+	}
+}
+
+// A burst is one question: lost entirely it counts its probes as losses;
+// one answer in it ends the loss run and its losses count for nothing. And
+// where the scheduled probes decide sooner (100 ms probes, down_after 2)
+// no burst is sent.
+func TestBurstIsOneQuestion(t *testing.T) {
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = time.Second, time.Second
+	lab := p
+	lab.Interval, lab.Timeout, lab.DownAfter = 100*time.Millisecond, 300*time.Millisecond, 2
+	tests := []struct {
+		name   string
+		p      config.Probe
+		lost   func(i int) bool // by probe, scheduled and confirmation, from 1
+		down   bool
+		probes int
+	}{
+		{"all but the burst's last lost: UP", p, func(i int) bool { return i >= 20 && i < 20+ICMPBurst }, false, 30 + ICMPBurst},
+		{"the burst lost entirely: DOWN", p, func(i int) bool { return i >= 20 && i <= 20+ICMPBurst }, true, 30 + ICMPBurst},
+		{"100 ms probes, down_after 2: no burst, one loss stays UP", lab, func(i int) bool { return i == 100 }, false, 300},
+		// Probe 20 lost, its burst answered (21 to 26), scheduled probe
+		// 5 after it lost too: within BurstEvery, no second burst.
+		{"a second loss soon after a burst: no second burst", p, func(i int) bool { return i == 20 || i == 31 }, false, 30 + ICMPBurst},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{}
+			n := 0
+			s.rtt = func(time.Time) (time.Duration, bool) {
+				n++
+				return 250 * time.Millisecond, !tc.lost(n)
+			}
+			events, st := timeline(t, config.ICMP, tc.p, false, s, 30*time.Second-time.Millisecond)
+			if down := downAt(events, s.start) != 0; down != tc.down {
+				t.Errorf("went DOWN: %v, want %v", down, tc.down)
+			}
+			if got := s.count(); got != tc.probes {
+				t.Errorf("%d probes, want %d", got, tc.probes)
+			}
+			if tc.down || st.State == Up {
+				return
+			}
+			t.Errorf("state %s at the end", st.State)
+		})
+	}
+}
+
+// A burst stops at its first answer: on a LAN (1 ms) the first confirmation
+// is answered before the second is due, and the rest never leave.
+func TestBurstStopsAtItsAnswer(t *testing.T) {
+	p := config.Defaults().Probe
+	p.Interval, p.Timeout = time.Second, time.Second
+	s := &scripted{}
+	n := 0
+	s.rtt = func(time.Time) (time.Duration, bool) {
+		n++
+		return time.Millisecond, n != 20
+	}
+	events, st := timeline(t, config.ICMP, p, false, s, 30*time.Second-time.Millisecond)
+	if downAt(events, s.start) != 0 || st.State != Up {
+		t.Errorf("state %s, want UP throughout", st.State)
+	}
+	if got := s.count(); got != 31 {
+		t.Errorf("%d probes, want 30 scheduled and 1 confirmation", got)
+	}
+}
