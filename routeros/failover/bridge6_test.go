@@ -27,7 +27,8 @@ var (
 func bridged6Setup() *Setup {
 	s := bridgedSetup()
 	s.Primary.Address, s.Standby.Address = primary6.String(), standby6.String()
-	s.Service.Bridge.SrcAddresses = []netip.Prefix{netip.MustParsePrefix("fd00:88::/64")}
+	s.Service.Bridge.SrcAddresses = []netip.Prefix{netip.MustParsePrefix("fd00:88::/64"), netip.MustParsePrefix("fd00:99::9/128")}
+	s.Service.Bridge.Exempt = []netip.Prefix{netip.MustParsePrefix("fd00:88::77/128")}
 	s.Own = []netip.Addr{own6}
 	return s
 }
