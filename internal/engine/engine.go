@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/ha"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -26,6 +27,8 @@ type Options struct {
 	User string
 	// ReadOnly refuses every operation and keeps the policy off.
 	ReadOnly bool
+	// HA is this instance in its cluster (ha:), nil for a single instance.
+	HA *ha.Member
 }
 
 // State is what the engine knows now, for the policy and the plans.
@@ -92,6 +95,8 @@ type Engine struct {
 	// audit takes the refusals; refused are those not yet written.
 	audit   *failover.Audit
 	refused map[string]*refusal
+	// ha is nil without ha: (leader.go).
+	ha *leader
 }
 
 // service is one name the engine fails over.
@@ -116,7 +121,8 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
 		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
-		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory()}
+		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
+		ha: newLeader(opts.HA)}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
@@ -199,6 +205,9 @@ func (e *Engine) Run(ctx context.Context) {
 	wg.Go(func() { e.askDNS(ctx) })
 	wg.Go(func() { e.ageFactsEvery(ctx) })
 	wg.Go(func() { e.flushRefusalsEvery(ctx, time.Minute) })
+	if e.ha != nil {
+		wg.Go(func() { e.runHA(ctx) })
+	}
 	<-ctx.Done()
 	// No reload starts a monitor once Run waits for them.
 	e.mu.Lock()

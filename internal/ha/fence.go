@@ -39,6 +39,8 @@ func (m *Member) MaySend() error {
 func (m *Member) notSendingLocked(now time.Time) string {
 	s := &m.st
 	switch {
+	case s.closed:
+		return "closed"
 	case s.lease == 0:
 		return "no etcd lease (" + s.why + ")"
 	case s.elected == nil && !s.connected:

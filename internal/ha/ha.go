@@ -74,6 +74,7 @@ type state struct {
 	leaderAt time.Time
 	members  map[string]*peer
 	why      string
+	closed   bool
 }
 
 // New connects a Member's etcd client (lazily: etcd may be down now).
@@ -117,8 +118,13 @@ func New(opts Options) (*Member, error) {
 // Name is this instance's name in the cluster.
 func (m *Member) Name() string { return m.opts.HA.Name }
 
-// Close ends the etcd client.
-func (m *Member) Close() error { return m.cli.Close() }
+// Close ends the etcd client at once, without giving the lease back (it
+// expires in its TTL, as after a kill -9); a closed member sends nothing
+// more.
+func (m *Member) Close() error {
+	m.update(func(s *state) { s.closed = true })
+	return m.cli.Close()
+}
 
 // update changes the state under mu and wakes whoever waits on Changed.
 func (m *Member) update(fn func(*state)) {
