@@ -27,7 +27,8 @@ type Options struct {
 	User string
 	// ReadOnly refuses every operation and keeps the policy off.
 	ReadOnly bool
-	// HA is this instance in its cluster (ha:), nil for a single instance.
+	// HA is this instance in its cluster (ha:), nil for a single instance;
+	// Run runs it and closes it.
 	HA *ha.Member
 }
 

@@ -78,12 +78,15 @@ func (e *Engine) HA() (s HAState, ok bool) {
 	return e.ha.last, true
 }
 
-// runHA feeds the member this instance's views and the router's reach,
-// publishes the cluster's state when it changes, serves the requests other
-// instances send while this one leads, and, once it may send, finishes or
-// undoes what an earlier leader's journal left.
+// runHA runs the member in its cluster, feeds it this instance's views and
+// the router's reach, publishes the cluster's state when it changes,
+// serves the requests other instances send while this one leads, and, once
+// it may send, finishes or undoes what an earlier leader's journal left.
+// At the end the member gives its lease back and closes.
 func (e *Engine) runHA(ctx context.Context) {
 	var wg sync.WaitGroup
+	defer e.ha.m.Close()
+	wg.Go(func() { e.ha.m.Run(ctx) })
 	wg.Go(func() { e.haStatusEvery(ctx) })
 	wg.Go(func() { e.serveForwarded(ctx) })
 	wg.Go(func() { e.recoverEvery(ctx) })

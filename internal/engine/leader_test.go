@@ -105,7 +105,6 @@ func (g *haRig) start(t *testing.T, endpoint, name string, quorum int) *instance
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { m.Run(ctx) })
 	wg.Go(func() { in.e.Run(ctx) })
 	var once sync.Once
 	in.kill = func() { once.Do(func() { m.Close(); cancel(); wg.Wait() }) }
