@@ -9,6 +9,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/failwatch/failwatch/internal/safetext"
 )
 
 // maxValue bounds what is read from a key another instance wrote.
@@ -103,7 +105,8 @@ func (m *Member) poll(ctx context.Context) {
 		seen := map[string]*peer{}
 		for _, kv := range resp.Kvs {
 			var p published
-			if len(kv.Value) > maxValue || json.Unmarshal(kv.Value, &p) != nil || p.Name == "" || len(p.Verdicts) > maxMembers*16 {
+			if len(kv.Value) > maxValue || json.Unmarshal(kv.Value, &p) != nil || p.Name == "" || safetext.Line(p.Name) != p.Name ||
+				len(p.Verdicts) > maxMembers*16 {
 				continue
 			}
 			q := &peer{published: p, seen: now}
