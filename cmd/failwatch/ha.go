@@ -6,11 +6,14 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/internal/ha"
 	"github.com/failwatch/failwatch/internal/safetext"
 	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/failover"
 )
 
 // haStatus is the cluster in `status --json` (docs/JSON.md), read once from
@@ -88,4 +91,46 @@ func writeHA(w io.Writer, h *haStatus) {
 		}
 		fmt.Fprintf(w, "  %s%s: %s\n", in.Name, other, strings.Join(views, ", "))
 	}
+}
+
+// each runs the operation on every chosen service: with ha: the cluster's
+// leader runs it (the one-shot never writes to the router itself), one
+// service after the other, each printed as it ends; else here.
+func (op operation) each(ctx context.Context, c connected, stdout io.Writer) (failover.Result, error) {
+	if c.cfg.HA == nil {
+		return failover.Each(ctx, op.name, op.parts(c.failovers, stdout))
+	}
+	hash, err := ha.Hash(c.cfg)
+	if err != nil {
+		return failover.Result{}, err
+	}
+	opts := ha.Options{HA: c.cfg.HA, Router: routeros.OptionsFrom(c.cfg.Router).Address, Hash: hash, CallDeadline: c.cfg.HA.LeaseTTL / 2}
+	started := time.Now()
+	var results []failover.Result
+	for _, f := range c.failovers {
+		r := engine.Request{Op: engine.OpRestore, Target: f.Service.Name, By: engine.Requester{User: currentUser(), Role: engine.Operator}}
+		if op.name == "failover" {
+			r.Op = engine.OpFailover
+			if f.Service.HoldNetwatch || *op.hold {
+				r.Op = engine.OpFailoverHold
+			}
+		}
+		res, err := engine.AskLeader(ctx, opts, r)
+		if !*op.asJSON {
+			for _, s := range res.Steps {
+				fmt.Fprintf(stdout, "%-8s %s\n", s.Status, s.Name)
+			}
+		}
+		results = append(results, res)
+		if err != nil {
+			if len(c.failovers) > 1 {
+				return failover.Combine(op.name, started, results), fmt.Errorf("%s: %w", f.Service.Name, err)
+			}
+			return res, err
+		}
+	}
+	if len(results) == 1 {
+		return results[0], nil
+	}
+	return failover.Combine(op.name, started, results), nil
 }

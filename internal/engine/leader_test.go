@@ -257,3 +257,29 @@ func TestHAFollowerRequestRunsOnTheLeader(t *testing.T) {
 		t.Errorf("the follower wrote an audit line: %v", auditLines(t, follower.audit))
 	}
 }
+
+// A one-shot command with ha: asks the leader through etcd without
+// joining the cluster: the leader runs it and answers with its result.
+func TestHAOneShotAsksTheLeader(t *testing.T) {
+	etcd := hatest.Start(t)
+	g := newHARig(t)
+	all := g.cluster(t, etcd.Endpoint(), 2, 1)
+	testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
+	lead := actingOne(all)
+	h := config.HA{Endpoints: []string{etcd.Endpoint()}, Cluster: "paper", Name: "cli", LeaseTTL: haTTL, Quorum: 1, DialTimeout: time.Second}
+	opts := ha.Options{HA: &h, Router: g.api, Hash: "one-shot", CallDeadline: 500 * time.Millisecond}
+	ctx := context.Background()
+	res, err := AskLeader(ctx, opts, Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}})
+	if err != nil || res.To != "private" || res.Outcome != "changed" {
+		t.Fatalf("AskLeader = %+v, %v", res, err)
+	}
+	if _, err := AskLeader(ctx, opts, Request{Op: OpRestore, By: Requester{User: "mallory", Role: Operator}}); err == nil ||
+		!strings.Contains(err.Error(), "refused by the leader "+lead.m.Name()) {
+		t.Errorf("an unlisted user's restore: %v", err)
+	}
+	for _, in := range all {
+		if len(in.m.Status().Views) != 2 {
+			t.Errorf("%s sees %d instances: the one-shot counted as one", in.m.Name(), len(in.m.Status().Views))
+		}
+	}
+}

@@ -164,3 +164,31 @@ func (e *Engine) runForwarded(ctx context.Context, in ha.Incoming) wireAnswer {
 		}
 	}
 }
+
+// AskLeader sends one operation to the cluster's leader from outside it
+// (a one-shot command with ha:) and waits for its result: the leader runs
+// it as its own, with the role its config gives the user.
+func AskLeader(ctx context.Context, opts ha.Options, r Request) (failover.Result, error) {
+	body, err := json.Marshal(wireRequest{Op: r.Op, Target: r.Target, User: r.By.User, Key: r.By.Key, Role: r.By.Role, Name: r.Name,
+		Reason: r.Reason, Via: opts.HA.Name + " (one-shot)"})
+	if err != nil {
+		return failover.Result{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, forwardWait)
+	defer cancel()
+	a, err := ha.Ask(wctx, opts, body)
+	if err != nil {
+		return failover.Result{}, fmt.Errorf("no answer from the leader: %w", err)
+	}
+	var ans wireAnswer
+	if err := json.Unmarshal(a, &ans); err != nil {
+		return failover.Result{}, fmt.Errorf("the leader's answer: %w", err)
+	}
+	if ans.Result == nil {
+		return failover.Result{}, fmt.Errorf("refused by the leader %s: %s", ans.Leader, ans.Error)
+	}
+	if ans.Error != "" {
+		return *ans.Result, errors.New(ans.Error)
+	}
+	return *ans.Result, nil
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -136,4 +137,38 @@ func (m *Member) watchRequests(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Ask sends one request to the leader from outside the cluster (a one-shot
+// command): put under a lease of its own, kept alive while it waits and
+// given back at the end, so it never counts as an instance or a view.
+func Ask(ctx context.Context, opts Options, body []byte) ([]byte, error) {
+	if len(body) > maxValue {
+		return nil, fmt.Errorf("request of %d bytes: over the %d a request may take", len(body), maxValue)
+	}
+	m, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	gctx, cancel := context.WithTimeout(ctx, m.ttl)
+	g, err := m.cli.Grant(gctx, int64(m.ttl/time.Second))
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("etcd unreachable: %w", err)
+	}
+	defer m.revoke(g.ID)
+	kctx, stop := context.WithCancel(ctx)
+	defer stop()
+	alive, err := m.cli.KeepAlive(kctx, g.ID)
+	if err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	go func() {
+		for range alive {
+		}
+	}()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return m.submit(ctx, clientv3.WithLease(g.ID), "oneshot-"+m.Name()+"-"+hex.EncodeToString(b[:]), body)
 }
