@@ -42,7 +42,7 @@ type haRig struct {
 	api, dns string
 }
 
-func newHARig(t *testing.T) *haRig {
+func newHARig(t testing.TB) *haRig {
 	t.Helper()
 	r := rosim.New(rosim.Options{})
 	t.Cleanup(r.Close)
@@ -77,25 +77,34 @@ func newHARig(t *testing.T) *haRig {
 	return &haRig{r: r, api: api.String(), dns: dns.String()}
 }
 
-// start runs an instance named name against etcd at endpoint.
-func (g *haRig) start(t *testing.T, endpoint, name string, quorum int) *instance {
+// start runs an instance named name against etcd at endpoint, its policy
+// on.
+func (g *haRig) start(t testing.TB, endpoint, name string, quorum int) *instance {
+	return g.startWith(t, endpoint, name, quorum, true)
+}
+
+// startWith is start with the policy on or off; endpoint "" is no ha:.
+func (g *haRig) startWith(t testing.TB, endpoint, name string, quorum int, auto bool) *instance {
 	t.Helper()
 	cfg := paper.Config()
 	cfg.Router = config.Router{Address: g.api, User: "admin", Timeout: 500 * time.Millisecond}
 	cfg.Probe.Interval = 100 * time.Millisecond
-	cfg.Services[0].Auto = config.Auto{Enabled: true, FailAfter: 300 * time.Millisecond, HoldDown: time.Minute, Restore: "manual"}
+	cfg.Services[0].Auto = config.Auto{Enabled: auto, FailAfter: 300 * time.Millisecond, HoldDown: time.Minute, Restore: "manual"}
 	cfg.Serve.Users = []config.ServeUser{{Name: "alice", Role: config.RoleOperator}, {Name: "vic", Role: config.RoleViewer}}
-	cfg.HA = &config.HA{Endpoints: []string{endpoint}, Cluster: "paper", Name: name, LeaseTTL: haTTL, Quorum: quorum, DialTimeout: time.Second}
-	hash, err := ha.Hash(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ha.New(ha.Options{HA: cfg.HA, Router: g.api, Hash: hash, CallDeadline: cfg.Router.Timeout})
-	if err != nil {
-		t.Fatal(err)
+	var m *ha.Member
+	if endpoint != "" {
+		cfg.HA = &config.HA{Endpoints: []string{endpoint}, Cluster: "paper", Name: name, LeaseTTL: haTTL, Quorum: quorum, DialTimeout: time.Second}
+		hash, err := ha.Hash(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err = ha.New(ha.Options{HA: cfg.HA, Router: g.api, Hash: hash, CallDeadline: cfg.Router.Timeout}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
 	in := &instance{m: m, sims: sims, audit: filepath.Join(t.TempDir(), name+".jsonl")}
+	var err error
 	in.e, _, err = New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: g.dns, User: name, AuditLog: in.audit, HA: m,
 		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
 			return sims[s.Name], nil
@@ -107,13 +116,21 @@ func (g *haRig) start(t *testing.T, endpoint, name string, quorum int) *instance
 	var wg sync.WaitGroup
 	wg.Go(func() { in.e.Run(ctx) })
 	var once sync.Once
-	in.kill = func() { once.Do(func() { m.Close(); cancel(); wg.Wait() }) }
+	in.kill = func() {
+		once.Do(func() {
+			if m != nil {
+				m.Close()
+			}
+			cancel()
+			wg.Wait()
+		})
+	}
 	t.Cleanup(in.kill)
 	return in
 }
 
 // cluster starts n instances, i1..in.
-func (g *haRig) cluster(t *testing.T, endpoint string, n, quorum int) []*instance {
+func (g *haRig) cluster(t testing.TB, endpoint string, n, quorum int) []*instance {
 	var all []*instance
 	for i := range n {
 		all = append(all, g.start(t, endpoint, fmt.Sprintf("i%d", i+1), quorum))
@@ -155,7 +172,7 @@ func failovers(t *testing.T, all []*instance) (n int, ops []string) {
 }
 
 // enabledAddresses are the paper name's enabled records on the router.
-func enabledAddresses(t *testing.T, g *haRig) []string {
+func enabledAddresses(t testing.TB, g *haRig) []string {
 	t.Helper()
 	c, _, err := routeros.New(routeros.Options{Address: g.api, User: "admin", Timeout: time.Second})
 	if err != nil {
