@@ -35,6 +35,9 @@ func (m *Member) ineligible() string {
 	}
 	s := &m.st
 	if _, ok := s.members[m.Name()]; !ok {
+		if s.etcdErr != "" {
+			return "reading the cluster: etcd refused: " + s.etcdErr
+		}
 		return "reading the cluster"
 	}
 	if l, ok := s.members[s.leader]; ok && s.leader != m.Name() && l.Hash != m.opts.Hash {

@@ -75,6 +75,9 @@ type state struct {
 	members  map[string]*peer
 	why      string
 	closed   bool
+	// etcdErr is why etcd refused this instance's last publication or
+	// reading, "" once one succeeds.
+	etcdErr string
 }
 
 // New connects a Member's etcd client (lazily: etcd may be down now).

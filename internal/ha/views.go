@@ -60,8 +60,9 @@ func (m *Member) publishEvery(ctx context.Context, lease clientv3.LeaseID) {
 		m.mu.Unlock()
 		if b, err := json.Marshal(p); err == nil {
 			pctx, cancel := context.WithTimeout(ctx, m.ttl/3)
-			_, _ = m.cli.Put(pctx, m.prefix+"members/"+m.Name(), string(b), clientv3.WithLease(lease))
+			_, err := m.cli.Put(pctx, m.prefix+"members/"+m.Name(), string(b), clientv3.WithLease(lease))
 			cancel()
+			m.etcdRefused(err)
 		}
 		t := time.NewTimer(m.ttl / 3)
 		select {
@@ -93,11 +94,11 @@ func (m *Member) poll(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, m.ttl/3)
 	defer cancel()
 	resp, err := m.cli.Get(pctx, m.prefix+"members/", clientv3.WithPrefix(), clientv3.WithLimit(maxMembers))
-	if err != nil {
+	if m.etcdRefused(err) {
 		return
 	}
 	lead, err := m.cli.Get(pctx, m.prefix+"leader/", clientv3.WithFirstCreate()...)
-	if err != nil {
+	if m.etcdRefused(err) {
 		return
 	}
 	now := time.Now()
@@ -126,6 +127,23 @@ func (m *Member) poll(ctx context.Context) {
 			}
 		}
 	})
+}
+
+// etcdRefused keeps why etcd refused a publication or a reading (a
+// permission it lacks, etcd unreachable), cleared by one that succeeds; it
+// says whether err is one.
+func (m *Member) etcdRefused(err error) bool {
+	text := ""
+	if err != nil {
+		text = err.Error()
+	}
+	m.mu.Lock()
+	same := m.st.etcdErr == text
+	m.mu.Unlock()
+	if !same {
+		m.update(func(s *state) { s.etcdErr = text })
+	}
+	return err != nil
 }
 
 // fresh says whether a peer's key changed recently enough to count: within
