@@ -254,6 +254,10 @@ func TestHAFollowerRequestRunsOnTheLeader(t *testing.T) {
 	if follower == lead {
 		follower = all[1]
 	}
+	testkit.Eventually(t, 5*time.Second, "the follower knows the leader", func() bool {
+		s, _ := follower.e.HA()
+		return s.Role == "follower" && s.Leader == lead.m.Name()
+	})
 	sub := follower.e.Subscribe(4096)
 	defer sub.Close()
 	if err := follower.e.Request(Request{Op: OpFailover, By: Requester{User: "vic", Role: Operator}}); err != nil {
