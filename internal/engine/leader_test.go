@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,18 +43,21 @@ type haRig struct {
 	api, dns string
 }
 
-func newHARig(t testing.TB) *haRig {
+func newHARig(t testing.TB) *haRig { return newHARigOn(t, "127.0.0.1") }
+
+// newHARigOn is newHARig with the emulator listening on host's address.
+func newHARigOn(t testing.TB, host string) *haRig {
 	t.Helper()
 	r := rosim.New(rosim.Options{})
 	t.Cleanup(r.Close)
 	if err := r.SeedPaper(); err != nil {
 		t.Fatal(err)
 	}
-	api, err := r.ListenAndServe("127.0.0.1:0")
+	api, err := r.ListenAndServe(net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dns, err := r.ServeDNS("127.0.0.1:0")
+	dns, err := r.ServeDNS(net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -42,7 +43,27 @@ func childInstance(v string) {
 	in.sims["public"].SetDown(true)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	<-ctx.Done()
+	// Whether it acts, on stdout at each change, for the parent to time.
+	sub := in.e.Subscribe(256)
+	defer sub.Close()
+	acting := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-sub.C():
+			evs := []Event{ev}
+			if snap, ok := ev.(Snapshot); ok {
+				evs = snap.Events
+			}
+			for _, ev := range evs {
+				if s, ok := ev.(HAState); ok && s.Acting != acting {
+					acting = s.Acting
+					fmt.Printf("acting %v\n", acting)
+				}
+			}
+		}
+	}
 }
 
 // childT is the testing.TB a child instance runs with: a failure ends the

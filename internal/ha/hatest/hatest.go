@@ -33,7 +33,11 @@ type Etcd struct {
 // Start runs etcd on two free loopback ports until the test ends. Without
 // the etcd binary the test is skipped, except under CI (CI set), where
 // scripts/test installed it and every test must run.
-func Start(t testing.TB) *Etcd {
+func Start(t testing.TB) *Etcd { return StartOn(t, "127.0.0.1") }
+
+// StartOn is Start listening on host's address: a loopback one, or one on
+// a link the test made (a namespace's veth) for instances in namespaces.
+func StartOn(t testing.TB, host string) *Etcd {
 	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
@@ -42,7 +46,7 @@ func Start(t testing.TB) *Etcd {
 		}
 		t.Skipf("no etcd binary (%v): install Debian's etcd-server", err)
 	}
-	e := &Etcd{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "etcd"), client: freePort(t), peer: freePort(t)}
+	e := &Etcd{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "etcd"), client: freePort(t, host), peer: freePort(t, "127.0.0.1")}
 	e.start()
 	t.Cleanup(e.Stop)
 	return e
@@ -91,9 +95,9 @@ func (e *Etcd) Stop() {
 // Restart starts a stopped etcd again with its data.
 func (e *Etcd) Restart() { e.start() }
 
-func freePort(t testing.TB) string {
+func freePort(t testing.TB, host string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
