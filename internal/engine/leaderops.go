@@ -51,7 +51,8 @@ func (e *Engine) haRequest(r Request) (err error, handled bool) {
 		return nil, false
 	}
 	if e.ha.m.Leading() {
-		return e.ha.m.MaySend(), e.ha.m.MaySend() != nil
+		err := e.ha.m.MaySend()
+		return err, err != nil
 	}
 	body, err := json.Marshal(wireRequest{Op: r.Op, Target: r.Target, User: r.By.User, Key: r.By.Key, Role: r.By.Role, Name: r.Name,
 		Reason: r.Reason, Asked: r.Asked, Move: r.Move, Via: e.ha.m.Name()})
