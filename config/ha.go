@@ -48,8 +48,9 @@ var etcdKeyPart = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // leaseMargin is what the lease must outlast beyond a router call: the
 // leader's bound for sending is lease_ttl minus (the call's deadline plus
-// a margin), and must be positive.
-const leaseMargin = time.Second
+// a margin), and must be positive. internal/ha's margin is a tenth of the
+// lease (at least 200ms), never more than this.
+func leaseMargin(ttl time.Duration) time.Duration { return max(time.Second, ttl/10) }
 
 // check refuses what the section's own keys say wrong: endpoints that are
 // not URLs of etcd, names that cannot be key parts, half a client
@@ -102,10 +103,10 @@ func (d *decoder) validateHA(cfg *Config) {
 	if h == nil {
 		return
 	}
-	if h.LeaseTTL <= cfg.Router.Timeout+leaseMargin {
+	if margin := leaseMargin(h.LeaseTTL); h.LeaseTTL <= cfg.Router.Timeout+margin {
 		d.errorf(d.at("ha.lease_ttl", "ha"), "ha.lease_ttl",
 			"%s must be greater than router.timeout (%s) plus %s: the leader sends a change only while lease_ttl minus (the router call deadline plus a margin) remains, and that must be positive",
-			FormatDuration(h.LeaseTTL), FormatDuration(cfg.Router.Timeout), FormatDuration(leaseMargin))
+			FormatDuration(h.LeaseTTL), FormatDuration(cfg.Router.Timeout), margin)
 	}
 	for _, f := range []*string{&h.CAFile, &h.CertFile, &h.KeyFile} {
 		if *f != "" {

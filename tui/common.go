@@ -31,6 +31,7 @@ type common struct {
 	servers  []*serverView
 	selected int
 	router   routerView
+	ha       haView
 	// chart is the chart's range (an index of chartRanges) and whether its
 	// y axis is zoomed to the data: the detail view and the wall share it.
 	chart struct {

@@ -55,6 +55,7 @@ func (h *header) View() string {
 		}
 		line1 = append(line1, st.Bad.Render(g.Dot+" router unreachable"+since+": "+r.err))
 	}
+	line1 = append(line1, h.c.ha.tag(st)...)
 	left := strings.Join(line1, "  ")
 	if h.badge != "" {
 		badge := st.Demo.Render(h.badge)

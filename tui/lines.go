@@ -21,6 +21,7 @@ type Lines struct {
 	facts  map[string]engine.Facts
 	answer map[string]string
 	router string
+	ha     engine.HAState
 }
 
 type lineServer struct {
@@ -103,6 +104,10 @@ func (l *Lines) Observe(ev engine.Event) string {
 		return l.stamp(at) + text
 	case engine.PolicyNote:
 		return l.stamp(at) + "policy: " + safetext.Line(ev.Text)
+	case engine.HAState:
+		if text := haLine(&l.ha, ev); text != "" {
+			return l.stamp(at) + text
+		}
 	case engine.ServersChanged:
 		next := map[string]*lineServer{}
 		for _, s := range ev {

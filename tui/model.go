@@ -374,6 +374,8 @@ func (m *Model) event(ev engine.Event) {
 			s.version++
 		}
 		m.events.add(ev.At, "op", "statistics reset by "+ev.By, muted)
+	case engine.HAState:
+		m.c.ha.take(ev)
 	case engine.PolicyNote:
 		l := info
 		if ev.Refused {

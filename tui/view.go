@@ -83,7 +83,7 @@ func (m *Model) dashboard(height int) (text string, cardsTop int) {
 	// Half of what is left at most, so the events keep room: many
 	// servers get a line each instead of a card.
 	m.cards.SetSize(m.width, cardsHeight/2)
-	top += m.cards.View()
+	top += m.cards.View() + m.c.ha.block(m.c.styles, m.width)
 	rest := height - lipgloss.Height(top)
 	if !m.opts.Wall && m.confirm == nil {
 		m.panel.SetSize(m.width, 0)

@@ -74,7 +74,7 @@ func (op operation) run(_ []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// One service after the other; a failure (rolled back for its
 	// service) stops the rest, and those done stay done, verified.
-	res, err := failover.Each(ctx, op.name, op.parts(c.failovers, stdout))
+	res, err := op.each(ctx, c, stdout)
 	if *op.asJSON {
 		writeOperationJSON(stdout, res, err)
 	} else {

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"time"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/internal/eventlog"
+	"github.com/failwatch/failwatch/internal/ha"
 	"github.com/failwatch/failwatch/internal/metrics"
 	"github.com/failwatch/failwatch/internal/record"
 	"github.com/failwatch/failwatch/monitor"
@@ -170,15 +172,40 @@ func (d *dashboard) newEngine(o out) (*engine.Engine, error) {
 			return nil, fmt.Errorf("audit log %w", err)
 		}
 	}
-	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
-		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly})
+	member, err := haMember(d.cfg, d.router)
 	if err != nil {
+		return nil, err
+	}
+	eng, warnings, err := engine.New(d.cfg, engine.Options{Router: d.router, Monitor: d.monitor, DNS: d.dns,
+		AuditLog: d.auditLog, User: currentUser(), ReadOnly: d.ui.ReadOnly, HA: member})
+	if err != nil {
+		if member != nil {
+			member.Close()
+		}
 		return nil, err
 	}
 	for _, w := range warnings {
 		o.warn(w)
 	}
 	return eng, nil
+}
+
+// haMember is this instance in its cluster when the config has ha:, nil
+// otherwise; the engine runs and closes it.
+func haMember(cfg *config.Config, router routeros.Options) (*ha.Member, error) {
+	if cfg.HA == nil {
+		return nil, nil
+	}
+	hash, err := ha.Hash(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The router client's own default when the config sets none.
+	deadline := router.Timeout
+	if deadline <= 0 {
+		deadline = 5 * time.Second
+	}
+	return ha.New(ha.Options{HA: cfg.HA, Router: router.Address, Hash: hash, CallDeadline: deadline})
 }
 
 // serveMetrics starts the metrics endpoint when one is asked for.

@@ -40,6 +40,7 @@ type statusReport struct {
 	Netwatch      []jsonout.Netwatch `json:"netwatch"`
 	Held          bool               `json:"netwatch_held"`
 	Healthy       bool               `json:"healthy"`
+	HA            *haStatus          `json:"ha,omitempty"`
 }
 
 // serviceStatus is one service in `failwatch status`.
@@ -126,6 +127,7 @@ func readStatus(ctx context.Context, c connected, stderr io.Writer) statusReport
 		rep.Netwatch = append(rep.Netwatch, jsonout.NetwatchOf(n, now))
 	}
 	rep.Held = failover.Held(st.Netwatch)
+	rep.HA = readHA(ctx, c.cfg)
 	rep.Healthy = rep.Connected
 	for _, f := range c.failovers {
 		ss := serviceStatusOf(ctx, f, st, f.Service.Resolver(routerDNS(c.cfg)))
@@ -212,4 +214,5 @@ func writeStatus(w io.Writer, r statusReport) {
 		}
 		fmt.Fprintf(w, "netwatch %-4s %-15s %-8s %q\n", n.ID, n.Host, state, n.Comment)
 	}
+	writeHA(w, r.HA)
 }

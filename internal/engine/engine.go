@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/ha"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
@@ -30,6 +31,9 @@ type Options struct {
 	// LocalAddr is failwatch's own source address towards an address,
 	// for the TTL bridge's start-up check; default the kernel's choice.
 	LocalAddr func(netip.Addr) (netip.Addr, error)
+	// HA is this instance in its cluster (ha:), nil for a single instance;
+	// Run runs it and closes it.
+	HA *ha.Member
 }
 
 // State is what the engine knows now, for the policy and the plans.
@@ -110,6 +114,8 @@ type Engine struct {
 	// bridgeRetryAfter apart (bridgeretry.go).
 	bridgeRetries    map[string]bridgeRetry
 	bridgeRetryAfter time.Duration
+	// ha is nil without ha: (leader.go).
+	ha *leader
 }
 
 // service is one name the engine fails over.
@@ -136,7 +142,8 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
 		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{}, bridges: map[string]config.Bridge{}, bridgeGen: map[string]int{},
-		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute}
+		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute,
+		ha: newLeader(opts.HA)}
 	e.hist.noSamples = opts.Monitor.Compact
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
@@ -226,6 +233,9 @@ func (e *Engine) Run(ctx context.Context) {
 	wg.Go(func() { e.ageFactsEvery(ctx) })
 	wg.Go(func() { e.checkBridges(ctx) })
 	wg.Go(func() { e.flushRefusalsEvery(ctx, time.Minute) })
+	if e.ha != nil {
+		wg.Go(func() { e.runHA(ctx) })
+	}
 	<-ctx.Done()
 	// No reload starts a monitor once Run waits for them.
 	e.mu.Lock()

@@ -75,7 +75,7 @@ func active(ev Reading) string {
 
 // until reads a subscription until an event of type T comes for which ok
 // says so.
-func until[T Event](t *testing.T, s *Subscription, ok func(T) bool) T {
+func until[T Event](t testing.TB, s *Subscription, ok func(T) bool) T {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {

@@ -100,6 +100,8 @@ func (h *history) keep(ev Event) {
 		h.latest["switch\x00"+ev.Service] = k
 	case ServersChanged:
 		h.latest["servers"] = k
+	case HAState:
+		h.latest["ha"] = k
 	case Step:
 		if n := len(h.op); n > 0 {
 			if _, done := h.op[n-1].ev.(Done); done {

@@ -63,6 +63,9 @@ func (e *Engine) Request(r Request) error {
 	if e.opts.ReadOnly {
 		return ErrReadOnly
 	}
+	if err, handled := e.haRequest(r); handled {
+		return err
+	}
 	e.mu.Lock()
 	if err := r.By.allowed(); err != nil {
 		defer e.mu.Unlock()
@@ -194,9 +197,10 @@ func (e *Engine) run(ctx context.Context, name, who, reason string, parts []part
 		f := *p.svc.failover
 		f.User, f.Reason = who, reason
 		e.allowBridge(&f, p.op)
-		f.Progress = func(s failover.Step) { e.publish(Step{Op: name, Step: s}) }
+		f.Progress, f.Fence = e.journaled(ctx, p, func(s failover.Step) { e.publish(Step{Op: name, Step: s}) })
 		each = append(each, failover.Part{Failover: &f, Do: serviceOps[p.op]})
 	}
+	defer e.closeJournal(ctx)
 	res, err := failover.Each(ctx, name, each)
 	return &Done{Result: res, Err: err}
 }

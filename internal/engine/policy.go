@@ -43,6 +43,7 @@ func (e *Engine) autoPolicy(ctx context.Context) {
 				mine = slices.DeleteFunc(mine, func(n routeros.Netwatch) bool { return n.Host != f.Primary.Address && n.Host != f.Standby.Address })
 				d := w.policy.Decide(failover.PolicyInput{Now: now, RouterConnected: s.Router.Connected, Busy: s.Busy, Active: s.Active[name],
 					Primary: s.Health[f.Primary.Name], Standby: s.Health[f.Standby.Name], Switching: failover.Switching(mine)})
+				d = e.ha.gate(name, f.Primary.Name, d)
 				switch {
 				case d.Refused != "":
 					e.note(true, e.about(name, d.Refused))

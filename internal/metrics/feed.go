@@ -54,6 +54,8 @@ func (c *Collector) observe(ev engine.Event) {
 		c.ObserveSwitch(ev.Service, ev.Fault, ev.After)
 	case engine.Done:
 		c.ObserveOperation(ev.Result.Operation, ev.Err)
+	case engine.HAState:
+		c.ObserveHA(ev.Role, ev.Acting)
 	case engine.ServersChanged:
 		names := make([]string, len(ev))
 		for i, s := range ev {

@@ -20,6 +20,7 @@ import (
 // Collector holds failwatch's metrics.
 type Collector struct {
 	reg *prometheus.Registry
+	ha  haSeries
 
 	rtt        *prometheus.HistogramVec
 	probes     *prometheus.CounterVec

@@ -28,6 +28,11 @@ type Failover struct {
 	Audit *Audit
 	// Progress is told each step as it starts and ends; it must not block.
 	Progress func(Step)
+	// Fence, when set, is asked right before every change is sent (the
+	// operation's, a rollback's, a retry's): an error stops the operation
+	// at once, with nothing more sent, not even a rollback (internal/ha:
+	// an instance that is not surely the leader must not write).
+	Fence func() error
 	// Siblings are the other services' names on the router: a netwatch
 	// entry of these servers whose scripts name a sibling and not this
 	// service is the sibling's, and a hold or release leaves it alone.

@@ -35,6 +35,19 @@ type op struct {
 	undoing bool
 	// putBack are the netwatch entries a rollback read back as before.
 	putBack []string
+	// fenced: the fence refused a change; nothing more is sent.
+	fenced error
+}
+
+// fence asks the failover's Fence before a change; once it refuses, every
+// later change is refused too.
+func (o *op) fence() error {
+	if o.fenced == nil && o.f.Fence != nil {
+		if err := o.f.Fence(); err != nil {
+			o.fenced = fmt.Errorf("stopped, nothing more sent (not even a rollback): %w", err)
+		}
+	}
+	return o.fenced
 }
 
 // errSkipped marks a step that had nothing to do; see skip.
@@ -101,6 +114,13 @@ func (f *Failover) operation(ctx context.Context, name, to string, body func(*op
 	o := &op{f: f, caller: ctx, res: &res, typ: RecordType(f.Primary, f.Standby)}
 	err := body(o)
 	switch {
+	case o.fenced != nil:
+		// What was sent may stand: only a leader that may send can find
+		// out and finish or undo it (the journal).
+		res.Outcome = OutcomeUnknown
+		if !errors.Is(err, o.fenced) {
+			err = errors.Join(err, o.fenced)
+		}
 	case err != nil && o.dirty:
 		err = o.rollback(err)
 	case err != nil:
@@ -155,6 +175,9 @@ func (o *op) apply(ctx context.Context, change Change, send func(context.Context
 			change.Status = status
 			o.res.Changes = append(o.res.Changes, change)
 		}
+	}
+	if err := o.fence(); err != nil {
+		return "", err
 	}
 	err := send(ctx)
 	if err == nil {

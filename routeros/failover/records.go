@@ -159,6 +159,9 @@ func (o *op) switchName(to, from config.Server, hold, release bool) error {
 		if !recordsChanged {
 			return skip("no record changed")
 		}
+		if err := o.fence(); err != nil {
+			return "", err
+		}
 		// A flush changes nothing that matters if repeated: one more try
 		// on a fresh connection when the first reply is lost.
 		if err := o.f.Client.FlushDNSCache(ctx); err != nil && !routeros.IsTrap(err) {

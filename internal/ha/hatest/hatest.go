@@ -1,0 +1,207 @@
+// Package hatest starts a real etcd (Debian's etcd-server) on loopback
+// ports for tests, and a TCP proxy a test can cut to partition an instance
+// from it; it keeps `testing` out of the ha package.
+package hatest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/failwatch/failwatch/internal/testkit"
+)
+
+// Etcd is one etcd member a test started.
+type Etcd struct {
+	t       testing.TB
+	bin     string
+	dir     string
+	client  string
+	peer    string
+	cmd     *exec.Cmd
+	stopped chan struct{}
+}
+
+// Start runs etcd on two free loopback ports until the test ends. Without
+// the etcd binary the test is skipped, except under CI (CI set), where
+// scripts/test installed it and every test must run.
+func Start(t testing.TB) *Etcd { return StartOn(t, "127.0.0.1") }
+
+// StartOn is Start listening on host's address: a loopback one, or one on
+// a link the test made (a namespace's veth) for instances in namespaces.
+func StartOn(t testing.TB, host string) *Etcd {
+	t.Helper()
+	bin, err := exec.LookPath("etcd")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the etcd tests: %v (scripts/test installs etcd-server)", err)
+		}
+		t.Skipf("no etcd binary (%v): install Debian's etcd-server", err)
+	}
+	e := &Etcd{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "etcd"), client: freePort(t, host), peer: freePort(t, "127.0.0.1")}
+	e.start()
+	t.Cleanup(e.Stop)
+	return e
+}
+
+// Endpoint is the client URL.
+func (e *Etcd) Endpoint() string { return "http://" + e.client }
+
+// Addr is the client host:port.
+func (e *Etcd) Addr() string { return e.client }
+
+func (e *Etcd) start() {
+	t := e.t
+	t.Helper()
+	cmd := exec.Command(e.bin, "--name", "t", "--data-dir", e.dir,
+		"--listen-client-urls", "http://"+e.client, "--advertise-client-urls", "http://"+e.client,
+		"--listen-peer-urls", "http://"+e.peer, "--initial-advertise-peer-urls", "http://"+e.peer,
+		"--initial-cluster", "t=http://"+e.peer, "--heartbeat-interval", "50", "--election-timeout", "500",
+		"--log-level", "error")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("etcd: %v", err)
+	}
+	e.cmd, e.stopped = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(e.stopped) }()
+	testkit.Eventually(t, 20*time.Second, "etcd listening on "+e.client, func() bool {
+		c, err := net.DialTimeout("tcp", e.client, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// Stop kills etcd and waits for it; Restart starts it again on the same
+// ports and data.
+func (e *Etcd) Stop() {
+	if e.cmd == nil {
+		return
+	}
+	_ = e.cmd.Process.Signal(syscall.SIGKILL)
+	<-e.stopped
+	e.cmd = nil
+}
+
+// Restart starts a stopped etcd again with its data.
+func (e *Etcd) Restart() { e.start() }
+
+func freePort(t testing.TB, host string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Proxy forwards loopback TCP connections to a target until cut: a
+// partition of whoever dials it, without namespaces.
+type Proxy struct {
+	l      net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]struct{}
+}
+
+// NewProxy listens on a free loopback port for target until the test ends.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{l: l, target: target, conns: map[net.Conn]struct{}{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { p.serve(ctx) })
+	t.Cleanup(func() { cancel(); l.Close(); p.Cut(); wg.Wait() })
+	return p
+}
+
+// Endpoint is the proxy's client URL.
+func (p *Proxy) Endpoint() string { return "http://" + p.l.Addr().String() }
+
+// Cut closes every connection; until Heal new ones are accepted and then
+// left silent, as a lost network would.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+// Heal lets connections through again; those held silent are closed, so
+// their clients dial again.
+func (p *Proxy) Heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+func (p *Proxy) serve(ctx context.Context) {
+	for {
+		c, err := p.l.Accept()
+		if err != nil {
+			return
+		}
+		go p.pipe(ctx, c)
+	}
+}
+
+func (p *Proxy) pipe(ctx context.Context, c net.Conn) {
+	p.mu.Lock()
+	if p.cut {
+		p.conns[c] = struct{}{}
+		p.mu.Unlock()
+		_, _ = io.Copy(io.Discard, c)
+		return
+	}
+	p.mu.Unlock()
+	d := net.Dialer{Timeout: time.Second}
+	up, err := d.DialContext(ctx, "tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.cut {
+		p.mu.Unlock()
+		c.Close()
+		up.Close()
+		return
+	}
+	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	done := make(chan struct{}, 2)
+	cp := func(dst, src net.Conn) { _, _ = io.Copy(dst, src); dst.Close(); src.Close(); done <- struct{}{} }
+	go cp(up, c)
+	go cp(c, up)
+	<-done
+	<-done
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
+}
+
+// String names the proxy for test messages.
+func (p *Proxy) String() string { return fmt.Sprintf("proxy %s -> %s", p.l.Addr(), p.target) }
