@@ -83,7 +83,12 @@ func (op operation) run(_ []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "failwatch %s: %s: %v\n", op.name, res.Outcome, err)
+		// A request the HA leader refused ran nothing here: no outcome.
+		if res.Outcome == "" {
+			fmt.Fprintf(stderr, "failwatch %s: %v\n", op.name, err)
+		} else {
+			fmt.Fprintf(stderr, "failwatch %s: %s: %v\n", op.name, res.Outcome, err)
+		}
 		return exitUnhealthy
 	}
 	if !*op.asJSON {
