@@ -44,14 +44,32 @@ type NATRule struct {
 	Disabled        bool   `json:"disabled"`
 	Dynamic         bool   `json:"dynamic,omitempty"`
 	Invalid         bool   `json:"invalid,omitempty"`
+	// Extra are the other matchers and action parameters the rule has
+	// (natExtra), as key=value: a rule with any is not one failwatch wrote.
+	Extra []string `json:"extra,omitempty"`
 	// Unreadable says why the row is none of the forms a router sends
 	// (see Record.Unreadable).
 	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // natProps are the properties a NAT rule is read with.
-var natProps = []string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-address", "to-ports",
-	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}
+var natProps = append([]string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-address", "to-ports",
+	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}, natExtra...)
+
+// natExtra are the NAT rule's other matchers and action parameters
+// (https://help.mikrotik.com/docs/display/ROS/NAT, "Properties"; the
+// community.routeros collection's _api_data.py lists the same per
+// version): read only to tell that a rule has one. A name a version lacks
+// is simply not printed.
+var natExtra = []string{
+	"src-port", "port", "in-interface", "out-interface", "out-interface-list", "address-list", "address-list-timeout",
+	"connection-bytes", "connection-limit", "connection-mark", "connection-rate", "connection-type", "content", "dscp",
+	"dst-address-list", "dst-address-type", "dst-limit", "fragment", "hotspot", "icmp-options", "in-bridge-port",
+	"in-bridge-port-list", "ingress-priority", "ipsec-policy", "ipv4-options", "jump-target", "layer7-protocol", "limit",
+	"nth", "out-bridge-port", "out-bridge-port-list", "packet-mark", "packet-size", "per-connection-classifier",
+	"priority", "psd", "random", "realm", "routing-mark", "src-address-type", "src-mac-address", "tcp-mss", "time",
+	"tls-host", "ttl",
+}
 
 // NATRuleFrom reads a /ip/firewall/nat row strictly (see RecordFrom). An
 // /ipv6/firewall/nat rule names the address it translates to to-address
@@ -66,6 +84,11 @@ func NATRuleFrom(m map[string]string) NATRule {
 		SrcAddressList: line(m, "src-address-list"), InInterfaceList: line(m, "in-interface-list"),
 		Comment: line(m, "comment"), Disabled: rd.boolean("disabled", true),
 		Dynamic: rd.boolean("dynamic", false), Invalid: rd.boolean("invalid", false),
+	}
+	for _, k := range natExtra {
+		if v, ok := m[k]; ok && v != "" {
+			r.Extra = append(r.Extra, k+"="+quoted(v))
+		}
 	}
 	if to := rd.match("to-address"); to != "" && r.ToAddresses != "" {
 		rd.fail("both to-addresses and to-address")

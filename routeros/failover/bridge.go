@@ -189,20 +189,6 @@ func UntilOf(rules []BridgeRule) time.Time {
 	return until
 }
 
-// checkTargets says whether the rules carry the primary to the standby: a
-// carrying rule whose addresses are others (edited by hand, or written
-// for another pair) is not enabled.
-func checkTargets(rules []BridgeRule, primary, standby config.Server) error {
-	for _, r := range rules {
-		if r.Carries() && (r.DstAddress != primary.Address || r.ToAddresses != standby.Address || r.Chain != "dstnat" || r.Action != "dst-nat") {
-			return fmt.Errorf("rule %s (%s) is chain=%s action=%s dst-address=%s to-addresses=%s, not dstnat dst-nat %s -> %s: "+
-				"not enabling it (run failwatch setup to write it again)", r.ID, r.Comment, r.Chain, r.Action, r.DstAddress, r.ToAddresses,
-				primary.Address, standby.Address)
-		}
-	}
-	return nil
-}
-
 // clientOf says whether a connection's source is one the bridge carries:
 // in the configured client prefixes (any source when only an interface
 // list names the clients, as a connection does not say where it came in),

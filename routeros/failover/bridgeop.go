@@ -124,7 +124,7 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 		return "", err
 	}
 	if on {
-		if err := checkTargets(rules, o.f.Primary, o.f.Standby); err != nil {
+		if err := o.checkRules(rules); err != nil {
 			return "", &finalError{err}
 		}
 	}

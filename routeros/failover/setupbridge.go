@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/failwatch/failwatch/routeros"
@@ -183,4 +184,57 @@ func (s *Setup) bridgeRow(menu string, row map[string]string) bool {
 		return true
 	}
 	return strings.HasPrefix(row["comment"], BridgeComment(s.Service)+" ")
+}
+
+// placeExemption plans an exemption rule that must stand before rules
+// that carry already on the router (a second run after the exemption was
+// removed, or one that stands after them): it is added just before the
+// first of them with place-before (added at the end it would exempt
+// nobody: rules are evaluated in print order), and a misplaced one is
+// removed after the new one stands. false when the item is not such a
+// rule, or stands where it must (the plan goes on as for any item).
+func (s *Setup) placeExemption(ctx context.Context, c *routeros.Client, p *Plan, it item, rows []map[string]string) (bool, error) {
+	prefix := BridgeComment(s.Service)
+	if !strings.HasSuffix(it.menu, "/firewall/nat") || len(it.find) != 1 ||
+		(it.find[0].value != prefix+" "+BridgeExempt && it.find[0].value != prefix+" "+BridgeExemptList) {
+		return false, nil
+	}
+	nat, err := c.NATRules(ctx, BridgeFamily(s.Primary, s.Standby), prefix+" ")
+	if err != nil {
+		return false, err
+	}
+	rules, err := ParseBridgeRules(s.Service.Name, prefix, nat)
+	if err != nil {
+		return false, fmt.Errorf("%w; nothing was changed", err)
+	}
+	first := slices.IndexFunc(rules, BridgeRule.Carries)
+	at := slices.IndexFunc(rules, func(r BridgeRule) bool { return r.Comment == it.find[0].value })
+	if first < 0 || (len(rows) > 0 && at >= 0 && at < first) {
+		return false, nil
+	}
+	add := addStep(it, append(append(append([]prop{}, it.props...), it.addOnly...), prop{"place-before", rules[first].ID}))
+	add.Say += " before " + rules[first].ID + " (" + rules[first].Comment + "), which carries"
+	p.Steps = append(p.Steps, add)
+	if len(rows) > 0 {
+		id := rows[0][".id"]
+		p.Steps = append(p.Steps, PlanStep{
+			Say:   fmt.Sprintf("- %s %s (%s): remove: it stands after %s, which carries, and exempts nobody", it.menu, id, it.what, rules[first].ID),
+			Words: []string{it.menu + "/remove", "=.id=" + id},
+			Undo:  cliMenu(it.menu) + " add " + rowText(rows[0]),
+		})
+	}
+	return true, nil
+}
+
+// rowText is a rule as its add would write it again: its properties
+// without the router's own (.id, counters, flags).
+func rowText(row map[string]string) string {
+	var ps []prop
+	for k, v := range row {
+		if !slices.Contains([]string{".id", "bytes", "packets", "invalid", "dynamic"}, k) {
+			ps = append(ps, prop{k, v})
+		}
+	}
+	slices.SortFunc(ps, func(a, b prop) int { return strings.Compare(a.key, b.key) })
+	return propsText(ps)
 }

@@ -164,7 +164,7 @@ func (r *Router) natTable() *table {
 		prop{name: "dynamic", def: "false", readOnly: true},
 		prop{name: "disabled", def: "false", kind: kindBool},
 		prop{name: "comment"})
-	return &table{path: "/ip/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT}
+	return &table{path: "/ip/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT, ordered: true}
 }
 
 // checkNAT refuses a rule a router refuses. The caller holds r.mu.

@@ -363,7 +363,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if t.traffic {
 			break
 		}
-		id, tr := t.add(attrs)
+		id, tr := t.orderedAdd(attrs)
 		if tr != nil {
 			return result{trap: tr}
 		}

@@ -1,0 +1,171 @@
+package failover
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/routeros"
+	"github.com/failwatch/failwatch/routeros/rosim"
+)
+
+// natRule is the id of the service's bridge rule of a kind.
+func natRule(t *testing.T, c *routeros.Client, f *Failover, kind string) string {
+	t.Helper()
+	nat, err := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" "+kind)
+	if err != nil || len(nat) != 1 {
+		t.Fatalf("rule %s: %v %v", kind, nat, err)
+	}
+	return nat[0].ID
+}
+
+// The bridge is never turned on when its rules would carry failwatch's own
+// probes or more than setup wrote: the exemption missing, standing after a
+// rule that carries, or changed; a carrying rule with a matcher taken
+// away or added. The records move all the same, and failwatch's own probe
+// of the primary still reaches the primary.
+func TestBridgeRefusesRulesNotAsWritten(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, why string
+		edit      func(t *testing.T, c *routeros.Client, f *Failover)
+	}{
+		{"exemption removed", "is missing", func(t *testing.T, c *routeros.Client, f *Failover) {
+			if err := c.Remove(ctx, "/ip/firewall/nat", natRule(t, c, f, BridgeExempt)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"exemption after the carrying rules", "stands after", func(t *testing.T, c *routeros.Client, f *Failover) {
+			// What a second setup run wrote before place-before: the
+			// exemption removed, then added again at the end.
+			if err := c.Remove(ctx, "/ip/firewall/nat", natRule(t, c, f, BridgeExempt)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Add(ctx, "/ip/firewall/nat", "chain", "dstnat", "action", "accept", "dst-address", paper.PublicAddress,
+				"src-address-list", ExemptList(f.Service), "disabled", "yes", "comment", BridgeComment(f.Service)+" exempt"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"exemption for another list", "src-address-list", func(t *testing.T, c *routeros.Client, f *Failover) {
+			if err := c.Set(ctx, "/ip/firewall/nat", natRule(t, c, f, BridgeExempt), "src-address-list", "nobody"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"carrying every port", "protocol", func(t *testing.T, c *routeros.Client, f *Failover) {
+			if err := c.Set(ctx, "/ip/firewall/nat", natRule(t, c, f, BridgeTCP), "dst-port", "", "protocol", ""); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"carrying every source", "src-address-list", func(t *testing.T, c *routeros.Client, f *Failover) {
+			if err := c.Set(ctx, "/ip/firewall/nat", natRule(t, c, f, BridgeTCP), "src-address-list", ""); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a matcher setup does not write", "out-interface", func(t *testing.T, c *routeros.Client, f *Failover) {
+			if err := c.Set(ctx, "/ip/firewall/nat", natRule(t, c, f, BridgeICMP), "out-interface", "ether2"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a protocol not configured", "udp", func(t *testing.T, c *routeros.Client, f *Failover) {
+			if _, err := c.Add(ctx, "/ip/firewall/nat", "chain", "dstnat", "action", "dst-nat", "dst-address", paper.PublicAddress,
+				"to-addresses", paper.PrivateAddress, "protocol", "udp", "disabled", "yes", "comment", BridgeComment(f.Service)+" udp"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, addr := emulator(t, rosim.Options{})
+			c := client(t, addr, "admin", "")
+			f, _, _ := paperFailover(t, c, config.Toggle)
+			withBridge(t, c, f, config.UntilRestore)
+			tc.edit(t, c, f)
+			res, err := f.FailoverToStandby(ctx, false)
+			if err != nil || res.Outcome != OutcomeChanged || !slices.Equal(enabled(t, c), []string{paper.PrivateAddress}) {
+				t.Fatalf("records: %s, %v", res.Outcome, err)
+			}
+			if got := bridgeState(t, c, f); got != BridgeOff {
+				t.Errorf("bridge %s, want off", got)
+			}
+			if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.Contains(n, tc.why) }) {
+				t.Errorf("notes %v, want one saying %q", res.Notes, tc.why)
+			}
+			if got := replyFrom(t, c, track(t, r, "tcp", netip.AddrPortFrom(ownAddr, 40000), 443)); got != paper.PublicAddress {
+				t.Errorf("failwatch's own probe answered by %s", got)
+			}
+		})
+	}
+}
+
+// setup --apply run again after the exemption was removed puts it back
+// before the rules that carry (place-before), and one that stands after
+// them is written again before them and the misplaced one removed: a
+// failover then turns the bridge on, and failwatch's own probe stays on
+// the primary.
+func TestSetupPutsTheExemptionFirst(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		edit func(t *testing.T, c *routeros.Client, id string)
+	}{
+		{"removed", func(t *testing.T, c *routeros.Client, id string) {
+			if err := c.Remove(ctx, "/ip/firewall/nat", id); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"after the carrying rules", func(t *testing.T, c *routeros.Client, id string) {
+			r, err := c.Run(ctx, "/ip/firewall/nat/print", "?.id="+id)
+			if err != nil || len(r.Rows) != 1 {
+				t.Fatal(r, err)
+			}
+			if err := c.Remove(ctx, "/ip/firewall/nat", id); err != nil {
+				t.Fatal(err)
+			}
+			var kv []string
+			for _, k := range []string{"chain", "action", "dst-address", "src-address-list", "disabled", "comment"} {
+				kv = append(kv, k, r.Rows[0][k])
+			}
+			if _, err := c.Add(ctx, "/ip/firewall/nat", kv...); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, addr := emulator(t, rosim.Options{})
+			c := client(t, addr, "admin", "")
+			s := bridgedSetup()
+			apply := func() {
+				t.Helper()
+				plan, err := s.Plan(ctx, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := plan.Apply(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			apply()
+			tc.edit(t, c, natRule(t, c, &Failover{Service: s.Service}, BridgeExempt))
+			apply()
+			f, _, _ := paperFailover(t, c, config.Toggle)
+			f.Service.Bridge = s.Service.Bridge
+			nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" ")
+			rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+			if len(rules) == 0 || rules[0].Kind != BridgeExempt || len(rules) != 3 {
+				t.Fatalf("rules after setup: %+v", rules)
+			}
+			if _, err := f.FailoverToStandby(ctx, false); err != nil {
+				t.Fatal(err)
+			}
+			if got := bridgeState(t, c, f); got != BridgeOn {
+				t.Errorf("bridge %s after the failover", got)
+			}
+			if got := replyFrom(t, c, track(t, r, "tcp", netip.AddrPortFrom(ownAddr, 40000), 443)); got != paper.PublicAddress {
+				t.Errorf("failwatch's own probe answered by %s", got)
+			}
+		})
+	}
+}
