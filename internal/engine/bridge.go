@@ -287,17 +287,16 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 	client := b.InInterfaceList != "" || slices.ContainsFunc(b.SrcAddresses, func(p netip.Prefix) bool { return p.Contains(own) })
 	if client && !exempt {
 		return fmt.Sprintf("failwatch's own address %s towards %s is among the bridge's clients and not exempt: its probes of a dead primary "+
-			"would be carried to the standby and make the policy loop; add it to bridge.exempt and run failwatch setup", own, primary), nil
+			"would be carried to the standby and make the policy loop; add it to bridge.exempt and run failwatch setup (only the router's list exempts)", own, primary), nil
 	}
 	return "", nil
 }
 
-// exempt says whether an address is exempt from a service's bridge: in
-// bridge.exempt, or in an enabled entry of the exempt lists on the router.
+// exempt says whether an address is exempt from a service's bridge: in an
+// enabled entry of the exempt lists on the router. bridge.exempt in the
+// config exempts nobody until setup has written it there: the router's
+// rule matches its list, not failwatch's config.
 func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a netip.Addr) (bool, error) {
-	if slices.ContainsFunc(b.Exempt, func(p netip.Prefix) bool { return p.Contains(a) }) {
-		return true, nil
-	}
 	fam := failover.BridgeFamily(s.failover.Primary, s.failover.Standby)
 	for _, l := range []string{failover.ExemptList(s.cfg), b.ExemptAddressList} {
 		if l == "" {

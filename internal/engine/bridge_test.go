@@ -146,6 +146,23 @@ func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 			t.Errorf("refused %q", b.Refused)
 		}
 	})
+	t.Run("in bridge.exempt but not on the router", func(t *testing.T) {
+		// The admin added failwatch's address to the config and did not run
+		// setup: only the router's list exempts anyone.
+		e, _, _, _ := bridgeRig(t, func(svc config.Service) config.Bridge {
+			b := lanBridge(svc)
+			b.Exempt = []netip.Prefix{netip.PrefixFrom(own, 32)}
+			return b
+		}, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) {
+			before := *f
+			before.Service.Bridge.Exempt = nil
+			writeRows(t, c, &before, false)
+		})
+		b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+		if !strings.Contains(b.Refused, "not exempt") || !strings.Contains(b.Refused, "run failwatch setup") {
+			t.Errorf("refused %q", b.Refused)
+		}
+	})
 	t.Run("exempt", func(t *testing.T) {
 		e, r, c, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
 		sub := e.Subscribe(256)
