@@ -169,3 +169,24 @@ func TestSetupPutsTheExemptionFirst(t *testing.T) {
 		})
 	}
 }
+
+// The summary says the bridge is on only when the step that turns it on
+// succeeded: a turn refused half way (the exemption enabled, the rule that
+// carries refused) changed a rule, yet the bridge is not on.
+func TestBridgeSummaryFromTheStep(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	withBridge(t, c, f, config.UntilRestore)
+	r.Inject("/ip/firewall/nat/set", 1, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: out of memory"})
+	res, err := f.FailoverToStandby(context.Background(), false)
+	if err != nil || res.Outcome != OutcomeChanged {
+		t.Fatalf("%s, %v", res.Outcome, err)
+	}
+	if !slices.ContainsFunc(res.Changes, func(ch Change) bool { return ch.Kind == "nat" && ch.Status == "changed" }) {
+		t.Fatalf("no rule changed before the refusal: %+v", res.Changes)
+	}
+	if got, want := res.Summary(), "tomtotrading.com now points at private; bridge not turned on (see notes)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
