@@ -76,6 +76,7 @@ func (b *Bridge) check(d *decoder, path string) {
 		d.errorf(d.at(path), path, "a nat bridge needs its clients: src_address (their networks or addresses) and/or in_interface_list")
 	}
 	d.eachPrefix(path+".src_address", "would carry every client, the WAN too: list the clients' networks")
+	d.noWideClients(path + ".src_address")
 	d.eachPrefix(path+".exempt", "exempts every client: the bridge would carry nothing")
 	d.noRepeatedPorts(path + ".tcp")
 	d.noRepeatedPorts(path + ".udp")
@@ -96,6 +97,24 @@ func (d *decoder) eachPrefix(path, why string) {
 	for i, n := range d.elements(path) {
 		if p, err := parsePrefix(n.Value); isValue(n) && err == nil && p.Bits() == 0 {
 			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s %s", p, why)
+		}
+	}
+}
+
+// noWideClients refuses a client network wider than the widest private
+// one of its family, 10.0.0.0/8 (RFC 1918) or fc00::/7 (RFC 4193): clients
+// behind the router never need more, and a few wide prefixes together
+// (0.0.0.0/1 and 128.0.0.0/1) carry every client as a /0 does. A /0 is
+// said by eachPrefix.
+func (d *decoder) noWideClients(path string) {
+	for i, n := range d.elements(path) {
+		p, err := parsePrefix(n.Value)
+		if !isValue(n) || err != nil || p.Bits() == 0 {
+			continue
+		}
+		widest := map[bool]int{true: 8, false: 7}[p.Addr().Is4()]
+		if p.Bits() < widest {
+			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s is wider than /%d, the widest private network: it would carry clients on the WAN side too; list the clients' networks", p, widest)
 		}
 	}
 }
