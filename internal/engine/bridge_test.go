@@ -285,3 +285,42 @@ func TestBridgeRetriedAfterAFailure(t *testing.T) {
 		t.Errorf("audit:\n%s", b)
 	}
 }
+
+// A bridge the router refused to turn off with the restore is turned off
+// by the engine, the records unmoved (on the primary): a bridge left on
+// would carry the clients of a primary that is back to the standby.
+func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
+	e, r, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
+	e.mu.Lock()
+	e.bridgeRetryAfter = 0
+	e.mu.Unlock()
+	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		refused, ok := e.bridgeChecks[paper.Name]
+		return ok && refused == ""
+	})
+	sub := e.Subscribe(256)
+	defer sub.Close()
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, sub, func(d Done) bool { return d.Result.Service == paper.Name })
+	bridgeFacts(t, e, "the bridge on", func(b *BridgeFacts) bool { return b.State == "on" })
+	r.Inject("/ip/firewall/nat/set", 0, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: item is locked"})
+	if err := e.Request(Request{Op: OpRestore, By: Requester{User: "t", Role: Operator}}); err != nil {
+		t.Fatal(err)
+	}
+	restore := until(t, sub, func(d Done) bool { return d.Result.Operation == "restore" })
+	if restore.Err != nil || !strings.Contains(strings.Join(restore.Result.Notes, " "), "turning the bridge off failed") {
+		t.Fatalf("restore: %s %v %v", restore.Result.Outcome, restore.Err, restore.Result.Notes)
+	}
+	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge off retry" })
+	if retry.Err != nil || retry.By != "bridge" {
+		t.Fatalf("retry: %+v", retry)
+	}
+	bridgeFacts(t, e, "the bridge off", func(b *BridgeFacts) bool { return b.State == "off" })
+	if f := e.State().Facts[paper.Name]; f.Active != "public" {
+		t.Errorf("records: %s", f.Active)
+	}
+}
