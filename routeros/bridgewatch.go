@@ -14,10 +14,13 @@ import (
 // carried ports, answered by the standby).
 type BridgeWatch struct {
 	// Key names the reading in RouterState.Bridges (the service).
-	Key      string
-	Family   Family
-	Prefix   string
-	Primary  netip.Addr
+	Key     string
+	Family  Family
+	Prefix  string
+	Primary netip.Addr
+	// Standby is where the carried connections' replies come from: only
+	// those count toward MaxBridgeConnections.
+	Standby  netip.Addr
 	TCP, UDP []int
 	ICMP     bool
 }
@@ -53,7 +56,8 @@ func (c *Client) readBridges(ctx context.Context, watches []BridgeWatch) map[str
 					br.Rules = append(br.Rules, r)
 				}
 			}
-			br.Conns, br.Err = c.ConnectionsTo(ctx, w.Family, w.Primary, w.TCP, w.UDP, w.ICMP, MaxBridgeConnections)
+			carried := func(conn Connection) bool { return conn.ReplySrc.Addr() == w.Standby }
+			br.Conns, br.Err = c.ConnectionsTo(ctx, w.Family, w.Primary, w.TCP, w.UDP, w.ICMP, MaxBridgeConnections, carried)
 		}
 		out[w.Key] = br
 	}

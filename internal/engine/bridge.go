@@ -94,11 +94,12 @@ func BridgeWatches(fs []*failover.Failover) []routeros.BridgeWatch {
 	for _, f := range fs {
 		b := f.Service.Bridge
 		primary, err := netip.ParseAddr(f.Primary.Address)
-		if !b.On() || err != nil {
+		standby, serr := netip.ParseAddr(f.Standby.Address)
+		if !b.On() || err != nil || serr != nil {
 			continue
 		}
 		out = append(out, routeros.BridgeWatch{Key: f.Service.Name, Family: failover.BridgeFamily(f.Primary, f.Standby),
-			Prefix: failover.BridgeComment(f.Service) + " ", Primary: primary, TCP: b.TCP, UDP: b.UDP, ICMP: b.ICMP})
+			Prefix: failover.BridgeComment(f.Service) + " ", Primary: primary, Standby: standby, TCP: b.TCP, UDP: b.UDP, ICMP: b.ICMP})
 	}
 	return out
 }

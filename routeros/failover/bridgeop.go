@@ -13,8 +13,9 @@ import (
 	"github.com/failwatch/failwatch/routeros"
 )
 
-// BridgeMaxConnections bounds the tracked connections one bridge step reads
-// and removes; the rest are counted, said, and left to time out.
+// BridgeMaxConnections bounds the tracked connections one bridge step
+// removes; the rest are counted, said, and left as they are (a udp or
+// icmp flow in use does not time out: it stays on the primary).
 const BridgeMaxConnections = 256
 
 // bridge turns a service's bridge on (after a failover's records moved and
@@ -266,7 +267,12 @@ func (o *op) dropConnections(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("primary address %q: %w", o.f.Primary.Address, err)
 	}
-	conns, err := o.f.Client.ConnectionsTo(ctx, fam, primary, b.TCP, b.UDP, b.ICMP, BridgeMaxConnections)
+	// Only the connections to remove count toward the cap: untranslated
+	// (answered by the primary itself) and from a client not exempt.
+	target := func(c routeros.Connection) bool {
+		return c.ReplySrc.Addr() == primary && clientOf(b, exempt, c.Src.Addr())
+	}
+	conns, err := o.f.Client.ConnectionsTo(ctx, fam, primary, b.TCP, b.UDP, b.ICMP, BridgeMaxConnections, target)
 	if err != nil {
 		return "", err
 	}
@@ -275,9 +281,7 @@ func (o *op) dropConnections(ctx context.Context) (string, error) {
 		if c.Unreadable != "" {
 			return "", &UnreadableError{Service: o.f.Service.Name, Reason: "connection " + c.Unreadable, Rows: 1}
 		}
-		if c.ReplySrc.Addr() == primary && clientOf(b, exempt, c.Src.Addr()) {
-			targets = append(targets, c)
-		}
+		targets = append(targets, c)
 	}
 	var errs []error
 	removed := 0
@@ -296,7 +300,7 @@ func (o *op) dropConnections(ctx context.Context) (string, error) {
 	}
 	detail := fmt.Sprintf("removed %d of %d tracked connection(s) from bridged clients to %s", removed, len(targets), o.f.Primary.Address)
 	if conns.More > 0 {
-		detail += fmt.Sprintf(" (%d more not read: they time out on their own)", conns.More)
+		detail += fmt.Sprintf(" (%d more over the cap of %d: left as they are, on the primary)", conns.More, BridgeMaxConnections)
 	}
 	return detail, errors.Join(errs...)
 }

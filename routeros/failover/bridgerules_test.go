@@ -190,3 +190,27 @@ func TestBridgeSummaryFromTheStep(t *testing.T) {
 		t.Errorf("summary %q, want %q", got, want)
 	}
 }
+
+// The cap on the connections a failover removes counts only the ones to
+// remove: failwatch's own, opened first and more than the cap, do not
+// fill it in place of the client's, which is removed.
+func TestBridgeConnectionCapCountsClientsOnly(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	withBridge(t, c, f, config.UntilRestore)
+	for i := range BridgeMaxConnections + 10 {
+		track(t, r, "tcp", netip.AddrPortFrom(ownAddr, uint16(20000+i)), 443)
+	}
+	client := track(t, r, "tcp", lanClient, 443)
+	res, err := f.FailoverToStandby(context.Background(), false)
+	if err != nil || res.Outcome != OutcomeChanged {
+		t.Fatalf("%s, %v", res.Outcome, err)
+	}
+	if got := replyFrom(t, c, client); got != "" {
+		t.Errorf("the client's connection from before is still there, answered by %s: %s", got, res.Summary())
+	}
+	if !strings.HasSuffix(res.Summary(), "bridge on, 1 tracked connection(s) removed") {
+		t.Errorf("summary %q", res.Summary())
+	}
+}
