@@ -38,8 +38,8 @@ type BridgeFacts struct {
 	// Scope is the clients and ports it carries, in words.
 	Scope string `json:"scope"`
 	// Connections counts the tracked connections it carries now
-	// (answered by the standby), at most routeros.MaxBridgeConnections
-	// read; More the rest of those read over the cap.
+	// (answered by the standby), at most routeros.MaxBridgeConnections;
+	// More the rest of those carried, over the cap.
 	Connections int `json:"connections"`
 	More        int `json:"more,omitempty"`
 }
