@@ -29,7 +29,9 @@ type BridgeFacts struct {
 	// Since is when a reading first found it on; zero when it was on at
 	// the first reading (since before failwatch looked).
 	Since time.Time `json:"since,omitzero"`
-	// Until is the end time a ttl-mode bridge carries, zero for none.
+	// Until is the end time a ttl-mode bridge carries, or, turned on
+	// without one (setup's netwatch scripts), the one the engine gives it
+	// (bridgeGivenUntil); zero for none.
 	Until time.Time `json:"until,omitzero"`
 	// Mode is until_restore or ttl.
 	Mode string `json:"mode"`
@@ -160,6 +162,42 @@ func (e *Engine) bridgeSince(f *Facts) {
 	case prev != nil && (prev.State == "off" || prev.State == "missing"):
 		b.Since = f.ReadAt
 	}
+	e.bridgeGivenUntil(f, prev)
+}
+
+// bridgeGivenUntil gives a ttl-mode bridge found on without an end time in
+// its rules (turned on by setup's netwatch scripts, which write none) the
+// one a failover would have written: when a reading first found it on,
+// plus the records' longest TTL, plus the margin; kept from reading to
+// reading while it stays on, so endDueBridges turns it off then. A TTL
+// that cannot be read gives none: the screen says it may stay up for the
+// whole TTL. The engine's lock is held.
+func (e *Engine) bridgeGivenUntil(f *Facts, prev *BridgeFacts) {
+	b := f.Bridge
+	if !b.On() || b.Mode != string(config.UntilTTL) || !b.Until.IsZero() {
+		return
+	}
+	if prev.On() && !prev.Until.IsZero() {
+		b.Until = prev.Until
+		return
+	}
+	i := slices.IndexFunc(e.services, func(s *service) bool { return s.cfg.Name == f.Service })
+	if i < 0 || len(f.Records) == 0 {
+		return
+	}
+	var ttl time.Duration
+	for _, r := range f.Records {
+		d, err := config.ParseDuration(r.TTL)
+		if err != nil {
+			return
+		}
+		ttl = max(ttl, d)
+	}
+	first := b.Since
+	if first.IsZero() {
+		first = f.ReadAt
+	}
+	b.Until = first.Add(ttl + e.bridgeOf(e.services[i]).Margin)
 }
 
 // localAddr is failwatch's own source address towards dst: Options'

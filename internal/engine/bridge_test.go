@@ -324,3 +324,44 @@ func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
 		t.Errorf("records: %s", f.Active)
 	}
 }
+
+// A ttl bridge turned on without an end time (by setup's netwatch scripts,
+// failwatch not running) is given one, first seen on plus the records' TTL
+// plus the margin, and turned off then.
+func TestBridgeWithoutAnEndTimeGetsOne(t *testing.T) {
+	e, _, c, _ := bridgeRig(t, func(svc config.Service) config.Bridge {
+		b := lanBridge(svc)
+		b.Until, b.Margin = config.UntilTTL, time.Second
+		return b
+	}, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) {
+		writeRows(t, c, f, true)
+		ctx := context.Background()
+		recs, err := c.StaticRecords(ctx, paper.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := c.Set(ctx, "/ip/dns/static", r.ID, "ttl", "1s"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nat, _ := c.NATRules(ctx, routeros.IPv4, failover.BridgeComment(f.Service)+" ")
+		for _, r := range nat {
+			if err := c.Set(ctx, "/ip/firewall/nat", r.ID, "disabled", "no"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	start := time.Now()
+	on := bridgeFacts(t, e, "the bridge on with an end time", func(b *BridgeFacts) bool { return b.State == "on" && !b.Until.IsZero() })
+	if on.Until.Before(start.Add(2*time.Second-100*time.Millisecond)) || on.Until.After(time.Now().Add(2*time.Second)) {
+		t.Errorf("until %s, want first seen + 1s TTL + 1s margin (started %s)", on.Until, start)
+	}
+	bridgeFacts(t, e, "the bridge off", func(b *BridgeFacts) bool { return b.State == "off" })
+	nat, _ := c.NATRules(context.Background(), routeros.IPv4, "failwatch bridge ")
+	for _, r := range nat {
+		if !r.Disabled {
+			t.Errorf("after the end: %+v", r)
+		}
+	}
+}
