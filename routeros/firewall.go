@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/failwatch/failwatch/config"
 )
 
 // The TTL bridge's rows: /ip/firewall/nat rules, /ip/firewall/address-list
@@ -199,9 +201,18 @@ type AddressListEntry struct {
 	Comment  string `json:"comment,omitempty"`
 	Disabled bool   `json:"disabled"`
 	Dynamic  bool   `json:"dynamic,omitempty"`
+	// Timeout is what is left of the entry's timeout, as the router
+	// prints it; "" for a permanent entry. A timed entry is removed when it
+	// runs out (https://wiki.mikrotik.com/wiki/Manual:IP/Firewall/Address_list:
+	// "Time after address will be removed from address list").
+	Timeout string `json:"timeout,omitempty"`
 	// Unreadable: see Record.Unreadable.
 	Unreadable string `json:"unreadable,omitempty"`
 }
+
+// Permanent says whether the entry stays until removed: no timeout, and
+// not one of the router's own (dynamic) entries.
+func (e AddressListEntry) Permanent() bool { return e.Timeout == "" && !e.Dynamic }
 
 // AddressListEntryFrom reads an address-list row strictly. Its address is
 // an address, a prefix or a range (a DNS name is the router's to resolve
@@ -210,7 +221,12 @@ func AddressListEntryFrom(m map[string]string) AddressListEntry {
 	rd := &reader{m: m}
 	e := AddressListEntry{
 		ID: rd.id(), List: line(m, "list"), Address: rd.match("address"), Comment: line(m, "comment"),
-		Disabled: rd.boolean("disabled", true), Dynamic: rd.boolean("dynamic", false),
+		Disabled: rd.boolean("disabled", true), Dynamic: rd.boolean("dynamic", false), Timeout: line(m, "timeout"),
+	}
+	if _, ok := m["timeout"]; ok {
+		if _, err := config.ParseDuration(e.Timeout); err != nil {
+			rd.fail("timeout %q is not a duration", quoted(e.Timeout))
+		}
 	}
 	if e.List == "" {
 		rd.fail("no list")

@@ -332,7 +332,7 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 }
 
 // exempt says whether an address is exempt from a service's bridge: in an
-// enabled entry of the exempt lists on the router. bridge.exempt in the
+// enabled, permanent entry of the exempt lists on the router. bridge.exempt in the
 // config exempts nobody until setup has written it there: the router's
 // rule matches its list, not failwatch's config.
 func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a netip.Addr) (bool, error) {
@@ -346,7 +346,9 @@ func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a neti
 			return false, err
 		}
 		for _, en := range entries {
-			if en.Unreadable == "" && !en.Disabled && routeros.InMatch(a, en.Address) {
+			// An entry that runs out, or the router's own, exempts
+			// failwatch only for a while: not an exemption to rest on.
+			if en.Unreadable == "" && !en.Disabled && en.Permanent() && routeros.InMatch(a, en.Address) {
 				return true, nil
 			}
 		}

@@ -365,3 +365,18 @@ func TestBridgeWithoutAnEndTimeGetsOne(t *testing.T) {
 		}
 	}
 }
+
+// failwatch's own address in the exempt list only by an entry that runs
+// out is not exempt: the start-up check refuses the bridge.
+func TestBridgeTimedExemptionIsNoExemption(t *testing.T) {
+	e, _, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) {
+		writeRows(t, c, f, false)
+		if _, err := c.Add(context.Background(), "/ip/firewall/address-list", "list", failover.ExemptList(f.Service), "address", own.String(), "timeout", "1d"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	if !strings.Contains(b.Refused, "not exempt") {
+		t.Errorf("refused %q", b.Refused)
+	}
+}

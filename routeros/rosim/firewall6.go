@@ -130,6 +130,7 @@ func (r *Router) addressList6Table(timeout bool) *table {
 			if p.IsSingleIP() {
 				row["address"] = p.Addr().String()
 			}
+			r.timed(row)
 			return nil
 		},
 	}

@@ -220,6 +220,7 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 		r.calls = map[string]int{}
 	}
 	r.calls[cmd]++
+	r.expireLists()
 	res := r.command(user, cmd, attrs, q)
 	if strings.HasSuffix(cmd, "/print") {
 		res.rows = proplist(res.rows, attrs)

@@ -52,12 +52,14 @@ func (r *Router) menu(path string) *table {
 	case "/ip/route":
 		return r.routes
 	case "/ip/firewall/address-list":
+		r.expireLists()
 		return r.addrLists
 	case "/ip/firewall/connection":
 		return r.tracked
 	case "/ipv6/firewall/nat":
 		return r.nat6
 	case "/ipv6/firewall/address-list":
+		r.expireLists()
 		return r.addrLists6
 	case "/ipv6/firewall/connection":
 		return r.tracked6
