@@ -157,11 +157,27 @@ func (d *decoder) validateBridges(cfg *Config) {
 			d.errorf(d.at(key), key, "the primary %s (%s) and the standby %s (%s) are of different address families: the router cannot carry one to the other", primary.Name, p, standby.Name, s)
 			continue
 		}
+		d.sameFamily(key+".src_address", p, "the clients' address list")
+		d.sameFamily(key+".exempt", p, "the exempt address list")
 		if c, dup := from[p]; dup && c.to != s {
 			d.errorf(d.at(key), key, "%s and %s are both bridged from %s but to different standbys (%s, %s): the router cannot carry one address to two standbys", c.service, svc.Name, p, c.to, s)
 			continue
 		}
 		from[p] = carried{svc.Name, s}
+	}
+}
+
+// sameFamily refuses a prefix at path of another family than the pair's:
+// setup writes it into the pair's family's address list
+// (/ipv6/firewall/address-list for an IPv6 pair), which takes only its
+// own family's addresses, and a rule of one family never matches the
+// other's packets.
+func (d *decoder) sameFamily(path string, pair netip.Addr, what string) {
+	for i, n := range d.elements(path) {
+		p, err := parsePrefix(n.Value)
+		if isValue(n) && err == nil && p.Addr().Is4() != pair.Is4() {
+			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s is not of the pair's address family (%s): %s cannot hold it", p, pair, what)
+		}
 	}
 }
 
