@@ -186,8 +186,12 @@ func (o *op) verifyBridge(ctx context.Context, on bool, until time.Time) (string
 		return "", err
 	}
 	for _, r := range rules {
-		if comment, disabled := o.bridgeWant(r, on, until); r.Disabled != disabled || r.Comment != comment {
-			return "", fmt.Errorf("read back: rule %s (%s) is disabled=%t, not as sent", r.ID, r.Comment, r.Disabled)
+		comment, disabled := o.bridgeWant(r, on, until)
+		switch {
+		case r.Disabled != disabled:
+			return "", fmt.Errorf("read back: rule %s (%s) is disabled=%t, not %t as sent", r.ID, r.Comment, r.Disabled, disabled)
+		case r.Comment != comment:
+			return "", fmt.Errorf("read back: rule %s's comment is %q, not %q as sent", r.ID, r.Comment, comment)
 		}
 	}
 	if !on {

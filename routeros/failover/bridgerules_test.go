@@ -214,3 +214,20 @@ func TestBridgeConnectionCapCountsClientsOnly(t *testing.T) {
 		t.Errorf("summary %q", res.Summary())
 	}
 }
+
+// A rule read back with another comment than sent (a ttl-mode end time the
+// router did not keep) is said as a comment, not as its disabled flag.
+func TestBridgeReadBackSaysTheComment(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, steps, _ := paperFailover(t, c, config.Toggle)
+	withBridge(t, c, f, config.UntilTTL)
+	r.ForgetComments("/ip/firewall/nat")
+	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(*steps, func(s Step) bool { return s.Name == "bridge: enable rules" && s.Status != StepRunning })
+	if i < 0 || (*steps)[i].Status != StepFailed || !strings.Contains((*steps)[i].Detail, "comment is") || strings.Contains((*steps)[i].Detail, "disabled=") {
+		t.Errorf("steps %+v", *steps)
+	}
+}
