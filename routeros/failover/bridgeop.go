@@ -133,6 +133,11 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if kept := carriedUntil(rules); on && !kept.IsZero() {
+		// A retry or a repeat keeps the end time the switch gave: the
+		// clients' caches run out from the switch, not from now.
+		until = kept
+	}
 	slices.SortStableFunc(rules, func(a, b BridgeRule) int {
 		if a.Carries() == b.Carries() {
 			return 0
@@ -156,6 +161,18 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 		}
 	}
 	return o.verifyBridge(ctx, on, until)
+}
+
+// carriedUntil is the earliest end time a carrying rule's comment holds,
+// enabled or not (a turn on that stopped half way), zero for none.
+func carriedUntil(rules []BridgeRule) time.Time {
+	var until time.Time
+	for _, r := range rules {
+		if r.Carries() && !r.Until.IsZero() && (until.IsZero() || r.Until.Before(until)) {
+			until = r.Until
+		}
+	}
+	return until
 }
 
 // setRule sends one rule's change, read back when its reply is lost.

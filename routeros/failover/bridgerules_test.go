@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
@@ -229,5 +230,37 @@ func TestBridgeReadBackSaysTheComment(t *testing.T) {
 	i := slices.IndexFunc(*steps, func(s Step) bool { return s.Name == "bridge: enable rules" && s.Status != StepRunning })
 	if i < 0 || (*steps)[i].Status != StepFailed || !strings.Contains((*steps)[i].Detail, "comment is") || strings.Contains((*steps)[i].Detail, "disabled=") {
 		t.Errorf("steps %+v", *steps)
+	}
+}
+
+// ttl mode: a failover again (the engine's retry, or an operator's) keeps
+// the end time the switch gave the rules, not now plus the TTL.
+func TestBridgeTTLKeptFromTheSwitch(t *testing.T) {
+	_, addr := emulator(t, rosim.Options{})
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	withBridge(t, c, f, config.UntilTTL)
+	ctx := context.Background()
+	if _, err := f.FailoverToStandby(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	// The switch was an hour ago: its rules carry the end time it gave.
+	switched := time.Now().Add(-time.Hour + 24*time.Hour + time.Minute).UTC().Truncate(time.Second)
+	nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" ")
+	rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+	for _, r := range rules {
+		if r.Carries() {
+			if err := c.Set(ctx, "/ip/firewall/nat", r.ID, "comment", r.comment(BridgeComment(f.Service), switched)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := f.FailoverToStandby(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	nat, _ = c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" ")
+	rules, _ = ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+	if got := UntilOf(rules); !got.Equal(switched) || StateOf(rules) != BridgeOn {
+		t.Errorf("until %s (%s), want %s kept from the switch", got, StateOf(rules), switched)
 	}
 }
