@@ -302,7 +302,9 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 		switch {
 		case list.Unknown != "":
 			return list.Unknown + ": failwatch cannot tell whether it holds the WAN interface", nil
-		case len(route.Interfaces) == 0 && len(route.Untold) > 0:
+		case len(route.Untold) > 0:
+			// One untold is enough: its interface may be in the list,
+			// whatever the others say.
 			return fmt.Sprintf("the default route (gateway %s) does not say its interface: failwatch cannot tell the WAN interface", route.Untold[0]), nil
 		}
 		for _, wan := range route.Interfaces {

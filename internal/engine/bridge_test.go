@@ -380,3 +380,31 @@ func TestBridgeTimedExemptionIsNoExemption(t *testing.T) {
 		t.Errorf("refused %q", b.Refused)
 	}
 }
+
+// A default route that does not say its interface leaves the WAN untold,
+// even when another default route names its own: the bridge is refused,
+// not allowed on the strength of the one that could be told.
+func TestBridgeRefusedWhenAWANCannotBeTold(t *testing.T) {
+	e, _, _, _ := bridgeRig(t, func(svc config.Service) config.Bridge {
+		b := lanBridge(svc)
+		b.SrcAddresses, b.InInterfaceList = nil, "LAN"
+		return b
+	}, func(r *rosim.Router, c *routeros.Client, f *failover.Failover) {
+		ctx := context.Background()
+		for _, add := range [][]string{
+			{"/interface/list", "name", "LAN"},
+			{"/interface/list/member", "list", "LAN", "interface", "ether2"},
+			{"/ip/route", "gateway", "203.0.113.1%ether1"},
+			{"/ip/route", "gateway", "198.51.100.1"},
+		} {
+			if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeRows(t, c, f, true)
+	})
+	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	if !strings.Contains(b.Refused, "198.51.100.1") || !strings.Contains(b.Refused, "cannot tell the WAN interface") {
+		t.Errorf("refused %q", b.Refused)
+	}
+}
