@@ -264,3 +264,37 @@ func TestBridgeTTLKeptFromTheSwitch(t *testing.T) {
 		t.Errorf("until %s (%s), want %s kept from the switch", got, StateOf(rules), switched)
 	}
 }
+
+// The printed script run again after the exemption was removed puts it
+// back before the rules that carry, on every version.
+func TestSetupScriptPutsTheExemptionFirst(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range versions {
+		t.Run(version, func(t *testing.T) {
+			r, c := versionRouter(t, version)
+			caps, err := CapsOf(version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := bridgedSetup()
+			if err := r.Import(s.Script(caps)); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Remove(ctx, "/ip/firewall/nat", natRule(t, c, &Failover{Service: s.Service}, BridgeExempt)); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Import(s.Script(caps)); err != nil {
+				t.Fatal(err)
+			}
+			nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(s.Service)+" ")
+			rules, _ := ParseBridgeRules(s.Service.Name, BridgeComment(s.Service), nat)
+			var kinds []string
+			for _, r := range rules {
+				kinds = append(kinds, r.Kind)
+			}
+			if !slices.Equal(kinds, []string{BridgeExempt, BridgeTCP, BridgeICMP}) {
+				t.Errorf("rules after the second run: %v", kinds)
+			}
+		})
+	}
+}

@@ -186,6 +186,30 @@ func (s *Setup) bridgeRow(menu string, row map[string]string) bool {
 	return strings.HasPrefix(row["comment"], BridgeComment(s.Service)+" ")
 }
 
+// isExemption says whether a setup item is one of the bridge's exemption
+// rules, which must stand before the rules that carry.
+func (s *Setup) isExemption(it item) bool {
+	prefix := BridgeComment(s.Service)
+	return strings.HasSuffix(it.menu, "/firewall/nat") && len(it.find) == 1 &&
+		(it.find[0].value == prefix+" "+BridgeExempt || it.find[0].value == prefix+" "+BridgeExemptList)
+}
+
+// exemptionLine is the script's line for an exemption rule: added, when
+// missing, before the first rule that carries already there (:pick of
+// their [find], place-before), so a run after the exemption was removed
+// does not put it at the end, where it would exempt nobody. One that
+// stands after them is for --apply to move (placeExemption).
+func (s *Setup) exemptionLine(it item) (string, bool) {
+	if !s.isExemption(it) {
+		return "", false
+	}
+	prefix := BridgeComment(s.Service)
+	carrying := "[find where comment~" + rosQuote("^"+regexp.QuoteMeta(prefix)+" ("+BridgeTCP+"|"+BridgeUDP+"|"+BridgeICMP+")( until .*)?$") + "]"
+	find, add := findText(it.find), propsText(append(append([]prop{}, it.props...), it.addOnly...))
+	return fmt.Sprintf(":if ([:len %s] = 0) do={ :local c %s; :if ([:len $c] = 0) do={ add %s } else={ add %s place-before=[:pick $c 0] } } else={ set %s %s }\n",
+		find, carrying, add, add, find, propsText(it.props)), true
+}
+
 // placeExemption plans an exemption rule that must stand before rules
 // that carry already on the router (a second run after the exemption was
 // removed, or one that stands after them): it is added just before the
@@ -195,8 +219,7 @@ func (s *Setup) bridgeRow(menu string, row map[string]string) bool {
 // rule, or stands where it must (the plan goes on as for any item).
 func (s *Setup) placeExemption(ctx context.Context, c *routeros.Client, p *Plan, it item, rows []map[string]string) (bool, error) {
 	prefix := BridgeComment(s.Service)
-	if !strings.HasSuffix(it.menu, "/firewall/nat") || len(it.find) != 1 ||
-		(it.find[0].value != prefix+" "+BridgeExempt && it.find[0].value != prefix+" "+BridgeExemptList) {
+	if !s.isExemption(it) {
 		return false, nil
 	}
 	nat, err := c.NATRules(ctx, BridgeFamily(s.Primary, s.Standby), prefix+" ")

@@ -30,3 +30,26 @@ func TestNATPlaceBefore(t *testing.T) {
 		t.Errorf("rules %v", r.nat.rows)
 	}
 }
+
+// A script places a rule before the first of those a [find] selects with
+// :pick, as setup's script does; :pick past the end picks nothing.
+func TestScriptPlaceBeforePick(t *testing.T) {
+	r, _ := seeded(t, Options{})
+	if err := r.Import(`/ip firewall nat
+add chain=dstnat action=dst-nat dst-address=198.51.100.7 to-addresses=192.10.10.2 comment="b tcp"
+add chain=dstnat action=dst-nat dst-address=198.51.100.7 to-addresses=192.10.10.2 comment="b icmp"
+:local c [find where comment~"^b (tcp|icmp)"]
+:if ([:len [:pick $c 5]] = 0) do={ add chain=dstnat action=accept dst-address=198.51.100.7 comment="b exempt" place-before=[:pick $c 0] }
+`); err != nil {
+		t.Fatal(err)
+	}
+	var comments []string
+	r.mu.Lock()
+	for _, row := range r.nat.rows {
+		comments = append(comments, row["comment"])
+	}
+	r.mu.Unlock()
+	if !slices.Equal(comments, []string{"b exempt", "b tcp", "b icmp"}) {
+		t.Errorf("rules %q", comments)
+	}
+}
