@@ -295,7 +295,7 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 		if err != nil {
 			return "", err
 		}
-		route, err := e.client.ReadDefaultRoute(ctx)
+		route, err := e.defaultRoutes(ctx, failover.BridgeFamily(f.Primary, f.Standby))
 		if err != nil {
 			return "", err
 		}
@@ -331,6 +331,20 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 			"would be carried to the standby and make the policy loop; add it to bridge.exempt and run failwatch setup (only the router's list exempts)", own, primary), nil
 	}
 	return "", nil
+}
+
+// defaultRoutes are the WAN's default routes for a bridge of the family:
+// IPv4's, and for an IPv6 pair IPv6's too (its packets leave by the IPv6
+// default route, which may be another interface).
+func (e *Engine) defaultRoutes(ctx context.Context, fam routeros.Family) (routeros.DefaultRoute, error) {
+	route, err := e.client.ReadDefaultRoute(ctx)
+	if err != nil || fam != routeros.IPv6 {
+		return route, err
+	}
+	route6, err := e.client.ReadDefaultRoute6(ctx)
+	route.Interfaces = append(route.Interfaces, route6.Interfaces...)
+	route.Untold = append(route.Untold, route6.Untold...)
+	return route, err
 }
 
 // exempt says whether an address is exempt from a service's bridge: in an

@@ -52,6 +52,7 @@ func (r *Router) firewallTables() {
 	r.nat = r.natTable()
 	r.addrLists = r.addressListTable()
 	r.routes = r.routeTable()
+	r.routes6 = r.route6Table()
 	r.tracked = &table{path: "/ip/firewall/connection", duration: r.formatDuration, props: connectionProps(), traffic: true}
 	r.ifLists = &table{
 		path:     "/interface/list",

@@ -51,6 +51,8 @@ func (r *Router) menu(path string) *table {
 		return r.nat
 	case "/ip/route":
 		return r.routes
+	case "/ipv6/route":
+		return r.routes6
 	case "/ip/firewall/address-list":
 		r.expireLists()
 		return r.addrLists
