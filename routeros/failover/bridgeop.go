@@ -129,6 +129,7 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 			return "", &finalError{err}
 		}
 	}
+	rules = o.turned(rules, on)
 	until, err := o.bridgeUntil(on)
 	if err != nil {
 		return "", err
@@ -161,6 +162,21 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 		}
 	}
 	return o.verifyBridge(ctx, on, until)
+}
+
+// turned are the rules a turn changes: off, every one of the bridge's;
+// on, only the kinds setup writes for its configuration (a rule of
+// another kind, such as the every-port hairpin an earlier setup wrote, is
+// left off).
+func (o *op) turned(rules []BridgeRule, on bool) []BridgeRule {
+	if !on {
+		return rules
+	}
+	want := o.wantRules()
+	return slices.DeleteFunc(slices.Clone(rules), func(r BridgeRule) bool {
+		_, ok := want[r.Kind]
+		return !ok
+	})
 }
 
 // carriedUntil is the earliest end time a carrying rule's comment holds,
@@ -202,7 +218,7 @@ func (o *op) verifyBridge(ctx context.Context, on bool, until time.Time) (string
 	if err != nil {
 		return "", err
 	}
-	for _, r := range rules {
+	for _, r := range o.turned(rules, on) {
 		comment, disabled := o.bridgeWant(r, on, until)
 		switch {
 		case r.Disabled != disabled:

@@ -298,3 +298,40 @@ func TestSetupScriptPutsTheExemptionFirst(t *testing.T) {
 		})
 	}
 }
+
+// The hairpin masquerades only what the bridge carries: a client on the
+// standby's subnet reaching the standby directly on another port keeps its
+// own address; the every-port hairpin an earlier setup wrote is not turned
+// on with the bridge.
+func TestBridgeHairpinOnlyForTheCarriedPorts(t *testing.T) {
+	r, addr := emulator(t, rosim.Options{Addresses: map[string]netip.Prefix{"ether3": netip.MustParsePrefix("192.10.10.1/24")}})
+	c := client(t, addr, "admin", "")
+	f, _, _ := paperFailover(t, c, config.Toggle)
+	f.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.10.10.0/24")},
+		TCP: []int{443}, Comment: "failwatch bridge " + f.Service.Name}
+	writeBridge(t, c, f)
+	ctx := context.Background()
+	legacy, err := c.Add(ctx, "/ip/firewall/nat", "chain", "srcnat", "action", "masquerade", "dst-address", paper.PrivateAddress,
+		"src-address-list", ClientsList(f.Service), "disabled", "yes", "comment", BridgeComment(f.Service)+" "+BridgeHairpin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.FailoverToStandby(ctx, false); err != nil || bridgeState(t, c, f) != BridgeOn {
+		t.Fatalf("%v, bridge %s", err, bridgeState(t, c, f))
+	}
+	id, err := r.Track(rosim.Conn{Protocol: "tcp", Src: netip.MustParseAddrPort("192.10.10.20:50000"), Dst: netip.MustParseAddrPort(paper.PrivateAddress + ":22"),
+		InInterface: "ether3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.Run(ctx, "/ip/firewall/connection/print", "=.proplist=srcnat", "?.id="+id)
+	if err != nil || len(rows.Rows) != 1 || rows.Rows[0]["srcnat"] != "false" {
+		t.Errorf("ssh to the standby from its subnet: %v %v", rows.Rows, err)
+	}
+	nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" "+BridgeHairpin)
+	for _, n := range nat {
+		if n.ID == legacy && !n.Disabled {
+			t.Errorf("the every-port hairpin was turned on: %+v", n)
+		}
+	}
+}

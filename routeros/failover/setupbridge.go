@@ -119,11 +119,12 @@ func (s *Setup) bridgeActions() (on, off string) {
 	guard := func(what, body string) string {
 		return "; :do { " + body + " } on-error={ :log warning " + rosQuote("failwatch: the bridge of "+s.Service.Name+" could not be turned "+what) + " }"
 	}
-	on = guard("on", nat+" enable [find where "+kinds(BridgeExempt, BridgeExemptList, BridgeHairpin)+"]; "+
+	hairpins := []string{hairpinKind(BridgeTCP), hairpinKind(BridgeUDP), hairpinKind(BridgeICMP)}
+	on = guard("on", nat+" enable [find where "+kinds(append([]string{BridgeExempt, BridgeExemptList}, hairpins...)...)+"]; "+
 		nat+" enable [find where "+kinds(BridgeTCP, BridgeUDP, BridgeICMP)+"]; "+
 		cliMenu(fam.Menu("connection"))+" remove [find where "+s.bridgedConnections()+"]")
 	off = guard("off", nat+" disable [find where "+kinds(BridgeTCP, BridgeUDP, BridgeICMP)+"]; "+
-		nat+" disable [find where "+kinds(BridgeExempt, BridgeExemptList, BridgeHairpin)+"]")
+		nat+" disable [find where "+kinds(append([]string{BridgeExempt, BridgeExemptList, BridgeHairpin}, hairpins...)...)+"]")
 	return on, off
 }
 
