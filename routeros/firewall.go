@@ -46,8 +46,8 @@ type NATRule struct {
 	Disabled        bool   `json:"disabled"`
 	Dynamic         bool   `json:"dynamic,omitempty"`
 	Invalid         bool   `json:"invalid,omitempty"`
-	// Extra are the other matchers and action parameters the rule has
-	// (natExtra), as key=value: a rule with any is not one failwatch wrote.
+	// Extra are the other matchers the rule has (natExtra), as key=value:
+	// a rule with any is not one failwatch wrote.
 	Extra []string `json:"extra,omitempty"`
 	// Unreadable says why the row is none of the forms a router sends
 	// (see Record.Unreadable).
@@ -58,16 +58,18 @@ type NATRule struct {
 var natProps = append([]string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-address", "to-ports",
 	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}, natExtra...)
 
-// natExtra are the NAT rule's other matchers and action parameters
+// natExtra are the NAT rule's other matchers
 // (https://help.mikrotik.com/docs/display/ROS/NAT, "Properties"; the
 // community.routeros collection's _api_data.py lists the same per
 // version): read only to tell that a rule has one. A name a version lacks
-// is simply not printed.
+// is simply not printed, and an empty value is none. The parameters of
+// other actions (address-list, jump-target, log-prefix) are not read: the
+// action itself is compared.
 var natExtra = []string{
-	"src-port", "port", "in-interface", "out-interface", "out-interface-list", "address-list", "address-list-timeout",
+	"src-port", "port", "in-interface", "out-interface", "out-interface-list",
 	"connection-bytes", "connection-limit", "connection-mark", "connection-rate", "connection-type", "content", "dscp",
 	"dst-address-list", "dst-address-type", "dst-limit", "fragment", "hotspot", "icmp-options", "in-bridge-port",
-	"in-bridge-port-list", "ingress-priority", "ipsec-policy", "ipv4-options", "jump-target", "layer7-protocol", "limit",
+	"in-bridge-port-list", "ingress-priority", "ipsec-policy", "ipv4-options", "layer7-protocol", "limit",
 	"nth", "out-bridge-port", "out-bridge-port-list", "packet-mark", "packet-size", "per-connection-classifier",
 	"priority", "psd", "random", "realm", "routing-mark", "src-address-type", "src-mac-address", "tcp-mss", "time",
 	"tls-host", "ttl",
