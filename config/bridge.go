@@ -76,6 +76,7 @@ func (b *Bridge) check(d *decoder, path string) {
 		d.errorf(d.at(path), path, "a nat bridge needs its clients: src_address (their networks or addresses) and/or in_interface_list")
 	}
 	d.eachPrefix(path+".src_address", "would carry every client, the WAN too: list the clients' networks")
+	d.noWideClients(path + ".src_address")
 	d.eachPrefix(path+".exempt", "exempts every client: the bridge would carry nothing")
 	d.noRepeatedPorts(path + ".tcp")
 	d.noRepeatedPorts(path + ".udp")
@@ -96,6 +97,24 @@ func (d *decoder) eachPrefix(path, why string) {
 	for i, n := range d.elements(path) {
 		if p, err := parsePrefix(n.Value); isValue(n) && err == nil && p.Bits() == 0 {
 			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s %s", p, why)
+		}
+	}
+}
+
+// noWideClients refuses a client network wider than the widest private
+// one of its family, 10.0.0.0/8 (RFC 1918) or fc00::/7 (RFC 4193): clients
+// behind the router never need more, and a few wide prefixes together
+// (0.0.0.0/1 and 128.0.0.0/1) carry every client as a /0 does. A /0 is
+// said by eachPrefix.
+func (d *decoder) noWideClients(path string) {
+	for i, n := range d.elements(path) {
+		p, err := parsePrefix(n.Value)
+		if !isValue(n) || err != nil || p.Bits() == 0 {
+			continue
+		}
+		widest := map[bool]int{true: 8, false: 7}[p.Addr().Is4()]
+		if p.Bits() < widest {
+			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s is wider than /%d, the widest private network: it would carry clients on the WAN side too; list the clients' networks", p, widest)
 		}
 	}
 }
@@ -138,11 +157,27 @@ func (d *decoder) validateBridges(cfg *Config) {
 			d.errorf(d.at(key), key, "the primary %s (%s) and the standby %s (%s) are of different address families: the router cannot carry one to the other", primary.Name, p, standby.Name, s)
 			continue
 		}
+		d.sameFamily(key+".src_address", p, "the clients' address list")
+		d.sameFamily(key+".exempt", p, "the exempt address list")
 		if c, dup := from[p]; dup && c.to != s {
 			d.errorf(d.at(key), key, "%s and %s are both bridged from %s but to different standbys (%s, %s): the router cannot carry one address to two standbys", c.service, svc.Name, p, c.to, s)
 			continue
 		}
 		from[p] = carried{svc.Name, s}
+	}
+}
+
+// sameFamily refuses a prefix at path of another family than the pair's:
+// setup writes it into the pair's family's address list
+// (/ipv6/firewall/address-list for an IPv6 pair), which takes only its
+// own family's addresses, and a rule of one family never matches the
+// other's packets.
+func (d *decoder) sameFamily(path string, pair netip.Addr, what string) {
+	for i, n := range d.elements(path) {
+		p, err := parsePrefix(n.Value)
+		if isValue(n) && err == nil && p.Addr().Is4() != pair.Is4() {
+			d.errorf(n, fmt.Sprintf("%s[%d]", path, i), "%s is not of the pair's address family (%s): %s cannot hold it", p, pair, what)
+		}
 	}
 }
 

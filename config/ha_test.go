@@ -135,7 +135,7 @@ func TestHAPassword(t *testing.T) {
 func TestBridgeAndHARoundTrip(t *testing.T) {
 	file := "router:\n  address: 192.0.2.1\n  timeout: 2s\nservices:\n" +
 		"  - name: shop.example.test\n    primary: pub\n    standby: priv\n    bridge:\n" +
-		"      mode: nat\n      src_address: [192.168.88.0/24, 10.1.2.3, '2001:db8:1::/48']\n      in_interface_list: LAN\n" +
+		"      mode: nat\n      src_address: [192.168.88.0/24, 10.1.2.3, '172.16.0.0/12']\n      in_interface_list: LAN\n" +
 		"      tcp: [80, 443]\n      udp: [53]\n      icmp: yes\n      exempt: [192.168.88.10, 192.168.88.64/26]\n" +
 		"      exempt_address_list: mgmt\n      until: ttl\n      margin: 1m30s\n      comment: bridge of the shop\n" +
 		"  - name: www.example.test\n    primary: pub\n    standby: priv\n    bridge: {mode: nat, in_interface_list: LAN, tcp: [443]}\n" +
@@ -154,7 +154,7 @@ func TestBridgeAndHARoundTrip(t *testing.T) {
 		}
 		return out
 	}
-	wantShop := Bridge{Mode: BridgeNAT, SrcAddresses: prefixes("192.168.88.0/24", "10.1.2.3/32", "2001:db8:1::/48"), InInterfaceList: "LAN",
+	wantShop := Bridge{Mode: BridgeNAT, SrcAddresses: prefixes("192.168.88.0/24", "10.1.2.3/32", "172.16.0.0/12"), InInterfaceList: "LAN",
 		TCP: []int{80, 443}, UDP: []int{53}, ICMP: true, Exempt: prefixes("192.168.88.10/32", "192.168.88.64/26"),
 		ExemptAddressList: "mgmt", Until: UntilTTL, Margin: 90 * time.Second, Comment: "bridge of the shop"}
 	wantWWW := Bridge{Mode: BridgeNAT, InInterfaceList: "LAN", TCP: []int{443}, Until: UntilRestore, Margin: 30 * time.Second,

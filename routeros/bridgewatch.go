@@ -14,10 +14,13 @@ import (
 // carried ports, answered by the standby).
 type BridgeWatch struct {
 	// Key names the reading in RouterState.Bridges (the service).
-	Key      string
-	Family   Family
-	Prefix   string
-	Primary  netip.Addr
+	Key     string
+	Family  Family
+	Prefix  string
+	Primary netip.Addr
+	// Standby is where the carried connections' replies come from: only
+	// those count toward MaxBridgeConnections.
+	Standby  netip.Addr
 	TCP, UDP []int
 	ICMP     bool
 }
@@ -53,7 +56,8 @@ func (c *Client) readBridges(ctx context.Context, watches []BridgeWatch) map[str
 					br.Rules = append(br.Rules, r)
 				}
 			}
-			br.Conns, br.Err = c.ConnectionsTo(ctx, w.Family, w.Primary, w.TCP, w.UDP, w.ICMP, MaxBridgeConnections)
+			carried := func(conn Connection) bool { return conn.ReplySrc.Addr() == w.Standby }
+			br.Conns, br.Err = c.ConnectionsTo(ctx, w.Family, w.Primary, w.TCP, w.UDP, w.ICMP, MaxBridgeConnections, carried)
 		}
 		out[w.Key] = br
 	}
@@ -126,9 +130,20 @@ type DefaultRoute struct {
 // interface is its immediate-gw's (RouterOS 7: "IP%interface", or the
 // interface alone), or its gateway's when the gateway names it.
 func (c *Client) ReadDefaultRoute(ctx context.Context) (DefaultRoute, error) {
-	r, err := c.Run(ctx, "/ip/route/print", "=.proplist=.id,gateway,immediate-gw,disabled", "?dst-address=0.0.0.0/0")
+	return c.readDefaultRoute(ctx, "/ip/route", "0.0.0.0/0")
+}
+
+// ReadDefaultRoute6 is ReadDefaultRoute for /ipv6/route dst-address=::/0,
+// whose gateway names its interface as /ip/route's does
+// ("fe80::1%ether1", https://wiki.mikrotik.com/wiki/Manual:IPv6/Route).
+func (c *Client) ReadDefaultRoute6(ctx context.Context) (DefaultRoute, error) {
+	return c.readDefaultRoute(ctx, "/ipv6/route", "::/0")
+}
+
+func (c *Client) readDefaultRoute(ctx context.Context, menu, dst string) (DefaultRoute, error) {
+	r, err := c.Run(ctx, menu+"/print", "=.proplist=.id,gateway,immediate-gw,disabled", "?dst-address="+dst)
 	if err != nil {
-		return DefaultRoute{}, fmt.Errorf("read /ip/route: %w", err)
+		return DefaultRoute{}, fmt.Errorf("read %s: %w", menu, err)
 	}
 	var out DefaultRoute
 	for _, m := range r.Rows {

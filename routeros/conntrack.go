@@ -84,14 +84,18 @@ func (c Connections) String() string {
 }
 
 // ConnectionsTo reads the tracked connections to an address: to its ports
-// of tcp and udp, and (icmp) to the address itself, at most max of them.
-// The router picks them by their whole dst-address (a query matches a whole
-// value) and sends only the properties read, so a large table costs what
-// those connections cost; the reply is bounded as every reply is, and rows
-// past max are counted in More, not kept.
-func (c *Client) ConnectionsTo(ctx context.Context, family Family, dst netip.Addr, tcp, udp []int, icmp bool, max int) (Connections, error) {
+// of tcp and udp, and (icmp) to the address itself, at most max of those
+// keep takes (nil takes every one). The router picks them by their whole
+// dst-address (a query matches a whole value) and sends only the
+// properties read, so a large table costs what those connections cost;
+// the reply is bounded as every reply is. Only the rows keep takes count
+// toward max (a connection the caller has no use for, such as an exempt
+// source's, never fills the cap in place of one it needs); the rows past
+// max are counted in More, not kept. An unreadable row is always kept, so
+// that the caller sees it.
+func (c *Client) ConnectionsTo(ctx context.Context, family Family, dst netip.Addr, tcp, udp []int, icmp bool, max int, keep func(Connection) bool) (Connections, error) {
 	if family == IPv6 {
-		return c.connections6To(ctx, dst, tcp, udp, icmp, max)
+		return c.connections6To(ctx, dst, tcp, udp, icmp, max, keep)
 	}
 	var dsts []string
 	for _, p := range append(append([]int{}, tcp...), udp...) {
@@ -122,18 +126,23 @@ func (c *Client) ConnectionsTo(ctx context.Context, family Family, dst netip.Add
 		return out, fmt.Errorf("read %s: %w", family.Menu("connection"), err)
 	}
 	for _, m := range r.Rows {
-		conn := ConnectionFrom(m)
-		if conn.Unreadable == "" && !carried(conn, tcp, udp, icmp) {
-			// A udp flow to a tcp port: not the bridge's.
-			continue
-		}
-		if len(out.Rows) >= max {
-			out.More++
-			continue
-		}
-		out.Rows = append(out.Rows, conn)
+		// A udp flow to a tcp port is not the bridge's.
+		out.add(ConnectionFrom(m), tcp, udp, icmp, max, keep)
 	}
 	return out, nil
+}
+
+// add keeps a connection read when it is one asked for and keep takes
+// it, up to max; past max it is counted in More.
+func (out *Connections) add(conn Connection, tcp, udp []int, icmp bool, max int, keep func(Connection) bool) {
+	if conn.Unreadable == "" && (!carried(conn, tcp, udp, icmp) || (keep != nil && !keep(conn))) {
+		return
+	}
+	if len(out.Rows) >= max {
+		out.More++
+		return
+	}
+	out.Rows = append(out.Rows, conn)
 }
 
 // carried says whether a connection is of a protocol and port asked for.

@@ -62,7 +62,7 @@ func (rd *reader) endpoint6(addrKey, portKey string, ported bool) netip.AddrPort
 // connections6To is ConnectionsTo for IPv6: the router picks the
 // connections to the address, and their ports and protocols are picked
 // here (a query matches a whole value, and the port is a value of its own).
-func (c *Client) connections6To(ctx context.Context, dst netip.Addr, tcp, udp []int, icmp bool, max int) (Connections, error) {
+func (c *Client) connections6To(ctx context.Context, dst netip.Addr, tcp, udp []int, icmp bool, max int, keep func(Connection) bool) (Connections, error) {
 	var out Connections
 	if len(tcp)+len(udp) == 0 && !icmp {
 		return out, nil
@@ -73,15 +73,7 @@ func (c *Client) connections6To(ctx context.Context, dst netip.Addr, tcp, udp []
 		return out, fmt.Errorf("read %s: %w", menu, err)
 	}
 	for _, m := range r.Rows {
-		conn := Connection6From(m)
-		if conn.Unreadable == "" && !carried(conn, tcp, udp, icmp) {
-			continue
-		}
-		if len(out.Rows) >= max {
-			out.More++
-			continue
-		}
-		out.Rows = append(out.Rows, conn)
+		out.add(Connection6From(m), tcp, udp, icmp, max, keep)
 	}
 	return out, nil
 }

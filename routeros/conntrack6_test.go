@@ -86,7 +86,7 @@ func TestConnections6ToBounded(t *testing.T) {
 	track("tcp", "[fd00:88::10]:51000", 22) // ssh: not carried
 	track("udp", "[fd00:88::10]:51001", 443)
 	track("icmp", "[fd00:88::10]:0", 0)
-	got, err := c.ConnectionsTo(context.Background(), IPv6, primary, []int{80, 443}, nil, true, 3)
+	got, err := c.ConnectionsTo(context.Background(), IPv6, primary, []int{80, 443}, nil, true, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/failwatch/failwatch/config"
 )
 
 // The TTL bridge's rows: /ip/firewall/nat rules, /ip/firewall/address-list
@@ -44,14 +46,34 @@ type NATRule struct {
 	Disabled        bool   `json:"disabled"`
 	Dynamic         bool   `json:"dynamic,omitempty"`
 	Invalid         bool   `json:"invalid,omitempty"`
+	// Extra are the other matchers the rule has (natExtra), as key=value:
+	// a rule with any is not one failwatch wrote.
+	Extra []string `json:"extra,omitempty"`
 	// Unreadable says why the row is none of the forms a router sends
 	// (see Record.Unreadable).
 	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // natProps are the properties a NAT rule is read with.
-var natProps = []string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-address", "to-ports",
-	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}
+var natProps = append([]string{".id", "chain", "action", "protocol", "src-address", "dst-address", "dst-port", "to-addresses", "to-address", "to-ports",
+	"src-address-list", "in-interface-list", "comment", "disabled", "dynamic", "invalid"}, natExtra...)
+
+// natExtra are the NAT rule's other matchers
+// (https://help.mikrotik.com/docs/display/ROS/NAT, "Properties"; the
+// community.routeros collection's _api_data.py lists the same per
+// version): read only to tell that a rule has one. A name a version lacks
+// is simply not printed, and an empty value is none. The parameters of
+// other actions (address-list, jump-target, log-prefix) are not read: the
+// action itself is compared.
+var natExtra = []string{
+	"src-port", "port", "in-interface", "out-interface", "out-interface-list",
+	"connection-bytes", "connection-limit", "connection-mark", "connection-rate", "connection-type", "content", "dscp",
+	"dst-address-list", "dst-address-type", "dst-limit", "fragment", "hotspot", "icmp-options", "in-bridge-port",
+	"in-bridge-port-list", "ingress-priority", "ipsec-policy", "ipv4-options", "layer7-protocol", "limit",
+	"nth", "out-bridge-port", "out-bridge-port-list", "packet-mark", "packet-size", "per-connection-classifier",
+	"priority", "psd", "random", "realm", "routing-mark", "src-address-type", "src-mac-address", "tcp-mss", "time",
+	"tls-host", "ttl",
+}
 
 // NATRuleFrom reads a /ip/firewall/nat row strictly (see RecordFrom). An
 // /ipv6/firewall/nat rule names the address it translates to to-address
@@ -66,6 +88,11 @@ func NATRuleFrom(m map[string]string) NATRule {
 		SrcAddressList: line(m, "src-address-list"), InInterfaceList: line(m, "in-interface-list"),
 		Comment: line(m, "comment"), Disabled: rd.boolean("disabled", true),
 		Dynamic: rd.boolean("dynamic", false), Invalid: rd.boolean("invalid", false),
+	}
+	for _, k := range natExtra {
+		if v, ok := m[k]; ok && v != "" {
+			r.Extra = append(r.Extra, k+"="+quoted(v))
+		}
 	}
 	if to := rd.match("to-address"); to != "" && r.ToAddresses != "" {
 		rd.fail("both to-addresses and to-address")
@@ -176,9 +203,18 @@ type AddressListEntry struct {
 	Comment  string `json:"comment,omitempty"`
 	Disabled bool   `json:"disabled"`
 	Dynamic  bool   `json:"dynamic,omitempty"`
+	// Timeout is what is left of the entry's timeout, as the router
+	// prints it; "" for a permanent entry. A timed entry is removed when it
+	// runs out (https://wiki.mikrotik.com/wiki/Manual:IP/Firewall/Address_list:
+	// "Time after address will be removed from address list").
+	Timeout string `json:"timeout,omitempty"`
 	// Unreadable: see Record.Unreadable.
 	Unreadable string `json:"unreadable,omitempty"`
 }
+
+// Permanent says whether the entry stays until removed: no timeout, and
+// not one of the router's own (dynamic) entries.
+func (e AddressListEntry) Permanent() bool { return e.Timeout == "" && !e.Dynamic }
 
 // AddressListEntryFrom reads an address-list row strictly. Its address is
 // an address, a prefix or a range (a DNS name is the router's to resolve
@@ -187,7 +223,12 @@ func AddressListEntryFrom(m map[string]string) AddressListEntry {
 	rd := &reader{m: m}
 	e := AddressListEntry{
 		ID: rd.id(), List: line(m, "list"), Address: rd.match("address"), Comment: line(m, "comment"),
-		Disabled: rd.boolean("disabled", true), Dynamic: rd.boolean("dynamic", false),
+		Disabled: rd.boolean("disabled", true), Dynamic: rd.boolean("dynamic", false), Timeout: line(m, "timeout"),
+	}
+	if _, ok := m["timeout"]; ok {
+		if _, err := config.ParseDuration(e.Timeout); err != nil {
+			rd.fail("timeout %q is not a duration", quoted(e.Timeout))
+		}
 	}
 	if e.List == "" {
 		rd.fail("no list")

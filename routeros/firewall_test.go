@@ -59,7 +59,7 @@ func TestConnectionsToBounded(t *testing.T) {
 	track("udp", "192.168.88.10:51001", "198.51.100.7:443")
 	track("icmp", "192.168.88.10:0", "198.51.100.7:0")
 	track("tcp", "192.168.88.10:51002", "198.51.100.8:443") // another address
-	got, err := c.ConnectionsTo(ctx, IPv4, netip.MustParseAddr("198.51.100.7"), []int{80, 443}, nil, true, 3)
+	got, err := c.ConnectionsTo(ctx, IPv4, netip.MustParseAddr("198.51.100.7"), []int{80, 443}, nil, true, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestConnectionsToBounded(t *testing.T) {
 			t.Errorf("read %+v", conn)
 		}
 	}
-	none, err := c.ConnectionsTo(ctx, IPv4, netip.MustParseAddr("198.51.100.7"), nil, []int{53}, false, 10)
+	none, err := c.ConnectionsTo(ctx, IPv4, netip.MustParseAddr("198.51.100.7"), nil, []int{53}, false, 10, nil)
 	if err != nil || len(none.Rows) != 0 || none.More != 0 {
 		t.Errorf("udp 53: %+v, %v", none, err)
 	}

@@ -29,7 +29,9 @@ type BridgeFacts struct {
 	// Since is when a reading first found it on; zero when it was on at
 	// the first reading (since before failwatch looked).
 	Since time.Time `json:"since,omitzero"`
-	// Until is the end time a ttl-mode bridge carries, zero for none.
+	// Until is the end time a ttl-mode bridge carries, or, turned on
+	// without one (setup's netwatch scripts), the one the engine gives it
+	// (bridgeGivenUntil); zero for none.
 	Until time.Time `json:"until,omitzero"`
 	// Mode is until_restore or ttl.
 	Mode string `json:"mode"`
@@ -38,8 +40,8 @@ type BridgeFacts struct {
 	// Scope is the clients and ports it carries, in words.
 	Scope string `json:"scope"`
 	// Connections counts the tracked connections it carries now
-	// (answered by the standby), at most routeros.MaxBridgeConnections
-	// read; More the rest of those read over the cap.
+	// (answered by the standby), at most routeros.MaxBridgeConnections;
+	// More the rest of those carried, over the cap.
 	Connections int `json:"connections"`
 	More        int `json:"more,omitempty"`
 }
@@ -94,11 +96,12 @@ func BridgeWatches(fs []*failover.Failover) []routeros.BridgeWatch {
 	for _, f := range fs {
 		b := f.Service.Bridge
 		primary, err := netip.ParseAddr(f.Primary.Address)
-		if !b.On() || err != nil {
+		standby, serr := netip.ParseAddr(f.Standby.Address)
+		if !b.On() || err != nil || serr != nil {
 			continue
 		}
 		out = append(out, routeros.BridgeWatch{Key: f.Service.Name, Family: failover.BridgeFamily(f.Primary, f.Standby),
-			Prefix: failover.BridgeComment(f.Service) + " ", Primary: primary, TCP: b.TCP, UDP: b.UDP, ICMP: b.ICMP})
+			Prefix: failover.BridgeComment(f.Service) + " ", Primary: primary, Standby: standby, TCP: b.TCP, UDP: b.UDP, ICMP: b.ICMP})
 	}
 	return out
 }
@@ -159,6 +162,42 @@ func (e *Engine) bridgeSince(f *Facts) {
 	case prev != nil && (prev.State == "off" || prev.State == "missing"):
 		b.Since = f.ReadAt
 	}
+	e.bridgeGivenUntil(f, prev)
+}
+
+// bridgeGivenUntil gives a ttl-mode bridge found on without an end time in
+// its rules (turned on by setup's netwatch scripts, which write none) the
+// one a failover would have written: when a reading first found it on,
+// plus the records' longest TTL, plus the margin; kept from reading to
+// reading while it stays on, so endDueBridges turns it off then. A TTL
+// that cannot be read gives none: the screen says it may stay up for the
+// whole TTL. The engine's lock is held.
+func (e *Engine) bridgeGivenUntil(f *Facts, prev *BridgeFacts) {
+	b := f.Bridge
+	if !b.On() || b.Mode != string(config.UntilTTL) || !b.Until.IsZero() {
+		return
+	}
+	if prev.On() && !prev.Until.IsZero() {
+		b.Until = prev.Until
+		return
+	}
+	i := slices.IndexFunc(e.services, func(s *service) bool { return s.cfg.Name == f.Service })
+	if i < 0 || len(f.Records) == 0 {
+		return
+	}
+	var ttl time.Duration
+	for _, r := range f.Records {
+		d, err := config.ParseDuration(r.TTL)
+		if err != nil {
+			return
+		}
+		ttl = max(ttl, d)
+	}
+	first := b.Since
+	if first.IsZero() {
+		first = f.ReadAt
+	}
+	b.Until = first.Add(ttl + e.bridgeOf(e.services[i]).Margin)
 }
 
 // localAddr is failwatch's own source address towards dst: Options'
@@ -256,14 +295,16 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 		if err != nil {
 			return "", err
 		}
-		route, err := e.client.ReadDefaultRoute(ctx)
+		route, err := e.defaultRoutes(ctx, failover.BridgeFamily(f.Primary, f.Standby))
 		if err != nil {
 			return "", err
 		}
 		switch {
 		case list.Unknown != "":
 			return list.Unknown + ": failwatch cannot tell whether it holds the WAN interface", nil
-		case len(route.Interfaces) == 0 && len(route.Untold) > 0:
+		case len(route.Untold) > 0:
+			// One untold is enough: its interface may be in the list,
+			// whatever the others say.
 			return fmt.Sprintf("the default route (gateway %s) does not say its interface: failwatch cannot tell the WAN interface", route.Untold[0]), nil
 		}
 		for _, wan := range route.Interfaces {
@@ -287,17 +328,30 @@ func (e *Engine) checkBridge(ctx context.Context, s *service, b config.Bridge) (
 	client := b.InInterfaceList != "" || slices.ContainsFunc(b.SrcAddresses, func(p netip.Prefix) bool { return p.Contains(own) })
 	if client && !exempt {
 		return fmt.Sprintf("failwatch's own address %s towards %s is among the bridge's clients and not exempt: its probes of a dead primary "+
-			"would be carried to the standby and make the policy loop; add it to bridge.exempt and run failwatch setup", own, primary), nil
+			"would be carried to the standby and make the policy loop; add it to bridge.exempt and run failwatch setup (only the router's list exempts)", own, primary), nil
 	}
 	return "", nil
 }
 
-// exempt says whether an address is exempt from a service's bridge: in
-// bridge.exempt, or in an enabled entry of the exempt lists on the router.
-func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a netip.Addr) (bool, error) {
-	if slices.ContainsFunc(b.Exempt, func(p netip.Prefix) bool { return p.Contains(a) }) {
-		return true, nil
+// defaultRoutes are the WAN's default routes for a bridge of the family:
+// IPv4's, and for an IPv6 pair IPv6's too (its packets leave by the IPv6
+// default route, which may be another interface).
+func (e *Engine) defaultRoutes(ctx context.Context, fam routeros.Family) (routeros.DefaultRoute, error) {
+	route, err := e.client.ReadDefaultRoute(ctx)
+	if err != nil || fam != routeros.IPv6 {
+		return route, err
 	}
+	route6, err := e.client.ReadDefaultRoute6(ctx)
+	route.Interfaces = append(route.Interfaces, route6.Interfaces...)
+	route.Untold = append(route.Untold, route6.Untold...)
+	return route, err
+}
+
+// exempt says whether an address is exempt from a service's bridge: in an
+// enabled, permanent entry of the exempt lists on the router. bridge.exempt in the
+// config exempts nobody until setup has written it there: the router's
+// rule matches its list, not failwatch's config.
+func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a netip.Addr) (bool, error) {
 	fam := failover.BridgeFamily(s.failover.Primary, s.failover.Standby)
 	for _, l := range []string{failover.ExemptList(s.cfg), b.ExemptAddressList} {
 		if l == "" {
@@ -308,7 +362,9 @@ func (e *Engine) exempt(ctx context.Context, s *service, b config.Bridge, a neti
 			return false, err
 		}
 		for _, en := range entries {
-			if en.Unreadable == "" && !en.Disabled && routeros.InMatch(a, en.Address) {
+			// An entry that runs out, or the router's own, exempts
+			// failwatch only for a while: not an exemption to rest on.
+			if en.Unreadable == "" && !en.Disabled && en.Permanent() && routeros.InMatch(a, en.Address) {
 				return true, nil
 			}
 		}

@@ -146,6 +146,23 @@ func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 			t.Errorf("refused %q", b.Refused)
 		}
 	})
+	t.Run("in bridge.exempt but not on the router", func(t *testing.T) {
+		// The admin added failwatch's address to the config and did not run
+		// setup: only the router's list exempts anyone.
+		e, _, _, _ := bridgeRig(t, func(svc config.Service) config.Bridge {
+			b := lanBridge(svc)
+			b.Exempt = []netip.Prefix{netip.PrefixFrom(own, 32)}
+			return b
+		}, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) {
+			before := *f
+			before.Service.Bridge.Exempt = nil
+			writeRows(t, c, &before, false)
+		})
+		b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+		if !strings.Contains(b.Refused, "not exempt") || !strings.Contains(b.Refused, "run failwatch setup") {
+			t.Errorf("refused %q", b.Refused)
+		}
+	})
 	t.Run("exempt", func(t *testing.T) {
 		e, r, c, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
 		sub := e.Subscribe(256)
@@ -266,5 +283,128 @@ func TestBridgeRetriedAfterAFailure(t *testing.T) {
 	b, _ := os.ReadFile(audit)
 	if strings.Count(string(b), "\n") != 2 || !strings.Contains(string(b), `"user":"bridge","operation":"failover"`) || !strings.Contains(string(b), "trying again (1 of 3)") {
 		t.Errorf("audit:\n%s", b)
+	}
+}
+
+// A bridge the router refused to turn off with the restore is turned off
+// by the engine, the records unmoved (on the primary): a bridge left on
+// would carry the clients of a primary that is back to the standby.
+func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
+	e, r, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
+	e.mu.Lock()
+	e.bridgeRetryAfter = 0
+	e.mu.Unlock()
+	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		refused, ok := e.bridgeChecks[paper.Name]
+		return ok && refused == ""
+	})
+	sub := e.Subscribe(256)
+	defer sub.Close()
+	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, sub, func(d Done) bool { return d.Result.Service == paper.Name })
+	bridgeFacts(t, e, "the bridge on", func(b *BridgeFacts) bool { return b.State == "on" })
+	r.Inject("/ip/firewall/nat/set", 0, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: item is locked"})
+	if err := e.Request(Request{Op: OpRestore, By: Requester{User: "t", Role: Operator}}); err != nil {
+		t.Fatal(err)
+	}
+	restore := until(t, sub, func(d Done) bool { return d.Result.Operation == "restore" })
+	if restore.Err != nil || !strings.Contains(strings.Join(restore.Result.Notes, " "), "turning the bridge off failed") {
+		t.Fatalf("restore: %s %v %v", restore.Result.Outcome, restore.Err, restore.Result.Notes)
+	}
+	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge off retry" })
+	if retry.Err != nil || retry.By != "bridge" {
+		t.Fatalf("retry: %+v", retry)
+	}
+	bridgeFacts(t, e, "the bridge off", func(b *BridgeFacts) bool { return b.State == "off" })
+	if f := e.State().Facts[paper.Name]; f.Active != "public" {
+		t.Errorf("records: %s", f.Active)
+	}
+}
+
+// A ttl bridge turned on without an end time (by setup's netwatch scripts,
+// failwatch not running) is given one, first seen on plus the records' TTL
+// plus the margin, and turned off then.
+func TestBridgeWithoutAnEndTimeGetsOne(t *testing.T) {
+	e, _, c, _ := bridgeRig(t, func(svc config.Service) config.Bridge {
+		b := lanBridge(svc)
+		b.Until, b.Margin = config.UntilTTL, time.Second
+		return b
+	}, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) {
+		writeRows(t, c, f, true)
+		ctx := context.Background()
+		recs, err := c.StaticRecords(ctx, paper.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := c.Set(ctx, "/ip/dns/static", r.ID, "ttl", "1s"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nat, _ := c.NATRules(ctx, routeros.IPv4, failover.BridgeComment(f.Service)+" ")
+		for _, r := range nat {
+			if err := c.Set(ctx, "/ip/firewall/nat", r.ID, "disabled", "no"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	start := time.Now()
+	on := bridgeFacts(t, e, "the bridge on with an end time", func(b *BridgeFacts) bool { return b.State == "on" && !b.Until.IsZero() })
+	if on.Until.Before(start.Add(2*time.Second-100*time.Millisecond)) || on.Until.After(time.Now().Add(2*time.Second)) {
+		t.Errorf("until %s, want first seen + 1s TTL + 1s margin (started %s)", on.Until, start)
+	}
+	bridgeFacts(t, e, "the bridge off", func(b *BridgeFacts) bool { return b.State == "off" })
+	nat, _ := c.NATRules(context.Background(), routeros.IPv4, "failwatch bridge ")
+	for _, r := range nat {
+		if !r.Disabled {
+			t.Errorf("after the end: %+v", r)
+		}
+	}
+}
+
+// failwatch's own address in the exempt list only by an entry that runs
+// out is not exempt: the start-up check refuses the bridge.
+func TestBridgeTimedExemptionIsNoExemption(t *testing.T) {
+	e, _, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) {
+		writeRows(t, c, f, false)
+		if _, err := c.Add(context.Background(), "/ip/firewall/address-list", "list", failover.ExemptList(f.Service), "address", own.String(), "timeout", "1d"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	if !strings.Contains(b.Refused, "not exempt") {
+		t.Errorf("refused %q", b.Refused)
+	}
+}
+
+// A default route that does not say its interface leaves the WAN untold,
+// even when another default route names its own: the bridge is refused,
+// not allowed on the strength of the one that could be told.
+func TestBridgeRefusedWhenAWANCannotBeTold(t *testing.T) {
+	e, _, _, _ := bridgeRig(t, func(svc config.Service) config.Bridge {
+		b := lanBridge(svc)
+		b.SrcAddresses, b.InInterfaceList = nil, "LAN"
+		return b
+	}, func(r *rosim.Router, c *routeros.Client, f *failover.Failover) {
+		ctx := context.Background()
+		for _, add := range [][]string{
+			{"/interface/list", "name", "LAN"},
+			{"/interface/list/member", "list", "LAN", "interface", "ether2"},
+			{"/ip/route", "gateway", "203.0.113.1%ether1"},
+			{"/ip/route", "gateway", "198.51.100.1"},
+		} {
+			if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeRows(t, c, f, true)
+	})
+	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	if !strings.Contains(b.Refused, "198.51.100.1") || !strings.Contains(b.Refused, "cannot tell the WAN interface") {
+		t.Errorf("refused %q", b.Refused)
 	}
 }

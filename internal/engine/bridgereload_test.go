@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -30,7 +31,7 @@ func withBridge(e *Engine, b config.Bridge) *config.Config {
 // that carry clients) and is named; once it is off, a reload that removes
 // it leaves the readings without it.
 func TestReloadAppliesABridge(t *testing.T) {
-	e, _, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, false) })
+	e, _, c, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, false) })
 	sub := e.Subscribe(1024)
 	defer sub.Close()
 	refused := func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") }
@@ -38,6 +39,10 @@ func TestReloadAppliesABridge(t *testing.T) {
 
 	exempted := lanBridge(e.Config().Services[0])
 	exempted.Exempt = []netip.Prefix{netip.PrefixFrom(own, 32)}
+	// The admin runs setup after the edit: only the router's list exempts.
+	if _, err := c.Add(context.Background(), "/ip/firewall/address-list", "list", failover.ExemptList(e.Config().Services[0]), "address", own.String()); err != nil {
+		t.Fatal(err)
+	}
 	res, err := e.Reload(withBridge(e, exempted))
 	if err != nil || !slices.Equal(res.Bridges, []string{paper.Name}) || len(res.NeedsRestart) != 0 || !res.Applied() {
 		t.Fatalf("reload: %+v %v", res, err)

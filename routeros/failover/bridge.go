@@ -25,7 +25,9 @@ import (
 //	    src-address-list=failwatch-clients-S in-interface-list=LIST               "C tcp"
 //	... protocol=udp                                                               "C udp"
 //	... protocol=icmp, without ports                                               "C icmp"
-//	chain=srcnat action=masquerade dst-address=T src-address-list=failwatch-clients-S "C hairpin"
+//	chain=srcnat action=masquerade dst-address=T protocol=tcp dst-port=PORTS
+//	    src-address-list=failwatch-clients-S                                      "C hairpin-tcp"
+//	... udp, icmp alike, for the kinds carried                                     "C hairpin-udp", "C hairpin-icmp"
 //
 // An accept in dstnat ends NAT processing for that packet ("accept - accept
 // the packet. A packet is not passed to the next firewall rule",
@@ -53,8 +55,15 @@ const (
 	BridgeICMP       = "icmp"
 	BridgeExempt     = "exempt"
 	BridgeExemptList = "exempt-list"
-	BridgeHairpin    = "hairpin"
+	// The hairpin masquerades, one per carried protocol, for its ports
+	// only (hairpin-tcp, hairpin-udp, hairpin-icmp). BridgeHairpin alone
+	// is the one rule for every port an earlier setup wrote: read so that
+	// turning the bridge off disables it, never turned on.
+	BridgeHairpin = "hairpin"
 )
+
+// hairpinKind is the hairpin's kind for a carrying kind.
+func hairpinKind(kind string) string { return BridgeHairpin + "-" + kind }
 
 // untilWord introduces a rule's end time in its comment.
 const untilWord = " until "
@@ -124,7 +133,8 @@ func ParseBridgeRules(service, prefix string, rules []routeros.NATRule) ([]Bridg
 		}
 		kind, until, hasUntil := strings.Cut(rest, untilWord)
 		br := BridgeRule{NATRule: r, Kind: kind}
-		if !slices.Contains([]string{BridgeTCP, BridgeUDP, BridgeICMP, BridgeExempt, BridgeExemptList, BridgeHairpin}, kind) {
+		if !slices.Contains([]string{BridgeTCP, BridgeUDP, BridgeICMP, BridgeExempt, BridgeExemptList, BridgeHairpin,
+			hairpinKind(BridgeTCP), hairpinKind(BridgeUDP), hairpinKind(BridgeICMP)}, kind) {
 			// Another service's prefix that starts with this one's
 			// ("www" and "www2") is not this service's rule.
 			continue
@@ -187,20 +197,6 @@ func UntilOf(rules []BridgeRule) time.Time {
 		}
 	}
 	return until
-}
-
-// checkTargets says whether the rules carry the primary to the standby: a
-// carrying rule whose addresses are others (edited by hand, or written
-// for another pair) is not enabled.
-func checkTargets(rules []BridgeRule, primary, standby config.Server) error {
-	for _, r := range rules {
-		if r.Carries() && (r.DstAddress != primary.Address || r.ToAddresses != standby.Address || r.Chain != "dstnat" || r.Action != "dst-nat") {
-			return fmt.Errorf("rule %s (%s) is chain=%s action=%s dst-address=%s to-addresses=%s, not dstnat dst-nat %s -> %s: "+
-				"not enabling it (run failwatch setup to write it again)", r.ID, r.Comment, r.Chain, r.Action, r.DstAddress, r.ToAddresses,
-				primary.Address, standby.Address)
-		}
-	}
-	return nil
 }
 
 // clientOf says whether a connection's source is one the bridge carries:
@@ -275,11 +271,19 @@ func BridgeItems(svc config.Service, primary, standby config.Server, own []netip
 	if b.ExemptAddressList != "" {
 		accept(BridgeExemptList, b.ExemptAddressList)
 	}
+	type hairpin struct {
+		kind  string
+		props [][2]string
+	}
+	var hairpins []hairpin
 	carry := func(kind, protocol string, ports []int) {
 		props := [][2]string{{"chain", "dstnat"}, {"action", "dst-nat"}, {"dst-address", primary.Address}, {"to-addresses", standby.Address}, {"protocol", protocol}}
+		h := [][2]string{{"chain", "srcnat"}, {"action", "masquerade"}, {"dst-address", standby.Address}, {"protocol", protocol}}
 		if len(ports) > 0 {
 			props = append(props, [2]string{"dst-port", joinInts(ports)})
+			h = append(h, [2]string{"dst-port", joinInts(ports)})
 		}
+		hairpins = append(hairpins, hairpin{hairpinKind(kind), append(h, [2]string{"src-address-list", ClientsList(svc)})})
 		if len(b.SrcAddresses) > 0 {
 			props = append(props, [2]string{"src-address-list", ClientsList(svc)})
 		}
@@ -298,8 +302,11 @@ func BridgeItems(svc config.Service, primary, standby config.Server, own []netip
 		carry(BridgeICMP, map[routeros.Family]string{routeros.IPv4: "icmp", routeros.IPv6: "icmpv6"}[fam], nil)
 	}
 	if Hairpin(b, standby) {
-		rule(BridgeHairpin, [2]string{"chain", "srcnat"}, [2]string{"action", "masquerade"}, [2]string{"dst-address", standby.Address},
-			[2]string{"src-address-list", ClientsList(svc)})
+		// For the carried protocols and ports only: srcnat sees the
+		// destination dstnat made (the standby, the port unchanged).
+		for _, h := range hairpins {
+			rule(h.kind, h.props...)
+		}
 	}
 	return items
 }

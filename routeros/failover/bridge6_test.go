@@ -28,6 +28,8 @@ func bridged6Setup() *Setup {
 	s := bridgedSetup()
 	s.Primary.Address, s.Standby.Address = primary6.String(), standby6.String()
 	s.Service.Bridge.SrcAddresses = []netip.Prefix{netip.MustParsePrefix("fd00:88::/64"), netip.MustParsePrefix("fd00:99::9/128")}
+	// The pair's family, as check requires: an IPv4 exemption cannot be
+	// in /ipv6/firewall/address-list.
 	s.Service.Bridge.Exempt = []netip.Prefix{netip.MustParsePrefix("fd00:88::77/128")}
 	s.Own = []netip.Addr{own6}
 	return s

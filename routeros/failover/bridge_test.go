@@ -320,14 +320,15 @@ func TestBridgeHairpin(t *testing.T) {
 			k = append(k, r.Kind)
 		}
 		return k
-	}(); !slices.Equal(kinds, []string{BridgeExempt, BridgeTCP, BridgeHairpin}) {
+	}(); !slices.Equal(kinds, []string{BridgeExempt, BridgeTCP, hairpinKind(BridgeTCP)}) {
 		t.Fatalf("rules %v", kinds)
 	}
 	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	nat, _ = c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" hairpin")
-	if len(nat) != 1 || nat[0].Disabled || nat[0].Chain != "srcnat" || nat[0].Action != "masquerade" || nat[0].DstAddress != paper.PrivateAddress {
+	if len(nat) != 1 || nat[0].Disabled || nat[0].Chain != "srcnat" || nat[0].Action != "masquerade" || nat[0].DstAddress != paper.PrivateAddress ||
+		nat[0].Protocol != "tcp" || nat[0].DstPort != "443" {
 		t.Errorf("hairpin after the failover: %+v", nat)
 	}
 	id := track(t, r, "tcp", netip.MustParseAddrPort("192.10.10.20:50000"), 443)
@@ -355,7 +356,7 @@ func TestBridgeHairpin(t *testing.T) {
 			order = append(order, ch.What)
 		}
 	}
-	if !slices.Equal(order, []string{"disable tcp", "disable exempt", "disable hairpin"}) {
+	if !slices.Equal(order, []string{"disable tcp", "disable exempt", "disable hairpin-tcp"}) {
 		t.Errorf("restore's order %v: the carrying rule first", order)
 	}
 }

@@ -13,8 +13,9 @@ import (
 	"github.com/failwatch/failwatch/routeros"
 )
 
-// BridgeMaxConnections bounds the tracked connections one bridge step reads
-// and removes; the rest are counted, said, and left to time out.
+// BridgeMaxConnections bounds the tracked connections one bridge step
+// removes; the rest are counted, said, and left as they are (a udp or
+// icmp flow in use does not time out: it stays on the primary).
 const BridgeMaxConnections = 256
 
 // bridge turns a service's bridge on (after a failover's records moved and
@@ -124,13 +125,19 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 		return "", err
 	}
 	if on {
-		if err := checkTargets(rules, o.f.Primary, o.f.Standby); err != nil {
+		if err := o.checkRules(rules); err != nil {
 			return "", &finalError{err}
 		}
 	}
+	rules = o.turned(rules, on)
 	until, err := o.bridgeUntil(on)
 	if err != nil {
 		return "", err
+	}
+	if kept := carriedUntil(rules); on && !kept.IsZero() {
+		// A retry or a repeat keeps the end time the switch gave: the
+		// clients' caches run out from the switch, not from now.
+		until = kept
 	}
 	slices.SortStableFunc(rules, func(a, b BridgeRule) int {
 		if a.Carries() == b.Carries() {
@@ -155,6 +162,33 @@ func (o *op) setBridge(ctx context.Context, on bool) (string, error) {
 		}
 	}
 	return o.verifyBridge(ctx, on, until)
+}
+
+// turned are the rules a turn changes: off, every one of the bridge's;
+// on, only the kinds setup writes for its configuration (a rule of
+// another kind, such as the every-port hairpin an earlier setup wrote, is
+// left off).
+func (o *op) turned(rules []BridgeRule, on bool) []BridgeRule {
+	if !on {
+		return rules
+	}
+	want := o.wantRules()
+	return slices.DeleteFunc(slices.Clone(rules), func(r BridgeRule) bool {
+		_, ok := want[r.Kind]
+		return !ok
+	})
+}
+
+// carriedUntil is the earliest end time a carrying rule's comment holds,
+// enabled or not (a turn on that stopped half way), zero for none.
+func carriedUntil(rules []BridgeRule) time.Time {
+	var until time.Time
+	for _, r := range rules {
+		if r.Carries() && !r.Until.IsZero() && (until.IsZero() || r.Until.Before(until)) {
+			until = r.Until
+		}
+	}
+	return until
 }
 
 // setRule sends one rule's change, read back when its reply is lost.
@@ -184,9 +218,13 @@ func (o *op) verifyBridge(ctx context.Context, on bool, until time.Time) (string
 	if err != nil {
 		return "", err
 	}
-	for _, r := range rules {
-		if comment, disabled := o.bridgeWant(r, on, until); r.Disabled != disabled || r.Comment != comment {
-			return "", fmt.Errorf("read back: rule %s (%s) is disabled=%t, not as sent", r.ID, r.Comment, r.Disabled)
+	for _, r := range o.turned(rules, on) {
+		comment, disabled := o.bridgeWant(r, on, until)
+		switch {
+		case r.Disabled != disabled:
+			return "", fmt.Errorf("read back: rule %s (%s) is disabled=%t, not %t as sent", r.ID, r.Comment, r.Disabled, disabled)
+		case r.Comment != comment:
+			return "", fmt.Errorf("read back: rule %s's comment is %q, not %q as sent", r.ID, r.Comment, comment)
 		}
 	}
 	if !on {
@@ -266,7 +304,12 @@ func (o *op) dropConnections(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("primary address %q: %w", o.f.Primary.Address, err)
 	}
-	conns, err := o.f.Client.ConnectionsTo(ctx, fam, primary, b.TCP, b.UDP, b.ICMP, BridgeMaxConnections)
+	// Only the connections to remove count toward the cap: untranslated
+	// (answered by the primary itself) and from a client not exempt.
+	target := func(c routeros.Connection) bool {
+		return c.ReplySrc.Addr() == primary && clientOf(b, exempt, c.Src.Addr())
+	}
+	conns, err := o.f.Client.ConnectionsTo(ctx, fam, primary, b.TCP, b.UDP, b.ICMP, BridgeMaxConnections, target)
 	if err != nil {
 		return "", err
 	}
@@ -275,9 +318,7 @@ func (o *op) dropConnections(ctx context.Context) (string, error) {
 		if c.Unreadable != "" {
 			return "", &UnreadableError{Service: o.f.Service.Name, Reason: "connection " + c.Unreadable, Rows: 1}
 		}
-		if c.ReplySrc.Addr() == primary && clientOf(b, exempt, c.Src.Addr()) {
-			targets = append(targets, c)
-		}
+		targets = append(targets, c)
 	}
 	var errs []error
 	removed := 0
@@ -296,7 +337,7 @@ func (o *op) dropConnections(ctx context.Context) (string, error) {
 	}
 	detail := fmt.Sprintf("removed %d of %d tracked connection(s) from bridged clients to %s", removed, len(targets), o.f.Primary.Address)
 	if conns.More > 0 {
-		detail += fmt.Sprintf(" (%d more not read: they time out on their own)", conns.More)
+		detail += fmt.Sprintf(" (%d more over the cap of %d: left as they are, on the primary)", conns.More, BridgeMaxConnections)
 	}
 	return detail, errors.Join(errs...)
 }

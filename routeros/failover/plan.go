@@ -72,7 +72,12 @@ func (s *Setup) Plan(ctx context.Context, c *routeros.Client) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
+		placed, err := s.placeExemption(ctx, c, p, it, rows)
+		if err != nil {
+			return nil, err
+		}
 		switch {
+		case placed:
 		case it.menu == "/tool/netwatch":
 			if err := s.planNetwatch(ctx, c, p, it, rows); err != nil {
 				return nil, err

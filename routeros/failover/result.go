@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,9 +177,8 @@ func (r Result) Summary() string {
 		}
 		s += fmt.Sprintf("netwatch %s: %s", verb, strings.Join(netwatch, ", "))
 	}
-	if nat > 0 || conns > 0 {
-		s += bridgeSummary(r.Operation, nat, conns)
-		s = strings.TrimPrefix(s, "; ")
+	if b := r.bridgeSummary(nat, conns); b != "" {
+		s = strings.TrimPrefix(s+"; "+b, "; ")
 	}
 	if r.Outcome == OutcomeCompleted {
 		s += " (a reply was lost; the read-back shows it done)"
@@ -186,19 +186,34 @@ func (r Result) Summary() string {
 	return s
 }
 
-// bridgeSummary says what an operation did to the TTL bridge.
-func bridgeSummary(op string, rules, conns int) string {
-	s := "; bridge "
+// bridgeSummary says what an operation did to the TTL bridge, from the
+// step that turns its rules on or off having succeeded, not from whether
+// a rule changed (a change may be half of them, and a turn refused): ""
+// when the operation did nothing to a bridge and nothing failed.
+func (r Result) bridgeSummary(rules, conns int) string {
+	off := r.Operation == "restore" || r.Operation == "end bridge"
+	word := map[bool]string{false: "on", true: "off"}[off]
+	turn := "bridge: " + map[bool]string{false: "enable", true: "disable"}[off] + " rules"
+	ok := slices.ContainsFunc(r.Steps, func(s Step) bool { return s.Name == turn && s.Status == StepOK })
+	failed := slices.ContainsFunc(r.Steps, func(s Step) bool { return strings.HasPrefix(s.Name, "bridge: ") && s.Status == StepFailed })
+	var s string
 	switch {
-	case rules == 0:
-		s += "already so"
-	case op == "restore" || op == "end bridge":
-		s += "off"
+	case ok && rules == 0 && conns == 0 && !failed:
+		return ""
+	case ok && rules == 0:
+		s = "bridge already " + word
+	case ok:
+		s = "bridge " + word
+	case rules > 0 || conns > 0 || failed:
+		return "bridge not turned " + word + " (see notes)"
 	default:
-		s += "on"
+		return ""
 	}
 	if conns > 0 {
 		s += fmt.Sprintf(", %d tracked connection(s) removed", conns)
+	}
+	if failed {
+		s += " (a later bridge step failed: see notes)"
 	}
 	return s
 }

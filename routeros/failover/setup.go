@@ -343,6 +343,10 @@ func (s *Setup) Script(caps Caps) string {
 			s.netwatchLines(&b, it)
 			continue
 		}
+		if line, ok := s.exemptionLine(it); ok {
+			b.WriteString(line)
+			continue
+		}
 		find := findText(it.find)
 		fmt.Fprintf(&b, ":if ([:len %s] = 0) do={ add %s } else={ set %s %s }\n",
 			find, propsText(append(append([]prop{}, it.props...), it.addOnly...)), find, propsText(it.props))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/failwatch/failwatch/routeros"
@@ -118,11 +119,12 @@ func (s *Setup) bridgeActions() (on, off string) {
 	guard := func(what, body string) string {
 		return "; :do { " + body + " } on-error={ :log warning " + rosQuote("failwatch: the bridge of "+s.Service.Name+" could not be turned "+what) + " }"
 	}
-	on = guard("on", nat+" enable [find where "+kinds(BridgeExempt, BridgeExemptList, BridgeHairpin)+"]; "+
+	hairpins := []string{hairpinKind(BridgeTCP), hairpinKind(BridgeUDP), hairpinKind(BridgeICMP)}
+	on = guard("on", nat+" enable [find where "+kinds(append([]string{BridgeExempt, BridgeExemptList}, hairpins...)...)+"]; "+
 		nat+" enable [find where "+kinds(BridgeTCP, BridgeUDP, BridgeICMP)+"]; "+
 		cliMenu(fam.Menu("connection"))+" remove [find where "+s.bridgedConnections()+"]")
 	off = guard("off", nat+" disable [find where "+kinds(BridgeTCP, BridgeUDP, BridgeICMP)+"]; "+
-		nat+" disable [find where "+kinds(BridgeExempt, BridgeExemptList, BridgeHairpin)+"]")
+		nat+" disable [find where "+kinds(append([]string{BridgeExempt, BridgeExemptList, BridgeHairpin}, hairpins...)...)+"]")
 	return on, off
 }
 
@@ -183,4 +185,80 @@ func (s *Setup) bridgeRow(menu string, row map[string]string) bool {
 		return true
 	}
 	return strings.HasPrefix(row["comment"], BridgeComment(s.Service)+" ")
+}
+
+// isExemption says whether a setup item is one of the bridge's exemption
+// rules, which must stand before the rules that carry.
+func (s *Setup) isExemption(it item) bool {
+	prefix := BridgeComment(s.Service)
+	return strings.HasSuffix(it.menu, "/firewall/nat") && len(it.find) == 1 &&
+		(it.find[0].value == prefix+" "+BridgeExempt || it.find[0].value == prefix+" "+BridgeExemptList)
+}
+
+// exemptionLine is the script's line for an exemption rule: added, when
+// missing, before the first rule that carries already there (:pick of
+// their [find], place-before), so a run after the exemption was removed
+// does not put it at the end, where it would exempt nobody. One that
+// stands after them is for --apply to move (placeExemption).
+func (s *Setup) exemptionLine(it item) (string, bool) {
+	if !s.isExemption(it) {
+		return "", false
+	}
+	prefix := BridgeComment(s.Service)
+	carrying := "[find where comment~" + rosQuote("^"+regexp.QuoteMeta(prefix)+" ("+BridgeTCP+"|"+BridgeUDP+"|"+BridgeICMP+")( until .*)?$") + "]"
+	find, add := findText(it.find), propsText(append(append([]prop{}, it.props...), it.addOnly...))
+	return fmt.Sprintf(":if ([:len %s] = 0) do={ :local c %s; :if ([:len $c] = 0) do={ add %s } else={ add %s place-before=[:pick $c 0] } } else={ set %s %s }\n",
+		find, carrying, add, add, find, propsText(it.props)), true
+}
+
+// placeExemption plans an exemption rule that must stand before rules
+// that carry already on the router (a second run after the exemption was
+// removed, or one that stands after them): it is added just before the
+// first of them with place-before (added at the end it would exempt
+// nobody: rules are evaluated in print order), and a misplaced one is
+// removed after the new one stands. false when the item is not such a
+// rule, or stands where it must (the plan goes on as for any item).
+func (s *Setup) placeExemption(ctx context.Context, c *routeros.Client, p *Plan, it item, rows []map[string]string) (bool, error) {
+	prefix := BridgeComment(s.Service)
+	if !s.isExemption(it) {
+		return false, nil
+	}
+	nat, err := c.NATRules(ctx, BridgeFamily(s.Primary, s.Standby), prefix+" ")
+	if err != nil {
+		return false, err
+	}
+	rules, err := ParseBridgeRules(s.Service.Name, prefix, nat)
+	if err != nil {
+		return false, fmt.Errorf("%w; nothing was changed", err)
+	}
+	first := slices.IndexFunc(rules, BridgeRule.Carries)
+	at := slices.IndexFunc(rules, func(r BridgeRule) bool { return r.Comment == it.find[0].value })
+	if first < 0 || (len(rows) > 0 && at >= 0 && at < first) {
+		return false, nil
+	}
+	add := addStep(it, append(append(append([]prop{}, it.props...), it.addOnly...), prop{"place-before", rules[first].ID}))
+	add.Say += " before " + rules[first].ID + " (" + rules[first].Comment + "), which carries"
+	p.Steps = append(p.Steps, add)
+	if len(rows) > 0 {
+		id := rows[0][".id"]
+		p.Steps = append(p.Steps, PlanStep{
+			Say:   fmt.Sprintf("- %s %s (%s): remove: it stands after %s, which carries, and exempts nobody", it.menu, id, it.what, rules[first].ID),
+			Words: []string{it.menu + "/remove", "=.id=" + id},
+			Undo:  cliMenu(it.menu) + " add " + rowText(rows[0]),
+		})
+	}
+	return true, nil
+}
+
+// rowText is a rule as its add would write it again: its properties
+// without the router's own (.id, counters, flags).
+func rowText(row map[string]string) string {
+	var ps []prop
+	for k, v := range row {
+		if !slices.Contains([]string{".id", "bytes", "packets", "invalid", "dynamic"}, k) {
+			ps = append(ps, prop{k, v})
+		}
+	}
+	slices.SortFunc(ps, func(a, b prop) int { return strings.Compare(a.key, b.key) })
+	return propsText(ps)
 }

@@ -23,8 +23,8 @@ import (
 //
 // A DNS name as the address is refused here: a router resolves it into
 // dynamic entries of its own, which the emulator does not; refusing it is
-// stricter than a router, never looser. An entry's timeout is kept and
-// printed but does not expire it.
+// stricter than a router, never looser. An entry's timeout runs out on
+// the router's clock (listexpiry.go).
 
 // addressListTable makes /ip/firewall/address-list for the router's
 // version.
@@ -56,6 +56,7 @@ func (r *Router) addressListTable() *table {
 			if !v6 && row["creation-time"] == "" {
 				row["creation-time"] = r.stamp(r.now())
 			}
+			r.timed(row)
 			return nil
 		},
 	}
@@ -84,6 +85,7 @@ func listAddress(v string) (string, bool) {
 // inAddressList says whether an address is in an enabled entry of a list.
 // The caller holds r.mu.
 func (r *Router) inAddressList(list string, a netip.Addr) bool {
+	r.expireLists()
 	lists := r.addrLists
 	if !a.Is4() {
 		lists = r.addrLists6

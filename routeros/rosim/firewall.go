@@ -52,6 +52,7 @@ func (r *Router) firewallTables() {
 	r.nat = r.natTable()
 	r.addrLists = r.addressListTable()
 	r.routes = r.routeTable()
+	r.routes6 = r.route6Table()
 	r.tracked = &table{path: "/ip/firewall/connection", duration: r.formatDuration, props: connectionProps(), traffic: true}
 	r.ifLists = &table{
 		path:     "/interface/list",
@@ -164,7 +165,7 @@ func (r *Router) natTable() *table {
 		prop{name: "dynamic", def: "false", readOnly: true},
 		prop{name: "disabled", def: "false", kind: kindBool},
 		prop{name: "comment"})
-	return &table{path: "/ip/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT}
+	return &table{path: "/ip/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT, ordered: true}
 }
 
 // checkNAT refuses a rule a router refuses. The caller holds r.mu.

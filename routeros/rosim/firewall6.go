@@ -97,7 +97,7 @@ func (r *Router) firewall6Tables() {
 		prop{name: "dynamic", def: "false", readOnly: true},
 		prop{name: "disabled", def: "false", kind: kindBool},
 		prop{name: "comment"})
-	r.nat6 = &table{path: "/ipv6/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT}
+	r.nat6 = &table{path: "/ipv6/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT, ordered: true}
 	r.tracked6 = &table{path: "/ipv6/firewall/connection", duration: r.formatDuration, props: connection6Props(), traffic: true}
 }
 
@@ -130,6 +130,7 @@ func (r *Router) addressList6Table(timeout bool) *table {
 			if p.IsSingleIP() {
 				row["address"] = p.Addr().String()
 			}
+			r.timed(row)
 			return nil
 		},
 	}

@@ -206,6 +206,8 @@ func (in *interp) builtin(name string, args []word) (value, error) {
 			return int64(len(ids)), err
 		}
 		return int64(len(str(v))), err
+	case "pick":
+		return in.pick(args)
 	case "log", "error", "put":
 		return in.say(name, args)
 	case "delay":

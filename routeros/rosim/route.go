@@ -27,10 +27,21 @@ import (
 // the interface otherwise.
 
 // routeTable makes /ip/route for the router's version.
-func (r *Router) routeTable() *table {
+func (r *Router) routeTable() *table { return r.routeTableOf("/ip/route", false) }
+
+// route6Table makes /ipv6/route: the same properties, IPv6 addresses, the
+// default route ::/0, and a gateway that may name its interface
+// ("fe80::21a:4dff:fe56:1f4d%ether1",
+// https://wiki.mikrotik.com/wiki/Manual:IPv6/Route: "link local addresses
+// can be used as route nexthops if interface is specified").
+func (r *Router) route6Table() *table { return r.routeTableOf("/ipv6/route", true) }
+
+// routeTableOf makes a family's route menu for the router's version.
+func (r *Router) routeTableOf(path string, v6 bool) *table {
 	v7 := !strings.HasPrefix(r.prof.name, "6.")
+	def := map[bool]string{false: "0.0.0.0/0", true: "::/0"}[v6]
 	props := []prop{
-		{name: "dst-address", def: "0.0.0.0/0"}, {name: "gateway"}, {name: "distance", def: "1", kind: kindInt},
+		{name: "dst-address", def: def}, {name: "gateway"}, {name: "distance", def: "1", kind: kindInt},
 		{name: "active", def: "true", readOnly: true}, {name: "dynamic", def: "false", readOnly: true},
 	}
 	if v7 {
@@ -38,12 +49,12 @@ func (r *Router) routeTable() *table {
 	}
 	props = append(props, prop{name: "disabled", def: "false", kind: kindBool}, prop{name: "comment"})
 	return &table{
-		path:     "/ip/route",
+		path:     path,
 		duration: r.formatDuration,
 		props:    props,
 		check: func(row row) *trap {
 			p, err := netip.ParsePrefix(row["dst-address"])
-			if err != nil || !p.Addr().Is4() {
+			if err != nil || p.Addr().Is4() == v6 {
 				return trapf(catValue, "invalid value for argument dst-address")
 			}
 			row["dst-address"] = p.Masked().String()
@@ -52,7 +63,10 @@ func (r *Router) routeTable() *table {
 				return missing("gateway")
 			}
 			addr, iface, hasIface := strings.Cut(gw, "%")
-			_, err = netip.ParseAddr(addr)
+			a, err := netip.ParseAddr(addr)
+			if err == nil && a.Is4() == v6 {
+				return noSuchValue("gateway")
+			}
 			switch {
 			case hasIface && (err != nil || !slices.Contains(r.opts.Interfaces, iface)):
 				return noSuchValue("gateway")

@@ -90,9 +90,9 @@ type Router struct {
 	addrLists *table
 	// The IPv6 twins (firewall6.go), nil where the version lacks them.
 	nat6, tracked6, addrLists6 *table
-	// routes is /ip/route (route.go).
-	routes *table
-	faults map[string]*armedFault
+	// routes is /ip/route, routes6 /ipv6/route (route.go).
+	routes, routes6 *table
+	faults          map[string]*armedFault
 	// forget lists menus whose items take a comment change but keep none.
 	forget map[string]bool
 	// misprints are what print shows instead of an item's own values, by
@@ -220,6 +220,7 @@ func (r *Router) execLocked(user string, cmd string, attrs []attr, q query) resu
 		r.calls = map[string]int{}
 	}
 	r.calls[cmd]++
+	r.expireLists()
 	res := r.command(user, cmd, attrs, q)
 	if strings.HasSuffix(cmd, "/print") {
 		res.rows = proplist(res.rows, attrs)
@@ -363,7 +364,7 @@ func (r *Router) tableCommand(t *table, user, verb string, attrs []attr, q query
 		if t.traffic {
 			break
 		}
-		id, tr := t.add(attrs)
+		id, tr := t.orderedAdd(attrs)
 		if tr != nil {
 			return result{trap: tr}
 		}

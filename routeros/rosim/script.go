@@ -51,13 +51,17 @@ func (r *Router) menu(path string) *table {
 		return r.nat
 	case "/ip/route":
 		return r.routes
+	case "/ipv6/route":
+		return r.routes6
 	case "/ip/firewall/address-list":
+		r.expireLists()
 		return r.addrLists
 	case "/ip/firewall/connection":
 		return r.tracked
 	case "/ipv6/firewall/nat":
 		return r.nat6
 	case "/ipv6/firewall/address-list":
+		r.expireLists()
 		return r.addrLists6
 	case "/ipv6/firewall/connection":
 		return r.tracked6

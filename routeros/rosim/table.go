@@ -83,6 +83,9 @@ type table struct {
 	// traffic: the items come from traffic, not from add and set, so the
 	// menu has only print and remove (/ip/firewall/connection).
 	traffic bool
+	// ordered: the items are evaluated in print order (firewall rules), so
+	// add takes place-before (orderedAdd).
+	ordered bool
 }
 
 func (t *table) prop(name string) (prop, bool) {
