@@ -105,6 +105,10 @@ type Engine struct {
 	// bridgeRetryAfter apart (bridgeretry.go).
 	bridgeRetries    map[string]bridgeRetry
 	bridgeRetryAfter time.Duration
+	// policyNow asks the automatic policy at once, when a server's state
+	// changed, besides its tick every policyEvery (policy.go).
+	policyNow   chan struct{}
+	policyEvery time.Duration
 }
 
 // service is one name the engine fails over.
@@ -131,7 +135,8 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
 		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{},
-		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute}
+		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute,
+		policyNow: make(chan struct{}, 1), policyEvery: time.Second}
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)
 	var names []string
