@@ -78,19 +78,20 @@ func TestFailwatchFasterThanPaper(t *testing.T) {
 
 // Issue 25's target on failwatch's path: a client that resolved the name
 // once (iputils `ping -c 20 NAME`, the paper's client, with the records'
-// 1d TTL) loses at most 1 of 20. failwatch's probes and policy fail the
-// name over with the service's bridge configured (setup wrote its rules,
-// disabled, and exempted failwatch's own address); the operation enables
-// the dst-nat rules after the records are verified and removes the
-// client's tracked connection; the data plane applies both in the router
-// namespace, and the standby answers the client's pings to the primary's
-// address. failwatch's probes, exempt, keep seeing the cut primary DOWN
-// (ClientsScenario2 fails on the probe loop). Without the bridge the
-// client loses about 17.
+// 1d TTL) loses at most 1 of 20. failwatch's engine (its probes, automatic
+// policy, bridge start-up check and operations) fails the name over with
+// the service's bridge configured (setup wrote its rules, disabled, and
+// exempted failwatch's own address); the failover enables the dst-nat
+// rules after the records are verified and removes the client's tracked
+// connection; the data plane applies both in the router namespace, and the
+// standby answers the client's pings to the primary's address. The
+// engine's probes, exempt, still see the cut primary DOWN at the end
+// (EngineClients fails on the probe loop). Without the bridge the client
+// loses about 17.
 func TestBridgeCarriesResolveOnceClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rows, err := newLab(t).ClientsScenario2(ctx, Failwatch, ServiceBridge, 24*time.Hour, 20, 3, time.Second)
+	rows, err := newLab(t).EngineClients(ctx, 24*time.Hour, 20, 3, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
