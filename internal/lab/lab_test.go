@@ -100,6 +100,11 @@ func TestBridgeCarriesResolveOnceClient(t *testing.T) {
 			r.Client, r.Stats.Received, r.Stats.Sent, r.Switch, r.RuleOn, r.RuleOnOK, r.Back, r.BackOK)
 	}
 	once := rows[0]
+	if once.Op != nil {
+		for _, s := range once.Op.Steps {
+			t.Logf("failover step %s: %s (%s) at %s", s.Name, s.Status, s.Detail, s.At.Format("15:04:05.000"))
+		}
+	}
 	if bad := bridgeSteps(once.Op); bad != "" {
 		t.Errorf("failwatch's failover did not bridge after verifying the records: %s", bad)
 	}
