@@ -36,8 +36,9 @@ emulator's: iputils ping resolving the name once through the router's DNS,
 and ping resolving it every second through dnsmasq, which caches it for the
 records' TTL (the paper's 1d, and setup's 30s); each without a bridge, with
 the service's bridge as the path applies it, and with the dst-nat rule
-enabled by the test itself at the switch. Needs root, nft, conntrack and
-dnsmasq.`, func(fs *pflag.FlagSet) runner {
+enabled by the test itself at the switch; and with the service's bridge,
+failwatch's engine itself (its probes, policy and operations) failing over.
+Needs root, nft, conntrack and dnsmasq.`, func(fs *pflag.FlagSet) runner {
 		runs := fs.Int("runs", 5, "failovers per mode")
 		count := fs.Int("count", 20, "pings per scenario (the paper's 20)")
 		parts := fs.String("parts", "scenarios,timing,clients", "which parts to run")
@@ -140,8 +141,11 @@ func labClients(ctx context.Context, runs, count int, bridges string, stdout io.
 	fmt.Fprintf(stdout, "scenario 2 as clients see it: %d pings at 1s, the public server cut before ping 4; medians of %d run(s)\n\n", count, runs)
 	fmt.Fprintf(stdout, "| path | bridge | TTL | client | sent | received (min-max) | loss | min ms | avg ms | max ms | mdev ms | fault to answer | fault to bridge rule | client back after the switch |\n")
 	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch} {
+	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch, lab.Engine} {
 		for _, bridge := range variants {
+			if mode == lab.Engine && bridge != lab.ServiceBridge {
+				continue // failwatch's engine runs with the service's own bridge only
+			}
 			for _, ttl := range []time.Duration{24 * time.Hour, 30 * time.Second} {
 				byClient, err := labClientRuns(ctx, mode, bridge, ttl, runs, count)
 				if err != nil {
@@ -164,7 +168,12 @@ func labClientRuns(ctx context.Context, mode lab.Mode, bridge lab.Bridge, ttl ti
 		if err != nil {
 			return nil, err
 		}
-		rows, err := l.ClientsScenario2(ctx, mode, bridge, ttl, count, 3, time.Second)
+		var rows []lab.ClientRow
+		if mode == lab.Engine {
+			rows, err = l.EngineClients(ctx, ttl, count, 3, time.Second)
+		} else {
+			rows, err = l.ClientsScenario2(ctx, mode, bridge, ttl, count, 3, time.Second)
+		}
 		l.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s, %s, TTL %s: %w", mode, bridge, ttl, err)

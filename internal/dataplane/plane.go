@@ -130,7 +130,7 @@ func (p *Plane) Close() {
 func (p *Plane) Sync() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fw := p.opts.Router.Firewall()
+	removed, lost, fw := p.read()
 	script, err := Translate(fw, p.opts.Interfaces)
 	if err == nil && script != p.script {
 		if err = nsRun(p.opts.NS, []byte(script), "nft", "-f", "-"); err == nil {
@@ -141,7 +141,6 @@ func (p *Plane) Sync() error {
 			p.history = append(p.history, Applied{At: time.Now(), NAT: fw.NAT})
 		}
 	}
-	removed, lost := p.opts.Router.RemovedConnections()
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -156,6 +155,20 @@ func (p *Plane) Sync() error {
 	}
 	p.err = errors.Join(errs...)
 	return p.err
+}
+
+// read is what one Sync applies: the connections removed, then the
+// firewall, read in that order. Each removal was made after the rules
+// before it (a bridge enables its rules, then removes the flows to the
+// primary), so the firewall read after it holds them: a removal is never
+// applied with rules older than it. Read the other way, a removal made
+// while the firewall was being applied went out with the older rules, and
+// a flow that opened again in the gap before the next Sync stayed on the
+// dead primary for good (the lab's resolve-once client lost 17 of 20 in 1
+// run of 5 so, its ping falling into that gap).
+func (p *Plane) read() (removed []map[string]string, lost int, fw rosim.Firewall) {
+	removed, lost = p.opts.Router.RemovedConnections()
+	return removed, lost, p.opts.Router.Firewall()
 }
 
 // Err is what the namespace could not take at the last change, nil when

@@ -116,6 +116,10 @@ type Engine struct {
 	bridgeRetryAfter time.Duration
 	// ha is nil without ha: (leader.go).
 	ha *leader
+	// policyNow asks the automatic policy at once, when a server's state
+	// changed, besides its tick every policyEvery (policy.go).
+	policyNow   chan struct{}
+	policyEvery time.Duration
 }
 
 // service is one name the engine fails over.
@@ -143,7 +147,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
 		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{}, bridges: map[string]config.Bridge{}, bridgeGen: map[string]int{},
 		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute,
-		ha: newLeader(opts.HA)}
+		ha: newLeader(opts.HA), policyNow: make(chan struct{}, 1), policyEvery: time.Second}
 	e.hist.noSamples = opts.Monitor.Compact
 	audits := map[string]*failover.Audit{}
 	e.audit = auditFor(audits, opts.AuditLog)

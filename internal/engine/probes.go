@@ -47,6 +47,7 @@ func (e *Engine) start(ctx context.Context, p *probing) {
 					e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
 				}
 				e.mu.Unlock()
+				e.askPolicy()
 			case ev.Type == monitor.EventSample && !ev.Sample.NotSent:
 				e.mu.Lock()
 				if e.monitors[ev.Server] == p {

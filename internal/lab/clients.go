@@ -69,6 +69,9 @@ type ClientRow struct {
 	// was during the run.
 	RuleOn   time.Duration
 	RuleOnOK bool
+	// Op is failwatch's failover as its operation reported it, its
+	// bridge's steps among them; nil on the netwatch paths.
+	Op *failover.Result
 }
 
 // ClientsScenario2 runs the paper's scenario 2 on one failover path, with
@@ -94,8 +97,10 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, bridge Bridge, tt
 		return nil, err
 	}
 	stop := func() {}
+	var watch *policyWatch
 	if mode == Failwatch {
-		l.watchWithPolicy(ctx, f, cfg, &stop)
+		watch = l.watchWithPolicy(ctx, f, cfg)
+		stop = watch.stop
 		time.Sleep(time.Second) // let the probes call the server UP first
 	} else if err := l.afterNetwatchTest(ctx, c); err != nil {
 		return nil, err
@@ -113,7 +118,18 @@ func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, bridge Bridge, tt
 		l.clientRow(mode, bridge, ttl, ResolveOnce, run.once, count, run),
 		l.clientRow(mode, bridge, ttl, Caching, run.cached, count, run),
 	}
-	return rows, l.afterClients(ctx, mode, f, c, &stop)
+	var loop error
+	if watch != nil {
+		op, up := watch.result()
+		for i := range rows {
+			rows[i].Op = op
+		}
+		if !up.IsZero() {
+			loop = fmt.Errorf("%s: failwatch's probes saw the cut primary UP %s after the fault: they were carried to the standby (the probe loop)",
+				mode, up.Sub(run.fault).Round(time.Millisecond))
+		}
+	}
+	return rows, errors.Join(loop, l.afterClients(ctx, mode, f, c, &stop))
 }
 
 // afterClients puts the lab back: the test's bridge rules removed, the

@@ -148,7 +148,8 @@ func (l *Lab) measureOnce(ctx context.Context, mode Mode, f *failover.Failover, 
 	var detected chan time.Time
 	stop := func() {}
 	if mode == Failwatch {
-		detected = l.watchWithPolicy(ctx, f, cfg, &stop)
+		w := l.watchWithPolicy(ctx, f, cfg)
+		detected, stop = w.detected, w.stop
 		time.Sleep(time.Second) // let the probes call the server UP first
 	} else {
 		if err := l.afterNetwatchTest(ctx, f.Client); err != nil {
@@ -234,52 +235,4 @@ func (l *Lab) pollNetwatchDown(ctx context.Context, c *routeros.Client) time.Tim
 		time.Sleep(20 * time.Millisecond)
 	}
 	return time.Time{}
-}
-
-// watchWithPolicy probes the public server as failwatch does and lets the
-// automatic policy fail over; it returns when failwatch saw it DOWN.
-func (l *Lab) watchWithPolicy(ctx context.Context, f *failover.Failover, cfg *config.Config, stop *func()) chan time.Time {
-	ctx, cancel := context.WithCancel(ctx)
-	*stop = cancel
-	probe := cfg.Probe
-	probe.Interval, probe.Timeout, probe.DownAfter, probe.UpAfter = 100*time.Millisecond, 300*time.Millisecond, 2, 2
-	detected := make(chan time.Time, 1)
-	m, _ := monitor.NewServer(cfg.Servers[0], monitor.Options{Probe: probe, ICMP: l.ICMP})
-	events := make(chan monitor.Event, 16)
-	go m.Run(ctx, events)
-	engine := failover.NewPolicy(config.Auto{Enabled: true, Restore: "manual"}, "public", "private")
-	go func() {
-		standby := failover.Health{State: monitor.Up, Since: time.Now()}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev := <-events:
-				if ev.Type != monitor.EventServer {
-					continue
-				}
-				health := failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
-				if health.State != monitor.Down {
-					continue
-				}
-				select {
-				case detected <- ev.Time:
-				default:
-				}
-				recs, err := f.Client.StaticRecords(ctx, Name)
-				if err != nil {
-					continue
-				}
-				nw, _ := f.Client.NetwatchEntries(ctx)
-				d := engine.Decide(failover.PolicyInput{Now: time.Now(), RouterConnected: true,
-					Active:  failover.Active(cfg.Services[0], recs, cfg.Servers...),
-					Primary: health, Standby: standby, Switching: failover.Switching(nw)})
-				if d.Action == failover.ActionFailover {
-					f.Reason = d.Reason
-					f.FailoverToStandby(ctx, false)
-				}
-			}
-		}
-	}()
-	return detected
 }
