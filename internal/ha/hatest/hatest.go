@@ -145,11 +145,19 @@ type Cluster struct {
 // ends, and waits until it has a leader (a put answered).
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartClusterOn(t, "127.0.0.1", n)
+}
+
+// StartClusterOn is StartCluster with the members' client ports on host's
+// address (a namespace's veth gateway); they talk among themselves on
+// loopback.
+func StartClusterOn(t testing.TB, host string, n int) *Cluster {
+	t.Helper()
 	bin := lookEtcd(t)
 	c := &Cluster{}
 	var peers []string
 	for i := range n {
-		e := newEtcd(t, bin, fmt.Sprintf("m%d", i), "127.0.0.1")
+		e := newEtcd(t, bin, fmt.Sprintf("m%d", i), host)
 		c.Members = append(c.Members, e)
 		peers = append(peers, e.name+"=http://"+e.peer)
 	}
