@@ -182,6 +182,34 @@ func StartClusterOn(t testing.TB, host string, n int) *Cluster {
 	return c
 }
 
+// Leader is the index in Members of etcd's own leader now, -1 when no
+// running member says it leads; answering is how many members answered.
+func (c *Cluster) Leader(t testing.TB) (leader, answering int) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	leader = -1
+	for i, e := range c.Members {
+		if e.cmd == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err := cli.Status(ctx, e.Endpoint())
+		cancel()
+		if err != nil {
+			continue
+		}
+		answering++
+		if st.Leader == st.Header.MemberId {
+			leader = i
+		}
+	}
+	return leader, answering
+}
+
 // Endpoints are the members' client URLs.
 func (c *Cluster) Endpoints() []string {
 	var out []string
