@@ -118,7 +118,7 @@ func (op operation) each(ctx context.Context, c connected, stdout io.Writer) (fa
 		res, err := engine.AskLeader(ctx, opts, r)
 		if !*op.asJSON {
 			for _, s := range res.Steps {
-				fmt.Fprintf(stdout, "%-8s %s\n", s.Status, s.Name)
+				fmt.Fprintln(stdout, stepLine(s))
 			}
 		}
 		results = append(results, res)

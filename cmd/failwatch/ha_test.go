@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,14 @@ serve:
 	})
 	if !strings.Contains(out, "svc.test now points at web2") {
 		t.Errorf("failover's output:\n%s", out)
+	}
+	// The steps and the duration come back from the leader as a one-shot
+	// without ha: prints them: each step's detail, the time it took.
+	if !regexp.MustCompile(`(?m)^ok +enable web2 record: \*\S+ enable$`).MatchString(out) {
+		t.Errorf("no step detail in failover's output through the leader:\n%s", out)
+	}
+	if took := regexp.MustCompile(`(?m)now points at web2 \(([0-9.]+(?:ms|s))\)$`).FindStringSubmatch(out); took == nil || took[1] == "0s" {
+		t.Errorf("failover through the leader took %q, want its real duration:\n%s", took, out)
 	}
 	if got := active(); got != "web2" {
 		t.Errorf("after the failover the router has %q enabled, want web2", got)

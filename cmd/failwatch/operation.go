@@ -124,11 +124,7 @@ func (op operation) parts(fs []*failover.Failover, stdout io.Writer) []failover.
 				if s.Status == failover.StepRunning {
 					return
 				}
-				line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
-				if s.Detail != "" {
-					line += ": " + s.Detail
-				}
-				fmt.Fprintln(stdout, line)
+				fmt.Fprintln(stdout, stepLine(s))
 			}
 		}
 		do := (*failover.Failover).Restore
@@ -141,6 +137,16 @@ func (op operation) parts(fs []*failover.Failover, stdout io.Writer) []failover.
 		parts = append(parts, failover.Part{Failover: f, Do: do})
 	}
 	return parts
+}
+
+// stepLine is one ended step as the one-shot prints it, here or with its
+// result from the leader.
+func stepLine(s failover.Step) string {
+	line := fmt.Sprintf("%-8s %s", s.Status, s.Name)
+	if s.Detail != "" {
+		line += ": " + s.Detail
+	}
+	return line
 }
 
 // writeOperationJSON is `failover --json` and `restore --json`.

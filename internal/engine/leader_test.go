@@ -87,7 +87,8 @@ func (g *haRig) start(t testing.TB, endpoint, name string, quorum int) *instance
 	return g.startWith(t, endpoint, name, quorum, true)
 }
 
-// startWith is start with the policy on or off; endpoint "" is no ha:.
+// startWith is start with the policy on or off; endpoint "" is no ha:,
+// several are separated by commas.
 func (g *haRig) startWith(t testing.TB, endpoint, name string, quorum int, auto bool) *instance {
 	t.Helper()
 	cfg := paper.Config()
@@ -97,7 +98,7 @@ func (g *haRig) startWith(t testing.TB, endpoint, name string, quorum int, auto 
 	cfg.Serve.Users = []config.ServeUser{{Name: "alice", Role: config.RoleOperator}, {Name: "vic", Role: config.RoleViewer}}
 	var m *ha.Member
 	if endpoint != "" {
-		cfg.HA = &config.HA{Endpoints: []string{endpoint}, Cluster: "paper", Name: name, LeaseTTL: haTTL, Quorum: quorum, DialTimeout: time.Second}
+		cfg.HA = &config.HA{Endpoints: strings.Split(endpoint, ","), Cluster: "paper", Name: name, LeaseTTL: haTTL, Quorum: quorum, DialTimeout: time.Second}
 		hash, err := ha.Hash(cfg)
 		if err != nil {
 			t.Fatal(err)

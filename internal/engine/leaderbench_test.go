@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,17 +14,22 @@ import (
 // What etcd adds to an operation: failovers and restores in turn, from the
 // request to its Done, on one instance without ha: and one leading a
 // cluster of one (its journal written at each step, the fence asked before
-// each change). docs/BENCHMARKS.md.
+// each change), against one etcd member and against three (each write
+// agreed by two of them). docs/BENCHMARKS.md.
 func BenchmarkHAOperation(b *testing.B) {
-	for _, on := range []bool{false, true} {
+	for _, members := range []int{0, 1, 3} {
 		name := "ha off"
-		if on {
-			name = "ha on"
+		if members > 0 {
+			name = fmt.Sprintf("ha on, %d-member etcd", members)
 		}
 		b.Run(name, func(b *testing.B) {
+			on := members > 0
 			endpoint := ""
-			if on {
+			switch members {
+			case 1:
 				endpoint = hatest.Start(b).Endpoint()
+			case 3:
+				endpoint = strings.Join(hatest.StartCluster(b, 3).Endpoints(), ",")
 			}
 			g := newHARig(b)
 			in := g.startWith(b, endpoint, "i1", 1, false)

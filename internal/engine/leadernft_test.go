@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,17 +15,19 @@ import (
 	"github.com/failwatch/failwatch/internal/testkit"
 )
 
-// The leader is a process in a network namespace of its own, reaching etcd
-// and the router over a veth; nft in its namespace then drops everything
-// to etcd. It stops acting within the lease TTL (it says so the moment
-// its fence closes), and the instance outside leads.
+// The leader is a process in a network namespace of its own, reaching a
+// three-member etcd and the router over a veth; nft in its namespace then
+// drops everything to the three members. It stops acting within the lease
+// TTL (it says so the moment its fence closes), and the instance outside,
+// which still reaches all three, leads.
 func TestHAPartitionedByNFT(t *testing.T) {
 	h := netlabtest.TestHost(t)
 	gw := h.Gateway.String()
-	etcd := hatest.StartOn(t, gw)
+	etcd := hatest.StartClusterOn(t, gw, 3)
+	endpoints := strings.Join(etcd.Endpoints(), ",")
 	g := newHARigOn(t, gw)
 	child := exec.Command("ip", "netns", "exec", h.NS, os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), childEnv+"="+etcd.Endpoint()+"|"+g.api+"|"+g.dns+"|cut|"+t.TempDir())
+	child.Env = append(os.Environ(), childEnv+"="+endpoints+"|"+g.api+"|"+g.dns+"|cut|"+t.TempDir())
 	child.Stderr = os.Stderr
 	out, err := child.StdoutPipe()
 	if err != nil {
@@ -57,10 +60,15 @@ func TestHAPartitionedByNFT(t *testing.T) {
 	}
 	// Its view has the primary DOWN; the one outside sees it UP: the
 	// outside one will not fail over, so no change is what shows who acts.
-	outside := g.start(t, etcd.Endpoint(), "outside", 1)
+	outside := g.start(t, endpoints, "outside", 1)
 	testkit.Eventually(t, 10*time.Second, "outside follows cut", func() bool { s, _ := outside.e.HA(); return s.Leader == "cut" })
-	_, port, _ := net.SplitHostPort(etcd.Addr())
-	if err := h.NFT(fmt.Sprintf("table inet failwatch_fault {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr %s tcp dport %s drop\n }\n}\n", gw, port)); err != nil {
+	var ports []string
+	for _, m := range etcd.Members {
+		_, port, _ := net.SplitHostPort(m.Addr())
+		ports = append(ports, port)
+	}
+	if err := h.NFT(fmt.Sprintf("table inet failwatch_fault {\n chain out {\n  type filter hook output priority 0; policy accept;\n  ip daddr %s tcp dport { %s } drop\n }\n}\n",
+		gw, strings.Join(ports, ", "))); err != nil {
 		t.Fatal(err)
 	}
 	cut := time.Now()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/ha"
@@ -41,6 +42,29 @@ type wireAnswer struct {
 	Leader string           `json:"leader"`
 }
 
+// tookFromWire sets a result's durations (its own, its steps' and its
+// parts') from the took_ms it travelled with: Result.Took is not in its
+// JSON, so without this a result from the leader says it took no time.
+// Steps read theirs back themselves (Step.UnmarshalJSON).
+func tookFromWire(r *failover.Result) {
+	r.Took = time.Duration(math.Round(r.TookMS*1000)) * time.Microsecond
+	for i := range r.Parts {
+		tookFromWire(&r.Parts[i])
+	}
+}
+
+// readAnswer decodes the leader's answer, its result's durations with it.
+func readAnswer(b []byte) (wireAnswer, error) {
+	var ans wireAnswer
+	if err := json.Unmarshal(b, &ans); err != nil {
+		return ans, err
+	}
+	if ans.Result != nil {
+		tookFromWire(ans.Result)
+	}
+	return ans, nil
+}
+
 // haRequest takes a request when ha: is configured and this instance must
 // not run it itself: a follower sends it to the leader (the answer comes
 // back as this instance's Done, or a refused note); a leader that may not
@@ -72,7 +96,7 @@ func (e *Engine) haRequest(r Request) (err error, handled bool) {
 		a, err := e.ha.m.Submit(wctx, body)
 		var ans wireAnswer
 		if err == nil {
-			err = json.Unmarshal(a, &ans)
+			ans, err = readAnswer(a)
 		}
 		switch {
 		case err != nil:
@@ -181,8 +205,8 @@ func AskLeader(ctx context.Context, opts ha.Options, r Request) (failover.Result
 	if err != nil {
 		return failover.Result{}, fmt.Errorf("no answer from the leader: %w", err)
 	}
-	var ans wireAnswer
-	if err := json.Unmarshal(a, &ans); err != nil {
+	ans, err := readAnswer(a)
+	if err != nil {
 		return failover.Result{}, fmt.Errorf("the leader's answer: %w", err)
 	}
 	if ans.Result == nil {

@@ -2,7 +2,8 @@
 // engine's events into structured log lines (log/slog), one per thing an
 // admin reading a journal wants to see: a check or server changing state,
 // the router's API going away and coming back, every step of an operation
-// and its end, the active server moving, and each decision of the policy.
+// and its end, the active server moving, each decision of the policy, and
+// with ha: who leads and this instance's role, said when they change.
 // Samples and router log lines are not logged: the metrics and the
 // recorder keep those.
 package eventlog
@@ -34,7 +35,7 @@ func New(w io.Writer, format string) (*slog.Logger, error) {
 // from the router or the network is quoted by the handler, so its control
 // characters never reach a terminal tailing the log.
 func Run(ctx context.Context, events <-chan engine.Event, log *slog.Logger) {
-	var link linkState
+	var seen seen
 	for {
 		select {
 		case <-ctx.Done():
@@ -44,7 +45,7 @@ func Run(ctx context.Context, events <-chan engine.Event, log *slog.Logger) {
 					if !ok {
 						return
 					}
-					logEvent(ctx, log, ev, &link)
+					logEvent(ctx, log, ev, &seen)
 				default:
 					return
 				}
@@ -53,9 +54,15 @@ func Run(ctx context.Context, events <-chan engine.Event, log *slog.Logger) {
 			if !ok {
 				return
 			}
-			logEvent(ctx, log, ev, &link)
+			logEvent(ctx, log, ev, &seen)
 		}
 	}
+}
+
+// seen is what was logged last of the states logged only when they change.
+type seen struct {
+	link linkState
+	ha   haSeen
 }
 
 // linkState remembers whether the router answered last time, so a reading
@@ -65,8 +72,11 @@ type linkState struct {
 	connected bool
 }
 
-func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, link *linkState) {
+func logEvent(ctx context.Context, log *slog.Logger, ev engine.Event, seen *seen) {
+	link := &seen.link
 	switch ev := ev.(type) {
+	case engine.HAState:
+		logHA(ctx, log, ev, &seen.ha)
 	case engine.Dropped:
 		log.WarnContext(ctx, "log fell behind, events lost", "dropped", int(ev))
 	case engine.ServerEvent:

@@ -47,6 +47,9 @@ type Member struct {
 	ttl    time.Duration
 	prefix string
 	cli    *clientv3.Client
+	// tls is the etcd client's TLS, nil without; kept to say why etcd
+	// refuses it.
+	tls *tls.Config
 
 	mu sync.Mutex
 	st state
@@ -110,7 +113,7 @@ func New(opts Options) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ha: etcd client: %w", err)
 	}
-	m := &Member{opts: opts, ttl: h.LeaseTTL, cli: cli, changed: make(chan struct{}), verdicts: map[string]string{},
+	m := &Member{opts: opts, ttl: h.LeaseTTL, cli: cli, tls: cc.TLS, changed: make(chan struct{}), verdicts: map[string]string{},
 		prefix:   "/failwatch/" + url.PathEscape(h.Cluster) + "/" + url.PathEscape(opts.Router) + "/",
 		requests: make(chan Incoming, 16)}
 	m.st.why = "not connected to etcd yet"
@@ -173,6 +176,11 @@ func (m *Member) term(ctx context.Context) error {
 	g, err := m.cli.Grant(gctx, int64(m.ttl/time.Second))
 	cancel()
 	if err != nil {
+		dctx, cancel := context.WithTimeout(ctx, m.ttl/2)
+		defer cancel()
+		if why := tlsRefusal(dctx, m.tls, m.opts.HA.Endpoints); why != "" {
+			return fmt.Errorf("etcd unreachable: %v (%s)", err, why)
+		}
 		return fmt.Errorf("etcd unreachable: %v", err)
 	}
 	tctx, end := context.WithCancelCause(ctx)

@@ -21,8 +21,15 @@ const ttl = 2 * time.Second
 // expire).
 func member(t *testing.T, endpoint, name, hash string, quorum int) (*ha.Member, func()) {
 	t.Helper()
-	m, err := ha.New(ha.Options{HA: &config.HA{Endpoints: []string{endpoint}, Cluster: "test", Name: name, LeaseTTL: ttl,
-		Quorum: quorum, DialTimeout: time.Second}, Router: "127.0.0.1:8728", Hash: hash, CallDeadline: 500 * time.Millisecond})
+	return memberOf(t, &config.HA{Endpoints: []string{endpoint}, Cluster: "test", Name: name, LeaseTTL: ttl,
+		Quorum: quorum, DialTimeout: time.Second}, hash)
+}
+
+// memberOf is member with the whole ha section given: several endpoints,
+// TLS.
+func memberOf(t *testing.T, h *config.HA, hash string) (*ha.Member, func()) {
+	t.Helper()
+	m, err := ha.New(ha.Options{HA: h, Router: "127.0.0.1:8728", Hash: hash, CallDeadline: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

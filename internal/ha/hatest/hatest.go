@@ -11,21 +11,31 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // Etcd is one etcd member a test started.
 type Etcd struct {
-	t       testing.TB
-	bin     string
-	dir     string
-	client  string
-	peer    string
+	t      testing.TB
+	bin    string
+	dir    string
+	name   string
+	client string
+	peer   string
+	// cluster is the --initial-cluster list; scheme and tlsArgs are the
+	// client side's: http, or https with StartTLS's certificates.
+	cluster string
+	scheme  string
+	tlsArgs []string
 	cmd     *exec.Cmd
 	stopped chan struct{}
 }
@@ -39,6 +49,17 @@ func Start(t testing.TB) *Etcd { return StartOn(t, "127.0.0.1") }
 // a link the test made (a namespace's veth) for instances in namespaces.
 func StartOn(t testing.TB, host string) *Etcd {
 	t.Helper()
+	e := newEtcd(t, lookEtcd(t), "t", host)
+	e.cluster = e.name + "=http://" + e.peer
+	e.start()
+	return e
+}
+
+// lookEtcd finds the etcd binary. Without it the test is skipped, except
+// under CI (CI set), where scripts/test installed it and every test must
+// run.
+func lookEtcd(t testing.TB) string {
+	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -46,32 +67,52 @@ func StartOn(t testing.TB, host string) *Etcd {
 		}
 		t.Skipf("no etcd binary (%v): install Debian's etcd-server", err)
 	}
-	e := &Etcd{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "etcd"), client: freePort(t, host), peer: freePort(t, "127.0.0.1")}
-	e.start()
+	return bin
+}
+
+// newEtcd is a member on free ports, not started, stopped when the test
+// ends.
+func newEtcd(t testing.TB, bin, name, host string) *Etcd {
+	e := &Etcd{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "etcd"), name: name, scheme: "http",
+		client: freePort(t, host), peer: freePort(t, "127.0.0.1")}
 	t.Cleanup(e.Stop)
 	return e
 }
 
 // Endpoint is the client URL.
-func (e *Etcd) Endpoint() string { return "http://" + e.client }
+func (e *Etcd) Endpoint() string { return e.scheme + "://" + e.client }
 
 // Addr is the client host:port.
 func (e *Etcd) Addr() string { return e.client }
 
 func (e *Etcd) start() {
+	e.t.Helper()
+	e.launch()
+	e.waitListening()
+}
+
+// launch starts the etcd process without waiting for it: a cluster's
+// members start together.
+func (e *Etcd) launch() {
 	t := e.t
 	t.Helper()
-	cmd := exec.Command(e.bin, "--name", "t", "--data-dir", e.dir,
-		"--listen-client-urls", "http://"+e.client, "--advertise-client-urls", "http://"+e.client,
-		"--listen-peer-urls", "http://"+e.peer, "--initial-advertise-peer-urls", "http://"+e.peer,
-		"--initial-cluster", "t=http://"+e.peer, "--heartbeat-interval", "50", "--election-timeout", "500",
-		"--log-level", "error")
+	args := []string{"--name", e.name, "--data-dir", e.dir,
+		"--listen-client-urls", e.Endpoint(), "--advertise-client-urls", e.Endpoint(),
+		"--listen-peer-urls", "http://" + e.peer, "--initial-advertise-peer-urls", "http://" + e.peer,
+		"--initial-cluster", e.cluster, "--heartbeat-interval", "50", "--election-timeout", "500",
+		"--log-level", "error"}
+	cmd := exec.Command(e.bin, append(args, e.tlsArgs...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("etcd: %v", err)
 	}
 	e.cmd, e.stopped = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(e.stopped) }()
+}
+
+func (e *Etcd) waitListening() {
+	t := e.t
+	t.Helper()
 	testkit.Eventually(t, 20*time.Second, "etcd listening on "+e.client, func() bool {
 		c, err := net.DialTimeout("tcp", e.client, 200*time.Millisecond)
 		if err == nil {
@@ -94,6 +135,89 @@ func (e *Etcd) Stop() {
 
 // Restart starts a stopped etcd again with its data.
 func (e *Etcd) Restart() { e.start() }
+
+// Cluster is several etcd members in one cluster on loopback ports.
+type Cluster struct {
+	Members []*Etcd
+}
+
+// StartCluster runs an n-member etcd cluster on loopback until the test
+// ends, and waits until it has a leader (a put answered).
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	return StartClusterOn(t, "127.0.0.1", n)
+}
+
+// StartClusterOn is StartCluster with the members' client ports on host's
+// address (a namespace's veth gateway); they talk among themselves on
+// loopback.
+func StartClusterOn(t testing.TB, host string, n int) *Cluster {
+	t.Helper()
+	bin := lookEtcd(t)
+	c := &Cluster{}
+	var peers []string
+	for i := range n {
+		e := newEtcd(t, bin, fmt.Sprintf("m%d", i), host)
+		c.Members = append(c.Members, e)
+		peers = append(peers, e.name+"=http://"+e.peer)
+	}
+	for _, e := range c.Members {
+		e.cluster = strings.Join(peers, ",")
+		e.launch()
+	}
+	for _, e := range c.Members {
+		e.waitListening()
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	testkit.Eventually(t, 20*time.Second, "the etcd cluster answers a put", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := cli.Put(ctx, "/hatest/ready", "1")
+		return err == nil
+	})
+	return c
+}
+
+// Leader is the index in Members of etcd's own leader now, -1 when no
+// running member says it leads; answering is how many members answered.
+func (c *Cluster) Leader(t testing.TB) (leader, answering int) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	leader = -1
+	for i, e := range c.Members {
+		if e.cmd == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		st, err := cli.Status(ctx, e.Endpoint())
+		cancel()
+		if err != nil {
+			continue
+		}
+		answering++
+		if st.Leader == st.Header.MemberId {
+			leader = i
+		}
+	}
+	return leader, answering
+}
+
+// Endpoints are the members' client URLs.
+func (c *Cluster) Endpoints() []string {
+	var out []string
+	for _, e := range c.Members {
+		out = append(out, e.Endpoint())
+	}
+	return out
+}
 
 func freePort(t testing.TB, host string) string {
 	t.Helper()
