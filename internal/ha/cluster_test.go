@@ -32,7 +32,7 @@ func TestThreeEtcdMembers(t *testing.T) {
 		a, _ := memberOf(t, in("partition", "a", proxied), "h1")
 		testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
 		b, _ := memberOf(t, in("partition", "b", c.Endpoints()), "h1")
-		testkit.Eventually(t, 5*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
+		testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
 		cut := time.Now()
 		for _, p := range proxies {
 			p.Cut()
@@ -123,7 +123,7 @@ func pair(t *testing.T, in func(cluster, name string, endpoints []string) *confi
 	a, _ = memberOf(t, in(cluster, "a", c.Endpoints()), "h1")
 	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
 	b, _ = memberOf(t, in(cluster, "b", c.Endpoints()), "h1")
-	testkit.Eventually(t, 5*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
+	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
 	return a, b
 }
 

@@ -98,7 +98,7 @@ func TestLeaderKilledAnotherLeadsWithinTheBound(t *testing.T) {
 	a, stopA := member(t, e.Endpoint(), "a", "h1", 1)
 	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
 	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 5*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
+	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
 	killed := time.Now()
 	stopA()
 	// The lease expires within a TTL (and etcd's own check), then b waits
@@ -115,7 +115,7 @@ func TestDifferentConfigNeverLeads(t *testing.T) {
 	a, _ := member(t, e.Endpoint(), "a", "h1", 1)
 	testkit.Eventually(t, 10*time.Second, "a leads", a.Leading)
 	b, _ := member(t, e.Endpoint(), "b", "other", 1)
-	testkit.Eventually(t, 5*time.Second, "b says why it does not lead", func() bool {
+	testkit.Eventually(t, 15*time.Second, "b says why it does not lead", func() bool {
 		return strings.Contains(b.Status().Why, "config differs from the leader a's")
 	})
 	if b.Leading() {
@@ -135,7 +135,7 @@ func TestPartitionStopsTheLeaderWithinTheBound(t *testing.T) {
 	a, _ := member(t, p.Endpoint(), "a", "h1", 1)
 	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
 	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 5*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
+	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
 	cut := time.Now()
 	p.Cut()
 	testkit.Eventually(t, ttl, "a stops sending", func() bool { return a.MaySend() != nil })
@@ -178,11 +178,11 @@ func TestQuorumOfFreshViews(t *testing.T) {
 			return d == down && n == need && l == live
 		}
 	}
-	testkit.Eventually(t, 5*time.Second, "1 of 2 needed down, 2 live", quorum(1, 2, 2))
+	testkit.Eventually(t, 15*time.Second, "1 of 2 needed down, 2 live", quorum(1, 2, 2))
 	b.SetVerdicts(map[string]string{"public": "DOWN"})
-	testkit.Eventually(t, 5*time.Second, "2 of 2 down", quorum(2, 2, 2))
+	testkit.Eventually(t, 15*time.Second, "2 of 2 down", quorum(2, 2, 2))
 	b.SetVerdicts(map[string]string{"public": "UP"})
-	testkit.Eventually(t, 5*time.Second, "back to 1 of 2", quorum(1, 2, 2))
+	testkit.Eventually(t, 15*time.Second, "back to 1 of 2", quorum(1, 2, 2))
 	stopB()
 	// b's key goes with its lease: a alone decides.
 	testkit.Eventually(t, 4*ttl, "a alone decides", quorum(1, 1, 1))
@@ -194,7 +194,7 @@ func TestRequestReachesTheLeader(t *testing.T) {
 	a, _ := member(t, e.Endpoint(), "a", "h1", 1)
 	testkit.Eventually(t, 10*time.Second, "a leads", a.Leading)
 	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 5*time.Second, "b has a lease", func() bool { return b.Status().Role == "follower" })
+	testkit.Eventually(t, 15*time.Second, "b has a lease", func() bool { return b.Status().Role == "follower" })
 	go func() {
 		for in := range a.Requests() {
 			_ = a.Answer(context.Background(), in.ID, append([]byte("done: "), in.Body...))
@@ -214,7 +214,7 @@ func TestJournalIsFencedOnTheLeaderKey(t *testing.T) {
 	a, stopA := member(t, e.Endpoint(), "a", "h1", 1)
 	testkit.Eventually(t, 10*time.Second, "a may send", func() bool { return a.MaySend() == nil })
 	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 5*time.Second, "b follows", func() bool { return b.Status().Leader == "a" })
+	testkit.Eventually(t, 15*time.Second, "b follows", func() bool { return b.Status().Leader == "a" })
 	ctx := context.Background()
 	j := ha.Journal{Op: "failover", Service: "www", From: "public", To: "private", Steps: []ha.JournalStep{{Name: "enable private record", Status: "ok"}}}
 	if err := b.WriteJournal(ctx, j); err == nil {
