@@ -65,31 +65,13 @@ func (r *Router) Track(c Conn) (string, error) {
 	if !c.Src.Addr().Is4() || !c.Dst.Addr().Is4() {
 		return r.track6(c)
 	}
-	if c.InInterface == "" {
-		c.InInterface = "ether2"
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 10 * time.Second
-		if c.Protocol == "tcp" {
-			c.Timeout = 24 * time.Hour
-		}
-	}
+	c.defaults()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.tracked.rows) >= r.opts.MaxConnections {
 		return "", fmt.Errorf("rosim: track: the connection table is full (%d entries)", r.opts.MaxConnections)
 	}
-	replySrc, replyDst := c.Dst, c.Src
-	dstnat, srcnat := false, false
-	if to, ok := r.natFor(c, "dstnat", c.Dst); ok {
-		replySrc, dstnat = to, true
-	}
-	// Source NAT sees the destination dstnat made.
-	after := c
-	after.Dst = replySrc
-	if to, ok := r.natFor(after, "srcnat", c.Src); ok {
-		replyDst, srcnat = to, true
-	}
+	replySrc, replyDst, dstnat, srcnat := r.translated(c)
 	ports := c.Protocol != "icmp"
 	addr := func(a netip.AddrPort) string {
 		if ports {
@@ -252,4 +234,34 @@ func (r *Router) inList(list, iface string) bool {
 	return slices.ContainsFunc(r.ifMembers.rows, func(m row) bool {
 		return m["list"] == list && m["interface"] == iface && m["disabled"] != "true"
 	})
+}
+
+// defaults fills what a connection left out: traffic from the LAN side
+// (ether2), and a timeout of a day for tcp, 10s for the others.
+func (c *Conn) defaults() {
+	if c.InInterface == "" {
+		c.InInterface = "ether2"
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+		if c.Protocol == "tcp" {
+			c.Timeout = 24 * time.Hour
+		}
+	}
+}
+
+// translated is a new connection through the enabled NAT rules: where its
+// replies come from and go to, and whether dstnat or srcnat changed them.
+// Source NAT sees the destination dstnat made. Caller holds r.mu.
+func (r *Router) translated(c Conn) (replySrc, replyDst netip.AddrPort, dstnat, srcnat bool) {
+	replySrc, replyDst = c.Dst, c.Src
+	if to, ok := r.natFor(c, "dstnat", c.Dst); ok {
+		replySrc, dstnat = to, true
+	}
+	after := c
+	after.Dst = replySrc
+	if to, ok := r.natFor(after, "srcnat", c.Src); ok {
+		replyDst, srcnat = to, true
+	}
+	return replySrc, replyDst, dstnat, srcnat
 }

@@ -3,7 +3,6 @@ package rosim
 import (
 	"fmt"
 	"strconv"
-	"time"
 )
 
 // track6 opens an IPv6 connection through the IPv6 NAT rules, as Track
@@ -21,30 +20,13 @@ func (r *Router) track6(c Conn) (string, error) {
 	if !ported {
 		c.Protocol = "icmpv6"
 	}
-	if c.InInterface == "" {
-		c.InInterface = "ether2"
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 10 * time.Second
-		if c.Protocol == "tcp" {
-			c.Timeout = 24 * time.Hour
-		}
-	}
+	c.defaults()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.tracked6.rows) >= r.opts.MaxConnections {
 		return "", fmt.Errorf("rosim: track: the connection table is full (%d entries)", r.opts.MaxConnections)
 	}
-	replySrc, replyDst := c.Dst, c.Src
-	dstnat, srcnat := false, false
-	if to, ok := r.natFor(c, "dstnat", c.Dst); ok {
-		replySrc, dstnat = to, true
-	}
-	after := c
-	after.Dst = replySrc
-	if to, ok := r.natFor(after, "srcnat", c.Src); ok {
-		replyDst, srcnat = to, true
-	}
+	replySrc, replyDst, dstnat, srcnat := r.translated(c)
 	row := row{
 		"protocol": c.Protocol, "src-address": c.Src.Addr().String(), "dst-address": c.Dst.Addr().String(),
 		"reply-src-address": replySrc.Addr().String(), "reply-dst-address": replyDst.Addr().String(),
