@@ -42,11 +42,8 @@ func (r *Router) addressListTable() *table {
 		duration: r.formatDuration,
 		props:    props,
 		check: func(row row) *trap {
-			if row["list"] == "" {
-				return missing("list")
-			}
-			if row["address"] == "" {
-				return missing("address")
+			if t := missingOf(row, "list", "address"); t != nil {
+				return t
 			}
 			a, ok := listAddress(row["address"])
 			if !ok {

@@ -92,19 +92,7 @@ func (r *Router) Track(c Conn) (string, error) {
 		"confirmed": "true", "dying": "false", "fasttrack": "false",
 		"srcnat": strconv.FormatBool(srcnat), "dstnat": strconv.FormatBool(dstnat),
 	}
-	switch c.Protocol {
-	case "tcp":
-		if c.TCPState == "" {
-			c.TCPState = "established"
-		}
-		row["tcp-state"] = c.TCPState
-		row["assured"] = strconv.FormatBool(c.TCPState == "established")
-	case "udp":
-		row["assured"] = strconv.FormatBool(c.ReplPackets > 0)
-	case "icmp":
-		row["icmp-type"], row["icmp-code"], row["icmp-id"] = "8", "0", strconv.Itoa(c.ICMPID)
-		row["assured"] = strconv.FormatBool(c.ReplPackets > 0)
-	}
+	c.state(row, "8")
 	return r.tracked.insert(row), nil
 }
 
@@ -264,4 +252,23 @@ func (r *Router) translated(c Conn) (replySrc, replyDst netip.AddrPort, dstnat, 
 		replyDst, srcnat = to, true
 	}
 	return replySrc, replyDst, dstnat, srcnat
+}
+
+// state fills a connection row's protocol state: tcp's state (established
+// unless said), whether it is assured, and an echo's type (echoType: 8 for
+// ICMP, 128 for ICMPv6), code and id.
+func (c Conn) state(row row, echoType string) {
+	switch c.Protocol {
+	case "tcp":
+		if c.TCPState == "" {
+			c.TCPState = "established"
+		}
+		row["tcp-state"] = c.TCPState
+		row["assured"] = strconv.FormatBool(c.TCPState == "established")
+	case "udp":
+		row["assured"] = strconv.FormatBool(c.ReplPackets > 0)
+	case "icmp", "icmpv6":
+		row["icmp-type"], row["icmp-code"], row["icmp-id"] = echoType, "0", strconv.Itoa(c.ICMPID)
+		row["assured"] = strconv.FormatBool(c.ReplPackets > 0)
+	}
 }

@@ -37,18 +37,6 @@ func (r *Router) track6(c Conn) (string, error) {
 		row["src-port"], row["dst-port"] = strconv.Itoa(int(c.Src.Port())), strconv.Itoa(int(c.Dst.Port()))
 		row["reply-src-port"], row["reply-dst-port"] = strconv.Itoa(int(replySrc.Port())), strconv.Itoa(int(replyDst.Port()))
 	}
-	switch c.Protocol {
-	case "tcp":
-		if c.TCPState == "" {
-			c.TCPState = "established"
-		}
-		row["tcp-state"] = c.TCPState
-		row["assured"] = strconv.FormatBool(c.TCPState == "established")
-	case "udp":
-		row["assured"] = strconv.FormatBool(c.ReplPackets > 0)
-	case "icmpv6":
-		row["icmp-type"], row["icmp-code"], row["icmp-id"] = "128", "0", strconv.Itoa(c.ICMPID)
-		row["assured"] = strconv.FormatBool(c.ReplPackets > 0)
-	}
+	c.state(row, "128")
 	return r.tracked6.insert(row), nil
 }

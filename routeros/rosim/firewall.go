@@ -80,10 +80,8 @@ func (r *Router) firewallTables() {
 			{name: "comment"},
 		},
 		check: func(row row) *trap {
-			for _, k := range []string{"interface", "list"} {
-				if row[k] == "" {
-					return missing(k)
-				}
+			if t := missingOf(row, "interface", "list"); t != nil {
+				return t
 			}
 			if !slices.Contains(r.opts.Interfaces, row["interface"]) {
 				return noSuchValue("interface")
@@ -94,6 +92,17 @@ func (r *Router) firewallTables() {
 			return nil
 		},
 	}
+}
+
+// missingOf is the trap for the first of names a row leaves empty, nil when
+// it has them all.
+func missingOf(row row, names ...string) *trap {
+	for _, k := range names {
+		if row[k] == "" {
+			return missing(k)
+		}
+	}
+	return nil
 }
 
 func missing(name string) *trap {

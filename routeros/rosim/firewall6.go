@@ -116,11 +116,8 @@ func (r *Router) addressList6Table(timeout bool) *table {
 		duration: r.formatDuration,
 		props:    props,
 		check: func(row row) *trap {
-			if row["list"] == "" {
-				return missing("list")
-			}
-			if row["address"] == "" {
-				return missing("address")
+			if t := missingOf(row, "list", "address"); t != nil {
+				return t
 			}
 			p, ok := prefix6(row["address"])
 			if !ok {
