@@ -113,7 +113,7 @@ func newHost(outerNS string, via netip.Addr) (*Host, error) {
 // lockLab takes the lab's lock and makes sure nothing addressed to the
 // lab's range can leave the machine; the caller calls unlock.
 func lockLab() (unlock func(), err error) {
-	lock, err := os.OpenFile(os.TempDir()+"/failwatch-netlab.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(lockPath(), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("netlab lock: %w", err)
 	}
@@ -128,6 +128,18 @@ func lockLab() (unlock func(), err error) {
 		return nil, err
 	}
 	return func() { lock.Close() }, nil
+}
+
+// lockPath is one file for every process on the machine: not under
+// $TMPDIR, which differs between shells, CI steps and `go test` runs, so two
+// checkouts tested side by side would each take a lock of their own and pick
+// the same subnet. /run/lock is the FHS place for such locks (the lab needs
+// root, which may write there); without it, the temporary directory.
+func lockPath() string {
+	if st, err := os.Stat("/run/lock"); err == nil && st.IsDir() {
+		return "/run/lock/failwatch-netlab.lock"
+	}
+	return os.TempDir() + "/failwatch-netlab.lock"
 }
 
 func ipCmd(args ...string) error {
