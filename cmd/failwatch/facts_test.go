@@ -81,7 +81,7 @@ func TestFactsAgree(t *testing.T) {
 	if !strings.Contains(screen, "ACTIVE private") || !strings.Contains(screen, "NETWATCH HELD") {
 		t.Errorf("the dashboard:\n%s", screen)
 	}
-	if rep.Services[0].Active != "private" || !rep.Held {
-		t.Errorf("status: active %q, held %v", rep.Services[0].Active, rep.Held)
+	if activeServer(rep.Services[0]) != "private" || !rep.Held {
+		t.Errorf("status: active %q, held %v", activeServer(rep.Services[0]), rep.Held)
 	}
 }

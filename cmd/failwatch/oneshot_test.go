@@ -57,10 +57,19 @@ func status(t *testing.T, cfg string, args ...string) statusReport {
 	return rep
 }
 
+// activeServer is a service's "active" from status --json, "(absent)" when
+// the JSON left it out (facts not known), so a test can tell the two apart.
+func activeServer(s serviceStatus) string {
+	if s.Active == nil {
+		return "(absent)"
+	}
+	return *s.Active
+}
+
 func TestOneShotCommands(t *testing.T) {
 	cfg, _, audit := paperRouter(t)
 	rep := status(t, cfg)
-	if !rep.Healthy || rep.Services[0].Active != "public" || len(rep.Services[0].DNS) != 1 || rep.Services[0].DNS[0] != "104.247.193.168" || rep.Identity.Name != "MikroTik" {
+	if !rep.Healthy || activeServer(rep.Services[0]) != "public" || len(rep.Services[0].DNS) != 1 || rep.Services[0].DNS[0] != "104.247.193.168" || rep.Identity == nil || rep.Identity.Name != "MikroTik" {
 		t.Fatalf("status before: %+v", rep)
 	}
 	out, errs, code := runCLI("status", "-c", cfg)
@@ -78,7 +87,7 @@ func TestOneShotCommands(t *testing.T) {
 		t.Fatalf("failover: exit %d\n%s%s", code, out, errs)
 	}
 	rep = status(t, cfg)
-	if rep.Services[0].Active != "private" || !rep.Held || rep.Services[0].DNS[0] != "192.10.10.2" {
+	if activeServer(rep.Services[0]) != "private" || !rep.Held || rep.Services[0].DNS[0] != "192.10.10.2" {
 		t.Errorf("status after failover: %+v", rep)
 	}
 	out, _, code = runCLI("failover", "-c", cfg, "--yes")
@@ -94,7 +103,7 @@ func TestOneShotCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || !res.OK || res.To != "public" || !res.Changed {
 		t.Errorf("restore --json: exit %d %v\n%s%s", code, err, out, errs)
 	}
-	if rep = status(t, cfg); rep.Services[0].Active != "public" || rep.Held {
+	if rep = status(t, cfg); activeServer(rep.Services[0]) != "public" || rep.Held {
 		t.Errorf("status after restore: %+v", rep)
 	}
 	b, _ := os.ReadFile(audit)
@@ -119,7 +128,7 @@ func TestFailoverOnStandbyHolds(t *testing.T) {
 	sim.SetUp(netip.MustParseAddr(paper.PublicAddress), false)
 	cfg, _, audit := paperRouter(t, sim.Probe)
 	testkit.EventuallyLast(t, 5*time.Second, "netwatch moved the name", func() (string, bool) {
-		active := status(t, cfg).Services[0].Active
+		active := activeServer(status(t, cfg).Services[0])
 		return active, active == "private"
 	})
 	out, errs, code := runCLI("failover", "-c", cfg, "--yes")
@@ -146,7 +155,7 @@ func TestDeclinedPrompt(t *testing.T) {
 	if _, err := os.Stat(audit); err == nil {
 		t.Error("a declined failover was audited as if it ran")
 	}
-	if rep := status(t, cfg); rep.Services[0].Active != "public" {
+	if rep := status(t, cfg); activeServer(rep.Services[0]) != "public" {
 		t.Errorf("the name moved: %+v", rep)
 	}
 }
@@ -156,7 +165,7 @@ func TestDeclinedPrompt(t *testing.T) {
 func TestJSONShapes(t *testing.T) {
 	cfg, _, _ := paperRouter(t)
 	out, _, _ := runCLI("status", "-c", cfg, "--json")
-	for _, want := range []string{`"schema_version": 3`, `"services": [`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`,
+	for _, want := range []string{`"schema_version": 4`, `"services": [`, `"records": [`, `"id": "*1"`, `"up_script": "/ip dns static disable numbers=0"`, `"identity": {`, `"name": "MikroTik"`,
 		`"ttl_ms": 86400000`, `"interval_ms": 10000`, `"timeout_ms": 1000`, `"uptime_ms": `} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status --json lacks %s:\n%s", want, out)

@@ -41,7 +41,7 @@ func activeOf(t *testing.T, cfg string, args ...string) map[string]string {
 	rep := status(t, cfg, args...)
 	out := map[string]string{}
 	for _, s := range rep.Services {
-		out[s.Service] = s.Active
+		out[s.Service] = activeServer(s)
 	}
 	return out
 }

@@ -86,6 +86,6 @@ func waitActive(t *testing.T, cfg, want string) {
 	t.Helper()
 	testkit.EventuallyLast(t, 10*time.Second, "active became "+want, func() (statusReport, bool) {
 		rep := status(t, cfg)
-		return rep, rep.Services[0].Active == want && len(rep.Services[0].DNS) == 1
+		return rep, activeServer(rep.Services[0]) == want && len(rep.Services[0].DNS) == 1
 	})
 }

@@ -128,7 +128,7 @@ func TestOperationSurvivesSignals(t *testing.T) {
 			if !strings.Contains(errb.String(), "interrupted before disable public record") || !strings.Contains(errb.String(), "rolled back") {
 				t.Errorf("stderr:\n%s", errb.String())
 			}
-			if rep := status(t, cfg); rep.Services[0].Active != "public" || rep.Held {
+			if rep := status(t, cfg); activeServer(rep.Services[0]) != "public" || rep.Held {
 				t.Errorf("after the signal: %+v", rep)
 			}
 			b, _ := os.ReadFile(audit)

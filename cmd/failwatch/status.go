@@ -21,26 +21,29 @@ import (
 
 // The versions of the JSON documents: each changes when a field changes
 // meaning or goes away (docs/JSON.md, CHANGELOG.md). status 2: a list of
-// services; 3: durations as *_ms, since RFC 3339. failover 2: records with
-// ttl_ms.
+// services; 3: durations as *_ms, since RFC 3339; 4: identity and a
+// service's active absent when not read, never empty strings. failover 2:
+// records with ttl_ms.
 const (
-	statusSchema    = 3
+	statusSchema    = 4
 	operationSchema = 2
 )
 
 // statusReport is what `failwatch status` knows: the router, then each
 // service.
 type statusReport struct {
-	SchemaVersion int                `json:"schema_version"`
-	Router        string             `json:"router"`
-	Connected     bool               `json:"connected"`
-	Error         string             `json:"error,omitempty"`
-	Identity      jsonout.Identity   `json:"identity"`
-	Services      []serviceStatus    `json:"services"`
-	Netwatch      []jsonout.Netwatch `json:"netwatch"`
-	Held          bool               `json:"netwatch_held"`
-	Healthy       bool               `json:"healthy"`
-	HA            *haStatus          `json:"ha,omitempty"`
+	SchemaVersion int    `json:"schema_version"`
+	Router        string `json:"router"`
+	Connected     bool   `json:"connected"`
+	Error         string `json:"error,omitempty"`
+	// Identity is absent when the router was not read: who it is is
+	// not known, and empty strings would say a router named "".
+	Identity *jsonout.Identity  `json:"identity,omitempty"`
+	Services []serviceStatus    `json:"services"`
+	Netwatch []jsonout.Netwatch `json:"netwatch"`
+	Held     bool               `json:"netwatch_held"`
+	Healthy  bool               `json:"healthy"`
+	HA       *haStatus          `json:"ha,omitempty"`
 }
 
 // serviceStatus is one service in `failwatch status`.
@@ -49,8 +52,12 @@ type serviceStatus struct {
 	Facts   engine.FactState `json:"facts"`
 	Why     string           `json:"why,omitempty"`
 	// where is the active server in words, for the text output.
-	where    string
-	Active   string           `json:"active"`
+	where string
+	// Active is the server the records point at, "" when a reading found
+	// none or several; absent (nil) when no reading says (facts not
+	// known), so a script reading it alone never takes an unread router
+	// for "no single server".
+	Active   *string          `json:"active,omitempty"`
 	Records  []jsonout.Record `json:"records"`
 	DNS      []string         `json:"dns_answer"`
 	DNSError string           `json:"dns_error,omitempty"`
@@ -109,7 +116,11 @@ func readStatus(ctx context.Context, c connected, stderr io.Writer) statusReport
 	w := routeros.NewWatcher(c.client, names, hosts, 0)
 	w.Bridges = engine.BridgeWatches(c.failovers)
 	st := w.Read(ctx)
-	rep.Connected, rep.Identity = st.Connected, jsonout.IdentityOf(st.Identity)
+	rep.Connected = st.Connected
+	if st.Connected {
+		id := jsonout.IdentityOf(st.Identity)
+		rep.Identity = &id
+	}
 	if st.Err != nil {
 		rep.Error = st.Err.Error()
 	}
@@ -156,7 +167,10 @@ func serviceStatusOf(ctx context.Context, f *failover.Failover, st routeros.Rout
 		facts = engine.Age(facts, st, st.At, 0)
 	}
 	ss.Records = jsonout.Records(records)
-	ss.Facts, ss.Active, ss.where, ss.Bridge = facts.State, facts.Active, facts.Where(time.Local), facts.Bridge
+	ss.Facts, ss.where, ss.Bridge = facts.State, facts.Where(time.Local), facts.Bridge
+	if facts.State == engine.FactKnown {
+		ss.Active = &facts.Active
+	}
 	if st.Err != nil {
 		// The router's line says why once; each service need not again.
 		ss.where = "unknown (the router was not read)"
@@ -171,7 +185,7 @@ func serviceStatusOf(ctx context.Context, f *failover.Failover, st routeros.Rout
 	if ans.Err != nil {
 		ss.DNSError = ans.Err.Error()
 	}
-	ss.Healthy = st.Connected && ss.Active != ""
+	ss.Healthy = st.Connected && facts.Defined()
 	return ss
 }
 
