@@ -274,6 +274,10 @@ func (t *table) words(r row, proplist []string) []string {
 // dnsTypes are the record types /ip/dns/static takes (RouterOS 7).
 var dnsTypes = []string{"A", "AAAA", "CNAME", "FWD", "MX", "NS", "NXDOMAIN", "SRV", "TXT"}
 
+// dnsTypeNeeds is the property a record of a type must have, the router
+// trapping "... must be set" without it.
+var dnsTypeNeeds = map[string]string{"CNAME": "cname", "FWD": "forward-to", "MX": "mx-exchange", "NS": "ns", "SRV": "srv-target"}
+
 func dnsStaticTable(prof profile, duration func(time.Duration) string) *table {
 	props := []prop{
 		{name: "name"},
@@ -329,26 +333,9 @@ func dnsStaticTable(prof profile, duration func(time.Duration) string) *table {
 				if a, err := netip.ParseAddr(r["address"]); err != nil || !a.Is6() {
 					return trapf(catValue, "invalid value for argument address")
 				}
-			case "CNAME":
-				if r["cname"] == "" {
-					return trapf(catValue, "cname must be set")
-				}
-			case "FWD":
-				if r["forward-to"] == "" {
-					return trapf(catValue, "forward-to must be set")
-				}
-			case "MX":
-				if r["mx-exchange"] == "" {
-					return trapf(catValue, "mx-exchange must be set")
-				}
-			case "NS":
-				if r["ns"] == "" {
-					return trapf(catValue, "ns must be set")
-				}
-			case "SRV":
-				if r["srv-target"] == "" {
-					return trapf(catValue, "srv-target must be set")
-				}
+			}
+			if k := dnsTypeNeeds[r["type"]]; k != "" && r[k] == "" {
+				return trapf(catValue, "%s must be set", k)
 			}
 			return nil
 		},
