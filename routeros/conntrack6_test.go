@@ -57,8 +57,7 @@ func FuzzConnection6From(f *testing.F) {
 // emulator: picked by address, their ports and protocols here, at most the
 // cap, the rest counted.
 func TestConnections6ToBounded(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	r, c := adminClient(t, rosim.Options{})
 	primary := netip.MustParseAddr("2001:db8::7")
 	track := func(proto, src string, port uint16) {
 		t.Helper()

@@ -13,8 +13,7 @@ import (
 // The bridge's rules are found by their comment's prefix, read strictly;
 // a row of another comment is not read at all.
 func TestNATRulesByComment(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	for _, kv := range [][]string{
 		{"chain", "dstnat", "action", "accept", "dst-address", "198.51.100.7", "src-address-list", "failwatch-exempt-www", "disabled", "yes", "comment", "failwatch bridge www exempt"},
@@ -43,8 +42,7 @@ func TestNATRulesByComment(t *testing.T) {
 // The connections to an address's carried ports are read with only the
 // properties used, at most the cap, the rest counted.
 func TestConnectionsToBounded(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	r, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	track := func(proto, src, dst string) {
 		t.Helper()

@@ -69,6 +69,14 @@ const (
 	kindToAddress6
 )
 
+// readsAs says whether a value reads as a kind that is kept as written.
+var readsAs = map[propKind]func(v string) bool{
+	kindPercent: func(v string) bool { _, err := config.ParsePercent(v); return err == nil },
+	kindRanges:  func(v string) bool { _, err := config.ParseStatusRanges(v); return err == nil },
+	kindAddress: func(v string) bool { _, err := netip.ParseAddr(v); return err == nil },
+	kindInt:     func(v string) bool { _, err := strconv.Atoi(v); return err == nil },
+}
+
 // table is a menu such as /ip/dns/static: items in print order, each with
 // a stable .id, and the properties it knows.
 type table struct {
@@ -115,20 +123,8 @@ func (t *table) value(p prop, v string) (string, *trap) {
 			return "", trapf(catValue, "value of %s out of range or invalid time interval", p.name)
 		}
 		return t.duration(d), nil
-	case kindPercent:
-		if _, err := config.ParsePercent(v); err != nil {
-			return "", trapf(catValue, "invalid value for argument %s", p.name)
-		}
-	case kindRanges:
-		if _, err := config.ParseStatusRanges(v); err != nil {
-			return "", trapf(catValue, "invalid value for argument %s", p.name)
-		}
-	case kindAddress:
-		if _, err := netip.ParseAddr(v); err != nil {
-			return "", trapf(catValue, "invalid value for argument %s", p.name)
-		}
-	case kindInt:
-		if _, err := strconv.Atoi(v); err != nil {
+	case kindPercent, kindRanges, kindAddress, kindInt:
+		if !readsAs[p.kind](v) {
 			return "", trapf(catValue, "invalid value for argument %s", p.name)
 		}
 	case kindAddrMatch, kindToAddresses, kindPorts, kindToPorts, kindProtocol:
