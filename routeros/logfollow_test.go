@@ -13,8 +13,11 @@ import (
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
+// logNow is the router's clock log times are read against in the tests
+// of ParseLogTime: a year's 25 November, with days of it past and to come.
+var logNow = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+
 func TestParseLogTime(t *testing.T) {
-	now := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
 		want time.Time
@@ -28,13 +31,13 @@ func TestParseLogTime(t *testing.T) {
 		{"dec/30 23:59:59", time.Date(2025, 12, 30, 23, 59, 59, 0, time.UTC)},
 	}
 	for _, tc := range tests {
-		got, err := ParseLogTime(tc.in, now)
+		got, err := ParseLogTime(tc.in, logNow)
 		if err != nil || !got.Equal(tc.want) {
 			t.Errorf("ParseLogTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "25:00:00", "oct 23 18:33:31", "foo/23 18:33:31", "13-40 10:00:00", "feb/30 10:00:00", "18:33", "2023-10-23-1 18:33:31"} {
-		if _, err := ParseLogTime(bad, now); err == nil {
+		if _, err := ParseLogTime(bad, logNow); err == nil {
 			t.Errorf("ParseLogTime(%q) took it", bad)
 		}
 	}
@@ -64,9 +67,8 @@ func FuzzParseLogTime(f *testing.F) {
 	for _, s := range []string{"18:33:31", "oct/23 18:33:31", "oct/23/2023 18:33:31", "2023-10-23 18:33:31", "10-23 18:33:31", "dec/99/0 1:2:3"} {
 		f.Add(s)
 	}
-	now := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, err := ParseLogTime(s, now); err == nil && got.IsZero() {
+		if got, err := ParseLogTime(s, logNow); err == nil && got.IsZero() {
 			t.Fatalf("%q parsed to the zero time", s)
 		}
 	})
