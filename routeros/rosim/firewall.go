@@ -315,7 +315,10 @@ func parseAddrRange(v string) (lo, hi netip.Addr, ok bool) {
 	return lo, hi, err == nil && hi.Is4() == lo.Is4()
 }
 
-// parsePorts parses "80", "80,443" or "1000-2000,8080".
+// parsePorts parses "80", "80,443" or "1000-2000,8080". It is the
+// router's own judgement of what it takes, kept apart from the client's
+// reading (routeros.ParsePorts) on purpose: the emulator checks the
+// client, which a shared parser could not.
 func parsePorts(v string) ([][2]int, bool) {
 	var out [][2]int
 	for part := range strings.SplitSeq(v, ",") {
