@@ -9,11 +9,7 @@ import (
 // not permanent; a timeout that is no duration makes the row unreadable.
 func TestAddressListEntryTimeout(t *testing.T) {
 	base := func(kv ...string) map[string]string {
-		m := map[string]string{".id": "*1", "list": "x", "address": "192.0.2.1", "disabled": "false"}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
+		return rowWith(map[string]string{".id": "*1", "list": "x", "address": "192.0.2.1", "disabled": "false"}, kv...)
 	}
 	for _, tc := range []struct {
 		name       string

@@ -101,7 +101,7 @@ func boundedClient(t *testing.T, addr string) *Client {
 // A log of more lines than the bound is refused by row count; the defaults
 // are a real router's largest log and 64 MiB.
 func TestReplyRowBound(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{LogSize: testMaxRows + 10})
+	r, addr := testkit.Emulator(t, rosim.Options{LogSize: testMaxRows + 10})
 	for i := range testMaxRows + 1 {
 		r.Log("system,info", "line "+strconv.Itoa(i))
 	}

@@ -17,8 +17,7 @@ func TestDefaultRouteAndInterfaceList(t *testing.T) {
 	ctx := context.Background()
 	for _, version := range versions {
 		t.Run(version, func(t *testing.T) {
-			_, addr := emulator(t, rosim.Options{Version: version})
-			c := client(t, addr, "admin", "")
+			_, c := adminClient(t, rosim.Options{Version: version})
 			for _, add := range [][]string{
 				{"/ip/route", "gateway", "203.0.113.1%ether1"},
 				{"/ip/route", "gateway", "ether5", "distance", "2"},

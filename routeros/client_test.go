@@ -14,10 +14,12 @@ import (
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
-// emulator starts a router seeded with the paper's setup on loopback.
-func emulator(t *testing.T, opts rosim.Options) (*rosim.Router, string) {
+// adminClient starts a router seeded with the paper's setup on loopback
+// and logs in to it as admin.
+func adminClient(t *testing.T, opts rosim.Options) (*rosim.Router, *Client) {
 	t.Helper()
-	return testkit.Emulator(t, opts)
+	r, addr := testkit.Emulator(t, opts)
+	return r, client(t, addr, "admin", "")
 }
 
 func client(t *testing.T, addr, user, password string) *Client {
@@ -32,8 +34,7 @@ func client(t *testing.T, addr, user, password string) *Client {
 
 func TestReadIdentityRecordsNetwatch(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
-		_, addr := emulator(t, rosim.Options{Identity: "edge-1", LegacyLogin: legacy})
-		c := client(t, addr, "admin", "")
+		_, c := adminClient(t, rosim.Options{Identity: "edge-1", LegacyLogin: legacy})
 		ctx := context.Background()
 		id, err := c.Identity(ctx)
 		if err != nil {
@@ -62,7 +63,7 @@ func TestReadIdentityRecordsNetwatch(t *testing.T) {
 
 func TestWrongPassword(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
-		_, addr := emulator(t, rosim.Options{Users: map[string]string{"admin": "right"}, LegacyLogin: legacy})
+		_, addr := testkit.Emulator(t, rosim.Options{Users: map[string]string{"admin": "right"}, LegacyLogin: legacy})
 		c := client(t, addr, "admin", "wrong-secret")
 		_, err := c.Identity(context.Background())
 		var le *LoginError
@@ -76,8 +77,7 @@ func TestWrongPassword(t *testing.T) {
 }
 
 func TestTrapKeepsConnection(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	err := c.SetRecordDisabled(ctx, "*99", true)
 	var trap *TrapError
@@ -100,8 +100,7 @@ func TestTrapKeepsConnection(t *testing.T) {
 // A !fatal (here the answer to /quit) is reported with its reason, and the
 // next call reconnects.
 func TestFatalAndReconnect(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	_, err := c.Run(ctx, "/quit")
 	var fatal *FatalError
@@ -193,8 +192,7 @@ func TestTLSWithoutCertificate(t *testing.T) {
 // fast reply there): many goroutines share one client and every call gets
 // its own answer.
 func TestConcurrentCallsShareOneConnection(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	errs := make(chan error, 400)
 	done := make(chan struct{})
 	for i := range 8 {
@@ -238,8 +236,7 @@ func TestConcurrentCallsShareOneConnection(t *testing.T) {
 // A cancelled call costs the connection, not the client: the next call
 // reconnects.
 func TestCancelledCallThenReconnect(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.Identity(ctx); err == nil {
@@ -255,8 +252,7 @@ func TestCancelledCallThenReconnect(t *testing.T) {
 // right then works. Only a failed redial makes the link unreachable, since
 // when it first failed.
 func TestStaleConnectionIsRetriedOnce(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	r, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	w := NewWatcher(c, []string{paper.Name}, []string{paper.PublicAddress}, time.Second)
 	if st := w.Read(ctx); st.Err != nil || c.Link().State != LinkUp {

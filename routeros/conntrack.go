@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -32,15 +33,21 @@ var connProps = ".id,protocol,src-address,dst-address,reply-src-address"
 // ConnectionFrom reads a connection row strictly: an address with a port
 // for tcp and udp, without one for anything else (see RecordFrom).
 func ConnectionFrom(m map[string]string) Connection {
+	return connectionFrom(m, (*reader).endpoint)
+}
+
+// connectionFrom reads what a connection row of either family holds:
+// endpoint reads each of its three ends, as the family prints them.
+func connectionFrom(m map[string]string, endpoint func(rd *reader, addrKey string, ported bool) netip.AddrPort) Connection {
 	rd := &reader{m: m}
 	c := Connection{ID: rd.id(), Protocol: line(m, "protocol")}
 	if c.Protocol == "" {
 		rd.fail("no protocol")
 	}
 	ported := c.Protocol == "tcp" || c.Protocol == "udp"
-	c.Src = rd.endpoint("src-address", ported)
-	c.Dst = rd.endpoint("dst-address", ported)
-	c.ReplySrc = rd.endpoint("reply-src-address", ported)
+	c.Src = endpoint(rd, "src-address", ported)
+	c.Dst = endpoint(rd, "dst-address", ported)
+	c.ReplySrc = endpoint(rd, "reply-src-address", ported)
 	if rd.problem != "" {
 		c.Unreadable = rd.problem + " in " + rowText(m)
 	}
@@ -108,19 +115,9 @@ func (c *Client) ConnectionsTo(ctx context.Context, family Family, dst netip.Add
 	if len(dsts) == 0 {
 		return out, nil
 	}
-	words := []string{family.Menu("connection") + "/print", "=.proplist=" + connProps}
-	seen := map[string]bool{}
-	n := 0
-	for _, d := range dsts {
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		words = append(words, "?dst-address="+d)
-		if n++; n > 1 {
-			words = append(words, "?#|")
-		}
-	}
+	slices.Sort(dsts)
+	dsts = slices.Compact(dsts) // a port carried over both tcp and udp is asked for once
+	words := anyOf([]string{family.Menu("connection") + "/print", "=.proplist=" + connProps}, "dst-address", dsts)
 	r, err := c.Run(ctx, words...)
 	if err != nil {
 		return out, fmt.Errorf("read %s: %w", family.Menu("connection"), err)

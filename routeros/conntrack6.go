@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // An IPv6 connection, /ipv6/firewall/connection, prints its addresses
@@ -20,24 +21,12 @@ var conn6Props = ".id,protocol,src-address,src-port,dst-address,dst-port,reply-s
 // Connection6From reads an IPv6 connection row strictly: IPv6 addresses
 // without ports, and the ports apart for tcp and udp (see RecordFrom).
 func Connection6From(m map[string]string) Connection {
-	rd := &reader{m: m}
-	c := Connection{ID: rd.id(), Protocol: line(m, "protocol")}
-	if c.Protocol == "" {
-		rd.fail("no protocol")
-	}
-	ported := c.Protocol == "tcp" || c.Protocol == "udp"
-	c.Src = rd.endpoint6("src-address", "src-port", ported)
-	c.Dst = rd.endpoint6("dst-address", "dst-port", ported)
-	c.ReplySrc = rd.endpoint6("reply-src-address", "reply-src-port", ported)
-	if rd.problem != "" {
-		c.Unreadable = rd.problem + " in " + rowText(m)
-	}
-	return c
+	return connectionFrom(m, (*reader).endpoint6)
 }
 
 // endpoint6 reads an IPv6 address and, when the protocol has ports, its
-// port from their own properties.
-func (rd *reader) endpoint6(addrKey, portKey string, ported bool) netip.AddrPort {
+// port from a property of its own: src-port for src-address, and so on.
+func (rd *reader) endpoint6(addrKey string, ported bool) netip.AddrPort {
 	v, ok := rd.m[addrKey]
 	if !ok {
 		rd.fail("no %s", addrKey)
@@ -51,6 +40,7 @@ func (rd *reader) endpoint6(addrKey, portKey string, ported bool) netip.AddrPort
 	if !ported {
 		return netip.AddrPortFrom(a, 0)
 	}
+	portKey := strings.TrimSuffix(addrKey, "address") + "port"
 	p, ok := rd.m[portKey]
 	n, err := strconv.ParseUint(p, 10, 16)
 	if !ok || err != nil {

@@ -15,16 +15,8 @@ import (
 // unreadable.
 func TestConnection6From(t *testing.T) {
 	row := func(kv ...string) map[string]string {
-		m := map[string]string{".id": "*1", "protocol": "tcp", "src-address": "fd00:88::10", "src-port": "50000",
-			"dst-address": "2001:db8::7", "dst-port": "443", "reply-src-address": "2001:db8::2", "reply-src-port": "443"}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == "-" {
-				delete(m, kv[i])
-				continue
-			}
-			m[kv[i]] = kv[i+1]
-		}
-		return m
+		return rowWith(map[string]string{".id": "*1", "protocol": "tcp", "src-address": "fd00:88::10", "src-port": "50000",
+			"dst-address": "2001:db8::7", "dst-port": "443", "reply-src-address": "2001:db8::2", "reply-src-port": "443"}, kv...)
 	}
 	for _, tc := range []struct {
 		name string
@@ -57,13 +49,7 @@ func FuzzConnection6From(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, proto, src, sport, dst, dport, reply, rport string) {
 		m := map[string]string{".id": id, "protocol": proto, "src-address": src, "src-port": sport,
 			"dst-address": dst, "dst-port": dport, "reply-src-address": reply, "reply-src-port": rport}
-		c := Connection6From(m)
-		if c.Unreadable != "" {
-			return
-		}
-		if !ValidID(c.ID) || !c.Src.Addr().Is6() || !c.Dst.Addr().Is6() || !c.ReplySrc.Addr().Is6() {
-			t.Fatalf("read %+v from %q", c, m)
-		}
+		checkConnectionRead(t, m, Connection6From, netip.Addr.Is6)
 	})
 }
 
@@ -71,8 +57,7 @@ func FuzzConnection6From(f *testing.F) {
 // emulator: picked by address, their ports and protocols here, at most the
 // cap, the rest counted.
 func TestConnections6ToBounded(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	r, c := adminClient(t, rosim.Options{})
 	primary := netip.MustParseAddr("2001:db8::7")
 	track := func(proto, src string, port uint16) {
 		t.Helper()

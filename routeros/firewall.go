@@ -150,7 +150,8 @@ func (rd *reader) ports(key string) string {
 	return line(rd.m, key)
 }
 
-// ParsePorts reads a port list as a router prints it.
+// ParsePorts reads a port list as a router prints it. The emulator has
+// its own (rosim's parsePorts), so that each side is checked by the other.
 func ParsePorts(v string) ([][2]int, bool) {
 	var out [][2]int
 	for part := range strings.SplitSeq(v, ",") {

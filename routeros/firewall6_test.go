@@ -7,11 +7,7 @@ import "testing"
 // sends.
 func TestNATRuleToAddress(t *testing.T) {
 	base := func(kv ...string) map[string]string {
-		m := map[string]string{".id": "*1", "chain": "dstnat", "action": "dst-nat", "dst-address": "2001:db8::7", "disabled": "true"}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
+		return rowWith(map[string]string{".id": "*1", "chain": "dstnat", "action": "dst-nat", "dst-address": "2001:db8::7", "disabled": "true"}, kv...)
 	}
 	for _, tc := range []struct {
 		name, to, unreadable string

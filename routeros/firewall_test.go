@@ -13,8 +13,7 @@ import (
 // The bridge's rules are found by their comment's prefix, read strictly;
 // a row of another comment is not read at all.
 func TestNATRulesByComment(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	for _, kv := range [][]string{
 		{"chain", "dstnat", "action", "accept", "dst-address", "198.51.100.7", "src-address-list", "failwatch-exempt-www", "disabled", "yes", "comment", "failwatch bridge www exempt"},
@@ -43,8 +42,7 @@ func TestNATRulesByComment(t *testing.T) {
 // The connections to an address's carried ports are read with only the
 // properties used, at most the cap, the rest counted.
 func TestConnectionsToBounded(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	r, c := adminClient(t, rosim.Options{})
 	ctx := context.Background()
 	track := func(proto, src, dst string) {
 		t.Helper()
@@ -134,14 +132,21 @@ func FuzzConnectionFrom(f *testing.F) {
 	f.Add("*2", "icmp", "10.0.0.1", "10.0.0.2:", "[::1]:80")
 	f.Fuzz(func(t *testing.T, id, proto, src, dst, reply string) {
 		m := map[string]string{".id": id, "protocol": proto, "src-address": src, "dst-address": dst, "reply-src-address": reply}
-		c := ConnectionFrom(m)
-		if c.Unreadable != "" {
-			return
-		}
-		if !ValidID(c.ID) || !c.Src.Addr().IsValid() || !c.Dst.Addr().IsValid() || !c.ReplySrc.Addr().IsValid() {
-			t.Fatalf("read %+v from %q", c, m)
-		}
+		checkConnectionRead(t, m, ConnectionFrom, netip.Addr.IsValid)
 	})
+}
+
+// checkConnectionRead is the connection fuzz targets' check: a row that
+// from reads has a valid id and three addresses that addr takes.
+func checkConnectionRead(t *testing.T, m map[string]string, from func(map[string]string) Connection, addr func(netip.Addr) bool) {
+	t.Helper()
+	c := from(m)
+	if c.Unreadable != "" {
+		return
+	}
+	if !ValidID(c.ID) || !addr(c.Src.Addr()) || !addr(c.Dst.Addr()) || !addr(c.ReplySrc.Addr()) {
+		t.Fatalf("read %+v from %q", c, m)
+	}
 }
 
 func FuzzAddressListEntryFrom(f *testing.F) {

@@ -13,8 +13,11 @@ import (
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
+// logNow is the router's clock log times are read against in the tests
+// of ParseLogTime: a year's 25 November, with days of it past and to come.
+var logNow = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
+
 func TestParseLogTime(t *testing.T) {
-	now := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
 		want time.Time
@@ -28,13 +31,13 @@ func TestParseLogTime(t *testing.T) {
 		{"dec/30 23:59:59", time.Date(2025, 12, 30, 23, 59, 59, 0, time.UTC)},
 	}
 	for _, tc := range tests {
-		got, err := ParseLogTime(tc.in, now)
+		got, err := ParseLogTime(tc.in, logNow)
 		if err != nil || !got.Equal(tc.want) {
 			t.Errorf("ParseLogTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "25:00:00", "oct 23 18:33:31", "foo/23 18:33:31", "13-40 10:00:00", "feb/30 10:00:00", "18:33", "2023-10-23-1 18:33:31"} {
-		if _, err := ParseLogTime(bad, now); err == nil {
+		if _, err := ParseLogTime(bad, logNow); err == nil {
 			t.Errorf("ParseLogTime(%q) took it", bad)
 		}
 	}
@@ -64,9 +67,8 @@ func FuzzParseLogTime(f *testing.F) {
 	for _, s := range []string{"18:33:31", "oct/23 18:33:31", "oct/23/2023 18:33:31", "2023-10-23 18:33:31", "10-23 18:33:31", "dec/99/0 1:2:3"} {
 		f.Add(s)
 	}
-	now := time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, err := ParseLogTime(s, now); err == nil && got.IsZero() {
+		if got, err := ParseLogTime(s, logNow); err == nil && got.IsZero() {
 			t.Fatalf("%q parsed to the zero time", s)
 		}
 	})
@@ -112,7 +114,7 @@ func next(t *testing.T, events <-chan LogEvent, kind LogEventKind) LogEvent {
 }
 
 func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
+	r, addr := testkit.Emulator(t, rosim.Options{})
 	r.Log("netwatch,info", "event up [ type: simple, host: 104.247.193.168 ]")
 	r.Log("firewall,info", "not interesting")
 	events, _ := follower(t, addr)
@@ -164,7 +166,7 @@ func TestFollowResumesWithoutLossOrDuplicates(t *testing.T) {
 
 // Reconnecting again and again leaves no goroutines behind.
 func TestFollowReconnectsDoNotLeak(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
+	r, addr := testkit.Emulator(t, rosim.Options{})
 	events, _ := follower(t, addr)
 	next(t, events, LogConnected)
 	reconnect := func() {
@@ -215,7 +217,7 @@ func TestFollowReportsGap(t *testing.T) {
 // like a router reboot: the follower reconnects, and says its numbering
 // restarted.
 func TestFollowAcrossRouterRestart(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
+	r, addr := testkit.Emulator(t, rosim.Options{})
 	for range 5 {
 		r.Log("system,info", "filler")
 	}
@@ -244,7 +246,7 @@ func TestFollowAcrossRouterRestart(t *testing.T) {
 // follower's events, which would stall go-routeros' replies if the two
 // shared a connection.
 func TestFollowAndCommandsTogether(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
+	r, addr := testkit.Emulator(t, rosim.Options{})
 	events, _ := follower(t, addr)
 	next(t, events, LogConnected)
 	for range 300 {
@@ -271,7 +273,7 @@ func TestFollowAndCommandsTogether(t *testing.T) {
 // Lines with an id that is huge or unreadable cannot blind the follower:
 // each is shown once, and the lines after them still come.
 func TestFollowSurvivesOddIDs(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
+	r, addr := testkit.Emulator(t, rosim.Options{})
 	events, _ := follower(t, addr)
 	next(t, events, LogConnected)
 	for _, l := range []struct{ id, msg string }{
@@ -303,7 +305,7 @@ func TestFollowSurvivesOddIDs(t *testing.T) {
 // there, and the router's real numbers, far behind it, still come. (The log
 // keeps two lines: that one and the follower's own login.)
 func TestFollowStartsAfterAnOddNewestLine(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{LogSize: 2})
+	r, addr := testkit.Emulator(t, rosim.Options{LogSize: 2})
 	r.LogWithID("*FFFFFFFFFFFF", "netwatch,info", "huge id")
 	events, _ := follower(t, addr)
 	next(t, events, LogConnected)
@@ -337,7 +339,7 @@ func TestFollowInTheRoutersZone(t *testing.T) {
 	}
 	for _, version := range []string{"6.49.17 (long-term)", "7.18.2 (stable)"} {
 		t.Run(version, func(t *testing.T) {
-			r, addr := emulator(t, rosim.Options{Version: version, Zone: jakarta})
+			r, addr := testkit.Emulator(t, rosim.Options{Version: version, Zone: jakarta})
 			events, _ := follower(t, addr)
 			ev := next(t, events, LogConnected)
 			if _, local := time.Now().Zone(); local != 7*3600 && !strings.Contains(ev.Reason, "router clock Asia/Jakarta (+07:00)") {
@@ -381,7 +383,7 @@ func TestParseClock(t *testing.T) {
 // same, the connection says the router's zone is unknown, and each line
 // keeps the time as the router printed it, with no made-up zone.
 func TestFollowWithoutTheClock(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{Version: "6.49.17 (long-term)"})
+	r, addr := testkit.Emulator(t, rosim.Options{Version: "6.49.17 (long-term)"})
 	r.Inject("/system/clock/print", 0, rosim.Fault{Message: "not enough permissions (9)"})
 	events, _ := follower(t, addr)
 	ev := next(t, events, LogConnected)

@@ -306,41 +306,37 @@ func parseOffset(s string) (int, error) {
 // StaticRecords reads the static DNS records of the names, in print
 // order, in one call however many names (all records when none are given).
 func (c *Client) StaticRecords(ctx context.Context, names ...string) ([]Record, error) {
-	words := []string{"/ip/dns/static/print"}
-	for i, n := range names {
-		words = append(words, "?name="+n)
-		if i > 0 {
-			words = append(words, "?#|")
-		}
-	}
-	r, err := c.Run(ctx, words...)
-	if err != nil {
-		return nil, fmt.Errorf("read static dns: %w", err)
-	}
-	out := make([]Record, 0, len(r.Rows))
-	for _, m := range r.Rows {
-		out = append(out, RecordFrom(m))
-	}
-	return out, nil
+	return readRows(ctx, c, "static dns", anyOf([]string{"/ip/dns/static/print"}, "name", names), RecordFrom)
 }
 
 // NetwatchEntries reads the netwatch entries for the given hosts (all of
 // them when none are given).
 func (c *Client) NetwatchEntries(ctx context.Context, hosts ...string) ([]Netwatch, error) {
-	words := []string{"/tool/netwatch/print"}
-	for i, h := range hosts {
-		words = append(words, "?host="+h)
+	return readRows(ctx, c, "netwatch", anyOf([]string{"/tool/netwatch/print"}, "host", hosts), NetwatchFrom)
+}
+
+// anyOf adds to a print's words a query for the rows whose key is any of
+// values (every row when there are none): each "?#|" ors the last two.
+func anyOf(words []string, key string, values []string) []string {
+	for i, v := range values {
+		words = append(words, "?"+key+"="+v)
 		if i > 0 {
 			words = append(words, "?#|")
 		}
 	}
+	return words
+}
+
+// readRows runs a print and reads each row with from, strictly; what
+// names the menu in the error.
+func readRows[T any](ctx context.Context, c *Client, what string, words []string, from func(map[string]string) T) ([]T, error) {
 	r, err := c.Run(ctx, words...)
 	if err != nil {
-		return nil, fmt.Errorf("read netwatch: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	out := make([]Netwatch, 0, len(r.Rows))
+	out := make([]T, 0, len(r.Rows))
 	for _, m := range r.Rows {
-		out = append(out, NetwatchFrom(m))
+		out = append(out, from(m))
 	}
 	return out, nil
 }

@@ -13,8 +13,7 @@ import (
 // A burst of log pokes (10,000 in 1.5 s) makes at most one reading a second;
 // an operation's poke makes one at once.
 func TestWatcherCoalescesLogPokes(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
+	_, c := adminClient(t, rosim.Options{})
 	w := NewWatcher(c, []string{paper.Name}, []string{paper.PublicAddress}, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

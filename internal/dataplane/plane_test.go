@@ -142,16 +142,18 @@ func TestRuleRewritesTCP(t *testing.T) {
 	}
 }
 
-// pinger is iputils ping running in the client's namespace; it counts the
-// replies as they come.
+// pinger is iputils ping running in the client's namespace; it notes each
+// echo's outcome as ping prints it.
 type pinger struct {
-	mu      sync.Mutex
-	replies []time.Time
+	mu sync.Mutex
+	// replies and unanswered are when ping said an echo was answered, and
+	// when (-O: as it sends the next one) that one still was not.
+	replies, unanswered []time.Time
 }
 
 func startPing(t *testing.T, ns string, to netip.Addr) *pinger {
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "ping", "-n", "-i", "0.2", "-W", "1", to.String())
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "ping", "-n", "-O", "-i", "0.2", "-W", "1", to.String())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +167,14 @@ func startPing(t *testing.T, ns string, to netip.Addr) *pinger {
 		defer close(done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "bytes from") {
-				p.mu.Lock()
+			p.mu.Lock()
+			switch {
+			case strings.Contains(sc.Text(), "bytes from"):
 				p.replies = append(p.replies, time.Now())
-				p.mu.Unlock()
+			case strings.HasPrefix(sc.Text(), "no answer yet"):
+				p.unanswered = append(p.unanswered, time.Now())
 			}
+			p.mu.Unlock()
 		}
 	}()
 	t.Cleanup(func() {
@@ -184,9 +189,21 @@ func startPing(t *testing.T, ns string, to netip.Addr) *pinger {
 func (p *pinger) repliesSince(at time.Time) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return countSince(p.replies, at)
+}
+
+// echoesSince counts the echoes ping has said the outcome of after at:
+// answered, or still unanswered when it sent the next.
+func (p *pinger) echoesSince(at time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return countSince(p.replies, at) + countSince(p.unanswered, at)
+}
+
+func countSince(times []time.Time, at time.Time) int {
 	n := 0
-	for _, r := range p.replies {
-		if r.After(at) {
+	for _, t := range times {
+		if t.After(at) {
 			n++
 		}
 	}
@@ -213,7 +230,9 @@ func TestConnectionRemovalCarriesAPing(t *testing.T) {
 		return strings.Contains(n.plane.Script(), "dnat to "+n.t.Addr.String())
 	})
 	applied := time.Now()
-	time.Sleep(time.Second) // one second of echoes on the old entry
+	// Five echoes on the old entry (a second's worth), counted as ping
+	// tells each one's outcome rather than timed.
+	testkit.Eventually(t, 5*time.Second, "five echoes on the old entry", func() bool { return ping.echoesSince(applied) >= 5 })
 	if got := ping.repliesSince(applied); got != 0 {
 		t.Fatalf("%d replies with the old entry still in place: the rule carried a connection it should not have", got)
 	}

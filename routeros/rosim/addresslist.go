@@ -36,27 +36,35 @@ func (r *Router) addressListTable() *table {
 	} else {
 		props = append(props, prop{name: "dynamic", def: "false", kind: kindBool}, prop{name: "creation-time", readOnly: true})
 	}
+	return r.listTable("/ip/firewall/address-list", props, listAddress, !v6)
+}
+
+// listTable is an address-list menu with the version's props: an entry needs a list and an address, which
+// address checks and returns as the router keeps it; a timeout runs out
+// on the router's clock, and created stamps creation-time.
+func (r *Router) listTable(path string, props []prop, address func(string) (string, bool), created bool) *table {
+	return r.configMenu(path, props, func(row row) *trap {
+		if t := missingOf(row, "list", "address"); t != nil {
+			return t
+		}
+		a, ok := address(row["address"])
+		if !ok {
+			return trapf(catValue, "invalid value for argument address")
+		}
+		row["address"] = a
+		if created && row["creation-time"] == "" {
+			row["creation-time"] = r.stamp(r.now())
+		}
+		r.timed(row)
+		return nil
+	})
+}
+
+// configMenu is a menu of configuration: its props, then disabled and
+// comment, which a router prints last; durations on the router's clock.
+func (r *Router) configMenu(path string, props []prop, check func(row) *trap) *table {
 	props = append(props, prop{name: "disabled", def: "false", kind: kindBool}, prop{name: "comment"})
-	return &table{
-		path:     "/ip/firewall/address-list",
-		duration: r.formatDuration,
-		props:    props,
-		check: func(row row) *trap {
-			if t := missingOf(row, "list", "address"); t != nil {
-				return t
-			}
-			a, ok := listAddress(row["address"])
-			if !ok {
-				return trapf(catValue, "invalid value for argument address")
-			}
-			row["address"] = a
-			if !v6 && row["creation-time"] == "" {
-				row["creation-time"] = r.stamp(r.now())
-			}
-			r.timed(row)
-			return nil
-		},
-	}
+	return &table{path: path, duration: r.formatDuration, props: props, check: check}
 }
 
 // listAddress is an IPv4 address, prefix or range as the router keeps it

@@ -65,13 +65,6 @@ func (r *Router) Track(c Conn) (string, error) {
 	if !c.Src.Addr().Is4() || !c.Dst.Addr().Is4() {
 		return r.track6(c)
 	}
-	c.defaults()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.tracked.rows) >= r.opts.MaxConnections {
-		return "", fmt.Errorf("rosim: track: the connection table is full (%d entries)", r.opts.MaxConnections)
-	}
-	replySrc, replyDst, dstnat, srcnat := r.translated(c)
 	ports := c.Protocol != "icmp"
 	addr := func(a netip.AddrPort) string {
 		if ports {
@@ -79,21 +72,37 @@ func (r *Router) Track(c Conn) (string, error) {
 		}
 		return a.Addr().String()
 	}
-	row := row{
-		"protocol": c.Protocol, "src-address": addr(c.Src), "dst-address": addr(c.Dst),
-		"reply-src-address": addr(replySrc), "reply-dst-address": addr(replyDst),
-		"timeout":      r.formatDuration(c.Timeout),
-		"orig-packets": strconv.Itoa(c.OrigPackets), "orig-bytes": strconv.Itoa(c.OrigBytes),
-		"orig-fasttrack-packets": "0", "orig-fasttrack-bytes": "0",
-		"repl-packets": strconv.Itoa(c.ReplPackets), "repl-bytes": strconv.Itoa(c.ReplBytes),
-		"repl-fasttrack-packets": "0", "repl-fasttrack-bytes": "0",
-		"orig-rate": "0", "repl-rate": "0",
-		"expected": "false", "seen-reply": strconv.FormatBool(c.ReplPackets > 0),
-		"confirmed": "true", "dying": "false", "fasttrack": "false",
-		"srcnat": strconv.FormatBool(srcnat), "dstnat": strconv.FormatBool(dstnat),
+	return r.open(r.tracked, c, "8", func(c Conn, replySrc, replyDst netip.AddrPort) row {
+		return row{
+			"protocol": c.Protocol, "src-address": addr(c.Src), "dst-address": addr(c.Dst),
+			"reply-src-address": addr(replySrc), "reply-dst-address": addr(replyDst),
+			"orig-packets": strconv.Itoa(c.OrigPackets), "orig-bytes": strconv.Itoa(c.OrigBytes),
+			"orig-fasttrack-packets": "0", "orig-fasttrack-bytes": "0",
+			"repl-packets": strconv.Itoa(c.ReplPackets), "repl-bytes": strconv.Itoa(c.ReplBytes),
+			"repl-fasttrack-packets": "0", "repl-fasttrack-bytes": "0",
+			"orig-rate": "0", "repl-rate": "0",
+			"expected": "false", "confirmed": "true", "dying": "false", "fasttrack": "false",
+		}
+	})
+}
+
+// open enters a new connection into a family's connection table t:
+// refused past MaxConnections, its mapping decided now by the NAT rules,
+// its row as the family prints it (rowOf, given the reply's ends), its
+// state with the family's ICMP echo request type (echo). It takes r.mu.
+func (r *Router) open(t *table, c Conn, echo string, rowOf func(c Conn, replySrc, replyDst netip.AddrPort) row) (string, error) {
+	c.defaults()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(t.rows) >= r.opts.MaxConnections {
+		return "", fmt.Errorf("rosim: track: the connection table is full (%d entries)", r.opts.MaxConnections)
 	}
-	c.state(row, "8")
-	return r.tracked.insert(row), nil
+	replySrc, replyDst, dstnat, srcnat := r.translated(c)
+	row := rowOf(c, replySrc, replyDst)
+	row["timeout"], row["seen-reply"] = r.formatDuration(c.Timeout), strconv.FormatBool(c.ReplPackets > 0)
+	row["srcnat"], row["dstnat"] = strconv.FormatBool(srcnat), strconv.FormatBool(dstnat)
+	c.state(row, echo)
+	return t.insert(row), nil
 }
 
 // natFor runs a new connection through one NAT chain and returns where it

@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 )
 
@@ -20,23 +21,15 @@ func (r *Router) track6(c Conn) (string, error) {
 	if !ported {
 		c.Protocol = "icmpv6"
 	}
-	c.defaults()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.tracked6.rows) >= r.opts.MaxConnections {
-		return "", fmt.Errorf("rosim: track: the connection table is full (%d entries)", r.opts.MaxConnections)
-	}
-	replySrc, replyDst, dstnat, srcnat := r.translated(c)
-	row := row{
-		"protocol": c.Protocol, "src-address": c.Src.Addr().String(), "dst-address": c.Dst.Addr().String(),
-		"reply-src-address": replySrc.Addr().String(), "reply-dst-address": replyDst.Addr().String(),
-		"timeout": r.formatDuration(c.Timeout), "seen-reply": strconv.FormatBool(c.ReplPackets > 0),
-		"srcnat": strconv.FormatBool(srcnat), "dstnat": strconv.FormatBool(dstnat),
-	}
-	if ported {
-		row["src-port"], row["dst-port"] = strconv.Itoa(int(c.Src.Port())), strconv.Itoa(int(c.Dst.Port()))
-		row["reply-src-port"], row["reply-dst-port"] = strconv.Itoa(int(replySrc.Port())), strconv.Itoa(int(replyDst.Port()))
-	}
-	c.state(row, "128")
-	return r.tracked6.insert(row), nil
+	return r.open(r.tracked6, c, "128", func(c Conn, replySrc, replyDst netip.AddrPort) row {
+		row := row{
+			"protocol": c.Protocol, "src-address": c.Src.Addr().String(), "dst-address": c.Dst.Addr().String(),
+			"reply-src-address": replySrc.Addr().String(), "reply-dst-address": replyDst.Addr().String(),
+		}
+		if ported {
+			row["src-port"], row["dst-port"] = strconv.Itoa(int(c.Src.Port())), strconv.Itoa(int(c.Dst.Port()))
+			row["reply-src-port"], row["reply-dst-port"] = strconv.Itoa(int(replySrc.Port())), strconv.Itoa(int(replyDst.Port()))
+		}
+		return row
+	})
 }

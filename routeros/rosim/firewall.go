@@ -144,29 +144,31 @@ var natParams = []string{"address-list", "address-list-timeout", "jump-target", 
 // order a router prints them: chain and action first, the counters and
 // flags last.
 func (r *Router) natTable() *table {
-	props := []prop{
-		{name: "chain"},
-		{name: "action", def: "accept"},
-		{name: "to-addresses", kind: kindToAddresses},
-		{name: "to-ports", kind: kindToPorts},
-		{name: "protocol", kind: kindProtocol},
-		{name: "src-address", kind: kindAddrMatch},
-		{name: "dst-address", kind: kindAddrMatch},
-		{name: "src-port", kind: kindPorts},
-		{name: "dst-port", kind: kindPorts},
-		{name: "port", kind: kindPorts},
-		{name: "in-interface"},
-		{name: "in-interface-list"},
-		{name: "out-interface"},
-		{name: "out-interface-list"},
+	matchers := natMatchers
+	if r.prof.natTLSHost {
+		matchers = append(slices.Clip(natMatchers), "tls-host")
 	}
-	for _, m := range natMatchers {
+	props := natProps("to-addresses", kindToAddresses, kindAddrMatch, matchers)
+	return &table{path: "/ip/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT, ordered: true}
+}
+
+// natProps are a NAT menu's properties in the order a router prints them:
+// chain and action first, then the translation (to, of kind toKind), the
+// matchers (addresses of kind addrKind, then the others by name), the
+// counters and flags last. IPv4's and IPv6's differ only in these.
+func natProps(to string, toKind, addrKind propKind, matchers []string) []prop {
+	props := []prop{
+		{name: "chain"}, {name: "action", def: "accept"},
+		{name: to, kind: toKind}, {name: "to-ports", kind: kindToPorts},
+		{name: "protocol", kind: kindProtocol},
+		{name: "src-address", kind: addrKind}, {name: "dst-address", kind: addrKind},
+		{name: "src-port", kind: kindPorts}, {name: "dst-port", kind: kindPorts}, {name: "port", kind: kindPorts},
+		{name: "in-interface"}, {name: "in-interface-list"}, {name: "out-interface"}, {name: "out-interface-list"},
+	}
+	for _, m := range matchers {
 		props = append(props, prop{name: m})
 	}
-	if r.prof.natTLSHost {
-		props = append(props, prop{name: "tls-host"})
-	}
-	props = append(props,
+	return append(props,
 		prop{name: "log", def: "false", kind: kindBool},
 		prop{name: "bytes", def: "0", readOnly: true},
 		prop{name: "packets", def: "0", readOnly: true},
@@ -174,7 +176,6 @@ func (r *Router) natTable() *table {
 		prop{name: "dynamic", def: "false", readOnly: true},
 		prop{name: "disabled", def: "false", kind: kindBool},
 		prop{name: "comment"})
-	return &table{path: "/ip/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT, ordered: true}
 }
 
 // checkNAT refuses a rule a router refuses. The caller holds r.mu.
@@ -314,7 +315,10 @@ func parseAddrRange(v string) (lo, hi netip.Addr, ok bool) {
 	return lo, hi, err == nil && hi.Is4() == lo.Is4()
 }
 
-// parsePorts parses "80", "80,443" or "1000-2000,8080".
+// parsePorts parses "80", "80,443" or "1000-2000,8080". It is the
+// router's own judgement of what it takes, kept apart from the client's
+// reading (routeros.ParsePorts) on purpose: the emulator checks the
+// client, which a shared parser could not.
 func parsePorts(v string) ([][2]int, bool) {
 	var out [][2]int
 	for part := range strings.SplitSeq(v, ",") {

@@ -2,6 +2,7 @@ package rosim
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -78,25 +79,7 @@ func (r *Router) firewall6Tables() {
 	if natTo == "" {
 		return
 	}
-	props := []prop{
-		{name: "chain"}, {name: "action", def: "accept"},
-		{name: natTo, kind: kindToAddress6}, {name: "to-ports", kind: kindToPorts},
-		{name: "protocol", kind: kindProtocol},
-		{name: "src-address", kind: kindAddrMatch6}, {name: "dst-address", kind: kindAddrMatch6},
-		{name: "src-port", kind: kindPorts}, {name: "dst-port", kind: kindPorts}, {name: "port", kind: kindPorts},
-		{name: "in-interface"}, {name: "in-interface-list"}, {name: "out-interface"}, {name: "out-interface-list"},
-	}
-	for _, m := range append(nat6Matchers, own...) {
-		props = append(props, prop{name: m})
-	}
-	props = append(props,
-		prop{name: "log", def: "false", kind: kindBool},
-		prop{name: "bytes", def: "0", readOnly: true},
-		prop{name: "packets", def: "0", readOnly: true},
-		prop{name: "invalid", def: "false", readOnly: true},
-		prop{name: "dynamic", def: "false", readOnly: true},
-		prop{name: "disabled", def: "false", kind: kindBool},
-		prop{name: "comment"})
+	props := natProps(natTo, kindToAddress6, kindAddrMatch6, slices.Concat(nat6Matchers, own))
 	r.nat6 = &table{path: "/ipv6/firewall/nat", duration: r.formatDuration, props: props, check: r.checkNAT, ordered: true}
 	r.tracked6 = &table{path: "/ipv6/firewall/connection", duration: r.formatDuration, props: connection6Props(), traffic: true}
 }
@@ -110,27 +93,20 @@ func (r *Router) addressList6Table(timeout bool) *table {
 	} else {
 		props = append(props, prop{name: "dynamic", def: "false", readOnly: true})
 	}
-	props = append(props, prop{name: "disabled", def: "false", kind: kindBool}, prop{name: "comment"})
-	return &table{
-		path:     "/ipv6/firewall/address-list",
-		duration: r.formatDuration,
-		props:    props,
-		check: func(row row) *trap {
-			if t := missingOf(row, "list", "address"); t != nil {
-				return t
-			}
-			p, ok := prefix6(row["address"])
-			if !ok {
-				return trapf(catValue, "invalid value for argument address")
-			}
-			row["address"] = p.String()
-			if p.IsSingleIP() {
-				row["address"] = p.Addr().String()
-			}
-			r.timed(row)
-			return nil
-		},
+	return r.listTable("/ipv6/firewall/address-list", props, listAddress6, false)
+}
+
+// listAddress6 is an IPv6 address or prefix as the router keeps it: a
+// host prefix as its address, a prefix by its network.
+func listAddress6(v string) (string, bool) {
+	p, ok := prefix6(v)
+	if !ok {
+		return "", false
 	}
+	if p.IsSingleIP() {
+		return p.Addr().String(), true
+	}
+	return p.String(), true
 }
 
 // connection6Props are /ipv6/firewall/connection's properties [ctv6], all

@@ -114,30 +114,39 @@ func (r *Router) reconcile() {
 		}
 		want[row[".id"]] = settingsKey(row)
 	}
-	for id, w := range r.watchers {
-		if want[id] != w.key {
-			w.cancel()
-			delete(r.watchers, id)
+	for _, row := range r.netwatch.rows {
+		if _, ok := want[row[".id"]]; !ok && row["status"] != "unknown" {
+			row["status"] = "unknown"
+			delete(row, "since")
 		}
 	}
-	for _, row := range r.netwatch.rows {
+	r.reconcileRuns(r.watchers, r.netwatch.rows, want, func(ctx context.Context, w *watcher, row row) {
+		go r.watch(ctx, w, row[".id"], r.netwatchTest(row), r.firstTest(row))
+	})
+}
+
+// reconcileRuns makes what runs match want (an entry's .id to the key it
+// runs with): a run whose key changed, or whose entry is gone or disabled,
+// is cancelled; start is called, in print order, for each entry wanted and
+// not running, with its context and its watcher, already in running. The
+// caller holds r.mu.
+func (r *Router) reconcileRuns(running map[string]*watcher, rows []row, want map[string]string, start func(ctx context.Context, w *watcher, row row)) {
+	for id, w := range running {
+		if want[id] != w.key {
+			w.cancel()
+			delete(running, id)
+		}
+	}
+	for _, row := range rows {
 		id := row[".id"]
 		key, ok := want[id]
-		if !ok {
-			if row["status"] != "unknown" {
-				row["status"] = "unknown"
-				delete(row, "since")
-			}
-			continue
-		}
-		if _, running := r.watchers[id]; running {
+		if _, on := running[id]; !ok || on {
 			continue
 		}
 		ctx, cancel := context.WithCancel(r.ctx)
 		w := &watcher{key: key, cancel: cancel, done: make(chan struct{})}
-		r.watchers[id] = w
-		test := r.netwatchTest(row)
-		go r.watch(ctx, w, id, test, r.firstTest(row))
+		running[id] = w
+		start(ctx, w, row)
 	}
 }
 

@@ -131,6 +131,8 @@ func TestNetwatchDelaysAndInitialState(t *testing.T) {
 		t.Errorf("first test after %s of wall time: startup-delay not kept", waited)
 	}
 	waitStatus(t, r, "*2", "down", time.Second)
+	// A down-script runs after the status is set, outside the lock.
+	waitUntil(t, time.Second, "the down-script of plain never ran", func() bool { return records(r)["plain"] == "true" })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rec := range r.static.rows {

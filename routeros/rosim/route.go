@@ -47,41 +47,35 @@ func (r *Router) routeTableOf(path string, v6 bool) *table {
 	if v7 {
 		props = append(props, prop{name: "immediate-gw", readOnly: true})
 	}
-	props = append(props, prop{name: "disabled", def: "false", kind: kindBool}, prop{name: "comment"})
-	return &table{
-		path:     path,
-		duration: r.formatDuration,
-		props:    props,
-		check: func(row row) *trap {
-			p, err := netip.ParsePrefix(row["dst-address"])
-			if err != nil || p.Addr().Is4() == v6 {
-				return trapf(catValue, "invalid value for argument dst-address")
-			}
-			row["dst-address"] = p.Masked().String()
-			gw := row["gateway"]
-			if gw == "" {
-				return missing("gateway")
-			}
-			addr, iface, hasIface := strings.Cut(gw, "%")
-			a, err := netip.ParseAddr(addr)
-			if err == nil && a.Is4() == v6 {
-				return noSuchValue("gateway")
-			}
-			switch {
-			case hasIface && (err != nil || !slices.Contains(r.opts.Interfaces, iface)):
-				return noSuchValue("gateway")
-			case !hasIface && err != nil && !slices.Contains(r.opts.Interfaces, gw):
-				return noSuchValue("gateway")
-			}
-			row["active"] = "true"
-			if row["disabled"] == "true" {
-				row["active"] = "false"
-			}
-			delete(row, "immediate-gw")
-			if v7 && (hasIface || err != nil) {
-				row["immediate-gw"] = gw
-			}
-			return nil
-		},
-	}
+	return r.configMenu(path, props, func(row row) *trap {
+		p, err := netip.ParsePrefix(row["dst-address"])
+		if err != nil || p.Addr().Is4() == v6 {
+			return trapf(catValue, "invalid value for argument dst-address")
+		}
+		row["dst-address"] = p.Masked().String()
+		gw := row["gateway"]
+		if gw == "" {
+			return missing("gateway")
+		}
+		addr, iface, hasIface := strings.Cut(gw, "%")
+		a, err := netip.ParseAddr(addr)
+		if err == nil && a.Is4() == v6 {
+			return noSuchValue("gateway")
+		}
+		switch {
+		case hasIface && (err != nil || !slices.Contains(r.opts.Interfaces, iface)):
+			return noSuchValue("gateway")
+		case !hasIface && err != nil && !slices.Contains(r.opts.Interfaces, gw):
+			return noSuchValue("gateway")
+		}
+		row["active"] = "true"
+		if row["disabled"] == "true" {
+			row["active"] = "false"
+		}
+		delete(row, "immediate-gw")
+		if v7 && (hasIface || err != nil) {
+			row["immediate-gw"] = gw
+		}
+		return nil
+	})
 }

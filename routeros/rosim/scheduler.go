@@ -52,28 +52,14 @@ func (r *Router) reconcileJobs() {
 			want[row[".id"]] = row["start-time"] + "|" + row["interval"]
 		}
 	}
-	for id, w := range r.jobs {
-		if want[id] != w.key {
-			w.cancel()
-			delete(r.jobs, id)
-		}
-	}
-	for _, row := range r.scheduler.rows {
-		id := row[".id"]
-		key, ok := want[id]
-		if _, running := r.jobs[id]; !ok || running {
-			continue
-		}
-		ctx, cancel := context.WithCancel(r.ctx)
-		w := &watcher{key: key, cancel: cancel, done: make(chan struct{})}
-		r.jobs[id] = w
+	r.reconcileRuns(r.jobs, r.scheduler.rows, want, func(ctx context.Context, w *watcher, row row) {
 		interval := duration(row, "interval", 0)
 		first := interval
 		if row["start-time"] == "startup" && r.uptime() < startupRun {
 			first = startupRun - r.uptime() + interval
 		}
-		go r.job(ctx, w, id, first, interval)
-	}
+		go r.job(ctx, w, row[".id"], first, interval)
+	})
 }
 
 // job runs one entry's on-event when due, on the router's clock.

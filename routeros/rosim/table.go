@@ -69,6 +69,14 @@ const (
 	kindToAddress6
 )
 
+// readsAs says whether a value reads as a kind that is kept as written.
+var readsAs = map[propKind]func(v string) bool{
+	kindPercent: func(v string) bool { _, err := config.ParsePercent(v); return err == nil },
+	kindRanges:  func(v string) bool { _, err := config.ParseStatusRanges(v); return err == nil },
+	kindAddress: func(v string) bool { _, err := netip.ParseAddr(v); return err == nil },
+	kindInt:     func(v string) bool { _, err := strconv.Atoi(v); return err == nil },
+}
+
 // table is a menu such as /ip/dns/static: items in print order, each with
 // a stable .id, and the properties it knows.
 type table struct {
@@ -115,20 +123,8 @@ func (t *table) value(p prop, v string) (string, *trap) {
 			return "", trapf(catValue, "value of %s out of range or invalid time interval", p.name)
 		}
 		return t.duration(d), nil
-	case kindPercent:
-		if _, err := config.ParsePercent(v); err != nil {
-			return "", trapf(catValue, "invalid value for argument %s", p.name)
-		}
-	case kindRanges:
-		if _, err := config.ParseStatusRanges(v); err != nil {
-			return "", trapf(catValue, "invalid value for argument %s", p.name)
-		}
-	case kindAddress:
-		if _, err := netip.ParseAddr(v); err != nil {
-			return "", trapf(catValue, "invalid value for argument %s", p.name)
-		}
-	case kindInt:
-		if _, err := strconv.Atoi(v); err != nil {
+	case kindPercent, kindRanges, kindAddress, kindInt:
+		if !readsAs[p.kind](v) {
 			return "", trapf(catValue, "invalid value for argument %s", p.name)
 		}
 	case kindAddrMatch, kindToAddresses, kindPorts, kindToPorts, kindProtocol:
@@ -274,6 +270,10 @@ func (t *table) words(r row, proplist []string) []string {
 // dnsTypes are the record types /ip/dns/static takes (RouterOS 7).
 var dnsTypes = []string{"A", "AAAA", "CNAME", "FWD", "MX", "NS", "NXDOMAIN", "SRV", "TXT"}
 
+// dnsTypeNeeds is the property a record of a type must have, the router
+// trapping "... must be set" without it.
+var dnsTypeNeeds = map[string]string{"CNAME": "cname", "FWD": "forward-to", "MX": "mx-exchange", "NS": "ns", "SRV": "srv-target"}
+
 func dnsStaticTable(prof profile, duration func(time.Duration) string) *table {
 	props := []prop{
 		{name: "name"},
@@ -329,26 +329,9 @@ func dnsStaticTable(prof profile, duration func(time.Duration) string) *table {
 				if a, err := netip.ParseAddr(r["address"]); err != nil || !a.Is6() {
 					return trapf(catValue, "invalid value for argument address")
 				}
-			case "CNAME":
-				if r["cname"] == "" {
-					return trapf(catValue, "cname must be set")
-				}
-			case "FWD":
-				if r["forward-to"] == "" {
-					return trapf(catValue, "forward-to must be set")
-				}
-			case "MX":
-				if r["mx-exchange"] == "" {
-					return trapf(catValue, "mx-exchange must be set")
-				}
-			case "NS":
-				if r["ns"] == "" {
-					return trapf(catValue, "ns must be set")
-				}
-			case "SRV":
-				if r["srv-target"] == "" {
-					return trapf(catValue, "srv-target must be set")
-				}
+			}
+			if k := dnsTypeNeeds[r["type"]]; k != "" && r[k] == "" {
+				return trapf(catValue, "%s must be set", k)
 			}
 			return nil
 		},
