@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/paper"
-	"github.com/failwatch/failwatch/internal/paper/papersim"
 	"github.com/failwatch/failwatch/internal/testkit"
-	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -35,32 +34,26 @@ func lanBridge(svc config.Service) config.Bridge {
 func bridgeRig(t *testing.T, bridge func(config.Service) config.Bridge, seed func(*rosim.Router, *routeros.Client, *failover.Failover)) (*Engine, *rosim.Router, *routeros.Client, string) {
 	t.Helper()
 	r, api := testkit.Emulator(t, rosim.Options{})
-	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
-	cfg.Probe.Interval = 100 * time.Millisecond
+	cfg := enginetest.PaperConfig(api)
 	cfg.Services[0].Bridge = bridge(cfg.Services[0])
+	c, f := serviceFailover(t, cfg)
+	seed(r, c, f)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	e, _ := runEngine(t, cfg, enginetest.PaperSims(), Options{User: "tester", AuditLog: audit,
+		LocalAddr: func(netip.Addr) (netip.Addr, error) { return own, nil }})
+	return e, r, c, audit
+}
+
+// serviceFailover is a client of cfg's router, closed when the test ends,
+// and the first service's failover through it, as setup's.
+func serviceFailover(t *testing.T, cfg *config.Config) (*routeros.Client, *failover.Failover) {
+	t.Helper()
 	c, _, err := routeros.New(routeros.OptionsFrom(cfg.Router))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	f := failover.ForService(cfg, cfg.Services[0], c, "setup", nil)
-	seed(r, c, f)
-	audit := filepath.Join(t.TempDir(), "audit.jsonl")
-	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
-	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester", AuditLog: audit,
-		LocalAddr: func(netip.Addr) (netip.Addr, error) { return own, nil },
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			return sims[s.Name], nil
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return e, r, c, audit
+	return c, failover.ForService(cfg, cfg.Services[0], c, "setup", nil)
 }
 
 // writeRows writes the bridge's rows as setup does, failwatch's own
@@ -71,13 +64,19 @@ func writeRows(t *testing.T, c *routeros.Client, f *failover.Failover, exemptOwn
 	if exemptOwn {
 		owns = []netip.Addr{own}
 	}
-	for _, it := range failover.BridgeItems(f.Service, f.Primary, f.Standby, owns) {
+	addItems(t, c, failover.BridgeItems(f.Service, f.Primary, f.Standby, owns))
+}
+
+// addItems adds rows to the router, each as its menu and properties say.
+func addItems(t *testing.T, c *routeros.Client, items []failover.BridgeItem) {
+	t.Helper()
+	for _, it := range items {
 		var kv []string
 		for _, p := range it.Props {
 			kv = append(kv, p[0], p[1])
 		}
 		if _, err := c.Add(context.Background(), it.Menu, kv...); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s add %v: %v", it.Menu, kv, err)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func TestQuestionsFromTheFacts(t *testing.T) {
 // engine after the facts changed the move is refused, saying the move
 // now; the same question asked again is carried out.
 func TestConfirmationForAnotherMoveIsRefused(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
+	e, _ := paperEngine(t, false)
 	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return active(ev) == "public" })
