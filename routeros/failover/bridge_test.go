@@ -11,6 +11,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -182,7 +183,7 @@ func TestBridgeFailoverAndRestore(t *testing.T) {
 	if got := replyFrom(t, c, track(t, r, "tcp", lanClient, 80)); got != paper.PublicAddress {
 		t.Errorf("after restore a new connection is answered by %s", got)
 	}
-	lines := readAudit(t, audit)
+	lines := testkit.JSONLines(t, audit)
 	if len(lines) != 2 || !strings.Contains(toJSON(t, lines[0]["steps"]), "bridge: enable rules") || !strings.Contains(toJSON(t, lines[1]["steps"]), "bridge: disable rules") {
 		t.Errorf("audit: %v", lines)
 	}
@@ -319,7 +320,7 @@ func TestEndBridge(t *testing.T) {
 	if res.Outcome != OutcomeAlreadySo || res.Summary() != "the bridge is already off: nothing changed" {
 		t.Errorf("again: %s: %s", res.Outcome, res.Summary())
 	}
-	if lines := readAudit(t, audit); len(lines) != 3 || lines[1]["operation"] != "end bridge" {
+	if lines := testkit.JSONLines(t, audit); len(lines) != 3 || lines[1]["operation"] != "end bridge" {
 		t.Errorf("audit %v", lines)
 	}
 }
