@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"net/netip"
 	"strings"
 	"testing"
@@ -73,19 +72,14 @@ func TestBridgeIPv6Facts(t *testing.T) {
 // another.
 func TestBridgeIPv6RefusedWhenItsListHoldsTheIPv6WAN(t *testing.T) {
 	_, c, _, run := ipv6Rig(t, config.Bridge{InInterfaceList: "LAN", TCP: []int{443}})
-	ctx := context.Background()
-	for _, add := range [][]string{
+	addRows(t, c, [][]string{
 		{"/interface/list", "name", "LAN"},
 		{"/interface/list/member", "list", "LAN", "interface", "ether2"},
 		{"/ip/route", "gateway", "203.0.113.1%ether1"},
 		{"/ipv6/route", "gateway", "fe80::1%ether2"},
-	} {
-		if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	e := run()
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "holds ether2") {
 		t.Errorf("refused %q", b.Refused)
 	}

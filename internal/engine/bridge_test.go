@@ -90,6 +90,49 @@ func bridgeFacts(t *testing.T, e *Engine, what string, ok func(*BridgeFacts) boo
 	})
 }
 
+// bridgeRefused waits for the start-up check to refuse the service's
+// bridge, and returns the facts saying why.
+func bridgeRefused(t *testing.T, e *Engine) *BridgeFacts {
+	t.Helper()
+	return bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+}
+
+// bridgeAllowed waits for the start-up check to allow the service's
+// bridge.
+func bridgeAllowed(t *testing.T, e *Engine) {
+	t.Helper()
+	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		refused, ok := e.bridgeChecks[paper.Name]
+		return ok && refused == ""
+	})
+}
+
+// exemptRig is bridgeRig with lanBridge, its rows written with
+// failwatch's own address exempt, once the start-up check allowed it; a
+// bridge that failed is tried again at once.
+func exemptRig(t *testing.T) (*Engine, *rosim.Router, string) {
+	t.Helper()
+	e, r, _, audit := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
+	e.mu.Lock()
+	e.bridgeRetryAfter = 0
+	e.mu.Unlock()
+	bridgeAllowed(t, e)
+	return e, r, audit
+}
+
+// addRows adds rows to the router, each its menu then its properties'
+// keys and values.
+func addRows(t *testing.T, c *routeros.Client, rows [][]string) {
+	t.Helper()
+	for _, add := range rows {
+		if _, err := c.Add(context.Background(), add[0], add[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // A bridge whose interface list holds the WAN interface is refused at
 // start: said in the facts and the log, and a failover moves the records
 // without it.
@@ -99,22 +142,17 @@ func TestBridgeRefusedWhenItsListHoldsTheWAN(t *testing.T) {
 		b.SrcAddresses, b.InInterfaceList, b.Exempt = nil, "LAN", []netip.Prefix{netip.PrefixFrom(own, 32)}
 		return b
 	}, func(r *rosim.Router, c *routeros.Client, f *failover.Failover) {
-		ctx := context.Background()
-		for _, add := range [][]string{
+		addRows(t, c, [][]string{
 			{"/interface/list", "name", "LAN"},
 			{"/interface/list/member", "list", "LAN", "interface", "ether1"},
 			{"/interface/list/member", "list", "LAN", "interface", "ether2"},
 			{"/ip/route", "gateway", "203.0.113.1%ether1"},
-		} {
-			if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		})
 		writeRows(t, c, f, true)
 	})
 	sub := e.Subscribe(256)
 	defer sub.Close()
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "holds ether1, the default route's (WAN) interface") || b.State != "off" {
 		t.Fatalf("facts %+v", b)
 	}
@@ -140,7 +178,7 @@ func TestBridgeRefusedWhenItsListHoldsTheWAN(t *testing.T) {
 func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 	t.Run("not exempt", func(t *testing.T) {
 		e, _, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, false) })
-		b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+		b := bridgeRefused(t, e)
 		if !strings.Contains(b.Refused, "192.168.88.2") || !strings.Contains(b.Refused, "not exempt") {
 			t.Errorf("refused %q", b.Refused)
 		}
@@ -157,7 +195,7 @@ func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 			before.Service.Bridge.Exempt = nil
 			writeRows(t, c, &before, false)
 		})
-		b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+		b := bridgeRefused(t, e)
 		if !strings.Contains(b.Refused, "not exempt") || !strings.Contains(b.Refused, "run failwatch setup") {
 			t.Errorf("refused %q", b.Refused)
 		}
@@ -166,12 +204,7 @@ func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 		e, r, c, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
 		sub := e.Subscribe(256)
 		defer sub.Close()
-		testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			refused, ok := e.bridgeChecks[paper.Name]
-			return ok && refused == ""
-		})
+		bridgeAllowed(t, e)
 		if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
 			t.Fatal(err)
 		}
@@ -251,16 +284,7 @@ func TestKernelLocalAddr(t *testing.T) {
 // A bridge the router refused to turn on with the failover is tried again
 // by the engine, the records unmoved, and comes on.
 func TestBridgeRetriedAfterAFailure(t *testing.T) {
-	e, r, _, audit := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
-	e.mu.Lock()
-	e.bridgeRetryAfter = 0
-	e.mu.Unlock()
-	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		refused, ok := e.bridgeChecks[paper.Name]
-		return ok && refused == ""
-	})
+	e, r, audit := exemptRig(t)
 	r.Inject("/ip/firewall/nat/set", 0, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: item is locked"})
 	sub := e.Subscribe(256)
 	defer sub.Close()
@@ -289,16 +313,7 @@ func TestBridgeRetriedAfterAFailure(t *testing.T) {
 // by the engine, the records unmoved (on the primary): a bridge left on
 // would carry the clients of a primary that is back to the standby.
 func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
-	e, r, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
-	e.mu.Lock()
-	e.bridgeRetryAfter = 0
-	e.mu.Unlock()
-	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		refused, ok := e.bridgeChecks[paper.Name]
-		return ok && refused == ""
-	})
+	e, r, _ := exemptRig(t)
 	sub := e.Subscribe(256)
 	defer sub.Close()
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
@@ -374,7 +389,7 @@ func TestBridgeTimedExemptionIsNoExemption(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "not exempt") {
 		t.Errorf("refused %q", b.Refused)
 	}
@@ -389,20 +404,15 @@ func TestBridgeRefusedWhenAWANCannotBeTold(t *testing.T) {
 		b.SrcAddresses, b.InInterfaceList = nil, "LAN"
 		return b
 	}, func(r *rosim.Router, c *routeros.Client, f *failover.Failover) {
-		ctx := context.Background()
-		for _, add := range [][]string{
+		addRows(t, c, [][]string{
 			{"/interface/list", "name", "LAN"},
 			{"/interface/list/member", "list", "LAN", "interface", "ether2"},
 			{"/ip/route", "gateway", "203.0.113.1%ether1"},
 			{"/ip/route", "gateway", "198.51.100.1"},
-		} {
-			if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		})
 		writeRows(t, c, f, true)
 	})
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "198.51.100.1") || !strings.Contains(b.Refused, "cannot tell the WAN interface") {
 		t.Errorf("refused %q", b.Refused)
 	}

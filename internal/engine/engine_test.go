@@ -59,6 +59,17 @@ func active(ev Reading) string {
 	return ev.Services[0].Active
 }
 
+// onPublic subscribes to e with a queue of n events, closed when the test
+// ends, and reads it until a reading has the paper's name on the public
+// server.
+func onPublic(t *testing.T, e *Engine, n int) *Subscription {
+	t.Helper()
+	s := e.Subscribe(n)
+	t.Cleanup(s.Close)
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	return s
+}
+
 // until reads a subscription until an event of type T comes for which ok
 // says so.
 func until[T Event](t testing.TB, s *Subscription, ok func(T) bool) T {
@@ -81,9 +92,7 @@ func until[T Event](t testing.TB, s *Subscription, ok func(T) bool) T {
 // joins late starts from a snapshot with the whole picture.
 func TestSubscribersShareOneEngine(t *testing.T) {
 	e, _ := paperEngine(t, false)
-	a := e.Subscribe(256)
-	defer a.Close()
-	until(t, a, func(ev Reading) bool { return active(ev) == "public" })
+	a := onPublic(t, e, 256)
 	b := e.Subscribe(256)
 	defer b.Close()
 
@@ -182,9 +191,7 @@ func TestReadOnlyRefuses(t *testing.T) {
 // before Run returns, and the end is published.
 func TestRunWaitsForTheOperation(t *testing.T) {
 	e, stop := paperEngine(t, false)
-	s := e.Subscribe(256)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	onPublic(t, e, 256)
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
@@ -198,9 +205,7 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 // to blame: the engine says so once, for every subscriber.
 func TestSwitchEvent(t *testing.T) {
 	e, _ := paperEngine(t, false)
-	s := e.Subscribe(1024)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	s := onPublic(t, e, 1024)
 	testkit.EventuallyLast(t, 5*time.Second, "the probes called the public server UP", func() (monitor.State, bool) {
 		st := e.State().Health["public"].State
 		return st, st == monitor.Up

@@ -16,9 +16,7 @@ import (
 // the refusal is audited.
 func TestViewerRequestIsRefused(t *testing.T) {
 	e, _, stop := paperRig(t, false)
-	s := e.Subscribe(256)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	onPublic(t, e, 256)
 	eve := Requester{User: "ssh:eve", Key: "SHA256:abc", Role: Viewer}
 	for range 3 {
 		if err := e.Request(Request{Op: OpFailover, By: eve}); !errors.Is(err, ErrViewer) {
@@ -46,9 +44,7 @@ func TestViewerRequestIsRefused(t *testing.T) {
 // the operation ends: a held key cannot flood the audit log.
 func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
 	e, r, _ := paperRig(t, false)
-	s := e.Subscribe(1024)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	s := onPublic(t, e, 1024)
 	// The first record change takes a while: the operation is under way
 	// while bob and carol ask.
 	r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond})
@@ -88,9 +84,7 @@ func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
 // subscriber, and takes no operation's turn (it works while one runs).
 func TestResetStatsIsARequest(t *testing.T) {
 	e, _ := paperEngine(t, false)
-	s := e.Subscribe(4096)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	s := onPublic(t, e, 4096)
 	if err := e.Request(Request{Op: OpResetStats, By: Requester{User: "noc", Role: Viewer}}); !errors.Is(err, ErrViewer) {
 		t.Errorf("a viewer's reset: %v", err)
 	}
