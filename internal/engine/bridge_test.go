@@ -122,6 +122,21 @@ func exemptRig(t *testing.T) (*Engine, *rosim.Router, string) {
 	return e, r, audit
 }
 
+// bridgeRetried waits for the engine's own operation trying the bridge
+// again (op) to end well and the bridge to be in state, the records
+// unmoved on active.
+func bridgeRetried(t *testing.T, e *Engine, sub *Subscription, op, state, active string) {
+	t.Helper()
+	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == op })
+	if retry.Err != nil || retry.By != "bridge" {
+		t.Fatalf("retry: %+v", retry)
+	}
+	bridgeFacts(t, e, "the bridge "+state, func(b *BridgeFacts) bool { return b.State == state })
+	if f := e.State().Facts[paper.Name]; f.Active != active {
+		t.Errorf("records: %s", f.Active)
+	}
+}
+
 // addRows adds rows to the router, each its menu then its properties'
 // keys and values.
 func addRows(t *testing.T, c *routeros.Client, rows [][]string) {
@@ -295,14 +310,7 @@ func TestBridgeRetriedAfterAFailure(t *testing.T) {
 	if first.Err != nil || first.Result.Outcome != failover.OutcomeChanged || !strings.Contains(strings.Join(first.Result.Notes, " "), "turning the bridge on failed") {
 		t.Fatalf("first: %s %v %v", first.Result.Outcome, first.Err, first.Result.Notes)
 	}
-	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge retry" })
-	if retry.Err != nil || retry.By != "bridge" {
-		t.Fatalf("retry: %+v", retry)
-	}
-	bridgeFacts(t, e, "the bridge on", func(b *BridgeFacts) bool { return b.State == "on" })
-	if f := e.State().Facts[paper.Name]; f.Active != "private" {
-		t.Errorf("records: %s", f.Active)
-	}
+	bridgeRetried(t, e, sub, "bridge retry", "on", "private")
 	b, _ := os.ReadFile(audit)
 	if strings.Count(string(b), "\n") != 2 || !strings.Contains(string(b), `"user":"bridge","operation":"failover"`) || !strings.Contains(string(b), "trying again (1 of 3)") {
 		t.Errorf("audit:\n%s", b)
@@ -329,14 +337,7 @@ func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
 	if restore.Err != nil || !strings.Contains(strings.Join(restore.Result.Notes, " "), "turning the bridge off failed") {
 		t.Fatalf("restore: %s %v %v", restore.Result.Outcome, restore.Err, restore.Result.Notes)
 	}
-	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge off retry" })
-	if retry.Err != nil || retry.By != "bridge" {
-		t.Fatalf("retry: %+v", retry)
-	}
-	bridgeFacts(t, e, "the bridge off", func(b *BridgeFacts) bool { return b.State == "off" })
-	if f := e.State().Facts[paper.Name]; f.Active != "public" {
-		t.Errorf("records: %s", f.Active)
-	}
+	bridgeRetried(t, e, sub, "bridge off retry", "off", "public")
 }
 
 // A ttl bridge turned on without an end time (by setup's netwatch scripts,
