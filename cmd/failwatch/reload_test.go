@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -48,14 +47,7 @@ probe:
 		t.Fatal(err)
 	}
 	defer func() { cancel(); cmd.Wait() }()
-	lines := make(chan string, 256)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := testkit.Lines(stderr, 256)
 	waitFor := func(what string) string {
 		t.Helper()
 		deadline := time.After(20 * time.Second)

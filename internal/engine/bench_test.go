@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/failwatch/failwatch/internal/paper/papersim"
-
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
@@ -63,18 +61,13 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 		b.Fatal(err)
 	}
 	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns,
-		AuditLog: filepath.Join(b.TempDir(), "audit.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(config.Server, config.Check) (monitor.Prober, error) {
-			return papersim.Private(), nil
-		}}})
+		AuditLog: filepath.Join(b.TempDir(), "audit.jsonl"), Monitor: enginetest.Monitor(cfg, nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	sub := e.Subscribe(1 << 16)
 	defer sub.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
+	stop := testkit.Run(b, e.Run)
 	// From the first reading on: the connection and the login are not
 	// the steady state.
 	for ev := range sub.C() {
@@ -104,7 +97,6 @@ func servicesLoad(b testing.TB, n, m int, d time.Duration) (callsPerSecond, prob
 	elapsed := time.Since(start).Seconds()
 	calls, queries := total()-before, r.DNSQueries()-dnsBefore
 	answered = len(e.State().DNS)
-	cancel()
-	<-done
+	stop()
 	return float64(calls) / elapsed, float64(probes) / elapsed, float64(queries) / elapsed, answered
 }

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/paper"
-	"github.com/failwatch/failwatch/internal/paper/papersim"
 	"github.com/failwatch/failwatch/internal/testkit"
-	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
@@ -35,32 +34,26 @@ func lanBridge(svc config.Service) config.Bridge {
 func bridgeRig(t *testing.T, bridge func(config.Service) config.Bridge, seed func(*rosim.Router, *routeros.Client, *failover.Failover)) (*Engine, *rosim.Router, *routeros.Client, string) {
 	t.Helper()
 	r, api := testkit.Emulator(t, rosim.Options{})
-	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
-	cfg.Probe.Interval = 100 * time.Millisecond
+	cfg := enginetest.PaperConfig(api)
 	cfg.Services[0].Bridge = bridge(cfg.Services[0])
+	c, f := serviceFailover(t, cfg)
+	seed(r, c, f)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	e, _ := runEngine(t, cfg, enginetest.PaperSims(), Options{User: "tester", AuditLog: audit,
+		LocalAddr: func(netip.Addr) (netip.Addr, error) { return own, nil }})
+	return e, r, c, audit
+}
+
+// serviceFailover is a client of cfg's router, closed when the test ends,
+// and the first service's failover through it, as setup's.
+func serviceFailover(t *testing.T, cfg *config.Config) (*routeros.Client, *failover.Failover) {
+	t.Helper()
 	c, _, err := routeros.New(routeros.OptionsFrom(cfg.Router))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	f := failover.ForService(cfg, cfg.Services[0], c, "setup", nil)
-	seed(r, c, f)
-	audit := filepath.Join(t.TempDir(), "audit.jsonl")
-	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
-	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester", AuditLog: audit,
-		LocalAddr: func(netip.Addr) (netip.Addr, error) { return own, nil },
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			return sims[s.Name], nil
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return e, r, c, audit
+	return c, failover.ForService(cfg, cfg.Services[0], c, "setup", nil)
 }
 
 // writeRows writes the bridge's rows as setup does, failwatch's own
@@ -71,13 +64,19 @@ func writeRows(t *testing.T, c *routeros.Client, f *failover.Failover, exemptOwn
 	if exemptOwn {
 		owns = []netip.Addr{own}
 	}
-	for _, it := range failover.BridgeItems(f.Service, f.Primary, f.Standby, owns) {
+	addItems(t, c, failover.BridgeItems(f.Service, f.Primary, f.Standby, owns))
+}
+
+// addItems adds rows to the router, each as its menu and properties say.
+func addItems(t *testing.T, c *routeros.Client, items []failover.BridgeItem) {
+	t.Helper()
+	for _, it := range items {
 		var kv []string
 		for _, p := range it.Props {
 			kv = append(kv, p[0], p[1])
 		}
 		if _, err := c.Add(context.Background(), it.Menu, kv...); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s add %v: %v", it.Menu, kv, err)
 		}
 	}
 }
@@ -91,6 +90,64 @@ func bridgeFacts(t *testing.T, e *Engine, what string, ok func(*BridgeFacts) boo
 	})
 }
 
+// bridgeRefused waits for the start-up check to refuse the service's
+// bridge, and returns the facts saying why.
+func bridgeRefused(t *testing.T, e *Engine) *BridgeFacts {
+	t.Helper()
+	return bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+}
+
+// bridgeAllowed waits for the start-up check to allow the service's
+// bridge.
+func bridgeAllowed(t *testing.T, e *Engine) {
+	t.Helper()
+	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		refused, ok := e.bridgeChecks[paper.Name]
+		return ok && refused == ""
+	})
+}
+
+// exemptRig is bridgeRig with lanBridge, its rows written with
+// failwatch's own address exempt, once the start-up check allowed it; a
+// bridge that failed is tried again at once.
+func exemptRig(t *testing.T) (*Engine, *rosim.Router, string) {
+	t.Helper()
+	e, r, _, audit := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
+	e.mu.Lock()
+	e.bridgeRetryAfter = 0
+	e.mu.Unlock()
+	bridgeAllowed(t, e)
+	return e, r, audit
+}
+
+// bridgeRetried waits for the engine's own operation trying the bridge
+// again (op) to end well and the bridge to be in state, the records
+// unmoved on active.
+func bridgeRetried(t *testing.T, e *Engine, sub *Subscription, op, state, active string) {
+	t.Helper()
+	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == op })
+	if retry.Err != nil || retry.By != "bridge" {
+		t.Fatalf("retry: %+v", retry)
+	}
+	bridgeFacts(t, e, "the bridge "+state, func(b *BridgeFacts) bool { return b.State == state })
+	if f := e.State().Facts[paper.Name]; f.Active != active {
+		t.Errorf("records: %s", f.Active)
+	}
+}
+
+// addRows adds rows to the router, each its menu then its properties'
+// keys and values.
+func addRows(t *testing.T, c *routeros.Client, rows [][]string) {
+	t.Helper()
+	for _, add := range rows {
+		if _, err := c.Add(context.Background(), add[0], add[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // A bridge whose interface list holds the WAN interface is refused at
 // start: said in the facts and the log, and a failover moves the records
 // without it.
@@ -100,22 +157,17 @@ func TestBridgeRefusedWhenItsListHoldsTheWAN(t *testing.T) {
 		b.SrcAddresses, b.InInterfaceList, b.Exempt = nil, "LAN", []netip.Prefix{netip.PrefixFrom(own, 32)}
 		return b
 	}, func(r *rosim.Router, c *routeros.Client, f *failover.Failover) {
-		ctx := context.Background()
-		for _, add := range [][]string{
+		addRows(t, c, [][]string{
 			{"/interface/list", "name", "LAN"},
 			{"/interface/list/member", "list", "LAN", "interface", "ether1"},
 			{"/interface/list/member", "list", "LAN", "interface", "ether2"},
 			{"/ip/route", "gateway", "203.0.113.1%ether1"},
-		} {
-			if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		})
 		writeRows(t, c, f, true)
 	})
 	sub := e.Subscribe(256)
 	defer sub.Close()
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "holds ether1, the default route's (WAN) interface") || b.State != "off" {
 		t.Fatalf("facts %+v", b)
 	}
@@ -141,7 +193,7 @@ func TestBridgeRefusedWhenItsListHoldsTheWAN(t *testing.T) {
 func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 	t.Run("not exempt", func(t *testing.T) {
 		e, _, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, false) })
-		b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+		b := bridgeRefused(t, e)
 		if !strings.Contains(b.Refused, "192.168.88.2") || !strings.Contains(b.Refused, "not exempt") {
 			t.Errorf("refused %q", b.Refused)
 		}
@@ -158,7 +210,7 @@ func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 			before.Service.Bridge.Exempt = nil
 			writeRows(t, c, &before, false)
 		})
-		b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+		b := bridgeRefused(t, e)
 		if !strings.Contains(b.Refused, "not exempt") || !strings.Contains(b.Refused, "run failwatch setup") {
 			t.Errorf("refused %q", b.Refused)
 		}
@@ -167,12 +219,7 @@ func TestBridgeOwnAddressAndProbeLoopGuard(t *testing.T) {
 		e, r, c, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
 		sub := e.Subscribe(256)
 		defer sub.Close()
-		testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			refused, ok := e.bridgeChecks[paper.Name]
-			return ok && refused == ""
-		})
+		bridgeAllowed(t, e)
 		if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
 			t.Fatal(err)
 		}
@@ -252,16 +299,7 @@ func TestKernelLocalAddr(t *testing.T) {
 // A bridge the router refused to turn on with the failover is tried again
 // by the engine, the records unmoved, and comes on.
 func TestBridgeRetriedAfterAFailure(t *testing.T) {
-	e, r, _, audit := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
-	e.mu.Lock()
-	e.bridgeRetryAfter = 0
-	e.mu.Unlock()
-	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		refused, ok := e.bridgeChecks[paper.Name]
-		return ok && refused == ""
-	})
+	e, r, audit := exemptRig(t)
 	r.Inject("/ip/firewall/nat/set", 0, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: item is locked"})
 	sub := e.Subscribe(256)
 	defer sub.Close()
@@ -272,14 +310,7 @@ func TestBridgeRetriedAfterAFailure(t *testing.T) {
 	if first.Err != nil || first.Result.Outcome != failover.OutcomeChanged || !strings.Contains(strings.Join(first.Result.Notes, " "), "turning the bridge on failed") {
 		t.Fatalf("first: %s %v %v", first.Result.Outcome, first.Err, first.Result.Notes)
 	}
-	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge retry" })
-	if retry.Err != nil || retry.By != "bridge" {
-		t.Fatalf("retry: %+v", retry)
-	}
-	bridgeFacts(t, e, "the bridge on", func(b *BridgeFacts) bool { return b.State == "on" })
-	if f := e.State().Facts[paper.Name]; f.Active != "private" {
-		t.Errorf("records: %s", f.Active)
-	}
+	bridgeRetried(t, e, sub, "bridge retry", "on", "private")
 	b, _ := os.ReadFile(audit)
 	if strings.Count(string(b), "\n") != 2 || !strings.Contains(string(b), `"user":"bridge","operation":"failover"`) || !strings.Contains(string(b), "trying again (1 of 3)") {
 		t.Errorf("audit:\n%s", b)
@@ -290,16 +321,7 @@ func TestBridgeRetriedAfterAFailure(t *testing.T) {
 // by the engine, the records unmoved (on the primary): a bridge left on
 // would carry the clients of a primary that is back to the standby.
 func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
-	e, r, _, _ := bridgeRig(t, lanBridge, func(_ *rosim.Router, c *routeros.Client, f *failover.Failover) { writeRows(t, c, f, true) })
-	e.mu.Lock()
-	e.bridgeRetryAfter = 0
-	e.mu.Unlock()
-	testkit.Eventually(t, 10*time.Second, "the start-up check", func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		refused, ok := e.bridgeChecks[paper.Name]
-		return ok && refused == ""
-	})
+	e, r, _ := exemptRig(t)
 	sub := e.Subscribe(256)
 	defer sub.Close()
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "t", Role: Operator}}); err != nil {
@@ -315,14 +337,7 @@ func TestBridgeOffRetriedAfterAFailure(t *testing.T) {
 	if restore.Err != nil || !strings.Contains(strings.Join(restore.Result.Notes, " "), "turning the bridge off failed") {
 		t.Fatalf("restore: %s %v %v", restore.Result.Outcome, restore.Err, restore.Result.Notes)
 	}
-	retry := until(t, sub, func(d Done) bool { return d.Result.Operation == "bridge off retry" })
-	if retry.Err != nil || retry.By != "bridge" {
-		t.Fatalf("retry: %+v", retry)
-	}
-	bridgeFacts(t, e, "the bridge off", func(b *BridgeFacts) bool { return b.State == "off" })
-	if f := e.State().Facts[paper.Name]; f.Active != "public" {
-		t.Errorf("records: %s", f.Active)
-	}
+	bridgeRetried(t, e, sub, "bridge off retry", "off", "public")
 }
 
 // A ttl bridge turned on without an end time (by setup's netwatch scripts,
@@ -375,7 +390,7 @@ func TestBridgeTimedExemptionIsNoExemption(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "not exempt") {
 		t.Errorf("refused %q", b.Refused)
 	}
@@ -390,20 +405,15 @@ func TestBridgeRefusedWhenAWANCannotBeTold(t *testing.T) {
 		b.SrcAddresses, b.InInterfaceList = nil, "LAN"
 		return b
 	}, func(r *rosim.Router, c *routeros.Client, f *failover.Failover) {
-		ctx := context.Background()
-		for _, add := range [][]string{
+		addRows(t, c, [][]string{
 			{"/interface/list", "name", "LAN"},
 			{"/interface/list/member", "list", "LAN", "interface", "ether2"},
 			{"/ip/route", "gateway", "203.0.113.1%ether1"},
 			{"/ip/route", "gateway", "198.51.100.1"},
-		} {
-			if _, err := c.Add(ctx, add[0], add[1:]...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		})
 		writeRows(t, c, f, true)
 	})
-	b := bridgeFacts(t, e, "the bridge refused", func(b *BridgeFacts) bool { return b.Refused != "" && !strings.HasPrefix(b.Refused, "not checked yet") })
+	b := bridgeRefused(t, e)
 	if !strings.Contains(b.Refused, "198.51.100.1") || !strings.Contains(b.Refused, "cannot tell the WAN interface") {
 		t.Errorf("refused %q", b.Refused)
 	}

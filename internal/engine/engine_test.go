@@ -1,67 +1,53 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/failwatch/failwatch/internal/paper/papersim"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/testkit"
 
 	"github.com/failwatch/failwatch/config"
-	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
-// paperEngine runs an engine on the emulator with the paper's setup and
-// simulated servers (no packet leaves the process).
-func paperEngine(t *testing.T, readOnly bool) (*Engine, context.CancelFunc, chan struct{}) {
+// runEngine runs an engine for cfg until the test ends or stop is called,
+// its router's options from cfg, its servers' probes answered by sims
+// (enginetest.Monitor) and its audit log in the test's directory unless
+// opts names one.
+func runEngine(t testing.TB, cfg *config.Config, sims map[string]*monitor.Simulated, opts Options) (e *Engine, stop func()) {
 	t.Helper()
-	e, _, cancel, done := paperRig(t, readOnly)
-	return e, cancel, done
+	opts.Router, opts.Monitor = routeros.OptionsFrom(cfg.Router), enginetest.Monitor(cfg, sims)
+	if opts.AuditLog == "" {
+		opts.AuditLog = filepath.Join(t.TempDir(), "audit.jsonl")
+	}
+	e, _, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, testkit.Run(t, e.Run)
+}
+
+// paperEngine runs an engine on the emulator with the paper's setup and
+// simulated servers (no packet leaves the process) until the test ends
+// or stop is called.
+func paperEngine(t *testing.T, readOnly bool) (e *Engine, stop func()) {
+	t.Helper()
+	e, _, stop = paperRig(t, readOnly)
+	return e, stop
 }
 
 // paperRig is paperEngine with its emulated router.
-func paperRig(t *testing.T, readOnly bool) (*Engine, *rosim.Router, context.CancelFunc, chan struct{}) {
+func paperRig(t *testing.T, readOnly bool) (*Engine, *rosim.Router, func()) {
 	t.Helper()
-	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	if err := r.SeedPaper(); err != nil {
-		t.Fatal(err)
-	}
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dns, err := r.ServeDNS("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api.String(), User: "admin", Timeout: 2 * time.Second}
-	cfg.Probe.Interval = 100 * time.Millisecond
-	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
-	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), ReadOnly: readOnly, User: "tester",
-		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			if p, ok := sims[s.Name]; ok {
-				return p, nil
-			}
-			// A server a reload adds answers like the private one.
-			return papersim.Private(), nil
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return e, r, cancel, done
+	r, api := testkit.Emulator(t, rosim.Options{})
+	cfg := enginetest.PaperConfig(api)
+	e, stop := runEngine(t, cfg, enginetest.PaperSims(), Options{DNS: testkit.DNS(t, r), ReadOnly: readOnly, User: "tester"})
+	return e, r, stop
 }
 
 // active is the paper's service's active server in a reading, "" in any
@@ -71,6 +57,17 @@ func active(ev Reading) string {
 		return ""
 	}
 	return ev.Services[0].Active
+}
+
+// onPublic subscribes to e with a queue of n events, closed when the test
+// ends, and reads it until a reading has the paper's name on the public
+// server.
+func onPublic(t *testing.T, e *Engine, n int) *Subscription {
+	t.Helper()
+	s := e.Subscribe(n)
+	t.Cleanup(s.Close)
+	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	return s
 }
 
 // until reads a subscription until an event of type T comes for which ok
@@ -94,10 +91,8 @@ func until[T Event](t testing.TB, s *Subscription, ok func(T) bool) T {
 // step; a second operation while one runs is refused; a subscriber that
 // joins late starts from a snapshot with the whole picture.
 func TestSubscribersShareOneEngine(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
-	a := e.Subscribe(256)
-	defer a.Close()
-	until(t, a, func(ev Reading) bool { return active(ev) == "public" })
+	e, _ := paperEngine(t, false)
+	a := onPublic(t, e, 256)
 	b := e.Subscribe(256)
 	defer b.Close()
 
@@ -162,7 +157,7 @@ func TestSubscribersShareOneEngine(t *testing.T) {
 // A subscriber that never reads does not slow the engine or the others,
 // and is told what it missed when it reads again.
 func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
+	e, _ := paperEngine(t, false)
 	slow := e.Subscribe(4)
 	defer slow.Close()
 	fast := e.Subscribe(256)
@@ -186,7 +181,7 @@ func TestSlowSubscriberDropsAndIsTold(t *testing.T) {
 
 // A read-only engine refuses every operation and runs no policy.
 func TestReadOnlyRefuses(t *testing.T) {
-	e, _, _ := paperEngine(t, true)
+	e, _ := paperEngine(t, true)
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "mallory", Role: Operator}}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("err %v", err)
 	}
@@ -195,15 +190,12 @@ func TestReadOnlyRefuses(t *testing.T) {
 // Ending the engine while an operation runs: it finishes or rolls back
 // before Run returns, and the end is published.
 func TestRunWaitsForTheOperation(t *testing.T) {
-	e, cancel, done := paperEngine(t, false)
-	s := e.Subscribe(256)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	e, stop := paperEngine(t, false)
+	onPublic(t, e, 256)
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "alice", Role: Operator}}); err != nil {
 		t.Fatal(err)
 	}
-	cancel()
-	<-done
+	stop()
 	if last := e.LastDone(); last == nil {
 		t.Fatal("Run returned before the operation ended")
 	}
@@ -212,10 +204,8 @@ func TestRunWaitsForTheOperation(t *testing.T) {
 // A failover by hand while both servers are up is a switch with no fault
 // to blame: the engine says so once, for every subscriber.
 func TestSwitchEvent(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
-	s := e.Subscribe(1024)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	e, _ := paperEngine(t, false)
+	s := onPublic(t, e, 1024)
 	testkit.EventuallyLast(t, 5*time.Second, "the probes called the public server UP", func() (monitor.State, bool) {
 		st := e.State().Health["public"].State
 		return st, st == monitor.Up

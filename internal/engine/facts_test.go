@@ -63,7 +63,7 @@ func TestFactsCarryWhatTheyRestOn(t *testing.T) {
 // why; a router that stops answering leaves the last value stale, never
 // "no single server"; the policy and the plans get no active server.
 func TestFactsWhenTheRouterIsUnreachable(t *testing.T) {
-	e, r, _, _ := paperRig(t, false)
+	e, r, _ := paperRig(t, false)
 	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })
@@ -103,7 +103,7 @@ func TestFactsWhenTheRouterIsUnreachable(t *testing.T) {
 // A row the engine cannot read makes the service's facts unreadable, with
 // the row, and no active server.
 func TestFactsUnreadable(t *testing.T) {
-	e, r, _, _ := paperRig(t, false)
+	e, r, _ := paperRig(t, false)
 	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })
@@ -119,7 +119,7 @@ func TestFactsUnreadable(t *testing.T) {
 // router's netwatch moving the name is netwatch's, with its line; an admin
 // changing the record in the router is "changed outside failwatch".
 func TestSwitchCause(t *testing.T) {
-	e, _, _, _ := paperRig(t, false)
+	e, _, _ := paperRig(t, false)
 	sub := e.Subscribe(4096)
 	defer sub.Close()
 	until(t, sub, func(ev Reading) bool { return ev.Err == nil && active(ev) == "public" })

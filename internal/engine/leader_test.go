@@ -143,6 +143,21 @@ func (g *haRig) cluster(t testing.TB, endpoint string, n, quorum int) []*instanc
 	return all
 }
 
+// haCluster starts etcd and n instances (the quorum as given) on one
+// emulated router, and waits until one of them acts: it returns etcd, the
+// router's rig, the instances and the one acting.
+func haCluster(t *testing.T, n, quorum int) (*hatest.Etcd, *haRig, []*instance, *instance) {
+	t.Helper()
+	etcd := hatest.Start(t)
+	g := newHARig(t)
+	all := g.cluster(t, etcd.Endpoint(), n, quorum)
+	lead := testkit.EventuallyLast(t, 15*time.Second, "one instance acts", func() (*instance, bool) {
+		in := actingOne(all)
+		return in, in != nil
+	})
+	return etcd, g, all, lead
+}
+
 // actingOne is the one instance whose engine says it acts, nil when none
 // or several do.
 func actingOne(all []*instance) *instance {
@@ -166,7 +181,7 @@ func failovers(t *testing.T, all []*instance) (n int, ops []string) {
 		if _, err := os.Stat(in.audit); err != nil {
 			continue
 		}
-		for _, l := range auditLines(t, in.audit) {
+		for _, l := range testkit.JSONLines(t, in.audit) {
 			if l["result"] == "changed" || l["result"] == "completed after all" {
 				n++
 				ops = append(ops, fmt.Sprintf("%v by %v", l["operation"], l["user"]))
@@ -203,19 +218,22 @@ func enabledAddresses(t testing.TB, g *haRig) []string {
 func TestHAOneFailoverAcrossInstances(t *testing.T) {
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d instances", n), func(t *testing.T) {
-			etcd := hatest.Start(t)
-			g := newHARig(t)
-			all := g.cluster(t, etcd.Endpoint(), n, n)
-			testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
+			_, g, all, _ := haCluster(t, n, n)
 			for _, in := range all {
 				in.sims["public"].SetDown(true)
 			}
 			testkit.Eventually(t, 15*time.Second, "the name on the standby", func() bool {
 				return slices.Equal(enabledAddresses(t, g), []string{paper.PrivateAddress})
 			})
-			// Long enough for a second instance's policy to fight, were it
-			// allowed to act: a few policy ticks.
-			time.Sleep(3 * time.Second)
+			// Once every instance reads the name on the standby and runs no
+			// operation, no policy decides a failover again (restore is
+			// manual) and every one that ran is audited: a second
+			// instance's, were it allowed to act, is among them.
+			testkit.Eventually(t, 15*time.Second, "every instance reads the name on the standby, no operation running", func() bool {
+				return !slices.ContainsFunc(all, func(in *instance) bool {
+					return in.e.State().Active[paper.Name] != "private" || in.e.Busy()
+				})
+			})
 			if got, ops := failovers(t, all); got != 1 {
 				t.Errorf("%d changing operations across the audit logs, want 1: %v", got, ops)
 			}
@@ -226,11 +244,7 @@ func TestHAOneFailoverAcrossInstances(t *testing.T) {
 // With a quorum of two, the primary DOWN in one instance's view only is
 // not failed over; once a second view agrees, it is.
 func TestHAQuorumOfViews(t *testing.T) {
-	etcd := hatest.Start(t)
-	g := newHARig(t)
-	all := g.cluster(t, etcd.Endpoint(), 2, 2)
-	testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
-	lead := actingOne(all)
+	_, g, all, lead := haCluster(t, 2, 2)
 	lead.sims["public"].SetDown(true)
 	sub := lead.e.Subscribe(4096)
 	defer sub.Close()
@@ -250,11 +264,7 @@ func TestHAQuorumOfViews(t *testing.T) {
 // who asked and through which instance); a viewer's is refused by the
 // leader's own config.
 func TestHAFollowerRequestRunsOnTheLeader(t *testing.T) {
-	etcd := hatest.Start(t)
-	g := newHARig(t)
-	all := g.cluster(t, etcd.Endpoint(), 2, 1)
-	testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
-	lead := actingOne(all)
+	_, _, all, lead := haCluster(t, 2, 1)
 	follower := all[0]
 	if follower == lead {
 		follower = all[1]
@@ -280,18 +290,14 @@ func TestHAFollowerRequestRunsOnTheLeader(t *testing.T) {
 		t.Errorf("leader's audit: %v", ops)
 	}
 	if _, err := os.Stat(follower.audit); err == nil {
-		t.Errorf("the follower wrote an audit line: %v", auditLines(t, follower.audit))
+		t.Errorf("the follower wrote an audit line: %v", testkit.JSONLines(t, follower.audit))
 	}
 }
 
 // A one-shot command with ha: asks the leader through etcd without
 // joining the cluster: the leader runs it and answers with its result.
 func TestHAOneShotAsksTheLeader(t *testing.T) {
-	etcd := hatest.Start(t)
-	g := newHARig(t)
-	all := g.cluster(t, etcd.Endpoint(), 2, 1)
-	testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
-	lead := actingOne(all)
+	etcd, g, all, lead := haCluster(t, 2, 1)
 	h := config.HA{Endpoints: []string{etcd.Endpoint()}, Cluster: "paper", Name: "cli", LeaseTTL: haTTL, Quorum: 1, DialTimeout: time.Second}
 	opts := ha.Options{HA: &h, Router: g.api, Hash: "one-shot", CallDeadline: 500 * time.Millisecond}
 	ctx := context.Background()

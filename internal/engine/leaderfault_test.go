@@ -24,30 +24,28 @@ func others(all []*instance, but *instance) []*instance {
 // leads within the bound, finds the journal and the router's two enabled
 // records, and finishes the failover: exactly one enabled record.
 func TestHALeaderKilledMidOperation(t *testing.T) {
-	etcd := hatest.Start(t)
-	g := newHARig(t)
-	all := g.cluster(t, etcd.Endpoint(), 3, 1)
-	testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
-	lead := actingOne(all)
-	var killed time.Time
+	_, g, all, lead := haCluster(t, 3, 1)
+	rest := others(all, lead)
+	// Before the lease can expire and another instance leads, nobody may
+	// change the router: the standby's record enabled, the primary's not
+	// disabled, no rollback. The first record change after the kill says
+	// whether, as it arrives, the fence lets any survivor send.
+	killedAt, fenced := make(chan time.Time, 1), make(chan bool, 1)
 	g.r.Inject("/ip/dns/static/set", 1, rosim.Fault{Kind: rosim.FaultTrap, Message: "killed", Before: func() {
-		killed = time.Now()
+		killedAt <- time.Now()
 		lead.m.Close()
+		g.r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Before: func() {
+			fenced <- slices.ContainsFunc(rest, func(in *instance) bool { return in.m.MaySend() == nil })
+		}})
 	}})
 	for _, in := range all {
 		in.sims["public"].SetDown(true)
 	}
-	testkit.Eventually(t, 15*time.Second, "the leader killed mid-operation", func() bool { return !killed.IsZero() })
-	// Before the lease can expire, nobody may change the router: the
-	// standby's record enabled, the primary's not disabled, no rollback.
-	for range 5 {
-		if got := enabledAddresses(t, g); len(got) != 2 {
-			t.Fatalf("%s after the kill the router has %v enabled: want both", time.Since(killed), got)
-		}
-		time.Sleep(100 * time.Millisecond)
+	killed := testkit.Receive(t, killedAt, 15*time.Second, "the leader killed mid-operation", func(time.Time) bool { return true })
+	if got := enabledAddresses(t, g); len(got) != 2 {
+		t.Fatalf("after the kill the router has %v enabled: want both", got)
 	}
 	lead.kill()
-	rest := others(all, lead)
 	next := testkit.EventuallyLast(t, 4*haTTL, "another instance acts", func() (*instance, bool) {
 		in := actingOne(rest)
 		return in, in != nil
@@ -56,6 +54,9 @@ func TestHALeaderKilledMidOperation(t *testing.T) {
 	testkit.Eventually(t, 10*time.Second, "exactly one enabled record, the standby's", func() bool {
 		return slices.Equal(enabledAddresses(t, g), []string{paper.PrivateAddress})
 	})
+	if !testkit.Receive(t, fenced, time.Second, "the record change that finished the failover", func(bool) bool { return true }) {
+		t.Error("a record changed after the kill while no survivor could send: before the dead leader's lease expired")
+	}
 	testkit.Eventually(t, 5*time.Second, "the journal closed", func() bool {
 		j, err := next.m.ReadJournal(context.Background())
 		return err == nil && j == nil
@@ -69,10 +70,7 @@ func TestHALeaderKilledMidOperation(t *testing.T) {
 // etcd stops: within a lease TTL no instance acts and every instance's
 // state says why; the primary's failure changes nothing until etcd is back.
 func TestHAEtcdStoppedNobodyActs(t *testing.T) {
-	etcd := hatest.Start(t)
-	g := newHARig(t)
-	all := g.cluster(t, etcd.Endpoint(), 2, 1)
-	testkit.Eventually(t, 15*time.Second, "one instance acts", func() bool { return actingOne(all) != nil })
+	etcd, g, all, _ := haCluster(t, 2, 1)
 	etcd.Stop()
 	stopped := time.Now()
 	testkit.Eventually(t, haTTL, "no instance acts", func() bool {
@@ -84,7 +82,11 @@ func TestHAEtcdStoppedNobodyActs(t *testing.T) {
 		return true
 	})
 	t.Logf("no instance acts %s after etcd stopped", time.Since(stopped).Round(time.Millisecond))
+	var subs []*Subscription
 	for _, in := range all {
+		sub := in.e.Subscribe(4096)
+		defer sub.Close()
+		subs = append(subs, sub)
 		in.sims["public"].SetDown(true)
 	}
 	testkit.Eventually(t, 2*haTTL, "every instance says etcd is why", func() bool {
@@ -95,9 +97,13 @@ func TestHAEtcdStoppedNobodyActs(t *testing.T) {
 		}
 		return true
 	})
-	// The policy's fail_after is 300ms: a few seconds would have been
-	// enough to fail over, were anyone acting.
-	time.Sleep(2 * time.Second)
+	// Every instance's policy decides to fail over (fail_after is 300ms)
+	// and the fence refuses it: the name must not have moved.
+	for _, sub := range subs {
+		until(t, sub, func(n PolicyNote) bool {
+			return n.Refused && strings.HasPrefix(n.Text, "would failover") && strings.Contains(n.Text, "etcd")
+		})
+	}
 	if got := enabledAddresses(t, g); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Fatalf("with etcd stopped the name moved: %v", got)
 	}

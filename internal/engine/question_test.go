@@ -60,10 +60,8 @@ func TestQuestionsFromTheFacts(t *testing.T) {
 // engine after the facts changed the move is refused, saying the move
 // now; the same question asked again is carried out.
 func TestConfirmationForAnotherMoveIsRefused(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
-	sub := e.Subscribe(4096)
-	defer sub.Close()
-	until(t, sub, func(ev Reading) bool { return active(ev) == "public" })
+	e, _ := paperEngine(t, false)
+	sub := onPublic(t, e, 4096)
 	alice := Requester{User: "alice", Role: Operator}
 	e.mu.Lock()
 	q := Ask(OpFailoverHold, "", e.cfg.Services, e.facts)

@@ -12,7 +12,7 @@ import (
 // on probing with their statistics; a change to what the failover is built
 // on is not applied but named.
 func TestReloadKeepsUnchangedServers(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
+	e, _ := paperEngine(t, false)
 	sub := e.Subscribe(4096)
 	defer sub.Close()
 	sample := func(server string) monitor.CheckStatus {

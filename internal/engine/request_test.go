@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"os"
@@ -9,35 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
-
-func auditLines(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // The engine, not only the key map, refuses a viewer: nothing runs, and
 // the refusal is audited.
 func TestViewerRequestIsRefused(t *testing.T) {
-	e, _, cancel, done := paperRig(t, false)
-	s := e.Subscribe(256)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	e, _, stop := paperRig(t, false)
+	onPublic(t, e, 256)
 	eve := Requester{User: "ssh:eve", Key: "SHA256:abc", Role: Viewer}
 	for range 3 {
 		if err := e.Request(Request{Op: OpFailover, By: eve}); !errors.Is(err, ErrViewer) {
@@ -50,9 +29,8 @@ func TestViewerRequestIsRefused(t *testing.T) {
 	if err := e.Request(Request{Op: OpFailover, By: Requester{User: "nobody"}}); !errors.Is(err, ErrViewer) {
 		t.Errorf("a requester without a role is a viewer: %v", err)
 	}
-	cancel()
-	<-done
-	lines := auditLines(t, e.opts.AuditLog)
+	stop()
+	lines := testkit.JSONLines(t, e.opts.AuditLog)
 	if len(lines) != 2 {
 		t.Fatalf("audit: %v", lines)
 	}
@@ -65,10 +43,8 @@ func TestViewerRequestIsRefused(t *testing.T) {
 // is, and audited as refused in one line per requester with a count, when
 // the operation ends: a held key cannot flood the audit log.
 func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
-	e, r, _, _ := paperRig(t, false)
-	s := e.Subscribe(1024)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	e, r, _ := paperRig(t, false)
+	s := onPublic(t, e, 1024)
 	// The first record change takes a while: the operation is under way
 	// while bob and carol ask.
 	r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond})
@@ -88,7 +64,7 @@ func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
 		t.Fatal(d.Err)
 	}
 	var refused []map[string]any
-	for _, l := range auditLines(t, e.opts.AuditLog) {
+	for _, l := range testkit.JSONLines(t, e.opts.AuditLog) {
 		if l["result"] == "refused" {
 			refused = append(refused, l)
 		}
@@ -107,10 +83,8 @@ func TestBusyRefusalsSayWhoseAndAreCoalesced(t *testing.T) {
 // operator's clears the statistics, is audited and announced to every
 // subscriber, and takes no operation's turn (it works while one runs).
 func TestResetStatsIsARequest(t *testing.T) {
-	e, _, _ := paperEngine(t, false)
-	s := e.Subscribe(4096)
-	defer s.Close()
-	until(t, s, func(ev Reading) bool { return active(ev) == "public" })
+	e, _ := paperEngine(t, false)
+	s := onPublic(t, e, 4096)
 	if err := e.Request(Request{Op: OpResetStats, By: Requester{User: "noc", Role: Viewer}}); !errors.Is(err, ErrViewer) {
 		t.Errorf("a viewer's reset: %v", err)
 	}

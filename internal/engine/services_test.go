@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -49,18 +46,7 @@ func servicesEngine(t *testing.T, extra string) (*Engine, *rosim.Router, map[str
 		t.Fatal(err)
 	}
 	sims := map[string]*monitor.Simulated{"core": papersim.Private(), "edge": papersim.Private(), "backup": papersim.Private()}
-	e, _, err := New(cfg, Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns, User: "tester",
-		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			return sims[s.Name], nil
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	e, _ := runEngine(t, cfg, sims, Options{DNS: dns, User: "tester"})
 	return e, r, sims
 }
 

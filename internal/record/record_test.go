@@ -3,7 +3,6 @@ package record
 import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/failwatch/failwatch/internal/paper/papersim"
 
 	"bytes"
 	"context"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
@@ -332,21 +332,14 @@ func paperEngine(t *testing.T) (*engine.Engine, *config.Config, *monitor.Simulat
 	t.Helper()
 	netsim := rosim.NewSimulated()
 	r, api := testkit.Emulator(t, rosim.Options{Probe: netsim.Probe, TimeScale: 10})
-	dns, err := r.ServeDNS("127.0.0.1:0")
+	cfg := enginetest.PaperConfig(api)
+	sims := enginetest.PaperSims()
+	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: testkit.DNS(t, r), AuditLog: filepath.Join(t.TempDir(), "a.jsonl"),
+		Monitor: enginetest.Monitor(cfg, sims)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
-	cfg.Probe.Interval = 100 * time.Millisecond
-	public := papersim.Public()
-	sims := map[string]*monitor.Simulated{"public": public, "private": papersim.Private()}
-	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), DNS: dns.String(), AuditLog: filepath.Join(t.TempDir(), "a.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) { return sims[s.Name], nil }}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, cfg, public, netsim
+	return e, cfg, sims["public"], netsim
 }
 
 // replayInto plays the recording at path into a dashboard of size screen

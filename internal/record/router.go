@@ -1,9 +1,7 @@
 package record
 
 import (
-	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/engine"
@@ -28,21 +26,9 @@ type logKind routeros.LogEventKind
 // order.
 var logKinds = []string{"line", "connected", "disconnected", "gap"}
 
-func (k logKind) MarshalText() ([]byte, error) {
-	if int(k) < 0 || int(k) >= len(logKinds) {
-		return nil, fmt.Errorf("log event kind %d has no name", k)
-	}
-	return []byte(logKinds[k]), nil
-}
+func (k logKind) MarshalText() ([]byte, error) { return nameOf(k, logKinds, "log event kind") }
 
-func (k *logKind) UnmarshalText(b []byte) error {
-	i := slices.Index(logKinds, string(b))
-	if i < 0 {
-		return fmt.Errorf("log event kind %q is none of %v", b, logKinds)
-	}
-	*k = logKind(i)
-	return nil
-}
+func (k *logKind) UnmarshalText(b []byte) error { return byName(k, b, logKinds, "log event kind") }
 
 type entryJSON struct {
 	ID  string `json:"id"`
@@ -154,20 +140,10 @@ type linkState routeros.LinkState
 // order.
 var linkStates = []string{"unknown", "connected", "reconnecting", "unreachable"}
 
-func (s linkState) MarshalText() ([]byte, error) {
-	if int(s) < 0 || int(s) >= len(linkStates) {
-		return nil, fmt.Errorf("router link state %d has no name", s)
-	}
-	return []byte(linkStates[s]), nil
-}
+func (s linkState) MarshalText() ([]byte, error) { return nameOf(s, linkStates, "router link state") }
 
 func (s *linkState) UnmarshalText(b []byte) error {
-	i := slices.Index(linkStates, string(b))
-	if i < 0 {
-		return fmt.Errorf("router link state %q is none of %v", b, linkStates)
-	}
-	*s = linkState(i)
-	return nil
+	return byName(s, b, linkStates, "router link state")
 }
 
 // nonNil is s, or an empty list: JSON.md's lists are [] when empty.

@@ -1,9 +1,7 @@
 package record
 
 import (
-	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/failwatch/failwatch/internal/jsonout"
@@ -30,20 +28,10 @@ type serverType monitor.EventType
 // serverTypes are the names of monitor's event types, in their order.
 var serverTypes = []string{"resolved", "unresolved", "sample", "check", "server"}
 
-func (t serverType) MarshalText() ([]byte, error) {
-	if int(t) < 0 || int(t) >= len(serverTypes) {
-		return nil, fmt.Errorf("server event type %d has no name", t)
-	}
-	return []byte(serverTypes[t]), nil
-}
+func (t serverType) MarshalText() ([]byte, error) { return nameOf(t, serverTypes, "server event type") }
 
 func (t *serverType) UnmarshalText(b []byte) error {
-	i := slices.Index(serverTypes, string(b))
-	if i < 0 {
-		return fmt.Errorf("server event type %q is none of %v", b, serverTypes)
-	}
-	*t = serverType(i)
-	return nil
+	return byName(t, b, serverTypes, "server event type")
 }
 
 type sampleJSON struct {

@@ -1,24 +1,18 @@
 package sshserve
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/failwatch/failwatch/internal/paper/papersim"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
-	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/testkit"
-	"github.com/failwatch/failwatch/monitor"
-	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 	"github.com/failwatch/failwatch/tui"
 )
@@ -30,8 +24,7 @@ import (
 // second of output is at most two full frames more than an early one's.
 func TestLateJoinSeesTheSamePicture(t *testing.T) {
 	_, api := testkit.Emulator(t, rosim.Options{})
-	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
+	cfg := enginetest.PaperConfig(api)
 	cfg.Probe.Interval = 20 * time.Millisecond
 	cfg.Services[0].Auto.Enabled = false
 	withMonitors := *cfg
@@ -40,21 +33,7 @@ func TestLateJoinSeesTheSamePicture(t *testing.T) {
 		withMonitors.Servers = append(withMonitors.Servers, config.Server{Name: fmt.Sprint("m", i), Role: config.Monitor,
 			Address: fmt.Sprintf("192.0.2.%d", 10+i), Checks: []config.Check{{Kind: config.ICMP}}})
 	}
-	e, _, err := engine.New(&withMonitors, engine.Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester",
-		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			if s.Name == "public" {
-				return papersim.Public(), nil
-			}
-			return papersim.Private(), nil
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	e := runEngine(t, &withMonitors)
 
 	ui := tui.Options{Services: cfg.Services, Servers: cfg.Servers, RouterAddr: cfg.Router.RouterAddr(), ReadOnly: true,
 		Now: func() time.Time { return time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC) }, Zone: time.UTC}

@@ -17,14 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/failwatch/failwatch/internal/paper/papersim"
-
 	"github.com/charmbracelet/x/ansi"
 	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
+	"github.com/failwatch/failwatch/internal/engine/enginetest"
 	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/monitor"
@@ -78,28 +77,27 @@ func (a *asking) requests() []string {
 func running(t *testing.T) *asking {
 	t.Helper()
 	_, api := testkit.Emulator(t, rosim.Options{})
-	cfg := paper.Config()
-	cfg.Router = config.Router{Address: api, User: "admin", Timeout: 2 * time.Second}
-	cfg.Probe.Interval = 100 * time.Millisecond
+	cfg := enginetest.PaperConfig(api)
 	cfg.Services[0].Auto.Enabled = false
-	sims := map[string]*monitor.Simulated{"public": papersim.Public(), "private": papersim.Private()}
-	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester",
-		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"),
-		Monitor: monitor.Options{Probe: cfg.Probe, Prober: func(s config.Server, _ config.Check) (monitor.Prober, error) {
-			return sims[s.Name], nil
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	e := runEngine(t, cfg)
 	testkit.EventuallyLast(t, 10*time.Second, "the engine read the router and probed both servers", func() (engine.State, bool) {
 		snap := e.State()
 		return snap, snap.Active[paper.Name] == "public" && snap.Health["public"].State == monitor.Up && snap.Health["private"].State == monitor.Up
 	})
 	return &asking{Engine: e}
+}
+
+// runEngine runs an engine for cfg, the paper's servers simulated, until
+// the test ends.
+func runEngine(t *testing.T, cfg *config.Config) *engine.Engine {
+	t.Helper()
+	e, _, err := engine.New(cfg, engine.Options{Router: routeros.OptionsFrom(cfg.Router), User: "tester",
+		AuditLog: filepath.Join(t.TempDir(), "audit.jsonl"), Monitor: enginetest.Monitor(cfg, enginetest.PaperSims())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Run(t, e.Run)
+	return e
 }
 
 // testServer is a Server on loopback for a test: its address, its log,

@@ -120,15 +120,22 @@ func (p *Plan) snapshot(ctx context.Context, c *routeros.Client) (snapshot, erro
 	return snap, nil
 }
 
+// snapshotWithin is snapshot, tried again within budget while the router
+// cannot be reached.
+func (p *Plan) snapshotWithin(ctx context.Context, c *routeros.Client, budget time.Duration) (snap snapshot, err error) {
+	err = retry(ctx, budget, func(ctx context.Context) (err error) {
+		snap, err = p.snapshot(ctx, c)
+		return err
+	})
+	return snap, err
+}
+
 // restore brings the router back to the snapshot, then reads it back,
 // each read and change tried again while the router cannot be reached.
 func (p *Plan) restore(ctx context.Context, c *routeros.Client, before snapshot) error {
 	budget := 3 * c.Timeout()
-	var now snapshot
-	if err := retry(ctx, budget, func(ctx context.Context) (err error) {
-		now, err = p.snapshot(ctx, c)
-		return err
-	}); err != nil {
+	now, err := p.snapshotWithin(ctx, c, budget)
+	if err != nil {
 		return err
 	}
 	var errs []error
@@ -143,11 +150,8 @@ func (p *Plan) restore(ctx context.Context, c *routeros.Client, before snapshot)
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	var after snapshot
-	if err := retry(ctx, budget, func(ctx context.Context) (err error) {
-		after, err = p.snapshot(ctx, c)
-		return err
-	}); err != nil {
+	after, err := p.snapshotWithin(ctx, c, budget)
+	if err != nil {
 		return err
 	}
 	for menu, rows := range before {

@@ -5,11 +5,11 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -40,12 +40,7 @@ func bridged6Setup() *Setup {
 func router6(t *testing.T, version string) (*rosim.Router, *routeros.Client) {
 	t.Helper()
 	r := rosim.New(rosim.Options{Version: version})
-	addr, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Close)
-	c := client(t, addr.String(), "admin", "")
+	c := client(t, testkit.Start(t, r), "admin", "")
 	for _, rec := range [][]string{
 		{"name", paper.Name, "type", "AAAA", "address", primary6.String(), "comment", "Server Public"},
 		{"name", paper.Name, "type", "AAAA", "address", standby6.String(), "comment", "ServerPrivate", "disabled", "yes"},
@@ -55,44 +50,6 @@ func router6(t *testing.T, version string) (*rosim.Router, *routeros.Client) {
 		}
 	}
 	return r, c
-}
-
-// rows6 are the IPv6 bridge's rules and entries as the router prints
-// them, ids left out.
-func rows6(t *testing.T, c *routeros.Client) string {
-	t.Helper()
-	var lines []string
-	for _, menu := range []string{"/ipv6/firewall/nat", "/ipv6/firewall/address-list"} {
-		r, err := c.Run(context.Background(), menu+"/print")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, row := range r.Rows {
-			var kv []string
-			for k, v := range row {
-				if k != ".id" {
-					kv = append(kv, k+"="+v)
-				}
-			}
-			sort.Strings(kv)
-			lines = append(lines, menu+" "+strings.Join(kv, " "))
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// reply6 is where an IPv6 connection's replies come from, "" when it is
-// gone.
-func reply6(t *testing.T, c *routeros.Client, id string) string {
-	t.Helper()
-	r, err := c.Run(context.Background(), "/ipv6/firewall/connection/print", "=.proplist=reply-src-address", "?.id="+id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Rows) == 0 {
-		return ""
-	}
-	return r.Rows[0]["reply-src-address"]
 }
 
 // On the versions with IPv6 NAT: setup writes the bridge in /ipv6 (the
@@ -110,15 +67,9 @@ func TestBridgeIPv6ThroughTheEmulator(t *testing.T) {
 				t.Fatalf("script: %v", err)
 			}
 			r, c := router6(t, version)
-			plan, err := bridged6Setup().Plan(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := plan.Apply(ctx, c); err != nil {
-				t.Fatal(err)
-			}
-			applied := rows6(t, c)
-			if a := rows6(t, sc); a != applied || !strings.Contains(applied, caps.IPv6NATTo+"=2001:db8::2") || strings.Contains(applied, "disabled=false comment=failwatch bridge") {
+			applySetup(t, bridged6Setup(), c)
+			applied := bridgeRows(t, c, routeros.IPv6)
+			if a := bridgeRows(t, sc, routeros.IPv6); a != applied || !strings.Contains(applied, caps.IPv6NATTo+"=2001:db8::2") || strings.Contains(applied, "disabled=false comment=failwatch bridge") {
 				t.Fatalf("script and apply disagree, or a rule is enabled:\nscript:\n%s\napply:\n%s", a, applied)
 			}
 			s := bridged6Setup()
@@ -137,12 +88,10 @@ func TestBridgeIPv6ThroughTheEmulator(t *testing.T) {
 			if err != nil || res.Outcome != OutcomeChanged {
 				t.Fatalf("failover: %+v %v", res, err)
 			}
-			nat, _ := c.NATRules(ctx, routeros.IPv6, BridgeComment(f.Service)+" ")
-			rules, err := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
-			if err != nil || StateOf(rules) != BridgeOn {
-				t.Fatalf("the bridge after the failover: %v %v", rules, err)
+			if rules := bridgeRules(t, c, routeros.IPv6, f.Service); StateOf(rules) != BridgeOn {
+				t.Fatalf("the bridge after the failover: %v", rules)
 			}
-			if got := reply6(t, c, before); got != "" {
+			if got := reply(t, c, routeros.IPv6, before); got != "" {
 				t.Errorf("the client's connection from before the bridge stayed (answered by %s)", got)
 			}
 			if !slices.ContainsFunc(res.Changes, func(ch Change) bool { return ch.Kind == "connection" }) {
@@ -158,15 +107,14 @@ func TestBridgeIPv6ThroughTheEmulator(t *testing.T) {
 				{"failwatch's own", netip.AddrPortFrom(own6, 40000), 443, primary6},
 				{"an admin's ssh", netip.MustParseAddrPort("[fd00:88::10]:50002"), 22, primary6},
 			} {
-				if got := reply6(t, c, track(tc.src, tc.port)); got != tc.want.String() {
+				if got := reply(t, c, routeros.IPv6, track(tc.src, tc.port)); got != tc.want.String() {
 					t.Errorf("%s answered by %s, want %s", tc.what, got, tc.want)
 				}
 			}
 			if _, err := f.Restore(ctx); err != nil {
 				t.Fatal(err)
 			}
-			nat, _ = c.NATRules(ctx, routeros.IPv6, BridgeComment(f.Service)+" ")
-			if rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat); StateOf(rules) != BridgeOff {
+			if rules := bridgeRules(t, c, routeros.IPv6, f.Service); StateOf(rules) != BridgeOff {
 				t.Errorf("the bridge after the restore: %+v", rules)
 			}
 			// The netwatch scripts' removal, run by the router's own
@@ -176,8 +124,8 @@ func TestBridgeIPv6ThroughTheEmulator(t *testing.T) {
 			if err := r.Import("/ipv6 firewall connection remove [find where " + s.bridgedConnections() + "]"); err != nil {
 				t.Fatal(err)
 			}
-			if reply6(t, c, carried) != "" || reply6(t, c, ssh) != primary6.String() {
-				t.Errorf("the scripts' removal: the carried connection answered by %q, ssh by %q", reply6(t, c, carried), reply6(t, c, ssh))
+			if reply(t, c, routeros.IPv6, carried) != "" || reply(t, c, routeros.IPv6, ssh) != primary6.String() {
+				t.Errorf("the scripts' removal: the carried connection answered by %q, ssh by %q", reply(t, c, routeros.IPv6, carried), reply(t, c, routeros.IPv6, ssh))
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -22,13 +23,40 @@ var (
 	ownAddr   = netip.MustParseAddr("192.168.88.2")
 )
 
-// withBridge configures the paper's service with a bridge for the LAN's
-// clients, tcp 80 and 443 and icmp, and writes its rows (disabled) on the
-// router as setup does.
+// lanBridge is a bridge for the LAN's clients, tcp 80 and 443 and icmp.
+func lanBridge(until config.BridgeUntil) config.Bridge {
+	return config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.168.88.0/24")},
+		TCP: []int{80, 443}, ICMP: true, Until: until, Margin: time.Minute, Comment: "failwatch bridge " + paper.Name}
+}
+
+// hairpinBridge is a bridge, tcp 443, for clients on the standby's own
+// subnet: an emulator with hairpinRouter's addresses.
+func hairpinBridge() config.Bridge {
+	return config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.10.10.0/24")},
+		TCP: []int{443}, Comment: "failwatch bridge " + paper.Name}
+}
+
+// hairpinRouter is an emulator whose ether3 is on the standby's subnet.
+var hairpinRouter = rosim.Options{Addresses: map[string]netip.Prefix{"ether3": netip.MustParsePrefix("192.10.10.1/24")}}
+
+// bridgeRig is the paper's failover on an emulator started with opts, its
+// service's bridge as given and written (disabled) on the router as setup
+// writes it: the router, a client, the failover, its steps and its audit.
+func bridgeRig(t *testing.T, opts rosim.Options, bridge config.Bridge) (*rosim.Router, *routeros.Client, *Failover, *[]Step, string) {
+	t.Helper()
+	r, addr := emulator(t, opts)
+	c := client(t, addr, "admin", "")
+	f, steps, audit := paperFailover(t, c, config.Toggle)
+	f.Service.Bridge = bridge
+	writeBridge(t, c, f)
+	return r, c, f, steps, audit
+}
+
+// withBridge configures a failover's service with lanBridge and writes
+// its rows (disabled) on the router as setup does.
 func withBridge(t *testing.T, c *routeros.Client, f *Failover, until config.BridgeUntil) {
 	t.Helper()
-	f.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.168.88.0/24")},
-		TCP: []int{80, 443}, ICMP: true, Until: until, Margin: time.Minute, Comment: "failwatch bridge " + f.Service.Name}
+	f.Service.Bridge = lanBridge(until)
 	writeBridge(t, c, f)
 }
 
@@ -45,6 +73,21 @@ func writeBridge(t *testing.T, c *routeros.Client, f *Failover) {
 	}
 }
 
+// bridgeRules are a service's bridge rules as the router holds them now,
+// in the family's NAT table.
+func bridgeRules(t *testing.T, c *routeros.Client, fam routeros.Family, svc config.Service) []BridgeRule {
+	t.Helper()
+	nat, err := c.NATRules(context.Background(), fam, BridgeComment(svc)+" ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ParseBridgeRules(svc.Name, BridgeComment(svc), nat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
 // track opens a connection through the router and returns where its
 // replies come from: the standby's address when the bridge carried it.
 func track(t *testing.T, r *rosim.Router, proto string, src netip.AddrPort, port uint16) string {
@@ -56,32 +99,31 @@ func track(t *testing.T, r *rosim.Router, proto string, src netip.AddrPort, port
 	return id
 }
 
-// replyFrom is the reply-src-address of a tracked connection, "" when it
-// is gone.
-func replyFrom(t *testing.T, c *routeros.Client, id string) string {
+// reply is a tracked connection's reply-src-address as the family's
+// connection table prints it, "" when the connection is gone.
+func reply(t *testing.T, c *routeros.Client, fam routeros.Family, id string) string {
 	t.Helper()
-	r, err := c.Run(context.Background(), "/ip/firewall/connection/print", "=.proplist=reply-src-address", "?.id="+id)
+	r, err := c.Run(context.Background(), fam.Menu("connection")+"/print", "=.proplist=reply-src-address", "?.id="+id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Rows) == 0 {
 		return ""
 	}
-	addr, _, _ := strings.Cut(r.Rows[0]["reply-src-address"], ":")
+	return r.Rows[0]["reply-src-address"]
+}
+
+// replyFrom is the address an IPv4 connection's replies come from, "" when
+// it is gone.
+func replyFrom(t *testing.T, c *routeros.Client, id string) string {
+	t.Helper()
+	addr, _, _ := strings.Cut(reply(t, c, routeros.IPv4, id), ":")
 	return addr
 }
 
 func bridgeState(t *testing.T, c *routeros.Client, f *Failover) BridgeState {
 	t.Helper()
-	nat, err := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return StateOf(rules)
+	return StateOf(bridgeRules(t, c, routeros.IPv4, f.Service))
 }
 
 // A failover turns the bridge on after the records moved: a client's new
@@ -90,10 +132,7 @@ func bridgeState(t *testing.T, c *routeros.Client, f *Failover) BridgeState {
 // rule; failwatch's own probe and an admin's ssh are not carried. A
 // restore turns it off and leaves the bridged connections to drain.
 func TestBridgeFailoverAndRestore(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, steps, audit := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilRestore)
+	r, c, f, steps, audit := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilRestore))
 	ctx := context.Background()
 	before := track(t, r, "tcp", lanClient, 443)
 	probe := track(t, r, "tcp", netip.AddrPortFrom(ownAddr, 40000), 443)
@@ -144,7 +183,7 @@ func TestBridgeFailoverAndRestore(t *testing.T) {
 	if got := replyFrom(t, c, track(t, r, "tcp", lanClient, 80)); got != paper.PublicAddress {
 		t.Errorf("after restore a new connection is answered by %s", got)
 	}
-	lines := readAudit(t, audit)
+	lines := testkit.JSONLines(t, audit)
 	if len(lines) != 2 || !strings.Contains(toJSON(t, lines[0]["steps"]), "bridge: enable rules") || !strings.Contains(toJSON(t, lines[1]["steps"]), "bridge: disable rules") {
 		t.Errorf("audit: %v", lines)
 	}
@@ -153,19 +192,12 @@ func TestBridgeFailoverAndRestore(t *testing.T) {
 // ttl mode: the rules carry their end time, the records' TTL plus the
 // margin after the switch; a restore takes it away.
 func TestBridgeTTLMode(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilTTL)
+	_, c, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilTTL))
 	start := time.Now()
 	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	nat, _ := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" ")
-	rules, err := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := bridgeRules(t, c, routeros.IPv4, f.Service)
 	until := UntilOf(rules)
 	// The paper's records keep RouterOS's default TTL, 1d.
 	lo, hi := start.Add(24*time.Hour+time.Minute-time.Second), time.Now().Add(24*time.Hour+time.Minute)
@@ -180,7 +212,7 @@ func TestBridgeTTLMode(t *testing.T) {
 	if _, err := f.Restore(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	nat, _ = c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" ")
+	nat, _ := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" ")
 	for _, r := range nat {
 		if strings.Contains(r.Comment, "until") || !r.Disabled {
 			t.Errorf("after restore: %+v", r)
@@ -212,10 +244,7 @@ func TestBridgeUnreadableBlocksBridgeOnly(t *testing.T) {
 		{"connection", "/ip/firewall/connection", "dst-address", "104.247.193.168"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, addr := emulator(t, rosim.Options{})
-			c := client(t, addr, "admin", "")
-			f, steps, _ := paperFailover(t, c, config.Toggle)
-			withBridge(t, c, f, config.UntilRestore)
+			r, c, f, steps, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilRestore))
 			conn := track(t, r, "tcp", lanClient, 443)
 			id := conn
 			if tc.menu == "/ip/firewall/nat" {
@@ -250,10 +279,7 @@ func TestBridgeUnreadableBlocksBridgeOnly(t *testing.T) {
 
 // A rule that carries another pair is not enabled.
 func TestBridgeRefusesAnotherPairsRule(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilRestore)
+	_, c, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilRestore))
 	nat, _ := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" tcp")
 	if err := c.Set(context.Background(), "/ip/firewall/nat", nat[0].ID, "to-addresses", "192.10.10.99"); err != nil {
 		t.Fatal(err)
@@ -278,10 +304,7 @@ func toJSON(t *testing.T, v any) string {
 
 // A ttl-mode bridge past its end is turned off alone, records unmoved.
 func TestEndBridge(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, audit := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilTTL)
+	_, c, f, _, audit := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilTTL))
 	ctx := context.Background()
 	if _, err := f.FailoverToStandby(ctx, false); err != nil {
 		t.Fatal(err)
@@ -297,7 +320,7 @@ func TestEndBridge(t *testing.T) {
 	if res.Outcome != OutcomeAlreadySo || res.Summary() != "the bridge is already off: nothing changed" {
 		t.Errorf("again: %s: %s", res.Outcome, res.Summary())
 	}
-	if lines := readAudit(t, audit); len(lines) != 3 || lines[1]["operation"] != "end bridge" {
+	if lines := testkit.JSONLines(t, audit); len(lines) != 3 || lines[1]["operation"] != "end bridge" {
 		t.Errorf("audit %v", lines)
 	}
 }
@@ -307,14 +330,8 @@ func TestEndBridge(t *testing.T) {
 // router (the connection's source is the router's own address on that
 // subnet); restore turns it off after the rules that carry.
 func TestBridgeHairpin(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{Addresses: map[string]netip.Prefix{"ether3": netip.MustParsePrefix("192.10.10.1/24")}})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	f.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.10.10.0/24")},
-		TCP: []int{443}, Comment: "failwatch bridge " + f.Service.Name}
-	writeBridge(t, c, f)
-	nat, _ := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" ")
-	rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+	r, c, f, _, _ := bridgeRig(t, hairpinRouter, hairpinBridge())
+	rules := bridgeRules(t, c, routeros.IPv4, f.Service)
 	if kinds := func() (k []string) {
 		for _, r := range rules {
 			k = append(k, r.Kind)
@@ -326,7 +343,7 @@ func TestBridgeHairpin(t *testing.T) {
 	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	nat, _ = c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" hairpin")
+	nat, _ := c.NATRules(context.Background(), routeros.IPv4, BridgeComment(f.Service)+" hairpin")
 	if len(nat) != 1 || nat[0].Disabled || nat[0].Chain != "srcnat" || nat[0].Action != "masquerade" || nat[0].DstAddress != paper.PrivateAddress ||
 		nat[0].Protocol != "tcp" || nat[0].DstPort != "443" {
 		t.Errorf("hairpin after the failover: %+v", nat)

@@ -79,10 +79,7 @@ func TestBridgeRefusesRulesNotAsWritten(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, addr := emulator(t, rosim.Options{})
-			c := client(t, addr, "admin", "")
-			f, _, _ := paperFailover(t, c, config.Toggle)
-			withBridge(t, c, f, config.UntilRestore)
+			r, c, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilRestore))
 			tc.edit(t, c, f)
 			res, err := f.FailoverToStandby(ctx, false)
 			if err != nil || res.Outcome != OutcomeChanged || !slices.Equal(enabled(t, c), []string{paper.PrivateAddress}) {
@@ -138,23 +135,12 @@ func TestSetupPutsTheExemptionFirst(t *testing.T) {
 			r, addr := emulator(t, rosim.Options{})
 			c := client(t, addr, "admin", "")
 			s := bridgedSetup()
-			apply := func() {
-				t.Helper()
-				plan, err := s.Plan(ctx, c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := plan.Apply(ctx, c); err != nil {
-					t.Fatal(err)
-				}
-			}
-			apply()
+			applySetup(t, s, c)
 			tc.edit(t, c, natRule(t, c, &Failover{Service: s.Service}, BridgeExempt))
-			apply()
+			applySetup(t, s, c)
 			f, _, _ := paperFailover(t, c, config.Toggle)
 			f.Service.Bridge = s.Service.Bridge
-			nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" ")
-			rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+			rules := bridgeRules(t, c, routeros.IPv4, f.Service)
 			if len(rules) == 0 || rules[0].Kind != BridgeExempt || len(rules) != 3 {
 				t.Fatalf("rules after setup: %+v", rules)
 			}
@@ -175,10 +161,7 @@ func TestSetupPutsTheExemptionFirst(t *testing.T) {
 // succeeded: a turn refused half way (the exemption enabled, the rule that
 // carries refused) changed a rule, yet the bridge is not on.
 func TestBridgeSummaryFromTheStep(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilRestore)
+	r, _, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilRestore))
 	r.Inject("/ip/firewall/nat/set", 1, rosim.Fault{Kind: rosim.FaultTrap, Message: "failure: out of memory"})
 	res, err := f.FailoverToStandby(context.Background(), false)
 	if err != nil || res.Outcome != OutcomeChanged {
@@ -196,10 +179,7 @@ func TestBridgeSummaryFromTheStep(t *testing.T) {
 // remove: failwatch's own, opened first and more than the cap, do not
 // fill it in place of the client's, which is removed.
 func TestBridgeConnectionCapCountsClientsOnly(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilRestore)
+	r, c, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilRestore))
 	for i := range BridgeMaxConnections + 10 {
 		track(t, r, "tcp", netip.AddrPortFrom(ownAddr, uint16(20000+i)), 443)
 	}
@@ -219,10 +199,7 @@ func TestBridgeConnectionCapCountsClientsOnly(t *testing.T) {
 // A rule read back with another comment than sent (a ttl-mode end time the
 // router did not keep) is said as a comment, not as its disabled flag.
 func TestBridgeReadBackSaysTheComment(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, steps, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilTTL)
+	r, _, f, steps, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilTTL))
 	r.ForgetComments("/ip/firewall/nat")
 	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
 		t.Fatal(err)
@@ -236,19 +213,14 @@ func TestBridgeReadBackSaysTheComment(t *testing.T) {
 // ttl mode: a failover again (the engine's retry, or an operator's) keeps
 // the end time the switch gave the rules, not now plus the TTL.
 func TestBridgeTTLKeptFromTheSwitch(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilTTL)
+	_, c, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilTTL))
 	ctx := context.Background()
 	if _, err := f.FailoverToStandby(ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	// The switch was an hour ago: its rules carry the end time it gave.
 	switched := time.Now().Add(-time.Hour + 24*time.Hour + time.Minute).UTC().Truncate(time.Second)
-	nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" ")
-	rules, _ := ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
-	for _, r := range rules {
+	for _, r := range bridgeRules(t, c, routeros.IPv4, f.Service) {
 		if r.Carries() {
 			if err := c.Set(ctx, "/ip/firewall/nat", r.ID, "comment", r.comment(BridgeComment(f.Service), switched)); err != nil {
 				t.Fatal(err)
@@ -258,8 +230,7 @@ func TestBridgeTTLKeptFromTheSwitch(t *testing.T) {
 	if _, err := f.FailoverToStandby(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	nat, _ = c.NATRules(ctx, routeros.IPv4, BridgeComment(f.Service)+" ")
-	rules, _ = ParseBridgeRules(f.Service.Name, BridgeComment(f.Service), nat)
+	rules := bridgeRules(t, c, routeros.IPv4, f.Service)
 	if got := UntilOf(rules); !got.Equal(switched) || StateOf(rules) != BridgeOn {
 		t.Errorf("until %s (%s), want %s kept from the switch", got, StateOf(rules), switched)
 	}
@@ -286,10 +257,8 @@ func TestSetupScriptPutsTheExemptionFirst(t *testing.T) {
 			if err := r.Import(s.Script(caps)); err != nil {
 				t.Fatal(err)
 			}
-			nat, _ := c.NATRules(ctx, routeros.IPv4, BridgeComment(s.Service)+" ")
-			rules, _ := ParseBridgeRules(s.Service.Name, BridgeComment(s.Service), nat)
 			var kinds []string
-			for _, r := range rules {
+			for _, r := range bridgeRules(t, c, routeros.IPv4, s.Service) {
 				kinds = append(kinds, r.Kind)
 			}
 			if !slices.Equal(kinds, []string{BridgeExempt, BridgeTCP, BridgeICMP}) {
@@ -304,12 +273,7 @@ func TestSetupScriptPutsTheExemptionFirst(t *testing.T) {
 // own address; the every-port hairpin an earlier setup wrote is not turned
 // on with the bridge.
 func TestBridgeHairpinOnlyForTheCarriedPorts(t *testing.T) {
-	r, addr := emulator(t, rosim.Options{Addresses: map[string]netip.Prefix{"ether3": netip.MustParsePrefix("192.10.10.1/24")}})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	f.Service.Bridge = config.Bridge{Mode: config.BridgeNAT, SrcAddresses: []netip.Prefix{netip.MustParsePrefix("192.10.10.0/24")},
-		TCP: []int{443}, Comment: "failwatch bridge " + f.Service.Name}
-	writeBridge(t, c, f)
+	r, c, f, _, _ := bridgeRig(t, hairpinRouter, hairpinBridge())
 	ctx := context.Background()
 	legacy, err := c.Add(ctx, "/ip/firewall/nat", "chain", "srcnat", "action", "masquerade", "dst-address", paper.PrivateAddress,
 		"src-address-list", ClientsList(f.Service), "disabled", "yes", "comment", BridgeComment(f.Service)+" "+BridgeHairpin)

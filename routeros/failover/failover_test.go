@@ -1,12 +1,9 @@
 package failover
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -118,7 +115,7 @@ func TestFailoverAndRestoreWithHold(t *testing.T) {
 		}
 	}
 
-	lines := readAudit(t, audit)
+	lines := testkit.JSONLines(t, audit)
 	if len(lines) != 3 {
 		t.Fatalf("audit has %d lines", len(lines))
 	}
@@ -130,25 +127,6 @@ func TestFailoverAndRestoreWithHold(t *testing.T) {
 			t.Errorf("audit line %d: %v", i, l)
 		}
 	}
-}
-
-func readAudit(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("audit line %q: %v", sc.Text(), err)
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // The router refuses the second record change: the first is undone, the name
@@ -185,7 +163,7 @@ func TestFailoverRollsBackOnTrap(t *testing.T) {
 	if got := testkit.LookupA(t, dns.String(), paper.Name); !slices.Equal(got, []string{paper.PublicAddress}) {
 		t.Errorf("DNS answers %v after the rollback", got)
 	}
-	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "rolled back" {
+	if l := testkit.JSONLines(t, audit); len(l) != 1 || l[0]["result"] != "rolled back" {
 		t.Errorf("audit %v", l)
 	}
 }

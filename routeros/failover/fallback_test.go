@@ -29,14 +29,7 @@ func fallbackRig(t *testing.T, version string, scale float64) (*rosim.Router, *r
 	c := client(t, addr, "admin", "")
 	s := paperSetup(false)
 	s.Loss = 0.05
-	ctx := context.Background()
-	plan, err := s.Plan(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Apply(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	applySetup(t, s, c)
 	return r, c, sim
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -180,7 +181,7 @@ func runFaultCase(t *testing.T, fop faultOp, at int, kind faultKind) {
 	after := readState(t, c)
 	if fop.sets[at] == natSet || fop.sets[at] == connRemove {
 		checkBridgeFault(t, fop, kind, f, c, res, err, after)
-		if lines := readAudit(t, audit); len(lines) != prior+1 || lines[len(lines)-1]["result"] != string(res.Outcome) {
+		if lines := testkit.JSONLines(t, audit); len(lines) != prior+1 || lines[len(lines)-1]["result"] != string(res.Outcome) {
 			t.Errorf("audit: %d new lines, last %v; the operation %s", len(lines)-prior, lines[len(lines)-1]["result"], res.Outcome)
 		}
 		return
@@ -218,7 +219,7 @@ func runFaultCase(t *testing.T, fop faultOp, at int, kind faultKind) {
 		t.Errorf("a refused change: outcome %s, want rolled back (or failed with nothing changed)", res.Outcome)
 	}
 
-	lines := readAudit(t, audit)
+	lines := testkit.JSONLines(t, audit)
 	if len(lines) != prior+1 {
 		t.Fatalf("audit has %d new lines, want 1", len(lines)-prior)
 	}
@@ -276,7 +277,7 @@ func readAuditOrNone(t *testing.T, path string) []map[string]any {
 	if _, err := os.Stat(path); err != nil {
 		return nil
 	}
-	return readAudit(t, path)
+	return testkit.JSONLines(t, path)
 }
 
 // The router goes away for good right after applying a change: the
@@ -300,7 +301,7 @@ func TestOperationUnknownWhenRouterGone(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if l := readAudit(t, audit); len(l) != 1 || l[0]["result"] != "unknown" {
+	if l := testkit.JSONLines(t, audit); len(l) != 1 || l[0]["result"] != "unknown" {
 		t.Errorf("audit %v", l)
 	}
 }

@@ -69,6 +69,18 @@ func state(t *testing.T, c *routeros.Client) string {
 	return strings.Join(lines, "\n")
 }
 
+// applySetup plans setup on the router and applies the plan.
+func applySetup(t *testing.T, s *Setup, c *routeros.Client) {
+	t.Helper()
+	plan, err := s.Plan(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Apply(context.Background(), c); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+}
+
 func versionRouter(t *testing.T, version string) (*rosim.Router, *routeros.Client) {
 	t.Helper()
 	r, addr := emulator(t, rosim.Options{Version: version})
@@ -94,13 +106,7 @@ func TestSetupScriptAndApplyAgree(t *testing.T) {
 					t.Fatalf("script: %v\n%s", err, script)
 				}
 				_, ac := versionRouter(t, version)
-				plan, err := paperSetup(byAddress).Plan(ctx, ac)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := plan.Apply(ctx, ac); err != nil {
-					t.Fatalf("apply: %v", err)
-				}
+				applySetup(t, paperSetup(byAddress), ac)
 				if a, b := state(t, sc), state(t, ac); a != b {
 					t.Errorf("script and apply disagree:\nscript:\n%s\napply:\n%s", a, b)
 				}
@@ -228,14 +234,7 @@ func appliedSetup(t *testing.T, sim *rosim.Simulated) *routeros.Client {
 	t.Helper()
 	_, addr := emulator(t, rosim.Options{Probe: sim.Probe, TimeScale: 60})
 	c := client(t, addr, "admin", "")
-	ctx := context.Background()
-	plan, err := paperSetup(false).Plan(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Apply(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	applySetup(t, paperSetup(false), c)
 	return c
 }
 
@@ -284,13 +283,7 @@ func TestSetupWithClockDurations(t *testing.T) {
 	if len(recs) == 0 || recs[0].TTL != "1d00:00:00" {
 		t.Fatalf("the emulator prints %+v", recs)
 	}
-	plan, err := paperSetup(false).Plan(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plan.Apply(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	applySetup(t, paperSetup(false), c)
 	if again, err := paperSetup(false).Plan(ctx, c); err != nil || len(again.Steps) != 0 {
 		t.Errorf("second plan: %v %+v", err, again.Steps)
 	}

@@ -27,12 +27,13 @@ func bridgedSetup() *Setup {
 	return s
 }
 
-// bridgeRows are the bridge's NAT rules and address-list entries as the
-// router prints them, ids left out, for comparing two routers.
-func bridgeRows(t *testing.T, c *routeros.Client) string {
+// bridgeRows are the family's NAT rules and address-list entries as the
+// router prints them, ids and creation times left out, for comparing two
+// routers.
+func bridgeRows(t *testing.T, c *routeros.Client, fam routeros.Family) string {
 	t.Helper()
 	var lines []string
-	for _, menu := range []string{"/ip/firewall/nat", "/ip/firewall/address-list"} {
+	for _, menu := range []string{fam.Menu("nat"), fam.Menu("address-list")} {
 		r, err := c.Run(context.Background(), menu+"/print")
 		if err != nil {
 			t.Fatal(err)
@@ -72,15 +73,9 @@ func TestSetupBridgeOnEveryProfile(t *testing.T) {
 			sim := rosim.NewSimulated()
 			r, addr := emulator(t, rosim.Options{Version: version, Probe: sim.Probe, TimeScale: 60})
 			c := client(t, addr, "admin", "")
-			plan, err := bridgedSetup().Plan(ctx, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := plan.Apply(ctx, c); err != nil {
-				t.Fatal(err)
-			}
+			applySetup(t, bridgedSetup(), c)
 			sc := client(t, saddr, "admin", "")
-			if a, b := bridgeRows(t, sc), bridgeRows(t, c); a != b || !strings.Contains(b, "disabled=true") || strings.Contains(b, "disabled=false comment=failwatch bridge") {
+			if a, b := bridgeRows(t, sc, routeros.IPv4), bridgeRows(t, c, routeros.IPv4); a != b || !strings.Contains(b, "disabled=true") || strings.Contains(b, "disabled=false comment=failwatch bridge") {
 				t.Fatalf("script and apply disagree, or a rule is enabled:\nscript:\n%s\napply:\n%s", a, b)
 			}
 			if again, err := bridgedSetup().Plan(ctx, c); err != nil || len(again.Steps) != 0 {
@@ -153,21 +148,18 @@ func TestSetupBridgeIPv6(t *testing.T) {
 // While a ttl bridge is on, its rules' comments carry an end time: setup
 // refuses rather than add them twice.
 func TestSetupRefusesWhileATTLBridgeIsOn(t *testing.T) {
-	_, addr := emulator(t, rosim.Options{})
-	c := client(t, addr, "admin", "")
-	f, _, _ := paperFailover(t, c, config.Toggle)
-	withBridge(t, c, f, config.UntilTTL)
+	_, c, f, _, _ := bridgeRig(t, rosim.Options{}, lanBridge(config.UntilTTL))
 	if _, err := f.FailoverToStandby(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	rows := bridgeRows(t, c)
+	rows := bridgeRows(t, c, routeros.IPv4)
 	s := bridgedSetup()
 	s.Service.Bridge.Until = config.UntilTTL
 	_, err := s.Plan(context.Background(), c)
 	if err == nil || !strings.Contains(err.Error(), "run setup once it has ended") {
 		t.Fatalf("err %v", err)
 	}
-	if bridgeRows(t, c) != rows {
+	if bridgeRows(t, c, routeros.IPv4) != rows {
 		t.Error("the router changed")
 	}
 }
@@ -179,7 +171,7 @@ func TestSetupBridgeApplyRollsBack(t *testing.T) {
 	for _, version := range versions {
 		t.Run(version, func(t *testing.T) {
 			r, c := versionRouter(t, version)
-			before, rows := state(t, c), bridgeRows(t, c)
+			before, rows := state(t, c), bridgeRows(t, c, routeros.IPv4)
 			plan, err := bridgedSetup().Plan(ctx, c)
 			if err != nil {
 				t.Fatal(err)
@@ -188,8 +180,8 @@ func TestSetupBridgeApplyRollsBack(t *testing.T) {
 			if err := plan.Apply(ctx, c); err == nil || !strings.Contains(err.Error(), "rolled back") {
 				t.Fatalf("err %v", err)
 			}
-			if state(t, c) != before || bridgeRows(t, c) != rows {
-				t.Errorf("not rolled back:\n%s\n%s", state(t, c), bridgeRows(t, c))
+			if state(t, c) != before || bridgeRows(t, c, routeros.IPv4) != rows {
+				t.Errorf("not rolled back:\n%s\n%s", state(t, c), bridgeRows(t, c, routeros.IPv4))
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
+	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
@@ -118,7 +119,7 @@ func TestUnreadableRowsRefuseBeforeAnyChange(t *testing.T) {
 						t.Errorf("the router was changed: %q", got)
 					}
 					if op.name != "setup --apply" {
-						lines := readAudit(t, audit)
+						lines := testkit.JSONLines(t, audit)
 						if len(lines) != prior+1 || lines[len(lines)-1]["result"] != string(OutcomeFailed) {
 							t.Errorf("audit: %v", lines[prior:])
 						}
@@ -257,7 +258,7 @@ func TestRollbackStepsAreWhatWasSent(t *testing.T) {
 						}
 					}
 					// The audit line's steps are the result's.
-					lines := readAudit(t, audit)
+					lines := testkit.JSONLines(t, audit)
 					steps, _ := lines[len(lines)-1]["steps"].([]any)
 					if len(steps) != len(res.Steps) {
 						t.Errorf("audit has %d steps, the result %d", len(steps), len(res.Steps))
