@@ -136,11 +136,13 @@ func TestDemoReadOnly(t *testing.T) {
 	if strings.Contains(screen, "fail over to standby") {
 		t.Errorf("read-only help offers fail over:\n%s", screen)
 	}
-	s.keys("f")
-	s.keys("y")
-	// A wait, not a poll: the keys have had time to do nothing.
-	time.Sleep(time.Second)
-	screen = s.screen()
+	// After each key, M (mouse on and off), whose note on screen says the
+	// key before it was taken: had f opened a question, M would have
+	// cancelled it instead, and no note would come.
+	s.keys("f", "M")
+	s.waitFor("f taken", `mouse off: the terminal selects text`)
+	s.keys("y", "M")
+	screen = s.waitFor("y taken", `mouse on: a click selects`)
 	if strings.Contains(screen, "Fail over") || strings.Contains(screen, "failover") || !strings.Contains(screen, "ACTIVE public") {
 		t.Errorf("f changed something in read-only mode:\n%s", screen)
 	}

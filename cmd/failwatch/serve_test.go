@@ -103,9 +103,10 @@ serve:
 	}
 	viewer := newTmux(t, 120, 40, sshCmd("view", "noc"))
 	viewer.waitFor("viewer's dashboard", `connected`, `web1 · primary\s+ACTIVE`, `READ-ONLY`)
-	viewer.keys("f")
-	time.Sleep(300 * time.Millisecond) // a wait, not a poll: the key has had time to do nothing
-	if strings.Contains(viewer.screen(), "Fail over svc.test") {
+	// M's note says f was taken first: had f opened a question, M would
+	// have cancelled it instead, and no note would come.
+	viewer.keys("f", "M")
+	if screen := viewer.waitFor("f taken", `mouse off: the terminal selects text`); strings.Contains(screen, "Fail over svc.test") {
 		t.Error("f asked for a failover on a viewer's session")
 	}
 
@@ -343,7 +344,11 @@ serve:
 
 	small, _ := session(120, 40)
 	waitFor(small, "READ-ONLY")
-	time.Sleep(3 * time.Second) // a wait, not a poll: the steady state the figures start from
+	// The steady state the figures start from: the engine has probed each
+	// server a few times.
+	testkit.Eventually(t, 20*time.Second, "three probes of each server", func() bool {
+		return metric("failwatch_probes_total") >= 6
+	})
 	heapBefore, rssBefore, probesBefore := metric("go_memstats_heap_inuse_bytes"), rss(), metric("failwatch_probes_total")
 
 	huge, hugeCmd := session(10000, 10000)

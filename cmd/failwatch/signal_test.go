@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,13 +26,24 @@ import (
 // Ctrl-C stops a long report early and it prints what it has.
 func TestReportInterruptPrintsWhatItHas(t *testing.T) {
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "100ms", "tcp://127.0.0.1:1")
+	// A server that fails every probe and says when one came.
+	probed := make(chan struct{}, 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		probed <- struct{}{}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "100ms", srv.URL)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // a wait, not a poll: a few probes go out before the interrupt
+	// A few probes go out before the interrupt: the third has come, so the
+	// first two have had their answer.
+	for range 3 {
+		testkit.Receive(t, probed, 10*time.Second, "a probe", func(struct{}) bool { return true })
+	}
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	var exit *exec.ExitError

@@ -239,6 +239,19 @@ func (s *screen) waitFor(what string) {
 	})
 }
 
+// mark is where what the session has drawn so far ends, for waitSince.
+func (s *screen) mark() int { return len(s.out.String()) }
+
+// waitSince waits until what the session drew after mark holds what, and
+// returns that drawing.
+func (s *screen) waitSince(mark int, what string) string {
+	s.t.Helper()
+	return testkit.EventuallyLast(s.t, 10*time.Second, fmt.Sprintf("drew %q", what), func() (string, bool) {
+		out := ansi.Strip(s.out.String()[mark:])
+		return out, strings.Contains(out, what)
+	})
+}
+
 func (s *screen) press(keys string) {
 	s.t.Helper()
 	if _, err := s.keys.Write([]byte(keys)); err != nil {
@@ -412,11 +425,13 @@ func TestRoles(t *testing.T) {
 	defer c.Close()
 	viewer := open(t, c, "xterm-256color", 120, 40, "")
 	viewer.waitFor("READ-ONLY")
-	// A wait, not a poll: the keys must have had time to ask and did not.
-	for range 5 {
-		viewer.press("fy")
-		time.Sleep(100 * time.Millisecond)
-	}
+	// After each key, M (mouse on and off), whose note says the key before
+	// it was taken: had f opened a question, M would have cancelled it
+	// instead, and no note would come.
+	viewer.press("fM")
+	viewer.waitFor("the terminal selects text")
+	viewer.press("yM")
+	viewer.waitFor("a click selects")
 	if asked := eng.requests(); len(asked) != 0 {
 		t.Errorf("a viewer's keys asked the engine: %q", asked)
 	}
@@ -431,8 +446,6 @@ func TestRoles(t *testing.T) {
 	// Until the dashboard has seen the standby UP, a failover asks for its
 	// name to be typed: esc cancels that question, and the keys come again.
 	want := "failover " + paper.Name + " by ssh:alice " + gossh.FingerprintSHA256(opKey.PublicKey()) + " as operator"
-	// The pauses between keys are waits, not polls: each key lands on the
-	// dialog the one before it opened.
 	testkit.EventuallyLast(t, 10*time.Second, fmt.Sprintf("the operator's failover asked %q", want), func() ([]string, bool) {
 		asked := eng.requests()
 		if len(asked) == 1 && asked[0] == want {
@@ -441,13 +454,23 @@ func TestRoles(t *testing.T) {
 		if len(asked) > 1 {
 			t.Fatalf("the operator's failover: asked %q, want %q", asked, want)
 		}
+		// Each key lands on the dialog the one before it opened.
+		mark := operator.mark()
 		operator.press("f")
-		time.Sleep(200 * time.Millisecond)
+		if q := operator.waitSince(mark, "Fail over "+paper.Name+" from public to private"); strings.Contains(q, "any other key cancels") {
+			operator.press("y")
+			// The request comes from the dashboard's own goroutine.
+			return testkit.EventuallyLast(t, 10*time.Second, "the operator's y asked", func() ([]string, bool) {
+				asked := eng.requests()
+				return asked, len(asked) > 0
+			}), false
+		}
+		// The cancel's note says esc was taken alone, not as the start of
+		// alt+f with the next f.
+		mark = operator.mark()
 		operator.press("y")
-		time.Sleep(200 * time.Millisecond)
-		// A lone esc, not the start of alt+f.
 		operator.press("\x1b")
-		time.Sleep(200 * time.Millisecond)
+		operator.waitSince(mark, "cancelled: Fail over")
 		return asked, false
 	})
 	waitLog(t, log, `msg="ssh session start"`, "user=alice", "role=operator", "term=xterm-256color", "width=120", "height=40")
