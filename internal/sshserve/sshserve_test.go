@@ -196,6 +196,42 @@ func dial(addr, user string, signer gossh.Signer) (*gossh.Client, error) {
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
 }
 
+// anonymous serves the paper's engine to anyone, as a viewer, with
+// serve's other settings, and opens a session of w x h: the server, the
+// connection and the session.
+func anonymous(t *testing.T, serve config.Serve, w, h int) (*testServer, *gossh.Client, *screen) {
+	t.Helper()
+	serve.Anonymous = config.RoleViewer
+	eng := running(t)
+	k, _ := key(t)
+	ts := start(t, serve, eng)
+	c := login(t, ts.addr, "noc", k)
+	return ts, c, open(t, c, "xterm-256color", w, h, "")
+}
+
+// authorizedKeys writes lines to an authorized_keys file of the test's
+// and returns its path.
+func authorizedKeys(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "authorized_keys")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// login is dial for a login that must succeed: the client is closed when
+// the test ends.
+func login(t *testing.T, addr, user string, signer gossh.Signer) *gossh.Client {
+	t.Helper()
+	c, err := dial(addr, user, signer)
+	if err != nil {
+		t.Fatalf("%s's login: %v", user, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // screen is a session with a terminal of w x h running the dashboard (or
 // command), and what it has drawn so far, without the escape sequences.
 type screen struct {
@@ -290,18 +326,13 @@ func TestLogins(t *testing.T) {
 	aliceKey, aliceLine := key(t)
 	nocKey, nocLine := key(t)
 	eveKey, _ := key(t)
-	keys := filepath.Join(t.TempDir(), "authorized_keys")
-	os.WriteFile(keys, []byte("# the wall\n"), 0o600)
+	keys := authorizedKeys(t, "# the wall")
 	addr, log := serving(t, config.Serve{Users: []config.ServeUser{
 		{Name: "alice", Role: config.RoleOperator, Keys: []string{aliceLine}},
 		{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys},
 	}}, nil)
 
-	c, err := dial(addr, "alice", aliceKey)
-	if err != nil {
-		t.Fatalf("alice's key: %v", err)
-	}
-	c.Close()
+	login(t, addr, "alice", aliceKey).Close()
 	waitLog(t, log, `msg="ssh login accepted"`, "user=alice", "role=operator", "key_type=ssh-ed25519",
 		"fingerprint="+gossh.FingerprintSHA256(aliceKey.PublicKey()), "remote=127.0.0.1:")
 
@@ -315,11 +346,7 @@ func TestLogins(t *testing.T) {
 		t.Error("noc's key let in before its authorized_keys listed it")
 	}
 	os.WriteFile(keys, []byte(nocLine+" noc@wall\n"), 0o600)
-	c, err = dial(addr, "noc", nocKey)
-	if err != nil {
-		t.Fatalf("noc's key once listed: %v", err)
-	}
-	c.Close()
+	login(t, addr, "noc", nocKey).Close()
 	waitLog(t, log, `msg="ssh login accepted"`, "user=noc", "role=viewer")
 }
 
@@ -327,11 +354,7 @@ func TestLogins(t *testing.T) {
 func TestAnonymousViewer(t *testing.T) {
 	k, _ := key(t)
 	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
-	c, err := dial(addr, "someone", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	login(t, addr, "someone", k).Close()
 	waitLog(t, log, `msg="ssh login accepted"`, "user=anonymous", "role=viewer", "login=someone")
 }
 
@@ -340,11 +363,7 @@ func TestAnonymousViewer(t *testing.T) {
 func TestNeedsTerminal(t *testing.T) {
 	k, _ := key(t)
 	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, addr, "noc", k)
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -372,11 +391,7 @@ func TestSessionCap(t *testing.T) {
 	k, _ := key(t)
 	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer, MaxSessions: 2}, eng)
 	connect := func() *gossh.Client {
-		c, err := dial(addr, "noc", k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
+		c := login(t, addr, "noc", k)
 		return c
 	}
 	first := connect()
@@ -418,11 +433,7 @@ func TestRoles(t *testing.T) {
 		{Name: "noc", Role: config.RoleViewer, Keys: []string{viewLine}},
 	}}, eng)
 
-	c, err := dial(addr, "noc", viewKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, addr, "noc", viewKey)
 	viewer := open(t, c, "xterm-256color", 120, 40, "")
 	viewer.waitFor("READ-ONLY")
 	// After each key, M (mouse on and off), whose note says the key before
@@ -436,11 +447,7 @@ func TestRoles(t *testing.T) {
 		t.Errorf("a viewer's keys asked the engine: %q", asked)
 	}
 
-	c, err = dial(addr, "alice", opKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c = login(t, addr, "alice", opKey)
 	operator := open(t, c, "xterm-256color", 120, 40, "")
 	operator.waitFor("ACTIVE")
 	// Until the dashboard has seen the standby UP, a failover asks for its
@@ -478,15 +485,8 @@ func TestRoles(t *testing.T) {
 
 // A window of 10000x10000 is drawn at 500x200, and the screen says so.
 func TestWindowClamped(t *testing.T) {
-	eng := running(t)
-	k, _ := key(t)
-	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := open(t, c, "xterm-256color", 10000, 10000, "")
+	ts, _, s := anonymous(t, config.Serve{}, 10000, 10000)
+	log := ts.log
 	s.waitFor("window 10000x10000 drawn at 500x200, the most a session gets")
 	waitLog(t, log, `msg="ssh window clamped"`, "width=10000", "height=10000", "drawn_width=500", "drawn_height=200")
 	// The first frame is written line by line after the screen is cleared:
@@ -524,15 +524,8 @@ func TestWindowClamped(t *testing.T) {
 // A session ends when the client closes it, though its connection stays:
 // the program stops drawing and leaves the engine.
 func TestSessionEnds(t *testing.T) {
-	eng := running(t)
-	k, _ := key(t)
-	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := open(t, c, "xterm-256color", 100, 30, "")
+	ts, c, s := anonymous(t, config.Serve{}, 100, 30)
+	log := ts.log
 	s.waitFor("READ-ONLY")
 	s.sess.Close()
 	waitLog(t, log, `msg="ssh session end"`, "user=anonymous", "duration=")
@@ -547,11 +540,7 @@ func TestOnlyTheDashboard(t *testing.T) {
 	k, _ := key(t)
 	ts := start(t, config.Serve{Anonymous: config.RoleViewer}, nil)
 	addr, log := ts.addr, ts.log
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, addr, "noc", k)
 
 	if conn, err := c.Dial("tcp", addr); err == nil {
 		conn.Close()
