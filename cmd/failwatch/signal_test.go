@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -156,32 +155,12 @@ func TestOperationSurvivesSignals(t *testing.T) {
 // in flight: the dashboard ends, the failover rolls back, the audit has its
 // line, stderr says what happened, and the exit code is 1.
 func TestDashboardHangupDuringFailover(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root) for the dashboard's probes of 127.0.0.2 and 127.0.0.3")
-	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
+	bin, dir := icmpTest(t, " for the dashboard's probes of 127.0.0.2 and 127.0.0.3")
 	audit := filepath.Join(dir, "audit.jsonl")
 	r := rosim.New(rosim.Options{})
 	api := testkit.Start(t, r)
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	os.WriteFile(cfgPath, []byte(`router:
-  address: `+api+`
-service:
-  name: svc.test
-  audit_log: `+audit+`
-  dns_server: 127.0.0.1:1
-servers:
-  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
-  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
-`), 0o600)
-	cfg, err := loadConfig(cfgPath, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SeedConfig(cfg, "1h"); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := webConfig(t, dir, api, "127.0.0.1:1", "")
+	cfg := seed(t, r, cfgPath)
 	r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond,
 		Before: func() { signalBinary(bin, syscall.SIGHUP) }})
 

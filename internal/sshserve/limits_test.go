@@ -19,10 +19,11 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // waitLogs waits for n lines of the log holding every part.
-func waitLogs(t *testing.T, log *buffer, n int, parts ...string) {
+func waitLogs(t *testing.T, log *testkit.Buffer, n int, parts ...string) {
 	t.Helper()
 	eventually(t, strconv.Itoa(n)+" log lines with "+strings.Join(parts, " "), func() bool {
 		count := 0

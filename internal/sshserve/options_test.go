@@ -17,6 +17,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // needOpenSSH skips a test when the OpenSSH client is not installed.
@@ -102,7 +103,7 @@ func inTerminal(t *testing.T, cmd *exec.Cmd, cols, rows int) (s *screen, exited 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s = &screen{t: t, out: &buffer{}, keys: tty}
+	s = &screen{t: t, out: &testkit.Buffer{}, keys: tty}
 	drained := make(chan struct{})
 	go func() { io.Copy(s.out, tty); close(drained) }()
 	waited := make(chan struct{})

@@ -1,7 +1,6 @@
 package sshserve
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -32,24 +31,6 @@ import (
 	"github.com/failwatch/failwatch/routeros/rosim"
 	"github.com/failwatch/failwatch/tui"
 )
-
-// buffer is a bytes.Buffer several goroutines write and a test reads.
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // asking is the engine with its requests taken down instead of run: a
 // test sees who asked for what, and the emulated router is never changed.
@@ -107,7 +88,7 @@ func running(t *testing.T) *asking {
 type testServer struct {
 	*Server
 	addr string
-	log  *buffer
+	log  *testkit.Buffer
 	reg  *prometheus.Registry
 	stop func()
 }
@@ -119,7 +100,7 @@ func start(t *testing.T, serve config.Serve, eng Engine, setup ...func(*Server))
 	if serve.HostKey == "" {
 		serve.HostKey = filepath.Join(t.TempDir(), "host_key")
 	}
-	ts := &testServer{log: &buffer{}, reg: prometheus.NewRegistry()}
+	ts := &testServer{log: &testkit.Buffer{}, reg: prometheus.NewRegistry()}
 	cfg := paper.Config()
 	srv, err := New(Options{Serve: serve, Engine: eng, Log: slog.New(slog.NewTextHandler(ts.log, nil)), Metrics: ts.reg,
 		UI: func() tui.Options {
@@ -145,7 +126,7 @@ func start(t *testing.T, serve config.Serve, eng Engine, setup ...func(*Server))
 }
 
 // serving is start for a test that needs only the address and the log.
-func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *buffer) {
+func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *testkit.Buffer) {
 	t.Helper()
 	ts := start(t, serve, eng)
 	return ts.addr, ts.log
@@ -237,7 +218,7 @@ func login(t *testing.T, addr, user string, signer gossh.Signer) *gossh.Client {
 type screen struct {
 	t    *testing.T
 	sess *gossh.Session
-	out  *buffer
+	out  *testkit.Buffer
 	keys interface{ Write([]byte) (int, error) }
 }
 
@@ -248,7 +229,7 @@ func open(t *testing.T, c *gossh.Client, term string, w, h int, command string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sess.Close() })
-	s := &screen{t: t, sess: sess, out: &buffer{}}
+	s := &screen{t: t, sess: sess, out: &testkit.Buffer{}}
 	sess.Stdout, sess.Stderr = s.out, s.out
 	if s.keys, err = sess.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -296,7 +277,7 @@ func (s *screen) press(keys string) {
 }
 
 // waitLog waits for a line of the log holding every part.
-func waitLog(t *testing.T, log *buffer, parts ...string) string {
+func waitLog(t *testing.T, log *testkit.Buffer, parts ...string) string {
 	t.Helper()
 	// The value is the line found, or the whole log for the failure.
 	return testkit.EventuallyLast(t, 10*time.Second, fmt.Sprintf("a log line with %q", parts), func() (string, bool) {
@@ -397,7 +378,7 @@ func TestSessionCap(t *testing.T) {
 	first := connect()
 	open(t, first, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
 	connect() // no session: the place is held all the same
-	var banner buffer
+	var banner testkit.Buffer
 	_, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "noc", Auth: []gossh.AuthMethod{gossh.PublicKeys(k)},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
 		BannerCallback: func(m string) error { banner.Write([]byte(m)); return nil }})
