@@ -266,9 +266,9 @@ func TestServeLargeWindows(t *testing.T) {
 
 	small, _ := session(120, 40)
 	waitFor(small, "READ-ONLY")
-	// The steady state the figures start from: the engine has probed each
-	// server a few times.
-	testkit.Eventually(t, 20*time.Second, "three probes of each server", func() bool {
+	// The steady state the figures start from: the engine has probed its
+	// two servers six times.
+	testkit.Eventually(t, 20*time.Second, "six probes", func() bool {
 		return metric("failwatch_probes_total") >= 6
 	})
 	heapBefore, rssBefore, probesBefore := metric("go_memstats_heap_inuse_bytes"), rss(), metric("failwatch_probes_total")
