@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -89,24 +88,12 @@ func TestHARefused(t *testing.T) {
 // that never logs in does not read it.
 func TestHAPassword(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string, mode os.FileMode) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	write("etcd.pw", "s3cret-etcd\n", 0o644)
 	path := write("ha.yaml", withHA(haBody+"user: failwatch-jump1\npassword_file: etcd.pw\n"), 0o600)
-	cfg, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadWarned(t, path, "etcd.pw is readable by others (mode 0644)")
 	if cfg.HA.Password.Reveal() != "s3cret-etcd" {
 		t.Errorf("password %q", cfg.HA.Password.Reveal())
-	}
-	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "etcd.pw is readable by others (mode 0644)") {
-		t.Errorf("warnings %v", cfg.Warnings)
 	}
 	for _, s := range []string{fmt.Sprintf("%v", cfg.HA), fmt.Sprintf("%+v", *cfg.HA), fmt.Sprintf("%#v", *cfg.HA), strings.Join(cfg.Warnings, "")} {
 		if strings.Contains(s, "s3cret") {
@@ -117,7 +104,7 @@ func TestHAPassword(t *testing.T) {
 		t.Errorf("without password: %v, %q, %v", err, cfg.HA.Password.Reveal(), cfg.Warnings)
 	}
 	t.Setenv("FW_ETCD_PW", "from-env")
-	cfg, err = Load(write("env.yaml", withHA(haBody+"user: u\npassword_env: FW_ETCD_PW\n"), 0o600))
+	cfg, err := Load(write("env.yaml", withHA(haBody+"user: u\npassword_env: FW_ETCD_PW\n"), 0o600))
 	if err != nil || cfg.HA.Password.Reveal() != "from-env" {
 		t.Errorf("password_env: %v", err)
 	}

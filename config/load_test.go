@@ -341,16 +341,37 @@ func TestExampleIsValid(t *testing.T) {
 	}
 }
 
-func TestPasswordSources(t *testing.T) {
-	dir := t.TempDir()
-	servers := base[strings.Index(base, "servers"):]
-	write := func(name, content string, mode os.FileMode) string {
+// writer writes files in dir: write returns the path of name, written
+// with content and mode.
+func writer(t *testing.T, dir string) (write func(name, content string, mode os.FileMode) string) {
+	return func(name, content string, mode os.FileMode) string {
+		t.Helper()
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), mode); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
+}
+
+// loadWarned loads path, which must load with one warning, holding
+// warning.
+func loadWarned(t *testing.T, path, warning string) *Config {
+	t.Helper()
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], warning) {
+		t.Errorf("warnings %v", cfg.Warnings)
+	}
+	return cfg
+}
+
+func TestPasswordSources(t *testing.T) {
+	servers := base[strings.Index(base, "servers"):]
+	dir := t.TempDir()
+	write := writer(t, dir)
 
 	t.Run("env", func(t *testing.T) {
 		t.Setenv("FW_TEST_PW", "s3cret")
@@ -364,25 +385,13 @@ func TestPasswordSources(t *testing.T) {
 	})
 	t.Run("file readable by others warns", func(t *testing.T) {
 		write("pw", "fromfile\n", 0o644)
-		cfg, err := Load(write("file.yaml", "router:\n  address: r\n  password_file: pw\n"+servers, 0o600))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := loadWarned(t, write("file.yaml", "router:\n  address: r\n  password_file: pw\n"+servers, 0o600), "readable by others (mode 0644)")
 		if cfg.Router.Password.Reveal() != "fromfile" {
 			t.Errorf("password %q", cfg.Router.Password.Reveal())
 		}
-		if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "readable by others (mode 0644)") {
-			t.Errorf("warnings %v", cfg.Warnings)
-		}
 	})
 	t.Run("inline in a world-readable config warns", func(t *testing.T) {
-		cfg, err := Load(write("inline.yaml", "router:\n  address: r\n  password: hunter2\n"+servers, 0o644))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "holds a password and is readable by others") {
-			t.Errorf("warnings %v", cfg.Warnings)
-		}
+		cfg := loadWarned(t, write("inline.yaml", "router:\n  address: r\n  password: hunter2\n"+servers, 0o644), "holds a password and is readable by others")
 		for _, w := range cfg.Warnings {
 			if strings.Contains(w, "hunter2") {
 				t.Errorf("warning shows the password: %s", w)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -174,7 +176,17 @@ func BenchmarkLogBurst(b *testing.B) {
 	go func() { _, err := p.Run(); done <- err }()
 	ctx, cancel := context.WithCancel(context.Background())
 	in := make(chan engine.Event, 64)
-	var handled atomic.Int64
+	// handled counts the lines the dashboard took; caughtUp closes once
+	// it reaches want, the lines sent (unknown until the loop ends).
+	var handled, want atomic.Int64
+	want.Store(math.MaxInt64)
+	caughtUp := make(chan struct{})
+	var once sync.Once
+	check := func() {
+		if handled.Load() >= want.Load() {
+			once.Do(func() { close(caughtUp) })
+		}
+	}
 	forwarded := make(chan struct{})
 	go func() {
 		defer close(forwarded)
@@ -185,6 +197,7 @@ func BenchmarkLogBurst(b *testing.B) {
 			case engine.LogLine:
 				handled.Add(1)
 			}
+			check()
 			p.Send(msg)
 		})
 	}()
@@ -196,11 +209,9 @@ func BenchmarkLogBurst(b *testing.B) {
 		in <- engine.LogLine{Kind: routeros.LogLine, At: now, Entry: routeros.LogEntry{ID: fmt.Sprintf("*%X", n), Time: now,
 			Topics: []string{"netwatch", "info"}, Message: "event down [ type: simple, host: 192.0.2.1 ]"}}
 	}
-	// A benchmark's own 1 ms poll, not testkit.Eventually: its steps
-	// would count in the timing.
-	for handled.Load() < int64(n) {
-		time.Sleep(time.Millisecond)
-	}
+	want.Store(int64(n))
+	check()
+	<-caughtUp
 	elapsed := time.Since(start)
 	cancel()
 	<-forwarded

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,13 +17,8 @@ import (
 // Under --log-format json every line a daemon writes is a JSON record, the
 // first ones (the config it read, its warnings, where it listens) included.
 func TestDaemonsLogOnlyJSON(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root)")
-	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	os.WriteFile(cfgPath, []byte(`router:
+	bin, dir := icmpTest(t, "")
+	cfgPath := writeConfig(t, dir, `router:
   address: 127.0.0.1:1
   password_env: FW_TEST_UNSET_PASSWORD
 service:
@@ -39,7 +33,7 @@ serve:
   host_key: `+filepath.Join(dir, "host_key")+`
   users:
     - {name: bob, role: viewer, keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJvR0xYk6Tz6F1Km6v2l8a6jvQxk0mZ8Q8n2b2zq7X5Q bob"]}
-`), 0o600)
+`)
 	for _, tc := range []struct {
 		args []string
 		// ready is the message of the record after which it is serving.

@@ -67,6 +67,18 @@ func (s *tmuxSession) waitFor(what string, patterns ...string) string {
 	})
 }
 
+// quit presses q and says whether the program exited 0, a test error
+// when it did not.
+func (s *tmuxSession) quit() bool {
+	s.t.Helper()
+	s.keys("q")
+	if code := s.exitCode(); code != "0" {
+		s.t.Errorf("exit %s", code)
+		return false
+	}
+	return true
+}
+
 func (s *tmuxSession) exitCode() string {
 	s.t.Helper()
 	var code string
@@ -119,10 +131,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			s.waitFor("after resize", `Events`, `public . primary`)
 		}
 	}
-	s.keys("q")
-	if code := s.exitCode(); code != "0" {
-		t.Errorf("exit %s", code)
-	}
+	s.quit()
 	if screen := s.screen(); strings.Contains(screen, "primary") {
 		t.Errorf("the dashboard is still on screen after quitting:\n%s", screen)
 	}
@@ -136,36 +145,24 @@ func TestDemoReadOnly(t *testing.T) {
 	if strings.Contains(screen, "fail over to standby") {
 		t.Errorf("read-only help offers fail over:\n%s", screen)
 	}
-	s.keys("f")
-	s.keys("y")
-	// A wait, not a poll: the keys have had time to do nothing.
-	time.Sleep(time.Second)
-	screen = s.screen()
+	// After each key, M (mouse on and off), whose note on screen says the
+	// key before it was taken: had f opened a question, M would have
+	// cancelled it instead, and no note would come.
+	s.keys("f", "M")
+	s.waitFor("f taken", `mouse off: the terminal selects text`)
+	s.keys("y", "M")
+	screen = s.waitFor("y taken", `mouse on: a click selects`)
 	if strings.Contains(screen, "Fail over") || strings.Contains(screen, "failover") || !strings.Contains(screen, "ACTIVE public") {
 		t.Errorf("f changed something in read-only mode:\n%s", screen)
 	}
-	s.keys("q")
-	if code := s.exitCode(); code != "0" {
-		t.Errorf("exit %s", code)
-	}
+	s.quit()
 }
 
 // The real dashboard (not the demo) against `failwatch sim`, with servers on
 // loopback probed by real ICMP: the wiring a router admin runs.
 func TestDashboardAgainstSim(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root)")
-	}
-	bin := buildBinary(t)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dnsAddr := pc.LocalAddr().String()
-	pc.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	servers := `service:
+	s, dir := dashboardAgainstSim(t, 120, 40, func(dir, dnsAddr string) string {
+		return `service:
   name: svc.test
   hold_netwatch: true
   audit_log: ` + filepath.Join(dir, "audit.jsonl") + `
@@ -182,24 +179,37 @@ servers:
 probe:
   interval: 500ms
 `
-	os.WriteFile(cfgPath, []byte("router:\n  address: 127.0.0.1:1\n"+servers), 0o600)
-	apiAddr := startSim(t, bin, "-c", cfgPath, "--dns", dnsAddr, "--netwatch-interval", "1s")
-
-	s := newTmux(t, 120, 40, bin+" -c "+cfgPath+" --router "+apiAddr)
+	})
 	s.waitFor("dashboard", `MikroTik · RouterOS`, `connected`, `web1 · primary\s+ACTIVE`, `127\.0\.0\.2\s+UP`, `127\.0\.0\.3\s+UP`,
 		`svc\.test → 127\.0\.0\.2 \(web1\)`)
 	s.keys("f")
 	s.waitFor("confirmation", `Fail over svc\.test from web1 to web2`)
 	s.keys("y")
 	s.waitFor("failover", `ACTIVE web2`, `failover done in`, `svc\.test → 127\.0\.0\.3 \(web2\)`, `NETWATCH HELD`)
-	s.keys("q")
-	if code := s.exitCode(); code != "0" {
-		t.Errorf("exit %s", code)
-	}
+	s.quit()
 	audit, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
 	if err != nil || !strings.Contains(string(audit), `"operation":"failover"`) || !strings.Contains(string(audit), `"result":"changed"`) {
 		t.Errorf("audit log: %v\n%s", err, audit)
 	}
+}
+
+// dashboardAgainstSim runs `failwatch sim` on the config that yaml writes
+// (given the test's directory and a free loopback port for the
+// simulator's DNS) after a router line, and the real dashboard, with
+// servers on loopback probed by real ICMP, on it in tmux of w x h; it
+// returns the session and the directory.
+func dashboardAgainstSim(t *testing.T, w, h int, yaml func(dir, dnsAddr string) string) (*tmuxSession, string) {
+	t.Helper()
+	bin, dir := icmpTest(t, "")
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsAddr := pc.LocalAddr().String()
+	pc.Close()
+	cfgPath := writeConfig(t, dir, "router:\n  address: 127.0.0.1:1\n"+yaml(dir, dnsAddr))
+	apiAddr := startSim(t, bin, "-c", cfgPath, "--dns", dnsAddr, "--netwatch-interval", "1s")
+	return newTmux(t, w, h, bin+" -c "+cfgPath+" --router "+apiAddr), dir
 }
 
 // The automatic policy in the demo: it refuses while the paper's netwatch
@@ -217,10 +227,7 @@ func TestDemoAutoPolicy(t *testing.T) {
 	s.waitFor("hold confirmation", `Hold the router's netwatch entries`)
 	s.keys("y")
 	s.waitFor("auto failover", `NETWATCH HELD`, `auto\s+failing over: public DOWN for`, `auto failover done in`, `ACTIVE private`)
-	s.keys("q")
-	if code := s.exitCode(); code != "0" {
-		t.Errorf("exit %s", code)
-	}
+	s.quit()
 }
 
 // The demo's outage, recorded, plays back in the dashboard: read-only,
@@ -232,39 +239,24 @@ func TestDemoRecordAndReplay(t *testing.T) {
 	s.waitFor("demo", `public · primary`, `netwatch up`)
 	s.keys("x")
 	s.waitFor("outage", `ACTIVE private`)
-	s.keys("q")
-	if code := s.exitCode(); code != "0" {
-		t.Fatalf("demo exit %s", code)
+	if !s.quit() {
+		t.FailNow()
 	}
 	r := newTmux(t, 120, 40, bin+" replay --speed 0 "+rec)
 	screen := r.waitFor("replay", `REPLAY`, `ACTIVE private`, `end of the recording`, `event down`)
 	if strings.Contains(screen, "f fail over") {
 		t.Errorf("a replay offers to fail over:\n%s", screen)
 	}
-	r.keys("q")
-	if code := r.exitCode(); code != "0" {
-		t.Errorf("replay exit %s", code)
-	}
+	r.quit()
 }
 
 // Three services against the emulator, end to end: the services view, m on
 // the shared server with its question naming each name, and the names it
 // carried moved (the third left where it was), one audit line per name.
 func TestServicesDashboardAgainstSim(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root)")
-	}
-	bin := buildBinary(t)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dnsAddr := pc.LocalAddr().String()
-	pc.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	audit := filepath.Join(dir, "audit.jsonl")
-	services := `services:
+	s, dir := dashboardAgainstSim(t, 160, 50, func(dir, dnsAddr string) string {
+		audit := filepath.Join(dir, "audit.jsonl")
+		return `services:
   - {name: www.test, primary: core, standby: backup, hold_netwatch: true, dns_server: "` + dnsAddr + `", audit_log: ` + audit + `}
   - {name: api.test, primary: core, standby: edge, hold_netwatch: true, dns_server: "` + dnsAddr + `", audit_log: ` + audit + `}
   - {name: mail.test, primary: edge, standby: backup, dns_server: "` + dnsAddr + `", audit_log: ` + audit + `}
@@ -275,10 +267,7 @@ servers:
 probe:
   interval: 500ms
 `
-	os.WriteFile(cfgPath, []byte("router:\n  address: 127.0.0.1:1\n"+services), 0o600)
-	apiAddr := startSim(t, bin, "-c", cfgPath, "--dns", dnsAddr, "--netwatch-interval", "1s")
-
-	s := newTmux(t, 160, 50, bin+" -c "+cfgPath+" --router "+apiAddr)
+	})
 	s.waitFor("services view", `Services`, `▸ www\.test\s+core\s+core UP · backup UP\s+dns 127\.0\.0\.2 \(core\)`,
 		`api\.test\s+core\s+core UP · edge UP`, `mail\.test\s+edge\s+edge UP · backup UP`, `core · primary\s+ACTIVE www\.test, api\.test`)
 	s.keys("m")
@@ -286,11 +275,8 @@ probe:
 	s.keys("y")
 	s.waitFor("moved", `move off core done in`, `www\.test\s+backup`, `api\.test\s+edge`, `mail\.test\s+edge`,
 		`edge · primary\s+ACTIVE api\.test, mail\.test`)
-	s.keys("q")
-	if code := s.exitCode(); code != "0" {
-		t.Errorf("exit %s", code)
-	}
-	b, err := os.ReadFile(audit)
+	s.quit()
+	b, err := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
 	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); err != nil || len(lines) != 2 ||
 		!strings.Contains(lines[0], `"service":"www.test"`) || !strings.Contains(lines[1], `"service":"api.test"`) {
 		t.Errorf("audit log: %v\n%s", err, b)

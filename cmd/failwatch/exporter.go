@@ -23,12 +23,10 @@ SIGHUP reloads the config file: problems are logged with their positions and
 the running config stays; servers added, removed or changed apply at once (the
 others keep their statistics); other changes apply at the next start.
 docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) runner {
-		rf := addRouterFlags(fs)
+		rf, recordTo, start := daemonFlags(fs, "exporter")
 		listen := fs.String("listen", "127.0.0.1:9455", "metrics address")
-		recordTo := recordFlag(fs)
-		logFormat := logFormatFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			log, o, cfg, ok := startDaemon("exporter", *logFormat, rf, stderr)
+			log, o, cfg, ok := start(stderr)
 			if !ok {
 				return exitUsage
 			}

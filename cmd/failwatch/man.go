@@ -60,6 +60,13 @@ func (r *roff) term(tag, text string) {
 	r.line(text)
 }
 
+// terms is a tagged paragraph for each name and text, the name in bold.
+func (r *roff) terms(list [][2]string) {
+	for _, t := range list {
+		r.term(bold(t[0]), t[1])
+	}
+}
+
 // paragraphs writes text whose paragraphs are separated by blank lines.
 func (r *roff) paragraphs(text string) {
 	for i, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
@@ -132,13 +139,11 @@ func manPage(root *cobra.Command) string {
 	}
 	manKeys(&r)
 	r.macro("SH", `"EXIT STATUS"`)
-	for _, e := range [][2]string{
+	r.terms([][2]string{
 		{"0", "All is well: every server up, the router answering and each service on exactly one server, or the operation done (or nothing to do)."},
 		{"1", "What was checked is unhealthy (a server down, degraded or unresolved; no single active server; no router), or the operation failed, was declined, or was rolled back."},
 		{"2", "Bad usage or a bad config: an unknown command or flag, a flag value that does not parse, a config with problems (each said as file:line:column), or a question that could not be asked (no terminal and no --yes)."},
-	} {
-		r.term(bold(e[0]), e[1])
-	}
+	})
 	r.macro("SH", "FILES")
 	r.line("Without -c, the config is the first of these that exists (" + config.SearchPathEnv + " replaces the list):")
 	for i, p := range config.SearchPathDoc {
@@ -147,27 +152,23 @@ func manPage(root *cobra.Command) string {
 			"for each directory of $XDG_CONFIG_DIRS, /etc/xdg by default",
 			"the system's config, as the .deb installs it, root:failwatch 0640; the units read it"}[i])
 	}
-	for _, f := range [][2]string{
+	r.terms([][2]string{
 		{"/etc/failwatch/router.password", "The router's password as the shipped config names it (password_file): one line, owned by root, group failwatch, mode 0640, so that the units read it and nobody else."},
 		{"/etc/failwatch/env", "Environment for the units: FAILWATCH_PASSWORD=... for a config that names password_env."},
 		{"$XDG_STATE_HOME/failwatch/audit.jsonl", "The audit log, one JSON line per operation (default ~/.local/state; /var/lib/failwatch under the units); rotated by size."},
 		{"/var/lib/failwatch/ssh_host_ed25519", "The SSH host key of failwatch serve under its unit, made on first start."},
 		{"/lib/systemd/system/failwatch-exporter.service, failwatch-serve.service", "The units the .deb installs, not enabled."},
 		{"/usr/share/doc/failwatch/", "README, JSON.md (every --json document and the audit log), the changelog, the example config, Prometheus rules and alerts, and a Grafana dashboard."},
-	} {
-		r.term(bold(f[0]), f[1])
-	}
+	})
 	r.macro("SH", "ENVIRONMENT")
-	for _, e := range [][2]string{
+	r.terms([][2]string{
 		{config.SearchPathEnv, "A list of config files separated by colons that replaces the search path; set and empty, no file is searched (tests use this)."},
 		{"XDG_CONFIG_HOME, XDG_CONFIG_DIRS", "Where the search path looks for failwatch/config.yaml."},
 		{"XDG_STATE_HOME", "Where the audit log and the SSH host key go by default."},
 		{"FAILWATCH_PASSWORD", "The router's password, when the config's password_env names this variable (it may name another); --password-env names one on the command line."},
 		{"NO_COLOR", "No colours in the dashboard, as --no-color."},
 		{"TERM", "dumb: the dashboard prints a status line every probe interval instead of drawing; linux: ASCII only."},
-	} {
-		r.term(bold(e[0]), e[1])
-	}
+	})
 	r.macro("SH", "EXAMPLES")
 	manExamples(&r, root)
 	r.macro("SH", `"SEE ALSO"`)

@@ -93,14 +93,9 @@ func TestPrometheusScrapesExporter(t *testing.T) {
 		}
 		t.Skip("needs prometheus (Debian package prometheus)")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root)")
-	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	bin, dir := icmpTest(t, "")
 	_, closedPort, _ := net.SplitHostPort(freePort(t))
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`router:
+	cfgPath := writeConfig(t, dir, fmt.Sprintf(`router:
   address: 127.0.0.1:1
 service:
   name: svc.test
@@ -110,7 +105,7 @@ servers:
      checks: [{type: icmp}, {type: tcp, port: %s}]}
 probe:
   interval: 200ms
-`, closedPort)), 0o600)
+`, closedPort))
 	api := startSim(t, bin, "-c", cfgPath)
 	exporter := startExporter(t, bin, "-c", cfgPath, "--router", api)
 

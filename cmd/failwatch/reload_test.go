@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,12 +20,7 @@ import (
 // added server is probed at once while the others keep their statistics;
 // a change that needs a restart is named by section.
 func TestHangupReloadsConfig(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root)")
-	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
+	bin, dir := icmpTest(t, "")
 	good := `router:
   address: 127.0.0.1:1
 service:
@@ -37,7 +31,7 @@ servers:
 probe:
   interval: 200ms
 `
-	os.WriteFile(cfgPath, []byte(good), 0o600)
+	cfgPath := writeConfig(t, dir, good)
 	api := startSim(t, bin, "-c", cfgPath)
 
 	ctx, cancel := context.WithCancel(context.Background())

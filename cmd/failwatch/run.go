@@ -18,6 +18,7 @@ import (
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/failover"
 	"github.com/failwatch/failwatch/tui"
+	"github.com/spf13/pflag"
 )
 
 // dashboard is everything one run of the engine wires together: where the
@@ -120,17 +121,23 @@ func (d *dashboard) startRecorder(eng *engine.Engine, o out) (stop func(), err e
 	if err != nil {
 		return nil, err
 	}
-	sub := eng.Subscribe(8192)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer sub.Close()
-		if err := rec.Run(ctx, sub.C()); err != nil {
+	return subscriber(eng, 8192, func(ctx context.Context, events <-chan engine.Event) {
+		if err := rec.Run(ctx, events); err != nil {
 			o.fail("recording stopped: "+err.Error(), "record", d.record)
 		}
-	}()
-	return func() { cancel(); <-done }, nil
+	}), nil
+}
+
+// daemonFlags registers the flags both daemons (exporter, serve) take:
+// the router's, --record and --log-format. start makes the daemon cmd's
+// log as asked and reads its config (startDaemon).
+func daemonFlags(fs *pflag.FlagSet, cmd string) (rf routerFlags, recordTo *string, start func(stderr io.Writer) (*slog.Logger, out, *config.Config, bool)) {
+	rf = addRouterFlags(fs)
+	recordTo = recordFlag(fs)
+	logFormat := logFormatFlag(fs)
+	return rf, recordTo, func(stderr io.Writer) (*slog.Logger, out, *config.Config, bool) {
+		return startDaemon(cmd, *logFormat, rf, stderr)
+	}
 }
 
 // logFormatFlag is --log-format, which the daemons take.
@@ -153,13 +160,19 @@ func newLog(format string, stderr io.Writer) (*slog.Logger, error) {
 // decisions, as a daemon's journal wants them. stop ends it once the
 // engine has stopped, with what is queued.
 func startLog(eng *engine.Engine, log *slog.Logger) (stop func()) {
-	sub := eng.Subscribe(4096)
+	return subscriber(eng, 4096, func(ctx context.Context, events <-chan engine.Event) { eventlog.Run(ctx, events, log) })
+}
+
+// subscriber runs take on a subscription of eng queueing up to n events,
+// on a goroutine of its own; stop ends it and waits until it has.
+func subscriber(eng *engine.Engine, n int, take func(ctx context.Context, events <-chan engine.Event)) (stop func()) {
+	sub := eng.Subscribe(n)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer sub.Close()
-		eventlog.Run(ctx, sub.C(), log)
+		take(ctx, sub.C())
 	}()
 	return func() { cancel(); <-done }
 }

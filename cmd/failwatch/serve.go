@@ -44,13 +44,11 @@ login are summed up. Operations are audited with the user and key
 fingerprint. The host key is made on first start (serve.host_key); an
 existing one must be readable by its owner only. Runs until Ctrl-C or
 SIGTERM; an operation under way finishes or rolls back first.`, func(fs *pflag.FlagSet) runner {
-		rf := addRouterFlags(fs)
+		rf, recordTo, start := daemonFlags(fs, "serve")
 		listen := fs.String("listen", "", "SSH address (default: serve.listen, else 127.0.0.1:2222)")
 		metricsAddr := fs.String("metrics", "", "also serve Prometheus metrics on this address")
-		recordTo := recordFlag(fs)
-		logFormat := logFormatFlag(fs)
 		return func(_ []string, stdout, stderr io.Writer) int {
-			log, o, cfg, ok := startDaemon("serve", *logFormat, rf, stderr)
+			log, o, cfg, ok := start(stderr)
 			if !ok {
 				return exitUsage
 			}

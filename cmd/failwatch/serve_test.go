@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,72 +25,33 @@ import (
 // read-only dashboard; the operator's fails over; the viewer sees it
 // happen; the audit names the operator's key; an unknown key is refused.
 func TestServeOverSSH(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root) for the probes of 127.0.0.2 and 127.0.0.3")
-	}
+	bin, dir := icmpTest(t, " for the probes of 127.0.0.2 and 127.0.0.3")
 	if _, err := exec.LookPath("ssh"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI must run the SSH test: no ssh client (scripts/test installs openssh-client)")
 		}
 		t.Skip("needs the OpenSSH client")
 	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	for _, k := range []string{"op", "view", "stranger"} {
-		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
-			t.Fatalf("ssh-keygen: %v %s", err, out)
-		}
-	}
+	sshKeys(t, dir, "op", "view", "stranger")
 	opKey, err := os.ReadFile(filepath.Join(dir, "op.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := testkit.Start(t, r)
 	dns, err := r.ServeDNS("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	audit := filepath.Join(dir, "audit.jsonl")
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	os.WriteFile(cfgPath, []byte(`router:
-  address: `+api.String()+`
-service:
-  name: svc.test
-  audit_log: `+audit+`
-  dns_server: `+dns.String()+`
-servers:
-  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
-  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
-serve:
+	cfgPath := webConfig(t, dir, api, dns.String(), `serve:
   host_key: `+filepath.Join(dir, "host_key")+`
   users:
     - {name: alice, role: operator, keys: [`+strconv.Quote(strings.TrimSpace(string(opKey)))+`]}
     - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
-`), 0o600)
-	cfg, err := loadConfig(cfgPath, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SeedConfig(cfg, "1h"); err != nil {
-		t.Fatal(err)
-	}
-	serve := exec.Command(bin, "serve", "-c", cfgPath, "--listen", "127.0.0.1:0")
-	stdout, _ := serve.StdoutPipe()
-	serve.Stderr = os.Stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Signal(os.Interrupt); serve.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "failwatch serve: SSH on ") {
-		t.Fatalf("serve said %q %v", line, err)
-	}
-	addr := strings.TrimSpace(strings.TrimPrefix(line, "failwatch serve: SSH on "))
+`)
+	seed(t, r, cfgPath)
+	_, addr := startServe(t, bin, cfgPath, os.Stderr)
 	port := addr[strings.LastIndexByte(addr, ':')+1:]
 	sshCmd := func(key, user string) string {
 		return "ssh -tt -p " + port + " -i " + filepath.Join(dir, key) + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o IdentitiesOnly=yes " + user + "@127.0.0.1"
@@ -103,9 +62,10 @@ serve:
 	}
 	viewer := newTmux(t, 120, 40, sshCmd("view", "noc"))
 	viewer.waitFor("viewer's dashboard", `connected`, `web1 · primary\s+ACTIVE`, `READ-ONLY`)
-	viewer.keys("f")
-	time.Sleep(300 * time.Millisecond) // a wait, not a poll: the key has had time to do nothing
-	if strings.Contains(viewer.screen(), "Fail over svc.test") {
+	// M's note says f was taken first: had f opened a question, M would
+	// have cancelled it instead, and no note would come.
+	viewer.keys("f", "M")
+	if screen := viewer.waitFor("f taken", `mouse off: the terminal selects text`); strings.Contains(screen, "Fail over svc.test") {
 		t.Error("f asked for a failover on a viewer's session")
 	}
 
@@ -155,10 +115,8 @@ serve:
 func TestCheckServeKeys(t *testing.T) {
 	dir := t.TempDir()
 	keys := map[string]string{}
+	sshKeys(t, dir, "a", "b")
 	for _, k := range []string{"a", "b"} {
-		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
-			t.Fatalf("ssh-keygen: %v %s", err, out)
-		}
 		pub, _ := os.ReadFile(filepath.Join(dir, k+".pub"))
 		keys[k] = strings.TrimSpace(string(pub))
 	}
@@ -218,57 +176,22 @@ func fingerprint(t *testing.T, line string) string {
 // probing; once they end, serve's heap in use comes back near what it was
 // before them (the metrics' go_memstats).
 func TestServeLargeWindows(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root) for the probes of 127.0.0.2 and 127.0.0.3")
-	}
+	bin, dir := icmpTest(t, " for the probes of 127.0.0.2 and 127.0.0.3")
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("needs the OpenSSH client")
 	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "view")).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-keygen: %v %s", err, out)
-	}
+	sshKeys(t, dir, "view")
 	r := rosim.New(rosim.Options{})
-	t.Cleanup(r.Close)
-	api, err := r.ListenAndServe("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	os.WriteFile(cfgPath, []byte(`router:
-  address: `+api.String()+`
-service:
-  name: svc.test
-  audit_log: `+filepath.Join(dir, "audit.jsonl")+`
-  dns_server: 127.0.0.1:1
-servers:
-  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
-  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
-serve:
+	api := testkit.Start(t, r)
+	cfgPath := webConfig(t, dir, api, "127.0.0.1:1", `serve:
   host_key: `+filepath.Join(dir, "host_key")+`
   users:
     - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
-`), 0o600)
-	cfg, err := loadConfig(cfgPath, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SeedConfig(cfg, "1h"); err != nil {
-		t.Fatal(err)
-	}
-	serve := exec.Command(bin, "serve", "-c", cfgPath, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0")
-	stdout, _ := serve.StdoutPipe()
-	stderr, _ := serve.StderrPipe()
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Signal(os.Interrupt); serve.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "failwatch serve: SSH on ") {
-		t.Fatalf("serve said %q %v", line, err)
-	}
-	addr := strings.TrimSpace(strings.TrimPrefix(line, "failwatch serve: SSH on "))
+`)
+	seed(t, r, cfgPath)
+	stderr, stderrW := io.Pipe()
+	t.Cleanup(func() { stderrW.Close() })
+	serve, addr := startServe(t, bin, cfgPath, stderrW, "--metrics", "127.0.0.1:0")
 	errLines := bufio.NewScanner(stderr)
 	var metricsURL string
 	for metricsURL == "" && errLines.Scan() {
@@ -280,7 +203,7 @@ serve:
 		t.Fatal("serve never said where its metrics are")
 	}
 	// serve's log, shown when the test fails.
-	serveLog := &countingBuffer{}
+	serveLog := &testkit.Buffer{}
 	go func() {
 		for errLines.Scan() {
 			fmt.Fprintln(serveLog, errLines.Text())
@@ -321,7 +244,7 @@ serve:
 		return 0
 	}
 	port := addr[strings.LastIndexByte(addr, ':')+1:]
-	session := func(cols, rows int) (*countingBuffer, *exec.Cmd) {
+	session := func(cols, rows int) (*testkit.Buffer, *exec.Cmd) {
 		t.Helper()
 		cmd := exec.Command("ssh", "-F", "/dev/null", "-p", port, "-i", filepath.Join(dir, "view"), "-o", "IdentitiesOnly=yes",
 			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "noc@127.0.0.1")
@@ -329,12 +252,12 @@ serve:
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := &countingBuffer{}
+		out := &testkit.Buffer{}
 		go io.Copy(out, tty)
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); tty.Close() })
 		return out, cmd
 	}
-	waitFor := func(out *countingBuffer, what string) {
+	waitFor := func(out *testkit.Buffer, what string) {
 		t.Helper()
 		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("drew %q", what), func() bool {
 			return strings.Contains(ansi.Strip(out.String()), what)
@@ -343,7 +266,11 @@ serve:
 
 	small, _ := session(120, 40)
 	waitFor(small, "READ-ONLY")
-	time.Sleep(3 * time.Second) // a wait, not a poll: the steady state the figures start from
+	// The steady state the figures start from: the engine has probed its
+	// two servers six times.
+	testkit.Eventually(t, 20*time.Second, "six probes", func() bool {
+		return metric("failwatch_probes_total") >= 6
+	})
 	heapBefore, rssBefore, probesBefore := metric("go_memstats_heap_inuse_bytes"), rss(), metric("failwatch_probes_total")
 
 	huge, hugeCmd := session(10000, 10000)
@@ -378,28 +305,4 @@ serve:
 		return heap / (1 << 20), heap <= heapBefore+16<<20
 	})
 	t.Logf("heap in use %.1f MB after them", heapAfter)
-}
-
-// countingBuffer is a buffer one goroutine writes and a test reads.
-type countingBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (c *countingBuffer) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.Write(p)
-}
-
-func (c *countingBuffer) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.String()
-}
-
-func (c *countingBuffer) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.Len()
 }

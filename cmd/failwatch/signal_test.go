@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,13 +25,24 @@ import (
 // Ctrl-C stops a long report early and it prints what it has.
 func TestReportInterruptPrintsWhatItHas(t *testing.T) {
 	bin := buildBinary(t)
-	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "100ms", "tcp://127.0.0.1:1")
+	// A server that fails every probe and says when one came.
+	probed := make(chan struct{}, 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		probed <- struct{}{}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cmd := exec.Command(bin, "report", "--count", "1000", "--interval", "100ms", srv.URL)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // a wait, not a poll: a few probes go out before the interrupt
+	// A few probes go out before the interrupt: the third has come, so the
+	// first two have had their answer.
+	for range 3 {
+		testkit.Receive(t, probed, 10*time.Second, "a probe", func(struct{}) bool { return true })
+	}
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	var exit *exec.ExitError
@@ -143,32 +155,12 @@ func TestOperationSurvivesSignals(t *testing.T) {
 // in flight: the dashboard ends, the failover rolls back, the audit has its
 // line, stderr says what happened, and the exit code is 1.
 func TestDashboardHangupDuringFailover(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs ICMP sockets (root) for the dashboard's probes of 127.0.0.2 and 127.0.0.3")
-	}
-	bin := buildBinary(t)
-	dir := t.TempDir()
+	bin, dir := icmpTest(t, " for the dashboard's probes of 127.0.0.2 and 127.0.0.3")
 	audit := filepath.Join(dir, "audit.jsonl")
 	r := rosim.New(rosim.Options{})
 	api := testkit.Start(t, r)
-	cfgPath := filepath.Join(dir, "failwatch.yaml")
-	os.WriteFile(cfgPath, []byte(`router:
-  address: `+api+`
-service:
-  name: svc.test
-  audit_log: `+audit+`
-  dns_server: 127.0.0.1:1
-servers:
-  - {name: web1, role: primary, address: 127.0.0.2, record: {comment: web1}}
-  - {name: web2, role: standby, address: 127.0.0.3, record: {comment: web2}}
-`), 0o600)
-	cfg, err := loadConfig(cfgPath, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SeedConfig(cfg, "1h"); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := webConfig(t, dir, api, "127.0.0.1:1", "")
+	cfg := seed(t, r, cfgPath)
 	r.Inject("/ip/dns/static/set", 0, rosim.Fault{Kind: rosim.FaultSlow, Delay: 300 * time.Millisecond,
 		Before: func() { signalBinary(bin, syscall.SIGHUP) }})
 

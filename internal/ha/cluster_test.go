@@ -29,27 +29,17 @@ func TestThreeEtcdMembers(t *testing.T) {
 			p := hatest.NewProxy(t, e.Addr())
 			proxies, proxied = append(proxies, p), append(proxied, p.Endpoint())
 		}
-		a, _ := memberOf(t, in("partition", "a", proxied), "h1")
-		testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
-		b, _ := memberOf(t, in("partition", "b", c.Endpoints()), "h1")
-		testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
-		cut := time.Now()
-		for _, p := range proxies {
-			p.Cut()
-		}
-		testkit.Eventually(t, ttl, "a stops sending", func() bool { return a.MaySend() != nil })
-		if took := time.Since(cut); took > a.Bound()+ttl/6+200*time.Millisecond {
-			t.Errorf("a stopped sending %s after the cut; the bound is %s after its last keep-alive", took, a.Bound())
-		}
-		testkit.Eventually(t, 4*ttl, "b leads and may send", func() bool { return b.MaySend() == nil })
-		if a.MaySend() == nil {
-			t.Error("the partitioned a may still send")
-		}
+		a, _, b := pair(t, in("partition", "a", proxied), in("partition", "b", c.Endpoints()))
+		cutOff(t, a, b, func() {
+			for _, p := range proxies {
+				p.Cut()
+			}
+		})
 	})
 	// A member that is not etcd's leader: nothing waits on an election of
 	// etcd's own, and the leader never stops acting.
 	t.Run("one etcd member stopped", func(t *testing.T) {
-		a, b := pair(t, in, c, "member-stopped")
+		a, _, b := pair(t, in("member-stopped", "a", c.Endpoints()), in("member-stopped", "b", c.Endpoints()))
 		leader, _ := c.Leader(t)
 		stop := (leader + 1) % len(c.Members)
 		c.Members[stop].Stop()
@@ -81,7 +71,7 @@ func TestThreeEtcdMembers(t *testing.T) {
 			leader = l
 			return l >= 0 && n == len(c.Members)
 		})
-		a, b := pair(t, in, c, "etcd-leader-stopped")
+		a, _, b := pair(t, in("etcd-leader-stopped", "a", c.Endpoints()), in("etcd-leader-stopped", "b", c.Endpoints()))
 		stopped := time.Now()
 		c.Members[leader].Stop()
 		var none time.Duration
@@ -114,17 +104,6 @@ func countActing(ms ...*ha.Member) int {
 		}
 	}
 	return n
-}
-
-// pair is a and b of one failwatch cluster on c's members, a leading and
-// acting, b following.
-func pair(t *testing.T, in func(cluster, name string, endpoints []string) *config.HA, c *hatest.Cluster, cluster string) (a, b *ha.Member) {
-	t.Helper()
-	a, _ = memberOf(t, in(cluster, "a", c.Endpoints()), "h1")
-	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
-	b, _ = memberOf(t, in(cluster, "b", c.Endpoints()), "h1")
-	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
-	return a, b
 }
 
 // etcd with TLS on its client port and client certificates required: an

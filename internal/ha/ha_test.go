@@ -21,8 +21,12 @@ const ttl = 2 * time.Second
 // expire).
 func member(t *testing.T, endpoint, name, hash string, quorum int) (*ha.Member, func()) {
 	t.Helper()
-	return memberOf(t, &config.HA{Endpoints: []string{endpoint}, Cluster: "test", Name: name, LeaseTTL: ttl,
-		Quorum: quorum, DialTimeout: time.Second}, hash)
+	return memberOf(t, haAt(endpoint, name, quorum), hash)
+}
+
+// haAt is the ha section of an instance named name against endpoint.
+func haAt(endpoint, name string, quorum int) *config.HA {
+	return &config.HA{Endpoints: []string{endpoint}, Cluster: "test", Name: name, LeaseTTL: ttl, Quorum: quorum, DialTimeout: time.Second}
 }
 
 // memberOf is member with the whole ha section given: several endpoints,
@@ -48,6 +52,42 @@ func memberOf(t *testing.T, h *config.HA, hash string) (*ha.Member, func()) {
 	}
 	t.Cleanup(stop)
 	return m, stop
+}
+
+// pair starts a (named "a") and waits until it leads and may send, then
+// starts b and waits until it follows a: one failwatch cluster, a leading
+// and acting, b following. stopA ends a as a kill would.
+func pair(t *testing.T, haA, haB *config.HA) (a *ha.Member, stopA func(), b *ha.Member) {
+	t.Helper()
+	a, stopA = memberOf(t, haA, "h1")
+	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
+	b, _ = memberOf(t, haB, "h1")
+	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
+	return a, stopA, b
+}
+
+// leading starts a against endpoint and waits until it leads.
+func leading(t *testing.T, endpoint string) *ha.Member {
+	t.Helper()
+	a, _ := member(t, endpoint, "a", "h1", 1)
+	testkit.Eventually(t, 10*time.Second, "a leads", a.Leading)
+	return a
+}
+
+// cutOff cuts the leader a off etcd with cut: a stops sending within its
+// bound after its last keep-alive, and b leads and may send.
+func cutOff(t *testing.T, a, b *ha.Member, cut func()) {
+	t.Helper()
+	start := time.Now()
+	cut()
+	testkit.Eventually(t, ttl, "a stops sending", func() bool { return a.MaySend() != nil })
+	if took := time.Since(start); took > a.Bound()+ttl/6+200*time.Millisecond {
+		t.Errorf("a stopped sending %s after the cut; the bound is %s after its last keep-alive", took, a.Bound())
+	}
+	testkit.Eventually(t, 4*ttl, "b leads and may send", func() bool { return b.MaySend() == nil })
+	if a.MaySend() == nil {
+		t.Error("the partitioned a may still send")
+	}
 }
 
 // acting is the one member that may send, "" when none or several do.
@@ -95,10 +135,7 @@ func TestOneLeaderAndItsFence(t *testing.T) {
 func TestLeaderKilledAnotherLeadsWithinTheBound(t *testing.T) {
 	t.Parallel()
 	e := hatest.Start(t)
-	a, stopA := member(t, e.Endpoint(), "a", "h1", 1)
-	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
-	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
+	_, stopA, b := pair(t, haAt(e.Endpoint(), "a", 1), haAt(e.Endpoint(), "b", 1))
 	killed := time.Now()
 	stopA()
 	// The lease expires within a TTL (and etcd's own check), then b waits
@@ -112,8 +149,7 @@ func TestLeaderKilledAnotherLeadsWithinTheBound(t *testing.T) {
 func TestDifferentConfigNeverLeads(t *testing.T) {
 	t.Parallel()
 	e := hatest.Start(t)
-	a, _ := member(t, e.Endpoint(), "a", "h1", 1)
-	testkit.Eventually(t, 10*time.Second, "a leads", a.Leading)
+	a := leading(t, e.Endpoint())
 	b, _ := member(t, e.Endpoint(), "b", "other", 1)
 	testkit.Eventually(t, 15*time.Second, "b says why it does not lead", func() bool {
 		return strings.Contains(b.Status().Why, "config differs from the leader a's")
@@ -132,20 +168,8 @@ func TestPartitionStopsTheLeaderWithinTheBound(t *testing.T) {
 	t.Parallel()
 	e := hatest.Start(t)
 	p := hatest.NewProxy(t, e.Addr())
-	a, _ := member(t, p.Endpoint(), "a", "h1", 1)
-	testkit.Eventually(t, 10*time.Second, "a leads and may send", func() bool { return a.MaySend() == nil })
-	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 15*time.Second, "b follows a", func() bool { return b.Status().Leader == "a" })
-	cut := time.Now()
-	p.Cut()
-	testkit.Eventually(t, ttl, "a stops sending", func() bool { return a.MaySend() != nil })
-	if took := time.Since(cut); took > a.Bound()+ttl/6+200*time.Millisecond {
-		t.Errorf("a stopped sending %s after the cut; the bound is %s after its last keep-alive", took, a.Bound())
-	}
-	testkit.Eventually(t, 4*ttl, "b leads and may send", func() bool { return b.MaySend() == nil })
-	if a.MaySend() == nil {
-		t.Error("the partitioned a may still send")
-	}
+	a, _, b := pair(t, haAt(p.Endpoint(), "a", 1), haAt(e.Endpoint(), "b", 1))
+	cutOff(t, a, b, p.Cut)
 	p.Heal()
 	testkit.Eventually(t, 4*ttl, "a back, following b", func() bool { return a.Status().Leader == "b" && a.Status().Role == "follower" })
 }
@@ -191,8 +215,7 @@ func TestQuorumOfFreshViews(t *testing.T) {
 func TestRequestReachesTheLeader(t *testing.T) {
 	t.Parallel()
 	e := hatest.Start(t)
-	a, _ := member(t, e.Endpoint(), "a", "h1", 1)
-	testkit.Eventually(t, 10*time.Second, "a leads", a.Leading)
+	a := leading(t, e.Endpoint())
 	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
 	testkit.Eventually(t, 15*time.Second, "b has a lease", func() bool { return b.Status().Role == "follower" })
 	go func() {
@@ -211,10 +234,7 @@ func TestRequestReachesTheLeader(t *testing.T) {
 func TestJournalIsFencedOnTheLeaderKey(t *testing.T) {
 	t.Parallel()
 	e := hatest.Start(t)
-	a, stopA := member(t, e.Endpoint(), "a", "h1", 1)
-	testkit.Eventually(t, 10*time.Second, "a may send", func() bool { return a.MaySend() == nil })
-	b, _ := member(t, e.Endpoint(), "b", "h1", 1)
-	testkit.Eventually(t, 15*time.Second, "b follows", func() bool { return b.Status().Leader == "a" })
+	a, stopA, b := pair(t, haAt(e.Endpoint(), "a", 1), haAt(e.Endpoint(), "b", 1))
 	ctx := context.Background()
 	j := ha.Journal{Op: "failover", Service: "www", From: "public", To: "private", Steps: []ha.JournalStep{{Name: "enable private record", Status: "ok"}}}
 	if err := b.WriteJournal(ctx, j); err == nil {

@@ -82,20 +82,12 @@ type ClientRow struct {
 // and 5 s have passed (a TTL over a minute is not waited for). The lab is
 // left as it was found, the public server restored and the name back on it.
 func (l *Lab) ClientsScenario2(ctx context.Context, mode Mode, bridge Bridge, ttl time.Duration, count, cutAt int, interval time.Duration) ([]ClientRow, error) {
-	l.bridge = bridge
-	defer func() { l.bridge = NoBridge }()
-	c, f, err := l.openPath(ctx, mode)
+	c, f, done, err := l.startRun(ctx, mode, bridge, ttl)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
+	defer done()
 	cfg := l.Config()
-	if err := setTTL(ctx, c, ttl); err != nil {
-		return nil, err
-	}
-	if err := l.clients.flushCache(); err != nil {
-		return nil, err
-	}
 	stop := func() {}
 	var watch *policyWatch
 	if mode == Failwatch {
@@ -243,6 +235,31 @@ func (l *Lab) cachedLoop(ctx context.Context, t0 time.Time, count int, interval 
 
 // openPath connects to the lab's router and makes it fail over the way the
 // mode says; the caller closes the client.
+// startRun readies a run of the clients: the lab's path for mode opened
+// with bridge, the records' TTL set to ttl and the caching client's cache
+// flushed. done closes the client and leaves the lab without a bridge.
+func (l *Lab) startRun(ctx context.Context, mode Mode, bridge Bridge, ttl time.Duration) (*routeros.Client, *failover.Failover, func(), error) {
+	l.bridge = bridge
+	c, f, err := l.openPath(ctx, mode)
+	if err != nil {
+		l.bridge = NoBridge
+		return nil, nil, nil, err
+	}
+	done := func() {
+		c.Close()
+		l.bridge = NoBridge
+	}
+	if err := setTTL(ctx, c, ttl); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	if err := l.clients.flushCache(); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return c, f, done, nil
+}
+
 func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failover.Failover, error) {
 	c, err := l.Client()
 	if err != nil {

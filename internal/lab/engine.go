@@ -26,19 +26,11 @@ const Engine Mode = "failwatch engine (probes + auto policy)"
 // the standby: the probe loop) or its start-up check refused the bridge
 // is an error.
 func (l *Lab) EngineClients(ctx context.Context, ttl time.Duration, count, cutAt int, interval time.Duration) ([]ClientRow, error) {
-	l.bridge = ServiceBridge
-	defer func() { l.bridge = NoBridge }()
-	c, f, err := l.openPath(ctx, Failwatch)
+	c, f, done, err := l.startRun(ctx, Failwatch, ServiceBridge, ttl)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	if err := setTTL(ctx, c, ttl); err != nil {
-		return nil, err
-	}
-	if err := l.clients.flushCache(); err != nil {
-		return nil, err
-	}
+	defer done()
 	e, stop, err := l.startEngine(ctx)
 	if err != nil {
 		return nil, err

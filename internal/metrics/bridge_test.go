@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,27 +11,22 @@ import (
 // its connections, off, and absent while not known.
 func TestBridgeSeries(t *testing.T) {
 	c := New([]string{"public", "private"}, []string{"www.example.test"})
-	scrape := func() string {
-		rec := httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		return rec.Body.String()
-	}
 	facts := func(b *engine.BridgeFacts) engine.FactsChanged {
 		return engine.FactsChanged{{Service: "www.example.test", State: engine.FactKnown, Active: "private", Bridge: b}}
 	}
 	c.observe(facts(&engine.BridgeFacts{State: "on", Connections: 3, More: 2}))
-	body := scrape()
+	body := scrape(c)
 	for _, want := range []string{`failwatch_bridge_active{service="www.example.test"} 1`, `failwatch_bridge_connections{service="www.example.test"} 5`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %s", want)
 		}
 	}
 	c.observe(facts(&engine.BridgeFacts{State: "off"}))
-	if body := scrape(); !strings.Contains(body, `failwatch_bridge_active{service="www.example.test"} 0`) {
+	if body := scrape(c); !strings.Contains(body, `failwatch_bridge_active{service="www.example.test"} 0`) {
 		t.Errorf("off:\n%s", body)
 	}
 	c.observe(facts(&engine.BridgeFacts{State: "unreadable", Why: "NAT rule ..."}))
-	if body := scrape(); strings.Contains(body, "failwatch_bridge_active{") || strings.Contains(body, "failwatch_bridge_connections{") {
+	if body := scrape(c); strings.Contains(body, "failwatch_bridge_active{") || strings.Contains(body, "failwatch_bridge_connections{") {
 		t.Errorf("a bridge not known has series:\n%s", body)
 	}
 }

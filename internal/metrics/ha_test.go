@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -10,12 +9,7 @@ import (
 // whether it acts, following each state.
 func TestHASeries(t *testing.T) {
 	c := New([]string{"public"}, []string{"tomtotrading.com"})
-	scrape := func() string {
-		rec := httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		return rec.Body.String()
-	}
-	if body := scrape(); strings.Contains(body, "failwatch_ha_") {
+	if body := scrape(c); strings.Contains(body, "failwatch_ha_") {
 		t.Fatal("HA series exported without ha:")
 	}
 	tests := []struct {
@@ -29,7 +23,7 @@ func TestHASeries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c.ObserveHA(tt.role, tt.acting)
-		body := scrape()
+		body := scrape(c)
 		for _, w := range tt.want {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s: no %q in\n%s", tt.role, w, body)

@@ -13,6 +13,13 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 )
 
+// scrape is c's /metrics page.
+func scrape(c *Collector) string {
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
+}
+
 func TestCollector(t *testing.T) {
 	c := New([]string{"public", "private"}, []string{"tomtotrading.com"})
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -34,9 +41,7 @@ func TestCollector(t *testing.T) {
 	c.ObserveDNS("tomtotrading.com", true, "private", 30*time.Second)
 	c.SetBuildInfo("v1.2.3", "abc123", "go1.26.8")
 
-	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	body := rec.Body.String()
+	body := scrape(c)
 	for _, want := range []string{
 		`failwatch_probe_rtt_seconds_count{check="icmp",server="public"} 1`,
 		`failwatch_probes_total{check="icmp",result="lost",server="public"} 1`,
@@ -72,12 +77,7 @@ func TestCollector(t *testing.T) {
 // before any switch, the answer's TTL while the resolver does not answer.
 func TestNoValueIsAbsent(t *testing.T) {
 	c := New([]string{"public", "private"}, []string{"www.example.test"})
-	scrape := func() string {
-		rec := httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		return rec.Body.String()
-	}
-	body := scrape()
+	body := scrape(c)
 	if strings.Contains(body, "failwatch_last_switch_duration_seconds{") || strings.Contains(body, "failwatch_dns_answer_ttl_seconds{") {
 		t.Errorf("values before anything happened:\n%s", body)
 	}
@@ -85,12 +85,12 @@ func TestNoValueIsAbsent(t *testing.T) {
 		t.Errorf("the switch counter should count from 0:\n%s", body)
 	}
 	c.ObserveSwitch("www.example.test", false, 0)
-	if body := scrape(); strings.Contains(body, "failwatch_last_switch_duration_seconds{") {
+	if body := scrape(c); strings.Contains(body, "failwatch_last_switch_duration_seconds{") {
 		t.Errorf("a switch without a fault has no duration from the fault:\n%s", body)
 	}
 	c.ObserveDNS("www.example.test", true, "public", 30*time.Second)
 	c.ObserveDNS("www.example.test", false, "", 0)
-	if body := scrape(); strings.Contains(body, "failwatch_dns_answer_ttl_seconds{") {
+	if body := scrape(c); strings.Contains(body, "failwatch_dns_answer_ttl_seconds{") {
 		t.Errorf("a TTL of an answer that did not come:\n%s", body)
 	}
 }
@@ -169,11 +169,6 @@ func TestServeEndpoints(t *testing.T) {
 // when a row could not be read; a stale value is kept, marked stale.
 func TestFactsState(t *testing.T) {
 	c := New([]string{"public", "private"}, []string{"tomtotrading.com"})
-	scrape := func() string {
-		rec := httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		return rec.Body.String()
-	}
 	for _, step := range []struct {
 		name          string
 		observe       func()
@@ -190,7 +185,7 @@ func TestFactsState(t *testing.T) {
 			[]string{`failwatch_facts_state{service="tomtotrading.com",state="unreadable"} 1`}, []string{"failwatch_active_server{"}},
 	} {
 		step.observe()
-		body := scrape()
+		body := scrape(c)
 		for _, w := range step.want {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s: no %s", step.name, w)

@@ -3,7 +3,6 @@ package sshserve
 import (
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,9 +115,7 @@ func TestExpiryTime(t *testing.T) {
 func TestKeyringProblems(t *testing.T) {
 	signer, line := key(t)
 	_, other := key(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(file, []byte("# keys\n\n"+`command="date" `+other+"\n"+line+"\nnot a key\n"), 0o600)
+	file := authorizedKeys(t, "# keys", "", `command="date" `+other, line, "not a key")
 	var told []string
 	k := newKeyring([]config.ServeUser{
 		{Name: "alice", Role: config.RoleOperator, Keys: []string{"restrict,tunnel=\"1\" " + other, line}, KeysAt: []string{"f.yaml:5:9", "f.yaml:6:9"}},

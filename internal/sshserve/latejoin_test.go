@@ -43,11 +43,7 @@ func TestLateJoinSeesTheSamePicture(t *testing.T) {
 	defer early.Close()
 	var earlyModel tea.Model = tui.New(ui)
 	earlyModel, _ = earlyModel.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	c, err := dial(ts.addr, "noc", signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, ts.addr, "noc", signer)
 	earlySSH := open(t, c, "xterm-256color", 120, 40, "")
 	earlySSH.waitFor("READ-ONLY")
 
@@ -116,11 +112,7 @@ func TestLateJoinSeesTheSamePicture(t *testing.T) {
 
 	// Over SSH: the late session's first second against the early one's
 	// same second, and a full frame's size.
-	c2, err := dial(ts.addr, "noc", signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
+	c2 := login(t, ts.addr, "noc", signer)
 	before := len(earlySSH.out.String())
 	lateSSH := open(t, c2, "xterm-256color", 120, 40, "")
 	time.Sleep(time.Second) // the measured second, a wait and not a poll

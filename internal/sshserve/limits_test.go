@@ -19,10 +19,11 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // waitLogs waits for n lines of the log holding every part.
-func waitLogs(t *testing.T, log *buffer, n int, parts ...string) {
+func waitLogs(t *testing.T, log *testkit.Buffer, n int, parts ...string) {
 	t.Helper()
 	eventually(t, strconv.Itoa(n)+" log lines with "+strings.Join(parts, " "), func() bool {
 		count := 0
@@ -113,11 +114,7 @@ func TestNoSessionTimesOut(t *testing.T) {
 	closed(c)
 	waitLogs(t, ts.log, 2, `msg="ssh connection closed"`, "no session for 300ms")
 
-	c, err = dial(ts.addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c = login(t, ts.addr, "noc", k)
 	s := open(t, c, "xterm-256color", 100, 30, "")
 	s.waitFor("READ-ONLY")
 	// A wait, not a poll: three graces pass with the session open.
@@ -220,15 +217,7 @@ func TestMaxStartups(t *testing.T) {
 // A session idle past idle_timeout is told why before it closes, and
 // ends with status 1; the log says it ended idle.
 func TestIdleTimeout(t *testing.T) {
-	eng := running(t)
-	k, _ := key(t)
-	ts := start(t, config.Serve{Anonymous: config.RoleViewer, IdleTimeout: 500 * time.Millisecond}, eng)
-	c, err := dial(ts.addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := open(t, c, "xterm-256color", 100, 30, "")
+	ts, _, s := anonymous(t, config.Serve{IdleTimeout: 500 * time.Millisecond}, 100, 30)
 	s.waitFor("no key pressed for 500ms (serve.idle_timeout): session closed")
 	if err := s.sess.Wait(); err == nil || err.(*gossh.ExitError).ExitStatus() != 1 {
 		t.Errorf("an idle session ended with %v, want status 1", err)
@@ -241,15 +230,7 @@ func TestIdleTimeout(t *testing.T) {
 
 // A server shutting down tells each dashboard why it ends.
 func TestShutdownTellsSessions(t *testing.T) {
-	eng := running(t)
-	k, _ := key(t)
-	ts := start(t, config.Serve{Anonymous: config.RoleViewer}, eng)
-	c, err := dial(ts.addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := open(t, c, "xterm-256color", 100, 30, "")
+	ts, _, s := anonymous(t, config.Serve{}, 100, 30)
 	s.waitFor("READ-ONLY")
 	go ts.stop()
 	s.waitFor("failwatch serve is shutting down: session closed")

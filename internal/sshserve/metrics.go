@@ -43,31 +43,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "failwatch_ssh_unauthenticated_connections", Help: "SSH connections not yet authenticated (what max_startups bounds).",
 		}),
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_ssh_logins_total", Help: "SSH logins accepted, by role.",
-		}, []string{"role"}),
-		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_ssh_refusals_total", Help: "SSH keys, sessions and requests refused, by reason.",
-		}, []string{"reason"}),
-		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_ssh_dropped_connections_total", Help: "SSH connections closed by serve's limits before a session: max_startups (full or random early drop), per_source_max_startups, login_grace_time, or no session opened.",
-		}, []string{"reason"}),
-		sessionEnds: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_ssh_session_ends_total", Help: "SSH sessions ended, by how.",
-		}, []string{"how"}),
+		logins:   fromZero("failwatch_ssh_logins_total", "SSH logins accepted, by role.", "role", roleLabels),
+		refusals: fromZero("failwatch_ssh_refusals_total", "SSH keys, sessions and requests refused, by reason.", "reason", refusalLabels),
+		drops: fromZero("failwatch_ssh_dropped_connections_total", "SSH connections closed by serve's limits before a session: max_startups (full or random early drop), per_source_max_startups, login_grace_time, or no session opened.",
+			"reason", dropLabels),
+		sessionEnds: fromZero("failwatch_ssh_session_ends_total", "SSH sessions ended, by how.", "how", endLabels),
 	}
 	for _, r := range roleLabels {
 		m.sessions.WithLabelValues(r)
-		m.logins.WithLabelValues(r)
-	}
-	for _, r := range refusalLabels {
-		m.refusals.WithLabelValues(r)
-	}
-	for _, r := range dropLabels {
-		m.drops.WithLabelValues(r)
-	}
-	for _, r := range endLabels {
-		m.sessionEnds.WithLabelValues(r)
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.sessions, m.waiting, m.logins, m.refusals, m.drops, m.sessionEnds} {
@@ -77,4 +60,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// fromZero is a counter by one label whose every value is counted from
+// zero.
+func fromZero(name, help, label string, values []string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+	for _, v := range values {
+		c.WithLabelValues(v)
+	}
+	return c
 }

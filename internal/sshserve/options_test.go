@@ -17,6 +17,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/testkit"
 )
 
 // needOpenSSH skips a test when the OpenSSH client is not installed.
@@ -71,8 +72,7 @@ func openssh(addr, file, login, from string, args ...string) *exec.Cmd {
 func TestFromOption(t *testing.T) {
 	needOpenSSH(t)
 	file, line, fp := opensshKey(t)
-	keys := filepath.Join(t.TempDir(), "authorized_keys")
-	os.WriteFile(keys, []byte(`from="127.0.0.0/29,!127.0.0.3" `+line+"\n"), 0o600)
+	keys := authorizedKeys(t, `from="127.0.0.0/29,!127.0.0.3" `+line)
 	ts := start(t, config.Serve{Users: []config.ServeUser{{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys}}}, nil)
 
 	// Logged in, the session without a terminal is told it needs one.
@@ -103,7 +103,7 @@ func inTerminal(t *testing.T, cmd *exec.Cmd, cols, rows int) (s *screen, exited 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s = &screen{t: t, out: &buffer{}, keys: tty}
+	s = &screen{t: t, out: &testkit.Buffer{}, keys: tty}
 	drained := make(chan struct{})
 	go func() { io.Copy(s.out, tty); close(drained) }()
 	waited := make(chan struct{})
@@ -164,8 +164,7 @@ func TestRefusedOptions(t *testing.T) {
 	cmdFile, cmdLine, cmdFP := opensshKey(t)
 	okFile, okLine, _ := opensshKey(t)
 	_, envLine, _ := opensshKey(t)
-	keys := filepath.Join(t.TempDir(), "authorized_keys")
-	os.WriteFile(keys, []byte(`command="/bin/sh" `+cmdLine+"\n"+`environment="LD_PRELOAD=/tmp/x.so" `+envLine+"\n"+okLine+"\n"), 0o600)
+	keys := authorizedKeys(t, `command="/bin/sh" `+cmdLine, `environment="LD_PRELOAD=/tmp/x.so" `+envLine, okLine)
 	ts := start(t, config.Serve{Users: []config.ServeUser{{Name: "ops", Role: config.RoleOperator, AuthorizedKeys: keys}}}, nil)
 	waitLog(t, ts.log, "level=WARN", `msg="ssh key not loaded"`, "at="+keys+":1",
 		`problem="option command is not supported: failwatch serve runs only the dashboard, never a forced command; the key is not loaded"`)
@@ -190,8 +189,7 @@ func TestRefusedOptions(t *testing.T) {
 func TestTwoUsersOneKey(t *testing.T) {
 	k, line := key(t)
 	both, bothLine := key(t)
-	keys := filepath.Join(t.TempDir(), "noc.keys")
-	os.WriteFile(keys, []byte(line+"\n"), 0o600)
+	keys := authorizedKeys(t, line)
 	ts := start(t, config.Serve{Users: []config.ServeUser{
 		{Name: "alice", Role: config.RoleOperator, Keys: []string{line, bothLine}, KeysAt: []string{"f.yaml:8:9", "f.yaml:9:9"}},
 		{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys},
@@ -201,17 +199,9 @@ func TestTwoUsersOneKey(t *testing.T) {
 		"key "+gossh.FingerprintSHA256(k.PublicKey())+" is listed for alice (f.yaml:8:9: serve.users[0].keys[0]) and for noc: it logs in as a viewer until one user lists it")
 	waitLog(t, ts.log, "level=WARN", `msg="ssh key listed for two users"`, `at="f.yaml:12:9: serve.users[2].keys[0]"`, "and for bob")
 
-	c, err := dial(ts.addr, "alice", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	login(t, ts.addr, "alice", k).Close()
 	waitLog(t, ts.log, `msg="ssh login accepted"`, "user=noc", "role=viewer", "login=alice", "also_listed_for=[alice]")
-	c, err = dial(ts.addr, "bob", both)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	login(t, ts.addr, "bob", both).Close()
 	waitLog(t, ts.log, `msg="ssh login accepted"`, "user=alice", "role=viewer", "login=bob", "also_listed_for=[bob]")
 }
 
@@ -233,8 +223,7 @@ func (l lose) Sign(r io.Reader, data []byte) (*gossh.Signature, error) {
 func TestRefusedLogins(t *testing.T) {
 	expired, expiredLine := key(t)
 	lost, lostLine := key(t)
-	keys := filepath.Join(t.TempDir(), "authorized_keys")
-	os.WriteFile(keys, []byte(lostLine+"\n"), 0o600)
+	keys := authorizedKeys(t, lostLine)
 	ts := start(t, config.Serve{Users: []config.ServeUser{
 		{Name: "temp", Role: config.RoleOperator, Keys: []string{`expiry-time="20200101Z" ` + expiredLine}, KeysAt: []string{"f.yaml:4:9"}},
 		{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys},

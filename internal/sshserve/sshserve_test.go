@@ -1,7 +1,6 @@
 package sshserve
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -31,24 +30,6 @@ import (
 	"github.com/failwatch/failwatch/routeros/rosim"
 	"github.com/failwatch/failwatch/tui"
 )
-
-// buffer is a bytes.Buffer several goroutines write and a test reads.
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // asking is the engine with its requests taken down instead of run: a
 // test sees who asked for what, and the emulated router is never changed.
@@ -105,7 +86,7 @@ func runEngine(t *testing.T, cfg *config.Config) *engine.Engine {
 type testServer struct {
 	*Server
 	addr string
-	log  *buffer
+	log  *testkit.Buffer
 	reg  *prometheus.Registry
 	stop func()
 }
@@ -117,7 +98,7 @@ func start(t *testing.T, serve config.Serve, eng Engine, setup ...func(*Server))
 	if serve.HostKey == "" {
 		serve.HostKey = filepath.Join(t.TempDir(), "host_key")
 	}
-	ts := &testServer{log: &buffer{}, reg: prometheus.NewRegistry()}
+	ts := &testServer{log: &testkit.Buffer{}, reg: prometheus.NewRegistry()}
 	cfg := paper.Config()
 	srv, err := New(Options{Serve: serve, Engine: eng, Log: slog.New(slog.NewTextHandler(ts.log, nil)), Metrics: ts.reg,
 		UI: func() tui.Options {
@@ -143,7 +124,7 @@ func start(t *testing.T, serve config.Serve, eng Engine, setup ...func(*Server))
 }
 
 // serving is start for a test that needs only the address and the log.
-func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *buffer) {
+func serving(t *testing.T, serve config.Serve, eng Engine) (addr string, log *testkit.Buffer) {
 	t.Helper()
 	ts := start(t, serve, eng)
 	return ts.addr, ts.log
@@ -194,12 +175,48 @@ func dial(addr, user string, signer gossh.Signer) (*gossh.Client, error) {
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
 }
 
+// anonymous serves the paper's engine to anyone, as a viewer, with
+// serve's other settings, and opens a session of w x h: the server, the
+// connection and the session.
+func anonymous(t *testing.T, serve config.Serve, w, h int) (*testServer, *gossh.Client, *screen) {
+	t.Helper()
+	serve.Anonymous = config.RoleViewer
+	eng := running(t)
+	k, _ := key(t)
+	ts := start(t, serve, eng)
+	c := login(t, ts.addr, "noc", k)
+	return ts, c, open(t, c, "xterm-256color", w, h, "")
+}
+
+// authorizedKeys writes lines to an authorized_keys file of the test's
+// and returns its path.
+func authorizedKeys(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "authorized_keys")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// login is dial for a login that must succeed: the client is closed when
+// the test ends.
+func login(t *testing.T, addr, user string, signer gossh.Signer) *gossh.Client {
+	t.Helper()
+	c, err := dial(addr, user, signer)
+	if err != nil {
+		t.Fatalf("%s's login: %v", user, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // screen is a session with a terminal of w x h running the dashboard (or
 // command), and what it has drawn so far, without the escape sequences.
 type screen struct {
 	t    *testing.T
 	sess *gossh.Session
-	out  *buffer
+	out  *testkit.Buffer
 	keys interface{ Write([]byte) (int, error) }
 }
 
@@ -210,7 +227,7 @@ func open(t *testing.T, c *gossh.Client, term string, w, h int, command string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sess.Close() })
-	s := &screen{t: t, sess: sess, out: &buffer{}}
+	s := &screen{t: t, sess: sess, out: &testkit.Buffer{}}
 	sess.Stdout, sess.Stderr = s.out, s.out
 	if s.keys, err = sess.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -237,6 +254,19 @@ func (s *screen) waitFor(what string) {
 	})
 }
 
+// mark is where what the session has drawn so far ends, for waitSince.
+func (s *screen) mark() int { return len(s.out.String()) }
+
+// waitSince waits until what the session drew after mark holds what, and
+// returns that drawing.
+func (s *screen) waitSince(mark int, what string) string {
+	s.t.Helper()
+	return testkit.EventuallyLast(s.t, 10*time.Second, fmt.Sprintf("drew %q", what), func() (string, bool) {
+		out := ansi.Strip(s.out.String()[mark:])
+		return out, strings.Contains(out, what)
+	})
+}
+
 func (s *screen) press(keys string) {
 	s.t.Helper()
 	if _, err := s.keys.Write([]byte(keys)); err != nil {
@@ -245,7 +275,7 @@ func (s *screen) press(keys string) {
 }
 
 // waitLog waits for a line of the log holding every part.
-func waitLog(t *testing.T, log *buffer, parts ...string) string {
+func waitLog(t *testing.T, log *testkit.Buffer, parts ...string) string {
 	t.Helper()
 	// The value is the line found, or the whole log for the failure.
 	return testkit.EventuallyLast(t, 10*time.Second, fmt.Sprintf("a log line with %q", parts), func() (string, bool) {
@@ -275,18 +305,13 @@ func TestLogins(t *testing.T) {
 	aliceKey, aliceLine := key(t)
 	nocKey, nocLine := key(t)
 	eveKey, _ := key(t)
-	keys := filepath.Join(t.TempDir(), "authorized_keys")
-	os.WriteFile(keys, []byte("# the wall\n"), 0o600)
+	keys := authorizedKeys(t, "# the wall")
 	addr, log := serving(t, config.Serve{Users: []config.ServeUser{
 		{Name: "alice", Role: config.RoleOperator, Keys: []string{aliceLine}},
 		{Name: "noc", Role: config.RoleViewer, AuthorizedKeys: keys},
 	}}, nil)
 
-	c, err := dial(addr, "alice", aliceKey)
-	if err != nil {
-		t.Fatalf("alice's key: %v", err)
-	}
-	c.Close()
+	login(t, addr, "alice", aliceKey).Close()
 	waitLog(t, log, `msg="ssh login accepted"`, "user=alice", "role=operator", "key_type=ssh-ed25519",
 		"fingerprint="+gossh.FingerprintSHA256(aliceKey.PublicKey()), "remote=127.0.0.1:")
 
@@ -300,11 +325,7 @@ func TestLogins(t *testing.T) {
 		t.Error("noc's key let in before its authorized_keys listed it")
 	}
 	os.WriteFile(keys, []byte(nocLine+" noc@wall\n"), 0o600)
-	c, err = dial(addr, "noc", nocKey)
-	if err != nil {
-		t.Fatalf("noc's key once listed: %v", err)
-	}
-	c.Close()
+	login(t, addr, "noc", nocKey).Close()
 	waitLog(t, log, `msg="ssh login accepted"`, "user=noc", "role=viewer")
 }
 
@@ -312,11 +333,7 @@ func TestLogins(t *testing.T) {
 func TestAnonymousViewer(t *testing.T) {
 	k, _ := key(t)
 	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
-	c, err := dial(addr, "someone", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	login(t, addr, "someone", k).Close()
 	waitLog(t, log, `msg="ssh login accepted"`, "user=anonymous", "role=viewer", "login=someone")
 }
 
@@ -325,11 +342,7 @@ func TestAnonymousViewer(t *testing.T) {
 func TestNeedsTerminal(t *testing.T) {
 	k, _ := key(t)
 	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, nil)
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, addr, "noc", k)
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -357,17 +370,13 @@ func TestSessionCap(t *testing.T) {
 	k, _ := key(t)
 	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer, MaxSessions: 2}, eng)
 	connect := func() *gossh.Client {
-		c, err := dial(addr, "noc", k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
+		c := login(t, addr, "noc", k)
 		return c
 	}
 	first := connect()
 	open(t, first, "xterm-256color", 100, 30, "").waitFor("READ-ONLY")
 	connect() // no session: the place is held all the same
-	var banner buffer
+	var banner testkit.Buffer
 	_, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "noc", Auth: []gossh.AuthMethod{gossh.PublicKeys(k)},
 		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
 		BannerCallback: func(m string) error { banner.Write([]byte(m)); return nil }})
@@ -403,34 +412,26 @@ func TestRoles(t *testing.T) {
 		{Name: "noc", Role: config.RoleViewer, Keys: []string{viewLine}},
 	}}, eng)
 
-	c, err := dial(addr, "noc", viewKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, addr, "noc", viewKey)
 	viewer := open(t, c, "xterm-256color", 120, 40, "")
 	viewer.waitFor("READ-ONLY")
-	// A wait, not a poll: the keys must have had time to ask and did not.
-	for range 5 {
-		viewer.press("fy")
-		time.Sleep(100 * time.Millisecond)
-	}
+	// After each key, M (mouse on and off), whose note says the key before
+	// it was taken: had f opened a question, M would have cancelled it
+	// instead, and no note would come.
+	viewer.press("fM")
+	viewer.waitFor("the terminal selects text")
+	viewer.press("yM")
+	viewer.waitFor("a click selects")
 	if asked := eng.requests(); len(asked) != 0 {
 		t.Errorf("a viewer's keys asked the engine: %q", asked)
 	}
 
-	c, err = dial(addr, "alice", opKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c = login(t, addr, "alice", opKey)
 	operator := open(t, c, "xterm-256color", 120, 40, "")
 	operator.waitFor("ACTIVE")
 	// Until the dashboard has seen the standby UP, a failover asks for its
 	// name to be typed: esc cancels that question, and the keys come again.
 	want := "failover " + paper.Name + " by ssh:alice " + gossh.FingerprintSHA256(opKey.PublicKey()) + " as operator"
-	// The pauses between keys are waits, not polls: each key lands on the
-	// dialog the one before it opened.
 	testkit.EventuallyLast(t, 10*time.Second, fmt.Sprintf("the operator's failover asked %q", want), func() ([]string, bool) {
 		asked := eng.requests()
 		if len(asked) == 1 && asked[0] == want {
@@ -439,13 +440,23 @@ func TestRoles(t *testing.T) {
 		if len(asked) > 1 {
 			t.Fatalf("the operator's failover: asked %q, want %q", asked, want)
 		}
+		// Each key lands on the dialog the one before it opened.
+		mark := operator.mark()
 		operator.press("f")
-		time.Sleep(200 * time.Millisecond)
+		if q := operator.waitSince(mark, "Fail over "+paper.Name+" from public to private"); strings.Contains(q, "any other key cancels") {
+			operator.press("y")
+			// The request comes from the dashboard's own goroutine.
+			return testkit.EventuallyLast(t, 10*time.Second, "the operator's y asked", func() ([]string, bool) {
+				asked := eng.requests()
+				return asked, len(asked) > 0
+			}), false
+		}
+		// The cancel's note says esc was taken alone, not as the start of
+		// alt+f with the next f.
+		mark = operator.mark()
 		operator.press("y")
-		time.Sleep(200 * time.Millisecond)
-		// A lone esc, not the start of alt+f.
 		operator.press("\x1b")
-		time.Sleep(200 * time.Millisecond)
+		operator.waitSince(mark, "cancelled: Fail over")
 		return asked, false
 	})
 	waitLog(t, log, `msg="ssh session start"`, "user=alice", "role=operator", "term=xterm-256color", "width=120", "height=40")
@@ -453,15 +464,8 @@ func TestRoles(t *testing.T) {
 
 // A window of 10000x10000 is drawn at 500x200, and the screen says so.
 func TestWindowClamped(t *testing.T) {
-	eng := running(t)
-	k, _ := key(t)
-	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := open(t, c, "xterm-256color", 10000, 10000, "")
+	ts, _, s := anonymous(t, config.Serve{}, 10000, 10000)
+	log := ts.log
 	s.waitFor("window 10000x10000 drawn at 500x200, the most a session gets")
 	waitLog(t, log, `msg="ssh window clamped"`, "width=10000", "height=10000", "drawn_width=500", "drawn_height=200")
 	// The first frame is written line by line after the screen is cleared:
@@ -499,15 +503,8 @@ func TestWindowClamped(t *testing.T) {
 // A session ends when the client closes it, though its connection stays:
 // the program stops drawing and leaves the engine.
 func TestSessionEnds(t *testing.T) {
-	eng := running(t)
-	k, _ := key(t)
-	addr, log := serving(t, config.Serve{Anonymous: config.RoleViewer}, eng)
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s := open(t, c, "xterm-256color", 100, 30, "")
+	ts, c, s := anonymous(t, config.Serve{}, 100, 30)
+	log := ts.log
 	s.waitFor("READ-ONLY")
 	s.sess.Close()
 	waitLog(t, log, `msg="ssh session end"`, "user=anonymous", "duration=")
@@ -522,11 +519,7 @@ func TestOnlyTheDashboard(t *testing.T) {
 	k, _ := key(t)
 	ts := start(t, config.Serve{Anonymous: config.RoleViewer}, nil)
 	addr, log := ts.addr, ts.log
-	c, err := dial(addr, "noc", k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := login(t, addr, "noc", k)
 
 	if conn, err := c.Dial("tcp", addr); err == nil {
 		conn.Close()

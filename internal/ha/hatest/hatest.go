@@ -259,22 +259,18 @@ func (p *Proxy) Endpoint() string { return "http://" + p.l.Addr().String() }
 
 // Cut closes every connection; until Heal new ones are accepted and then
 // left silent, as a lost network would.
-func (p *Proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = true
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
+func (p *Proxy) Cut() { p.set(true) }
 
 // Heal lets connections through again; those held silent are closed, so
 // their clients dial again.
-func (p *Proxy) Heal() {
+func (p *Proxy) Heal() { p.set(false) }
+
+// set cuts or heals, closing every connection: the open ones' clients
+// dial again and meet the new state.
+func (p *Proxy) set(cut bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cut = false
+	p.cut = cut
 	for c := range p.conns {
 		c.Close()
 	}

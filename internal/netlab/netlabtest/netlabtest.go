@@ -1,6 +1,7 @@
 package netlabtest
 
 import (
+	"io"
 	"os"
 	"testing"
 
@@ -12,34 +13,31 @@ import (
 // CI (CI set in the environment), where every test must really run.
 func TestHost(t testing.TB) *netlab.Host {
 	t.Helper()
-	need(t)
-	h, err := netlab.NewHost()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return h
+	return build(t, netlab.NewHost)
 }
 
 // TestRouter builds a router namespace for a test, as TestHost builds a
 // host, and removes it with its hosts when the test ends.
 func TestRouter(t testing.TB) *netlab.Router {
 	t.Helper()
+	return build(t, netlab.NewRouter)
+}
+
+// build makes a namespace with newNS for a test, where namespaces can be
+// made, and closes it when the test ends.
+func build[NS io.Closer](t testing.TB, newNS func() (NS, error)) NS {
+	t.Helper()
 	need(t)
-	r, err := netlab.NewRouter()
+	ns, err := newNS()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
+		if err := ns.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	return r
+	return ns
 }
 
 // need skips a test that cannot build namespaces here, except under CI.
