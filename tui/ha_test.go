@@ -17,12 +17,12 @@ import (
 // haFollower is a follower's picture: i1 leads, i3's view is stale and its
 // config differs, an instance name carries a control character.
 func haFollower() engine.HAState {
-	return engine.HAState{At: time.Unix(0, 0), Cluster: "paper", Name: "i2", Leader: "i1", Role: "follower", Connected: true,
+	return engine.HAState{At: time.Unix(0, 0), Status: ha.Status{Cluster: "paper", Name: "i2", Leader: "i1", Role: "follower", Connected: true,
 		Why: "i1 leads", Views: []ha.View{
 			{Name: "i1", Leader: true, Fresh: true, SameConfig: true, Verdicts: map[string]string{"public": "DOWN", "private": "UP"}},
 			{Name: "i2", Fresh: true, SameConfig: true, Verdicts: map[string]string{"public": "UP", "private": "UP"}},
 			{Name: "i3\x1b[2J", SameConfig: false, Verdicts: map[string]string{"public": "UNKNOWN"}},
-		}}
+		}}}
 }
 
 // The cluster's panel and header tag, as a follower and as the leader: who

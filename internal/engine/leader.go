@@ -14,21 +14,11 @@ import (
 
 // HAState is the cluster as this instance sees it (ha: configured): who
 // leads, this instance's role, whether it acts and why not, and each
-// instance's view of each server. Derived here once, from internal/ha, for
-// every screen, the status and the metrics.
+// instance's view of each server (internal/ha's Status), with when it was
+// taken. Published here once, for every screen, the status and the metrics.
 type HAState struct {
-	At            time.Time
-	Cluster, Name string
-	// Leader is the instance leading, "" when none is known.
-	Leader string
-	// Role is this instance's: leader, follower, or none (no etcd lease).
-	Role string
-	// Acting says this instance may send changes to the router now; Why
-	// says why not.
-	Acting    bool
-	Why       string
-	Connected bool
-	Views     []ha.View
+	At time.Time
+	ha.Status
 }
 
 func (HAState) event() {}
@@ -118,9 +108,7 @@ func (e *Engine) haStatusEvery(ctx context.Context) {
 }
 
 func (e *Engine) publishHA() {
-	st := e.ha.m.Status()
-	now := HAState{At: time.Now(), Cluster: st.Cluster, Name: st.Name, Leader: st.Leader, Role: st.Role, Acting: st.Acting,
-		Why: st.Why, Connected: st.Connected, Views: st.Views}
+	now := HAState{At: time.Now(), Status: e.ha.m.Status()}
 	e.ha.mu.Lock()
 	same := now.same(e.ha.last)
 	if !same {

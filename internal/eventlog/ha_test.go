@@ -12,7 +12,7 @@ import (
 // each published state, whose views and durations change far more often.
 func TestHAStateOncePerChange(t *testing.T) {
 	st := func(leader, role string, acting bool, why string, views ...ha.View) engine.HAState {
-		return engine.HAState{Cluster: "site-a", Name: "noc-2", Leader: leader, Role: role, Acting: acting, Why: why, Views: views}
+		return engine.HAState{Status: ha.Status{Cluster: "site-a", Name: "noc-2", Leader: leader, Role: role, Acting: acting, Why: why, Views: views}}
 	}
 	got := logged(t,
 		st("", "none", false, "no etcd lease (not connected to etcd yet)"),
