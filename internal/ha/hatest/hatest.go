@@ -73,10 +73,26 @@ func lookEtcd(t testing.TB) string {
 // newEtcd is a member on free ports, not started, stopped when the test
 // ends.
 func newEtcd(t testing.TB, bin, name, host string) *Etcd {
-	e := &Etcd{t: t, bin: bin, dir: filepath.Join(t.TempDir(), "etcd"), name: name, scheme: "http",
+	e := &Etcd{t: t, bin: bin, dir: filepath.Join(dataDir(t), "etcd"), name: name, scheme: "http",
 		client: freePort(t, host), peer: freePort(t, "127.0.0.1")}
 	t.Cleanup(e.Stop)
 	return e
+}
+
+// dataDir is where a member keeps its data: in memory (/dev/shm) when the
+// machine has it. etcd syncs every write to disk, and on a busy machine a
+// sync can take longer than the half-TTL the members give a call, which
+// failed tests that have nothing to do with disks. Durability across a
+// machine's crash is not what the tests check; a member stopped and
+// started again still finds its data there.
+func dataDir(t testing.TB) string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "failwatch-etcd-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // Endpoint is the client URL.
