@@ -33,7 +33,7 @@ func TestCheck(t *testing.T) {
 	write("b/testdata/big.go", "package b\n"+strings.Repeat("\n", 40))
 	write(".hidden/big.go", "package h\n"+strings.Repeat("\n", 40))
 
-	over, err := check(root, 20, 10)
+	over, _, err := check(root, 20, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,5 +43,38 @@ func TestCheck(t *testing.T) {
 	}
 	if !slices.Equal(over, want) {
 		t.Errorf("over the limits:\n%s\nwant:\n%s", strings.Join(over, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Every call of time.Sleep in a test file is listed, by the name the file
+// gives package time; a Sleep of another package, or outside tests, is not.
+func TestSleeps(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"a/a_test.go": "package a\n\nimport \"time\"\n\nfunc f() {\n\ttime.Sleep(1)\n\tgo func() { time.Sleep(2) }()\n}\n",
+		"a/b_test.go": "package a\n\nimport clock \"time\"\n\nfunc g() { clock.Sleep(1) }\n",
+		"a/c_test.go": "package a\n\nimport \"other/time\"\n\nfunc h() { time.Sleep(1) }\n",
+		"a/d.go":      "package a\n\nimport \"time\"\n\nfunc i() { time.Sleep(1) }\n",
+	}
+	for name, body := range files {
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, sleeps, err := check(root, 500, 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		filepath.Join(root, "a/a_test.go") + ":6: time.Sleep in a test",
+		filepath.Join(root, "a/a_test.go") + ":7: time.Sleep in a test",
+		filepath.Join(root, "a/b_test.go") + ":5: time.Sleep in a test",
+	}
+	if !slices.Equal(sleeps, want) {
+		t.Errorf("sleeps:\n%s\nwant:\n%s", strings.Join(sleeps, "\n"), strings.Join(want, "\n"))
 	}
 }
