@@ -105,18 +105,23 @@ func (c *Client) ConnectionsTo(ctx context.Context, family Family, dst netip.Add
 		return c.connections6To(ctx, dst, tcp, udp, icmp, max, keep)
 	}
 	var dsts []string
+	add := func(d string) {
+		// A port carried over both tcp and udp is asked for once; the
+		// words keep the order of the config's ports.
+		if !slices.Contains(dsts, d) {
+			dsts = append(dsts, d)
+		}
+	}
 	for _, p := range append(append([]int{}, tcp...), udp...) {
-		dsts = append(dsts, netip.AddrPortFrom(dst, uint16(p)).String())
+		add(netip.AddrPortFrom(dst, uint16(p)).String())
 	}
 	if icmp {
-		dsts = append(dsts, dst.String())
+		add(dst.String())
 	}
 	var out Connections
 	if len(dsts) == 0 {
 		return out, nil
 	}
-	slices.Sort(dsts)
-	dsts = slices.Compact(dsts) // a port carried over both tcp and udp is asked for once
 	words := anyOf([]string{family.Menu("connection") + "/print", "=.proplist=" + connProps}, "dst-address", dsts)
 	r, err := c.Run(ctx, words...)
 	if err != nil {

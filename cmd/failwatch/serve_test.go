@@ -189,9 +189,17 @@ func TestServeLargeWindows(t *testing.T) {
     - {name: noc, role: viewer, authorized_keys: `+filepath.Join(dir, "view.pub")+`}
 `)
 	seed(t, r, cfgPath)
-	stderr, stderrW := io.Pipe()
-	t.Cleanup(func() { stderrW.Close() })
+	// An OS pipe, not io.Pipe: the child writes it itself, so its end
+	// closes when serve exits and the reading below ends instead of
+	// waiting for a line that will never come (and Wait has no copier to
+	// block on).
+	stderr, stderrW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stderr.Close() })
 	serve, addr := startServe(t, bin, cfgPath, stderrW, "--metrics", "127.0.0.1:0")
+	stderrW.Close()
 	errLines := bufio.NewScanner(stderr)
 	var metricsURL string
 	for metricsURL == "" && errLines.Scan() {
@@ -266,8 +274,8 @@ func TestServeLargeWindows(t *testing.T) {
 
 	small, _ := session(120, 40)
 	waitFor(small, "READ-ONLY")
-	// The steady state the figures start from: the engine has probed its
-	// two servers six times.
+	// The steady state the figures start from: six probes in all (the
+	// metric sums both servers'), three seconds at one a second each.
 	testkit.Eventually(t, 20*time.Second, "six probes", func() bool {
 		return metric("failwatch_probes_total") >= 6
 	})

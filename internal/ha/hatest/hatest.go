@@ -19,6 +19,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/failwatch/failwatch/internal/testkit"
 )
@@ -38,6 +39,9 @@ type Etcd struct {
 	tlsArgs []string
 	cmd     *exec.Cmd
 	stopped chan struct{}
+	// said is what etcd wrote (errors only), shown when the test fails:
+	// a member that could not start says why there.
+	said *testkit.Buffer
 }
 
 // Start runs etcd on two free loopback ports until the test ends. Without
@@ -74,19 +78,32 @@ func lookEtcd(t testing.TB) string {
 // ends.
 func newEtcd(t testing.TB, bin, name, host string) *Etcd {
 	e := &Etcd{t: t, bin: bin, dir: filepath.Join(dataDir(t), "etcd"), name: name, scheme: "http",
-		client: freePort(t, host), peer: freePort(t, "127.0.0.1")}
+		client: freePort(t, host), peer: freePort(t, "127.0.0.1"), said: &testkit.Buffer{}}
+	t.Cleanup(func() {
+		if t.Failed() && e.said.Len() > 0 {
+			t.Logf("etcd %s said:\n%s", e.name, e.said.String())
+		}
+	})
 	t.Cleanup(e.Stop)
 	return e
 }
 
+// shmRoom is the free space /dev/shm needs for a member's data: room for
+// several members of parallel tests.
+const shmRoom = 1 << 30
+
 // dataDir is where a member keeps its data: in memory (/dev/shm) when the
-// machine has it. etcd syncs every write to disk, and on a busy machine a
-// sync can take longer than the half-TTL the members give a call, which
-// failed tests that have nothing to do with disks. Durability across a
-// machine's crash is not what the tests check; a member stopped and
-// started again still finds its data there.
+// machine has room there. etcd syncs every write to disk, and on a busy
+// machine a sync can take longer than the half-TTL the members give a call,
+// which failed tests that have nothing to do with disks. Durability across
+// a machine's crash is not what the tests check; a member stopped and
+// started again still finds its data there. A member takes about 123 MB
+// (etcd 3.4 makes its 64 MB write-ahead log at once), so /dev/shm is used
+// only with shmRoom free: a container's default 64 MB is not enough for
+// one.
 func dataDir(t testing.TB) string {
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+	var fs unix.Statfs_t
+	if unix.Statfs("/dev/shm", &fs) == nil && fs.Bavail*uint64(fs.Bsize) >= shmRoom {
 		if dir, err := os.MkdirTemp("/dev/shm", "failwatch-etcd-"); err == nil {
 			t.Cleanup(func() { os.RemoveAll(dir) })
 			return dir
@@ -118,7 +135,7 @@ func (e *Etcd) launch() {
 		"--initial-cluster", e.cluster, "--heartbeat-interval", "50", "--election-timeout", "500",
 		"--log-level", "error"}
 	cmd := exec.Command(e.bin, append(args, e.tlsArgs...)...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.Stdout, cmd.Stderr = io.Discard, e.said
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("etcd: %v", err)
 	}
