@@ -14,25 +14,34 @@ import (
 // statistics (Series) still count every scheduled probe by the configured
 // timeout, as ping would, and never see a confirmation probe.
 //
-// The timeout is the idea of TCP's retransmission timer (RFC 6298: a timer
-// from the measured round trips, with a floor, never below what the path
-// has shown), in the form the probes need: the larger of StateTimeoutFloor
-// and StateTimeoutFactor times the longest of the last RTTHistory round
-// trips (with 64 of them the nearest-rank p99 is the longest), capped by the
-// configured timeout.
+// The timeout is TCP's retransmission timer (RFC 6298, section 2): SRTT +
+// max(G, K x RTTVAR), with a floor, capped by the configured timeout. Two
+// changes, both for a timer that decides on its own whether a server is
+// lost: RTTVAR is the largest of its last RTTVarHistory values, as Linux
+// keeps the largest mean deviation of a round trip's worth (mdev_max): the
+// RFC's RTTVAR follows the last four round trips or so and is, now and then,
+// so small that an ordinary reply overshoots SRTT + 4 x RTTVAR (0.6% of the
+// paper's public server's replies by a model of its round trips, a late
+// reply being a loss for the state); and SRTT and RTTVAR start from the
+// mean and mean deviation of the first MinRTTs round trips, not from the
+// first alone at RTTVAR = R/2, which would keep the timer at the configured
+// one for the first RTTVarHistory round trips more.
 const (
-	// RTTHistory round trips are kept per check for the state's timeout.
-	RTTHistory = 64
 	// MinRTTs round trips must be known before the timeout adapts; until
-	// then the configured one applies. RFC 6298 adapts from the first
-	// measurement, at three times it; 8 is under a second of 100 ms probes.
+	// then the configured one applies. They seed SRTT and RTTVAR; 8 is
+	// under a second of 100 ms probes.
 	MinRTTs = 8
-	// StateTimeoutFactor is k in k x p99: 25% above the longest recent
-	// round trip. The paper's public server (196 ms, mdev 4.1 ms, p99
-	// about 206 ms) gets about 258 ms instead of the lab's configured
-	// 300 ms; a reply that long after its p99 is far out of the path's
-	// normal, and if it comes all the same it lifts the timeout.
-	StateTimeoutFactor = 1.25
+	// RTTVarHistory values of RTTVAR are kept, and the largest is the
+	// one the timer uses: 16 round trips, 1.6 s of 100 ms probes.
+	RTTVarHistory = 16
+	// StateTimeoutK is RFC 6298's K. The paper's public server (196 ms,
+	// mdev 4.1 ms) gets about 212 ms instead of the lab's configured 300.
+	StateTimeoutK = 4
+	// StateTimeoutMargin is RFC 6298's G, the least margin above SRTT: a
+	// path whose round trip barely varies would otherwise get a timer a
+	// reply a millisecond late overshoots (the kernel stamps the replies,
+	// but the delay on the way is a busy host's and network's).
+	StateTimeoutMargin = 10 * time.Millisecond
 	// StateTimeoutFloor keeps a LAN's sub-millisecond round trips from
 	// giving a timeout a busy host's scheduling could miss: RFC 6298
 	// rounds up to 1 s for TCP, Linux to 200 ms; a probe has no
@@ -43,9 +52,9 @@ const (
 	// the server's service. A burst confirms only when lost entirely, so
 	// its size is what keeps a spell of bursty loss from passing for an
 	// outage: in bench-detect's Gilbert-Elliott model (bad spells of 200 ms
-	// on average losing half) a burst of 2, 30 ms apart and leaving 258 ms
-	// after the lost probe, is wholly lost about e^(-258/200) x 0.5 x
-	// e^(-30/200) x 0.5 = 6% of the time, by the model's arithmetic, 25
+	// on average losing half) a burst of 2, 30 ms apart and leaving 212 ms
+	// after the lost probe, is wholly lost about e^(-212/200) x 0.5 x
+	// e^(-30/200) x 0.5 = 7.5% of the time, by the model's arithmetic, 30
 	// times the 0.25% of two scheduled probes a second apart; 6 over 200 ms
 	// bring it to about 0.2% (docs/BENCHMARKS.md has what was measured).
 	ICMPBurst    = 6
@@ -59,30 +68,61 @@ const (
 	BurstEvery = 20
 )
 
-// rttHistory is a check's last RTTHistory round trips, for its state's
-// timeout; replies later than that timeout count too, or a path whose
-// round trip grew would stay DOWN.
-type rttHistory struct {
-	ring    [RTTHistory]time.Duration
-	n, next int
-	longest time.Duration
+// rttEstimator is a check's smoothed round trip and its variation, for its
+// state's timeout; replies later than that timeout count too, or a path
+// whose round trip grew would stay DOWN.
+type rttEstimator struct {
+	n            int
+	seed         [MinRTTs]time.Duration
+	srtt, rttvar time.Duration
+	vars         [RTTVarHistory]time.Duration
+	next         int
+	// varMax is the largest of vars.
+	varMax time.Duration
 }
 
-func (h *rttHistory) add(rtt time.Duration) {
-	h.ring[h.next] = rtt
-	h.next = (h.next + 1) % RTTHistory
-	h.n = min(h.n+1, RTTHistory)
-	h.longest = slices.Max(h.ring[:h.n])
+func (e *rttEstimator) add(rtt time.Duration) {
+	switch {
+	case e.n < MinRTTs-1:
+		e.seed[e.n] = rtt
+		e.n++
+		return
+	case e.n == MinRTTs-1:
+		e.seed[e.n] = rtt
+		e.srtt, e.rttvar = meanDeviation(e.seed[:])
+	default:
+		// RFC 6298 (2.3): RTTVAR first, from the SRTT before this round
+		// trip; alpha 1/8, beta 1/4.
+		e.rttvar = (3*e.rttvar + (e.srtt - rtt).Abs()) / 4
+		e.srtt = (7*e.srtt + rtt) / 8
+	}
+	e.n++
+	e.vars[e.next] = e.rttvar
+	e.next = (e.next + 1) % RTTVarHistory
+	e.varMax = slices.Max(e.vars[:])
+}
+
+// meanDeviation is the mean of d and the mean of their distances from it.
+func meanDeviation(d []time.Duration) (mean, dev time.Duration) {
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	mean = sum / time.Duration(len(d))
+	for _, x := range d {
+		dev += (x - mean).Abs()
+	}
+	return mean, dev / time.Duration(len(d))
 }
 
 // timeout is the state's timeout for a check whose configured one is
 // configured.
-func (h *rttHistory) timeout(configured time.Duration) time.Duration {
-	if h.n < MinRTTs {
+func (e *rttEstimator) timeout(configured time.Duration) time.Duration {
+	if e.n < MinRTTs {
 		return configured
 	}
-	k := time.Duration(float64(h.longest) * StateTimeoutFactor)
-	return min(configured, max(StateTimeoutFloor, k))
+	rto := e.srtt + max(StateTimeoutMargin, StateTimeoutK*e.varMax)
+	return min(configured, max(StateTimeoutFloor, rto))
 }
 
 // verdict is one probe as the state sees it: scheduled or a confirmation,
@@ -101,7 +141,7 @@ type verdict struct {
 type judge struct {
 	nextID  uint64
 	pending []verdict
-	rtts    rttHistory
+	rtts    rttEstimator
 	// burst is how many probes confirm a loss (0: none); interval and
 	// downAfter say when the scheduled probes would decide anyway.
 	burst     int

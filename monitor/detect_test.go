@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,8 +13,14 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
+// The state's timeout is RFC 6298's SRTT + max(G, 4 x RTTVAR), seeded by
+// the first MinRTTs round trips, RTTVAR the largest of its last
+// RTTVarHistory values. Figures to 0.1 ms (the smoothing divides in
+// nanoseconds).
 func TestStateTimeout(t *testing.T) {
 	ms := time.Millisecond
+	// The paper's public server about: 196 ms, 4 ms either side.
+	paper := []time.Duration{192 * ms, 200 * ms, 192 * ms, 200 * ms, 192 * ms, 200 * ms, 192 * ms, 200 * ms}
 	tests := []struct {
 		name       string
 		rtts       []time.Duration
@@ -22,19 +29,27 @@ func TestStateTimeout(t *testing.T) {
 	}{
 		{"too few round trips: the configured timeout", repeat(MinRTTs-1, 10*ms), time.Second, time.Second},
 		{"a LAN's round trips: the floor", repeat(MinRTTs, ms), time.Second, StateTimeoutFloor},
-		{"the paper's public server: 1.25 x the longest", append(repeat(40, 196*ms), 206*ms), 300 * ms, 257500 * time.Microsecond},
+		// SRTT 196, RTTVAR 4: 196 + 4 x 4. 1.25 x the longest (before
+		// issue 28's second step) gave 250 ms.
+		{"the paper's public server: SRTT + 4 x RTTVAR", paper, 300 * ms, 212 * ms},
+		{"the same from one round trip on, smoothed", append(slices.Clone(paper), 196*ms), 300 * ms, 212 * ms},
+		{"a round trip that never varies: SRTT + G", repeat(MinRTTs, 200*ms), time.Second, 210 * ms},
 		{"never above the configured timeout", repeat(MinRTTs, 290*ms), 300 * ms, 300 * ms},
-		{"a late reply lifts it", append(repeat(MinRTTs, 100*ms), 400*ms), time.Second, 500 * ms},
-		{"an old long round trip falls out after RTTHistory more",
-			append([]time.Duration{800 * ms}, repeat(RTTHistory, 100*ms)...), time.Second, 125 * ms},
+		// RTTVAR (3 x 0 + 300) / 4 = 75, SRTT (7 x 100 + 400) / 8 = 137.5.
+		{"a late reply lifts it", append(repeat(MinRTTs, 100*ms), 400*ms), time.Second, 437500 * time.Microsecond},
+		// SRTT back to 100 + 37.5 x (7/8)^15, RTTVAR's 75 still the largest.
+		{"its variation is kept RTTVarHistory round trips",
+			append(append(repeat(MinRTTs, 100*ms), 400*ms), repeat(RTTVarHistory-1, 100*ms)...), time.Second, 405100 * time.Microsecond},
+		{"and then falls back to SRTT + G",
+			append(append(repeat(MinRTTs, 100*ms), 400*ms), repeat(80, 100*ms)...), time.Second, 110 * ms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var h rttHistory
+			var e rttEstimator
 			for _, r := range tc.rtts {
-				h.add(r)
+				e.add(r)
 			}
-			if got := h.timeout(tc.configured); got != tc.want {
+			if got := e.timeout(tc.configured).Round(100 * time.Microsecond); got != tc.want {
 				t.Errorf("timeout %s, want %s", got, tc.want)
 			}
 		})
@@ -175,9 +190,10 @@ func downAt(events []Event, start time.Time) time.Duration {
 
 // The server dies at 20.1 s, just after the probe of 20 s was answered.
 // Plainly: probes of 21, 22 and 23 s lost, the last judged at its 1 s
-// timeout, 24 s. With the state's timeout (1.25 x 200 ms) and the burst:
-// the probe of 21 s is judged lost at 21.25 s, the burst of 6 leaves from
-// 21.25 s to 21.45 s and is judged lost 250 ms later, at 21.70 s.
+// timeout, 24 s. With the state's timeout (a round trip that never varies:
+// 200 ms + G, 210 ms) and the burst: the probe of 21 s is judged lost at
+// 21.21 s, the burst of 6 leaves from 21.21 s to 21.41 s and is judged lost
+// 210 ms later, at 21.62 s.
 func TestDeadServerTimeline(t *testing.T) {
 	p := config.Defaults().Probe
 	p.Interval, p.Timeout = time.Second, time.Second
@@ -194,10 +210,10 @@ func TestDeadServerTimeline(t *testing.T) {
 		probes int // probes sent by the end, 25 s
 	}{
 		{"plain", config.ICMP, true, 24 * time.Second, 26},
-		{"icmp: adaptive timeout and a burst", config.ICMP, false, 21700 * time.Millisecond, 26 + ICMPBurst},
-		// TCP confirms with one attempt: 21 s lost, the attempt at 21.25 s
-		// lost at 21.5 s, then the probe of 22 s at 22.25 s.
-		{"tcp: adaptive timeout and one attempt", config.TCP, false, 22250 * time.Millisecond, 27},
+		{"icmp: adaptive timeout and a burst", config.ICMP, false, 21620 * time.Millisecond, 26 + ICMPBurst},
+		// TCP confirms with one attempt: 21 s lost, the attempt at 21.21 s
+		// lost at 21.42 s, then the probe of 22 s at 22.21 s.
+		{"tcp: adaptive timeout and one attempt", config.TCP, false, 22210 * time.Millisecond, 27},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
