@@ -126,12 +126,15 @@ func (e *rttEstimator) timeout(configured time.Duration) time.Duration {
 }
 
 // verdict is one probe as the state sees it: scheduled or a confirmation,
-// with its outcome once known.
+// with its outcome once known. A scheduled probe with no reply by the
+// state's timeout is suspect: lost, unless its reply comes before the
+// state needs its verdict (ready).
 type verdict struct {
 	id      uint64
 	sent    time.Time
 	confirm bool
 	known   bool
+	suspect bool
 	sample  Sample
 }
 
@@ -153,6 +156,11 @@ type judge struct {
 	// scheduled counts the scheduled probes sent, lastBurst that count at
 	// the last burst (BurstEvery).
 	scheduled, lastBurst uint64
+	// lost is the verdicts lost in a row so far; state and lastTimeout
+	// are the state and the state's timeout when last seen, for ready.
+	lost        int
+	state       State
+	lastTimeout time.Duration
 }
 
 func newJudge(kind config.CheckKind, p config.Probe, plain bool) judge {
@@ -186,16 +194,17 @@ func (j *judge) sent(at time.Time, confirm bool) uint64 {
 	return j.nextID
 }
 
-// outcome gives probe id its outcome; a reply later than the state's
-// timeout is a loss for the state. It is a no-op for a probe already
-// judged overdue.
+// outcome gives probe id its outcome. A scheduled probe's reply counts
+// however late, while its verdict is still open; a confirmation's reply
+// later than the state's timeout is a loss, the burst being judged on that
+// timeout. It is a no-op for a verdict already given.
 func (j *judge) outcome(id uint64, x Sample, timeout time.Duration) {
 	for i := range j.pending {
 		v := &j.pending[i]
 		if v.id != id || v.known {
 			continue
 		}
-		if x.OK && x.RTT > timeout {
+		if x.OK && v.confirm && x.RTT > timeout {
 			x = Sample{At: x.At, Err: fmt.Sprintf("reply after %s, later than the state's timeout %s",
 				x.RTT.Round(time.Millisecond), timeout.Round(time.Millisecond))}
 		}
@@ -203,24 +212,26 @@ func (j *judge) outcome(id uint64, x Sample, timeout time.Duration) {
 			// The burst has its answer: the rest need not leave.
 			j.toSend = nil
 		}
-		v.known, v.sample = true, x
+		v.known, v.suspect, v.sample = true, false, x
 		return
 	}
 }
 
-// overdue judges lost every probe older than timeout at now, and returns
-// when the next one will be, zero when none is out.
+// overdue judges every probe older than timeout at now: a confirmation
+// lost, a scheduled probe suspect; it returns when the next one will be,
+// zero when none is out.
 func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
+	j.lastTimeout = timeout
 	var next time.Time
 	for i := range j.pending {
 		v := &j.pending[i]
-		if v.known {
+		if v.known || v.suspect {
 			continue
 		}
 		due := v.sent.Add(timeout)
 		if !now.Before(due) {
-			v.known, v.sample = true, Sample{At: v.sent, Err: fmt.Sprintf("no reply within %s (the state's timeout)",
-				timeout.Round(time.Millisecond))}
+			v.sample = Sample{At: v.sent, Err: fmt.Sprintf("no reply within %s (the state's timeout)", timeout.Round(time.Millisecond))}
+			v.known, v.suspect = v.confirm, !v.confirm
 			continue
 		}
 		if next.IsZero() || due.Before(next) {
@@ -230,7 +241,32 @@ func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
 	return next
 }
 
-// ready pops the verdicts known, in send order. A confirmation burst is
+// needed says whether the state needs the suspect verdict at the head of
+// pending now, as a loss: when a burst would confirm it (the burst leaves
+// at once), when it and the suspects after it complete down_after, or
+// when a later verdict is known (verdicts go in order). Otherwise it waits
+// for its own reply or its loss by the configured timeout: a path whose
+// round trip grows for a moment (a queue filling) makes replies late for
+// the state's timeout but not lost, and one that comes before anything
+// depends on it is a reply.
+func (j *judge) needed() bool {
+	if j.wouldBurst(j.lastTimeout) {
+		return true
+	}
+	suspects := 0
+	for _, v := range j.pending {
+		switch {
+		case v.known:
+			return true
+		case v.suspect:
+			suspects++
+		}
+	}
+	return j.lost+suspects >= j.downAfter
+}
+
+// ready pops the verdicts known, in send order, and a suspect one at the
+// head as a loss when the state needs it (needed). A confirmation burst is
 // one question and waits until every probe of it is known: lost entirely,
 // its probes count as the losses they are towards down_after (a lost probe
 // and a lost burst of 6 are 7 consecutive losses); any probe of it
@@ -238,9 +274,16 @@ func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
 // and its losses count for nothing: the server answered.
 func (j *judge) ready() []verdict {
 	var out []verdict
-	for len(j.pending) > 0 && j.pending[0].known {
-		if !j.pending[0].confirm {
-			out = append(out, j.pending[0])
+	for len(j.pending) > 0 {
+		head := &j.pending[0]
+		switch {
+		case head.suspect && j.needed():
+			head.known, head.suspect = true, false
+		case !head.known && !head.confirm:
+			return j.popped(out)
+		}
+		if !head.confirm {
+			out = append(out, j.count(*head))
 			j.pending = j.pending[1:]
 			continue
 		}
@@ -248,8 +291,25 @@ func (j *judge) ready() []verdict {
 		if !whole {
 			break
 		}
-		out = append(out, burst...)
+		for _, v := range burst {
+			out = append(out, j.count(v))
+		}
 	}
+	return j.popped(out)
+}
+
+// count keeps the losses in a row as verdicts go to the state.
+func (j *judge) count(v verdict) verdict {
+	if v.sample.OK {
+		j.lost = 0
+	} else {
+		j.lost++
+	}
+	return v
+}
+
+// popped is ready's result, with pending's storage let go when empty.
+func (j *judge) popped(out []verdict) []verdict {
 	if len(j.pending) == 0 {
 		j.pending = nil
 	}
@@ -261,7 +321,7 @@ func (j *judge) ready() []verdict {
 func (j *judge) burstAt() ([]verdict, bool) {
 	n, last := 0, 0
 	for i, v := range j.pending {
-		if !v.known {
+		if !v.known && !v.suspect {
 			return nil, false
 		}
 		if !v.confirm {
@@ -285,6 +345,9 @@ func (j *judge) burstAt() ([]verdict, bool) {
 	}
 	for i := 0; i <= last; i++ {
 		v := j.pending[i]
+		// A scheduled probe suspect within the burst is lost: the
+		// burst's verdicts after it are known.
+		v.known, v.suspect = true, false
 		switch {
 		case !v.confirm, answered < 0, i == answered:
 			out = append(out, v)
@@ -301,21 +364,27 @@ func (j *judge) burstAt() ([]verdict, bool) {
 // and one per BurstEvery scheduled probes: a run that goes on is left to
 // the scheduled probes. How a burst counts is ready's.
 func (j *judge) afterVerdict(v verdict, state State, now time.Time, timeout time.Duration) {
+	j.state = state
 	if v.sample.OK {
 		j.inBurst = false
 		return
 	}
-	if v.confirm || j.inBurst || j.burst == 0 || state == Down ||
-		(j.lastBurst > 0 && j.scheduled-j.lastBurst < BurstEvery) {
-		return
-	}
-	if timeout+time.Duration(j.burst-1)*BurstSpacing >= time.Duration(j.downAfter-1)*j.interval {
+	if v.confirm || !j.wouldBurst(timeout) {
 		return
 	}
 	j.inBurst, j.lastBurst = true, j.scheduled
 	for i := range j.burst {
 		j.toSend = append(j.toSend, now.Add(time.Duration(i)*BurstSpacing))
 	}
+}
+
+// wouldBurst says whether a loss now would be confirmed by a burst
+// (afterVerdict), on the state's timeout.
+func (j *judge) wouldBurst(timeout time.Duration) bool {
+	if j.inBurst || j.burst == 0 || j.state == Down || (j.lastBurst > 0 && j.scheduled-j.lastBurst < BurstEvery) {
+		return false
+	}
+	return timeout+time.Duration(j.burst-1)*BurstSpacing < time.Duration(j.downAfter-1)*j.interval
 }
 
 // due pops the confirmation probes due at now and returns how many, and

@@ -351,3 +351,60 @@ func TestBurstStopsAtItsAnswer(t *testing.T) {
 		t.Errorf("%d probes, want 30 scheduled and 1 confirmation", got)
 	}
 }
+
+// At 100 ms probes with down_after 2 (the lab's path) the scheduled probes
+// confirm: the state's timeout (200 ms + G) says when a probe is suspect,
+// and a suspect waits for its own reply unless the state needs its
+// verdict. The server answers in 200 ms; from 20.1 s it is slow or dead.
+func TestSuspectWaitsForItsReply(t *testing.T) {
+	ms := time.Millisecond
+	lab := config.Defaults().Probe
+	lab.Interval, lab.Timeout, lab.DownAfter, lab.UpAfter = 100*ms, 300*ms, 2, 2
+	far := lab
+	far.Timeout = time.Second
+	tests := []struct {
+		name string
+		p    config.Probe
+		// rtt of the probe sent at this time after the start; false: lost
+		rtt  func(at time.Duration) (time.Duration, bool)
+		down time.Duration // zero: never
+	}{
+		// The probe of 20.1 s is suspect at 20.31 s and answered at
+		// 20.36 s; that reply lifts the timeout (SRTT 207.5 + 4 x 15) to
+		// 267.5 ms, and the probe of 20.2 s is answered at 20.495 s,
+		// suspect at 20.4675 s: each reply came before the state needed
+		// it. Judged lost at the state's timeout, the two made a DOWN.
+		{"a slow spell: two replies late for the state's timeout, neither needed yet: UP", lab,
+			func(at time.Duration) (time.Duration, bool) {
+				switch at {
+				case 20100 * ms:
+					return 260 * ms, true
+				case 20200 * ms:
+					return 295 * ms, true
+				}
+				return 200 * ms, true
+			}, 0},
+		// Dead from 20.05 s: the probe of 20.1 s suspect at 20.31 s, lost
+		// at its configured 300 ms, 20.4 s; the one of 20.2 s suspect at
+		// 20.41 s completes down_after: DOWN then, as without waiting.
+		{"dead: DOWN at the second lost probe's state timeout", lab,
+			func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }, 20410 * ms},
+		// A configured timeout of 1 s: at 20.41 s the two suspects
+		// complete down_after together.
+		{"dead, a configured timeout far above: the same", far,
+			func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }, 20410 * ms},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{}
+			s.rtt = func(now time.Time) (time.Duration, bool) { return tc.rtt(now.Sub(s.start)) }
+			events, _ := timeline(t, config.ICMP, tc.p, false, s, 21*time.Second-time.Millisecond)
+			if got := downAt(events, s.start); got != tc.down {
+				t.Errorf("DOWN at %s, want %s (zero: never)", got, tc.down)
+			}
+			if got, want := s.count(), 210; got != want {
+				t.Errorf("%d probes, want %d scheduled and no burst", got, want)
+			}
+		})
+	}
+}
