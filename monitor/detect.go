@@ -26,6 +26,17 @@ import (
 // mean and mean deviation of the first MinRTTs round trips, not from the
 // first alone at RTTVAR = R/2, which would keep the timer at the configured
 // one for the first RTTVarHistory round trips more.
+//
+// A timer that close above the round trips is overshot whenever the round
+// trip grows for a moment (a queue filling behind other traffic), which a
+// server's loss is not. So a scheduled probe without a reply by the timer
+// is only suspect, and lost when the state needs its verdict: when a burst
+// would confirm it, when it completes down_after, or when a later probe's
+// verdict is known; a reply before then, however late, is a reply. On a
+// dead server nothing changes: its last lost probe is judged at the timer,
+// and the ones before it have been lost for the configured timeout by then
+// or are judged with it (TCP, likewise, undoes a retransmission the late
+// acknowledgement shows was spurious: RFC 3522).
 const (
 	// MinRTTs round trips must be known before the timeout adapts; until
 	// then the configured one applies. They seed SRTT and RTTVAR; 8 is
