@@ -384,6 +384,18 @@ func TestSuspectWaitsForItsReply(t *testing.T) {
 				}
 				return 200 * ms, true
 			}, 0},
+		// The late reply first, a loss after it: the reply at 20.36 s
+		// ends the run before the lost probe of 20.2 s is judged.
+		{"a late reply, then a lost probe: UP", lab,
+			func(at time.Duration) (time.Duration, bool) {
+				switch at {
+				case 20100 * ms:
+					return 260 * ms, true
+				case 20200 * ms:
+					return 0, false
+				}
+				return 200 * ms, true
+			}, 0},
 		// Dead from 20.05 s: the probe of 20.1 s suspect at 20.31 s, lost
 		// at its configured 300 ms, 20.4 s; the one of 20.2 s suspect at
 		// 20.41 s completes down_after: DOWN then, as without waiting.
