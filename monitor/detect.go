@@ -14,25 +14,45 @@ import (
 // statistics (Series) still count every scheduled probe by the configured
 // timeout, as ping would, and never see a confirmation probe.
 //
-// The timeout is the idea of TCP's retransmission timer (RFC 6298: a timer
-// from the measured round trips, with a floor, never below what the path
-// has shown), in the form the probes need: the larger of StateTimeoutFloor
-// and StateTimeoutFactor times the longest of the last RTTHistory round
-// trips (with 64 of them the nearest-rank p99 is the longest), capped by the
-// configured timeout.
+// The timeout is TCP's retransmission timer (RFC 6298, section 2): SRTT +
+// max(G, K x RTTVAR), with a floor, capped by the configured timeout. Two
+// changes, both for a timer that decides on its own whether a server is
+// lost: RTTVAR is the largest of its last RTTVarHistory values, as Linux
+// keeps the largest mean deviation of a round trip's worth (mdev_max): the
+// RFC's RTTVAR follows the last four round trips or so and is, now and then,
+// so small that an ordinary reply overshoots SRTT + 4 x RTTVAR (0.28% of
+// the paper's public server's replies drawn as the lab draws them, under
+// 0.05% with the largest: TestStateTimeoutOvershoot); and SRTT and RTTVAR
+// start from the mean and mean deviation of the first MinRTTs round trips,
+// not from the first alone at RTTVAR = R/2, which would keep the timer at
+// the configured one for the first RTTVarHistory round trips more.
+//
+// A timer that close above the round trips is overshot whenever the round
+// trip grows for a moment (a queue filling behind other traffic), which a
+// server's loss is not. So a scheduled probe without a reply by the timer
+// is only suspect, and lost when the state needs its verdict: when a burst
+// would confirm it, when it completes down_after, or when a later probe's
+// verdict is known; a reply before then, however late, is a reply. On a
+// dead server nothing changes: its last lost probe is judged at the timer,
+// and the ones before it have been lost for the configured timeout by then
+// or are judged with it (TCP, likewise, undoes a retransmission the late
+// acknowledgement shows was spurious: RFC 3522).
 const (
-	// RTTHistory round trips are kept per check for the state's timeout.
-	RTTHistory = 64
 	// MinRTTs round trips must be known before the timeout adapts; until
-	// then the configured one applies. RFC 6298 adapts from the first
-	// measurement, at three times it; 8 is under a second of 100 ms probes.
+	// then the configured one applies. They seed SRTT and RTTVAR; 8 is
+	// under a second of 100 ms probes.
 	MinRTTs = 8
-	// StateTimeoutFactor is k in k x p99: 25% above the longest recent
-	// round trip. The paper's public server (196 ms, mdev 4.1 ms, p99
-	// about 206 ms) gets about 258 ms instead of the lab's configured
-	// 300 ms; a reply that long after its p99 is far out of the path's
-	// normal, and if it comes all the same it lifts the timeout.
-	StateTimeoutFactor = 1.25
+	// RTTVarHistory values of RTTVAR are kept, and the largest is the
+	// one the timer uses: 16 round trips, 1.6 s of 100 ms probes.
+	RTTVarHistory = 16
+	// StateTimeoutK is RFC 6298's K. The paper's public server (196 ms,
+	// mdev 4.1 ms) gets about 212 ms instead of the lab's configured 300.
+	StateTimeoutK = 4
+	// StateTimeoutMargin is RFC 6298's G, the least margin above SRTT: a
+	// path whose round trip barely varies would otherwise get a timer a
+	// reply a millisecond late overshoots (the kernel stamps the replies,
+	// but the delay on the way is a busy host's and network's).
+	StateTimeoutMargin = 10 * time.Millisecond
 	// StateTimeoutFloor keeps a LAN's sub-millisecond round trips from
 	// giving a timeout a busy host's scheduling could miss: RFC 6298
 	// rounds up to 1 s for TCP, Linux to 200 ms; a probe has no
@@ -43,9 +63,9 @@ const (
 	// the server's service. A burst confirms only when lost entirely, so
 	// its size is what keeps a spell of bursty loss from passing for an
 	// outage: in bench-detect's Gilbert-Elliott model (bad spells of 200 ms
-	// on average losing half) a burst of 2, 30 ms apart and leaving 258 ms
-	// after the lost probe, is wholly lost about e^(-258/200) x 0.5 x
-	// e^(-30/200) x 0.5 = 6% of the time, by the model's arithmetic, 25
+	// on average losing half) a burst of 2, 30 ms apart and leaving 212 ms
+	// after the lost probe, is wholly lost about e^(-212/200) x 0.5 x
+	// e^(-30/200) x 0.5 = 7.5% of the time, by the model's arithmetic, 30
 	// times the 0.25% of two scheduled probes a second apart; 6 over 200 ms
 	// bring it to about 0.2% (docs/BENCHMARKS.md has what was measured).
 	ICMPBurst    = 6
@@ -59,39 +79,73 @@ const (
 	BurstEvery = 20
 )
 
-// rttHistory is a check's last RTTHistory round trips, for its state's
-// timeout; replies later than that timeout count too, or a path whose
-// round trip grew would stay DOWN.
-type rttHistory struct {
-	ring    [RTTHistory]time.Duration
-	n, next int
-	longest time.Duration
+// rttEstimator is a check's smoothed round trip and its variation, for its
+// state's timeout; replies later than that timeout count too, or a path
+// whose round trip grew would stay DOWN.
+type rttEstimator struct {
+	n            int
+	seed         [MinRTTs]time.Duration
+	srtt, rttvar time.Duration
+	vars         [RTTVarHistory]time.Duration
+	next         int
+	// varMax is the largest of vars.
+	varMax time.Duration
 }
 
-func (h *rttHistory) add(rtt time.Duration) {
-	h.ring[h.next] = rtt
-	h.next = (h.next + 1) % RTTHistory
-	h.n = min(h.n+1, RTTHistory)
-	h.longest = slices.Max(h.ring[:h.n])
+func (e *rttEstimator) add(rtt time.Duration) {
+	switch {
+	case e.n < MinRTTs-1:
+		e.seed[e.n] = rtt
+		e.n++
+		return
+	case e.n == MinRTTs-1:
+		e.seed[e.n] = rtt
+		e.srtt, e.rttvar = meanDeviation(e.seed[:])
+	default:
+		// RFC 6298 (2.3): RTTVAR first, from the SRTT before this round
+		// trip; alpha 1/8, beta 1/4.
+		e.rttvar = (3*e.rttvar + (e.srtt - rtt).Abs()) / 4
+		e.srtt = (7*e.srtt + rtt) / 8
+	}
+	e.n++
+	e.vars[e.next] = e.rttvar
+	e.next = (e.next + 1) % RTTVarHistory
+	e.varMax = slices.Max(e.vars[:])
+}
+
+// meanDeviation is the mean of d and the mean of their distances from it.
+func meanDeviation(d []time.Duration) (mean, dev time.Duration) {
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	mean = sum / time.Duration(len(d))
+	for _, x := range d {
+		dev += (x - mean).Abs()
+	}
+	return mean, dev / time.Duration(len(d))
 }
 
 // timeout is the state's timeout for a check whose configured one is
 // configured.
-func (h *rttHistory) timeout(configured time.Duration) time.Duration {
-	if h.n < MinRTTs {
+func (e *rttEstimator) timeout(configured time.Duration) time.Duration {
+	if e.n < MinRTTs {
 		return configured
 	}
-	k := time.Duration(float64(h.longest) * StateTimeoutFactor)
-	return min(configured, max(StateTimeoutFloor, k))
+	rto := e.srtt + max(StateTimeoutMargin, StateTimeoutK*e.varMax)
+	return min(configured, max(StateTimeoutFloor, rto))
 }
 
 // verdict is one probe as the state sees it: scheduled or a confirmation,
-// with its outcome once known.
+// with its outcome once known. A scheduled probe with no reply by the
+// state's timeout is suspect: lost, unless its reply comes before the
+// state needs its verdict (ready).
 type verdict struct {
 	id      uint64
 	sent    time.Time
 	confirm bool
 	known   bool
+	suspect bool
 	sample  Sample
 }
 
@@ -101,7 +155,7 @@ type verdict struct {
 type judge struct {
 	nextID  uint64
 	pending []verdict
-	rtts    rttHistory
+	rtts    rttEstimator
 	// burst is how many probes confirm a loss (0: none); interval and
 	// downAfter say when the scheduled probes would decide anyway.
 	burst     int
@@ -113,6 +167,11 @@ type judge struct {
 	// scheduled counts the scheduled probes sent, lastBurst that count at
 	// the last burst (BurstEvery).
 	scheduled, lastBurst uint64
+	// lost is the verdicts lost in a row so far; state and lastTimeout
+	// are the state and the state's timeout when last seen, for ready.
+	lost        int
+	state       State
+	lastTimeout time.Duration
 }
 
 func newJudge(kind config.CheckKind, p config.Probe, plain bool) judge {
@@ -146,16 +205,17 @@ func (j *judge) sent(at time.Time, confirm bool) uint64 {
 	return j.nextID
 }
 
-// outcome gives probe id its outcome; a reply later than the state's
-// timeout is a loss for the state. It is a no-op for a probe already
-// judged overdue.
+// outcome gives probe id its outcome. A scheduled probe's reply counts
+// however late, while its verdict is still open; a confirmation's reply
+// later than the state's timeout is a loss, the burst being judged on that
+// timeout. It is a no-op for a verdict already given.
 func (j *judge) outcome(id uint64, x Sample, timeout time.Duration) {
 	for i := range j.pending {
 		v := &j.pending[i]
 		if v.id != id || v.known {
 			continue
 		}
-		if x.OK && x.RTT > timeout {
+		if x.OK && v.confirm && x.RTT > timeout {
 			x = Sample{At: x.At, Err: fmt.Sprintf("reply after %s, later than the state's timeout %s",
 				x.RTT.Round(time.Millisecond), timeout.Round(time.Millisecond))}
 		}
@@ -163,24 +223,26 @@ func (j *judge) outcome(id uint64, x Sample, timeout time.Duration) {
 			// The burst has its answer: the rest need not leave.
 			j.toSend = nil
 		}
-		v.known, v.sample = true, x
+		v.known, v.suspect, v.sample = true, false, x
 		return
 	}
 }
 
-// overdue judges lost every probe older than timeout at now, and returns
-// when the next one will be, zero when none is out.
+// overdue judges every probe older than timeout at now: a confirmation
+// lost, a scheduled probe suspect; it returns when the next one will be,
+// zero when none is out.
 func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
+	j.lastTimeout = timeout
 	var next time.Time
 	for i := range j.pending {
 		v := &j.pending[i]
-		if v.known {
+		if v.known || v.suspect {
 			continue
 		}
 		due := v.sent.Add(timeout)
 		if !now.Before(due) {
-			v.known, v.sample = true, Sample{At: v.sent, Err: fmt.Sprintf("no reply within %s (the state's timeout)",
-				timeout.Round(time.Millisecond))}
+			v.sample = Sample{At: v.sent, Err: fmt.Sprintf("no reply within %s (the state's timeout)", timeout.Round(time.Millisecond))}
+			v.known, v.suspect = v.confirm, !v.confirm
 			continue
 		}
 		if next.IsZero() || due.Before(next) {
@@ -190,7 +252,32 @@ func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
 	return next
 }
 
-// ready pops the verdicts known, in send order. A confirmation burst is
+// needed says whether the state needs the suspect verdict at the head of
+// pending now, as a loss: when a burst would confirm it (the burst leaves
+// at once), when it and the suspects after it complete down_after, or
+// when a later verdict is known (verdicts go in order). Otherwise it waits
+// for its own reply or its loss by the configured timeout: a path whose
+// round trip grows for a moment (a queue filling) makes replies late for
+// the state's timeout but not lost, and one that comes before anything
+// depends on it is a reply.
+func (j *judge) needed() bool {
+	if j.wouldBurst(j.lastTimeout) {
+		return true
+	}
+	suspects := 0
+	for _, v := range j.pending {
+		switch {
+		case v.known:
+			return true
+		case v.suspect:
+			suspects++
+		}
+	}
+	return j.lost+suspects >= j.downAfter
+}
+
+// ready pops the verdicts known, in send order, and a suspect one at the
+// head as a loss when the state needs it (needed). A confirmation burst is
 // one question and waits until every probe of it is known: lost entirely,
 // its probes count as the losses they are towards down_after (a lost probe
 // and a lost burst of 6 are 7 consecutive losses); any probe of it
@@ -198,9 +285,16 @@ func (j *judge) overdue(now time.Time, timeout time.Duration) time.Time {
 // and its losses count for nothing: the server answered.
 func (j *judge) ready() []verdict {
 	var out []verdict
-	for len(j.pending) > 0 && j.pending[0].known {
-		if !j.pending[0].confirm {
-			out = append(out, j.pending[0])
+	for len(j.pending) > 0 {
+		head := &j.pending[0]
+		switch {
+		case head.suspect && j.needed():
+			head.known, head.suspect = true, false
+		case !head.known && !head.confirm:
+			return j.popped(out)
+		}
+		if !head.confirm {
+			out = append(out, j.count(*head))
 			j.pending = j.pending[1:]
 			continue
 		}
@@ -208,8 +302,25 @@ func (j *judge) ready() []verdict {
 		if !whole {
 			break
 		}
-		out = append(out, burst...)
+		for _, v := range burst {
+			out = append(out, j.count(v))
+		}
 	}
+	return j.popped(out)
+}
+
+// count keeps the losses in a row as verdicts go to the state.
+func (j *judge) count(v verdict) verdict {
+	if v.sample.OK {
+		j.lost = 0
+	} else {
+		j.lost++
+	}
+	return v
+}
+
+// popped is ready's result, with pending's storage let go when empty.
+func (j *judge) popped(out []verdict) []verdict {
 	if len(j.pending) == 0 {
 		j.pending = nil
 	}
@@ -221,7 +332,7 @@ func (j *judge) ready() []verdict {
 func (j *judge) burstAt() ([]verdict, bool) {
 	n, last := 0, 0
 	for i, v := range j.pending {
-		if !v.known {
+		if !v.known && !v.suspect {
 			return nil, false
 		}
 		if !v.confirm {
@@ -245,6 +356,9 @@ func (j *judge) burstAt() ([]verdict, bool) {
 	}
 	for i := 0; i <= last; i++ {
 		v := j.pending[i]
+		// A scheduled probe suspect within the burst is lost: the
+		// burst's verdicts after it are known.
+		v.known, v.suspect = true, false
 		switch {
 		case !v.confirm, answered < 0, i == answered:
 			out = append(out, v)
@@ -261,21 +375,27 @@ func (j *judge) burstAt() ([]verdict, bool) {
 // and one per BurstEvery scheduled probes: a run that goes on is left to
 // the scheduled probes. How a burst counts is ready's.
 func (j *judge) afterVerdict(v verdict, state State, now time.Time, timeout time.Duration) {
+	j.state = state
 	if v.sample.OK {
 		j.inBurst = false
 		return
 	}
-	if v.confirm || j.inBurst || j.burst == 0 || state == Down ||
-		(j.lastBurst > 0 && j.scheduled-j.lastBurst < BurstEvery) {
-		return
-	}
-	if timeout+time.Duration(j.burst-1)*BurstSpacing >= time.Duration(j.downAfter-1)*j.interval {
+	if v.confirm || !j.wouldBurst(timeout) {
 		return
 	}
 	j.inBurst, j.lastBurst = true, j.scheduled
 	for i := range j.burst {
 		j.toSend = append(j.toSend, now.Add(time.Duration(i)*BurstSpacing))
 	}
+}
+
+// wouldBurst says whether a loss now would be confirmed by a burst
+// (afterVerdict), on the state's timeout.
+func (j *judge) wouldBurst(timeout time.Duration) bool {
+	if j.inBurst || j.burst == 0 || j.state == Down || (j.lastBurst > 0 && j.scheduled-j.lastBurst < BurstEvery) {
+		return false
+	}
+	return timeout+time.Duration(j.burst-1)*BurstSpacing < time.Duration(j.downAfter-1)*j.interval
 }
 
 // due pops the confirmation probes due at now and returns how many, and

@@ -2,7 +2,9 @@ package monitor
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,8 +14,14 @@ import (
 	"github.com/failwatch/failwatch/config"
 )
 
+// The state's timeout is RFC 6298's SRTT + max(G, 4 x RTTVAR), seeded by
+// the first MinRTTs round trips, RTTVAR the largest of its last
+// RTTVarHistory values. Figures to 0.1 ms (the smoothing divides in
+// nanoseconds).
 func TestStateTimeout(t *testing.T) {
 	ms := time.Millisecond
+	// The paper's public server about: 196 ms, 4 ms either side.
+	paper := []time.Duration{192 * ms, 200 * ms, 192 * ms, 200 * ms, 192 * ms, 200 * ms, 192 * ms, 200 * ms}
 	tests := []struct {
 		name       string
 		rtts       []time.Duration
@@ -22,19 +30,27 @@ func TestStateTimeout(t *testing.T) {
 	}{
 		{"too few round trips: the configured timeout", repeat(MinRTTs-1, 10*ms), time.Second, time.Second},
 		{"a LAN's round trips: the floor", repeat(MinRTTs, ms), time.Second, StateTimeoutFloor},
-		{"the paper's public server: 1.25 x the longest", append(repeat(40, 196*ms), 206*ms), 300 * ms, 257500 * time.Microsecond},
+		// SRTT 196, RTTVAR 4: 196 + 4 x 4. 1.25 x the longest (before
+		// issue 28's second step) gave 250 ms.
+		{"the paper's public server: SRTT + 4 x RTTVAR", paper, 300 * ms, 212 * ms},
+		{"the same from one round trip on, smoothed", append(slices.Clone(paper), 196*ms), 300 * ms, 212 * ms},
+		{"a round trip that never varies: SRTT + G", repeat(MinRTTs, 200*ms), time.Second, 210 * ms},
 		{"never above the configured timeout", repeat(MinRTTs, 290*ms), 300 * ms, 300 * ms},
-		{"a late reply lifts it", append(repeat(MinRTTs, 100*ms), 400*ms), time.Second, 500 * ms},
-		{"an old long round trip falls out after RTTHistory more",
-			append([]time.Duration{800 * ms}, repeat(RTTHistory, 100*ms)...), time.Second, 125 * ms},
+		// RTTVAR (3 x 0 + 300) / 4 = 75, SRTT (7 x 100 + 400) / 8 = 137.5.
+		{"a late reply lifts it", append(repeat(MinRTTs, 100*ms), 400*ms), time.Second, 437500 * time.Microsecond},
+		// SRTT back to 100 + 37.5 x (7/8)^15, RTTVAR's 75 still the largest.
+		{"its variation is kept RTTVarHistory round trips",
+			append(append(repeat(MinRTTs, 100*ms), 400*ms), repeat(RTTVarHistory-1, 100*ms)...), time.Second, 405100 * time.Microsecond},
+		{"and then falls back to SRTT + G",
+			append(append(repeat(MinRTTs, 100*ms), 400*ms), repeat(80, 100*ms)...), time.Second, 110 * ms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var h rttHistory
+			var e rttEstimator
 			for _, r := range tc.rtts {
-				h.add(r)
+				e.add(r)
 			}
-			if got := h.timeout(tc.configured); got != tc.want {
+			if got := e.timeout(tc.configured).Round(100 * time.Microsecond); got != tc.want {
 				t.Errorf("timeout %s, want %s", got, tc.want)
 			}
 		})
@@ -175,9 +191,10 @@ func downAt(events []Event, start time.Time) time.Duration {
 
 // The server dies at 20.1 s, just after the probe of 20 s was answered.
 // Plainly: probes of 21, 22 and 23 s lost, the last judged at its 1 s
-// timeout, 24 s. With the state's timeout (1.25 x 200 ms) and the burst:
-// the probe of 21 s is judged lost at 21.25 s, the burst of 6 leaves from
-// 21.25 s to 21.45 s and is judged lost 250 ms later, at 21.70 s.
+// timeout, 24 s. With the state's timeout (a round trip that never varies:
+// 200 ms + G, 210 ms) and the burst: the probe of 21 s is judged lost at
+// 21.21 s, the burst of 6 leaves from 21.21 s to 21.41 s and is judged lost
+// 210 ms later, at 21.62 s.
 func TestDeadServerTimeline(t *testing.T) {
 	p := config.Defaults().Probe
 	p.Interval, p.Timeout = time.Second, time.Second
@@ -194,10 +211,10 @@ func TestDeadServerTimeline(t *testing.T) {
 		probes int // probes sent by the end, 25 s
 	}{
 		{"plain", config.ICMP, true, 24 * time.Second, 26},
-		{"icmp: adaptive timeout and a burst", config.ICMP, false, 21700 * time.Millisecond, 26 + ICMPBurst},
-		// TCP confirms with one attempt: 21 s lost, the attempt at 21.25 s
-		// lost at 21.5 s, then the probe of 22 s at 22.25 s.
-		{"tcp: adaptive timeout and one attempt", config.TCP, false, 22250 * time.Millisecond, 27},
+		{"icmp: adaptive timeout and a burst", config.ICMP, false, 21620 * time.Millisecond, 26 + ICMPBurst},
+		// TCP confirms with one attempt: 21 s lost, the attempt at 21.21 s
+		// lost at 21.42 s, then the probe of 22 s at 22.21 s.
+		{"tcp: adaptive timeout and one attempt", config.TCP, false, 22210 * time.Millisecond, 27},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -333,5 +350,96 @@ func TestBurstStopsAtItsAnswer(t *testing.T) {
 	}
 	if got := s.count(); got != 31 {
 		t.Errorf("%d probes, want 30 scheduled and 1 confirmation", got)
+	}
+}
+
+// At 100 ms probes with down_after 2 (the lab's path) the scheduled probes
+// confirm: the state's timeout (200 ms + G) says when a probe is suspect,
+// and a suspect waits for its own reply unless the state needs its
+// verdict. The server answers in 200 ms; from 20.1 s it is slow or dead.
+func TestSuspectWaitsForItsReply(t *testing.T) {
+	ms := time.Millisecond
+	lab := config.Defaults().Probe
+	lab.Interval, lab.Timeout, lab.DownAfter, lab.UpAfter = 100*ms, 300*ms, 2, 2
+	far := lab
+	far.Timeout = time.Second
+	tests := []struct {
+		name string
+		p    config.Probe
+		// rtt of the probe sent at this time after the start; false: lost
+		rtt  func(at time.Duration) (time.Duration, bool)
+		down time.Duration // zero: never
+	}{
+		// The probe of 20.1 s is suspect at 20.31 s and answered at
+		// 20.36 s; that reply lifts the timeout (SRTT 207.5 + 4 x 15) to
+		// 267.5 ms, and the probe of 20.2 s is answered at 20.495 s,
+		// suspect at 20.4675 s: each reply came before the state needed
+		// it. Judged lost at the state's timeout, the two made a DOWN.
+		{"a slow spell: two replies late for the state's timeout, neither needed yet: UP", lab,
+			func(at time.Duration) (time.Duration, bool) {
+				switch at {
+				case 20100 * ms:
+					return 260 * ms, true
+				case 20200 * ms:
+					return 295 * ms, true
+				}
+				return 200 * ms, true
+			}, 0},
+		// The late reply first, a loss after it: the reply at 20.36 s
+		// ends the run before the lost probe of 20.2 s is judged.
+		{"a late reply, then a lost probe: UP", lab,
+			func(at time.Duration) (time.Duration, bool) {
+				switch at {
+				case 20100 * ms:
+					return 260 * ms, true
+				case 20200 * ms:
+					return 0, false
+				}
+				return 200 * ms, true
+			}, 0},
+		// Dead from 20.05 s: the probe of 20.1 s suspect at 20.31 s, lost
+		// at its configured 300 ms, 20.4 s; the one of 20.2 s suspect at
+		// 20.41 s completes down_after: DOWN then, as without waiting.
+		{"dead: DOWN at the second lost probe's state timeout", lab,
+			func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }, 20410 * ms},
+		// A configured timeout of 1 s: at 20.41 s the two suspects
+		// complete down_after together.
+		{"dead, a configured timeout far above: the same", far,
+			func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }, 20410 * ms},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{}
+			s.rtt = func(now time.Time) (time.Duration, bool) { return tc.rtt(now.Sub(s.start)) }
+			events, _ := timeline(t, config.ICMP, tc.p, false, s, 21*time.Second-time.Millisecond)
+			if got := downAt(events, s.start); got != tc.down {
+				t.Errorf("DOWN at %s, want %s (zero: never)", got, tc.down)
+			}
+			if got, want := s.count(), 210; got != want {
+				t.Errorf("%d probes, want %d scheduled and no burst", got, want)
+			}
+		})
+	}
+}
+
+// Round trips drawn as the lab's responder draws them for the paper's
+// public server (normal, 196 ms, sd 4.1 ms): few ordinary replies
+// overshoot the state's timeout. With RFC 6298's own RTTVAR (the last one,
+// not the largest of RTTVarHistory) 0.28% of these do, 551: a timer that
+// tight calls the server's normal replies late.
+func TestStateTimeoutOvershoot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var e rttEstimator
+	const n = 200000
+	late := 0
+	for i := range n {
+		rtt := 196*time.Millisecond + time.Duration(rng.NormFloat64()*float64(4100*time.Microsecond))
+		if i >= MinRTTs && rtt > e.timeout(300*time.Millisecond) {
+			late++
+		}
+		e.add(rtt)
+	}
+	if share := float64(late) / n; share > 0.0005 {
+		t.Errorf("%d of %d replies (%.3f%%) later than the state's timeout, want under 0.05%%", late, n, share*100)
 	}
 }

@@ -29,7 +29,9 @@ router, its DNS responder, its NAT applied to the namespace), run the
 paper's three scenarios with a client that pings the service name, then time
 the failover, fault to DNS answer changed, for the paper's netwatch, the netwatch
 failwatch setup emits, and failwatch's own probes with its policy, each --runs
-times with the fault at a random point of the netwatch interval. Then the
+times with the fault at a random point of the netwatch interval (failwatch's
+path: right after a probe tick, or with --fault-phase random at a random
+point of its probe interval; --modes picks the paths). Then the
 paper's scenario 2 on each of those paths as two real clients see it, side by
 side, in their own namespaces behind a router namespace whose NAT is the
 emulator's: iputils ping resolving the name once through the router's DNS,
@@ -40,6 +42,8 @@ enabled by the test itself at the switch; and with the service's bridge,
 failwatch's engine itself (its probes, policy and operations) failing over.
 Needs root, nft, conntrack and dnsmasq.`, func(fs *pflag.FlagSet) runner {
 		runs := fs.Int("runs", 5, "failovers per mode")
+		modes := fs.String("modes", "paper,setup,failwatch", "the timing part's paths: paper (its netwatch), setup (setup's netwatch), failwatch (its probes and policy)")
+		phase := fs.String("fault-phase", "tick", "the timing part's fault on failwatch's path: tick (right after a probe tick, the worst phase) or random (a random point of the probe interval)")
 		count := fs.Int("count", 20, "pings per scenario (the paper's 20)")
 		parts := fs.String("parts", "scenarios,timing,clients", "which parts to run")
 		bridges := fs.String("bridges", "none,service,test", "the clients part's bridges: none, service (the service's configured bridge, as the path applies it), test (the rule enabled by the test at the switch)")
@@ -52,7 +56,7 @@ Needs root, nft, conntrack and dnsmasq.`, func(fs *pflag.FlagSet) runner {
 				err = labScenarios(ctx, *count, stdout, stderr)
 			}
 			if err == nil && want("timing") {
-				err = labTiming(ctx, *runs, stdout)
+				err = labTiming(ctx, *runs, *modes, *phase, stdout)
 			}
 			if err == nil && want("clients") {
 				err = labClients(ctx, *runs, *count, *bridges, stdout)
@@ -98,15 +102,40 @@ func labScenarios(ctx context.Context, count int, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// labTiming times the failover on each path.
-func labTiming(ctx context.Context, runs int, stdout io.Writer) error {
+// labModes and labPhases are the --modes and --fault-phase names.
+var (
+	labModes  = map[string]lab.Mode{"paper": lab.Paper, "setup": lab.Setup, "failwatch": lab.Failwatch}
+	labPhases = map[string]lab.Phase{"tick": lab.AfterTick, "random": lab.RandomPhase}
+)
+
+// labTiming times the failover on each path; the netwatch paths' faults
+// come at a random point of their interval, failwatch's at phase's.
+func labTiming(ctx context.Context, runs int, modes, phase string, stdout io.Writer) error {
+	fwPhase, ok := labPhases[phase]
+	if !ok {
+		return fmt.Errorf("--fault-phase: %q is neither tick nor random", phase)
+	}
+	var paths []lab.Mode
+	for name := range strings.SplitSeq(modes, ",") {
+		m, ok := labModes[name]
+		if !ok {
+			return fmt.Errorf("--modes: %q is none of paper, setup, failwatch", name)
+		}
+		paths = append(paths, m)
+	}
+	fmt.Fprintf(stdout, "failwatch's path: the fault %s\n\n", map[string]string{
+		"tick": "right after a probe tick", "random": "at a random point of the probe interval"}[phase])
 	fmt.Fprintf(stdout, "| mode | runs | switch median | min | max | detection median | min | max |\n|---|---|---|---|---|---|---|---|\n")
-	for _, mode := range []lab.Mode{lab.Paper, lab.Setup, lab.Failwatch} {
+	for _, mode := range paths {
 		l, err := lab.New()
 		if err != nil {
 			return err
 		}
-		timings, err := l.Measure(ctx, mode, runs, lab.RandomPhase)
+		p := lab.RandomPhase
+		if mode == lab.Failwatch {
+			p = fwPhase
+		}
+		timings, err := l.Measure(ctx, mode, runs, p)
 		l.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", mode, err)

@@ -34,13 +34,16 @@ func (w *policyWatch) result() (*failover.Result, time.Time) {
 	return w.op, w.upAgain
 }
 
+// ProbeInterval is failwatch's probe interval on the lab's path.
+const ProbeInterval = 100 * time.Millisecond
+
 // watchWithPolicy probes the public server as failwatch does and lets the
 // automatic policy fail over, until stop.
 func (l *Lab) watchWithPolicy(ctx context.Context, f *failover.Failover, cfg *config.Config) *policyWatch {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &policyWatch{detected: make(chan time.Time, 1), stop: cancel}
 	probe := cfg.Probe
-	probe.Interval, probe.Timeout, probe.DownAfter, probe.UpAfter = 100*time.Millisecond, 300*time.Millisecond, 2, 2
+	probe.Interval, probe.Timeout, probe.DownAfter, probe.UpAfter = ProbeInterval, 300*time.Millisecond, 2, 2
 	m, _ := monitor.NewServer(cfg.Servers[0], monitor.Options{Probe: probe, ICMP: l.ICMP})
 	events := make(chan monitor.Event, 16)
 	go m.Run(ctx, events)

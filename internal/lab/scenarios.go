@@ -110,8 +110,15 @@ type Timing struct {
 	Detect, Switch time.Duration
 }
 
-// Phase chooses when, after a netwatch test, the fault is injected.
+// Phase chooses when, after a netwatch test or one of failwatch's probe
+// ticks, the fault is injected.
 type Phase func(interval time.Duration) time.Duration
+
+// AfterTick injects at once: on failwatch's path, right after a tick whose
+// probe still gets through (the cut's nft command takes longer than the
+// probe takes to reach the server), the worst phase for fault to DOWN, and
+// the lab's only one before issue 28.
+func AfterTick(time.Duration) time.Duration { return 0 }
 
 // RandomPhase injects at a uniformly random point of the interval, as a
 // real outage would.
@@ -150,7 +157,10 @@ func (l *Lab) measureOnce(ctx context.Context, mode Mode, f *failover.Failover, 
 	if mode == Failwatch {
 		w := l.watchWithPolicy(ctx, f, cfg)
 		detected, stop = w.detected, w.stop
-		time.Sleep(time.Second) // let the probes call the server UP first
+		// Let the probes call the server UP and learn its round trips
+		// first: ten ticks, the last at the end of this second (the
+		// probes' ticker starts after this sleep does).
+		time.Sleep(time.Second + phase(ProbeInterval))
 	} else {
 		if err := l.afterNetwatchTest(ctx, f.Client); err != nil {
 			return Timing{}, err

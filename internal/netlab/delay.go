@@ -22,10 +22,10 @@ import (
 // apply, since they drop requests before any socket sees them. It answers
 // until ctx ends.
 func (h *Host) DelayEcho(ctx context.Context, mean, mdev time.Duration) error {
-	return h.delayEcho(ctx, mean, mdev, nil)
+	return h.delayEcho(ctx, mean, mdev, nil, nil)
 }
 
-func (h *Host) delayEcho(ctx context.Context, mean, mdev time.Duration, loss Loss) error {
+func (h *Host) delayEcho(ctx context.Context, mean, mdev time.Duration, loss Loss, slow Slowdown) error {
 	if out, err := exec.Command("ip", "netns", "exec", h.NS, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1").CombinedOutput(); err != nil {
 		return fmt.Errorf("sysctl in %s: %v: %s", h.NS, err, out)
 	}
@@ -58,6 +58,9 @@ func (h *Host) delayEcho(ctx context.Context, mean, mdev time.Duration, loss Los
 			}
 			h.echoes.add(from, echo)
 			delay := max(mean+time.Duration(rng.NormFloat64()*float64(mdev)), 0)
+			if slow != nil {
+				delay += slow.Extra(time.Now())
+			}
 			reply, err := (&icmp.Message{Type: ipv4.ICMPTypeEchoReply, Body: echo}).Marshal(nil)
 			if err != nil {
 				continue

@@ -16,9 +16,10 @@ type Loss interface {
 }
 
 // DelayEchoLossy is DelayEcho with loss: each request loss says is lost
-// goes unanswered.
-func (h *Host) DelayEchoLossy(ctx context.Context, mean, mdev time.Duration, loss Loss) error {
-	return h.delayEcho(ctx, mean, mdev, loss)
+// goes unanswered; and, when slow is not nil, each answered one is delayed
+// by slow's extra too.
+func (h *Host) DelayEchoLossy(ctx context.Context, mean, mdev time.Duration, loss Loss, slow Slowdown) error {
+	return h.delayEcho(ctx, mean, mdev, loss, slow)
 }
 
 // Independent loses each request alone with probability P.
@@ -49,18 +50,16 @@ func (l *Independent) Lose(time.Time) bool {
 // as independent as probes a second apart.
 type GilbertElliott struct {
 	mu                sync.Mutex
-	goodMean, badMean time.Duration
+	spells            spells
 	lossGood, lossBad float64
-	bad               bool
-	until             time.Time
 	rng               *rand.Rand
 }
 
 // NewGilbertElliott starts in the good state. The long-run loss is
 // (goodMean*lossGood + badMean*lossBad) / (goodMean + badMean).
 func NewGilbertElliott(goodMean, badMean time.Duration, lossGood, lossBad float64, seed uint64) *GilbertElliott {
-	return &GilbertElliott{goodMean: goodMean, badMean: badMean, lossGood: lossGood, lossBad: lossBad,
-		rng: rand.New(rand.NewPCG(seed, 2))}
+	rng := rand.New(rand.NewPCG(seed, 2))
+	return &GilbertElliott{spells: spells{goodMean: goodMean, badMean: badMean, rng: rng}, lossGood: lossGood, lossBad: lossBad, rng: rng}
 }
 
 // Lose moves the path through the spells that ended by now and draws the
@@ -68,26 +67,74 @@ func NewGilbertElliott(goodMean, badMean time.Duration, lossGood, lossBad float6
 func (l *GilbertElliott) Lose(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.until.IsZero() {
-		l.until = now.Add(l.spell())
-	}
-	for !now.Before(l.until) {
-		l.bad = !l.bad
-		l.until = l.until.Add(l.spell())
-	}
 	p := l.lossGood
-	if l.bad {
+	if l.spells.bad(now) {
 		p = l.lossBad
 	}
 	return l.rng.Float64() < p
 }
 
-func (l *GilbertElliott) spell() time.Duration {
-	mean := l.goodMean
-	if l.bad {
-		mean = l.badMean
+// spells is a path good or bad in turn, in spells of exponentially
+// distributed length in time, starting good.
+type spells struct {
+	goodMean, badMean time.Duration
+	isBad             bool
+	until             time.Time
+	rng               *rand.Rand
+}
+
+// bad moves through the spells that ended by now and says whether the path
+// is in a bad one.
+func (s *spells) bad(now time.Time) bool {
+	if s.until.IsZero() {
+		s.until = now.Add(s.spell())
 	}
-	return max(time.Duration(l.rng.ExpFloat64()*float64(mean)), time.Microsecond)
+	for !now.Before(s.until) {
+		s.isBad = !s.isBad
+		s.until = s.until.Add(s.spell())
+	}
+	return s.isBad
+}
+
+func (s *spells) spell() time.Duration {
+	mean := s.goodMean
+	if s.isBad {
+		mean = s.badMean
+	}
+	return max(time.Duration(s.rng.ExpFloat64()*float64(mean)), time.Microsecond)
+}
+
+// Slowdown is extra delay on a path, per echo request answered.
+type Slowdown interface {
+	Extra(now time.Time) time.Duration
+}
+
+// SlowSpells is a path whose round trip grows in spells (a queue filling
+// behind a burst of other traffic, a route flapping to a longer one): in
+// time as GilbertElliott's, each request in a slow spell delayed by a
+// further uniform draw between lo and hi. The lab's normal round trips
+// have no such tail; a timer set close above them meets it here.
+type SlowSpells struct {
+	mu     sync.Mutex
+	spells spells
+	lo, hi time.Duration
+	rng    *rand.Rand
+}
+
+// NewSlowSpells starts in the normal state.
+func NewSlowSpells(normalMean, slowMean, lo, hi time.Duration, seed uint64) *SlowSpells {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	return &SlowSpells{spells: spells{goodMean: normalMean, badMean: slowMean, rng: rng}, lo: lo, hi: hi, rng: rng}
+}
+
+// Extra is the request's delay beyond the path's normal round trip.
+func (s *SlowSpells) Extra(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.spells.bad(now) {
+		return 0
+	}
+	return s.lo + time.Duration(s.rng.Int64N(int64(s.hi-s.lo)+1))
 }
 
 // RateLimit answers at most PerSecond echo requests a second with a bucket

@@ -80,3 +80,37 @@ func TestThenSpendsOnlyDelivered(t *testing.T) {
 		t.Error("a second request within the second went through a limit of 1/s with a bucket of 1")
 	}
 }
+
+// Slow spells: slow 2% of the time, each slow request delayed by lo to hi
+// more, and a request 100 ms after a slow one mostly still slow (the spell
+// goes on with e^(-100/1000), about 0.9).
+func TestSlowSpells(t *testing.T) {
+	lo, hi := 20*time.Millisecond, 80*time.Millisecond
+	s := NewSlowSpells(49*time.Second, time.Second, lo, hi, 1)
+	start := time.Unix(0, 0)
+	const n = 400000
+	var slow, pairs, pairSlow int
+	prev := false
+	for i := range n {
+		x := s.Extra(start.Add(time.Duration(i) * 100 * time.Millisecond))
+		if x != 0 && (x < lo || x > hi) {
+			t.Fatalf("extra delay %s outside %s to %s", x, lo, hi)
+		}
+		if x != 0 {
+			slow++
+		}
+		if prev {
+			pairs++
+			if x != 0 {
+				pairSlow++
+			}
+		}
+		prev = x != 0
+	}
+	if rate := float64(slow) / n; math.Abs(rate-0.02) > 0.005 {
+		t.Errorf("slow %.4f of the time, want 0.02 ± 0.005", rate)
+	}
+	if after := float64(pairSlow) / float64(max(pairs, 1)); math.Abs(after-0.9) > 0.03 {
+		t.Errorf("slow right after a slow one %.3f, want 0.90 ± 0.03", after)
+	}
+}

@@ -38,21 +38,28 @@ func settings() []setting {
 }
 
 // model is a loss model, 5% in the long run; rate is the scheduled probes
-// a second, which the rate limit is set against.
+// a second, which the rate limit is set against. slow, when set, adds
+// delay in spells.
 type model struct {
 	name string
 	loss func(seed uint64, rate float64) netlab.Loss
+	slow func(seed uint64) netlab.Slowdown
 }
 
 var models = []model{
-	{"independent 5%", func(seed uint64, _ float64) netlab.Loss { return netlab.NewIndependent(0.05, seed) }},
-	{"Gilbert-Elliott 5% (bad 10% of the time, in spells of 200 ms on average, 50% lost in them)",
-		func(seed uint64, _ float64) netlab.Loss {
+	{name: "independent 5%", loss: func(seed uint64, _ float64) netlab.Loss { return netlab.NewIndependent(0.05, seed) }},
+	{name: "Gilbert-Elliott 5% (bad 10% of the time, in spells of 200 ms on average, 50% lost in them)",
+		loss: func(seed uint64, _ float64) netlab.Loss {
 			return netlab.NewGilbertElliott(1800*time.Millisecond, 200*time.Millisecond, 0, 0.5, seed)
 		}},
-	{"independent 5% + ICMP rate limit at 1.25x the probe rate, bucket 2", func(seed uint64, rate float64) netlab.Loss {
+	{name: "independent 5% + ICMP rate limit at 1.25x the probe rate, bucket 2", loss: func(seed uint64, rate float64) netlab.Loss {
 		return netlab.Then(netlab.NewIndependent(0.05, seed), netlab.NewRateLimit(1.25*rate, 2))
 	}},
+	{name: "independent 5% + slow spells (2% of the time, 1 s on average, 20 to 80 ms more)",
+		loss: func(seed uint64, _ float64) netlab.Loss { return netlab.NewIndependent(0.05, seed) },
+		slow: func(seed uint64) netlab.Slowdown {
+			return netlab.NewSlowSpells(49*time.Second, time.Second, 20*time.Millisecond, 80*time.Millisecond, seed)
+		}},
 }
 
 // counted counts the echo requests that reach the host (the wire's).
@@ -115,13 +122,17 @@ func main() {
 				// A host and a model each: the two variants share no
 				// loss draw and no limiter's tokens.
 				loss := &counted{Loss: m.loss(*seed, rate)}
+				var slow netlab.Slowdown
+				if m.slow != nil {
+					slow = m.slow(*seed)
+				}
 				h, err := netlab.NewHost()
 				if err != nil {
 					fail(err)
 				}
 				hosts = append(hosts, h)
 				start = append(start, func() {
-					if err := h.DelayEchoLossy(ctx, paper.PublicRTT[0], paper.PublicRTT[1], loss); err != nil {
+					if err := h.DelayEchoLossy(ctx, paper.PublicRTT[0], paper.PublicRTT[1], loss, slow); err != nil {
 						fail(err)
 					}
 					wg.Go(func() { watch(ctx, h, icmp, s.probe, plain, loss, &rows[si][mi][vi]) })
