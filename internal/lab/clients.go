@@ -233,8 +233,6 @@ func (l *Lab) cachedLoop(ctx context.Context, t0 time.Time, count int, interval 
 	return out
 }
 
-// openPath connects to the lab's router and makes it fail over the way the
-// mode says; the caller closes the client.
 // startRun readies a run of the clients: the lab's path for mode opened
 // with bridge, the records' TTL set to ttl and the caching client's cache
 // flushed. done closes the client and leaves the lab without a bridge.
@@ -260,6 +258,8 @@ func (l *Lab) startRun(ctx context.Context, mode Mode, bridge Bridge, ttl time.D
 	return c, f, done, nil
 }
 
+// openPath connects to the lab's router and makes it fail over the way the
+// mode says; the caller closes the client.
 func (l *Lab) openPath(ctx context.Context, mode Mode) (*routeros.Client, *failover.Failover, error) {
 	c, err := l.Client()
 	if err != nil {
