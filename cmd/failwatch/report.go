@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -200,15 +199,9 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stder
 	} else {
 		close(printed)
 	}
-	var wg sync.WaitGroup
-	for _, m := range servers {
-		wg.Go(func() {
-			// A server that cannot be resolved says so in its status; the
-			// others go on.
-			_ = m.Run(ctx, events)
-		})
-	}
-	wg.Wait()
+	// One goroutine probes them all. A server that cannot be resolved says
+	// so in its status; the others go on.
+	_ = monitor.RunAll(ctx, servers, events)
 	if events != nil {
 		close(events)
 	}
