@@ -18,6 +18,9 @@ import (
 type Group struct {
 	results  chan result
 	resolved chan resolution
+	// stopped is closed once Run has returned, for a Starter's result
+	// that comes later.
+	stopped chan struct{}
 	// wakeup tells the loop that joining, leaving or resets has news.
 	wakeup chan struct{}
 
@@ -38,7 +41,7 @@ type Group struct {
 func NewGroup() *Group {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &Group{results: make(chan result, 1024), resolved: make(chan resolution, 16), wakeup: make(chan struct{}, 1),
+	return &Group{results: make(chan result, 1024), resolved: make(chan resolution, 16), stopped: make(chan struct{}), wakeup: make(chan struct{}, 1),
 		loops: map[*probeLoop]struct{}{}, timer: t}
 }
 
@@ -48,18 +51,21 @@ func NewGroup() *Group {
 // listens. The channel returned receives what Run would return once the
 // loop's probes and lookup are back, then is closed. It never blocks.
 func (g *Group) Start(ctx context.Context, m *Server, emit func(Event)) <-chan error {
-	ctx, cancel := context.WithCancel(ctx)
 	r := m.newProbeLoop(ctx, g, emit)
-	r.cancel = cancel
+	// A context's watch costs a server about a kilobyte: RunAll's servers
+	// share the group's.
+	r.stopWatch = context.AfterFunc(ctx, func() { g.ask(&g.leaving, r) })
+	return g.start(r)
+}
+
+func (g *Group) start(r *probeLoop) <-chan error {
 	g.mu.Lock()
 	if g.ended {
 		g.mu.Unlock()
-		cancel()
 		r.done <- errors.New("monitor: the probe group has stopped")
 		close(r.done)
 		return r.done
 	}
-	r.stopWatch = context.AfterFunc(ctx, func() { g.ask(&g.leaving, r) })
 	g.joining = append(g.joining, r)
 	g.mu.Unlock()
 	g.poke()
@@ -76,7 +82,7 @@ func RunAll(ctx context.Context, servers []*Server, events chan<- Event) []error
 	emit := sendTo(ctx, events)
 	done := make([]<-chan error, len(servers))
 	for i, m := range servers {
-		done[i] = g.Start(ctx, m, emit)
+		done[i] = g.start(m.newProbeLoop(ctx, g, emit))
 	}
 	g.run(ctx, true)
 	errs := make([]error, len(servers))
@@ -106,6 +112,7 @@ func (g *Group) run(ctx context.Context, untilEmpty bool) {
 	stop := context.AfterFunc(ctx, g.poke)
 	defer stop()
 	defer g.timer.Stop()
+	defer close(g.stopped)
 	for {
 		g.take(ctx)
 		if (untilEmpty || ctx.Err() != nil) && g.idle() {
@@ -177,7 +184,7 @@ func (g *Group) take(ctx context.Context) {
 	}
 	if ctx.Err() != nil {
 		for r := range g.loops {
-			r.cancel()
+			g.stop(r, ctx.Err())
 		}
 	}
 }
@@ -216,15 +223,16 @@ func (g *Group) stop(r *probeLoop, err error) {
 
 // finish returns a stopping loop whose probes that always deliver (a
 // prober's own goroutine) and lookup are back; a Starter's that come later
-// find its context ended or are dropped.
+// are dropped, or find its context or the group ended.
 func (g *Group) finish(r *probeLoop) {
 	if !r.stopping || r.inflight > 0 || r.resolving {
 		return
 	}
 	delete(g.loops, r)
 	r.m.running.Store(nil)
-	r.stopWatch()
-	r.cancel()
+	if r.stopWatch != nil {
+		r.stopWatch()
+	}
 	r.done <- r.err
 	close(r.done)
 }

@@ -40,10 +40,9 @@ func (m *Server) Run(ctx context.Context, events chan<- Event) error {
 // waiting for, when it probes and looks the name up next. Only the group's
 // goroutine touches it after Start.
 type probeLoop struct {
-	m      *Server
-	g      *Group
-	ctx    context.Context
-	cancel context.CancelFunc
+	m   *Server
+	g   *Group
+	ctx context.Context
 	// emit gets the server's events; nil when nobody listens.
 	emit              func(Event)
 	interval, timeout time.Duration
@@ -146,7 +145,7 @@ func (r *probeLoop) confirm(c *check) {
 // loop takes meanwhile changes m.addr under its feet otherwise); res
 // comes back with its sample.
 func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
-	ctx, results, addr := r.ctx, r.g.results, r.m.addr
+	ctx, results, stopped, addr := r.ctx, r.g.results, r.g.stopped, r.m.addr
 	res.loop = r
 	if st, ok := c.prober.(Starter); ok {
 		r.started++
@@ -156,6 +155,7 @@ func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
 			select {
 			case results <- res:
 			case <-ctx.Done():
+			case <-stopped:
 			}
 		})
 		return
