@@ -252,8 +252,11 @@ func (g *Group) arm() {
 	}
 }
 
-// due runs every loop whose tick or wake-up has come.
+// due runs every loop whose tick or wake-up has come, once the results
+// already waiting are taken: a reply already delivered is no overdue probe,
+// however many servers' results the group took before it.
 func (g *Group) due(now time.Time) {
+	g.deliverQueued()
 	for len(g.queue) > 0 && !g.queue[0].next().After(now) {
 		r := g.queue[0]
 		if !r.nextTick.After(now) {
@@ -263,11 +266,6 @@ func (g *Group) due(now time.Time) {
 			r.nextTick = r.nextTick.Add(r.interval * (now.Sub(r.nextTick)/r.interval + 1))
 		} else {
 			r.wakeAt = time.Time{}
-			// A reply already delivered is no overdue probe.
-			g.deliverQueued()
-			if r.stopping {
-				continue
-			}
 		}
 		r.settle(now)
 		g.after(r)

@@ -50,6 +50,7 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 				plain(stderr).error(err)
 				return exitUsage
 			}
+			headlessGC()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// Reply lines, like ping's, only for a person watching: a pipe or a
