@@ -100,7 +100,8 @@ type Options struct {
 }
 
 // Server probes one server with all its checks. Its state belongs to the
-// goroutine running Run; Status may be read once Run has returned.
+// goroutine running it (Run's, or its Group's); Status may be read once
+// it has returned.
 type Server struct {
 	cfg     config.Server
 	opts    Options
@@ -302,7 +303,8 @@ func (c *check) status() CheckStatus {
 	}
 }
 
-// Status returns a snapshot; call it only after Run has returned.
+// Status returns a snapshot; call it only once the server's run has
+// returned (Run, RunAll, or the channel Group.Start gave).
 func (m *Server) Status() ServerStatus {
 	s := ServerStatus{
 		Name: m.cfg.Name, Role: m.cfg.Role, Address: m.cfg.Address, Addr: m.addr,
