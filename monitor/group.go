@@ -41,8 +41,11 @@ type Group struct {
 func NewGroup() *Group {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &Group{results: make(chan result, 1024), resolved: make(chan resolution, 16), stopped: make(chan struct{}), wakeup: make(chan struct{}, 1),
-		loops: map[*probeLoop]struct{}{}, timer: t}
+	return &Group{
+		results: make(chan result, 1024), resolved: make(chan resolution, 16),
+		stopped: make(chan struct{}), wakeup: make(chan struct{}, 1),
+		loops: map[*probeLoop]struct{}{}, timer: t,
+	}
 }
 
 // Start runs m's probe loop in the group from now until ctx ends or, with
@@ -62,6 +65,9 @@ func (g *Group) start(r *probeLoop) <-chan error {
 	g.mu.Lock()
 	if g.ended {
 		g.mu.Unlock()
+		if r.stopWatch != nil {
+			r.stopWatch()
+		}
 		r.done <- errors.New("monitor: the probe group has stopped")
 		close(r.done)
 		return r.done
