@@ -9,30 +9,35 @@ import (
 )
 
 // Group runs the probe loops of many servers on one goroutine: one timer
-// for the earliest of their ticks and wake-ups, one channel for every
-// probe's result and every name lookup. A goroutine per server cost 8 KB of
-// stack each once grown (docs/BENCHMARKS.md, "Memory in proportion to what
-// is watched"), and the servers' probes leave in Spread's batches anyway,
-// so one goroutine takes them in turn. A loop in a Group does what Run does,
-// probe for probe: Run is a Group of one server.
+// for the earliest of their ticks and wake-ups, one queue for every
+// probe's result (which never waits for the loop) and one channel for the
+// name lookups. A goroutine per server cost 8 KB of stack each once grown
+// (docs/BENCHMARKS.md, "Memory in proportion to what is watched"), and the
+// servers' probes leave in Spread's batches anyway, so one goroutine takes
+// them in turn. A loop in a Group does what Run does, probe for probe: Run
+// is a Group of one server.
 type Group struct {
-	results  chan result
 	resolved chan resolution
-	// stopped is closed once Run has returned, for a Starter's result
-	// that comes later.
-	stopped chan struct{}
-	// wakeup tells the loop that joining, leaving or resets has news.
+	// wakeup tells the loop that arrived, joining, leaving or resets has
+	// news.
 	wakeup chan struct{}
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// arrived are the results of the probes come back, for the loop to
+	// take: a result never waits for the loop (nor does the ICMP reader
+	// that hands it over, or replies would wait in the socket until they
+	// were late). They are bounded by the probes in flight.
+	arrived []result
 	joining []*probeLoop
 	leaving []*probeLoop
 	resets  []*probeLoop
 	ended   bool
 
 	// What follows belongs to the loop's goroutine: the loops running or
-	// draining, and those running by when they are due.
+	// draining, those running by when they are due, and arrived's last
+	// backing array to reuse.
 	loops map[*probeLoop]struct{}
+	spare []result
 	queue loopQueue
 	timer *time.Timer
 }
@@ -42,8 +47,7 @@ func NewGroup() *Group {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
 	return &Group{
-		results: make(chan result, 1024), resolved: make(chan resolution, 16),
-		stopped: make(chan struct{}), wakeup: make(chan struct{}, 1),
+		resolved: make(chan resolution, 16), wakeup: make(chan struct{}, 1),
 		loops: map[*probeLoop]struct{}{}, timer: t,
 	}
 }
@@ -118,9 +122,9 @@ func (g *Group) run(ctx context.Context, untilEmpty bool) {
 	stop := context.AfterFunc(ctx, g.poke)
 	defer stop()
 	defer g.timer.Stop()
-	defer close(g.stopped)
 	for {
 		g.take(ctx)
+		g.deliverQueued()
 		if (untilEmpty || ctx.Err() != nil) && g.idle() {
 			return
 		}
@@ -128,8 +132,6 @@ func (g *Group) run(ctx context.Context, untilEmpty bool) {
 		select {
 		case <-g.timer.C:
 			g.due(time.Now())
-		case res := <-g.results:
-			g.deliver(res)
 		case res := <-g.resolved:
 			g.resolve(res)
 		case <-g.wakeup:
@@ -229,7 +231,7 @@ func (g *Group) stop(r *probeLoop, err error) {
 
 // finish returns a stopping loop whose probes that always deliver (a
 // prober's own goroutine) and lookup are back; a Starter's that come later
-// are dropped, or find its context or the group ended.
+// are dropped.
 func (g *Group) finish(r *probeLoop) {
 	if !r.stopping || r.inflight > 0 || r.resolving {
 		return
@@ -300,16 +302,25 @@ func (g *Group) deliver(res result) {
 	g.after(r)
 }
 
-// deliverQueued takes the results already waiting.
+// arrive hands a probe's result to the loop; it never waits.
+func (g *Group) arrive(res result) {
+	g.mu.Lock()
+	g.arrived = append(g.arrived, res)
+	g.mu.Unlock()
+	g.poke()
+}
+
+// deliverQueued takes the results arrived.
 func (g *Group) deliverQueued() {
-	for {
-		select {
-		case res := <-g.results:
-			g.deliver(res)
-		default:
-			return
-		}
+	g.mu.Lock()
+	batch := g.arrived
+	g.arrived = g.spare[:0]
+	g.mu.Unlock()
+	for _, res := range batch {
+		g.deliver(res)
 	}
+	clear(batch)
+	g.spare = batch[:0]
 }
 
 func (g *Group) resolve(res resolution) {

@@ -15,7 +15,7 @@ type result struct {
 	check  *check
 	seq    uint64
 	sample Sample
-	// started: from a Starter, which does not deliver once ctx has ended.
+	// started: from a Starter; a stopping loop does not wait for it.
 	started bool
 	// id is the probe's in the state's order (judge); confirm marks a
 	// confirmation probe, which the statistics never see.
@@ -46,8 +46,9 @@ type probeLoop struct {
 	// emit gets the server's events; nil when nobody listens.
 	emit              func(Event)
 	interval, timeout time.Duration
-	// inflight probes run on goroutines of their own and always deliver;
-	// started ones (a Starter's) deliver only while ctx lasts.
+	// inflight probes run on goroutines of their own, which end with ctx:
+	// a stopping loop waits for them. started ones are a Starter's, whose
+	// timers it does not wait for: their results come to nothing.
 	inflight, started, sent int
 	resolving               bool
 	nextResolve             time.Time
@@ -145,18 +146,14 @@ func (r *probeLoop) confirm(c *check) {
 // loop takes meanwhile changes m.addr under its feet otherwise); res
 // comes back with its sample.
 func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
-	ctx, results, stopped, addr := r.ctx, r.g.results, r.g.stopped, r.m.addr
+	ctx, g, addr := r.ctx, r.g, r.m.addr
 	res.loop = r
 	if st, ok := c.prober.(Starter); ok {
 		r.started++
 		res.started = true
 		st.Start(addr, timeout, func(x Sample) {
 			res.sample = lateIsLost(x, timeout)
-			select {
-			case results <- res:
-			case <-ctx.Done():
-			case <-stopped:
-			}
+			g.arrive(res)
 		})
 		return
 	}
@@ -165,7 +162,7 @@ func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		res.sample = lateIsLost(c.prober.Probe(pctx, addr), timeout)
-		results <- res
+		g.arrive(res)
 	}()
 }
 
