@@ -11,10 +11,11 @@ import (
 )
 
 type result struct {
+	loop   *probeLoop
 	check  *check
 	seq    uint64
 	sample Sample
-	// started: from a Starter, which does not deliver once ctx has ended.
+	// started: from a Starter; a stopping loop does not wait for it.
 	started bool
 	// id is the probe's in the state's order (judge); confirm marks a
 	// confirmation probe, which the statistics never see.
@@ -23,89 +24,51 @@ type result struct {
 }
 
 type resolution struct {
+	loop *probeLoop
 	addr netip.Addr
 	err  error
 }
 
 // Run probes until ctx ends or, with a Count, until every check has sent
 // Count probes and heard back. Probes cut short by ctx are not recorded:
-// stopping is not a loss.
+// stopping is not a loss. It is RunAll of one server.
 func (m *Server) Run(ctx context.Context, events chan<- Event) error {
-	r := m.newProbeLoop(ctx)
-	// The first tick comes after the phase, then one every interval.
-	first := time.NewTimer(min(max(m.opts.Phase, 0), r.interval))
-	defer first.Stop()
-	defer r.wake.Stop()
-	var ticker *time.Ticker
-	var ticks <-chan time.Time
-	defer func() {
-		if ticker != nil {
-			ticker.Stop()
-		}
-	}()
-
-	if m.literal {
-		m.emit(ctx, events, Event{Type: EventResolved, Addr: m.addr})
-	}
-	for {
-		if m.opts.Count > 0 && r.sent >= m.opts.Count && r.inflight == 0 && r.started == 0 {
-			r.drain()
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			r.drain()
-			return ctx.Err()
-		case now := <-first.C:
-			ticker = time.NewTicker(r.interval)
-			ticks = ticker.C
-			r.tick(now)
-			r.settle(events, now)
-		case now := <-ticks:
-			r.tick(now)
-			r.settle(events, now)
-		case <-m.reset:
-			for _, c := range m.checks {
-				c.series.Reset()
-			}
-		case res := <-r.results:
-			r.deliver(events, res)
-			r.settle(events, time.Now())
-		case now := <-r.wake.C:
-			// A reply already delivered is no overdue probe.
-			r.deliverQueued(events)
-			r.settle(events, now)
-		case res := <-r.resolved:
-			r.resolving = false
-			if done := m.resolved(ctx, events, res, &r.nextResolve, &r.retry); done {
-				r.drain()
-				return fmt.Errorf("server %s: %s", m.cfg.Name, m.reason)
-			}
-		}
-	}
+	return RunAll(ctx, []*Server{m}, events)[0]
 }
 
-// probeLoop is one Run's loop: what it has sent and is waiting for, and
-// when it looks the name up next. Only the loop's goroutine touches it.
+// probeLoop is one server's loop in its Group: what it has sent and is
+// waiting for, when it probes and looks the name up next. Only the group's
+// goroutine touches it after Start.
 type probeLoop struct {
-	m                 *Server
-	ctx               context.Context
+	m   *Server
+	g   *Group
+	ctx context.Context
+	// emit gets the server's events; nil when nobody listens.
+	emit              func(Event)
 	interval, timeout time.Duration
-	results           chan result
-	resolved          chan resolution
-	// inflight probes run on goroutines of their own and always deliver;
-	// started ones (a Starter's) deliver only while ctx lasts.
+	// inflight probes run on goroutines of their own, which end with ctx:
+	// a stopping loop waits for them. started ones are a Starter's, whose
+	// timers it does not wait for: their results come to nothing.
 	inflight, started, sent int
 	resolving               bool
 	nextResolve             time.Time
 	retry                   time.Duration
 	lastTick                time.Time
-	// wake is when a probe becomes overdue for the state or a
-	// confirmation probe is due.
-	wake *time.Timer
+	// nextTick is when the next scheduled probe is due; wakeAt when a
+	// probe becomes overdue for the state or a confirmation probe is due
+	// (zero when neither is).
+	nextTick, wakeAt time.Time
+	// index is the loop's in the group's queue, -1 when not in it.
+	index int
+	// stopping once ctx ended or the loop is done: it returns err once
+	// its probes and lookup are back, on done.
+	stopping  bool
+	err       error
+	done      chan error
+	stopWatch func() bool
 }
 
-func (m *Server) newProbeLoop(ctx context.Context) *probeLoop {
+func (m *Server) newProbeLoop(ctx context.Context, g *Group, emit func(Event)) *probeLoop {
 	interval := m.opts.Probe.Interval
 	if interval <= 0 {
 		interval = time.Second
@@ -114,10 +77,16 @@ func (m *Server) newProbeLoop(ctx context.Context) *probeLoop {
 	if timeout <= 0 {
 		timeout = interval
 	}
-	wake := time.NewTimer(time.Hour)
-	wake.Stop()
-	return &probeLoop{m: m, ctx: ctx, interval: interval, timeout: timeout,
-		results: make(chan result, 4*len(m.checks)), resolved: make(chan resolution, 1), retry: interval, wake: wake}
+	return &probeLoop{m: m, g: g, ctx: ctx, emit: emit, interval: interval, timeout: timeout,
+		retry: interval, index: -1, done: make(chan error, 1)}
+}
+
+// next is when the loop is next due: its tick or its wake-up.
+func (r *probeLoop) next() time.Time {
+	if !r.wakeAt.IsZero() && r.wakeAt.Before(r.nextTick) {
+		return r.wakeAt
+	}
+	return r.nextTick
 }
 
 // tick notes probes the loop was too late for, looks the name up when it
@@ -138,12 +107,12 @@ func (r *probeLoop) tick(now time.Time) {
 
 func (r *probeLoop) resolve() {
 	r.resolving = true
-	m, ctx, timeout, resolved := r.m, r.ctx, r.timeout, r.resolved
+	m, ctx, timeout, resolved := r.m, r.ctx, r.timeout, r.g.resolved
 	go func() {
 		rctx, cancel := context.WithTimeout(ctx, max(timeout, 5*time.Second))
 		defer cancel()
 		addrs, err := m.opts.Resolver.LookupNetIP(rctx, "ip", m.cfg.Address)
-		var res resolution
+		res := resolution{loop: r}
 		switch {
 		case err != nil:
 			res.err = err
@@ -177,16 +146,14 @@ func (r *probeLoop) confirm(c *check) {
 // loop takes meanwhile changes m.addr under its feet otherwise); res
 // comes back with its sample.
 func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
-	ctx, results, addr := r.ctx, r.results, r.m.addr
+	ctx, g, addr := r.ctx, r.g, r.m.addr
+	res.loop = r
 	if st, ok := c.prober.(Starter); ok {
 		r.started++
 		res.started = true
 		st.Start(addr, timeout, func(x Sample) {
 			res.sample = lateIsLost(x, timeout)
-			select {
-			case results <- res:
-			case <-ctx.Done():
-			}
+			g.arrive(res)
 		})
 		return
 	}
@@ -195,20 +162,20 @@ func (r *probeLoop) send(c *check, res result, timeout time.Duration) {
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		res.sample = lateIsLost(c.prober.Probe(pctx, addr), timeout)
-		results <- res
+		g.arrive(res)
 	}()
 }
 
 // deliver takes one probe's result: its round trip to the state's
 // timeout, its sample to the statistics (a scheduled probe's) and its
 // outcome to the state.
-func (r *probeLoop) deliver(events chan<- Event, res result) {
+func (r *probeLoop) deliver(res result) {
 	if res.started {
 		r.started--
 	} else {
 		r.inflight--
 	}
-	if r.ctx.Err() != nil {
+	if r.stopping || r.ctx.Err() != nil {
 		return
 	}
 	c := res.check
@@ -217,28 +184,16 @@ func (r *probeLoop) deliver(events chan<- Event, res result) {
 		c.judge.rtts.add(res.sample.RTT)
 	}
 	if !res.confirm {
-		r.m.inOrder(r.ctx, events, res)
+		r.m.inOrder(r.emit, res)
 	}
 	c.judge.outcome(res.id, res.sample, timeout)
-}
-
-// deliverQueued takes the results already waiting.
-func (r *probeLoop) deliverQueued(events chan<- Event) {
-	for {
-		select {
-		case res := <-r.results:
-			r.deliver(events, res)
-		default:
-			return
-		}
-	}
 }
 
 // settle judges what is overdue, feeds the state the verdicts known in
 // order, sends the confirmation probes due, and sets the wake-up for the
 // next of either.
-func (r *probeLoop) settle(events chan<- Event, now time.Time) {
-	if r.ctx.Err() != nil {
+func (r *probeLoop) settle(now time.Time) {
+	if r.stopping || r.ctx.Err() != nil {
 		return
 	}
 	var next time.Time
@@ -255,7 +210,7 @@ func (r *probeLoop) settle(events chan<- Event, now time.Time) {
 			j.overdue(now, j.timeout(r.timeout))
 		}
 		for _, v := range j.ready() {
-			r.m.decide(r.ctx, events, c, v)
+			r.m.decide(r.emit, c, v)
 			state, _ := c.hyst.State()
 			j.afterVerdict(v, state, now, j.timeout(r.timeout))
 		}
@@ -270,24 +225,7 @@ func (r *probeLoop) settle(events chan<- Event, now time.Time) {
 			earliest(j.overdue(now, j.timeout(r.timeout)))
 		}
 	}
-	if next.IsZero() {
-		r.wake.Stop()
-		return
-	}
-	r.wake.Reset(max(time.Until(next), 0))
-}
-
-// drain waits for the probes and the lookup still out, which always
-// deliver, so that none outlives Run.
-func (r *probeLoop) drain() {
-	for r.inflight > 0 {
-		if res := <-r.results; !res.started {
-			r.inflight--
-		}
-	}
-	if r.resolving {
-		<-r.resolved
-	}
+	r.wakeAt = next
 }
 
 // skip notes n probes the loop was too late to send: a busy host is no
@@ -303,9 +241,9 @@ func (m *Server) skip(n int, late time.Duration) {
 }
 
 // resolved applies a lookup's outcome. A failed lookup is retried at the
-// probe interval, backing off to resolve_every. It returns true when a
+// probe interval, backing off to resolve_every. It returns why when a
 // counted run cannot go on.
-func (m *Server) resolved(ctx context.Context, events chan<- Event, r resolution, next *time.Time, retry *time.Duration) bool {
+func (m *Server) resolved(emit func(Event), r resolution, next *time.Time, retry *time.Duration) error {
 	now := time.Now()
 	if r.err != nil {
 		*next = now.Add(*retry)
@@ -314,22 +252,25 @@ func (m *Server) resolved(ctx context.Context, events chan<- Event, r resolution
 		m.addr = netip.Addr{}
 		if m.state != Unresolved || m.reason != reason {
 			m.reason = reason
-			m.setState(ctx, events, Unresolved, now)
-			m.emit(ctx, events, Event{Type: EventUnresolved, Reason: reason})
+			m.setState(emit, Unresolved, now)
+			m.emit(emit, Event{Type: EventUnresolved, Reason: reason})
 		}
-		return m.opts.Count > 0
+		if m.opts.Count > 0 {
+			return fmt.Errorf("server %s: %s", m.cfg.Name, m.reason)
+		}
+		return nil
 	}
 	*next = now.Add(m.opts.Probe.ResolveEvery)
 	*retry = m.opts.Probe.Interval
 	changed := r.addr != m.addr
 	m.addr, m.reason = r.addr, ""
 	if changed {
-		m.emit(ctx, events, Event{Type: EventResolved, Addr: r.addr})
+		m.emit(emit, Event{Type: EventResolved, Addr: r.addr})
 	}
 	if m.state == Unresolved {
-		m.setState(ctx, events, m.combined(), now)
+		m.setState(emit, m.combined(), now)
 	}
-	return false
+	return nil
 }
 
 func lookupReason(err error) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/failwatch/failwatch/config"
@@ -99,7 +100,8 @@ type Options struct {
 }
 
 // Server probes one server with all its checks. Its state belongs to the
-// goroutine running Run; Status may be read once Run has returned.
+// goroutine running it (Run's, or its Group's); Status may be read once
+// it has returned.
 type Server struct {
 	cfg     config.Server
 	opts    Options
@@ -109,7 +111,10 @@ type Server struct {
 	state   State
 	since   time.Time
 	reason  string
-	reset   chan struct{}
+	// resetAsked is a Reset not yet applied by the loop running the
+	// server, if any (running).
+	resetAsked atomic.Bool
+	running    atomic.Pointer[probeLoop]
 }
 
 type check struct {
@@ -133,7 +138,7 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 	if opts.Resolver == nil {
 		opts.Resolver = net.DefaultResolver
 	}
-	m := &Server{cfg: s, opts: opts, reset: make(chan struct{}, 1)}
+	m := &Server{cfg: s, opts: opts}
 	if a, err := netip.ParseAddr(s.Address); err == nil {
 		m.addr, m.literal = a, true
 	}
@@ -171,9 +176,16 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 
 // Reset clears the statistics (not the up/down state); it never blocks.
 func (m *Server) Reset() {
-	select {
-	case m.reset <- struct{}{}:
-	default:
+	m.resetAsked.Store(true)
+	if r := m.running.Load(); r != nil {
+		r.g.ask(&r.g.resets, r)
+	}
+}
+
+// resetStats applies a Reset, on the goroutine running the server.
+func (m *Server) resetStats() {
+	for _, c := range m.checks {
+		c.series.Reset()
 	}
 }
 
@@ -202,7 +214,7 @@ const (
 )
 
 // inOrder records a result once every probe sent before it is recorded.
-func (m *Server) inOrder(ctx context.Context, events chan<- Event, r result) {
+func (m *Server) inOrder(emit func(Event), r result) {
 	c := r.check
 	if r.seq != c.recorded {
 		if c.early == nil {
@@ -211,33 +223,33 @@ func (m *Server) inOrder(ctx context.Context, events chan<- Event, r result) {
 		c.early[r.seq] = r.sample
 		return
 	}
-	m.record(ctx, events, c, r.sample)
+	m.record(emit, c, r.sample)
 	for {
 		x, ok := c.early[c.recorded]
 		if !ok {
 			return
 		}
 		delete(c.early, c.recorded)
-		m.record(ctx, events, c, x)
+		m.record(emit, c, x)
 	}
 }
 
 // record adds a scheduled probe's sample, by the configured timeout, to the
 // statistics.
-func (m *Server) record(ctx context.Context, events chan<- Event, c *check, x Sample) {
+func (m *Server) record(emit func(Event), c *check, x Sample) {
 	c.recorded++
 	c.series.Add(x)
 	c.err = x.Err
-	if events == nil {
+	if emit == nil {
 		// Nobody listens (report off a terminal): no snapshot to build.
 		return
 	}
 	// One snapshot per sample: the window statistics are the costly part.
-	m.emit(ctx, events, Event{Type: EventSample, Sample: x, Check: c.status()})
+	m.emit(emit, Event{Type: EventSample, Sample: x, Check: c.status()})
 }
 
 // decide feeds one verdict to the check's up/down state.
-func (m *Server) decide(ctx context.Context, events chan<- Event, c *check, v verdict) {
+func (m *Server) decide(emit func(Event), c *check, v verdict) {
 	observe := c.hyst.Observe
 	if v.confirm {
 		observe = c.hyst.Confirm
@@ -246,9 +258,9 @@ func (m *Server) decide(ctx context.Context, events chan<- Event, c *check, v ve
 	if !changed {
 		return
 	}
-	m.emit(ctx, events, Event{Type: EventCheck, Transition: tr, Check: c.status(), Reason: tr.Reason})
+	m.emit(emit, Event{Type: EventCheck, Transition: tr, Check: c.status(), Reason: tr.Reason})
 	if m.state != Unresolved {
-		m.setState(ctx, events, m.combined(), tr.At)
+		m.setState(emit, m.combined(), tr.At)
 	}
 }
 
@@ -260,17 +272,17 @@ func (m *Server) combined() State {
 	return ServerState(states)
 }
 
-func (m *Server) setState(ctx context.Context, events chan<- Event, s State, at time.Time) {
+func (m *Server) setState(emit func(Event), s State, at time.Time) {
 	if s == m.state {
 		return
 	}
 	tr := Transition{From: m.state, To: s, At: at}
 	m.state, m.since = s, at
-	m.emit(ctx, events, Event{Type: EventServer, Transition: tr, Reason: m.reason})
+	m.emit(emit, Event{Type: EventServer, Transition: tr, Reason: m.reason})
 }
 
-func (m *Server) emit(ctx context.Context, events chan<- Event, ev Event) {
-	if events == nil {
+func (m *Server) emit(emit func(Event), ev Event) {
+	if emit == nil {
 		return
 	}
 	if ev.Time.IsZero() {
@@ -280,10 +292,7 @@ func (m *Server) emit(ctx context.Context, events chan<- Event, ev Event) {
 	if !ev.Addr.IsValid() {
 		ev.Addr = m.addr
 	}
-	select {
-	case events <- ev:
-	case <-ctx.Done():
-	}
+	emit(ev)
 }
 
 func (c *check) status() CheckStatus {
@@ -294,7 +303,8 @@ func (c *check) status() CheckStatus {
 	}
 }
 
-// Status returns a snapshot; call it only after Run has returned.
+// Status returns a snapshot; call it only once the server's run has
+// returned (Run, RunAll, or the channel Group.Start gave).
 func (m *Server) Status() ServerStatus {
 	s := ServerStatus{
 		Name: m.cfg.Name, Role: m.cfg.Role, Address: m.cfg.Address, Addr: m.addr,

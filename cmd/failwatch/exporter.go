@@ -37,6 +37,7 @@ docs/prometheus/ has a scrape config and alert rules.`, func(fs *pflag.FlagSet) 
 			}
 			// No screen joins an exporter: statistics without samples.
 			d.monitor.Compact = true
+			headlessGC()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			r, err := d.start(ctx, o, *listen, log)

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +50,7 @@ Exit 0 when every server is up, 1 when any is down, degraded or unresolved,
 				plain(stderr).error(err)
 				return exitUsage
 			}
+			headlessGC()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// Reply lines, like ping's, only for a person watching: a pipe or a
@@ -200,15 +200,9 @@ func probeAll(ctx context.Context, cfg *config.Config, count int, replies, stder
 	} else {
 		close(printed)
 	}
-	var wg sync.WaitGroup
-	for _, m := range servers {
-		wg.Go(func() {
-			// A server that cannot be resolved says so in its status; the
-			// others go on.
-			_ = m.Run(ctx, events)
-		})
-	}
-	wg.Wait()
+	// One goroutine probes them all. A server that cannot be resolved says
+	// so in its status; the others go on.
+	_ = monitor.RunAll(ctx, servers, events)
 	if events != nil {
 		close(events)
 	}

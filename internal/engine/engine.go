@@ -73,7 +73,9 @@ type Engine struct {
 	// their probes, by name.
 	servers  []config.Server
 	monitors map[string]*probing
-	state    State
+	// probes runs every server's monitor on one goroutine (probes.go).
+	probes *monitor.Group
+	state  State
 	// facts are each service's, by name; defined the server the last
 	// defined reading found, for switches.
 	facts   map[string]Facts
@@ -143,7 +145,7 @@ func New(cfg *config.Config, opts Options) (*Engine, []string, error) {
 	}
 	e := &Engine{cfg: cfg, opts: opts, client: client, subs: map[*Subscription]struct{}{},
 		state:   State{Health: map[string]failover.Health{}, Active: map[string]string{}, DNS: map[string]monitor.DNSAnswer{}},
-		servers: cfg.Servers, monitors: map[string]*probing{}, refused: map[string]*refusal{},
+		servers: cfg.Servers, monitors: map[string]*probing{}, probes: monitor.NewGroup(), refused: map[string]*refusal{},
 		facts: map[string]Facts{}, defined: map[string]string{}, marks: map[string]opMark{}, losing: map[string]map[string]time.Time{}, hist: newHistory(),
 		bridgeChecks: map[string]string{}, bridgeEnded: map[string]time.Time{}, bridges: map[string]config.Bridge{}, bridgeGen: map[string]int{},
 		bridgeRetries: map[string]bridgeRetry{}, bridgeRetryAfter: time.Minute,
@@ -204,6 +206,7 @@ func (e *Engine) Run(ctx context.Context) {
 		e.start(ctx, p)
 	}
 	e.mu.Unlock()
+	e.running.Go(func() { e.probes.Run(ctx) })
 	states := make(chan routeros.RouterState, 4)
 	wg.Go(func() { e.watcher.Run(ctx, states) })
 	wg.Go(func() {

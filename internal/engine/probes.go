@@ -14,7 +14,8 @@ import (
 type probing struct {
 	m      *monitor.Server
 	cancel context.CancelFunc
-	done   chan struct{}
+	// done receives once the monitor has returned.
+	done <-chan error
 }
 
 func (e *Engine) newProbing(s config.Server, i, n int) (*probing, error) {
@@ -27,37 +28,34 @@ func (e *Engine) newProbing(s config.Server, i, n int) (*probing, error) {
 	return &probing{m: m}, nil
 }
 
-// start runs a monitor until ctx ends or it is stopped, publishing what it
-// sees and keeping each server's health for the policy and the snapshot.
+// start runs a monitor in the engine's probe group until ctx ends or it is
+// stopped. Its events are taken on the group's goroutine, one for every
+// server: no goroutine and no queue per server (8 KB of stack each).
 func (e *Engine) start(ctx context.Context, p *probing) {
 	ctx, p.cancel = context.WithCancel(ctx)
-	p.done = make(chan struct{})
-	// A probe's events come a few at a time (sample, check, server) and
-	// are taken at once; more slack is 480 bytes an event per server
-	// (64 of them were 30 MB at 1,000 servers).
-	events := make(chan monitor.Event, 8)
-	e.running.Go(func() { p.m.Run(ctx, events); close(events) })
-	e.running.Go(func() {
-		defer close(p.done)
-		for ev := range events {
-			switch {
-			case ev.Type == monitor.EventServer:
-				e.mu.Lock()
-				if e.monitors[ev.Server] == p {
-					e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
-				}
-				e.mu.Unlock()
-				e.askPolicy()
-			case ev.Type == monitor.EventSample && !ev.Sample.NotSent:
-				e.mu.Lock()
-				if e.monitors[ev.Server] == p {
-					e.sawSample(ev.Server, ev.Check.Label, ev.Sample)
-				}
-				e.mu.Unlock()
-			}
-			e.publish(ServerEvent(ev))
+	p.done = e.probes.Start(ctx, p.m, func(ev monitor.Event) { e.sawServerEvent(p, ev) })
+}
+
+// sawServerEvent keeps each server's health for the policy and the
+// snapshot, and publishes the event. It runs on the probe group's
+// goroutine and waits for nothing but the engine's lock.
+func (e *Engine) sawServerEvent(p *probing, ev monitor.Event) {
+	switch {
+	case ev.Type == monitor.EventServer:
+		e.mu.Lock()
+		if e.monitors[ev.Server] == p {
+			e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
 		}
-	})
+		e.mu.Unlock()
+		e.askPolicy()
+	case ev.Type == monitor.EventSample && !ev.Sample.NotSent:
+		e.mu.Lock()
+		if e.monitors[ev.Server] == p {
+			e.sawSample(ev.Server, ev.Check.Label, ev.Sample)
+		}
+		e.mu.Unlock()
+	}
+	e.publish(ServerEvent(ev))
 }
 
 func hosts(servers []config.Server) []string {
