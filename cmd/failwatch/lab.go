@@ -115,13 +115,9 @@ func labTiming(ctx context.Context, runs int, modes, phase string, stdout io.Wri
 	if !ok {
 		return fmt.Errorf("--fault-phase: %q is neither tick nor random", phase)
 	}
-	var paths []lab.Mode
-	for name := range strings.SplitSeq(modes, ",") {
-		m, ok := labModes[name]
-		if !ok {
-			return fmt.Errorf("--modes: %q is none of paper, setup, failwatch", name)
-		}
-		paths = append(paths, m)
+	paths, err := labNames("--modes", modes, labModes, "paper, setup, failwatch")
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "failwatch's path: the fault %s\n\n", map[string]string{
 		"tick": "right after a probe tick", "random": "at a random point of the probe interval"}[phase])
@@ -152,6 +148,20 @@ func labTiming(ctx context.Context, runs int, modes, phase string, stdout io.Wri
 	return nil
 }
 
+// labNames reads a flag's comma-separated list of names, each one of
+// known's (listed in words by names for the error).
+func labNames[T any](flag, list string, known map[string]T, names string) ([]T, error) {
+	var out []T
+	for name := range strings.SplitSeq(list, ",") {
+		v, ok := known[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: %q is none of %s", flag, name, names)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // labBridges are the --bridges names.
 var labBridges = map[string]lab.Bridge{"none": lab.NoBridge, "service": lab.ServiceBridge, "test": lab.TestBridge}
 
@@ -159,13 +169,9 @@ var labBridges = map[string]lab.Bridge{"none": lab.NoBridge, "service": lab.Serv
 // and prints the paper's row per client: medians, with the spread of what
 // was received.
 func labClients(ctx context.Context, runs, count int, bridges string, stdout io.Writer) error {
-	var variants []lab.Bridge
-	for name := range strings.SplitSeq(bridges, ",") {
-		b, ok := labBridges[name]
-		if !ok {
-			return fmt.Errorf("--bridges: %q is none of none, service, test", name)
-		}
-		variants = append(variants, b)
+	variants, err := labNames("--bridges", bridges, labBridges, "none, service, test")
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "scenario 2 as clients see it: %d pings at 1s, the public server cut before ping 4; medians of %d run(s)\n\n", count, runs)
 	fmt.Fprintf(stdout, "| path | bridge | TTL | client | sent | received (min-max) | loss | min ms | avg ms | max ms | mdev ms | fault to answer | fault to bridge rule | client back after the switch |\n")
