@@ -38,8 +38,10 @@ type Group struct {
 	// backing array to reuse.
 	loops map[*probeLoop]struct{}
 	spare []result
-	queue loopQueue
-	timer *time.Timer
+	// touched are the loops a batch of results reached, reused.
+	touched []*probeLoop
+	queue   loopQueue
+	timer   *time.Timer
 }
 
 // NewGroup makes an empty group; Run runs it, Start adds servers.
@@ -288,18 +290,19 @@ func (g *Group) after(r *probeLoop) {
 	g.check(r)
 }
 
-func (g *Group) deliver(res result) {
+// deliver hands a result to its loop and says whether the loop is still
+// running, to be judged once the batch is in.
+func (g *Group) deliver(res result) bool {
 	r := res.loop
 	if _, ok := g.loops[r]; !ok {
-		return // a Starter's result after its loop returned
+		return false // a Starter's result after its loop returned
 	}
 	r.deliver(res)
 	if r.stopping {
 		g.finish(r)
-		return
+		return false
 	}
-	r.settle(time.Now())
-	g.after(r)
+	return true
 }
 
 // arrive hands a probe's result to the loop; it never waits.
@@ -310,17 +313,37 @@ func (g *Group) arrive(res result) {
 	g.poke()
 }
 
-// deliverQueued takes the results arrived.
+// deliverQueued takes the results arrived, then judges each loop they
+// touched as of the moment the batch was taken. Not as of after each
+// result: this goroutine may have paused (an emit waiting for its
+// subscriber's lock, the scheduler), and a reply that came in the pause
+// waits later in the batch; judged before it, its probe would pass for
+// overdue, and a healthy server of any loop for DOWN. As of the taking,
+// every reply that came by then is in the batch.
 func (g *Group) deliverQueued() {
+	now := time.Now()
 	g.mu.Lock()
 	batch := g.arrived
 	g.arrived = g.spare[:0]
 	g.mu.Unlock()
+	touched := g.touched[:0]
 	for _, res := range batch {
-		g.deliver(res)
+		if g.deliver(res) && !res.loop.touched {
+			res.loop.touched = true
+			touched = append(touched, res.loop)
+		}
 	}
 	clear(batch)
 	g.spare = batch[:0]
+	for _, r := range touched {
+		r.touched = false
+		if _, ok := g.loops[r]; ok && !r.stopping {
+			r.settle(now)
+			g.after(r)
+		}
+	}
+	clear(touched)
+	g.touched = touched[:0]
 }
 
 func (g *Group) resolve(res resolution) {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +193,106 @@ func TestGroupStopsAndResetsOneServer(t *testing.T) {
 	<-ran
 	if err := <-g.Start(context.Background(), servers[0], nil); err == nil {
 		t.Error("a server started in an ended group was not told")
+	}
+}
+
+// slowStarter answers every probe after rtt, as a distant server does, and
+// counts the replies it has handed over.
+type slowStarter struct {
+	rtt     time.Duration
+	replies chan<- reply
+	n       atomic.Int64
+}
+
+func (p *slowStarter) Start(_ netip.Addr, _ time.Duration, done func(Sample)) {
+	at := time.Now()
+	p.replies <- reply{at: at.Add(p.rtt), x: Sample{At: at, RTT: p.rtt, OK: true}, done: func(x Sample) {
+		done(x)
+		p.n.Add(1)
+	}}
+}
+
+func (p *slowStarter) Probe(context.Context, netip.Addr) Sample {
+	panic("a Starter is started, never probed")
+}
+
+// When the group's goroutine pauses (one server's subscriber waiting for a
+// lock), the replies that came meanwhile wait in its queue: they are
+// replies, and no other server is judged before them. Judged after each
+// result in turn, a distant server's probes passed for overdue behind
+// their own replies, and it went DOWN with every probe answered.
+func TestGroupPauseLosesNoReply(t *testing.T) {
+	probe := config.Defaults().Probe
+	probe.Interval, probe.Timeout, probe.DownAfter, probe.ResolveEvery = 100*time.Millisecond, time.Second, 2, time.Hour
+	far := &slowStarter{rtt: 250 * time.Millisecond, replies: replier(t)}
+	near, _ := stepServers(t, 1, Options{Probe: probe, Compact: true})
+	m, err := NewServer(config.Server{Name: "far", Address: "127.0.0.1"},
+		Options{Probe: probe, Compact: true, Prober: func(config.Server, config.Check) (Prober, error) { return far, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var farStates []string
+	farUp := make(chan struct{})
+	emitFar := func(ev Event) {
+		if ev.Type == EventServer {
+			mu.Lock()
+			farStates = append(farStates, ev.Transition.To.String())
+			mu.Unlock()
+			if ev.Transition.To == Up {
+				select {
+				case <-farUp:
+				default:
+					close(farUp)
+				}
+			}
+		}
+	}
+	// near's subscriber is held up once, on its first sample after far has
+	// been UP for 20 probes (its state's timer then follows its round trip,
+	// about 260 ms), until far's replies have come in the pause and the
+	// pause is long enough for a judgement before them to find far's
+	// probes overdue.
+	pause, blocked, release := make(chan struct{}), make(chan int64, 1), make(chan struct{})
+	emitNear := func(ev Event) {
+		select {
+		case <-pause:
+		default:
+			return
+		}
+		if ev.Type == EventSample {
+			select {
+			case blocked <- far.n.Load():
+				<-release
+			default:
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := NewGroup()
+	g.Start(ctx, near[0], emitNear)
+	farDone := g.Start(ctx, m, emitFar)
+	ran := make(chan struct{})
+	go func() { g.Run(ctx); close(ran) }()
+	testkit.Receive(t, farUp, 5*time.Second, "far UP", func(struct{}) bool { return true })
+	n0 := far.n.Load()
+	testkit.Eventually(t, 10*time.Second, "far's 20 replies since UP", func() bool { return far.n.Load() >= n0+20 })
+	close(pause)
+	at := testkit.Receive(t, blocked, 5*time.Second, "near's subscriber held up", func(int64) bool { return true })
+	held := time.Now()
+	testkit.Eventually(t, 5*time.Second, "far's replies to every probe out, in the pause of 400 ms", func() bool {
+		return far.n.Load() >= at+2 && time.Since(held) >= 400*time.Millisecond
+	})
+	close(release)
+	n1 := far.n.Load()
+	testkit.Eventually(t, 10*time.Second, "far's 10 replies after the pause", func() bool { return far.n.Load() >= n1+10 })
+	cancel()
+	<-ran
+	<-farDone
+	mu.Lock()
+	defer mu.Unlock()
+	if len(farStates) != 1 {
+		t.Errorf("far, every probe answered, went %v", farStates)
 	}
 }

@@ -66,6 +66,9 @@ type probeLoop struct {
 	err       error
 	done      chan error
 	stopWatch func() bool
+	// touched: a batch of results being delivered reached this loop,
+	// which is judged once the batch is in (Group.deliverQueued).
+	touched bool
 }
 
 func (m *Server) newProbeLoop(ctx context.Context, g *Group, emit func(Event)) *probeLoop {
