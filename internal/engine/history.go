@@ -124,18 +124,24 @@ func (h *history) keep(ev Event) {
 	}
 }
 
-// forget drops what is kept of a server a reload removed.
-func (h *history) forget(server string) {
-	delete(h.samples, server)
+// forget drops what is kept of the servers a reload removed, in one pass
+// over the latest events however many servers go (under the engine's lock,
+// which the probes wait for).
+func (h *history) forget(servers []string) {
+	for _, server := range servers {
+		delete(h.samples, server)
+	}
 	for key, k := range h.latest {
-		if ev, ok := k.ev.(ServerEvent); ok && ev.Server == server {
+		if ev, ok := k.ev.(ServerEvent); ok && slices.Contains(servers, ev.Server) {
 			delete(h.latest, key)
 		}
 	}
 }
 
-// events is what is kept, in the order it was published.
-func (h *history) events() []Event {
+// kept is what is kept, unordered: taken under the engine's lock, put in
+// order by inOrder outside it (sorting a thousand servers' history under
+// the lock held every server's probes up for tens of milliseconds).
+func (h *history) kept() []kept {
 	var all []kept
 	for _, r := range h.samples {
 		all = append(all, r.all()...)
@@ -144,7 +150,11 @@ func (h *history) events() []Event {
 		all = append(all, k)
 	}
 	all = append(all, h.pane.all()...)
-	all = append(all, h.op...)
+	return append(all, h.op...)
+}
+
+// inOrder is what was kept, in the order it was published.
+func inOrder(all []kept) []Event {
 	slices.SortFunc(all, func(a, b kept) int { return cmp.Compare(a.seq, b.seq) })
 	out := make([]Event, len(all))
 	for i, k := range all {

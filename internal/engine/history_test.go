@@ -28,7 +28,7 @@ func TestHistoryKeepsThePictureWhole(t *testing.T) {
 			h.keep(LogLine{Kind: routeros.LogLine, Entry: routeros.LogEntry{Message: fmt.Sprint("line ", i)}})
 		}
 	}
-	events := h.events()
+	events := inOrder(h.kept())
 	states, samples, lines, switches, ops := 0, 0, 0, 0, 0
 	for _, ev := range events {
 		switch ev := ev.(type) {
@@ -62,7 +62,7 @@ func TestHistoryKeepsThePictureWhole(t *testing.T) {
 	// A new operation's steps replace the last one's.
 	h.keep(Step{Op: "restore"})
 	ops = 0
-	for _, ev := range h.events() {
+	for _, ev := range inOrder(h.kept()) {
 		if _, ok := ev.(Step); ok {
 			ops++
 		}
@@ -85,7 +85,7 @@ func TestHistoryWithoutSamples(t *testing.T) {
 	for i := range 1000 {
 		h.keep(ServerEvent{Server: "s0", Type: monitor.EventSample, Sample: monitor.Sample{OK: true, At: t0.Add(time.Duration(i) * time.Millisecond)}})
 	}
-	events := h.events()
+	events := inOrder(h.kept())
 	if len(events) != 1 || len(h.samples) != 0 {
 		t.Fatalf("%d events kept (want the state alone), %d sample rings", len(events), len(h.samples))
 	}

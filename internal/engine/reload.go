@@ -137,16 +137,17 @@ func (e *Engine) restartProbes(ctx context.Context, servers []config.Server, r R
 		e.mu.Unlock()
 		return errors.New("the engine is stopping")
 	}
-	for _, name := range append(slices.Clone(r.Removed), r.Changed...) {
+	gone := append(slices.Clone(r.Removed), r.Changed...)
+	for _, name := range gone {
 		if p := e.monitors[name]; p != nil {
 			p.cancel()
 			stopped = append(stopped, p)
 		}
 		delete(e.monitors, name)
 		delete(e.state.Health, name)
-		e.hist.forget(name)
 		delete(e.losing, name)
 	}
+	e.hist.forget(gone)
 	for name, p := range fresh {
 		e.monitors[name] = p
 		e.start(ctx, p)

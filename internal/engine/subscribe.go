@@ -7,6 +7,10 @@ type Subscription struct {
 	// dropped counts events lost since the last one delivered.
 	dropped int
 	closed  bool
+	// building: the snapshot is being put in order outside the engine's
+	// lock; the events published meanwhile wait in early, to follow it.
+	building bool
+	early    []Event
 }
 
 // Subscribe joins the stream. The subscriber first gets a Snapshot, the
@@ -14,16 +18,40 @@ type Subscription struct {
 // it must read C. A subscriber that falls more than buffer events behind
 // loses the oldest and is told how many (Dropped): it never slows the
 // engine or anyone else.
+//
+// What is kept is taken under the engine's lock and put in order outside
+// it: the probes of every server wait for that lock.
 func (e *Engine) Subscribe(buffer int) *Subscription {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := &Subscription{e: e, ch: make(chan Event, 1+max(buffer, 1))}
-	snap := Snapshot{Events: e.hist.events(), Busy: e.busy}
+	s := &Subscription{e: e, ch: make(chan Event, 1+max(buffer, 1)), building: true}
+	kept := e.hist.kept()
+	snap := Snapshot{Busy: e.busy}
 	for _, svc := range e.services {
 		snap.Facts = append(snap.Facts, e.facts[svc.cfg.Name])
 	}
-	s.offer(snap)
 	e.subs[s] = struct{}{}
+	e.mu.Unlock()
+	snap.Events = inOrder(kept)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// The snapshot first, then what was published meanwhile, then how many
+	// did not fit behind it.
+	s.building = false
+	lost := s.dropped
+	s.dropped = 0
+	s.offer(snap)
+	early := s.early
+	s.early = nil
+	for _, ev := range early {
+		s.offer(ev)
+	}
+	if s.dropped += lost; s.dropped > 0 {
+		select {
+		case s.ch <- Dropped(s.dropped):
+			s.dropped = 0
+		default:
+		}
+	}
 	return s
 }
 
@@ -44,6 +72,15 @@ func (s *Subscription) Close() {
 // queue drops the event and counts it, and the count goes out as soon as
 // there is room.
 func (s *Subscription) offer(ev Event) {
+	if s.building {
+		// The channel's room less the snapshot's: what fits behind it.
+		if len(s.early) < cap(s.ch)-1 {
+			s.early = append(s.early, ev)
+		} else {
+			s.dropped++
+		}
+		return
+	}
 	if s.dropped > 0 {
 		select {
 		case s.ch <- Dropped(s.dropped):
