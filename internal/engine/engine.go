@@ -194,18 +194,19 @@ func (e *Engine) Config() *config.Config { return e.cfg }
 // to finish or roll back (it is audited before Run returns) and closes the
 // router connection.
 func (e *Engine) Run(ctx context.Context) {
+	// The context and the monitors started under one hold of the lock: a
+	// reload between the two would start its fresh monitors, and then
+	// they would be started again here.
 	e.mu.Lock()
 	e.ctx = ctx
+	for _, p := range e.monitors {
+		e.start(ctx, p)
+	}
 	e.mu.Unlock()
 	var wg sync.WaitGroup
 	if !e.opts.ReadOnly && slices.ContainsFunc(e.services, func(s *service) bool { return s.cfg.Auto.Enabled }) {
 		wg.Go(func() { e.autoPolicy(ctx) })
 	}
-	e.mu.Lock()
-	for _, p := range e.monitors {
-		e.start(ctx, p)
-	}
-	e.mu.Unlock()
 	e.running.Go(func() { e.probes.Run(ctx) })
 	states := make(chan routeros.RouterState, 4)
 	wg.Go(func() { e.watcher.Run(ctx, states) })
@@ -278,6 +279,11 @@ func (e *Engine) stateLocked() State {
 func (e *Engine) publish(ev Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.publishLocked(ev)
+}
+
+// publishLocked is publish with the engine's lock held.
+func (e *Engine) publishLocked(ev Event) {
 	e.hist.keep(ev)
 	for s := range e.subs {
 		s.offer(ev)

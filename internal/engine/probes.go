@@ -38,24 +38,26 @@ func (e *Engine) start(ctx context.Context, p *probing) {
 
 // sawServerEvent keeps each server's health for the policy and the
 // snapshot, and publishes the event. It runs on the probe group's
-// goroutine and waits for nothing but the engine's lock.
+// goroutine and waits for nothing but the engine's lock. The last events of
+// a monitor a reload stopped or replaced are dropped: its server's history
+// is forgotten, and a replaced one's samples would mix with the new one's.
 func (e *Engine) sawServerEvent(p *probing, ev monitor.Event) {
+	e.mu.Lock()
+	if e.monitors[ev.Server] != p {
+		e.mu.Unlock()
+		return
+	}
 	switch {
 	case ev.Type == monitor.EventServer:
-		e.mu.Lock()
-		if e.monitors[ev.Server] == p {
-			e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
-		}
-		e.mu.Unlock()
-		e.askPolicy()
+		e.state.Health[ev.Server] = failover.Health{State: ev.Transition.To, Since: ev.Transition.At}
 	case ev.Type == monitor.EventSample && !ev.Sample.NotSent:
-		e.mu.Lock()
-		if e.monitors[ev.Server] == p {
-			e.sawSample(ev.Server, ev.Check.Label, ev.Sample)
-		}
-		e.mu.Unlock()
+		e.sawSample(ev.Server, ev.Check.Label, ev.Sample)
 	}
-	e.publish(ServerEvent(ev))
+	e.publishLocked(ServerEvent(ev))
+	e.mu.Unlock()
+	if ev.Type == monitor.EventServer {
+		e.askPolicy()
+	}
 }
 
 func hosts(servers []config.Server) []string {
