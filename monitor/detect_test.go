@@ -123,6 +123,16 @@ type scripted struct {
 	start time.Time
 }
 
+// byProbe is a server whose n-th probe (scheduled or confirmation, from 1)
+// gets rtt(n).
+func byProbe(rtt func(n int) (time.Duration, bool)) *scripted {
+	n := 0
+	return &scripted{rtt: func(time.Time) (time.Duration, bool) {
+		n++
+		return rtt(n)
+	}}
+}
+
 func (s *scripted) Probe(ctx context.Context, _ netip.Addr) Sample {
 	now := time.Now()
 	s.mu.Lock()
@@ -261,12 +271,7 @@ func TestLateAndLoneLossesStayUp(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &scripted{}
-			n := 0
-			s.rtt = func(time.Time) (time.Duration, bool) {
-				n++
-				return tc.rtt(n)
-			}
+			s := byProbe(tc.rtt)
 			events, st := timeline(t, config.ICMP, p, false, s, 30*time.Second-time.Millisecond)
 			for _, ev := range events {
 				if ev.Type == EventCheck && ev.Transition.To != Up {
@@ -312,12 +317,7 @@ func TestBurstIsOneQuestion(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &scripted{}
-			n := 0
-			s.rtt = func(time.Time) (time.Duration, bool) {
-				n++
-				return 250 * time.Millisecond, !tc.lost(n)
-			}
+			s := byProbe(func(n int) (time.Duration, bool) { return 250 * time.Millisecond, !tc.lost(n) })
 			events, st := timeline(t, config.ICMP, tc.p, false, s, 30*time.Second-time.Millisecond)
 			if down := downAt(events, s.start) != 0; down != tc.down {
 				t.Errorf("went DOWN: %v, want %v", down, tc.down)
@@ -338,12 +338,7 @@ func TestBurstIsOneQuestion(t *testing.T) {
 func TestBurstStopsAtItsAnswer(t *testing.T) {
 	p := config.Defaults().Probe
 	p.Interval, p.Timeout = time.Second, time.Second
-	s := &scripted{}
-	n := 0
-	s.rtt = func(time.Time) (time.Duration, bool) {
-		n++
-		return time.Millisecond, n != 20
-	}
+	s := byProbe(func(n int) (time.Duration, bool) { return time.Millisecond, n != 20 })
 	events, st := timeline(t, config.ICMP, p, false, s, 30*time.Second-time.Millisecond)
 	if downAt(events, s.start) != 0 || st.State != Up {
 		t.Errorf("state %s, want UP throughout", st.State)
