@@ -12,16 +12,7 @@ import (
 // limits, test files and what the go command does not build are not.
 func TestCheck(t *testing.T) {
 	root := t.TempDir()
-	write := func(name string, body string) {
-		t.Helper()
-		path := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name string, body string) { writeFile(t, root, name, body) }
 	// funcOf is a function of n lines, from func to its closing brace.
 	funcOf := func(name string, n int) string {
 		return "func " + name + "() {\n" + strings.Repeat("\t_ = 0\n", n-2) + "}\n"
@@ -57,13 +48,7 @@ func TestSleeps(t *testing.T) {
 		"a/d.go":      "package a\n\nimport \"time\"\n\nfunc i() { time.Sleep(1) }\n",
 	}
 	for name, body := range files {
-		path := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, root, name, body)
 	}
 	_, sleeps, err := check(root, 500, 80)
 	if err != nil {
@@ -76,5 +61,17 @@ func TestSleeps(t *testing.T) {
 	}
 	if !slices.Equal(sleeps, want) {
 		t.Errorf("sleeps:\n%s\nwant:\n%s", strings.Join(sleeps, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// writeFile writes body to name under root, making its directories.
+func writeFile(t *testing.T, root, name, body string) {
+	t.Helper()
+	path := filepath.Join(root, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
