@@ -109,7 +109,7 @@ func FuzzNATRuleFrom(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, chain, action, dst, port, to, disabled string) {
 		m := map[string]string{".id": id, "chain": chain, "action": action, "dst-address": dst, "dst-port": port, "to-addresses": to, "disabled": disabled}
 		r := NATRuleFrom(m)
-		if len(r.Unreadable) > 400 {
+		if len(r.Unreadable) > maxProblem+len(" in []")+maxRowText {
 			t.Fatalf("unreadable reason of %d bytes", len(r.Unreadable))
 		}
 		if r.Unreadable != "" {

@@ -74,9 +74,13 @@ type reader struct {
 
 func (rd *reader) fail(format string, args ...any) {
 	if rd.problem == "" {
-		rd.problem = fmt.Sprintf(format, args...)
+		rd.problem = safetext.Cut(fmt.Sprintf(format, args...), maxProblem)
 	}
 }
+
+// maxProblem bounds why a row is unreadable: the values it quotes come
+// from the router, which chooses their size.
+const maxProblem = 100
 
 // boolean reads a boolean: the API sends exactly true or false. A required
 // one must be there; an absent optional one is false.
@@ -211,11 +215,7 @@ func rowText(m map[string]string) string {
 		}
 		parts = append(parts, k+"="+safetext.Line(m[k]))
 	}
-	s := "[" + strings.Join(parts, " ") + "]"
-	if len(s) > maxRowText {
-		s = s[:maxRowText] + "...]"
-	}
-	return s
+	return "[" + safetext.Cut(strings.Join(parts, " "), maxRowText) + "]"
 }
 
 // maxRowText bounds a row quoted in an error: the router chooses its size.

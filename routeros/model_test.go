@@ -13,7 +13,7 @@ func FuzzRecordFrom(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, name, address, disabled, typ, comment string) {
 		m := map[string]string{".id": id, "name": name, "address": address, "disabled": disabled, "type": typ, "comment": comment}
 		r := RecordFrom(m)
-		if len(r.Unreadable) > 400 {
+		if len(r.Unreadable) > maxProblem+len(" in []")+maxRowText {
 			t.Fatalf("unreadable reason of %d bytes", len(r.Unreadable))
 		}
 		if r.Unreadable != "" {

@@ -14,6 +14,20 @@ func Line(s string) string { return clean(s, false) }
 // multi-line text.
 func Block(s string) string { return clean(s, true) }
 
+// Cut bounds s to at most n bytes, ending in "..." when cut, without
+// splitting a UTF-8 sequence: for text whose size the network chooses.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const more = "..."
+	end := max(n-len(more), 0)
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + more[:min(len(more), n)]
+}
+
 func clean(s string, keepLines bool) string {
 	if safe(s, keepLines) {
 		return s

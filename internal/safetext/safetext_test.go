@@ -1,6 +1,9 @@
 package safetext
 
-import "testing"
+import (
+	"testing"
+	"unicode/utf8"
+)
 
 func TestLineAndBlock(t *testing.T) {
 	for _, tc := range []struct{ in, line, block string }{
@@ -17,6 +20,25 @@ func TestLineAndBlock(t *testing.T) {
 		}
 		if got := Block(tc.in); got != tc.block {
 			t.Errorf("Block(%q) = %q, want %q", tc.in, got, tc.block)
+		}
+	}
+}
+
+func TestCut(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"a longer line", 10, "a longe..."},
+		{"ééééé", 6, "é..."}, // 2-byte runes: the cut backs off to a boundary
+		{"abcdef", 2, ".."},
+	} {
+		got := Cut(tc.in, tc.n)
+		if got != tc.want || len(got) > tc.n || !utf8.ValidString(got) {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
 }
