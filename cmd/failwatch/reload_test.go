@@ -41,7 +41,7 @@ probe:
 		t.Fatal(err)
 	}
 	defer func() { cancel(); cmd.Wait() }()
-	lines := testkit.Lines(stderr, 256)
+	lines := testkit.Lines(t, stderr, 256)
 	waitFor := func(what string) string {
 		t.Helper()
 		deadline := time.After(20 * time.Second)

@@ -36,7 +36,7 @@ func TestHAPartitionedByNFT(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
-	lines := testkit.Lines(out, 16)
+	lines := testkit.Lines(t, out, 16)
 	next := func(within time.Duration) string {
 		select {
 		case l := <-lines:
