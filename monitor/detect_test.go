@@ -358,6 +358,21 @@ func TestSuspectWaitsForItsReply(t *testing.T) {
 	lab.Interval, lab.Timeout, lab.DownAfter, lab.UpAfter = 100*ms, 300*ms, 2, 2
 	far := lab
 	far.Timeout = time.Second
+	// spell answers in 200 ms but for the probes sent at 20.1 s, answered
+	// in 260 ms, and at 20.2 s, answered in rtt or, ok false, never.
+	spell := func(rtt time.Duration, ok bool) func(time.Duration) (time.Duration, bool) {
+		return func(at time.Duration) (time.Duration, bool) {
+			switch at {
+			case 20100 * ms:
+				return 260 * ms, true
+			case 20200 * ms:
+				return rtt, ok
+			}
+			return 200 * ms, true
+		}
+	}
+	// dead answers in 200 ms until 20.05 s, then never.
+	dead := func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }
 	tests := []struct {
 		name string
 		p    config.Probe
@@ -370,37 +385,17 @@ func TestSuspectWaitsForItsReply(t *testing.T) {
 		// 267.5 ms, and the probe of 20.2 s is answered at 20.495 s,
 		// suspect at 20.4675 s: each reply came before the state needed
 		// it. Judged lost at the state's timeout, the two made a DOWN.
-		{"a slow spell: two replies late for the state's timeout, neither needed yet: UP", lab,
-			func(at time.Duration) (time.Duration, bool) {
-				switch at {
-				case 20100 * ms:
-					return 260 * ms, true
-				case 20200 * ms:
-					return 295 * ms, true
-				}
-				return 200 * ms, true
-			}, 0},
+		{"a slow spell: two replies late for the state's timeout, neither needed yet: UP", lab, spell(295*ms, true), 0},
 		// The late reply first, a loss after it: the reply at 20.36 s
 		// ends the run before the lost probe of 20.2 s is judged.
-		{"a late reply, then a lost probe: UP", lab,
-			func(at time.Duration) (time.Duration, bool) {
-				switch at {
-				case 20100 * ms:
-					return 260 * ms, true
-				case 20200 * ms:
-					return 0, false
-				}
-				return 200 * ms, true
-			}, 0},
+		{"a late reply, then a lost probe: UP", lab, spell(0, false), 0},
 		// Dead from 20.05 s: the probe of 20.1 s suspect at 20.31 s, lost
 		// at its configured 300 ms, 20.4 s; the one of 20.2 s suspect at
 		// 20.41 s completes down_after: DOWN then, as without waiting.
-		{"dead: DOWN at the second lost probe's state timeout", lab,
-			func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }, 20410 * ms},
+		{"dead: DOWN at the second lost probe's state timeout", lab, dead, 20410 * ms},
 		// A configured timeout of 1 s: at 20.41 s the two suspects
 		// complete down_after together.
-		{"dead, a configured timeout far above: the same", far,
-			func(at time.Duration) (time.Duration, bool) { return 200 * ms, at < 20050*ms }, 20410 * ms},
+		{"dead, a configured timeout far above: the same", far, dead, 20410 * ms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

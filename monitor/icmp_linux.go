@@ -110,27 +110,27 @@ func (s *echoSocket) setup(fd int) error {
 
 // replyFilter keeps the echo replies carrying id: a raw socket otherwise
 // gets every ICMP packet of the host, on loopback even our own requests.
-// An IPv4 raw socket sees the IP header, whose length varies.
+// An IPv4 raw socket sees the IP header, whose length varies: its loads
+// are from X, set to that length first; an IPv6 one sees the ICMP header
+// at 0.
 func replyFilter(v6 bool, id uint16) []bpf.Instruction {
-	if v6 {
-		return []bpf.Instruction{
-			bpf.LoadAbsolute{Off: 0, Size: 1},
-			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: echoReply6, SkipTrue: 3},
-			bpf.LoadAbsolute{Off: 4, Size: 2},
-			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(id), SkipTrue: 1},
-			bpf.RetConstant{Val: 0xffff},
-			bpf.RetConstant{Val: 0},
-		}
+	var prog []bpf.Instruction
+	reply := uint32(echoReply6)
+	load := func(off uint32, size int) bpf.Instruction { return bpf.LoadAbsolute{Off: off, Size: size} }
+	if !v6 {
+		prog = append(prog, bpf.LoadMemShift{Off: 0})
+		reply = echoReply4
+		load = func(off uint32, size int) bpf.Instruction { return bpf.LoadIndirect{Off: off, Size: size} }
 	}
-	return []bpf.Instruction{
-		bpf.LoadMemShift{Off: 0},
-		bpf.LoadIndirect{Off: 0, Size: 1},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: echoReply4, SkipTrue: 3},
-		bpf.LoadIndirect{Off: 4, Size: 2},
+	// The ICMP type, then the identifier.
+	return append(prog,
+		load(0, 1),
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: reply, SkipTrue: 3},
+		load(4, 2),
 		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(id), SkipTrue: 1},
 		bpf.RetConstant{Val: 0xffff},
 		bpf.RetConstant{Val: 0},
-	}
+	)
 }
 
 // send writes one echo request with the given sequence number.

@@ -170,11 +170,7 @@ servers:
 services:
   - {name: www.example.test, primary: core, standby: backup, dns_server: "`+dns+`", audit_log: `+servicesAudit+`}
   - {name: api.example.test, primary: core, standby: edge, dns_server: "`+dns+`", audit_log: `+servicesAudit+`}
-servers:
-  - {name: core, address: 192.0.2.1}
-  - {name: edge, address: 192.0.2.2}
-  - {name: backup, address: 192.0.2.3}
-`), 0o600)
+`+testkit.ThreeServicesServers), 0o600)
 	run("failover-services", "failover", "--json", "--yes", "-c", servicesCfg)
 
 	for _, path := range []string{audit, servicesAudit} {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/internal/jsonout"
 	"github.com/failwatch/failwatch/internal/safetext"
 	"github.com/failwatch/failwatch/monitor"
 
@@ -297,13 +298,8 @@ type jsonCheck struct {
 	Received    int           `json:"received"`
 	NotSent     int           `json:"not_sent"`
 	LossPercent float64       `json:"loss_percent"`
-	MinMS       *float64      `json:"min_ms,omitempty"`
-	AvgMS       *float64      `json:"avg_ms,omitempty"`
-	MaxMS       *float64      `json:"max_ms,omitempty"`
-	MdevMS      *float64      `json:"mdev_ms,omitempty"`
-	JitterMS    *float64      `json:"jitter_ms,omitempty"`
-	P95MS       *float64      `json:"p95_ms,omitempty"`
-	LastError   string        `json:"last_error,omitempty"`
+	jsonout.RTT
+	LastError string `json:"last_error,omitempty"`
 }
 
 type jsonServer struct {
@@ -341,8 +337,7 @@ func writeReportJSON(w io.Writer, statuses []monitor.ServerStatus) error {
 			jc := jsonCheck{Check: c.Label, State: c.State, Sent: st.Sent, Received: st.Received, NotSent: st.NotSent,
 				LossPercent: math.Round(st.LossPercent()*1000) / 1000, LastError: c.LastErr}
 			if st.Received > 0 {
-				jc.MinMS, jc.AvgMS, jc.MaxMS = msp(st.Min), msp(st.Avg), msp(st.Max)
-				jc.MdevMS, jc.JitterMS, jc.P95MS = msp(st.Mdev), msp(st.Jitter), msp(st.P95)
+				jc.RTT = jsonout.RTTOf(st, msp)
 			}
 			js.Checks = append(js.Checks, jc)
 		}

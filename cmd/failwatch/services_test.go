@@ -25,11 +25,7 @@ services:
   - {name: www.example.test, primary: core, standby: backup, dns_server: "%[2]s", audit_log: %[3]s}
   - {name: api.example.test, primary: core, standby: edge, dns_server: "%[2]s", audit_log: %[3]s}
   - {name: mail.example.test, primary: edge, standby: backup, dns_server: "%[2]s", audit_log: %[3]s}
-servers:
-  - {name: core, address: 192.0.2.1}
-  - {name: edge, address: 192.0.2.2}
-  - {name: backup, address: 192.0.2.3}
-`, api, dns, filepath.Join(dir, "audit.jsonl"))
+`+testkit.ThreeServicesServers, api, dns, filepath.Join(dir, "audit.jsonl"))
 	path := filepath.Join(dir, "failwatch.yaml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 	return path, r

@@ -21,6 +21,7 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
+	"github.com/failwatch/failwatch/routeros/routerostest"
 )
 
 const haTTL = 2 * time.Second
@@ -199,16 +200,7 @@ func enabledAddresses(t testing.TB, g *haRig) []string {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	recs, err := c.StaticRecords(context.Background(), paper.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var on []string
-	for _, r := range recs {
-		if !r.Disabled {
-			on = append(on, r.Address)
-		}
-	}
+	on := routerostest.EnabledAddresses(t, c, paper.Name)
 	slices.Sort(on)
 	return on
 }

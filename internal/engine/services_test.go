@@ -18,8 +18,9 @@ import (
 
 // threeServices is three names over three servers: core carries www and
 // api (as their primary), edge carries mail and is api's standby, backup
-// is the standby of www and mail. The addresses are documentation ones:
-// the probes are simulated, nothing is sent to them.
+// is the standby of www and mail. The servers section goes in at the
+// second %s (testkit.ThreeServicesServers): their addresses are
+// documentation ones, the probes are simulated, nothing is sent to them.
 const threeServices = `router:
   address: %s
   timeout: 2s
@@ -27,11 +28,7 @@ services:
   - {name: www.example.test, primary: core, standby: backup}
   - {name: api.example.test, primary: core, standby: edge}
   - {name: mail.example.test, primary: edge, standby: backup}
-servers:
-  - {name: core, address: 192.0.2.1}
-  - {name: edge, address: 192.0.2.2}
-  - {name: backup, address: 192.0.2.3}
-probe:
+%sprobe:
   interval: 100ms
 %s`
 
@@ -41,7 +38,7 @@ probe:
 func servicesEngine(t *testing.T, extra string) (*Engine, *rosim.Router, map[string]*monitor.Simulated) {
 	t.Helper()
 	r, api, dns := testkit.ServicesEmulator(t, testkit.ThreeServices)
-	cfg, err := config.Parse("three.yaml", []byte(fmt.Sprintf(threeServices, api, extra)))
+	cfg, err := config.Parse("three.yaml", []byte(fmt.Sprintf(threeServices, api, testkit.ThreeServicesServers, extra)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,15 @@
 // Package jsonout holds what failwatch's machine output (docs/JSON.md)
-// writes of the router's rows: every duration a number of milliseconds
-// named *_ms, every time RFC 3339 with its zone, snake_case names. status
-// --json, failover --json and the audit log write the same record.
+// writes of the router's rows and of a check's round trips: every duration
+// a number of milliseconds named *_ms, every time RFC 3339 with its zone,
+// snake_case names. status --json, failover --json and the audit log write
+// the same record; report --json and a recording the same round trips.
 package jsonout
 
 import (
 	"time"
 
 	"github.com/failwatch/failwatch/config"
+	"github.com/failwatch/failwatch/monitor"
 	"github.com/failwatch/failwatch/routeros"
 )
 
@@ -99,4 +101,22 @@ type Identity struct {
 // IdentityOf is id as the JSON writes it.
 func IdentityOf(id routeros.Identity) Identity {
 	return Identity{Name: id.Name, Version: id.Version, Board: id.Board, UptimeMS: millisOf(id.Uptime)}
+}
+
+// RTT is a check's round-trip figures in milliseconds, each absent when
+// there is none.
+type RTT struct {
+	MinMS    *float64 `json:"min_ms,omitempty"`
+	AvgMS    *float64 `json:"avg_ms,omitempty"`
+	MaxMS    *float64 `json:"max_ms,omitempty"`
+	MdevMS   *float64 `json:"mdev_ms,omitempty"`
+	JitterMS *float64 `json:"jitter_ms,omitempty"`
+	P95MS    *float64 `json:"p95_ms,omitempty"`
+}
+
+// RTTOf is s's round trips, each as ms writes it (nil: absent): report
+// --json rounds to the microsecond, a recording cuts to it and leaves a
+// zero out.
+func RTTOf(s monitor.Stats, ms func(time.Duration) *float64) RTT {
+	return RTT{MinMS: ms(s.Min), AvgMS: ms(s.Avg), MaxMS: ms(s.Max), MdevMS: ms(s.Mdev), JitterMS: ms(s.Jitter), P95MS: ms(s.P95)}
 }

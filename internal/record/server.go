@@ -57,12 +57,7 @@ type statsJSON struct {
 	NotSent  int      `json:"not_sent"`
 	LastMS   *float64 `json:"last_ms,omitempty"`
 	LastOK   bool     `json:"last_ok"`
-	MinMS    *float64 `json:"min_ms,omitempty"`
-	AvgMS    *float64 `json:"avg_ms,omitempty"`
-	MaxMS    *float64 `json:"max_ms,omitempty"`
-	MdevMS   *float64 `json:"mdev_ms,omitempty"`
-	JitterMS *float64 `json:"jitter_ms,omitempty"`
-	P95MS    *float64 `json:"p95_ms,omitempty"`
+	jsonout.RTT
 }
 
 type transitionJSON struct {
@@ -92,8 +87,7 @@ func durationOf(ms *float64) time.Duration {
 
 func statsOf(s monitor.Stats) statsJSON {
 	return statsJSON{Sent: s.Sent, Received: s.Received, NotSent: s.NotSent, LastMS: msOrAbsent(s.Last), LastOK: s.LastOK,
-		MinMS: msOrAbsent(s.Min), AvgMS: msOrAbsent(s.Avg), MaxMS: msOrAbsent(s.Max), MdevMS: msOrAbsent(s.Mdev),
-		JitterMS: msOrAbsent(s.Jitter), P95MS: msOrAbsent(s.P95)}
+		RTT: jsonout.RTTOf(s, msOrAbsent)}
 }
 
 func (s statsJSON) stats() monitor.Stats {

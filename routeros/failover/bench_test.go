@@ -8,19 +8,14 @@ import (
 	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/paper"
 	"github.com/failwatch/failwatch/internal/testkit"
-	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
 // One failover or restore against the emulator on loopback, from the request
 // to the verified switch (read state, enable, disable, flush, read back).
 func BenchmarkFailover(b *testing.B) {
-	r := rosim.New(rosim.Options{})
-	defer r.Close()
-	r.SeedPaper()
-	addr, _ := r.ListenAndServe("127.0.0.1:0")
-	c, _, _ := routeros.New(routeros.Options{Address: addr.String(), User: "admin", Timeout: 5 * time.Second})
-	defer c.Close()
+	_, addr := emulator(b, rosim.Options{})
+	c := client(b, addr, "admin", "")
 	f := &Failover{Client: c, Service: config.Service{Name: paper.Name, Layout: config.Toggle},
 		Primary: config.Server{Name: "public", Address: paper.PublicAddress, Record: config.RecordMatch{Comment: "Server Public"}},
 		Standby: config.Server{Name: "private", Address: paper.PrivateAddress, Record: config.RecordMatch{Comment: "ServerPrivate"}}}

@@ -15,6 +15,7 @@ import (
 	"github.com/failwatch/failwatch/internal/testkit"
 	"github.com/failwatch/failwatch/routeros"
 	"github.com/failwatch/failwatch/routeros/rosim"
+	"github.com/failwatch/failwatch/routeros/routerostest"
 )
 
 func paperFailover(t *testing.T, c *routeros.Client, layout config.Layout) (*Failover, *[]Step, string) {
@@ -38,17 +39,7 @@ func paperFailover(t *testing.T, c *routeros.Client, layout config.Layout) (*Fai
 // enabled returns the addresses of the enabled records for the paper's name.
 func enabled(t *testing.T, c *routeros.Client) []string {
 	t.Helper()
-	recs, err := c.StaticRecords(context.Background(), paper.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, r := range recs {
-		if !r.Disabled {
-			out = append(out, r.Address)
-		}
-	}
-	return out
+	return routerostest.EnabledAddresses(t, c, paper.Name)
 }
 
 func stepNames(steps []Step, status StepStatus) []string {

@@ -10,12 +10,12 @@ import (
 	"github.com/failwatch/failwatch/routeros/rosim"
 )
 
-func emulator(t *testing.T, opts rosim.Options) (*rosim.Router, string) {
+func emulator(t testing.TB, opts rosim.Options) (*rosim.Router, string) {
 	t.Helper()
 	return testkit.Emulator(t, opts)
 }
 
-func client(t *testing.T, addr, user, password string) *routeros.Client {
+func client(t testing.TB, addr, user, password string) *routeros.Client {
 	t.Helper()
 	c, _, err := routeros.New(routeros.Options{Address: addr, User: user, Password: config.Secret(password), Timeout: 2 * time.Second})
 	if err != nil {

@@ -121,34 +121,30 @@ func (p *exprParser) peek() (exprTok, bool) {
 }
 
 func (p *exprParser) or() (*node, error) {
-	a, err := p.and()
-	for err == nil {
-		t, ok := p.peek()
-		if !ok || t.kind != xOr {
-			break
-		}
-		p.i++
-		var b *node
-		b, err = p.and()
-		a = &node{kind: xOr, a: a, b: b}
-	}
-	return a, err
+	return p.join(xOr, p.and, func(k exprKind) bool { return k == xOr })
 }
 
 // and joins conditions with && or "and", or side by side.
 func (p *exprParser) and() (*node, error) {
-	a, err := p.not()
+	return p.join(xAnd, p.not, func(k exprKind) bool { return k == xAnd || k == xVal || k == xParen || k == xNot })
+}
+
+// join reads operands and joins them left to right into nodes of kind
+// while the next token is one joins says goes on: a token of kind itself
+// is taken, one that starts the next operand (and's side by side) is not.
+func (p *exprParser) join(kind exprKind, operand func() (*node, error), joins func(exprKind) bool) (*node, error) {
+	a, err := operand()
 	for err == nil {
 		t, ok := p.peek()
-		if !ok || (t.kind != xAnd && t.kind != xVal && t.kind != xParen && t.kind != xNot) {
+		if !ok || !joins(t.kind) {
 			break
 		}
-		if t.kind == xAnd {
+		if t.kind == kind {
 			p.i++
 		}
 		var b *node
-		b, err = p.not()
-		a = &node{kind: xAnd, a: a, b: b}
+		b, err = operand()
+		a = &node{kind: kind, a: a, b: b}
 	}
 	return a, err
 }
