@@ -169,15 +169,6 @@ func ParsePorts(v string) ([][2]int, bool) {
 	return out, true
 }
 
-// quoted is a router's value as an error quotes it: one line, bounded.
-func quoted(v string) string {
-	v = line(map[string]string{"v": v}, "v")
-	if len(v) > 80 {
-		v = v[:80] + "..."
-	}
-	return v
-}
-
 // NATRules reads the family's NAT rules whose comment starts with prefix,
 // in print order. RouterOS queries match a whole value only, so the rules
 // are read with a .proplist and picked here; the reply is bounded as every

@@ -109,10 +109,7 @@ func FuzzNATRuleFrom(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, chain, action, dst, port, to, disabled string) {
 		m := map[string]string{".id": id, "chain": chain, "action": action, "dst-address": dst, "dst-port": port, "to-addresses": to, "disabled": disabled}
 		r := NATRuleFrom(m)
-		if len(r.Unreadable) > maxProblem+len(" in []")+maxRowText {
-			t.Fatalf("unreadable reason of %d bytes", len(r.Unreadable))
-		}
-		if r.Unreadable != "" {
+		if unreadable(t, r.Unreadable) {
 			return
 		}
 		if !ValidID(r.ID) || r.Disabled != (disabled == "true") || (disabled != "true" && disabled != "false") || r.Chain == "" {
@@ -141,7 +138,7 @@ func FuzzConnectionFrom(f *testing.F) {
 func checkConnectionRead(t *testing.T, m map[string]string, from func(map[string]string) Connection, addr func(netip.Addr) bool) {
 	t.Helper()
 	c := from(m)
-	if c.Unreadable != "" {
+	if unreadable(t, c.Unreadable) {
 		return
 	}
 	if !ValidID(c.ID) || !addr(c.Src.Addr()) || !addr(c.Dst.Addr()) || !addr(c.ReplySrc.Addr()) {
@@ -155,7 +152,7 @@ func FuzzAddressListEntryFrom(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, list, address, disabled string) {
 		m := map[string]string{".id": id, "list": list, "address": address, "disabled": disabled}
 		e := AddressListEntryFrom(m)
-		if e.Unreadable != "" {
+		if unreadable(t, e.Unreadable) {
 			return
 		}
 		if !ValidID(e.ID) || e.List == "" || !validMatch(e.Address) || (disabled != "true" && disabled != "false") {

@@ -78,9 +78,17 @@ func (rd *reader) fail(format string, args ...any) {
 	}
 }
 
-// maxProblem bounds why a row is unreadable: the values it quotes come
-// from the router, which chooses their size.
-const maxProblem = 100
+// quoted is a router's value as a reason quotes it: one line, bounded, so
+// that what follows it (why it could not be read) is never cut off.
+func quoted(v string) string { return safetext.Cut(safetext.Line(v), maxQuoted) }
+
+// maxQuoted bounds a value a reason quotes: the router chooses its size.
+// maxProblem bounds the reason whatever it quotes (%q may double a
+// value's bytes); the values' bound keeps reasons well inside it.
+const (
+	maxQuoted  = 80
+	maxProblem = 256
+)
 
 // boolean reads a boolean: the API sends exactly true or false. A required
 // one must be there; an absent optional one is false.
@@ -94,7 +102,7 @@ func (rd *reader) boolean(key string, required bool) bool {
 	case v == "true":
 		return true
 	case v != "false":
-		rd.fail("%s %q is not true or false", key, safetext.Line(v))
+		rd.fail("%s %q is not true or false", key, quoted(v))
 	}
 	return false
 }
@@ -107,7 +115,7 @@ func (rd *reader) id() string {
 		return ""
 	}
 	if !ValidID(v) {
-		rd.fail(".id %q is not *HEX", safetext.Line(v))
+		rd.fail(".id %q is not *HEX", quoted(v))
 	}
 	return line(rd.m, ".id")
 }
@@ -119,11 +127,11 @@ func (rd *reader) address(key, typ string) string {
 	a, err := netip.ParseAddr(v)
 	switch {
 	case err != nil:
-		rd.fail("%s %q is not an IP address", key, v)
+		rd.fail("%s %q is not an IP address", key, quoted(v))
 	case typ == "A" && !a.Is4():
-		rd.fail("%s %q of an A record is not IPv4", key, v)
+		rd.fail("%s %q of an A record is not IPv4", key, quoted(v))
 	case typ == "AAAA" && (!a.Is6() || a.Is4In6()):
-		rd.fail("%s %q of an AAAA record is not IPv6", key, v)
+		rd.fail("%s %q of an AAAA record is not IPv6", key, quoted(v))
 	}
 	return v
 }
@@ -162,7 +170,7 @@ func RecordFrom(m map[string]string) Record {
 	}
 	switch {
 	case !slices.Contains(RecordTypes, r.Type):
-		rd.fail("type %q is not one RouterOS has", r.Type)
+		rd.fail("type %q is not one RouterOS has", quoted(r.Type))
 	case r.Type == "A" || r.Type == "AAAA":
 		r.Address = rd.address("address", r.Type)
 	default:
@@ -197,7 +205,7 @@ func NetwatchFrom(m map[string]string) Netwatch {
 		n.Status = "unknown"
 	case "up", "down", "unknown":
 	default:
-		rd.fail("status %q is not up, down or unknown", n.Status)
+		rd.fail("status %q is not up, down or unknown", quoted(n.Status))
 	}
 	if rd.problem != "" {
 		n.Unreadable = rd.problem + " in " + rowText(m)

@@ -14,9 +14,11 @@ func Line(s string) string { return clean(s, false) }
 // multi-line text.
 func Block(s string) string { return clean(s, true) }
 
-// Cut bounds s to at most n bytes, ending in "..." when cut, without
-// splitting a UTF-8 sequence: for text whose size the network chooses.
+// Cut bounds s to at most n bytes (none when n < 0), ending in "..." when
+// cut, without splitting a UTF-8 sequence: for text whose size the network
+// chooses.
 func Cut(s string, n int) string {
+	n = max(n, 0)
 	if len(s) <= n {
 		return s
 	}

@@ -35,9 +35,10 @@ func TestCut(t *testing.T) {
 		{"a longer line", 10, "a longe..."},
 		{"ééééé", 6, "é..."}, // 2-byte runes: the cut backs off to a boundary
 		{"abcdef", 2, ".."},
+		{"abcdef", -1, ""},
 	} {
 		got := Cut(tc.in, tc.n)
-		if got != tc.want || len(got) > tc.n || !utf8.ValidString(got) {
+		if got != tc.want || len(got) > max(tc.n, 0) || !utf8.ValidString(got) {
 			t.Errorf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}

@@ -47,7 +47,8 @@ func TestSleeps(t *testing.T) {
 
 // checkTree writes files (name: body) under a new directory, checks it with
 // the given limits, and returns what check lists with the directory taken
-// off the front of each line (a line naming a path outside it keeps it).
+// off the front of each line; a line that does not start with it (check
+// names each file by its full path) fails the test.
 func checkTree(t *testing.T, files map[string]string, maxFile, maxFunc int) (over, sleeps []string) {
 	t.Helper()
 	root := t.TempDir()
@@ -61,7 +62,11 @@ func checkTree(t *testing.T, files map[string]string, maxFile, maxFunc int) (ove
 	relative := func(lines []string) []string {
 		out := make([]string, len(lines))
 		for i, l := range lines {
-			out[i] = strings.TrimPrefix(l, root+string(filepath.Separator))
+			rel, ok := strings.CutPrefix(l, root+string(filepath.Separator))
+			if !ok {
+				t.Errorf("%q does not name its file by its path under %s", l, root)
+			}
+			out[i] = rel
 		}
 		return out
 	}

@@ -24,48 +24,77 @@ const minLines = 6
 var row = regexp.MustCompile(`^D\d+ (\S+):(\d+)-(\d+) ~ (\S+):(\d+)-(\d+)`)
 
 func main() {
-	real, artefacts, err := count(os.Stdin, os.ReadFile)
+	c, err := count(os.Stdin, os.ReadFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dupcount:", err)
 		os.Exit(2)
 	}
-	fmt.Printf("repeats: %d (and %d rows with under %d lines outside import blocks)\n", len(real), artefacts, minLines)
-	for _, r := range real {
+	fmt.Printf("repeats: %d (and %d rows with under %d lines outside import blocks)\n", len(c.real), c.artefacts, minLines)
+	for _, r := range c.real {
 		fmt.Println(r)
 	}
+	for _, r := range c.longestOnly {
+		fmt.Println("judged by its longest run alone, its others unread:", r)
+	}
+	for _, l := range c.said {
+		fmt.Println("the tool said:", l)
+	}
+}
+
+// counted is what count makes of the tool's list.
+type counted struct {
+	real []string // rows that are repeats
+	// artefacts counts the other rows; longestOnly are those of them
+	// that share more runs than the one the row names (the tool names
+	// only its longest, so a shorter repeat there goes uncounted).
+	artefacts   int
+	longestOnly []string
+	// said are the tool's lines about the list itself: rows cut by
+	// --most, runs left out, a list left incomplete. The count is a lower
+	// bound when there are any.
+	said []string
 }
 
 // count splits the tool's rows into repeats and import-block artefacts,
 // reading each file named with read.
-func count(rows io.Reader, read func(string) ([]byte, error)) (real []string, artefacts int, err error) {
+func count(rows io.Reader, read func(string) ([]byte, error)) (counted, error) {
+	var c counted
 	sc := bufio.NewScanner(rows)
 	for sc.Scan() {
-		m := row.FindStringSubmatch(sc.Text())
+		text := sc.Text()
+		m := row.FindStringSubmatch(text)
 		if m == nil {
+			if strings.HasPrefix(text, "(+") || strings.HasPrefix(text, "left out:") || strings.HasPrefix(text, "incomplete:") {
+				c.said = append(c.said, text)
+			}
 			continue
 		}
 		least := -1
 		for _, side := range [][]string{m[1:4], m[4:7]} {
 			n, err := codeLines(side[0], side[1], side[2], read)
 			if err != nil {
-				return nil, 0, err
+				return counted{}, err
 			}
 			if least < 0 || n < least {
 				least = n
 			}
 		}
-		if least < minLines {
-			artefacts++
-		} else {
-			real = append(real, sc.Text())
+		switch {
+		case least >= minLines:
+			c.real = append(c.real, text)
+		case strings.Contains(text, " more run"):
+			c.artefacts++
+			c.longestOnly = append(c.longestOnly, text)
+		default:
+			c.artefacts++
 		}
 	}
-	return real, artefacts, sc.Err()
+	return c, sc.Err()
 }
 
 // codeLines counts the lines from..to of path that the tool and this
 // command both count: not blank, not a comment, not lone punctuation, not
-// inside an import block.
+// an import, not inside an import block.
 func codeLines(path, from, to string, read func(string) ([]byte, error)) (int, error) {
 	first, err1 := strconv.Atoi(from)
 	last, err2 := strconv.Atoi(to)
@@ -76,7 +105,7 @@ func codeLines(path, from, to string, read func(string) ([]byte, error)) (int, e
 	if err != nil {
 		return 0, err
 	}
-	n, inImports := 0, false
+	n, inImports, inComment := 0, false, false
 	for i, l := range strings.Split(string(text), "\n") {
 		s := strings.TrimSpace(l)
 		switch {
@@ -86,9 +115,12 @@ func codeLines(path, from, to string, read func(string) ([]byte, error)) (int, e
 		case inImports:
 			inImports = s != ")"
 			continue
+		case inComment || strings.HasPrefix(s, "/*"):
+			inComment = !strings.Contains(s, "*/")
+			continue
 		case i+1 < first || i+1 > last:
 			continue
-		case s == "" || strings.HasPrefix(s, "//") || strings.Trim(s, "(){}[],;") == "":
+		case s == "" || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "import ") || strings.Trim(s, "(){}[],;") == "":
 			continue
 		}
 		n++

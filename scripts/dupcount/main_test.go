@@ -27,16 +27,24 @@ func TestCountPassesOverImportBlocks(t *testing.T) {
 		"D1 a_test.go:12-20 ~ b_test.go:12-20",     // a body of 7 code lines: a repeat
 		"D2 a_test.go:3-10 ~ b_test.go:3-10 shape", // the import blocks alone
 		"D3 a_test.go:7-14 ~ b_test.go:7-14 shape", // an import tail and 3 lines
+		"D4 a_test.go:8-13 ~ b_test.go:8-13 shape (+1 more run)",
 		"(+4 more pairs)",
+		"left out: 2 runs of 6 lines that stand in more than 8 places each",
 	}, "\n")
-	real, artefacts, err := count(strings.NewReader(rows), read)
+	c, err := count(strings.NewReader(rows), read)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(real) != "[D1 a_test.go:12-20 ~ b_test.go:12-20]" || artefacts != 2 {
-		t.Fatalf("repeats %q, artefacts %d; want D1 alone and 2", real, artefacts)
+	if fmt.Sprint(c.real) != "[D1 a_test.go:12-20 ~ b_test.go:12-20]" || c.artefacts != 3 {
+		t.Fatalf("repeats %q, artefacts %d; want D1 alone and 3", c.real, c.artefacts)
 	}
-	if _, _, err := count(strings.NewReader("D1 gone.go:1-9 ~ a_test.go:1-9"), read); err == nil {
+	if fmt.Sprint(c.longestOnly) != "[D4 a_test.go:8-13 ~ b_test.go:8-13 shape (+1 more run)]" {
+		t.Errorf("rows judged by their longest run alone: %q, want D4", c.longestOnly)
+	}
+	if len(c.said) != 2 || !strings.HasPrefix(c.said[0], "(+4") || !strings.HasPrefix(c.said[1], "left out:") {
+		t.Errorf("the tool's lines about its list: %q, want the cut and the runs left out", c.said)
+	}
+	if _, err := count(strings.NewReader("D1 gone.go:1-9 ~ a_test.go:1-9"), read); err == nil {
 		t.Fatal("a row naming a file that is not there was counted")
 	}
 }
