@@ -83,3 +83,32 @@ func TestScrapeSameAsVectors(t *testing.T) {
 		t.Errorf("the page differs from testdata/scrape.golden:\n%s", got)
 	}
 }
+
+// Scrapes while the feed observes (each from its own goroutine, as served)
+// see the counts grow and, once the feed is done, the last one: what is
+// kept is read under the same lock it is written under (go test -race).
+func TestScrapeWhileObserving(t *testing.T) {
+	c := New([]string{"public"}, []string{"www.example.test"})
+	const probes = 2000
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range probes {
+			c.ObserveServer(sample("public", "icmp", monitor.Sample{OK: true, RTT: time.Millisecond}, i+1, i+1, 0, monitor.Up))
+			c.ObserveRouter(time.Now(), true, map[string]string{"192.0.2.1": "up"})
+		}
+	}()
+	scrapes := 0
+	for running := true; running; scrapes++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		scrape(c)
+	}
+	want := `failwatch_probes_total{check="icmp",result="ok",server="public"} 2000`
+	if body := scrape(c); !strings.Contains(body, want) {
+		t.Errorf("after %d scrapes during the feed, no %s", scrapes, want)
+	}
+}
