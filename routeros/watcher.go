@@ -64,16 +64,18 @@ func (w *Watcher) SetHosts(hosts []string) {
 }
 
 // netwatchProps are the properties NetwatchFrom reads: the router sends no
-// other (a RouterOS 7 entry has twenty more, its test's thresholds and
-// counters, that nothing here shows).
+// other (a RouterOS 7 entry has more, its test's settings, thresholds and
+// counters: packet-count, thr-avg, done-tests, rtt-avg and the like, which
+// nothing here reads).
 const netwatchProps = "=.proplist=.id,host,type,interval,timeout,status,since,up-script,down-script,comment,disabled"
 
 // netwatchQuery is the print of the netwatch entries of the hosts (all of
 // them when there are none), as the router filters them: a ?host= word per
 // host and one ?# word that ors them all, each of its characters one
-// operation on the query's stack (the manual's own example ors two types
-// and negates the result in the one word "?#|!": Manual:API, "Queries",
-// https://wiki.mikrotik.com/wiki/Manual:API). Client.NetwatchEntries's
+// operation on the query's stack, as rosim's query.go evaluates them (the
+// manual's example of a query word, "/interface/print ?type=ether
+// ?type=vlan ?#|!", has two operations in its one ?# word: Manual:API,
+// "Query word", https://wiki.mikrotik.com/wiki/Manual:API). Client.NetwatchEntries's
 // "?#|" after each host is twice the words for the same rows, and the API
 // library writes each word with two goroutines and three allocations: at
 // 1,000 servers, 4,000 writes and 0.7 MB of garbage every reading.
