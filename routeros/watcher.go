@@ -77,8 +77,8 @@ const netwatchProps = "=.proplist=.id,host,type,interval,timeout,status,since,up
 // ?type=vlan ?#|!", has two operations in its one ?# word: Manual:API,
 // "Query word", https://wiki.mikrotik.com/wiki/Manual:API). Client.NetwatchEntries's
 // "?#|" after each host is twice the words for the same rows, and the API
-// library writes each word with two goroutines and three allocations: at
-// 1,000 servers, 4,000 writes and 0.7 MB of garbage every reading.
+// library writes each word with two goroutines and about ten allocations:
+// at 1,000 servers, 4,000 goroutines and 0.7 MB of garbage every reading.
 func netwatchQuery(hosts []string) []string {
 	q := make([]string, 0, len(hosts)+3)
 	q = append(q, "/tool/netwatch/print", netwatchProps)
