@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"flag"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -110,5 +111,21 @@ func TestScrapeWhileObserving(t *testing.T) {
 	want := `failwatch_probes_total{check="icmp",result="ok",server="public"} 2000`
 	if body := scrape(c); !strings.Contains(body, want) {
 		t.Errorf("after %d scrapes during the feed, no %s", scrapes, want)
+	}
+}
+
+// A label value that is not UTF-8 fails the scrape, saying which, and the
+// next scrape without it succeeds: it never panics in the registry's
+// goroutine (the vectors panicked at the observation).
+func TestScrapeRefusesALabelNotUTF8(t *testing.T) {
+	c := New([]string{"public", "bad\xff"}, []string{"www.example.test"})
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "failwatch_server_up") {
+		t.Errorf("a server named bad\\xff: %d %q", rec.Code, rec.Body.String())
+	}
+	c.SetServers([]string{"public"})
+	if body := scrape(c); !strings.Contains(body, `failwatch_server_up{server="public"} 0`) {
+		t.Errorf("after the reload:\n%s", body)
 	}
 }

@@ -126,6 +126,28 @@ type serviceSeries struct {
 	hasBridge             bool
 }
 
+// send sends a metric, or the error that made it invalid: a label value
+// that is not UTF-8 fails the scrape with its reason rather than panic in
+// the registry's goroutine, as the Must constructors would.
+func send(ch chan<- prometheus.Metric, d *prometheus.Desc, m prometheus.Metric, err error) {
+	if err != nil {
+		m = prometheus.NewInvalidMetric(d, err)
+	}
+	ch <- m
+}
+
+// gauge sends a gauge's series.
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	send(ch, d, m, err)
+}
+
+// count sends a counter's series, with when it began.
+func count(ch chan<- prometheus.Metric, d *prometheus.Desc, c counter, labels ...string) {
+	m, err := prometheus.NewConstMetricWithCreatedTimestamp(d, prometheus.CounterValue, c.n, c.created, labels...)
+	send(ch, d, m, err)
+}
+
 // Describe sends every series' description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
@@ -141,14 +163,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		collectCheck(ch, k, s)
 	}
 	for server, up := range c.serverUp {
-		ch <- prometheus.MustNewConstMetric(serverUpDesc, prometheus.GaugeValue, up, server)
+		gauge(ch, serverUpDesc, up, server)
 	}
-	ch <- prometheus.MustNewConstMetric(connectedDesc, prometheus.GaugeValue, c.connected)
+	gauge(ch, connectedDesc, c.connected)
 	for host, up := range c.netwatch {
-		ch <- prometheus.MustNewConstMetric(netwatchDesc, prometheus.GaugeValue, b2f(up), host)
+		gauge(ch, netwatchDesc, b2f(up), host)
 	}
 	for k, n := range c.operations {
-		ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(operationsDesc, prometheus.CounterValue, n.n, n.created, k[0], k[1])
+		count(ch, operationsDesc, *n, k[0], k[1])
 	}
 	for name, s := range c.svcs {
 		c.collectService(ch, name, s)
@@ -163,52 +185,47 @@ func collectCheck(ch chan<- prometheus.Metric, k checkKey, s *checkSeries) {
 			n += s.buckets[i]
 			cumulative[bound] = n
 		}
-		ch <- prometheus.MustNewConstHistogramWithCreatedTimestamp(rttDesc, uint64(s.rtts.n), s.rttSum, cumulative, s.rtts.created, k.server, k.check)
+		m, err := prometheus.NewConstHistogramWithCreatedTimestamp(rttDesc, uint64(s.rtts.n), s.rttSum, cumulative, s.rtts.created, k.server, k.check)
+		send(ch, rttDesc, m, err)
 	}
-	probe := func(c counter, result string) {
-		ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(probesDesc, prometheus.CounterValue, c.n, c.created, k.server, k.check, result)
-	}
-	probe(s.ok, "ok")
-	probe(s.lost, "lost")
+	count(ch, probesDesc, s.ok, k.server, k.check, "ok")
+	count(ch, probesDesc, s.lost, k.server, k.check, "lost")
 	if s.notSent.n > 0 {
-		probe(s.notSent, "not_sent")
+		count(ch, probesDesc, s.notSent, k.server, k.check, "not_sent")
 	}
-	ch <- prometheus.MustNewConstMetric(lossDesc, prometheus.GaugeValue, s.loss, k.server, k.check)
-	ch <- prometheus.MustNewConstMetric(jitterDesc, prometheus.GaugeValue, s.jitter, k.server, k.check)
-	ch <- prometheus.MustNewConstMetric(checkUpDesc, prometheus.GaugeValue, s.up, k.server, k.check)
+	gauge(ch, lossDesc, s.loss, k.server, k.check)
+	gauge(ch, jitterDesc, s.jitter, k.server, k.check)
+	gauge(ch, checkUpDesc, s.up, k.server, k.check)
 }
 
 func (c *Collector) collectService(ch chan<- prometheus.Metric, name string, s *serviceSeries) {
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
 	if s.facts {
 		for _, st := range factStates {
-			gauge(factsDesc, b2f(st == s.state), name, st)
+			gauge(ch, factsDesc, b2f(st == s.state), name, st)
 		}
 	}
 	for _, server := range c.servers {
 		if s.known {
-			gauge(activeDesc, b2f(server == s.active), name, server)
+			gauge(ch, activeDesc, b2f(server == s.active), name, server)
 		}
 		if s.answers {
-			gauge(answerDesc, b2f(server == s.answer), name, server)
+			gauge(ch, answerDesc, b2f(server == s.answer), name, server)
 		}
 	}
 	if s.hasAnswered {
-		gauge(answeredDesc, s.answered, name)
+		gauge(ch, answeredDesc, s.answered, name)
 	}
 	if s.hasTTL {
-		gauge(answerTTLDesc, s.ttl, name)
+		gauge(ch, answerTTLDesc, s.ttl, name)
 	}
 	if s.hasLastSwitch {
-		gauge(lastSwitchDesc, s.lastSwitch, name)
+		gauge(ch, lastSwitchDesc, s.lastSwitch, name)
 	}
 	if s.hasSwitches {
-		ch <- prometheus.MustNewConstMetricWithCreatedTimestamp(switchesDesc, prometheus.CounterValue, s.switches.n, s.switches.created, name)
+		count(ch, switchesDesc, s.switches, name)
 	}
 	if s.hasBridge {
-		gauge(bridgeDesc, s.bridgeOn, name)
-		gauge(bridgeConnsDesc, s.bridgeConns, name)
+		gauge(ch, bridgeDesc, s.bridgeOn, name)
+		gauge(ch, bridgeConnsDesc, s.bridgeConns, name)
 	}
 }
