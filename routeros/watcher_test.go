@@ -2,6 +2,7 @@ package routeros
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,5 +74,54 @@ func TestWatcherReadsEveryNameAtOnce(t *testing.T) {
 	}
 	if n := r.Calls()["/ip/dns/static/print"] - before; n != 1 {
 		t.Errorf("%d calls for two names", n)
+	}
+}
+
+// A reading takes the netwatch entries of every host asked for, in one
+// call with a word per host and one more, and no other host's: with one
+// host, two, and more than the router has entries for.
+func TestWatcherReadsEveryHostsNetwatch(t *testing.T) {
+	r, c := adminClient(t, rosim.Options{})
+	ctx := context.Background()
+	hosts := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"}
+	for _, h := range hosts[:4] {
+		if _, err := c.Run(ctx, "/tool/netwatch/add", "=host="+h, "=disabled=yes", "=comment=entry of "+h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		hosts, want []string
+	}{
+		{hosts[:1], hosts[:1]},
+		{hosts[1:3], hosts[1:3]},
+		{hosts, hosts[:4]},
+		{[]string{paper.PublicAddress, hosts[3]}, []string{paper.PublicAddress, paper.PublicAddress, hosts[3]}},
+	} {
+		w := NewWatcher(c, []string{paper.Name}, nil, time.Minute)
+		w.SetHosts(tc.hosts)
+		if n := len(w.netwatch); n != 2+len(tc.hosts)+min(1, len(tc.hosts)-1) {
+			t.Errorf("%v: %d words %q", tc.hosts, n, w.netwatch)
+		}
+		before := r.Calls()["/tool/netwatch/print"]
+		st := w.Read(ctx)
+		if st.Err != nil {
+			t.Fatal(st.Err)
+		}
+		var got []string
+		for _, n := range st.Netwatch {
+			if n.Unreadable != "" || !n.Disabled != (n.Host == paper.PublicAddress) {
+				t.Errorf("%v: entry %+v", tc.hosts, n)
+			}
+			if n.Host != paper.PublicAddress && n.Comment != "entry of "+n.Host {
+				t.Errorf("%v: entry %+v", tc.hosts, n)
+			}
+			got = append(got, n.Host)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("hosts %v: read the entries of %v, want %v", tc.hosts, got, tc.want)
+		}
+		if n := r.Calls()["/tool/netwatch/print"] - before; n != 1 {
+			t.Errorf("%v: %d calls", tc.hosts, n)
+		}
 	}
 }

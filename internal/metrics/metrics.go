@@ -17,39 +17,29 @@ import (
 	"github.com/failwatch/failwatch/monitor"
 )
 
-// Collector holds failwatch's metrics.
+// Collector holds failwatch's metrics: what the engine's events said, kept
+// as a few numbers a check, server and service, and made into series at
+// each scrape (series.go). The engine's feed observes from one goroutine,
+// scrapes come from others: mu guards what is kept.
 type Collector struct {
 	reg *prometheus.Registry
 	ha  haSeries
 
-	rtt        *prometheus.HistogramVec
-	probes     *prometheus.CounterVec
-	loss       *prometheus.GaugeVec
-	jitter     *prometheus.GaugeVec
-	checkUp    *prometheus.GaugeVec
-	serverUp   *prometheus.GaugeVec
-	active     *prometheus.GaugeVec
-	facts      *prometheus.GaugeVec
-	connected  prometheus.Gauge
-	operations *prometheus.CounterVec
-	lastSwitch *prometheus.GaugeVec
-	switches   *prometheus.CounterVec
-	netwatch   *prometheus.GaugeVec
-	answer     *prometheus.GaugeVec
-	answerTTL  *prometheus.GaugeVec
-	answered   *prometheus.GaugeVec
-	// bridge are the TTL bridges' series (bridge.go).
-	bridge *bridgeSeries
-
+	mu sync.Mutex
+	// now stamps when a counter's series began.
+	now     func() time.Time
 	servers []string
-	// services are the services' names: the per-service series carry them
-	// as the service label.
+	// services are the configured services' names: their series exist
+	// from the start.
 	services []string
-	// netwatchHosts are the hosts with a netwatch series.
-	netwatchHosts map[string]bool
-	// known says, by service, that its facts have a value (an active
-	// server series).
-	known map[string]bool
+	checks   map[checkKey]*checkSeries
+	// serverUp has a series per server from the start and for any server
+	// an event names; a reload's removed servers go.
+	serverUp   map[string]float64
+	connected  float64
+	netwatch   map[string]bool
+	operations map[[2]string]*counter
+	svcs       map[string]*serviceSeries
 
 	// health is what /healthz answers from: when the engine last fed an
 	// observation and what the router's last reading said.
@@ -69,98 +59,50 @@ const DefaultStaleAfter = 30 * time.Second
 
 // New registers the metrics for the named servers and services.
 func New(servers, services []string) *Collector {
-	c := newSeries()
-	c.servers, c.services = servers, services
-	c.reg.MustRegister(c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.facts, c.connected,
-		c.operations, c.lastSwitch, c.switches, c.netwatch, c.answer, c.answerTTL, c.answered,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	c.bridge = newBridgeSeries(c.reg)
+	c := &Collector{reg: prometheus.NewRegistry(), now: time.Now, servers: servers, services: services,
+		checks: map[checkKey]*checkSeries{}, serverUp: map[string]float64{}, netwatch: map[string]bool{},
+		operations: map[[2]string]*counter{}, svcs: map[string]*serviceSeries{}}
+	c.reg.MustRegister(c, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c.health.now = time.Now
 	c.health.staleAfter = DefaultStaleAfter
 	c.startSeries()
 	return c
 }
 
-// newSeries defines every series, with its name, help and labels.
-func newSeries() *Collector {
-	return &Collector{
-		reg: prometheus.NewRegistry(),
-		rtt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "failwatch_probe_rtt_seconds", Help: "Round-trip time of answered probes.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}, []string{"server", "check"}),
-		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_probes_total", Help: "Probes, by result: ok, lost (sent, no good answer) or not_sent (the request never left; not in the loss ratio).",
-		}, []string{"server", "check", "result"}),
-		loss: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_probe_loss_ratio", Help: "Share of probes lost over the statistics window, 0 to 1.",
-		}, []string{"server", "check"}),
-		jitter: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_probe_jitter_seconds", Help: "RFC 3550 interarrival jitter of the round trips over the window.",
-		}, []string{"server", "check"}),
-		checkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_check_up", Help: "1 when the check is UP after hysteresis, else 0.",
-		}, []string{"server", "check"}),
-		serverUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_server_up", Help: "1 when every check of the server is UP, else 0.",
-		}, []string{"server"}),
-		active: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_active_server", Help: "1 for the server the router's static records point the service's name at.",
-		}, []string{"service", "server"}),
-		facts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_facts_state", Help: "1 for the state of what failwatch knows of the service's records: known (a fresh reading), stale (the last reading is older than two intervals), unknown (none), unreadable (a row could not be read). failwatch_active_server has no series while unknown or unreadable.",
-		}, []string{"service", "state"}),
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "failwatch_router_connected", Help: "1 when the router's API answers, else 0.",
-		}),
-		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_operations_total", Help: "Failover, restore, hold and release operations, by result.",
-		}, []string{"operation", "result"}),
-		lastSwitch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_last_switch_duration_seconds", Help: "From the previously active server going DOWN to the records pointing elsewhere, for the service's last switch.",
-		}, []string{"service"}),
-		switches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "failwatch_active_server_changes_total", Help: "Times the service's active server changed, by anyone (failwatch, netwatch, an admin).",
-		}, []string{"service"}),
-		netwatch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_router_netwatch_up", Help: "The router's netwatch status of a host: 1 up, 0 down.",
-		}, []string{"host"}),
-		answer: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_dns_answer_server", Help: "1 for the server the resolver's answer for the service's name points at: what clients are told.",
-		}, []string{"service", "server"}),
-		answerTTL: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_dns_answer_ttl_seconds", Help: "TTL of the resolver's answer: how long a client may keep it after a switch.",
-		}, []string{"service"}),
-		answered: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failwatch_dns_answered", Help: "1 when the resolver answered the service's name with an address, else 0.",
-		}, []string{"service"}),
-		netwatchHosts: map[string]bool{}, known: map[string]bool{},
-	}
-}
-
 // startSeries gives the series that have a value before any observation
 // their first one.
 func (c *Collector) startSeries() {
+	now := c.now()
 	// Counted from zero, so a rate or an increase over them is 0, not absent,
 	// before the first operation.
 	for _, op := range []string{"failover", "restore", "hold", "release"} {
-		c.operations.WithLabelValues(op, "ok")
-		c.operations.WithLabelValues(op, "failed")
-	}
-	for _, svc := range c.services {
-		// The last switch's duration has no value before a switch: absent,
-		// not 0, so that no alert or panel reads a switch that never was.
-		c.switches.WithLabelValues(svc)
-		// Nothing is known of the records before a reading: no active
-		// server series, the state unknown.
-		c.setFactsState(svc, "unknown")
-		for _, s := range c.servers {
-			c.answer.WithLabelValues(svc, s).Set(0)
+		for _, result := range []string{"ok", "failed"} {
+			c.operations[[2]string{op, result}] = &counter{created: now}
 		}
 	}
-	for _, s := range c.servers {
-		c.serverUp.WithLabelValues(s).Set(0)
+	for _, svc := range c.services {
+		s := c.service(svc)
+		// The last switch's duration has no value before a switch: absent,
+		// not 0, so that no alert or panel reads a switch that never was.
+		s.hasSwitches, s.switches.created = true, now
+		// Nothing is known of the records before a reading: no active
+		// server series, the state unknown.
+		s.facts, s.state = true, "unknown"
+		s.answers = true
 	}
+	for _, s := range c.servers {
+		c.serverUp[s] = 0
+	}
+}
+
+// service is what is kept of the named service, made on first use.
+func (c *Collector) service(name string) *serviceSeries {
+	s := c.svcs[name]
+	if s == nil {
+		s = &serviceSeries{}
+		c.svcs[name] = s
+	}
+	return s
 }
 
 func b2f(b bool) float64 {
@@ -184,41 +126,46 @@ func (c *Collector) SetBuildInfo(version, commit, goVersion string) {
 // ("" for none of them) and the answer's TTL.
 func (c *Collector) ObserveDNS(service string, answered bool, server string, ttl time.Duration) {
 	c.fed(nil)
-	c.answered.WithLabelValues(service).Set(b2f(answered))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.service(service)
+	s.answered, s.hasAnswered = b2f(answered), true
 	// An answer that did not come has no TTL: absent, not 0.
-	if answered {
-		c.answerTTL.WithLabelValues(service).Set(ttl.Seconds())
-	} else {
-		c.answerTTL.DeleteLabelValues(service)
-	}
-	for _, s := range c.servers {
-		c.answer.WithLabelValues(service, s).Set(b2f(s == server))
-	}
+	s.ttl, s.hasTTL = ttl.Seconds(), answered
+	s.answer, s.answers = server, true
 }
 
 // ObserveServer records a monitor event.
 func (c *Collector) ObserveServer(ev monitor.Event) {
 	c.fed(nil)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch ev.Type {
 	case monitor.EventSample:
-		result := "lost"
+		now := c.now()
+		k := checkKey{ev.Server, ev.Check.Label}
+		s := c.checks[k]
+		if s == nil {
+			// Both results exist from the first probe on, so a loss ratio
+			// computed from them is 0, not absent, for a server that never
+			// lost.
+			s = &checkSeries{ok: counter{created: now}, lost: counter{created: now}}
+			c.checks[k] = s
+		}
 		switch {
 		case ev.Sample.OK:
-			result = "ok"
-			c.rtt.WithLabelValues(ev.Server, ev.Check.Label).Observe(ev.Sample.RTT.Seconds())
+			s.ok.inc(now)
+			s.observeRTT(ev.Sample.RTT.Seconds(), now)
 		case ev.Sample.NotSent:
-			result = "not_sent"
+			s.notSent.inc(now)
+		default:
+			s.lost.inc(now)
 		}
-		// Both results exist from the first probe on, so a loss ratio
-		// computed from them is 0, not absent, for a server that never lost.
-		c.probes.WithLabelValues(ev.Server, ev.Check.Label, "ok")
-		c.probes.WithLabelValues(ev.Server, ev.Check.Label, "lost")
-		c.probes.WithLabelValues(ev.Server, ev.Check.Label, result).Inc()
-		c.loss.WithLabelValues(ev.Server, ev.Check.Label).Set(ev.Check.Window.LossPercent() / 100)
-		c.jitter.WithLabelValues(ev.Server, ev.Check.Label).Set(ev.Check.Window.Jitter.Seconds())
-		c.checkUp.WithLabelValues(ev.Server, ev.Check.Label).Set(b2f(ev.Check.State == monitor.Up))
+		s.loss = ev.Check.Window.LossPercent() / 100
+		s.jitter = ev.Check.Window.Jitter.Seconds()
+		s.up = b2f(ev.Check.State == monitor.Up)
 	case monitor.EventServer:
-		c.serverUp.WithLabelValues(ev.Server).Set(b2f(ev.Transition.To == monitor.Up))
+		c.serverUp[ev.Server] = b2f(ev.Transition.To == monitor.Up)
 	}
 }
 
@@ -226,23 +173,31 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 // server's series go (a stale "up" must not outlive the server), a new one's
 // start at zero. Call it from the goroutine that observes.
 func (c *Collector) SetServers(servers []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, old := range c.servers {
 		if !slices.Contains(servers, old) {
-			for _, v := range []interface {
-				DeletePartialMatch(prometheus.Labels) int
-			}{c.rtt, c.probes, c.loss, c.jitter, c.checkUp, c.serverUp, c.active, c.answer} {
-				v.DeletePartialMatch(prometheus.Labels{"server": old})
+			for k := range c.checks {
+				if k.server == old {
+					delete(c.checks, k)
+				}
 			}
+			delete(c.serverUp, old)
 		}
 	}
 	for _, s := range servers {
-		if !slices.Contains(c.servers, s) {
-			c.serverUp.WithLabelValues(s).Set(0)
-			for _, svc := range c.services {
-				if c.known[svc] {
-					c.active.WithLabelValues(svc, s).Set(0)
-				}
-				c.answer.WithLabelValues(svc, s).Set(0)
+		if slices.Contains(c.servers, s) {
+			continue
+		}
+		c.serverUp[s] = 0
+		// A new server's active and answer series start at 0 until the
+		// next facts and answer say otherwise.
+		for _, svc := range c.svcs {
+			if svc.active == s {
+				svc.active = ""
+			}
+			if svc.answer == s {
+				svc.answer = ""
 			}
 		}
 	}
@@ -253,28 +208,20 @@ func (c *Collector) SetServers(servers []string) {
 // the netwatch status of each host.
 func (c *Collector) ObserveRouter(at time.Time, connected bool, netwatch map[string]string) {
 	c.fed(&connected)
-	c.connected.Set(b2f(connected))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.connected = b2f(connected)
 	if !connected {
 		return
 	}
+	// Only the hosts of this reading have a status: a host whose entry
+	// went (or whose server a reload removed) has none any more, nor one
+	// whose status is neither up nor down.
+	clear(c.netwatch)
 	for host, status := range netwatch {
-		switch status {
-		case "up", "down":
-			c.netwatch.WithLabelValues(host).Set(b2f(status == "up"))
-		default:
-			c.netwatch.DeleteLabelValues(host)
+		if status == "up" || status == "down" {
+			c.netwatch[host] = status == "up"
 		}
-	}
-	// A host whose entry went (or whose server a reload removed) has no
-	// status any more.
-	for host := range c.netwatchHosts {
-		if _, ok := netwatch[host]; !ok {
-			c.netwatch.DeleteLabelValues(host)
-			delete(c.netwatchHosts, host)
-		}
-	}
-	for host := range netwatch {
-		c.netwatchHosts[host] = true
 	}
 }
 
@@ -287,29 +234,24 @@ var factStates = []string{"known", "stale", "unknown", "unreadable"}
 // active server has no series: no panel or alert reads a value nobody
 // read.
 func (c *Collector) ObserveFacts(service, state, active string) {
-	c.setFactsState(service, state)
-	c.known[service] = state == "known" || state == "stale"
-	if !c.known[service] {
-		c.active.DeletePartialMatch(prometheus.Labels{"service": service})
-		return
-	}
-	for _, s := range c.servers {
-		c.active.WithLabelValues(service, s).Set(b2f(s == active))
-	}
-}
-
-func (c *Collector) setFactsState(service, state string) {
-	for _, s := range factStates {
-		c.facts.WithLabelValues(service, s).Set(b2f(s == state))
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.service(service)
+	s.facts, s.state = true, state
+	s.known = state == "known" || state == "stale"
+	s.active = active
 }
 
 // ObserveSwitch records a service's active server changing; after is from
 // the fault to the switch when there was one (the engine's one definition).
 func (c *Collector) ObserveSwitch(service string, fault bool, after time.Duration) {
-	c.switches.WithLabelValues(service).Inc()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.service(service)
+	s.hasSwitches = true
+	s.switches.inc(c.now())
 	if fault {
-		c.lastSwitch.WithLabelValues(service).Set(after.Seconds())
+		s.lastSwitch, s.hasLastSwitch = after.Seconds(), true
 	}
 }
 
@@ -319,7 +261,15 @@ func (c *Collector) ObserveOperation(op string, err error) {
 	if err != nil {
 		result = "failed"
 	}
-	c.operations.WithLabelValues(op, result).Inc()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := [2]string{op, result}
+	n := c.operations[k]
+	if n == nil {
+		n = &counter{}
+		c.operations[k] = n
+	}
+	n.inc(c.now())
 }
 
 // Serve answers /metrics on addr until ctx ends; it returns the bound
