@@ -139,6 +139,16 @@ type Server struct {
 	Checks []Check     `yaml:"checks"`
 }
 
+// ProbedBy is the checks the server is probed by: its own, or ICMP alone
+// when it has none (the file's default; a Server made in code may have
+// none).
+func (s Server) ProbedBy() []Check {
+	if len(s.Checks) == 0 {
+		return []Check{{Kind: ICMP}}
+	}
+	return s.Checks
+}
+
 // Check is one probe of a server.
 type Check struct {
 	Kind CheckKind `yaml:"type" oneof:"icmp,tcp,http"`

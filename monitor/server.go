@@ -142,10 +142,7 @@ func NewServer(s config.Server, opts Options) (*Server, error) {
 	if a, err := netip.ParseAddr(s.Address); err == nil {
 		m.addr, m.literal = a, true
 	}
-	checks := s.Checks
-	if len(checks) == 0 {
-		checks = []config.Check{{Kind: config.ICMP}}
-	}
+	checks := s.ProbedBy()
 	th := Thresholds{
 		DownAfter: opts.Probe.DownAfter, UpAfter: opts.Probe.UpAfter,
 		LossWindow: opts.Probe.LossWindow, DownLossPercent: opts.Probe.DownLossPercent,

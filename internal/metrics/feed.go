@@ -57,10 +57,6 @@ func (c *Collector) observe(ev engine.Event) {
 	case engine.HAState:
 		c.ObserveHA(ev.Role, ev.Acting)
 	case engine.ServersChanged:
-		names := make([]string, len(ev))
-		for i, s := range ev {
-			names[i] = s.Name
-		}
-		c.SetServers(names)
+		c.SetServers(ev)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/monitor"
 )
 
@@ -170,18 +171,29 @@ func (c *Collector) ObserveServer(ev monitor.Event) {
 }
 
 // SetServers takes the server list after a config reload: a removed
-// server's series go (a stale "up" must not outlive the server), a new one's
-// start at zero. Call it from the goroutine that observes.
-func (c *Collector) SetServers(servers []string) {
+// server's series go, and so do the series of a check its server no longer
+// has (a stale "up" must not outlive the server or check); a new one's
+// start at zero, unless its monitor, started before the engine announced
+// the list, has already said otherwise. Call it from the goroutine that
+// observes.
+func (c *Collector) SetServers(configured []config.Server) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	servers := make([]string, len(configured))
+	checks := map[checkKey]bool{}
+	for i, s := range configured {
+		servers[i] = s.Name
+		for _, ch := range s.ProbedBy() {
+			checks[checkKey{s.Name, ch.Label()}] = true
+		}
+	}
+	for k := range c.checks {
+		if !checks[k] {
+			delete(c.checks, k)
+		}
+	}
 	for _, old := range c.servers {
 		if !slices.Contains(servers, old) {
-			for k := range c.checks {
-				if k.server == old {
-					delete(c.checks, k)
-				}
-			}
 			delete(c.serverUp, old)
 		}
 	}
@@ -189,7 +201,9 @@ func (c *Collector) SetServers(servers []string) {
 		if slices.Contains(c.servers, s) {
 			continue
 		}
-		c.serverUp[s] = 0
+		if _, seen := c.serverUp[s]; !seen {
+			c.serverUp[s] = 0
+		}
 		// A new server's active and answer series start at 0 until the
 		// next facts and answer say otherwise.
 		for _, svc := range c.svcs {

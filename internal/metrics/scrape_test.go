@@ -9,9 +9,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/failwatch/failwatch/config"
 	"github.com/failwatch/failwatch/internal/engine"
 	"github.com/failwatch/failwatch/monitor"
 )
+
+// servers is a reload's server list: each server probed by ICMP, public by
+// TCP on 443 too.
+func servers(names ...string) []config.Server {
+	out := make([]config.Server, len(names))
+	for i, n := range names {
+		out[i] = config.Server{Name: n}
+		if n == "public" {
+			out[i].Checks = []config.Check{{Kind: config.ICMP}, {Kind: config.TCP, Port: 443}}
+		}
+	}
+	return out
+}
 
 var update = flag.Bool("update", false, "rewrite testdata/scrape.golden")
 
@@ -38,7 +52,7 @@ func TestScrapeSameAsVectors(t *testing.T) {
 	for i, rtt := range []time.Duration{300 * time.Microsecond, 700 * time.Microsecond, time.Millisecond, 196 * time.Millisecond, 3 * time.Second, 9 * time.Second} {
 		c.ObserveServer(sample("public", "icmp", monitor.Sample{OK: true, RTT: rtt}, i+1, i+1, time.Duration(i)*time.Millisecond, monitor.Up))
 	}
-	c.ObserveServer(sample("public", "tcp:443", monitor.Sample{Err: "timeout"}, 4, 3, 0, monitor.Down))
+	c.ObserveServer(sample("public", "tcp/443", monitor.Sample{Err: "timeout"}, 4, 3, 0, monitor.Down))
 	c.ObserveServer(sample("private", "icmp", monitor.Sample{NotSent: true, Err: "no route"}, 0, 0, 0, monitor.Unknown))
 	c.ObserveServer(sample("spare", "icmp", monitor.Sample{OK: true, RTT: 2 * time.Millisecond}, 1, 1, 0, monitor.Up))
 	c.ObserveServer(monitor.Event{Server: "public", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up, At: t0}})
@@ -60,7 +74,7 @@ func TestScrapeSameAsVectors(t *testing.T) {
 	c.ObserveOperation("restore", nil)
 	c.ObserveOperation("bridge", nil)
 	c.ObserveFacts(svc, "stale", "newcomer")
-	c.SetServers([]string{"public", "private", "newcomer"})
+	c.SetServers(servers("public", "private", "newcomer"))
 	c.ObserveServer(sample("newcomer", "icmp", monitor.Sample{OK: true, RTT: 5 * time.Millisecond}, 1, 1, 0, monitor.Up))
 	c.ObserveFacts(other, "known", "private")
 
@@ -124,8 +138,32 @@ func TestScrapeRefusesALabelNotUTF8(t *testing.T) {
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), "failwatch_server_up") {
 		t.Errorf("a server named bad\\xff: %d %q", rec.Code, rec.Body.String())
 	}
-	c.SetServers([]string{"public"})
+	c.SetServers(servers("public"))
 	if body := scrape(c); !strings.Contains(body, `failwatch_server_up{server="public"} 0`) {
 		t.Errorf("after the reload:\n%s", body)
+	}
+}
+
+// A reload that keeps a server but not one of its checks takes that check's
+// series off the page: a stale check_up 0 would keep a "check down" alert
+// firing for a check that is gone. A server added by the reload whose
+// monitor said UP before the engine announced the list stays up.
+func TestReloadDropsRemovedChecks(t *testing.T) {
+	c := New([]string{"public"}, []string{"www.example.test"})
+	c.ObserveServer(sample("public", "icmp", monitor.Sample{OK: true, RTT: time.Millisecond}, 1, 1, 0, monitor.Up))
+	c.ObserveServer(sample("public", "tcp/443", monitor.Sample{Err: "timeout"}, 1, 0, 0, monitor.Down))
+	c.ObserveServer(monitor.Event{Server: "newcomer", Type: monitor.EventServer, Transition: monitor.Transition{To: monitor.Up}})
+	c.observe(engine.ServersChanged{{Name: "public", Checks: []config.Check{{Kind: config.ICMP}}}, {Name: "newcomer"}})
+	body := scrape(c)
+	if strings.Contains(body, `check="tcp/443"`) {
+		t.Errorf("a removed check's series are still there:\n%s", body)
+	}
+	for _, kept := range []string{
+		`failwatch_check_up{check="icmp",server="public"} 1`,
+		`failwatch_server_up{server="newcomer"} 1`,
+	} {
+		if !strings.Contains(body, kept) {
+			t.Errorf("no %s after the reload:\n%s", kept, body)
+		}
 	}
 }
