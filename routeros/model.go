@@ -320,17 +320,37 @@ func (c *Client) StaticRecords(ctx context.Context, names ...string) ([]Record, 
 // NetwatchEntries reads the netwatch entries for the given hosts (all of
 // them when none are given).
 func (c *Client) NetwatchEntries(ctx context.Context, hosts ...string) ([]Netwatch, error) {
-	return readRows(ctx, c, "netwatch", anyOf([]string{"/tool/netwatch/print"}, "host", hosts), NetwatchFrom)
+	return readRows(ctx, c, "netwatch", netwatchQuery(hosts), NetwatchFrom)
+}
+
+// netwatchProps are the properties NetwatchFrom reads: the router sends no
+// other (a RouterOS 7 entry has more, its test's settings, thresholds and
+// counters: packet-count, thr-avg, done-tests, rtt-avg and the like, which
+// nothing here reads).
+const netwatchProps = "=.proplist=.id,host,type,interval,timeout,status,since,up-script,down-script,comment,disabled"
+
+// netwatchQuery is the print of the netwatch entries of the hosts (all of
+// them when there are none), only the properties read.
+func netwatchQuery(hosts []string) []string {
+	return anyOf([]string{"/tool/netwatch/print", netwatchProps}, "host", hosts)
 }
 
 // anyOf adds to a print's words a query for the rows whose key is any of
-// values (every row when there are none): each "?#|" ors the last two.
+// values (every row when there are none): a ?key= word per value and one
+// ?# word that ors them all, each of its characters one operation on the
+// query's stack, as rosim's query.go evaluates them (the manual's example
+// of a query word, "/interface/print ?type=ether ?type=vlan ?#|!", has two
+// operations in its one ?# word: Manual:API, "Query word",
+// https://wiki.mikrotik.com/wiki/Manual:API). A "?#|" after each value
+// would be twice the words for the same rows, and the API library writes
+// each word with two goroutines and about ten allocations: at 1,000
+// servers, 4,000 goroutines every reading of the watcher.
 func anyOf(words []string, key string, values []string) []string {
-	for i, v := range values {
+	for _, v := range values {
 		words = append(words, "?"+key+"="+v)
-		if i > 0 {
-			words = append(words, "?#|")
-		}
+	}
+	if len(values) > 1 {
+		words = append(words, "?#"+strings.Repeat("|", len(values)-1))
 	}
 	return words
 }

@@ -2,7 +2,6 @@ package routeros
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 )
@@ -61,34 +60,6 @@ func (w *Watcher) SetHosts(hosts []string) {
 	w.mu.Lock()
 	w.netwatch = q
 	w.mu.Unlock()
-}
-
-// netwatchProps are the properties NetwatchFrom reads: the router sends no
-// other (a RouterOS 7 entry has more, its test's settings, thresholds and
-// counters: packet-count, thr-avg, done-tests, rtt-avg and the like, which
-// nothing here reads).
-const netwatchProps = "=.proplist=.id,host,type,interval,timeout,status,since,up-script,down-script,comment,disabled"
-
-// netwatchQuery is the print of the netwatch entries of the hosts (all of
-// them when there are none), as the router filters them: a ?host= word per
-// host and one ?# word that ors them all, each of its characters one
-// operation on the query's stack, as rosim's query.go evaluates them (the
-// manual's example of a query word, "/interface/print ?type=ether
-// ?type=vlan ?#|!", has two operations in its one ?# word: Manual:API,
-// "Query word", https://wiki.mikrotik.com/wiki/Manual:API). Client.NetwatchEntries's
-// "?#|" after each host is twice the words for the same rows, and the API
-// library writes each word with two goroutines and about ten allocations:
-// at 1,000 servers, 4,000 goroutines and 0.7 MB of garbage every reading.
-func netwatchQuery(hosts []string) []string {
-	q := make([]string, 0, len(hosts)+3)
-	q = append(q, "/tool/netwatch/print", netwatchProps)
-	for _, h := range hosts {
-		q = append(q, "?host="+h)
-	}
-	if len(hosts) > 1 {
-		q = append(q, "?#"+strings.Repeat("|", len(hosts)-1))
-	}
-	return q
 }
 
 // SetBridges changes which TTL bridges the next readings take.
